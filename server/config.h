@@ -1,0 +1,62 @@
+/* config.h: loadsd's settings from the config file and the command line.
+ * Pure parsing (files are read, nothing is bound or started); flags win. */
+#ifndef LOADSD_CONFIG_H
+#define LOADSD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+#define CONFIG_LISTEN_MAX 16
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/loadsd/loadsd.conf"
+
+struct config_listen {
+    struct sockaddr_storage addr;
+    socklen_t len;
+    char text[64]; /* as given, e.g. "127.0.0.1:6969" or "[::1]:69" */
+};
+
+struct loadsd_config {
+    char config_path[PATH_MAX];
+    struct config_listen tftp_listen[CONFIG_LISTEN_MAX];
+    unsigned tftp_listen_count;
+    char serve_dir[PATH_MAX]; /* "" = none */
+    unsigned threads;         /* 0 = online CPUs */
+    unsigned max_transfers;
+    unsigned max_transfers_per_client;
+    bool rollover_to_one;
+    bool foreground;
+    enum log_level log_level;
+    char user[64];              /* "" = keep the current user */
+    unsigned max_blksize;       /* 8..65464 */
+    unsigned max_windowsize;    /* 1..65535 */
+    unsigned retries;           /* resends before giving up, 1..20 */
+    unsigned timeout_ms;        /* first timeout without a negotiated one, 100..60000 */
+    unsigned grace_seconds;     /* SIGTERM: how long transfers may finish, 0..3600 */
+};
+
+void config_defaults(struct loadsd_config *c);
+
+/* Parses "ADDR:PORT", "[V6ADDR]:PORT" or "*:PORT" (= [::]:PORT). 0 or -1. */
+int config_parse_listen(const char *text, struct config_listen *out);
+
+/* Sets one key (the long flag name without "--"; "_" accepted for "-").
+ * Repeatable keys (tftp-listen) append. 0, or -1 with a message in err. */
+int config_set(struct loadsd_config *c, const char *key, const char *value, char *err,
+               size_t errlen);
+
+/* Reads "key = value" lines ('#' comments, blank lines). A missing file is an
+ * error only when must_exist. 0, or -1 with "FILE:LINE: reason" in err. */
+int config_load_file(struct loadsd_config *c, const char *path, bool must_exist, char *err,
+                     size_t errlen);
+
+/* The whole load: defaults, then the config file (--config or the default
+ * path), then the flags, which win (a flag's tftp-listen replaces the file's).
+ * Returns 0; 1 when --help or --version was printed to stdout; -1 on an error
+ * (message in err). Called again with the same argv on SIGHUP. */
+int config_load(struct loadsd_config *c, int argc, char **argv, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,236 @@
+/* loadsd.c: the daemon's main: configuration, binding, dropping privileges,
+ * signals (SIGTERM drains, SIGHUP reloads) and readiness. No protocol here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "resolver.h"
+#include "sdnotify.h"
+#include "tftp_io.h"
+
+#define EXIT_USAGE 2
+
+/* Builds the name resolver for this configuration. */
+static int resolver_build(const struct loadsd_config *c, struct resolver **out)
+{
+    struct resolver *r = resolver_new();
+    int rc = -1;
+
+    if (r == NULL)
+        goto out;
+    if (c->serve_dir[0] != '\0' && resolver_add_serve_dir(r, c->serve_dir) != 0) {
+        log_error("cannot serve directory %s: %s", c->serve_dir, strerror(errno));
+        goto out;
+    }
+    *out = r;
+    r = NULL;
+    rc = 0;
+out:
+    if (r != NULL)
+        resolver_unref(r);
+    return rc;
+}
+
+static void params_from_config(const struct loadsd_config *c, struct resolver *r,
+                               struct tftp_server_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->listen = c->tftp_listen;
+    p->listen_count = c->tftp_listen_count;
+    p->threads = c->threads;
+    p->max_transfers = c->max_transfers;
+    p->max_transfers_per_client = c->max_transfers_per_client;
+    p->limits.blksize_max = c->max_blksize;
+    p->limits.windowsize_max = c->max_windowsize;
+    p->limits.rto_initial_ms = c->timeout_ms;
+    p->limits.rto_min_ms = c->timeout_ms < 200 ? c->timeout_ms : 200;
+    p->limits.rto_max_ms = c->timeout_ms * 8 > 10000 ? c->timeout_ms * 8 : 10000;
+    p->limits.retries_max = c->retries;
+    p->limits.retries_unproven = c->retries < 2 ? c->retries : 2;
+    p->limits.rollover_to_one = c->rollover_to_one;
+    p->resolver = r;
+}
+
+/* Drops root for good: supplementary groups, group, then user; and checks
+ * that root cannot be regained. */
+static int privileges_drop(const char *user)
+{
+    struct passwd *pw = getpwnam(user);
+
+    if (pw == NULL) {
+        log_error("unknown user %s", user);
+        return -1;
+    }
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        log_error("cannot become user %s: %s", user, strerror(errno));
+        return -1;
+    }
+    if (pw->pw_uid != 0 && setuid(0) == 0) {
+        log_error("could regain root after dropping to %s: refusing to run", user);
+        return -1;
+    }
+    log_info("running as user %s (uid %u)", user, (unsigned)pw->pw_uid);
+    return 0;
+}
+
+/* Without --foreground: detach, and let the parent exit only once the child
+ * is ready (its exit status then says whether start-up worked). Returns the
+ * pipe the child writes "ready" to, or -1 in the foreground. */
+static int daemon_detach(void)
+{
+    int fds[2], devnull;
+    pid_t pid;
+    char ok = 0;
+
+    if (pipe2(fds, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+        perror("loadsd: fork");
+        exit(EXIT_FAILURE);
+    }
+    if (pid > 0) {
+        close(fds[1]);
+        exit(read(fds[0], &ok, 1) == 1 && ok == 'R' ? EXIT_SUCCESS : EXIT_FAILURE);
+    }
+    close(fds[0]);
+    setsid();
+    if (chdir("/") != 0)
+        log_warn("chdir /: %s", strerror(errno));
+    devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull >= 0) {
+        dup2(devnull, STDIN_FILENO);
+        dup2(devnull, STDOUT_FILENO);
+        close(devnull);
+    }
+    log_use_syslog();
+    return fds[1];
+}
+
+static void daemon_ready(int fd)
+{
+    if (fd < 0)
+        return;
+    if (write(fd, "R", 1) != 1)
+        log_warn("cannot tell the parent we are ready: %s", strerror(errno));
+    close(fd);
+    dup2(STDOUT_FILENO, STDERR_FILENO); /* stderr to /dev/null from now on */
+}
+
+/* SIGHUP: read the configuration again and apply what can change live. */
+static void reload(struct tftp_server *srv, int argc, char **argv)
+{
+    struct loadsd_config *c = malloc(sizeof(*c));
+    struct tftp_server_params p;
+    struct resolver *r = NULL;
+    char err[512];
+
+    sdnotify_send("RELOADING=1");
+    if (c == NULL || config_load(c, argc, argv, err, sizeof(err)) != 0) {
+        log_error("reload failed, keeping the running configuration: %s",
+                  c == NULL ? "out of memory" : err);
+        goto out;
+    }
+    if (resolver_build(c, &r) != 0) {
+        log_error("reload failed, keeping the running configuration");
+        goto out;
+    }
+    log_set_level(c->log_level);
+    params_from_config(c, r, &p);
+    tftp_server_update(srv, &p);
+    log_info("configuration reloaded (listen addresses and threads change on restart)");
+out:
+    if (r != NULL)
+        resolver_unref(r);
+    free(c);
+    sdnotify_send("READY=1");
+}
+
+/* Waits for signals until SIGTERM or SIGINT. */
+static void signal_loop(struct tftp_server *srv, const sigset_t *set, int argc, char **argv)
+{
+    for (;;) {
+        int sig = sigwaitinfo(set, NULL);
+
+        if (sig == SIGHUP) {
+            reload(srv, argc, argv);
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            log_info("signal %d: no new transfers, draining", sig);
+            return;
+        }
+    }
+}
+
+static int run(const struct loadsd_config *c, int argc, char **argv)
+{
+    struct tftp_server *srv = NULL;
+    struct tftp_server_params p;
+    struct tftp_server_stats st;
+    struct resolver *r = NULL;
+    sigset_t set;
+    int rc = EXIT_FAILURE, ready_fd = -1;
+
+    /* Signals are taken synchronously by the main thread only. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (!c->foreground)
+        ready_fd = daemon_detach();
+    if (resolver_build(c, &r) != 0)
+        goto out;
+    params_from_config(c, r, &p);
+    if (tftp_server_open(&srv, &p) != 0)
+        goto out;
+    if (c->user[0] != '\0' && privileges_drop(c->user) != 0)
+        goto out;
+    if (tftp_server_start(srv) != 0) {
+        log_error("cannot start worker threads");
+        goto out;
+    }
+    for (unsigned i = 0; i < c->tftp_listen_count; i++)
+        log_info("TFTP listening on %s", c->tftp_listen[i].text);
+    log_info("ready");
+    sdnotify_send("READY=1");
+    daemon_ready(ready_fd);
+    ready_fd = -1;
+    signal_loop(srv, &set, argc, argv);
+    sdnotify_send("STOPPING=1");
+    tftp_server_stop(srv, c->grace_seconds * 1000u);
+    tftp_server_get_stats(srv, &st);
+    log_info("stopped: %llu requests, %llu transfers complete, %llu failed, %llu bytes sent",
+             (unsigned long long)st.requests, (unsigned long long)st.transfers_done,
+             (unsigned long long)st.transfers_failed, (unsigned long long)st.bytes_sent);
+    rc = EXIT_SUCCESS;
+out:
+    if (ready_fd >= 0)
+        close(ready_fd);
+    tftp_server_free(srv);
+    if (r != NULL)
+        resolver_unref(r);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static struct loadsd_config c;
+    char err[512];
+    int rc = config_load(&c, argc, argv, err, sizeof(err));
+
+    if (rc == 1)
+        return EXIT_SUCCESS;
+    if (rc != 0) {
+        fprintf(stderr, "loadsd: %s\n", err);
+        return EXIT_USAGE;
+    }
+    log_set_level(c.log_level);
+    return run(&c, argc, argv);
+}

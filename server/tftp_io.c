@@ -1,0 +1,1141 @@
+/* tftp_io.c: the TFTP server's sockets and threads: per-worker epoll loop,
+ * SO_REUSEPORT listeners, one connected socket per transfer, windows sent with
+ * sendmmsg from pread, a timer heap per worker. No protocol decisions here:
+ * tftp_packet parses, tftp_session decides, the resolver finds the file. */
+#include "tftp_io.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "tftp_packet.h"
+
+#define BATCH_MSGS       64          /* datagrams per sendmmsg */
+#define BATCH_BYTES      (1u << 20)  /* file bytes read per batch */
+#define EVENTS_MAX       256
+#define RECV_BURST       64          /* datagrams read per wake-up, so no socket starves */
+#define NETASCII_SRC_MAX (16u << 20) /* netascii is for config files, not firmware */
+#define CLIENT_BUCKETS   4096
+#define ADDR_TEXT_MAX    64
+
+enum handle_kind { HANDLE_LISTENER, HANDLE_TRANSFER, HANDLE_WAKE };
+
+/* The first member of everything registered with epoll. */
+struct handle {
+    enum handle_kind kind;
+};
+
+struct listener {
+    struct handle h;
+    int fd;
+    int family;
+};
+
+/* Concurrent transfers per client address (IPv4 kept as v4-mapped). */
+struct client_slot {
+    struct in6_addr addr;
+    unsigned count;
+    struct client_slot *next;
+};
+
+struct worker;
+
+struct transfer {
+    struct handle h;
+    struct worker *w;
+    struct tftp_session sess;
+    int sock;
+    int fd;
+    size_t heap_idx; /* SIZE_MAX when not in the timer heap */
+    uint64_t tx_next, tx_end; /* blocks still to put on the wire */
+    bool want_out;            /* EPOLLOUT registered */
+    struct client_slot *client;
+    uint64_t started_ms;
+    uint64_t bytes_sent;
+    char peer[ADDR_TEXT_MAX];
+    char name[LOG_CLEAN_MAX];
+};
+
+struct worker {
+    struct tftp_server *srv;
+    pthread_t thread;
+    bool started;
+    int epfd;
+    struct handle wake;
+    int wakefd;
+    struct listener *listeners;
+    unsigned n_listeners;
+    struct transfer **heap; /* min-heap on the session deadline */
+    size_t heap_len, heap_cap;
+    size_t active;
+    unsigned gen_seen;
+    bool draining;
+    /* Tunables copied from the server when its generation moves. */
+    struct tftp_session_limits limits;
+    unsigned max_transfers, max_per_client;
+    struct resolver *resolver;
+    /* Send scratch: no allocation per packet. */
+    uint8_t *buf;
+    struct mmsghdr msgs[BATCH_MSGS];
+    struct iovec iov[BATCH_MSGS][2];
+    uint8_t hdrs[BATCH_MSGS][TFTP_HEADER_LEN];
+};
+
+struct tftp_server {
+    struct worker *workers;
+    unsigned n_workers;
+    pthread_mutex_t lock; /* params, resolver, clients */
+    struct tftp_server_params params;
+    atomic_uint gen;
+    atomic_bool stopping;
+    atomic_uint_fast64_t stop_deadline_ms;
+    atomic_uint_fast64_t active;
+    struct client_slot *clients[CLIENT_BUCKETS];
+    atomic_uint_fast64_t st_requests, st_done, st_failed, st_busy, st_errors, st_bytes;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- addresses ---- */
+
+static void addr_v4_mapped(const struct in_addr *v4, struct in6_addr *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->s6_addr[10] = 0xff;
+    out->s6_addr[11] = 0xff;
+    memcpy(&out->s6_addr[12], v4, 4);
+}
+
+static void addr_to_v6(const struct sockaddr_storage *ss, struct in6_addr *out)
+{
+    if (ss->ss_family == AF_INET6)
+        *out = ((const struct sockaddr_in6 *)ss)->sin6_addr;
+    else
+        addr_v4_mapped(&((const struct sockaddr_in *)ss)->sin_addr, out);
+}
+
+static void addr_format(const struct sockaddr *sa, char *out, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    const struct sockaddr_in6 *s6 = (const void *)sa;
+    const struct sockaddr_in *s4 = (const void *)sa;
+
+    if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+        inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], host, sizeof(host));
+        snprintf(out, cap, "%s:%u", host, ntohs(s6->sin6_port));
+    } else if (sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+        snprintf(out, cap, "[%s]:%u", host, ntohs(s6->sin6_port));
+    } else {
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+        snprintf(out, cap, "%s:%u", host, ntohs(s4->sin_port));
+    }
+}
+
+/* ---- per-client limits (shared by all workers; taken once per request) ---- */
+
+static size_t client_bucket(const struct in6_addr *a)
+{
+    uint32_t h = 2166136261u;
+
+    for (int i = 0; i < 16; i++)
+        h = (h ^ a->s6_addr[i]) * 16777619u;
+    return h % CLIENT_BUCKETS;
+}
+
+static struct client_slot *client_acquire(struct tftp_server *srv, const struct in6_addr *a,
+                                          unsigned max)
+{
+    struct client_slot **head = &srv->clients[client_bucket(a)];
+    struct client_slot *c;
+
+    pthread_mutex_lock(&srv->lock);
+    for (c = *head; c != NULL; c = c->next)
+        if (memcmp(&c->addr, a, sizeof(*a)) == 0)
+            break;
+    if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
+        c->addr = *a;
+        c->next = *head;
+        *head = c;
+    }
+    if (c != NULL && c->count < max)
+        c->count++;
+    else
+        c = NULL;
+    pthread_mutex_unlock(&srv->lock);
+    return c;
+}
+
+static void client_release(struct tftp_server *srv, struct client_slot *slot)
+{
+    struct client_slot **pp;
+
+    pthread_mutex_lock(&srv->lock);
+    if (--slot->count == 0) {
+        for (pp = &srv->clients[client_bucket(&slot->addr)]; *pp != slot; pp = &(*pp)->next)
+            ;
+        *pp = slot->next;
+        free(slot);
+    }
+    pthread_mutex_unlock(&srv->lock);
+}
+
+/* ---- timer heap ---- */
+
+static uint64_t heap_key(const struct transfer *t)
+{
+    return tftp_session_deadline(&t->sess);
+}
+
+static void heap_swap(struct worker *w, size_t a, size_t b)
+{
+    struct transfer *t = w->heap[a];
+
+    w->heap[a] = w->heap[b];
+    w->heap[b] = t;
+    w->heap[a]->heap_idx = a;
+    w->heap[b]->heap_idx = b;
+}
+
+static void heap_sift(struct worker *w, size_t i)
+{
+    while (i > 0 && heap_key(w->heap[i]) < heap_key(w->heap[(i - 1) / 2])) {
+        heap_swap(w, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+
+        if (l < w->heap_len && heap_key(w->heap[l]) < heap_key(w->heap[m]))
+            m = l;
+        if (r < w->heap_len && heap_key(w->heap[r]) < heap_key(w->heap[m]))
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(w, i, m);
+        i = m;
+    }
+}
+
+static void heap_remove(struct worker *w, struct transfer *t)
+{
+    size_t i = t->heap_idx;
+
+    if (i == SIZE_MAX)
+        return;
+    t->heap_idx = SIZE_MAX;
+    if (--w->heap_len == i)
+        return;
+    w->heap[i] = w->heap[w->heap_len];
+    w->heap[i]->heap_idx = i;
+    heap_sift(w, i);
+}
+
+/* Puts t where its (new) deadline belongs; 0 or -ENOMEM. */
+static int heap_update(struct worker *w, struct transfer *t)
+{
+    struct transfer **grown;
+
+    if (heap_key(t) == 0) {
+        heap_remove(w, t);
+        return 0;
+    }
+    if (t->heap_idx == SIZE_MAX) {
+        if (w->heap_len == w->heap_cap) {
+            size_t cap = w->heap_cap ? w->heap_cap * 2 : 64;
+
+            grown = realloc(w->heap, cap * sizeof(*grown));
+            if (grown == NULL)
+                return -ENOMEM;
+            w->heap = grown;
+            w->heap_cap = cap;
+        }
+        t->heap_idx = w->heap_len;
+        w->heap[w->heap_len++] = t;
+    }
+    heap_sift(w, t->heap_idx);
+    return 0;
+}
+
+/* ---- sending ---- */
+
+/* Sends an ERROR from a listener, with the source address the request was
+ * sent to (multi-homed hosts), so the client accepts it. */
+static void listener_send_error(struct worker *w, struct listener *l, const struct msghdr *req,
+                                uint16_t code, const char *msg)
+{
+    uint8_t pkt[4 + TFTP_ERRMSG_MAX];
+    int len = tftp_packet_build_error(pkt, sizeof(pkt), code, msg);
+    struct iovec iov = {pkt, (size_t)len};
+    struct msghdr m = *req;
+
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_flags = 0;
+    if (len > 0 && sendmsg(l->fd, &m, MSG_DONTWAIT) >= 0)
+        atomic_fetch_add(&w->srv->st_errors, 1);
+}
+
+static int transfer_send_error(struct transfer *t, uint16_t code, const char *msg)
+{
+    uint8_t pkt[4 + TFTP_ERRMSG_MAX];
+    int len = tftp_packet_build_error(pkt, sizeof(pkt), code, msg);
+
+    if (len > 0 && send(t->sock, pkt, (size_t)len, MSG_DONTWAIT) >= 0)
+        atomic_fetch_add(&t->w->srv->st_errors, 1);
+    return 0;
+}
+
+static int transfer_send_oack(struct transfer *t)
+{
+    uint8_t pkt[TFTP_REQUEST_MAX];
+    int len = tftp_packet_build_oack(pkt, sizeof(pkt), tftp_session_accepted(&t->sess));
+
+    if (len < 0)
+        return -EINVAL;
+    if (send(t->sock, pkt, (size_t)len, MSG_DONTWAIT) < 0 && errno != EAGAIN &&
+        errno != EWOULDBLOCK)
+        return -errno;
+    return 0;
+}
+
+static int transfer_set_out(struct transfer *t, bool want)
+{
+    struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = &t->h};
+
+    if (t->want_out == want)
+        return 0;
+    t->want_out = want;
+    return epoll_ctl(t->w->epfd, EPOLL_CTL_MOD, t->sock, &ev) == 0 ? 0 : -errno;
+}
+
+/* Reads the next batch of blocks with one pread and points the messages at
+ * it. Returns the number of messages, or a negative errno. */
+static int batch_prepare(struct transfer *t)
+{
+    struct worker *w = t->w;
+    uint32_t blk = t->sess.blksize;
+    uint64_t first = t->tx_next, count = t->tx_end - t->tx_next;
+    uint64_t max_blocks = BATCH_BYTES / blk ? BATCH_BYTES / blk : 1;
+    uint64_t off = tftp_session_block_offset(&t->sess, first);
+    size_t want = 0, pos = 0;
+    ssize_t got;
+    int n;
+
+    if (count > BATCH_MSGS)
+        count = BATCH_MSGS;
+    if (count > max_blocks)
+        count = max_blocks;
+    for (uint64_t b = first; b < first + count; b++)
+        want += tftp_session_block_len(&t->sess, b);
+    got = want ? pread(t->fd, w->buf, want, (off_t)off) : 0;
+    if (got < 0)
+        return -errno;
+    if ((size_t)got != want)
+        return -EIO; /* the file shrank under us */
+    for (n = 0; n < (int)count; n++) {
+        uint32_t len = tftp_session_block_len(&t->sess, first + (uint64_t)n);
+
+        tftp_packet_data_header(w->hdrs[n], tftp_session_wire_block(&t->sess, first + (uint64_t)n));
+        w->iov[n][0] = (struct iovec){w->hdrs[n], TFTP_HEADER_LEN};
+        w->iov[n][1] = (struct iovec){w->buf + pos, len};
+        memset(&w->msgs[n], 0, sizeof(w->msgs[n]));
+        w->msgs[n].msg_hdr.msg_iov = w->iov[n];
+        w->msgs[n].msg_hdr.msg_iovlen = 2;
+        pos += len;
+    }
+    return n;
+}
+
+/* Puts blocks tx_next..tx_end-1 on the wire, a batch per sendmmsg; on a full
+ * socket buffer it waits for EPOLLOUT. 0, or a negative errno (peer gone). */
+static int transfer_flush(struct transfer *t)
+{
+    while (t->tx_next < t->tx_end) {
+        int n = batch_prepare(t), sent;
+
+        if (n < 0)
+            return n;
+        sent = sendmmsg(t->sock, t->w->msgs, (unsigned)n, MSG_DONTWAIT);
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return transfer_set_out(t, true);
+        if (sent < 0)
+            return -errno;
+        for (int i = 0; i < sent; i++)
+            t->bytes_sent += t->w->iov[i][1].iov_len;
+        t->tx_next += (uint64_t)sent;
+        if (sent < n)
+            return transfer_set_out(t, true);
+    }
+    return transfer_set_out(t, false);
+}
+
+/* ---- transfer life ---- */
+
+static void transfer_end(struct transfer *t, const char *why)
+{
+    struct worker *w = t->w;
+    struct tftp_server *srv = w->srv;
+    uint64_t ms = now_ms() - t->started_ms;
+    bool ok = t->sess.end == TFTP_END_COMPLETE;
+
+    heap_remove(w, t);
+    epoll_ctl(w->epfd, EPOLL_CTL_DEL, t->sock, NULL);
+    close(t->sock);
+    close(t->fd);
+    client_release(srv, t->client);
+    atomic_fetch_sub(&srv->active, 1);
+    atomic_fetch_add(ok ? &srv->st_done : &srv->st_failed, 1);
+    atomic_fetch_add(&srv->st_bytes, t->bytes_sent);
+    w->active--;
+    if (ok)
+        log_info("sent \"%s\" to %s: %llu bytes in %llu ms, blksize %u, window %u", t->name,
+                 t->peer, (unsigned long long)t->sess.size, (unsigned long long)ms,
+                 t->sess.blksize, t->sess.windowsize);
+    else
+        log_info("transfer of \"%s\" to %s ended: %s after %llu ms", t->name, t->peer, why,
+                 (unsigned long long)ms);
+    free(t);
+}
+
+static const char *end_reason(const struct transfer *t)
+{
+    switch (t->sess.end) {
+    case TFTP_END_PEER_ERROR:
+        return "client sent an error";
+    case TFTP_END_TIMEOUT:
+        return "client stopped answering";
+    default:
+        return "complete";
+    }
+}
+
+/* Carries out what the session decided, then re-arms the timer. Returns
+ * false when the transfer has ended (and t is freed). */
+static bool transfer_apply(struct transfer *t, const struct tftp_session_out *out)
+{
+    int rc = 0;
+
+    if (out->send_oack)
+        rc = transfer_send_oack(t);
+    if (rc == 0 && out->send_count > 0) {
+        t->tx_next = out->send_first;
+        t->tx_end = out->send_first + out->send_count;
+        rc = transfer_flush(t);
+    }
+    if (rc == -EIO)
+        transfer_send_error(t, TFTP_ERR_UNDEFINED, "File changed while being sent");
+    if (rc == 0)
+        rc = heap_update(t->w, t);
+    if (rc != 0)
+        transfer_end(t, rc == -ECONNREFUSED ? "client port closed" : strerror(-rc));
+    else if (tftp_session_finished(&t->sess))
+        transfer_end(t, end_reason(t));
+    else
+        return true;
+    return false;
+}
+
+/* A datagram on a transfer socket: the socket is connected, so it comes from
+ * the client's address and port (the kernel drops all others). Returns false
+ * when the transfer has ended (and t is freed). */
+static bool transfer_on_packet(struct transfer *t, const uint8_t *buf, size_t len)
+{
+    struct tftp_packet pkt;
+    struct tftp_session_out out = {0};
+    char msg[LOG_CLEAN_MAX];
+
+    if (tftp_packet_parse(buf, len, &pkt) != TFTP_PARSE_OK ||
+        (pkt.op != TFTP_OP_ACK && pkt.op != TFTP_OP_ERROR)) {
+        transfer_send_error(t, TFTP_ERR_ILLEGAL_OP, "Illegal TFTP operation");
+        tftp_session_on_error(&t->sess);
+        transfer_end(t, "client sent an illegal packet");
+        return false;
+    }
+    if (pkt.op == TFTP_OP_ERROR) {
+        log_debug("client %s sent error %u \"%s\"", t->peer, pkt.error_code,
+                  log_clean(pkt.error_msg, sizeof(pkt.error_msg), msg, sizeof(msg)));
+        tftp_session_on_error(&t->sess);
+        return transfer_apply(t, &out);
+    }
+    tftp_session_on_ack(&t->sess, pkt.block, now_ms(), &out);
+    return transfer_apply(t, &out);
+}
+
+static void transfer_on_event(struct transfer *t, uint32_t events)
+{
+    uint8_t buf[TFTP_REQUEST_MAX];
+
+    if (events & EPOLLOUT) {
+        int rc = transfer_flush(t);
+
+        if (rc != 0) {
+            transfer_end(t, strerror(-rc));
+            return;
+        }
+    }
+    if (!(events & (EPOLLIN | EPOLLERR)))
+        return;
+    for (int i = 0; i < RECV_BURST; i++) {
+        ssize_t n = recv(t->sock, buf, sizeof(buf), MSG_DONTWAIT);
+
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n < 0) {
+            /* ICMP port unreachable: the client is gone. */
+            tftp_session_on_error(&t->sess);
+            transfer_end(t, errno == ECONNREFUSED ? "client port closed" : strerror(errno));
+            return;
+        }
+        if (!transfer_on_packet(t, buf, (size_t)n))
+            return;
+    }
+}
+
+/* ---- new requests ---- */
+
+/* What a request arrived on: the local address and interface (IP_PKTINFO). */
+struct request_meta {
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    struct sockaddr_storage local;
+    socklen_t local_len;
+    unsigned ifindex;
+};
+
+static void meta_from_cmsg(struct msghdr *m, struct request_meta *rm, int family)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            struct sockaddr_in *sin = (struct sockaddr_in *)&rm->local;
+
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            sin->sin_family = AF_INET;
+            sin->sin_addr = pi.ipi_addr;
+            rm->local_len = sizeof(*sin);
+            rm->ifindex = (unsigned)pi.ipi_ifindex;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&rm->local;
+
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            sin6->sin6_family = AF_INET6;
+            sin6->sin6_addr = pi.ipi6_addr;
+            if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
+                sin6->sin6_scope_id = pi.ipi6_ifindex;
+            rm->local_len = sizeof(*sin6);
+            rm->ifindex = pi.ipi6_ifindex;
+        }
+    }
+    /* An IPv4 request on a dual-stack socket: the transfer socket is IPv6 too. */
+    if (family == AF_INET6 && rm->local.ss_family == AF_INET) {
+        struct in_addr v4 = ((struct sockaddr_in *)&rm->local)->sin_addr;
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&rm->local;
+
+        memset(v6, 0, sizeof(*v6));
+        v6->sin6_family = AF_INET6;
+        addr_v4_mapped(&v4, &v6->sin6_addr);
+        rm->local_len = sizeof(*v6);
+    }
+}
+
+/* Largest blksize whose DATA fits the path MTU of the connected socket; no
+ * limit when the kernel cannot say (the client's ask then rules). */
+static uint32_t path_blksize(int sock, const struct sockaddr *peer)
+{
+    const struct sockaddr_in6 *s6 = (const void *)peer;
+    bool v4 = peer->sa_family == AF_INET || IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
+    int mtu = 0, overhead = (v4 ? 20 : 40) + 8 + TFTP_HEADER_LEN;
+    socklen_t len = sizeof(mtu);
+    int rc = v4 ? getsockopt(sock, IPPROTO_IP, IP_MTU, &mtu, &len)
+                : getsockopt(sock, IPPROTO_IPV6, IPV6_MTU, &mtu, &len);
+
+    if (rc != 0 || mtu - overhead < TFTP_BLKSIZE_MIN)
+        return TFTP_BLKSIZE_MAX;
+    return (uint32_t)(mtu - overhead);
+}
+
+/* A UDP socket for one transfer: bound to the address the request came to,
+ * connected to the client; its port is the server's transfer ID. */
+static int transfer_socket(const struct request_meta *rm)
+{
+    int family = rm->peer.ss_family, one = 1, zero = 0;
+    int s = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int rc = -errno;
+
+    if (s < 0)
+        return rc;
+    if (family == AF_INET6)
+        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if ((rm->local_len > 0 && bind(s, (const struct sockaddr *)&rm->local, rm->local_len) != 0) ||
+        connect(s, (const struct sockaddr *)&rm->peer, rm->peer_len) != 0) {
+        rc = -errno;
+        close(s);
+        return rc;
+    }
+    return s;
+}
+
+/* Netascii is served from an encoded copy in memory (a memfd), so blocks stay
+ * addressable by offset and resends need no re-encoding. */
+static int netascii_copy(int fd, uint64_t size, int *out_fd, uint64_t *out_size)
+{
+    uint8_t in[16384], enc[2 * sizeof(in)];
+    int m = -1, rc = -EFBIG;
+    uint64_t total = 0;
+    ssize_t n;
+
+    if (size > NETASCII_SRC_MAX)
+        goto out;
+    m = memfd_create("loadsd-netascii", MFD_CLOEXEC);
+    rc = -errno;
+    if (m < 0)
+        goto out;
+    while ((n = read(fd, in, sizeof(in))) > 0) {
+        size_t e = tftp_netascii_encode(in, (size_t)n, enc);
+
+        if (write(m, enc, e) != (ssize_t)e) {
+            rc = -EIO;
+            goto out;
+        }
+        total += e;
+    }
+    rc = n < 0 ? -errno : 0;
+out:
+    if (rc == 0) {
+        *out_fd = m;
+        *out_size = total;
+    } else if (m >= 0) {
+        close(m);
+    }
+    return rc;
+}
+
+static void reject(struct worker *w, struct listener *l, struct msghdr *m, const char *peer,
+                   const char *name, uint16_t code, const char *msg)
+{
+    log_info("refused \"%s\" from %s: error %u, %s", name, peer, code, msg);
+    listener_send_error(w, l, m, code, msg);
+}
+
+/* Admission: global and per-client caps. NULL (with the reason) when busy. */
+static struct client_slot *admit(struct worker *w, const struct request_meta *rm,
+                                 const char **why)
+{
+    struct tftp_server *srv = w->srv;
+    struct in6_addr a;
+    struct client_slot *slot;
+
+    if (atomic_fetch_add(&srv->active, 1) >= w->max_transfers) {
+        atomic_fetch_sub(&srv->active, 1);
+        *why = "Server busy: too many transfers, try again later";
+        return NULL;
+    }
+    addr_to_v6(&rm->peer, &a);
+    slot = client_acquire(srv, &a, w->max_per_client);
+    if (slot == NULL) {
+        atomic_fetch_sub(&srv->active, 1);
+        *why = "Server busy: too many transfers from this address";
+    }
+    return slot;
+}
+
+static int transfer_open_file(struct transfer *t, struct resolver *r, const char *name,
+                              const struct request_meta *rm, enum tftp_mode mode,
+                              uint64_t *size)
+{
+    struct resolver_file f;
+    int rc = resolver_open(r, name, (const struct sockaddr *)&rm->peer, &f);
+    int enc;
+
+    if (rc != RESOLVER_OK)
+        return rc;
+    *size = f.size;
+    t->fd = f.fd;
+    if (mode != TFTP_MODE_NETASCII)
+        return 0;
+    rc = netascii_copy(f.fd, f.size, &enc, size);
+    close(f.fd);
+    t->fd = -1;
+    if (rc != 0)
+        return RESOLVER_IO;
+    t->fd = enc;
+    return 0;
+}
+
+static void request_start(struct worker *w, struct listener *l, struct msghdr *m,
+                          const struct request_meta *rm, const struct tftp_request *req)
+{
+    struct transfer *t = calloc(1, sizeof(*t));
+    struct tftp_session_limits lim = w->limits;
+    struct tftp_session_out out;
+    struct epoll_event ev;
+    const char *msg;
+    uint64_t size;
+    int rc;
+
+    if (t == NULL)
+        return;
+    t->h.kind = HANDLE_TRANSFER;
+    t->w = w;
+    t->heap_idx = SIZE_MAX;
+    t->sock = t->fd = -1;
+    addr_format((const struct sockaddr *)&rm->peer, t->peer, sizeof(t->peer));
+    log_clean(req->filename, req->filename_len, t->name, sizeof(t->name));
+    t->client = admit(w, rm, &msg);
+    if (t->client == NULL) {
+        atomic_fetch_add(&w->srv->st_busy, 1);
+        reject(w, l, m, t->peer, t->name, TFTP_ERR_UNDEFINED, msg);
+        free(t);
+        return;
+    }
+    rc = transfer_open_file(t, w->resolver, req->filename, rm, req->mode, &size);
+    if (rc != 0) {
+        uint16_t code = resolver_wire_error(rc, &msg);
+
+        reject(w, l, m, t->peer, t->name, code, msg);
+        goto fail;
+    }
+    t->sock = transfer_socket(rm);
+    if (t->sock < 0) {
+        log_warn("no transfer socket for %s: %s", t->peer, strerror(-t->sock));
+        listener_send_error(w, l, m, TFTP_ERR_UNDEFINED, "Internal error");
+        goto fail;
+    }
+    ev = (struct epoll_event){.events = EPOLLIN, .data.ptr = &t->h};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, t->sock, &ev) != 0)
+        goto fail;
+    {
+        uint32_t mtu_blk = path_blksize(t->sock, (const struct sockaddr *)&rm->peer);
+
+        if (mtu_blk < lim.blksize_max)
+            lim.blksize_max = mtu_blk;
+    }
+    w->active++;
+    t->started_ms = now_ms();
+    log_info("RRQ \"%s\" from %s (%s, %llu bytes)", t->name, t->peer,
+             req->mode == TFTP_MODE_NETASCII ? "netascii" : "octet", (unsigned long long)size);
+    tftp_session_start(&t->sess, &lim, &req->opts, req->mode, size, t->started_ms, &out);
+    transfer_apply(t, &out);
+    return;
+fail:
+    if (t->sock >= 0)
+        close(t->sock);
+    if (t->fd >= 0)
+        close(t->fd);
+    client_release(w->srv, t->client);
+    atomic_fetch_sub(&w->srv->active, 1);
+    free(t);
+}
+
+static void request_handle(struct worker *w, struct listener *l, struct msghdr *m,
+                           const uint8_t *buf, size_t len, const struct request_meta *rm)
+{
+    struct tftp_request req;
+    char peer[ADDR_TEXT_MAX], name[LOG_CLEAN_MAX];
+    const char *msg;
+    uint16_t code;
+    int rc = (m->msg_flags & MSG_TRUNC) ? TFTP_PARSE_TOO_LONG
+                                        : tftp_packet_parse_request(buf, len, &req);
+
+    atomic_fetch_add(&w->srv->st_requests, 1);
+    if (rc == TFTP_PARSE_OK && req.op == TFTP_OP_RRQ) {
+        request_start(w, l, m, rm, &req);
+        return;
+    }
+    addr_format((const struct sockaddr *)&rm->peer, peer, sizeof(peer));
+    if (rc == TFTP_PARSE_OK) {
+        /* This appliance never accepts files over TFTP. */
+        log_clean(req.filename, req.filename_len, name, sizeof(name));
+        reject(w, l, m, peer, name, TFTP_ERR_ACCESS,
+               "Access violation: this server does not accept uploads");
+        return;
+    }
+    code = tftp_packet_wire_error(rc, &msg);
+    log_info("malformed request from %s (%zu bytes): %s", peer, len, msg);
+    listener_send_error(w, l, m, code, msg);
+}
+
+static void listener_on_event(struct worker *w, struct listener *l)
+{
+    uint8_t buf[TFTP_REQUEST_MAX + 1];
+    union {
+        char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+        struct cmsghdr align;
+    } ctl;
+
+    for (int i = 0; i < RECV_BURST && !w->draining; i++) {
+        struct request_meta rm = {0};
+        struct iovec iov = {buf, sizeof(buf)};
+        struct msghdr m = {.msg_name = &rm.peer,
+                           .msg_namelen = sizeof(rm.peer),
+                           .msg_iov = &iov,
+                           .msg_iovlen = 1,
+                           .msg_control = ctl.b,
+                           .msg_controllen = sizeof(ctl.b)};
+        ssize_t n = recvmsg(l->fd, &m, MSG_DONTWAIT);
+
+        if (n < 0)
+            return;
+        rm.peer_len = m.msg_namelen;
+        meta_from_cmsg(&m, &rm, l->family);
+        /* Keep the pktinfo so errors leave from the address asked. */
+        request_handle(w, l, &m, buf, (size_t)n, &rm);
+    }
+}
+
+/* ---- worker loop ---- */
+
+static void worker_refresh(struct worker *w)
+{
+    struct tftp_server *srv = w->srv;
+    unsigned gen = atomic_load(&srv->gen);
+    struct resolver *old;
+
+    if (gen == w->gen_seen)
+        return;
+    pthread_mutex_lock(&srv->lock);
+    w->limits = srv->params.limits;
+    w->max_transfers = srv->params.max_transfers;
+    w->max_per_client = srv->params.max_transfers_per_client;
+    old = w->resolver;
+    w->resolver = resolver_ref(srv->params.resolver);
+    w->gen_seen = gen;
+    pthread_mutex_unlock(&srv->lock);
+    if (old != NULL)
+        resolver_unref(old);
+}
+
+static void worker_close_listeners(struct worker *w)
+{
+    for (unsigned i = 0; i < w->n_listeners; i++) {
+        if (w->listeners[i].fd < 0)
+            continue;
+        epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listeners[i].fd, NULL);
+        close(w->listeners[i].fd);
+        w->listeners[i].fd = -1;
+    }
+}
+
+static void worker_on_wake(struct worker *w)
+{
+    uint64_t v;
+
+    if (read(w->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        log_debug("wake read: %s", strerror(errno));
+    worker_refresh(w);
+    if (atomic_load(&w->srv->stopping) && !w->draining) {
+        w->draining = true;
+        worker_close_listeners(w);
+    }
+}
+
+static void worker_run_timers(struct worker *w)
+{
+    uint64_t now = now_ms();
+
+    while (w->heap_len > 0 && heap_key(w->heap[0]) <= now) {
+        struct transfer *t = w->heap[0];
+        struct tftp_session_out out;
+
+        tftp_session_on_timeout(&t->sess, now, &out);
+        if (out.send_count > 0 || out.send_oack)
+            log_debug("resend to %s from block %llu", t->peer,
+                      (unsigned long long)out.send_first);
+        transfer_apply(t, &out);
+    }
+}
+
+static int worker_wait_ms(struct worker *w)
+{
+    uint64_t now = now_ms(), next = UINT64_MAX;
+
+    if (w->heap_len > 0)
+        next = heap_key(w->heap[0]);
+    if (w->draining) {
+        uint64_t d = atomic_load(&w->srv->stop_deadline_ms);
+
+        if (d < next)
+            next = d;
+    }
+    if (next == UINT64_MAX)
+        return -1;
+    return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
+}
+
+static void worker_dispatch(struct worker *w, struct epoll_event *ev)
+{
+    struct handle *h = ev->data.ptr;
+
+    switch (h->kind) {
+    case HANDLE_LISTENER:
+        listener_on_event(w, (struct listener *)h);
+        break;
+    case HANDLE_TRANSFER:
+        transfer_on_event((struct transfer *)h, ev->events);
+        break;
+    case HANDLE_WAKE:
+        worker_on_wake(w);
+        break;
+    }
+}
+
+static void worker_abort_all(struct worker *w)
+{
+    while (w->heap_len > 0) {
+        struct transfer *t = w->heap[0];
+
+        transfer_send_error(t, TFTP_ERR_UNDEFINED, "Server shutting down");
+        tftp_session_on_error(&t->sess);
+        transfer_end(t, "server shutting down");
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct epoll_event evs[EVENTS_MAX];
+
+    worker_refresh(w);
+    for (;;) {
+        int n = epoll_wait(w->epfd, evs, EVENTS_MAX, worker_wait_ms(w));
+
+        for (int i = 0; i < n; i++)
+            worker_dispatch(w, &evs[i]);
+        worker_run_timers(w);
+        if (w->draining &&
+            (w->active == 0 || now_ms() >= atomic_load(&w->srv->stop_deadline_ms)))
+            break;
+    }
+    worker_abort_all(w);
+    return NULL;
+}
+
+/* ---- setup ---- */
+
+static int listener_open(struct listener *l, const struct config_listen *cl)
+{
+    int one = 1, zero = 0, s, rc;
+    int family = cl->addr.ss_family;
+
+    s = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -errno;
+    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    if (family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)&cl->addr;
+        int v6only = IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) ? 0 : 1;
+
+        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, v6only ? &one : &zero, sizeof(int));
+        /* Dual-stack: IPv4 requests are reported as v4-mapped addresses. */
+        setsockopt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+    } else {
+        setsockopt(s, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+    }
+    if (bind(s, (const struct sockaddr *)&cl->addr, cl->len) != 0) {
+        rc = -errno;
+        close(s);
+        return rc;
+    }
+    l->h.kind = HANDLE_LISTENER;
+    l->fd = s;
+    l->family = family;
+    return 0;
+}
+
+static int worker_init(struct worker *w, struct tftp_server *srv, const struct tftp_server_params *p)
+{
+    struct epoll_event ev;
+    int rc;
+
+    w->srv = srv;
+    w->wakefd = -1;
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (w->epfd < 0)
+        return -errno;
+    w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wakefd < 0)
+        return -errno;
+    w->wake.kind = HANDLE_WAKE;
+    ev = (struct epoll_event){.events = EPOLLIN, .data.ptr = &w->wake};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wakefd, &ev) != 0)
+        return -errno;
+    w->buf = malloc(BATCH_BYTES > TFTP_BLKSIZE_MAX ? BATCH_BYTES : TFTP_BLKSIZE_MAX);
+    w->listeners = calloc(p->listen_count, sizeof(*w->listeners));
+    if (w->buf == NULL || w->listeners == NULL)
+        return -ENOMEM;
+    for (unsigned i = 0; i < p->listen_count; i++)
+        w->listeners[i].fd = -1;
+    for (unsigned i = 0; i < p->listen_count; i++) {
+        rc = listener_open(&w->listeners[i], &p->listen[i]);
+        if (rc != 0) {
+            log_error("cannot listen on %s: %s", p->listen[i].text, strerror(-rc));
+            return rc;
+        }
+        w->n_listeners = i + 1;
+        ev = (struct epoll_event){.events = EPOLLIN, .data.ptr = &w->listeners[i].h};
+        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listeners[i].fd, &ev) != 0)
+            return -errno;
+    }
+    return 0;
+}
+
+static void worker_destroy(struct worker *w)
+{
+    worker_close_listeners(w);
+    if (w->epfd >= 0)
+        close(w->epfd);
+    if (w->wakefd >= 0)
+        close(w->wakefd);
+    if (w->resolver != NULL)
+        resolver_unref(w->resolver);
+    free(w->listeners);
+    free(w->heap);
+    free(w->buf);
+}
+
+static unsigned online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n > 0 ? (unsigned)n : 1;
+}
+
+static void params_store(struct tftp_server *srv, const struct tftp_server_params *p)
+{
+    struct resolver *old = srv->params.resolver;
+
+    srv->params = *p;
+    srv->params.listen = NULL;
+    srv->params.resolver = resolver_ref(p->resolver);
+    if (old != NULL)
+        resolver_unref(old);
+}
+
+int tftp_server_open(struct tftp_server **out, const struct tftp_server_params *p)
+{
+    struct tftp_server *srv = calloc(1, sizeof(*srv));
+    int rc = -ENOMEM;
+
+    if (srv == NULL)
+        return rc;
+    pthread_mutex_init(&srv->lock, NULL);
+    params_store(srv, p);
+    atomic_store(&srv->gen, 1);
+    srv->n_workers = p->threads ? p->threads : online_cpus();
+    srv->workers = calloc(srv->n_workers, sizeof(*srv->workers));
+    if (srv->workers == NULL)
+        goto out;
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        srv->workers[i].epfd = -1;
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        rc = worker_init(&srv->workers[i], srv, p);
+        if (rc != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (rc != 0)
+        tftp_server_free(srv);
+    else
+        *out = srv;
+    return rc;
+}
+
+int tftp_server_start(struct tftp_server *srv)
+{
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        int rc = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+
+        if (rc != 0)
+            return -rc;
+        srv->workers[i].started = true;
+    }
+    return 0;
+}
+
+static void server_wake_all(struct tftp_server *srv)
+{
+    uint64_t one = 1;
+
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        if (write(srv->workers[i].wakefd, &one, sizeof(one)) < 0)
+            log_debug("wake write: %s", strerror(errno));
+}
+
+void tftp_server_update(struct tftp_server *srv, const struct tftp_server_params *p)
+{
+    pthread_mutex_lock(&srv->lock);
+    params_store(srv, p);
+    atomic_fetch_add(&srv->gen, 1);
+    pthread_mutex_unlock(&srv->lock);
+    server_wake_all(srv);
+}
+
+void tftp_server_stop(struct tftp_server *srv, unsigned grace_ms)
+{
+    atomic_store(&srv->stop_deadline_ms, now_ms() + grace_ms);
+    atomic_store(&srv->stopping, true);
+    server_wake_all(srv);
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        if (srv->workers[i].started)
+            pthread_join(srv->workers[i].thread, NULL);
+        srv->workers[i].started = false;
+    }
+}
+
+void tftp_server_free(struct tftp_server *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->workers != NULL) {
+        for (unsigned i = 0; i < srv->n_workers; i++)
+            worker_destroy(&srv->workers[i]);
+        free(srv->workers);
+    }
+    if (srv->params.resolver != NULL)
+        resolver_unref(srv->params.resolver);
+    for (size_t i = 0; i < CLIENT_BUCKETS; i++) {
+        while (srv->clients[i] != NULL) {
+            struct client_slot *c = srv->clients[i];
+
+            srv->clients[i] = c->next;
+            free(c);
+        }
+    }
+    pthread_mutex_destroy(&srv->lock);
+    free(srv);
+}
+
+void tftp_server_get_stats(struct tftp_server *srv, struct tftp_server_stats *out)
+{
+    out->requests = atomic_load(&srv->st_requests);
+    out->transfers_active = atomic_load(&srv->active);
+    out->transfers_done = atomic_load(&srv->st_done);
+    out->transfers_failed = atomic_load(&srv->st_failed);
+    out->refused_busy = atomic_load(&srv->st_busy);
+    out->errors_sent = atomic_load(&srv->st_errors);
+    out->bytes_sent = atomic_load(&srv->st_bytes);
+}

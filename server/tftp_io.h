@@ -1,0 +1,50 @@
+/* tftp_io.h: the TFTP server's I/O: worker threads, each with its own epoll set,
+ * SO_REUSEPORT listeners, per-transfer connected sockets, batched sends, timers.
+ * Protocol decisions are made by tftp_packet and tftp_session, never here. */
+#ifndef LOADSD_TFTP_IO_H
+#define LOADSD_TFTP_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "resolver.h"
+#include "tftp_session.h"
+
+struct tftp_server_params {
+    const struct config_listen *listen;
+    unsigned listen_count;
+    unsigned threads;                  /* 0 = online CPUs */
+    unsigned max_transfers;            /* across all workers */
+    unsigned max_transfers_per_client; /* per client address */
+    struct tftp_session_limits limits; /* blksize_max here is the configured cap */
+    struct resolver *resolver;         /* the server takes its own reference */
+};
+
+struct tftp_server_stats {
+    uint64_t requests;
+    uint64_t transfers_active;
+    uint64_t transfers_done;
+    uint64_t transfers_failed;
+    uint64_t refused_busy;
+    uint64_t errors_sent;
+    uint64_t bytes_sent; /* payload bytes of DATA, resends included */
+};
+
+struct tftp_server;
+
+/* Binds every listener (one SO_REUSEPORT socket per worker per address), so
+ * privileges can be dropped afterwards. 0, or a negative errno. */
+int tftp_server_open(struct tftp_server **out, const struct tftp_server_params *p);
+/* Starts the worker threads. 0, or a negative errno. */
+int tftp_server_start(struct tftp_server *srv);
+/* Applies new limits and a new resolver to new requests (SIGHUP); listen
+ * addresses and the thread count keep their values until a restart. */
+void tftp_server_update(struct tftp_server *srv, const struct tftp_server_params *p);
+/* Stops accepting requests, lets transfers run for up to grace_ms, then ends
+ * the rest and joins the workers. */
+void tftp_server_stop(struct tftp_server *srv, unsigned grace_ms);
+void tftp_server_free(struct tftp_server *srv);
+void tftp_server_get_stats(struct tftp_server *srv, struct tftp_server_stats *out);
+
+#endif
