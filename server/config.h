@@ -23,6 +23,7 @@ struct loadsd_config {
     char config_path[PATH_MAX];
     struct config_listen tftp_listen[CONFIG_LISTEN_MAX];
     unsigned tftp_listen_count;
+    char data_dir[PATH_MAX];  /* catalog, blobs, spool */
     char serve_dir[PATH_MAX]; /* "" = none */
     unsigned threads;         /* 0 = online CPUs */
     unsigned max_transfers;
@@ -36,6 +37,8 @@ struct loadsd_config {
     unsigned retries;           /* resends before giving up, 1..20 */
     unsigned timeout_ms;        /* first timeout without a negotiated one, 100..60000 */
     unsigned grace_seconds;     /* SIGTERM: how long transfers may finish, 0..3600 */
+    unsigned scrub_interval;    /* seconds between background re-hashes, 0 = off */
+    unsigned scrub_rate_mb;     /* MB/s the scrub may read, 0 = no limit */
 };
 
 void config_defaults(struct loadsd_config *c);

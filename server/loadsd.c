@@ -2,6 +2,7 @@
  * signals (SIGTERM drains, SIGHUP reloads) and readiness. No protocol here. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -11,21 +12,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog_source.h"
 #include "config.h"
+#include "datadir.h"
 #include "log.h"
 #include "resolver.h"
+#include "scrubber.h"
 #include "sdnotify.h"
 #include "tftp_io.h"
 
+/* What runs besides the TFTP server, built once at start. */
+struct services {
+    struct catalog_source *catalog;
+    struct scrubber *scrubber;
+};
+
 #define EXIT_USAGE 2
 
-/* Builds the name resolver for this configuration. */
-static int resolver_build(const struct loadsd_config *c, struct resolver **out)
+/* Builds the name resolver: the catalog first, then the serve directory
+ * (catalog files win on a name clash). */
+static int resolver_build(const struct loadsd_config *c, const struct services *sv,
+                          struct resolver **out)
 {
     struct resolver *r = resolver_new();
     int rc = -1;
 
     if (r == NULL)
+        goto out;
+    if (catalog_source_attach(sv->catalog, r) != 0)
         goto out;
     if (c->serve_dir[0] != '\0' && resolver_add_serve_dir(r, c->serve_dir) != 0) {
         log_error("cannot serve directory %s: %s", c->serve_dir, strerror(errno));
@@ -60,9 +74,21 @@ static void params_from_config(const struct loadsd_config *c, struct resolver *r
     p->resolver = r;
 }
 
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)flag;
+    (void)ftw;
+    if (st->st_uid != chown_uid && lchown(path, chown_uid, chown_gid) != 0)
+        log_warn("cannot hand %s to the service user: %s", path, strerror(errno));
+    return 0;
+}
+
 /* Drops root for good: supplementary groups, group, then user; and checks
- * that root cannot be regained. */
-static int privileges_drop(const char *user)
+ * that root cannot be regained. The data directory becomes the user's. */
+static int privileges_drop(const char *user, const char *data_dir)
 {
     struct passwd *pw = getpwnam(user);
 
@@ -70,6 +96,9 @@ static int privileges_drop(const char *user)
         log_error("unknown user %s", user);
         return -1;
     }
+    chown_uid = pw->pw_uid;
+    chown_gid = pw->pw_gid;
+    nftw(data_dir, chown_one, 32, FTW_PHYS);
     if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
         log_error("cannot become user %s: %s", user, strerror(errno));
         return -1;
@@ -124,7 +153,7 @@ static void daemon_ready(int fd)
 }
 
 /* SIGHUP: read the configuration again and apply what can change live. */
-static void reload(struct tftp_server *srv, int argc, char **argv)
+static void reload(struct tftp_server *srv, const struct services *sv, int argc, char **argv)
 {
     struct loadsd_config *c = malloc(sizeof(*c));
     struct tftp_server_params p;
@@ -137,13 +166,14 @@ static void reload(struct tftp_server *srv, int argc, char **argv)
                   c == NULL ? "out of memory" : err);
         goto out;
     }
-    if (resolver_build(c, &r) != 0) {
+    if (resolver_build(c, sv, &r) != 0) {
         log_error("reload failed, keeping the running configuration");
         goto out;
     }
     log_set_level(c->log_level);
     params_from_config(c, r, &p);
     tftp_server_update(srv, &p);
+    scrubber_update(sv->scrubber, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u);
     log_info("configuration reloaded (listen addresses and threads change on restart)");
 out:
     if (r != NULL)
@@ -153,13 +183,14 @@ out:
 }
 
 /* Waits for signals until SIGTERM or SIGINT. */
-static void signal_loop(struct tftp_server *srv, const sigset_t *set, int argc, char **argv)
+static void signal_loop(struct tftp_server *srv, const struct services *sv, const sigset_t *set,
+                        int argc, char **argv)
 {
     for (;;) {
         int sig = sigwaitinfo(set, NULL);
 
         if (sig == SIGHUP) {
-            reload(srv, argc, argv);
+            reload(srv, sv, argc, argv);
         } else if (sig == SIGTERM || sig == SIGINT) {
             log_info("signal %d: no new transfers, draining", sig);
             return;
@@ -167,11 +198,38 @@ static void signal_loop(struct tftp_server *srv, const sigset_t *set, int argc, 
     }
 }
 
+/* Opens (creating and migrating) the data directory, removes blobs no file
+ * refers to, and starts serving the catalog. */
+static int services_start(const struct loadsd_config *c, struct services *sv)
+{
+    struct datadir dd;
+    unsigned removed = 0;
+    int rc;
+
+    if (datadir_open(c->data_dir, &dd) != 0)
+        return -1;
+    rc = datadir_gc(&dd, &removed, false);
+    if (rc == 0 && removed > 0)
+        log_info("removed %u unreferenced blob(s) from %s", removed, c->data_dir);
+    datadir_close(&dd);
+    if (catalog_source_open(c->data_dir, &sv->catalog) != 0)
+        return -1;
+    return scrubber_start(c->data_dir, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u,
+                          &sv->scrubber);
+}
+
+static void services_stop(struct services *sv)
+{
+    scrubber_stop(sv->scrubber);
+    catalog_source_free(sv->catalog);
+}
+
 static int run(const struct loadsd_config *c, int argc, char **argv)
 {
     struct tftp_server *srv = NULL;
     struct tftp_server_params p;
     struct tftp_server_stats st;
+    struct services sv = {0};
     struct resolver *r = NULL;
     sigset_t set;
     int rc = EXIT_FAILURE, ready_fd = -1;
@@ -185,12 +243,12 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (!c->foreground)
         ready_fd = daemon_detach();
-    if (resolver_build(c, &r) != 0)
+    if (services_start(c, &sv) != 0 || resolver_build(c, &sv, &r) != 0)
         goto out;
     params_from_config(c, r, &p);
     if (tftp_server_open(&srv, &p) != 0)
         goto out;
-    if (c->user[0] != '\0' && privileges_drop(c->user) != 0)
+    if (c->user[0] != '\0' && privileges_drop(c->user, c->data_dir) != 0)
         goto out;
     if (tftp_server_start(srv) != 0) {
         log_error("cannot start worker threads");
@@ -198,11 +256,12 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
     }
     for (unsigned i = 0; i < c->tftp_listen_count; i++)
         log_info("TFTP listening on %s", c->tftp_listen[i].text);
-    log_info("ready");
+    log_info("ready: catalog in %s%s%s", c->data_dir, c->serve_dir[0] ? ", serving " : "",
+             c->serve_dir);
     sdnotify_send("READY=1");
     daemon_ready(ready_fd);
     ready_fd = -1;
-    signal_loop(srv, &set, argc, argv);
+    signal_loop(srv, &sv, &set, argc, argv);
     sdnotify_send("STOPPING=1");
     tftp_server_stop(srv, c->grace_seconds * 1000u);
     tftp_server_get_stats(srv, &st);
@@ -216,6 +275,7 @@ out:
     tftp_server_free(srv);
     if (r != NULL)
         resolver_unref(r);
+    services_stop(&sv);
     return rc;
 }
 

@@ -24,10 +24,10 @@
 #include "log.h"
 #include "tftp_packet.h"
 
-#define BATCH_MSGS       64          /* datagrams per sendmmsg */
-#define BATCH_BYTES      (1u << 20)  /* file bytes read per batch */
+#define BATCH_MSGS       64         /* datagrams per sendmmsg */
+#define BATCH_BYTES      (1u << 20) /* file bytes read per batch */
 #define EVENTS_MAX       256
-#define RECV_BURST       64          /* datagrams read per wake-up, so no socket starves */
+#define RECV_BURST       64          /* requests read per wake-up, so no socket starves */
 #define NETASCII_SRC_MAX (16u << 20) /* netascii is for config files, not firmware */
 #define CLIENT_BUCKETS   4096
 #define ADDR_TEXT_MAX    64
@@ -60,7 +60,7 @@ struct transfer {
     struct tftp_session sess;
     int sock;
     int fd;
-    size_t heap_idx; /* SIZE_MAX when not in the timer heap */
+    size_t heap_idx;          /* SIZE_MAX when not in the timer heap */
     uint64_t tx_next, tx_end; /* blocks still to put on the wire */
     bool want_out;            /* EPOLLOUT registered */
     struct client_slot *client;
@@ -410,8 +410,8 @@ static void transfer_end(struct transfer *t, const char *why)
     w->active--;
     if (ok)
         log_info("sent \"%s\" to %s: %llu bytes in %llu ms, blksize %u, window %u", t->name,
-                 t->peer, (unsigned long long)t->sess.size, (unsigned long long)ms,
-                 t->sess.blksize, t->sess.windowsize);
+                 t->peer, (unsigned long long)t->sess.size, (unsigned long long)ms, t->sess.blksize,
+                 t->sess.windowsize);
     else
         log_info("transfer of \"%s\" to %s ended: %s after %llu ms", t->name, t->peer, why,
                  (unsigned long long)ms);
@@ -485,6 +485,7 @@ static bool transfer_on_packet(struct transfer *t, const uint8_t *buf, size_t le
 static void transfer_on_event(struct transfer *t, uint32_t events)
 {
     uint8_t buf[TFTP_REQUEST_MAX];
+    ssize_t n;
 
     if (events & EPOLLOUT) {
         int rc = transfer_flush(t);
@@ -496,20 +497,18 @@ static void transfer_on_event(struct transfer *t, uint32_t events)
     }
     if (!(events & (EPOLLIN | EPOLLERR)))
         return;
-    for (int i = 0; i < RECV_BURST; i++) {
-        ssize_t n = recv(t->sock, buf, sizeof(buf), MSG_DONTWAIT);
-
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (n < 0) {
-            /* ICMP port unreachable: the client is gone. */
-            tftp_session_on_error(&t->sess);
-            transfer_end(t, errno == ECONNREFUSED ? "client port closed" : strerror(errno));
-            return;
-        }
-        if (!transfer_on_packet(t, buf, (size_t)n))
-            return;
+    /* One datagram per wake-up: a transfer rarely has more than one ACK
+     * queued, and epoll (level-triggered) reports the socket again if so. */
+    n = recv(t->sock, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n < 0) {
+        /* ICMP port unreachable: the client is gone. */
+        tftp_session_on_error(&t->sess);
+        transfer_end(t, errno == ECONNREFUSED ? "client port closed" : strerror(errno));
+        return;
     }
+    transfer_on_packet(t, buf, (size_t)n);
 }
 
 /* ---- new requests ---- */
@@ -641,8 +640,7 @@ static void reject(struct worker *w, struct listener *l, struct msghdr *m, const
 }
 
 /* Admission: global and per-client caps. NULL (with the reason) when busy. */
-static struct client_slot *admit(struct worker *w, const struct request_meta *rm,
-                                 const char **why)
+static struct client_slot *admit(struct worker *w, const struct request_meta *rm, const char **why)
 {
     struct tftp_server *srv = w->srv;
     struct in6_addr a;
@@ -663,8 +661,7 @@ static struct client_slot *admit(struct worker *w, const struct request_meta *rm
 }
 
 static int transfer_open_file(struct transfer *t, struct resolver *r, const char *name,
-                              const struct request_meta *rm, enum tftp_mode mode,
-                              uint64_t *size)
+                              const struct request_meta *rm, enum tftp_mode mode, uint64_t *size)
 {
     struct resolver_file f;
     int rc = resolver_open(r, name, (const struct sockaddr *)&rm->peer, &f);
@@ -760,6 +757,10 @@ static void request_handle(struct worker *w, struct listener *l, struct msghdr *
     int rc = (m->msg_flags & MSG_TRUNC) ? TFTP_PARSE_TOO_LONG
                                         : tftp_packet_parse_request(buf, len, &req);
 
+    /* An ERROR is never answered (RFC 1350 section 7): no error ping-pong
+     * with a client that reports our own error back to port 69. */
+    if (len >= 2 && buf[0] == 0 && buf[1] == TFTP_OP_ERROR)
+        return;
     atomic_fetch_add(&w->srv->st_requests, 1);
     if (rc == TFTP_PARSE_OK && req.op == TFTP_OP_RRQ) {
         request_start(w, l, m, rm, &req);
@@ -862,8 +863,7 @@ static void worker_run_timers(struct worker *w)
 
         tftp_session_on_timeout(&t->sess, now, &out);
         if (out.send_count > 0 || out.send_oack)
-            log_debug("resend to %s from block %llu", t->peer,
-                      (unsigned long long)out.send_first);
+            log_debug("resend to %s from block %llu", t->peer, (unsigned long long)out.send_first);
         transfer_apply(t, &out);
     }
 }
@@ -925,8 +925,7 @@ static void *worker_main(void *arg)
         for (int i = 0; i < n; i++)
             worker_dispatch(w, &evs[i]);
         worker_run_timers(w);
-        if (w->draining &&
-            (w->active == 0 || now_ms() >= atomic_load(&w->srv->stop_deadline_ms)))
+        if (w->draining && (w->active == 0 || now_ms() >= atomic_load(&w->srv->stop_deadline_ms)))
             break;
     }
     worker_abort_all(w);
@@ -965,7 +964,8 @@ static int listener_open(struct listener *l, const struct config_listen *cl)
     return 0;
 }
 
-static int worker_init(struct worker *w, struct tftp_server *srv, const struct tftp_server_params *p)
+static int worker_init(struct worker *w, struct tftp_server *srv,
+                       const struct tftp_server_params *p)
 {
     struct epoll_event ev;
     int rc;

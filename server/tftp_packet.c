@@ -144,7 +144,7 @@ static int mode_parse(const char *mode, enum tftp_mode *out)
 
 int tftp_packet_parse_request(const uint8_t *buf, size_t len, struct tftp_request *req)
 {
-    struct cursor c = {buf + 2, buf + len};
+    struct cursor c = {NULL, NULL};
     const char *mode = NULL;
     size_t mode_len = 0;
     uint16_t op;
@@ -155,6 +155,7 @@ int tftp_packet_parse_request(const uint8_t *buf, size_t len, struct tftp_reques
         return TFTP_PARSE_TOO_LONG;
     if (len < 2)
         return TFTP_PARSE_TRUNCATED;
+    c = (struct cursor){buf + 2, buf + len};
     op = get_u16(buf);
     if (op != TFTP_OP_RRQ && op != TFTP_OP_WRQ)
         return TFTP_PARSE_BAD_OPCODE;
@@ -189,12 +190,13 @@ static int parse_error(const uint8_t *buf, size_t len, struct tftp_packet *pkt)
 
 int tftp_packet_parse(const uint8_t *buf, size_t len, struct tftp_packet *pkt)
 {
-    struct cursor c = {buf + 2, buf + len};
+    struct cursor c = {NULL, NULL};
     uint16_t op;
 
     memset(pkt, 0, sizeof(*pkt));
     if (len < 2)
         return TFTP_PARSE_TRUNCATED;
+    c = (struct cursor){buf + 2, buf + len};
     op = get_u16(buf);
     pkt->op = (enum tftp_opcode)op;
     switch (op) {

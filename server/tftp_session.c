@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#define BLOCK_CYCLE      UINT64_C(65536)
-#define RTO_GRANULARITY  10 /* ms: the clock granularity G of RFC 6298 */
+#define BLOCK_CYCLE     UINT64_C(65536)
+#define RTO_GRANULARITY 10 /* ms: the clock granularity G of RFC 6298 */
 
 static void out_clear(struct tftp_session_out *out)
 {
@@ -24,8 +24,7 @@ static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi)
 }
 
 /* RFC 2347 section "Negotiation": answer only what was asked and is acceptable. */
-static void negotiate(struct tftp_session *s, const struct tftp_options *asked,
-                      enum tftp_mode mode)
+static void negotiate(struct tftp_session *s, const struct tftp_options *asked, enum tftp_mode mode)
 {
     struct tftp_options *acc = &s->accepted;
     uint32_t blk_cap = clamp_u32(s->lim.blksize_max, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX);
@@ -52,6 +51,10 @@ static void negotiate(struct tftp_session *s, const struct tftp_options *asked,
         acc->tsize = s->size;
     }
     if (asked->present & TFTP_OPT_WINDOWSIZE) {
+        /* With rollover to 1 there are only 65535 block numbers: a window
+         * that long would end on the number the previous one ended on. */
+        if (s->lim.rollover_to_one && win_cap > 65534)
+            win_cap = 65534;
         acc->present |= TFTP_OPT_WINDOWSIZE;
         acc->windowsize = min_u32(asked->windowsize, win_cap);
         s->windowsize = acc->windowsize;
@@ -102,25 +105,40 @@ void tftp_session_start(struct tftp_session *s, const struct tftp_session_limits
     send_window(s, 1, now_ms, out);
 }
 
-/* RFC 6298 estimators, fed only with samples from windows sent once (Karn). */
+/* RFC 6298 estimators in fixed point (srtt scaled by 8, rttvar by 4, as
+ * TCP stacks keep them, so integer division does not bias them), fed only
+ * with samples from windows sent once (Karn's algorithm). */
 static void rtt_sample(struct tftp_session *s, uint64_t now_ms)
 {
     uint32_t r = (uint32_t)(now_ms - s->window_sent_ms);
-    uint32_t err;
+    int32_t err;
 
     if (s->window_resent || s->timeout_fixed)
         return;
     if (s->srtt_ms == 0) {
-        s->srtt_ms = r > 0 ? r : 1;
-        s->rttvar_ms = r / 2;
+        s->srtt_ms = (r > 0 ? r : 1) * 8;
+        s->rttvar_ms = r / 2 * 4;
     } else {
-        err = r > s->srtt_ms ? r - s->srtt_ms : s->srtt_ms - r;
-        s->rttvar_ms = (3 * s->rttvar_ms + err) / 4;
-        s->srtt_ms = (7 * s->srtt_ms + r) / 8;
+        err = (int32_t)r - (int32_t)(s->srtt_ms >> 3);
+        s->srtt_ms = (uint32_t)((int32_t)s->srtt_ms + err); /* srtt += err / 8 */
+        if (err < 0)
+            err = -err;
+        /* rttvar += (|err| - rttvar) / 4 */
+        s->rttvar_ms = (uint32_t)((int32_t)s->rttvar_ms + err - (int32_t)(s->rttvar_ms >> 2));
     }
-    s->rto_ms = clamp_u32(s->srtt_ms + (4 * s->rttvar_ms > RTO_GRANULARITY ? 4 * s->rttvar_ms
-                                                                             : RTO_GRANULARITY),
+    /* rttvar_ms holds 4 * rttvar already. */
+    s->rto_ms = clamp_u32((s->srtt_ms >> 3) +
+                              (s->rttvar_ms > RTO_GRANULARITY ? s->rttvar_ms : RTO_GRANULARITY),
                           s->lim.rto_min_ms, s->lim.rto_max_ms);
+}
+
+/* New data was acknowledged: a backed-off negotiated timeout returns to the
+ * value the client asked for (RFC 2349: how long to wait before a resend). */
+static void progress_made(struct tftp_session *s)
+{
+    s->retries = 0;
+    if (s->timeout_fixed)
+        s->rto_ms = s->accepted.timeout * 1000u;
 }
 
 /* The 16-bit number of absolute block b. With rollover to 0 the numbers run
@@ -151,8 +169,7 @@ static bool ack_to_block(const struct tftp_session *s, uint16_t wire, uint64_t *
     return true;
 }
 
-static void finish(struct tftp_session *s, enum tftp_session_state state,
-                   enum tftp_session_end end)
+static void finish(struct tftp_session *s, enum tftp_session_state state, enum tftp_session_end end)
 {
     s->state = state;
     s->end = end;
@@ -170,7 +187,7 @@ static void on_ack_sending(struct tftp_session *s, uint16_t wire, uint64_t now_m
         return;
     s->peer_proven = true;
     s->acked = block;
-    s->retries = 0;
+    progress_made(s);
     if (block == s->sent)
         rtt_sample(s, now_ms);
     if (block == s->last_block) {
@@ -192,7 +209,7 @@ void tftp_session_on_ack(struct tftp_session *s, uint16_t block, uint64_t now_ms
         if (block != 0)
             return; /* only ACK 0 answers an OACK */
         s->peer_proven = true;
-        s->retries = 0;
+        progress_made(s);
         rtt_sample(s, now_ms);
         s->state = TFTP_SESSION_SENDING;
         s->window_resent = false;
@@ -219,8 +236,7 @@ static uint32_t retries_allowed(const struct tftp_session *s)
                           : min_u32(s->lim.retries_max, s->lim.retries_unproven);
 }
 
-void tftp_session_on_timeout(struct tftp_session *s, uint64_t now_ms,
-                             struct tftp_session_out *out)
+void tftp_session_on_timeout(struct tftp_session *s, uint64_t now_ms, struct tftp_session_out *out)
 {
     uint32_t backoff_cap;
 

@@ -63,7 +63,7 @@ struct tftp_session {
     bool timeout_fixed;      /* timeout negotiated: no adaptation */
     uint32_t retries;
     uint32_t rto_ms;
-    uint32_t srtt_ms, rttvar_ms; /* RFC 6298 estimators; srtt 0 = no sample yet */
+    uint32_t srtt_ms, rttvar_ms; /* RFC 6298, scaled by 8 and 4; 0 = no sample */
 };
 
 /* Starts a transfer of size bytes for a request with the given options.

@@ -1,0 +1,40 @@
+/* scrub.h: re-hashing stored files; a blob that no longer matches its hash,
+ * or is missing, is quarantined: moved aside, its file and load marked, never
+ * served again until the same bytes are imported again. */
+#ifndef LOADSD_SCRUB_H
+#define LOADSD_SCRUB_H
+
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "blobstore.h"
+#include "catalog.h"
+
+struct scrub_totals {
+    unsigned checked;     /* blobs re-hashed */
+    unsigned ok;
+    unsigned quarantined; /* newly quarantined by this run */
+    unsigned already;     /* files that were quarantined before */
+    uint64_t bytes;
+};
+
+/* Per-file result: 0 ok, -EBADMSG mismatch, -ENOENT missing, 1 was already
+ * quarantined, another negative errno: could not check (I/O). */
+typedef void (*scrub_file_fn)(void *arg, const struct catalog_file *f, int result);
+
+struct scrub_options {
+    const char *load;           /* one load's files, or NULL for the whole catalog */
+    uint64_t rate;              /* bytes per second at most, 0: no limit */
+    const char *actor;          /* for the audit trail */
+    const atomic_bool *cancel;  /* checked between files; NULL: never */
+    scrub_file_fn cb;           /* per-file result, or NULL */
+    void *arg;
+};
+
+/* Checks the files. 0, DB_NOT_FOUND for an unknown load, or another negative
+ * db_result. A cancelled run returns 0 with what it checked so far. */
+int scrub_run(sqlite3 *db, struct blobstore *bs, const struct scrub_options *opt,
+              struct scrub_totals *totals);
+
+#endif

@@ -1,0 +1,497 @@
+/* catalog.c: reads and writes of the catalog's rows with prepared statements.
+ * No transaction policy here (callers decide) and no file I/O. */
+#include "catalog.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void catalog_fold(const char *in, char *out, size_t cap)
+{
+    size_t i = 0;
+
+    if (cap == 0)
+        return;
+    for (; in[i] != '\0' && i + 1 < cap; i++)
+        out[i] = (char)tolower((unsigned char)in[i]);
+    out[i] = '\0';
+}
+
+static void bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+    if (s == NULL || s[0] == '\0')
+        sqlite3_bind_null(st, idx);
+    else
+        sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_folded(sqlite3_stmt *st, int idx, const char *name)
+{
+    char folded[CATALOG_NAME_MAX];
+
+    catalog_fold(name, folded, sizeof(folded));
+    sqlite3_bind_text(st, idx, folded, -1, SQLITE_TRANSIENT);
+}
+
+/* ---- files ---- */
+
+#define FILE_COLUMNS "f.id, f.name, f.size, f.sha256, f.status, f.signature, f.signer"
+
+static void file_from_row(sqlite3_stmt *st, struct catalog_file *f)
+{
+    f->id = sqlite3_column_int64(st, 0);
+    db_column_text(st, 1, f->name, sizeof(f->name));
+    f->size = (uint64_t)sqlite3_column_int64(st, 2);
+    db_column_text(st, 3, f->sha256, sizeof(f->sha256));
+    db_column_text(st, 4, f->status, sizeof(f->status));
+    db_column_text(st, 5, f->signature, sizeof(f->signature));
+    db_column_text(st, 6, f->signer, sizeof(f->signer));
+}
+
+int catalog_file_find(sqlite3 *db, const char *name, struct catalog_file *out)
+{
+    sqlite3_stmt *st =
+        db_prepare(db, "SELECT " FILE_COLUMNS " FROM files f WHERE f.name_folded = ?1");
+    int rc = DB_ERROR, step;
+
+    if (st == NULL)
+        return rc;
+    bind_folded(st, 1, name);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        file_from_row(st, out);
+        rc = DB_OK;
+    } else {
+        rc = step == SQLITE_DONE ? DB_NOT_FOUND : db_check(db, step, "find file");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int catalog_file_put(sqlite3 *db, const struct catalog_file *f, int64_t *id)
+{
+    sqlite3_stmt *st = db_prepare(
+        db, "INSERT INTO files (name, name_folded, size, sha256, status, signature, signer,"
+            " created_at) VALUES (?1, ?2, ?3, ?4, 'ok', ?5, ?6, ?7)"
+            " ON CONFLICT (name_folded) DO UPDATE SET name = excluded.name,"
+            " size = excluded.size, sha256 = excluded.sha256, status = 'ok',"
+            " signature = excluded.signature, signer = excluded.signer"
+            " RETURNING id");
+    int rc, step;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, f->name, -1, SQLITE_TRANSIENT);
+    bind_folded(st, 2, f->name);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)f->size);
+    sqlite3_bind_text(st, 4, f->sha256, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, f->signature[0] ? f->signature : "none", -1, SQLITE_TRANSIENT);
+    bind_text(st, 6, f->signer);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+    step = sqlite3_step(st);
+    rc = db_check(db, step, "store file");
+    if (step == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int catalog_file_set_status(sqlite3 *db, const char *sha256, const char *status, int *changed)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE files SET status = ?2, checked_at = ?3"
+                                      " WHERE sha256 = ?1 AND status != ?2");
+    int rc;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    rc = db_check(db, sqlite3_step(st), "set file status");
+    if (changed != NULL)
+        *changed = sqlite3_changes(db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int catalog_file_checked(sqlite3 *db, const char *sha256)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE files SET checked_at = ?2 WHERE sha256 = ?1");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+    return db_exec_stmt(db, st);
+}
+
+int catalog_files_each(sqlite3 *db, const char *load_name,
+                       int (*cb)(void *arg, const struct catalog_file *f), void *arg)
+{
+    sqlite3_stmt *st =
+        load_name == NULL
+            ? db_prepare(db, "SELECT " FILE_COLUMNS " FROM files f ORDER BY f.name_folded")
+            : db_prepare(db, "SELECT " FILE_COLUMNS " FROM files f"
+                             " JOIN load_files lf ON lf.file_id = f.id"
+                             " JOIN loads l ON l.id = lf.load_id"
+                             " WHERE l.name_folded = ?1"
+                             " ORDER BY f.id = l.loads_file_id DESC, f.name_folded");
+    struct catalog_file f;
+    int rc = DB_OK, step = SQLITE_DONE;
+
+    if (st == NULL)
+        return DB_ERROR;
+    if (load_name != NULL)
+        bind_folded(st, 1, load_name);
+    while (rc == DB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        file_from_row(st, &f);
+        rc = cb(arg, &f);
+    }
+    if (rc == DB_OK)
+        rc = db_check(db, step, "list files");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int catalog_files_prune(sqlite3 *db, int *removed)
+{
+    sqlite3_stmt *st = db_prepare(
+        db, "DELETE FROM files WHERE id NOT IN (SELECT file_id FROM load_files)"
+            " AND id NOT IN (SELECT loads_file_id FROM loads)");
+    int rc;
+
+    if (st == NULL)
+        return DB_ERROR;
+    rc = db_check(db, sqlite3_step(st), "prune files");
+    if (removed != NULL)
+        *removed = sqlite3_changes(db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int catalog_blob_referenced(sqlite3 *db, const char *sha256, bool *out)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM files WHERE sha256 = ?1 LIMIT 1");
+    int step;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(st);
+    *out = step == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? DB_OK : db_check(db, step, "blob ref");
+}
+
+/* ---- loads ---- */
+
+/* A load is quarantined when any file it lists is; the status is derived. */
+#define LOAD_SELECT                                                                            \
+    "SELECT l.id, l.name, l.signature, l.signer, l.approved_by, l.created_at, l.import_id,"   \
+    " (SELECT count(*) FROM load_files lf WHERE lf.load_id = l.id),"                          \
+    " (SELECT coalesce(sum(f.size), 0) FROM load_files lf JOIN files f ON f.id = lf.file_id"  \
+    "  WHERE lf.load_id = l.id),"                                                            \
+    " EXISTS (SELECT 1 FROM load_files lf JOIN files f ON f.id = lf.file_id"                 \
+    "  WHERE lf.load_id = l.id AND f.status = 'quarantined')"                                \
+    " FROM loads l"
+
+static void load_from_row(sqlite3_stmt *st, struct catalog_load *l)
+{
+    l->id = sqlite3_column_int64(st, 0);
+    db_column_text(st, 1, l->name, sizeof(l->name));
+    db_column_text(st, 2, l->signature, sizeof(l->signature));
+    db_column_text(st, 3, l->signer, sizeof(l->signer));
+    db_column_text(st, 4, l->approved_by, sizeof(l->approved_by));
+    l->created_at = sqlite3_column_int64(st, 5);
+    l->import_id = sqlite3_column_int64(st, 6);
+    l->file_count = (unsigned)sqlite3_column_int(st, 7);
+    l->total_size = (uint64_t)sqlite3_column_int64(st, 8);
+    snprintf(l->status, sizeof(l->status), "%s",
+             sqlite3_column_int(st, 9) ? "quarantined" : l->signature);
+}
+
+int catalog_load_find(sqlite3 *db, const char *name, struct catalog_load *out)
+{
+    sqlite3_stmt *st = db_prepare(db, LOAD_SELECT " WHERE l.name_folded = ?1");
+    int rc, step;
+
+    if (st == NULL)
+        return DB_ERROR;
+    bind_folded(st, 1, name);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        load_from_row(st, out);
+        rc = DB_OK;
+    } else {
+        rc = step == SQLITE_DONE ? DB_NOT_FOUND : db_check(db, step, "find load");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int load_link_files(sqlite3 *db, int64_t load_id, const int64_t *file_ids, size_t n)
+{
+    sqlite3_stmt *del = db_prepare(db, "DELETE FROM load_files WHERE load_id = ?1");
+    sqlite3_stmt *ins = db_prepare(db, "INSERT OR IGNORE INTO load_files (load_id, file_id)"
+                                       " VALUES (?1, ?2)");
+    int rc = del && ins ? DB_OK : DB_ERROR;
+
+    if (rc == DB_OK) {
+        sqlite3_bind_int64(del, 1, load_id);
+        rc = db_check(db, sqlite3_step(del), "unlink load files");
+    }
+    for (size_t i = 0; rc == DB_OK && i < n; i++) {
+        sqlite3_reset(ins);
+        sqlite3_bind_int64(ins, 1, load_id);
+        sqlite3_bind_int64(ins, 2, file_ids[i]);
+        rc = db_check(db, sqlite3_step(ins), "link load file");
+    }
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+int catalog_load_put(sqlite3 *db, const struct catalog_load *l, int64_t loads_file_id,
+                     const int64_t *file_ids, size_t n, int64_t *id)
+{
+    sqlite3_stmt *st = db_prepare(
+        db, "INSERT INTO loads (name, name_folded, loads_file_id, signature, signer,"
+            " approved_by, import_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            " ON CONFLICT (name_folded) DO UPDATE SET name = excluded.name,"
+            " loads_file_id = excluded.loads_file_id, signature = excluded.signature,"
+            " signer = excluded.signer, approved_by = excluded.approved_by,"
+            " import_id = excluded.import_id RETURNING id");
+    int rc, step;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, l->name, -1, SQLITE_TRANSIENT);
+    bind_folded(st, 2, l->name);
+    sqlite3_bind_int64(st, 3, loads_file_id);
+    sqlite3_bind_text(st, 4, l->signature, -1, SQLITE_TRANSIENT);
+    bind_text(st, 5, l->signer);
+    bind_text(st, 6, l->approved_by);
+    if (l->import_id > 0)
+        sqlite3_bind_int64(st, 7, l->import_id);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL));
+    step = sqlite3_step(st);
+    rc = db_check(db, step, "store load");
+    if (step == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc == DB_OK)
+        rc = load_link_files(db, *id, file_ids, n);
+    return rc;
+}
+
+int catalog_load_remove(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = db_prepare(db, "DELETE FROM loads WHERE name_folded = ?1");
+    int rc;
+
+    if (st == NULL)
+        return DB_ERROR;
+    bind_folded(st, 1, name);
+    rc = db_check(db, sqlite3_step(st), "remove load");
+    if (rc == DB_OK && sqlite3_changes(db) == 0)
+        rc = DB_NOT_FOUND;
+    sqlite3_finalize(st);
+    if (rc == DB_OK)
+        rc = catalog_files_prune(db, NULL);
+    return rc;
+}
+
+int catalog_loads_each(sqlite3 *db, int (*cb)(void *arg, const struct catalog_load *l),
+                       void *arg)
+{
+    sqlite3_stmt *st = db_prepare(db, LOAD_SELECT " ORDER BY l.name_folded");
+    struct catalog_load l;
+    int rc = DB_OK, step = SQLITE_DONE;
+
+    if (st == NULL)
+        return DB_ERROR;
+    while (rc == DB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        load_from_row(st, &l);
+        rc = cb(arg, &l);
+    }
+    if (rc == DB_OK)
+        rc = db_check(db, step, "list loads");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- trust ---- */
+
+int catalog_trust_add(sqlite3 *db, const struct catalog_trust *t, const char *pem, int64_t *id)
+{
+    sqlite3_stmt *st = db_prepare(
+        db, "INSERT INTO trust (role, subject, issuer, serial, sha256, not_after, pem, added_at)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id");
+    int rc, step;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, t->role, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, t->subject, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, t->issuer, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, t->serial, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, t->sha256, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, t->not_after);
+    sqlite3_bind_text(st, 7, pem, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL));
+    step = sqlite3_step(st);
+    rc = db_check(db, step, "add trust anchor");
+    if (step == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int catalog_trust_remove(sqlite3 *db, int64_t id)
+{
+    sqlite3_stmt *st = db_prepare(db, "DELETE FROM trust WHERE id = ?1");
+    int rc;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    rc = db_check(db, sqlite3_step(st), "remove trust anchor");
+    if (rc == DB_OK && sqlite3_changes(db) == 0)
+        rc = DB_NOT_FOUND;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int catalog_trust_each(sqlite3 *db, const char *role,
+                       int (*cb)(void *arg, const struct catalog_trust *t), void *arg)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT id, role, subject, issuer, serial, sha256,"
+                                      " not_after, pem FROM trust"
+                                      " WHERE ?1 IS NULL OR role = ?1 ORDER BY id");
+    struct catalog_trust t;
+    int rc = DB_OK, step = SQLITE_DONE;
+
+    if (st == NULL)
+        return DB_ERROR;
+    bind_text(st, 1, role);
+    while (rc == DB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        t.id = sqlite3_column_int64(st, 0);
+        db_column_text(st, 1, t.role, sizeof(t.role));
+        db_column_text(st, 2, t.subject, sizeof(t.subject));
+        db_column_text(st, 3, t.issuer, sizeof(t.issuer));
+        db_column_text(st, 4, t.serial, sizeof(t.serial));
+        db_column_text(st, 5, t.sha256, sizeof(t.sha256));
+        t.not_after = sqlite3_column_int64(st, 6);
+        t.pem = (const char *)sqlite3_column_text(st, 7);
+        rc = cb(arg, &t);
+    }
+    if (rc == DB_OK)
+        rc = db_check(db, step, "list trust anchors");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- imports ---- */
+
+int catalog_import_start(sqlite3 *db, const char *source, const char *actor, int64_t *id)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT INTO imports (source, actor, state, started_at)"
+                                      " VALUES (?1, ?2, 'running', ?3) RETURNING id");
+    int rc, step;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    step = sqlite3_step(st);
+    rc = db_check(db, step, "start import");
+    if (step == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int catalog_import_finish(sqlite3 *db, int64_t id, const char *state, const char *report_json)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE imports SET state = ?2, report = ?3,"
+                                      " finished_at = ?4 WHERE id = ?1");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, state, -1, SQLITE_TRANSIENT);
+    bind_text(st, 3, report_json);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+    return db_exec_stmt(db, st);
+}
+
+int catalog_imports_recover(sqlite3 *db, int *changed)
+{
+    sqlite3_stmt *st = db_prepare(
+        db, "UPDATE imports SET state = 'failed', finished_at = ?1,"
+            " report = '{\"ok\":false,\"problems\":[{\"file\":\"\",\"message\":"
+            "\"interrupted (the import process stopped before publishing)\"}]}'"
+            " WHERE state IN ('running', 'queued')");
+    int rc;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+    rc = db_check(db, sqlite3_step(st), "recover imports");
+    if (changed != NULL)
+        *changed = sqlite3_changes(db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- settings and audit ---- */
+
+int catalog_setting_get(sqlite3 *db, const char *key, char *out, size_t cap)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT value FROM settings WHERE key = ?1");
+    int rc, step;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        db_column_text(st, 0, out, cap);
+        rc = DB_OK;
+    } else {
+        rc = step == SQLITE_DONE ? DB_NOT_FOUND : db_check(db, step, "read setting");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int catalog_setting_set(sqlite3 *db, const char *key, const char *value)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+                                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+    return db_exec_stmt(db, st);
+}
+
+int catalog_audit(sqlite3 *db, const char *actor, const char *action, const char *object,
+                  const char *before, const char *after)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT INTO audit (at, actor, action, object, before,"
+                                      " after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+    sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, action, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, object, -1, SQLITE_TRANSIENT);
+    bind_text(st, 5, before);
+    bind_text(st, 6, after);
+    return db_exec_stmt(db, st);
+}

@@ -1,0 +1,99 @@
+/* catalog.h: rows of the firmware catalog: files, loads, trust anchors,
+ * imports, settings and the audit trail. Prepared statements only; a caller
+ * that needs several writes to land together wraps them in db_begin/db_commit. */
+#ifndef LOADSD_CATALOG_H
+#define LOADSD_CATALOG_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+
+#define CATALOG_NAME_MAX 256 /* file and load names, NUL included */
+#define CATALOG_TEXT_MAX 256
+
+struct catalog_file {
+    int64_t id;
+    char name[CATALOG_NAME_MAX];
+    uint64_t size;
+    char sha256[65];
+    char status[16];    /* ok | quarantined */
+    char signature[16]; /* verified | signed | none */
+    char signer[CATALOG_TEXT_MAX];
+};
+
+struct catalog_load {
+    int64_t id;
+    char name[CATALOG_NAME_MAX]; /* without ".loads" */
+    char status[16];             /* derived: quarantined, else the signature */
+    char signature[16];          /* verified | signed | unsigned */
+    char signer[CATALOG_TEXT_MAX];
+    char approved_by[CATALOG_TEXT_MAX];
+    int64_t created_at;
+    int64_t import_id;
+    unsigned file_count; /* the .loads file and its components */
+    uint64_t total_size;
+};
+
+struct catalog_trust {
+    int64_t id;
+    char role[16]; /* vendor | approval */
+    char subject[CATALOG_TEXT_MAX];
+    char issuer[CATALOG_TEXT_MAX];
+    char serial[130];
+    char sha256[65];
+    int64_t not_after;
+    const char *pem; /* valid only inside the callback */
+};
+
+/* Case folding for names (ASCII; the TFTP namespace is case-insensitive). */
+void catalog_fold(const char *in, char *out, size_t cap);
+
+/* Files. find: case-insensitive; 0 or DB_NOT_FOUND. */
+int catalog_file_find(sqlite3 *db, const char *name, struct catalog_file *out);
+/* Inserts f, or points an existing name at new bytes (status back to ok). */
+int catalog_file_put(sqlite3 *db, const struct catalog_file *f, int64_t *id);
+/* Marks every file with these bytes (quarantined or ok). Returns the count. */
+int catalog_file_set_status(sqlite3 *db, const char *sha256, const char *status, int *changed);
+int catalog_file_checked(sqlite3 *db, const char *sha256);
+/* Every file (load_name NULL) or a load's files, by name. The callback
+ * returns 0 to go on, anything else to stop (returned). */
+int catalog_files_each(sqlite3 *db, const char *load_name,
+                       int (*cb)(void *arg, const struct catalog_file *f), void *arg);
+/* Files no load lists any more are removed (after a load's removal). */
+int catalog_files_prune(sqlite3 *db, int *removed);
+/* True when some file row refers to these bytes. */
+int catalog_blob_referenced(sqlite3 *db, const char *sha256, bool *out);
+
+/* Loads. */
+int catalog_load_find(sqlite3 *db, const char *name, struct catalog_load *out);
+/* Inserts or replaces the load l (by name), listing file_ids[0..n). */
+int catalog_load_put(sqlite3 *db, const struct catalog_load *l, int64_t loads_file_id,
+                     const int64_t *file_ids, size_t n, int64_t *id);
+int catalog_load_remove(sqlite3 *db, const char *name);
+int catalog_loads_each(sqlite3 *db, int (*cb)(void *arg, const struct catalog_load *l),
+                       void *arg);
+
+/* Trust anchors. */
+int catalog_trust_add(sqlite3 *db, const struct catalog_trust *t, const char *pem, int64_t *id);
+int catalog_trust_remove(sqlite3 *db, int64_t id);
+/* role NULL: every anchor. */
+int catalog_trust_each(sqlite3 *db, const char *role,
+                       int (*cb)(void *arg, const struct catalog_trust *t), void *arg);
+
+/* Imports (jobs). state: queued | running | done | failed. */
+int catalog_import_start(sqlite3 *db, const char *source, const char *actor, int64_t *id);
+int catalog_import_finish(sqlite3 *db, int64_t id, const char *state, const char *report_json);
+/* Imports left "running" by a crash become "failed". */
+int catalog_imports_recover(sqlite3 *db, int *changed);
+
+/* Settings (key/value text). */
+int catalog_setting_get(sqlite3 *db, const char *key, char *out, size_t cap);
+int catalog_setting_set(sqlite3 *db, const char *key, const char *value);
+
+/* One audit record; before/after may be NULL. */
+int catalog_audit(sqlite3 *db, const char *actor, const char *action, const char *object,
+                  const char *before, const char *after);
+
+#endif

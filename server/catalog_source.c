@@ -1,0 +1,268 @@
+/* catalog_source.c: serves catalog files by name from an immutable snapshot;
+ * a watcher thread polls the generation counter and swaps in a new snapshot.
+ * Requests take a reference under a mutex (once per request, never per packet). */
+#include "catalog_source.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blobstore.h"
+#include "catalog.h"
+#include "db.h"
+#include "log.h"
+
+struct snap_entry {
+    char *name; /* folded */
+    char hex[BLOB_HEX_LEN + 1];
+    uint64_t size;
+    bool quarantined;
+};
+
+struct snapshot {
+    atomic_int refs;
+    int64_t generation;
+    struct snap_entry *v;
+    size_t n, cap;
+};
+
+struct catalog_source {
+    sqlite3 *db;
+    struct blobstore *bs;
+    pthread_mutex_t lock; /* cur, stop */
+    pthread_cond_t wake;
+    struct snapshot *cur;
+    bool stop;
+    pthread_t watcher;
+    bool watching;
+};
+
+static void snapshot_unref(struct snapshot *s)
+{
+    if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i].name);
+    free(s->v);
+    free(s);
+}
+
+static int snapshot_add(void *arg, const struct catalog_file *f)
+{
+    struct snapshot *s = arg;
+    struct snap_entry *e;
+    char folded[CATALOG_NAME_MAX];
+
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+
+        e = realloc(s->v, cap * sizeof(*e));
+        if (e == NULL)
+            return DB_ERROR;
+        s->v = e;
+        s->cap = cap;
+    }
+    e = &s->v[s->n];
+    catalog_fold(f->name, folded, sizeof(folded));
+    e->name = strdup(folded);
+    if (e->name == NULL)
+        return DB_ERROR;
+    snprintf(e->hex, sizeof(e->hex), "%s", f->sha256);
+    e->size = f->size;
+    e->quarantined = strcmp(f->status, "ok") != 0;
+    s->n++;
+    return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct snap_entry *)a)->name, ((const struct snap_entry *)b)->name);
+}
+
+/* Reads every file of the catalog at one generation (one read transaction). */
+static struct snapshot *snapshot_build(sqlite3 *db)
+{
+    struct snapshot *s = calloc(1, sizeof(*s));
+    int rc = DB_ERROR;
+
+    if (s == NULL)
+        return NULL;
+    atomic_init(&s->refs, 1);
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
+        rc = db_generation(db, &s->generation);
+        if (rc == DB_OK)
+            rc = catalog_files_each(db, NULL, snapshot_add, s);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    }
+    if (rc != DB_OK) {
+        snapshot_unref(s);
+        return NULL;
+    }
+    /* files_each lists by folded name already; sort anyway: bsearch relies on it. */
+    qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
+    return s;
+}
+
+static struct snapshot *snapshot_get(struct catalog_source *cs)
+{
+    struct snapshot *s;
+
+    pthread_mutex_lock(&cs->lock);
+    s = cs->cur;
+    if (s != NULL)
+        atomic_fetch_add(&s->refs, 1);
+    pthread_mutex_unlock(&cs->lock);
+    return s;
+}
+
+static int source_open(void *ctx, const char *name, const struct sockaddr *client,
+                       struct resolver_file *out)
+{
+    struct catalog_source *cs = ctx;
+    struct snapshot *s = snapshot_get(cs);
+    struct snap_entry key = {0}, *e;
+    char folded[CATALOG_NAME_MAX];
+    int fd, rc = RESOLVER_NOT_FOUND;
+
+    (void)client;
+    if (s == NULL)
+        return rc;
+    catalog_fold(name, folded, sizeof(folded));
+    key.name = folded;
+    e = bsearch(&key, s->v, s->n, sizeof(*s->v), entry_cmp);
+    if (e != NULL && e->quarantined) {
+        rc = RESOLVER_UNAVAILABLE;
+    } else if (e != NULL) {
+        rc = blobstore_open_blob(cs->bs, e->hex, &fd);
+        if (rc == 0) {
+            out->fd = fd;
+            out->size = e->size;
+            out->source = "catalog";
+            rc = RESOLVER_OK;
+        } else {
+            log_error("catalog file %s: blob %s cannot be opened: %s", e->name, e->hex,
+                      strerror(-rc));
+            rc = rc == -ENOENT ? RESOLVER_UNAVAILABLE : RESOLVER_IO;
+        }
+    }
+    snapshot_unref(s);
+    return rc;
+}
+
+static void swap_in(struct catalog_source *cs, struct snapshot *s)
+{
+    struct snapshot *old;
+
+    pthread_mutex_lock(&cs->lock);
+    old = cs->cur;
+    cs->cur = s;
+    pthread_mutex_unlock(&cs->lock);
+    snapshot_unref(old);
+    log_info("catalog snapshot generation %lld: %zu files", (long long)s->generation, s->n);
+}
+
+static void refresh(struct catalog_source *cs)
+{
+    int64_t gen;
+    struct snapshot *s;
+
+    if (db_generation(cs->db, &gen) != DB_OK || gen == catalog_source_generation(cs))
+        return;
+    s = snapshot_build(cs->db);
+    if (s != NULL)
+        swap_in(cs, s);
+}
+
+static void *watcher_main(void *arg)
+{
+    struct catalog_source *cs = arg;
+    struct timespec until;
+
+    pthread_mutex_lock(&cs->lock);
+    while (!cs->stop) {
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CATALOG_SOURCE_POLL_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&cs->wake, &cs->lock, &until);
+        if (cs->stop)
+            break;
+        pthread_mutex_unlock(&cs->lock);
+        refresh(cs);
+        pthread_mutex_lock(&cs->lock);
+    }
+    pthread_mutex_unlock(&cs->lock);
+    return NULL;
+}
+
+int catalog_source_open(const char *data_dir, struct catalog_source **out)
+{
+    struct catalog_source *cs = calloc(1, sizeof(*cs));
+    char path[4200];
+    struct snapshot *s;
+
+    if (cs == NULL)
+        return -1;
+    pthread_mutex_init(&cs->lock, NULL);
+    pthread_cond_init(&cs->wake, NULL);
+    snprintf(path, sizeof(path), "%s/catalog.db", data_dir);
+    if (db_open(path, &cs->db) != DB_OK || blobstore_open(data_dir, &cs->bs) != 0)
+        goto fail;
+    s = snapshot_build(cs->db);
+    if (s == NULL)
+        goto fail;
+    swap_in(cs, s);
+    if (pthread_create(&cs->watcher, NULL, watcher_main, cs) != 0)
+        goto fail;
+    cs->watching = true;
+    *out = cs;
+    return 0;
+fail:
+    log_error("cannot serve the catalog in %s", data_dir);
+    catalog_source_free(cs);
+    return -1;
+}
+
+int catalog_source_attach(struct catalog_source *cs, struct resolver *r)
+{
+    struct resolver_source src = {"catalog", source_open, NULL, cs};
+
+    return resolver_add_source(r, &src);
+}
+
+int64_t catalog_source_generation(struct catalog_source *cs)
+{
+    struct snapshot *s = snapshot_get(cs);
+    int64_t g = s != NULL ? s->generation : -1;
+
+    snapshot_unref(s);
+    return g;
+}
+
+void catalog_source_free(struct catalog_source *cs)
+{
+    if (cs == NULL)
+        return;
+    if (cs->watching) {
+        pthread_mutex_lock(&cs->lock);
+        cs->stop = true;
+        pthread_cond_signal(&cs->wake);
+        pthread_mutex_unlock(&cs->lock);
+        pthread_join(cs->watcher, NULL);
+    }
+    snapshot_unref(cs->cur);
+    if (cs->bs != NULL)
+        blobstore_close(cs->bs);
+    if (cs->db != NULL)
+        db_close(cs->db);
+    pthread_cond_destroy(&cs->wake);
+    pthread_mutex_destroy(&cs->lock);
+    free(cs);
+}

@@ -1,0 +1,652 @@
+/* config.c: loadsd's settings from defaults, the config file and the flags,
+ * all driven by one table of keys (which also prints --help).
+ * Pure parsing: reads files, never binds, resolves host names or starts anything. */
+/* PACKAGE_VERSION comes from autoconf's config.h, which the build includes
+ * first in every file (-include in AM_CPPFLAGS); "config.h" here is ours. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "numparse.h"
+#include "tftp_packet.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define CONFIG_LINE_MAX    4096          /* bytes in one config file line */
+#define CONFIG_FILE_MAX    (1024 * 1024) /* bytes in the whole config file */
+#define CONFIG_VALUE_SHOWN 48            /* bytes of a bad value quoted in an error */
+
+enum config_kind {
+    CONFIG_KIND_PATH,      /* the config file itself: flag only */
+    CONFIG_KIND_LISTEN,    /* repeatable ADDR:PORT */
+    CONFIG_KIND_STRING,    /* text into a char array */
+    CONFIG_KIND_UINT,      /* unsigned in [min, max] */
+    CONFIG_KIND_BOOL01,    /* "0" or "1" into a bool */
+    CONFIG_KIND_FLAG,      /* no value on the command line; yes/no in the file */
+    CONFIG_KIND_LOG_LEVEL, /* debug|info|warn|error */
+};
+
+struct config_key {
+    const char *name;
+    enum config_kind kind;
+    size_t offset; /* of the field in struct loadsd_config */
+    size_t size;   /* of the field */
+    unsigned min, max;
+    const char *def; /* default as text, NULL for none */
+    const char *arg; /* the value's name in --help */
+    const char *help;
+};
+
+#define CONFIG_FIELD(f) offsetof(struct loadsd_config, f), sizeof(((struct loadsd_config *)0)->f)
+
+static const struct config_key config_keys[] = {
+    {"config", CONFIG_KIND_PATH, CONFIG_FIELD(config_path), 0, 0, CONFIG_DEFAULT_PATH, "FILE",
+     "read settings from FILE"},
+    {"tftp-listen", CONFIG_KIND_LISTEN, CONFIG_FIELD(tftp_listen), 0, CONFIG_LISTEN_MAX, "[::]:69",
+     "ADDR:PORT", "TFTP address, repeatable (*:69 = [::]:69)"},
+    {"data-dir", CONFIG_KIND_STRING, CONFIG_FIELD(data_dir), 0, 0, LOCALSTATEDIR "/lib/loadsd",
+     "DIR", "catalog, blobs and spool (created at start)"},
+    {"serve-dir", CONFIG_KIND_STRING, CONFIG_FIELD(serve_dir), 0, 0, NULL, "DIR",
+     "also serve DIR read-only, like a TFTP root"},
+    {"threads", CONFIG_KIND_UINT, CONFIG_FIELD(threads), 0, 256, "0", "N",
+     "TFTP worker threads, 0 = one per online CPU"},
+    {"max-transfers", CONFIG_KIND_UINT, CONFIG_FIELD(max_transfers), 1, 100000, "10000", "N",
+     "concurrent transfers in all"},
+    {"max-transfers-per-client", CONFIG_KIND_UINT, CONFIG_FIELD(max_transfers_per_client), 1, 10000,
+     "64", "N", "concurrent transfers per client address"},
+    {"rollover", CONFIG_KIND_BOOL01, CONFIG_FIELD(rollover_to_one), 0, 1, "0", "0|1",
+     "block number after 65535: 0 or 1"},
+    {"foreground", CONFIG_KIND_FLAG, CONFIG_FIELD(foreground), 0, 1, "no", NULL,
+     "stay in the foreground (in the file: yes or no)"},
+    {"log-level", CONFIG_KIND_LOG_LEVEL, CONFIG_FIELD(log_level), 0, 0, "info", "LEVEL",
+     "debug, info, warn or error"},
+    {"user", CONFIG_KIND_STRING, CONFIG_FIELD(user), 0, 0, NULL, "NAME",
+     "user to run as once sockets are bound"},
+    {"max-blksize", CONFIG_KIND_UINT, CONFIG_FIELD(max_blksize), TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX,
+     "65464", "N", "largest blksize granted (RFC 2348)"},
+    {"max-windowsize", CONFIG_KIND_UINT, CONFIG_FIELD(max_windowsize), TFTP_WINDOW_MIN,
+     TFTP_WINDOW_MAX, "64", "N", "largest windowsize granted (RFC 7440)"},
+    {"retries", CONFIG_KIND_UINT, CONFIG_FIELD(retries), 1, 20, "5", "N",
+     "resends before a transfer is given up"},
+    {"timeout-ms", CONFIG_KIND_UINT, CONFIG_FIELD(timeout_ms), 100, 60000, "1000", "MS",
+     "first resend timeout when none is negotiated"},
+    {"grace-period", CONFIG_KIND_UINT, CONFIG_FIELD(grace_seconds), 0, 3600, "10", "SECONDS",
+     "on SIGTERM, time transfers get to finish"},
+    {"scrub-interval", CONFIG_KIND_UINT, CONFIG_FIELD(scrub_interval), 0, 31536000, "86400",
+     "SECONDS", "re-hash every stored file this often, 0 = never"},
+    {"scrub-rate", CONFIG_KIND_UINT, CONFIG_FIELD(scrub_rate_mb), 0, 100000, "50", "MB/S",
+     "read at most this fast while scrubbing, 0 = no limit"},
+};
+
+#define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static void config_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void config_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Finds a key by name; "_" matches "-". */
+static const struct config_key *config_find_key(const char *name, size_t len)
+{
+    for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
+        const char *k = config_keys[i].name;
+        size_t j = 0;
+
+        if (strlen(k) != len)
+            continue;
+        while (j < len && (name[j] == k[j] || (name[j] == '_' && k[j] == '-')))
+            j++;
+        if (j == len)
+            return &config_keys[i];
+    }
+    return NULL;
+}
+
+/* ---- listen addresses ---- */
+
+static int config_parse_port(const char *text, in_port_t *port)
+{
+    uint64_t v;
+
+    if (numparse_u64(text, 1, 65535, &v) != 0)
+        return -1;
+    *port = htons((uint16_t)v);
+    return 0;
+}
+
+static int config_parse_listen6(const char *text, struct config_listen *out)
+{
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->addr;
+    const char *bracket = strchr(text, ']');
+    char host[INET6_ADDRSTRLEN];
+    size_t len;
+
+    if (bracket == NULL || bracket[1] != ':')
+        return -1;
+    len = (size_t)(bracket - text - 1);
+    if (len == 0 || len >= sizeof(host))
+        return -1;
+    memcpy(host, text + 1, len);
+    host[len] = '\0';
+    sin6->sin6_family = AF_INET6;
+    if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1 ||
+        config_parse_port(bracket + 2, &sin6->sin6_port) != 0)
+        return -1;
+    out->len = sizeof(*sin6);
+    return 0;
+}
+
+static int config_parse_listen4(const char *text, struct config_listen *out)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *)&out->addr;
+    const char *colon = strchr(text, ':');
+    char host[INET_ADDRSTRLEN];
+    size_t len;
+
+    if (colon == NULL || strchr(colon + 1, ':') != NULL)
+        return -1;
+    len = (size_t)(colon - text);
+    if (len == 0 || len >= sizeof(host))
+        return -1;
+    memcpy(host, text, len);
+    host[len] = '\0';
+    sin->sin_family = AF_INET;
+    if (inet_pton(AF_INET, host, &sin->sin_addr) != 1 ||
+        config_parse_port(colon + 1, &sin->sin_port) != 0)
+        return -1;
+    out->len = sizeof(*sin);
+    return 0;
+}
+
+int config_parse_listen(const char *text, struct config_listen *out)
+{
+    struct config_listen l;
+    int rc = -1;
+
+    if (text == NULL || out == NULL || strlen(text) >= sizeof(l.text))
+        return -1;
+    memset(&l, 0, sizeof(l));
+    if (text[0] == '[') {
+        rc = config_parse_listen6(text, &l);
+    } else if (text[0] == '*' && text[1] == ':') {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&l.addr;
+
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_addr = in6addr_any;
+        l.len = sizeof(*sin6);
+        rc = config_parse_port(text + 2, &sin6->sin6_port);
+    } else {
+        rc = config_parse_listen4(text, &l);
+    }
+    if (rc != 0)
+        return -1;
+    strcpy(l.text, text);
+    *out = l;
+    return 0;
+}
+
+/* ---- setting one key ---- */
+
+static int config_parse_yes_no(const char *value, bool *out)
+{
+    static const char *const yes[] = {"yes", "1", "true"};
+    static const char *const no[] = {"no", "0", "false"};
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcmp(value, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(value, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int config_set_uint(const struct config_key *k, void *field, const char *value, char *err,
+                           size_t errlen)
+{
+    char shown[CONFIG_VALUE_SHOWN];
+    uint64_t v;
+    int rc = numparse_u64(value, k->min, k->max, &v);
+
+    if (rc == 0) {
+        if (k->kind == CONFIG_KIND_BOOL01)
+            *(bool *)field = v != 0;
+        else
+            *(unsigned *)field = (unsigned)v;
+        return 0;
+    }
+    log_clean(value, strlen(value), shown, sizeof(shown));
+    if (rc == -2)
+        config_error(err, errlen, "%s: \"%s\" is out of range %u..%u", k->name, shown, k->min,
+                     k->max);
+    else
+        config_error(err, errlen, "%s: \"%s\" is not a number", k->name, shown);
+    return -1;
+}
+
+static int config_set_listen(const struct config_key *k, struct loadsd_config *c, const char *value,
+                             char *err, size_t errlen)
+{
+    char shown[CONFIG_VALUE_SHOWN];
+
+    if (c->tftp_listen_count >= CONFIG_LISTEN_MAX) {
+        config_error(err, errlen, "%s: at most %d addresses", k->name, CONFIG_LISTEN_MAX);
+        return -1;
+    }
+    if (config_parse_listen(value, &c->tftp_listen[c->tftp_listen_count]) != 0) {
+        log_clean(value, strlen(value), shown, sizeof(shown));
+        config_error(err, errlen,
+                     "%s: \"%s\" is not ADDR:PORT, [V6ADDR]:PORT or *:PORT (numeric, port "
+                     "1..65535)",
+                     k->name, shown);
+        return -1;
+    }
+    c->tftp_listen_count++;
+    return 0;
+}
+
+static int config_set_text(const struct config_key *k, char *field, const char *value, char *err,
+                           size_t errlen)
+{
+    size_t len = strlen(value);
+
+    if (len >= k->size) {
+        config_error(err, errlen, "%s: longer than %zu bytes", k->name, k->size - 1);
+        return -1;
+    }
+    memcpy(field, value, len + 1);
+    return 0;
+}
+
+static int config_set_value(struct loadsd_config *c, const struct config_key *k, const char *value,
+                            char *err, size_t errlen)
+{
+    char shown[CONFIG_VALUE_SHOWN];
+    void *field = (char *)c + k->offset;
+
+    switch (k->kind) {
+    case CONFIG_KIND_PATH:
+    case CONFIG_KIND_STRING:
+        return config_set_text(k, field, value, err, errlen);
+    case CONFIG_KIND_LISTEN:
+        return config_set_listen(k, c, value, err, errlen);
+    case CONFIG_KIND_UINT:
+    case CONFIG_KIND_BOOL01:
+        return config_set_uint(k, field, value, err, errlen);
+    case CONFIG_KIND_FLAG:
+        if (config_parse_yes_no(value, field) == 0)
+            return 0;
+        break;
+    case CONFIG_KIND_LOG_LEVEL:
+        if (log_parse_level(value, field) == 0)
+            return 0;
+        break;
+    }
+    log_clean(value, strlen(value), shown, sizeof(shown));
+    config_error(err, errlen, "%s: \"%s\" is not one of %s", k->name, shown,
+                 k->kind == CONFIG_KIND_FLAG ? "yes, no, true, false, 1, 0"
+                                             : "debug, info, warn, error");
+    return -1;
+}
+
+int config_set(struct loadsd_config *c, const char *key, const char *value, char *err,
+               size_t errlen)
+{
+    const struct config_key *k;
+    char shown[CONFIG_VALUE_SHOWN];
+
+    if (c == NULL || key == NULL) {
+        config_error(err, errlen, "no key");
+        return -1;
+    }
+    k = config_find_key(key, strlen(key));
+    if (k == NULL) {
+        log_clean(key, strlen(key), shown, sizeof(shown));
+        config_error(err, errlen, "unknown setting \"%s\"", shown);
+        return -1;
+    }
+    if (value == NULL && k->kind == CONFIG_KIND_FLAG)
+        value = "yes";
+    if (value == NULL) {
+        config_error(err, errlen, "%s: needs a value", k->name);
+        return -1;
+    }
+    return config_set_value(c, k, value, err, errlen);
+}
+
+void config_defaults(struct loadsd_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
+        if (config_keys[i].def != NULL)
+            config_set_value(c, &config_keys[i], config_keys[i].def, NULL, 0);
+    }
+}
+
+/* ---- the config file ---- */
+
+/* Reads the whole file (at most CONFIG_FILE_MAX bytes) into a NUL-terminated
+ * buffer the caller frees. 0, 1 when missing and allowed to be, -1 on error. */
+static int config_read_file(const char *path, bool must_exist, char **buf_out, size_t *len_out,
+                            char *err, size_t errlen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int fd;
+    int rc = -1;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (errno == ENOENT && !must_exist)
+            return 1;
+        config_error(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    buf = malloc(CONFIG_FILE_MAX + 2);
+    if (buf == NULL) {
+        config_error(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    while (len <= CONFIG_FILE_MAX) {
+        ssize_t n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            config_error(err, errlen, "%s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > CONFIG_FILE_MAX) {
+        config_error(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+        goto out;
+    }
+    buf[len] = '\0';
+    *buf_out = buf;
+    *len_out = len;
+    buf = NULL;
+    rc = 0;
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+static char *config_trim(char *s, char *end)
+{
+    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r'))
+        s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    *end = '\0';
+    return s;
+}
+
+/* Parses one line (NUL-terminated, no newline) and applies it. *listen_seen
+ * tracks the file's first tftp-listen, which replaces the defaults' list. */
+static int config_apply_line(struct loadsd_config *c, char *line, size_t len, bool *listen_seen,
+                             char *msg, size_t msglen)
+{
+    char *eq = memchr(line, '=', len);
+    const struct config_key *k;
+    char *key;
+    char *value;
+    size_t vlen;
+
+    if (memchr(line, '\0', len) != NULL) {
+        config_error(msg, msglen, "NUL byte in line");
+        return -1;
+    }
+    key = config_trim(line, line + len);
+    if (key[0] == '\0' || key[0] == '#')
+        return 0;
+    if (eq == NULL) {
+        config_error(msg, msglen, "expected \"key = value\"");
+        return -1;
+    }
+    key = config_trim(key, eq);
+    value = config_trim(eq + 1, line + len);
+    vlen = strlen(value);
+    if (vlen > 0 && value[0] == '"') {
+        if (vlen < 2 || value[vlen - 1] != '"') {
+            config_error(msg, msglen, "unterminated quote");
+            return -1;
+        }
+        value[vlen - 1] = '\0';
+        value++;
+    }
+    k = config_find_key(key, strlen(key));
+    if (k != NULL && k->kind == CONFIG_KIND_PATH) {
+        config_error(msg, msglen, "%s: only on the command line", k->name);
+        return -1;
+    }
+    if (k != NULL && k->kind == CONFIG_KIND_LISTEN && !*listen_seen) {
+        c->tftp_listen_count = 0;
+        *listen_seen = true;
+    }
+    return config_set(c, key, value, msg, msglen);
+}
+
+int config_load_file(struct loadsd_config *c, const char *path, bool must_exist, char *err,
+                     size_t errlen)
+{
+    char msg[256];
+    char *buf = NULL;
+    bool listen_seen = false;
+    size_t len = 0;
+    size_t lineno = 0;
+    char *line;
+    int rc = -1;
+
+    if (c == NULL || path == NULL) {
+        config_error(err, errlen, "no config file");
+        return -1;
+    }
+    rc = config_read_file(path, must_exist, &buf, &len, err, errlen);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    rc = -1;
+    for (line = buf; line < buf + len;) {
+        char *nl = memchr(line, '\n', (size_t)(buf + len - line));
+        char *end = nl != NULL ? nl : buf + len;
+
+        lineno++;
+        if ((size_t)(end - line) > CONFIG_LINE_MAX) {
+            config_error(err, errlen, "%s:%zu: line longer than %d bytes", path, lineno,
+                         CONFIG_LINE_MAX);
+            goto out;
+        }
+        if (config_apply_line(c, line, (size_t)(end - line), &listen_seen, msg, sizeof(msg)) != 0) {
+            config_error(err, errlen, "%s:%zu: %s", path, lineno, msg);
+            goto out;
+        }
+        line = end + 1;
+    }
+    rc = 0;
+out:
+    free(buf);
+    return rc;
+}
+
+/* ---- the command line ---- */
+
+/* One parsed flag: its key, and its value (NULL for a bare --foreground). */
+struct config_flag {
+    const struct config_key *key;
+    const char *value;
+};
+
+enum { CONFIG_ARG_HELP = 1, CONFIG_ARG_VERSION = 2 };
+
+/* Parses argv[*i] (and maybe argv[*i + 1]) into flag, advancing *i.
+ * 0, CONFIG_ARG_HELP, CONFIG_ARG_VERSION, or -1 with a message. */
+static int config_next_flag(int argc, char **argv, int *i, struct config_flag *flag, char *err,
+                            size_t errlen)
+{
+    char shown[CONFIG_VALUE_SHOWN];
+    const char *arg = argv[*i];
+    const char *eq;
+    size_t name_len;
+
+    (*i)++;
+    if (strcmp(arg, "--help") == 0)
+        return CONFIG_ARG_HELP;
+    if (strcmp(arg, "--version") == 0)
+        return CONFIG_ARG_VERSION;
+    log_clean(arg, strlen(arg), shown, sizeof(shown));
+    if (strncmp(arg, "--", 2) != 0) {
+        config_error(err, errlen, "unexpected argument \"%s\" (try --help)", shown);
+        return -1;
+    }
+    arg += 2;
+    eq = strchr(arg, '=');
+    name_len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+    flag->key = config_find_key(arg, name_len);
+    if (flag->key == NULL) {
+        config_error(err, errlen, "unknown option \"%s\" (try --help)", shown);
+        return -1;
+    }
+    flag->value = eq != NULL ? eq + 1 : NULL;
+    if (flag->value == NULL && flag->key->kind != CONFIG_KIND_FLAG) {
+        if (*i >= argc) {
+            config_error(err, errlen, "--%s needs a value", flag->key->name);
+            return -1;
+        }
+        flag->value = argv[(*i)++];
+    }
+    return 0;
+}
+
+/* The "(range, default X)" line under a key's help text, or "". */
+static void config_help_note(const struct config_key *k, char *buf, size_t cap)
+{
+    bool ranged = k->kind == CONFIG_KIND_UINT || k->kind == CONFIG_KIND_BOOL01;
+
+    buf[0] = '\0';
+    if (ranged && k->def != NULL)
+        snprintf(buf, cap, "(%u..%u, default %s)", k->min, k->max, k->def);
+    else if (k->def != NULL)
+        snprintf(buf, cap, "(default %s)", k->def);
+}
+
+static void config_print_help(void)
+{
+    printf("Usage: loadsd [OPTION]...\n"
+           "Serve IP phone firmware and configuration over TFTP.\n"
+           "Every option but --config can also be set as \"key = value\" in the\n"
+           "config file; options given here win.\n\n");
+    for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
+        const struct config_key *k = &config_keys[i];
+        char left[64];
+        char note[96];
+
+        snprintf(left, sizeof(left), "--%s%s%s", k->name, k->arg != NULL ? " " : "",
+                 k->arg != NULL ? k->arg : "");
+        config_help_note(k, note, sizeof(note));
+        printf("  %-30s %s\n", left, k->help);
+        if (note[0] != '\0')
+            printf("  %-30s %s\n", "", note);
+    }
+    printf("  %-30s %s\n  %-30s %s\n", "--help", "print this help and exit", "--version",
+           "print the version and exit");
+}
+
+/* First pass: checks the arguments and finds --config; stops at --help or
+ * --version (like getopt-based programs, which act on them when seen). */
+static int config_scan_args(int argc, char **argv, const char **config_path, char *err,
+                            size_t errlen)
+{
+    struct config_flag flag;
+    int i = 1;
+
+    while (i < argc) {
+        int rc = config_next_flag(argc, argv, &i, &flag, err, errlen);
+
+        if (rc != 0)
+            return rc;
+        if (flag.key->kind == CONFIG_KIND_PATH)
+            *config_path = flag.value;
+    }
+    return 0;
+}
+
+/* Second pass: applies the flags; the first --tftp-listen replaces the list. */
+static int config_apply_args(struct loadsd_config *c, int argc, char **argv, char *err,
+                             size_t errlen)
+{
+    struct config_flag flag;
+    bool listen_seen = false;
+    char msg[256];
+    int i = 1;
+
+    while (i < argc) {
+        int rc = config_next_flag(argc, argv, &i, &flag, err, errlen);
+
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            continue;
+        if (flag.key->kind == CONFIG_KIND_LISTEN && !listen_seen) {
+            c->tftp_listen_count = 0;
+            listen_seen = true;
+        }
+        if (config_set_value(c, flag.key, flag.value != NULL ? flag.value : "yes", msg,
+                             sizeof(msg)) != 0) {
+            config_error(err, errlen, "--%s", msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int config_load(struct loadsd_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+    const char *path = NULL;
+    int rc;
+
+    if (c == NULL || (argc > 0 && argv == NULL)) {
+        config_error(err, errlen, "no arguments");
+        return -1;
+    }
+    config_defaults(c);
+    rc = config_scan_args(argc, argv, &path, err, errlen);
+    if (rc == CONFIG_ARG_HELP)
+        config_print_help();
+    if (rc == CONFIG_ARG_VERSION)
+        printf("loadsd " PACKAGE_VERSION "\n");
+    if (rc != 0)
+        return rc > 0 ? 1 : -1;
+    if (config_load_file(c, path != NULL ? path : CONFIG_DEFAULT_PATH, path != NULL, err, errlen) !=
+        0)
+        return -1;
+    if (config_apply_args(c, argc, argv, err, errlen) != 0)
+        return -1;
+    return 0;
+}
