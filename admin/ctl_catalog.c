@@ -146,9 +146,9 @@ static int cmd_loads(struct ctl *c, int argc, char **argv)
     (void)argv;
     if (argc != 1)
         return ctl_usage(self("loads"));
-    out = c->json ? (void *)json_array()
-                  : (void *)ctl_table_new(6, "LOAD", "STATUS", "FILES", "SIZE", "IMPORTED",
-                                          "SIGNER");
+    out = c->json
+              ? (void *)json_array()
+              : (void *)ctl_table_new(6, "LOAD", "STATUS", "FILES", "SIZE", "IMPORTED", "SIGNER");
     rc = catalog_loads_each(c->dd.db, load_row, out);
     if (c->json)
         return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list loads");
@@ -158,9 +158,9 @@ static int cmd_loads(struct ctl *c, int argc, char **argv)
 
 static json_t *file_json(const struct catalog_file *f)
 {
-    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "name", f->name, "size",
-                     (json_int_t)f->size, "sha256", f->sha256, "status", f->status, "signature",
-                     f->signature, "signer", f->signer);
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "name", f->name, "size", (json_int_t)f->size,
+                     "sha256", f->sha256, "status", f->status, "signature", f->signature, "signer",
+                     f->signer);
 }
 
 static int file_row(void *arg, const struct catalog_file *f)
@@ -169,16 +169,15 @@ static int file_row(void *arg, const struct catalog_file *f)
 
     if (json_is_array((json_t *)arg))
         return json_array_append_new(arg, file_json(f)) == 0 ? 0 : DB_ERROR;
-    ctl_table_row(arg, f->name, ctl_size(f->size, size, sizeof(size)), f->status,
-                  f->signature, f->sha256);
+    ctl_table_row(arg, f->name, ctl_size(f->size, size, sizeof(size)), f->status, f->signature,
+                  f->sha256);
     return 0;
 }
 
 static int list_files(struct ctl *c, const char *load)
 {
     void *out = c->json ? (void *)json_array()
-                        : (void *)ctl_table_new(5, "FILE", "SIZE", "STATUS", "SIGNATURE",
-                                                "SHA256");
+                        : (void *)ctl_table_new(5, "FILE", "SIZE", "STATUS", "SIGNATURE", "SHA256");
     int rc = catalog_files_each(c->dd.db, load, file_row, out);
 
     if (c->json)
@@ -305,8 +304,8 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
                                  "ok", t.ok, "quarantined", t.quarantined, "already_quarantined",
                                  t.already));
     else
-        printf("checked %u blobs: %u ok, %u newly quarantined, %u quarantined before\n",
-               t.checked, t.ok, t.quarantined, t.already);
+        printf("checked %u blobs: %u ok, %u newly quarantined, %u quarantined before\n", t.checked,
+               t.ok, t.quarantined, t.already);
     if (rc != DB_OK)
         return ctl_refuse("verification failed");
     return t.quarantined + t.already > 0 ? CTL_REFUSED : CTL_OK;
@@ -408,11 +407,11 @@ static int trust_row(void *arg, const struct catalog_trust *t)
     char id[24], when[32];
 
     if (json_is_array((json_t *)arg))
-        return json_array_append_new(
-                   arg, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}", "id", (json_int_t)t->id,
-                                  "role", t->role, "subject", t->subject, "issuer", t->issuer,
-                                  "serial", t->serial, "sha256", t->sha256, "not_after",
-                                  (json_int_t)t->not_after)) == 0
+        return json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
+                                                    (json_int_t)t->id, "role", t->role, "subject",
+                                                    t->subject, "issuer", t->issuer, "serial",
+                                                    t->serial, "sha256", t->sha256, "not_after",
+                                                    (json_int_t)t->not_after)) == 0
                    ? 0
                    : DB_ERROR;
     snprintf(id, sizeof(id), "%lld", (long long)t->id);

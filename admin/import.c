@@ -16,6 +16,7 @@
 
 #include "catalog.h"
 #include "db.h"
+#include "grow.h"
 #include "loads_parse.h"
 #include "log.h"
 #include "numparse.h"
@@ -23,10 +24,10 @@
 #include "unpack.h"
 #include "verify.h"
 
-#define COPY_CHUNK      (1u << 20)
-#define LOADS_FILE_MAX  (SGN_HEADER_MAX + LOADS_PAYLOAD_MAX) /* header + list */
-#define APPROVAL_MAX    (64 * 1024)
-#define TRUST_MAX       256
+#define COPY_CHUNK     (1u << 20)
+#define LOADS_FILE_MAX (SGN_HEADER_MAX + LOADS_PAYLOAD_MAX) /* header + list */
+#define APPROVAL_MAX   (64 * 1024)
+#define TRUST_MAX      256
 
 /* One file of the bundle, stored as a blob and waiting for publication. */
 struct staged {
@@ -39,7 +40,7 @@ struct staged {
     size_t loads_len;
     char signature[16]; /* verified | signed | none */
     char signer[CATALOG_TEXT_MAX];
-    bool listed;   /* a .loads of the bundle lists it */
+    bool listed; /* a .loads of the bundle lists it */
     int64_t file_id;
 };
 
@@ -140,22 +141,15 @@ static struct staged *staged_find(struct import_ctx *c, const char *name)
 
 static struct staged *staged_add(struct import_ctx *c, const char *name)
 {
-    struct staged *grown;
+    struct staged *s;
 
-    if (c->n_files == c->cap_files) {
-        size_t cap = c->cap_files ? c->cap_files * 2 : 32;
-
-        grown = realloc(c->files, cap * sizeof(*grown));
-        if (grown == NULL)
-            return NULL;
-        c->files = grown;
-        c->cap_files = cap;
-    }
-    grown = &c->files[c->n_files++];
-    memset(grown, 0, sizeof(*grown));
-    snprintf(grown->name, sizeof(grown->name), "%s", name);
-    snprintf(grown->signature, sizeof(grown->signature), "none");
-    return grown;
+    if (grow_array((void **)&c->files, &c->cap_files, c->n_files + 1, sizeof(*s), 32) != 0)
+        return NULL;
+    s = &c->files[c->n_files++];
+    memset(s, 0, sizeof(*s));
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    snprintf(s->signature, sizeof(s->signature), "none");
+    return s;
 }
 
 /* Looks at the start of a stored file: its signed header, and the whole of a
@@ -219,8 +213,8 @@ static int stage_copy(struct import_ctx *c, struct unpack_stream *in, struct sta
     return blobstore_writer_commit(w, &s->blob);
 }
 
-static int stage_entry(void *arg, const struct unpack_entry *e, struct unpack_stream *in,
-                       char *why, size_t why_cap)
+static int stage_entry(void *arg, const struct unpack_entry *e, struct unpack_stream *in, char *why,
+                       size_t why_cap)
 {
     struct import_ctx *c = arg;
     struct staged *s, *dup = staged_find(c, e->name);
@@ -228,8 +222,10 @@ static int stage_entry(void *arg, const struct unpack_entry *e, struct unpack_st
     int rc;
 
     if (dup != NULL) {
-        snprintf(why, why_cap, "%s: the name appears twice in the bundle (as %s too; file"
-                 " names are case-insensitive and folders do not count)", e->path, dup->name);
+        snprintf(why, why_cap,
+                 "%s: the name appears twice in the bundle (as %s too; file"
+                 " names are case-insensitive and folders do not count)",
+                 e->path, dup->name);
         return -1;
     }
     s = staged_add(c, e->name);
@@ -368,8 +364,7 @@ static int plan_load(struct import_ctx *c, struct staged *s, struct load_plan *p
 
     memset(p, 0, sizeof(*p));
     p->loads_file = s;
-    snprintf(p->name, sizeof(p->name), "%.*s", (int)(strlen(s->name) - strlen(".loads")),
-             s->name);
+    snprintf(p->name, sizeof(p->name), "%.*s", (int)(strlen(s->name) - strlen(".loads")), s->name);
     if (list == NULL)
         goto out;
     rc = 0;
@@ -403,11 +398,14 @@ static void plan_status(struct import_ctx *c, struct load_plan *p)
     snprintf(p->signature, sizeof(p->signature), "%s", st);
     snprintf(p->signer, sizeof(p->signer), "%s", s->signer);
     if (strcmp(c->policy, "verified") == 0 && strcmp(st, "verified") != 0)
-        problem(c, s->name, "the signature policy is \"verified\", and this load is %s (add the"
+        problem(c, s->name,
+                "the signature policy is \"verified\", and this load is %s (add the"
                 " signer's certificate to the trust store, or import with an approval"
-                " signature)", st);
+                " signature)",
+                st);
     else if (strcmp(c->policy, "signed") == 0 && strcmp(st, "unsigned") == 0)
-        problem(c, s->name, "the signature policy is \"signed\", and this .loads file has no"
+        problem(c, s->name,
+                "the signature policy is \"signed\", and this .loads file has no"
                 " signed header");
 }
 
@@ -429,14 +427,16 @@ static int check_approval(struct import_ctx *c)
         free(sig);
         return 0;
     }
-    rc = verify_cms_detached(c->opt->paths[0], sig, (size_t)n,
-                             (const char *const *)c->approval_pems, c->n_approval,
-                             c->approved_by, sizeof(c->approved_by));
+    rc =
+        verify_cms_detached(c->opt->paths[0], sig, (size_t)n, (const char *const *)c->approval_pems,
+                            c->n_approval, c->approved_by, sizeof(c->approved_by));
     free(sig);
     if (rc != VERIFY_OK) {
         c->approved_by[0] = '\0';
-        problem(c, c->opt->approval_path, "the approval signature does not verify against the"
-                " trust store's approval certificates: %s", verify_strerror(rc));
+        problem(c, c->opt->approval_path,
+                "the approval signature does not verify against the"
+                " trust store's approval certificates: %s",
+                verify_strerror(rc));
     }
     return 0;
 }
@@ -475,7 +475,8 @@ static int check_all(struct import_ctx *c)
     }
     for (size_t i = 0; i < c->n_files; i++)
         if (!c->files[i].listed)
-            warning(c, c->files[i].name, "not listed by any .loads file of the bundle: not"
+            warning(c, c->files[i].name,
+                    "not listed by any .loads file of the bundle: not"
                     " published");
     return rc;
 }
@@ -493,18 +494,19 @@ static void check_conflict(struct import_ctx *c, struct staged *s)
     if (strcmp(old.sha256, s->blob.hex) == 0) {
         if (strcmp(old.status, "ok") != 0)
             json_array_append_new(c->changes, json_pack("{s:s, s:s, s:s}", "file", s->name,
-                                                        "change", "healed", "sha256",
-                                                        s->blob.hex));
+                                                        "change", "healed", "sha256", s->blob.hex));
         return;
     }
     if (!c->opt->replace) {
-        problem(c, s->name, "already in the catalog with other bytes (sha256 %.16s..., now"
-                " %.16s...): import with --replace to overwrite it", old.sha256, s->blob.hex);
+        problem(c, s->name,
+                "already in the catalog with other bytes (sha256 %.16s..., now"
+                " %.16s...): import with --replace to overwrite it",
+                old.sha256, s->blob.hex);
         return;
     }
-    json_array_append_new(c->changes, json_pack("{s:s, s:s, s:s, s:s}", "file", s->name, "change",
-                                                "replaced", "old_sha256", old.sha256,
-                                                "new_sha256", s->blob.hex));
+    json_array_append_new(c->changes,
+                          json_pack("{s:s, s:s, s:s, s:s}", "file", s->name, "change", "replaced",
+                                    "old_sha256", old.sha256, "new_sha256", s->blob.hex));
     catalog_audit(c->db, c->opt->actor, "file.replace", s->name, old.sha256, s->blob.hex);
 }
 
@@ -525,10 +527,9 @@ static int publish_files(struct import_ctx *c)
         snprintf(f.signer, sizeof(f.signer), "%s", s->signer);
         f.size = s->blob.size;
         rc = catalog_file_put(c->db, &f, &s->file_id);
-        json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:s, s:s}", "name", s->name,
-                                               "size", (json_int_t)s->blob.size, "sha256",
-                                               s->blob.hex, "signature", s->signature, "signer",
-                                               s->signer));
+        json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:s, s:s}", "name", s->name, "size",
+                                               (json_int_t)s->blob.size, "sha256", s->blob.hex,
+                                               "signature", s->signature, "signer", s->signer));
         crashpoint();
     }
     return rc;
@@ -650,8 +651,7 @@ static int import_body(struct import_ctx *c)
     return rc;
 }
 
-int import_run(sqlite3 *db, struct blobstore *bs, const struct import_options *opt,
-               json_t **report)
+int import_run(sqlite3 *db, struct blobstore *bs, const struct import_options *opt, json_t **report)
 {
     struct import_ctx c = {.db = db, .bs = bs, .opt = opt};
     char *text;

@@ -18,11 +18,11 @@ enum import_result {
 };
 
 struct import_progress {
-    const char *phase;       /* "unpacking", "checking", "publishing" */
-    uint64_t bytes_read;     /* of file contents stored so far */
+    const char *phase;   /* "unpacking", "checking", "publishing" */
+    uint64_t bytes_read; /* of file contents stored so far */
     unsigned files_stored;
     unsigned files_checked;
-    unsigned files_total;    /* known once unpacking is done */
+    unsigned files_total; /* known once unpacking is done */
 };
 
 struct import_options {

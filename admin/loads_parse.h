@@ -16,9 +16,9 @@
 struct loads_entry {
     char name[LOADS_NAME_MAX + 1];
     bool has_size;
-    uint64_t size;  /* of the whole component file, header included */
-    bool extra;     /* from a "#+ NAME SIZE HASH" line */
-    unsigned line;  /* 1-based line number, for reports */
+    uint64_t size; /* of the whole component file, header included */
+    bool extra;    /* from a "#+ NAME SIZE HASH" line */
+    unsigned line; /* 1-based line number, for reports */
 };
 
 struct loads_list {
@@ -30,12 +30,12 @@ struct loads_list {
 
 enum loads_result {
     LOADS_OK = 0,
-    LOADS_TOO_BIG = -1,     /* payload over LOADS_PAYLOAD_MAX */
-    LOADS_TOO_MANY = -2,    /* over LOADS_ENTRIES_MAX entries */
-    LOADS_BAD_LINE = -3,    /* a line over LOADS_LINE_MAX, a NUL or control byte, a bad column */
-    LOADS_BAD_NAME = -4,    /* a name with "/", "\", "..", or over LOADS_NAME_MAX */
-    LOADS_DUPLICATE = -5,   /* the same name twice (case-insensitive) */
-    LOADS_EMPTY = -6,       /* no component listed */
+    LOADS_TOO_BIG = -1,   /* payload over LOADS_PAYLOAD_MAX */
+    LOADS_TOO_MANY = -2,  /* over LOADS_ENTRIES_MAX entries */
+    LOADS_BAD_LINE = -3,  /* a line over LOADS_LINE_MAX, a NUL or control byte, a bad column */
+    LOADS_BAD_NAME = -4,  /* a name with "/", "\", "..", or over LOADS_NAME_MAX */
+    LOADS_DUPLICATE = -5, /* the same name twice (case-insensitive) */
+    LOADS_EMPTY = -6,     /* no component listed */
 };
 
 /* Parses a payload. On error *line is the 1-based line and *why says what. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "grow.h"
 #include "log.h"
 
 #define TABLE_ROWS_MAX 100000
@@ -52,26 +53,20 @@ struct ctl_table {
 
 static void table_add(struct ctl_table *t, va_list ap)
 {
-    char **grown;
+    size_t cells = t->cap * t->columns;
 
-    if (t->rows == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-
-        if (cap > TABLE_ROWS_MAX)
-            return;
-        grown = realloc(t->cells, cap * t->columns * sizeof(*grown));
-        if (grown == NULL)
-            return;
-        t->cells = grown;
-        t->cap = cap;
-    }
+    if (t->rows >= TABLE_ROWS_MAX ||
+        grow_array((void **)&t->cells, &cells, (t->rows + 1) * t->columns, sizeof(*t->cells),
+                   16 * t->columns) != 0)
+        return;
+    t->cap = cells / t->columns;
     for (unsigned i = 0; i < t->columns; i++) {
         const char *s = va_arg(ap, const char *);
         char clean[LOG_CLEAN_MAX];
 
         /* Cells may hold names from bundles: never print them raw. */
-        t->cells[t->rows * t->columns + i] = strdup(log_clean(s ? s : "", SIZE_MAX, clean,
-                                                              sizeof(clean)));
+        t->cells[t->rows * t->columns + i] =
+            strdup(log_clean(s ? s : "", SIZE_MAX, clean, sizeof(clean)));
     }
     t->rows++;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "grow.h"
 #include "log.h"
 
 struct file_list {
@@ -17,17 +18,9 @@ struct file_list {
 static int collect(void *arg, const struct catalog_file *f)
 {
     struct file_list *l = arg;
-    struct catalog_file *grown;
 
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-
-        grown = realloc(l->v, cap * sizeof(*grown));
-        if (grown == NULL)
-            return DB_ERROR;
-        l->v = grown;
-        l->cap = cap;
-    }
+    if (grow_array((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v), 64) != 0)
+        return DB_ERROR;
     l->v[l->n++] = *f;
     return 0;
 }
@@ -64,8 +57,8 @@ static size_t first_with_blob(const struct file_list *l, size_t i)
     return i;
 }
 
-static int check_one(sqlite3 *db, struct blobstore *bs, const struct catalog_file *f,
-                     uint64_t rate, const char *actor, struct scrub_totals *t)
+static int check_one(sqlite3 *db, struct blobstore *bs, const struct catalog_file *f, uint64_t rate,
+                     const char *actor, struct scrub_totals *t)
 {
     int result;
 
@@ -109,8 +102,8 @@ int scrub_run(sqlite3 *db, struct blobstore *bs, const struct scrub_options *opt
 
         if (opt->cancel != NULL && atomic_load(opt->cancel))
             break;
-        results[i] = first == i ? check_one(db, bs, &l.v[i], opt->rate, opt->actor, totals)
-                                : results[first];
+        results[i] =
+            first == i ? check_one(db, bs, &l.v[i], opt->rate, opt->actor, totals) : results[first];
         if (opt->cb != NULL)
             opt->cb(opt->arg, &l.v[i], results[i]);
     }

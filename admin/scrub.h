@@ -12,7 +12,7 @@
 #include "catalog.h"
 
 struct scrub_totals {
-    unsigned checked;     /* blobs re-hashed */
+    unsigned checked; /* blobs re-hashed */
     unsigned ok;
     unsigned quarantined; /* newly quarantined by this run */
     unsigned already;     /* files that were quarantined before */
@@ -24,11 +24,11 @@ struct scrub_totals {
 typedef void (*scrub_file_fn)(void *arg, const struct catalog_file *f, int result);
 
 struct scrub_options {
-    const char *load;           /* one load's files, or NULL for the whole catalog */
-    uint64_t rate;              /* bytes per second at most, 0: no limit */
-    const char *actor;          /* for the audit trail */
-    const atomic_bool *cancel;  /* checked between files; NULL: never */
-    scrub_file_fn cb;           /* per-file result, or NULL */
+    const char *load;          /* one load's files, or NULL for the whole catalog */
+    uint64_t rate;             /* bytes per second at most, 0: no limit */
+    const char *actor;         /* for the audit trail */
+    const atomic_bool *cancel; /* checked between files; NULL: never */
+    scrub_file_fn cb;          /* per-file result, or NULL */
     void *arg;
 };
 

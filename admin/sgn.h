@@ -10,7 +10,7 @@
 #define SGN_HEADER_MAX  65535 /* tag 2 is a 16-bit length */
 #define SGN_TEXT_MAX    256   /* subject, issuer, file name (NUL included) */
 #define SGN_SERIAL_MAX  64
-#define SGN_SIG_TLV_LEN 3     /* tag 12: 1 byte tag + 2 bytes length before the value */
+#define SGN_SIG_TLV_LEN 3 /* tag 12: 1 byte tag + 2 bytes length before the value */
 
 enum sgn_hash { SGN_HASH_SHA1 = 1, SGN_HASH_SHA256 = 2, SGN_HASH_SHA512 = 3 };
 
@@ -20,8 +20,9 @@ enum sgn_result {
     SGN_TRUNCATED = -2,  /* the buffer or file ends inside the header */
     SGN_BAD_TAG = -3,    /* an unknown tag */
     SGN_BAD_LENGTH = -4, /* a length that runs past the header or does not fit its tag */
-    SGN_BAD_VALUE = -5,  /* a value out of range (hash, algorithm, key size, text not NUL-terminated) */
-    SGN_MISSING = -6,    /* a required field (signer, hash, signature, file name) is absent */
+    SGN_BAD_VALUE =
+        -5, /* a value out of range (hash, algorithm, key size, text not NUL-terminated) */
+    SGN_MISSING = -6, /* a required field (signer, hash, signature, file name) is absent */
 };
 
 struct sgn_header {
@@ -34,7 +35,7 @@ struct sgn_header {
     uint8_t serial[SGN_SERIAL_MAX];
     size_t serial_len;
     enum sgn_hash hash;
-    uint8_t algorithm; /* 0 = RSA */
+    uint8_t algorithm;  /* 0 = RSA */
     uint32_t key_bytes; /* 64, 128, 256 or 512 */
     size_t sig_offset;  /* offset of the tag-12 TLV (its tag byte) */
     size_t sig_len;     /* length of the signature value */

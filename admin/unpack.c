@@ -209,8 +209,8 @@ static int walk_entry(struct walk *w, struct archive *a, struct archive_entry *e
     if (s.error == UNPACK_LIMIT)
         return fail(w, UNPACK_LIMIT, path, "size or compression ratio over the limit");
     if (s.error != UNPACK_OK)
-        return fail(w, s.error, path, archive_error_string(a) ? archive_error_string(a)
-                                                              : "unreadable entry");
+        return fail(w, s.error, path,
+                    archive_error_string(a) ? archive_error_string(a) : "unreadable entry");
     return rc < 0 ? UNPACK_CALLBACK : UNPACK_OK;
 }
 
@@ -271,8 +271,8 @@ static int walk_loose(struct walk *w, int fd, const char *path)
     w->entries = 1;
     rc = w->cb(w->arg, &ue, &s, w->why, w->why_cap);
     if (s.error != UNPACK_OK)
-        return fail(w, s.error, path, s.error == UNPACK_LIMIT ? "over the size limit"
-                                                              : "read error");
+        return fail(w, s.error, path,
+                    s.error == UNPACK_LIMIT ? "over the size limit" : "read error");
     return rc < 0 ? UNPACK_CALLBACK : UNPACK_OK;
 }
 

@@ -18,11 +18,11 @@
 
 enum unpack_result {
     UNPACK_OK = 0,
-    UNPACK_UNSAFE = -1,    /* absolute path, "..", a link, a device, a bad name */
-    UNPACK_LIMIT = -2,     /* too many entries, too big, compression ratio */
-    UNPACK_CORRUPT = -3,   /* libarchive could not read it */
-    UNPACK_IO = -4,        /* reading the input failed */
-    UNPACK_CALLBACK = -5,  /* the callback refused (its message is in why) */
+    UNPACK_UNSAFE = -1,   /* absolute path, "..", a link, a device, a bad name */
+    UNPACK_LIMIT = -2,    /* too many entries, too big, compression ratio */
+    UNPACK_CORRUPT = -3,  /* libarchive could not read it */
+    UNPACK_IO = -4,       /* reading the input failed */
+    UNPACK_CALLBACK = -5, /* the callback refused (its message is in why) */
 };
 
 struct unpack_entry {

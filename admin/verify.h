@@ -24,11 +24,11 @@ enum verify_result {
 
 /* What the trust store keeps about a certificate. */
 struct verify_cert_info {
-    char subject[VERIFY_TEXT_MAX];  /* one line, e.g. "CN=Test Vendor Signer,O=..." */
+    char subject[VERIFY_TEXT_MAX]; /* one line, e.g. "CN=Test Vendor Signer,O=..." */
     char issuer[VERIFY_TEXT_MAX];
     char serial_hex[2 * SGN_SERIAL_MAX + 1]; /* lower-case, no leading zero bytes */
-    char sha256_hex[65];            /* fingerprint of the DER */
-    int64_t not_before, not_after;  /* Unix time */
+    char sha256_hex[65];                     /* fingerprint of the DER */
+    int64_t not_before, not_after;           /* Unix time */
     unsigned key_bits;
 };
 

@@ -156,9 +156,9 @@ int catalog_files_each(sqlite3 *db, const char *load_name,
 
 int catalog_files_prune(sqlite3 *db, int *removed)
 {
-    sqlite3_stmt *st = db_prepare(
-        db, "DELETE FROM files WHERE id NOT IN (SELECT file_id FROM load_files)"
-            " AND id NOT IN (SELECT loads_file_id FROM loads)");
+    sqlite3_stmt *st =
+        db_prepare(db, "DELETE FROM files WHERE id NOT IN (SELECT file_id FROM load_files)"
+                       " AND id NOT IN (SELECT loads_file_id FROM loads)");
     int rc;
 
     if (st == NULL)
@@ -187,13 +187,13 @@ int catalog_blob_referenced(sqlite3 *db, const char *sha256, bool *out)
 /* ---- loads ---- */
 
 /* A load is quarantined when any file it lists is; the status is derived. */
-#define LOAD_SELECT                                                                            \
-    "SELECT l.id, l.name, l.signature, l.signer, l.approved_by, l.created_at, l.import_id,"   \
-    " (SELECT count(*) FROM load_files lf WHERE lf.load_id = l.id),"                          \
-    " (SELECT coalesce(sum(f.size), 0) FROM load_files lf JOIN files f ON f.id = lf.file_id"  \
-    "  WHERE lf.load_id = l.id),"                                                            \
-    " EXISTS (SELECT 1 FROM load_files lf JOIN files f ON f.id = lf.file_id"                 \
-    "  WHERE lf.load_id = l.id AND f.status = 'quarantined')"                                \
+#define LOAD_SELECT                                                                                \
+    "SELECT l.id, l.name, l.signature, l.signer, l.approved_by, l.created_at, l.import_id,"        \
+    " (SELECT count(*) FROM load_files lf WHERE lf.load_id = l.id),"                               \
+    " (SELECT coalesce(sum(f.size), 0) FROM load_files lf JOIN files f ON f.id = lf.file_id"       \
+    "  WHERE lf.load_id = l.id),"                                                                  \
+    " EXISTS (SELECT 1 FROM load_files lf JOIN files f ON f.id = lf.file_id"                       \
+    "  WHERE lf.load_id = l.id AND f.status = 'quarantined')"                                      \
     " FROM loads l"
 
 static void load_from_row(sqlite3_stmt *st, struct catalog_load *l)
@@ -302,8 +302,7 @@ int catalog_load_remove(sqlite3 *db, const char *name)
     return rc;
 }
 
-int catalog_loads_each(sqlite3 *db, int (*cb)(void *arg, const struct catalog_load *l),
-                       void *arg)
+int catalog_loads_each(sqlite3 *db, int (*cb)(void *arg, const struct catalog_load *l), void *arg)
 {
     sqlite3_stmt *st = db_prepare(db, LOAD_SELECT " ORDER BY l.name_folded");
     struct catalog_load l;
@@ -429,11 +428,11 @@ int catalog_import_finish(sqlite3 *db, int64_t id, const char *state, const char
 
 int catalog_imports_recover(sqlite3 *db, int *changed)
 {
-    sqlite3_stmt *st = db_prepare(
-        db, "UPDATE imports SET state = 'failed', finished_at = ?1,"
-            " report = '{\"ok\":false,\"problems\":[{\"file\":\"\",\"message\":"
-            "\"interrupted (the import process stopped before publishing)\"}]}'"
-            " WHERE state IN ('running', 'queued')");
+    sqlite3_stmt *st =
+        db_prepare(db, "UPDATE imports SET state = 'failed', finished_at = ?1,"
+                       " report = '{\"ok\":false,\"problems\":[{\"file\":\"\",\"message\":"
+                       "\"interrupted (the import process stopped before publishing)\"}]}'"
+                       " WHERE state IN ('running', 'queued')");
     int rc;
 
     if (st == NULL)

@@ -72,8 +72,7 @@ int catalog_load_find(sqlite3 *db, const char *name, struct catalog_load *out);
 int catalog_load_put(sqlite3 *db, const struct catalog_load *l, int64_t loads_file_id,
                      const int64_t *file_ids, size_t n, int64_t *id);
 int catalog_load_remove(sqlite3 *db, const char *name);
-int catalog_loads_each(sqlite3 *db, int (*cb)(void *arg, const struct catalog_load *l),
-                       void *arg);
+int catalog_loads_each(sqlite3 *db, int (*cb)(void *arg, const struct catalog_load *l), void *arg);
 
 /* Trust anchors. */
 int catalog_trust_add(sqlite3 *db, const struct catalog_trust *t, const char *pem, int64_t *id);

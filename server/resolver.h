@@ -13,16 +13,16 @@
 /* Results (0 or negative). resolver_wire_error() maps each to a TFTP error. */
 enum resolver_result {
     RESOLVER_OK = 0,
-    RESOLVER_NOT_FOUND = -1,   /* no source has it */
-    RESOLVER_BAD_NAME = -2,    /* "..", control characters, empty, too long */
-    RESOLVER_DENIED = -3,      /* exists but may not be served (not a regular file, no permission) */
+    RESOLVER_NOT_FOUND = -1, /* no source has it */
+    RESOLVER_BAD_NAME = -2,  /* "..", control characters, empty, too long */
+    RESOLVER_DENIED = -3,    /* exists but may not be served (not a regular file, no permission) */
     RESOLVER_UNAVAILABLE = -4, /* exists but is not servable now (e.g. quarantined) */
     RESOLVER_IO = -5,          /* an I/O error while opening */
 };
 
 struct resolver_file {
-    int fd;        /* open read-only; the caller closes it */
-    uint64_t size; /* bytes */
+    int fd;             /* open read-only; the caller closes it */
+    uint64_t size;      /* bytes */
     const char *source; /* static string naming the source, for logs */
 };
 

@@ -39,8 +39,8 @@ static void scrub_once(struct scrubber *s, uint64_t rate)
         struct scrub_options so = {NULL, rate, "loadsd scrub", &s->cancel, NULL, NULL};
 
         if (scrub_run(db, bs, &so, &t) == DB_OK)
-            log_info("scrub: %u blobs checked, %u ok, %u quarantined now, %u before",
-                     t.checked, t.ok, t.quarantined, t.already);
+            log_info("scrub: %u blobs checked, %u ok, %u quarantined now, %u before", t.checked,
+                     t.ok, t.quarantined, t.already);
     }
     if (bs != NULL)
         blobstore_close(bs);

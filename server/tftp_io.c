@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "log.h"
 #include "tftp_packet.h"
 
@@ -254,22 +255,13 @@ static void heap_remove(struct worker *w, struct transfer *t)
 /* Puts t where its (new) deadline belongs; 0 or -ENOMEM. */
 static int heap_update(struct worker *w, struct transfer *t)
 {
-    struct transfer **grown;
-
     if (heap_key(t) == 0) {
         heap_remove(w, t);
         return 0;
     }
     if (t->heap_idx == SIZE_MAX) {
-        if (w->heap_len == w->heap_cap) {
-            size_t cap = w->heap_cap ? w->heap_cap * 2 : 64;
-
-            grown = realloc(w->heap, cap * sizeof(*grown));
-            if (grown == NULL)
-                return -ENOMEM;
-            w->heap = grown;
-            w->heap_cap = cap;
-        }
+        if (grow_array((void **)&w->heap, &w->heap_cap, w->heap_len + 1, sizeof(*w->heap), 64))
+            return -ENOMEM;
         t->heap_idx = w->heap_len;
         w->heap[w->heap_len++] = t;
     }

@@ -64,14 +64,14 @@ struct tftp_options {
  * each to the ERROR code and text a peer gets: the one place that does. */
 enum tftp_parse_result {
     TFTP_PARSE_OK = 0,
-    TFTP_PARSE_TRUNCATED = -1,   /* shorter than its opcode needs, or a missing NUL */
-    TFTP_PARSE_TOO_LONG = -2,    /* request over TFTP_REQUEST_MAX */
-    TFTP_PARSE_BAD_OPCODE = -3,  /* opcode not valid here */
-    TFTP_PARSE_BAD_MODE = -4,    /* mode other than octet/netascii */
-    TFTP_PARSE_EMPTY_NAME = -5,  /* file name is empty */
-    TFTP_PARSE_BAD_OPTION = -6,  /* a known option with a malformed or out-of-range value */
-    TFTP_PARSE_DUP_OPTION = -7,  /* the same option twice */
-    TFTP_PARSE_NO_SPACE = -8,    /* (builders) output buffer too small */
+    TFTP_PARSE_TRUNCATED = -1,  /* shorter than its opcode needs, or a missing NUL */
+    TFTP_PARSE_TOO_LONG = -2,   /* request over TFTP_REQUEST_MAX */
+    TFTP_PARSE_BAD_OPCODE = -3, /* opcode not valid here */
+    TFTP_PARSE_BAD_MODE = -4,   /* mode other than octet/netascii */
+    TFTP_PARSE_EMPTY_NAME = -5, /* file name is empty */
+    TFTP_PARSE_BAD_OPTION = -6, /* a known option with a malformed or out-of-range value */
+    TFTP_PARSE_DUP_OPTION = -7, /* the same option twice */
+    TFTP_PARSE_NO_SPACE = -8,   /* (builders) output buffer too small */
 };
 
 struct tftp_request {
@@ -85,12 +85,12 @@ struct tftp_request {
 /* A packet a server receives on a transfer socket, or a client on its own. */
 struct tftp_packet {
     enum tftp_opcode op;
-    uint16_t block;              /* DATA, ACK */
-    const uint8_t *data;         /* DATA payload */
+    uint16_t block;      /* DATA, ACK */
+    const uint8_t *data; /* DATA payload */
     size_t data_len;
-    uint16_t error_code;         /* ERROR */
+    uint16_t error_code;             /* ERROR */
     char error_msg[TFTP_ERRMSG_MAX]; /* ERROR, NUL-terminated, may be truncated */
-    struct tftp_options opts;    /* OACK */
+    struct tftp_options opts;        /* OACK */
 };
 
 /* Parses an RRQ or WRQ. buf must stay alive while req->filename is used;

@@ -76,8 +76,7 @@ void tftp_session_on_ack(struct tftp_session *s, uint16_t block, uint64_t now_ms
                          struct tftp_session_out *out);
 void tftp_session_on_error(struct tftp_session *s);
 /* Call when now_ms >= tftp_session_deadline(); earlier calls do nothing. */
-void tftp_session_on_timeout(struct tftp_session *s, uint64_t now_ms,
-                             struct tftp_session_out *out);
+void tftp_session_on_timeout(struct tftp_session *s, uint64_t now_ms, struct tftp_session_out *out);
 
 /* 0 when the session has ended (no timer needed). */
 uint64_t tftp_session_deadline(const struct tftp_session *s);
