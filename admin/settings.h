@@ -49,6 +49,8 @@ struct settings_profile {
     char name[SETTINGS_NAME_MAX];
     struct settings_opt pfs;
     struct settings_opt load_server;
+    const char *template_xml; /* uploaded template, NULL = the shipped default;
+                                 owned by the snapshot */
 };
 
 struct settings_device {
@@ -68,7 +70,15 @@ struct settings_site {
     char load_server[SETTINGS_VALUE_MAX];
 };
 
-/* An immutable copy of the provisioning data; devices sorted by mac. */
+/* A load of the catalog as the warnings need it (the catalog's own status
+ * lives in db/catalog.h). */
+struct settings_load {
+    char name[SETTINGS_VALUE_MAX];
+    bool quarantined;
+};
+
+/* An immutable copy of the provisioning data; devices sorted by mac, loads
+ * sorted by name without regard to case (ASCII). */
 struct settings_snapshot {
     int64_t generation;
     struct settings_enterprise enterprise;
@@ -80,12 +90,27 @@ struct settings_snapshot {
     size_t n_devices;
     struct settings_site *sites;
     size_t n_sites;
+    struct settings_load *loads;
+    size_t n_loads;
 };
 
 struct settings_value {
     char value[SETTINGS_VALUE_MAX];
     enum settings_level level;
 };
+
+/* What the catalog says about the effective load. */
+enum settings_load_state {
+    SETTINGS_LOAD_NONE,        /* no load: the config file has no loadInformation */
+    SETTINGS_LOAD_OK,          /* in the catalog, servable */
+    SETTINGS_LOAD_MISSING,     /* not in the catalog: the phone would never upgrade */
+    SETTINGS_LOAD_QUARANTINED, /* in the catalog but a file fails its hash */
+};
+
+/* The warnings settings_resolve() gives (static text). */
+extern const char SETTINGS_WARN_PFS_INCAPABLE[];
+extern const char SETTINGS_WARN_LOAD_MISSING[];
+extern const char SETTINGS_WARN_LOAD_QUARANTINED[];
 
 struct settings_effective {
     const struct settings_device *device;
@@ -96,6 +121,8 @@ struct settings_effective {
     struct settings_value load;              /* load name, or "" = none */
     const char *warnings[SETTINGS_WARN_MAX]; /* static English text */
     size_t n_warnings;
+    const struct settings_site *site;   /* the matching site rule, or NULL */
+    enum settings_load_state load_state;
 };
 
 /* Normalises a MAC ("00:11:22:aa:bb:cc", "0011.22AA.BBCC", "SEP001122AABBCC",
@@ -116,5 +143,57 @@ int settings_resolve(const struct settings_snapshot *s, const char *mac,
 /* Short name of a level for output: "device", "profile", "site",
  * "enterprise", "model default", "none". */
 const char *settings_level_name(enum settings_level level);
+
+/* ---- added with db/provision.c: lookups and value checks shared by
+ * loadsctl, the CSV import and (later) the admin API. Pure as well. ---- */
+
+/* The setting keys a profile or device may set. */
+enum settings_key {
+    SETTINGS_KEY_PFS,         /* "peer_firmware_sharing" */
+    SETTINGS_KEY_LOAD_SERVER, /* "load_server" */
+    SETTINGS_KEY_LOAD,        /* "load" (devices only) */
+};
+
+/* "peer_firmware_sharing", "load_server", "load" -> key. 0 or -1. */
+int settings_key_parse(const char *name, enum settings_key *out);
+const char *settings_key_name(enum settings_key key);
+
+/* Checks and normalises a value for key: PFS "on"/"off" (also 1/0, yes/no,
+ * true/false, any case) -> "on"/"off"; load_server a host name or address,
+ * or "none" -> ""; load a load name (printable, no '/', '\\' or spaces).
+ * 0, or -1 with *why set to static text. */
+int settings_value_normalize(enum settings_key key, const char *in,
+                             char out[SETTINGS_VALUE_MAX], const char **why);
+
+/* A host name or address (IPv4, IPv6, DNS name), 1..253 bytes. */
+bool settings_host_valid(const char *host);
+
+/* The catalog entry of a load (case-insensitive), or NULL. */
+const struct settings_load *settings_find_load(const struct settings_snapshot *s,
+                                               const char *name);
+/* SETTINGS_LOAD_NONE for "" else OK / MISSING / QUARANTINED. */
+enum settings_load_state settings_load_state_of(const struct settings_snapshot *s,
+                                                const char *name);
+
+/* A model by name ("Cisco 7961", any case) or by its last word ("7961",
+ * "7941G-GE") when only one model ends so. Index, -1 when none matches, -2
+ * when the last word is ambiguous. */
+int settings_find_model(const struct settings_model *models, size_t n, const char *text);
+/* A profile by name (any case): index or -1. */
+int settings_find_profile(const struct settings_profile *profiles, size_t n, const char *name);
+
+/* Parses "10.1.0.0/16", "2001:db8::/32" or a bare address (/32, /128).
+ * Host bits that are set are cleared and *masked says so. The canonical
+ * text ("10.1.0.0/16") goes to canon. IPv4-mapped IPv6 rules are refused
+ * (write them as IPv4). 0 or -1 with *why. */
+int settings_cidr_parse(const char *text, struct settings_site *out, char *canon,
+                        size_t canon_cap, bool *masked, const char **why);
+/* The canonical text of a site rule's prefix. */
+void settings_cidr_format(const struct settings_site *site, char *out, size_t cap);
+
+/* The longest-prefix site rule matching from (IPv4-mapped IPv6 addresses
+ * match IPv4 rules), or NULL. */
+const struct settings_site *settings_match_site(const struct settings_snapshot *s,
+                                                const struct sockaddr *from);
 
 #endif

@@ -1,0 +1,271 @@
+# lib.sh: helpers shared by the integration tests (sourced, never run alone).
+# Starts one loadsd on free loopback ports in a private temp dir and counts
+# results; never touches anything outside that dir, never waits unbounded.
+
+# shellcheck shell=sh
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+
+LOADSD="${LOADSD:-$top_builddir/server/loadsd}"
+TFTP_RAW="$top_srcdir/tests/integration/tftp_raw.py"
+TEST_NAME=$(basename "$0" .sh)
+PASSED=0
+FAILED=0
+DAEMON_PID=""
+DAEMON_LOG=""
+TMPD=""
+PORT=""
+
+# Sizes every client fetches; BIG_SIZE (over 65535 blocks of 512) is added
+# only where a test asks for it.
+SMALL_SIZES="0 1 511 512 513 1048576"
+BIG_SIZE=34000000
+
+# ---- results -----------------------------------------------------------
+
+log_tail() {
+    if [ -n "$DAEMON_LOG" ] && [ -f "$DAEMON_LOG" ]; then
+        echo "---- last lines of the loadsd log ($DAEMON_LOG) ----"
+        tail -n 25 "$DAEMON_LOG"
+        echo "----"
+    fi
+}
+
+pass() {
+    PASSED=$((PASSED + 1))
+    echo "PASS: $*"
+}
+
+fail() {
+    FAILED=$((FAILED + 1))
+    echo "FAIL: $*"
+    log_tail
+}
+
+# Ends the script: the summary line, then 0 only when nothing failed.
+finish() {
+    daemon_stop_quiet
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+    exit $?
+}
+
+# Exit 77 (automake SKIP) only when a client program is truly missing.
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+
+need_cmd() {
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
+    done
+}
+
+# Hard error (automake ERROR): the test itself cannot run.
+die() {
+    echo "ERROR: $*"
+    log_tail
+    exit 99
+}
+
+# ---- temp dir, ports -----------------------------------------------------
+
+cleanup() {
+    if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -TERM "$DAEMON_PID" 2>/dev/null
+        i=0
+        while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 50 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill -KILL "$DAEMON_PID" 2>/dev/null
+    fi
+    if [ -n "$TMPD" ] && [ -d "$TMPD" ]; then
+        if [ -n "${KEEP_TMPDIR:-}" ]; then
+            echo "kept $TMPD"
+        else
+            rm -rf "$TMPD"
+        fi
+    fi
+}
+
+make_tmpdir() {
+    TMPD=$(mktemp -d "${TMPDIR:-/tmp}/loadsd-$TEST_NAME.XXXXXX") || die "mktemp failed"
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    ROOT="$TMPD/root"
+    mkdir -p "$ROOT" "$TMPD/out" || die "mkdir failed"
+    # A config file of our own keeps a host's /etc/loadsd out of the test;
+    # scripts may append settings to it before daemon_start.
+    CONFIG_FILE="$TMPD/loadsd.conf"
+    printf '# %s\nthreads = 2\n' "$TEST_NAME" >"$CONFIG_FILE" || die "cannot write $CONFIG_FILE"
+}
+
+port_is_free() {
+    [ -z "$(ss -Huan "sport = :$1" 2>/dev/null)" ]
+}
+
+# pick_port VAR: sets VAR to a free UDP port in 20000-60000 (not one already
+# handed out), below the kernel's ephemeral range when there is room, so that
+# no transfer socket of a test running in parallel can take it first.
+pick_port() {
+    hi=60000
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+    case "$low" in '' | *[!0-9]*) ;; *) [ "$low" -gt 21000 ] && [ "$low" -le 60001 ] && hi=$((low - 1)) ;; esac
+    i=0
+    while [ $i -lt 100 ]; do
+        p=$(shuf -i "20000-$hi" -n 1)
+        case " ${PICKED_PORTS:-} " in *" $p "*) i=$((i + 1)); continue ;; esac
+        if port_is_free "$p"; then
+            PICKED_PORTS="${PICKED_PORTS:-} $p"
+            eval "$1=$p"
+            return 0
+        fi
+        i=$((i + 1))
+    done
+    die "no free UDP port found"
+}
+
+# ---- test files ----------------------------------------------------------
+
+# Writes size_N.bin for every size in SMALL_SIZES, and BIG_SIZE when $1 = big.
+gen_files() {
+    for s in $SMALL_SIZES; do
+        head -c "$s" /dev/urandom >"$ROOT/size_$s.bin" || die "cannot write test file"
+    done
+    if [ "${1:-}" = big ]; then
+        head -c "$BIG_SIZE" /dev/urandom >"$ROOT/size_$BIG_SIZE.bin" || die "cannot write test file"
+    fi
+    echo ready >"$ROOT/ready.txt"
+}
+
+sha() {
+    sha256sum "$1" | cut -d' ' -f1
+}
+
+# same_file EXPECTED GOT: 0 when both exist and have the same SHA-256.
+same_file() {
+    [ -f "$1" ] && [ -f "$2" ] && [ "$(sha "$1")" = "$(sha "$2")" ]
+}
+
+# check_fetch LABEL RC EXPECTED GOT: one PASS or FAIL for a client's fetch.
+check_fetch() {
+    if [ "$2" -ne 0 ]; then
+        fail "$1: client exit status $2"
+    elif ! same_file "$3" "$4"; then
+        fail "$1: SHA-256 differs ($(wc -c <"$4" 2>/dev/null || echo no) bytes, want $(wc -c <"$3"))"
+    else
+        pass "$1"
+    fi
+}
+
+# ---- the daemon ----------------------------------------------------------
+
+# probe HOST PORT: one quick RRQ of ready.txt; 0 once it comes back.
+probe() {
+    timeout 5 python3 "$TFTP_RAW" --host "$1" --port "$2" --get ready.txt \
+        --out "$TMPD/ready.out" --wait 0.3 >/dev/null 2>&1 &&
+        same_file "$ROOT/ready.txt" "$TMPD/ready.out"
+}
+
+# daemon_start [EXTRA FLAGS...]: runs loadsd on 127.0.0.1:$PORT (picked here
+# unless already set) serving $ROOT, then waits (at most 10 s) until it
+# answers a request. Extra flags come last, so they may add listeners.
+daemon_start() {
+    [ -x "$LOADSD" ] || die "$LOADSD is not built"
+    command -v python3 >/dev/null 2>&1 || skip "python3 is not installed"
+    [ -n "$PORT" ] || pick_port PORT
+    DAEMON_LOG="$TMPD/loadsd.$PORT.log"
+    # Once loadsd has a catalog, it gets a data dir of its own in $TMPD:
+    # a test never creates or touches the host's /var/lib/loadsd.
+    if "$LOADSD" --help 2>/dev/null | grep -q -e '--data-dir'; then
+        set -- --data-dir "$TMPD/data" "$@"
+    fi
+    echo "starting: $LOADSD --foreground --config $CONFIG_FILE --tftp-listen 127.0.0.1:$PORT --serve-dir $ROOT --log-level debug $*"
+    "$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$PORT" \
+        --serve-dir "$ROOT" --log-level debug "$@" 2>"$DAEMON_LOG" </dev/null &
+    DAEMON_PID=$!
+    end=$(($(date +%s) + 10))
+    while [ "$(date +%s)" -le "$end" ]; do
+        if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+            wait "$DAEMON_PID"
+            rc=$?
+            DAEMON_PID=""
+            die "loadsd exited with status $rc while starting"
+        fi
+        if probe 127.0.0.1 "$PORT"; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    die "loadsd did not answer within 10 s"
+}
+
+daemon_alive() {
+    [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null
+}
+
+# daemon_stop: SIGTERM, then daemon_wait_exit.
+daemon_stop() {
+    if ! daemon_alive; then
+        fail "loadsd is not running any more"
+        DAEMON_PID=""
+        return 1
+    fi
+    kill -TERM "$DAEMON_PID"
+    daemon_wait_exit "loadsd exits 0 on SIGTERM"
+}
+
+# daemon_wait_exit LABEL: at most 30 s (the grace period for transfers is
+# 10 s) for loadsd to exit, with status 0 and a log free of sanitizer
+# reports. One result.
+daemon_wait_exit() {
+    i=0
+    while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 300 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -KILL "$DAEMON_PID"
+        wait "$DAEMON_PID" 2>/dev/null
+        DAEMON_PID=""
+        fail "$1: loadsd still running 30 s after SIGTERM"
+        return 1
+    fi
+    wait "$DAEMON_PID"
+    rc=$?
+    DAEMON_PID=""
+    PORT=""
+    if [ "$rc" -ne 0 ]; then
+        fail "$1: exit status $rc"
+        return 1
+    fi
+    if grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$DAEMON_LOG"; then
+        fail "$1: sanitizer report in the loadsd log"
+        return 1
+    fi
+    pass "$1"
+    return 0
+}
+
+# For finish(): a daemon left running by a failed step is stopped and checked.
+daemon_stop_quiet() {
+    if [ -n "$DAEMON_PID" ]; then
+        daemon_stop
+    fi
+}
+
+# ---- clients -------------------------------------------------------------
+
+# hpa_get REMOTE LOCAL [MODE [HOST]]: tftp-hpa fetch. tftp-hpa exits 0 even
+# after an ERROR packet, so its messages decide; they are kept in HPA_OUT.
+hpa_get() {
+    HPA_OUT=$(timeout 60 tftp -m "${3:-binary}" "${4:-127.0.0.1}" "$PORT" -c get "$1" "$2" 2>&1)
+    rc=$?
+    [ -n "$HPA_OUT" ] && echo "  tftp: $HPA_OUT"
+    [ "$rc" -eq 0 ] || return "$rc"
+    case "$HPA_OUT" in *"Error code"* | *"timed out"* | *"rror"*) return 1 ;; esac
+    return 0
+}
