@@ -117,6 +117,11 @@ static int entry_name(const char *path, const char **name, const char **reason)
         *reason = "empty or over-long file name";
         return UNPACK_UNSAFE;
     }
+    /* "." names no file a phone could ask for (resolvers drop such parts). */
+    if (strcmp(last, ".") == 0) {
+        *reason = "\".\" is not a file name";
+        return UNPACK_UNSAFE;
+    }
     *name = last;
     return UNPACK_OK;
 }
