@@ -27,6 +27,10 @@ struct ctl_command {
 };
 
 extern const struct ctl_command ctl_catalog_commands[];
+extern const struct ctl_command ctl_provision_commands[];
+extern const struct ctl_command ctl_users_commands[];
+/* render MAC [--from IP] (admin/ctl_render.c): the config file a phone would get. */
+int ctl_render(struct ctl *c, int argc, char **argv);
 
 /* Prints "loadsctl: ..." on stderr; returns CTL_REFUSED. */
 int ctl_refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "import.h"
 #include "numparse.h"
+#include "provision.h"
 #include "scrub.h"
 #include "verify.h"
 
@@ -229,17 +230,31 @@ static int cmd_remove(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
     struct catalog_load l;
-    int o, rc;
+    char why[256];
+    bool force = false;
+    int o, rc, used = 0;
 
     opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1)
+    while ((o = next_opt(argc, argv, opts)) != -1) {
         if (o != 'f')
             return ctl_usage(self("remove"));
+        force = true;
+    }
     if (optind + 1 != argc)
         return ctl_usage(self("remove"));
     if (catalog_load_find(c->dd.db, argv[optind], &l) != DB_OK)
         return ctl_refuse("no load named %s", argv[optind]);
     rc = db_begin(c->dd.db);
+    /* Phones told to run a load that is gone never finish their upgrade. */
+    if (rc == DB_OK && (used = provision_load_in_use(c->dd.db, l.name, why, sizeof(why))) < 0)
+        rc = used;
+    if (rc == DB_OK && used > 0 && !force) {
+        db_rollback(c->dd.db);
+        return ctl_refuse("%s is in use (%s): change those first, or use --force", l.name, why);
+    }
+    if (rc == DB_OK && used > 0)
+        fprintf(stderr, "loadsctl: warning: %s was in use (%s); see loadsctl devices problems\n",
+                l.name, why);
     if (rc == DB_OK)
         rc = catalog_load_remove(c->dd.db, l.name);
     if (rc == DB_OK)

@@ -2,11 +2,13 @@
  * the command tables, and the output helpers they share. Safe while loadsd
  * runs: every change is a database transaction on the same data directory. */
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,7 +148,9 @@ const char *ctl_time(int64_t t, char *buf, size_t cap)
     return buf;
 }
 
-static const struct ctl_command *const command_tables[] = {ctl_catalog_commands};
+static const struct ctl_command *const command_tables[] = {ctl_catalog_commands,
+                                                           ctl_users_commands,
+                                                           ctl_provision_commands};
 
 /* Finds "trust add" (two words) before "trust" (one). */
 static const struct ctl_command *command_find(int argc, char **argv, int *words)
@@ -176,6 +180,22 @@ static int usage_all(FILE *out)
         for (const struct ctl_command *c = command_tables[t]; c->name != NULL; c++)
             fprintf(out, "  %s %s\n", c->name, c->usage);
     return out == stdout ? CTL_OK : CTL_USAGE;
+}
+
+/* Run as root on a data directory the service owns (systemd's dynamic or
+ * a system user), act as that owner: files this command creates must stay
+ * writable for loadsd (its scrub quarantines, its uploads import). The actor
+ * recorded in the audit trail is still the person who ran it. */
+static int become_owner(const char *data_dir)
+{
+    struct stat st;
+
+    if (geteuid() != 0 || stat(data_dir, &st) != 0 || st.st_uid == 0)
+        return 0;
+    if (setgroups(0, NULL) != 0 || setgid(st.st_gid) != 0 || setuid(st.st_uid) != 0)
+        return ctl_refuse("cannot switch to the owner (uid %u) of %s: %s", (unsigned)st.st_uid,
+                          data_dir, strerror(errno));
+    return 0;
 }
 
 static void actor_init(struct ctl *c)
@@ -219,6 +239,8 @@ int main(int argc, char **argv)
         return ctl_refuse("unknown command \"%s\" (see loadsctl --help)", argv[i]) + 1;
     log_set_level(LOG_LEVEL_WARN);
     actor_init(&c);
+    if (become_owner(data_dir ? data_dir : DATADIR_DEFAULT) != 0)
+        return CTL_REFUSED;
     if (datadir_open(data_dir ? data_dir : DATADIR_DEFAULT, &c.dd) != 0)
         return ctl_refuse("cannot open the data directory %s",
                           data_dir ? data_dir : DATADIR_DEFAULT);

@@ -121,7 +121,7 @@ struct settings_effective {
     struct settings_value load;              /* load name, or "" = none */
     const char *warnings[SETTINGS_WARN_MAX]; /* static English text */
     size_t n_warnings;
-    const struct settings_site *site;   /* the matching site rule, or NULL */
+    const struct settings_site *site; /* the matching site rule, or NULL */
     enum settings_load_state load_state;
 };
 
@@ -162,15 +162,14 @@ const char *settings_key_name(enum settings_key key);
  * true/false, any case) -> "on"/"off"; load_server a host name or address,
  * or "none" -> ""; load a load name (printable, no '/', '\\' or spaces).
  * 0, or -1 with *why set to static text. */
-int settings_value_normalize(enum settings_key key, const char *in,
-                             char out[SETTINGS_VALUE_MAX], const char **why);
+int settings_value_normalize(enum settings_key key, const char *in, char out[SETTINGS_VALUE_MAX],
+                             const char **why);
 
 /* A host name or address (IPv4, IPv6, DNS name), 1..253 bytes. */
 bool settings_host_valid(const char *host);
 
 /* The catalog entry of a load (case-insensitive), or NULL. */
-const struct settings_load *settings_find_load(const struct settings_snapshot *s,
-                                               const char *name);
+const struct settings_load *settings_find_load(const struct settings_snapshot *s, const char *name);
 /* SETTINGS_LOAD_NONE for "" else OK / MISSING / QUARANTINED. */
 enum settings_load_state settings_load_state_of(const struct settings_snapshot *s,
                                                 const char *name);
@@ -185,9 +184,10 @@ int settings_find_profile(const struct settings_profile *profiles, size_t n, con
 /* Parses "10.1.0.0/16", "2001:db8::/32" or a bare address (/32, /128).
  * Host bits that are set are cleared and *masked says so. The canonical
  * text ("10.1.0.0/16") goes to canon. IPv4-mapped IPv6 rules are refused
- * (write them as IPv4). 0 or -1 with *why. */
-int settings_cidr_parse(const char *text, struct settings_site *out, char *canon,
-                        size_t canon_cap, bool *masked, const char **why);
+ * (write them as IPv4). Writes family, addr and prefix_len only. 0 or -1
+ * with *why. */
+int settings_cidr_parse(const char *text, struct settings_site *out, char *canon, size_t canon_cap,
+                        bool *masked, const char **why);
 /* The canonical text of a site rule's prefix. */
 void settings_cidr_format(const struct settings_site *site, char *out, size_t cap);
 

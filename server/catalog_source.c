@@ -106,7 +106,8 @@ static struct snapshot *snapshot_build(sqlite3 *db)
         return NULL;
     }
     /* files_each lists by folded name already; sort anyway: bsearch relies on it. */
-    qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
+    if (s->n > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
     return s;
 }
 
@@ -136,7 +137,7 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
         return rc;
     catalog_fold(name, folded, sizeof(folded));
     key.name = folded;
-    e = bsearch(&key, s->v, s->n, sizeof(*s->v), entry_cmp);
+    e = s->n > 0 ? bsearch(&key, s->v, s->n, sizeof(*s->v), entry_cmp) : NULL;
     if (e != NULL && e->quarantined) {
         rc = RESOLVER_UNAVAILABLE;
     } else if (e != NULL) {

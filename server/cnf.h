@@ -23,18 +23,26 @@
 
 #include "settings.h"
 
-#define CNF_TEMPLATE_MAX   65536 /* bytes, a template's hard limit */
-#define CNF_STAMP_LEN      16    /* hex digits of the versionStamp */
-#define CNF_STAMP_SLOTS    4     /* {{VERSION_STAMP}} occurrences allowed */
-#define CNF_DEPTH_MAX      32    /* element nesting in a template */
-#define CNF_ATTRS_MAX      16    /* attributes on one element */
-#define CNF_DEFAULT_NAME   "XMLDefault.cnf.xml"
+#define CNF_TEMPLATE_MAX 65536 /* bytes, a template's hard limit */
+#define CNF_STAMP_LEN    16    /* hex digits of the versionStamp */
+#define CNF_STAMP_SLOTS  4     /* {{VERSION_STAMP}} occurrences allowed */
+#define CNF_DEPTH_MAX    32    /* element nesting in a template */
+#define CNF_ATTRS_MAX    16    /* attributes on one element */
+#define CNF_DEFAULT_NAME "XMLDefault.cnf.xml"
 
 /* Results (0 or negative). */
 enum cnf_result {
     CNF_OK = 0,
     CNF_NOMEM = -1,   /* out of memory */
     CNF_INVALID = -2, /* the template (or an argument) is not usable */
+    CNF_UNKNOWN = -3, /* no device with that MAC */
+};
+
+/* What a requested file name is (ASCII case-insensitive, whole name). */
+enum cnf_name {
+    CNF_NAME_OTHER,   /* not a generated file */
+    CNF_NAME_DEVICE,  /* "SEP" + 12 hex digits + ".cnf.xml" */
+    CNF_NAME_DEFAULT, /* "XMLDefault.cnf.xml" */
 };
 
 /* A growable output buffer; zero-initialise, reuse across renders, free once. */
@@ -60,6 +68,11 @@ extern const char cnf_default_template[];
  * English reason. */
 int cnf_template_check(const char *text, size_t len, const char **why);
 
+/* The same scanner without the template rules: well-formed XML (as the
+ * checker defines it, any root, "{{" is plain text), any size. Used to check
+ * rendered output. CNF_OK or CNF_INVALID with *why. */
+int cnf_xml_check(const char *text, size_t len, const char **why);
+
 /* Renders one device's SEP<MAC>.cnf.xml into out (replacing its content).
  * tmpl: a template that passed cnf_template_check, or NULL for the default.
  * cm_address: the enterprise's. */
@@ -70,6 +83,17 @@ int cnf_render_device(const char *tmpl, size_t tmpl_len, const struct settings_e
  * <loadInformationTYPE model="NAME">LOAD</loadInformationTYPE> per model
  * with a default load, in the snapshot's model order. */
 int cnf_render_default(const struct settings_snapshot *s, struct cnf_buf *out);
+
+/* Classifies a (normalised) requested name; for CNF_NAME_DEVICE the MAC,
+ * upper-cased, goes to mac. */
+enum cnf_name cnf_name_parse(const char *name, char mac[SETTINGS_MAC_LEN + 1]);
+
+/* Resolves the device (settings_resolve, site rules matched against from,
+ * which may be NULL) and renders its SEP<MAC>.cnf.xml with its profile's
+ * template when it has one (checked here: CNF_INVALID when it fails) or the
+ * default. CNF_UNKNOWN for a MAC the snapshot does not have. */
+int cnf_render_mac(const struct settings_snapshot *s, const char *mac, const struct sockaddr *from,
+                   struct cnf_buf *out);
 
 /* Appends text to out with & < > " ' escaped. */
 int cnf_buf_escape(struct cnf_buf *out, const char *text);

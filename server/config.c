@@ -87,6 +87,16 @@ static const struct config_key config_keys[] = {
      "SECONDS", "re-hash every stored file this often, 0 = never"},
     {"scrub-rate", CONFIG_KIND_UINT, CONFIG_FIELD(scrub_rate_mb), 0, 100000, "50", "MB/S",
      "read at most this fast while scrubbing, 0 = no limit"},
+    {"admin-listen", CONFIG_KIND_STRING, CONFIG_FIELD(admin_listen), 0, 0, "[::]:8443",
+     "ADDR:PORT", "admin web interface and API, \"none\" = off"},
+    {"admin-cert", CONFIG_KIND_STRING, CONFIG_FIELD(admin_cert), 0, 0, NULL, "FILE",
+     "PEM certificate for HTTPS on the admin interface"},
+    {"admin-key", CONFIG_KIND_STRING, CONFIG_FIELD(admin_key), 0, 0, NULL, "FILE",
+     "PEM private key for --admin-cert"},
+    {"admin-insecure-http", CONFIG_KIND_FLAG, CONFIG_FIELD(admin_insecure_http), 0, 1, "no", NULL,
+     "allow plain HTTP on a non-loopback admin address"},
+    {"web-root", CONFIG_KIND_STRING, CONFIG_FIELD(web_root), 0, 0, NULL, "DIR",
+     "the admin web page's files (default: installed, else the source tree's)"},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -39,6 +39,11 @@ struct loadsd_config {
     unsigned grace_seconds;     /* SIGTERM: how long transfers may finish, 0..3600 */
     unsigned scrub_interval;    /* seconds between background re-hashes, 0 = off */
     unsigned scrub_rate_mb;     /* MB/s the scrub may read, 0 = no limit */
+    char admin_listen[64];      /* admin interface "ADDR:PORT", or "none" */
+    char admin_cert[PATH_MAX];  /* PEM certificate (with admin_key: HTTPS) */
+    char admin_key[PATH_MAX];   /* PEM private key */
+    bool admin_insecure_http;   /* plain HTTP allowed on a non-loopback address */
+    char web_root[PATH_MAX];    /* the web page's files; "" = installed, else the source tree's */
 };
 
 void config_defaults(struct loadsd_config *c);

@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "catalog_source.h"
+#include "cnf_source.h"
 #include "config.h"
 #include "datadir.h"
+#include "http.h"
 #include "log.h"
 #include "resolver.h"
 #include "scrubber.h"
@@ -23,14 +25,15 @@
 
 /* What runs besides the TFTP server, built once at start. */
 struct services {
+    struct cnf_source *cnf;
     struct catalog_source *catalog;
     struct scrubber *scrubber;
 };
 
 #define EXIT_USAGE 2
 
-/* Builds the name resolver: the catalog first, then the serve directory
- * (catalog files win on a name clash). */
+/* Builds the name resolver: generated config files first, then the catalog,
+ * then the serve directory (catalog files win on a name clash). */
 static int resolver_build(const struct loadsd_config *c, const struct services *sv,
                           struct resolver **out)
 {
@@ -39,7 +42,7 @@ static int resolver_build(const struct loadsd_config *c, const struct services *
 
     if (r == NULL)
         goto out;
-    if (catalog_source_attach(sv->catalog, r) != 0)
+    if (cnf_source_attach(sv->cnf, r) != 0 || catalog_source_attach(sv->catalog, r) != 0)
         goto out;
     if (c->serve_dir[0] != '\0' && resolver_add_serve_dir(r, c->serve_dir) != 0) {
         log_error("cannot serve directory %s: %s", c->serve_dir, strerror(errno));
@@ -212,7 +215,8 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
     if (rc == 0 && removed > 0)
         log_info("removed %u unreferenced blob(s) from %s", removed, c->data_dir);
     datadir_close(&dd);
-    if (catalog_source_open(c->data_dir, &sv->catalog) != 0)
+    if (catalog_source_open(c->data_dir, &sv->catalog) != 0 ||
+        cnf_source_open(c->data_dir, &sv->cnf) != 0)
         return -1;
     return scrubber_start(c->data_dir, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u,
                           &sv->scrubber);
@@ -222,10 +226,32 @@ static void services_stop(struct services *sv)
 {
     scrubber_stop(sv->scrubber);
     catalog_source_free(sv->catalog);
+    cnf_source_free(sv->cnf);
+}
+
+/* The admin interface, unless admin-listen is "none"; a refused plain-HTTP
+ * address leaves it off (logged) and the rest of loadsd running. */
+static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
+                       struct admin_http **out)
+{
+    struct admin_http_params ap = {
+        .listen = c->admin_listen,
+        .cert_path = c->admin_cert,
+        .key_path = c->admin_key,
+        .insecure_http = c->admin_insecure_http,
+        .web_root = c->web_root,
+        .data_dir = c->data_dir,
+        .tftp = srv,
+    };
+
+    if (strcmp(c->admin_listen, "none") == 0)
+        return 0;
+    return admin_http_start(&ap, out) < 0 ? -1 : 0;
 }
 
 static int run(const struct loadsd_config *c, int argc, char **argv)
 {
+    struct admin_http *admin = NULL;
     struct tftp_server *srv = NULL;
     struct tftp_server_params p;
     struct tftp_server_stats st;
@@ -248,6 +274,8 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
     params_from_config(c, r, &p);
     if (tftp_server_open(&srv, &p) != 0)
         goto out;
+    if (admin_start(c, srv, &admin) != 0)
+        goto out;
     if (c->user[0] != '\0' && privileges_drop(c->user, c->data_dir) != 0)
         goto out;
     if (tftp_server_start(srv) != 0) {
@@ -263,6 +291,8 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
     ready_fd = -1;
     signal_loop(srv, &sv, &set, argc, argv);
     sdnotify_send("STOPPING=1");
+    admin_http_stop(admin);
+    admin = NULL;
     tftp_server_stop(srv, c->grace_seconds * 1000u);
     tftp_server_get_stats(srv, &st);
     log_info("stopped: %llu requests, %llu transfers complete, %llu failed, %llu bytes sent",
@@ -272,6 +302,7 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
 out:
     if (ready_fd >= 0)
         close(ready_fd);
+    admin_http_stop(admin);
     tftp_server_free(srv);
     if (r != NULL)
         resolver_unref(r);

@@ -67,6 +67,8 @@ struct transfer {
     struct client_slot *client;
     uint64_t started_ms;
     uint64_t bytes_sent;
+    atomic_uint_fast64_t acked_bytes; /* read by tftp_server_list_transfers */
+    struct transfer *prev, *next;     /* the worker's list, under list_lock */
     char peer[ADDR_TEXT_MAX];
     char name[LOG_CLEAN_MAX];
 };
@@ -75,6 +77,8 @@ struct worker {
     struct tftp_server *srv;
     pthread_t thread;
     bool started;
+    pthread_mutex_t list_lock; /* transfers: taken on start, end and listing only */
+    struct transfer *transfers;
     int epfd;
     struct handle wake;
     int wakefd;
@@ -384,6 +388,28 @@ static int transfer_flush(struct transfer *t)
 
 /* ---- transfer life ---- */
 
+static void transfer_list_add(struct worker *w, struct transfer *t)
+{
+    pthread_mutex_lock(&w->list_lock);
+    t->next = w->transfers;
+    if (t->next != NULL)
+        t->next->prev = t;
+    w->transfers = t;
+    pthread_mutex_unlock(&w->list_lock);
+}
+
+static void transfer_list_remove(struct worker *w, struct transfer *t)
+{
+    pthread_mutex_lock(&w->list_lock);
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        w->transfers = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    pthread_mutex_unlock(&w->list_lock);
+}
+
 static void transfer_end(struct transfer *t, const char *why)
 {
     struct worker *w = t->w;
@@ -392,6 +418,7 @@ static void transfer_end(struct transfer *t, const char *why)
     bool ok = t->sess.end == TFTP_END_COMPLETE;
 
     heap_remove(w, t);
+    transfer_list_remove(w, t);
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, t->sock, NULL);
     close(t->sock);
     close(t->fd);
@@ -471,6 +498,8 @@ static bool transfer_on_packet(struct transfer *t, const uint8_t *buf, size_t le
         return transfer_apply(t, &out);
     }
     tftp_session_on_ack(&t->sess, pkt.block, now_ms(), &out);
+    atomic_store_explicit(&t->acked_bytes, t->sess.acked * t->sess.blksize,
+                          memory_order_relaxed);
     return transfer_apply(t, &out);
 }
 
@@ -727,6 +756,8 @@ static void request_start(struct worker *w, struct listener *l, struct msghdr *m
     log_info("RRQ \"%s\" from %s (%s, %llu bytes)", t->name, t->peer,
              req->mode == TFTP_MODE_NETASCII ? "netascii" : "octet", (unsigned long long)size);
     tftp_session_start(&t->sess, &lim, &req->opts, req->mode, size, t->started_ms, &out);
+    /* Listed once its session is set up: the lister reads size and sizes. */
+    transfer_list_add(w, t);
     transfer_apply(t, &out);
     return;
 fail:
@@ -956,6 +987,27 @@ static int listener_open(struct listener *l, const struct config_listen *cl)
     return 0;
 }
 
+/* SO_REUSEPORT would let a second loadsd of the same user share the port
+ * and silently split requests: first bind without it, alone, to find out. */
+static int listen_probe(const struct config_listen *cl)
+{
+    int family = cl->addr.ss_family, zero = 0, one = 1, rc = 0;
+    int s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (s < 0)
+        return -errno;
+    if (family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)&cl->addr;
+
+        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY,
+                   IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) ? &zero : &one, sizeof(int));
+    }
+    if (bind(s, (const struct sockaddr *)&cl->addr, cl->len) != 0)
+        rc = -errno;
+    close(s);
+    return rc;
+}
+
 static int worker_init(struct worker *w, struct tftp_server *srv,
                        const struct tftp_server_params *p)
 {
@@ -996,6 +1048,7 @@ static int worker_init(struct worker *w, struct tftp_server *srv,
 
 static void worker_destroy(struct worker *w)
 {
+    pthread_mutex_destroy(&w->list_lock);
     worker_close_listeners(w);
     if (w->epfd >= 0)
         close(w->epfd);
@@ -1040,8 +1093,18 @@ int tftp_server_open(struct tftp_server **out, const struct tftp_server_params *
     srv->workers = calloc(srv->n_workers, sizeof(*srv->workers));
     if (srv->workers == NULL)
         goto out;
-    for (unsigned i = 0; i < srv->n_workers; i++)
+    for (unsigned i = 0; i < srv->n_workers; i++) {
         srv->workers[i].epfd = -1;
+        pthread_mutex_init(&srv->workers[i].list_lock, NULL);
+    }
+    for (unsigned i = 0; i < p->listen_count; i++) {
+        rc = listen_probe(&p->listen[i]);
+        if (rc != 0) {
+            log_error("cannot listen on %s: %s%s", p->listen[i].text, strerror(-rc),
+                      rc == -EADDRINUSE ? " (is another TFTP server running?)" : "");
+            goto out;
+        }
+    }
     for (unsigned i = 0; i < srv->n_workers; i++) {
         rc = worker_init(&srv->workers[i], srv, p);
         if (rc != 0)
@@ -1130,4 +1193,39 @@ void tftp_server_get_stats(struct tftp_server *srv, struct tftp_server_stats *ou
     out->refused_busy = atomic_load(&srv->st_busy);
     out->errors_sent = atomic_load(&srv->st_errors);
     out->bytes_sent = atomic_load(&srv->st_bytes);
+}
+
+static void transfer_info(const struct transfer *t, uint64_t now, struct tftp_transfer_info *out)
+{
+    uint64_t acked = atomic_load_explicit(&t->acked_bytes, memory_order_relaxed);
+
+    memset(out, 0, sizeof(*out));
+    snprintf(out->peer, sizeof(out->peer), "%s", t->peer);
+    snprintf(out->name, sizeof(out->name), "%s", t->name);
+    out->size = t->sess.size;
+    out->acked_bytes = acked < out->size ? acked : out->size;
+    out->elapsed_ms = now - t->started_ms;
+    out->blksize = t->sess.blksize;
+    out->windowsize = t->sess.windowsize;
+}
+
+size_t tftp_server_list_transfers(struct tftp_server *srv, size_t max,
+                                  void (*cb)(void *arg, const struct tftp_transfer_info *t),
+                                  void *arg)
+{
+    struct tftp_transfer_info info;
+    uint64_t now = now_ms();
+    size_t n = 0;
+
+    for (unsigned i = 0; i < srv->n_workers && n < max; i++) {
+        struct worker *w = &srv->workers[i];
+
+        pthread_mutex_lock(&w->list_lock);
+        for (const struct transfer *t = w->transfers; t != NULL && n < max; t = t->next, n++) {
+            transfer_info(t, now, &info);
+            cb(arg, &info);
+        }
+        pthread_mutex_unlock(&w->list_lock);
+    }
+    return n;
 }

@@ -31,6 +31,16 @@ struct tftp_server_stats {
     uint64_t bytes_sent; /* payload bytes of DATA, resends included */
 };
 
+/* One transfer in progress, as the admin interface shows it. */
+struct tftp_transfer_info {
+    char peer[64];          /* "10.1.2.3:1234" or "[2001:db8::1]:1234" */
+    char name[256];         /* cleaned for display (log_clean) */
+    uint64_t size;          /* bytes in the transfer */
+    uint64_t acked_bytes;   /* acknowledged by the client so far */
+    uint64_t elapsed_ms;
+    uint32_t blksize, windowsize;
+};
+
 struct tftp_server;
 
 /* Binds every listener (one SO_REUSEPORT socket per worker per address), so
@@ -46,5 +56,11 @@ void tftp_server_update(struct tftp_server *srv, const struct tftp_server_params
 void tftp_server_stop(struct tftp_server *srv, unsigned grace_ms);
 void tftp_server_free(struct tftp_server *srv);
 void tftp_server_get_stats(struct tftp_server *srv, struct tftp_server_stats *out);
+/* Calls cb for every transfer in progress (at most max of them); returns how
+ * many. Safe from any thread: each worker's list is locked only while it is
+ * copied, and on a transfer's start and end, never per packet. */
+size_t tftp_server_list_transfers(struct tftp_server *srv, size_t max,
+                                  void (*cb)(void *arg, const struct tftp_transfer_info *t),
+                                  void *arg);
 
 #endif

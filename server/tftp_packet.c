@@ -91,7 +91,8 @@ static void options_store(struct tftp_options *o, unsigned bit, uint64_t v)
     }
 }
 
-static int option_apply(struct tftp_options *o, const char *name, const char *value)
+static int option_apply(struct tftp_options *o, const char *name, const char *value,
+                        bool request)
 {
     const struct option_def *def = option_find(name);
     uint64_t v;
@@ -100,15 +101,21 @@ static int option_apply(struct tftp_options *o, const char *name, const char *va
         return TFTP_PARSE_OK; /* RFC 2347: unknown options are ignored */
     if (o->present & def->bit)
         return TFTP_PARSE_DUP_OPTION;
-    if (numparse_u64(value, def->min, def->max, &v) != 0)
-        return TFTP_PARSE_BAD_OPTION;
+    if (numparse_u64(value, def->min, def->max, &v) != 0) {
+        /* In a request tsize only asks for the size (RFC 2349: the client
+         * sends 0, the server answers), and atftp 0.8 sends "tsize enable":
+         * any value asks. In an OACK it is the size, and must be a number. */
+        if (!request || def->bit != TFTP_OPT_TSIZE)
+            return TFTP_PARSE_BAD_OPTION;
+        v = 0;
+    }
     options_store(o, def->bit, v);
     return TFTP_PARSE_OK;
 }
 
 /* Reads name/value pairs to the end. Trailing NUL padding is tolerated (some
  * boot ROMs pad requests); a name without its value is truncation. */
-static int options_parse(struct cursor *c, struct tftp_options *o)
+static int options_parse(struct cursor *c, struct tftp_options *o, bool request)
 {
     const char *name, *value;
     size_t name_len, value_len;
@@ -124,7 +131,7 @@ static int options_parse(struct cursor *c, struct tftp_options *o)
         if (rc == TFTP_PARSE_OK && name_len == 0)
             rc = TFTP_PARSE_BAD_OPTION;
         if (rc == TFTP_PARSE_OK)
-            rc = option_apply(o, name, value);
+            rc = option_apply(o, name, value, request);
         if (rc != TFTP_PARSE_OK)
             return rc;
     }
@@ -168,7 +175,7 @@ int tftp_packet_parse_request(const uint8_t *buf, size_t len, struct tftp_reques
     if (rc == TFTP_PARSE_OK)
         rc = mode_parse(mode, &req->mode);
     if (rc == TFTP_PARSE_OK)
-        rc = options_parse(&c, &req->opts);
+        rc = options_parse(&c, &req->opts, true);
     return rc;
 }
 
@@ -220,7 +227,7 @@ int tftp_packet_parse(const uint8_t *buf, size_t len, struct tftp_packet *pkt)
     case TFTP_OP_OACK:
         if (len > TFTP_REQUEST_MAX)
             return TFTP_PARSE_TOO_LONG;
-        return options_parse(&c, &pkt->opts);
+        return options_parse(&c, &pkt->opts, false);
     default:
         return TFTP_PARSE_BAD_OPCODE;
     }

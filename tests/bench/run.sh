@@ -15,6 +15,7 @@ ALLOW_ASAN=no
 INSTALL=yes
 KEEP=no
 WAIT_IDLE=0             # seconds to wait for a quiet machine before starting
+NICE=-15                # servers and client alike, to shield them from other work
 LG_TIMEOUT_MS=1000
 LG_MAX_SECONDS=180       # one loadgen run never takes longer than this
 READY_TRIES=100          # x 0.1 s to wait for a server's port
@@ -28,7 +29,7 @@ usage() {
     cat <<EOF
 usage: $0 [--build-dir DIR] [--peers-dir DIR] [--reps N] [--servers "LIST"]
           [--scenarios "LIST"] [--out FILE] [--no-install] [--allow-asan] [--keep]
-          [--wait-idle SECONDS]
+          [--wait-idle SECONDS] [--nice N]
 Runs as root. Scenarios: a b c d50 d500 e2000. Servers: loadsd tftpd-hpa atftpd dnsmasq.
 EOF
 }
@@ -50,12 +51,14 @@ while [ $# -gt 0 ]; do
     --allow-asan) ALLOW_ASAN=yes; shift ;;
     --keep) KEEP=yes; shift ;;
     --wait-idle) WAIT_IDLE=$2; shift 2 ;;
+    --nice) NICE=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
     esac
 done
 case "$REPS" in '' | *[!0-9]*) die "--reps wants a number" ;; esac
 case "$WAIT_IDLE" in '' | *[!0-9]*) die "--wait-idle wants a number of seconds" ;; esac
+case "${NICE#-}" in '' | *[!0-9]*) die "--nice wants a number from -20 to 19" ;; esac
 [ "$REPS" -ge 1 ] && [ "$REPS" -le 50 ] || die "--reps wants 1..50"
 [ "$(id -u)" = 0 ] || die "needs root (network namespace, cgroups)"
 
@@ -208,10 +211,10 @@ cg_procs_files() {
 # Ends what is left in the server's cgroup (children of the server we
 # started, by their pid), then removes the cgroup directories.
 cg_destroy() {
-    local d p i
+    local d p
     for d in "$CG_CPU_DIR" "$CG_MEM_DIR"; do
         [ -n "$d" ] && [ -d "$d" ] || continue
-        for i in 1 2 3 4 5 6 7 8 9 10; do
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
             p=$(cat "$d/cgroup.procs" 2>/dev/null)
             [ -z "$p" ] && break
             kill -KILL $p 2>/dev/null || true
@@ -317,7 +320,7 @@ server_start() {
     # Join the cgroups first: ip netns exec mounts a sysfs of the namespace.
     # shellcheck disable=SC2046,SC2016
     sh -c 'for f in $0; do echo $$ >"$f"; done; ulimit -n 65536 2>/dev/null; exec "$@"' \
-        "$procs" ip netns exec "$NS" $(server_argv "$s") >"$WORK/$tag.log" 2>&1 &
+        "$procs" nice -n "$NICE" ip netns exec "$NS" $(server_argv "$s") >"$WORK/$tag.log" 2>&1 &
     SRV_PID=$!
     server_ready "$(server_port "$s")" || {
         cat "$WORK/$tag.log" >&2
@@ -384,7 +387,7 @@ run_once() {
     c0=$(cpu_usec)
     m0=$(machine_busy_usec)
     # shellcheck disable=SC2086
-    json=$(ip netns exec "$NS" "$LOADGEN" --server "127.0.0.1:$port" --file "$file" --count "$count" \
+    json=$(nice -n "$NICE" ip netns exec "$NS" "$LOADGEN" --server "127.0.0.1:$port" --file "$file" --count "$count" \
         --concurrency "$conc" $extra --expect-size "$size" $shaopt --timeout-ms "$LG_TIMEOUT_MS" \
         --max-seconds "$LG_MAX_SECONDS" --json) || true
     c1=$(cpu_usec)
@@ -522,7 +525,8 @@ report() {
     echo
     echo "Median of $REPS runs after one warm-up run ((e): one run). MB = 10^6 bytes."
     echo "CPU used by other work on the machine during the measured runs (machine busy time"
-    echo "minus server and client, /proc/stat): $(cat "$WORK/other_load") cores on average."
+    echo "minus server and client, /proc/stat): $(cat "$WORK/other_load") cores on average;"
+    echo "servers and client ran at nice $NICE."
     echo
     print_table
     echo

@@ -1,0 +1,113 @@
+/* api.h: what the admin API's resource files (api_*.c) share with the
+ * router in http.c: the request, the response, route tables and JSON helpers.
+ * A resource is one api_X.c with a route table, listed once in http.c. */
+#ifndef LOADSD_API_H
+#define LOADSD_API_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "datadir.h"
+
+#define API_BODY_MAX   (1024 * 1024) /* JSON request bodies */
+#define API_ARGS_MAX   4             /* {} segments in a route pattern */
+#define API_PATH_MAX   1024
+#define API_DETAIL_MAX 512
+
+struct tftp_server;
+
+/* Shared by every request; the database is used only under db_lock (the
+ * router takes it around authentication and each handler). */
+struct api_context {
+    struct datadir dd;
+    pthread_mutex_t db_lock;
+    struct tftp_server *tftp; /* for stats; may be NULL */
+    bool tls;
+    char cookie_name[32]; /* "__Host-loadsd_session" under TLS */
+    int64_t started;
+};
+
+struct api_request {
+    struct api_context *ctx;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *args[API_ARGS_MAX]; /* the {} segments, decoded */
+    unsigned nargs;
+    char ip[AUTH_IP_MAX];
+    struct auth_principal who; /* valid unless the route is public */
+    bool authenticated;
+    const char *session_id; /* the cookie, when the request came with one */
+    const char *body;       /* NUL-terminated, body_len bytes, or NULL */
+    size_t body_len;
+    int64_t now;
+};
+
+struct api_response {
+    unsigned status;
+    json_t *json; /* the body (released by the router) */
+    char *text;   /* or a malloc'd text body */
+    size_t text_len;
+    const char *content_type; /* for text */
+    char set_cookie[256];
+    int64_t retry_after; /* > 0: a Retry-After header */
+};
+
+typedef int (*api_handler_fn)(struct api_request *rq, struct api_response *rs);
+
+enum api_route_flag {
+    API_PUBLIC = 1 << 0,     /* no authentication (login) */
+    API_ADMIN_ONLY = 1 << 1, /* even reading needs the admin role */
+    API_ANY_ROLE = 1 << 2,   /* a viewer may change this too (logout) */
+};
+
+/* pattern: "/api/v1/loads/{}": literal segments and {} for one segment. */
+struct api_route {
+    const char *method;
+    const char *pattern;
+    unsigned flags;
+    api_handler_fn fn;
+};
+
+extern const struct api_route api_session_routes[];
+extern const struct api_route api_users_routes[];
+extern const struct api_route api_tokens_routes[];
+extern const struct api_route api_loads_routes[];
+extern const struct api_route api_trust_routes[];
+extern const struct api_route api_audit_routes[];
+extern const struct api_route api_stats_routes[];
+
+/* Matches path against pattern, filling args (pointers into buf, cap bytes,
+ * a copy of path). 0 on a match, -1 otherwise. Pure. */
+int api_route_match(const char *pattern, const char *path, char *buf, size_t cap, const char **args,
+                    unsigned *nargs);
+
+/* The response helpers return 0 so handlers can "return api_error(...)". */
+int api_error(struct api_response *rs, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* 400 {"error": "invalid", "field": FIELD, "detail": ...} */
+int api_error_field(struct api_response *rs, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int api_json(struct api_response *rs, unsigned status, json_t *body);
+/* Maps an auth_result or db_result to an error response. */
+int api_error_auth(struct api_response *rs, int rc, const char *what);
+int api_error_db(struct api_response *rs, int rc, const char *what);
+
+/* The body as a JSON object; NULL with a 400 already in rs. */
+json_t *api_body_object(struct api_request *rq, struct api_response *rs);
+/* A string member: NULL with a 400 naming it when missing (required), not a
+ * string, or longer than max bytes. *ok false on error. */
+const char *api_member_string(json_t *obj, const char *key, bool required, size_t max,
+                              struct api_response *rs, bool *ok);
+/* A query argument (decoded), or NULL. */
+const char *api_query(struct api_request *rq, const char *key);
+/* A number from the query (absent: def); false with a 400 when malformed. */
+bool api_query_u64(struct api_request *rq, struct api_response *rs, const char *key, uint64_t min,
+                   uint64_t max, uint64_t def, uint64_t *out);
+/* The user acting, for the audit trail. */
+const char *api_actor(const struct api_request *rq);
+
+#endif

@@ -1,0 +1,145 @@
+/* api_loads.c: /api/v1/loads: the catalog's loads with their files, removal
+ * and "verify now" (a scrub of one load). Imports come through uploads;
+ * this file never writes blobs. */
+#include <errno.h>
+#include <string.h>
+
+#include "api.h"
+#include "catalog.h"
+#include "scrub.h"
+
+static json_t *load_json(const struct catalog_load *l)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", l->name, "status",
+                     l->status, "signature", l->signature, "signer", l->signer, "approved_by",
+                     l->approved_by, "files", (json_int_t)l->file_count, "size",
+                     (json_int_t)l->total_size, "created_at", (json_int_t)l->created_at,
+                     "import_id", (json_int_t)l->import_id);
+}
+
+static json_t *file_json(const struct catalog_file *f)
+{
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "name", f->name, "size", (json_int_t)f->size,
+                     "sha256", f->sha256, "status", f->status, "signature", f->signature, "signer",
+                     f->signer);
+}
+
+static int load_row(void *arg, const struct catalog_load *l)
+{
+    return json_array_append_new(arg, load_json(l)) == 0 ? 0 : DB_ERROR;
+}
+
+static int file_row(void *arg, const struct catalog_file *f)
+{
+    return json_array_append_new(arg, file_json(f)) == 0 ? 0 : DB_ERROR;
+}
+
+static int loads_list(struct api_request *rq, struct api_response *rs)
+{
+    json_t *list = json_array();
+    int rc = catalog_loads_each(rq->ctx->dd.db, load_row, list);
+
+    if (rc != DB_OK) {
+        json_decref(list);
+        return api_error_db(rs, rc, "load list");
+    }
+    return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "loads", list));
+}
+
+static int loads_get(struct api_request *rq, struct api_response *rs)
+{
+    struct catalog_load l;
+    json_t *j, *files;
+    int rc = catalog_load_find(rq->ctx->dd.db, rq->args[0], &l);
+
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "load");
+    files = json_array();
+    rc = catalog_files_each(rq->ctx->dd.db, l.name, file_row, files);
+    j = load_json(&l);
+    if (rc != DB_OK || j == NULL) {
+        json_decref(files);
+        json_decref(j);
+        return api_error_db(rs, DB_ERROR, "load");
+    }
+    json_object_set_new(j, "file_list", files);
+    return api_json(rs, MHD_HTTP_OK, j);
+}
+
+static int loads_remove(struct api_request *rq, struct api_response *rs)
+{
+    sqlite3 *db = rq->ctx->dd.db;
+    struct catalog_load l;
+    uint64_t force;
+    int rc;
+
+    /* force=1 is the API's "remove --force"; the catalog has no refusal
+     * that it overrides yet, so both remove the load. */
+    if (!api_query_u64(rq, rs, "force", 0, 1, 0, &force))
+        return 0;
+    rc = catalog_load_find(db, rq->args[0], &l);
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "load");
+    rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = catalog_load_remove(db, l.name);
+    if (rc == DB_OK)
+        rc = catalog_audit(db, api_actor(rq), "load.remove", l.name, l.status, NULL);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    else
+        db_rollback(db);
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "load");
+    return api_json(rs, MHD_HTTP_OK, json_pack("{s:s}", "removed", l.name));
+}
+
+static const char *verify_word(int result)
+{
+    switch (result) {
+    case 0:
+        return "ok";
+    case 1:
+        return "quarantined_before";
+    case -EBADMSG:
+        return "quarantined_mismatch";
+    case -ENOENT:
+        return "quarantined_missing";
+    default:
+        return "not_checked";
+    }
+}
+
+static void verify_row(void *arg, const struct catalog_file *f, int result)
+{
+    json_array_append_new(arg, json_pack("{s:s, s:s, s:s}", "name", f->name, "sha256", f->sha256,
+                                         "result", verify_word(result)));
+}
+
+static int loads_verify(struct api_request *rq, struct api_response *rs)
+{
+    json_t *files = json_array();
+    struct scrub_totals t;
+    struct scrub_options so = {
+        .load = rq->args[0], .actor = api_actor(rq), .cb = verify_row, .arg = files};
+    int rc;
+
+    memset(&t, 0, sizeof(t));
+    rc = scrub_run(rq->ctx->dd.db, rq->ctx->dd.bs, &so, &t);
+    if (rc != DB_OK) {
+        json_decref(files);
+        return api_error_db(rs, rc, "load");
+    }
+    return api_json(rs, MHD_HTTP_OK,
+                    json_pack("{s:o, s:i, s:i, s:i, s:i, s:I}", "files", files, "checked",
+                              t.checked, "ok", t.ok, "quarantined", t.quarantined,
+                              "already_quarantined", t.already, "bytes", (json_int_t)t.bytes));
+}
+
+const struct api_route api_loads_routes[] = {
+    {"GET", "/api/v1/loads", 0, loads_list},
+    {"GET", "/api/v1/loads/{}", 0, loads_get},
+    {"DELETE", "/api/v1/loads/{}", 0, loads_remove},
+    {"POST", "/api/v1/loads/{}/verify", 0, loads_verify},
+    {NULL, NULL, 0, NULL},
+};

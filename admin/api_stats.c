@@ -1,0 +1,150 @@
+/* api_stats.c: /api/v1/stats (JSON) and /metrics (Prometheus text): TFTP
+ * counters, loads by status, quarantined files. Read only; the TFTP numbers
+ * are atomics the workers keep, so reading them never slows a transfer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "catalog.h"
+#include "tftp_io.h"
+
+#define METRICS_MAX 8192
+
+struct catalog_counts {
+    int64_t verified, signed_, unsigned_, quarantined; /* loads */
+    int64_t files, files_quarantined;
+};
+
+static int count_load(void *arg, const struct catalog_load *l)
+{
+    struct catalog_counts *c = arg;
+
+    if (strcmp(l->status, "quarantined") == 0)
+        c->quarantined++;
+    else if (strcmp(l->status, "verified") == 0)
+        c->verified++;
+    else if (strcmp(l->status, "signed") == 0)
+        c->signed_++;
+    else
+        c->unsigned_++;
+    return 0;
+}
+
+static int count_file(void *arg, const struct catalog_file *f)
+{
+    struct catalog_counts *c = arg;
+
+    c->files++;
+    if (strcmp(f->status, "quarantined") == 0)
+        c->files_quarantined++;
+    return 0;
+}
+
+static int counts_read(struct api_request *rq, struct catalog_counts *c,
+                       struct tftp_server_stats *st)
+{
+    int rc;
+
+    memset(c, 0, sizeof(*c));
+    memset(st, 0, sizeof(*st));
+    if (rq->ctx->tftp != NULL)
+        tftp_server_get_stats(rq->ctx->tftp, st);
+    rc = catalog_loads_each(rq->ctx->dd.db, count_load, c);
+    if (rc == DB_OK)
+        rc = catalog_files_each(rq->ctx->dd.db, NULL, count_file, c);
+    return rc;
+}
+
+static int stats_get(struct api_request *rq, struct api_response *rs)
+{
+    struct tftp_server_stats st;
+    struct catalog_counts c;
+    int rc = counts_read(rq, &c, &st);
+
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "stats");
+    return api_json(
+        rs, MHD_HTTP_OK,
+        json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
+                  " s:{s:I, s:I}, s:I}",
+                  "tftp", "requests", (json_int_t)st.requests, "transfers_active",
+                  (json_int_t)st.transfers_active, "transfers_done", (json_int_t)st.transfers_done,
+                  "transfers_failed", (json_int_t)st.transfers_failed, "refused_busy",
+                  (json_int_t)st.refused_busy, "errors_sent", (json_int_t)st.errors_sent,
+                  "bytes_sent", (json_int_t)st.bytes_sent, "loads", "verified",
+                  (json_int_t)c.verified, "signed", (json_int_t)c.signed_, "unsigned",
+                  (json_int_t)c.unsigned_, "quarantined", (json_int_t)c.quarantined, "files",
+                  "total", (json_int_t)c.files, "quarantined", (json_int_t)c.files_quarantined,
+                  "uptime_seconds", (json_int_t)(rq->now - rq->ctx->started)));
+}
+
+/* Appends one "# HELP / # TYPE / value" block. */
+static void metric(char *buf, size_t cap, size_t *pos, const char *name, const char *type,
+                   const char *help, const char *labels, unsigned long long value)
+{
+    int n;
+
+    if (*pos >= cap)
+        return;
+    if (help != NULL)
+        n = snprintf(buf + *pos, cap - *pos, "# HELP %s %s\n# TYPE %s %s\n%s%s %llu\n", name, help,
+                     name, type, name, labels, value);
+    else
+        n = snprintf(buf + *pos, cap - *pos, "%s%s %llu\n", name, labels, value);
+    if (n > 0)
+        *pos += (size_t)n;
+}
+
+static int metrics_get(struct api_request *rq, struct api_response *rs)
+{
+    struct tftp_server_stats st;
+    struct catalog_counts c;
+    char *buf;
+    size_t pos = 0;
+    int rc = counts_read(rq, &c, &st);
+
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "metrics");
+    buf = malloc(METRICS_MAX);
+    if (buf == NULL)
+        return api_error_db(rs, DB_ERROR, "metrics");
+    metric(buf, METRICS_MAX, &pos, "loadsd_tftp_requests_total", "counter",
+           "TFTP read requests received", "", st.requests);
+    metric(buf, METRICS_MAX, &pos, "loadsd_tftp_transfers_active", "gauge",
+           "TFTP transfers in progress", "", st.transfers_active);
+    metric(buf, METRICS_MAX, &pos, "loadsd_tftp_transfers_total", "counter",
+           "TFTP transfers finished", "{result=\"done\"}", st.transfers_done);
+    metric(buf, METRICS_MAX, &pos, "loadsd_tftp_transfers_total", "counter", NULL,
+           "{result=\"failed\"}", st.transfers_failed);
+    metric(buf, METRICS_MAX, &pos, "loadsd_tftp_refused_busy_total", "counter",
+           "TFTP requests refused at the transfer limits", "", st.refused_busy);
+    metric(buf, METRICS_MAX, &pos, "loadsd_tftp_errors_sent_total", "counter",
+           "TFTP ERROR packets sent", "", st.errors_sent);
+    metric(buf, METRICS_MAX, &pos, "loadsd_tftp_sent_bytes_total", "counter",
+           "TFTP DATA payload bytes sent, resends included", "", st.bytes_sent);
+    metric(buf, METRICS_MAX, &pos, "loadsd_loads", "gauge", "Loads in the catalog by status",
+           "{status=\"verified\"}", (unsigned long long)c.verified);
+    metric(buf, METRICS_MAX, &pos, "loadsd_loads", "gauge", NULL, "{status=\"signed\"}",
+           (unsigned long long)c.signed_);
+    metric(buf, METRICS_MAX, &pos, "loadsd_loads", "gauge", NULL, "{status=\"unsigned\"}",
+           (unsigned long long)c.unsigned_);
+    metric(buf, METRICS_MAX, &pos, "loadsd_loads", "gauge", NULL, "{status=\"quarantined\"}",
+           (unsigned long long)c.quarantined);
+    metric(buf, METRICS_MAX, &pos, "loadsd_files", "gauge", "Files in the catalog", "",
+           (unsigned long long)c.files);
+    metric(buf, METRICS_MAX, &pos, "loadsd_files_quarantined", "gauge",
+           "Files quarantined: no longer matching their hash", "",
+           (unsigned long long)c.files_quarantined);
+    rs->status = MHD_HTTP_OK;
+    rs->text = buf;
+    rs->text_len = pos < METRICS_MAX ? pos : METRICS_MAX - 1;
+    rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return 0;
+}
+
+const struct api_route api_stats_routes[] = {
+    {"GET", "/api/v1/stats", 0, stats_get},
+    {"GET", "/metrics", 0, metrics_get},
+    {NULL, NULL, 0, NULL},
+};

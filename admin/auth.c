@@ -1,0 +1,1078 @@
+/* auth.c: users, scrypt password hashes, sessions, CSRF tokens, API tokens
+ * and login throttling on the catalog database. Secrets are compared in
+ * constant time, stored only as hashes, and never logged. */
+#include "auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "db.h"
+#include "log.h"
+#include "numparse.h"
+
+#define PHC_PREFIX      "$scrypt$ln="
+#define PHC_B64_MAX     88 /* base64url of 64 bytes, rounded up */
+#define SECRET_BYTES    32
+#define SECRET_B64_LEN  43
+#define TOKEN_PREFIX    "lsd_"
+#define PASSWORD_BYTES  18 /* a bootstrap password: 24 characters, 144 bits */
+#define TOUCH_INTERVAL  30 /* seconds between last_seen / last_used writes */
+#define ACTOR_FIRST_RUN "loadsd (first run)"
+
+/* Costs as much as a real check, so an unknown user answers as slowly. */
+static const char dummy_phc[] = "$scrypt$ln=15,r=8,p=1$"
+                                "c2FsdHNhbHRzYWx0c2FsdHNhbHRzYWx0c2FsdHNhbHQ"
+                                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* ---- names and roles ---- */
+
+const char *auth_role_name(enum auth_role role)
+{
+    switch (role) {
+    case AUTH_ROLE_ADMIN:
+        return "admin";
+    case AUTH_ROLE_VIEWER:
+        return "viewer";
+    default:
+        return "none";
+    }
+}
+
+enum auth_role auth_role_parse(const char *name)
+{
+    if (name != NULL && strcmp(name, "admin") == 0)
+        return AUTH_ROLE_ADMIN;
+    if (name != NULL && strcmp(name, "viewer") == 0)
+        return AUTH_ROLE_VIEWER;
+    return AUTH_ROLE_NONE;
+}
+
+bool auth_name_valid(const char *name)
+{
+    size_t len;
+
+    if (name == NULL || name[0] == '\0' || name[0] == '-')
+        return false;
+    len = strnlen(name, AUTH_NAME_MAX);
+    if (len >= AUTH_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '@' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static bool password_valid(const char *password)
+{
+    size_t len;
+
+    if (password == NULL)
+        return false;
+    len = strnlen(password, AUTH_PASSWORD_MAX + 1);
+    return len >= AUTH_PASSWORD_MIN && len <= AUTH_PASSWORD_MAX;
+}
+
+static int map_db(int rc)
+{
+    switch (rc) {
+    case DB_OK:
+        return AUTH_OK;
+    case DB_NOT_FOUND:
+        return AUTH_NOT_FOUND;
+    case DB_CONFLICT:
+        return AUTH_CONFLICT;
+    default:
+        return AUTH_ERROR;
+    }
+}
+
+/* ---- base64url without padding ---- */
+
+/* Encodes n bytes; 0, or -1 when out (cap bytes) is too small. */
+static int b64_encode(const uint8_t *in, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    uint32_t acc = 0;
+    unsigned bits = 0;
+
+    if (cap < (n * 4 + 2) / 3 + 1)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        acc = (acc << 8) | in[i];
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out[o++] = b64_alphabet[(acc >> bits) & 0x3f];
+        }
+    }
+    if (bits > 0)
+        out[o++] = b64_alphabet[(acc << (6 - bits)) & 0x3f];
+    out[o] = '\0';
+    return 0;
+}
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+/* Decodes exactly n characters; refuses a length no encoder makes and
+ * non-zero trailing bits, so every byte string has one text. */
+static int b64_decode(const char *in, size_t n, uint8_t *out, size_t cap, size_t *out_len)
+{
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    size_t o = 0;
+
+    if (n % 4 == 1 || (n * 3) / 4 > cap)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value((unsigned char)in[i]);
+
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    if ((acc & ((1u << bits) - 1)) != 0)
+        return -1;
+    *out_len = o;
+    return 0;
+}
+
+/* ---- the hash string ---- */
+
+/* Reads "DIGITS" up to the byte stop (or the end) within [*p, end) into *out. */
+static int phc_number(const char **p, const char *end, char stop, uint64_t min, uint64_t max,
+                      uint64_t *out)
+{
+    char digits[3]; /* every cost parameter has one or two digits */
+    size_t n = 0;
+
+    while (*p + n < end && (*p)[n] != stop) {
+        if (n + 1 >= sizeof(digits))
+            return -1;
+        digits[n] = (*p)[n];
+        n++;
+    }
+    if (*p + n >= end && stop != '\0')
+        return -1;
+    digits[n] = '\0';
+    if (digits[0] == '0' || numparse_u64(digits, min, max, out) != 0) /* one text per value */
+        return -1;
+    *p += n + (stop != '\0' ? 1 : 0);
+    return 0;
+}
+
+static int phc_expect(const char **p, const char *end, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+        return -1;
+    *p += n;
+    return 0;
+}
+
+/* A base64url field of [min, max] bytes ending at stop or at end. */
+static int phc_bytes(const char **p, const char *end, char stop, uint8_t *out, size_t min,
+                     size_t max, size_t *len)
+{
+    const char *q = *p;
+
+    while (q < end && *q != stop)
+        q++;
+    if ((stop != '\0' && q >= end) || (size_t)(q - *p) > PHC_B64_MAX)
+        return -1;
+    if (b64_decode(*p, (size_t)(q - *p), out, max, len) != 0 || *len < min)
+        return -1;
+    *p = q + (stop != '\0' ? 1 : 0);
+    return 0;
+}
+
+/* scrypt needs 128 * r * N bytes: a stored string may not ask for more than
+ * half of what scrypt_derive() allows. */
+static bool phc_cost_ok(unsigned ln, unsigned r, unsigned p)
+{
+    (void)p;
+    return (uint64_t)128 * r * ((uint64_t)1 << ln) <= AUTH_SCRYPT_MAXMEM / 2;
+}
+
+int auth_phc_parse(const char *s, size_t len, struct auth_phc *out)
+{
+    struct auth_phc phc;
+    const char *p = s, *end;
+    uint64_t ln, r, par;
+
+    if (s == NULL || out == NULL)
+        return AUTH_INVALID;
+    len = strnlen(s, len);
+    if (len >= AUTH_PHC_MAX)
+        return AUTH_INVALID;
+    end = s + len;
+    memset(&phc, 0, sizeof(phc));
+    if (phc_expect(&p, end, PHC_PREFIX) != 0 || phc_number(&p, end, ',', 10, 20, &ln) != 0 ||
+        phc_expect(&p, end, "r=") != 0 || phc_number(&p, end, ',', 1, 32, &r) != 0 ||
+        phc_expect(&p, end, "p=") != 0 || phc_number(&p, end, '$', 1, 16, &par) != 0)
+        return AUTH_INVALID;
+    if (phc_bytes(&p, end, '$', phc.salt, 16, sizeof(phc.salt), &phc.salt_len) != 0 ||
+        phc_bytes(&p, end, '\0', phc.hash, 16, sizeof(phc.hash), &phc.hash_len) != 0 || p != end)
+        return AUTH_INVALID;
+    phc.ln = (unsigned)ln;
+    phc.r = (unsigned)r;
+    phc.p = (unsigned)par;
+    if (!phc_cost_ok(phc.ln, phc.r, phc.p))
+        return AUTH_INVALID;
+    *out = phc;
+    return AUTH_OK;
+}
+
+int auth_phc_format(const struct auth_phc *phc, char *out, size_t cap)
+{
+    char salt[PHC_B64_MAX + 1], hash[PHC_B64_MAX + 1];
+    int n;
+
+    if (phc->salt_len > sizeof(phc->salt) || phc->hash_len > sizeof(phc->hash) ||
+        b64_encode(phc->salt, phc->salt_len, salt, sizeof(salt)) != 0 ||
+        b64_encode(phc->hash, phc->hash_len, hash, sizeof(hash)) != 0)
+        return AUTH_INVALID;
+    n = snprintf(out, cap, PHC_PREFIX "%u,r=%u,p=%u$%s$%s", phc->ln, phc->r, phc->p, salt, hash);
+    return n > 0 && (size_t)n < cap ? AUTH_OK : AUTH_INVALID;
+}
+
+static int scrypt_derive(const char *password, const struct auth_phc *phc, uint8_t *key,
+                         size_t key_len)
+{
+    if (EVP_PBE_scrypt(password, strlen(password), phc->salt, phc->salt_len, (uint64_t)1 << phc->ln,
+                       phc->r, phc->p, AUTH_SCRYPT_MAXMEM, key, key_len) != 1) {
+        log_error("scrypt failed (ln=%u r=%u p=%u)", phc->ln, phc->r, phc->p);
+        return AUTH_ERROR;
+    }
+    return AUTH_OK;
+}
+
+int auth_password_hash_cost(const char *password, unsigned ln, unsigned r, unsigned p, char *out,
+                            size_t cap)
+{
+    struct auth_phc phc = {.ln = ln, .r = r, .p = p};
+    int rc = AUTH_INVALID;
+
+    if (password == NULL || strnlen(password, AUTH_PASSWORD_MAX + 1) > AUTH_PASSWORD_MAX ||
+        ln < 10 || ln > 20 || r < 1 || r > 32 || p < 1 || p > 16 || !phc_cost_ok(ln, r, p))
+        goto out;
+    phc.salt_len = AUTH_SALT_LEN;
+    phc.hash_len = AUTH_HASH_LEN;
+    rc = AUTH_ERROR;
+    if (RAND_bytes(phc.salt, (int)phc.salt_len) != 1)
+        goto out;
+    if (scrypt_derive(password, &phc, phc.hash, phc.hash_len) != AUTH_OK)
+        goto out;
+    rc = auth_phc_format(&phc, out, cap);
+out:
+    OPENSSL_cleanse(&phc, sizeof(phc));
+    return rc;
+}
+
+int auth_password_hash(const char *password, char *out, size_t cap)
+{
+    return auth_password_hash_cost(password, AUTH_SCRYPT_LN, AUTH_SCRYPT_R, AUTH_SCRYPT_P, out,
+                                   cap);
+}
+
+int auth_password_verify(const char *password, const char *phc_text)
+{
+    struct auth_phc phc;
+    uint8_t key[sizeof(phc.hash)];
+    int rc = AUTH_INVALID;
+
+    if (password == NULL || phc_text == NULL ||
+        auth_phc_parse(phc_text, AUTH_PHC_MAX, &phc) != AUTH_OK)
+        return AUTH_INVALID;
+    rc = scrypt_derive(password, &phc, key, phc.hash_len);
+    if (rc == AUTH_OK)
+        rc = CRYPTO_memcmp(key, phc.hash, phc.hash_len) == 0 ? AUTH_OK : AUTH_DENIED;
+    OPENSSL_cleanse(key, sizeof(key));
+    return rc;
+}
+
+/* ---- secrets ---- */
+
+static int random_b64(size_t bytes, char *out, size_t cap)
+{
+    uint8_t buf[SECRET_BYTES];
+    int rc = AUTH_ERROR;
+
+    if (bytes > sizeof(buf) || RAND_bytes(buf, (int)bytes) != 1)
+        goto out;
+    rc = b64_encode(buf, bytes, out, cap) == 0 ? AUTH_OK : AUTH_ERROR;
+out:
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rc;
+}
+
+int auth_random_text(const char *prefix, char *out, size_t cap)
+{
+    size_t n = strlen(prefix);
+
+    if (n >= cap)
+        return AUTH_ERROR;
+    memcpy(out, prefix, n);
+    return random_b64(SECRET_BYTES, out + n, cap - n);
+}
+
+void auth_secret_hash(const char *secret, char out[65])
+{
+    uint8_t md[32];
+    unsigned len = 0;
+
+    if (EVP_Digest(secret, strlen(secret), md, &len, EVP_sha256(), NULL) != 1 || len != 32) {
+        /* Never matches a stored hash (those are 64 hex digits). */
+        snprintf(out, 65, "invalid");
+        return;
+    }
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+bool auth_secret_equal(const char *a, const char *b)
+{
+    size_t la, lb;
+
+    if (a == NULL || b == NULL)
+        return false;
+    la = strlen(a);
+    lb = strlen(b);
+    return la == lb && la > 0 && CRYPTO_memcmp(a, b, la) == 0;
+}
+
+/* A secret we issued: prefix then exactly 43 base64url characters. */
+static bool secret_well_formed(const char *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    if (s == NULL || strncmp(s, prefix, n) != 0 || strnlen(s, 128) != n + SECRET_B64_LEN)
+        return false;
+    for (size_t i = n; i < n + SECRET_B64_LEN; i++)
+        if (b64_value((unsigned char)s[i]) < 0)
+            return false;
+    return true;
+}
+
+/* ---- users ---- */
+
+/* Runs the prepared, bound statement st in its own write transaction with
+ * an audit record. need_change: no row changed is AUTH_NOT_FOUND. rowid
+ * (or NULL): the row st inserted. */
+static int tx_one(sqlite3 *db, sqlite3_stmt *st, bool need_change, const char *actor,
+                  const char *action, const char *object, const char *after, int64_t *rowid)
+{
+    int rc;
+
+    if (st == NULL)
+        return AUTH_ERROR;
+    rc = db_begin(db);
+    if (rc != DB_OK) {
+        sqlite3_finalize(st);
+        return AUTH_ERROR;
+    }
+    rc = db_exec_stmt(db, st);
+    if (rc == DB_OK && need_change && sqlite3_changes(db) == 0)
+        rc = DB_NOT_FOUND;
+    if (rc == DB_OK && rowid != NULL)
+        *rowid = sqlite3_last_insert_rowid(db);
+    if (rc == DB_OK)
+        rc = catalog_audit(db, actor, action, object, NULL, after);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    else
+        db_rollback(db);
+    return map_db(rc);
+}
+
+int auth_user_add(sqlite3 *db, const char *actor, const char *name, enum auth_role role,
+                  const char *password)
+{
+    char hash[AUTH_PHC_MAX];
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!auth_name_valid(name) || role == AUTH_ROLE_NONE || !password_valid(password))
+        return AUTH_INVALID;
+    rc = auth_password_hash(password, hash, sizeof(hash));
+    if (rc != AUTH_OK)
+        return rc;
+    st = db_prepare(db, "INSERT INTO users (name, role, password_hash, created_at)"
+                        " VALUES (?1, ?2, ?3, ?4)");
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, auth_role_name(role), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, hash, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+    }
+    return tx_one(db, st, false, actor, "user.add", name, auth_role_name(role), NULL);
+}
+
+/* Runs the bound statement st, then deletes the user's sessions, in one
+ * transaction. */
+static int passwd_tx(sqlite3 *db, sqlite3_stmt *st, const char *actor, const char *name)
+{
+    sqlite3_stmt *del;
+    int rc = db_begin(db);
+
+    if (rc != DB_OK) {
+        sqlite3_finalize(st);
+        return AUTH_ERROR;
+    }
+    rc = db_exec_stmt(db, st);
+    if (rc == DB_OK && sqlite3_changes(db) == 0)
+        rc = DB_NOT_FOUND;
+    if (rc == DB_OK) {
+        del = db_prepare(db, "DELETE FROM sessions WHERE user_id ="
+                             " (SELECT id FROM users WHERE name = ?1)");
+        if (del != NULL)
+            sqlite3_bind_text(del, 1, name, -1, SQLITE_TRANSIENT);
+        rc = del != NULL ? db_exec_stmt(db, del) : DB_ERROR;
+    }
+    if (rc == DB_OK)
+        rc = catalog_audit(db, actor, "user.passwd", name, NULL, NULL);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    else
+        db_rollback(db);
+    return map_db(rc);
+}
+
+int auth_user_passwd(sqlite3 *db, const char *actor, const char *name, const char *password)
+{
+    char hash[AUTH_PHC_MAX];
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!auth_name_valid(name) || !password_valid(password))
+        return AUTH_INVALID;
+    rc = auth_password_hash(password, hash, sizeof(hash));
+    if (rc != AUTH_OK)
+        return rc;
+    st = db_prepare(db, "UPDATE users SET password_hash = ?2 WHERE name = ?1");
+    if (st == NULL)
+        return AUTH_ERROR;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
+    return passwd_tx(db, st, actor, name);
+}
+
+/* Inside a transaction: would the change to name leave no enabled admin? */
+static int last_admin_guard(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM users WHERE role = 'admin'"
+                                      " AND disabled = 0 AND name != ?1");
+    int rc = DB_ERROR;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        rc = sqlite3_column_int64(st, 0) > 0 ? DB_OK : DB_CONFLICT;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Removes or demotes name (role NONE: remove) in one transaction. */
+static int user_change_tx(sqlite3 *db, const char *actor, const char *name, enum auth_role role)
+{
+    struct auth_user u;
+    sqlite3_stmt *st;
+    int rc = db_begin(db);
+
+    if (rc != DB_OK)
+        return AUTH_ERROR;
+    rc = auth_user_find(db, name, &u) == AUTH_OK ? DB_OK : DB_NOT_FOUND;
+    if (rc == DB_OK && u.role == AUTH_ROLE_ADMIN && role != AUTH_ROLE_ADMIN)
+        rc = last_admin_guard(db, name);
+    if (rc == DB_OK) {
+        st = role == AUTH_ROLE_NONE ? db_prepare(db, "DELETE FROM users WHERE id = ?1")
+                                    : db_prepare(db, "UPDATE users SET role = ?2 WHERE id = ?1");
+        if (st != NULL) {
+            sqlite3_bind_int64(st, 1, u.id);
+            if (role != AUTH_ROLE_NONE)
+                sqlite3_bind_text(st, 2, auth_role_name(role), -1, SQLITE_STATIC);
+        }
+        rc = st != NULL ? db_exec_stmt(db, st) : DB_ERROR;
+    }
+    if (rc == DB_OK)
+        rc = catalog_audit(db, actor, role == AUTH_ROLE_NONE ? "user.remove" : "user.role", name,
+                           auth_role_name(u.role),
+                           role == AUTH_ROLE_NONE ? NULL : auth_role_name(role));
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    else
+        db_rollback(db);
+    return map_db(rc);
+}
+
+int auth_user_set_role(sqlite3 *db, const char *actor, const char *name, enum auth_role role)
+{
+    if (!auth_name_valid(name) || role == AUTH_ROLE_NONE)
+        return AUTH_INVALID;
+    return user_change_tx(db, actor, name, role);
+}
+
+int auth_user_remove(sqlite3 *db, const char *actor, const char *name)
+{
+    if (!auth_name_valid(name))
+        return AUTH_INVALID;
+    return user_change_tx(db, actor, name, AUTH_ROLE_NONE);
+}
+
+static void user_from_row(sqlite3_stmt *st, struct auth_user *u)
+{
+    char role[16];
+
+    memset(u, 0, sizeof(*u));
+    u->id = sqlite3_column_int64(st, 0);
+    db_column_text(st, 1, u->name, sizeof(u->name));
+    db_column_text(st, 2, role, sizeof(role));
+    u->role = auth_role_parse(role);
+    u->disabled = sqlite3_column_int(st, 3) != 0;
+    u->created_at = sqlite3_column_int64(st, 4);
+}
+
+int auth_user_find(sqlite3 *db, const char *name, struct auth_user *out)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT id, name, role, disabled, created_at FROM users"
+                                      " WHERE name = ?1");
+    int rc = AUTH_ERROR, step;
+
+    if (st == NULL)
+        return AUTH_ERROR;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        user_from_row(st, out);
+        rc = AUTH_OK;
+    } else if (step == SQLITE_DONE) {
+        rc = AUTH_NOT_FOUND;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int auth_users_each(sqlite3 *db, int (*cb)(void *arg, const struct auth_user *u), void *arg)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT id, name, role, disabled, created_at FROM users"
+                                      " ORDER BY name");
+    struct auth_user u;
+    int rc = AUTH_OK, step;
+
+    if (st == NULL)
+        return AUTH_ERROR;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        user_from_row(st, &u);
+        rc = cb(arg, &u);
+        if (rc != 0)
+            break;
+    }
+    if (rc == AUTH_OK && step != SQLITE_DONE)
+        rc = AUTH_ERROR;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int auth_user_count(sqlite3 *db, int64_t *out)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM users");
+    int rc = AUTH_ERROR;
+
+    if (st == NULL)
+        return AUTH_ERROR;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = AUTH_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- first run ---- */
+
+static int bootstrap_write(const char *data_dir, const char *password)
+{
+    char path[4200], line[64];
+    int fd, n, rc = AUTH_ERROR;
+
+    snprintf(path, sizeof(path), "%s/%s", data_dir, AUTH_BOOTSTRAP_FILE);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return AUTH_ERROR;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        log_error("cannot write %s: %s", path, strerror(errno));
+        return AUTH_ERROR;
+    }
+    n = snprintf(line, sizeof(line), "%s\n", password);
+    if (n > 0 && write(fd, line, (size_t)n) == n && fsync(fd) == 0)
+        rc = AUTH_OK;
+    if (close(fd) != 0)
+        rc = AUTH_ERROR;
+    OPENSSL_cleanse(line, sizeof(line));
+    return rc;
+}
+
+int auth_bootstrap(sqlite3 *db, const char *data_dir, char *password, size_t cap)
+{
+    int64_t count = 0;
+    int rc = auth_user_count(db, &count);
+
+    if (rc != AUTH_OK || count > 0)
+        return rc;
+    rc = random_b64(PASSWORD_BYTES, password, cap);
+    if (rc == AUTH_OK)
+        rc = auth_user_add(db, ACTOR_FIRST_RUN, "admin", AUTH_ROLE_ADMIN, password);
+    if (rc == AUTH_CONFLICT)
+        return 0; /* another process created it first */
+    if (rc == AUTH_OK)
+        rc = bootstrap_write(data_dir, password);
+    return rc == AUTH_OK ? 1 : rc;
+}
+
+void auth_bootstrap_forget(const char *data_dir)
+{
+    char path[4200];
+
+    snprintf(path, sizeof(path), "%s/%s", data_dir, AUTH_BOOTSTRAP_FILE);
+    if (unlink(path) != 0 && errno != ENOENT)
+        log_warn("cannot remove %s: %s", path, strerror(errno));
+}
+
+/* ---- throttling ---- */
+
+int auth_throttle_rule(int64_t count, int64_t window_start, int64_t now, int64_t *retry_after)
+{
+    if (now - window_start >= AUTH_THROTTLE_WINDOW || now < window_start ||
+        count < AUTH_THROTTLE_MAX)
+        return AUTH_OK;
+    *retry_after = window_start + AUTH_THROTTLE_WINDOW - now;
+    return AUTH_THROTTLED;
+}
+
+int auth_throttle_check(sqlite3 *db, const char *key, int64_t now, int64_t *retry_after)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT count, window_start FROM login_attempts"
+                                      " WHERE key = ?1");
+    int rc = AUTH_ERROR, step;
+
+    if (st == NULL)
+        return AUTH_ERROR;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = auth_throttle_rule(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), now,
+                                retry_after);
+    else if (step == SQLITE_DONE)
+        rc = AUTH_OK;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int auth_throttle_fail(sqlite3 *db, const char *key, int64_t now)
+{
+    /* SET expressions all see the old row, so both CASEs agree. */
+    sqlite3_stmt *st =
+        db_prepare(db, "INSERT INTO login_attempts (key, count, window_start) VALUES (?1, 1, ?2)"
+                       " ON CONFLICT (key) DO UPDATE SET"
+                       " count = CASE WHEN ?2 - window_start >= ?3 OR ?2 < window_start"
+                       " THEN 1 ELSE count + 1 END,"
+                       " window_start = CASE WHEN ?2 - window_start >= ?3 OR ?2 < window_start"
+                       " THEN ?2 ELSE window_start END");
+
+    if (st == NULL)
+        return AUTH_ERROR;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, AUTH_THROTTLE_WINDOW);
+    return map_db(db_exec_stmt(db, st));
+}
+
+int auth_throttle_reset(sqlite3 *db, const char *key)
+{
+    sqlite3_stmt *st = db_prepare(db, "DELETE FROM login_attempts WHERE key = ?1");
+
+    if (st == NULL)
+        return AUTH_ERROR;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    return map_db(db_exec_stmt(db, st));
+}
+
+/* ---- login ---- */
+
+/* The stored hash, id, role and state of name; AUTH_NOT_FOUND if none. */
+static int login_lookup(sqlite3 *db, const char *name, struct auth_user *u, char *hash, size_t cap)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT id, name, role, disabled, created_at,"
+                                      " password_hash FROM users WHERE name = ?1");
+    int rc = AUTH_ERROR, step;
+
+    if (st == NULL)
+        return AUTH_ERROR;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        user_from_row(st, u);
+        db_column_text(st, 5, hash, cap);
+        rc = AUTH_OK;
+    } else if (step == SQLITE_DONE) {
+        rc = AUTH_NOT_FOUND;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int login_throttled(sqlite3 *db, const char *ukey, const char *akey, int64_t now,
+                           int64_t *retry_after)
+{
+    int64_t ru = 0, ra = 0;
+    int rc1 = auth_throttle_check(db, ukey, now, &ru);
+    int rc2 = auth_throttle_check(db, akey, now, &ra);
+
+    if (rc1 == AUTH_ERROR || rc2 == AUTH_ERROR)
+        return AUTH_ERROR;
+    if (rc1 == AUTH_OK && rc2 == AUTH_OK)
+        return AUTH_OK;
+    *retry_after = ru > ra ? ru : ra;
+    return AUTH_THROTTLED;
+}
+
+int auth_login(sqlite3 *db, const char *name, const char *password, const char *ip, int64_t now,
+               struct auth_principal *out, int64_t *retry_after)
+{
+    char ukey[AUTH_NAME_MAX + 8], akey[AUTH_IP_MAX + 8], hash[AUTH_PHC_MAX];
+    struct auth_user u;
+    int rc, found;
+
+    if (!auth_name_valid(name) || password == NULL ||
+        strnlen(password, AUTH_PASSWORD_MAX + 1) > AUTH_PASSWORD_MAX)
+        return AUTH_DENIED;
+    snprintf(ukey, sizeof(ukey), "user:%s", name);
+    snprintf(akey, sizeof(akey), "addr:%s", ip != NULL ? ip : "-");
+    rc = login_throttled(db, ukey, akey, now, retry_after);
+    if (rc != AUTH_OK)
+        return rc;
+    found = login_lookup(db, name, &u, hash, sizeof(hash));
+    if (found == AUTH_ERROR)
+        return AUTH_ERROR;
+    if (found == AUTH_OK && !u.disabled)
+        rc = auth_password_verify(password, hash);
+    else
+        rc = auth_password_verify(password, dummy_phc) == AUTH_ERROR ? AUTH_ERROR : AUTH_DENIED;
+    OPENSSL_cleanse(hash, sizeof(hash));
+    if (rc != AUTH_OK) {
+        if (auth_throttle_fail(db, ukey, now) != AUTH_OK ||
+            auth_throttle_fail(db, akey, now) != AUTH_OK)
+            return AUTH_ERROR;
+        return rc == AUTH_ERROR ? AUTH_ERROR : AUTH_DENIED;
+    }
+    auth_throttle_reset(db, ukey);
+    auth_throttle_reset(db, akey);
+    memset(out, 0, sizeof(*out));
+    out->user_id = u.id;
+    snprintf(out->user, sizeof(out->user), "%s", u.name);
+    out->role = u.role;
+    return AUTH_OK;
+}
+
+/* ---- sessions ---- */
+
+int auth_session_create(sqlite3 *db, struct auth_principal *p, const char *ip, int64_t now,
+                        char *id, size_t cap)
+{
+    char id_hash[65];
+    sqlite3_stmt *st;
+    int rc;
+
+    if (auth_random_text("", id, cap) != AUTH_OK ||
+        auth_random_text("", p->csrf, sizeof(p->csrf)) != AUTH_OK)
+        return AUTH_ERROR;
+    p->by_session = true;
+    auth_secret_hash(id, id_hash);
+    st = db_prepare(db, "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen,"
+                        " expires, ip) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)");
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, p->user_id);
+        sqlite3_bind_text(st, 3, p->csrf, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, now);
+        sqlite3_bind_int64(st, 5, now + AUTH_SESSION_ABSOLUTE);
+        sqlite3_bind_text(st, 6, ip != NULL ? ip : "-", -1, SQLITE_TRANSIENT);
+    }
+    rc = tx_one(db, st, false, p->user, "session.login", p->user, ip, NULL);
+    if (rc != AUTH_OK)
+        OPENSSL_cleanse(id, cap);
+    return rc;
+}
+
+static int session_drop(sqlite3 *db, const char *id_hash)
+{
+    sqlite3_stmt *st = db_prepare(db, "DELETE FROM sessions WHERE id_hash = ?1");
+
+    if (st == NULL)
+        return AUTH_ERROR;
+    sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_TRANSIENT);
+    return map_db(db_exec_stmt(db, st));
+}
+
+static void session_touch(sqlite3 *db, const char *id_hash, int64_t now)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE sessions SET last_seen = ?2 WHERE id_hash = ?1");
+
+    if (st == NULL)
+        return;
+    sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now);
+    db_exec_stmt(db, st);
+}
+
+int auth_session_check(sqlite3 *db, const char *id, int64_t now, struct auth_principal *out)
+{
+    char id_hash[65], role[16];
+    sqlite3_stmt *st;
+    int64_t last_seen, expires;
+    bool disabled;
+    int rc = AUTH_ERROR, step;
+
+    if (!secret_well_formed(id, ""))
+        return AUTH_DENIED;
+    auth_secret_hash(id, id_hash);
+    st = db_prepare(db, "SELECT s.user_id, u.name, u.role, u.disabled, s.csrf, s.last_seen,"
+                        " s.expires FROM sessions s JOIN users u ON u.id = s.user_id"
+                        " WHERE s.id_hash = ?1");
+    if (st == NULL)
+        return AUTH_ERROR;
+    sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return step == SQLITE_DONE ? AUTH_DENIED : AUTH_ERROR;
+    }
+    memset(out, 0, sizeof(*out));
+    out->user_id = sqlite3_column_int64(st, 0);
+    db_column_text(st, 1, out->user, sizeof(out->user));
+    db_column_text(st, 2, role, sizeof(role));
+    out->role = auth_role_parse(role);
+    disabled = sqlite3_column_int(st, 3) != 0;
+    db_column_text(st, 4, out->csrf, sizeof(out->csrf));
+    last_seen = sqlite3_column_int64(st, 5);
+    expires = sqlite3_column_int64(st, 6);
+    out->by_session = true;
+    sqlite3_finalize(st);
+    if (disabled || now >= expires || now - last_seen >= AUTH_SESSION_IDLE ||
+        out->role == AUTH_ROLE_NONE) {
+        session_drop(db, id_hash);
+        memset(out, 0, sizeof(*out));
+        return AUTH_DENIED;
+    }
+    if (now - last_seen >= TOUCH_INTERVAL)
+        session_touch(db, id_hash, now);
+    rc = AUTH_OK;
+    return rc;
+}
+
+int auth_session_delete(sqlite3 *db, const char *id, const char *actor)
+{
+    char id_hash[65];
+    sqlite3_stmt *st;
+
+    if (!secret_well_formed(id, ""))
+        return AUTH_NOT_FOUND;
+    auth_secret_hash(id, id_hash);
+    st = db_prepare(db, "DELETE FROM sessions WHERE id_hash = ?1");
+    if (st != NULL)
+        sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_TRANSIENT);
+    return tx_one(db, st, true, actor, "session.logout", actor, NULL, NULL);
+}
+
+int auth_sessions_prune(sqlite3 *db, int64_t now)
+{
+    sqlite3_stmt *st = db_prepare(db, "DELETE FROM sessions WHERE expires <= ?1"
+                                      " OR last_seen <= ?1 - ?2");
+    sqlite3_stmt *lt;
+    int n;
+
+    if (st == NULL)
+        return AUTH_ERROR;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, AUTH_SESSION_IDLE);
+    if (db_exec_stmt(db, st) != DB_OK)
+        return AUTH_ERROR;
+    n = sqlite3_changes(db);
+    lt = db_prepare(db, "DELETE FROM login_attempts WHERE window_start <= ?1 - ?2");
+    if (lt == NULL)
+        return AUTH_ERROR;
+    sqlite3_bind_int64(lt, 1, now);
+    sqlite3_bind_int64(lt, 2, AUTH_THROTTLE_WINDOW);
+    return db_exec_stmt(db, lt) == DB_OK ? n : AUTH_ERROR;
+}
+
+bool auth_csrf_ok(const struct auth_principal *p, const char *header)
+{
+    if (!p->by_session)
+        return true; /* bearer tokens are never sent by a browser on its own */
+    return auth_secret_equal(p->csrf, header);
+}
+
+bool auth_allowed(const struct auth_principal *p, bool write, bool admin_only)
+{
+    if (p->role == AUTH_ROLE_ADMIN)
+        return true;
+    return p->role == AUTH_ROLE_VIEWER && !write && !admin_only;
+}
+
+/* ---- API tokens ---- */
+
+int auth_token_create(sqlite3 *db, const char *actor, const char *user, const char *name,
+                      char *token, size_t cap, int64_t *id)
+{
+    struct auth_user u;
+    char hash[65], object[2 * AUTH_NAME_MAX + 2];
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!auth_name_valid(user) || !auth_name_valid(name))
+        return AUTH_INVALID;
+    rc = auth_user_find(db, user, &u);
+    if (rc != AUTH_OK)
+        return rc;
+    if (auth_random_text(TOKEN_PREFIX, token, cap) != AUTH_OK)
+        return AUTH_ERROR;
+    auth_secret_hash(token, hash);
+    st = db_prepare(db, "INSERT INTO api_tokens (token_hash, user_id, name, created_at)"
+                        " VALUES (?1, ?2, ?3, ?4)");
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, u.id);
+        sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+    }
+    snprintf(object, sizeof(object), "%s/%s", user, name);
+    rc = tx_one(db, st, false, actor, "token.add", object, NULL, id);
+    if (rc != AUTH_OK)
+        OPENSSL_cleanse(token, cap);
+    return rc;
+}
+
+static void token_touch(sqlite3 *db, int64_t id, int64_t now)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE api_tokens SET last_used = ?2 WHERE id = ?1");
+
+    if (st == NULL)
+        return;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    db_exec_stmt(db, st);
+}
+
+int auth_token_check(sqlite3 *db, const char *token, int64_t now, struct auth_principal *out)
+{
+    char hash[65], role[16];
+    sqlite3_stmt *st;
+    int64_t id, last_used;
+    bool disabled;
+    int step;
+
+    if (!secret_well_formed(token, TOKEN_PREFIX))
+        return AUTH_DENIED;
+    auth_secret_hash(token, hash);
+    st = db_prepare(db, "SELECT t.id, u.id, u.name, u.role, u.disabled, t.last_used"
+                        " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                        " WHERE t.token_hash = ?1");
+    if (st == NULL)
+        return AUTH_ERROR;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return step == SQLITE_DONE ? AUTH_DENIED : AUTH_ERROR;
+    }
+    memset(out, 0, sizeof(*out));
+    id = sqlite3_column_int64(st, 0);
+    out->user_id = sqlite3_column_int64(st, 1);
+    db_column_text(st, 2, out->user, sizeof(out->user));
+    db_column_text(st, 3, role, sizeof(role));
+    out->role = auth_role_parse(role);
+    disabled = sqlite3_column_int(st, 4) != 0;
+    last_used = sqlite3_column_int64(st, 5);
+    sqlite3_finalize(st);
+    if (disabled || out->role == AUTH_ROLE_NONE) {
+        memset(out, 0, sizeof(*out));
+        return AUTH_DENIED;
+    }
+    if (now - last_used >= TOUCH_INTERVAL)
+        token_touch(db, id, now);
+    return AUTH_OK;
+}
+
+int auth_token_remove(sqlite3 *db, const char *actor, int64_t id)
+{
+    sqlite3_stmt *st = db_prepare(db, "DELETE FROM api_tokens WHERE id = ?1");
+    char object[24];
+
+    snprintf(object, sizeof(object), "%lld", (long long)id);
+    if (st != NULL)
+        sqlite3_bind_int64(st, 1, id);
+    return tx_one(db, st, true, actor, "token.remove", object, NULL, NULL);
+}
+
+int auth_tokens_each(sqlite3 *db, int (*cb)(void *arg, const struct auth_token_info *t), void *arg)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT t.id, u.name, t.name, t.created_at, t.last_used"
+                                      " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                                      " ORDER BY t.id");
+    struct auth_token_info t;
+    int rc = AUTH_OK, step;
+
+    if (st == NULL)
+        return AUTH_ERROR;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&t, 0, sizeof(t));
+        t.id = sqlite3_column_int64(st, 0);
+        db_column_text(st, 1, t.user, sizeof(t.user));
+        db_column_text(st, 2, t.name, sizeof(t.name));
+        t.created_at = sqlite3_column_int64(st, 3);
+        t.last_used = sqlite3_column_int64(st, 4);
+        rc = cb(arg, &t);
+        if (rc != 0)
+            break;
+    }
+    if (rc == AUTH_OK && step != SQLITE_DONE)
+        rc = AUTH_ERROR;
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/* devcsv.h: bulk device import and export as CSV (columns mac, model,
+ * profile, description, load, peer_firmware_sharing, load_server; an empty
+ * cell means inherit). An import checks every row first and then writes all
+ * of them in one transaction, or nothing. */
+#ifndef LOADSD_DEVCSV_H
+#define LOADSD_DEVCSV_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DEVCSV_ERRORS_MAX 50 /* errors kept; the rest are only counted */
+#define DEVCSV_ERROR_TEXT 320
+
+enum devcsv_result {
+    DEVCSV_OK = 0,
+    DEVCSV_INVALID = -10, /* some row is wrong: see the report; nothing was written */
+    DEVCSV_DB = -11,      /* the database failed; nothing was written */
+};
+
+struct devcsv_error {
+    unsigned line; /* 0: the file as a whole */
+    char text[DEVCSV_ERROR_TEXT];
+};
+
+struct devcsv_report {
+    unsigned rows;      /* data rows read */
+    unsigned added;     /* new devices */
+    unsigned updated;   /* existing devices that changed */
+    unsigned unchanged; /* rows equal to what was stored */
+    size_t n_errors;
+    unsigned more_errors; /* errors beyond DEVCSV_ERRORS_MAX */
+    struct devcsv_error errors[DEVCSV_ERRORS_MAX];
+};
+
+/* The header row export writes (and import accepts in any column order;
+ * mac and model are required). */
+extern const char DEVCSV_HEADER[];
+
+/* Imports data (a whole CSV file). force: accept loads the catalog lacks or
+ * has quarantined. Each change is audited as actor. */
+int devcsv_import(sqlite3 *db, const char *actor, const char *data, size_t len, bool force,
+                  struct devcsv_report *rep);
+
+/* Writes every device as CSV (CRLF line ends, the header first) through
+ * out; stops at the first nonzero return of out. 0 or a negative code. */
+int devcsv_export(sqlite3 *db, int (*out)(void *arg, const char *text, size_t len), void *arg);
+
+#endif

@@ -1,0 +1,122 @@
+/* provision.h: rows of the provisioning model (models, enterprise settings,
+ * profiles, devices, site rules) and the snapshot the resolver works on.
+ * Prepared statements only. Every write records its own audit row; the
+ * caller wraps writes in db_begin/db_commit so both land together. */
+#ifndef LOADSD_PROVISION_H
+#define LOADSD_PROVISION_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "admin/settings.h"
+#include "db.h"
+
+#define PROVISION_PAGE_MAX     1000    /* rows per devices_each page */
+#define PROVISION_TEMPLATE_MAX 1048576 /* bytes of an uploaded profile template */
+
+/* ---- the snapshot (one read transaction) ---- */
+
+/* Loads every row into a new snapshot: models by name, profiles by name,
+ * devices sorted by mac, sites, and the catalog's loads with their status
+ * (for the warnings). 0, or a negative db_result. */
+int provision_snapshot_load(sqlite3 *db, struct settings_snapshot **out);
+void provision_snapshot_free(struct settings_snapshot *s);
+
+/* ---- models ---- */
+
+int provision_models_each(sqlite3 *db, int (*cb)(void *arg, const struct settings_model *m),
+                          void *arg);
+/* By name or unambiguous last word (settings_find_model). 0, DB_NOT_FOUND,
+ * or DB_CONFLICT when the short form is ambiguous. */
+int provision_model_find(sqlite3 *db, const char *text, struct settings_model *out);
+int provision_model_add(sqlite3 *db, const char *actor, const struct settings_model *m);
+/* load NULL or "": no default. The model is named exactly (as find gives it). */
+int provision_model_set_default_load(sqlite3 *db, const char *actor, const char *model,
+                                     const char *load);
+
+/* ---- enterprise (rows of the settings table) ---- */
+
+int provision_enterprise_get(sqlite3 *db, struct settings_enterprise *out);
+/* key: peer_firmware_sharing (on|off), load_server (host or ""), cm_address
+ * (host or ""), signature_policy (signed|verified|any); value already
+ * checked by provision_enterprise_check. */
+int provision_enterprise_set(sqlite3 *db, const char *actor, const char *key, const char *value);
+/* Checks and normalises a value for an enterprise key ("none" -> "").
+ * 0, or -1 with *why. */
+int provision_enterprise_check(const char *key, const char *in, char *out, size_t cap,
+                               const char **why);
+
+/* ---- profiles ---- */
+
+int provision_profile_add(sqlite3 *db, const char *actor, const char *name);
+int provision_profile_get(sqlite3 *db, const char *name, struct settings_profile *out);
+/* value NULL: inherit. The value is already normalised. DB_NOT_FOUND. */
+int provision_profile_set(sqlite3 *db, const char *actor, const char *name, enum settings_key key,
+                          const char *value);
+/* Refused (DB_CONFLICT, *users set) while devices use the profile. */
+int provision_profile_remove(sqlite3 *db, const char *actor, const char *name, unsigned *users);
+/* The callback's profile has template_xml NULL (see template_get). */
+int provision_profiles_each(sqlite3 *db,
+                            int (*cb)(void *arg, const struct settings_profile *p,
+                                      unsigned devices),
+                            void *arg);
+/* The uploaded template (malloc'd, caller frees) or *out NULL for none. */
+int provision_profile_template_get(sqlite3 *db, const char *name, char **out);
+/* text NULL: back to the shipped default. The caller has validated it. */
+int provision_profile_template_set(sqlite3 *db, const char *actor, const char *name,
+                                   const char *text);
+
+/* ---- devices ---- */
+
+/* A device row with its model and profile by name (for listings, export and
+ * writes). A write names the model exactly and the profile exactly or "". */
+struct provision_device {
+    char mac[SETTINGS_MAC_LEN + 1];
+    char model[SETTINGS_NAME_MAX];
+    char profile[SETTINGS_NAME_MAX]; /* "" = none */
+    char description[SETTINGS_VALUE_MAX];
+    struct settings_opt pfs;
+    struct settings_opt load_server;
+    struct settings_opt load;
+};
+
+int provision_device_get(sqlite3 *db, const char *mac, struct provision_device *out);
+/* Inserts (DB_CONFLICT when the MAC exists; DB_NOT_FOUND for an unknown
+ * model or profile). */
+int provision_device_add(sqlite3 *db, const char *actor, const struct provision_device *d);
+/* Replaces the device's row (DB_NOT_FOUND when absent or the model/profile
+ * is unknown). */
+int provision_device_update(sqlite3 *db, const char *actor, const struct provision_device *d);
+int provision_device_remove(sqlite3 *db, const char *actor, const char *mac);
+/* Adds or updates every row (one prepared statement set for all of them;
+ * for the CSV import). Counts what was added and what changed. */
+int provision_devices_put_many(sqlite3 *db, const char *actor, const struct provision_device *rows,
+                               size_t n, unsigned *added, unsigned *updated);
+/* Devices in MAC order whose mac, description, model or profile contains
+ * search (any case; NULL or "": all), from offset, at most limit (0: all). */
+int provision_devices_each(sqlite3 *db, const char *search, int64_t offset, int64_t limit,
+                           int (*cb)(void *arg, const struct provision_device *d), void *arg);
+int provision_devices_count(sqlite3 *db, const char *search, int64_t *out);
+/* The audit text of a device (JSON object, compact). */
+void provision_device_describe(const struct provision_device *d, char *out, size_t cap);
+
+/* ---- site rules ---- */
+
+/* site as settings_cidr_parse made it, with load_server set. DB_CONFLICT
+ * when the prefix exists. */
+int provision_site_add(sqlite3 *db, const char *actor, const struct settings_site *site);
+int provision_sites_each(sqlite3 *db, int (*cb)(void *arg, const struct settings_site *s),
+                         void *arg);
+/* By prefix (parsed and canonical); DB_NOT_FOUND. */
+int provision_site_remove(sqlite3 *db, const char *actor, const struct settings_site *site);
+
+/* ---- the catalog's side ---- */
+
+/* 1 when a model default or a device names the load (any case), with why
+ * ("default of Cisco 7961 and 12 devices"); 0 when not; or a negative
+ * db_result. */
+int provision_load_in_use(sqlite3 *db, const char *load, char *why, size_t cap);
+
+#endif

@@ -1,0 +1,550 @@
+/* test_auth.c: auth.c: the scrypt hash string (round trip, wrong password,
+ * a table of malformed strings, truncation at every length, tampering),
+ * users, sessions with an injected clock, CSRF, tokens, throttling windows
+ * and the first-run admin, on a real SQLite file in a mkdtemp dir. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admin/auth.h"
+#include "db/db.h"
+#include "log.h"
+
+#define T0 1800000000 /* the injected clock's start */
+
+/* Cheap cost for the hash-string tests: 1 MiB per hash. */
+#define LN_FAST 10
+
+struct fixture {
+    char dir[PATH_MAX];
+    sqlite3 *db;
+};
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int fx_setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    char templ[] = "/tmp/test_auth.XXXXXX", path[PATH_MAX + 16];
+
+    assert_non_null(fx);
+    assert_non_null(mkdtemp(templ));
+    snprintf(fx->dir, sizeof(fx->dir), "%s", templ);
+    snprintf(path, sizeof(path), "%s/catalog.db", fx->dir);
+    assert_int_equal(db_open(path, &fx->db), DB_OK);
+    *state = fx;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fixture *fx = *state;
+
+    db_close(fx->db);
+    nftw(fx->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(fx);
+    return 0;
+}
+
+/* ---- the hash string ---- */
+
+static void test_hash_round_trip(void **state)
+{
+    char phc[AUTH_PHC_MAX], again[AUTH_PHC_MAX];
+    struct auth_phc parsed;
+
+    (void)state;
+    assert_int_equal(auth_password_hash_cost("correct horse", LN_FAST, 8, 1, phc, sizeof(phc)),
+                     AUTH_OK);
+    assert_true(strncmp(phc, "$scrypt$ln=10,r=8,p=1$", 22) == 0);
+    assert_int_equal(auth_password_verify("correct horse", phc), AUTH_OK);
+    assert_int_equal(auth_password_verify("correct horsf", phc), AUTH_DENIED);
+    assert_int_equal(auth_password_verify("", phc), AUTH_DENIED);
+    /* parse and format are inverse */
+    assert_int_equal(auth_phc_parse(phc, strlen(phc), &parsed), AUTH_OK);
+    assert_int_equal(parsed.salt_len, AUTH_SALT_LEN);
+    assert_int_equal(parsed.hash_len, AUTH_HASH_LEN);
+    assert_int_equal(auth_phc_format(&parsed, again, sizeof(again)), AUTH_OK);
+    assert_string_equal(phc, again);
+    /* a fresh salt every time */
+    assert_int_equal(auth_password_hash_cost("correct horse", LN_FAST, 8, 1, again, sizeof(again)),
+                     AUTH_OK);
+    assert_string_not_equal(phc, again);
+}
+
+static void test_hash_default_cost(void **state)
+{
+    char phc[AUTH_PHC_MAX];
+
+    (void)state;
+    assert_int_equal(auth_password_hash("s3cret-password", phc, sizeof(phc)), AUTH_OK);
+    assert_true(strncmp(phc, "$scrypt$ln=15,r=8,p=1$", 22) == 0);
+    assert_int_equal(auth_password_verify("s3cret-password", phc), AUTH_OK);
+    assert_int_equal(auth_password_verify("s3cret-passwore", phc), AUTH_DENIED);
+    /* costs out of range are refused before any work */
+    assert_int_equal(auth_password_hash_cost("x", 9, 8, 1, phc, sizeof(phc)), AUTH_INVALID);
+    assert_int_equal(auth_password_hash_cost("x", 18, 8, 1, phc, sizeof(phc)), AUTH_INVALID);
+    assert_int_equal(auth_password_hash_cost("x", 10, 0, 1, phc, sizeof(phc)), AUTH_INVALID);
+    assert_int_equal(auth_password_hash_cost("x", 10, 8, 0, phc, sizeof(phc)), AUTH_INVALID);
+    /* too small an output buffer */
+    assert_int_equal(auth_password_hash_cost("x", LN_FAST, 8, 1, phc, 40), AUTH_INVALID);
+}
+
+#define SALT43 "c2FsdHNhbHRzYWx0c2FsdHNhbHRzYWx0c2FsdHNhbHQ"
+#define HASH43 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+static const struct {
+    const char *text;
+    int want;
+} phc_table[] = {
+    {"$scrypt$ln=15,r=8,p=1$" SALT43 "$" HASH43, AUTH_OK},
+    {"$scrypt$ln=10,r=1,p=1$" SALT43 "$" HASH43, AUTH_OK},
+    {"$scrypt$ln=16,r=4,p=16$" SALT43 "$" HASH43, AUTH_OK},
+    {"$scrypt$ln=10,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA", AUTH_OK},
+    {"", AUTH_INVALID},
+    {"$scrypt$", AUTH_INVALID},
+    {"$argon2id$v=19$m=65536,t=3,p=4$" SALT43 "$" HASH43, AUTH_INVALID},
+    {"$SCRYPT$ln=15,r=8,p=1$" SALT43 "$" HASH43, AUTH_INVALID},
+    {"$scrypt$ln=9,r=8,p=1$" SALT43 "$" HASH43, AUTH_INVALID},  /* cost too low */
+    {"$scrypt$ln=21,r=8,p=1$" SALT43 "$" HASH43, AUTH_INVALID}, /* cost too high */
+    {"$scrypt$ln=16,r=8,p=1$" SALT43 "$" HASH43, AUTH_INVALID}, /* 64 MiB: over the cap */
+    {"$scrypt$ln=15,r=0,p=1$" SALT43 "$" HASH43, AUTH_INVALID},
+    {"$scrypt$ln=15,r=8,p=0$" SALT43 "$" HASH43, AUTH_INVALID},
+    {"$scrypt$ln=15,r=8,p=17$" SALT43 "$" HASH43, AUTH_INVALID},
+    {"$scrypt$ln=015,r=8,p=1$" SALT43 "$" HASH43, AUTH_INVALID},     /* one text per value */
+    {"$scrypt$ln=0000015,r=8,p=1$" SALT43 "$" HASH43, AUTH_INVALID}, /* too many digits */
+    {"$scrypt$ln=-15,r=8,p=1$" SALT43 "$" HASH43, AUTH_INVALID},
+    {"$scrypt$ln=+15,r=8,p=1$" SALT43 "$" HASH43, AUTH_INVALID},
+    {"$scrypt$ln= 15,r=8,p=1$" SALT43 "$" HASH43, AUTH_INVALID},
+    {"$scrypt$ln=15,p=1,r=8$" SALT43 "$" HASH43, AUTH_INVALID}, /* order is fixed */
+    {"$scrypt$ln=15,r=8$" SALT43 "$" HASH43, AUTH_INVALID},
+    {"$scrypt$ln=15,r=8,p=1" SALT43 "$" HASH43, AUTH_INVALID},
+    {"$scrypt$ln=15,r=8,p=1$" SALT43 HASH43, AUTH_INVALID},
+    {"$scrypt$ln=15,r=8,p=1$" SALT43 "$" HASH43 "$", AUTH_INVALID},
+    {"$scrypt$ln=15,r=8,p=1$" SALT43 "$" HASH43 "A", AUTH_OK},       /* 44 chars: 33 bytes */
+    {"$scrypt$ln=15,r=8,p=1$" SALT43 "$" HASH43 "AA", AUTH_INVALID}, /* 45: length 1 mod 4 */
+    {"$scrypt$ln=15,r=8,p=1$" SALT43 "$AAAAAAAAAAAAAAAAAAAAAB", AUTH_INVALID}, /* bits left */
+    {"$scrypt$ln=15,r=8,p=1$" SALT43 "$AAAAAAAAAAAAAAAAAAA", AUTH_INVALID},    /* 14 bytes */
+    {"$scrypt$ln=15,r=8,p=1$AAAAAAAAAAAAAAAAAAA$" HASH43, AUTH_INVALID},       /* short salt */
+    {"$scrypt$ln=15,r=8,p=1$" SALT43 "$" HASH43 HASH43 HASH43, AUTH_INVALID},  /* 96 bytes */
+    {"$scrypt$ln=15,r=8,p=1$" SALT43 "$AAAA+AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", AUTH_INVALID},
+    {"$scrypt$ln=15,r=8,p=1$" SALT43 "$AAAA=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", AUTH_INVALID},
+    {"$scrypt$ln=15,r=8,p=1$$" HASH43, AUTH_INVALID},
+    {"$scrypt$ln=15,r=8,p=1$" SALT43 "$", AUTH_INVALID},
+};
+
+static void test_phc_table(void **state)
+{
+    struct auth_phc phc;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(phc_table) / sizeof(phc_table[0]); i++) {
+        int rc = auth_phc_parse(phc_table[i].text, strlen(phc_table[i].text), &phc);
+
+        if (rc != phc_table[i].want)
+            fail_msg("row %zu (%s): got %d, want %d", i, phc_table[i].text, rc, phc_table[i].want);
+    }
+    assert_int_equal(auth_phc_parse(NULL, 10, &phc), AUTH_INVALID);
+}
+
+/* Every proper prefix of a valid string is refused (and never read past). */
+static void test_phc_truncated(void **state)
+{
+    static const char full[] = "$scrypt$ln=15,r=8,p=1$" SALT43 "$" HASH43;
+    struct auth_phc phc;
+
+    (void)state;
+    for (size_t len = 0; len < sizeof(full) - 1; len++) {
+        char *copy = malloc(len + 1);
+
+        assert_non_null(copy);
+        memcpy(copy, full, len);
+        copy[len] = '\0';
+        /* Cut inside the hash after 22 or more of its characters, it is a
+         * shorter hash (16 bytes or more), valid unless the length is 1 mod 4. */
+        size_t hash_at = sizeof(full) - 1 - 43;
+
+        if (len >= hash_at + 22 && (len - hash_at) % 4 != 1) {
+            free(copy);
+            continue;
+        }
+        if (auth_phc_parse(copy, len, &phc) != AUTH_INVALID)
+            fail_msg("prefix of %zu bytes accepted", len);
+        /* the length bound alone must stop the parser too */
+        if (auth_phc_parse(full, len, &phc) != AUTH_INVALID)
+            fail_msg("bounded prefix of %zu bytes accepted", len);
+        free(copy);
+    }
+    assert_int_equal(auth_phc_parse(full, sizeof(full) - 1, &phc), AUTH_OK);
+}
+
+/* Changing any one character never lets a password through. */
+static void test_phc_tampered(void **state)
+{
+    char phc[AUTH_PHC_MAX], t[AUTH_PHC_MAX];
+
+    (void)state;
+    assert_int_equal(auth_password_hash_cost("tamper-proof", LN_FAST, 1, 1, phc, sizeof(phc)),
+                     AUTH_OK);
+    for (size_t i = 0; phc[i] != '\0'; i++) {
+        strcpy(t, phc);
+        t[i] = t[i] == 'A' ? 'B' : 'A';
+        if (auth_password_verify("tamper-proof", t) == AUTH_OK) {
+            /* only "ln=10" -> ln=1A... cannot parse; a salt or hash change must fail */
+            fail_msg("changed byte %zu still verifies: %s", i, t);
+        }
+    }
+}
+
+static void test_secrets(void **state)
+{
+    char a[AUTH_SECRET_TEXT], b[AUTH_SECRET_TEXT], h[65];
+
+    (void)state;
+    assert_int_equal(auth_random_text("lsd_", a, sizeof(a)), AUTH_OK);
+    assert_int_equal(auth_random_text("lsd_", b, sizeof(b)), AUTH_OK);
+    assert_int_equal(strlen(a), 47);
+    assert_string_not_equal(a, b);
+    assert_true(strspn(a + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+                43);
+    assert_int_equal(auth_random_text("", a, 20), AUTH_ERROR);
+    assert_true(auth_secret_equal("abc", "abc"));
+    assert_false(auth_secret_equal("abc", "abd"));
+    assert_false(auth_secret_equal("abc", "abcd"));
+    assert_false(auth_secret_equal("", ""));
+    assert_false(auth_secret_equal(NULL, "abc"));
+    auth_secret_hash("abc", h);
+    assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_names_roles(void **state)
+{
+    char long_name[80];
+
+    (void)state;
+    assert_true(auth_name_valid("admin"));
+    assert_true(auth_name_valid("jane.doe@example_1-x"));
+    assert_false(auth_name_valid(""));
+    assert_false(auth_name_valid("-x"));
+    assert_false(auth_name_valid("a b"));
+    assert_false(auth_name_valid("a/b"));
+    assert_false(auth_name_valid("caf\xc3\xa9"));
+    memset(long_name, 'a', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    assert_false(auth_name_valid(long_name));
+    long_name[63] = '\0';
+    assert_true(auth_name_valid(long_name));
+    long_name[63] = 'a';
+    long_name[64] = '\0';
+    assert_false(auth_name_valid(long_name));
+    assert_int_equal(auth_role_parse("admin"), AUTH_ROLE_ADMIN);
+    assert_int_equal(auth_role_parse("viewer"), AUTH_ROLE_VIEWER);
+    assert_int_equal(auth_role_parse("root"), AUTH_ROLE_NONE);
+    assert_int_equal(auth_role_parse(NULL), AUTH_ROLE_NONE);
+}
+
+static void test_allowed(void **state)
+{
+    struct auth_principal admin = {.role = AUTH_ROLE_ADMIN};
+    struct auth_principal viewer = {.role = AUTH_ROLE_VIEWER};
+    struct auth_principal none = {.role = AUTH_ROLE_NONE};
+
+    (void)state;
+    assert_true(auth_allowed(&admin, true, true));
+    assert_true(auth_allowed(&admin, false, false));
+    assert_true(auth_allowed(&viewer, false, false));
+    assert_false(auth_allowed(&viewer, true, false));
+    assert_false(auth_allowed(&viewer, false, true));
+    assert_false(auth_allowed(&none, false, false));
+}
+
+static void test_csrf(void **state)
+{
+    struct auth_principal s = {.role = AUTH_ROLE_ADMIN, .by_session = true};
+    struct auth_principal t = {.role = AUTH_ROLE_ADMIN, .by_session = false};
+
+    (void)state;
+    snprintf(s.csrf, sizeof(s.csrf), "TTPFig_LrKn56-2IPndLzr_45ybqX0kGx8zHaBhm8ME");
+    assert_true(auth_csrf_ok(&s, "TTPFig_LrKn56-2IPndLzr_45ybqX0kGx8zHaBhm8ME"));
+    assert_false(auth_csrf_ok(&s, "TTPFig_LrKn56-2IPndLzr_45ybqX0kGx8zHaBhm8MF"));
+    assert_false(auth_csrf_ok(&s, "TTPFig_LrKn56-2IPndLzr_45ybqX0kGx8zHaBhm8M"));
+    assert_false(auth_csrf_ok(&s, ""));
+    assert_false(auth_csrf_ok(&s, NULL));
+    assert_true(auth_csrf_ok(&t, NULL)); /* bearer tokens need no CSRF token */
+}
+
+/* ---- throttling ---- */
+
+static void test_throttle_rule(void **state)
+{
+    int64_t retry = 0;
+
+    (void)state;
+    assert_int_equal(auth_throttle_rule(0, T0, T0, &retry), AUTH_OK);
+    assert_int_equal(auth_throttle_rule(AUTH_THROTTLE_MAX - 1, T0, T0 + 10, &retry), AUTH_OK);
+    assert_int_equal(auth_throttle_rule(AUTH_THROTTLE_MAX, T0, T0 + 10, &retry), AUTH_THROTTLED);
+    assert_int_equal(retry, AUTH_THROTTLE_WINDOW - 10);
+    assert_int_equal(
+        auth_throttle_rule(AUTH_THROTTLE_MAX, T0, T0 + AUTH_THROTTLE_WINDOW - 1, &retry),
+        AUTH_THROTTLED);
+    assert_int_equal(retry, 1);
+    assert_int_equal(auth_throttle_rule(AUTH_THROTTLE_MAX, T0, T0 + AUTH_THROTTLE_WINDOW, &retry),
+                     AUTH_OK);
+    /* a clock that went back does not lock anyone out */
+    assert_int_equal(auth_throttle_rule(AUTH_THROTTLE_MAX, T0, T0 - 5, &retry), AUTH_OK);
+}
+
+static void test_throttle_db(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t retry = 0;
+
+    for (int i = 0; i < AUTH_THROTTLE_MAX; i++) {
+        assert_int_equal(auth_throttle_check(fx->db, "addr:192.0.2.1", T0 + i, &retry), AUTH_OK);
+        assert_int_equal(auth_throttle_fail(fx->db, "addr:192.0.2.1", T0 + i), AUTH_OK);
+    }
+    assert_int_equal(auth_throttle_check(fx->db, "addr:192.0.2.1", T0 + 100, &retry),
+                     AUTH_THROTTLED);
+    assert_int_equal(retry, AUTH_THROTTLE_WINDOW - 100);
+    assert_int_equal(auth_throttle_check(fx->db, "addr:192.0.2.2", T0 + 100, &retry), AUTH_OK);
+    /* a new window starts counting from one */
+    assert_int_equal(
+        auth_throttle_check(fx->db, "addr:192.0.2.1", T0 + AUTH_THROTTLE_WINDOW, &retry), AUTH_OK);
+    assert_int_equal(auth_throttle_fail(fx->db, "addr:192.0.2.1", T0 + AUTH_THROTTLE_WINDOW),
+                     AUTH_OK);
+    assert_int_equal(
+        auth_throttle_check(fx->db, "addr:192.0.2.1", T0 + AUTH_THROTTLE_WINDOW + 1, &retry),
+        AUTH_OK);
+    assert_int_equal(auth_throttle_reset(fx->db, "addr:192.0.2.1"), AUTH_OK);
+}
+
+/* ---- users, login, sessions, tokens ---- */
+
+static void test_users(void **state)
+{
+    struct fixture *fx = *state;
+    struct auth_user u;
+    int64_t n = -1;
+
+    assert_int_equal(auth_user_add(fx->db, "test", "alice", AUTH_ROLE_ADMIN, "alice-password"),
+                     AUTH_OK);
+    assert_int_equal(auth_user_add(fx->db, "test", "alice", AUTH_ROLE_VIEWER, "other-password"),
+                     AUTH_CONFLICT);
+    assert_int_equal(auth_user_add(fx->db, "test", "bob", AUTH_ROLE_VIEWER, "short"), AUTH_INVALID);
+    assert_int_equal(auth_user_add(fx->db, "test", "b b", AUTH_ROLE_VIEWER, "long-enough"),
+                     AUTH_INVALID);
+    assert_int_equal(auth_user_add(fx->db, "test", "bob", AUTH_ROLE_NONE, "long-enough"),
+                     AUTH_INVALID);
+    assert_int_equal(auth_user_find(fx->db, "alice", &u), AUTH_OK);
+    assert_int_equal(u.role, AUTH_ROLE_ADMIN);
+    assert_int_equal(auth_user_find(fx->db, "nobody", &u), AUTH_NOT_FOUND);
+    /* the last admin can be neither removed nor demoted */
+    assert_int_equal(auth_user_remove(fx->db, "test", "alice"), AUTH_CONFLICT);
+    assert_int_equal(auth_user_set_role(fx->db, "test", "alice", AUTH_ROLE_VIEWER), AUTH_CONFLICT);
+    assert_int_equal(auth_user_add(fx->db, "test", "carol", AUTH_ROLE_ADMIN, "carol-password"),
+                     AUTH_OK);
+    assert_int_equal(auth_user_set_role(fx->db, "test", "alice", AUTH_ROLE_VIEWER), AUTH_OK);
+    assert_int_equal(auth_user_remove(fx->db, "test", "alice"), AUTH_OK);
+    assert_int_equal(auth_user_remove(fx->db, "test", "alice"), AUTH_NOT_FOUND);
+    assert_int_equal(auth_user_passwd(fx->db, "test", "alice", "new-password"), AUTH_NOT_FOUND);
+    assert_int_equal(auth_user_count(fx->db, &n), AUTH_OK);
+    assert_int_equal(n, 1);
+}
+
+static void test_login_and_throttle(void **state)
+{
+    struct fixture *fx = *state;
+    struct auth_principal p;
+    int64_t retry = 0;
+
+    assert_int_equal(auth_user_add(fx->db, "test", "dave", AUTH_ROLE_VIEWER, "dave-password"),
+                     AUTH_OK);
+    assert_int_equal(auth_login(fx->db, "dave", "dave-password", "192.0.2.9", T0, &p, &retry),
+                     AUTH_OK);
+    assert_string_equal(p.user, "dave");
+    assert_int_equal(p.role, AUTH_ROLE_VIEWER);
+    assert_false(p.by_session);
+    assert_int_equal(auth_login(fx->db, "nobody", "whatever-pw", "192.0.2.9", T0, &p, &retry),
+                     AUTH_DENIED);
+    assert_int_equal(auth_login(fx->db, "dave", NULL, "192.0.2.9", T0, &p, &retry), AUTH_DENIED);
+    /* per user: failures from many addresses lock the user */
+    for (int i = 0; i < AUTH_THROTTLE_MAX; i++) {
+        char ip[32];
+
+        snprintf(ip, sizeof(ip), "198.51.100.%d", i);
+        assert_int_equal(auth_login(fx->db, "dave", "wrong-password", ip, T0 + i, &p, &retry),
+                         AUTH_DENIED);
+    }
+    assert_int_equal(
+        auth_login(fx->db, "dave", "dave-password", "203.0.113.1", T0 + 60, &p, &retry),
+        AUTH_THROTTLED);
+    assert_int_equal(retry, AUTH_THROTTLE_WINDOW - 60);
+    /* the window passes: the right password works again */
+    assert_int_equal(auth_login(fx->db, "dave", "dave-password", "203.0.113.1",
+                                T0 + AUTH_THROTTLE_WINDOW, &p, &retry),
+                     AUTH_OK);
+    /* per address: failures against many users lock the address */
+    for (int i = 0; i < AUTH_THROTTLE_MAX; i++) {
+        char user[32];
+
+        snprintf(user, sizeof(user), "guess%d", i);
+        assert_int_equal(
+            auth_login(fx->db, user, "wrong-password", "192.0.2.66", T0 + 2000, &p, &retry),
+            AUTH_DENIED);
+    }
+    assert_int_equal(
+        auth_login(fx->db, "dave", "dave-password", "192.0.2.66", T0 + 2001, &p, &retry),
+        AUTH_THROTTLED);
+    assert_int_equal(
+        auth_login(fx->db, "dave", "dave-password", "192.0.2.67", T0 + 2001, &p, &retry), AUTH_OK);
+}
+
+static void test_sessions(void **state)
+{
+    struct fixture *fx = *state;
+    struct auth_principal p, q;
+    char id[AUTH_SECRET_TEXT], id2[AUTH_SECRET_TEXT];
+    int64_t retry = 0, t;
+
+    assert_int_equal(auth_user_add(fx->db, "test", "erin", AUTH_ROLE_ADMIN, "erin-password"),
+                     AUTH_OK);
+    assert_int_equal(auth_login(fx->db, "erin", "erin-password", "::1", T0, &p, &retry), AUTH_OK);
+    assert_int_equal(auth_session_create(fx->db, &p, "::1", T0, id, sizeof(id)), AUTH_OK);
+    assert_int_equal(strlen(id), 43);
+    assert_true(p.by_session);
+    assert_int_equal(strlen(p.csrf), 43);
+    assert_int_equal(auth_session_check(fx->db, id, T0 + 5, &q), AUTH_OK);
+    assert_string_equal(q.user, "erin");
+    assert_string_equal(q.csrf, p.csrf);
+    assert_true(q.by_session);
+    assert_true(auth_csrf_ok(&q, p.csrf));
+    /* malformed and unknown ids */
+    assert_int_equal(auth_session_check(fx->db, "x", T0, &q), AUTH_DENIED);
+    assert_int_equal(auth_session_check(fx->db, "", T0, &q), AUTH_DENIED);
+    id[0] = id[0] == 'A' ? 'B' : 'A';
+    assert_int_equal(auth_session_check(fx->db, id, T0, &q), AUTH_DENIED);
+
+    /* idle expiry: 30 minutes without a request */
+    assert_int_equal(auth_session_create(fx->db, &p, "::1", T0, id, sizeof(id)), AUTH_OK);
+    assert_int_equal(auth_session_check(fx->db, id, T0 + AUTH_SESSION_IDLE - 1, &q), AUTH_OK);
+    assert_int_equal(auth_session_check(fx->db, id, T0 + 2 * AUTH_SESSION_IDLE - 1, &q),
+                     AUTH_DENIED);
+    /* deleted: even an earlier clock does not bring it back */
+    assert_int_equal(auth_session_check(fx->db, id, T0 + 1, &q), AUTH_DENIED);
+
+    /* absolute expiry: active every 20 minutes, still over after 12 h */
+    assert_int_equal(auth_session_create(fx->db, &p, "::1", T0, id2, sizeof(id2)), AUTH_OK);
+    for (t = T0 + 1200; t < T0 + AUTH_SESSION_ABSOLUTE; t += 1200)
+        assert_int_equal(auth_session_check(fx->db, id2, t, &q), AUTH_OK);
+    assert_int_equal(auth_session_check(fx->db, id2, T0 + AUTH_SESSION_ABSOLUTE, &q), AUTH_DENIED);
+
+    /* logout */
+    assert_int_equal(auth_session_create(fx->db, &p, "::1", T0, id, sizeof(id)), AUTH_OK);
+    assert_int_equal(auth_session_delete(fx->db, id, "erin"), AUTH_OK);
+    assert_int_equal(auth_session_check(fx->db, id, T0 + 1, &q), AUTH_DENIED);
+    assert_int_equal(auth_session_delete(fx->db, id, "erin"), AUTH_NOT_FOUND);
+
+    /* a password change logs every session out */
+    assert_int_equal(auth_session_create(fx->db, &p, "::1", T0, id, sizeof(id)), AUTH_OK);
+    assert_int_equal(auth_user_passwd(fx->db, "test", "erin", "erin-password-2"), AUTH_OK);
+    assert_int_equal(auth_session_check(fx->db, id, T0 + 1, &q), AUTH_DENIED);
+    assert_int_equal(auth_sessions_prune(fx->db, T0 + AUTH_SESSION_ABSOLUTE + 1), 0);
+}
+
+static void test_tokens(void **state)
+{
+    struct fixture *fx = *state;
+    struct auth_principal q;
+    char token[AUTH_SECRET_TEXT];
+    int64_t id = 0;
+
+    assert_int_equal(auth_user_add(fx->db, "test", "frank", AUTH_ROLE_VIEWER, "frank-password"),
+                     AUTH_OK);
+    assert_int_equal(auth_token_create(fx->db, "test", "frank", "ci", token, sizeof(token), &id),
+                     AUTH_OK);
+    assert_true(strncmp(token, "lsd_", 4) == 0);
+    assert_true(id > 0);
+    assert_int_equal(auth_token_check(fx->db, token, T0, &q), AUTH_OK);
+    assert_string_equal(q.user, "frank");
+    assert_int_equal(q.role, AUTH_ROLE_VIEWER);
+    assert_false(q.by_session);
+    token[10] = token[10] == 'x' ? 'y' : 'x';
+    assert_int_equal(auth_token_check(fx->db, token, T0, &q), AUTH_DENIED);
+    assert_int_equal(auth_token_check(fx->db, "lsd_short", T0, &q), AUTH_DENIED);
+    assert_int_equal(auth_token_create(fx->db, "test", "nobody", "ci", token, sizeof(token), &id),
+                     AUTH_NOT_FOUND);
+    assert_int_equal(auth_token_remove(fx->db, "test", id), AUTH_OK);
+    assert_int_equal(auth_token_remove(fx->db, "test", id), AUTH_NOT_FOUND);
+}
+
+static void test_bootstrap(void **state)
+{
+    struct fixture *fx = *state;
+    char password[64], path[PATH_MAX + 32], line[64];
+    struct auth_principal p;
+    struct stat st;
+    int64_t retry = 0;
+    FILE *f;
+
+    assert_int_equal(auth_bootstrap(fx->db, fx->dir, password, sizeof(password)), 1);
+    snprintf(path, sizeof(path), "%s/%s", fx->dir, AUTH_BOOTSTRAP_FILE);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    assert_string_equal(line, password);
+    assert_int_equal(auth_login(fx->db, "admin", password, "::1", T0, &p, &retry), AUTH_OK);
+    assert_int_equal(p.role, AUTH_ROLE_ADMIN);
+    /* users exist now: nothing happens */
+    assert_int_equal(auth_bootstrap(fx->db, fx->dir, password, sizeof(password)), 0);
+    auth_bootstrap_forget(fx->dir);
+    assert_int_not_equal(stat(path, &st), 0);
+}
+
+#define FX_TEST(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hash_round_trip),
+        cmocka_unit_test(test_hash_default_cost),
+        cmocka_unit_test(test_phc_table),
+        cmocka_unit_test(test_phc_truncated),
+        cmocka_unit_test(test_phc_tampered),
+        cmocka_unit_test(test_secrets),
+        cmocka_unit_test(test_names_roles),
+        cmocka_unit_test(test_allowed),
+        cmocka_unit_test(test_csrf),
+        cmocka_unit_test(test_throttle_rule),
+        FX_TEST(test_throttle_db),
+        FX_TEST(test_users),
+        FX_TEST(test_login_and_throttle),
+        FX_TEST(test_sessions),
+        FX_TEST(test_tokens),
+        FX_TEST(test_bootstrap),
+    };
+
+    log_set_level(LOG_LEVEL_ERROR);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,380 @@
+/* test_provision.c: db/provision.c and admin/devcsv.c on a real SQLite file
+ * in a temp dir: the seeded models, the snapshot (order, indexes, loads and
+ * their quarantine), writes with their audit rows, load-in-use, search and
+ * paging, and a CSV import that fails leaving everything as it was. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "admin/devcsv.h"
+#include "admin/settings.h"
+#include "db/catalog.h"
+#include "db/db.h"
+#include "db/provision.h"
+
+struct fixture {
+    char dir[64];
+    char path[96];
+    sqlite3 *db;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    if (f == NULL)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/test_provision.XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/catalog.db", f->dir);
+    if (db_open(f->path, &f->db) != DB_OK)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    struct fixture *f = *state;
+    char p[128];
+
+    db_close(f->db);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static int64_t count_audit(sqlite3 *db, const char *action)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM audit WHERE action = ?1");
+    int64_t n = -1;
+
+    sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static struct provision_device dev(const char *mac, const char *model, const char *profile)
+{
+    struct provision_device d;
+
+    memset(&d, 0, sizeof(d));
+    snprintf(d.mac, sizeof(d.mac), "%s", mac);
+    snprintf(d.model, sizeof(d.model), "%s", model);
+    snprintf(d.profile, sizeof(d.profile), "%s", profile);
+    return d;
+}
+
+/* A load in the catalog with one file (status ok or quarantined). */
+static void add_load(sqlite3 *db, const char *name, char fill, bool quarantined)
+{
+    struct catalog_file file = {0};
+    struct catalog_load l = {0};
+    int64_t fid = 0, lid = 0;
+
+    snprintf(file.name, sizeof(file.name), "%s.loads", name);
+    memset(file.sha256, fill, 64);
+    file.size = 10;
+    snprintf(file.signature, sizeof(file.signature), "verified");
+    assert_int_equal(catalog_file_put(db, &file, &fid), DB_OK);
+    snprintf(l.name, sizeof(l.name), "%s", name);
+    snprintf(l.signature, sizeof(l.signature), "verified");
+    assert_int_equal(catalog_load_put(db, &l, fid, &fid, 1, &lid), DB_OK);
+    if (quarantined)
+        assert_int_equal(catalog_file_set_status(db, file.sha256, "quarantined", NULL), DB_OK);
+}
+
+static void test_seeded(void **state)
+{
+    struct fixture *f = *state;
+    struct settings_snapshot *s = NULL;
+    struct settings_model m;
+    static const char *const no_pfs[] = {"7940", "7960", "7985", "7936", "7937", "7921", "7925",
+                                         "7926", "6901", "6911", "6921", "6941", "6961", "6945"};
+
+    assert_int_equal(provision_snapshot_load(f->db, &s), DB_OK);
+    assert_int_equal(s->n_models, 45);
+    for (size_t i = 1; i < s->n_models; i++)
+        assert_true(strcasecmp(s->models[i - 1].name, s->models[i].name) < 0);
+    assert_false(s->enterprise.pfs);
+    assert_string_equal(s->enterprise.load_server, "");
+    assert_int_equal(s->n_devices, 0);
+    provision_snapshot_free(s);
+    for (size_t i = 0; i < sizeof(no_pfs) / sizeof(no_pfs[0]); i++) {
+        assert_int_equal(provision_model_find(f->db, no_pfs[i], &m), DB_OK);
+        assert_false(m.pfs_capable);
+    }
+    assert_int_equal(provision_model_find(f->db, "7961", &m), DB_OK);
+    assert_int_equal(m.device_type, 30018);
+    assert_true(m.pfs_capable);
+    assert_string_equal(m.protocol, "SIP");
+    assert_int_equal(provision_model_find(f->db, "7941G-GE", &m), DB_OK);
+    assert_int_equal(m.device_type, 309);
+    assert_int_equal(provision_model_find(f->db, "1234", &m), DB_NOT_FOUND);
+}
+
+static void test_snapshot_and_writes(void **state)
+{
+    struct fixture *f = *state;
+    struct settings_snapshot *s = NULL;
+    struct provision_device d;
+    struct settings_site site = {0};
+    struct settings_effective e;
+    struct sockaddr_in from = {.sin_family = AF_INET};
+    char canon[64];
+    const char *why;
+    bool masked;
+    int64_t gen0, gen1;
+    unsigned users;
+
+    assert_int_equal(db_generation(f->db, &gen0), DB_OK);
+    assert_int_equal(db_begin(f->db), DB_OK);
+    assert_int_equal(provision_profile_add(f->db, "tester", "Branch"), DB_OK);
+    assert_int_equal(provision_profile_add(f->db, "tester", "branch"), DB_CONFLICT);
+    assert_int_equal(provision_profile_set(f->db, "tester", "BRANCH", SETTINGS_KEY_PFS, "off"),
+                     DB_OK);
+    assert_int_equal(provision_enterprise_set(f->db, "tester", "peer_firmware_sharing", "on"),
+                     DB_OK);
+    d = dev("FFFFFFFFFFFF", "Cisco 7961", "Branch");
+    assert_int_equal(provision_device_add(f->db, "tester", &d), DB_OK);
+    assert_int_equal(provision_device_add(f->db, "tester", &d), DB_CONFLICT);
+    d = dev("000000000001", "Cisco 7960", "");
+    d.load.set = true;
+    snprintf(d.load.value, sizeof(d.load.value), "p0s3-08-11-00");
+    assert_int_equal(provision_device_add(f->db, "tester", &d), DB_OK);
+    d = dev("000000000002", "Cisco 9999", "");
+    assert_int_equal(provision_device_add(f->db, "tester", &d), DB_NOT_FOUND);
+    d = dev("000000000002", "Cisco 7961", "Nowhere");
+    assert_int_equal(provision_device_add(f->db, "tester", &d), DB_NOT_FOUND);
+    snprintf(site.load_server, sizeof(site.load_server), "ls.example");
+    assert_int_equal(settings_cidr_parse("10.1.0.0/16", &site, canon, sizeof(canon), &masked, &why),
+                     0);
+    assert_int_equal(provision_site_add(f->db, "tester", &site), DB_OK);
+    assert_int_equal(provision_site_add(f->db, "tester", &site), DB_CONFLICT);
+    add_load(f->db, "P0S3-08-11-00", 'a', false);
+    add_load(f->db, "SIP41.9-4-2SR3-1S", 'b', true);
+    assert_int_equal(db_commit(f->db), DB_OK);
+    assert_int_equal(db_generation(f->db, &gen1), DB_OK);
+    assert_true(gen1 > gen0);
+
+    assert_int_equal(provision_snapshot_load(f->db, &s), DB_OK);
+    assert_int_equal(s->generation, gen1);
+    assert_true(s->enterprise.pfs);
+    assert_int_equal(s->n_devices, 2);
+    assert_string_equal(s->devices[0].mac, "000000000001");
+    assert_string_equal(s->devices[1].mac, "FFFFFFFFFFFF");
+    assert_string_equal(s->models[s->devices[0].model].name, "Cisco 7960");
+    assert_int_equal(s->devices[0].profile, -1);
+    assert_string_equal(s->profiles[s->devices[1].profile].name, "Branch");
+    assert_true(s->profiles[0].pfs.set);
+    assert_null(s->profiles[0].template_xml);
+    assert_int_equal(s->n_sites, 1);
+    assert_int_equal(s->sites[0].family, AF_INET);
+    assert_int_equal(s->sites[0].prefix_len, 16);
+    assert_int_equal(s->n_loads, 2);
+    assert_false(settings_find_load(s, "p0s3-08-11-00")->quarantined);
+    assert_true(settings_find_load(s, "SIP41.9-4-2SR3-1S")->quarantined);
+    /* The resolver on the loaded snapshot. */
+    inet_pton(AF_INET, "10.1.200.1", &from.sin_addr);
+    assert_int_equal(settings_resolve(s, "ffff.ffff.ffff", (struct sockaddr *)&from, &e), 0);
+    assert_string_equal(e.pfs.value, "off");
+    assert_int_equal(e.pfs.level, SETTINGS_LEVEL_PROFILE);
+    assert_string_equal(e.load_server.value, "ls.example");
+    assert_int_equal(e.load_server.level, SETTINGS_LEVEL_SITE);
+    assert_int_equal(settings_resolve(s, "000000000001", NULL, &e), 0);
+    assert_int_equal(e.load_state, SETTINGS_LOAD_OK);
+    assert_int_equal(e.n_warnings, 1); /* PFS on (enterprise) for a 7960 */
+    provision_snapshot_free(s);
+
+    /* Updates, refusals, removal, and the audit of each. */
+    assert_int_equal(db_begin(f->db), DB_OK);
+    assert_int_equal(provision_profile_remove(f->db, "tester", "Branch", &users), DB_CONFLICT);
+    assert_int_equal(users, 1);
+    assert_int_equal(provision_device_get(f->db, "FFFFFFFFFFFF", &d), DB_OK);
+    d.profile[0] = '\0';
+    assert_int_equal(provision_device_update(f->db, "tester", &d), DB_OK);
+    assert_int_equal(provision_device_update(f->db, "tester", &d), DB_OK); /* no change */
+    assert_int_equal(provision_profile_remove(f->db, "tester", "Branch", &users), DB_OK);
+    assert_int_equal(provision_site_remove(f->db, "tester", &site), DB_OK);
+    assert_int_equal(provision_site_remove(f->db, "tester", &site), DB_NOT_FOUND);
+    assert_int_equal(provision_device_remove(f->db, "tester", "FFFFFFFFFFFF"), DB_OK);
+    assert_int_equal(provision_device_remove(f->db, "tester", "FFFFFFFFFFFF"), DB_NOT_FOUND);
+    assert_int_equal(db_commit(f->db), DB_OK);
+    assert_int_equal(count_audit(f->db, "device.add"), 2);
+    assert_int_equal(count_audit(f->db, "device.set"), 1);
+    assert_int_equal(count_audit(f->db, "device.remove"), 1);
+    assert_int_equal(count_audit(f->db, "profile.add"), 1);
+    assert_int_equal(count_audit(f->db, "profile.set"), 1);
+    assert_int_equal(count_audit(f->db, "profile.remove"), 1);
+    assert_int_equal(count_audit(f->db, "site.add"), 1);
+    assert_int_equal(count_audit(f->db, "site.remove"), 1);
+    assert_int_equal(count_audit(f->db, "enterprise.set"), 1);
+}
+
+static void test_load_in_use(void **state)
+{
+    struct fixture *f = *state;
+    struct provision_device d = dev("001122AABBCC", "Cisco 7961", "");
+    char why[256];
+
+    assert_int_equal(provision_load_in_use(f->db, "SIP41.9-4-2SR3-1S", why, sizeof(why)), 0);
+    assert_int_equal(db_begin(f->db), DB_OK);
+    assert_int_equal(
+        provision_model_set_default_load(f->db, "tester", "Cisco 7961", "SIP41.9-4-2SR3-1S"),
+        DB_OK);
+    assert_int_equal(
+        provision_model_set_default_load(f->db, "tester", "Cisco 7965", "SIP41.9-4-2SR3-1S"),
+        DB_OK);
+    d.load.set = true;
+    snprintf(d.load.value, sizeof(d.load.value), "SIP41.9-4-2SR3-1S");
+    assert_int_equal(provision_device_add(f->db, "tester", &d), DB_OK);
+    assert_int_equal(db_commit(f->db), DB_OK);
+    /* Any case: load names are case-insensitive. */
+    assert_int_equal(provision_load_in_use(f->db, "sip41.9-4-2sr3-1s", why, sizeof(why)), 1);
+    assert_string_equal(why, "the default load of Cisco 7961, Cisco 7965; assigned to 1 "
+                             "device(s)");
+    /* A short buffer is truncated, never overrun. */
+    assert_int_equal(provision_load_in_use(f->db, "SIP41.9-4-2SR3-1S", why, 10), 1);
+    assert_int_equal(strlen(why), 9);
+    assert_int_equal(provision_load_in_use(f->db, "SIP41.9-4-2SR3-2S", why, sizeof(why)), 0);
+    assert_string_equal(why, "");
+    assert_int_equal(db_begin(f->db), DB_OK);
+    assert_int_equal(provision_model_set_default_load(f->db, "tester", "Cisco 7961", NULL), DB_OK);
+    assert_int_equal(provision_model_set_default_load(f->db, "tester", "Cisco 1", NULL),
+                     DB_NOT_FOUND);
+    assert_int_equal(db_commit(f->db), DB_OK);
+    assert_int_equal(count_audit(f->db, "model.default_load"), 3);
+}
+
+static int collect_mac(void *arg, const struct provision_device *d)
+{
+    char *out = arg;
+
+    strcat(out, d->mac);
+    strcat(out, " ");
+    return 0;
+}
+
+static void test_search_and_paging(void **state)
+{
+    struct fixture *f = *state;
+    struct provision_device d;
+    char got[512];
+    int64_t n = 0;
+
+    assert_int_equal(db_begin(f->db), DB_OK);
+    for (int i = 0; i < 5; i++) {
+        char mac[16];
+
+        snprintf(mac, sizeof(mac), "0011223344%02X", i);
+        d = dev(mac, i % 2 ? "Cisco 8841" : "Cisco 7961", "");
+        snprintf(d.description, sizeof(d.description), "%s %d", i < 2 ? "50%_off" : "desk", i);
+        assert_int_equal(provision_device_add(f->db, "tester", &d), DB_OK);
+    }
+    assert_int_equal(db_commit(f->db), DB_OK);
+    got[0] = '\0';
+    assert_int_equal(provision_devices_each(f->db, NULL, 1, 2, collect_mac, got), DB_OK);
+    assert_string_equal(got, "001122334401 001122334402 ");
+    got[0] = '\0';
+    assert_int_equal(provision_devices_each(f->db, "8841", 0, 0, collect_mac, got), DB_OK);
+    assert_string_equal(got, "001122334401 001122334403 ");
+    got[0] = '\0';
+    /* % and _ are literal; the MAC matches with separators and any case. */
+    assert_int_equal(provision_devices_each(f->db, "%_", 0, 0, collect_mac, got), DB_OK);
+    assert_string_equal(got, "001122334400 001122334401 ");
+    got[0] = '\0';
+    assert_int_equal(provision_devices_each(f->db, "33:44:0", 0, 0, collect_mac, got), DB_OK);
+    assert_int_equal(strlen(got), 5 * 13);
+    assert_int_equal(provision_devices_count(f->db, "DESK", &n), DB_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(provision_devices_count(f->db, NULL, &n), DB_OK);
+    assert_int_equal(n, 5);
+}
+
+static int export_collect(void *arg, const char *text, size_t len)
+{
+    char *out = arg;
+    size_t have = strlen(out);
+
+    if (have + len >= 4096)
+        return -1;
+    memcpy(out + have, text, len);
+    out[have + len] = '\0';
+    return 0;
+}
+
+static void test_csv_all_or_nothing(void **state)
+{
+    struct fixture *f = *state;
+    static struct devcsv_report rep;
+    static const char good[] = "mac,model,description,peer_firmware_sharing,load_server\n"
+                               "00:11:22:33:44:55,7961,\"a, b\",on,none\n"
+                               "001122334456,Cisco 7965,,,\n";
+    static const char bad[] = "MAC,Model,Description\n"
+                              "001122334457,7961,fine\n"
+                              "001122334455,7961,changed\n"
+                              "0011223344,7961,short mac\n"
+                              "001122334457,6921,dup\n";
+    char before[4096] = "", after[4096] = "";
+    int64_t g0, g1;
+
+    assert_int_equal(devcsv_import(f->db, "tester", good, strlen(good), false, &rep), DEVCSV_OK);
+    assert_int_equal(rep.added, 2);
+    assert_int_equal(devcsv_export(f->db, export_collect, before), 0);
+    assert_string_equal(before, "mac,model,profile,description,load,peer_firmware_sharing,"
+                                "load_server\r\n"
+                                "001122334455,Cisco 7961,,\"a, b\",,on,none\r\n"
+                                "001122334456,Cisco 7965,,,,,\r\n");
+    assert_int_equal(db_generation(f->db, &g0), DB_OK);
+    assert_int_equal(devcsv_import(f->db, "tester", bad, strlen(bad), false, &rep), DEVCSV_INVALID);
+    assert_int_equal(rep.n_errors, 2);
+    assert_int_equal(rep.errors[0].line, 4);
+    assert_non_null(strstr(rep.errors[0].text, "bad MAC"));
+    assert_int_equal(rep.errors[1].line, 5);
+    assert_non_null(strstr(rep.errors[1].text, "already on line 2"));
+    assert_int_equal(rep.added + rep.updated, 0);
+    assert_int_equal(db_generation(f->db, &g1), DB_OK);
+    assert_int_equal(g0, g1);
+    assert_int_equal(devcsv_export(f->db, export_collect, after), 0);
+    assert_string_equal(before, after);
+    /* Header problems. */
+    assert_int_equal(devcsv_import(f->db, "tester", "mac,colour\n1,2\n", 15, false, &rep),
+                     DEVCSV_INVALID);
+    assert_int_equal(rep.n_errors, 2); /* unknown column, no model column */
+    assert_int_equal(devcsv_import(f->db, "tester", "", 0, false, &rep), DEVCSV_INVALID);
+    assert_int_equal(devcsv_import(f->db, "tester", "mac,model\n", 10, false, &rep),
+                     DEVCSV_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_seeded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_and_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_and_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_all_or_nothing, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
