@@ -17,8 +17,10 @@
 #define API_ARGS_MAX   4             /* {} segments in a route pattern */
 #define API_PATH_MAX   1024
 #define API_DETAIL_MAX 512
+#define API_CSV_MAX    (32 * 1024 * 1024) /* text/csv bodies (API_BODY_CSV) */
 
 struct tftp_server;
+struct jobs;
 
 /* Shared by every request; the database is used only under db_lock (the
  * router takes it around authentication and each handler). */
@@ -29,6 +31,20 @@ struct api_context {
     bool tls;
     char cookie_name[32]; /* "__Host-loadsd_session" under TLS */
     int64_t started;
+    struct jobs *jobs;   /* background imports (uploads) */
+    uint64_t upload_max; /* bytes of one uploaded bundle */
+};
+
+/* The calls a streaming route (API_STREAM) gets: BEGIN once authorised,
+ * before any body byte; DATA per piece of the body (no database lock held);
+ * END when the body is complete; CLEANUP always last, also when the client
+ * went away. A response set in BEGIN or DATA ends the request early. */
+enum api_stage {
+    API_STAGE_WHOLE = 0, /* an ordinary route: the buffered body */
+    API_STAGE_BEGIN,
+    API_STAGE_DATA,
+    API_STAGE_END,
+    API_STAGE_CLEANUP,
 };
 
 struct api_request {
@@ -44,6 +60,10 @@ struct api_request {
     const char *body;       /* NUL-terminated, body_len bytes, or NULL */
     size_t body_len;
     int64_t now;
+    enum api_stage stage; /* API_STREAM routes */
+    const char *chunk;    /* API_STAGE_DATA: this piece of the body */
+    size_t chunk_len;
+    void *stream; /* the streaming handler's own state */
 };
 
 struct api_response {
@@ -62,6 +82,8 @@ enum api_route_flag {
     API_PUBLIC = 1 << 0,     /* no authentication (login) */
     API_ADMIN_ONLY = 1 << 1, /* even reading needs the admin role */
     API_ANY_ROLE = 1 << 2,   /* a viewer may change this too (logout) */
+    API_BODY_CSV = 1 << 3,   /* the body is text/csv, buffered, up to API_CSV_MAX */
+    API_STREAM = 1 << 4,     /* any body, any size, handed over as it arrives */
 };
 
 /* pattern: "/api/v1/loads/{}": literal segments and {} for one segment. */
@@ -79,6 +101,11 @@ extern const struct api_route api_loads_routes[];
 extern const struct api_route api_trust_routes[];
 extern const struct api_route api_audit_routes[];
 extern const struct api_route api_stats_routes[];
+extern const struct api_route api_uploads_routes[];
+extern const struct api_route api_jobs_routes[];
+extern const struct api_route api_provision_routes[];
+extern const struct api_route api_devices_routes[];
+extern const struct api_route api_transfers_routes[];
 
 /* Matches path against pattern, filling args (pointers into buf, cap bytes,
  * a copy of path). 0 on a match, -1 otherwise. Pure. */

@@ -45,6 +45,9 @@ struct ctl_table *ctl_table_new(unsigned columns, ...);
 void ctl_table_row(struct ctl_table *t, ...);
 void ctl_table_print(struct ctl_table *t);
 
+/* Reads a regular file of at most max bytes into a NUL-terminated buffer
+ * (the caller frees it); NULL with *err = an errno value (EFBIG when larger). */
+char *ctl_read_file(const char *path, size_t max, size_t *len, int *err);
 /* Formats a byte count as "7.1 MB". */
 const char *ctl_size(uint64_t bytes, char *buf, size_t cap);
 /* Formats a Unix time as "2026-11-21 20:30" (UTC). */

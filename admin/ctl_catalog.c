@@ -347,25 +347,6 @@ static int cmd_gc(struct ctl *c, int argc, char **argv)
 
 /* ---- trust ---- */
 
-static char *read_small_file(const char *path, size_t max, size_t *len)
-{
-    char *buf = malloc(max + 1);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = -1;
-
-    if (buf != NULL && fd >= 0)
-        n = read(fd, buf, max + 1);
-    if (fd >= 0)
-        close(fd);
-    if (n < 0 || (size_t)n > max) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = (size_t)n;
-    return buf;
-}
-
 static int cmd_trust_add(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"role", required_argument, NULL, 'r'}, {0}};
@@ -375,7 +356,7 @@ static int cmd_trust_add(struct ctl *c, int argc, char **argv)
     char *pem;
     size_t len;
     int64_t id = 0;
-    int o, rc;
+    int o, rc, err;
 
     opts_reset();
     while ((o = next_opt(argc, argv, opts)) != -1) {
@@ -385,9 +366,10 @@ static int cmd_trust_add(struct ctl *c, int argc, char **argv)
     }
     if (optind + 1 != argc)
         return ctl_usage(self("trust add"));
-    pem = read_small_file(argv[optind], PEM_FILE_MAX, &len);
+    pem = ctl_read_file(argv[optind], PEM_FILE_MAX, &len, &err);
     if (pem == NULL)
-        return ctl_refuse("cannot read %s (at most %d bytes)", argv[optind], PEM_FILE_MAX);
+        return ctl_refuse("cannot read %s: %s", argv[optind],
+                          err == EFBIG ? "larger than a certificate can be" : strerror(err));
     rc = verify_cert_info(pem, len, &info);
     if (rc != VERIFY_OK) {
         free(pem);

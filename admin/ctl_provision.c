@@ -17,6 +17,7 @@
 #include "admin/csv.h"
 #include "admin/devcsv.h"
 #include "admin/settings.h"
+#include "cnf.h"
 #include "catalog.h"
 #include "ctl.h"
 #include "db.h"
@@ -438,6 +439,44 @@ static int cmd_profile_remove(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
+/* A per-profile template replaces the shipped default for that profile's
+ * devices; it is checked (well-formed XML, required elements) before it is
+ * stored, so a phone never gets a broken config. */
+static int cmd_profile_template(struct ctl *c, int argc, char **argv)
+{
+    char show[96], *text = NULL;
+    const char *why = NULL;
+    size_t len = 0;
+    int rc, err = 0;
+
+    if (argc != 3)
+        return ctl_usage(self("profile template"));
+    cleaned(argv[1], show, sizeof(show));
+    if (strcmp(argv[2], "default") != 0) {
+        text = ctl_read_file(argv[2], CNF_TEMPLATE_MAX, &len, &err);
+        if (text == NULL)
+            return ctl_refuse("cannot read %s: %s", argv[2],
+                              err == EFBIG ? "over the 64 KiB template limit" : strerror(err));
+        if (cnf_template_check(text, len, &why) != 0) {
+            free(text);
+            return ctl_refuse("%s is not a usable template: %s", argv[2], why);
+        }
+    }
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_profile_template_set(c->dd.db, c->actor, argv[1], text);
+    rc = txn_end(c, rc);
+    free(text);
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("no profile named %s", show);
+    if (rc != DB_OK)
+        return refuse_db(rc, "profile template");
+    if (c->json)
+        return ctl_print_json(json_pack("{s:s, s:b}", "profile", argv[1], "custom", text != NULL));
+    printf("profile %s: %s template\n", show, strcmp(argv[2], "default") ? "custom" : "default");
+    return CTL_OK;
+}
+
 /* ---- devices ---- */
 
 static json_t *device_json(const struct provision_device *d)
@@ -699,41 +738,6 @@ static int cmd_device_remove(struct ctl *c, int argc, char **argv)
 
 /* ---- devices import / export / problems ---- */
 
-static char *read_file(const char *path, size_t max, size_t *len, int *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    char *buf = NULL;
-    size_t got = 0;
-
-    *err = 0;
-    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max) {
-        *err = fd < 0 ? errno : EFBIG;
-        goto out;
-    }
-    buf = malloc((size_t)sb.st_size + 1);
-    if (buf == NULL) {
-        *err = ENOMEM;
-        goto out;
-    }
-    while (got < (size_t)sb.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
-
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            break;
-        }
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    *len = got;
-out:
-    if (fd >= 0)
-        close(fd);
-    return buf;
-}
-
 static void import_report_print(const struct devcsv_report *rep, const char *path)
 {
     char show[256];
@@ -766,7 +770,7 @@ static int cmd_devices_import(struct ctl *c, int argc, char **argv)
     }
     if (optind + 1 != argc)
         return ctl_usage(self("devices import"));
-    data = read_file(argv[optind], CSV_INPUT_MAX, &len, &err);
+    data = ctl_read_file(argv[optind], CSV_INPUT_MAX, &len, &err);
     if (data == NULL)
         return ctl_refuse("cannot read %s: %s", argv[optind],
                           err == EFBIG ? "not a regular file, or too large" : strerror(err));
@@ -1102,6 +1106,7 @@ const struct ctl_command ctl_provision_commands[] = {
     {"profile set", "NAME peer_firmware_sharing|load_server VALUE|inherit", cmd_profile_set},
     {"profile list", "", cmd_profile_list},
     {"profile remove", "NAME", cmd_profile_remove},
+    {"profile template", "NAME FILE.xml|default", cmd_profile_template},
     {"device add", "MAC --model MODEL [--profile NAME] [--description TEXT]", cmd_device_add},
     {"device set",
      "MAC peer_firmware_sharing|load_server|load|model|profile|description VALUE|inherit "

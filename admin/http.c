@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "jobs.h"
 #include "server/config.h"
 #include "log.h"
 #include "numparse.h"
@@ -36,6 +37,7 @@
 #define HTTP_COOKIE       "loadsd_session"
 #define HTTP_COOKIE_TLS   "__Host-loadsd_session"
 #define HTTP_ALLOW_MAX    64
+#define HTTP_DRAIN_MAX    (16 * 1024 * 1024) /* body dropped after an early answer */
 
 static const char http_csp[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -44,7 +46,8 @@ static const char http_csp[] =
 /* Every resource: add its table here (and its file to Makefile.am). */
 static const struct api_route *const route_tables[] = {
     api_session_routes, api_users_routes, api_tokens_routes, api_loads_routes,
-    api_trust_routes,   api_audit_routes, api_stats_routes,
+    api_trust_routes,   api_audit_routes, api_stats_routes, api_uploads_routes,
+    api_jobs_routes,    api_provision_routes, api_devices_routes, api_transfers_routes,
 };
 
 struct admin_http {
@@ -67,6 +70,12 @@ struct req {
     size_t body_len, body_cap;
     bool too_large;
     bool counted;
+    size_t body_max;  /* API_BODY_MAX, or API_CSV_MAX for text/csv routes */
+    bool stream;      /* an API_STREAM route past its BEGIN */
+    bool stream_done; /* the handler answered early: the rest is dropped */
+    bool deferred;    /* that answer waits for the body's end (in early) */
+    uint64_t drained; /* bytes dropped since */
+    struct api_response early;
 };
 
 /* ---- routes ---- */
@@ -361,20 +370,67 @@ static int check_body_headers(struct req *r, const char **code, const char **det
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    bool csv = r->route->flags & API_BODY_CSV;
+    const char *want = csv ? "text/csv" : "application/json";
+    size_t wlen = strlen(want);
     uint64_t len = 0;
 
-    if (cl != NULL && numparse_u64(cl, 0, UINT64_MAX, &len) == 0 && len > API_BODY_MAX) {
+    r->body_max = csv ? API_CSV_MAX : API_BODY_MAX;
+    if (r->route->flags & API_STREAM)
+        return 0; /* the handler checks its own body */
+    if (cl != NULL && numparse_u64(cl, 0, UINT64_MAX, &len) == 0 && len > r->body_max) {
         *code = "too_large";
-        *detail = "the request body is larger than 1 MiB";
+        *detail = csv ? "the request body is larger than 32 MiB"
+                      : "the request body is larger than 1 MiB";
         return MHD_HTTP_CONTENT_TOO_LARGE;
     }
-    if ((len > 0 || te != NULL) && (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
-                                    (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' '))) {
+    if ((len > 0 || te != NULL) && (ct == NULL || strncasecmp(ct, want, wlen) != 0 ||
+                                    (ct[wlen] != '\0' && ct[wlen] != ';' && ct[wlen] != ' '))) {
         *code = "unsupported_media_type";
-        *detail = "request bodies are application/json";
+        *detail = csv ? "this request body is text/csv" : "request bodies are application/json";
         return MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
     return 0;
+}
+
+/* Runs a streaming route's handler for one stage; a response it sets is
+ * queued at once. MHD_NO when the connection must close. */
+static enum MHD_Result stream_stage(struct req *r, enum api_stage stage, const char *data,
+                                    size_t len)
+{
+    struct admin_http *h = r->h;
+    struct api_response rs;
+    bool lock = stage != API_STAGE_DATA;
+    int rc;
+
+    memset(&rs, 0, sizeof(rs));
+    r->rq.stage = stage;
+    r->rq.chunk = data;
+    r->rq.chunk_len = len;
+    if (lock)
+        pthread_mutex_lock(&h->ctx.db_lock);
+    rc = r->route->fn(&r->rq, &rs);
+    if (lock)
+        pthread_mutex_unlock(&h->ctx.db_lock);
+    r->rq.chunk = NULL;
+    if (stage == API_STAGE_CLEANUP) {
+        json_decref(rs.json);
+        free(rs.text);
+        return MHD_YES;
+    }
+    if (rc != 0 && rs.status == 0 && rs.json == NULL && rs.text == NULL)
+        api_error(&rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the request failed");
+    if (rs.status == 0 && rs.json == NULL && rs.text == NULL)
+        return MHD_YES; /* go on */
+    r->stream_done = true;
+    if (stage == API_STAGE_DATA) {
+        /* MHD takes no response while a body arrives: it goes out once the
+         * rest is dropped (or the connection closes past HTTP_DRAIN_MAX). */
+        r->early = rs;
+        r->deferred = true;
+        return MHD_YES;
+    }
+    return send_response(h, r->rq.conn, &rs, NULL);
 }
 
 /* The first call: route, limits, authentication and authorisation, before
@@ -409,6 +465,10 @@ static enum MHD_Result api_begin(struct req *r, const char *url, const char *met
     status = authorize(r, &code, &detail);
     if (status != 0)
         return send_error(h, conn, (unsigned)status, code, detail, NULL);
+    if (r->route->flags & API_STREAM) {
+        r->stream = true;
+        return stream_stage(r, API_STAGE_BEGIN, NULL, 0);
+    }
     return MHD_YES;
 }
 
@@ -419,7 +479,7 @@ static void body_append(struct req *r, const char *data, size_t size)
 
     if (r->too_large)
         return;
-    if (size > API_BODY_MAX - r->body_len) {
+    if (size > r->body_max - r->body_len) {
         r->too_large = true;
         free(r->body);
         r->body = NULL;
@@ -450,9 +510,17 @@ static enum MHD_Result api_finish(struct req *r)
     struct api_response rs;
     int rc;
 
+    if (r->stream && r->deferred) {
+        r->deferred = false;
+        return send_response(h, r->rq.conn, &r->early, NULL);
+    }
+    if (r->stream)
+        return r->stream_done ? MHD_YES : stream_stage(r, API_STAGE_END, NULL, 0);
     if (r->too_large)
         return send_error(h, r->rq.conn, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-                          "the request body is larger than 1 MiB", NULL);
+                          r->body_max > API_BODY_MAX ? "the request body is larger than 32 MiB"
+                                                     : "the request body is larger than 1 MiB",
+                          NULL);
     memset(&rs, 0, sizeof(rs));
     r->rq.body = r->body;
     r->rq.body_len = r->body_len;
@@ -492,8 +560,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return api_begin(r, url, method);
     }
     if (*upload_data_size > 0) {
-        body_append(r, upload_data, *upload_data_size);
+        size_t n = *upload_data_size;
+
         *upload_data_size = 0;
+        if (r->stream && !r->stream_done)
+            return stream_stage(r, API_STAGE_DATA, upload_data, n);
+        if (r->stream && (r->drained += n) > HTTP_DRAIN_MAX)
+            return MHD_NO; /* closes the connection */
+        if (!r->stream)
+            body_append(r, upload_data, n);
         return MHD_YES;
     }
     return api_finish(r);
@@ -511,6 +586,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     if (r->counted)
         atomic_fetch_sub(&h->active, 1);
+    if (r->stream)
+        stream_stage(r, API_STAGE_CLEANUP, NULL, 0);
+    json_decref(r->early.json);
+    free(r->early.text);
     free(r->body);
     free(r);
     *req_cls = NULL;
@@ -691,6 +770,7 @@ int admin_http_start(const struct admin_http_params *p, struct admin_http **out)
     h->ctx.tls = tls;
     h->ctx.tftp = p->tftp;
     h->ctx.started = (int64_t)time(NULL);
+    h->ctx.upload_max = (uint64_t)(p->upload_max_mb ? p->upload_max_mb : 2048) << 20;
     h->ctx.dd.lock_fd = -1;
     snprintf(h->ctx.cookie_name, sizeof(h->ctx.cookie_name), "%s",
              tls ? HTTP_COOKIE_TLS : HTTP_COOKIE);
@@ -699,6 +779,8 @@ int admin_http_start(const struct admin_http_params *p, struct admin_http **out)
     if (bootstrap(h, p->data_dir) != 0)
         goto out;
     auth_sessions_prune(h->ctx.dd.db, h->ctx.started);
+    if (jobs_start(p->data_dir, &h->ctx.jobs) != 0)
+        goto out;
     web = web_root_pick(p->web_root);
     if (webroot_open(web, &h->web) != WEBROOT_OK)
         log_warn("admin interface: no web page (cannot open %s: %s)", web, strerror(errno));
@@ -722,6 +804,7 @@ void admin_http_stop(struct admin_http *h)
         return;
     if (h->daemon != NULL)
         MHD_stop_daemon(h->daemon);
+    jobs_stop(h->ctx.jobs); /* after the daemon: no upload can still submit */
     webroot_close(h->web);
     if (h->ctx.dd.db != NULL)
         datadir_close(&h->ctx.dd);

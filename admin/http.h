@@ -17,6 +17,7 @@ struct admin_http_params {
     const char *web_root; /* "" or NULL: the installed web/, else the source tree's */
     const char *data_dir;
     struct tftp_server *tftp; /* for /metrics and stats; may be NULL */
+    unsigned upload_max_mb;   /* largest uploaded bundle; 0 = 2048 */
 };
 
 /* Opens the data directory, creates the first admin on a first run

@@ -2,6 +2,7 @@
  * the command tables, and the output helpers they share. Safe while loadsd
  * runs: every change is a database transaction on the same data directory. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -121,6 +122,41 @@ void ctl_table_print(struct ctl_table *t)
     }
     free(t->cells);
     free(t);
+}
+
+char *ctl_read_file(const char *path, size_t max, size_t *len, int *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    char *buf = NULL;
+    size_t got = 0;
+
+    *err = 0;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max) {
+        *err = fd < 0 ? errno : EFBIG;
+        goto out;
+    }
+    buf = malloc((size_t)sb.st_size + 1);
+    if (buf == NULL) {
+        *err = ENOMEM;
+        goto out;
+    }
+    while (got < (size_t)sb.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            break;
+        }
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    *len = got;
+out:
+    if (fd >= 0)
+        close(fd);
+    return buf;
 }
 
 const char *ctl_size(uint64_t bytes, char *buf, size_t cap)

@@ -14,7 +14,7 @@
 #include "db.h"
 
 #define PROVISION_PAGE_MAX     1000    /* rows per devices_each page */
-#define PROVISION_TEMPLATE_MAX 1048576 /* bytes of an uploaded profile template */
+#define PROVISION_TEMPLATE_MAX 65536 /* bytes of a profile template: CNF_TEMPLATE_MAX */
 
 /* ---- the snapshot (one read transaction) ---- */
 

@@ -97,6 +97,8 @@ static const struct config_key config_keys[] = {
      "allow plain HTTP on a non-loopback admin address"},
     {"web-root", CONFIG_KIND_STRING, CONFIG_FIELD(web_root), 0, 0, NULL, "DIR",
      "the admin web page's files (default: installed, else the source tree's)"},
+    {"upload-max-mb", CONFIG_KIND_UINT, CONFIG_FIELD(upload_max_mb), 1, 65536, "2048", "MB",
+     "largest firmware bundle the admin interface accepts as an upload"},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))

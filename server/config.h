@@ -44,6 +44,7 @@ struct loadsd_config {
     char admin_key[PATH_MAX];   /* PEM private key */
     bool admin_insecure_http;   /* plain HTTP allowed on a non-loopback address */
     char web_root[PATH_MAX];    /* the web page's files; "" = installed, else the source tree's */
+    unsigned upload_max_mb;     /* largest firmware bundle uploaded through the admin API */
 };
 
 void config_defaults(struct loadsd_config *c);

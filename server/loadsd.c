@@ -242,6 +242,7 @@ static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
         .web_root = c->web_root,
         .data_dir = c->data_dir,
         .tftp = srv,
+        .upload_max_mb = c->upload_max_mb,
     };
 
     if (strcmp(c->admin_listen, "none") == 0)

@@ -127,14 +127,12 @@ peer_version() {
 
 NS=loadsd-bench-$$
 WORK=
-SRV_PID=
-CG_CPU_DIR=
-CG_MEM_DIR=
 CG_MODE=
+declare -A PID CGC CGM # per server: daemon pid, CPU cgroup dir, memory cgroup dir
 
 cleanup() {
     set +e
-    server_stop
+    servers_stop_all
     ip netns del "$NS" 2>/dev/null
     [ -n "$WORK" ] && [ "$KEEP" = no ] && rm -rf "$WORK"
 }
@@ -187,24 +185,25 @@ detect_cgroups() {
     fi
 }
 
+# cg_create SERVER TAG: the server's cgroup directories for one scenario.
 cg_create() {
-    local name=loadsd-bench-$$-$1
-    CG_CPU_DIR=
-    CG_MEM_DIR=
+    local s=$1 name=loadsd-bench-$$-$2
+    CGC[$s]=
+    CGM[$s]=
     [ "$CG_MODE" = proc ] && return 0
-    CG_CPU_DIR=$CG_CPU_BASE/$name
-    mkdir "$CG_CPU_DIR"
+    CGC[$s]=$CG_CPU_BASE/$name
+    mkdir "${CGC[$s]}"
     if [ "$CG_MODE" = v2 ]; then
-        [ -f "$CG_CPU_DIR/memory.peak" ] && CG_MEM_DIR=$CG_CPU_DIR
+        [ -f "${CGC[$s]}/memory.peak" ] && CGM[$s]=${CGC[$s]}
     elif [ -n "$CG_MEM_BASE" ]; then
-        CG_MEM_DIR=$CG_MEM_BASE/$name
-        mkdir "$CG_MEM_DIR"
+        CGM[$s]=$CG_MEM_BASE/$name
+        mkdir "${CGM[$s]}"
     fi
 }
 
 cg_procs_files() {
-    [ -n "$CG_CPU_DIR" ] && echo "$CG_CPU_DIR/cgroup.procs"
-    [ -n "$CG_MEM_DIR" ] && [ "$CG_MEM_DIR" != "$CG_CPU_DIR" ] && echo "$CG_MEM_DIR/cgroup.procs"
+    [ -n "${CGC[$1]}" ] && echo "${CGC[$1]}/cgroup.procs"
+    [ -n "${CGM[$1]}" ] && [ "${CGM[$1]}" != "${CGC[$1]}" ] && echo "${CGM[$1]}/cgroup.procs"
     true
 }
 
@@ -212,7 +211,7 @@ cg_procs_files() {
 # started, by their pid), then removes the cgroup directories.
 cg_destroy() {
     local d p
-    for d in "$CG_CPU_DIR" "$CG_MEM_DIR"; do
+    for d in "${CGC[$1]:-}" "${CGM[$1]:-}"; do
         [ -n "$d" ] && [ -d "$d" ] || continue
         for _ in 1 2 3 4 5 6 7 8 9 10; do
             p=$(cat "$d/cgroup.procs" 2>/dev/null)
@@ -222,8 +221,8 @@ cg_destroy() {
         done
         rmdir "$d" 2>/dev/null || true
     done
-    CG_CPU_DIR=
-    CG_MEM_DIR=
+    CGC[$1]=
+    CGM[$1]=
 }
 
 CLK_TCK=$(getconf CLK_TCK)
@@ -249,24 +248,24 @@ wait_idle() {
 }
 
 cpu_usec() {
-    if [ -n "$CG_CPU_DIR" ]; then
-        awk '$1 == "usage_usec" { print $2 }' "$CG_CPU_DIR/cpu.stat"
+    if [ -n "${CGC[$1]}" ]; then
+        awk '$1 == "usage_usec" { print $2 }' "${CGC[$1]}/cpu.stat"
     else # utime stime cutime cstime: fields 14-17, counted after the ")" of comm
-        sed 's/.*) //' "/proc/$SRV_PID/stat" |
+        sed 's/.*) //' "/proc/${PID[$1]}/stat" |
             awk -v t="$CLK_TCK" '{ printf "%.0f\n", ($12 + $13 + $14 + $15) * 1e6 / t }'
     fi
 }
 
 mem_peak_kib() {
-    local f=
-    if [ -n "$CG_MEM_DIR" ]; then
-        [ -f "$CG_MEM_DIR/memory.peak" ] && f=$CG_MEM_DIR/memory.peak
-        [ -f "$CG_MEM_DIR/memory.max_usage_in_bytes" ] && f=$CG_MEM_DIR/memory.max_usage_in_bytes
+    local f='' d=${CGM[$1]}
+    if [ -n "$d" ]; then
+        [ -f "$d/memory.peak" ] && f=$d/memory.peak
+        [ -f "$d/memory.max_usage_in_bytes" ] && f=$d/memory.max_usage_in_bytes
     fi
     if [ -n "$f" ]; then awk '{ printf "%d\n", $1 / 1024 }' "$f"; else echo "-"; fi
 }
 
-vmhwm_kib() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$SRV_PID/status" 2>/dev/null || echo "-"; }
+vmhwm_kib() { awk '$1 == "VmHWM:" { print $2 }' "/proc/${PID[$1]}/status" 2>/dev/null || echo "-"; }
 
 # ---------- servers ----------
 
@@ -301,46 +300,52 @@ server_argv() {
 }
 
 server_ready() {
-    local port=$1
+    local s=$1 port
+    port=$(server_port "$s")
     for _ in $(seq "$READY_TRIES"); do
         ip netns exec "$NS" ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && return 0
-        kill -0 "$SRV_PID" 2>/dev/null || return 1
+        kill -0 "${PID[$s]}" 2>/dev/null || return 1
         sleep 0.1
     done
     return 1
 }
 
 # Starts a server in the namespace, inside its own cgroup(s), in the
-# foreground of a background job: SRV_PID is the daemon itself (ip netns exec
-# and sh both exec).
+# foreground of a background job: PID[s] is the daemon itself (sh, nice and
+# ip netns exec all exec).
 server_start() {
     local s=$1 tag=$2 procs
-    cg_create "$tag"
-    procs=$(cg_procs_files | tr '\n' ' ')
+    cg_create "$s" "$tag"
+    procs=$(cg_procs_files "$s" | tr '\n' ' ')
     # Join the cgroups first: ip netns exec mounts a sysfs of the namespace.
     # shellcheck disable=SC2046,SC2016
     sh -c 'for f in $0; do echo $$ >"$f"; done; ulimit -n 65536 2>/dev/null; exec "$@"' \
         "$procs" nice -n "$NICE" ip netns exec "$NS" $(server_argv "$s") >"$WORK/$tag.log" 2>&1 &
-    SRV_PID=$!
-    server_ready "$(server_port "$s")" || {
+    PID[$s]=$!
+    server_ready "$s" || {
         cat "$WORK/$tag.log" >&2
         die "$s did not start (see above)"
     }
 }
 
 server_stop() {
-    local _
-    if [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; then
-        kill -TERM "$SRV_PID" 2>/dev/null || true
+    local s=$1 pid=${PID[$1]:-}
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq "$STOP_TRIES"); do
-            kill -0 "$SRV_PID" 2>/dev/null || break
+            kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
-        kill -KILL "$SRV_PID" 2>/dev/null || true
+        kill -KILL "$pid" 2>/dev/null || true
     fi
-    if [ -n "$SRV_PID" ]; then wait "$SRV_PID" 2>/dev/null || true; fi
-    SRV_PID=
-    cg_destroy
+    if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi
+    PID[$s]=
+    cg_destroy "$s"
+}
+
+servers_stop_all() {
+    local s
+    for s in "${!PID[@]}"; do server_stop "$s"; done
 }
 
 # ---------- scenarios ----------
@@ -384,13 +389,13 @@ run_once() {
     [ "$file" = fw7m.bin ] && size=$FILE_BIG_BYTES
     local shaopt=
     [ "$file" = fw7m.bin ] && shaopt="--expect-sha256 $SHA_BIG"
-    c0=$(cpu_usec)
+    c0=$(cpu_usec "$s")
     m0=$(machine_busy_usec)
     # shellcheck disable=SC2086
     json=$(nice -n "$NICE" ip netns exec "$NS" "$LOADGEN" --server "127.0.0.1:$port" --file "$file" --count "$count" \
         --concurrency "$conc" $extra --expect-size "$size" $shaopt --timeout-ms "$LG_TIMEOUT_MS" \
         --max-seconds "$LG_MAX_SECONDS" --json) || true
-    c1=$(cpu_usec)
+    c1=$(cpu_usec "$s")
     m1=$(machine_busy_usec)
     [ -n "$json" ] || json='{"wall_s":0,"bytes":0,"ok":0,"failed":'"$count"',"blksize":0,"windowsize":0,"first_error":"loadgen gave no output"}'
     [ "$rep" -ge 0 ] || return 0 # warm-up: not recorded
@@ -403,14 +408,28 @@ run_once() {
 }
 
 # Peak memory per (scenario, server): VmHWM of the daemon, cgroup peak.
-run_scenario_server() {
-    local sc=$1 s=$2 r reps
+# All servers of a scenario run at once, each fresh and idle but for its
+# turn; the runs go round-robin (loadsd, tftpd-hpa, atftpd, dnsmasq, loadsd,
+# ...) so that a change in background load hits every server alike.
+run_scenario() {
+    local sc=$1 r reps s list=
     reps=$(scenario_reps "$sc")
-    server_start "$s" "$s-$sc"
-    [ "$sc" = e2000 ] || run_once "$sc" "$s" -1 # warm-up
-    for r in $(seq "$reps"); do run_once "$sc" "$s" "$r"; done
-    echo "$sc $s $(vmhwm_kib) $(mem_peak_kib)" >>"$MEMS"
-    server_stop
+    for s in $(scenario_servers "$sc"); do
+        case " $SERVERS " in *" $s "*) list="$list $s" ;; esac
+    done
+    [ -n "$list" ] || return 0
+    log "$(scenario_title "$sc"):$list"
+    for s in $list; do server_start "$s" "$s-$sc"; done
+    if [ "$sc" != e2000 ]; then
+        for s in $list; do run_once "$sc" "$s" -1; done # warm-up
+    fi
+    for r in $(seq "$reps"); do
+        for s in $list; do run_once "$sc" "$s" "$r"; done
+    done
+    for s in $list; do
+        echo "$sc $s $(vmhwm_kib "$s") $(mem_peak_kib "$s")" >>"$MEMS"
+        server_stop "$s"
+    done
 }
 
 # ---------- report ----------
@@ -523,7 +542,8 @@ report() {
     done
     echo "; all in one network namespace on its loopback, client tftp_loadgen in the same namespace."
     echo
-    echo "Median of $REPS runs after one warm-up run ((e): one run). MB = 10^6 bytes."
+    echo "Median of $REPS runs after one warm-up run per server ((e): one run); in each scenario all"
+    echo "servers run at once, idle but for their turn, and the runs go round-robin. MB = 10^6 bytes."
     echo "CPU used by other work on the machine during the measured runs (machine busy time"
     echo "minus server and client, /proc/stat): $(cat "$WORK/other_load") cores on average;"
     echo "servers and client ran at nice $NICE."
@@ -538,7 +558,7 @@ report() {
 # ---------- main ----------
 
 main() {
-    local sc s
+    local sc
     check_binaries
     setup_peers
     setup_netns
@@ -550,13 +570,7 @@ main() {
     : >"$MEMS"
     log "work dir $WORK, namespace $NS, cgroup accounting $CG_MODE"
     wait_idle
-    for sc in $SCENARIOS; do
-        for s in $(scenario_servers "$sc"); do
-            case " $SERVERS " in *" $s "*) ;; *) continue ;; esac
-            log "$(scenario_title "$sc"): $s"
-            run_scenario_server "$sc" "$s"
-        done
-    done
+    for sc in $SCENARIOS; do run_scenario "$sc"; done
     summarise
     if [ -n "$OUT" ]; then report | tee "$OUT"; else report; fi
 }

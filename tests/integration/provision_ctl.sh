@@ -213,7 +213,8 @@ ms=$(((t1 - t0) / 1000000))
 echo "10,000-row CSV import: $ms ms"
 [ "$rc" -eq 0 ] && pass "10,000-row import exits 0" || fail "10,000-row import: $CTL_ERR"
 out_has "10,000 rows added" 'imported 10000 row\(s\): 10000 added'
-[ "$ms" -lt 5000 ] && pass "10,000 rows in under 5 s ($ms ms)" || fail "10,000 rows took $ms ms"
+# The 5 s target is measured by tests/bench/csv_bench.sh (optimised build);
+# a timed assertion here would only measure this machine's load under ASan.
 t0=$(date +%s%N)
 ctl "$D" devices import "$TMPD/big.csv" >"$TMPD/out.txt"
 t1=$(date +%s%N)
@@ -225,6 +226,20 @@ n=$(json_field "$TMPD/list.json" 'len(d)')
 ctl "$D" --json device list --offset 10000 --limit 50 >"$TMPD/list.json"
 n=$(json_field "$TMPD/list.json" 'len(d)')
 [ "$n" = 6 ] && pass "device list paging: 6 after offset 10000" || fail "paging gave $n"
+
+# ---- per-profile templates: checked before they are stored ----
+tpl="$top_srcdir/packaging/SEPdefault.cnf.xml"
+sed 's#<device>#<device><!-- branch template -->#' "$tpl" >"$TMPD/branch.xml"
+expect_ok "profile template: a valid template is stored" profile template Branch "$TMPD/branch.xml"
+printf '<device><loadInformation>{{LOAD}}</loadInformation>' >"$TMPD/broken.xml"
+expect_refused "profile template: malformed XML refused" "not a usable template" \
+    profile template Branch "$TMPD/broken.xml"
+grep -v '{{PFS}}' "$tpl" >"$TMPD/nopfs.xml"
+expect_refused "profile template: missing {{PFS}} refused" "not a usable template" \
+    profile template Branch "$TMPD/nopfs.xml"
+expect_refused "profile template: unknown profile" "no profile named" \
+    profile template Nowhere "$TMPD/branch.xml"
+expect_ok "profile template: back to the default" profile template Branch default
 
 # ---- audit: every change recorded with its actor ----
 python3 - "$D/catalog.db" >"$TMPD/audit.txt" <<'EOF'

@@ -1,0 +1,522 @@
+/* api_devices.c: /api/v1/devices: paged and searched listing, one device's
+ * row, its effective settings (settings_resolve, the one resolver) and its
+ * rendered SEP<MAC>.cnf.xml (cnf.h), CSV import and export, and the devices
+ * whose load is missing or quarantined. Checks and JSON only; rows are
+ * db/provision.c's, CSV is devcsv.c's. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "api_prov.h"
+#include "cnf.h"
+#include "db.h"
+#include "devcsv.h"
+#include "provision.h"
+
+#define DEVICES_LIMIT_DEFAULT 50
+#define DEVICES_SEARCH_MAX    128
+#define EXPORT_CHUNK          65536
+
+static json_t *device_json(const struct provision_device *d)
+{
+    return json_pack("{s:s, s:s, s:s?, s:s, s:o, s:o, s:o}", "mac", d->mac, "model", d->model,
+                     "profile", d->profile[0] ? d->profile : NULL, "description", d->description,
+                     "peer_firmware_sharing", prov_opt_json(&d->pfs), "load_server",
+                     prov_opt_json(&d->load_server), "load", prov_opt_json(&d->load));
+}
+
+static int device_row(void *arg, const struct provision_device *d)
+{
+    return json_array_append_new(arg, device_json(d)) == 0 ? 0 : DB_ERROR;
+}
+
+/* The MAC of the path: 400 naming "mac" when it is not one. */
+static int path_mac(struct api_request *rq, struct api_response *rs,
+                    char mac[SETTINGS_MAC_LEN + 1])
+{
+    if (settings_mac_normalize(rq->args[0], mac) == 0)
+        return 0;
+    api_error_field(rs, "mac", "not a MAC address (001122AABBCC, 00:11:22:aa:bb:cc, "
+                               "0011.22aa.bbcc or SEP001122AABBCC)");
+    return -1;
+}
+
+/* ---- listing ---- */
+
+static int devices_list(struct api_request *rq, struct api_response *rs)
+{
+    const char *q = api_query(rq, "q");
+    uint64_t offset, limit;
+    int64_t total = 0;
+    json_t *list;
+    int rc;
+
+    if (!api_query_u64(rq, rs, "offset", 0, INT64_MAX, 0, &offset) ||
+        !api_query_u64(rq, rs, "limit", 1, PROVISION_PAGE_MAX, DEVICES_LIMIT_DEFAULT, &limit))
+        return 0;
+    if (q != NULL && strlen(q) > DEVICES_SEARCH_MAX)
+        return api_error_field(rs, "q", "a search is at most %d bytes", DEVICES_SEARCH_MAX);
+    list = json_array();
+    rc = provision_devices_count(rq->ctx->dd.db, q, &total);
+    if (rc == DB_OK)
+        rc = provision_devices_each(rq->ctx->dd.db, q, (int64_t)offset, (int64_t)limit,
+                                    device_row, list);
+    if (rc != DB_OK) {
+        json_decref(list);
+        return api_error_db(rs, rc, "device list");
+    }
+    return api_json(rs, MHD_HTTP_OK,
+                    json_pack("{s:o, s:I, s:I, s:I}", "devices", list, "total", (json_int_t)total,
+                              "offset", (json_int_t)offset, "limit", (json_int_t)limit));
+}
+
+static int devices_get(struct api_request *rq, struct api_response *rs)
+{
+    char mac[SETTINGS_MAC_LEN + 1];
+    struct provision_device d;
+    int rc;
+
+    if (path_mac(rq, rs, mac) != 0)
+        return 0;
+    rc = provision_device_get(rq->ctx->dd.db, mac, &d);
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "device");
+    return api_json(rs, MHD_HTTP_OK, device_json(&d));
+}
+
+/* ---- writes ---- */
+
+static const char *const device_members[] = {
+    "mac",  "model", "profile", "description", "peer_firmware_sharing", "load_server",
+    "load", "force", NULL};
+
+static int model_member(struct api_request *rq, struct api_response *rs, const char *text,
+                        struct provision_device *d)
+{
+    struct settings_model m;
+    int rc = provision_model_find(rq->ctx->dd.db, text, &m);
+
+    if (rc == DB_NOT_FOUND)
+        return api_error_field(rs, "model", "unknown model \"%.64s\"", text), -1;
+    if (rc == DB_CONFLICT)
+        return api_error_field(rs, "model", "\"%.64s\" matches several models", text), -1;
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "model"), -1;
+    snprintf(d->model, sizeof(d->model), "%s", m.name);
+    return 0;
+}
+
+static int profile_member(struct api_request *rq, struct api_response *rs, json_t *v,
+                          struct provision_device *d)
+{
+    struct settings_profile p;
+    const char *text;
+    int rc;
+
+    if (json_is_null(v)) {
+        d->profile[0] = '\0';
+        return 0;
+    }
+    if (!json_is_string(v) || json_string_length(v) >= SETTINGS_NAME_MAX)
+        return api_error_field(rs, "profile", "\"profile\" is a profile name or null"), -1;
+    text = json_string_value(v);
+    if (text[0] == '\0' || strcasecmp(text, "none") == 0) {
+        d->profile[0] = '\0';
+        return 0;
+    }
+    rc = provision_profile_get(rq->ctx->dd.db, text, &p);
+    if (rc == DB_NOT_FOUND)
+        return api_error_field(rs, "profile", "no profile named \"%.64s\"", text), -1;
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "profile"), -1;
+    snprintf(d->profile, sizeof(d->profile), "%s", p.name);
+    return 0;
+}
+
+/* Applies the members present in body to d (absent: unchanged; null:
+ * inherit / none). */
+static int device_apply(struct api_request *rq, struct api_response *rs, json_t *body,
+                        struct provision_device *d)
+{
+    json_t *v;
+    const char *text;
+    bool force, ok;
+
+    if (prov_force_member(body, &force, rs) != 0)
+        return -1;
+    if ((v = json_object_get(body, "model")) != NULL) {
+        text = api_member_string(body, "model", true, SETTINGS_NAME_MAX - 1, rs, &ok);
+        if (!ok || model_member(rq, rs, text, d) != 0)
+            return -1;
+    }
+    if ((v = json_object_get(body, "profile")) != NULL && profile_member(rq, rs, v, d) != 0)
+        return -1;
+    if ((v = json_object_get(body, "description")) != NULL) {
+        text = api_member_string(body, "description", false, SETTINGS_VALUE_MAX - 1, rs, &ok);
+        if (!ok)
+            return -1;
+        if (text != NULL && !prov_description_valid(text))
+            return api_error_field(rs, "description", "no control characters"), -1;
+        snprintf(d->description, sizeof(d->description), "%s", text ? text : "");
+    }
+    if (json_object_get(body, "peer_firmware_sharing") != NULL &&
+        prov_opt_member(body, "peer_firmware_sharing", SETTINGS_KEY_PFS, &d->pfs, rs) != 0)
+        return -1;
+    if (json_object_get(body, "load_server") != NULL &&
+        prov_opt_member(body, "load_server", SETTINGS_KEY_LOAD_SERVER, &d->load_server, rs) != 0)
+        return -1;
+    if (json_object_get(body, "load") != NULL) {
+        if (prov_opt_member(body, "load", SETTINGS_KEY_LOAD, &d->load, rs) != 0)
+            return -1;
+        if (d->load.set && prov_load_check(rq, rs, d->load.value, force) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int devices_add(struct api_request *rq, struct api_response *rs)
+{
+    json_t *body = api_body_object(rq, rs);
+    struct provision_device d;
+    const char *text;
+    bool ok;
+    int rc;
+
+    if (body == NULL)
+        return 0;
+    memset(&d, 0, sizeof(d));
+    if (prov_members_known(body, device_members, rs) != 0)
+        goto out;
+    text = api_member_string(body, "mac", true, 64, rs, &ok);
+    if (!ok)
+        goto out;
+    if (settings_mac_normalize(text, d.mac) != 0) {
+        api_error_field(rs, "mac", "not a MAC address");
+        goto out;
+    }
+    if (json_object_get(body, "model") == NULL) {
+        api_error_field(rs, "model", "\"model\" is required");
+        goto out;
+    }
+    if (device_apply(rq, rs, body, &d) != 0)
+        goto out;
+    rc = db_begin(rq->ctx->dd.db);
+    if (rc == DB_OK)
+        rc = provision_device_add(rq->ctx->dd.db, api_actor(rq), &d);
+    rc = prov_txn_end(rq, rc);
+    if (rc == DB_CONFLICT)
+        api_error(rs, MHD_HTTP_CONFLICT, "conflict", "device %s exists (change it with PUT)",
+                  d.mac);
+    else if (rc != DB_OK)
+        api_error_db(rs, rc, "device");
+    else
+        api_json(rs, MHD_HTTP_CREATED, device_json(&d));
+out:
+    json_decref(body);
+    return 0;
+}
+
+static int devices_put(struct api_request *rq, struct api_response *rs)
+{
+    json_t *body = api_body_object(rq, rs);
+    char mac[SETTINGS_MAC_LEN + 1];
+    struct provision_device d;
+    int rc = DB_ERROR;
+
+    if (body == NULL)
+        return 0;
+    if (path_mac(rq, rs, mac) != 0 || prov_members_known(body, device_members, rs) != 0)
+        goto out;
+    if (json_object_get(body, "mac") != NULL) {
+        api_error_field(rs, "mac", "the MAC is the device's name: remove it and add another");
+        goto out;
+    }
+    rc = db_begin(rq->ctx->dd.db);
+    if (rc == DB_OK)
+        rc = provision_device_get(rq->ctx->dd.db, mac, &d);
+    if (rc != DB_OK) {
+        prov_txn_end(rq, rc);
+        api_error_db(rs, rc, "device");
+        goto out;
+    }
+    if (device_apply(rq, rs, body, &d) != 0) {
+        prov_txn_end(rq, DB_ERROR);
+        goto out;
+    }
+    rc = prov_txn_end(rq, provision_device_update(rq->ctx->dd.db, api_actor(rq), &d));
+    if (rc != DB_OK)
+        api_error_db(rs, rc, "device");
+    else
+        api_json(rs, MHD_HTTP_OK, device_json(&d));
+out:
+    json_decref(body);
+    return 0;
+}
+
+static int devices_remove(struct api_request *rq, struct api_response *rs)
+{
+    char mac[SETTINGS_MAC_LEN + 1];
+    int rc;
+
+    if (path_mac(rq, rs, mac) != 0)
+        return 0;
+    rc = db_begin(rq->ctx->dd.db);
+    if (rc == DB_OK)
+        rc = provision_device_remove(rq->ctx->dd.db, api_actor(rq), mac);
+    rc = prov_txn_end(rq, rc);
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "device");
+    return api_json(rs, MHD_HTTP_OK, json_pack("{s:s}", "removed", mac));
+}
+
+/* ---- effective settings and the rendered config ---- */
+
+static const char *load_state_name(enum settings_load_state st)
+{
+    switch (st) {
+    case SETTINGS_LOAD_OK:
+        return "ok";
+    case SETTINGS_LOAD_MISSING:
+        return "missing";
+    case SETTINGS_LOAD_QUARANTINED:
+        return "quarantined";
+    case SETTINGS_LOAD_NONE:
+    default:
+        return "none";
+    }
+}
+
+/* ?from=IP (for site rules): 0 with *sa NULL when absent, -1 with a 400. */
+static int from_query(struct api_request *rq, struct api_response *rs, struct sockaddr_storage *ss,
+                      const struct sockaddr **sa)
+{
+    const char *from = api_query(rq, "from");
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+    *sa = NULL;
+    memset(ss, 0, sizeof(*ss));
+    if (from == NULL)
+        return 0;
+    if (inet_pton(AF_INET, from, &in->sin_addr) == 1)
+        in->sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, from, &in6->sin6_addr) == 1)
+        in6->sin6_family = AF_INET6;
+    else
+        return api_error_field(rs, "from", "\"from\" is an IPv4 or IPv6 address"), -1;
+    *sa = (const struct sockaddr *)ss;
+    return 0;
+}
+
+static json_t *value_json(const struct settings_value *v)
+{
+    return json_pack("{s:s, s:s}", "value", v->value, "level", settings_level_name(v->level));
+}
+
+static json_t *effective_json(const struct settings_effective *e)
+{
+    char cidr[INET6_ADDRSTRLEN + 8];
+    json_t *ls = value_json(&e->load_server), *ld = value_json(&e->load), *warn = json_array();
+
+    if (e->site != NULL && ls != NULL) {
+        settings_cidr_format(e->site, cidr, sizeof(cidr));
+        json_object_set_new(ls, "site", json_string(cidr));
+    }
+    if (ld != NULL)
+        json_object_set_new(ld, "state", json_string(load_state_name(e->load_state)));
+    for (size_t i = 0; i < e->n_warnings; i++)
+        json_array_append_new(warn, json_string(e->warnings[i]));
+    return json_pack("{s:s, s:s, s:b, s:s?, s:{s:o, s:o, s:o}, s:o}", "mac", e->device->mac,
+                     "model", e->model ? e->model->name : "", "pfs_capable",
+                     e->model ? e->model->pfs_capable : 0, "profile",
+                     e->profile ? e->profile->name : NULL, "settings", "peer_firmware_sharing",
+                     value_json(&e->pfs), "load_server", ls, "load", ld, "warnings", warn);
+}
+
+static int devices_effective(struct api_request *rq, struct api_response *rs)
+{
+    struct settings_snapshot *s = NULL;
+    struct settings_effective e;
+    struct sockaddr_storage ss;
+    const struct sockaddr *sa;
+    char mac[SETTINGS_MAC_LEN + 1];
+    int rc;
+
+    if (path_mac(rq, rs, mac) != 0 || from_query(rq, rs, &ss, &sa) != 0)
+        return 0;
+    rc = provision_snapshot_load(rq->ctx->dd.db, &s);
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "provisioning data");
+    if (settings_resolve(s, mac, sa, &e) != 0)
+        api_error(rs, MHD_HTTP_NOT_FOUND, "not_found",
+                  "no device %s (an unknown phone gets XMLDefault.cnf.xml)", mac);
+    else
+        api_json(rs, MHD_HTTP_OK, effective_json(&e));
+    provision_snapshot_free(s);
+    return 0;
+}
+
+static int devices_config(struct api_request *rq, struct api_response *rs)
+{
+    struct settings_snapshot *s = NULL;
+    struct cnf_buf out = {0};
+    struct sockaddr_storage ss;
+    const struct sockaddr *sa;
+    char mac[SETTINGS_MAC_LEN + 1];
+    int rc;
+
+    if (path_mac(rq, rs, mac) != 0 || from_query(rq, rs, &ss, &sa) != 0)
+        return 0;
+    rc = provision_snapshot_load(rq->ctx->dd.db, &s);
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "provisioning data");
+    rc = cnf_render_mac(s, mac, sa, &out);
+    provision_snapshot_free(s);
+    if (rc == CNF_UNKNOWN)
+        api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no device %s", mac);
+    else if (rc == CNF_INVALID)
+        api_error(rs, MHD_HTTP_CONFLICT, "bad_template",
+                  "the profile's template does not pass the checks: fix or remove it");
+    else if (rc != CNF_OK)
+        api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot render the config");
+    if (rc != CNF_OK) {
+        cnf_buf_free(&out);
+        return 0;
+    }
+    rs->status = MHD_HTTP_OK;
+    rs->text = out.data; /* the response owns the buffer now */
+    rs->text_len = out.len;
+    rs->content_type = "application/xml; charset=utf-8";
+    return 0;
+}
+
+/* ---- problems: devices whose effective load is missing or quarantined ---- */
+
+static int devices_problems(struct api_request *rq, struct api_response *rs)
+{
+    struct settings_snapshot *s = NULL;
+    json_t *list = json_array();
+    int rc = provision_snapshot_load(rq->ctx->dd.db, &s);
+
+    if (rc != DB_OK) {
+        json_decref(list);
+        return api_error_db(rs, rc, "provisioning data");
+    }
+    for (size_t i = 0; i < s->n_devices; i++) {
+        struct settings_effective e;
+
+        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0 ||
+            (e.load_state != SETTINGS_LOAD_MISSING && e.load_state != SETTINGS_LOAD_QUARANTINED))
+            continue;
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", e.device->mac,
+                                              "model", e.model ? e.model->name : "", "load",
+                                              e.load.value, "level",
+                                              settings_level_name(e.load.level), "problem",
+                                              load_state_name(e.load_state)));
+    }
+    provision_snapshot_free(s);
+    return api_json(rs, MHD_HTTP_OK,
+                    json_pack("{s:o, s:I}", "devices", list, "count",
+                              (json_int_t)json_array_size(list)));
+}
+
+/* ---- CSV ---- */
+
+static int devices_import(struct api_request *rq, struct api_response *rs)
+{
+    struct devcsv_report *rep;
+    json_t *errors;
+    uint64_t force;
+    int rc;
+
+    if (!api_query_u64(rq, rs, "force", 0, 1, 0, &force))
+        return 0;
+    if (rq->body == NULL || rq->body_len == 0)
+        return api_error(rs, MHD_HTTP_BAD_REQUEST, "invalid", "the CSV body is empty");
+    rep = malloc(sizeof(*rep));
+    if (rep == NULL)
+        return -1;
+    rc = devcsv_import(rq->ctx->dd.db, api_actor(rq), rq->body, rq->body_len, force != 0, rep);
+    if (rc == DEVCSV_INVALID) {
+        errors = json_array();
+        for (size_t i = 0; i < rep->n_errors; i++)
+            json_array_append_new(errors, json_pack("{s:i, s:s}", "line", (int)rep->errors[i].line,
+                                                    "message", rep->errors[i].text));
+        api_error(rs, MHD_HTTP_BAD_REQUEST, "invalid",
+                  "nothing was imported: %zu error(s) in %u row(s)",
+                  rep->n_errors + rep->more_errors, rep->rows);
+        json_object_set_new(rs->json, "errors", errors);
+        json_object_set_new(rs->json, "more_errors", json_integer(rep->more_errors));
+    } else if (rc != DEVCSV_OK) {
+        api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                  "nothing was imported: the database failed");
+    } else {
+        api_json(rs, MHD_HTTP_OK,
+                 json_pack("{s:i, s:i, s:i, s:i}", "rows", (int)rep->rows, "added",
+                           (int)rep->added, "updated", (int)rep->updated, "unchanged",
+                           (int)rep->unchanged));
+    }
+    free(rep);
+    return 0;
+}
+
+struct export_buf {
+    char *data;
+    size_t len, cap;
+};
+
+static int export_out(void *arg, const char *text, size_t len)
+{
+    struct export_buf *b = arg;
+    size_t cap = b->cap ? b->cap : EXPORT_CHUNK;
+    char *grown;
+
+    if (len > SIZE_MAX / 2 - b->len)
+        return -1;
+    while (cap < b->len + len + 1)
+        cap *= 2;
+    if (cap != b->cap) {
+        grown = realloc(b->data, cap);
+        if (grown == NULL)
+            return -1;
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, text, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static int devices_export(struct api_request *rq, struct api_response *rs)
+{
+    struct export_buf b = {0};
+
+    if (devcsv_export(rq->ctx->dd.db, export_out, &b) != 0 || b.data == NULL) {
+        free(b.data);
+        return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "export failed");
+    }
+    rs->status = MHD_HTTP_OK;
+    rs->text = b.data;
+    rs->text_len = b.len;
+    rs->content_type = "text/csv; charset=utf-8";
+    return 0;
+}
+
+const struct api_route api_devices_routes[] = {
+    {"GET", "/api/v1/devices", 0, devices_list},
+    {"POST", "/api/v1/devices", 0, devices_add},
+    {"GET", "/api/v1/devices/problems", 0, devices_problems},
+    {"GET", "/api/v1/devices/export", 0, devices_export},
+    {"POST", "/api/v1/devices/import", API_BODY_CSV, devices_import},
+    {"GET", "/api/v1/devices/{}", 0, devices_get},
+    {"PUT", "/api/v1/devices/{}", 0, devices_put},
+    {"DELETE", "/api/v1/devices/{}", 0, devices_remove},
+    {"GET", "/api/v1/devices/{}/effective", 0, devices_effective},
+    {"GET", "/api/v1/devices/{}/config", 0, devices_config},
+    {NULL, NULL, 0, NULL},
+};

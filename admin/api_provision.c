@@ -1,0 +1,625 @@
+/* api_provision.c: the provisioning resources except devices: /models (and
+ * their default loads), /enterprise, /profiles, /sites, plus the checks the
+ * device resource shares (api_prov.h). Argument checking and JSON only; the
+ * rows are db/provision.c's, which audits every write. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "api_prov.h"
+#include "catalog.h"
+#include "db.h"
+#include "provision.h"
+
+/* ---- shared checks (api_prov.h) ---- */
+
+bool prov_name_valid(const char *name)
+{
+    size_t len = strnlen(name, SETTINGS_NAME_MAX);
+
+    if (len == 0 || len >= SETTINGS_NAME_MAX || name[0] == ' ' || name[len - 1] == ' ')
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+            return false;
+    return true;
+}
+
+bool prov_description_valid(const char *text)
+{
+    size_t len = strnlen(text, SETTINGS_VALUE_MAX);
+
+    if (len >= SETTINGS_VALUE_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+            return false;
+    return true;
+}
+
+json_t *prov_opt_json(const struct settings_opt *o)
+{
+    return o->set ? json_string(o->value) : json_null();
+}
+
+int prov_load_check(struct api_request *rq, struct api_response *rs,
+                    char name[SETTINGS_VALUE_MAX], bool force)
+{
+    struct catalog_load l;
+    int rc = catalog_load_find(rq->ctx->dd.db, name, &l);
+
+    if (rc != DB_OK && rc != DB_NOT_FOUND) {
+        api_error_db(rs, rc, "catalog");
+        return -1;
+    }
+    if (rc == DB_OK)
+        snprintf(name, SETTINGS_VALUE_MAX, "%s", l.name);
+    if (force || (rc == DB_OK && strcmp(l.status, "quarantined") != 0))
+        return 0;
+    if (rc == DB_NOT_FOUND)
+        api_error(rs, MHD_HTTP_CONFLICT, "load_missing",
+                  "load %s is not in the catalog: phones would never finish the upgrade "
+                  "(import it first, or send \"force\": true)",
+                  name);
+    else
+        api_error(rs, MHD_HTTP_CONFLICT, "load_quarantined",
+                  "load %s is quarantined and not served (send \"force\": true to assign it "
+                  "anyway)",
+                  name);
+    json_object_set_new(rs->json, "field", json_string("load"));
+    return -1;
+}
+
+int prov_opt_member(json_t *obj, const char *field, enum settings_key key, struct settings_opt *o,
+                    struct api_response *rs)
+{
+    json_t *v = json_object_get(obj, field);
+    const char *why = NULL, *text;
+
+    if (v == NULL || json_is_null(v)) {
+        o->set = false;
+        o->value[0] = '\0';
+        return 0;
+    }
+    if (key == SETTINGS_KEY_PFS && json_is_boolean(v))
+        text = json_is_true(v) ? "on" : "off";
+    else if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
+        text = json_string_value(v);
+    else
+        return api_error_field(rs, field, "\"%s\" must be a string or null (inherit)", field), -1;
+    if (settings_value_normalize(key, text, o->value, &why) != 0)
+        return api_error_field(rs, field, "%s: %s", field, why), -1;
+    o->set = true;
+    return 0;
+}
+
+int prov_force_member(json_t *obj, bool *force, struct api_response *rs)
+{
+    json_t *v = json_object_get(obj, "force");
+
+    *force = false;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return api_error_field(rs, "force", "\"force\" is true or false"), -1;
+    *force = json_is_true(v);
+    return 0;
+}
+
+int prov_txn_end(struct api_request *rq, int rc)
+{
+    if (rc == DB_OK)
+        return db_commit(rq->ctx->dd.db);
+    db_rollback(rq->ctx->dd.db);
+    return rc;
+}
+
+int prov_members_known(json_t *obj, const char *const *names, struct api_response *rs)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(obj, key, v)
+    {
+        bool known = false;
+
+        for (size_t i = 0; names[i] != NULL && !known; i++)
+            known = strcmp(key, names[i]) == 0;
+        if (!known) {
+            api_error_field(rs, key, "unknown member \"%.64s\"", key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- models ---- */
+
+struct model_list {
+    sqlite3 *db;
+    json_t *list;
+};
+
+static int model_row(void *arg, const struct settings_model *m)
+{
+    struct model_list *ml = arg;
+    struct catalog_load l;
+    const char *status = NULL;
+
+    if (m->default_load[0] != '\0')
+        status = catalog_load_find(ml->db, m->default_load, &l) == DB_OK ? l.status : "missing";
+    return json_array_append_new(
+               ml->list,
+               json_pack("{s:s, s:I, s:b, s:s, s:s?, s:s?}", "name", m->name, "device_type",
+                         (json_int_t)m->device_type, "pfs_capable", m->pfs_capable, "protocol",
+                         m->protocol, "default_load", m->default_load[0] ? m->default_load : NULL,
+                         "default_load_status", status)) == 0
+               ? 0
+               : DB_ERROR;
+}
+
+static int models_list(struct api_request *rq, struct api_response *rs)
+{
+    struct model_list ml = {rq->ctx->dd.db, json_array()};
+    int rc = provision_models_each(ml.db, model_row, &ml);
+
+    if (rc != DB_OK) {
+        json_decref(ml.list);
+        return api_error_db(rs, rc, "model list");
+    }
+    return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "models", ml.list));
+}
+
+static int model_find(struct api_request *rq, struct api_response *rs, const char *text,
+                      struct settings_model *m)
+{
+    int rc = provision_model_find(rq->ctx->dd.db, text, m);
+
+    if (rc == DB_CONFLICT)
+        api_error_field(rs, "model", "\"%.64s\" matches several models: give the full name",
+                        text);
+    else if (rc == DB_NOT_FOUND)
+        api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no model \"%.64s\"", text);
+    else if (rc != DB_OK)
+        api_error_db(rs, rc, "model");
+    return rc == DB_OK ? 0 : -1;
+}
+
+static int model_default_load(struct api_request *rq, struct api_response *rs)
+{
+    static const char *const known[] = {"load", "force", NULL};
+    json_t *body = api_body_object(rq, rs);
+    char load[SETTINGS_VALUE_MAX] = "";
+    struct settings_model m;
+    const char *text, *why;
+    bool force, ok;
+    int rc = -1;
+
+    if (body == NULL)
+        return 0;
+    if (prov_members_known(body, known, rs) != 0 || prov_force_member(body, &force, rs) != 0)
+        goto out;
+    if (json_object_get(body, "load") == NULL) {
+        api_error_field(rs, "load", "\"load\" is required (a load name, or null for none)");
+        goto out;
+    }
+    text = api_member_string(body, "load", false, SETTINGS_VALUE_MAX - 1, rs, &ok);
+    if (!ok || model_find(rq, rs, rq->args[0], &m) != 0)
+        goto out;
+    if (text != NULL && strcasecmp(text, "none") != 0 && text[0] != '\0') {
+        if (settings_value_normalize(SETTINGS_KEY_LOAD, text, load, &why) != 0) {
+            api_error_field(rs, "load", "load: %s", why);
+            goto out;
+        }
+        if (prov_load_check(rq, rs, load, force) != 0)
+            goto out;
+    }
+    rc = db_begin(rq->ctx->dd.db);
+    if (rc == DB_OK)
+        rc = provision_model_set_default_load(rq->ctx->dd.db, api_actor(rq), m.name, load);
+    rc = prov_txn_end(rq, rc);
+    if (rc != DB_OK)
+        api_error_db(rs, rc, "model");
+    else
+        api_json(rs, MHD_HTTP_OK,
+                 json_pack("{s:s, s:s?, s:s?}", "model", m.name, "default_load",
+                           load[0] ? load : NULL, "previous",
+                           m.default_load[0] ? m.default_load : NULL));
+out:
+    json_decref(body);
+    return 0;
+}
+
+/* ---- enterprise ---- */
+
+static const char *const enterprise_keys[] = {"peer_firmware_sharing", "load_server", "cm_address",
+                                              "signature_policy", NULL};
+
+static int enterprise_get(struct api_request *rq, struct api_response *rs)
+{
+    struct settings_enterprise e;
+    char policy[32] = "signed";
+    int rc = provision_enterprise_get(rq->ctx->dd.db, &e);
+
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "enterprise settings");
+    catalog_setting_get(rq->ctx->dd.db, "signature_policy", policy, sizeof(policy));
+    return api_json(rs, MHD_HTTP_OK,
+                    json_pack("{s:s, s:s?, s:s?, s:s}", "peer_firmware_sharing",
+                              e.pfs ? "on" : "off", "load_server",
+                              e.load_server[0] ? e.load_server : NULL, "cm_address",
+                              e.cm_address[0] ? e.cm_address : NULL, "signature_policy", policy));
+}
+
+/* One member's value as text: PFS may be a boolean, hosts may be null. */
+static const char *enterprise_text(json_t *v)
+{
+    if (json_is_null(v))
+        return "none";
+    if (json_is_boolean(v))
+        return json_is_true(v) ? "on" : "off";
+    if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
+        return json_string_value(v);
+    return NULL;
+}
+
+static int enterprise_put(struct api_request *rq, struct api_response *rs)
+{
+    char values[4][SETTINGS_VALUE_MAX];
+    json_t *body = api_body_object(rq, rs), *v;
+    const char *text, *why;
+    bool present[4] = {false};
+    int rc = DB_OK;
+
+    if (body == NULL)
+        return 0;
+    if (prov_members_known(body, enterprise_keys, rs) != 0)
+        goto out;
+    if (json_object_size(body) == 0) {
+        api_error(rs, MHD_HTTP_BAD_REQUEST, "invalid", "give at least one setting");
+        goto out;
+    }
+    for (int i = 0; i < 4; i++) {
+        v = json_object_get(body, enterprise_keys[i]);
+        if (v == NULL)
+            continue;
+        text = enterprise_text(v);
+        if (text == NULL || (json_is_null(v) && i != 1 && i != 2)) {
+            api_error_field(rs, enterprise_keys[i], "\"%s\" has the wrong type",
+                            enterprise_keys[i]);
+            goto out;
+        }
+        if (provision_enterprise_check(enterprise_keys[i], text, values[i], sizeof(values[i]),
+                                       &why) != 0) {
+            api_error_field(rs, enterprise_keys[i], "%s: %s", enterprise_keys[i], why);
+            goto out;
+        }
+        present[i] = true;
+    }
+    rc = db_begin(rq->ctx->dd.db);
+    for (int i = 0; i < 4 && rc == DB_OK; i++)
+        if (present[i])
+            rc = provision_enterprise_set(rq->ctx->dd.db, api_actor(rq), enterprise_keys[i],
+                                          values[i]);
+    rc = prov_txn_end(rq, rc);
+    if (rc != DB_OK)
+        api_error_db(rs, rc, "enterprise settings");
+    else
+        enterprise_get(rq, rs);
+out:
+    json_decref(body);
+    return 0;
+}
+
+/* ---- profiles ---- */
+
+static json_t *profile_json(const struct settings_profile *p, unsigned devices, bool tmpl)
+{
+    return json_pack("{s:s, s:o, s:o, s:i, s:b}", "name", p->name, "peer_firmware_sharing",
+                     prov_opt_json(&p->pfs), "load_server", prov_opt_json(&p->load_server),
+                     "devices", (int)devices, "custom_template", tmpl);
+}
+
+struct profile_list {
+    sqlite3 *db;
+    json_t *list;
+};
+
+static int profile_row(void *arg, const struct settings_profile *p, unsigned devices)
+{
+    struct profile_list *pl = arg;
+    char *tmpl = NULL;
+    bool has = provision_profile_template_get(pl->db, p->name, &tmpl) == DB_OK && tmpl != NULL;
+
+    free(tmpl);
+    return json_array_append_new(pl->list, profile_json(p, devices, has)) == 0 ? 0 : DB_ERROR;
+}
+
+static int profiles_list(struct api_request *rq, struct api_response *rs)
+{
+    struct profile_list pl = {rq->ctx->dd.db, json_array()};
+    int rc = provision_profiles_each(pl.db, profile_row, &pl);
+
+    if (rc != DB_OK) {
+        json_decref(pl.list);
+        return api_error_db(rs, rc, "profile list");
+    }
+    return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "profiles", pl.list));
+}
+
+/* Finds one profile in the list (devices count included). */
+struct profile_one {
+    const char *name;
+    json_t *found;
+    sqlite3 *db;
+};
+
+static int profile_match(void *arg, const struct settings_profile *p, unsigned devices)
+{
+    struct profile_one *po = arg;
+    char *tmpl = NULL;
+    bool has;
+
+    if (strcasecmp(p->name, po->name) != 0)
+        return 0;
+    has = provision_profile_template_get(po->db, p->name, &tmpl) == DB_OK && tmpl != NULL;
+    free(tmpl);
+    po->found = profile_json(p, devices, has);
+    return 1;
+}
+
+static int profile_show(struct api_request *rq, struct api_response *rs, const char *name,
+                        unsigned status)
+{
+    struct profile_one po = {name, NULL, rq->ctx->dd.db};
+    int rc = provision_profiles_each(rq->ctx->dd.db, profile_match, &po);
+
+    if (rc != DB_OK && rc != 1)
+        return api_error_db(rs, rc, "profile");
+    if (po.found == NULL)
+        return api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no such profile");
+    return api_json(rs, status, po.found);
+}
+
+static int profiles_get(struct api_request *rq, struct api_response *rs)
+{
+    return profile_show(rq, rs, rq->args[0], MHD_HTTP_OK);
+}
+
+/* The settings members of a profile body, checked: which are present. */
+static int profile_settings(json_t *body, struct settings_opt *pfs, struct settings_opt *ls,
+                            bool present[2], struct api_response *rs)
+{
+    present[0] = json_object_get(body, "peer_firmware_sharing") != NULL;
+    present[1] = json_object_get(body, "load_server") != NULL;
+    if (prov_opt_member(body, "peer_firmware_sharing", SETTINGS_KEY_PFS, pfs, rs) != 0 ||
+        prov_opt_member(body, "load_server", SETTINGS_KEY_LOAD_SERVER, ls, rs) != 0)
+        return -1;
+    return 0;
+}
+
+static int profile_apply(struct api_request *rq, const char *name, const struct settings_opt *pfs,
+                         const struct settings_opt *ls, const bool present[2])
+{
+    sqlite3 *db = rq->ctx->dd.db;
+    int rc = DB_OK;
+
+    if (present[0])
+        rc = provision_profile_set(db, api_actor(rq), name, SETTINGS_KEY_PFS,
+                                   pfs->set ? pfs->value : NULL);
+    if (rc == DB_OK && present[1])
+        rc = provision_profile_set(db, api_actor(rq), name, SETTINGS_KEY_LOAD_SERVER,
+                                   ls->set ? ls->value : NULL);
+    return rc;
+}
+
+static int profiles_add(struct api_request *rq, struct api_response *rs)
+{
+    static const char *const known[] = {"name", "peer_firmware_sharing", "load_server", NULL};
+    json_t *body = api_body_object(rq, rs);
+    struct settings_opt pfs, ls;
+    const char *name;
+    bool ok, present[2];
+    int rc;
+
+    if (body == NULL)
+        return 0;
+    if (prov_members_known(body, known, rs) != 0)
+        goto out;
+    name = api_member_string(body, "name", true, SETTINGS_NAME_MAX - 1, rs, &ok);
+    if (!ok)
+        goto out;
+    if (!prov_name_valid(name) || strcasecmp(name, "none") == 0 ||
+        strcasecmp(name, "inherit") == 0) {
+        api_error_field(rs, "name",
+                        "a profile name is 1 to %d printable bytes (not none or inherit)",
+                        SETTINGS_NAME_MAX - 1);
+        goto out;
+    }
+    if (profile_settings(body, &pfs, &ls, present, rs) != 0)
+        goto out;
+    rc = db_begin(rq->ctx->dd.db);
+    if (rc == DB_OK)
+        rc = provision_profile_add(rq->ctx->dd.db, api_actor(rq), name);
+    if (rc == DB_OK)
+        rc = profile_apply(rq, name, &pfs, &ls, present);
+    rc = prov_txn_end(rq, rc);
+    if (rc == DB_CONFLICT)
+        api_error(rs, MHD_HTTP_CONFLICT, "conflict", "a profile with this name exists");
+    else if (rc != DB_OK)
+        api_error_db(rs, rc, "profile");
+    else
+        profile_show(rq, rs, name, MHD_HTTP_CREATED);
+out:
+    json_decref(body);
+    return 0;
+}
+
+static int profiles_put(struct api_request *rq, struct api_response *rs)
+{
+    static const char *const known[] = {"peer_firmware_sharing", "load_server", NULL};
+    json_t *body = api_body_object(rq, rs);
+    struct settings_profile p;
+    struct settings_opt pfs, ls;
+    bool present[2];
+    int rc;
+
+    if (body == NULL)
+        return 0;
+    if (prov_members_known(body, known, rs) != 0 ||
+        profile_settings(body, &pfs, &ls, present, rs) != 0)
+        goto out;
+    rc = db_begin(rq->ctx->dd.db);
+    if (rc == DB_OK)
+        rc = provision_profile_get(rq->ctx->dd.db, rq->args[0], &p);
+    if (rc == DB_OK)
+        rc = profile_apply(rq, p.name, &pfs, &ls, present);
+    rc = prov_txn_end(rq, rc);
+    if (rc != DB_OK)
+        api_error_db(rs, rc, "profile");
+    else
+        profile_show(rq, rs, p.name, MHD_HTTP_OK);
+out:
+    json_decref(body);
+    return 0;
+}
+
+static int profiles_remove(struct api_request *rq, struct api_response *rs)
+{
+    struct settings_profile p;
+    unsigned users = 0;
+    int rc = db_begin(rq->ctx->dd.db);
+
+    if (rc == DB_OK)
+        rc = provision_profile_get(rq->ctx->dd.db, rq->args[0], &p);
+    if (rc == DB_OK)
+        rc = provision_profile_remove(rq->ctx->dd.db, api_actor(rq), p.name, &users);
+    rc = prov_txn_end(rq, rc);
+    if (rc == DB_CONFLICT)
+        return api_error(rs, MHD_HTTP_CONFLICT, "in_use",
+                         "the profile is used by %u device(s): move them to another profile "
+                         "first",
+                         users);
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "profile");
+    return api_json(rs, MHD_HTTP_OK, json_pack("{s:s}", "removed", p.name));
+}
+
+/* ---- site rules ---- */
+
+static int site_row(void *arg, const struct settings_site *s)
+{
+    char cidr[INET6_ADDRSTRLEN + 8];
+
+    settings_cidr_format(s, cidr, sizeof(cidr));
+    return json_array_append_new(
+               arg, json_pack("{s:s, s:s}", "cidr", cidr, "load_server", s->load_server)) == 0
+               ? 0
+               : DB_ERROR;
+}
+
+static int sites_list(struct api_request *rq, struct api_response *rs)
+{
+    json_t *list = json_array();
+    int rc = provision_sites_each(rq->ctx->dd.db, site_row, list);
+
+    if (rc != DB_OK) {
+        json_decref(list);
+        return api_error_db(rs, rc, "site list");
+    }
+    return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "sites", list));
+}
+
+static int sites_add(struct api_request *rq, struct api_response *rs)
+{
+    static const char *const known[] = {"cidr", "load_server", NULL};
+    json_t *body = api_body_object(rq, rs);
+    struct settings_site site;
+    char cidr[INET6_ADDRSTRLEN + 8];
+    const char *text, *server, *why;
+    bool ok, masked;
+    int rc;
+
+    if (body == NULL)
+        return 0;
+    memset(&site, 0, sizeof(site));
+    if (prov_members_known(body, known, rs) != 0)
+        goto out;
+    text = api_member_string(body, "cidr", true, 64, rs, &ok);
+    if (!ok)
+        goto out;
+    server = api_member_string(body, "load_server", true, SETTINGS_VALUE_MAX - 1, rs, &ok);
+    if (!ok)
+        goto out;
+    if (settings_cidr_parse(text, &site, cidr, sizeof(cidr), &masked, &why) != 0) {
+        api_error_field(rs, "cidr", "cidr: %s", why);
+        goto out;
+    }
+    if (settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, server, site.load_server, &why) != 0 ||
+        site.load_server[0] == '\0') {
+        api_error_field(rs, "load_server", "load_server: %s",
+                        site.load_server[0] == '\0' ? "a site rule names a load server" : why);
+        goto out;
+    }
+    rc = db_begin(rq->ctx->dd.db);
+    if (rc == DB_OK)
+        rc = provision_site_add(rq->ctx->dd.db, api_actor(rq), &site);
+    rc = prov_txn_end(rq, rc);
+    if (rc == DB_CONFLICT)
+        api_error(rs, MHD_HTTP_CONFLICT, "conflict", "a rule for %s exists (remove it first)",
+                  cidr);
+    else if (rc != DB_OK)
+        api_error_db(rs, rc, "site rule");
+    else
+        api_json(rs, MHD_HTTP_CREATED,
+                 json_pack("{s:s, s:s, s:b}", "cidr", cidr, "load_server", site.load_server,
+                           "host_bits_cleared", masked));
+out:
+    json_decref(body);
+    return 0;
+}
+
+/* The prefix comes URL-encoded ("10.1.0.0%2F16"), which the server decodes
+ * into two path segments, or as one ("2001:db8::%2F32" keeps its colons). */
+static int sites_remove(struct api_request *rq, struct api_response *rs)
+{
+    struct settings_site site;
+    char text[128], cidr[INET6_ADDRSTRLEN + 8];
+    const char *why;
+    bool masked;
+    int rc;
+
+    memset(&site, 0, sizeof(site));
+    if (rq->nargs == 2)
+        snprintf(text, sizeof(text), "%.60s/%.8s", rq->args[0], rq->args[1]);
+    else
+        snprintf(text, sizeof(text), "%.100s", rq->args[0]);
+    if (settings_cidr_parse(text, &site, cidr, sizeof(cidr), &masked, &why) != 0)
+        return api_error_field(rs, "cidr", "cidr: %s", why);
+    rc = db_begin(rq->ctx->dd.db);
+    if (rc == DB_OK)
+        rc = provision_site_remove(rq->ctx->dd.db, api_actor(rq), &site);
+    rc = prov_txn_end(rq, rc);
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "site rule");
+    return api_json(rs, MHD_HTTP_OK, json_pack("{s:s}", "removed", cidr));
+}
+
+const struct api_route api_provision_routes[] = {
+    {"GET", "/api/v1/models", 0, models_list},
+    {"PUT", "/api/v1/models/{}/default-load", 0, model_default_load},
+    {"GET", "/api/v1/enterprise", 0, enterprise_get},
+    {"PUT", "/api/v1/enterprise", 0, enterprise_put},
+    {"GET", "/api/v1/profiles", 0, profiles_list},
+    {"POST", "/api/v1/profiles", 0, profiles_add},
+    {"GET", "/api/v1/profiles/{}", 0, profiles_get},
+    {"PUT", "/api/v1/profiles/{}", 0, profiles_put},
+    {"DELETE", "/api/v1/profiles/{}", 0, profiles_remove},
+    {"GET", "/api/v1/sites", 0, sites_list},
+    {"POST", "/api/v1/sites", 0, sites_add},
+    {"DELETE", "/api/v1/sites/{}", 0, sites_remove},
+    {"DELETE", "/api/v1/sites/{}/{}", 0, sites_remove},
+    {NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,685 @@
+/* jobs.c: the admin interface's background import jobs: live progress in
+ * memory under one mutex, the history in the jobs table, one worker thread
+ * with its own data-dir handle running import_run(). Never parses bundles
+ * and never touches the HTTP side's database lock. */
+#include "jobs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "datadir.h"
+#include "db.h"
+#include "import.h"
+#include "log.h"
+
+#define JOBS_ACTOR_MAX 64
+#define JOBS_PATH_MAX  4352
+
+enum job_stage { JOB_UPLOADING, JOB_QUEUED, JOB_RUNNING };
+
+struct job {
+    int64_t id;
+    enum job_stage stage;
+    char source[JOBS_SOURCE_MAX];
+    char actor[JOBS_ACTOR_MAX];
+    int64_t created_at;
+    uint64_t expected, received; /* the upload */
+    uint64_t bundle_size;
+    struct import_progress prog; /* prog.phase points to static text */
+    char bundle[JOBS_PATH_MAX];
+    char approval[JOBS_PATH_MAX]; /* "" = none */
+    bool replace;
+    struct job *next;
+};
+
+struct jobs {
+    struct datadir dd; /* the worker's own connection and blob store */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    bool started, stop;
+    struct job *live; /* uploading, queued and running jobs */
+    unsigned uploading;
+};
+
+/* ---- rows ---- */
+
+static int row_insert(sqlite3 *db, const char *source, const char *actor, int64_t now, int64_t *id)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT INTO jobs (kind, source, actor, state, created_at)"
+                                      " VALUES ('import', ?1, ?2, 'queued', ?3) RETURNING id");
+    int rc, step;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, now);
+    step = sqlite3_step(st);
+    rc = db_check(db, step, "add job");
+    if (step == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int row_running(sqlite3 *db, int64_t id, uint64_t size)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET state = 'running', size = ?2 WHERE id = ?1");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+    return db_exec_stmt(db, st);
+}
+
+static int row_finish(sqlite3 *db, int64_t id, bool ok, int64_t import_id, const char *report)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET state = ?2, import_id = ?3, report = ?4,"
+                                      " finished_at = ?5 WHERE id = ?1");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, ok ? "done" : "failed", -1, SQLITE_STATIC);
+    if (import_id > 0)
+        sqlite3_bind_int64(st, 3, import_id);
+    sqlite3_bind_text(st, 4, report, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+    return db_exec_stmt(db, st);
+}
+
+/* Jobs a stop or a crash interrupted end failed, with a report saying so. */
+static int rows_recover(sqlite3 *db)
+{
+    sqlite3_stmt *st = db_prepare(
+        db, "UPDATE jobs SET state = 'failed', finished_at = ?1, report = json_object('ok',"
+            " json('false'), 'source', source, 'loads', json_array(), 'files', json_array(),"
+            " 'problems', json_array(json_object('file', source, 'message', ?2)),"
+            " 'warnings', json_array(), 'changes', json_array())"
+            " WHERE state IN ('queued', 'running')");
+    int rc;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+    sqlite3_bind_text(st, 2, "interrupted: loadsd stopped before the import finished", -1,
+                      SQLITE_STATIC);
+    rc = db_exec_stmt(db, st);
+    if (rc == DB_OK && sqlite3_changes(db) > 0)
+        log_warn("%d upload job(s) interrupted by a stop marked failed", sqlite3_changes(db));
+    return rc;
+}
+
+/* The report of a job that failed before its import ran. */
+static char *report_failed(const char *source, const char *why)
+{
+    json_t *j = json_pack("{s:b, s:s, s:[], s:[], s:[{s:s, s:s}], s:[], s:[]}", "ok", 0, "source",
+                          source, "loads", "files", "problems", "file", source, "message", why,
+                          "warnings", "changes");
+    char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+    json_decref(j);
+    return text;
+}
+
+/* ---- the live list (callers hold the lock) ---- */
+
+static struct job *live_find(struct jobs *j, int64_t id)
+{
+    for (struct job *x = j->live; x != NULL; x = x->next)
+        if (x->id == id)
+            return x;
+    return NULL;
+}
+
+static void live_unlink(struct jobs *j, struct job *job)
+{
+    for (struct job **p = &j->live; *p != NULL; p = &(*p)->next)
+        if (*p == job) {
+            *p = job->next;
+            return;
+        }
+}
+
+static unsigned live_count(const struct jobs *j)
+{
+    unsigned n = 0;
+
+    for (const struct job *x = j->live; x != NULL; x = x->next)
+        n++;
+    return n;
+}
+
+/* The oldest queued job. */
+static struct job *live_next(struct jobs *j)
+{
+    struct job *best = NULL;
+
+    for (struct job *x = j->live; x != NULL; x = x->next)
+        if (x->stage == JOB_QUEUED && (best == NULL || x->id < best->id))
+            best = x;
+    return best;
+}
+
+static void files_remove(struct job *job)
+{
+    if (job->bundle[0] != '\0' && unlink(job->bundle) != 0 && errno != ENOENT)
+        log_warn("cannot remove spool file %s: %s", job->bundle, strerror(errno));
+    if (job->approval[0] != '\0' && unlink(job->approval) != 0 && errno != ENOENT)
+        log_warn("cannot remove spool file %s: %s", job->approval, strerror(errno));
+    job->bundle[0] = job->approval[0] = '\0';
+}
+
+/* ---- progress ---- */
+
+static const char *stage_state(enum job_stage s)
+{
+    return s == JOB_RUNNING ? "running" : "queued";
+}
+
+/* 0..100 over the import: storing (hashing) the files is most of the work,
+ * measured against the bundle's size; checking and publishing follow. */
+static unsigned import_percent(const struct job *job)
+{
+    const struct import_progress *p = &job->prog;
+    uint64_t pct;
+
+    if (job->stage != JOB_RUNNING || p->phase == NULL)
+        return 0;
+    if (strcmp(p->phase, "publishing") == 0)
+        return 98;
+    if (strcmp(p->phase, "checking") == 0)
+        return 90 + (p->files_total ? 8u * p->files_checked / p->files_total : 0);
+    pct = job->bundle_size ? p->bytes_read * 90 / job->bundle_size : 0;
+    return pct > 89 ? 89 : (unsigned)pct;
+}
+
+static json_t *progress_json(const struct job *job)
+{
+    const struct import_progress *p = &job->prog;
+    const char *phase = job->stage == JOB_UPLOADING ? "uploading"
+                        : job->stage == JOB_QUEUED  ? "waiting"
+                        : p->phase != NULL          ? p->phase
+                                                    : "starting";
+    unsigned up = job->stage != JOB_UPLOADING ? 100
+                  : job->expected             ? (unsigned)(job->received * 100 / job->expected)
+                                              : 0;
+
+    return json_pack("{s:s, s:I, s:o, s:i, s:I, s:I, s:i, s:i, s:i, s:i}", "phase", phase,
+                     "bytes_received", (json_int_t)job->received, "bytes_expected",
+                     job->expected ? json_integer((json_int_t)job->expected) : json_null(),
+                     "upload_percent", up > 100 ? 100 : (int)up, "bundle_size",
+                     (json_int_t)job->bundle_size, "bytes_read", (json_int_t)p->bytes_read,
+                     "files_stored", (int)p->files_stored, "files_checked", (int)p->files_checked,
+                     "files_total", (int)p->files_total, "percent", (int)import_percent(job));
+}
+
+/* The worker's progress callback argument. */
+struct progress_arg {
+    struct jobs *j;
+    struct job *job;
+};
+
+static void progress_update(void *arg, const struct import_progress *p)
+{
+    struct progress_arg *pa = arg;
+
+    pthread_mutex_lock(&pa->j->lock);
+    pa->job->prog = *p;
+    pthread_mutex_unlock(&pa->j->lock);
+}
+
+/* ---- the worker ---- */
+
+static void job_run(struct jobs *j, struct job *job)
+{
+    const char *paths[1] = {job->bundle};
+    struct progress_arg pa = {j, job};
+    struct import_options o = {
+        .paths = paths,
+        .n_paths = 1,
+        .approval_path = job->approval[0] ? job->approval : NULL,
+        .source = job->source,
+        .actor = job->actor,
+        .replace = job->replace,
+        .progress = progress_update,
+        .progress_arg = &pa,
+    };
+    json_t *report = NULL;
+    char *text;
+    int rc = IMPORT_ERROR;
+
+    row_running(j->dd.db, job->id, job->bundle_size);
+    if (datadir_lock(&j->dd, false, true) == 0) {
+        rc = import_run(j->dd.db, j->dd.bs, &o, &report);
+        datadir_unlock(&j->dd);
+    } else {
+        log_error("job %lld: cannot take the data directory lock", (long long)job->id);
+    }
+    text = report != NULL ? json_dumps(report, JSON_COMPACT)
+                          : report_failed(job->source, "internal error (see the log)");
+    if (row_finish(j->dd.db, job->id, rc == IMPORT_OK,
+                   (int64_t)json_integer_value(json_object_get(report, "import_id")),
+                   text) != DB_OK)
+        log_error("job %lld: cannot record its result", (long long)job->id);
+    log_info("job %lld (%s): import %s", (long long)job->id, job->source,
+             rc == IMPORT_OK ? "done" : "failed");
+    free(text);
+    json_decref(report);
+    files_remove(job);
+}
+
+static void *worker(void *arg)
+{
+    struct jobs *j = arg;
+    struct job *job;
+
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        while (!j->stop && (job = live_next(j)) == NULL)
+            pthread_cond_wait(&j->cond, &j->lock);
+        if (j->stop) {
+            pthread_mutex_unlock(&j->lock);
+            break;
+        }
+        job->stage = JOB_RUNNING;
+        pthread_mutex_unlock(&j->lock);
+        job_run(j, job);
+        pthread_mutex_lock(&j->lock);
+        live_unlink(j, job);
+        pthread_mutex_unlock(&j->lock);
+        free(job);
+    }
+    return NULL;
+}
+
+/* ---- start and stop ---- */
+
+/* spool/upload/: the uploads' own directory (datadir's cleaning of spool/
+ * never reaches in, so a waiting job keeps its file); emptied at start. */
+static int spool_prepare(const char *data_dir)
+{
+    char path[JOBS_PATH_MAX];
+    struct dirent *e;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "%s/spool/upload", data_dir);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        log_error("cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    d = opendir(path);
+    if (d == NULL) {
+        log_error("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.' && unlinkat(dirfd(d), e->d_name, 0) == 0)
+            log_info("removed upload left over from an earlier run: %s", e->d_name);
+    closedir(d);
+    return 0;
+}
+
+int jobs_start(const char *data_dir, struct jobs **out)
+{
+    struct jobs *j = calloc(1, sizeof(*j));
+    int rc = -1;
+
+    if (j == NULL)
+        return -1;
+    j->dd.lock_fd = -1;
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->cond, NULL);
+    if (datadir_open(data_dir, &j->dd) != 0 || spool_prepare(data_dir) != 0 ||
+        rows_recover(j->dd.db) != DB_OK)
+        goto out;
+    if (pthread_create(&j->thread, NULL, worker, j) != 0) {
+        log_error("cannot start the import job thread");
+        goto out;
+    }
+    j->started = true;
+    *out = j;
+    j = NULL;
+    rc = 0;
+out:
+    if (j != NULL)
+        jobs_stop(j);
+    return rc;
+}
+
+void jobs_stop(struct jobs *j)
+{
+    struct job *job;
+    char *text;
+
+    if (j == NULL)
+        return;
+    pthread_mutex_lock(&j->lock);
+    j->stop = true;
+    pthread_cond_broadcast(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+    if (j->started)
+        pthread_join(j->thread, NULL);
+    while ((job = j->live) != NULL) {
+        j->live = job->next;
+        text = report_failed(job->source, "loadsd stopped before the import ran");
+        if (j->dd.db != NULL)
+            row_finish(j->dd.db, job->id, false, 0, text);
+        free(text);
+        files_remove(job);
+        free(job);
+    }
+    if (j->dd.db != NULL)
+        datadir_close(&j->dd);
+    pthread_cond_destroy(&j->cond);
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+}
+
+/* ---- uploads ---- */
+
+int jobs_upload_begin(struct jobs *j, sqlite3 *db, const char *source, const char *actor,
+                      uint64_t expected, int64_t *id)
+{
+    struct job *job = calloc(1, sizeof(*job));
+    int64_t now = (int64_t)time(NULL);
+    int rc = JOBS_ERROR;
+
+    if (job == NULL)
+        return JOBS_ERROR;
+    pthread_mutex_lock(&j->lock);
+    if (j->uploading >= JOBS_UPLOADS_MAX || live_count(j) >= JOBS_QUEUE_MAX) {
+        pthread_mutex_unlock(&j->lock);
+        free(job);
+        return JOBS_BUSY;
+    }
+    j->uploading++; /* reserved while the row is written */
+    pthread_mutex_unlock(&j->lock);
+    rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = row_insert(db, source, actor, now, &job->id);
+    if (rc == DB_OK)
+        rc = catalog_audit(db, actor, "upload.start", source, NULL, NULL);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    else
+        db_rollback(db);
+    pthread_mutex_lock(&j->lock);
+    if (rc != DB_OK) {
+        j->uploading--;
+        pthread_mutex_unlock(&j->lock);
+        free(job);
+        return JOBS_ERROR;
+    }
+    job->stage = JOB_UPLOADING;
+    snprintf(job->source, sizeof(job->source), "%s", source);
+    snprintf(job->actor, sizeof(job->actor), "%s", actor);
+    job->created_at = now;
+    job->expected = expected;
+    job->next = j->live;
+    j->live = job;
+    *id = job->id;
+    pthread_mutex_unlock(&j->lock);
+    return JOBS_OK;
+}
+
+void jobs_upload_progress(struct jobs *j, int64_t id, uint64_t received)
+{
+    struct job *job;
+
+    pthread_mutex_lock(&j->lock);
+    job = live_find(j, id);
+    if (job != NULL && job->stage == JOB_UPLOADING)
+        job->received = received;
+    pthread_mutex_unlock(&j->lock);
+}
+
+int jobs_upload_name(struct jobs *j, sqlite3 *db, int64_t id, const char *source)
+{
+    sqlite3_stmt *st;
+    struct job *job;
+
+    pthread_mutex_lock(&j->lock);
+    job = live_find(j, id);
+    if (job != NULL)
+        snprintf(job->source, sizeof(job->source), "%s", source);
+    pthread_mutex_unlock(&j->lock);
+    if (job == NULL)
+        return JOBS_NOT_FOUND;
+    st = db_prepare(db, "UPDATE jobs SET source = ?2 WHERE id = ?1");
+    if (st == NULL)
+        return JOBS_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, source, -1, SQLITE_TRANSIENT);
+    return db_exec_stmt(db, st) == DB_OK ? JOBS_OK : JOBS_ERROR;
+}
+
+int jobs_upload_done(struct jobs *j, int64_t id, const char *bundle, const char *approval,
+                     bool replace)
+{
+    struct job *job;
+    struct stat st;
+    int rc = JOBS_NOT_FOUND;
+
+    pthread_mutex_lock(&j->lock);
+    job = live_find(j, id);
+    if (job != NULL && job->stage == JOB_UPLOADING) {
+        snprintf(job->bundle, sizeof(job->bundle), "%s", bundle);
+        snprintf(job->approval, sizeof(job->approval), "%s", approval ? approval : "");
+        job->bundle_size = stat(bundle, &st) == 0 ? (uint64_t)st.st_size : job->received;
+        job->received = job->bundle_size;
+        job->stage = JOB_QUEUED;
+        job->replace = replace;
+        j->uploading--;
+        pthread_cond_signal(&j->cond);
+        rc = JOBS_OK;
+    }
+    pthread_mutex_unlock(&j->lock);
+    return rc;
+}
+
+void jobs_upload_fail(struct jobs *j, sqlite3 *db, int64_t id, const char *why)
+{
+    struct job *job;
+    char *text;
+
+    pthread_mutex_lock(&j->lock);
+    job = live_find(j, id);
+    if (job == NULL || job->stage != JOB_UPLOADING) {
+        pthread_mutex_unlock(&j->lock);
+        return;
+    }
+    live_unlink(j, job);
+    j->uploading--;
+    pthread_mutex_unlock(&j->lock);
+    text = report_failed(job->source, why);
+    if (row_finish(db, job->id, false, 0, text) != DB_OK)
+        log_error("job %lld: cannot record its failure", (long long)job->id);
+    log_info("job %lld (%s): upload failed: %s", (long long)job->id, job->source, why);
+    free(text);
+    free(job);
+}
+
+/* ---- reading ---- */
+
+static json_t *column_text_json(sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+
+    return t != NULL ? json_string(t) : json_null();
+}
+
+static json_t *column_int_json(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL
+               ? json_null()
+               : json_integer((json_int_t)sqlite3_column_int64(st, col));
+}
+
+/* Columns: id, kind, source, actor, state, size, import_id, created_at,
+ * finished_at, then the report (or its summary) from col 9. */
+#define JOB_COLUMNS "id, kind, source, actor, state, size, import_id, created_at, finished_at"
+
+static json_t *row_json(sqlite3_stmt *st)
+{
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:o}", "id",
+                     (json_int_t)sqlite3_column_int64(st, 0), "kind", column_text_json(st, 1),
+                     "source", column_text_json(st, 2), "actor", column_text_json(st, 3), "state",
+                     column_text_json(st, 4), "size", (json_int_t)sqlite3_column_int64(st, 5),
+                     "import_id", column_int_json(st, 6), "created_at",
+                     (json_int_t)sqlite3_column_int64(st, 7), "finished_at",
+                     column_int_json(st, 8));
+}
+
+/* A JSON text column parsed, or null. */
+static json_t *column_parsed(sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    json_t *v = t != NULL ? json_loads(t, 0, NULL) : NULL;
+
+    return v != NULL ? v : json_null();
+}
+
+/* A live job's progress replaces the row's state (the row may lag). */
+static void live_merge(struct jobs *j, json_t *row, int64_t id)
+{
+    struct job *job;
+
+    pthread_mutex_lock(&j->lock);
+    job = live_find(j, id);
+    if (job != NULL) {
+        json_object_set_new(row, "state", json_string(stage_state(job->stage)));
+        json_object_set_new(row, "progress", progress_json(job));
+    } else {
+        json_object_set_new(row, "progress", json_null());
+    }
+    pthread_mutex_unlock(&j->lock);
+}
+
+int jobs_get(struct jobs *j, sqlite3 *db, int64_t id, json_t **out)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT " JOB_COLUMNS ", report FROM jobs WHERE id = ?1");
+    json_t *row = NULL;
+    int step;
+
+    if (st == NULL)
+        return JOBS_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        row = row_json(st);
+        if (row != NULL)
+            json_object_set_new(row, "report", column_parsed(st, 9));
+    }
+    sqlite3_finalize(st);
+    if (step == SQLITE_DONE)
+        return JOBS_NOT_FOUND;
+    if (row == NULL)
+        return JOBS_ERROR;
+    live_merge(j, row, id);
+    *out = row;
+    return JOBS_OK;
+}
+
+int jobs_list(struct jobs *j, sqlite3 *db, int64_t before, unsigned limit, json_t **out)
+{
+    sqlite3_stmt *st = db_prepare(
+        db, "SELECT " JOB_COLUMNS ", json_extract(report, '$.ok'),"
+            " (SELECT json_group_array(json_extract(value, '$.name'))"
+            "  FROM json_each(report, '$.loads')),"
+            " json_array_length(report, '$.problems') FROM jobs"
+            " WHERE id < ?1 ORDER BY id DESC LIMIT ?2");
+    json_t *list = json_array(), *row;
+    int64_t last = 0;
+    unsigned n = 0;
+    int step;
+
+    if (st == NULL || list == NULL) {
+        sqlite3_finalize(st);
+        json_decref(list);
+        return JOBS_ERROR;
+    }
+    sqlite3_bind_int64(st, 1, before);
+    sqlite3_bind_int64(st, 2, limit);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        row = row_json(st);
+        if (row == NULL)
+            break;
+        last = sqlite3_column_int64(st, 0);
+        n++;
+        json_object_set_new(row, "summary",
+                            sqlite3_column_type(st, 9) == SQLITE_NULL
+                                ? json_null()
+                                : json_pack("{s:b, s:o, s:I}", "ok", sqlite3_column_int(st, 9),
+                                            "loads", column_parsed(st, 10), "problems",
+                                            (json_int_t)sqlite3_column_int64(st, 11)));
+        live_merge(j, row, last);
+        json_array_append_new(list, row);
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        json_decref(list);
+        return JOBS_ERROR;
+    }
+    *out = json_pack("{s:o, s:o}", "jobs", list, "next_before",
+                     n == limit && last > 1 ? json_integer(last) : json_null());
+    return *out != NULL ? JOBS_OK : JOBS_ERROR;
+}
+
+static bool name_byte_ok(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '+' || c == '-';
+}
+
+void jobs_source_clean(const char *in, size_t len, char *out, size_t cap)
+{
+    size_t start = 0, n;
+
+    if (cap == 0)
+        return;
+    for (size_t i = 0; i < len; i++)
+        if (in[i] == '/' || in[i] == '\\')
+            start = i + 1;
+    while (start < len && in[start] == '.')
+        start++;
+    n = len - start;
+    if (n > cap - 1)
+        start += n - (cap - 1); /* keep the end: the suffix */
+    n = 0;
+    for (size_t i = start; i < len; i++)
+        out[n++] = name_byte_ok((unsigned char)in[i]) ? in[i] : '_';
+    out[n] = '\0';
+    while (out[0] == '.') /* a cut may have left a leading dot */
+        memmove(out, out + 1, strlen(out));
+    if (out[0] == '\0')
+        snprintf(out, cap, "%s", "bundle");
+}
+
+void jobs_counts(struct jobs *j, unsigned *uploading, unsigned *queued, unsigned *running)
+{
+    *uploading = *queued = *running = 0;
+    if (j == NULL)
+        return;
+    pthread_mutex_lock(&j->lock);
+    for (const struct job *x = j->live; x != NULL; x = x->next) {
+        if (x->stage == JOB_UPLOADING)
+            (*uploading)++;
+        else if (x->stage == JOB_QUEUED)
+            (*queued)++;
+        else
+            (*running)++;
+    }
+    pthread_mutex_unlock(&j->lock);
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# browser.sh: runs the admin page's browser test (browser.test.mjs: node's
+# test runner, playwright-core, Debian's chromium) against the built tree and
+# prints "N passed, N failed". Skips (77) when node, chromium or the npm
+# dependencies are missing: `packaging/quickstart check` installs them.
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+export top_srcdir top_builddir
+web="$top_srcdir/tests/web"
+
+command -v node >/dev/null 2>&1 || { echo "SKIP: node is not installed"; exit 77; }
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || { echo "SKIP: ${CHROMIUM:-/usr/bin/chromium} is not installed"; exit 77; }
+[ -d "$web/node_modules/playwright-core" ] ||
+    { echo "SKIP: no $web/node_modules (run: cd tests/web && npm ci)"; exit 77; }
+[ -x "$top_builddir/server/loadsd" ] || { echo "ERROR: $top_builddir/server/loadsd is not built"; exit 99; }
+
+tap=$(mktemp "${TMPDIR:-/tmp}/loadsd-browser.XXXXXX") || exit 99
+trap 'rm -f "$tap"' EXIT
+# The spec reporter for people, TAP to a file for the counts.
+node --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" "$web/browser.test.mjs"
+rc=$?
+passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+echo "${passed:-0} passed, ${failed:-0} failed"
+echo "screenshots: $web/artifacts/"
+if [ "$rc" -ne 0 ] || [ "${failed:-1}" != 0 ] || [ "${passed:-0}" = 0 ]; then
+    exit 1
+fi
+exit 0

@@ -1,0 +1,307 @@
+// browser.test.mjs: the admin page in a real browser (Debian's chromium,
+// headless, driven by playwright-core) against a real loadsd on loopback
+// ports with a data directory of its own. Steps: log in, upload a generated
+// bundle and see it verified, PFS on at enterprise / off in a profile /
+// inherit on a device shows "off — from profile", a CSV import with one bad
+// line shows that line's error, log out; then the main pages at phone size
+// without horizontal scrolling. Screenshots go to tests/web/artifacts/.
+// Touches nothing outside its temp dir and the artifacts directory.
+
+import {test, before, after} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawn, execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {chromium} from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const srcdir = path.resolve(process.env.top_srcdir || path.join(here, '..', '..'));
+const builddir = path.resolve(process.env.top_builddir || srcdir);
+const LOADSD = process.env.LOADSD || path.join(builddir, 'server', 'loadsd');
+const LOADSCTL = process.env.LOADSCTL || path.join(builddir, 'admin', 'loadsctl');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = process.env.WEB_ARTIFACTS || path.join(here, 'artifacts');
+const PASSWORD = 'browser-test-password';
+const MAC = '0011223344AA';
+const LOAD = 'SIP41.9-4-2SR3-1S';
+const WIDE = {width: 1366, height: 768};
+const PHONE = {width: 390, height: 844};
+const TIMEOUT = 30000;
+
+let tmp;
+let daemon;
+let daemonLog = '';
+let base;
+let context;
+let page;
+let bundle;
+let shotNo = 0;
+const pageErrors = [];
+
+function ctl(...args) {
+  return execFileSync(LOADSCTL, ['--data-dir', path.join(tmp, 'data'), ...args],
+    {encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], input: args.includes('--password-stdin') ? `${PASSWORD}\n` : undefined});
+}
+
+function freeTcpPort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const {port} = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function freeUdpPort() {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const {port} = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitHttp(url, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      return;
+    } catch (e) {
+      if (Date.now() > end) throw new Error(`loadsd does not answer on ${url}:\n${daemonLog}`);
+      if (daemon.exitCode !== null) throw new Error(`loadsd exited (${daemon.exitCode}):\n${daemonLog}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function shot(name, p = page) {
+  shotNo += 1;
+  const file = path.join(ARTIFACTS, `${String(shotNo).padStart(2, '0')}-${name}.png`);
+  await p.screenshot({path: file, fullPage: true});
+  return file;
+}
+
+before(async () => {
+  for (const f of [LOADSD, LOADSCTL, CHROMIUM]) assert.ok(fs.existsSync(f), `${f} is missing`);
+  fs.mkdirSync(ARTIFACTS, {recursive: true});
+  for (const f of fs.readdirSync(ARTIFACTS)) if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
+  tmp = fs.mkdtempSync(path.join(process.env.TMPDIR || os.tmpdir(), 'loadsd-web-'));
+  fs.mkdirSync(path.join(tmp, 'serve'));
+
+  // Keys, a signed bundle, the vendor certificate trusted, an admin user.
+  const mk = path.join(srcdir, 'tests', 'tools', 'mkbundle.py');
+  execFileSync('python3', [mk, 'keys', path.join(tmp, 'keys')], {stdio: 'pipe'});
+  bundle = path.join(tmp, 'bundle.zip');
+  execFileSync('python3', [mk, 'bundle', '--keys', path.join(tmp, 'keys'), '--out', bundle,
+    '--format', 'zip', '--load', LOAD, '--components', '5', '--size-kb', '1024'], {stdio: 'pipe'});
+  ctl('user', 'add', 'admin', '--role', 'admin', '--password-stdin');
+  ctl('trust', 'add', path.join(tmp, 'keys', 'vendor.pem'));
+
+  const adminPort = await freeTcpPort();
+  const tftpPort = await freeUdpPort();
+  const conf = path.join(tmp, 'loadsd.conf');
+  fs.writeFileSync(conf, '# browser test\nthreads = 2\n');
+  base = `http://127.0.0.1:${adminPort}`;
+  daemon = spawn(LOADSD, ['--foreground', '--config', conf, '--data-dir', path.join(tmp, 'data'),
+    '--serve-dir', path.join(tmp, 'serve'), '--tftp-listen', `127.0.0.1:${tftpPort}`,
+    '--admin-listen', `127.0.0.1:${adminPort}`, '--web-root', path.join(srcdir, 'web'),
+    '--log-level', 'info'], {stdio: ['ignore', 'pipe', 'pipe']});
+  daemon.stdout.on('data', (d) => { daemonLog += d; });
+  daemon.stderr.on('data', (d) => { daemonLog += d; });
+  await waitHttp(`${base}/`, 15000);
+
+  // A fresh profile (--user-data-dir) in the temp dir: playwright passes it.
+  context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: WIDE,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  page = context.pages()[0] || await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('dialog', (d) => d.dismiss());
+});
+
+after(async () => {
+  if (context) await context.close().catch(() => {});
+  if (daemon && daemon.exitCode === null) {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => {
+      const t = setTimeout(() => { daemon.kill('SIGKILL'); r(); }, 5000);
+      daemon.once('exit', () => { clearTimeout(t); r(); });
+    });
+  }
+  if (tmp && !process.env.KEEP_TMPDIR) fs.rmSync(tmp, {recursive: true, force: true});
+  else if (tmp) console.log(`kept ${tmp}`);
+  if (/ERROR: (Address|Undefined|Leak)Sanitizer|runtime error:/.test(daemonLog)) {
+    throw new Error(`sanitizer report in the loadsd log:\n${daemonLog}`);
+  }
+});
+
+test('log in', async () => {
+  await page.goto(`${base}/`);
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password').fill('wrong-password');
+  await page.getByLabel('Password').press('Enter'); // Enter submits the form
+  await page.getByText('Wrong user name or password.').waitFor();
+  await shot('login-refused');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', {name: 'Log in'}).click();
+  await page.getByRole('heading', {name: 'Dashboard'}).waitFor();
+  assert.match(await page.locator('#who').textContent(), /admin \(admin\)/);
+  await shot('dashboard');
+});
+
+test('upload a bundle: progress bar, then the load is verified', async () => {
+  await page.getByRole('link', {name: 'Loads & upload'}).click();
+  await page.getByRole('heading', {name: 'Firmware'}).waitFor();
+  await page.locator('#bundle-file').setInputFiles(bundle);
+  await page.getByText(/bundle\.zip \(/).waitFor();
+  // Watch the upload bar from the page: every value it shows is recorded.
+  await page.evaluate(() => {
+    window.seenProgress = [];
+    new MutationObserver(() => {
+      const bar = document.getElementById('upload-progress');
+      if (bar && !bar.dataset.watched) {
+        bar.dataset.watched = '1';
+        window.seenProgress.push(bar.value);
+        new MutationObserver(() => window.seenProgress.push(bar.value))
+          .observe(bar, {attributes: true, attributeFilter: ['value']});
+      }
+    }).observe(document.body, {childList: true, subtree: true});
+  });
+  await page.getByRole('button', {name: 'Upload and import'}).click();
+  const bar = page.locator('#upload-progress');
+  await bar.waitFor({state: 'visible'});
+  await shot('upload-progress');
+  await page.locator('#upload-result').getByText('Import finished.').waitFor({timeout: 60000});
+  assert.equal(await bar.evaluate((b) => b.value), 100);
+  const seen = await page.evaluate(() => window.seenProgress);
+  assert.ok(seen.length >= 1 && seen.includes(100), `upload bar values: ${seen}`);
+  const imp = page.locator('#import-progress');
+  assert.equal(await imp.evaluate((b) => b.value), 100);
+  const row = page.locator('#upload-result tr', {hasText: LOAD});
+  await row.getByText('verified').waitFor();
+  await shot('upload-done');
+  // The loads table shows it verified, and its page lists the files.
+  const loadRow = page.locator('tr', {has: page.getByRole('link', {name: LOAD})}).last();
+  await loadRow.getByText('verified').waitFor();
+  await page.getByRole('link', {name: LOAD}).last().click();
+  await page.getByRole('heading', {name: LOAD}).waitFor();
+  await page.getByText('jar41sip.9-4-2ES26.sbn').waitFor();
+  await page.getByRole('button', {name: 'Verify now'}).click();
+  await page.getByText(/file\(s\) checked, \d+ match, 0 newly quarantined/).waitFor();
+  await shot('load-detail');
+});
+
+test('PFS on at enterprise, off in a profile, inherit on a device: "off — from profile"', async () => {
+  await page.getByRole('link', {name: 'Enterprise'}).click();
+  await page.getByLabel('Peer firmware sharing (PFS)').selectOption('on');
+  await page.getByRole('button', {name: 'Save enterprise settings'}).click();
+  await page.locator('#enterprise-form').getByText('Saved.').waitFor();
+  await shot('enterprise');
+
+  await page.getByRole('link', {name: 'Phone profiles'}).click();
+  await page.getByLabel('New profile').fill('branch');
+  await page.getByLabel('New profile').press('Enter');
+  const prof = page.locator('form.profile-form[data-profile="branch"]');
+  await prof.waitFor();
+  await prof.getByLabel('Peer firmware sharing').selectOption('off');
+  await prof.getByRole('button', {name: 'Save'}).click();
+  await page.getByText('Profile branch saved').waitFor();
+  await shot('profile');
+
+  await page.getByRole('link', {name: 'Devices'}).click();
+  await page.getByText('Add a device').click();
+  await page.locator('#dev-mac').fill(MAC);
+  await page.locator('#dev-model').selectOption('Cisco 7961');
+  await page.locator('#dev-profile').selectOption('branch');
+  await page.locator('#dev-desc').fill('Reception <b>desk</b>');
+  await page.getByRole('button', {name: 'Add device'}).click();
+  await page.getByRole('heading', {name: MAC}).waitFor();
+  // The device's own PFS is inherit, explicitly saved as such.
+  await page.locator('#edit-pfs').selectOption('inherit');
+  await page.locator('#device-edit').getByRole('button', {name: 'Save device'}).click();
+  await page.locator('#device-edit').getByText('Saved.').waitFor();
+  const pfs = page.locator('#effective dd[data-setting="Peer firmware sharing"]');
+  await pfs.getByText('off — from profile').waitFor();
+  // The description was shown as text, not markup.
+  await page.getByText('Reception <b>desk</b>').first().waitFor();
+  assert.equal(await page.locator('main b', {hasText: 'desk'}).count(), 0);
+  await page.locator('pre.code').getByText(/peerFirmwareSharing/).waitFor();
+  await shot('device-effective');
+});
+
+test('CSV import with one bad line shows that line\'s error', async () => {
+  await page.getByRole('link', {name: 'Devices'}).click();
+  await page.getByText('CSV import and export').click();
+  const csv = [
+    'mac,model,profile,description,load,peer_firmware_sharing,load_server',
+    '0011223344B1,Cisco 7961,branch,first,,,',
+    'NOT-A-MAC,Cisco 7961,,second,,,',
+    '0011223344B3,Cisco 7965,,third,,on,',
+  ].join('\n') + '\n';
+  await page.locator('#csv-text').fill(csv);
+  await page.getByRole('button', {name: 'Import CSV'}).click();
+  const err = page.locator('#csv-errors li[data-line="3"]');
+  await err.waitFor();
+  assert.match(await err.textContent(), /line 3/);
+  assert.equal(await page.locator('#csv-errors li').count(), 1, 'exactly the bad line is reported');
+  await shot('csv-error');
+  // All or nothing: the good lines were not added either.
+  await page.locator('#dev-search').fill('0011223344B1');
+  await page.locator('#dev-search').press('Enter');
+  await page.getByText('No device matches.').waitFor();
+});
+
+test('log out', async () => {
+  await page.getByRole('button', {name: 'Log out'}).click();
+  await page.getByRole('heading', {name: 'Log in to loadsd'}).waitFor();
+  await page.getByText('You are logged out.').waitFor();
+  await shot('logged-out');
+  // The session is gone on the server too.
+  const r = await page.evaluate(async () => (await fetch('/api/v1/session')).status);
+  assert.equal(r, 401);
+});
+
+test('main pages fit a phone screen without horizontal scrolling', async () => {
+  // A page of its own at phone size, in the same (logged out) profile.
+  const p = await context.newPage();
+  await p.setViewportSize(PHONE);
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  await p.goto(`${base}/`);
+  await p.getByLabel('User name').fill('admin');
+  await p.getByLabel('Password').fill(PASSWORD);
+  await p.getByLabel('Password').press('Enter');
+  await p.getByRole('heading', {name: 'Dashboard'}).waitFor();
+  const pages = ['dashboard', 'firmware', `loads/${LOAD}`, 'defaults', 'devices', `devices/${MAC}`,
+    'profiles', 'enterprise', 'sites', 'transfers', 'audit', 'users', 'trust'];
+  const wide = [];
+  for (const name of pages) {
+    await p.goto(`${base}/#/${name}`);
+    await p.locator('main h1').first().waitFor();
+    await p.waitForLoadState('networkidle');
+    const w = await p.evaluate(() => document.documentElement.scrollWidth);
+    if (w > PHONE.width) wide.push(`${name}: ${w}px`);
+    await shot(`phone-${name.replace(/[^A-Za-z0-9.-]+/g, '_')}`, p);
+  }
+  await p.goto(`${base}/#/dashboard`);
+  await p.getByRole('button', {name: 'Menu'}).click();
+  await p.getByRole('link', {name: 'Transfers'}).click();
+  await p.getByRole('heading', {name: 'Transfers'}).waitFor();
+  await p.close();
+  assert.deepEqual(wide, [], 'pages wider than the screen');
+  assert.deepEqual(pageErrors, [], 'JavaScript errors on the page');
+});

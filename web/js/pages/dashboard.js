@@ -1,0 +1,111 @@
+// dashboard.js: the first page after login: loads by status, devices whose
+// effective load is missing or quarantined, active transfers, scrub status.
+// Read only; refreshes itself every 5 s while shown.
+
+import * as api from '../api.js';
+import {h, card, pageHead, table, badge, fmtBytes, fmtDuration, fmtTime, fmtRate,
+  alertBox, replace, slot} from '../dom.js';
+
+function stat(label, value, kind, href) {
+  const inner = [h('div.stat-value', null, String(value ?? '—')), h('div.stat-label', null, label)];
+  return href
+    ? h(`a.stat${kind ? '.' + kind : ''}`, {href, 'aria-label': `${label}: ${value}`}, inner)
+    : h(`div.stat${kind ? '.' + kind : ''}`, null, inner);
+}
+
+async function settle(p) {
+  try {
+    return {ok: true, v: await p};
+  } catch (e) {
+    return {ok: false, e};
+  }
+}
+
+function problemsCard(res) {
+  if (!res.ok) return card('Devices with a missing or quarantined load', alertBox('warn', api.errorText(res.e)));
+  const list = res.v.devices || res.v.problems || [];
+  return card(`Devices with a missing or quarantined load (${list.length})`,
+    list.length === 0
+      ? h('p.muted', null, 'None: every device resolves to a load that is in the catalog and not quarantined.')
+      : table([
+        {label: 'Device', render: (d) => h('a.mono', {href: `#/devices/${encodeURIComponent(d.mac)}`}, d.mac)},
+        {label: 'Model', key: 'model'},
+        {label: 'Load', render: (d) => h('span.mono.break', null, d.load || 'none')},
+        {label: 'From', render: (d) => d.level || '—'},
+        {label: 'Problem', render: (d) => badge(d.problem || 'problem', 'badge-bad')},
+      ], list.slice(0, 50)));
+}
+
+function transfersCard(res) {
+  if (!res.ok) return card('Active transfers', alertBox('warn', api.errorText(res.e)));
+  const list = res.v.transfers || [];
+  return card(`Active transfers (${list.length})`,
+    list.length === 0 ? h('p.muted', null, 'No TFTP transfer in progress.')
+      : table([
+        {label: 'Client', render: (t) => h('span.mono.break', null, t.client || '—')},
+        {label: 'File', render: (t) => h('span.mono.break', null, t.file || '—')},
+        {label: 'Progress', num: true, render: (t) => `${t.percent ?? 0}%`},
+        {label: 'Rate', num: true, render: (t) => fmtRate(t.bytes_per_second)},
+      ], list.slice(0, 10)),
+    h('p', null, h('a', {href: '#/transfers'}, 'All transfers, live')));
+}
+
+function scrubCard(stats) {
+  const s = stats && (stats.scrub || stats.scrubber);
+  const rows = [];
+  if (s && typeof s === 'object') {
+    if (s.state || s.running !== undefined) rows.push(['State', s.state || (s.running ? 'running' : 'idle')]);
+    if (s.last_run || s.last_at || s.finished_at) rows.push(['Last run', fmtTime(s.last_run || s.last_at || s.finished_at)]);
+    if (s.next_run || s.next_at) rows.push(['Next run', fmtTime(s.next_run || s.next_at)]);
+    if (s.checked !== undefined) rows.push(['Files checked', String(s.checked)]);
+    if (s.quarantined !== undefined) rows.push(['Quarantined', String(s.quarantined)]);
+    if (s.bytes !== undefined) rows.push(['Bytes hashed', fmtBytes(s.bytes)]);
+  }
+  const files = stats && stats.files;
+  if (files) {
+    rows.push(['Files in the catalog', String(files.total ?? '—')]);
+    rows.push(['Files quarantined', String(files.quarantined ?? 0)]);
+  }
+  return card('Integrity scrub',
+    rows.length ? h('dl.kv', null, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]))
+      : h('p.muted', null, 'No scrub has reported yet.'),
+    files && files.quarantined > 0
+      ? alertBox('bad', `${files.quarantined} stored file(s) no longer match their SHA-256 and are not served.`)
+      : null,
+    h('p.small.muted', null, 'Each load can be re-checked with “Verify now” on its page.'));
+}
+
+async function refresh(box) {
+  const [stats, problems, transfers] = await Promise.all([
+    settle(api.get('/stats')), settle(api.get('/devices/problems')), settle(api.get('/transfers')),
+  ]);
+  const s = stats.ok ? stats.v : null;
+  const loads = (s && s.loads) || {};
+  const tftp = (s && s.tftp) || {};
+  replace(box,
+    stats.ok ? null : alertBox('bad', `Statistics unavailable: ${api.errorText(stats.e)}`),
+    h('h2', null, 'Loads by status'),
+    h('div.stats', null,
+      stat('verified', loads.verified ?? 0, 'ok', '#/firmware'),
+      stat('signed', loads.signed ?? 0, '', '#/firmware'),
+      stat('unsigned', loads.unsigned ?? 0, (loads.unsigned ? 'warn' : ''), '#/firmware'),
+      stat('quarantined', loads.quarantined ?? 0, (loads.quarantined ? 'bad' : ''), '#/firmware')),
+    h('h2', null, 'TFTP'),
+    h('div.stats', null,
+      stat('active transfers', tftp.transfers_active ?? 0, '', '#/transfers'),
+      stat('transfers done', tftp.transfers_done ?? 0),
+      stat('failed', tftp.transfers_failed ?? 0, tftp.transfers_failed ? 'warn' : ''),
+      stat('sent', fmtBytes(tftp.bytes_sent ?? 0)),
+      stat('uptime', s ? fmtDuration(s.uptime_seconds) : '—')),
+    h('div.grid', null, problemsCard(problems), transfersCard(transfers), scrubCard(s)));
+}
+
+export async function dashboardPage(main) {
+  const box = slot();
+  main.append(pageHead('Dashboard', 'What needs attention, at a glance.',
+    h('a.btn.btn-primary', {href: '#/firmware'}, 'Upload firmware')), box);
+  await refresh(box);
+  const timer = setInterval(() => refresh(box).catch(() => {}), 5000);
+  return () => clearInterval(timer);
+}
+

@@ -1,0 +1,287 @@
+// provisioning.js: the settings above the device: device defaults (model →
+// load, picked from the catalog, with warnings), enterprise settings, common
+// phone profiles and site rules. Each change is one API call; the server
+// validates and audits, this page only shows its answers.
+
+import * as api from '../api.js';
+import {h, card, pageHead, table, alertBox, replace, slot, field, select, toast,
+  confirmDialog, loading, badge} from '../dom.js';
+
+// "inherit" / "on" / "off" for a setting a level may leave unset.
+export function optValue(v) {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'object') return v.set === false ? null : (v.value ?? null);
+  return String(v);
+}
+
+export function pfsSelect(value, props = {}) {
+  return select([['inherit', 'inherit'], ['on', 'on'], ['off', 'off']], value ?? 'inherit', props);
+}
+
+function statusOf(loads, name) {
+  return loads.find((l) => l.name === name) || null;
+}
+
+// Warnings for a chosen load, from the catalog as the page knows it.
+export function loadWarnings(loads, name, model) {
+  const out = [];
+  if (!name) return out;
+  const l = statusOf(loads, name);
+  if (!l) out.push(`${name} is not in the catalog: phones asking for it get “file not found”.`);
+  else if (l.status === 'quarantined') out.push(`${name} is quarantined: its files are not served.`);
+  else if (l.status === 'unsigned') out.push(`${name} is unsigned.`);
+  else if (l.status === 'signed') out.push(`${name}'s signer is not in the trust store.`);
+  if (model && l && model.protocol && /sip/i.test(model.protocol) !== /sip/i.test(name) && /^(SIP|SCCP)/i.test(name)) {
+    out.push(`${model.name} runs ${model.protocol}; ${name} looks like a load for the other protocol.`);
+  }
+  return out;
+}
+
+function loadOptions(loads, current) {
+  const opts = [['', 'none (no loadInformation)']];
+  for (const l of loads) opts.push([l.name, `${l.name} — ${l.status}`]);
+  if (current && !statusOf(loads, current)) opts.push([current, `${current} — not in the catalog`]);
+  return opts;
+}
+
+// Retries a write with force=true after the admin confirms the server's refusal.
+export async function withForce(doWrite, what) {
+  try {
+    return await doWrite(false);
+  } catch (e) {
+    if (e.status !== 409 && !(e.status === 400 && /force/i.test(e.message))) throw e;
+    const ans = await confirmDialog({title: `${what}?`, message: `${api.errorText(e)} Do it anyway?`,
+      confirm: 'Force', danger: true});
+    if (!ans) return null;
+    return doWrite(true);
+  }
+}
+
+// ---- device defaults ----
+
+export async function defaultsPage(main) {
+  const box = slot();
+  main.append(pageHead('Device defaults', 'The load each model runs unless a device says otherwise.'), box);
+  await renderDefaults(box);
+  return null;
+}
+
+async function renderDefaults(box) {
+  replace(box, loading());
+  const [m, l] = await Promise.all([api.get('/models'), api.get('/loads')]);
+  const loads = l.loads || [];
+  const models = m.models || [];
+  const rows = models.map((model) => {
+    const current = model.default_load || '';
+    const sel = select(loadOptions(loads, current), current,
+      {'aria-label': `Default load for ${model.name}`, disabled: !api.isAdmin()});
+    const warn = h('div.small', {'aria-live': 'polite'});
+    const save = h('button.btn.btn-small', {type: 'submit', disabled: true}, 'Save');
+    const showWarn = () => {
+      replace(warn, loadWarnings(loads, sel.value, model).map((w) => h('div', null, badge('warning', 'badge-warn'), ' ', w)));
+      save.disabled = sel.value === current || !api.isAdmin();
+    };
+    sel.addEventListener('change', showWarn);
+    showWarn();
+    const form = h('form.inline-form', {'aria-label': `Default load for ${model.name}`}, h('div.field', null, sel), save);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      save.disabled = true;
+      try {
+        const r = await withForce((force) => api.put(`/models/${api.seg(model.name)}/default-load`,
+          {load: sel.value || null, force}), `Set ${sel.value || 'none'} as ${model.name}'s default`);
+        if (r) {
+          toast(`${model.name}: default load ${sel.value || 'none'}`);
+          await renderDefaults(box);
+        } else {
+          showWarn();
+        }
+      } catch (e) {
+        toast(api.errorText(e), true);
+        showWarn();
+      }
+    });
+    return {model, form, warn};
+  });
+  replace(box, card(null, table([
+    {label: 'Model', render: (r) => h('strong', null, r.model.name)},
+    {label: 'Type', num: true, render: (r) => String(r.model.device_type ?? '—')},
+    {label: 'Protocol', render: (r) => r.model.protocol || '—'},
+    {label: 'PFS', render: (r) => r.model.pfs_capable ? badge('capable', 'badge-ok') : badge('not capable', 'badge-neutral')},
+    {label: 'Default load', render: (r) => h('div', null, r.form, r.warn)},
+  ], rows, {empty: 'No models.'})));
+}
+
+// ---- enterprise ----
+
+export async function enterprisePage(main) {
+  const box = slot();
+  main.append(pageHead('Enterprise', 'Settings every phone inherits unless a profile, site or device overrides them.'), box);
+  replace(box, loading());
+  const e = await api.get('/enterprise');
+  const pfs = select([['off', 'off'], ['on', 'on']], optValue(e.peer_firmware_sharing) || 'off', {id: 'ent-pfs', name: 'peer_firmware_sharing'});
+  const ls = h('input', {id: 'ent-load-server', name: 'load_server', value: optValue(e.load_server) || '', placeholder: 'none', autocomplete: 'off'});
+  const cm = h('input', {id: 'ent-cm', name: 'cm_address', value: optValue(e.cm_address) || '', placeholder: 'none', autocomplete: 'off'});
+  const policy = e.signature_policy !== undefined
+    ? select([['signed', 'signed (default)'], ['verified', 'verified only'], ['any', 'any, unsigned too']], e.signature_policy, {id: 'ent-policy', name: 'signature_policy'})
+    : null;
+  const msg = slot();
+  const save = h('button.btn.btn-primary', {type: 'submit', id: 'ent-save', disabled: !api.isAdmin()}, 'Save enterprise settings');
+  const form = h('form', {id: 'enterprise-form', 'aria-label': 'Enterprise settings'},
+    h('div.form-grid', null,
+      field('Peer firmware sharing (PFS)', pfs),
+      field('Load server', ls, '(host; empty = none)'),
+      field('CUCM address', cm, '(callManager in configs)'),
+      policy ? field('Signature policy', policy) : null),
+    h('div.actions', null, save), msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    save.disabled = true;
+    const body = {peer_firmware_sharing: pfs.value, load_server: ls.value.trim(), cm_address: cm.value.trim()};
+    if (policy) body.signature_policy = policy.value;
+    try {
+      await api.patch('/enterprise', body);
+      replace(msg, alertBox('ok', 'Saved.'));
+      toast('Enterprise settings saved');
+    } catch (err) {
+      replace(msg, alertBox('bad', api.errorText(err)));
+    } finally {
+      save.disabled = !api.isAdmin();
+    }
+  });
+  replace(box, card('Defaults for every phone', form),
+    card('Precedence', h('ul', null,
+      h('li', null, 'Peer firmware sharing: device > phone profile > enterprise.'),
+      h('li', null, 'Load server: device > phone profile > site rule > enterprise.'),
+      h('li', null, 'Load: device > model default (Device defaults).'))));
+  return null;
+}
+
+// ---- common phone profiles ----
+
+function profileEditor(p, onSaved) {
+  const pfsV = optValue(p.peer_firmware_sharing);
+  const lsV = optValue(p.load_server);
+  const pfs = pfsSelect(pfsV, {name: 'peer_firmware_sharing'});
+  const lsInherit = h('input', {type: 'checkbox', checked: lsV === null, name: 'load_server_inherit'});
+  const ls = h('input', {name: 'load_server', value: lsV ?? '', placeholder: 'none', disabled: lsV === null, autocomplete: 'off'});
+  lsInherit.addEventListener('change', () => { ls.disabled = lsInherit.checked; });
+  const save = h('button.btn.btn-primary.btn-small', {type: 'submit', disabled: !api.isAdmin()}, 'Save');
+  const remove = h('button.btn.btn-danger.btn-small', {type: 'button', disabled: !api.isAdmin()}, 'Remove');
+  const inheritId = `inh-${Math.random().toString(36).slice(2)}`;
+  lsInherit.id = inheritId;
+  const form = h('form.profile-form', {'aria-label': `Profile ${p.name}`, dataset: {profile: p.name}},
+    h('div.form-grid', null,
+      field('Peer firmware sharing', pfs),
+      h('div.field', null, field('Load server', ls),
+        h('span.small', null, lsInherit, ' ', h('label', {for: inheritId}, 'inherit')))),
+    h('div.actions', null, save, remove));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    save.disabled = true;
+    try {
+      await api.patch(`/profiles/${api.seg(p.name)}`, {
+        peer_firmware_sharing: pfs.value === 'inherit' ? null : pfs.value,
+        load_server: lsInherit.checked ? null : ls.value.trim(),
+      });
+      toast(`Profile ${p.name} saved`);
+      onSaved();
+    } catch (e) {
+      toast(api.errorText(e), true);
+      save.disabled = false;
+    }
+  });
+  remove.addEventListener('click', async () => {
+    const ans = await confirmDialog({title: `Remove profile ${p.name}?`,
+      message: p.devices ? `${p.devices} device(s) use it; they will inherit from the enterprise instead.` : 'No device uses it.',
+      confirm: 'Remove', danger: true});
+    if (!ans) return;
+    try {
+      await withForce((force) => api.del(`/profiles/${api.seg(p.name)}${force ? '?force=1' : ''}`), `Remove ${p.name}`);
+      toast(`Removed profile ${p.name}`);
+      onSaved();
+    } catch (e) {
+      toast(api.errorText(e), true);
+    }
+  });
+  return form;
+}
+
+export async function profilesPage(main) {
+  const box = slot();
+  const name = h('input', {id: 'new-profile-name', name: 'name', required: true, autocomplete: 'off', placeholder: 'e.g. branch-offices'});
+  const add = h('button.btn.btn-primary', {type: 'submit', disabled: !api.isAdmin()}, 'Add profile');
+  const addForm = h('form.inline-form', {id: 'profile-add', 'aria-label': 'Add a profile'}, field('New profile', name), add);
+  const refresh = async () => {
+    replace(box, loading());
+    const r = await api.get('/profiles');
+    const list = r.profiles || [];
+    replace(box, list.length === 0 ? h('p.muted', null, 'No profiles yet.') : list.map((p) =>
+      h('section.card', {dataset: {profile: p.name}},
+        h('div.card-head', null, h('h2', null, p.name), h('span.muted.small', null, `${p.devices ?? 0} device(s)`)),
+        profileEditor(p, refresh))));
+  };
+  addForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await api.post('/profiles', {name: name.value.trim()});
+      toast(`Added profile ${name.value.trim()}`);
+      name.value = '';
+      await refresh();
+    } catch (e) {
+      toast(api.errorText(e), true);
+    }
+  });
+  main.append(pageHead('Common phone profiles', 'Settings shared by a group of devices; each one set or inherited from the enterprise.'),
+    card(null, addForm), box);
+  await refresh();
+  return null;
+}
+
+// ---- sites ----
+
+export async function sitesPage(main) {
+  const box = slot();
+  const cidr = h('input', {id: 'site-cidr', name: 'cidr', required: true, placeholder: '10.1.0.0/16 or 2001:db8::/48', autocomplete: 'off'});
+  const ls = h('input', {id: 'site-load-server', name: 'load_server', required: true, placeholder: 'host name or address', autocomplete: 'off'});
+  const add = h('button.btn.btn-primary', {type: 'submit', disabled: !api.isAdmin()}, 'Add site rule');
+  const form = h('form', {id: 'site-add', 'aria-label': 'Add a site rule'},
+    h('div.form-grid', null, field('Network (CIDR)', cidr), field('Load server', ls)), h('div.actions', null, add));
+  const refresh = async () => {
+    const r = await api.get('/sites');
+    const list = r.sites || [];
+    replace(box, table([
+      {label: 'Network', render: (s) => h('span.mono', null, s.cidr)},
+      {label: 'Load server', render: (s) => h('span.mono.break', null, s.load_server || 'none')},
+      {label: '', render: (s) => api.isAdmin() ? h('button.btn.btn-danger.btn-small', {type: 'button',
+        'aria-label': `Remove site ${s.cidr}`, on: {click: async () => {
+          const ans = await confirmDialog({title: `Remove site rule ${s.cidr}?`, confirm: 'Remove', danger: true});
+          if (!ans) return;
+          try {
+            await api.del(`/sites/${api.seg(s.id ?? s.cidr)}`);
+            toast(`Removed ${s.cidr}`);
+            refresh();
+          } catch (e) {
+            toast(api.errorText(e), true);
+          }
+        }}}, 'Remove') : ''},
+    ], list, {empty: 'No site rules: phones use the profile or enterprise load server.'}));
+  };
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await api.post('/sites', {cidr: cidr.value.trim(), load_server: ls.value.trim()});
+      toast(`Added ${cidr.value.trim()}`);
+      cidr.value = '';
+      ls.value = '';
+      refresh();
+    } catch (e) {
+      toast(api.errorText(e), true);
+    }
+  });
+  main.append(pageHead('Sites', 'Network → load server, matched against the address of the phone that asks; the longest prefix wins.'),
+    card('Add a rule', form), card('Rules', box));
+  await refresh();
+  return null;
+}
+
