@@ -35,13 +35,13 @@ static int device_row(void *arg, const struct provision_device *d)
 }
 
 /* The MAC of the path: 400 naming "mac" when it is not one. */
-static int path_mac(struct api_request *rq, struct api_response *rs,
-                    char mac[SETTINGS_MAC_LEN + 1])
+static int path_mac(struct api_request *rq, struct api_response *rs, char mac[SETTINGS_MAC_LEN + 1])
 {
     if (settings_mac_normalize(rq->args[0], mac) == 0)
         return 0;
-    api_error_field(rs, "mac", "not a MAC address (001122AABBCC, 00:11:22:aa:bb:cc, "
-                               "0011.22aa.bbcc or SEP001122AABBCC)");
+    api_error_field(rs, "mac",
+                    "not a MAC address (001122AABBCC, 00:11:22:aa:bb:cc, "
+                    "0011.22aa.bbcc or SEP001122AABBCC)");
     return -1;
 }
 
@@ -63,8 +63,8 @@ static int devices_list(struct api_request *rq, struct api_response *rs)
     list = json_array();
     rc = provision_devices_count(rq->ctx->dd.db, q, &total);
     if (rc == DB_OK)
-        rc = provision_devices_each(rq->ctx->dd.db, q, (int64_t)offset, (int64_t)limit,
-                                    device_row, list);
+        rc = provision_devices_each(rq->ctx->dd.db, q, (int64_t)offset, (int64_t)limit, device_row,
+                                    list);
     if (rc != DB_OK) {
         json_decref(list);
         return api_error_db(rs, rc, "device list");
@@ -91,8 +91,8 @@ static int devices_get(struct api_request *rq, struct api_response *rs)
 /* ---- writes ---- */
 
 static const char *const device_members[] = {
-    "mac",  "model", "profile", "description", "peer_firmware_sharing", "load_server",
-    "load", "force", NULL};
+    "mac",         "model", "profile", "description", "peer_firmware_sharing",
+    "load_server", "load",  "force",   NULL};
 
 static int model_member(struct api_request *rq, struct api_response *rs, const char *text,
                         struct provision_device *d)
@@ -412,16 +412,16 @@ static int devices_problems(struct api_request *rq, struct api_response *rs)
         if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0 ||
             (e.load_state != SETTINGS_LOAD_MISSING && e.load_state != SETTINGS_LOAD_QUARANTINED))
             continue;
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", e.device->mac,
-                                              "model", e.model ? e.model->name : "", "load",
-                                              e.load.value, "level",
-                                              settings_level_name(e.load.level), "problem",
-                                              load_state_name(e.load_state)));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", e.device->mac, "model",
+                                        e.model ? e.model->name : "", "load", e.load.value, "level",
+                                        settings_level_name(e.load.level), "problem",
+                                        load_state_name(e.load_state)));
     }
     provision_snapshot_free(s);
-    return api_json(rs, MHD_HTTP_OK,
-                    json_pack("{s:o, s:I}", "devices", list, "count",
-                              (json_int_t)json_array_size(list)));
+    return api_json(
+        rs, MHD_HTTP_OK,
+        json_pack("{s:o, s:I}", "devices", list, "count", (json_int_t)json_array_size(list)));
 }
 
 /* ---- CSV ---- */
@@ -456,9 +456,8 @@ static int devices_import(struct api_request *rq, struct api_response *rs)
                   "nothing was imported: the database failed");
     } else {
         api_json(rs, MHD_HTTP_OK,
-                 json_pack("{s:i, s:i, s:i, s:i}", "rows", (int)rep->rows, "added",
-                           (int)rep->added, "updated", (int)rep->updated, "unchanged",
-                           (int)rep->unchanged));
+                 json_pack("{s:i, s:i, s:i, s:i}", "rows", (int)rep->rows, "added", (int)rep->added,
+                           "updated", (int)rep->updated, "unchanged", (int)rep->unchanged));
     }
     free(rep);
     return 0;

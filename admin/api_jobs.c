@@ -17,8 +17,7 @@ static int jobs_index(struct api_request *rq, struct api_response *rs)
     if (!api_query_u64(rq, rs, "limit", 1, JOBS_LIST_MAX, JOBS_LIMIT_DEFAULT, &limit) ||
         !api_query_u64(rq, rs, "before", 1, INT64_MAX, INT64_MAX, &before))
         return 0;
-    if (jobs_list(rq->ctx->jobs, rq->ctx->dd.db, (int64_t)before, (unsigned)limit, &out) !=
-        JOBS_OK)
+    if (jobs_list(rq->ctx->jobs, rq->ctx->dd.db, (int64_t)before, (unsigned)limit, &out) != JOBS_OK)
         return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot list jobs");
     return api_json(rs, MHD_HTTP_OK, out);
 }

@@ -19,8 +19,8 @@ json_t *prov_opt_json(const struct settings_opt *o);
 /* A load about to be assigned (name, normalised) must be in the catalog and
  * not quarantined, unless force; the catalog's spelling replaces name. 0, or
  * -1 with a 409 (or 500) in rs. */
-int prov_load_check(struct api_request *rq, struct api_response *rs,
-                    char name[SETTINGS_VALUE_MAX], bool force);
+int prov_load_check(struct api_request *rq, struct api_response *rs, char name[SETTINGS_VALUE_MAX],
+                    bool force);
 /* A value member for key (string; for PFS also true/false), checked and
  * normalised into o (null: inherit). 0, or -1 with a 400 naming the field. */
 int prov_opt_member(json_t *obj, const char *field, enum settings_key key, struct settings_opt *o,

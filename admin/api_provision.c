@@ -44,8 +44,8 @@ json_t *prov_opt_json(const struct settings_opt *o)
     return o->set ? json_string(o->value) : json_null();
 }
 
-int prov_load_check(struct api_request *rq, struct api_response *rs,
-                    char name[SETTINGS_VALUE_MAX], bool force)
+int prov_load_check(struct api_request *rq, struct api_response *rs, char name[SETTINGS_VALUE_MAX],
+                    bool force)
 {
     struct catalog_load l;
     int rc = catalog_load_find(rq->ctx->dd.db, name, &l);
@@ -150,12 +150,12 @@ static int model_row(void *arg, const struct settings_model *m)
 
     if (m->default_load[0] != '\0')
         status = catalog_load_find(ml->db, m->default_load, &l) == DB_OK ? l.status : "missing";
-    return json_array_append_new(
-               ml->list,
-               json_pack("{s:s, s:I, s:b, s:s, s:s?, s:s?}", "name", m->name, "device_type",
-                         (json_int_t)m->device_type, "pfs_capable", m->pfs_capable, "protocol",
-                         m->protocol, "default_load", m->default_load[0] ? m->default_load : NULL,
-                         "default_load_status", status)) == 0
+    return json_array_append_new(ml->list,
+                                 json_pack("{s:s, s:I, s:b, s:s, s:s?, s:s?}", "name", m->name,
+                                           "device_type", (json_int_t)m->device_type, "pfs_capable",
+                                           m->pfs_capable, "protocol", m->protocol, "default_load",
+                                           m->default_load[0] ? m->default_load : NULL,
+                                           "default_load_status", status)) == 0
                ? 0
                : DB_ERROR;
 }
@@ -178,8 +178,7 @@ static int model_find(struct api_request *rq, struct api_response *rs, const cha
     int rc = provision_model_find(rq->ctx->dd.db, text, m);
 
     if (rc == DB_CONFLICT)
-        api_error_field(rs, "model", "\"%.64s\" matches several models: give the full name",
-                        text);
+        api_error_field(rs, "model", "\"%.64s\" matches several models: give the full name", text);
     else if (rc == DB_NOT_FOUND)
         api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no model \"%.64s\"", text);
     else if (rc != DB_OK)

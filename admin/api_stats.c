@@ -7,6 +7,8 @@
 
 #include "api.h"
 #include "catalog.h"
+#include "jobs.h"
+#include "provision.h"
 #include "tftp_io.h"
 
 #define METRICS_MAX 8192
@@ -56,27 +58,97 @@ static int counts_read(struct api_request *rq, struct catalog_counts *c,
     return rc;
 }
 
+/* The TFTP counters, loads and files by status, uptime. */
+static json_t *stats_body(struct api_request *rq, const struct catalog_counts *c,
+                          const struct tftp_server_stats *st)
+{
+    return json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
+                     " s:{s:I, s:I}, s:I}",
+                     "tftp", "requests", (json_int_t)st->requests, "transfers_active",
+                     (json_int_t)st->transfers_active, "transfers_done",
+                     (json_int_t)st->transfers_done, "transfers_failed",
+                     (json_int_t)st->transfers_failed, "refused_busy", (json_int_t)st->refused_busy,
+                     "errors_sent", (json_int_t)st->errors_sent, "bytes_sent",
+                     (json_int_t)st->bytes_sent, "loads", "verified", (json_int_t)c->verified,
+                     "signed", (json_int_t)c->signed_, "unsigned", (json_int_t)c->unsigned_,
+                     "quarantined", (json_int_t)c->quarantined, "files", "total",
+                     (json_int_t)c->files, "quarantined", (json_int_t)c->files_quarantined,
+                     "uptime_seconds", (json_int_t)(rq->now - rq->ctx->started));
+}
+
+/* Devices in all, and those whose effective load is missing or quarantined
+ * (the one resolver, over a snapshot). */
+static int devices_read(struct api_request *rq, json_t **out)
+{
+    struct settings_snapshot *s = NULL;
+    int64_t missing = 0, quarantined = 0;
+    int rc = provision_snapshot_load(rq->ctx->dd.db, &s);
+
+    if (rc != DB_OK)
+        return rc;
+    for (size_t i = 0; i < s->n_devices; i++) {
+        struct settings_effective e;
+
+        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0)
+            continue;
+        missing += e.load_state == SETTINGS_LOAD_MISSING;
+        quarantined += e.load_state == SETTINGS_LOAD_QUARANTINED;
+    }
+    *out = json_pack("{s:I, s:I, s:I, s:I}", "total", (json_int_t)s->n_devices, "problems",
+                     (json_int_t)(missing + quarantined), "load_missing", (json_int_t)missing,
+                     "load_quarantined", (json_int_t)quarantined);
+    provision_snapshot_free(s);
+    return DB_OK;
+}
+
+/* What the background scrub last found: its newest quarantine record (the
+ * scrubber logs its totals; only quarantines reach the database). */
+static json_t *scrub_read(struct api_request *rq, const struct catalog_counts *c)
+{
+    sqlite3_stmt *st =
+        db_prepare(rq->ctx->dd.db, "SELECT max(at), count(*) FROM audit WHERE action = ?1");
+    json_t *last = json_null();
+    json_int_t n = 0;
+
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, "file.quarantine", -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+                json_decref(last);
+                last = json_integer(sqlite3_column_int64(st, 0));
+            }
+            n = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+    }
+    return json_pack("{s:o, s:I, s:I}", "last_quarantine_at", last, "quarantines_recorded", n,
+                     "files_quarantined", (json_int_t)c->files_quarantined);
+}
+
 static int stats_get(struct api_request *rq, struct api_response *rs)
 {
     struct tftp_server_stats st;
     struct catalog_counts c;
+    unsigned up, queued, running;
+    json_t *devices = NULL, *body;
     int rc = counts_read(rq, &c, &st);
 
+    if (rc == DB_OK)
+        rc = devices_read(rq, &devices);
     if (rc != DB_OK)
         return api_error_db(rs, rc, "stats");
-    return api_json(
-        rs, MHD_HTTP_OK,
-        json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
-                  " s:{s:I, s:I}, s:I}",
-                  "tftp", "requests", (json_int_t)st.requests, "transfers_active",
-                  (json_int_t)st.transfers_active, "transfers_done", (json_int_t)st.transfers_done,
-                  "transfers_failed", (json_int_t)st.transfers_failed, "refused_busy",
-                  (json_int_t)st.refused_busy, "errors_sent", (json_int_t)st.errors_sent,
-                  "bytes_sent", (json_int_t)st.bytes_sent, "loads", "verified",
-                  (json_int_t)c.verified, "signed", (json_int_t)c.signed_, "unsigned",
-                  (json_int_t)c.unsigned_, "quarantined", (json_int_t)c.quarantined, "files",
-                  "total", (json_int_t)c.files, "quarantined", (json_int_t)c.files_quarantined,
-                  "uptime_seconds", (json_int_t)(rq->now - rq->ctx->started)));
+    jobs_counts(rq->ctx->jobs, &up, &queued, &running);
+    body = stats_body(rq, &c, &st);
+    if (body != NULL) {
+        json_object_set_new(body, "devices", devices);
+        json_object_set_new(body, "jobs",
+                            json_pack("{s:i, s:i, s:i}", "uploading", (int)up, "queued",
+                                      (int)queued, "running", (int)running));
+        json_object_set_new(body, "scrub", scrub_read(rq, &c));
+    } else {
+        json_decref(devices);
+    }
+    return api_json(rs, MHD_HTTP_OK, body);
 }
 
 /* Appends one "# HELP / # TYPE / value" block. */

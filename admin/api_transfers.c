@@ -12,13 +12,13 @@ static void transfer_row(void *arg, const struct tftp_transfer_info *t)
     uint64_t pct = t->size ? t->acked_bytes * 100 / t->size : 100;
     uint64_t rate = t->elapsed_ms ? t->acked_bytes * 1000 / t->elapsed_ms : 0;
 
-    json_array_append_new(
-        arg, json_pack("{s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:i, s:i}", "client", t->peer, "file",
-                       t->name, "size", (json_int_t)t->size, "acked_bytes",
-                       (json_int_t)t->acked_bytes, "percent", (int)(pct > 100 ? 100 : pct),
-                       "elapsed_ms", (json_int_t)t->elapsed_ms, "bytes_per_second",
-                       (json_int_t)rate, "blksize", (int)t->blksize, "windowsize",
-                       (int)t->windowsize));
+    json_array_append_new(arg,
+                          json_pack("{s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:i, s:i}", "client",
+                                    t->peer, "file", t->name, "size", (json_int_t)t->size,
+                                    "acked_bytes", (json_int_t)t->acked_bytes, "percent",
+                                    (int)(pct > 100 ? 100 : pct), "elapsed_ms",
+                                    (json_int_t)t->elapsed_ms, "bytes_per_second", (json_int_t)rate,
+                                    "blksize", (int)t->blksize, "windowsize", (int)t->windowsize));
 }
 
 static int transfers_list(struct api_request *rq, struct api_response *rs)

@@ -17,9 +17,9 @@
 #include "log.h"
 #include "numparse.h"
 
-#define UPLOAD_APPROVAL_MAX (64 * 1024)  /* a detached CMS signature */
-#define UPLOAD_OVERHEAD     (64 * 1024)  /* multipart headers and boundaries */
-#define UPLOAD_PP_BUFFER    (64 * 1024)  /* the post processor's buffer */
+#define UPLOAD_APPROVAL_MAX (64 * 1024) /* a detached CMS signature */
+#define UPLOAD_OVERHEAD     (64 * 1024) /* multipart headers and boundaries */
+#define UPLOAD_PP_BUFFER    (64 * 1024) /* the post processor's buffer */
 #define UPLOAD_PATH_MAX     4352
 #define UPLOAD_WHY_MAX      200
 
@@ -224,8 +224,7 @@ static int upload_begin(struct api_request *rq, struct api_response *rs)
     up->fd = up->afd = -1;
     up->replace = replace != 0;
     rq->stream = up;
-    rc = jobs_upload_begin(rq->ctx->jobs, rq->ctx->dd.db, "upload", api_actor(rq), len,
-                           &up->job);
+    rc = jobs_upload_begin(rq->ctx->jobs, rq->ctx->dd.db, "upload", api_actor(rq), len, &up->job);
     if (rc == JOBS_BUSY) {
         rs->retry_after = 5;
         return api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
@@ -283,8 +282,7 @@ static int upload_end(struct api_request *rq, struct api_response *rs)
                "the multipart/form-data body ended early or is malformed");
     files_close(up);
     if (up->status == 0 && !up->have_file)
-        refuse(up, MHD_HTTP_BAD_REQUEST, "invalid", "file",
-               "\"file\" (the bundle) is required");
+        refuse(up, MHD_HTTP_BAD_REQUEST, "invalid", "file", "\"file\" (the bundle) is required");
     if (up->status == 0 && up->apath[0] != '\0' && up->approval_len == 0)
         refuse(up, MHD_HTTP_BAD_REQUEST, "invalid", "approval", "the approval signature is empty");
     if (up->status != 0)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -38,6 +39,7 @@
 #define HTTP_COOKIE_TLS   "__Host-loadsd_session"
 #define HTTP_ALLOW_MAX    64
 #define HTTP_DRAIN_MAX    (16 * 1024 * 1024) /* body dropped after an early answer */
+#define HTTP_NICE         10                 /* admin threads yield the CPU to the TFTP workers */
 
 static const char http_csp[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -45,8 +47,8 @@ static const char http_csp[] =
 
 /* Every resource: add its table here (and its file to Makefile.am). */
 static const struct api_route *const route_tables[] = {
-    api_session_routes, api_users_routes, api_tokens_routes, api_loads_routes,
-    api_trust_routes,   api_audit_routes, api_stats_routes, api_uploads_routes,
+    api_session_routes, api_users_routes,     api_tokens_routes,  api_loads_routes,
+    api_trust_routes,   api_audit_routes,     api_stats_routes,   api_uploads_routes,
     api_jobs_routes,    api_provision_routes, api_devices_routes, api_transfers_routes,
 };
 
@@ -532,6 +534,19 @@ static enum MHD_Result api_finish(struct req *r)
     return send_response(h, r->rq.conn, &rs, NULL);
 }
 
+/* Lowers the calling MHD thread's priority once: a flood of admin requests
+ * must not take the CPU from TFTP transfers. */
+static void thread_nice(void)
+{
+    static _Thread_local bool niced;
+
+    if (niced)
+        return;
+    niced = true;
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), HTTP_NICE) != 0)
+        log_debug("admin http: cannot lower the thread priority: %s", strerror(errno));
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -541,6 +556,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     (void)version;
     if (r == NULL) {
+        thread_nice();
         r = calloc(1, sizeof(*r));
         if (r == NULL)
             return MHD_NO;

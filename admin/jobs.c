@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 
 #define JOBS_ACTOR_MAX 64
 #define JOBS_PATH_MAX  4352
+#define JOBS_NICE      10
 
 enum job_stage { JOB_UPLOADING, JOB_QUEUED, JOB_RUNNING };
 
@@ -285,6 +287,9 @@ static void *worker(void *arg)
     struct jobs *j = arg;
     struct job *job;
 
+    /* Imports hash gigabytes: they yield the CPU to TFTP transfers. */
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), JOBS_NICE) != 0)
+        log_debug("import jobs: cannot lower the thread priority: %s", strerror(errno));
     for (;;) {
         pthread_mutex_lock(&j->lock);
         while (!j->stop && (job = live_next(j)) == NULL)
@@ -594,12 +599,11 @@ int jobs_get(struct jobs *j, sqlite3 *db, int64_t id, json_t **out)
 
 int jobs_list(struct jobs *j, sqlite3 *db, int64_t before, unsigned limit, json_t **out)
 {
-    sqlite3_stmt *st = db_prepare(
-        db, "SELECT " JOB_COLUMNS ", json_extract(report, '$.ok'),"
-            " (SELECT json_group_array(json_extract(value, '$.name'))"
-            "  FROM json_each(report, '$.loads')),"
-            " json_array_length(report, '$.problems') FROM jobs"
-            " WHERE id < ?1 ORDER BY id DESC LIMIT ?2");
+    sqlite3_stmt *st = db_prepare(db, "SELECT " JOB_COLUMNS ", json_extract(report, '$.ok'),"
+                                      " (SELECT json_group_array(json_extract(value, '$.name'))"
+                                      "  FROM json_each(report, '$.loads')),"
+                                      " json_array_length(report, '$.problems') FROM jobs"
+                                      " WHERE id < ?1 ORDER BY id DESC LIMIT ?2");
     json_t *list = json_array(), *row;
     int64_t last = 0;
     unsigned n = 0;
@@ -639,8 +643,8 @@ int jobs_list(struct jobs *j, sqlite3 *db, int64_t before, unsigned limit, json_
 
 static bool name_byte_ok(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '+' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '+' || c == '-';
 }
 
 void jobs_source_clean(const char *in, size_t len, char *out, size_t cap)

@@ -830,9 +830,10 @@ int provision_device_remove(sqlite3 *db, const char *actor, const char *mac)
             sqlite3_bind_text(st, 1, mac, -1, SQLITE_TRANSIENT);
         rc = exec_changed(db, st, "remove device");
     }
-    provision_device_describe(&old, before, sizeof(before));
-    if (rc == DB_OK)
+    if (rc == DB_OK) {
+        provision_device_describe(&old, before, sizeof(before));
         rc = catalog_audit(db, actor, "device.remove", mac, before, NULL);
+    }
     return rc;
 }
 

@@ -151,7 +151,7 @@ async function logout() {
   }
   api.setSession(null);
   runCleanup();
-  location.hash = '#/login';
+  history.replaceState(null, '', '#/login'); // no hashchange: keep the message
   renderLogin('You are logged out.');
 }
 

@@ -45,11 +45,11 @@ check_invariant() {
     fi
     ctl "$2" gc >/dev/null || fail "$1: loadsctl gc: exit status $ctl_rc: $CTL_ERR"
     want=$(json_field "$TMPD/state.files" 'len(set(f["sha256"] for f in d))')
-    n=$(blob_count "$2")
-    if [ "$n" = "$want" ] && ctl "$2" verify >/dev/null; then
-        [ "$verified" -eq 1 ] && pass "$1: verify passes; gc leaves the $n referenced blobs, intact"
+    nblobs=$(blob_count "$2")
+    if [ "$nblobs" = "$want" ] && ctl "$2" verify >/dev/null; then
+        [ "$verified" -eq 1 ] && pass "$1: verify passes; gc leaves the $nblobs referenced blobs, intact"
     else
-        fail "$1: after gc: $n blobs, want $want (verify: $ctl_rc $CTL_ERR)"
+        fail "$1: after gc: $nblobs blobs, want $want (verify: $ctl_rc $CTL_ERR)"
     fi
     if ctl "$2" import "$3" >/dev/null; then
         cat_state "$2" "$TMPD/now.state"
@@ -76,35 +76,35 @@ ctl "$TMPD/work" import "$NEW" >/dev/null || die "clean import of the new bundle
 cat_state "$TMPD/work" "$TMPD/after.state"
 cmp -s "$TMPD/before.state" "$TMPD/after.state" && die "the new bundle changes nothing"
 
-n=1
+point=1
 killed=0
 seen_after=0
 order_ok=1
-while [ "$n" -le "$MAX_POINTS" ]; do
+while [ "$point" -le "$MAX_POINTS" ]; do
     rm -rf "$TMPD/work"
     cp -a "$BASE" "$TMPD/work"
-    LOADSD_TEST_CRASHPOINT=$n "$LOADSCTL" --data-dir "$TMPD/work" import "$NEW" \
+    LOADSD_TEST_CRASHPOINT=$point "$LOADSCTL" --data-dir "$TMPD/work" import "$NEW" \
         >/dev/null 2>"$TMPD/crash.err"
     rc=$?
     if [ "$rc" -eq 0 ]; then
-        pass "crash point $n is past the last one: the import completes"
-        check_invariant "no crash (point $n)" "$TMPD/work" "$NEW" "$TMPD/after.state"
+        pass "crash point $point is past the last one: the import completes"
+        check_invariant "no crash (point $point)" "$TMPD/work" "$NEW" "$TMPD/after.state"
         [ "$WHICH" = after ] || fail "an import that completed left the catalog as before"
         break
     fi
     if [ "$rc" -ne 137 ]; then
-        fail "crash point $n: exit status $rc, want 137 (SIGKILL): $(cat "$TMPD/crash.err")"
+        fail "crash point $point: exit status $rc, want 137 (SIGKILL): $(cat "$TMPD/crash.err")"
         break
     fi
     killed=$((killed + 1))
-    check_invariant "crash point $n" "$TMPD/work" "$NEW" "$TMPD/after.state"
+    check_invariant "crash point $point" "$TMPD/work" "$NEW" "$TMPD/after.state"
     # Once published, always published: no later point may give "before".
     if [ "$WHICH" = after ]; then
         seen_after=1
     elif [ "$WHICH" = before ] && [ "$seen_after" -eq 1 ]; then
         order_ok=0
     fi
-    n=$((n + 1))
+    point=$((point + 1))
 done
 K=$((killed + 2))
 echo "  $killed crash points in one import (K = $K)"
@@ -118,9 +118,16 @@ echo "  $killed crash points in one import (K = $K)"
 # ---- 2. kill -9 at seeded random moments ---------------------------------
 
 # A bundle of a few MB, so an import takes long enough to be hit mid-way.
+# Its base holds an earlier import of its first five components (same
+# bytes), so seven components and a .loads are new.
+BASE2="$TMPD/base2"
+cat_init "$BASE2"
+bundle "$TMPD/base2.zip" "$TMPD/base2.json" --format zip --size-kb 640
+ctl "$BASE2" import "$TMPD/base2.zip" >/dev/null || die "base2 import failed: $CTL_ERR"
+cat_state "$BASE2" "$TMPD/before.state" || die "cannot read the second base catalog"
+BASE=$BASE2
 BIG="$TMPD/big.zip"
-bundle "$BIG" "$TMPD/big.json" --format zip --load SIP41.9-4-6SR1-1S --components 9 \
-    --size-kb 640 --seed 1
+bundle "$BIG" "$TMPD/big.json" --format zip --load SIP41.9-4-6SR1-1S --components 12 --size-kb 640
 rm -rf "$TMPD/work"
 cp -a "$BASE" "$TMPD/work"
 t0=$(date +%s%N)
@@ -147,7 +154,7 @@ while read -r delay; do
     pid=$!
     sleep "$delay"
     kill -KILL "$pid" 2>/dev/null
-    wait "$pid"
+    wait "$pid" 2>/dev/null
     rc=$?
     check_invariant "kill -9 after ${delay}s (run $i, exit $rc)" "$TMPD/work" "$BIG" \
         "$TMPD/after-big.state"

@@ -91,6 +91,11 @@ async function shot(name, p = page) {
   return file;
 }
 
+// Follows a link of the main navigation.
+async function nav(p, name) {
+  await p.locator('#nav').getByRole('link', {name, exact: true}).click();
+}
+
 before(async () => {
   for (const f of [LOADSD, LOADSCTL, CHROMIUM]) assert.ok(fs.existsSync(f), `${f} is missing`);
   fs.mkdirSync(ARTIFACTS, {recursive: true});
@@ -159,14 +164,14 @@ test('log in', async () => {
   await shot('login-refused');
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', {name: 'Log in'}).click();
-  await page.getByRole('heading', {name: 'Dashboard'}).waitFor();
+  await page.getByRole('heading', {name: 'Dashboard', exact: true}).waitFor();
   assert.match(await page.locator('#who').textContent(), /admin \(admin\)/);
   await shot('dashboard');
 });
 
 test('upload a bundle: progress bar, then the load is verified', async () => {
-  await page.getByRole('link', {name: 'Loads & upload'}).click();
-  await page.getByRole('heading', {name: 'Firmware'}).waitFor();
+  await nav(page, 'Loads & upload');
+  await page.getByRole('heading', {name: 'Firmware', exact: true}).waitFor();
   await page.locator('#bundle-file').setInputFiles(bundle);
   await page.getByText(/bundle\.zip \(/).waitFor();
   // Watch the upload bar from the page: every value it shows is recorded.
@@ -199,7 +204,7 @@ test('upload a bundle: progress bar, then the load is verified', async () => {
   const loadRow = page.locator('tr', {has: page.getByRole('link', {name: LOAD})}).last();
   await loadRow.getByText('verified').waitFor();
   await page.getByRole('link', {name: LOAD}).last().click();
-  await page.getByRole('heading', {name: LOAD}).waitFor();
+  await page.getByRole('heading', {name: LOAD, exact: true}).waitFor();
   await page.getByText('jar41sip.9-4-2ES26.sbn').waitFor();
   await page.getByRole('button', {name: 'Verify now'}).click();
   await page.getByText(/file\(s\) checked, \d+ match, 0 newly quarantined/).waitFor();
@@ -207,13 +212,13 @@ test('upload a bundle: progress bar, then the load is verified', async () => {
 });
 
 test('PFS on at enterprise, off in a profile, inherit on a device: "off — from profile"', async () => {
-  await page.getByRole('link', {name: 'Enterprise'}).click();
+  await nav(page, 'Enterprise');
   await page.getByLabel('Peer firmware sharing (PFS)').selectOption('on');
   await page.getByRole('button', {name: 'Save enterprise settings'}).click();
   await page.locator('#enterprise-form').getByText('Saved.').waitFor();
   await shot('enterprise');
 
-  await page.getByRole('link', {name: 'Phone profiles'}).click();
+  await nav(page, 'Phone profiles');
   await page.getByLabel('New profile').fill('branch');
   await page.getByLabel('New profile').press('Enter');
   const prof = page.locator('form.profile-form[data-profile="branch"]');
@@ -223,14 +228,14 @@ test('PFS on at enterprise, off in a profile, inherit on a device: "off — from
   await page.getByText('Profile branch saved').waitFor();
   await shot('profile');
 
-  await page.getByRole('link', {name: 'Devices'}).click();
+  await nav(page, 'Devices');
   await page.getByText('Add a device').click();
   await page.locator('#dev-mac').fill(MAC);
   await page.locator('#dev-model').selectOption('Cisco 7961');
   await page.locator('#dev-profile').selectOption('branch');
   await page.locator('#dev-desc').fill('Reception <b>desk</b>');
   await page.getByRole('button', {name: 'Add device'}).click();
-  await page.getByRole('heading', {name: MAC}).waitFor();
+  await page.getByRole('heading', {name: MAC, exact: true}).waitFor();
   // The device's own PFS is inherit, explicitly saved as such.
   await page.locator('#edit-pfs').selectOption('inherit');
   await page.locator('#device-edit').getByRole('button', {name: 'Save device'}).click();
@@ -244,8 +249,22 @@ test('PFS on at enterprise, off in a profile, inherit on a device: "off — from
   await shot('device-effective');
 });
 
+test('device default: model → load from the catalog, seen on the device and the load', async () => {
+  await nav(page, 'Device defaults');
+  const form = page.getByRole('form', {name: 'Default load for Cisco 7961', exact: true});
+  await form.getByRole('combobox').selectOption(LOAD);
+  await form.getByRole('button', {name: 'Save'}).click();
+  await page.getByText(`Cisco 7961: default load ${LOAD}`).waitFor();
+  await shot('device-defaults');
+  await page.goto(`${base}/#/devices/${MAC}`);
+  await page.locator('#effective dd[data-setting="Load"]').getByText(`${LOAD} — from model default`).waitFor();
+  await page.goto(`${base}/#/loads/${LOAD}`);
+  await page.getByRole('heading', {name: LOAD, exact: true}).waitFor();
+  await page.locator('dd', {hasText: 'Cisco 7961'}).waitFor();
+});
+
 test('CSV import with one bad line shows that line\'s error', async () => {
-  await page.getByRole('link', {name: 'Devices'}).click();
+  await nav(page, 'Devices');
   await page.getByText('CSV import and export').click();
   const csv = [
     'mac,model,profile,description,load,peer_firmware_sharing,load_server',
@@ -276,31 +295,39 @@ test('log out', async () => {
   assert.equal(r, 401);
 });
 
-test('main pages fit a phone screen without horizontal scrolling', async () => {
-  // A page of its own at phone size, in the same (logged out) profile.
+test('main pages at 1366x768 and on a phone screen, without horizontal scrolling', async () => {
+  // A page of its own, in the same (logged out) profile.
   const p = await context.newPage();
-  await p.setViewportSize(PHONE);
   p.on('pageerror', (e) => pageErrors.push(e.message));
   await p.goto(`${base}/`);
   await p.getByLabel('User name').fill('admin');
   await p.getByLabel('Password').fill(PASSWORD);
   await p.getByLabel('Password').press('Enter');
-  await p.getByRole('heading', {name: 'Dashboard'}).waitFor();
+  await p.getByRole('heading', {name: 'Dashboard', exact: true}).waitFor();
   const pages = ['dashboard', 'firmware', `loads/${LOAD}`, 'defaults', 'devices', `devices/${MAC}`,
     'profiles', 'enterprise', 'sites', 'transfers', 'audit', 'users', 'trust'];
   const wide = [];
-  for (const name of pages) {
-    await p.goto(`${base}/#/${name}`);
-    await p.locator('main h1').first().waitFor();
-    await p.waitForLoadState('networkidle');
-    const w = await p.evaluate(() => document.documentElement.scrollWidth);
-    if (w > PHONE.width) wide.push(`${name}: ${w}px`);
-    await shot(`phone-${name.replace(/[^A-Za-z0-9.-]+/g, '_')}`, p);
+  for (const [label, vp] of [['wide', WIDE], ['phone', PHONE]]) {
+    await p.setViewportSize(vp);
+    for (const name of pages) {
+      await p.goto(`${base}/#/${name}`);
+      await p.locator('main h1').first().waitFor();
+      await p.waitForFunction(() => !document.querySelector('main .spinner-text'));
+      const w = await p.evaluate(() => document.documentElement.scrollWidth);
+      if (w > vp.width) wide.push(`${label} ${name}: ${w}px`);
+      await shot(`${label}-${name.replace(/[^A-Za-z0-9.-]+/g, '_')}`, p);
+    }
   }
+  // On the phone the navigation is behind the Menu button.
   await p.goto(`${base}/#/dashboard`);
   await p.getByRole('button', {name: 'Menu'}).click();
-  await p.getByRole('link', {name: 'Transfers'}).click();
-  await p.getByRole('heading', {name: 'Transfers'}).waitFor();
+  await nav(p, 'Transfers');
+  await p.getByRole('heading', {name: 'Transfers', exact: true}).waitFor();
+  // The page refreshes itself: its "updated" stamp changes within 2 s.
+  const stamp = p.getByText(/active · updated/);
+  await stamp.waitFor();
+  const first = await stamp.textContent();
+  await p.waitForFunction((t) => !document.body.textContent.includes(t), first, {timeout: 5000});
   await p.close();
   assert.deepEqual(wide, [], 'pages wider than the screen');
   assert.deepEqual(pageErrors, [], 'JavaScript errors on the page');

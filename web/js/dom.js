@@ -89,7 +89,7 @@ export function fmtMac(mac) {
 // ---- badges: colour and text together ----
 
 const STATUS_CLASS = {
-  verified: 'badge-ok', signed: 'badge-info', unsigned: 'badge-warn', quarantined: 'badge-bad',
+  verified: 'badge-ok', signed: 'badge-signed', unsigned: 'badge-warn', quarantined: 'badge-bad',
   ok: 'badge-ok', done: 'badge-ok', running: 'badge-info', queued: 'badge-neutral',
   failed: 'badge-bad', missing: 'badge-bad', active: 'badge-info', admin: 'badge-info',
   viewer: 'badge-neutral', vendor: 'badge-info', approval: 'badge-ok', disabled: 'badge-neutral',
@@ -108,7 +108,7 @@ export function statusBadge(status) {
 export function levelBadge(value, level) {
   const lvl = String(level || 'none');
   const shown = value === '' || value === null || value === undefined ? 'none' : String(value);
-  const text = lvl === 'none' ? `${shown} — not set anywhere` : `${shown} — from ${lvl}`;
+  const text = lvl === 'none' ? `${shown} — set nowhere` : `${shown} — from ${lvl}`;
   const cls = `badge-level lvl-${lvl.replace(/[^a-z]+/g, '-')}`;
   return h(`span.badge.${cls.split(' ').join('.')}`, {title: `value set at the ${lvl} level`}, text);
 }

@@ -50,29 +50,22 @@ function transfersCard(res) {
     h('p', null, h('a', {href: '#/transfers'}, 'All transfers, live')));
 }
 
+// The background scrub re-hashes every stored file; what reaches the
+// database is each quarantine, so that is what the card reports.
 function scrubCard(stats) {
-  const s = stats && (stats.scrub || stats.scrubber);
-  const rows = [];
-  if (s && typeof s === 'object') {
-    if (s.state || s.running !== undefined) rows.push(['State', s.state || (s.running ? 'running' : 'idle')]);
-    if (s.last_run || s.last_at || s.finished_at) rows.push(['Last run', fmtTime(s.last_run || s.last_at || s.finished_at)]);
-    if (s.next_run || s.next_at) rows.push(['Next run', fmtTime(s.next_run || s.next_at)]);
-    if (s.checked !== undefined) rows.push(['Files checked', String(s.checked)]);
-    if (s.quarantined !== undefined) rows.push(['Quarantined', String(s.quarantined)]);
-    if (s.bytes !== undefined) rows.push(['Bytes hashed', fmtBytes(s.bytes)]);
-  }
-  const files = stats && stats.files;
-  if (files) {
-    rows.push(['Files in the catalog', String(files.total ?? '—')]);
-    rows.push(['Files quarantined', String(files.quarantined ?? 0)]);
-  }
+  const sc = (stats && stats.scrub) || {};
+  const files = (stats && stats.files) || {};
+  const bad = Number(sc.files_quarantined ?? files.quarantined ?? 0);
   return card('Integrity scrub',
-    rows.length ? h('dl.kv', null, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]))
-      : h('p.muted', null, 'No scrub has reported yet.'),
-    files && files.quarantined > 0
-      ? alertBox('bad', `${files.quarantined} stored file(s) no longer match their SHA-256 and are not served.`)
-      : null,
-    h('p.small.muted', null, 'Each load can be re-checked with “Verify now” on its page.'));
+    h('dl.kv', null,
+      h('dt', null, 'Status'),
+      h('dd', null, bad > 0 ? badge(`${bad} file(s) quarantined`, 'badge-bad') : badge('all files match', 'badge-ok')),
+      h('dt', null, 'Files in the catalog'), h('dd', null, String(files.total ?? '—')),
+      h('dt', null, 'Last quarantine'),
+      h('dd', null, sc.last_quarantine_at ? fmtTime(sc.last_quarantine_at) : 'never'),
+      h('dt', null, 'Quarantines recorded'), h('dd', null, String(sc.quarantines_recorded ?? 0))),
+    bad > 0 ? alertBox('bad', 'Quarantined files no longer match their SHA-256 and are not served: re-import the load.') : null,
+    h('p.small.muted', null, 'Files are re-hashed in the background; “Verify now” on a load checks it at once.'));
 }
 
 async function refresh(box) {
@@ -90,6 +83,12 @@ async function refresh(box) {
       stat('signed', loads.signed ?? 0, '', '#/firmware'),
       stat('unsigned', loads.unsigned ?? 0, (loads.unsigned ? 'warn' : ''), '#/firmware'),
       stat('quarantined', loads.quarantined ?? 0, (loads.quarantined ? 'bad' : ''), '#/firmware')),
+    h('h2', null, 'Devices and imports'),
+    h('div.stats', null,
+      stat('devices', (s && s.devices && s.devices.total) ?? '—', '', '#/devices'),
+      stat('load missing', (s && s.devices && s.devices.load_missing) ?? 0, (s && s.devices && s.devices.load_missing) ? 'bad' : ''),
+      stat('load quarantined', (s && s.devices && s.devices.load_quarantined) ?? 0, (s && s.devices && s.devices.load_quarantined) ? 'bad' : ''),
+      stat('imports running', s && s.jobs ? (s.jobs.uploading + s.jobs.queued + s.jobs.running) : 0, '', '#/firmware')),
     h('h2', null, 'TFTP'),
     h('div.stats', null,
       stat('active transfers', tftp.transfers_active ?? 0, '', '#/transfers'),

@@ -31,11 +31,13 @@ async function catalogs() {
 // ---- CSV import ----
 
 function csvErrors(e) {
-  const list = (e.body && (e.body.errors || e.body.lines)) || [];
+  const list = (e.body && e.body.errors) || [];
+  const more = e.body && e.body.more_errors;
   return alertBox('bad', h('strong', null, `The import was refused: nothing changed. ${api.errorText(e)}`),
     list.length ? h('ul', {id: 'csv-errors'}, list.map((x) =>
       h('li', {dataset: {line: String(x.line ?? '')}}, x.line !== undefined ? h('strong', null, `line ${x.line}: `) : null,
-        String(x.message ?? x.detail ?? x.error ?? '')))) : null);
+        String(x.message ?? '')))) : null,
+    more ? h('p', null, `… and ${more} more error(s).`) : null);
 }
 
 function importCard(onDone) {
@@ -45,6 +47,7 @@ function importCard(onDone) {
   const result = slot();
   result.id = 'csv-result';
   const submit = h('button.btn.btn-primary', {type: 'submit', id: 'csv-import', disabled: !api.isAdmin()}, 'Import CSV');
+  const force = h('input', {type: 'checkbox', id: 'csv-force'});
   fileIn.addEventListener('change', async () => {
     const f = fileIn.files[0];
     if (f) text.value = await f.text();
@@ -53,6 +56,7 @@ function importCard(onDone) {
     h('p.small.muted', null, 'Header row; columns mac, model, profile, description, load, peer_firmware_sharing, load_server; an empty cell means inherit. Every row is checked first; the import is all or nothing.'),
     h('div.form-grid', null, field('CSV file', fileIn)),
     field('or paste CSV', text),
+    h('p.small', null, force, ' ', h('label', {for: 'csv-force'}, 'Force: accept loads that are not in the catalog or are quarantined')),
     h('div.actions', null, submit,
       h('a.btn', {href: '/api/v1/devices/export', download: 'devices.csv', id: 'csv-export'}, 'Export all as CSV')),
     result);
@@ -65,7 +69,7 @@ function importCard(onDone) {
     submit.disabled = true;
     replace(result, loading('Importing'));
     try {
-      const r = await api.post('/devices/import', text.value, {type: 'text/csv'});
+      const r = await api.post(`/devices/import${force.checked ? '?force=1' : ''}`, text.value, {type: 'text/csv'});
       replace(result, alertBox('ok', `Imported ${r.rows ?? '?'} row(s): ${r.added ?? 0} added, ${r.updated ?? 0} updated, ${r.unchanged ?? 0} unchanged.`));
       onDone();
     } catch (e) {
@@ -168,7 +172,7 @@ function effectiveView(e) {
       h('dt', null, 'Profile'), h('dd', null, e.profile || 'none'),
       row('Peer firmware sharing', s.peer_firmware_sharing),
       row('Load server', s.load_server, s.load_server && s.load_server.site ? h('span.muted.small', null, ` site ${s.load_server.site}`) : null),
-      row('Load', ld, ld.state && ld.state !== 'ok' ? [' ', statusBadge(ld.state)] : null)),
+      row('Load', ld, ld.state && ld.state !== 'ok' && ld.state !== 'none' ? [' ', statusBadge(ld.state)] : null)),
     warnings.length ? alertBox('warn', h('strong', null, 'Warnings'), h('ul', null, warnings.map((w) => h('li', null, String(w))))) : null);
 }
 
@@ -205,7 +209,7 @@ function editForm(d, cat, onSaved) {
       load: load.value || null,
     };
     try {
-      const r = await withForce((force) => api.patch(`/devices/${api.seg(d.mac)}`, force ? {...body, force: true} : body),
+      const r = await withForce((force) => api.put(`/devices/${api.seg(d.mac)}`, force ? {...body, force: true} : body),
         `Save ${d.mac}`);
       if (r) {
         replace(msg, alertBox('ok', 'Saved.'));

@@ -93,7 +93,7 @@ function uploadCard(onDone) {
   const form = h('form', {id: 'upload-form', 'aria-label': 'Upload firmware'}, zone,
     h('div.form-grid', null, field('Approval signature', apprIn, '(optional, detached CMS)'),
       h('div.field', null, h('span', null, 'Existing loads'),
-        h('span', null, replaceBox, ' ', h('label', {for: 'upload-replace'}, 'replace a load of the same name')))),
+        h('span.small', null, replaceBox, ' ', h('label', {for: 'upload-replace'}, 'replace a load of the same name')))),
     h('div.actions', null, submit), status);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -188,7 +188,7 @@ function showResult(box, job) {
 
 function loadsTable(loads) {
   return table([
-    {label: 'Load', render: (l) => h('a.mono.break', {href: `#/loads/${encodeURIComponent(l.name)}`}, l.name)},
+    {label: 'Load', render: (l) => h('a.mono', {href: `#/loads/${encodeURIComponent(l.name)}`}, l.name)},
     {label: 'Status', render: (l) => statusBadge(l.status)},
     {label: 'Signer', render: (l) => h('span.break', null, l.signer || '—')},
     {label: 'Approved by', render: (l) => h('span.break', null, l.approved_by || '—')},
@@ -250,22 +250,27 @@ export async function firmwarePage(main) {
 
 // ---- one load ----
 
-async function usersOf(name, detail) {
-  if (detail.models || detail.devices || detail.used_by) {
-    const u = detail.used_by || detail;
-    return {models: u.models || [], devices: u.devices || [], total: u.device_count ?? null};
-  }
-  const out = {models: [], devices: [], total: null};
+// Model defaults naming the load, and devices assigned it directly (the
+// device list is read page by page, at most USERS_SCAN devices).
+const USERS_SCAN = 5000;
+
+async function usersOf(name) {
+  const out = {models: [], devices: [], scanned: 0, total: 0};
   try {
     const m = await api.get('/models');
     out.models = (m.models || []).filter((x) => x.default_load === name).map((x) => x.name);
-  } catch (e) { /* models may be unavailable to this role */ }
+  } catch (e) { /* a viewer sees the page without this part */ }
   try {
-    const d = await api.get(`/devices${api.query({load: name, limit: 100})}`);
-    out.devices = (d.devices || []).filter((x) => !x.load || x.load === name || x.load?.value === name)
-      .map((x) => x.mac);
-    out.total = d.total ?? null;
-  } catch (e) { /* devices may not filter by load */ }
+    for (let offset = 0; offset < USERS_SCAN;) {
+      const d = await api.get(`/devices${api.query({offset, limit: 1000})}`);
+      const list = d.devices || [];
+      out.total = d.total ?? list.length;
+      out.devices.push(...list.filter((x) => x.load === name).map((x) => x.mac));
+      offset += list.length;
+      out.scanned = offset;
+      if (list.length === 0 || offset >= out.total) break;
+    }
+  } catch (e) { /* as above */ }
   return out;
 }
 
@@ -280,7 +285,7 @@ export async function loadPage(main, [name]) {
       alertBox('bad', e.status === 404 ? `No load named ${name}.` : api.errorText(e)));
     return null;
   }
-  const users = await usersOf(name, l);
+  const users = await usersOf(name);
   const verifyBox = slot();
   const verifyBtn = h('button.btn', {type: 'button', id: 'verify-now'}, 'Verify now');
   const removeBtn = h('button.btn.btn-danger', {type: 'button', id: 'remove-load'}, 'Remove…');
@@ -336,9 +341,8 @@ export async function loadPage(main, [name]) {
       }
     }
   });
-  clear(main);
   const files = l.file_list || [];
-  main.append(
+  replace(main,
     h('p.crumb', null, h('a', {href: '#/firmware'}, '← Firmware')),
     pageHead(l.name, null, statusBadge(l.status), api.isAdmin() ? verifyBtn : null, api.isAdmin() ? removeBtn : null),
     l.status === 'quarantined'
@@ -360,7 +364,8 @@ export async function loadPage(main, [name]) {
           h('dt', null, 'Devices'),
           h('dd', null, users.devices.length
             ? users.devices.slice(0, 30).flatMap((m, i) => [i ? ', ' : '', h('a.mono', {href: `#/devices/${encodeURIComponent(m)}`}, m)])
-            : 'none assigned directly')))),
+            : 'none assigned directly',
+            users.scanned < users.total ? h('div.small.muted', null, `(first ${users.scanned} of ${users.total} devices checked)`) : null)))),
     card('Files', table([
       {label: 'File', render: (f) => h('span.mono.break', null, f.name)},
       {label: 'Size', num: true, render: (f) => fmtBytes(f.size)},

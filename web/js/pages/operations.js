@@ -63,7 +63,7 @@ export async function auditPage(main) {
   const show = () => replace(box, table([
     {label: 'When', render: (e) => h('span.nowrap', null, fmtTime(e.at))},
     {label: 'Who', render: (e) => e.actor},
-    {label: 'Action', render: (e) => h('span.mono', null, e.action)},
+    {label: 'Action', render: (e) => h('code.nowrap', null, e.action)},
     {label: 'Object', render: (e) => h('span.mono.break', null, e.object ?? '')},
     {label: 'Before', render: (e) => h('span.mono.break.small', null, e.before ?? '')},
     {label: 'After', render: (e) => h('span.mono.break.small', null, e.after ?? '')},

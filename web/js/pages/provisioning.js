@@ -119,6 +119,9 @@ export async function enterprisePage(main) {
   main.append(pageHead('Enterprise', 'Settings every phone inherits unless a profile, site or device overrides them.'), box);
   replace(box, loading());
   const e = await api.get('/enterprise');
+  const before = {peer_firmware_sharing: optValue(e.peer_firmware_sharing) || 'off',
+    load_server: optValue(e.load_server) || null, cm_address: optValue(e.cm_address) || null,
+    signature_policy: e.signature_policy};
   const pfs = select([['off', 'off'], ['on', 'on']], optValue(e.peer_firmware_sharing) || 'off', {id: 'ent-pfs', name: 'peer_firmware_sharing'});
   const ls = h('input', {id: 'ent-load-server', name: 'load_server', value: optValue(e.load_server) || '', placeholder: 'none', autocomplete: 'off'});
   const cm = h('input', {id: 'ent-cm', name: 'cm_address', value: optValue(e.cm_address) || '', placeholder: 'none', autocomplete: 'off'});
@@ -131,16 +134,26 @@ export async function enterprisePage(main) {
     h('div.form-grid', null,
       field('Peer firmware sharing (PFS)', pfs),
       field('Load server', ls, '(host; empty = none)'),
-      field('CUCM address', cm, '(callManager in configs)'),
+      field('CUCM address', cm, '(callManager)'),
       policy ? field('Signature policy', policy) : null),
     h('div.actions', null, save), msg);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     save.disabled = true;
-    const body = {peer_firmware_sharing: pfs.value, load_server: ls.value.trim(), cm_address: cm.value.trim()};
-    if (policy) body.signature_policy = policy.value;
+    // Only what changed: each member is one audited change.
+    const now = {peer_firmware_sharing: pfs.value, load_server: ls.value.trim() || null,
+      cm_address: cm.value.trim() || null};
+    if (policy) now.signature_policy = policy.value;
+    const body = {};
+    for (const [k, v] of Object.entries(now)) if (v !== (before[k] ?? null)) body[k] = v;
+    if (Object.keys(body).length === 0) {
+      replace(msg, alertBox('info', 'Nothing changed.'));
+      save.disabled = !api.isAdmin();
+      return;
+    }
     try {
-      await api.patch('/enterprise', body);
+      await api.put('/enterprise', body);
+      Object.assign(before, body);
       replace(msg, alertBox('ok', 'Saved.'));
       toast('Enterprise settings saved');
     } catch (err) {
@@ -180,10 +193,17 @@ function profileEditor(p, onSaved) {
     ev.preventDefault();
     save.disabled = true;
     try {
-      await api.patch(`/profiles/${api.seg(p.name)}`, {
-        peer_firmware_sharing: pfs.value === 'inherit' ? null : pfs.value,
-        load_server: lsInherit.checked ? null : ls.value.trim(),
-      });
+      const body = {};
+      const newPfs = pfs.value === 'inherit' ? null : pfs.value;
+      const newLs = lsInherit.checked ? null : ls.value.trim();
+      if (newPfs !== pfsV) body.peer_firmware_sharing = newPfs;
+      if (newLs !== lsV) body.load_server = newLs;
+      if (Object.keys(body).length === 0) {
+        toast('Nothing changed');
+        save.disabled = false;
+        return;
+      }
+      await api.put(`/profiles/${api.seg(p.name)}`, body);
       toast(`Profile ${p.name} saved`);
       onSaved();
     } catch (e) {
@@ -197,7 +217,7 @@ function profileEditor(p, onSaved) {
       confirm: 'Remove', danger: true});
     if (!ans) return;
     try {
-      await withForce((force) => api.del(`/profiles/${api.seg(p.name)}${force ? '?force=1' : ''}`), `Remove ${p.name}`);
+      await api.del(`/profiles/${api.seg(p.name)}`);
       toast(`Removed profile ${p.name}`);
       onSaved();
     } catch (e) {
@@ -258,7 +278,7 @@ export async function sitesPage(main) {
           const ans = await confirmDialog({title: `Remove site rule ${s.cidr}?`, confirm: 'Remove', danger: true});
           if (!ans) return;
           try {
-            await api.del(`/sites/${api.seg(s.id ?? s.cidr)}`);
+            await api.del(`/sites/${api.seg(s.cidr)}`);
             toast(`Removed ${s.cidr}`);
             refresh();
           } catch (e) {

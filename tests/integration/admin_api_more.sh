@@ -1,0 +1,364 @@
+#!/bin/sh
+# admin_api_more.sh: the admin API's uploads, jobs and provisioning resources
+# on a real loadsd, with curl: a bundle uploaded, imported in the background
+# and verified; the upload cap (413), roles and CSRF on uploads; models,
+# enterprise, profiles, devices (paging, search, effective, rendered config,
+# CSV import/export), sites, problems, stats and live TFTP transfers.
+. "$(dirname "$0")/lib.sh"
+
+need_cmd curl python3 openssl
+make_tmpdir
+MKBUNDLE="$top_srcdir/tests/tools/mkbundle.py"
+echo ready >"$ROOT/ready.txt"
+head -c 8000000 /dev/urandom >"$ROOT/slow.bin" || die "cannot write slow.bin"
+
+python3 "$MKBUNDLE" keys "$TMPD/keys" >/dev/null || die "mkbundle keys failed"
+python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/fw.zip" --format zip \
+    --load SIP41.9-4-2SR3-1S >/dev/null || die "mkbundle bundle failed"
+python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/fw2.tgz" --format tgz \
+    --load SIP42.9-4-2SR3-1S --seed 7 >/dev/null || die "mkbundle bundle failed"
+head -c 1500000 /dev/urandom >"$TMPD/big.zip"
+
+pick_port APORT
+daemon_start --admin-listen "127.0.0.1:$APORT" --upload-max-mb 1
+BASE="http://127.0.0.1:$APORT"
+
+req() {
+    name=$1
+    method=$2
+    path=$3
+    shift 3
+    STATUS=$(curl -s -g --max-time 30 -X "$method" -o "$TMPD/$name.body" \
+        -D "$TMPD/$name.hdr" -w '%{http_code}' "$@" "$BASE$path")
+}
+
+expect() {
+    if [ "$STATUS" = "$2" ]; then
+        pass "$1: $STATUS"
+    else
+        fail "$1: got $STATUS, want $2 ($(head -c 300 "$TMPD/$name.body" 2>/dev/null))"
+    fi
+}
+
+# jq_py NAME EXPR: evaluates a Python expression over the JSON body as j.
+jq_py() {
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print("" if v is None else v)' \
+        "$TMPD/$1.body" "$2" 2>/dev/null
+}
+
+# check LABEL NAME EXPR WANT: one result for a value in the last body NAME.
+check() {
+    got=$(jq_py "$2" "$3")
+    if [ "$got" = "$4" ]; then pass "$1"; else fail "$1: got '$got', want '$4' ($(head -c 300 "$TMPD/$2.body"))"; fi
+}
+
+header() {
+    grep -i "^$2:" "$TMPD/$1.hdr" | head -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ //'
+}
+
+JSON='-H Content-Type:application/json'
+i=0
+until curl -s -o /dev/null --max-time 2 "$BASE/api/v1/session"; do
+    i=$((i + 1))
+    [ $i -lt 50 ] || die "the admin interface does not answer on $BASE"
+    sleep 0.2
+done
+PW=$(cat "$TMPD/data/initial-admin-password")
+req login POST /api/v1/session $JSON -c "$TMPD/admin.jar" -d "{\"user\":\"admin\",\"password\":\"$PW\"}"
+expect "login" 200
+CSRF=$(jq_py login 'j["csrf_token"]')
+ADMIN="-b $TMPD/admin.jar"
+AC="$ADMIN -H X-CSRF-Token:$CSRF"
+
+# ---- a viewer, a token ----
+req adduser POST /api/v1/users $AC $JSON -d '{"name":"viewer1","role":"viewer","password":"viewer-password"}'
+expect "add a viewer" 201
+req vlogin POST /api/v1/session $JSON -c "$TMPD/viewer.jar" -d '{"user":"viewer1","password":"viewer-password"}'
+VCSRF=$(jq_py vlogin 'j["csrf_token"]')
+VIEW="-b $TMPD/viewer.jar -H X-CSRF-Token:$VCSRF"
+req tok POST /api/v1/tokens $AC $JSON -d '{"name":"ci"}'
+TOKEN=$(jq_py tok 'j["token"]')
+
+# ---- trust the vendor certificate through the API ----
+python3 -c 'import json,sys; print(json.dumps({"pem": open(sys.argv[1]).read(), "role": "vendor"}))' \
+    "$TMPD/keys/vendor.pem" >"$TMPD/trust.json"
+req trust POST /api/v1/trust $AC $JSON --data-binary "@$TMPD/trust.json"
+expect "trust the vendor certificate" 201
+
+# ---- uploads: refusals first ----
+req up_viewer POST /api/v1/uploads $VIEW -F "file=@$TMPD/fw.zip"
+expect "a viewer cannot upload" 403
+req up_nocsrf POST /api/v1/uploads $ADMIN -F "file=@$TMPD/fw.zip"
+expect "upload without X-CSRF-Token" 403
+check "CSRF refusal names csrf" up_nocsrf 'j["error"]' csrf
+req up_big POST /api/v1/uploads $AC -F "file=@$TMPD/big.zip"
+expect "upload over --upload-max-mb 1 (Content-Length)" 413
+check "413 is a JSON error" up_big 'j["error"]' too_large
+req up_bigchunk POST /api/v1/uploads $AC -H "Transfer-Encoding: chunked" -F "file=@$TMPD/big.zip"
+expect "upload over the cap (chunked)" 413
+req up_json POST /api/v1/uploads $AC $JSON -d '{}'
+expect "upload that is not multipart" 415
+req up_nofile POST /api/v1/uploads $AC -F "other=@$TMPD/fw.zip"
+expect "upload without the file field" 400
+check "400 names the field" up_nofile 'j["field"]' file
+leftover=$(find "$TMPD/data/spool" -type f | wc -l)
+[ "$leftover" -eq 0 ] && pass "refused uploads leave no spool file" || fail "$leftover spool file(s) left"
+
+# ---- an upload that imports ----
+req up POST /api/v1/uploads $AC -F "file=@$TMPD/fw.zip;filename=../../x/fw.zip"
+expect "upload a bundle" 202
+JOB=$(jq_py up 'j["id"]')
+check "the answer is a queued job" up 'j["state"]' queued
+state=""
+i=0
+while [ $i -lt 100 ]; do
+    req job GET "/api/v1/jobs/$JOB" $ADMIN
+    state=$(jq_py job 'j["state"]')
+    case "$state" in done | failed) break ;; esac
+    sleep 0.1
+    i=$((i + 1))
+done
+[ "$state" = done ] && pass "job $JOB ends done" || fail "job $JOB: state $state ($(head -c 400 "$TMPD/job.body"))"
+check "job source is the cleaned file name" job 'j["source"]' fw.zip
+check "job report lists the load" job 'j["report"]["loads"][0]["name"]' SIP41.9-4-2SR3-1S
+check "job report: no problems" job 'len(j["report"]["problems"])' 0
+req load GET /api/v1/loads/SIP41.9-4-2SR3-1S $ADMIN
+expect "the uploaded load is in the catalog" 200
+check "the uploaded load is verified" load 'j["status"]' verified
+leftover=$(find "$TMPD/data/spool" -type f | wc -l)
+[ "$leftover" -eq 0 ] && pass "the spool file is gone after the job" || fail "$leftover spool file(s) left"
+
+req up2 POST /api/v1/uploads -H "Authorization: Bearer $TOKEN" -F "file=@$TMPD/fw2.tgz"
+expect "upload with a bearer token (tar.gz)" 202
+JOB2=$(jq_py up2 'j["id"]')
+i=0
+while [ $i -lt 100 ]; do
+    req job2 GET "/api/v1/jobs/$JOB2" $ADMIN
+    case "$(jq_py job2 'j["state"]')" in done | failed) break ;; esac
+    sleep 0.1
+    i=$((i + 1))
+done
+check "tar.gz job done" job2 'j["state"]' done
+req jobs GET "/api/v1/jobs?limit=2" $VIEW
+expect "viewer lists jobs" 200
+check "jobs newest first" jobs 'j["jobs"][0]["id"]' "$JOB2"
+check "job list summary names the load" jobs 'j["jobs"][0]["summary"]["loads"][0]' SIP42.9-4-2SR3-1S
+check "job list pages" jobs 'j["next_before"]' "$JOB"
+req jobsfailed GET "/api/v1/jobs?before=$JOB" $ADMIN
+check "the oversize upload is a failed job" jobsfailed '[x["state"] for x in j["jobs"] if x["source"]=="big.zip"][0]' failed
+req nojob GET /api/v1/jobs/99999 $ADMIN
+expect "unknown job" 404
+req badlimit GET "/api/v1/jobs?limit=0" $ADMIN
+expect "jobs limit 0" 400
+
+# ---- models ----
+req models GET /api/v1/models $VIEW
+expect "list models" 200
+check "models include Cisco 7961" models '[m["name"] for m in j["models"] if m["device_type"]==30018][0]' "Cisco 7961"
+req dl_missing PUT "/api/v1/models/Cisco%207961/default-load" $AC $JSON -d '{"load":"NOSUCH"}'
+expect "default load not in the catalog" 409
+req dl_view PUT "/api/v1/models/7961/default-load" $VIEW $JSON -d '{"load":null}'
+expect "viewer sets a default load" 403
+req dl PUT "/api/v1/models/7961/default-load" $AC $JSON -d '{"load":"SIP41.9-4-2SR3-1S"}'
+expect "set the 7961 default load" 200
+check "default load set on the full model name" dl 'j["model"]' "Cisco 7961"
+req dl_force PUT "/api/v1/models/Cisco%207941/default-load" $AC $JSON -d '{"load":"FUTURE1","force":true}'
+expect "forced default load" 200
+req dl_bad PUT "/api/v1/models/7961/default-load" $AC $JSON -d '{"load":"a b"}'
+expect "malformed load name" 400
+req dl_nomodel PUT "/api/v1/models/Nokia%203310/default-load" $AC $JSON -d '{"load":null}'
+expect "unknown model" 404
+
+# ---- enterprise, profile, device: PFS on, off, inherit ----
+req ent PUT /api/v1/enterprise $AC $JSON -d '{"peer_firmware_sharing":"on","load_server":"10.9.9.9","cm_address":"cm.example.net"}'
+expect "set enterprise settings" 200
+check "enterprise PFS on" ent 'j["peer_firmware_sharing"]' on
+req entbad PUT /api/v1/enterprise $AC $JSON -d '{"signature_policy":"sometimes"}'
+expect "bad signature policy" 400
+check "400 names signature_policy" entbad 'j["field"]' signature_policy
+req entget GET /api/v1/enterprise $VIEW
+check "enterprise GET" entget 'j["load_server"]' 10.9.9.9
+req prof POST /api/v1/profiles $AC $JSON -d '{"name":"lab","peer_firmware_sharing":"off"}'
+expect "add profile lab with PFS off" 201
+req profdup POST /api/v1/profiles $AC $JSON -d '{"name":"LAB"}'
+expect "duplicate profile" 409
+req profput PUT /api/v1/profiles/lab $AC $JSON -d '{"load_server":"10.1.1.1"}'
+expect "set the profile's load server" 200
+req profput2 PUT /api/v1/profiles/lab $AC $JSON -d '{"load_server":null}'
+check "profile load server back to inherit" profput2 'j["load_server"]' ""
+req profbad PUT /api/v1/profiles/lab $AC $JSON -d '{"peer_firmware_sharing":"maybe"}'
+expect "bad PFS value" 400
+req profnone PUT /api/v1/profiles/nosuch $AC $JSON -d '{"load_server":null}'
+expect "unknown profile" 404
+req dev POST /api/v1/devices $AC $JSON -d '{"mac":"00:11:22:aa:bb:cc","model":"7961","profile":"lab","peer_firmware_sharing":null,"description":"front desk"}'
+expect "add a device that inherits PFS" 201
+req devdup POST /api/v1/devices $AC $JSON -d '{"mac":"001122AABBCC","model":"7961"}'
+expect "duplicate device" 409
+req devbad POST /api/v1/devices $AC $JSON -d '{"mac":"nonsense","model":"7961"}'
+expect "bad MAC" 400
+check "400 names mac" devbad 'j["field"]' mac
+req devmodel POST /api/v1/devices $AC $JSON -d '{"mac":"001122AABBCD","model":"Nokia"}'
+check "unknown model names the field" devmodel 'j["field"]' model
+req eff GET /api/v1/devices/SEP001122AABBCC/effective $VIEW
+expect "effective settings" 200
+check "effective PFS is off" eff 'j["settings"]["peer_firmware_sharing"]["value"]' off
+check "effective PFS comes from the profile" eff 'j["settings"]["peer_firmware_sharing"]["level"]' profile
+check "effective load from the model default" eff 'j["settings"]["load"]["level"]' "model default"
+check "effective load state ok" eff 'j["settings"]["load"]["state"]' ok
+req cfg GET /api/v1/devices/001122aabbcc/config $VIEW
+expect "rendered config" 200
+case "$(header cfg Content-Type)" in application/xml*) pass "config is application/xml" ;; *) fail "config Content-Type $(header cfg Content-Type)" ;; esac
+if command -v xmllint >/dev/null 2>&1; then
+    if xmllint --noout "$TMPD/cfg.body"; then pass "xmllint accepts the config"; else fail "xmllint refuses the config"; fi
+else
+    echo "note: no xmllint: the XML check is skipped"
+fi
+grep -q '<peerFirmwareSharing>0</peerFirmwareSharing>' "$TMPD/cfg.body" && pass "config says PFS 0" || fail "config: $(head -c 400 "$TMPD/cfg.body")"
+grep -q '<loadInformation>SIP41.9-4-2SR3-1S</loadInformation>' "$TMPD/cfg.body" && pass "config names the load" || fail "config without the load"
+req devput PUT /api/v1/devices/001122AABBCC $AC $JSON -d '{"peer_firmware_sharing":"on"}'
+expect "device sets PFS on" 200
+req eff2 GET /api/v1/devices/001122AABBCC/effective $VIEW
+check "device level wins" eff2 'j["settings"]["peer_firmware_sharing"]["level"]' device
+req devput2 PUT /api/v1/devices/001122AABBCC $AC $JSON -d '{"peer_firmware_sharing":null}'
+req eff3 GET /api/v1/devices/001122AABBCC/effective $VIEW
+check "inherit again: off from profile" eff3 'j["settings"]["peer_firmware_sharing"]["value"] + " " + j["settings"]["peer_firmware_sharing"]["level"]' "off profile"
+req devload PUT /api/v1/devices/001122AABBCC $AC $JSON -d '{"load":"GONE1"}'
+expect "device load not in the catalog" 409
+req devview PUT /api/v1/devices/001122AABBCC $VIEW $JSON -d '{"description":"x"}'
+expect "viewer edits a device" 403
+req devcsrf PUT /api/v1/devices/001122AABBCC $ADMIN $JSON -d '{"description":"x"}'
+expect "device edit without CSRF" 403
+req devunk PUT /api/v1/devices/001122AABBCC $AC $JSON -d '{"colour":"red"}'
+expect "unknown member" 400
+check "unknown member named" devunk 'j["field"]' colour
+req devget GET /api/v1/devices/00-11-22-AA-BB-CC $VIEW
+req devget GET /api/v1/devices/001122AABBCC $VIEW
+check "device row" devget 'j["description"]' "front desk"
+req profdel DELETE /api/v1/profiles/lab $AC
+expect "remove a profile in use" 409
+
+# ---- problems, stats ----
+req devforce PUT /api/v1/devices/001122AABBCC $AC $JSON -d '{"load":"GONE1","force":true}'
+expect "forced device load" 200
+req probs GET /api/v1/devices/problems $VIEW
+check "problems list the device" probs 'j["devices"][0]["mac"] + " " + j["devices"][0]["problem"]' "001122AABBCC missing"
+req stats GET /api/v1/stats $VIEW
+expect "stats" 200
+check "stats: devices with problems" stats 'j["devices"]["problems"]' 1
+check "stats: loads verified" stats 'j["loads"]["verified"]' 2
+check "stats: jobs idle" stats 'j["jobs"]["running"]' 0
+req devrm DELETE /api/v1/devices/001122AABBCC $AC
+expect "remove the device" 200
+req devrm2 DELETE /api/v1/devices/001122AABBCC $AC
+expect "remove it again" 404
+
+# ---- sites ----
+req site POST /api/v1/sites $AC $JSON -d '{"cidr":"10.20.0.0/16","load_server":"10.20.0.5"}'
+expect "add a site rule" 201
+req site6 POST /api/v1/sites $AC $JSON -d '{"cidr":"2001:db8::/32","load_server":"2001:db8::5"}'
+expect "add an IPv6 site rule" 201
+req sitedup POST /api/v1/sites $AC $JSON -d '{"cidr":"10.20.0.0/16","load_server":"10.20.0.6"}'
+expect "duplicate site rule" 409
+req sitebad POST /api/v1/sites $AC $JSON -d '{"cidr":"10.20.0.0/33","load_server":"x"}'
+expect "bad prefix" 400
+check "bad prefix names cidr" sitebad 'j["field"]' cidr
+req sites GET /api/v1/sites $VIEW
+check "two site rules" sites 'len(j["sites"])' 2
+req siterm DELETE "/api/v1/sites/10.20.0.0%2F16" $AC
+expect "remove a site rule (URL-encoded)" 200
+req siterm6 DELETE "/api/v1/sites/2001:db8::%2F32" $AC
+expect "remove the IPv6 rule" 200
+req siterm2 DELETE "/api/v1/sites/10.20.0.0%2F16" $AC
+expect "remove it again" 404
+
+# ---- CSV import and export ----
+{
+    echo "mac,model,profile,description,load,peer_firmware_sharing,load_server"
+    n=0
+    while [ $n -lt 20 ]; do
+        printf '0011223300%02X,Cisco 7961,lab,desk %d,,,\r\n' "$n" "$n"
+        n=$((n + 1))
+    done
+} >"$TMPD/good.csv"
+{
+    head -n 5 "$TMPD/good.csv"
+    echo "0011223399FF,Nokia 3310,,bad model,,,"
+    tail -n +6 "$TMPD/good.csv"
+} >"$TMPD/bad.csv"
+req csvbad POST /api/v1/devices/import $AC -H "Content-Type: text/csv" --data-binary "@$TMPD/bad.csv"
+expect "CSV with one bad line" 400
+check "the error names line 6" csvbad 'j["errors"][0]["line"]' 6
+req count0 GET "/api/v1/devices?limit=1" $VIEW
+check "nothing was imported" count0 'j["total"]' 0
+req csvjson POST /api/v1/devices/import $AC $JSON -d '{}'
+expect "CSV import with a JSON body" 415
+req csvview POST /api/v1/devices/import $VIEW -H "Content-Type: text/csv" --data-binary "@$TMPD/good.csv"
+expect "viewer imports CSV" 403
+req csv POST /api/v1/devices/import $AC -H "Content-Type: text/csv" --data-binary "@$TMPD/good.csv"
+expect "CSV import" 200
+check "20 devices added" csv 'j["added"]' 20
+req page GET "/api/v1/devices?offset=5&limit=5" $VIEW
+expect "a page of devices" 200
+check "page total" page 'j["total"]' 20
+check "page size" page 'len(j["devices"])' 5
+check "page starts at offset 5" page 'j["devices"][0]["mac"]' 001122330005
+req search GET "/api/v1/devices?q=desk%201" $VIEW
+check "search 'desk 1' finds 11" search 'j["total"]' 11
+req badoff GET "/api/v1/devices?offset=-1" $VIEW
+expect "negative offset" 400
+req export GET /api/v1/devices/export $VIEW
+expect "CSV export" 200
+case "$(header export Content-Type)" in text/csv*) pass "export is text/csv" ;; *) fail "export Content-Type $(header export Content-Type)" ;; esac
+req reimport POST /api/v1/devices/import $AC -H "Content-Type: text/csv" --data-binary "@$TMPD/export.body"
+expect "re-import the export" 200
+check "round trip: every row unchanged" reimport 'str(j["unchanged"]) + " " + str(j["added"]) + " " + str(j["updated"])' "20 0 0"
+
+# ---- audit: writes name their user ----
+req audit GET "/api/v1/audit?limit=200" $ADMIN
+if python3 - "$TMPD/audit.body" <<'EOF'; then
+import json, sys
+e = json.load(open(sys.argv[1]))["entries"]
+want = {"upload.start", "enterprise.set", "profile.add", "device.add", "site.add"}
+seen = {x["action"] for x in e if x["actor"] == "admin"}
+sys.exit(0 if want <= seen else "missing: %s" % (want - seen))
+EOF
+    pass "audit records uploads and provisioning changes with the user"
+else
+    fail "audit: $(head -c 300 "$TMPD/audit.body")"
+fi
+
+# ---- transfers: a slow client shows up live ----
+cat >"$TMPD/slow.py" <<'EOF'
+import socket, struct, sys, time
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b"\0\1slow.bin\0octet\0", ("127.0.0.1", port))
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    data, peer = s.recvfrom(1024)
+    op, block = struct.unpack("!HH", data[:4])
+    if op != 3:
+        break
+    time.sleep(0.02)
+    s.sendto(struct.pack("!HH", 4, block), peer)
+    if len(data) < 516:
+        break
+EOF
+python3 "$TMPD/slow.py" "$PORT" 6 &
+SLOW=$!
+sleep 1.5
+req xfers GET /api/v1/transfers $VIEW
+expect "list transfers" 200
+check "the slow transfer is listed" xfers '[t["file"] for t in j["transfers"]][0]' slow.bin
+check "it has a size" xfers 'j["transfers"][0]["size"]' 8000000
+check "some bytes were acknowledged" xfers 'int(0 < j["transfers"][0]["acked_bytes"] < 8000000)' 1
+check "a percentage below 100" xfers 'int(j["transfers"][0]["percent"] < 100)' 1
+check "a client address" xfers 'j["transfers"][0]["client"].startswith("127.0.0.1:")' True
+req stats2 GET /api/v1/stats $VIEW
+check "stats: one active transfer" stats2 'j["tftp"]["transfers_active"]' 1
+kill "$SLOW" 2>/dev/null
+wait "$SLOW" 2>/dev/null
+
+daemon_stop
+finish
