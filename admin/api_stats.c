@@ -101,8 +101,19 @@ static int devices_read(struct api_request *rq, json_t **out)
     return DB_OK;
 }
 
-/* What the background scrub last found: its newest quarantine record (the
- * scrubber logs its totals; only quarantines reach the database). */
+/* The totals of the last whole-catalog scrub (background or loadsctl
+ * verify), or null when none has run yet. */
+static json_t *scrub_last_run(struct api_request *rq)
+{
+    char text[256];
+    json_t *v = NULL;
+
+    if (catalog_setting_get(rq->ctx->dd.db, "scrub_last_run", text, sizeof(text)) == DB_OK)
+        v = json_loads(text, 0, NULL);
+    return v != NULL ? v : json_null();
+}
+
+/* What scrubbing found: the last run's totals and the newest quarantine. */
 static json_t *scrub_read(struct api_request *rq, const struct catalog_counts *c)
 {
     sqlite3_stmt *st =
@@ -121,8 +132,9 @@ static json_t *scrub_read(struct api_request *rq, const struct catalog_counts *c
         }
         sqlite3_finalize(st);
     }
-    return json_pack("{s:o, s:I, s:I}", "last_quarantine_at", last, "quarantines_recorded", n,
-                     "files_quarantined", (json_int_t)c->files_quarantined);
+    return json_pack("{s:o, s:I, s:I, s:o}", "last_quarantine_at", last, "quarantines_recorded",
+                     n, "files_quarantined", (json_int_t)c->files_quarantined, "last_run",
+                     scrub_last_run(rq));
 }
 
 static int stats_get(struct api_request *rq, struct api_response *rs)

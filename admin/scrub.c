@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "grow.h"
@@ -81,6 +83,21 @@ static int check_one(sqlite3 *db, struct blobstore *bs, const struct catalog_fil
     return result;
 }
 
+/* A whole-catalog run that finished leaves its totals in the settings table,
+ * where the dashboard and /api/v1/stats find them. */
+static void record_last_run(sqlite3 *db, const struct scrub_totals *t)
+{
+    char text[256];
+
+    snprintf(text, sizeof(text),
+             "{\"at\":%lld,\"checked\":%u,\"ok\":%u,\"quarantined\":%u,"
+             "\"already_quarantined\":%u,\"bytes\":%llu}",
+             (long long)time(NULL), t->checked, t->ok, t->quarantined, t->already,
+             (unsigned long long)t->bytes);
+    if (catalog_setting_set(db, "scrub_last_run", text) != DB_OK)
+        log_warn("scrub: cannot record the run's totals");
+}
+
 int scrub_run(sqlite3 *db, struct blobstore *bs, const struct scrub_options *opt,
               struct scrub_totals *totals)
 {
@@ -107,6 +124,8 @@ int scrub_run(sqlite3 *db, struct blobstore *bs, const struct scrub_options *opt
         if (opt->cb != NULL)
             opt->cb(opt->arg, &l.v[i], results[i]);
     }
+    if (rc == DB_OK && load == NULL && !(opt->cancel != NULL && atomic_load(opt->cancel)))
+        record_last_run(db, totals);
     free(results);
     free(l.v);
     return rc;

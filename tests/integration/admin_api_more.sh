@@ -247,6 +247,14 @@ expect "stats" 200
 check "stats: devices with problems" stats 'j["devices"]["problems"]' 1
 check "stats: loads verified" stats 'j["loads"]["verified"]' 2
 check "stats: jobs idle" stats 'j["jobs"]["running"]' 0
+check "stats: no full scrub yet" stats 'j["scrub"]["last_run"]' ""
+"$top_builddir/admin/loadsctl" --data-dir "$TMPD/data" verify >/dev/null ||
+    fail "loadsctl verify before the scrub stats"
+req stats3 GET /api/v1/stats $VIEW
+check "stats: the last full scrub's totals" stats3 \
+    '"%d %d" % (j["scrub"]["last_run"]["checked"], j["scrub"]["last_run"]["quarantined"])' \
+    "$(python3 -c 'import json,sys; print(len({f["sha256"] for f in json.load(sys.stdin)}), 0)' \
+        < <("$top_builddir/admin/loadsctl" --data-dir "$TMPD/data" --json files))"
 req devrm DELETE /api/v1/devices/001122AABBCC $AC
 expect "remove the device" 200
 req devrm2 DELETE /api/v1/devices/001122AABBCC $AC

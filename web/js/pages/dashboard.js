@@ -50,8 +50,13 @@ function transfersCard(res) {
     h('p', null, h('a', {href: '#/transfers'}, 'All transfers, live')));
 }
 
-// The background scrub re-hashes every stored file; what reaches the
-// database is each quarantine, so that is what the card reports.
+// The background scrub re-hashes every stored file: the card shows its last
+// whole-catalog run and the quarantines recorded.
+function lastRunText(run) {
+  if (!run) return 'not yet';
+  return `${fmtTime(run.at)}: ${run.checked} checked, ${run.quarantined} quarantined`;
+}
+
 function scrubCard(stats) {
   const sc = (stats && stats.scrub) || {};
   const files = (stats && stats.files) || {};
@@ -60,6 +65,7 @@ function scrubCard(stats) {
     h('dl.kv', null,
       h('dt', null, 'Status'),
       h('dd', null, bad > 0 ? badge(`${bad} file(s) quarantined`, 'badge-bad') : badge('all files match', 'badge-ok')),
+      h('dt', null, 'Last full check'), h('dd', null, lastRunText(sc.last_run)),
       h('dt', null, 'Files in the catalog'), h('dd', null, String(files.total ?? '—')),
       h('dt', null, 'Last quarantine'),
       h('dd', null, sc.last_quarantine_at ? fmtTime(sc.last_quarantine_at) : 'never'),
