@@ -16,8 +16,6 @@
 #include "db.h"
 #include "log.h"
 
-#define SPOOL_STALE_SECONDS 60
-
 static int mkdir_p(const char *path)
 {
     char tmp[4096];
@@ -37,33 +35,54 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-/* Removes spool files an interrupted upload or import left behind. */
-static void spool_clean(const char *path)
+/* Removes the regular files of dir (relative to the data directory). */
+static unsigned remove_files(const char *path, const char *dir)
 {
-    char spool[4200];
-    time_t now = time(NULL);
+    char full[4200];
     struct dirent *e;
     struct stat st;
+    unsigned n = 0;
     DIR *d;
 
-    snprintf(spool, sizeof(spool), "%s/spool", path);
-    d = opendir(spool);
+    snprintf(full, sizeof(full), "%s/%s", path, dir);
+    d = opendir(full);
     if (d == NULL)
-        return;
+        return 0;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
         if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-            now - st.st_mtime > SPOOL_STALE_SECONDS && unlinkat(dirfd(d), e->d_name, 0) == 0)
-            log_info("removed stale spool file %s", e->d_name);
+            unlinkat(dirfd(d), e->d_name, 0) == 0)
+            n++;
     }
     closedir(d);
+    return n;
+}
+
+/* What a crash of an import leaves: its row still "running", its temporary
+ * blob and spool files. Only when no import holds the lock (an import in
+ * progress in another process must keep its row and files). */
+static void recover_leftovers(struct datadir *dd)
+{
+    unsigned files;
+    int changed = 0;
+
+    if (datadir_lock(dd, true, false) != 0) {
+        log_debug("an import is running in %s: leaving its files", dd->path);
+        return;
+    }
+    if (catalog_imports_recover(dd->db, &changed) == DB_OK && changed > 0)
+        log_warn("%d import(s) were interrupted before publishing; marked failed", changed);
+    files = remove_files(dd->path, "spool") + remove_files(dd->path, "blobs/tmp");
+    if (files > 0)
+        log_info("removed %u file(s) left by interrupted imports", files);
+    datadir_unlock(dd);
 }
 
 static int open_parts(struct datadir *dd)
 {
     char sub[4200];
-    int rc, changed = 0;
+    int rc;
 
     snprintf(sub, sizeof(sub), "%s/spool", dd->path);
     rc = mkdir_p(sub);
@@ -81,9 +100,7 @@ static int open_parts(struct datadir *dd)
         log_error("cannot open the blob store in %s: %s", dd->path, strerror(-rc));
         return -1;
     }
-    if (catalog_imports_recover(dd->db, &changed) == DB_OK && changed > 0)
-        log_warn("%d import(s) were interrupted before publishing; marked failed", changed);
-    spool_clean(dd->path);
+    recover_leftovers(dd);
     return 0;
 }
 

@@ -17,9 +17,10 @@ struct datadir {
     int lock_fd; /* data-dir/.lock: imports hold it shared, gc exclusive */
 };
 
-/* Creates what is missing (mode 0750), opens and migrates the catalog, marks
- * imports a crash interrupted as failed, and empties spool/ of leftovers
- * older than a minute. 0, or -1 with the reason logged. */
+/* Creates what is missing (mode 0750), opens and migrates the catalog, and,
+ * when no import is running (the lock is free), marks imports a crash
+ * interrupted as failed and removes their spool and temporary blob files.
+ * 0, or -1 with the reason logged. */
 int datadir_open(const char *path, struct datadir *dd);
 void datadir_close(struct datadir *dd);
 

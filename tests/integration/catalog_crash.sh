@@ -83,9 +83,13 @@ order_ok=1
 while [ "$point" -le "$MAX_POINTS" ]; do
     rm -rf "$TMPD/work"
     cp -a "$BASE" "$TMPD/work"
-    LOADSD_TEST_CRASHPOINT=$point "$LOADSCTL" --data-dir "$TMPD/work" import "$NEW" \
-        >/dev/null 2>"$TMPD/crash.err"
+    # (braces: bash's "Killed" notice goes to /dev/null, not the log)
+    {
+        LOADSD_TEST_CRASHPOINT=$point "$LOADSCTL" --data-dir "$TMPD/work" import "$NEW" \
+            >/dev/null 2>"$TMPD/crash.err"
+    } 2>/dev/null
     rc=$?
+    cat "$TMPD/crash.err" >>"$CTL_LOG"
     if [ "$rc" -eq 0 ]; then
         pass "crash point $point is past the last one: the import completes"
         check_invariant "no crash (point $point)" "$TMPD/work" "$NEW" "$TMPD/after.state"
@@ -156,6 +160,7 @@ while read -r delay; do
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     rc=$?
+    cat "$TMPD/crash.err" >>"$CTL_LOG"
     check_invariant "kill -9 after ${delay}s (run $i, exit $rc)" "$TMPD/work" "$BIG" \
         "$TMPD/after-big.state"
     [ "$WHICH" = before ] && hits_before=$((hits_before + 1))
@@ -163,6 +168,34 @@ while read -r delay; do
 done <"$TMPD/delays"
 echo "  random kills: $hits_before left the catalog as before, $hits_after as after"
 [ "$i" -eq 20 ] && pass "20 imports killed at random moments" || fail "only $i random kills ran"
+
+# ---- an import in progress elsewhere keeps its row and files ----
+# Another command opening the data directory must not take a running import
+# for a crashed one: recovery happens only when the import lock is free.
+RD="$TMPD/recover"
+ctl "$RD" init >/dev/null
+python3 - "$RD" "$LOADSCTL" <<'PY' >"$TMPD/recover.out" 2>&1
+import fcntl, os, sqlite3, subprocess, sys, time
+dd = sys.argv[1]
+db = sqlite3.connect(os.path.join(dd, "catalog.db"))
+db.execute("INSERT INTO imports (source, actor, state, started_at) VALUES ('x', 't', 'running', 0)")
+db.commit()
+open(os.path.join(dd, "spool", "upload-in-flight"), "w").close()
+state = lambda: db.execute("SELECT state FROM imports").fetchone()[0]
+ctl = [sys.argv[2], "--data-dir", dd, "loads"]
+with open(os.path.join(dd, ".lock"), "r+") as lock:
+    fcntl.flock(lock, fcntl.LOCK_SH)  # what an import holds while it runs
+    subprocess.run(ctl, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print("held", state(), os.path.exists(os.path.join(dd, "spool", "upload-in-flight")))
+subprocess.run(ctl, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print("free", state(), os.path.exists(os.path.join(dd, "spool", "upload-in-flight")))
+PY
+grep -q '^held running True$' "$TMPD/recover.out" &&
+    pass "an import holding the lock keeps its row and spool file" ||
+    fail "recovery while an import runs: $(cat "$TMPD/recover.out")"
+grep -q '^free failed False$' "$TMPD/recover.out" &&
+    pass "with the lock free, the crashed import is marked failed and its files go" ||
+    fail "recovery with the lock free: $(cat "$TMPD/recover.out")"
 
 ctl_sanitizer_check
 finish
