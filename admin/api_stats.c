@@ -132,8 +132,8 @@ static json_t *scrub_read(struct api_request *rq, const struct catalog_counts *c
         }
         sqlite3_finalize(st);
     }
-    return json_pack("{s:o, s:I, s:I, s:o}", "last_quarantine_at", last, "quarantines_recorded",
-                     n, "files_quarantined", (json_int_t)c->files_quarantined, "last_run",
+    return json_pack("{s:o, s:I, s:I, s:o}", "last_quarantine_at", last, "quarantines_recorded", n,
+                     "files_quarantined", (json_int_t)c->files_quarantined, "last_run",
                      scrub_last_run(rq));
 }
 

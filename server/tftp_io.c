@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,6 +32,9 @@
 #define RECV_BURST       64          /* requests read per wake-up, so no socket starves */
 #define NETASCII_SRC_MAX (16u << 20) /* netascii is for config files, not firmware */
 #define CLIENT_BUCKETS   4096
+#define GSO_SEGMENTS_MAX 64        /* the kernel's UDP_MAX_SEGMENTS */
+#define GSO_BYTES_MAX    65000     /* one UDP datagram before segmentation, with room */
+#define LISTEN_RCVBUF    (4 << 20) /* a burst of thousands of requests must not drop */
 #define ADDR_TEXT_MAX    64
 
 enum handle_kind { HANDLE_LISTENER, HANDLE_TRANSFER, HANDLE_WAKE };
@@ -100,6 +104,10 @@ struct worker {
     uint8_t hdrs[BATCH_MSGS][TFTP_HEADER_LEN];
 };
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h; glibc's netinet/udp.h has it from 2.28 */
+#endif
+
 struct tftp_server {
     struct worker *workers;
     unsigned n_workers;
@@ -111,6 +119,7 @@ struct tftp_server {
     atomic_uint_fast64_t active;
     struct client_slot *clients[CLIENT_BUCKETS];
     atomic_uint_fast64_t st_requests, st_done, st_failed, st_busy, st_errors, st_bytes;
+    atomic_bool gso_off; /* the kernel refused UDP_SEGMENT once: sendmmsg only */
 };
 
 static uint64_t now_ms(void)
@@ -363,7 +372,71 @@ static int batch_prepare(struct transfer *t)
     return n;
 }
 
-/* Puts blocks tx_next..tx_end-1 on the wire, a batch per sendmmsg; on a full
+/* How many of the n prepared blocks can go out as one GSO datagram: every
+ * segment (header + block) must have the same size but the last, and the
+ * whole must fit one UDP datagram. 0 or 1: not worth it. */
+static int gso_blocks(const struct transfer *t, int n)
+{
+    size_t seg = TFTP_HEADER_LEN + t->sess.blksize;
+    int max = (int)(GSO_BYTES_MAX / seg);
+
+    if (atomic_load_explicit(&t->w->srv->gso_off, memory_order_relaxed))
+        return 0;
+    if (max > GSO_SEGMENTS_MAX)
+        max = GSO_SEGMENTS_MAX;
+    return n < max ? n : max;
+}
+
+/* Sends the first k prepared blocks as one datagram that the kernel cuts into
+ * k DATA packets (UDP generic segmentation offload): one pass through the
+ * UDP stack per window instead of one per block. Returns k, or -1 with errno. */
+static int send_gso(struct transfer *t, int k)
+{
+    struct worker *w = t->w;
+    struct iovec iov[2 * GSO_SEGMENTS_MAX];
+    union {
+        char b[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)(2 * k)};
+    struct cmsghdr *c;
+    uint16_t seg = (uint16_t)(TFTP_HEADER_LEN + t->sess.blksize);
+
+    for (int i = 0; i < k; i++) {
+        iov[2 * i] = w->iov[i][0];
+        iov[2 * i + 1] = w->iov[i][1];
+    }
+    memset(&ctl, 0, sizeof(ctl));
+    m.msg_control = ctl.b;
+    m.msg_controllen = sizeof(ctl.b);
+    c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = IPPROTO_UDP; /* SOL_UDP */
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(seg));
+    memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+    return sendmsg(t->sock, &m, MSG_DONTWAIT) < 0 ? -1 : k;
+}
+
+/* Sends the first n prepared blocks: one GSO datagram when it can, else one
+ * sendmmsg. Returns how many went out, or -1 with errno. */
+static int batch_send(struct transfer *t, int n)
+{
+    int k = gso_blocks(t, n), sent;
+
+    if (k >= 2) {
+        sent = send_gso(t, k);
+        if (sent >= 0 ||
+            (errno != EIO && errno != EINVAL && errno != ENOPROTOOPT && errno != EOPNOTSUPP))
+            return sent;
+        /* No segmentation here (old kernel, odd device): never ask again. */
+        if (!atomic_exchange(&t->w->srv->gso_off, true))
+            log_info("UDP segmentation offload unavailable (%s): sending DATA one by one",
+                     strerror(errno));
+    }
+    return sendmmsg(t->sock, t->w->msgs, (unsigned)n, MSG_DONTWAIT);
+}
+
+/* Puts blocks tx_next..tx_end-1 on the wire, a batch at a time; on a full
  * socket buffer it waits for EPOLLOUT. 0, or a negative errno (peer gone). */
 static int transfer_flush(struct transfer *t)
 {
@@ -372,7 +445,7 @@ static int transfer_flush(struct transfer *t)
 
         if (n < 0)
             return n;
-        sent = sendmmsg(t->sock, t->w->msgs, (unsigned)n, MSG_DONTWAIT);
+        sent = batch_send(t, n);
         if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return transfer_set_out(t, true);
         if (sent < 0)
@@ -498,8 +571,7 @@ static bool transfer_on_packet(struct transfer *t, const uint8_t *buf, size_t le
         return transfer_apply(t, &out);
     }
     tftp_session_on_ack(&t->sess, pkt.block, now_ms(), &out);
-    atomic_store_explicit(&t->acked_bytes, t->sess.acked * t->sess.blksize,
-                          memory_order_relaxed);
+    atomic_store_explicit(&t->acked_bytes, t->sess.acked * t->sess.blksize, memory_order_relaxed);
     return transfer_apply(t, &out);
 }
 
@@ -959,13 +1031,18 @@ static void *worker_main(void *arg)
 
 static int listener_open(struct listener *l, const struct config_listen *cl)
 {
-    int one = 1, zero = 0, s, rc;
+    int one = 1, zero = 0, rcvbuf = LISTEN_RCVBUF, s, rc;
     int family = cl->addr.ss_family;
 
     s = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s < 0)
         return -errno;
     setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    /* A fleet rebooting at once sends thousands of requests in a burst; the
+     * default buffer (~208 KiB) drops them. FORCE works as root, before the
+     * privilege drop; otherwise the kernel caps the plain request. */
+    if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
+        setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     if (family == AF_INET6) {
         const struct sockaddr_in6 *a = (const void *)&cl->addr;
         int v6only = IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) ? 0 : 1;

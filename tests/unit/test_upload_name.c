@@ -62,8 +62,8 @@ static void check_safe(const char *out, size_t cap)
         assert_true(n > 0);
     assert_true(out[0] != '.');
     for (size_t i = 0; i < n; i++)
-        assert_non_null(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-",
-                               out[i]));
+        assert_non_null(
+            strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-", out[i]));
 }
 
 static void test_every_prefix_and_capacity(void **state)
