@@ -39,7 +39,7 @@
 #define HTTP_COOKIE_TLS   "__Host-loadsd_session"
 #define HTTP_ALLOW_MAX    64
 #define HTTP_DRAIN_MAX    (16 * 1024 * 1024) /* body dropped after an early answer */
-#define HTTP_NICE         10                 /* admin threads yield the CPU to the TFTP workers */
+#define HTTP_NICE         19                 /* admin threads yield the CPU to the TFTP workers */
 
 static const char http_csp[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

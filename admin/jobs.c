@@ -24,7 +24,7 @@
 
 #define JOBS_ACTOR_MAX 64
 #define JOBS_PATH_MAX  4352
-#define JOBS_NICE      10
+#define JOBS_NICE      19
 
 enum job_stage { JOB_UPLOADING, JOB_QUEUED, JOB_RUNNING };
 
