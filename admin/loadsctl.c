@@ -184,8 +184,7 @@ const char *ctl_time(int64_t t, char *buf, size_t cap)
     return buf;
 }
 
-static const struct ctl_command *const command_tables[] = {ctl_catalog_commands,
-                                                           ctl_users_commands,
+static const struct ctl_command *const command_tables[] = {ctl_catalog_commands, ctl_users_commands,
                                                            ctl_provision_commands};
 
 /* Finds "trust add" (two words) before "trust" (one). */

@@ -13,7 +13,7 @@
 #include "admin/settings.h"
 #include "db.h"
 
-#define PROVISION_PAGE_MAX     1000    /* rows per devices_each page */
+#define PROVISION_PAGE_MAX     1000  /* rows per devices_each page */
 #define PROVISION_TEMPLATE_MAX 65536 /* bytes of a profile template: CNF_TEMPLATE_MAX */
 
 /* ---- the snapshot (one read transaction) ---- */

@@ -33,10 +33,10 @@ struct tftp_server_stats {
 
 /* One transfer in progress, as the admin interface shows it. */
 struct tftp_transfer_info {
-    char peer[64];          /* "10.1.2.3:1234" or "[2001:db8::1]:1234" */
-    char name[256];         /* cleaned for display (log_clean) */
-    uint64_t size;          /* bytes in the transfer */
-    uint64_t acked_bytes;   /* acknowledged by the client so far */
+    char peer[64];        /* "10.1.2.3:1234" or "[2001:db8::1]:1234" */
+    char name[256];       /* cleaned for display (log_clean) */
+    uint64_t size;        /* bytes in the transfer */
+    uint64_t acked_bytes; /* acknowledged by the client so far */
     uint64_t elapsed_ms;
     uint32_t blksize, windowsize;
 };

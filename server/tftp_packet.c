@@ -91,8 +91,7 @@ static void options_store(struct tftp_options *o, unsigned bit, uint64_t v)
     }
 }
 
-static int option_apply(struct tftp_options *o, const char *name, const char *value,
-                        bool request)
+static int option_apply(struct tftp_options *o, const char *name, const char *value, bool request)
 {
     const struct option_def *def = option_find(name);
     uint64_t v;

@@ -1195,8 +1195,7 @@ static void check_largest_window(bool to_one)
     while (!tftp_session_finished(&h.s) && rounds++ < 20) {
         uint64_t last = h.out.send_first + h.out.send_count - 1;
 
-        assert_int_equal(h.out.send_count,
-                         last == 300001 ? 300001 - h.out.send_first + 1 : window);
+        assert_int_equal(h.out.send_count, last == 300001 ? 300001 - h.out.send_first + 1 : window);
         h_ack(&h, 5, h_wire(&h, last));
         if (!tftp_session_finished(&h.s) && h.out.send_count == 0)
             fail_msg("rollover %d: the ACK of block %llu (wire %u) was ignored: stalled", to_one,
