@@ -17,6 +17,7 @@
 #include "blobstore.h"
 #include "catalog.h"
 #include "db.h"
+#include "genwatch.h"
 #include "log.h"
 
 struct snap_entry {
@@ -34,14 +35,10 @@ struct snapshot {
 };
 
 struct catalog_source {
-    sqlite3 *db;
     struct blobstore *bs;
-    pthread_mutex_t lock; /* cur, stop */
-    pthread_cond_t wake;
+    pthread_mutex_t lock; /* cur */
+    struct genwatch *gw;  /* rebuilds the snapshot when the generation moves */
     struct snapshot *cur;
-    bool stop;
-    pthread_t watcher;
-    bool watching;
 };
 
 static void snapshot_unref(struct snapshot *s)
@@ -169,60 +166,30 @@ static void swap_in(struct catalog_source *cs, struct snapshot *s)
     log_info("catalog snapshot generation %lld: %zu files", (long long)s->generation, s->n);
 }
 
-static void refresh(struct catalog_source *cs)
-{
-    int64_t gen;
-    struct snapshot *s;
-
-    if (db_generation(cs->db, &gen) != DB_OK || gen == catalog_source_generation(cs))
-        return;
-    s = snapshot_build(cs->db);
-    if (s != NULL)
-        swap_in(cs, s);
-}
-
-static void *watcher_main(void *arg)
+/* genwatch's callback: a new snapshot at the current generation. */
+static int rebuild(void *arg, sqlite3 *db)
 {
     struct catalog_source *cs = arg;
-    struct timespec until;
+    struct snapshot *sn = snapshot_build(db);
 
-    pthread_mutex_lock(&cs->lock);
-    while (!cs->stop) {
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += CATALOG_SOURCE_POLL_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&cs->wake, &cs->lock, &until);
-        if (cs->stop)
-            break;
-        pthread_mutex_unlock(&cs->lock);
-        refresh(cs);
-        pthread_mutex_lock(&cs->lock);
-    }
-    pthread_mutex_unlock(&cs->lock);
-    return NULL;
+    if (sn == NULL)
+        return -1;
+    swap_in(cs, sn);
+    return 0;
 }
 
 int catalog_source_open(const char *data_dir, struct catalog_source **out)
 {
     struct catalog_source *cs = calloc(1, sizeof(*cs));
     char path[4200];
-    struct snapshot *s;
 
     if (cs == NULL)
         return -1;
     pthread_mutex_init(&cs->lock, NULL);
-    pthread_cond_init(&cs->wake, NULL);
     snprintf(path, sizeof(path), "%s/catalog.db", data_dir);
-    if (db_open(path, &cs->db) != DB_OK || blobstore_open(data_dir, &cs->bs) != 0)
+    if (blobstore_open(data_dir, &cs->bs) != 0 ||
+        genwatch_start(path, CATALOG_SOURCE_POLL_MS, rebuild, cs, &cs->gw) != 0)
         goto fail;
-    s = snapshot_build(cs->db);
-    if (s == NULL)
-        goto fail;
-    swap_in(cs, s);
-    if (pthread_create(&cs->watcher, NULL, watcher_main, cs) != 0)
-        goto fail;
-    cs->watching = true;
     *out = cs;
     return 0;
 fail:
@@ -251,19 +218,10 @@ void catalog_source_free(struct catalog_source *cs)
 {
     if (cs == NULL)
         return;
-    if (cs->watching) {
-        pthread_mutex_lock(&cs->lock);
-        cs->stop = true;
-        pthread_cond_signal(&cs->wake);
-        pthread_mutex_unlock(&cs->lock);
-        pthread_join(cs->watcher, NULL);
-    }
+    genwatch_stop(cs->gw);
     snapshot_unref(cs->cur);
     if (cs->bs != NULL)
         blobstore_close(cs->bs);
-    if (cs->db != NULL)
-        db_close(cs->db);
-    pthread_cond_destroy(&cs->wake);
     pthread_mutex_destroy(&cs->lock);
     free(cs);
 }

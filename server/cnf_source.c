@@ -18,6 +18,7 @@
 
 #include "cnf.h"
 #include "db.h"
+#include "genwatch.h"
 #include "log.h"
 #include "provision.h"
 
@@ -27,13 +28,9 @@ struct cnf_snap {
 };
 
 struct cnf_source {
-    sqlite3 *db;
-    pthread_mutex_t lock; /* cur, stop */
-    pthread_cond_t wake;
+    pthread_mutex_t lock; /* cur */
+    struct genwatch *gw;  /* rebuilds the snapshot when the generation moves */
     struct cnf_snap *cur;
-    bool stop;
-    pthread_t watcher;
-    bool watching;
 };
 
 static void snap_unref(struct cnf_snap *sn)
@@ -158,60 +155,29 @@ static void swap_in(struct cnf_source *cs, struct cnf_snap *sn)
              (long long)sn->s->generation, sn->s->n_devices, sn->s->n_profiles, sn->s->n_sites);
 }
 
-static void refresh(struct cnf_source *cs)
-{
-    int64_t gen;
-    struct cnf_snap *sn;
-
-    if (db_generation(cs->db, &gen) != DB_OK || gen == cnf_source_generation(cs))
-        return;
-    sn = snap_build(cs->db);
-    if (sn != NULL)
-        swap_in(cs, sn);
-}
-
-static void *watcher_main(void *arg)
+/* genwatch's callback: a new snapshot at the current generation. */
+static int rebuild(void *arg, sqlite3 *db)
 {
     struct cnf_source *cs = arg;
-    struct timespec until;
+    struct cnf_snap *sn = snap_build(db);
 
-    pthread_mutex_lock(&cs->lock);
-    while (!cs->stop) {
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += CNF_SOURCE_POLL_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&cs->wake, &cs->lock, &until);
-        if (cs->stop)
-            break;
-        pthread_mutex_unlock(&cs->lock);
-        refresh(cs);
-        pthread_mutex_lock(&cs->lock);
-    }
-    pthread_mutex_unlock(&cs->lock);
-    return NULL;
+    if (sn == NULL)
+        return -1;
+    swap_in(cs, sn);
+    return 0;
 }
 
 int cnf_source_open(const char *data_dir, struct cnf_source **out)
 {
     struct cnf_source *cs = calloc(1, sizeof(*cs));
     char path[4200];
-    struct cnf_snap *sn;
 
     if (cs == NULL)
         return -1;
     pthread_mutex_init(&cs->lock, NULL);
-    pthread_cond_init(&cs->wake, NULL);
     snprintf(path, sizeof(path), "%s/catalog.db", data_dir);
-    if (db_open(path, &cs->db) != DB_OK)
+    if (genwatch_start(path, CNF_SOURCE_POLL_MS, rebuild, cs, &cs->gw) != 0)
         goto fail;
-    sn = snap_build(cs->db);
-    if (sn == NULL)
-        goto fail;
-    swap_in(cs, sn);
-    if (pthread_create(&cs->watcher, NULL, watcher_main, cs) != 0)
-        goto fail;
-    cs->watching = true;
     *out = cs;
     return 0;
 fail:
@@ -240,17 +206,8 @@ void cnf_source_free(struct cnf_source *cs)
 {
     if (cs == NULL)
         return;
-    if (cs->watching) {
-        pthread_mutex_lock(&cs->lock);
-        cs->stop = true;
-        pthread_cond_signal(&cs->wake);
-        pthread_mutex_unlock(&cs->lock);
-        pthread_join(cs->watcher, NULL);
-    }
+    genwatch_stop(cs->gw);
     snap_unref(cs->cur);
-    if (cs->db != NULL)
-        db_close(cs->db);
-    pthread_cond_destroy(&cs->wake);
     pthread_mutex_destroy(&cs->lock);
     free(cs);
 }
