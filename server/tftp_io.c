@@ -612,7 +612,6 @@ struct request_meta {
     socklen_t peer_len;
     struct sockaddr_storage local;
     socklen_t local_len;
-    unsigned ifindex;
 };
 
 static void meta_from_cmsg(struct msghdr *m, struct request_meta *rm, int family)
@@ -626,7 +625,6 @@ static void meta_from_cmsg(struct msghdr *m, struct request_meta *rm, int family
             sin->sin_family = AF_INET;
             sin->sin_addr = pi.ipi_addr;
             rm->local_len = sizeof(*sin);
-            rm->ifindex = (unsigned)pi.ipi_ifindex;
         } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
             struct in6_pktinfo pi;
             struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&rm->local;
@@ -637,7 +635,6 @@ static void meta_from_cmsg(struct msghdr *m, struct request_meta *rm, int family
             if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
                 sin6->sin6_scope_id = pi.ipi6_ifindex;
             rm->local_len = sizeof(*sin6);
-            rm->ifindex = pi.ipi6_ifindex;
         }
     }
     /* An IPv4 request on a dual-stack socket: the transfer socket is IPv6 too. */
