@@ -606,7 +606,7 @@ static void transfer_on_event(struct transfer *t, uint32_t events)
 
 /* ---- new requests ---- */
 
-/* What a request arrived on: the local address and interface (IP_PKTINFO). */
+/* Who sent a request and the local address it arrived on (IP_PKTINFO). */
 struct request_meta {
     struct sockaddr_storage peer;
     socklen_t peer_len;
