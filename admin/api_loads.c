@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "catalog.h"
+#include "provision.h"
 #include "scrub.h"
 
 static json_t *load_json(const struct catalog_load *l)
@@ -46,6 +47,34 @@ static int loads_list(struct api_request *rq, struct api_response *rs)
     return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "loads", list));
 }
 
+#define LOAD_USERS_LISTED 1000 /* devices listed by MAC; the total is always given */
+
+static void add_name(void *arg, const char *name)
+{
+    json_array_append_new(json_object_get(arg, "models"), json_string(name));
+}
+
+static void add_mac(void *arg, const char *mac)
+{
+    json_array_append_new(json_object_get(arg, "devices"), json_string(mac));
+}
+
+/* Which model defaults and devices name the load: what a removal would
+ * leave without firmware. */
+static json_t *load_users(sqlite3 *db, const char *name)
+{
+    json_t *u = json_pack("{s:[], s:[]}", "models", "devices");
+    int64_t total = 0;
+
+    if (u == NULL ||
+        provision_load_users(db, name, add_name, add_mac, u, LOAD_USERS_LISTED, &total) != DB_OK) {
+        json_decref(u);
+        return json_null();
+    }
+    json_object_set_new(u, "devices_total", json_integer(total));
+    return u;
+}
+
 static int loads_get(struct api_request *rq, struct api_response *rs)
 {
     struct catalog_load l;
@@ -63,6 +92,7 @@ static int loads_get(struct api_request *rq, struct api_response *rs)
         return api_error_db(rs, DB_ERROR, "load");
     }
     json_object_set_new(j, "file_list", files);
+    json_object_set_new(j, "used_by", load_users(rq->ctx->dd.db, l.name));
     return api_json(rs, MHD_HTTP_OK, j);
 }
 

@@ -1054,6 +1054,53 @@ int provision_site_remove(sqlite3 *db, const char *actor, const struct settings_
 
 /* ---- the catalog's side ---- */
 
+/* Calls fn for each row's first column of a statement bound to load. */
+static int each_name(sqlite3 *db, sqlite3_stmt *st, const char *load, unsigned max,
+                     void (*fn)(void *arg, const char *name), void *arg)
+{
+    int step;
+    unsigned n = 0;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, load, -1, SQLITE_TRANSIENT);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_int64(st, 2, max);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && n++ < max) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+
+        fn(arg, name != NULL ? name : "");
+    }
+    step = step == SQLITE_ROW ? SQLITE_DONE : step;
+    sqlite3_finalize(st);
+    return db_check(db, step, "load users");
+}
+
+int provision_load_users(sqlite3 *db, const char *load, void (*model)(void *arg, const char *name),
+                         void (*device)(void *arg, const char *mac), void *arg, unsigned max,
+                         int64_t *devices)
+{
+    sqlite3_stmt *count = db_prepare(db, "SELECT count(*) FROM devices WHERE load = ?1");
+    int rc = each_name(db,
+                       db_prepare(db, "SELECT name FROM models WHERE default_load = ?1"
+                                      " ORDER BY name_folded"),
+                       load, UINT32_MAX, model, arg);
+
+    if (rc == DB_OK)
+        rc = each_name(db,
+                       db_prepare(db, "SELECT mac FROM devices WHERE load = ?1"
+                                      " ORDER BY mac LIMIT ?2"),
+                       load, max, device, arg);
+    if (rc == DB_OK && count != NULL) {
+        sqlite3_bind_text(count, 1, load, -1, SQLITE_TRANSIENT);
+        rc = step_row(db, count, "load users (count)");
+        if (rc == DB_OK)
+            *devices = sqlite3_column_int64(count, 0);
+    }
+    sqlite3_finalize(count);
+    return count == NULL ? DB_ERROR : rc;
+}
+
 int provision_load_in_use(sqlite3 *db, const char *load, char *why, size_t cap)
 {
     sqlite3_stmt *models = db_prepare(db, "SELECT name FROM models WHERE default_load = ?1"

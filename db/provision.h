@@ -117,6 +117,12 @@ int provision_site_remove(sqlite3 *db, const char *actor, const struct settings_
 /* 1 when a model default or a device names the load (any case), with why
  * ("default of Cisco 7961 and 12 devices"); 0 when not; or a negative
  * db_result. */
+/* Calls model(arg, name) for every model whose default load is load, then
+ * device(arg, mac) for the first max devices assigned it directly; *devices
+ * gets how many there are in all. 0 or a negative db_result. */
+int provision_load_users(sqlite3 *db, const char *load, void (*model)(void *arg, const char *name),
+                         void (*device)(void *arg, const char *mac), void *arg, unsigned max,
+                         int64_t *devices);
 int provision_load_in_use(sqlite3 *db, const char *load, char *why, size_t cap);
 
 #endif

@@ -162,6 +162,9 @@ expect "viewer sets a default load" 403
 req dl PUT "/api/v1/models/7961/default-load" $AC $JSON -d '{"load":"SIP41.9-4-2SR3-1S"}'
 expect "set the 7961 default load" 200
 check "default load set on the full model name" dl 'j["model"]' "Cisco 7961"
+req usedby GET /api/v1/loads/SIP41.9-4-2SR3-1S $VIEW
+check "a load lists the model defaults naming it" usedby '",".join(j["used_by"]["models"])' "Cisco 7961"
+check "no device names it directly yet" usedby 'j["used_by"]["devices_total"]' 0
 req dl_force PUT "/api/v1/models/Cisco%207941/default-load" $AC $JSON -d '{"load":"FUTURE1","force":true}'
 expect "forced default load" 200
 req dl_bad PUT "/api/v1/models/7961/default-load" $AC $JSON -d '{"load":"a b"}'

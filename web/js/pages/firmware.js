@@ -250,30 +250,6 @@ export async function firmwarePage(main) {
 
 // ---- one load ----
 
-// Model defaults naming the load, and devices assigned it directly (the
-// device list is read page by page, at most USERS_SCAN devices).
-const USERS_SCAN = 5000;
-
-async function usersOf(name) {
-  const out = {models: [], devices: [], scanned: 0, total: 0};
-  try {
-    const m = await api.get('/models');
-    out.models = (m.models || []).filter((x) => x.default_load === name).map((x) => x.name);
-  } catch (e) { /* a viewer sees the page without this part */ }
-  try {
-    for (let offset = 0; offset < USERS_SCAN;) {
-      const d = await api.get(`/devices${api.query({offset, limit: 1000})}`);
-      const list = d.devices || [];
-      out.total = d.total ?? list.length;
-      out.devices.push(...list.filter((x) => x.load === name).map((x) => x.mac));
-      offset += list.length;
-      out.scanned = offset;
-      if (list.length === 0 || offset >= out.total) break;
-    }
-  } catch (e) { /* as above */ }
-  return out;
-}
-
 export async function loadPage(main, [name]) {
   main.append(h('p.crumb', null, h('a', {href: '#/firmware'}, '← Firmware')), loading());
   let l;
@@ -285,7 +261,7 @@ export async function loadPage(main, [name]) {
       alertBox('bad', e.status === 404 ? `No load named ${name}.` : api.errorText(e)));
     return null;
   }
-  const users = await usersOf(name);
+  const users = l.used_by || {models: [], devices: [], devices_total: 0};
   const verifyBox = slot();
   const verifyBtn = h('button.btn', {type: 'button', id: 'verify-now'}, 'Verify now');
   const removeBtn = h('button.btn.btn-danger', {type: 'button', id: 'remove-load'}, 'Remove…');
@@ -365,7 +341,7 @@ export async function loadPage(main, [name]) {
           h('dd', null, users.devices.length
             ? users.devices.slice(0, 30).flatMap((m, i) => [i ? ', ' : '', h('a.mono', {href: `#/devices/${encodeURIComponent(m)}`}, m)])
             : 'none assigned directly',
-            users.scanned < users.total ? h('div.small.muted', null, `(first ${users.scanned} of ${users.total} devices checked)`) : null)))),
+            users.devices_total > 30 ? h('div.small.muted', null, `(${users.devices_total} devices in all)`) : null)))),
     card('Files', table([
       {label: 'File', render: (f) => h('span.mono.break', null, f.name)},
       {label: 'Size', num: true, render: (f) => fmtBytes(f.size)},
