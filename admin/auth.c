@@ -860,49 +860,73 @@ static void session_touch(sqlite3 *db, const char *id_hash, int64_t now)
     db_exec_stmt(db, st);
 }
 
-int auth_session_check(sqlite3 *db, const char *id, int64_t now, struct auth_principal *out)
+/* Finds the row of a session or token by the hash of its secret (refused
+ * unless well formed, with prefix): the statement is left on that row, whose
+ * first four columns are the user's id, name, role and disabled flag.
+ * AUTH_OK, AUTH_DENIED (unknown) or AUTH_ERROR. */
+static int secret_row(sqlite3 *db, const char *sql, const char *secret, const char *prefix,
+                      char hash[65], sqlite3_stmt **out)
 {
-    char id_hash[65], role[16];
     sqlite3_stmt *st;
-    int64_t last_seen, expires;
-    bool disabled;
-    int rc = AUTH_ERROR, step;
+    int step;
 
-    if (!secret_well_formed(id, ""))
+    if (!secret_well_formed(secret, prefix))
         return AUTH_DENIED;
-    auth_secret_hash(id, id_hash);
-    st = db_prepare(db, "SELECT s.user_id, u.name, u.role, u.disabled, s.csrf, s.last_seen,"
-                        " s.expires FROM sessions s JOIN users u ON u.id = s.user_id"
-                        " WHERE s.id_hash = ?1");
+    auth_secret_hash(secret, hash);
+    st = db_prepare(db, sql);
     if (st == NULL)
         return AUTH_ERROR;
-    sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
     step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
         sqlite3_finalize(st);
         return step == SQLITE_DONE ? AUTH_DENIED : AUTH_ERROR;
     }
+    *out = st;
+    return AUTH_OK;
+}
+
+/* Reads the user's columns of a secret_row(); false when that user may not
+ * act (disabled, or an unknown role). */
+static bool principal_from_row(sqlite3_stmt *st, struct auth_principal *out)
+{
+    char role[16];
+
     memset(out, 0, sizeof(*out));
     out->user_id = sqlite3_column_int64(st, 0);
     db_column_text(st, 1, out->user, sizeof(out->user));
     db_column_text(st, 2, role, sizeof(role));
     out->role = auth_role_parse(role);
-    disabled = sqlite3_column_int(st, 3) != 0;
+    return sqlite3_column_int(st, 3) == 0 && out->role != AUTH_ROLE_NONE;
+}
+
+int auth_session_check(sqlite3 *db, const char *id, int64_t now, struct auth_principal *out)
+{
+    char id_hash[65];
+    sqlite3_stmt *st;
+    int64_t last_seen, expires;
+    bool usable;
+    int rc = secret_row(db,
+                        "SELECT u.id, u.name, u.role, u.disabled, s.csrf, s.last_seen, s.expires"
+                        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?1",
+                        id, "", id_hash, &st);
+
+    if (rc != AUTH_OK)
+        return rc;
+    usable = principal_from_row(st, out);
     db_column_text(st, 4, out->csrf, sizeof(out->csrf));
     last_seen = sqlite3_column_int64(st, 5);
     expires = sqlite3_column_int64(st, 6);
     out->by_session = true;
     sqlite3_finalize(st);
-    if (disabled || now >= expires || now - last_seen >= AUTH_SESSION_IDLE ||
-        out->role == AUTH_ROLE_NONE) {
+    if (!usable || now >= expires || now - last_seen >= AUTH_SESSION_IDLE) {
         session_drop(db, id_hash);
         memset(out, 0, sizeof(*out));
         return AUTH_DENIED;
     }
     if (now - last_seen >= TOUCH_INTERVAL)
         session_touch(db, id_hash, now);
-    rc = AUTH_OK;
-    return rc;
+    return AUTH_OK;
 }
 
 int auth_session_delete(sqlite3 *db, const char *id, const char *actor)
@@ -1001,36 +1025,23 @@ static void token_touch(sqlite3 *db, int64_t id, int64_t now)
 
 int auth_token_check(sqlite3 *db, const char *token, int64_t now, struct auth_principal *out)
 {
-    char hash[65], role[16];
+    char hash[65];
     sqlite3_stmt *st;
     int64_t id, last_used;
-    bool disabled;
-    int step;
-
-    if (!secret_well_formed(token, TOKEN_PREFIX))
-        return AUTH_DENIED;
-    auth_secret_hash(token, hash);
-    st = db_prepare(db, "SELECT t.id, u.id, u.name, u.role, u.disabled, t.last_used"
+    bool usable;
+    int rc = secret_row(db,
+                        "SELECT u.id, u.name, u.role, u.disabled, t.id, t.last_used"
                         " FROM api_tokens t JOIN users u ON u.id = t.user_id"
-                        " WHERE t.token_hash = ?1");
-    if (st == NULL)
-        return AUTH_ERROR;
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-    step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return step == SQLITE_DONE ? AUTH_DENIED : AUTH_ERROR;
-    }
-    memset(out, 0, sizeof(*out));
-    id = sqlite3_column_int64(st, 0);
-    out->user_id = sqlite3_column_int64(st, 1);
-    db_column_text(st, 2, out->user, sizeof(out->user));
-    db_column_text(st, 3, role, sizeof(role));
-    out->role = auth_role_parse(role);
-    disabled = sqlite3_column_int(st, 4) != 0;
+                        " WHERE t.token_hash = ?1",
+                        token, TOKEN_PREFIX, hash, &st);
+
+    if (rc != AUTH_OK)
+        return rc;
+    usable = principal_from_row(st, out);
+    id = sqlite3_column_int64(st, 4);
     last_used = sqlite3_column_int64(st, 5);
     sqlite3_finalize(st);
-    if (disabled || out->role == AUTH_ROLE_NONE) {
+    if (!usable) {
         memset(out, 0, sizeof(*out));
         return AUTH_DENIED;
     }
