@@ -3,6 +3,7 @@
 # curl: login, sessions, CSRF, roles, bearer tokens, body limits, JSON errors,
 # static files and path traversal, security headers, /metrics, throttling.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/admin_lib.sh"
 
 need_cmd curl python3
 make_tmpdir
@@ -22,32 +23,9 @@ pick_port APORT
 daemon_start --admin-listen "127.0.0.1:$APORT" --web-root "$WEB"
 BASE="http://127.0.0.1:$APORT"
 
-# req NAME METHOD PATH [CURL ARGS...]: STATUS, $TMPD/NAME.body, $TMPD/NAME.hdr
-req() {
-    name=$1
-    method=$2
-    path=$3
-    shift 3
-    STATUS=$(curl -s -g --path-as-is --max-time 20 -X "$method" -o "$TMPD/$name.body" \
-        -D "$TMPD/$name.hdr" -w '%{http_code}' "$@" "$BASE$path")
-}
-
-# expect LABEL WANT: one result for the last req's STATUS.
-expect() {
-    if [ "$STATUS" = "$2" ]; then
-        pass "$1: $STATUS"
-    else
-        fail "$1: got $STATUS, want $2 ($(head -c 300 "$TMPD/$name.body" 2>/dev/null))"
-    fi
-}
-
 # json_get FILE KEY: a top-level member of a JSON file.
 json_get() {
     python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2" 2>/dev/null
-}
-
-header() {
-    grep -i "^$2:" "$TMPD/$1.hdr" | head -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ //'
 }
 
 JSON='-H Content-Type:application/json'

@@ -5,6 +5,7 @@
 # enterprise, profiles, devices (paging, search, effective, rendered config,
 # CSV import/export), sites, problems, stats and live TFTP transfers.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/admin_lib.sh"
 
 need_cmd curl python3 openssl
 make_tmpdir
@@ -23,23 +24,6 @@ pick_port APORT
 daemon_start --admin-listen "127.0.0.1:$APORT" --upload-max-mb 1
 BASE="http://127.0.0.1:$APORT"
 
-req() {
-    name=$1
-    method=$2
-    path=$3
-    shift 3
-    STATUS=$(curl -s -g --max-time 30 -X "$method" -o "$TMPD/$name.body" \
-        -D "$TMPD/$name.hdr" -w '%{http_code}' "$@" "$BASE$path")
-}
-
-expect() {
-    if [ "$STATUS" = "$2" ]; then
-        pass "$1: $STATUS"
-    else
-        fail "$1: got $STATUS, want $2 ($(head -c 300 "$TMPD/$name.body" 2>/dev/null))"
-    fi
-}
-
 # jq_py NAME EXPR: evaluates a Python expression over the JSON body as j.
 jq_py() {
     python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print("" if v is None else v)' \
@@ -50,10 +34,6 @@ jq_py() {
 check() {
     got=$(jq_py "$2" "$3")
     if [ "$got" = "$4" ]; then pass "$1"; else fail "$1: got '$got', want '$4' ($(head -c 300 "$TMPD/$2.body"))"; fi
-}
-
-header() {
-    grep -i "^$2:" "$TMPD/$1.hdr" | head -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ //'
 }
 
 JSON='-H Content-Type:application/json'

@@ -1,0 +1,27 @@
+# admin_lib.sh: curl helpers the admin API tests share (sourced after lib.sh;
+# they need $TMPD and $BASE). Every request keeps its body and headers.
+
+# req NAME METHOD PATH [CURL ARGS...]: STATUS, $TMPD/NAME.body, $TMPD/NAME.hdr.
+# --path-as-is: the traversal tests send ".." as it is.
+req() {
+    name=$1
+    method=$2
+    path=$3
+    shift 3
+    STATUS=$(curl -s -g --path-as-is --max-time 30 -X "$method" -o "$TMPD/$name.body" \
+        -D "$TMPD/$name.hdr" -w '%{http_code}' "$@" "$BASE$path")
+}
+
+# expect LABEL WANT: one result for the last req's STATUS.
+expect() {
+    if [ "$STATUS" = "$2" ]; then
+        pass "$1: $STATUS"
+    else
+        fail "$1: got $STATUS, want $2 ($(head -c 300 "$TMPD/$name.body" 2>/dev/null))"
+    fi
+}
+
+# header NAME FIELD: a response header's value.
+header() {
+    grep -i "^$2:" "$TMPD/$1.hdr" | head -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ //'
+}
