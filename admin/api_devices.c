@@ -275,21 +275,6 @@ static int devices_remove(struct api_request *rq, struct api_response *rs)
 
 /* ---- effective settings and the rendered config ---- */
 
-static const char *load_state_name(enum settings_load_state st)
-{
-    switch (st) {
-    case SETTINGS_LOAD_OK:
-        return "ok";
-    case SETTINGS_LOAD_MISSING:
-        return "missing";
-    case SETTINGS_LOAD_QUARANTINED:
-        return "quarantined";
-    case SETTINGS_LOAD_NONE:
-    default:
-        return "none";
-    }
-}
-
 /* ?from=IP (for site rules): 0 with *sa NULL when absent, -1 with a 400. */
 static int from_query(struct api_request *rq, struct api_response *rs, struct sockaddr_storage *ss,
                       const struct sockaddr **sa)
@@ -327,7 +312,7 @@ static json_t *effective_json(const struct settings_effective *e)
         json_object_set_new(ls, "site", json_string(cidr));
     }
     if (ld != NULL)
-        json_object_set_new(ld, "state", json_string(load_state_name(e->load_state)));
+        json_object_set_new(ld, "state", json_string(settings_load_state_name(e->load_state)));
     for (size_t i = 0; i < e->n_warnings; i++)
         json_array_append_new(warn, json_string(e->warnings[i]));
     return json_pack("{s:s, s:s, s:b, s:s?, s:{s:o, s:o, s:o}, s:o}", "mac", e->device->mac,
@@ -416,7 +401,7 @@ static int devices_problems(struct api_request *rq, struct api_response *rs)
                               json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", e.device->mac, "model",
                                         e.model ? e.model->name : "", "load", e.load.value, "level",
                                         settings_level_name(e.load.level), "problem",
-                                        load_state_name(e.load_state)));
+                                        settings_load_state_name(e.load_state)));
     }
     provision_snapshot_free(s);
     return api_json(

@@ -6,39 +6,14 @@
 
 #include "api.h"
 #include "catalog.h"
+#include "catalog_json.h"
 #include "provision.h"
 #include "scrub.h"
-
-static json_t *load_json(const struct catalog_load *l)
-{
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", l->name, "status",
-                     l->status, "signature", l->signature, "signer", l->signer, "approved_by",
-                     l->approved_by, "files", (json_int_t)l->file_count, "size",
-                     (json_int_t)l->total_size, "created_at", (json_int_t)l->created_at,
-                     "import_id", (json_int_t)l->import_id);
-}
-
-static json_t *file_json(const struct catalog_file *f)
-{
-    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "name", f->name, "size", (json_int_t)f->size,
-                     "sha256", f->sha256, "status", f->status, "signature", f->signature, "signer",
-                     f->signer);
-}
-
-static int load_row(void *arg, const struct catalog_load *l)
-{
-    return json_array_append_new(arg, load_json(l)) == 0 ? 0 : DB_ERROR;
-}
-
-static int file_row(void *arg, const struct catalog_file *f)
-{
-    return json_array_append_new(arg, file_json(f)) == 0 ? 0 : DB_ERROR;
-}
 
 static int loads_list(struct api_request *rq, struct api_response *rs)
 {
     json_t *list = json_array();
-    int rc = catalog_loads_each(rq->ctx->dd.db, load_row, list);
+    int rc = catalog_loads_each(rq->ctx->dd.db, catalog_json_append_load, list);
 
     if (rc != DB_OK) {
         json_decref(list);
@@ -84,8 +59,8 @@ static int loads_get(struct api_request *rq, struct api_response *rs)
     if (rc != DB_OK)
         return api_error_db(rs, rc, "load");
     files = json_array();
-    rc = catalog_files_each(rq->ctx->dd.db, l.name, file_row, files);
-    j = load_json(&l);
+    rc = catalog_files_each(rq->ctx->dd.db, l.name, catalog_json_append_file, files);
+    j = catalog_load_json(&l);
     if (rc != DB_OK || j == NULL) {
         json_decref(files);
         json_decref(j);

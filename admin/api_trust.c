@@ -6,24 +6,14 @@
 
 #include "api.h"
 #include "catalog.h"
+#include "catalog_json.h"
 #include "numparse.h"
 #include "verify.h"
-
-static int trust_row(void *arg, const struct catalog_trust *t)
-{
-    return json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
-                                                (json_int_t)t->id, "role", t->role, "subject",
-                                                t->subject, "issuer", t->issuer, "serial",
-                                                t->serial, "sha256", t->sha256, "not_after",
-                                                (json_int_t)t->not_after)) == 0
-               ? 0
-               : DB_ERROR;
-}
 
 static int trust_list(struct api_request *rq, struct api_response *rs)
 {
     json_t *list = json_array();
-    int rc = catalog_trust_each(rq->ctx->dd.db, NULL, trust_row, list);
+    int rc = catalog_trust_each(rq->ctx->dd.db, NULL, catalog_json_append_trust, list);
 
     if (rc != DB_OK) {
         json_decref(list);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "catalog_json.h"
 #include "ctl.h"
 #include "db.h"
 #include "import.h"
@@ -118,20 +119,12 @@ static int cmd_import(struct ctl *c, int argc, char **argv)
 
 /* ---- loads, show, files ---- */
 
-static json_t *load_json(const struct catalog_load *l)
-{
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "name", l->name, "status",
-                     l->status, "signature", l->signature, "signer", l->signer, "approved_by",
-                     l->approved_by, "files", (json_int_t)l->file_count, "size",
-                     (json_int_t)l->total_size, "created_at", (json_int_t)l->created_at);
-}
-
 static int load_row(void *arg, const struct catalog_load *l)
 {
     char size[32], when[32], files[16];
 
     if (json_is_array((json_t *)arg))
-        return json_array_append_new(arg, load_json(l)) == 0 ? 0 : DB_ERROR;
+        return catalog_json_append_load(arg, l);
     snprintf(files, sizeof(files), "%u", l->file_count);
     ctl_table_row(arg, l->name, l->status, files, ctl_size(l->total_size, size, sizeof(size)),
                   ctl_time(l->created_at, when, sizeof(when)),
@@ -157,19 +150,12 @@ static int cmd_loads(struct ctl *c, int argc, char **argv)
     return rc == DB_OK ? CTL_OK : CTL_REFUSED;
 }
 
-static json_t *file_json(const struct catalog_file *f)
-{
-    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "name", f->name, "size", (json_int_t)f->size,
-                     "sha256", f->sha256, "status", f->status, "signature", f->signature, "signer",
-                     f->signer);
-}
-
 static int file_row(void *arg, const struct catalog_file *f)
 {
     char size[32];
 
     if (json_is_array((json_t *)arg))
-        return json_array_append_new(arg, file_json(f)) == 0 ? 0 : DB_ERROR;
+        return catalog_json_append_file(arg, f);
     ctl_table_row(arg, f->name, ctl_size(f->size, size, sizeof(size)), f->status, f->signature,
                   f->sha256);
     return 0;
@@ -209,7 +195,7 @@ static int cmd_show(struct ctl *c, int argc, char **argv)
     if (catalog_load_find(c->dd.db, argv[1], &l) != DB_OK)
         return ctl_refuse("no load named %s", argv[1]);
     if (c->json) {
-        j = load_json(&l);
+        j = catalog_load_json(&l);
         files = json_array();
         catalog_files_each(c->dd.db, l.name, file_row, files);
         json_object_set_new(j, "file_list", files);
@@ -404,13 +390,7 @@ static int trust_row(void *arg, const struct catalog_trust *t)
     char id[24], when[32];
 
     if (json_is_array((json_t *)arg))
-        return json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
-                                                    (json_int_t)t->id, "role", t->role, "subject",
-                                                    t->subject, "issuer", t->issuer, "serial",
-                                                    t->serial, "sha256", t->sha256, "not_after",
-                                                    (json_int_t)t->not_after)) == 0
-                   ? 0
-                   : DB_ERROR;
+        return catalog_json_append_trust(arg, t);
     snprintf(id, sizeof(id), "%lld", (long long)t->id);
     ctl_table_row(arg, id, t->role, t->subject, t->serial,
                   ctl_time(t->not_after, when, sizeof(when)));

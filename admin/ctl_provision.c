@@ -814,21 +814,6 @@ static int cmd_devices_export(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
-static const char *load_state_name(enum settings_load_state st)
-{
-    switch (st) {
-    case SETTINGS_LOAD_OK:
-        return "ok";
-    case SETTINGS_LOAD_MISSING:
-        return "missing";
-    case SETTINGS_LOAD_QUARANTINED:
-        return "quarantined";
-    case SETTINGS_LOAD_NONE:
-    default:
-        return "none";
-    }
-}
-
 static int cmd_devices_problems(struct ctl *c, int argc, char **argv)
 {
     struct settings_snapshot *s = NULL;
@@ -855,7 +840,7 @@ static int cmd_devices_problems(struct ctl *c, int argc, char **argv)
                                                  "model", e.model ? e.model->name : "", "load",
                                                  e.load.value, "level",
                                                  settings_level_name(e.load.level), "problem",
-                                                 load_state_name(e.load_state)));
+                                                 settings_load_state_name(e.load_state)));
             continue;
         }
         if (t == NULL)
@@ -1019,7 +1004,7 @@ static int effective_json(const struct settings_effective *e)
         settings_cidr_format(e->site, cidr, sizeof(cidr));
         json_object_set_new(ls, "site", json_string(cidr));
     }
-    json_object_set_new(ld, "state", json_string(load_state_name(e->load_state)));
+    json_object_set_new(ld, "state", json_string(settings_load_state_name(e->load_state)));
     for (size_t i = 0; i < e->n_warnings; i++)
         json_array_append_new(warn, json_string(e->warnings[i]));
     return ctl_print_json(json_pack(

@@ -515,3 +515,18 @@ const char *settings_level_name(enum settings_level level)
         return "none";
     }
 }
+
+const char *settings_load_state_name(enum settings_load_state st)
+{
+    switch (st) {
+    case SETTINGS_LOAD_OK:
+        return "ok";
+    case SETTINGS_LOAD_MISSING:
+        return "missing";
+    case SETTINGS_LOAD_QUARANTINED:
+        return "quarantined";
+    case SETTINGS_LOAD_NONE:
+    default:
+        return "none";
+    }
+}

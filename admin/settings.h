@@ -143,6 +143,8 @@ int settings_resolve(const struct settings_snapshot *s, const char *mac,
 /* Short name of a level for output: "device", "profile", "site",
  * "enterprise", "model default", "none". */
 const char *settings_level_name(enum settings_level level);
+/* Name of a load state for output: "ok", "missing", "quarantined", "none". */
+const char *settings_load_state_name(enum settings_load_state st);
 
 /* ---- added with db/provision.c: lookups and value checks shared by
  * loadsctl, the CSV import and (later) the admin API. Pure as well. ---- */

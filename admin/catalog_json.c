@@ -1,0 +1,41 @@
+/* catalog_json.c: catalog rows as JSON objects, for the API and loadsctl
+ * alike. Builds values only; never touches the database or a socket. */
+#include "catalog_json.h"
+
+json_t *catalog_load_json(const struct catalog_load *l)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", l->name, "status",
+                     l->status, "signature", l->signature, "signer", l->signer, "approved_by",
+                     l->approved_by, "files", (json_int_t)l->file_count, "size",
+                     (json_int_t)l->total_size, "created_at", (json_int_t)l->created_at,
+                     "import_id", (json_int_t)l->import_id);
+}
+
+json_t *catalog_file_json(const struct catalog_file *f)
+{
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "name", f->name, "size", (json_int_t)f->size,
+                     "sha256", f->sha256, "status", f->status, "signature", f->signature, "signer",
+                     f->signer);
+}
+
+json_t *catalog_trust_json(const struct catalog_trust *t)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}", "id", (json_int_t)t->id, "role",
+                     t->role, "subject", t->subject, "issuer", t->issuer, "serial", t->serial,
+                     "sha256", t->sha256, "not_after", (json_int_t)t->not_after);
+}
+
+int catalog_json_append_load(void *arg, const struct catalog_load *l)
+{
+    return json_array_append_new(arg, catalog_load_json(l)) == 0 ? 0 : DB_ERROR;
+}
+
+int catalog_json_append_file(void *arg, const struct catalog_file *f)
+{
+    return json_array_append_new(arg, catalog_file_json(f)) == 0 ? 0 : DB_ERROR;
+}
+
+int catalog_json_append_trust(void *arg, const struct catalog_trust *t)
+{
+    return json_array_append_new(arg, catalog_trust_json(t)) == 0 ? 0 : DB_ERROR;
+}
