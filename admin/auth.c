@@ -567,10 +567,12 @@ static void user_from_row(sqlite3_stmt *st, struct auth_user *u)
     u->created_at = sqlite3_column_int64(st, 4);
 }
 
-int auth_user_find(sqlite3 *db, const char *name, struct auth_user *out)
+/* The user named name, and its stored password hash when hash is not NULL.
+ * AUTH_OK, AUTH_NOT_FOUND or AUTH_ERROR. */
+static int user_lookup(sqlite3 *db, const char *name, struct auth_user *u, char *hash, size_t cap)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT id, name, role, disabled, created_at FROM users"
-                                      " WHERE name = ?1");
+    sqlite3_stmt *st = db_prepare(db, "SELECT id, name, role, disabled, created_at,"
+                                      " password_hash FROM users WHERE name = ?1");
     int rc = AUTH_ERROR, step;
 
     if (st == NULL)
@@ -578,13 +580,20 @@ int auth_user_find(sqlite3 *db, const char *name, struct auth_user *out)
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
-        user_from_row(st, out);
+        user_from_row(st, u);
+        if (hash != NULL)
+            db_column_text(st, 5, hash, cap);
         rc = AUTH_OK;
     } else if (step == SQLITE_DONE) {
         rc = AUTH_NOT_FOUND;
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+int auth_user_find(sqlite3 *db, const char *name, struct auth_user *out)
+{
+    return user_lookup(db, name, out, NULL, 0);
 }
 
 int auth_users_each(sqlite3 *db, int (*cb)(void *arg, const struct auth_user *u), void *arg)
@@ -734,28 +743,6 @@ int auth_throttle_reset(sqlite3 *db, const char *key)
 
 /* ---- login ---- */
 
-/* The stored hash, id, role and state of name; AUTH_NOT_FOUND if none. */
-static int login_lookup(sqlite3 *db, const char *name, struct auth_user *u, char *hash, size_t cap)
-{
-    sqlite3_stmt *st = db_prepare(db, "SELECT id, name, role, disabled, created_at,"
-                                      " password_hash FROM users WHERE name = ?1");
-    int rc = AUTH_ERROR, step;
-
-    if (st == NULL)
-        return AUTH_ERROR;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        user_from_row(st, u);
-        db_column_text(st, 5, hash, cap);
-        rc = AUTH_OK;
-    } else if (step == SQLITE_DONE) {
-        rc = AUTH_NOT_FOUND;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
 static int login_throttled(sqlite3 *db, const char *ukey, const char *akey, int64_t now,
                            int64_t *retry_after)
 {
@@ -786,7 +773,7 @@ int auth_login(sqlite3 *db, const char *name, const char *password, const char *
     rc = login_throttled(db, ukey, akey, now, retry_after);
     if (rc != AUTH_OK)
         return rc;
-    found = login_lookup(db, name, &u, hash, sizeof(hash));
+    found = user_lookup(db, name, &u, hash, sizeof(hash));
     if (found == AUTH_ERROR)
         return AUTH_ERROR;
     if (found == AUTH_OK && !u.disabled)
