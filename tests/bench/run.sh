@@ -14,6 +14,7 @@ SCENARIOS="a b c d50 d500 e2000"
 ALLOW_ASAN=no
 INSTALL=yes
 KEEP=no
+REFERENCE=yes
 WAIT_IDLE=0             # seconds to wait for a quiet machine before starting
 NICE=-20                # servers and client alike, to shield them from other work
 LG_TIMEOUT_MS=1000
@@ -29,8 +30,11 @@ usage() {
     cat <<EOF
 usage: $0 [--build-dir DIR] [--peers-dir DIR] [--reps N] [--servers "LIST"]
           [--scenarios "LIST"] [--out FILE] [--no-install] [--allow-asan] [--keep]
-          [--wait-idle SECONDS] [--nice N]
+          [--wait-idle SECONDS] [--nice N] [--no-reference]
 Runs as root. Scenarios: a b c d50 d500 e2000. Servers: loadsd tftpd-hpa atftpd dnsmasq.
+In (d) it also runs tests/bench/uring_ref when built, a reference for the least
+a lock-step sender can cost (not a peer: no ratio or target uses it);
+--no-reference leaves it out.
 EOF
 }
 
@@ -50,6 +54,7 @@ while [ $# -gt 0 ]; do
     --no-install) INSTALL=no; shift ;;
     --allow-asan) ALLOW_ASAN=yes; shift ;;
     --keep) KEEP=yes; shift ;;
+    --no-reference) REFERENCE=no; shift ;;
     --wait-idle) WAIT_IDLE=$2; shift 2 ;;
     --nice) NICE=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
@@ -65,6 +70,8 @@ case "${NICE#-}" in '' | *[!0-9]*) die "--nice wants a number from -20 to 19" ;;
 LOADSD=$BUILD_DIR/server/loadsd
 LOADGEN=$BUILD_DIR/tests/bench/tftp_loadgen
 UDP_FLOOR=$BUILD_DIR/tests/bench/udp_floor
+URING_REF=$BUILD_DIR/tests/bench/uring_ref
+REFS=                    # "uring-ref" when built (configure found liburing)
 FLOOR_REPS=3
 
 log() { echo "[$(date +%T)] $*" >&2; }
@@ -82,6 +89,7 @@ check_binaries() {
             die "$b is built with sanitizers: benchmark an optimised build (configure without --enable-asan) or pass --allow-asan"
         fi
     done
+    if [ "$REFERENCE" = yes ] && [ -x "$URING_REF" ]; then REFS=uring-ref; fi
 }
 
 # The peers conflict as Debian packages, so they are unpacked side by side
@@ -155,7 +163,7 @@ setup_data() {
     head -c "$FILE_SMALL_BYTES" /dev/urandom >"$WORK/fw1m.bin"
     SHA_BIG=$(sha256sum "$WORK/fw7m.bin" | cut -d' ' -f1)
     local s
-    for s in $SERVERS; do # each server its own directory (the page cache is charged to us, not it)
+    for s in $SERVERS $REFS; do # each server its own directory (the page cache is charged to us, not it)
         mkdir -p "$WORK/root-$s"
         cp "$WORK/fw7m.bin" "$WORK/fw1m.bin" "$WORK/root-$s/"
         chmod 755 "$WORK/root-$s"
@@ -277,6 +285,7 @@ server_port() {
     tftpd-hpa) echo 6970 ;;
     atftpd) echo 6971 ;;
     dnsmasq) echo 69 ;; # not configurable in dnsmasq: hence the namespace
+    uring-ref) echo 6972 ;;
     esac
 }
 
@@ -302,6 +311,7 @@ server_argv() {
             "--enable-tftp --tftp-root=$root --tftp-max=3000 --listen-address=127.0.0.1" \
             "--bind-interfaces --user=root --group=root --pid-file= --log-facility=/dev/null"
         ;;
+    uring-ref) echo "$URING_REF --port $port --file $root/fw1m.bin" ;; # serves it for any name
     esac
 }
 
@@ -380,7 +390,13 @@ scenario_title() {
 }
 
 scenario_reps() { if [ "$1" = e2000 ]; then echo 1; else echo "$REPS"; fi; }
-scenario_servers() { if [ "$1" = e2000 ]; then echo loadsd; else echo "$SERVERS"; fi; }
+scenario_servers() {
+    case "$1" in
+    e2000) echo loadsd ;;
+    d50 | d500) echo "$SERVERS $REFS" ;;
+    *) echo "$SERVERS" ;;
+    esac
+}
 
 jget() { sed -n "s/.*\"$1\":\\([^,}]*\\).*/\\1/p" <<<"$2" | tr -d '"'; }
 
@@ -421,7 +437,7 @@ run_scenario() {
     local sc=$1 r reps s list=
     reps=$(scenario_reps "$sc")
     for s in $(scenario_servers "$sc"); do
-        case " $SERVERS " in *" $s "*) list="$list $s" ;; esac
+        case " $SERVERS $REFS " in *" $s "*) list="$list $s" ;; esac
     done
     [ -n "$list" ] || return 0
     log "$(scenario_title "$sc"):$list"
@@ -541,13 +557,14 @@ print_floor() {
     echo "with no syscall per datagram and no wake-up: $cross ms/MB with the client on the other"
     echo "CPU, as in the runs above ($same ms/MB with everything on one CPU, hot caches)."
     echo
-    echo "| scenario | best peer ms/MB | target: 0.5x best peer | kernel floor (cross-CPU) | floor / best peer | loadsd / floor |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| scenario | best peer ms/MB | target: 0.5x best peer | kernel floor (cross-CPU) | floor / best peer | loadsd / floor | uring_ref / best peer |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
     for sc in b d50 d500; do
         best=$(best_peer_cpu "$sc")
         [ -n "$best" ] || continue
         echo "| $(scenario_title "$sc") | $best | $(awk -v b="$best" 'BEGIN { printf "%.3f", b / 2 }') | $cross |" \
-            "$(ratio "$cross" "$best")x | $(ratio "$(field "$sc" loadsd 6)" "$cross")x |"
+            "$(ratio "$cross" "$best")x | $(ratio "$(field "$sc" loadsd 6)" "$cross")x |" \
+            "$(ratio "$(field "$sc" uring-ref 6)" "$best")x |"
     done
 }
 
@@ -589,6 +606,7 @@ report() {
         dnsmasq) printf ', dnsmasq %s' "$(peer_version dnsmasq-base)" ;;
         esac
     done
+    [ -z "$REFS" ] || printf '; in (d) also the reference uring_ref (%s)' "$URING_REF"
     echo "; all in one network namespace on its loopback, client tftp_loadgen in the same namespace."
     echo
     echo "Median of $REPS runs after one warm-up run per server ((e): one run); in each scenario all"
