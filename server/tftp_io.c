@@ -28,6 +28,7 @@
 
 #define BATCH_MSGS       64         /* datagrams per sendmmsg */
 #define BATCH_BYTES      (1u << 20) /* file bytes read per batch */
+#define READAHEAD_BYTES  8192       /* per transfer: small sends read this much at once */
 #define EVENTS_MAX       256
 #define RECV_BURST       64          /* requests read per wake-up, so no socket starves */
 #define NETASCII_SRC_MAX (16u << 20) /* netascii is for config files, not firmware */
@@ -67,6 +68,8 @@ struct transfer {
     int fd;
     size_t heap_idx;          /* SIZE_MAX when not in the timer heap */
     uint64_t tx_next, tx_end; /* blocks still to put on the wire */
+    uint64_t ra_off;          /* file offset of ra[0] */
+    size_t ra_len;            /* bytes valid in ra */
     bool want_out;            /* EPOLLOUT registered */
     struct client_slot *client;
     uint64_t started_ms;
@@ -75,6 +78,7 @@ struct transfer {
     struct transfer *prev, *next;     /* the worker's list, under list_lock */
     char peer[ADDR_TEXT_MAX];
     char name[LOG_CLEAN_MAX];
+    uint8_t ra[READAHEAD_BYTES]; /* lock-step: one pread per few blocks, not per block */
 };
 
 struct worker {
@@ -334,8 +338,41 @@ static int transfer_set_out(struct transfer *t, bool want)
     return epoll_ctl(t->w->epfd, EPOLL_CTL_MOD, t->sock, &ev) == 0 ? 0 : -errno;
 }
 
-/* Reads the next batch of blocks with one pread and points the messages at
- * it. Returns the number of messages, or a negative errno. */
+/* The want bytes at off, for a batch that fits the read-ahead buffer: served
+ * from it when it holds them, else refilled with one pread from off. A lock-step
+ * transfer (one block per ACK) so pays one pread per READAHEAD_BYTES, not one
+ * per block. Returns the bytes, or NULL with *err set (-EIO: the file shrank). */
+static const uint8_t *readahead_get(struct transfer *t, uint64_t off, size_t want, int *err)
+{
+    ssize_t got;
+
+    if (off >= t->ra_off && off + want <= t->ra_off + t->ra_len)
+        return t->ra + (off - t->ra_off);
+    got = pread(t->fd, t->ra, sizeof(t->ra), (off_t)off);
+    t->ra_off = off;
+    t->ra_len = got > 0 ? (size_t)got : 0;
+    if (got < 0 || (size_t)got < want) {
+        *err = got < 0 ? -errno : -EIO;
+        return NULL;
+    }
+    return t->ra;
+}
+
+/* The want bytes at off for a larger batch: one pread into the worker's
+ * buffer. Returns them, or NULL with *err set (-EIO: the file shrank). */
+static const uint8_t *batch_read(struct transfer *t, uint64_t off, size_t want, int *err)
+{
+    ssize_t got = pread(t->fd, t->w->buf, want, (off_t)off);
+
+    if (got < 0 || (size_t)got != want) {
+        *err = got < 0 ? -errno : -EIO;
+        return NULL;
+    }
+    return t->w->buf;
+}
+
+/* Reads the next batch of blocks (one pread at most) and points the messages
+ * at it. Returns the number of messages, or a negative errno. */
 static int batch_prepare(struct transfer *t)
 {
     struct worker *w = t->w;
@@ -343,9 +380,9 @@ static int batch_prepare(struct transfer *t)
     uint64_t first = t->tx_next, count = t->tx_end - t->tx_next;
     uint64_t max_blocks = BATCH_BYTES / blk ? BATCH_BYTES / blk : 1;
     uint64_t off = tftp_session_block_offset(&t->sess, first);
+    const uint8_t *data = w->buf; /* a zero-length last block points here */
     size_t want = 0, pos = 0;
-    ssize_t got;
-    int n;
+    int n, err = 0;
 
     if (count > BATCH_MSGS)
         count = BATCH_MSGS;
@@ -353,17 +390,18 @@ static int batch_prepare(struct transfer *t)
         count = max_blocks;
     for (uint64_t b = first; b < first + count; b++)
         want += tftp_session_block_len(&t->sess, b);
-    got = want ? pread(t->fd, w->buf, want, (off_t)off) : 0;
-    if (got < 0)
-        return -errno;
-    if ((size_t)got != want)
-        return -EIO; /* the file shrank under us */
+    if (want > 0) {
+        data = want <= sizeof(t->ra) ? readahead_get(t, off, want, &err)
+                                     : batch_read(t, off, want, &err);
+        if (data == NULL)
+            return err;
+    }
     for (n = 0; n < (int)count; n++) {
         uint32_t len = tftp_session_block_len(&t->sess, first + (uint64_t)n);
 
         tftp_packet_data_header(w->hdrs[n], tftp_session_wire_block(&t->sess, first + (uint64_t)n));
         w->iov[n][0] = (struct iovec){w->hdrs[n], TFTP_HEADER_LEN};
-        w->iov[n][1] = (struct iovec){w->buf + pos, len};
+        w->iov[n][1] = (struct iovec){(void *)(data + pos), len};
         memset(&w->msgs[n], 0, sizeof(w->msgs[n]));
         w->msgs[n].msg_hdr.msg_iov = w->iov[n];
         w->msgs[n].msg_hdr.msg_iovlen = 2;

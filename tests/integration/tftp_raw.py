@@ -627,6 +627,32 @@ def duplicate_ack(ctx):
 
 
 @case
+def file_shrinks(ctx):
+    """A file cut short while it is being sent ends the transfer with an ERROR
+    that says so, within a few blocks (loadsd reads ahead 8 KiB), instead of
+    DATA padded with stale or missing bytes."""
+    path = os.path.join(ctx.root, "shrinking.bin")
+    with open(path, "wb") as f:
+        f.write(ctx.expected("size_1048576.bin"))
+    cut = {}
+
+    def hook(event, block, server):
+        if block == 4 and not cut:
+            os.truncate(path, 2048)
+            cut["at"] = block
+
+    try:
+        fetch(ctx, "shrinking.bin", hook=hook)
+    except TftpError as e:
+        if e.code != 0 or "changed" not in e.msg:
+            raise CheckFail("want ERROR 0 'File changed while being sent', got %s" % e)
+        return
+    finally:
+        os.unlink(path)
+    raise CheckFail("the file shrank to 2048 bytes at block 4, yet the whole transfer went through")
+
+
+@case
 def wrong_source(ctx):
     """A stray packet at a transfer socket is ignored or answered with ERROR 5
     (a connected socket never even sees it); the transfer goes on."""
