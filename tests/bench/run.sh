@@ -32,9 +32,9 @@ usage: $0 [--build-dir DIR] [--peers-dir DIR] [--reps N] [--servers "LIST"]
           [--scenarios "LIST"] [--out FILE] [--no-install] [--allow-asan] [--keep]
           [--wait-idle SECONDS] [--nice N] [--no-reference]
 Runs as root. Scenarios: a b c d50 d500 e2000. Servers: loadsd tftpd-hpa atftpd dnsmasq.
-In (d) it also runs tests/bench/uring_ref when built, a reference for the least
-a lock-step sender can cost (not a peer: no ratio or target uses it);
---no-reference leaves it out.
+In (a), (b) and (d) it also runs tests/bench/uring_ref when built, a reference
+for the least a lock-step sender can cost (not a peer: no ratio or target uses
+it); --no-reference leaves it out.
 EOF
 }
 
@@ -311,7 +311,7 @@ server_argv() {
             "--enable-tftp --tftp-root=$root --tftp-max=3000 --listen-address=127.0.0.1" \
             "--bind-interfaces --user=root --group=root --pid-file= --log-facility=/dev/null"
         ;;
-    uring-ref) echo "$URING_REF --port $port --file $root/fw1m.bin" ;; # serves it for any name
+    uring-ref) echo "$URING_REF --port $port --root $root" ;;
     esac
 }
 
@@ -393,7 +393,7 @@ scenario_reps() { if [ "$1" = e2000 ]; then echo 1; else echo "$REPS"; fi; }
 scenario_servers() {
     case "$1" in
     e2000) echo loadsd ;;
-    d50 | d500) echo "$SERVERS $REFS" ;;
+    a | b | d50 | d500) echo "$SERVERS $REFS" ;; # uring_ref is lock-step only: not (c)
     *) echo "$SERVERS" ;;
     esac
 }
@@ -606,7 +606,7 @@ report() {
         dnsmasq) printf ', dnsmasq %s' "$(peer_version dnsmasq-base)" ;;
         esac
     done
-    [ -z "$REFS" ] || printf '; in (d) also the reference uring_ref (%s)' "$URING_REF"
+    [ -z "$REFS" ] || printf '; in (a), (b) and (d) also the reference uring_ref (%s)' "$URING_REF"
     echo "; all in one network namespace on its loopback, client tftp_loadgen in the same namespace."
     echo
     echo "Median of $REPS runs after one warm-up run per server ((e): one run); in each scenario all"

@@ -1,5 +1,5 @@
 /* uring_ref.c: a benchmark reference, the least a lock-step TFTP sender can do:
- * one thread, one io_uring, one file held in memory. Not a server; see below. */
+ * one thread, one io_uring, files held in memory. Not a server; see below. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -25,19 +25,29 @@
 
 /* What it leaves out, so that what is left is the bare cost of the protocol's
  * happy path: no timers and no retransmission (a lost packet stalls that
- * transfer), no limits, no logging, no file reads (every name gets --file,
- * read into memory at start), windowsize not offered (lock-step only). What it
- * keeps: a connected socket per transfer, the blksize and tsize options, block
- * numbers modulo 65536. Every receive and send of every transfer goes through
- * one io_uring, submitted and reaped in batches: no syscall per packet. It
- * answers whatever reaches its port: run it on loopback in a namespace only. */
+ * transfer), no limits, no logging, no file reads while sending (a file of
+ * --root is read into memory at its first request and kept), windowsize not
+ * offered (lock-step only). What it keeps: a connected socket per transfer, the
+ * blksize and tsize options, block numbers modulo 65536. Every receive and send
+ * of every transfer goes through one io_uring, submitted and reaped in batches:
+ * no syscall per packet. It answers whatever reaches its port: run it on
+ * loopback in a namespace only. */
 #define RING_ENTRIES 4096
 #define CQ_ENTRIES   65536
 #define FILE_MAX     (256u << 20)
+#define FILES_MAX    16
 #define ACK_BUF      64
+
+/* A file of --root, read whole at its first request. */
+struct file {
+    char name[256];
+    uint8_t *data;
+    size_t size;
+};
 
 struct xfer {
     int sock;
+    const struct file *f;
     uint32_t blksize;
     uint64_t last; /* the final block, counted from 1 */
     uint64_t sent; /* the block in flight; 0 while the OACK is */
@@ -58,8 +68,9 @@ struct listener {
 struct ref {
     struct io_uring ring;
     struct listener l;
-    const uint8_t *data;
-    size_t size;
+    int root;
+    struct file files[FILES_MAX];
+    unsigned n_files;
 };
 
 #define UD_LISTENER 0u
@@ -109,12 +120,13 @@ static void arm_recv(struct ref *r, struct xfer *x)
 static void send_block(struct ref *r, struct xfer *x, uint64_t b)
 {
     uint64_t off = (b - 1) * x->blksize;
-    size_t len = off >= r->size ? 0 : r->size - off < x->blksize ? r->size - off : x->blksize;
+    size_t size = x->f->size;
+    size_t len = off >= size ? 0 : size - off < x->blksize ? size - off : x->blksize;
     struct io_uring_sqe *s = sqe_get(r);
 
     tftp_packet_data_header(x->hdr, (uint16_t)b);
     x->iov[0] = (struct iovec){x->hdr, TFTP_HEADER_LEN};
-    x->iov[1] = (struct iovec){(void *)(r->data + off), len};
+    x->iov[1] = (struct iovec){x->f->data + (len ? off : 0), len};
     x->mh = (struct msghdr){.msg_iov = x->iov, .msg_iovlen = 2};
     io_uring_prep_sendmsg(s, x->sock, &x->mh, 0);
     s->flags |= IOSQE_CQE_SKIP_SUCCESS;
@@ -142,21 +154,69 @@ static int xfer_socket(const struct ref *r)
     return fd;
 }
 
-/* An RRQ: answer with an OACK when blksize or tsize was asked, else DATA 1. */
+static int load_file(int dirfd, const char *name, struct file *f)
+{
+    struct stat st;
+    uint8_t *buf = NULL;
+    size_t got = 0;
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = -1;
+
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > FILE_MAX)
+        goto out;
+    buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
+    if (buf == NULL)
+        goto out;
+    while (got < (size_t)st.st_size) {
+        ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+
+        if (k <= 0)
+            goto out;
+        got += (size_t)k;
+    }
+    snprintf(f->name, sizeof(f->name), "%s", name);
+    f->data = buf;
+    f->size = got;
+    buf = NULL;
+    rc = 0;
+out:
+    free(buf);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* The file a request names: a plain name in --root (no "/", no leading
+ * "."), read at its first request. NULL when there is none. */
+static const struct file *file_get(struct ref *r, const char *name)
+{
+    if (strchr(name, '/') != NULL || name[0] == '.' || strlen(name) >= sizeof(r->files[0].name))
+        return NULL;
+    for (unsigned i = 0; i < r->n_files; i++)
+        if (strcmp(r->files[i].name, name) == 0)
+            return &r->files[i];
+    if (r->n_files == FILES_MAX || load_file(r->root, name, &r->files[r->n_files]) < 0)
+        return NULL;
+    return &r->files[r->n_files++];
+}
+
+/* An RRQ: answer with an OACK when blksize or tsize was asked, else DATA 1.
+ * Anything else, or a name it cannot serve, gets no answer at all. */
 static void on_request(struct ref *r, size_t len)
 {
     struct tftp_request req;
     struct tftp_options acc = {0};
     uint8_t oack[TFTP_REQUEST_MAX];
+    const struct file *f;
     struct xfer *x;
     int n;
 
     if (tftp_packet_parse_request(r->l.buf, len, &req) != TFTP_PARSE_OK || req.op != TFTP_OP_RRQ ||
-        req.mode != TFTP_MODE_OCTET)
+        req.mode != TFTP_MODE_OCTET || (f = file_get(r, req.filename)) == NULL)
         return;
     x = calloc(1, sizeof(*x));
     if (x == NULL)
         return;
+    x->f = f;
     x->sock = xfer_socket(r);
     if (x->sock < 0) {
         free(x);
@@ -170,9 +230,9 @@ static void on_request(struct ref *r, size_t len)
     }
     if (req.opts.present & TFTP_OPT_TSIZE) {
         acc.present |= TFTP_OPT_TSIZE;
-        acc.tsize = r->size;
+        acc.tsize = f->size;
     }
-    x->last = r->size / x->blksize + 1;
+    x->last = f->size / x->blksize + 1;
     n = acc.present ? tftp_packet_build_oack(oack, sizeof(oack), &acc) : 0;
     if (n > 0 && send(x->sock, oack, (size_t)n, MSG_DONTWAIT) == n)
         x->sent = 0;
@@ -225,36 +285,6 @@ static void reap(struct ref *r)
     io_uring_cq_advance(&r->ring, n);
 }
 
-static int load_file(const char *path, struct ref *r)
-{
-    struct stat st;
-    uint8_t *buf = NULL;
-    size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
-
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > FILE_MAX)
-        goto out;
-    buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
-    if (buf == NULL)
-        goto out;
-    while (got < (size_t)st.st_size) {
-        ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
-
-        if (k <= 0)
-            goto out;
-        got += (size_t)k;
-    }
-    r->data = buf;
-    r->size = got;
-    buf = NULL;
-    rc = 0;
-out:
-    free(buf);
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
 static int listen_on(struct ref *r, uint16_t port)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -278,26 +308,27 @@ static int ring_open(struct ref *r)
 int main(int argc, char **argv)
 {
     static const struct option lo[] = {{"port", required_argument, NULL, 'p'},
-                                       {"file", required_argument, NULL, 'f'},
+                                       {"root", required_argument, NULL, 'r'},
                                        {NULL, 0, NULL, 0}};
     struct ref r = {0};
-    const char *file = NULL;
+    const char *root = NULL;
     uint64_t port = 0;
     int c, rc;
 
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (c == 'p' && numparse_u64(optarg, 1, 65535, &port) == 0)
             continue;
-        if (c == 'f') {
-            file = optarg;
+        if (c == 'r') {
+            root = optarg;
             continue;
         }
         goto usage;
     }
-    if (file == NULL || port == 0 || optind != argc)
+    if (root == NULL || port == 0 || optind != argc)
         goto usage;
-    if (load_file(file, &r) < 0) {
-        fprintf(stderr, "uring_ref: %s: cannot read (regular file up to 256 MiB)\n", file);
+    r.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r.root < 0) {
+        fprintf(stderr, "uring_ref: %s: %s\n", root, strerror(errno));
         return 1;
     }
     if (listen_on(&r, (uint16_t)port) < 0) {
@@ -322,8 +353,9 @@ int main(int argc, char **argv)
     }
     return 0;
 usage:
-    fprintf(stderr, "usage: uring_ref --port PORT --file PATH\n"
-                    "A benchmark reference, not a server: lock-step RRQs only, every name\n"
-                    "served from PATH, no retransmission. Loopback in a namespace only.\n");
+    fprintf(stderr, "usage: uring_ref --port PORT --root DIR\n"
+                    "A benchmark reference, not a server: lock-step RRQs only for plain names\n"
+                    "in DIR (up to 16 files of 256 MiB, held in memory), no retransmission.\n"
+                    "Loopback in a namespace only.\n");
     return 2;
 }
