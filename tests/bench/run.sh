@@ -72,7 +72,6 @@ LOADGEN=$BUILD_DIR/tests/bench/tftp_loadgen
 UDP_FLOOR=$BUILD_DIR/tests/bench/udp_floor
 URING_REF=$BUILD_DIR/tests/bench/uring_ref
 REFS=                    # "uring-ref" when built (configure found liburing)
-FLOOR_REPS=3
 
 log() { echo "[$(date +%T)] $*" >&2; }
 
@@ -447,6 +446,7 @@ run_scenario() {
     fi
     for r in $(seq "$reps"); do
         for s in $list; do run_once "$sc" "$s" "$r"; done
+        measure_floor "$sc"
     done
     for s in $list; do
         echo "$sc $s $(vmhwm_kib "$s") $(mem_peak_kib "$s")" >>"$MEMS"
@@ -518,24 +518,25 @@ met() {
         print (ok ? "**met**" : "**not met**") }'
 }
 
-# The kernel's own cost of a lock-step block at blksize 1468 (udp_floor, run
-# in the namespace) -> $WORK/floor: "cross_ms_per_mb same_ms_per_mb", medians.
+# The kernel's own cost of a lock-step block at blksize 1468 (udp_floor, in
+# the namespace), measured after each round of runs of a lock-step scenario at
+# blksize 1468, so under the same conditions as those runs; appends
+# "scenario cross_ms_per_mb same_ms_per_mb" to $WORK/floor.runs.
 measure_floor() {
-    local i out
-    : >"$WORK/floor.runs"
-    [ -x "$UDP_FLOOR" ] || { log "no $UDP_FLOOR: kernel floor not measured"; return 0; }
-    log "kernel floor: $UDP_FLOOR x $FLOOR_REPS"
-    for i in $(seq "$FLOOR_REPS"); do
-        out=$(ip netns exec "$NS" nice -n "$NICE" "$UDP_FLOOR" --blksize 1468) || return 0
-        echo "$(sed -n 's/.*"cross_cpu":{[^}]*"server_ms_per_mb":\([0-9.]*\).*/\1/p' <<<"$out")" \
-            "$(sed -n 's/.*"same_cpu":{[^}]*"server_ms_per_mb":\([0-9.]*\).*/\1/p' <<<"$out")" >>"$WORK/floor.runs"
-    done
-    [ -s "$WORK/floor.runs" ] || return 0
-    echo "$(median_col 1 "$WORK/floor.runs") $(median_col 2 "$WORK/floor.runs")" >"$WORK/floor"
+    local sc=$1 out
+    case "$sc" in b | d50 | d500) ;; *) return 0 ;; esac
+    [ -x "$UDP_FLOOR" ] || return 0
+    out=$(ip netns exec "$NS" nice -n "$NICE" "$UDP_FLOOR" --blksize 1468) || return 0
+    echo "$sc $(sed -n 's/.*"cross_cpu":{[^}]*"server_ms_per_mb":\([0-9.]*\).*/\1/p' <<<"$out")" \
+        "$(sed -n 's/.*"same_cpu":{[^}]*"server_ms_per_mb":\([0-9.]*\).*/\1/p' <<<"$out")" >>"$WORK/floor.runs"
 }
 
-# median_col N FILE: the median of column N (lower middle for an even count).
-median_col() { awk -v c="$1" '{ print $c }' "$2" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# floor_median SCENARIO COLUMN: the median udp_floor figure of a scenario's
+# rounds (column 2 cross-CPU, 3 same CPU; lower middle for an even count).
+floor_median() {
+    awk -v sc="$1" -v c="$2" '$1 == sc { print $c }' "$WORK/floor.runs" 2>/dev/null | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR > 0) print v[int((NR + 1) / 2)] }'
+}
 
 best_peer_cpu() {
     local sc=$1 s v best=
@@ -550,21 +551,23 @@ best_peer_cpu() {
 
 print_floor() {
     local cross same sc best
-    [ -s "$WORK/floor" ] || return 0
-    read -r cross same <"$WORK/floor"
-    echo "Kernel floor (\`tests/bench/udp_floor --blksize 1468\`, median of $FLOOR_REPS): the CPU any server"
-    echo "spends in the kernel per lock-step block, one 1,472-byte DATA sent and one ACK received,"
-    echo "with no syscall per datagram and no wake-up: $cross ms/MB with the client on the other"
-    echo "CPU, as in the runs above ($same ms/MB with everything on one CPU, hot caches)."
+    [ -s "$WORK/floor.runs" ] || return 0
+    echo "Kernel floor (\`tests/bench/udp_floor --blksize 1468\`, run in the namespace after each"
+    echo "round of (b) and (d), median over the rounds): the CPU a server spends in the kernel per"
+    echo "lock-step block, one 1,472-byte DATA sent and one ACK received, with no syscall per"
+    echo "datagram and no wake-up, the client's half on the other CPU (on one CPU, hot caches, in"
+    echo "brackets). uring_ref: the reference sender run beside the peers (tests/bench/README.md)."
     echo
-    echo "| scenario | best peer ms/MB | target: 0.5x best peer | kernel floor (cross-CPU) | floor / best peer | loadsd / floor | uring_ref / best peer |"
+    echo "| scenario | best peer ms/MB | target: 0.5x best peer | kernel floor ms/MB | floor / best peer | uring_ref / best peer | loadsd / floor |"
     echo "|---|---:|---:|---:|---:|---:|---:|"
     for sc in b d50 d500; do
         best=$(best_peer_cpu "$sc")
-        [ -n "$best" ] || continue
-        echo "| $(scenario_title "$sc") | $best | $(awk -v b="$best" 'BEGIN { printf "%.3f", b / 2 }') | $cross |" \
-            "$(ratio "$cross" "$best")x | $(ratio "$(field "$sc" loadsd 6)" "$cross")x |" \
-            "$(ratio "$(field "$sc" uring-ref 6)" "$best")x |"
+        cross=$(floor_median "$sc" 2)
+        same=$(floor_median "$sc" 3)
+        [ -n "$best" ] && [ -n "$cross" ] || continue
+        echo "| $(scenario_title "$sc") | $best | $(awk -v b="$best" 'BEGIN { printf "%.3f", b / 2 }') |" \
+            "$cross ($same) | $(ratio "$cross" "$best")x | $(ratio "$(field "$sc" uring-ref 6)" "$best")x |" \
+            "$(ratio "$(field "$sc" loadsd 6)" "$cross")x |"
     done
 }
 
@@ -639,8 +642,8 @@ main() {
     : >"$MEMS"
     log "work dir $WORK, namespace $NS, cgroup accounting $CG_MODE"
     wait_idle
+    : >"$WORK/floor.runs"
     for sc in $SCENARIOS; do run_scenario "$sc"; done
-    measure_floor
     summarise
     if [ -n "$OUT" ]; then report | tee "$OUT"; else report; fi
 }
