@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,53 @@ struct services {
 };
 
 #define EXIT_USAGE 2
+
+/* File descriptors: two per transfer (its socket and its file), and this many
+ * for everything else (listeners, epoll and wake-up descriptors, the
+ * database, admin HTTP connections, the log). */
+#define FDS_PER_TRANSFER 2
+#define FDS_RESERVED     512
+
+/* Raises the soft open-file limit as far as max_transfers needs: to the hard
+ * limit, or past it while still root (before privileges are dropped). */
+static void fd_limit_raise(unsigned max_transfers)
+{
+    rlim_t want = (rlim_t)max_transfers * FDS_PER_TRANSFER + FDS_RESERVED;
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    if (rl.rlim_max < want) {
+        struct rlimit up = {want, want};
+
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            return;
+    }
+    rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* The transfers the open-file limit leaves room for, at most max_transfers:
+ * past it, requests are refused as busy instead of failing for want of a
+ * descriptor. */
+static unsigned fd_limit_transfers(unsigned max_transfers)
+{
+    struct rlimit rl;
+    rlim_t room;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return max_transfers;
+    room = rl.rlim_cur > FDS_RESERVED + FDS_PER_TRANSFER
+               ? (rl.rlim_cur - FDS_RESERVED) / FDS_PER_TRANSFER
+               : 1;
+    if (room >= max_transfers)
+        return max_transfers;
+    log_warn("max-transfers %u lowered to %llu: the open-file limit is %llu (%u needs %llu; "
+             "raise LimitNOFILE or ulimit -n)",
+             max_transfers, (unsigned long long)room, (unsigned long long)rl.rlim_cur,
+             max_transfers, (unsigned long long)max_transfers * FDS_PER_TRANSFER + FDS_RESERVED);
+    return (unsigned)room;
+}
 
 /* Builds the name resolver: generated config files first, then the catalog,
  * then the serve directory (catalog files win on a name clash). */
@@ -64,7 +112,7 @@ static void params_from_config(const struct loadsd_config *c, struct resolver *r
     p->listen = c->tftp_listen;
     p->listen_count = c->tftp_listen_count;
     p->threads = c->threads;
-    p->max_transfers = c->max_transfers;
+    p->max_transfers = fd_limit_transfers(c->max_transfers);
     p->max_transfers_per_client = c->max_transfers_per_client;
     p->limits.blksize_max = c->max_blksize;
     p->limits.windowsize_max = c->max_windowsize;
@@ -174,6 +222,7 @@ static void reload(struct tftp_server *srv, const struct services *sv, int argc,
         goto out;
     }
     log_set_level(c->log_level);
+    fd_limit_raise(c->max_transfers);
     params_from_config(c, r, &p);
     tftp_server_update(srv, &p);
     scrubber_update(sv->scrubber, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u);
@@ -270,6 +319,7 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (!c->foreground)
         ready_fd = daemon_detach();
+    fd_limit_raise(c->max_transfers);
     if (services_start(c, &sv) != 0 || resolver_build(c, &sv, &r) != 0)
         goto out;
     params_from_config(c, r, &p);
