@@ -60,11 +60,13 @@ static void fd_limit_raise(unsigned max_transfers)
 
 /* The transfers the open-file limit leaves room for, at most max_transfers:
  * past it, requests are refused as busy instead of failing for want of a
- * descriptor. */
+ * descriptor. Lowering a value the operator set is a warning; lowering the
+ * default is not. */
 static unsigned fd_limit_transfers(unsigned max_transfers)
 {
+    struct loadsd_config def;
     struct rlimit rl;
-    rlim_t room;
+    rlim_t room, need = (rlim_t)max_transfers * FDS_PER_TRANSFER + FDS_RESERVED;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
         return max_transfers;
@@ -73,10 +75,17 @@ static unsigned fd_limit_transfers(unsigned max_transfers)
                : 1;
     if (room >= max_transfers)
         return max_transfers;
-    log_warn("max-transfers %u lowered to %llu: the open-file limit is %llu (%u needs %llu; "
-             "raise LimitNOFILE or ulimit -n)",
-             max_transfers, (unsigned long long)room, (unsigned long long)rl.rlim_cur,
-             max_transfers, (unsigned long long)max_transfers * FDS_PER_TRANSFER + FDS_RESERVED);
+    config_defaults(&def);
+    if (max_transfers == def.max_transfers)
+        log_info("max-transfers lowered from the default %u to %llu to fit the open-file limit "
+                 "of %llu (%u need %llu)",
+                 max_transfers, (unsigned long long)room, (unsigned long long)rl.rlim_cur,
+                 max_transfers, (unsigned long long)need);
+    else
+        log_warn("max-transfers %u lowered to %llu: the open-file limit is %llu (%u need %llu; "
+                 "raise LimitNOFILE or ulimit -n)",
+                 max_transfers, (unsigned long long)room, (unsigned long long)rl.rlim_cur,
+                 max_transfers, (unsigned long long)need);
     return (unsigned)room;
 }
 

@@ -75,7 +75,7 @@ if [ "$got" = 700 ]; then
 else
     fail "unprivileged: soft open-file limit is $got, want 700"
 fi
-if grep -q "max-transfers 300 lowered to 94: the open-file limit is 700" "$DAEMON_LOG"; then
+if grep -q "max-transfers 300 lowered to 94: the open-file limit is 700 (300 need 1112" "$DAEMON_LOG"; then
     pass "unprivileged: max-transfers 300 lowered to 94, with a warning that says why"
 else
     fail "unprivileged: no warning that max-transfers was lowered to 94"
@@ -104,5 +104,18 @@ if probe 127.0.0.1 "$PORT"; then
     pass "unprivileged: still serving afterwards"
 else
     fail "unprivileged: not serving afterwards"
+fi
+
+# The default (10000) lowered is news, not a warning: nobody asked for it.
+daemon_stop_quiet
+PORT=
+grep -v '^max-transfers = ' "$CONFIG_FILE" >"$CONFIG_FILE.new" && mv "$CONFIG_FILE.new" "$CONFIG_FILE"
+chmod 644 "$CONFIG_FILE"
+daemon_start
+if grep -q "info: max-transfers lowered from the default 10000 to 94" "$DAEMON_LOG" &&
+    ! grep -q "warn: max-transfers" "$DAEMON_LOG"; then
+    pass "unprivileged: the default max-transfers lowered to 94 at info level"
+else
+    fail "unprivileged: want an info line for the lowered default, see $DAEMON_LOG"
 fi
 finish
