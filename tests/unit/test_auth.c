@@ -9,7 +9,6 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include "admin/auth.h"
 #include "db/db.h"
 #include "log.h"
+#include "testdir.h"
 
 #define T0 1800000000 /* the injected clock's start */
 
@@ -32,22 +32,13 @@ struct fixture {
     sqlite3 *db;
 };
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int fx_setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    char templ[] = "/tmp/test_auth.XXXXXX", path[PATH_MAX + 16];
+    char path[PATH_MAX + 16];
 
     assert_non_null(fx);
-    assert_non_null(mkdtemp(templ));
-    snprintf(fx->dir, sizeof(fx->dir), "%s", templ);
+    assert_int_equal(testdir_make("test_auth", fx->dir), 0);
     snprintf(path, sizeof(path), "%s/catalog.db", fx->dir);
     assert_int_equal(db_open(path, &fx->db), DB_OK);
     *state = fx;
@@ -59,7 +50,7 @@ static int fx_teardown(void **state)
     struct fixture *fx = *state;
 
     db_close(fx->db);
-    nftw(fx->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    (void)testdir_remove(fx->dir);
     free(fx);
     return 0;
 }

@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "admin/blobstore.h"
+#include "testdir.h"
 
 #define MIB       (1024 * 1024)
 #define HEX_ABC   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -135,26 +136,13 @@ static void tamper(const char *path, off_t offset)
     close(fd);
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
-
 /* ---- fixture ---- */
 
 static int fx_setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof *fx);
-    const char *tmp = getenv("TMPDIR");
-    char templ[PATH_MAX];
 
-    if (fx == NULL)
-        return -1;
-    snprintf(templ, sizeof templ, "%s/test_blobstore.XXXXXX", tmp != NULL ? tmp : "/tmp");
-    if (mkdtemp(templ) == NULL || realpath(templ, fx->dir) == NULL)
+    if (fx == NULL || testdir_make("test_blobstore", fx->dir) != 0)
         return -1;
     if (blobstore_open(fx->dir, &fx->bs) != 0)
         return -1;
@@ -170,7 +158,7 @@ static int fx_teardown(void **state)
     blobstore_close(fx->bs);
     fx_path(fx, "mnt", mnt);
     (void)umount2(mnt, MNT_DETACH); /* left mounted only when the ENOSPC test failed */
-    (void)nftw(fx->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    (void)testdir_remove(fx->dir);
     free(fx);
     return 0;
 }

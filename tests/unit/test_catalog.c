@@ -9,7 +9,6 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 
 #include "db/catalog.h"
 #include "db/db.h"
+#include "testdir.h"
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SHA_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -36,24 +36,11 @@ struct fixture {
 
 /* ---- helpers ---- */
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int fx_setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    const char *tmp = getenv("TMPDIR");
-    char templ[PATH_MAX];
 
-    if (fx == NULL)
-        return -1;
-    snprintf(templ, sizeof(templ), "%s/test_catalog.XXXXXX", tmp != NULL ? tmp : "/tmp");
-    if (mkdtemp(templ) == NULL || realpath(templ, fx->dir) == NULL)
+    if (fx == NULL || testdir_make("test_catalog", fx->dir) != 0)
         return -1;
     snprintf(fx->db_path, sizeof(fx->db_path), "%s/catalog.db", fx->dir);
     if (db_open(fx->db_path, &fx->db) != DB_OK)
@@ -68,7 +55,7 @@ static int fx_teardown(void **state)
 
     if (fx->db != NULL)
         db_close(fx->db);
-    (void)nftw(fx->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    (void)testdir_remove(fx->dir);
     free(fx);
     return 0;
 }

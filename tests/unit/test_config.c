@@ -15,29 +15,26 @@
 #include <cmocka.h>
 
 #include "server/config.h"
+#include "testdir.h"
 
-static char tmp_dir[64];
+static char tmp_dir[PATH_MAX];
 
 static int dir_setup(void **state)
 {
     (void)state;
-    snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/test_config.XXXXXX");
-    return mkdtemp(tmp_dir) != NULL ? 0 : -1;
+    return testdir_make("test_config", tmp_dir);
 }
 
 static int dir_teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return testdir_remove(tmp_dir) == 0 ? 0 : -1;
 }
 
 /* Writes content (len bytes) to a file in tmp_dir; returns its path (static). */
 static const char *write_conf_len(const char *name, const char *content, size_t len)
 {
-    static char path[256];
+    static char path[PATH_MAX + 64];
     FILE *fp;
 
     snprintf(path, sizeof(path), "%s/%s", tmp_dir, name);
@@ -514,7 +511,7 @@ static void test_file_missing(void **state)
 {
     struct loadsd_config c;
     char err[512] = "";
-    char path[128];
+    char path[PATH_MAX + 64];
 
     (void)state;
     snprintf(path, sizeof(path), "%s/missing.conf", tmp_dir);
@@ -546,7 +543,7 @@ static void test_load_flags_win(void **state)
 {
     struct loadsd_config c;
     char err[512] = "";
-    char path[256];
+    char path[PATH_MAX + 64];
 
     (void)state;
     snprintf(path, sizeof(path), "%s",
@@ -600,8 +597,8 @@ static void test_load_errors(void **state)
 {
     struct loadsd_config c;
     char err[512] = "";
-    char path[256];
-    char missing[256];
+    char path[PATH_MAX + 64];
+    char missing[PATH_MAX + 64];
 
     (void)state;
     snprintf(path, sizeof(path), "%s", write_conf("err.conf", "threads = 999\n"));

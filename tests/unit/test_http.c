@@ -11,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "admin/api.h"
 #include "admin/http.h"
 #include "admin/webroot.h"
+#include "testdir.h"
 
 static const struct {
     const char *url;
@@ -119,14 +119,6 @@ static void test_content_types(void **state)
     assert_string_equal(webroot_content_type("dir.d/noext"), "application/octet-stream");
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -138,12 +130,12 @@ static void write_file(const char *path, const char *text)
 
 static void test_lookup(void **state)
 {
-    char dir[] = "/tmp/test_http.XXXXXX", path[PATH_MAX + 64], root[PATH_MAX];
+    char dir[PATH_MAX], path[PATH_MAX + 64], root[PATH_MAX + 8];
     struct webroot_file f;
     struct webroot *w;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(testdir_make("test_http", dir), 0);
     snprintf(root, sizeof(root), "%s/web", dir);
     assert_int_equal(mkdir(root, 0755), 0);
     snprintf(path, sizeof(path), "%s/secret.txt", dir);
@@ -178,7 +170,7 @@ static void test_lookup(void **state)
     assert_int_equal(webroot_lookup(w, "/missing.js", &f), WEBROOT_NOT_FOUND);
     webroot_close(w);
     assert_int_equal(webroot_open("/nonexistent/web", &w), WEBROOT_ERROR);
-    nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    (void)testdir_remove(dir);
 }
 
 static void test_route_match(void **state)

@@ -13,7 +13,6 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include "admin/import.h"
 #include "db/catalog.h"
 #include "db/db.h"
+#include "testdir.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define SIP_LOADS    "# SIP41 test load\r\njar41.sbn\r\ndsp41.sbn\r\n"
@@ -58,24 +58,11 @@ struct progress_log {
 
 /* ---- helpers ---- */
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int fx_setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    const char *tmp = getenv("TMPDIR");
-    char templ[PATH_MAX];
 
-    if (fx == NULL)
-        return -1;
-    snprintf(templ, sizeof(templ), "%s/test_import.XXXXXX", tmp != NULL ? tmp : "/tmp");
-    if (mkdtemp(templ) == NULL || realpath(templ, fx->dir) == NULL)
+    if (fx == NULL || testdir_make("test_import", fx->dir) != 0)
         return -1;
     snprintf(fx->data, sizeof(fx->data), "%s/data", fx->dir);
     snprintf(fx->mnt, sizeof(fx->mnt), "%s/mnt", fx->dir);
@@ -93,7 +80,7 @@ static int fx_teardown(void **state)
     if (fx->open)
         datadir_close(&fx->dd);
     (void)umount2(fx->mnt, MNT_DETACH); /* mounted only by the disk-full test */
-    (void)nftw(fx->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    (void)testdir_remove(fx->dir);
     free(fx);
     return 0;
 }

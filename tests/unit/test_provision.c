@@ -23,10 +23,11 @@
 #include "db/catalog.h"
 #include "db/db.h"
 #include "db/provision.h"
+#include "testdir.h"
 
 struct fixture {
-    char dir[64];
-    char path[96];
+    char dir[PATH_MAX];
+    char path[PATH_MAX + 16];
     sqlite3 *db;
 };
 
@@ -36,8 +37,7 @@ static int setup(void **state)
 
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_provision.XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (testdir_make("test_provision", f->dir) != 0)
         return -1;
     snprintf(f->path, sizeof(f->path), "%s/catalog.db", f->dir);
     if (db_open(f->path, &f->db) != DB_OK)
@@ -48,16 +48,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    static const char *const suffix[] = {"", "-wal", "-shm"};
     struct fixture *f = *state;
-    char p[128];
 
     db_close(f->db);
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    (void)testdir_remove(f->dir);
     free(f);
     return 0;
 }

@@ -19,6 +19,7 @@
 
 #include "server/resolver.h"
 #include "server/tftp_packet.h"
+#include "testdir.h"
 
 /* ---- resolver_normalize ---- */
 
@@ -279,7 +280,7 @@ static void test_refcount(void **state)
 /* ---- serve-dir ---- */
 
 struct root {
-    char path[64];
+    char path[PATH_MAX];
     int have_device; /* mknod worked (root outside a restricted container) */
 };
 
@@ -287,14 +288,19 @@ struct root {
 static int make_socket(const char *dir, const char *name)
 {
     struct sockaddr_un addr;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int rc;
+    size_t dl = strlen(dir), nl = strlen(name);
+    int fd, rc;
 
+    memset(&addr, 0, sizeof(addr));
+    if (dl + 1 + nl >= sizeof(addr.sun_path))
+        return -1; /* a socket's path has 107 bytes at most */
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, dir, dl);
+    addr.sun_path[dl] = '/';
+    memcpy(addr.sun_path + dl + 1, name, nl + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", dir, name);
     rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
     close(fd);
     return rc;
@@ -302,7 +308,7 @@ static int make_socket(const char *dir, const char *name)
 
 static void write_file(const char *dir, const char *name, const char *content)
 {
-    char path[512];
+    char path[PATH_MAX + 64];
     FILE *fp;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -320,12 +326,11 @@ static void make_path(char *buf, size_t cap, const char *dir, const char *name)
 static int root_setup(void **state)
 {
     struct root *rt = calloc(1, sizeof(*rt));
-    char p[512];
+    char p[PATH_MAX + 64];
 
     if (rt == NULL)
         return -1;
-    snprintf(rt->path, sizeof(rt->path), "/tmp/test_resolver.XXXXXX");
-    if (mkdtemp(rt->path) == NULL)
+    if (testdir_make("test_resolver", rt->path) != 0)
         return -1;
     write_file(rt->path, "hello.txt", "hello\n");
     write_file(rt->path, "empty.bin", "");
@@ -372,11 +377,8 @@ static int root_setup(void **state)
 static int root_teardown(void **state)
 {
     struct root *rt = *state;
-    char cmd[128];
-    int rc;
+    int rc = testdir_remove(rt->path);
 
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rt->path);
-    rc = system(cmd);
     free(rt);
     return rc == 0 ? 0 : -1;
 }
@@ -538,7 +540,7 @@ static void test_serve_dir_bad_root(void **state)
 {
     const struct root *rt = *state;
     struct resolver *r = resolver_new();
-    char p[512];
+    char p[PATH_MAX + 64];
 
     assert_int_equal(resolver_add_serve_dir(r, "/nonexistent/loadsd-test"), -1);
     make_path(p, sizeof(p), rt->path, "hello.txt");

@@ -13,7 +13,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "admin/unpack.h"
+#include "testdir.h"
 
 #define MIB          (UINT64_C(1) << 20)
 #define REC_MAX      64
@@ -78,14 +78,6 @@ struct walkrec {
 static char tmpdir[PATH_MAX];
 
 /* ---- helpers: files ---- */
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void tpath(const char *name, char *out)
 {
@@ -349,20 +341,14 @@ static void refuse_one(enum fmt fmt, const struct spec *bad, int rc, const char 
 
 static int setup(void **state)
 {
-    const char *tmp = getenv("TMPDIR");
-    char templ[PATH_MAX];
-
     (void)state;
-    snprintf(templ, sizeof(templ), "%s/test_unpack.XXXXXX", tmp != NULL ? tmp : "/tmp");
-    if (mkdtemp(templ) == NULL || realpath(templ, tmpdir) == NULL)
-        return -1;
-    return 0;
+    return testdir_make("test_unpack", tmpdir);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    (void)nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    (void)testdir_remove(tmpdir);
     return 0;
 }
 

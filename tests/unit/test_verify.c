@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "admin/verify.h"
+#include "testdir.h"
 
 #define BIG_PAYLOAD (5 * 512 * 1024) /* 2.5 MiB: three read chunks */
 
@@ -49,7 +50,7 @@ static struct pki rsa1024;      /* the smallest accepted key */
 static struct pki rsa512;       /* too small */
 static struct pki ec;           /* not RSA */
 static struct pki pss;          /* RSA-PSS: not plain RSA either */
-static char tmp_dir[64];
+static char tmp_dir[PATH_MAX];
 
 /* --- certificates --- */
 
@@ -194,8 +195,7 @@ static int group_setup(void **state)
     (void)state;
     cert_not_before = (int64_t)now - 86400;
     cert_not_after = (int64_t)now + 365 * 86400;
-    snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/test_verify.XXXXXX");
-    if (mkdtemp(tmp_dir) == NULL)
+    if (testdir_make("test_verify", tmp_dir) != 0)
         return -1;
     if (pki_make(&signer, rsa_key(2048), signer_serial, sizeof(signer_serial), "Test Vendor Signer",
                  NULL, EXT_REQ_X509) < 0 ||
@@ -215,8 +215,6 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
     pki_free(&signer);
     pki_free(&same_subject);
@@ -227,15 +225,14 @@ static int group_teardown(void **state)
     pki_free(&rsa512);
     pki_free(&ec);
     pki_free(&pss);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return testdir_remove(tmp_dir) == 0 ? 0 : -1;
 }
 
 /* --- temporary files --- */
 
 static const char *tmp_write(const char *name, const uint8_t *data, size_t len)
 {
-    static char path[256];
+    static char path[PATH_MAX + 64];
     FILE *f;
 
     snprintf(path, sizeof(path), "%s/%s", tmp_dir, name);
@@ -249,7 +246,7 @@ static const char *tmp_write(const char *name, const uint8_t *data, size_t len)
 /* An open descriptor on a file holding data (already unlinked). */
 static int tmp_fd(const uint8_t *data, size_t len)
 {
-    char path[256];
+    char path[PATH_MAX + 64];
     int fd;
 
     snprintf(path, sizeof(path), "%s/sgn.XXXXXX", tmp_dir);
@@ -864,7 +861,7 @@ static void cms_make(const struct pki *by, const uint8_t *content, size_t len, u
 struct cms_fixture {
     uint8_t *bundle;
     size_t len;
-    char path[256];
+    char path[PATH_MAX + 64];
 };
 
 static void cms_fixture_make(struct cms_fixture *fx)
