@@ -159,7 +159,7 @@ static int device_apply(struct api_request *rq, struct api_response *rs, json_t 
         text = api_member_string(body, "description", false, SETTINGS_VALUE_MAX - 1, rs, &ok);
         if (!ok)
             return -1;
-        if (text != NULL && !prov_description_valid(text))
+        if (text != NULL && !settings_text_valid(text))
             return api_error_field(rs, "description", "no control characters"), -1;
         snprintf(d->description, sizeof(d->description), "%s", text ? text : "");
     }

@@ -1,7 +1,7 @@
 /* api_prov.h: what the provisioning resources (api_provision.c,
  * api_devices.c) share: checks of names and values, the load check before
- * an assignment, JSON of an optional value, and the transaction wrapper.
- * Internal to the admin API; no routes here. */
+ * an assignment (names and text: settings.h), JSON of an optional value, and the transaction
+ * wrapper. Internal to the admin API; no routes here. */
 #ifndef LOADSD_API_PROV_H
 #define LOADSD_API_PROV_H
 
@@ -10,10 +10,6 @@
 #include "api.h"
 #include "settings.h"
 
-/* Model and profile names: 1..63 printable bytes, no space at either end. */
-bool prov_name_valid(const char *name);
-/* At most SETTINGS_VALUE_MAX - 1 bytes, no control characters. */
-bool prov_description_valid(const char *text);
 /* A settings_opt as JSON: its value, or null for inherit. */
 json_t *prov_opt_json(const struct settings_opt *o);
 /* A load about to be assigned (name, normalised) must be in the catalog and

@@ -15,30 +15,6 @@
 
 /* ---- shared checks (api_prov.h) ---- */
 
-bool prov_name_valid(const char *name)
-{
-    size_t len = strnlen(name, SETTINGS_NAME_MAX);
-
-    if (len == 0 || len >= SETTINGS_NAME_MAX || name[0] == ' ' || name[len - 1] == ' ')
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-            return false;
-    return true;
-}
-
-bool prov_description_valid(const char *text)
-{
-    size_t len = strnlen(text, SETTINGS_VALUE_MAX);
-
-    if (len >= SETTINGS_VALUE_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
-            return false;
-    return true;
-}
-
 json_t *prov_opt_json(const struct settings_opt *o)
 {
     return o->set ? json_string(o->value) : json_null();
@@ -430,7 +406,7 @@ static int profiles_add(struct api_request *rq, struct api_response *rs)
     name = api_member_string(body, "name", true, SETTINGS_NAME_MAX - 1, rs, &ok);
     if (!ok)
         goto out;
-    if (!prov_name_valid(name) || strcasecmp(name, "none") == 0 ||
+    if (!settings_name_valid(name) || strcasecmp(name, "none") == 0 ||
         strcasecmp(name, "inherit") == 0) {
         api_error_field(rs, "name",
                         "a profile name is 1 to %d printable bytes (not none or inherit)",

@@ -52,31 +52,6 @@ static const char *cleaned(const char *s, char *buf, size_t cap)
     return log_clean(s, SIZE_MAX, buf, cap);
 }
 
-/* Model and profile names: 1..63 printable bytes, no space at either end. */
-static bool name_valid(const char *name)
-{
-    size_t len = strnlen(name, SETTINGS_NAME_MAX);
-
-    if (len == 0 || len >= SETTINGS_NAME_MAX || name[0] == ' ' || name[len - 1] == ' ')
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-            return false;
-    return true;
-}
-
-static bool description_valid(const char *text)
-{
-    size_t len = strnlen(text, SETTINGS_VALUE_MAX);
-
-    if (len >= SETTINGS_VALUE_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
-            return false;
-    return true;
-}
-
 static const char *opt_shown(const struct settings_opt *o)
 {
     if (!o->set)
@@ -215,7 +190,7 @@ static int cmd_model_add(struct ctl *c, int argc, char **argv)
     }
     if (optind + 1 != argc || type == 0)
         return ctl_usage(self("model add"));
-    if (!name_valid(argv[optind]))
+    if (!settings_name_valid(argv[optind]))
         return ctl_refuse("a model name is 1 to %d printable bytes", SETTINGS_NAME_MAX - 1);
     snprintf(m.name, sizeof(m.name), "%s", argv[optind]);
     m.device_type = (unsigned)type;
@@ -327,7 +302,7 @@ static int cmd_profile_add(struct ctl *c, int argc, char **argv)
 
     if (argc != 2)
         return ctl_usage(self("profile add"));
-    if (!name_valid(argv[1]) || strcasecmp(argv[1], "none") == 0 ||
+    if (!settings_name_valid(argv[1]) || strcasecmp(argv[1], "none") == 0 ||
         strcasecmp(argv[1], "inherit") == 0)
         return ctl_refuse("a profile name is 1 to %d printable bytes (not none or inherit)",
                           SETTINGS_NAME_MAX - 1);
@@ -535,7 +510,7 @@ static int cmd_device_add(struct ctl *c, int argc, char **argv)
         (rc = model_resolve(c, model, &m)) != CTL_OK ||
         (profile && (rc = profile_resolve(c, profile, d.profile)) != CTL_OK))
         return rc;
-    if (!description_valid(description))
+    if (!settings_text_valid(description))
         return ctl_refuse("a description is at most %d bytes, no control characters",
                           SETTINGS_VALUE_MAX - 1);
     snprintf(d.model, sizeof(d.model), "%s", m.name);
@@ -575,7 +550,7 @@ static int device_apply(struct ctl *c, struct provision_device *d, const char *k
     if (strcmp(key, "profile") == 0)
         return profile_resolve(c, value, d->profile);
     if (strcmp(key, "description") == 0) {
-        if (!description_valid(value))
+        if (!settings_text_valid(value))
             return ctl_refuse("a description is at most %d bytes, no control characters",
                               SETTINGS_VALUE_MAX - 1);
         snprintf(d->description, sizeof(d->description), "%s", inherit ? "" : value);

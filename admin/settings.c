@@ -49,6 +49,30 @@ static int mac_collect(const char *in, size_t len, char sep, size_t group,
     return n == SETTINGS_MAC_LEN ? 0 : -1;
 }
 
+/* No control character (C0 or DEL) in the first len bytes. */
+static bool printable(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+bool settings_name_valid(const char *name)
+{
+    size_t len = strnlen(name, SETTINGS_NAME_MAX);
+
+    return len > 0 && len < SETTINGS_NAME_MAX && name[0] != ' ' && name[len - 1] != ' ' &&
+           printable(name, len);
+}
+
+bool settings_text_valid(const char *text)
+{
+    size_t len = strnlen(text, SETTINGS_VALUE_MAX);
+
+    return len < SETTINGS_VALUE_MAX && printable(text, len);
+}
+
 int settings_mac_normalize(const char *in, char out[SETTINGS_MAC_LEN + 1])
 {
     char tmp[SETTINGS_MAC_LEN + 1];

@@ -125,6 +125,13 @@ struct settings_effective {
     enum settings_load_state load_state;
 };
 
+/* Model and profile names: 1..63 bytes, no control character, no space at
+ * either end. */
+bool settings_name_valid(const char *name);
+/* Descriptions and other free text: at most SETTINGS_VALUE_MAX - 1 bytes, no
+ * control character. */
+bool settings_text_valid(const char *text);
+
 /* Normalises a MAC ("00:11:22:aa:bb:cc", "0011.22AA.BBCC", "SEP001122AABBCC",
  * any case) into 12 upper-case hex digits. 0 or -1. */
 int settings_mac_normalize(const char *in, char out[SETTINGS_MAC_LEN + 1]);

@@ -4,6 +4,7 @@
  * builds snapshots in memory, no database. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -668,6 +669,41 @@ static void test_level_names(void **state)
     assert_string_equal(settings_level_name(SETTINGS_LEVEL_NONE), "none");
 }
 
+/* Names and free text: the one check the API and loadsctl both use. */
+static void test_name_text_valid(void **state)
+{
+    static const struct {
+        const char *s;
+        bool name, text;
+    } cases[] = {
+        {"CP-8845", true, true},     {"Branch phones", true, true}, {"", false, true},
+        {" lead", false, true},      {"trail ", false, true},       {" ", false, true},
+        {"tab\there", false, false}, {"nl\n", false, false},        {"del\x7f", false, false},
+        {"\x1f", false, false},      {"caf\xc3\xa9", true, true}, /* UTF-8 bytes are not control
+                                                                     characters */
+    };
+    char buf[SETTINGS_VALUE_MAX + 1];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(settings_name_valid(cases[i].s), cases[i].name);
+        assert_int_equal(settings_text_valid(cases[i].s), cases[i].text);
+    }
+    /* lengths: a name has 63 bytes at most, a text 255 */
+    memset(buf, 'a', sizeof(buf));
+    buf[SETTINGS_NAME_MAX - 1] = '\0';
+    assert_true(settings_name_valid(buf));
+    buf[SETTINGS_NAME_MAX - 1] = 'a';
+    buf[SETTINGS_NAME_MAX] = '\0';
+    assert_false(settings_name_valid(buf));
+    memset(buf, 'a', sizeof(buf));
+    buf[SETTINGS_VALUE_MAX - 1] = '\0';
+    assert_true(settings_text_valid(buf));
+    buf[SETTINGS_VALUE_MAX - 1] = 'a';
+    buf[SETTINGS_VALUE_MAX] = '\0';
+    assert_false(settings_text_valid(buf));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -686,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_cidr_truncated),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_level_names),
+        cmocka_unit_test(test_name_text_valid),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
