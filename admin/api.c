@@ -23,31 +23,36 @@ static json_t *error_body(const char *code, const char *detail)
     return j;
 }
 
-int api_error(struct api_response *rs, unsigned status, const char *code, const char *fmt, ...)
+/* Replaces whatever rs held with an error of status and code, its detail
+ * formatted from fmt and ap. */
+static void error_set(struct api_response *rs, unsigned status, const char *code, const char *fmt,
+                      va_list ap)
 {
     char detail[API_DETAIL_MAX];
-    va_list ap;
 
-    va_start(ap, fmt);
     vsnprintf(detail, sizeof(detail), fmt, ap);
-    va_end(ap);
     json_decref(rs->json);
     rs->status = status;
     rs->json = error_body(code, detail);
+}
+
+int api_error(struct api_response *rs, unsigned status, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    error_set(rs, status, code, fmt, ap);
+    va_end(ap);
     return 0;
 }
 
 int api_error_field(struct api_response *rs, const char *field, const char *fmt, ...)
 {
-    char detail[API_DETAIL_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof(detail), fmt, ap);
+    error_set(rs, MHD_HTTP_BAD_REQUEST, "invalid", fmt, ap);
     va_end(ap);
-    json_decref(rs->json);
-    rs->status = MHD_HTTP_BAD_REQUEST;
-    rs->json = error_body("invalid", detail);
     if (rs->json != NULL)
         json_object_set_new(rs->json, "field", json_string(field));
     return 0;

@@ -31,12 +31,7 @@ json_get() {
 JSON='-H Content-Type:application/json'
 
 # ---- start: the first-run admin ----
-i=0
-until curl -s -o /dev/null --max-time 2 "$BASE/api/v1/session"; do
-    i=$((i + 1))
-    [ $i -lt 50 ] || die "the admin interface does not answer on $BASE"
-    sleep 0.2
-done
+admin_wait
 PWFILE="$TMPD/data/initial-admin-password"
 [ -f "$PWFILE" ] || die "no $PWFILE after the first start"
 PW=$(cat "$PWFILE")

@@ -37,12 +37,7 @@ check() {
 }
 
 JSON='-H Content-Type:application/json'
-i=0
-until curl -s -o /dev/null --max-time 2 "$BASE/api/v1/session"; do
-    i=$((i + 1))
-    [ $i -lt 50 ] || die "the admin interface does not answer on $BASE"
-    sleep 0.2
-done
+admin_wait
 PW=$(cat "$TMPD/data/initial-admin-password")
 req login POST /api/v1/session $JSON -c "$TMPD/admin.jar" -d "{\"user\":\"admin\",\"password\":\"$PW\"}"
 expect "login" 200

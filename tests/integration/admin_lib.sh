@@ -25,3 +25,13 @@ expect() {
 header() {
     grep -i "^$2:" "$TMPD/$1.hdr" | head -n 1 | cut -d: -f2- | tr -d '\r' | sed 's/^ //'
 }
+
+# admin_wait: until the admin interface at $BASE answers (50 tries, 0.2 s apart).
+admin_wait() {
+    i=0
+    until curl -s -o /dev/null --max-time 2 "$BASE/api/v1/session"; do
+        i=$((i + 1))
+        [ $i -lt 50 ] || die "the admin interface does not answer on $BASE"
+        sleep 0.2
+    done
+}
