@@ -129,6 +129,17 @@ static unsigned burst(int fd, bool recv, uint8_t *buf, size_t len, unsigned n)
     return done;
 }
 
+/* The client's half of one round: send BURST ACKs (PEER_SEND) or drain BURST
+ * DATA datagrams. true when all of them went through. */
+static bool client_half(char c, const struct pair *data, const struct pair *ack, uint8_t *buf,
+                        const struct floor_opts *o)
+{
+    unsigned n = c == PEER_SEND ? burst(ack->tx, false, buf, o->ack_len, BURST)
+                                : burst(data->rx, true, buf, o->data_len, BURST);
+
+    return n == BURST;
+}
+
 /* The client's half in the child: pinned to the other CPU, it sends or drains
  * BURST datagrams per command and answers with how it went. */
 static void peer_serve(int cmd, int ans, const struct pair *data, const struct pair *ack,
@@ -137,9 +148,7 @@ static void peer_serve(int cmd, int ans, const struct pair *data, const struct p
     char c;
 
     while (read(cmd, &c, 1) == 1 && c != PEER_QUIT) {
-        unsigned n = c == PEER_SEND ? burst(ack->tx, false, buf, o->ack_len, BURST)
-                                    : burst(data->rx, true, buf, o->data_len, BURST);
-        char a = n == BURST ? 'y' : 'n';
+        char a = client_half(c, data, ack, buf, o) ? 'y' : 'n';
 
         if (write(ans, &a, 1) != 1)
             break;
@@ -207,8 +216,7 @@ static bool peer_do(const struct peer *pe, char c, const struct pair *data, cons
     char a;
 
     if (pe->pid == 0)
-        return (c == PEER_SEND ? burst(ack->tx, false, buf, o->ack_len, BURST)
-                               : burst(data->rx, true, buf, o->data_len, BURST)) == BURST;
+        return client_half(c, data, ack, buf, o);
     return write(pe->cmd, &c, 1) == 1 && read(pe->ans, &a, 1) == 1 && a == 'y';
 }
 
