@@ -331,10 +331,18 @@ while time.time() < end:
     if len(data) < 516:
         break
 EOF
-python3 "$TMPD/slow.py" "$PORT" 6 &
+# The client acknowledges slowly (about 50 blocks a second, so 8 MB would take
+# minutes) until it is killed after the checks; 120 s bounds it. The listing
+# is polled, so a loaded machine that starts the transfer late still passes.
+python3 "$TMPD/slow.py" "$PORT" 120 &
 SLOW=$!
-sleep 1.5
-req xfers GET /api/v1/transfers $VIEW
+i=0
+while [ $i -lt 100 ]; do
+    req xfers GET /api/v1/transfers $VIEW
+    grep -q '"acked_bytes": *[1-9]' "$TMPD/xfers.body" 2>/dev/null && break
+    sleep 0.2
+    i=$((i + 1))
+done
 expect "list transfers" 200
 check "the slow transfer is listed" xfers '[t["file"] for t in j["transfers"]][0]' slow.bin
 check "it has a size" xfers 'j["transfers"][0]["size"]' 8000000
