@@ -34,9 +34,14 @@ static int login_refused(struct api_request *rq, struct api_response *rs, int rc
 {
     char clean[LOG_CLEAN_MAX];
 
-    log_warn("admin login refused for \"%s\" from %s%s",
-             log_clean(user, strlen(user), clean, sizeof(clean)), rq->ip,
-             rc == AUTH_THROTTLED ? " (throttled)" : "");
+    /* A throttled try costs no KDF, so a flood of them is cheap: auth.c
+     * logs and audits when a limit is reached, each refusal only at debug. */
+    if (rc == AUTH_THROTTLED)
+        log_debug("admin login throttled for \"%s\" from %s",
+                  log_clean(user, strlen(user), clean, sizeof(clean)), rq->ip);
+    else
+        log_warn("admin login refused for \"%s\" from %s",
+                 log_clean(user, strlen(user), clean, sizeof(clean)), rq->ip);
     if (rc == AUTH_THROTTLED) {
         rs->retry_after = retry_after > 0 ? retry_after : 1;
         return api_error(rs, MHD_HTTP_TOO_MANY_REQUESTS, "throttled",

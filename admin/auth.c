@@ -3,11 +3,14 @@
  * constant time, stored only as hashes, and never logged. */
 #include "auth.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,11 +30,6 @@
 #define PASSWORD_BYTES  18 /* a bootstrap password: 24 characters, 144 bits */
 #define TOUCH_INTERVAL  30 /* seconds between last_seen / last_used writes */
 #define ACTOR_FIRST_RUN "loadsd (first run)"
-
-/* Costs as much as a real check, so an unknown user answers as slowly. */
-static const char dummy_phc[] = "$scrypt$ln=15,r=8,p=1$"
-                                "c2FsdHNhbHRzYWx0c2FsdHNhbHRzYWx0c2FsdHNhbHQ"
-                                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -307,6 +305,36 @@ int auth_password_hash(const char *password, char *out, size_t cap)
 {
     return auth_password_hash_cost(password, AUTH_SCRYPT_LN, AUTH_SCRYPT_R, AUTH_SCRYPT_P, out,
                                    cap);
+}
+
+/* The hash an unknown or disabled user is checked against, so that such a
+ * login costs one KDF run at the same cost as a real one and the answer's
+ * timing does not tell which names exist. Built once from the cost
+ * constants (a random salt and an unguessable hash), never written by hand:
+ * a malformed string would be refused before the KDF ran. */
+static char dummy_phc[AUTH_PHC_MAX];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void dummy_build(void)
+{
+    struct auth_phc phc = {.ln = AUTH_SCRYPT_LN, .r = AUTH_SCRYPT_R, .p = AUTH_SCRYPT_P};
+
+    phc.salt_len = AUTH_SALT_LEN;
+    phc.hash_len = AUTH_HASH_LEN;
+    if (RAND_bytes(phc.salt, (int)phc.salt_len) != 1 ||
+        RAND_bytes(phc.hash, (int)phc.hash_len) != 1) {
+        /* Still well formed and as costly; matching it needs an scrypt preimage. */
+        memset(phc.salt, 0x5a, phc.salt_len);
+        memset(phc.hash, 0xa5, phc.hash_len);
+    }
+    if (auth_phc_format(&phc, dummy_phc, sizeof(dummy_phc)) != AUTH_OK)
+        dummy_phc[0] = '\0';
+}
+
+const char *auth_dummy_phc(void)
+{
+    pthread_once(&dummy_once, dummy_build);
+    return dummy_phc;
 }
 
 int auth_password_verify(const char *password, const char *phc_text)
@@ -684,51 +712,80 @@ void auth_bootstrap_forget(const char *data_dir)
 
 /* ---- throttling ---- */
 
-int auth_throttle_rule(int64_t count, int64_t window_start, int64_t now, int64_t *retry_after)
+int auth_throttle_rule(int64_t count, int64_t max, int64_t window_start, int64_t now,
+                       int64_t *retry_after)
 {
-    if (now - window_start >= AUTH_THROTTLE_WINDOW || now < window_start ||
-        count < AUTH_THROTTLE_MAX)
+    if (now - window_start >= AUTH_THROTTLE_WINDOW || now < window_start || count < max)
         return AUTH_OK;
     *retry_after = window_start + AUTH_THROTTLE_WINDOW - now;
     return AUTH_THROTTLED;
 }
 
-int auth_throttle_check(sqlite3 *db, const char *key, int64_t now, int64_t *retry_after)
+int64_t auth_backoff_rule(int64_t count, int64_t last_at, int64_t now)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT count, window_start FROM login_attempts"
+    int64_t wait, shift;
+
+    if (count < AUTH_BACKOFF_AFTER || now < last_at)
+        return 0;
+    shift = count - AUTH_BACKOFF_AFTER;
+    wait = shift >= 6 ? AUTH_BACKOFF_MAX : (int64_t)1 << shift;
+    if (wait > AUTH_BACKOFF_MAX)
+        wait = AUTH_BACKOFF_MAX;
+    return now - last_at < wait ? last_at + wait - now : 0;
+}
+
+int auth_throttle_get(sqlite3 *db, const char *key, int64_t now, struct auth_throttle *out)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT count, window_start, last_at FROM login_attempts"
                                       " WHERE key = ?1");
     int rc = AUTH_ERROR, step;
 
+    memset(out, 0, sizeof(*out));
     if (st == NULL)
         return AUTH_ERROR;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        rc = auth_throttle_rule(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), now,
-                                retry_after);
-    else if (step == SQLITE_DONE)
+    if (step == SQLITE_ROW) {
+        out->window_start = sqlite3_column_int64(st, 1);
+        /* A row from a past window counts as none. */
+        if (now - out->window_start < AUTH_THROTTLE_WINDOW && now >= out->window_start) {
+            out->count = sqlite3_column_int64(st, 0);
+            out->last_at = sqlite3_column_int64(st, 2);
+        }
         rc = AUTH_OK;
+    } else if (step == SQLITE_DONE) {
+        rc = AUTH_OK;
+    }
     sqlite3_finalize(st);
     return rc;
 }
 
-int auth_throttle_fail(sqlite3 *db, const char *key, int64_t now)
+int auth_throttle_fail(sqlite3 *db, const char *key, int64_t now, int64_t *count)
 {
-    /* SET expressions all see the old row, so both CASEs agree. */
-    sqlite3_stmt *st =
-        db_prepare(db, "INSERT INTO login_attempts (key, count, window_start) VALUES (?1, 1, ?2)"
-                       " ON CONFLICT (key) DO UPDATE SET"
-                       " count = CASE WHEN ?2 - window_start >= ?3 OR ?2 < window_start"
-                       " THEN 1 ELSE count + 1 END,"
-                       " window_start = CASE WHEN ?2 - window_start >= ?3 OR ?2 < window_start"
-                       " THEN ?2 ELSE window_start END");
+    /* SET expressions all see the old row, so the CASEs agree. */
+    sqlite3_stmt *st = db_prepare(
+        db, "INSERT INTO login_attempts (key, count, window_start, last_at) VALUES (?1, 1, ?2, ?2)"
+            " ON CONFLICT (key) DO UPDATE SET"
+            " count = CASE WHEN ?2 - window_start >= ?3 OR ?2 < window_start"
+            " THEN 1 ELSE count + 1 END,"
+            " window_start = CASE WHEN ?2 - window_start >= ?3 OR ?2 < window_start"
+            " THEN ?2 ELSE window_start END,"
+            " last_at = ?2"
+            " RETURNING count");
+    int rc = AUTH_ERROR;
 
     if (st == NULL)
         return AUTH_ERROR;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, AUTH_THROTTLE_WINDOW);
-    return map_db(db_exec_stmt(db, st));
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *count = sqlite3_column_int64(st, 0);
+        rc = AUTH_OK;
+    }
+    if (sqlite3_finalize(st) != SQLITE_OK)
+        rc = AUTH_ERROR;
+    return rc;
 }
 
 int auth_throttle_reset(sqlite3 *db, const char *key)
@@ -741,54 +798,137 @@ int auth_throttle_reset(sqlite3 *db, const char *key)
     return map_db(db_exec_stmt(db, st));
 }
 
+void auth_addr_key(const char *ip, char *out, size_t cap)
+{
+    unsigned char a6[16];
+    char text[INET6_ADDRSTRLEN];
+
+    if (ip == NULL || ip[0] == '\0') {
+        snprintf(out, cap, "addr:-");
+        return;
+    }
+    /* One IPv6 host holds a whole /64: count it as one address. */
+    if (strchr(ip, ':') != NULL && inet_pton(AF_INET6, ip, a6) == 1 &&
+        !IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a6)) {
+        memset(a6 + 8, 0, 8);
+        if (inet_ntop(AF_INET6, a6, text, sizeof(text)) != NULL) {
+            snprintf(out, cap, "addr:%s/64", text);
+            return;
+        }
+    }
+    snprintf(out, cap, "addr:%.*s", AUTH_IP_MAX - 1, ip);
+}
+
 /* ---- login ---- */
 
-static int login_throttled(sqlite3 *db, const char *ukey, const char *akey, int64_t now,
+/* The three keys one attempt counts against. */
+struct login_keys {
+    char pair[AUTH_NAME_MAX + AUTH_IP_MAX + 16]; /* "pair:NAME@addr:ADDR" */
+    char addr[AUTH_IP_MAX + 16];                 /* "addr:ADDR" */
+    char user[AUTH_NAME_MAX + 8];                /* "user:NAME" */
+};
+
+static void login_keys_make(struct login_keys *k, const char *name, const char *ip)
+{
+    auth_addr_key(ip, k->addr, sizeof(k->addr));
+    snprintf(k->pair, sizeof(k->pair), "pair:%s@%s", name, k->addr);
+    snprintf(k->user, sizeof(k->user), "user:%s", name);
+}
+
+/* Throttled when the pair or the address reached its limit, or when this
+ * pair has failed before and the user is inside its backoff. A pair with no
+ * failure (a fresh address for this user) passes the user's backoff, so a
+ * flood from elsewhere cannot lock the user out. */
+static int login_throttled(sqlite3 *db, const struct login_keys *k, int64_t now,
                            int64_t *retry_after)
 {
-    int64_t ru = 0, ra = 0;
-    int rc1 = auth_throttle_check(db, ukey, now, &ru);
-    int rc2 = auth_throttle_check(db, akey, now, &ra);
+    struct auth_throttle pair, addr, user;
+    int64_t rp = 0, ra = 0, ru = 0;
+    int rc1, rc2;
 
-    if (rc1 == AUTH_ERROR || rc2 == AUTH_ERROR)
+    if (auth_throttle_get(db, k->pair, now, &pair) != AUTH_OK ||
+        auth_throttle_get(db, k->addr, now, &addr) != AUTH_OK ||
+        auth_throttle_get(db, k->user, now, &user) != AUTH_OK)
         return AUTH_ERROR;
-    if (rc1 == AUTH_OK && rc2 == AUTH_OK)
+    rc1 = auth_throttle_rule(pair.count, AUTH_THROTTLE_MAX, pair.window_start, now, &rp);
+    rc2 = auth_throttle_rule(addr.count, AUTH_THROTTLE_ADDR_MAX, addr.window_start, now, &ra);
+    if (pair.count > 0)
+        ru = auth_backoff_rule(user.count, user.last_at, now);
+    if (rc1 == AUTH_OK && rc2 == AUTH_OK && ru == 0)
         return AUTH_OK;
-    *retry_after = ru > ra ? ru : ra;
+    *retry_after = rp > ra ? rp : ra;
+    if (ru > *retry_after)
+        *retry_after = ru;
     return AUTH_THROTTLED;
+}
+
+/* Logs and audits the moment a limit is reached (not every refused try,
+ * so that a flood cannot flood the log or the audit trail too). */
+static void throttle_note(sqlite3 *db, const char *name, const char *ip, const char *what,
+                          const char *key)
+{
+    char clean[LOG_CLEAN_MAX];
+
+    log_warn("admin login throttled: %s (user \"%s\" from %s)", what,
+             log_clean(name, strlen(name), clean, sizeof(clean)), ip != NULL ? ip : "-");
+    if (catalog_audit(db, name, "login.throttle", key, NULL, what) != DB_OK)
+        log_warn("cannot audit a login throttle");
+}
+
+static int login_failed(sqlite3 *db, const struct login_keys *k, const char *name, const char *ip,
+                        int64_t now)
+{
+    int64_t pair = 0, addr = 0, user = 0;
+
+    if (auth_throttle_fail(db, k->pair, now, &pair) != AUTH_OK ||
+        auth_throttle_fail(db, k->addr, now, &addr) != AUTH_OK ||
+        auth_throttle_fail(db, k->user, now, &user) != AUTH_OK)
+        return AUTH_ERROR;
+    if (pair == AUTH_THROTTLE_MAX)
+        throttle_note(db, name, ip, "too many failures for this user from this address", k->pair);
+    if (addr == AUTH_THROTTLE_ADDR_MAX)
+        throttle_note(db, name, ip, "too many failures from this address", k->addr);
+    if (user == AUTH_BACKOFF_AFTER)
+        throttle_note(db, name, ip, "backoff for this user (fresh addresses still pass)", k->user);
+    return AUTH_OK;
 }
 
 int auth_login(sqlite3 *db, const char *name, const char *password, const char *ip, int64_t now,
                struct auth_principal *out, int64_t *retry_after)
 {
-    char ukey[AUTH_NAME_MAX + 8], akey[AUTH_IP_MAX + 8], hash[AUTH_PHC_MAX];
+    char hash[AUTH_PHC_MAX];
+    struct login_keys k;
     struct auth_user u;
     int rc, found;
 
     if (!auth_name_valid(name) || password == NULL ||
         strnlen(password, AUTH_PASSWORD_MAX + 1) > AUTH_PASSWORD_MAX)
         return AUTH_DENIED;
-    snprintf(ukey, sizeof(ukey), "user:%s", name);
-    snprintf(akey, sizeof(akey), "addr:%s", ip != NULL ? ip : "-");
-    rc = login_throttled(db, ukey, akey, now, retry_after);
+    login_keys_make(&k, name, ip);
+    rc = login_throttled(db, &k, now, retry_after);
     if (rc != AUTH_OK)
         return rc;
     found = user_lookup(db, name, &u, hash, sizeof(hash));
     if (found == AUTH_ERROR)
         return AUTH_ERROR;
+    /* An unknown or disabled user is checked against a hash of the same
+     * cost, and counted the same way: neither timing nor throttling says
+     * which names exist. */
     if (found == AUTH_OK && !u.disabled)
         rc = auth_password_verify(password, hash);
     else
-        rc = auth_password_verify(password, dummy_phc) == AUTH_ERROR ? AUTH_ERROR : AUTH_DENIED;
+        rc = auth_password_verify(password, auth_dummy_phc()) == AUTH_ERROR ? AUTH_ERROR
+                                                                            : AUTH_DENIED;
     OPENSSL_cleanse(hash, sizeof(hash));
     if (rc != AUTH_OK) {
-        if (auth_throttle_fail(db, ukey, now) != AUTH_OK ||
-            auth_throttle_fail(db, akey, now) != AUTH_OK)
+        if (login_failed(db, &k, name, ip, now) != AUTH_OK)
             return AUTH_ERROR;
         return rc == AUTH_ERROR ? AUTH_ERROR : AUTH_DENIED;
     }
-    auth_throttle_reset(db, ukey);
-    auth_throttle_reset(db, akey);
+    /* The address's own count stays: logging in to one account must not
+     * buy an address more guesses at the others. */
+    auth_throttle_reset(db, k.pair);
+    auth_throttle_reset(db, k.user);
     memset(out, 0, sizeof(*out));
     out->user_id = u.id;
     snprintf(out->user, sizeof(out->user), "%s", u.name);

@@ -9,17 +9,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AUTH_NAME_MAX         64   /* user and token names, NUL included */
-#define AUTH_PASSWORD_MIN     8    /* bytes */
-#define AUTH_PASSWORD_MAX     1024 /* bytes */
-#define AUTH_PHC_MAX          256  /* "$scrypt$ln=15,r=8,p=1$SALT$HASH", NUL included */
-#define AUTH_SECRET_TEXT      48   /* a base64url 256-bit secret (43) with a prefix, NUL */
-#define AUTH_IP_MAX           64
-#define AUTH_SESSION_IDLE     (30 * 60)   /* seconds without a request */
-#define AUTH_SESSION_ABSOLUTE (12 * 3600) /* seconds after login, whatever happens */
-#define AUTH_THROTTLE_MAX     5           /* failed logins per key and window */
-#define AUTH_THROTTLE_WINDOW  (15 * 60)   /* seconds */
-#define AUTH_BOOTSTRAP_FILE   "initial-admin-password"
+#define AUTH_NAME_MAX          64   /* user and token names, NUL included */
+#define AUTH_PASSWORD_MIN      8    /* bytes */
+#define AUTH_PASSWORD_MAX      1024 /* bytes */
+#define AUTH_PHC_MAX           256  /* "$scrypt$ln=15,r=8,p=1$SALT$HASH", NUL included */
+#define AUTH_SECRET_TEXT       48   /* a base64url 256-bit secret (43) with a prefix, NUL */
+#define AUTH_IP_MAX            64
+#define AUTH_SESSION_IDLE      (30 * 60)   /* seconds without a request */
+#define AUTH_SESSION_ABSOLUTE  (12 * 3600) /* seconds after login, whatever happens */
+#define AUTH_THROTTLE_MAX      5           /* failed logins per user and address, per window */
+#define AUTH_THROTTLE_ADDR_MAX 20          /* failed logins per address (any names), per window */
+#define AUTH_THROTTLE_WINDOW   (15 * 60)   /* seconds */
+#define AUTH_BACKOFF_AFTER     5           /* a user's failures (any address) before its backoff */
+#define AUTH_BACKOFF_MAX       60          /* seconds: the longest backoff */
+#define AUTH_BOOTSTRAP_FILE    "initial-admin-password"
 
 /* scrypt cost: N = 2^ln. The defaults cost 32 MiB and ~0.1 s per login. */
 #define AUTH_SCRYPT_LN     15
@@ -120,11 +123,14 @@ void auth_bootstrap_forget(const char *data_dir);
 
 /* ---- login, sessions, CSRF ---- */
 
-/* Checks name and password with throttling per user and per address (ip).
+/* Checks name and password with throttling (see below).
  * 0 with *out filled, AUTH_DENIED, or AUTH_THROTTLED with *retry_after.
- * An unknown user costs as much as a known one. */
+ * An unknown user costs as much as a known one and is counted the same. */
 int auth_login(sqlite3 *db, const char *name, const char *password, const char *ip, int64_t now,
                struct auth_principal *out, int64_t *retry_after);
+/* The well-formed hash string an unknown user is checked against: the
+ * default cost, a random salt, made once. */
+const char *auth_dummy_phc(void);
 /* Starts a session: a new id (the cookie's value, 43 characters) and CSRF
  * token (in p->csrf); only the id's SHA-256 is stored. Audited. */
 int auth_session_create(sqlite3 *db, struct auth_principal *p, const char *ip, int64_t now,
@@ -141,14 +147,35 @@ bool auth_csrf_ok(const struct auth_principal *p, const char *header);
 /* May p do this? Writes need the admin role. */
 bool auth_allowed(const struct auth_principal *p, bool write, bool admin_only);
 
-/* ---- throttling (one fixed window per key: "user:NAME", "addr:IP") ---- */
+/* ---- throttling ----
+ * Failed logins are counted in fixed windows of AUTH_THROTTLE_WINDOW under
+ * three keys: "pair:NAME@addr:ADDR" (AUTH_THROTTLE_MAX failures throttle
+ * that user from that address), "addr:ADDR" (AUTH_THROTTLE_ADDR_MAX
+ * failures throttle the address for every name) and "user:NAME" (past
+ * AUTH_BACKOFF_AFTER failures from anywhere, an address that has already
+ * failed for the user waits a short backoff; an address that has not,
+ * passes). So nobody can lock a user out from addresses they do not hold.
+ * An IPv6 address counts as its /64. */
+
+struct auth_throttle {
+    int64_t count; /* failures in the current window (0 once it has passed) */
+    int64_t window_start;
+    int64_t last_at; /* the latest failure */
+};
 
 /* Pure rule: AUTH_THROTTLED with *retry_after when count failures inside the
- * window starting at window_start have reached AUTH_THROTTLE_MAX. */
-int auth_throttle_rule(int64_t count, int64_t window_start, int64_t now, int64_t *retry_after);
-int auth_throttle_check(sqlite3 *db, const char *key, int64_t now, int64_t *retry_after);
-int auth_throttle_fail(sqlite3 *db, const char *key, int64_t now);
+ * window starting at window_start have reached max. */
+int auth_throttle_rule(int64_t count, int64_t max, int64_t window_start, int64_t now,
+                       int64_t *retry_after);
+/* Pure rule: seconds a user with count failures, the latest at last_at,
+ * still has to wait (1, 2, 4 ... AUTH_BACKOFF_MAX s past AUTH_BACKOFF_AFTER). */
+int64_t auth_backoff_rule(int64_t count, int64_t last_at, int64_t now);
+int auth_throttle_get(sqlite3 *db, const char *key, int64_t now, struct auth_throttle *out);
+/* Counts a failure under key; *count is the window's count after it. */
+int auth_throttle_fail(sqlite3 *db, const char *key, int64_t now, int64_t *count);
 int auth_throttle_reset(sqlite3 *db, const char *key);
+/* "addr:192.0.2.1", "addr:2001:db8:1:2::/64". */
+void auth_addr_key(const char *ip, char *out, size_t cap);
 
 /* ---- API tokens ("lsd_" + 43 characters; only the SHA-256 is stored) ---- */
 

@@ -222,18 +222,32 @@ expect "the old cookie after logout" 401
 "$LOADSCTL" --data-dir "$TMPD/data" user list | grep -q viewer1 && pass "loadsctl user list" || fail "loadsctl user list"
 echo "admin-password-2" | "$LOADSCTL" --data-dir "$TMPD/data" user passwd admin --password-stdin >/dev/null
 [ -f "$PWFILE" ] && fail "initial-admin-password kept after the password change" || pass "initial-admin-password removed after passwd"
-req login2 POST /api/v1/session $JSON -d '{"user":"admin","password":"admin-password-2"}'
+req login2 POST /api/v1/session $JSON -c "$TMPD/admin2.jar" -d '{"user":"admin","password":"admin-password-2"}'
 expect "login with the new password" 200
+ADMIN2="-b $TMPD/admin2.jar"
 
-# ---- throttling, last: it locks 127.0.0.1 out for 15 minutes ----
-for i in 1 2 3 4 5; do
+# ---- throttling, last: it throttles 127.0.0.1 for 15 minutes ----
+# A flood of wrong passwords for viewer1 from 127.0.0.1 throttles that
+# address, but not the right password from another one (127.0.0.2: the
+# server listens on 127.0.0.1 and Linux routes all of 127/8 to lo).
+for i in $(seq 1 12); do
     req thr POST /api/v1/session $JSON -d '{"user":"viewer1","password":"wrong-password"}'
-    [ "$STATUS" = 401 ] || fail "failure $i: status $STATUS"
+    case "$i:$STATUS" in [1-5]:401 | *:429) ;; *) fail "flood try $i: status $STATUS" ;; esac
 done
 req thr POST /api/v1/session $JSON -d '{"user":"viewer1","password":"viewer-password"}'
-expect "login after 5 failures" 429
+expect "the flooding address, right password" 429
 retry=$(header thr Retry-After)
 case "$retry" in '' | *[!0-9]*) fail "429 without a Retry-After ($retry)" ;; *) pass "429 with Retry-After: $retry" ;; esac
+req thr2 POST /api/v1/session --interface 127.0.0.2 $JSON -d '{"user":"viewer1","password":"viewer-password"}'
+expect "the right password from another address after the flood" 200
+grep -q 'admin login throttled: too many failures for this user from this address (user "viewer1" from 127.0.0.1)' "$DAEMON_LOG" &&
+    pass "the throttle is logged" || fail "no throttle line in the log"
+[ "$(grep -c 'admin login throttled: too many failures for this user' "$DAEMON_LOG")" = 1 ] &&
+    pass "logged once, not once per refused try" || fail "the throttle is logged more than once"
+req thr_audit GET '/api/v1/audit?action=login.throttle' $ADMIN2
+expect "audit of the throttle" 200
+grep -q '"object": *"pair:viewer1@addr:127.0.0.1"' "$TMPD/thr_audit.body" &&
+    pass "the throttle is audited" || fail "no login.throttle audit: $(head -c 300 "$TMPD/thr_audit.body")"
 
 daemon_stop
 
