@@ -160,7 +160,8 @@ static int device_apply(struct api_request *rq, struct api_response *rs, json_t 
         if (!ok)
             return -1;
         if (text != NULL && !settings_text_valid(text))
-            return api_error_field(rs, "description", "no control characters"), -1;
+            return api_error_field(rs, "description", "a description is %s", SETTINGS_TEXT_RULE),
+                   -1;
         snprintf(d->description, sizeof(d->description), "%s", text ? text : "");
     }
     if (json_object_get(body, "peer_firmware_sharing") != NULL &&
@@ -476,11 +477,15 @@ static int export_out(void *arg, const char *text, size_t len)
     return 0;
 }
 
+/* ?safe=1: for spreadsheets, formulas defused (see devcsv_export). */
 static int devices_export(struct api_request *rq, struct api_response *rs)
 {
     struct export_buf b = {0};
+    uint64_t safe;
 
-    if (devcsv_export(rq->ctx->dd.db, export_out, &b) != 0 || b.data == NULL) {
+    if (!api_query_u64(rq, rs, "safe", 0, 1, 0, &safe))
+        return 0;
+    if (devcsv_export(rq->ctx->dd.db, safe != 0, export_out, &b) != 0 || b.data == NULL) {
         free(b.data);
         return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "export failed");
     }

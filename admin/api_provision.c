@@ -408,9 +408,8 @@ static int profiles_add(struct api_request *rq, struct api_response *rs)
         goto out;
     if (!settings_name_valid(name) || strcasecmp(name, "none") == 0 ||
         strcasecmp(name, "inherit") == 0) {
-        api_error_field(rs, "name",
-                        "a profile name is 1 to %d printable bytes (not none or inherit)",
-                        SETTINGS_NAME_MAX - 1);
+        api_error_field(rs, "name", "a profile name is %s (not none or inherit)",
+                        SETTINGS_NAME_RULE);
         goto out;
     }
     if (profile_settings(body, &pfs, &ls, present, rs) != 0)

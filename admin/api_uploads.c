@@ -23,6 +23,13 @@
 #define UPLOAD_PATH_MAX     4352
 #define UPLOAD_WHY_MAX      200
 
+/* What the post processor has shown of one field's part so far. */
+struct part {
+    bool seen;
+    unsigned run;                   /* the post-processor run of the latest call at offset 0 */
+    char filename[JOBS_SOURCE_MAX]; /* as the first call gave it (cleaned) */
+};
+
 struct upload {
     struct MHD_PostProcessor *pp;
     struct api_context *ctx;
@@ -30,6 +37,8 @@ struct upload {
     int fd, afd;
     char path[UPLOAD_PATH_MAX], apath[UPLOAD_PATH_MAX]; /* "" = not created */
     uint64_t received, approval_len, body;
+    unsigned runs; /* MHD_post_process calls so far */
+    struct part file_part, approval_part;
     bool have_file, replace, handed_over;
     /* the first refusal: answered at once, recorded in the job */
     unsigned status;
@@ -86,6 +95,35 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+/* Does this call start a second part of the field? MHD calls once with no
+ * bytes for an empty part, and may also call so at the start of a part
+ * whose bytes have not arrived yet; both at offset 0. So a call at offset 0
+ * after bytes arrived is a second part, and so is one after an empty call
+ * when the file name differs or when it comes in the same post-processor
+ * run (MHD only calls again for the same part once more data came). Only
+ * an empty part followed by one of the same name in a later run passes:
+ * what is stored is then exactly that second part. */
+static bool part_again(struct upload *up, struct part *pt, const char *filename, uint64_t off,
+                       uint64_t had)
+{
+    char name[JOBS_SOURCE_MAX];
+    bool again;
+
+    jobs_source_clean(filename ? filename : "", filename ? strlen(filename) : 0, name,
+                      sizeof(name));
+    if (!pt->seen) {
+        pt->seen = true;
+        pt->run = up->runs;
+        snprintf(pt->filename, sizeof(pt->filename), "%s", name);
+        return false;
+    }
+    if (off != 0)
+        return false;
+    again = had > 0 || pt->run == up->runs || strcmp(pt->filename, name) != 0;
+    pt->run = up->runs;
+    return again;
+}
+
 /* The first bytes of "file": the job gets its name, the spool file is made. */
 static int file_open(struct upload *up, const char *filename)
 {
@@ -112,8 +150,9 @@ static int file_open(struct upload *up, const char *filename)
 static int file_data(struct upload *up, const char *filename, uint64_t off, const char *data,
                      size_t size)
 {
-    if (off == 0 && up->received > 0) {
-        refuse(up, MHD_HTTP_BAD_REQUEST, "invalid", "file", "one bundle per upload");
+    if (part_again(up, &up->file_part, filename, off, up->received)) {
+        refuse(up, MHD_HTTP_BAD_REQUEST, "invalid", "file",
+               "one bundle per upload: a second \"file\" part");
         return -1;
     }
     if (!up->have_file && file_open(up, filename) != 0)
@@ -137,9 +176,10 @@ static int file_data(struct upload *up, const char *filename, uint64_t off, cons
     return 0;
 }
 
-static int approval_data(struct upload *up, uint64_t off, const char *data, size_t size)
+static int approval_data(struct upload *up, const char *filename, uint64_t off, const char *data,
+                         size_t size)
 {
-    if (off == 0 && up->approval_len > 0) {
+    if (part_again(up, &up->approval_part, filename, off, up->approval_len)) {
         refuse(up, MHD_HTTP_BAD_REQUEST, "invalid", "approval", "one approval signature only");
         return -1;
     }
@@ -180,7 +220,7 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     if (strcmp(key, "file") == 0)
         return file_data(up, filename, off, data, size) == 0 ? MHD_YES : MHD_NO;
     if (strcmp(key, "approval") == 0)
-        return approval_data(up, off, data, size) == 0 ? MHD_YES : MHD_NO;
+        return approval_data(up, filename, off, data, size) == 0 ? MHD_YES : MHD_NO;
     return MHD_YES; /* other fields are ignored */
 }
 
@@ -253,9 +293,11 @@ static int upload_data(struct api_request *rq, struct api_response *rs)
         snprintf(why, sizeof(why), "the bundle is larger than the limit of %llu MiB",
                  (unsigned long long)(rq->ctx->upload_max >> 20));
         refuse(up, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "file", why);
-    } else if (MHD_post_process(up->pp, rq->chunk, rq->chunk_len) != MHD_YES && up->status == 0) {
-        refuse(up, MHD_HTTP_BAD_REQUEST, "bad_multipart", NULL,
-               "the multipart/form-data body is malformed");
+    } else {
+        up->runs++;
+        if (MHD_post_process(up->pp, rq->chunk, rq->chunk_len) != MHD_YES && up->status == 0)
+            refuse(up, MHD_HTTP_BAD_REQUEST, "bad_multipart", NULL,
+                   "the multipart/form-data body is malformed");
     }
     return up->status != 0 ? respond_refusal(up, rs) : 0;
 }

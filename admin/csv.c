@@ -199,11 +199,17 @@ int csv_next(struct csv_reader *r, struct csv_record *rec)
     return CSV_OK;
 }
 
-size_t csv_format_field(const char *in, char *out, size_t cap)
+/* A cell a spreadsheet would run as a formula (OWASP, "CSV Injection"). */
+static bool csv_formula_like(const char *in)
+{
+    return in[0] != '\0' && strchr("=+-@\t\r", in[0]) != NULL;
+}
+
+static size_t csv_format(const char *in, bool safe, char *out, size_t cap)
 {
     size_t len = strlen(in), need = 0;
     bool quote =
-        strpbrk(in, ",\"\r\n") != NULL || (len > 0 && (in[0] == ' ' || in[len - 1] == ' '));
+        safe || strpbrk(in, ",\"\r\n") != NULL || (len > 0 && (in[0] == ' ' || in[len - 1] == ' '));
 
 #define EMIT(ch)                                                                                   \
     do {                                                                                           \
@@ -213,6 +219,8 @@ size_t csv_format_field(const char *in, char *out, size_t cap)
     } while (0)
     if (quote)
         EMIT('"');
+    if (safe && csv_formula_like(in))
+        EMIT('\'');
     for (size_t i = 0; i < len; i++) {
         if (in[i] == '"')
             EMIT('"');
@@ -224,4 +232,14 @@ size_t csv_format_field(const char *in, char *out, size_t cap)
     if (cap > 0)
         out[need < cap ? need : cap - 1] = '\0';
     return need;
+}
+
+size_t csv_format_field(const char *in, char *out, size_t cap)
+{
+    return csv_format(in, false, out, cap);
+}
+
+size_t csv_format_field_safe(const char *in, char *out, size_t cap)
+{
+    return csv_format(in, true, out, cap);
 }

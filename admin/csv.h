@@ -52,5 +52,10 @@ const char *csv_strerror(int rc);
  * CR, LF, or starts or ends with a space). Returns the length it needs (like
  * snprintf); out holds a NUL-terminated prefix when cap is too small. */
 size_t csv_format_field(const char *in, char *out, size_t cap);
+/* The same for a file meant for a spreadsheet (OWASP "CSV Injection"):
+ * always quoted, and a field starting with = + - @ tab or CR gets a leading
+ * ' so that it is shown as text, never run as a formula. Not for files
+ * that are read back: the ' stays in the value. */
+size_t csv_format_field_safe(const char *in, char *out, size_t cap);
 
 #endif

@@ -191,7 +191,7 @@ static int cmd_model_add(struct ctl *c, int argc, char **argv)
     if (optind + 1 != argc || type == 0)
         return ctl_usage(self("model add"));
     if (!settings_name_valid(argv[optind]))
-        return ctl_refuse("a model name is 1 to %d printable bytes", SETTINGS_NAME_MAX - 1);
+        return ctl_refuse("a model name is %s", SETTINGS_NAME_RULE);
     snprintf(m.name, sizeof(m.name), "%s", argv[optind]);
     m.device_type = (unsigned)type;
     rc = db_begin(c->dd.db);
@@ -304,8 +304,7 @@ static int cmd_profile_add(struct ctl *c, int argc, char **argv)
         return ctl_usage(self("profile add"));
     if (!settings_name_valid(argv[1]) || strcasecmp(argv[1], "none") == 0 ||
         strcasecmp(argv[1], "inherit") == 0)
-        return ctl_refuse("a profile name is 1 to %d printable bytes (not none or inherit)",
-                          SETTINGS_NAME_MAX - 1);
+        return ctl_refuse("a profile name is %s (not none or inherit)", SETTINGS_NAME_RULE);
     rc = db_begin(c->dd.db);
     if (rc == DB_OK)
         rc = provision_profile_add(c->dd.db, c->actor, argv[1]);
@@ -511,8 +510,7 @@ static int cmd_device_add(struct ctl *c, int argc, char **argv)
         (profile && (rc = profile_resolve(c, profile, d.profile)) != CTL_OK))
         return rc;
     if (!settings_text_valid(description))
-        return ctl_refuse("a description is at most %d bytes, no control characters",
-                          SETTINGS_VALUE_MAX - 1);
+        return ctl_refuse("a description is %s", SETTINGS_TEXT_RULE);
     snprintf(d.model, sizeof(d.model), "%s", m.name);
     snprintf(d.description, sizeof(d.description), "%s", description);
     rc = db_begin(c->dd.db);
@@ -551,8 +549,7 @@ static int device_apply(struct ctl *c, struct provision_device *d, const char *k
         return profile_resolve(c, value, d->profile);
     if (strcmp(key, "description") == 0) {
         if (!settings_text_valid(value))
-            return ctl_refuse("a description is at most %d bytes, no control characters",
-                              SETTINGS_VALUE_MAX - 1);
+            return ctl_refuse("a description is %s", SETTINGS_TEXT_RULE);
         snprintf(d->description, sizeof(d->description), "%s", inherit ? "" : value);
         return CTL_OK;
     }
@@ -778,12 +775,19 @@ static int export_out(void *arg, const char *text, size_t len)
 
 static int cmd_devices_export(struct ctl *c, int argc, char **argv)
 {
-    int rc;
+    static const struct option opts[] = {{"safe", no_argument, NULL, 's'}, {0}};
+    bool safe = false;
+    int o, rc;
 
-    (void)argv;
-    if (argc != 1)
+    opts_reset();
+    while ((o = next_opt(argc, argv, opts)) != -1) {
+        if (o != 's')
+            return ctl_usage(self("devices export"));
+        safe = true;
+    }
+    if (optind != argc)
         return ctl_usage(self("devices export"));
-    rc = devcsv_export(c->dd.db, export_out, stdout);
+    rc = devcsv_export(c->dd.db, safe, export_out, stdout);
     if (fflush(stdout) != 0 || rc != 0)
         return ctl_refuse("export failed");
     return CTL_OK;
@@ -1076,7 +1080,7 @@ const struct ctl_command ctl_provision_commands[] = {
     {"device list", "[--search TEXT] [--offset N] [--limit N]", cmd_device_list},
     {"device remove", "MAC", cmd_device_remove},
     {"devices import", "FILE.csv [--force]", cmd_devices_import},
-    {"devices export", "", cmd_devices_export},
+    {"devices export", "[--safe]", cmd_devices_export},
     {"devices problems", "", cmd_devices_problems},
     {"site add", "CIDR --load-server HOST", cmd_site_add},
     {"site list", "", cmd_site_list},

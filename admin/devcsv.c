@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "provision.h"
+#include "text.h"
 
 const char DEVCSV_HEADER[] = "mac,model,profile,description,load,peer_firmware_sharing,"
                              "load_server";
@@ -95,27 +96,57 @@ static int header_read(struct import *im, const struct csv_record *rec)
     return im->rep->n_errors == 0 ? 0 : -1;
 }
 
-/* The cell of column c, spaces and tabs around it removed (description
- * kept as written), copied into buf. "" when the column is absent. */
+/* Where the cell of column c starts and ends, spaces and tabs around it
+ * removed (description kept as written); an absent column is empty. */
+static void cell_span(const struct import *im, const struct csv_record *rec, enum column c,
+                      const char **start, const char **end)
+{
+    const char *s = "", *e = s;
+
+    if (im->col[c] >= 0) {
+        s = rec->fields[im->col[c]];
+        e = s + rec->lens[im->col[c]];
+    }
+    if (c != COL_DESCRIPTION) {
+        while (e > s && (*s == ' ' || *s == '\t'))
+            s++;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+    }
+    *start = s;
+    *end = e;
+}
+
+/* The cell of column c (see cell_span) copied into buf; NULL: too long. */
 static const char *cell(const struct import *im, const struct csv_record *rec, enum column c,
                         char *buf, size_t cap)
 {
     const char *s, *e;
 
-    if (im->col[c] < 0) {
-        buf[0] = '\0';
-        return buf;
-    }
-    s = rec->fields[im->col[c]];
-    e = s + rec->lens[im->col[c]];
-    if (c != COL_DESCRIPTION) {
-        while (*s == ' ' || *s == '\t')
-            s++;
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-            e--;
-    }
+    cell_span(im, rec, c, &s, &e);
     snprintf(buf, cap, "%.*s", (int)(e - s), s);
-    return (size_t)(e - s) < cap ? buf : NULL; /* NULL: too long */
+    return (size_t)(e - s) < cap ? buf : NULL;
+}
+
+/* The text rule every entry path shares (text_valid), cell by cell: CR
+ * and LF are refused here as the JSON API refuses them, even though a
+ * quoted CSV field may hold them. 0, or -1 when a cell broke it. */
+static int row_check_text(struct import *im, const struct csv_record *rec)
+{
+    const char *s, *e;
+    int rc = 0;
+
+    for (int c = 0; c < COL_COUNT; c++) {
+        cell_span(im, rec, c, &s, &e);
+        if (!text_valid(s, (size_t)(e - s))) {
+            report_error(im->rep, rec->line,
+                         "bad %s: it must be UTF-8 text without control"
+                         " characters (CR, LF and tab included)",
+                         column_names[c]);
+            rc = -1;
+        }
+    }
+    return rc;
 }
 
 static void row_check_names(struct import *im, const struct csv_record *rec,
@@ -224,6 +255,8 @@ static int row_read(struct import *im, const struct csv_record *rec)
                      im->n_columns);
         return 0;
     }
+    if (row_check_text(im, rec) != 0)
+        return 0; /* the other checks would only repeat it */
     if (row_add(im, rec->line, &d) != 0)
         return -1;
     v = cell(im, rec, COL_MAC, buf, sizeof(buf));
@@ -347,12 +380,14 @@ int devcsv_import(sqlite3 *db, const char *actor, const char *data, size_t len, 
 struct exporter {
     int (*out)(void *arg, const char *text, size_t len);
     void *arg;
+    bool safe;
     char line[8 * (2 * SETTINGS_VALUE_MAX + 3)];
 };
 
-static size_t put_field(char *line, size_t at, size_t cap, const char *value, bool last)
+static size_t put_field(char *line, size_t at, size_t cap, const char *value, bool safe, bool last)
 {
-    size_t n = csv_format_field(value, line + at, cap - at);
+    size_t n = safe ? csv_format_field_safe(value, line + at, cap - at)
+                    : csv_format_field(value, line + at, cap - at);
 
     at += n < cap - at ? n : cap - at - 1;
     if (at + 2 < cap) {
@@ -378,11 +413,12 @@ static int export_row(void *arg, const struct provision_device *d)
     size_t at = 0;
 
     for (int c = 0; c < COL_COUNT; c++)
-        at = put_field(x->line, at, sizeof(x->line), values[c], c + 1 == COL_COUNT);
+        at = put_field(x->line, at, sizeof(x->line), values[c], x->safe, c + 1 == COL_COUNT);
     return x->out(x->arg, x->line, at);
 }
 
-int devcsv_export(sqlite3 *db, int (*out)(void *arg, const char *text, size_t len), void *arg)
+int devcsv_export(sqlite3 *db, bool safe, int (*out)(void *arg, const char *text, size_t len),
+                  void *arg)
 {
     struct exporter *x = calloc(1, sizeof(*x));
     int rc = x ? DB_OK : DB_ERROR;
@@ -390,6 +426,7 @@ int devcsv_export(sqlite3 *db, int (*out)(void *arg, const char *text, size_t le
     if (rc == DB_OK) {
         x->out = out;
         x->arg = arg;
+        x->safe = safe;
         rc = out(arg, DEVCSV_HEADER, strlen(DEVCSV_HEADER));
         if (rc == 0)
             rc = out(arg, "\r\n", 2);

@@ -43,7 +43,11 @@ int devcsv_import(sqlite3 *db, const char *actor, const char *data, size_t len, 
                   struct devcsv_report *rep);
 
 /* Writes every device as CSV (CRLF line ends, the header first) through
- * out; stops at the first nonzero return of out. 0 or a negative code. */
-int devcsv_export(sqlite3 *db, int (*out)(void *arg, const char *text, size_t len), void *arg);
+ * out; stops at the first nonzero return of out. 0 or a negative code.
+ * Plain (safe false): devcsv_import() reads it back to exactly the same
+ * devices. safe: for spreadsheets (csv_format_field_safe): cells that
+ * would run as formulas are defused, so it is not an exact round trip. */
+int devcsv_export(sqlite3 *db, bool safe, int (*out)(void *arg, const char *text, size_t len),
+                  void *arg);
 
 #endif

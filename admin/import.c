@@ -20,6 +20,7 @@
 #include "loads_parse.h"
 #include "log.h"
 #include "numparse.h"
+#include "settings.h"
 #include "sgn.h"
 #include "unpack.h"
 #include "verify.h"
@@ -245,6 +246,19 @@ static int stage_entry(void *arg, const struct unpack_entry *e, struct unpack_st
     return 0;
 }
 
+static const char *source_name(const struct import_options *opt);
+
+/* The name a report gives paths[i]: the upload's own file name or the last
+ * component, never a server path (such as the upload's spool file). */
+static const char *bundle_name(const struct import_options *opt, size_t i)
+{
+    const char *slash = strrchr(opt->paths[i], '/');
+
+    if (i == 0)
+        return source_name(opt);
+    return slash ? slash + 1 : opt->paths[i];
+}
+
 static int stage_all(struct import_ctx *c)
 {
     char why[UNPACK_WHY_MAX];
@@ -253,15 +267,13 @@ static int stage_all(struct import_ctx *c)
         int rc = unpack_walk(c->opt->paths[i], stage_entry, c, why, sizeof(why));
 
         if (rc != UNPACK_OK) {
-            problem(c, c->opt->paths[i], "%s", why[0] ? why : "cannot read the bundle");
+            problem(c, bundle_name(c->opt, i), "%s", why[0] ? why : "cannot read the bundle");
             return c->store_error != 0 ? IMPORT_ERROR : IMPORT_REFUSED;
         }
     }
     c->prog.files_total = (unsigned)c->n_files;
     return IMPORT_OK;
 }
-
-static const char *source_name(const struct import_options *opt);
 
 /* ---- trust and policy ---- */
 
@@ -368,6 +380,14 @@ static int plan_load(struct import_ctx *c, struct staged *s, struct load_plan *p
     if (list == NULL)
         goto out;
     rc = 0;
+    /* One name rule: a load the settings could never assign stays out. */
+    if (!settings_load_name_valid(p->name)) {
+        problem(c, s->name,
+                "\"%s\" is not a load name (printable ASCII without spaces, slashes or"
+                " markup characters)",
+                p->name);
+        goto out;
+    }
     if (s->loads_data == NULL || (s->has_header && s->hdr == NULL))
         goto out; /* already reported */
     if (loads_parse(s->loads_data + off, s->loads_len - off, list, &line, &why) != LOADS_OK) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server/numparse.h"
+#include "server/text.h"
 
 #define LOADS_SIZE_MAX   ((uint64_t)1 << 40) /* no component is a terabyte */
 #define LOADS_SIZE_CHARS 20                  /* digits of UINT64_MAX */
@@ -90,12 +91,12 @@ static int loads_check_name(struct loads_state *s, const struct loads_token *t)
         return loads_fail(s, LOADS_BAD_NAME, "file name too long");
     if ((t->len == 1 && t->p[0] == '.') || (t->len == 2 && t->p[0] == '.' && t->p[1] == '.'))
         return loads_fail(s, LOADS_BAD_NAME, "file name is \".\" or \"..\"");
-    for (size_t i = 0; i < t->len; i++) {
+    for (size_t i = 0; i < t->len; i++)
         if (t->p[i] == '/' || t->p[i] == '\\')
             return loads_fail(s, LOADS_BAD_NAME, "file name contains a path separator");
-        if (t->p[i] < 0x20 || t->p[i] == 0x7f)
-            return loads_fail(s, LOADS_BAD_NAME, "file name contains a control character");
-    }
+    if (!text_valid((const char *)t->p, t->len))
+        return loads_fail(s, LOADS_BAD_NAME,
+                          "file name is not UTF-8 text, or contains a control character");
     return LOADS_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "numparse.h"
+#include "text.h"
 
 const char SETTINGS_WARN_PFS_INCAPABLE[] =
     "peer firmware sharing is on but this model cannot do it";
@@ -49,28 +50,23 @@ static int mac_collect(const char *in, size_t len, char sep, size_t group,
     return n == SETTINGS_MAC_LEN ? 0 : -1;
 }
 
-/* No control character (C0 or DEL) in the first len bytes. */
-static bool printable(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return false;
-    return true;
-}
+_Static_assert(SETTINGS_NAME_MAX == 64 && SETTINGS_VALUE_MAX == 256,
+               "SETTINGS_NAME_RULE and SETTINGS_TEXT_RULE name these limits");
 
 bool settings_name_valid(const char *name)
 {
     size_t len = strnlen(name, SETTINGS_NAME_MAX);
 
+    /* No '/': a name is one segment of an API path (/api/v1/profiles/NAME). */
     return len > 0 && len < SETTINGS_NAME_MAX && name[0] != ' ' && name[len - 1] != ' ' &&
-           printable(name, len);
+           memchr(name, '/', len) == NULL && text_valid(name, len);
 }
 
 bool settings_text_valid(const char *text)
 {
     size_t len = strnlen(text, SETTINGS_VALUE_MAX);
 
-    return len < SETTINGS_VALUE_MAX && printable(text, len);
+    return len < SETTINGS_VALUE_MAX && text_valid(text, len);
 }
 
 int settings_mac_normalize(const char *in, char out[SETTINGS_MAC_LEN + 1])
@@ -237,7 +233,7 @@ bool settings_host_valid(const char *host)
     return true;
 }
 
-static bool load_name_valid(const char *name)
+bool settings_load_name_valid(const char *name)
 {
     size_t len = strnlen(name, SETTINGS_VALUE_MAX);
 
@@ -299,7 +295,7 @@ int settings_value_normalize(enum settings_key key, const char *in, char out[SET
         }
         break;
     case SETTINGS_KEY_LOAD:
-        if (load_name_valid(in)) {
+        if (settings_load_name_valid(in)) {
             snprintf(out, SETTINGS_VALUE_MAX, "%s", in);
             rc = 0;
         } else {

@@ -125,12 +125,21 @@ struct settings_effective {
     enum settings_load_state load_state;
 };
 
-/* Model and profile names: 1..63 bytes, no control character, no space at
- * either end. */
+/* Model and profile names: 1..63 bytes of text (text_valid: UTF-8, no
+ * control character), no space at either end, no '/'. */
 bool settings_name_valid(const char *name);
-/* Descriptions and other free text: at most SETTINGS_VALUE_MAX - 1 bytes, no
- * control character. */
+/* Descriptions and other free text: at most SETTINGS_VALUE_MAX - 1 bytes of
+ * text (text_valid: UTF-8, no control character, CR and LF included). */
 bool settings_text_valid(const char *text);
+/* A load name, the one rule for settings and imports alike: 1..255 bytes of
+ * printable ASCII without spaces, '/', '\\' or markup characters (<>&"'),
+ * not "." or "..". */
+bool settings_load_name_valid(const char *name);
+/* The rules above in words, for refusals (settings.c checks the numbers). */
+#define SETTINGS_NAME_RULE                                                                         \
+    "1 to 63 bytes of UTF-8 text without control characters or '/', and no space at either end"
+#define SETTINGS_TEXT_RULE                                                                         \
+    "at most 255 bytes of UTF-8 text without control characters (CR, LF and tab included)"
 
 /* Normalises a MAC ("00:11:22:aa:bb:cc", "0011.22AA.BBCC", "SEP001122AABBCC",
  * any case) into 12 upper-case hex digits. 0 or -1. */

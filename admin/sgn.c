@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "server/text.h"
+
 /* Tags of the header (sgn-format.md, "Layout"). */
 enum {
     SGN_TAG_VERSION = 1,
@@ -141,6 +143,9 @@ static int sgn_take_text(struct sgn_cursor *c, const struct sgn_tlv *t, char *ds
     n = (size_t)(nul - t->value);
     if (n >= SGN_TEXT_MAX)
         return sgn_fail(c, SGN_BAD_VALUE, why_long);
+    /* These names reach reports, the API and the web page. */
+    if (!text_valid((const char *)t->value, n))
+        return sgn_fail(c, SGN_BAD_VALUE, "a name is not UTF-8 text, or has a control character");
     memcpy(dst, t->value, n);
     dst[n] = '\0';
     return SGN_OK;

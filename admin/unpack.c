@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "sgn.h"
+#include "text.h"
 
 #define READ_BLOCK (64 * 1024)
 
@@ -100,11 +101,13 @@ static int entry_name(const char *path, const char **name, const char **reason)
         *reason = "absolute path";
         return UNPACK_UNSAFE;
     }
+    /* The text rule every entry path shares: a name goes into reports,
+     * the API and the web page. */
+    if (!text_valid(path, strlen(path))) {
+        *reason = "control character in the name, or it is not UTF-8 text";
+        return UNPACK_UNSAFE;
+    }
     for (; *p != '\0'; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            *reason = "control character in the name";
-            return UNPACK_UNSAFE;
-        }
         if ((p == path || p[-1] == '/' || p[-1] == '\\') && p[0] == '.' && p[1] == '.' &&
             (p[2] == '\0' || p[2] == '/' || p[2] == '\\')) {
             *reason = "path leaves the bundle (\"..\")";
@@ -269,14 +272,14 @@ long unpack_cop_header_len(const char *path)
 static int walk_loose(struct walk *w, int fd, const char *path)
 {
     struct unpack_stream s = {w, NULL, fd, 0, UNPACK_OK};
-    const char *slash = strrchr(path, '/');
-    struct unpack_entry ue = {slash ? slash + 1 : path, path};
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    struct unpack_entry ue = {name, name};
     int rc;
 
     w->entries = 1;
     rc = w->cb(w->arg, &ue, &s, w->why, w->why_cap);
     if (s.error != UNPACK_OK)
-        return fail(w, s.error, path,
+        return fail(w, s.error, NULL,
                     s.error == UNPACK_LIMIT ? "over the size limit" : "read error");
     return rc < 0 ? UNPACK_CALLBACK : UNPACK_OK;
 }
@@ -290,16 +293,16 @@ static int walk_bundle(struct walk *w, int fd, const char *path)
     if (name_ends_with(path, ".cop.sgn")) {
         skip = unpack_cop_header_len(path);
         if (skip <= 0)
-            return fail(w, UNPACK_CORRUPT, path, "no valid signed header on the .cop.sgn");
+            return fail(w, UNPACK_CORRUPT, NULL, "no valid signed header on the .cop.sgn");
         if (lseek(fd, skip, SEEK_SET) != skip)
-            return fail(w, UNPACK_IO, path, "cannot skip the signed header");
+            return fail(w, UNPACK_IO, NULL, "cannot skip the signed header");
     }
     a = archive_read_new();
     if (a == NULL)
-        return fail(w, UNPACK_IO, path, "out of memory");
+        return fail(w, UNPACK_IO, NULL, "out of memory");
     archive_support_for(a, path);
     if (archive_read_open_fd(a, fd, READ_BLOCK) != ARCHIVE_OK)
-        rc = fail(w, UNPACK_CORRUPT, path, archive_error_string(a));
+        rc = fail(w, UNPACK_CORRUPT, NULL, archive_error_string(a));
     else
         rc = walk_archive(w, a, 0);
     archive_read_free(a);
@@ -321,10 +324,10 @@ int unpack_walk(const char *path, unpack_entry_fn cb, void *arg, char *why, size
 
     why[0] = '\0';
     if (fd < 0)
-        return fail(&w, UNPACK_IO, path, strerror(errno));
+        return fail(&w, UNPACK_IO, NULL, strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(&w, UNPACK_IO, path, "not a regular file");
+        return fail(&w, UNPACK_IO, NULL, "not a regular file");
     }
     w.in_size = (uint64_t)st.st_size;
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

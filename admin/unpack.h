@@ -41,8 +41,11 @@ typedef int (*unpack_entry_fn)(void *arg, const struct unpack_entry *e, struct u
                                char *why, size_t why_cap);
 
 /* Walks path. Its kind comes from its name: .zip, .tar, .tar.gz, .tgz,
- * .cop.sgn (signed header stripped first), anything else is a loose file.
- * On error why (at least UNPACK_WHY_MAX bytes) names the entry and reason. */
+ * .cop.sgn (signed header stripped first), anything else is a loose file
+ * (its entry's name and path are path's last component).
+ * On error why (at least UNPACK_WHY_MAX bytes) names the entry inside the
+ * bundle and the reason; never path itself (the caller knows which bundle
+ * it is, and a server path is nobody's business in a report). */
 int unpack_walk(const char *path, unpack_entry_fn cb, void *arg, char *why, size_t why_cap);
 
 /* The .cop.sgn header size of path (0 when it has none), for callers that

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "text.h"
 
 int db_check(sqlite3 *db, int rc, const char *what)
 {
@@ -190,7 +191,11 @@ int db_generation(sqlite3 *db, int64_t *out)
 
 void db_column_text(sqlite3_stmt *st, int col, char *out, size_t cap)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const char *t = (const char *)sqlite3_column_text(st, col);
 
-    snprintf(out, cap, "%s", t ? (const char *)t : "");
+    /* Repaired, not trusted: rows written before the text rule (or by
+     * hand) may hold bytes that are not UTF-8, and no reader may fail on
+     * them. A cut never splits a character. */
+    text_repair(t != NULL ? t : "", t != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0, out,
+                cap);
 }

@@ -51,7 +51,8 @@ int db_exec_stmt(sqlite3 *db, sqlite3_stmt *st);
 /* Maps an SQLite result code to a db_result, logging the error. */
 int db_check(sqlite3 *db, int rc, const char *what);
 
-/* Reads a TEXT column into out (cap bytes), "" for NULL; truncates safely. */
+/* Reads a TEXT column into out (cap bytes), "" for NULL, as well-formed UTF-8
+ * (text_repair: a byte that is not becomes U+FFFD); truncates safely. */
 void db_column_text(sqlite3_stmt *st, int col, char *out, size_t cap);
 
 #endif

@@ -287,6 +287,41 @@ static void test_format(void **state)
     assert_int_equal(csv_format_field("abc", NULL, 0), 3);
 }
 
+/* The spreadsheet-safe form (OWASP "CSV Injection"): always quoted, and a
+ * field that a spreadsheet would run gets a leading '. */
+static void test_format_safe(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } fmt[] = {
+        {"abc", "\"abc\""},
+        {"", "\"\""},
+        {"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+        {"+1", "\"'+1\""},
+        {"-2+3", "\"'-2+3\""},
+        {"@SUM(A1)", "\"'@SUM(A1)\""},
+        {"\tx", "\"'\tx\""},
+        {"\rx", "\"'\rx\""},
+        {"a=b", "\"a=b\""}, /* only a leading one runs */
+        {" =x", "\" =x\""},
+        {"'quoted", "\"'quoted\""},
+    };
+    char out[64];
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(fmt); i++) {
+        assert_int_equal(csv_format_field_safe(fmt[i].in, out, sizeof(out)), strlen(fmt[i].out));
+        assert_string_equal(out, fmt[i].out);
+        for (size_t cap = 1; cap <= strlen(fmt[i].out); cap++) {
+            assert_int_equal(csv_format_field_safe(fmt[i].in, out, cap), strlen(fmt[i].out));
+            assert_memory_equal(out, fmt[i].out, cap - 1);
+        }
+    }
+    /* the plain form leaves them as they are: it must read back exactly */
+    assert_int_equal(csv_format_field("=1+1", out, sizeof(out)), 4);
+    assert_string_equal(out, "=1+1");
+}
+
 /* Formatting then parsing gives the fields back. */
 static void test_round_trip(void **state)
 {
@@ -319,9 +354,10 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),  cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_limits), cmocka_unit_test(test_strerror),
-        cmocka_unit_test(test_format), cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_table),      cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_limits),     cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_format),     cmocka_unit_test(test_format_safe),
+        cmocka_unit_test(test_round_trip),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -523,7 +523,7 @@ static void test_duplicate_names(void **state)
     in_path(fx, "dups.tar", path);
     write_tar(path, false, m, ARRAY_LEN(m));
     assert_int_equal(run(fx, p, 1, false, NULL, &report), IMPORT_REFUSED);
-    assert_problem(report, path, "appears twice");
+    assert_problem(report, "dups.tar", "appears twice"); /* the bundle's name, not its path */
     json_decref(report);
     assert_int_equal(count(fx, "SELECT count(*) FROM files"), 0);
 }
@@ -540,8 +540,66 @@ static void test_unsafe_bundle(void **state)
     in_path(fx, "slip.tgz", path);
     write_tar(path, true, m, ARRAY_LEN(m));
     assert_int_equal(run(fx, p, 1, false, NULL, &report), IMPORT_REFUSED);
-    assert_problem(report, path, "path leaves the bundle");
+    assert_problem(report, "slip.tgz", "path leaves the bundle");
     json_decref(report);
+}
+
+/* An upload is imported from its spool file: the report names the file the
+ * user uploaded, and no problem shows a server path. */
+static void test_report_names_upload(void **state)
+{
+    struct fixture *fx = *state;
+    char path[PATH_MAX], *dump;
+    const char *p[1] = {path};
+    struct import_options opt = {.paths = p, .n_paths = 1, .source = "fw.zip", .actor = "t"};
+    json_t *report = NULL;
+
+    in_path(fx, "0123456789abcdef-fw.zip", path);
+    write_text(path, "this is no zip file", 19);
+    assert_int_equal(import_run(fx->dd.db, fx->dd.bs, &opt, &report), IMPORT_REFUSED);
+    assert_problem(report, "fw.zip", "");
+    dump = json_dumps(report, JSON_COMPACT);
+    assert_non_null(dump);
+    if (strstr(dump, fx->dir) != NULL || strstr(dump, "0123456789abcdef") != NULL)
+        fail_msg("the report shows the spool file: %s", dump);
+    free(dump);
+    json_decref(report);
+    /* nor for a .cop.sgn without its header, refused before libarchive */
+    in_path(fx, "0123456789abcdef-fw.cop.sgn", path);
+    write_text(path, "no header", 9);
+    opt.source = "fw.cop.sgn";
+    assert_int_equal(import_run(fx->dd.db, fx->dd.bs, &opt, &report), IMPORT_REFUSED);
+    assert_problem(report, "fw.cop.sgn", "no valid signed header");
+    dump = json_dumps(report, JSON_COMPACT);
+    assert_non_null(dump);
+    if (strstr(dump, fx->dir) != NULL)
+        fail_msg("the report shows the spool file: %s", dump);
+    free(dump);
+    json_decref(report);
+}
+
+/* One name rule: a load name the settings would refuse is refused here. */
+static void test_load_name_rule(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const names[] = {"SIP41.<b>BOLD.loads", "SIP41&x.loads", "SIP 41.loads",
+                                        "SIP41\"q.loads"};
+    char path[PATH_MAX];
+    const char *p[1] = {path};
+    json_t *report = NULL;
+
+    set_policy(fx, "any");
+    for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+        const struct member m[] = {{names[i], "jar41.sbn\n"}, {"jar41.sbn", JAR_BYTES}};
+
+        in_path(fx, i % 2 ? "bad.tgz" : "bad.tar", path);
+        unlink(path);
+        write_tar(path, i % 2, m, ARRAY_LEN(m));
+        assert_int_equal(run(fx, p, 1, false, NULL, &report), IMPORT_REFUSED);
+        assert_problem(report, names[i], "is not a load name");
+        json_decref(report);
+    }
+    assert_int_equal(count(fx, "SELECT count(*) FROM loads"), 0);
 }
 
 /* ---- conflicts and healing ---- */
@@ -694,6 +752,8 @@ int main(void)
         FX_TEST(test_bundle_without_loads),
         FX_TEST(test_duplicate_names),
         FX_TEST(test_unsafe_bundle),
+        FX_TEST(test_report_names_upload),
+        FX_TEST(test_load_name_rule),
         FX_TEST(test_conflict_and_replace),
         FX_TEST(test_reimport_heals_quarantine),
         FX_TEST(test_disk_full),

@@ -334,7 +334,7 @@ static void test_csv_all_or_nothing(void **state)
 
     assert_int_equal(devcsv_import(f->db, "tester", good, strlen(good), false, &rep), DEVCSV_OK);
     assert_int_equal(rep.added, 2);
-    assert_int_equal(devcsv_export(f->db, export_collect, before), 0);
+    assert_int_equal(devcsv_export(f->db, false, export_collect, before), 0);
     assert_string_equal(before, "mac,model,profile,description,load,peer_firmware_sharing,"
                                 "load_server\r\n"
                                 "001122334455,Cisco 7961,,\"a, b\",,on,none\r\n"
@@ -349,7 +349,7 @@ static void test_csv_all_or_nothing(void **state)
     assert_int_equal(rep.added + rep.updated, 0);
     assert_int_equal(db_generation(f->db, &g1), DB_OK);
     assert_int_equal(g0, g1);
-    assert_int_equal(devcsv_export(f->db, export_collect, after), 0);
+    assert_int_equal(devcsv_export(f->db, false, export_collect, after), 0);
     assert_string_equal(before, after);
     /* Header problems. */
     assert_int_equal(devcsv_import(f->db, "tester", "mac,colour\n1,2\n", 15, false, &rep),
@@ -360,6 +360,113 @@ static void test_csv_all_or_nothing(void **state)
                      DEVCSV_INVALID);
 }
 
+/* One text rule for CSV as for the API: invalid UTF-8 and control
+ * characters (CR and LF too, though a quoted CSV field may hold them) are
+ * refused with the line and the column. */
+static void test_csv_text_rule(void **state)
+{
+    struct fixture *f = *state;
+    static struct devcsv_report rep;
+    static const struct {
+        const char *csv, *column;
+    } bad[] = {
+        {"mac,model,profile,description\nAABBCC000001,7961,,\"only\xc3(bad\"\n", "description"},
+        {"mac,model,profile,description\nAABBCC000001,7961,,cli\xff\n", "description"},
+        {"mac,model,profile,description\nAABBCC000001,7961,,\"two\nlines\"\n", "description"},
+        {"mac,model,profile,description\nAABBCC000001,7961,,\"cr\rhere\"\n", "description"},
+        {"mac,model,profile,description\nAABBCC000001,7961,,\"tab\there\"\n", "description"},
+        {"mac,model,profile,description\nAABBCC000001,7961,\"p\r\n\",x\n", "profile"},
+        {"mac,model\nAABBCC000001,79\xc3\n", "model"},
+    };
+    static const char good[] = "mac,model,description\nAABBCC000001,7961,B\xc3\xbcro\n";
+    char want[64];
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(
+            devcsv_import(f->db, "tester", bad[i].csv, strlen(bad[i].csv), false, &rep),
+            DEVCSV_INVALID);
+        assert_int_equal(rep.n_errors, 1);
+        assert_int_equal(rep.errors[0].line, 2);
+        snprintf(want, sizeof(want), "bad %s: it must be UTF-8 text", bad[i].column);
+        if (strstr(rep.errors[0].text, want) == NULL)
+            fail_msg("case %zu: \"%s\" does not say \"%s\"", i, rep.errors[0].text, want);
+    }
+    /* UTF-8 text itself is welcome */
+    assert_int_equal(devcsv_import(f->db, "tester", good, strlen(good), false, &rep), DEVCSV_OK);
+    assert_int_equal(rep.added, 1);
+}
+
+/* Rows written before the text rule (here: by hand) never make a reader
+ * fail: the text comes back as well-formed UTF-8. */
+static void test_stored_bad_bytes(void **state)
+{
+    struct fixture *f = *state;
+    struct provision_device d = dev("AABBCC000002", "Cisco 7961", "");
+    char out[4096] = "";
+
+    assert_int_equal(provision_device_add(f->db, "tester", &d), DB_OK);
+    assert_int_equal(
+        sqlite3_exec(f->db,
+                     "UPDATE devices SET description = CAST(X'6f6e6c79c328626164' AS TEXT)"
+                     " WHERE mac = 'AABBCC000002'",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(provision_device_get(f->db, "AABBCC000002", &d), DB_OK);
+    assert_string_equal(d.description, "only\xef\xbf\xbd(bad");
+    assert_int_equal(devcsv_export(f->db, false, export_collect, out), 0);
+    assert_non_null(strstr(out, "AABBCC000002,Cisco 7961,,only\xef\xbf\xbd(bad,,,\r\n"));
+}
+
+/* Export then import is an exact round trip, whatever the text holds;
+ * the spreadsheet-safe export defuses formulas instead. */
+static void test_csv_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    static struct devcsv_report rep;
+    static const char *const descriptions[] = {
+        "=HYPERLINK(\"http://evil.example/\",\"click\")",
+        "+1 555 0100",
+        "-2",
+        "@SUM(A1:A9)",
+        " spaces at both ends ",
+        "quote \" and, comma",
+        "B\xc3\xbcro 3 \xe2\x80\x94 Empfang",
+        "'already quoted",
+        "",
+    };
+    char first[4096] = "", again[4096] = "", safe[4096] = "";
+    struct provision_device d;
+
+    for (size_t i = 0; i < sizeof(descriptions) / sizeof(descriptions[0]); i++) {
+        char mac[13];
+
+        snprintf(mac, sizeof(mac), "AABBCC0000%02zu", i);
+        d = dev(mac, "Cisco 7961", "");
+        snprintf(d.description, sizeof(d.description), "%s", descriptions[i]);
+        d.pfs.set = i % 2 == 0;
+        snprintf(d.pfs.value, sizeof(d.pfs.value), "%s", d.pfs.set ? "on" : "");
+        assert_int_equal(provision_device_add(f->db, "tester", &d), DB_OK);
+    }
+    assert_int_equal(devcsv_export(f->db, false, export_collect, first), 0);
+    /* read back: nothing changes, and the next export is the same bytes */
+    assert_int_equal(devcsv_import(f->db, "tester", first, strlen(first), false, &rep), DEVCSV_OK);
+    assert_int_equal(rep.unchanged, sizeof(descriptions) / sizeof(descriptions[0]));
+    assert_int_equal(rep.added + rep.updated, 0);
+    assert_int_equal(devcsv_export(f->db, false, export_collect, again), 0);
+    assert_string_equal(first, again);
+    assert_non_null(strstr(first, ",\"=HYPERLINK(\"\"http")); /* as stored */
+    assert_non_null(strstr(first, ",+1 555 0100,"));
+    /* the spreadsheet-safe export: every cell quoted, formulas shown as text */
+    assert_int_equal(devcsv_export(f->db, true, export_collect, safe), 0);
+    assert_non_null(strstr(safe, "\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\""));
+    assert_non_null(strstr(safe, "\"'+1 555 0100\""));
+    assert_non_null(strstr(safe, "\"'-2\""));
+    assert_non_null(strstr(safe, "\"'@SUM(A1:A9)\""));
+    assert_non_null(strstr(safe, "\"AABBCC000006\",\"Cisco 7961\",\"\",\"B\xc3\xbcro"));
+    assert_null(strstr(safe, ",=")); /* no cell starts a formula */
+    assert_null(strstr(safe, ",\"="));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +475,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_in_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_and_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_text_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stored_bad_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csv_round_trip, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -681,6 +681,16 @@ static void test_name_text_valid(void **state)
         {"tab\there", false, false}, {"nl\n", false, false},        {"del\x7f", false, false},
         {"\x1f", false, false},      {"caf\xc3\xa9", true, true}, /* UTF-8 bytes are not control
                                                                      characters */
+        /* one text rule (text_valid): well-formed UTF-8, no C0, DEL or C1 control */
+        {"only\xc3(bad", false, false},
+        {"cli\xff", false, false},
+        {"cr\rlf", false, false},
+        {"nel\xc2\x85", false, false},
+        {"\xed\xa0\x80", false, false},
+        /* a name is one segment of an API path */
+        {"a/b", false, true},
+        {"/", false, true},
+        {"a\\b", true, true},
     };
     char buf[SETTINGS_VALUE_MAX + 1];
 

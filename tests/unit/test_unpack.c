@@ -119,6 +119,7 @@ static void write_entry(struct archive *a, const struct spec *s)
     struct archive_entry *e = archive_entry_new();
     static const mode_t types[] = {AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFREG,
                                    AE_IFCHR, AE_IFBLK, AE_IFIFO};
+    int rc;
 
     assert_non_null(e);
     archive_entry_set_pathname(e, s->path);
@@ -133,7 +134,10 @@ static void write_entry(struct archive *a, const struct spec *s)
         archive_entry_set_hardlink(e, s->target);
     if (s->kind == K_CHR || s->kind == K_BLK)
         archive_entry_set_rdev(e, makedev(1, 3));
-    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+    rc = archive_write_header(a, e);
+    /* A name that is not text in the locale is written as raw bytes, with a warning. */
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
+        fail_msg("archive_write_header: %s", archive_error_string(a));
     for (uint64_t done = 0; s->kind == K_FILE && done < s->len;) {
         size_t n = s->len - done > sizeof(zeros) ? sizeof(zeros) : (size_t)(s->len - done);
         const void *src = s->data != NULL ? (const unsigned char *)s->data + done : zeros;
@@ -312,6 +316,16 @@ static void assert_rec(const struct walkrec *w, const char *name, const char *pa
     assert_string_equal(r->path, path);
     assert_int_equal(r->size, strlen(text));
     assert_memory_equal(r->data, text, strlen(text));
+}
+
+/* The reason a walk of path gives (a static buffer). */
+static const char *why_of(const char *path)
+{
+    static char why[UNPACK_WHY_MAX];
+    static struct walkrec w;
+
+    (void)walk(path, &w, why);
+    return why;
 }
 
 /* The walk of path is refused with rc, and why names the entry and the reason. */
@@ -512,7 +526,8 @@ static void test_walk_cop_sgn(void **state)
     tpath("plain.cop.sgn", path);
     write_bytes(path, tgz, tlen);
     assert_int_equal(unpack_cop_header_len(path), 0);
-    assert_refused(path, UNPACK_CORRUPT, "plain.cop.sgn", "no valid signed header");
+    assert_refused(path, UNPACK_CORRUPT, "", "no valid signed header");
+    assert_null(strstr(why_of(path), "plain.cop.sgn")); /* the caller names the bundle */
 
     /* a header that claims to run past the end of the file */
     hdr.buf[8] = 0xff;
@@ -520,7 +535,7 @@ static void test_walk_cop_sgn(void **state)
     tpath("short.cop.sgn", path);
     write_cop(path, &hdr, tgz, 16);
     assert_int_equal(unpack_cop_header_len(path), UNPACK_CORRUPT);
-    assert_refused(path, UNPACK_CORRUPT, "short.cop.sgn", "no valid signed header");
+    assert_refused(path, UNPACK_CORRUPT, "", "no valid signed header");
     free(tgz);
 }
 
@@ -534,7 +549,7 @@ static void test_walk_loose(void **state)
     write_bytes(path, "loose bytes", 11);
     assert_int_equal(walk(path, &w, why), UNPACK_OK);
     assert_int_equal(w.n, 1);
-    assert_rec(&w, "P0S3-08-11-00.sbn", path, "loose bytes");
+    assert_rec(&w, "P0S3-08-11-00.sbn", "P0S3-08-11-00.sbn", "loose bytes");
     assert_int_equal(unpack_cop_header_len(path), 0);
 
     /* an empty loose file is one empty entry */
@@ -553,7 +568,8 @@ static void test_walk_io_errors(void **state)
     (void)state;
     tpath("missing.tgz", path);
     assert_int_equal(walk(path, &w, why), UNPACK_IO);
-    assert_non_null(strstr(why, "missing.tgz"));
+    assert_null(strstr(why, "missing.tgz")); /* the reason, not the server's path */
+    assert_non_null(strstr(why, "No such file"));
     assert_int_equal(unpack_cop_header_len(path), UNPACK_IO);
     assert_int_equal(w.n, 0);
     tpath("adir.zip", path);
@@ -637,6 +653,8 @@ static void test_refuse_paths(void **state)
         {F("tab\tname.bin", "x"), "name.bin", "control character in the name"},
         {F("del\177name.bin", "x"), "name.bin", "control character in the name"},
         {F("new\nline.bin", "x"), "line.bin", "control character in the name"},
+        {F("only\303(bad.bin", "x"), "(bad.bin", "not UTF-8 text"},
+        {F("cli\377.bin", "x"), ".bin", "not UTF-8 text"},
     };
 
     (void)state;

@@ -58,7 +58,11 @@ function importCard(onDone) {
     field('or paste CSV', text),
     h('p.small', null, force, ' ', h('label', {for: 'csv-force'}, 'Force: accept loads that are not in the catalog or are quarantined')),
     h('div.actions', null, submit,
-      h('a.btn', {href: '/api/v1/devices/export', download: 'devices.csv', id: 'csv-export'}, 'Export all as CSV')),
+      h('a.btn', {href: '/api/v1/devices/export', download: 'devices.csv', id: 'csv-export',
+        title: 'Reads back unchanged with the import above'}, 'Export all as CSV'),
+      h('a.btn', {href: '/api/v1/devices/export?safe=1', download: 'devices-spreadsheet.csv', id: 'csv-export-safe',
+        title: 'Cells that start with = + - @ get a leading \' so a spreadsheet shows them as text instead of running them; not for re-import'},
+        'Export for a spreadsheet')),
     result);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
