@@ -676,11 +676,18 @@ static void test_name_text_valid(void **state)
         const char *s;
         bool name, text;
     } cases[] = {
-        {"CP-8845", true, true},     {"Branch phones", true, true}, {"", false, true},
-        {" lead", false, true},      {"trail ", false, true},       {" ", false, true},
-        {"tab\there", false, false}, {"nl\n", false, false},        {"del\x7f", false, false},
-        {"\x1f", false, false},      {"caf\xc3\xa9", true, true}, /* UTF-8 bytes are not control
-                                                                     characters */
+        {"CP-8845", true, true},
+        {"Branch phones", true, true},
+        {"", false, true},
+        {" lead", false, true},
+        {"trail ", false, true},
+        {" ", false, true},
+        {"tab\there", false, false},
+        {"nl\n", false, false},
+        {"del\x7f", false, false},
+        {"\x1f", false, false},
+        {"caf\xc3\xa9", true, true}, /* UTF-8 bytes are not control
+                                        characters */
         /* one text rule (text_valid): well-formed UTF-8, no C0, DEL or C1 control */
         {"only\xc3(bad", false, false},
         {"cli\xff", false, false},
