@@ -24,18 +24,6 @@ pick_port APORT
 daemon_start --admin-listen "127.0.0.1:$APORT" --upload-max-mb 1
 BASE="http://127.0.0.1:$APORT"
 
-# jq_py NAME EXPR: evaluates a Python expression over the JSON body as j.
-jq_py() {
-    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print("" if v is None else v)' \
-        "$TMPD/$1.body" "$2" 2>/dev/null
-}
-
-# check LABEL NAME EXPR WANT: one result for a value in the last body NAME.
-check() {
-    got=$(jq_py "$2" "$3")
-    if [ "$got" = "$4" ]; then pass "$1"; else fail "$1: got '$got', want '$4' ($(head -c 300 "$TMPD/$2.body"))"; fi
-}
-
 JSON='-H Content-Type:application/json'
 admin_wait
 PW=$(cat "$TMPD/data/initial-admin-password")

@@ -26,18 +26,6 @@ BASE="http://127.0.0.1:$APORT"
 D="$TMPD/data"
 DB="$D/catalog.db"
 
-# jq_py NAME EXPR: a Python expression over the JSON body NAME as j.
-jq_py() {
-    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print("" if v is None else v)' \
-        "$TMPD/$1.body" "$2" 2>/dev/null
-}
-
-# check LABEL NAME EXPR WANT: one result for a value in the body NAME.
-check() {
-    got=$(jq_py "$2" "$3")
-    if [ "$got" = "$4" ]; then pass "$1"; else fail "$1: got '$got', want '$4' ($(head -c 300 "$TMPD/$2.body"))"; fi
-}
-
 # job_wait NAME ID: polls the job until it ends; its last body is NAME.
 job_wait() {
     i=0

@@ -1,4 +1,4 @@
-# admin_lib.sh: curl helpers the admin API tests share (sourced after lib.sh;
+# admin_lib.sh: curl and JSON helpers the admin API tests share (sourced after lib.sh;
 # they need $TMPD and $BASE). Every request keeps its body and headers.
 
 # req NAME METHOD PATH [CURL ARGS...]: STATUS, $TMPD/NAME.body, $TMPD/NAME.hdr.
@@ -34,4 +34,16 @@ admin_wait() {
         [ $i -lt 50 ] || die "the admin interface does not answer on $BASE"
         sleep 0.2
     done
+}
+
+# jq_py NAME EXPR: a Python expression over the JSON body of req NAME, as j.
+jq_py() {
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print("" if v is None else v)' \
+        "$TMPD/$1.body" "$2" 2>/dev/null
+}
+
+# check LABEL NAME EXPR WANT: one result for a value in the body of req NAME.
+check() {
+    got=$(jq_py "$2" "$3")
+    if [ "$got" = "$4" ]; then pass "$1"; else fail "$1: got '$got', want '$4' ($(head -c 300 "$TMPD/$2.body"))"; fi
 }
