@@ -61,6 +61,9 @@ pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; [ -f /root/loadsd.log ] && tail -n 5 /root/loadsd.log; }
 ok() { local what=$1; shift; if "$@" >/root/step.out 2>&1; then pass "$what"; else fail "$what: $(tail -n 3 /root/step.out)"; fi; }
 export DEBIAN_FRONTEND=noninteractive
+# As configuration management upgrades: an administrator's edited conffile
+# is kept without a question.
+KEEPCONF="-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"
 update-ca-certificates >/dev/null 2>&1
 apt-get update -qq >/dev/null 2>&1
 apt-get install -y -qq --no-install-recommends curl >/dev/null 2>&1 || fail "apt-get install curl"
@@ -98,7 +101,7 @@ old_schema=$(ctl --json init | sed -n 's/.*"schema_version": *\([0-9]*\).*/\1/p'
 echo "# keep me across the upgrade" >>/etc/loadsd/loadsd.conf
 
 # ---- upgrade ----
-ok "upgrade to this tree's package" apt-get install -y -qq /root/debs/cur.deb
+ok "upgrade to this tree's package" apt-get install -y -qq $KEEPCONF /root/debs/cur.deb
 ok "the edited conffile was kept" grep -q 'keep me across the upgrade' /etc/loadsd/loadsd.conf
 new_schema=$(ctl --json init | sed -n 's/.*"schema_version": *\([0-9]*\).*/\1/p')
 if [ -n "$old_schema" ] && [ -n "$new_schema" ] && [ "$new_schema" -gt "$old_schema" ]; then
@@ -116,7 +119,7 @@ ok "a first admin's password goes to stdout only" sh -c \
 
 # ---- downgrade: refused, nothing changed ----
 if [ "$new_schema" != "$old_schema" ]; then
-    dpkg -i /root/debs/prev.deb >/dev/null 2>&1
+    dpkg -i --force-confold /root/debs/prev.deb >/dev/null 2>&1
     sum_before=$(sha256sum $DD/catalog.db | cut -d' ' -f1)
     if start; then
         fail "the older build started on a newer catalog"
@@ -128,7 +131,7 @@ if [ "$new_schema" != "$old_schema" ]; then
     fi
     [ "$(sha256sum $DD/catalog.db | cut -d' ' -f1)" = "$sum_before" ] &&
         pass "the refused downgrade left catalog.db as it was" || fail "the refused downgrade changed catalog.db"
-    ok "back to this tree's package" apt-get install -y -qq --allow-downgrades /root/debs/cur.deb
+    ok "back to this tree's package" apt-get install -y -qq $KEEPCONF /root/debs/cur.deb
 fi
 
 # ---- remove keeps the data, purge removes it ----
