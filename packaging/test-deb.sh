@@ -147,7 +147,7 @@ EOF
 }
 
 main() {
-    local work r
+    local r
     ensure_host_tools
     ensure_build_tools
     work=$(mktemp -d /var/tmp/loadsd-deb-test.XXXXXX)
