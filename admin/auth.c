@@ -696,7 +696,7 @@ int auth_bootstrap(sqlite3 *db, const char *data_dir, char *password, size_t cap
         rc = auth_user_add(db, ACTOR_FIRST_RUN, "admin", AUTH_ROLE_ADMIN, password);
     if (rc == AUTH_CONFLICT)
         return 0; /* another process created it first */
-    if (rc == AUTH_OK)
+    if (rc == AUTH_OK && data_dir != NULL)
         rc = bootstrap_write(data_dir, password);
     return rc == AUTH_OK ? 1 : rc;
 }

@@ -115,7 +115,8 @@ int auth_users_each(sqlite3 *db, int (*cb)(void *arg, const struct auth_user *u)
 int auth_user_count(sqlite3 *db, int64_t *out);
 
 /* First run: when no user exists, creates "admin" with a random password,
- * written to data_dir/initial-admin-password (mode 0600) and to password.
+ * written to password and, unless data_dir is NULL, to
+ * data_dir/initial-admin-password (mode 0600).
  * 1 when created, 0 when users existed already, or a negative auth_result. */
 int auth_bootstrap(sqlite3 *db, const char *data_dir, char *password, size_t cap);
 /* Removes the initial password file (after the admin's password changed). */

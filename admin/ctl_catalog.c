@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 
+#include "auth.h"
 #include "catalog.h"
 #include "catalog_json.h"
 #include "ctl.h"
@@ -37,11 +39,38 @@ static const struct ctl_command *self(const char *name);
 
 /* ---- init ---- */
 
+/* --first-admin: on a data directory without users, creates "admin" and
+ * prints its password to stdout alone (no file), so that a service manager
+ * puts it in its journal and nowhere else. */
+static int init_first_admin(struct ctl *c)
+{
+    char password[64];
+    int rc = auth_bootstrap(c->dd.db, NULL, password, sizeof(password));
+
+    if (rc == 1)
+        printf("first run: created the admin user \"admin\" with password %s\n"
+               "(change it on the admin page or with: loadsctl user passwd admin)\n",
+               password);
+    OPENSSL_cleanse(password, sizeof(password));
+    return rc < 0 ? ctl_refuse("cannot create the first admin user") : CTL_OK;
+}
+
 static int cmd_init(struct ctl *c, int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 1)
+    static const struct option opts[] = {{"first-admin", no_argument, NULL, 'a'}, {0}};
+    bool first_admin = false;
+    int o;
+
+    opts_reset();
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o != 'a')
+            return ctl_usage(self("init"));
+        first_admin = true;
+    }
+    if (optind != argc)
         return ctl_usage(self("init"));
+    if (first_admin && init_first_admin(c) != CTL_OK)
+        return CTL_REFUSED;
     if (c->json)
         return ctl_print_json(json_pack("{s:s, s:i}", "data_dir", c->dd.path, "schema_version",
                                         db_schema_version(c->dd.db)));
@@ -437,7 +466,7 @@ static int cmd_trust_remove(struct ctl *c, int argc, char **argv)
 }
 
 const struct ctl_command ctl_catalog_commands[] = {
-    {"init", "", cmd_init},
+    {"init", "[--first-admin]", cmd_init},
     {"import", "FILE... [--approval SIG.p7s] [--replace]", cmd_import},
     {"loads", "", cmd_loads},
     {"show", "LOAD", cmd_show},
