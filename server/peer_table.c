@@ -137,6 +137,20 @@ void peer_table_release(struct peer_table *t, struct peer_count *c)
     pthread_mutex_unlock(&s->lock);
 }
 
+unsigned peer_table_held(struct peer_table *t, const struct peer_count *c)
+{
+    struct peer_shard *s;
+    unsigned n;
+
+    if (c == NULL)
+        return 0;
+    s = hash_shard(t, c->hash);
+    pthread_mutex_lock(&s->lock);
+    n = c->count;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
 unsigned peer_table_count(struct peer_table *t, const struct peer_key *key)
 {
     uint64_t h = key_hash(t, key);

@@ -20,6 +20,8 @@ struct peer_count *peer_table_acquire(struct peer_table *t, const struct peer_ke
                                       unsigned max);
 /* One less; the entry goes away at zero. NULL does nothing. */
 void peer_table_release(struct peer_table *t, struct peer_count *c);
+/* The count an entry holds now (0 for NULL). */
+unsigned peer_table_held(struct peer_table *t, const struct peer_count *c);
 /* The count held for key now (0 when absent). */
 unsigned peer_table_count(struct peer_table *t, const struct peer_key *key);
 

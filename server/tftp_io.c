@@ -34,6 +34,7 @@
 #define RECV_BURST       64          /* requests read per wake-up, so no socket starves */
 #define NETASCII_SRC_MAX (16u << 20) /* netascii is for config files, not firmware */
 #define UNACKED_EVICT_MS 250 /* an unanswered transfer this old may make room for a new one */
+#define EVICT_SCAN       8   /* oldest unanswered transfers looked at to find one */
 #define NOISE_WINDOW_MS  10000 /* refusals and unanswered ends: lines per window, then a summary */
 #define NOISE_BURST      10
 #define GSO_SEGMENTS_MAX 64        /* the kernel's UDP_MAX_SEGMENTS */
@@ -140,7 +141,8 @@ struct tftp_server {
     atomic_bool stopping;
     atomic_uint_fast64_t stop_deadline_ms;
     atomic_uint_fast64_t active;
-    atomic_uint_fast64_t unacked; /* transfers holding an unanswered place */
+    atomic_uint_fast64_t unacked; /* transfers holding an unanswered place (may pass
+                                     max_unacked by one per worker, see unacked_take) */
     struct peer_table *clients;   /* transfers per client */
     struct peer_table *prefixes;  /* unanswered transfers per prefix */
     atomic_uint_fast64_t st_requests, st_done, st_failed, st_errors, st_bytes;
@@ -858,16 +860,35 @@ static void reject(struct worker *w, struct listener *l, struct msghdr *m, const
     listener_send_error(w, l, m, code, msg);
 }
 
-/* Ends this worker's oldest unanswered transfer, quietly (its peer never
- * answered; an ERROR would only be more traffic toward a forged address),
- * when it has waited UNACKED_EVICT_MS: a phone that answers at all answers
- * long before. True when one was ended. */
-static bool unacked_evict_oldest(struct worker *w, uint64_t now)
+/* When the unanswered budget is full, the transfer that makes room for a
+ * new request whose prefix then holds mine unanswered transfers: among this
+ * worker's EVICT_SCAN oldest that have waited UNACKED_EVICT_MS (a phone that
+ * answers at all answers long before), the one whose prefix holds the most,
+ * and only if that is more than mine. So a flood only displaces itself, and a
+ * request from a network with nothing outstanding always finds room. NULL: none. */
+static struct transfer *unacked_victim(struct worker *w, uint64_t now, unsigned mine)
 {
-    struct transfer *t = w->unacked_head;
+    struct transfer *best = NULL;
+    unsigned best_n = mine, i = 0;
 
-    if (t == NULL || now - t->started_ms < UNACKED_EVICT_MS)
-        return false;
+    for (struct transfer *t = w->unacked_head; t != NULL && i < EVICT_SCAN; t = t->unext, i++) {
+        unsigned n;
+
+        if (now - t->started_ms < UNACKED_EVICT_MS)
+            break; /* the list is oldest first */
+        n = peer_table_held(w->srv->prefixes, t->prefix);
+        if (n > best_n) {
+            best = t;
+            best_n = n;
+        }
+    }
+    return best;
+}
+
+/* Ends an unanswered transfer quietly (its peer never answered: an ERROR
+ * would only be more traffic toward a perhaps forged address). */
+static void unacked_evict(struct worker *w, struct transfer *t)
+{
     tftp_session_on_error(&t->sess);
     transfer_close(t, "never answered, its place was needed for a new request");
     /* After transfer_close counted it as expired: evicted <= expired always. */
@@ -876,23 +897,26 @@ static bool unacked_evict_oldest(struct worker *w, uint64_t now)
     t->h.kind = HANDLE_DEAD;
     t->unext = w->dead;
     w->dead = t;
-    return true;
 }
 
-/* One place in the unanswered budget in all; when it is full, the worker's
- * oldest unanswered transfer makes room if it is old enough. */
-static bool unacked_take(struct worker *w, uint64_t now)
+/* A place in the unanswered budget in all for t (which holds its prefix
+ * place already), making room when the budget is full and fairness allows.
+ * The place a victim frees is taken even if another worker got there first:
+ * the budget overshoots by at most one per worker. */
+static bool unacked_take(struct worker *w, struct transfer *t, uint64_t now)
 {
     struct tftp_server *srv = w->srv;
+    struct transfer *victim;
 
-    for (int tries = 0; tries < 2; tries++) {
-        if (atomic_fetch_add(&srv->unacked, 1) < w->max_unacked)
-            return true;
-        atomic_fetch_sub(&srv->unacked, 1);
-        if (tries > 0 || !unacked_evict_oldest(w, now))
-            break;
-    }
-    return false;
+    if (atomic_fetch_add(&srv->unacked, 1) < w->max_unacked)
+        return true;
+    atomic_fetch_sub(&srv->unacked, 1);
+    victim = unacked_victim(w, now, peer_table_held(srv->prefixes, t->prefix));
+    if (victim == NULL)
+        return false;
+    unacked_evict(w, victim);
+    atomic_fetch_add(&srv->unacked, 1);
+    return true;
 }
 
 /* Admission, in the order that spends least on a flood: the unanswered
@@ -923,7 +947,7 @@ static int admit(struct worker *w, struct transfer *t, const struct request_meta
         goto undo_active;
     }
     t->started_ms = now_ms();
-    t->unacked = unacked_take(w, t->started_ms);
+    t->unacked = unacked_take(w, t, t->started_ms);
     if (t->unacked)
         return 0;
     *why = REFUSED_UNACKED;
