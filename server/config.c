@@ -66,7 +66,7 @@ static const struct config_key config_keys[] = {
     {"max-transfers-per-client", CONFIG_KIND_UINT, CONFIG_FIELD(max_transfers_per_client), 1, 10000,
      "64", "N", "concurrent transfers per client (IPv4 address, IPv6 /64)"},
     {"max-unacked", CONFIG_KIND_UINT, CONFIG_FIELD(max_unacked), 1, 100000, "1000", "N",
-     "transfers not yet acknowledged, in all (at most half of max-transfers)"},
+     "transfers not yet acknowledged, in all"},
     {"max-unacked-per-prefix", CONFIG_KIND_UINT, CONFIG_FIELD(max_unacked_per_prefix), 1, 100000,
      "64", "N", "transfers not yet acknowledged per IPv4 /24 or IPv6 /64"},
     {"rollover", CONFIG_KIND_BOOL01, CONFIG_FIELD(rollover_to_one), 0, 1, "0", "0|1",

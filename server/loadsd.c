@@ -123,11 +123,7 @@ static void params_from_config(const struct loadsd_config *c, struct resolver *r
     p->threads = c->threads;
     p->max_transfers = fd_limit_transfers(c->max_transfers);
     p->max_transfers_per_client = c->max_transfers_per_client;
-    /* Unanswered transfers never take more than half of all: the other half
-     * stays for phones that answer, whatever a flood sends. */
-    p->max_unacked = c->max_unacked < p->max_transfers / 2 ? c->max_unacked : p->max_transfers / 2;
-    if (p->max_unacked == 0)
-        p->max_unacked = 1;
+    p->max_unacked = c->max_unacked;
     p->max_unacked_per_prefix = c->max_unacked_per_prefix;
     p->limits.blksize_max = c->max_blksize;
     p->limits.windowsize_max = c->max_windowsize;

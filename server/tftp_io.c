@@ -142,7 +142,7 @@ struct tftp_server {
     atomic_uint_fast64_t stop_deadline_ms;
     atomic_uint_fast64_t active;
     atomic_uint_fast64_t unacked; /* transfers holding an unanswered place (may pass
-                                     max_unacked by one per worker, see unacked_take) */
+                                     max_unacked by one per worker, see place_take) */
     struct peer_table *clients;   /* transfers per client */
     struct peer_table *prefixes;  /* unanswered transfers per prefix */
     atomic_uint_fast64_t st_requests, st_done, st_failed, st_errors, st_bytes;
@@ -899,30 +899,31 @@ static void unacked_evict(struct worker *w, struct transfer *t)
     w->dead = t;
 }
 
-/* A place in the unanswered budget in all for t (which holds its prefix
- * place already), making room when the budget is full and fairness allows.
- * The place a victim frees is taken even if another worker got there first:
- * the budget overshoots by at most one per worker. */
-static bool unacked_take(struct worker *w, struct transfer *t, uint64_t now)
+/* One more under a shared limit (all transfers, or all unanswered ones) for
+ * t, which holds its prefix place already. When the limit is reached, an
+ * unanswered transfer makes room if fairness allows (unacked_victim); the
+ * place it frees is taken even if another worker got there first, so a
+ * limit may be passed by one per worker. */
+static bool place_take(struct worker *w, struct transfer *t, atomic_uint_fast64_t *counter,
+                       unsigned max)
 {
-    struct tftp_server *srv = w->srv;
     struct transfer *victim;
 
-    if (atomic_fetch_add(&srv->unacked, 1) < w->max_unacked)
+    if (atomic_fetch_add(counter, 1) < max)
         return true;
-    atomic_fetch_sub(&srv->unacked, 1);
-    victim = unacked_victim(w, now, peer_table_held(srv->prefixes, t->prefix));
+    atomic_fetch_sub(counter, 1);
+    victim = unacked_victim(w, t->started_ms, peer_table_held(w->srv->prefixes, t->prefix));
     if (victim == NULL)
         return false;
     unacked_evict(w, victim);
-    atomic_fetch_add(&srv->unacked, 1);
+    atomic_fetch_add(counter, 1);
     return true;
 }
 
 /* Admission, in the order that spends least on a flood: the unanswered
  * budget of the request's prefix, the transfers of its client, all
- * transfers, then the unanswered budget in all (the only step that may end
- * another transfer to make room). 0, or -1 with the refusal in *why; on
+ * transfers, the unanswered budget in all (the last two may end an
+ * unanswered transfer to make room). 0, or -1 with the refusal in *why; on
  * refusal nothing is held. */
 static int admit(struct worker *w, struct transfer *t, const struct request_meta *rm,
                  enum refusal *why)
@@ -931,27 +932,26 @@ static int admit(struct worker *w, struct transfer *t, const struct request_meta
     const struct sockaddr *sa = (const struct sockaddr *)&rm->peer;
     struct peer_key prefix, client;
 
+    *why = REFUSED_CLIENT; /* an address of no family we know: never reached */
     if (peer_key_make(sa, PEER_SCOPE_PREFIX, &prefix) != 0 ||
         peer_key_make(sa, PEER_SCOPE_CLIENT, &client) != 0)
-        return *why = REFUSED_CLIENT, -1;
-    t->prefix = peer_table_acquire(srv->prefixes, &prefix, w->max_unacked_prefix);
-    if (t->prefix == NULL)
-        return *why = REFUSED_UNACKED_PREFIX, -1;
-    t->client = peer_table_acquire(srv->clients, &client, w->max_per_client);
-    if (t->client == NULL) {
-        *why = REFUSED_CLIENT;
-        goto undo;
-    }
-    if (atomic_fetch_add(&srv->active, 1) >= w->max_transfers) {
-        *why = REFUSED_TRANSFERS;
-        goto undo_active;
-    }
+        return -1;
     t->started_ms = now_ms();
-    t->unacked = unacked_take(w, t, t->started_ms);
+    t->prefix = peer_table_acquire(srv->prefixes, &prefix, w->max_unacked_prefix);
+    if (t->prefix == NULL) {
+        *why = REFUSED_UNACKED_PREFIX;
+        return -1;
+    }
+    t->client = peer_table_acquire(srv->clients, &client, w->max_per_client);
+    if (t->client == NULL)
+        goto undo;
+    *why = REFUSED_TRANSFERS;
+    if (!place_take(w, t, &srv->active, w->max_transfers))
+        goto undo;
+    *why = REFUSED_UNACKED;
+    t->unacked = place_take(w, t, &srv->unacked, w->max_unacked);
     if (t->unacked)
         return 0;
-    *why = REFUSED_UNACKED;
-undo_active:
     atomic_fetch_sub(&srv->active, 1);
 undo:
     peer_table_release(srv->clients, t->client);

@@ -51,18 +51,22 @@ num() {
     case "$1" in '' | *[!0-9]*) echo 0 ;; *) echo "$1" ;; esac
 }
 prefix=$(metric 'loadsd_tftp_refused_total{limit="max_unacked_per_prefix"}')
-total=$(metric 'loadsd_tftp_refused_total{limit="max_unacked"}')
+unacked=$(metric 'loadsd_tftp_refused_total{limit="max_unacked"}')
+client=$(metric 'loadsd_tftp_refused_total{limit="max_transfers_per_client"}')
+transfers=$(metric 'loadsd_tftp_refused_total{limit="max_transfers"}')
 busy=$(metric 'loadsd_tftp_refused_busy_total')
 expired=$(metric 'loadsd_tftp_unacked_ended_total{how="expired"}')
 evicted=$(metric 'loadsd_tftp_unacked_ended_total{how="evicted"}')
-echo "  metrics: refused per prefix $prefix, in all $total, busy $busy; unanswered ended: expired $expired, evicted $evicted"
-case "$prefix$total$expired$evicted" in
+echo "  metrics: refused $busy: per prefix $prefix, unanswered in all $unacked, per client $client," \
+    "all transfers $transfers; unanswered transfers ended: expired $expired, evicted $evicted"
+by_limit=$(($(num "$prefix") + $(num "$unacked") + $(num "$client") + $(num "$transfers")))
+case "$prefix$unacked$client$transfers$expired$evicted" in
 *none*) fail "/metrics lacks the refusal counters: $(grep tftp "$TMPD/metrics" | head -20)" ;;
 *)
-    if [ "$(num "$busy")" -ge 1000 ] && [ $(($(num "$prefix") + $(num "$total"))) -ge 1000 ]; then
-        pass "/metrics counts the refusals by limit ($prefix per prefix, $total in all)"
+    if [ "$by_limit" -ge 1000 ] && [ "$by_limit" = "$busy" ]; then
+        pass "/metrics counts the $busy refusals by the limit that refused them"
     else
-        fail "/metrics: only $busy refusals ($prefix per prefix, $total in all) for a flood"
+        fail "/metrics: $by_limit refusals by limit, $busy in all, for a flood"
     fi
     ;;
 esac
