@@ -52,6 +52,7 @@ class Tally:
         self.sent_bytes = 0
         self.recv = {"data": 0, "oack": 0, "busy": 0, "error": 0, "other": 0}
         self.recv_bytes = 0
+        self.data_bytes = 0  # DATA and OACK: what an accepted request earns
         self.transfers = set()
 
     def note(self, pkt, addr, own):
@@ -59,6 +60,7 @@ class Tally:
         op = struct.unpack("!H", pkt[:2])[0] if len(pkt) >= 2 else 0
         if op in (OP_DATA, OP_OACK):
             self.recv["data" if op == OP_DATA else "oack"] += 1
+            self.data_bytes += len(pkt)
             self.transfers.add((own, addr[1]))
         elif op == OP_ERROR:
             busy = b"busy" in pkt[4:].lower()
@@ -115,6 +117,7 @@ def flood(args):
         "request_bytes": tally.sent_bytes,
         "received": tally.recv,
         "received_bytes": tally.recv_bytes,
+        "received_data_bytes": tally.data_bytes,
         "bytes_out_per_byte_in": round(tally.recv_bytes / tally.sent_bytes, 2) if tally.sent_bytes else 0,
         "transfers_started": len(tally.transfers),
     }
