@@ -180,6 +180,28 @@ static void metric(char *buf, size_t cap, size_t *pos, const char *name, const c
         *pos += (size_t)n;
 }
 
+/* Refusals by the limit that refused, and the budget of unanswered transfers. */
+static void tftp_refusal_metrics(char *buf, size_t *pos, const struct tftp_server_stats *st)
+{
+    metric(buf, METRICS_MAX, pos, "loadsd_tftp_refused_total", "counter",
+           "TFTP requests refused, by the limit that refused them",
+           "{limit=\"max_unacked_per_prefix\"}", st->refused_unacked_prefix);
+    metric(buf, METRICS_MAX, pos, "loadsd_tftp_refused_total", "counter", NULL,
+           "{limit=\"max_unacked\"}", st->refused_unacked);
+    metric(buf, METRICS_MAX, pos, "loadsd_tftp_refused_total", "counter", NULL,
+           "{limit=\"max_transfers_per_client\"}", st->refused_client);
+    metric(buf, METRICS_MAX, pos, "loadsd_tftp_refused_total", "counter", NULL,
+           "{limit=\"max_transfers\"}", st->refused_transfers);
+    metric(buf, METRICS_MAX, pos, "loadsd_tftp_transfers_unacked", "gauge",
+           "TFTP transfers in progress that the client has not acknowledged yet", "",
+           st->transfers_unacked);
+    metric(buf, METRICS_MAX, pos, "loadsd_tftp_unacked_ended_total", "counter",
+           "TFTP transfers that ended without any acknowledgement", "{how=\"expired\"}",
+           st->unacked_expired - st->unacked_evicted);
+    metric(buf, METRICS_MAX, pos, "loadsd_tftp_unacked_ended_total", "counter", NULL,
+           "{how=\"evicted\"}", st->unacked_evicted);
+}
+
 static int metrics_get(struct api_request *rq, struct api_response *rs)
 {
     struct tftp_server_stats st;
@@ -203,6 +225,7 @@ static int metrics_get(struct api_request *rq, struct api_response *rs)
            "{result=\"failed\"}", st.transfers_failed);
     metric(buf, METRICS_MAX, &pos, "loadsd_tftp_refused_busy_total", "counter",
            "TFTP requests refused at the transfer limits", "", st.refused_busy);
+    tftp_refusal_metrics(buf, &pos, &st);
     metric(buf, METRICS_MAX, &pos, "loadsd_tftp_errors_sent_total", "counter",
            "TFTP ERROR packets sent", "", st.errors_sent);
     metric(buf, METRICS_MAX, &pos, "loadsd_tftp_sent_bytes_total", "counter",

@@ -27,7 +27,9 @@ struct loadsd_config {
     char serve_dir[PATH_MAX]; /* "" = none */
     unsigned threads;         /* 0 = online CPUs */
     unsigned max_transfers;
-    unsigned max_transfers_per_client;
+    unsigned max_transfers_per_client; /* per IPv4 address or IPv6 /64 */
+    unsigned max_unacked;              /* transfers never acknowledged yet, in all */
+    unsigned max_unacked_per_prefix;   /* the same per IPv4 /24 or IPv6 /64 */
     bool rollover_to_one;
     bool foreground;
     enum log_level log_level;

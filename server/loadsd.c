@@ -123,13 +123,14 @@ static void params_from_config(const struct loadsd_config *c, struct resolver *r
     p->threads = c->threads;
     p->max_transfers = fd_limit_transfers(c->max_transfers);
     p->max_transfers_per_client = c->max_transfers_per_client;
+    p->max_unacked = c->max_unacked;
+    p->max_unacked_per_prefix = c->max_unacked_per_prefix;
     p->limits.blksize_max = c->max_blksize;
     p->limits.windowsize_max = c->max_windowsize;
     p->limits.rto_initial_ms = c->timeout_ms;
     p->limits.rto_min_ms = c->timeout_ms < 200 ? c->timeout_ms : 200;
     p->limits.rto_max_ms = c->timeout_ms * 8 > 10000 ? c->timeout_ms * 8 : 10000;
     p->limits.retries_max = c->retries;
-    p->limits.retries_unproven = c->retries < 2 ? c->retries : 2;
     p->limits.rollover_to_one = c->rollover_to_one;
     p->resolver = r;
 }

@@ -195,3 +195,41 @@ char *log_clean(const char *in, size_t len, char *out, size_t cap)
     out[pos] = '\0';
     return out;
 }
+
+void log_ratelimit_init(struct log_ratelimit *r, uint64_t window_ms, unsigned burst)
+{
+    memset(r, 0, sizeof(*r));
+    r->window_ms = window_ms;
+    r->burst = burst;
+}
+
+uint64_t log_ratelimit_roll(struct log_ratelimit *r, uint64_t now_ms, uint64_t *span_ms)
+{
+    uint64_t hidden = r->hidden;
+
+    *span_ms = 0;
+    if (r->start_ms == 0 || now_ms < r->start_ms + r->window_ms)
+        return 0;
+    *span_ms = now_ms - r->start_ms;
+    r->start_ms = 0;
+    r->shown = 0;
+    r->hidden = 0;
+    return hidden;
+}
+
+bool log_ratelimit_take(struct log_ratelimit *r, uint64_t now_ms)
+{
+    if (r->start_ms == 0)
+        r->start_ms = now_ms > 0 ? now_ms : 1;
+    if (r->shown < r->burst) {
+        r->shown++;
+        return true;
+    }
+    r->hidden++;
+    return false;
+}
+
+uint64_t log_ratelimit_due(const struct log_ratelimit *r)
+{
+    return r->hidden > 0 ? r->start_ms + r->window_ms : 0;
+}

@@ -24,6 +24,7 @@
 
 #include "grow.h"
 #include "log.h"
+#include "peer_table.h"
 #include "tftp_packet.h"
 
 #define BATCH_MSGS       64         /* datagrams per sendmmsg */
@@ -32,13 +33,18 @@
 #define EVENTS_MAX       256
 #define RECV_BURST       64          /* requests read per wake-up, so no socket starves */
 #define NETASCII_SRC_MAX (16u << 20) /* netascii is for config files, not firmware */
-#define CLIENT_BUCKETS   4096
+#define UNACKED_EVICT_MS 250 /* an unanswered transfer this old may make room for a new one */
+#define EVICT_SCAN       8   /* oldest unanswered transfers looked at to find one */
+#define NOISE_WINDOW_MS  10000 /* refusals and unanswered ends: lines per window, then a summary */
+#define NOISE_BURST      10
 #define GSO_SEGMENTS_MAX 64        /* the kernel's UDP_MAX_SEGMENTS */
 #define GSO_BYTES_MAX    65000     /* one UDP datagram before segmentation, with room */
 #define LISTEN_RCVBUF    (4 << 20) /* a burst of thousands of requests must not drop */
 #define ADDR_TEXT_MAX    64
 
-enum handle_kind { HANDLE_LISTENER, HANDLE_TRANSFER, HANDLE_WAKE };
+/* HANDLE_DEAD: a transfer ended by another handle's event (eviction) while
+ * events for it may still wait in the batch epoll_wait returned. */
+enum handle_kind { HANDLE_LISTENER, HANDLE_TRANSFER, HANDLE_WAKE, HANDLE_DEAD };
 
 /* The first member of everything registered with epoll. */
 struct handle {
@@ -51,11 +57,20 @@ struct listener {
     int family;
 };
 
-/* Concurrent transfers per client address (IPv4 kept as v4-mapped). */
-struct client_slot {
-    struct in6_addr addr;
-    unsigned count;
-    struct client_slot *next;
+/* Why a request was refused at admission; each has its counter and text. */
+enum refusal {
+    REFUSED_TRANSFERS,
+    REFUSED_CLIENT,
+    REFUSED_UNACKED_PREFIX,
+    REFUSED_UNACKED,
+    REFUSED_KINDS,
+};
+
+static const char *const refusal_text[REFUSED_KINDS] = {
+    [REFUSED_TRANSFERS] = "Server busy: too many transfers, try again later",
+    [REFUSED_CLIENT] = "Server busy: too many transfers from this address",
+    [REFUSED_UNACKED_PREFIX] = "Server busy: too many unanswered transfers from this network",
+    [REFUSED_UNACKED] = "Server busy: too many unanswered transfers, try again later",
 };
 
 struct worker;
@@ -71,7 +86,10 @@ struct transfer {
     uint64_t ra_off;          /* file offset of ra[0] */
     size_t ra_len;            /* bytes valid in ra */
     bool want_out;            /* EPOLLOUT registered */
-    struct client_slot *client;
+    struct peer_count *client; /* the per-client place, held to the end */
+    struct peer_count *prefix; /* the unanswered place of its prefix, until the first ACK */
+    bool unacked;              /* holds places in the unanswered budget */
+    struct transfer *uprev, *unext; /* the worker's unanswered list, oldest first */
     uint64_t started_ms;
     uint64_t bytes_sent;
     atomic_uint_fast64_t acked_bytes; /* read by tftp_server_list_transfers */
@@ -95,11 +113,13 @@ struct worker {
     struct transfer **heap; /* min-heap on the session deadline */
     size_t heap_len, heap_cap;
     size_t active;
+    struct transfer *unacked_head, *unacked_tail;
+    struct transfer *dead; /* ended during this batch of events, freed after it */
     unsigned gen_seen;
     bool draining;
     /* Tunables copied from the server when its generation moves. */
     struct tftp_session_limits limits;
-    unsigned max_transfers, max_per_client;
+    unsigned max_transfers, max_per_client, max_unacked, max_unacked_prefix;
     struct resolver *resolver;
     /* Send scratch: no allocation per packet. */
     uint8_t *buf;
@@ -121,8 +141,16 @@ struct tftp_server {
     atomic_bool stopping;
     atomic_uint_fast64_t stop_deadline_ms;
     atomic_uint_fast64_t active;
-    struct client_slot *clients[CLIENT_BUCKETS];
-    atomic_uint_fast64_t st_requests, st_done, st_failed, st_busy, st_errors, st_bytes;
+    atomic_uint_fast64_t unacked; /* transfers holding an unanswered place (may pass
+                                     max_unacked by one per worker, see place_take) */
+    struct peer_table *clients;   /* transfers per client */
+    struct peer_table *prefixes;  /* unanswered transfers per prefix */
+    atomic_uint_fast64_t st_requests, st_done, st_failed, st_errors, st_bytes;
+    atomic_uint_fast64_t st_refused[REFUSED_KINDS], st_evicted, st_expired;
+    /* Lines a flood can repeat (refusals, unanswered ends): rate-limited. */
+    pthread_mutex_t noise_lock;
+    struct log_ratelimit noise;
+    atomic_uint_fast64_t noise_due; /* when the pending summary is due; 0 = none */
     atomic_bool gso_off; /* the kernel refused UDP_SEGMENT once: sendmmsg only */
 };
 
@@ -144,14 +172,6 @@ static void addr_v4_mapped(const struct in_addr *v4, struct in6_addr *out)
     memcpy(&out->s6_addr[12], v4, 4);
 }
 
-static void addr_to_v6(const struct sockaddr_storage *ss, struct in6_addr *out)
-{
-    if (ss->ss_family == AF_INET6)
-        *out = ((const struct sockaddr_in6 *)ss)->sin6_addr;
-    else
-        addr_v4_mapped(&((const struct sockaddr_in *)ss)->sin_addr, out);
-}
-
 static void addr_format(const struct sockaddr *sa, char *out, size_t cap)
 {
     char host[INET6_ADDRSTRLEN] = "?";
@@ -170,52 +190,56 @@ static void addr_format(const struct sockaddr *sa, char *out, size_t cap)
     }
 }
 
-/* ---- per-client limits (shared by all workers; taken once per request) ---- */
+/* ---- lines a flood repeats ---- */
 
-static size_t client_bucket(const struct in6_addr *a)
+/* The summary of what the rate limit kept out of the log: how many in the
+ * window that just closed, and the totals since start by kind. */
+static void noise_summary(struct tftp_server *srv, uint64_t hidden, uint64_t span_ms)
 {
-    uint32_t h = 2166136261u;
-
-    for (int i = 0; i < 16; i++)
-        h = (h ^ a->s6_addr[i]) * 16777619u;
-    return h % CLIENT_BUCKETS;
+    log_info("flood guard: %llu refusals and unanswered transfers in the last %llu s had no line "
+             "of their own; since start: refused %llu at max-unacked-per-prefix, %llu at "
+             "max-unacked, %llu at max-transfers-per-client, %llu at max-transfers; %llu "
+             "transfers never answered, %llu of them ended early to make room",
+             (unsigned long long)hidden, (unsigned long long)(span_ms / 1000),
+             (unsigned long long)atomic_load(&srv->st_refused[REFUSED_UNACKED_PREFIX]),
+             (unsigned long long)atomic_load(&srv->st_refused[REFUSED_UNACKED]),
+             (unsigned long long)atomic_load(&srv->st_refused[REFUSED_CLIENT]),
+             (unsigned long long)atomic_load(&srv->st_refused[REFUSED_TRANSFERS]),
+             (unsigned long long)atomic_load(&srv->st_expired),
+             (unsigned long long)atomic_load(&srv->st_evicted));
 }
 
-static struct client_slot *client_acquire(struct tftp_server *srv, const struct in6_addr *a,
-                                          unsigned max)
+/* Closes the limiter's window when it is over (logging its summary); with
+ * take, also counts one event. Returns whether that event gets a line. */
+static bool noise_step(struct tftp_server *srv, uint64_t now, bool take)
 {
-    struct client_slot **head = &srv->clients[client_bucket(a)];
-    struct client_slot *c;
+    uint64_t hidden, span;
+    bool show = false;
 
-    pthread_mutex_lock(&srv->lock);
-    for (c = *head; c != NULL; c = c->next)
-        if (memcmp(&c->addr, a, sizeof(*a)) == 0)
-            break;
-    if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
-        c->addr = *a;
-        c->next = *head;
-        *head = c;
-    }
-    if (c != NULL && c->count < max)
-        c->count++;
-    else
-        c = NULL;
-    pthread_mutex_unlock(&srv->lock);
-    return c;
+    pthread_mutex_lock(&srv->noise_lock);
+    hidden = log_ratelimit_roll(&srv->noise, now, &span);
+    if (take)
+        show = log_ratelimit_take(&srv->noise, now);
+    atomic_store(&srv->noise_due, log_ratelimit_due(&srv->noise));
+    pthread_mutex_unlock(&srv->noise_lock);
+    if (hidden > 0)
+        noise_summary(srv, hidden, span);
+    return show;
 }
 
-static void client_release(struct tftp_server *srv, struct client_slot *slot)
+/* True when one more flood-prone line may be written now. */
+static bool noise_line_ok(struct tftp_server *srv)
 {
-    struct client_slot **pp;
+    return noise_step(srv, now_ms(), true);
+}
 
-    pthread_mutex_lock(&srv->lock);
-    if (--slot->count == 0) {
-        for (pp = &srv->clients[client_bucket(&slot->addr)]; *pp != slot; pp = &(*pp)->next)
-            ;
-        *pp = slot->next;
-        free(slot);
-    }
-    pthread_mutex_unlock(&srv->lock);
+/* From the worker loop: writes a summary that has come due. */
+static void noise_tick(struct tftp_server *srv, uint64_t now)
+{
+    uint64_t due = atomic_load(&srv->noise_due);
+
+    if (due != 0 && now >= due)
+        noise_step(srv, now, false);
 }
 
 /* ---- timer heap ---- */
@@ -521,7 +545,67 @@ static void transfer_list_remove(struct worker *w, struct transfer *t)
     pthread_mutex_unlock(&w->list_lock);
 }
 
-static void transfer_end(struct transfer *t, const char *why)
+/* ---- the budget of unanswered transfers ---- */
+
+/* Appends t (fully set up, holding unanswered places) to its worker's list. */
+static void unacked_link(struct worker *w, struct transfer *t)
+{
+    t->unext = NULL;
+    t->uprev = w->unacked_tail;
+    if (w->unacked_tail != NULL)
+        w->unacked_tail->unext = t;
+    else
+        w->unacked_head = t;
+    w->unacked_tail = t;
+}
+
+static void unacked_unlink(struct worker *w, struct transfer *t)
+{
+    if (t->uprev != NULL)
+        t->uprev->unext = t->unext;
+    else
+        w->unacked_head = t->unext;
+    if (t->unext != NULL)
+        t->unext->uprev = t->uprev;
+    else
+        w->unacked_tail = t->uprev;
+    t->uprev = t->unext = NULL;
+}
+
+/* Gives back the unanswered places (prefix and total) of a transfer not on
+ * the worker's list yet: a request refused or failed while being set up. */
+static void unacked_give_back(struct tftp_server *srv, struct transfer *t)
+{
+    peer_table_release(srv->prefixes, t->prefix);
+    t->prefix = NULL;
+    if (t->unacked)
+        atomic_fetch_sub(&srv->unacked, 1);
+    t->unacked = false;
+}
+
+/* Once the peer has answered, or when the transfer ends: the transfer leaves
+ * the unanswered budget and the worker's list. */
+static void unacked_release(struct transfer *t)
+{
+    if (!t->unacked)
+        return;
+    unacked_unlink(t->w, t);
+    unacked_give_back(t->w->srv, t);
+}
+
+static void transfer_end_log(struct transfer *t, bool ok, const char *why, uint64_t ms)
+{
+    if (ok)
+        log_info("sent \"%s\" to %s: %llu bytes in %llu ms, blksize %u, window %u", t->name,
+                 t->peer, (unsigned long long)t->sess.size, (unsigned long long)ms, t->sess.blksize,
+                 t->sess.windowsize);
+    else if (tftp_session_peer_proven(&t->sess) || noise_line_ok(t->w->srv))
+        log_info("transfer of \"%s\" to %s ended: %s after %llu ms", t->name, t->peer, why,
+                 (unsigned long long)ms);
+}
+
+/* Closes everything a transfer holds and logs its end; the memory stays. */
+static void transfer_close(struct transfer *t, const char *why)
 {
     struct worker *w = t->w;
     struct tftp_server *srv = w->srv;
@@ -533,18 +617,21 @@ static void transfer_end(struct transfer *t, const char *why)
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, t->sock, NULL);
     close(t->sock);
     close(t->fd);
-    client_release(srv, t->client);
+    if (t->unacked)
+        atomic_fetch_add(&srv->st_expired, 1);
+    unacked_release(t);
+    peer_table_release(srv->clients, t->client);
     atomic_fetch_sub(&srv->active, 1);
     atomic_fetch_add(ok ? &srv->st_done : &srv->st_failed, 1);
     atomic_fetch_add(&srv->st_bytes, t->bytes_sent);
     w->active--;
-    if (ok)
-        log_info("sent \"%s\" to %s: %llu bytes in %llu ms, blksize %u, window %u", t->name,
-                 t->peer, (unsigned long long)t->sess.size, (unsigned long long)ms, t->sess.blksize,
-                 t->sess.windowsize);
-    else
-        log_info("transfer of \"%s\" to %s ended: %s after %llu ms", t->name, t->peer, why,
-                 (unsigned long long)ms);
+    /* A never-answered end is a line a flood repeats: rate-limited. */
+    transfer_end_log(t, ok, why, ms);
+}
+
+static void transfer_end(struct transfer *t, const char *why)
+{
+    transfer_close(t, why);
     free(t);
 }
 
@@ -610,6 +697,9 @@ static bool transfer_on_packet(struct transfer *t, const uint8_t *buf, size_t le
     }
     tftp_session_on_ack(&t->sess, pkt.block, now_ms(), &out);
     atomic_store_explicit(&t->acked_bytes, t->sess.acked * t->sess.blksize, memory_order_relaxed);
+    /* The peer answers from where the request came: no longer a suspect. */
+    if (tftp_session_peer_proven(&t->sess))
+        unacked_release(t);
     return transfer_apply(t, &out);
 }
 
@@ -760,32 +850,123 @@ out:
     return rc;
 }
 
+/* Refuses a request with an ERROR. The line is rate-limited: a flood of
+ * requests must not become a flood of log lines. */
 static void reject(struct worker *w, struct listener *l, struct msghdr *m, const char *peer,
                    const char *name, uint16_t code, const char *msg)
 {
-    log_info("refused \"%s\" from %s: error %u, %s", name, peer, code, msg);
+    if (noise_line_ok(w->srv))
+        log_info("refused \"%s\" from %s: error %u, %s", name, peer, code, msg);
     listener_send_error(w, l, m, code, msg);
 }
 
-/* Admission: global and per-client caps. NULL (with the reason) when busy. */
-static struct client_slot *admit(struct worker *w, const struct request_meta *rm, const char **why)
+/* When the unanswered budget is full, the transfer that makes room for a
+ * new request whose prefix then holds mine unanswered transfers: among this
+ * worker's EVICT_SCAN oldest that have waited UNACKED_EVICT_MS (a phone that
+ * answers at all answers long before), the one whose prefix holds the most,
+ * and only if that is more than mine. So a flood only displaces itself, and a
+ * request from a network with nothing outstanding always finds room. NULL: none. */
+static struct transfer *unacked_victim(struct worker *w, uint64_t now, unsigned mine)
+{
+    struct transfer *best = NULL;
+    unsigned best_n = mine, i = 0;
+
+    for (struct transfer *t = w->unacked_head; t != NULL && i < EVICT_SCAN; t = t->unext, i++) {
+        unsigned n;
+
+        if (now - t->started_ms < UNACKED_EVICT_MS)
+            break; /* the list is oldest first */
+        n = peer_table_held(w->srv->prefixes, t->prefix);
+        if (n > best_n) {
+            best = t;
+            best_n = n;
+        }
+    }
+    return best;
+}
+
+/* Ends an unanswered transfer quietly (its peer never answered: an ERROR
+ * would only be more traffic toward a perhaps forged address). */
+static void unacked_evict(struct worker *w, struct transfer *t)
+{
+    tftp_session_on_error(&t->sess);
+    transfer_close(t, "never answered, its place was needed for a new request");
+    /* After transfer_close counted it as expired: evicted <= expired always. */
+    atomic_fetch_add(&w->srv->st_evicted, 1);
+    /* Its socket may have an event further down this batch: freed after it. */
+    t->h.kind = HANDLE_DEAD;
+    t->unext = w->dead;
+    w->dead = t;
+}
+
+/* One more under a shared limit (all transfers, or all unanswered ones) for
+ * t, which holds its prefix place already. When the limit is reached, an
+ * unanswered transfer makes room if fairness allows (unacked_victim); the
+ * place it frees is taken even if another worker got there first, so a
+ * limit may be passed by one per worker. */
+static bool place_take(struct worker *w, struct transfer *t, atomic_uint_fast64_t *counter,
+                       unsigned max)
+{
+    struct transfer *victim;
+
+    if (atomic_fetch_add(counter, 1) < max)
+        return true;
+    atomic_fetch_sub(counter, 1);
+    victim = unacked_victim(w, t->started_ms, peer_table_held(w->srv->prefixes, t->prefix));
+    if (victim == NULL)
+        return false;
+    unacked_evict(w, victim);
+    atomic_fetch_add(counter, 1);
+    return true;
+}
+
+/* Admission, in the order that spends least on a flood: the unanswered
+ * budget of the request's prefix, the transfers of its client, all
+ * transfers, the unanswered budget in all (the last two may end an
+ * unanswered transfer to make room). 0, or -1 with the refusal in *why; on
+ * refusal nothing is held. */
+static int admit(struct worker *w, struct transfer *t, const struct request_meta *rm,
+                 enum refusal *why)
 {
     struct tftp_server *srv = w->srv;
-    struct in6_addr a;
-    struct client_slot *slot;
+    const struct sockaddr *sa = (const struct sockaddr *)&rm->peer;
+    struct peer_key prefix, client;
 
-    if (atomic_fetch_add(&srv->active, 1) >= w->max_transfers) {
-        atomic_fetch_sub(&srv->active, 1);
-        *why = "Server busy: too many transfers, try again later";
-        return NULL;
+    *why = REFUSED_CLIENT; /* an address of no family we know: never reached */
+    if (peer_key_make(sa, PEER_SCOPE_PREFIX, &prefix) != 0 ||
+        peer_key_make(sa, PEER_SCOPE_CLIENT, &client) != 0)
+        return -1;
+    t->started_ms = now_ms();
+    t->prefix = peer_table_acquire(srv->prefixes, &prefix, w->max_unacked_prefix);
+    if (t->prefix == NULL) {
+        *why = REFUSED_UNACKED_PREFIX;
+        return -1;
     }
-    addr_to_v6(&rm->peer, &a);
-    slot = client_acquire(srv, &a, w->max_per_client);
-    if (slot == NULL) {
-        atomic_fetch_sub(&srv->active, 1);
-        *why = "Server busy: too many transfers from this address";
-    }
-    return slot;
+    t->client = peer_table_acquire(srv->clients, &client, w->max_per_client);
+    if (t->client == NULL)
+        goto undo;
+    *why = REFUSED_TRANSFERS;
+    if (!place_take(w, t, &srv->active, w->max_transfers))
+        goto undo;
+    *why = REFUSED_UNACKED;
+    t->unacked = place_take(w, t, &srv->unacked, w->max_unacked);
+    if (t->unacked)
+        return 0;
+    atomic_fetch_sub(&srv->active, 1);
+undo:
+    peer_table_release(srv->clients, t->client);
+    t->client = NULL;
+    unacked_give_back(srv, t);
+    return -1;
+}
+
+/* Gives back what admit() took, for a request that failed before it started. */
+static void admit_undo(struct tftp_server *srv, struct transfer *t)
+{
+    unacked_give_back(srv, t);
+    peer_table_release(srv->clients, t->client);
+    t->client = NULL;
+    atomic_fetch_sub(&srv->active, 1);
 }
 
 static int transfer_open_file(struct transfer *t, struct resolver *r, const char *name,
@@ -810,13 +991,44 @@ static int transfer_open_file(struct transfer *t, struct resolver *r, const char
     return 0;
 }
 
+/* The refusal of a request at admission: counted, answered, logged at a limited rate. */
+static void request_refuse(struct worker *w, struct listener *l, struct msghdr *m,
+                           const struct transfer *t, enum refusal why)
+{
+    atomic_fetch_add(&w->srv->st_refused[why], 1);
+    reject(w, l, m, t->peer, t->name, TFTP_ERR_UNDEFINED, refusal_text[why]);
+}
+
+/* The transfer socket, registered with epoll; its path MTU caps blksize.
+ * 0, or -1 (the client has had its ERROR where one is due). */
+static int transfer_connect(struct worker *w, struct listener *l, struct msghdr *m,
+                            struct transfer *t, const struct request_meta *rm,
+                            struct tftp_session_limits *lim)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &t->h};
+    uint32_t mtu_blk;
+
+    t->sock = transfer_socket(rm);
+    if (t->sock < 0) {
+        log_warn("no transfer socket for %s: %s", t->peer, strerror(-t->sock));
+        listener_send_error(w, l, m, TFTP_ERR_UNDEFINED, "Internal error");
+        return -1;
+    }
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, t->sock, &ev) != 0)
+        return -1;
+    mtu_blk = path_blksize(t->sock, (const struct sockaddr *)&rm->peer);
+    if (mtu_blk < lim->blksize_max)
+        lim->blksize_max = mtu_blk;
+    return 0;
+}
+
 static void request_start(struct worker *w, struct listener *l, struct msghdr *m,
                           const struct request_meta *rm, const struct tftp_request *req)
 {
     struct transfer *t = calloc(1, sizeof(*t));
     struct tftp_session_limits lim = w->limits;
     struct tftp_session_out out;
-    struct epoll_event ev;
+    enum refusal why;
     const char *msg;
     uint64_t size;
     int rc;
@@ -829,10 +1041,8 @@ static void request_start(struct worker *w, struct listener *l, struct msghdr *m
     t->sock = t->fd = -1;
     addr_format((const struct sockaddr *)&rm->peer, t->peer, sizeof(t->peer));
     log_clean(req->filename, req->filename_len, t->name, sizeof(t->name));
-    t->client = admit(w, rm, &msg);
-    if (t->client == NULL) {
-        atomic_fetch_add(&w->srv->st_busy, 1);
-        reject(w, l, m, t->peer, t->name, TFTP_ERR_UNDEFINED, msg);
+    if (admit(w, t, rm, &why) != 0) {
+        request_refuse(w, l, m, t, why);
         free(t);
         return;
     }
@@ -843,28 +1053,18 @@ static void request_start(struct worker *w, struct listener *l, struct msghdr *m
         reject(w, l, m, t->peer, t->name, code, msg);
         goto fail;
     }
-    t->sock = transfer_socket(rm);
-    if (t->sock < 0) {
-        log_warn("no transfer socket for %s: %s", t->peer, strerror(-t->sock));
-        listener_send_error(w, l, m, TFTP_ERR_UNDEFINED, "Internal error");
+    if (transfer_connect(w, l, m, t, rm, &lim) != 0)
         goto fail;
-    }
-    ev = (struct epoll_event){.events = EPOLLIN, .data.ptr = &t->h};
-    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, t->sock, &ev) != 0)
-        goto fail;
-    {
-        uint32_t mtu_blk = path_blksize(t->sock, (const struct sockaddr *)&rm->peer);
-
-        if (mtu_blk < lim.blksize_max)
-            lim.blksize_max = mtu_blk;
-    }
     w->active++;
-    t->started_ms = now_ms();
-    log_info("RRQ \"%s\" from %s (%s, %llu bytes)", t->name, t->peer,
-             req->mode == TFTP_MODE_NETASCII ? "netascii" : "octet", (unsigned long long)size);
+    /* The end line says all of it; this one is for debugging (a flood
+     * would otherwise write one per request). */
+    log_debug("RRQ \"%s\" from %s (%s, %llu bytes)", t->name, t->peer,
+              req->mode == TFTP_MODE_NETASCII ? "netascii" : "octet", (unsigned long long)size);
     tftp_session_start(&t->sess, &lim, &req->opts, req->mode, size, t->started_ms, &out);
-    /* Listed once its session is set up: the lister reads size and sizes. */
+    /* Listed once its session is set up: the lister reads size and sizes;
+     * eviction may end it from now on. */
     transfer_list_add(w, t);
+    unacked_link(w, t);
     transfer_apply(t, &out);
     return;
 fail:
@@ -872,8 +1072,7 @@ fail:
         close(t->sock);
     if (t->fd >= 0)
         close(t->fd);
-    client_release(w->srv, t->client);
-    atomic_fetch_sub(&w->srv->active, 1);
+    admit_undo(w->srv, t);
     free(t);
 }
 
@@ -905,7 +1104,8 @@ static void request_handle(struct worker *w, struct listener *l, struct msghdr *
         return;
     }
     code = tftp_packet_wire_error(rc, &msg);
-    log_info("malformed request from %s (%zu bytes): %s", peer, len, msg);
+    if (noise_line_ok(w->srv))
+        log_info("malformed request from %s (%zu bytes): %s", peer, len, msg);
     listener_send_error(w, l, m, code, msg);
 }
 
@@ -951,6 +1151,8 @@ static void worker_refresh(struct worker *w)
     w->limits = srv->params.limits;
     w->max_transfers = srv->params.max_transfers;
     w->max_per_client = srv->params.max_transfers_per_client;
+    w->max_unacked = srv->params.max_unacked;
+    w->max_unacked_prefix = srv->params.max_unacked_per_prefix;
     old = w->resolver;
     w->resolver = resolver_ref(srv->params.resolver);
     w->gen_seen = gen;
@@ -1000,10 +1202,12 @@ static void worker_run_timers(struct worker *w)
 
 static int worker_wait_ms(struct worker *w)
 {
-    uint64_t now = now_ms(), next = UINT64_MAX;
+    uint64_t now = now_ms(), next = UINT64_MAX, noise = atomic_load(&w->srv->noise_due);
 
     if (w->heap_len > 0)
         next = heap_key(w->heap[0]);
+    if (noise != 0 && noise < next)
+        next = noise;
     if (w->draining) {
         uint64_t d = atomic_load(&w->srv->stop_deadline_ms);
 
@@ -1013,6 +1217,17 @@ static int worker_wait_ms(struct worker *w)
     if (next == UINT64_MAX)
         return -1;
     return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
+}
+
+/* Frees the transfers ended by another handle's event in the last batch. */
+static void worker_bury(struct worker *w)
+{
+    while (w->dead != NULL) {
+        struct transfer *t = w->dead;
+
+        w->dead = t->unext;
+        free(t);
+    }
 }
 
 static void worker_dispatch(struct worker *w, struct epoll_event *ev)
@@ -1028,6 +1243,8 @@ static void worker_dispatch(struct worker *w, struct epoll_event *ev)
         break;
     case HANDLE_WAKE:
         worker_on_wake(w);
+        break;
+    case HANDLE_DEAD:
         break;
     }
 }
@@ -1054,7 +1271,9 @@ static void *worker_main(void *arg)
 
         for (int i = 0; i < n; i++)
             worker_dispatch(w, &evs[i]);
+        worker_bury(w);
         worker_run_timers(w);
+        noise_tick(w->srv, now_ms());
         if (w->draining && (w->active == 0 || now_ms() >= atomic_load(&w->srv->stop_deadline_ms)))
             break;
     }
@@ -1199,7 +1418,15 @@ int tftp_server_open(struct tftp_server **out, const struct tftp_server_params *
     if (srv == NULL)
         return rc;
     pthread_mutex_init(&srv->lock, NULL);
+    pthread_mutex_init(&srv->noise_lock, NULL);
+    log_ratelimit_init(&srv->noise, NOISE_WINDOW_MS, NOISE_BURST);
     params_store(srv, p);
+    rc = peer_table_new(&srv->clients);
+    if (rc == 0)
+        rc = peer_table_new(&srv->prefixes);
+    if (rc != 0)
+        goto out;
+    rc = -ENOMEM;
     atomic_store(&srv->gen, 1);
     srv->n_workers = p->threads ? p->threads : online_cpus();
     srv->workers = calloc(srv->n_workers, sizeof(*srv->workers));
@@ -1284,14 +1511,9 @@ void tftp_server_free(struct tftp_server *srv)
     }
     if (srv->params.resolver != NULL)
         resolver_unref(srv->params.resolver);
-    for (size_t i = 0; i < CLIENT_BUCKETS; i++) {
-        while (srv->clients[i] != NULL) {
-            struct client_slot *c = srv->clients[i];
-
-            srv->clients[i] = c->next;
-            free(c);
-        }
-    }
+    peer_table_free(srv->clients);
+    peer_table_free(srv->prefixes);
+    pthread_mutex_destroy(&srv->noise_lock);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
 }
@@ -1302,7 +1524,16 @@ void tftp_server_get_stats(struct tftp_server *srv, struct tftp_server_stats *ou
     out->transfers_active = atomic_load(&srv->active);
     out->transfers_done = atomic_load(&srv->st_done);
     out->transfers_failed = atomic_load(&srv->st_failed);
-    out->refused_busy = atomic_load(&srv->st_busy);
+    out->refused_transfers = atomic_load(&srv->st_refused[REFUSED_TRANSFERS]);
+    out->refused_client = atomic_load(&srv->st_refused[REFUSED_CLIENT]);
+    out->refused_unacked = atomic_load(&srv->st_refused[REFUSED_UNACKED]);
+    out->refused_unacked_prefix = atomic_load(&srv->st_refused[REFUSED_UNACKED_PREFIX]);
+    out->refused_busy = out->refused_transfers + out->refused_client + out->refused_unacked +
+                        out->refused_unacked_prefix;
+    out->transfers_unacked = atomic_load(&srv->unacked);
+    /* Evicted first: each eviction counts as expired before it counts as evicted. */
+    out->unacked_evicted = atomic_load(&srv->st_evicted);
+    out->unacked_expired = atomic_load(&srv->st_expired);
     out->errors_sent = atomic_load(&srv->st_errors);
     out->bytes_sent = atomic_load(&srv->st_bytes);
 }

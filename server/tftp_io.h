@@ -16,7 +16,9 @@ struct tftp_server_params {
     unsigned listen_count;
     unsigned threads;                  /* 0 = online CPUs */
     unsigned max_transfers;            /* across all workers */
-    unsigned max_transfers_per_client; /* per client address */
+    unsigned max_transfers_per_client; /* per client: IPv4 address, IPv6 /64 */
+    unsigned max_unacked;              /* transfers never acknowledged yet, in all */
+    unsigned max_unacked_per_prefix;   /* the same per IPv4 /24 or IPv6 /64 */
     struct tftp_session_limits limits; /* blksize_max here is the configured cap */
     struct resolver *resolver;         /* the server takes its own reference */
 };
@@ -26,7 +28,14 @@ struct tftp_server_stats {
     uint64_t transfers_active;
     uint64_t transfers_done;
     uint64_t transfers_failed;
-    uint64_t refused_busy;
+    uint64_t refused_busy; /* the four below together */
+    uint64_t refused_transfers;      /* at max_transfers */
+    uint64_t refused_client;         /* at max_transfers_per_client */
+    uint64_t refused_unacked;        /* at max_unacked, none old enough to make room */
+    uint64_t refused_unacked_prefix; /* at max_unacked_per_prefix */
+    uint64_t transfers_unacked;      /* running, never acknowledged yet */
+    uint64_t unacked_evicted;        /* ended unanswered to make room for a new request */
+    uint64_t unacked_expired;        /* ended without any ACK (timeout, ICMP, eviction) */
     uint64_t errors_sent;
     uint64_t bytes_sent; /* payload bytes of DATA, resends included */
 };

@@ -98,12 +98,19 @@ static int option_apply(struct tftp_options *o, const char *name, const char *va
 
     if (def == NULL)
         return TFTP_PARSE_OK; /* RFC 2347: unknown options are ignored */
+    /* RFC 2349: a request's tsize is "0". An empty one asks for nothing we can
+     * read, so it is treated as absent (as RFC 2347 treats an option the server
+     * does not take): the transfer runs, only without tsize, where refusing it
+     * with ERROR 8 would fail a boot over an optional size query. */
+    if (request && def->bit == TFTP_OPT_TSIZE && value[0] == '\0')
+        return TFTP_PARSE_OK;
     if (o->present & def->bit)
         return TFTP_PARSE_DUP_OPTION;
     if (numparse_u64(value, def->min, def->max, &v) != 0) {
         /* In a request tsize only asks for the size (RFC 2349: the client
          * sends 0, the server answers), and atftp 0.8 sends "tsize enable":
-         * any value asks. In an OACK it is the size, and must be a number. */
+         * any non-empty value asks. In an OACK it is the size, and must be a
+         * number. */
         if (!request || def->bit != TFTP_OPT_TSIZE)
             return TFTP_PARSE_BAD_OPTION;
         v = 0;

@@ -231,9 +231,9 @@ void tftp_session_on_error(struct tftp_session *s)
 
 static uint32_t retries_allowed(const struct tftp_session *s)
 {
-    /* A peer that never answered may be a spoofed address: give it little. */
+    /* A peer that never answered may be a forged address: give it little. */
     return s->peer_proven ? s->lim.retries_max
-                          : min_u32(s->lim.retries_max, s->lim.retries_unproven);
+                          : min_u32(s->lim.retries_max, TFTP_SESSION_RESENDS_UNPROVEN);
 }
 
 void tftp_session_on_timeout(struct tftp_session *s, uint64_t now_ms, struct tftp_session_out *out)
@@ -272,6 +272,11 @@ uint64_t tftp_session_deadline(const struct tftp_session *s)
 bool tftp_session_finished(const struct tftp_session *s)
 {
     return s->state == TFTP_SESSION_DONE || s->state == TFTP_SESSION_FAILED;
+}
+
+bool tftp_session_peer_proven(const struct tftp_session *s)
+{
+    return s->peer_proven;
 }
 
 const struct tftp_options *tftp_session_accepted(const struct tftp_session *s)

@@ -10,6 +10,10 @@
 
 #include "tftp_packet.h"
 
+/* Resends before the peer's first ACK: a request from a forged address earns
+ * the first send and one resend, whatever retries_max allows a phone that answers. */
+#define TFTP_SESSION_RESENDS_UNPROVEN 1
+
 struct tftp_session_limits {
     uint32_t blksize_max;      /* min(configured cap, what fits the path MTU) */
     uint32_t windowsize_max;   /* configured cap, 1..65535 */
@@ -17,7 +21,6 @@ struct tftp_session_limits {
     uint32_t rto_min_ms;       /* bounds of the adaptive timeout */
     uint32_t rto_max_ms;       /* and of exponential backoff */
     uint32_t retries_max;      /* resends of one window (or OACK) before giving up */
-    uint32_t retries_unproven; /* the same, before the peer has answered at all */
     bool rollover_to_one;      /* after block 65535 comes 1 instead of 0 */
 };
 
@@ -81,6 +84,9 @@ void tftp_session_on_timeout(struct tftp_session *s, uint64_t now_ms, struct tft
 /* 0 when the session has ended (no timer needed). */
 uint64_t tftp_session_deadline(const struct tftp_session *s);
 bool tftp_session_finished(const struct tftp_session *s);
+/* True once the peer has sent a valid ACK (of the OACK or of data): it is
+ * reachable at the address the request came from. */
+bool tftp_session_peer_proven(const struct tftp_session *s);
 const struct tftp_options *tftp_session_accepted(const struct tftp_session *s);
 
 uint16_t tftp_session_wire_block(const struct tftp_session *s, uint64_t block);

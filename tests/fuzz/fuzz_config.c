@@ -17,6 +17,9 @@ static void check_ranges(const struct loadsd_config *c)
         c->max_windowsize < 1 || c->max_windowsize > 65535 || c->retries < 1 || c->retries > 20 ||
         c->timeout_ms < 100 || c->timeout_ms > 60000 || c->threads > 256 || c->max_transfers < 1)
         abort();
+    if (c->max_unacked < 1 || c->max_unacked > 100000 || c->max_unacked_per_prefix < 1 ||
+        c->max_unacked_per_prefix > 100000)
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

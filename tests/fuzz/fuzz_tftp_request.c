@@ -172,7 +172,6 @@ static void fuzz_limits(uint64_t h, struct tftp_session_limits *lim)
     lim->rto_min_ms = 200;
     lim->rto_max_ms = 8000;
     lim->retries_max = 5;
-    lim->retries_unproven = 2;
     lim->rollover_to_one = (h >> 16) & 1;
 }
 

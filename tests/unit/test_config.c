@@ -67,6 +67,8 @@ static void test_defaults(void **state)
     assert_int_equal(c.threads, 0);
     assert_int_equal(c.max_transfers, 10000);
     assert_int_equal(c.max_transfers_per_client, 64);
+    assert_int_equal(c.max_unacked, 1000);
+    assert_int_equal(c.max_unacked_per_prefix, 64);
     assert_false(c.rollover_to_one);
     assert_false(c.foreground);
     assert_int_equal(c.log_level, LOG_LEVEL_INFO);
@@ -92,6 +94,8 @@ static const struct bound_case bound_cases[] = {
     {"threads", FIELD(threads), 0, 256},
     {"max-transfers", FIELD(max_transfers), 1, 100000},
     {"max-transfers-per-client", FIELD(max_transfers_per_client), 1, 10000},
+    {"max-unacked", FIELD(max_unacked), 1, 100000},
+    {"max-unacked-per-prefix", FIELD(max_unacked_per_prefix), 1, 100000},
     {"max-blksize", FIELD(max_blksize), 8, 65464},
     {"max-windowsize", FIELD(max_windowsize), 1, 65535},
     {"retries", FIELD(retries), 1, 20},

@@ -276,6 +276,76 @@ static void test_log_msg_truncated(void **state)
     assert_string_equal(out + 1020, "...\n");
 }
 
+/* The line budget for flood events: a script of (time, action) steps, each
+ * with what it must answer. Window 10 s, burst 3. */
+enum rl_action { RL_TAKE, RL_ROLL, RL_DUE };
+
+struct rl_step {
+    uint64_t t;
+    enum rl_action act;
+    uint64_t want;      /* TAKE: 1 shown / 0 hidden; ROLL: hidden count; DUE: due time */
+    uint64_t want_span; /* ROLL: the window's length */
+};
+
+static void test_log_ratelimit_script(void **state)
+{
+    static const struct rl_step steps[] = {
+        {1000, RL_ROLL, 0, 0}, /* nothing yet: no summary */
+        {1000, RL_DUE, 0, 0},
+        {1000, RL_TAKE, 1, 0},
+        {1001, RL_TAKE, 1, 0},
+        {1002, RL_TAKE, 1, 0},
+        {1002, RL_DUE, 0, 0}, /* three shown, none hidden: no summary due */
+        {1003, RL_TAKE, 0, 0},
+        {5000, RL_TAKE, 0, 0},
+        {5000, RL_DUE, 11000, 0},
+        {10999, RL_ROLL, 0, 0}, /* not over yet */
+        {11000, RL_TAKE, 0, 0}, /* a late event still counts in the old window */
+        {11000, RL_ROLL, 3, 10000},
+        {11000, RL_DUE, 0, 0},
+        {11000, RL_ROLL, 0, 0}, /* summarised once only */
+        {20000, RL_TAKE, 1, 0}, /* a new window opens with the next event */
+        {29999, RL_ROLL, 0, 0},
+        {30000, RL_ROLL, 0, 0}, /* over, but nothing hidden: no summary */
+        {30000, RL_TAKE, 1, 0},
+    };
+    struct log_ratelimit r;
+    uint64_t span;
+
+    (void)state;
+    log_ratelimit_init(&r, 10000, 3);
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        const struct rl_step *st = &steps[i];
+        uint64_t got = 0;
+
+        span = 0;
+        if (st->act == RL_TAKE)
+            got = log_ratelimit_take(&r, st->t) ? 1 : 0;
+        else if (st->act == RL_ROLL)
+            got = log_ratelimit_roll(&r, st->t, &span);
+        else
+            got = log_ratelimit_due(&r);
+        if (got != st->want || (st->act == RL_ROLL && got != 0 && span != st->want_span))
+            fail_msg("step %zu (t=%llu): got %llu span %llu", i, (unsigned long long)st->t,
+                     (unsigned long long)got, (unsigned long long)span);
+    }
+}
+
+/* A flood of a million events in one window gives burst lines, and one count. */
+static void test_log_ratelimit_flood(void **state)
+{
+    struct log_ratelimit r;
+    uint64_t shown = 0, span;
+
+    (void)state;
+    log_ratelimit_init(&r, 10000, 5);
+    for (uint64_t i = 0; i < 1000000; i++)
+        shown += log_ratelimit_take(&r, 1 + i / 1000) ? 1 : 0;
+    assert_int_equal(shown, 5);
+    assert_int_equal(log_ratelimit_roll(&r, 10001, &span), 1000000 - 5);
+    assert_int_equal(span, 10000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_log_clean_every_byte), cmocka_unit_test(test_log_parse_level),
         cmocka_unit_test(test_log_set_level),        cmocka_unit_test(test_log_msg_timestamp),
         cmocka_unit_test(test_log_msg_journal),      cmocka_unit_test(test_log_msg_truncated),
+        cmocka_unit_test(test_log_ratelimit_script), cmocka_unit_test(test_log_ratelimit_flood),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

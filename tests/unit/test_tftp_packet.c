@@ -424,14 +424,71 @@ static void test_option_table_request(void **state)
         pkt_make(&p, TFTP_OP_RRQ, (const char *const[]){"f", "octet", c->name, c->value, NULL});
         rc = parse_request_copy(p.b, p.len, &req, NULL);
         if (strcmp(c->name, "tsize") == 0 && c->rc != TFTP_PARSE_OK) {
-            /* In a request a tsize that is no number just asks for the size. */
+            /* In a request a tsize that is no number just asks for the size;
+             * an empty one asks for nothing (test_request_tsize_values). */
             assert_int_equal(rc, TFTP_PARSE_OK);
-            assert_int_equal(req.opts.present, TFTP_OPT_TSIZE);
+            assert_int_equal(req.opts.present, c->value[0] != '\0' ? TFTP_OPT_TSIZE : 0);
             assert_int_equal(req.opts.tsize, 0);
             continue;
         }
         check_opt_case(c, rc, &req.opts);
     }
+}
+
+/* In a request tsize only asks for the size (RFC 2349: the client sends "0"):
+ * any non-empty value asks; an empty value is treated as absent, so the
+ * request is served without tsize instead of being refused. */
+static void test_request_tsize_values(void **state)
+{
+    static const struct {
+        const char *value;
+        unsigned present;
+    } cases[] = {
+        {"0", TFTP_OPT_TSIZE},      {"34603008", TFTP_OPT_TSIZE}, {"281474976710656", TFTP_OPT_TSIZE},
+        {"-1", TFTP_OPT_TSIZE},     {"enable", TFTP_OPT_TSIZE},   {"", 0},
+    };
+    struct tftp_request req;
+    struct pkt p;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        pkt_make(&p, TFTP_OP_RRQ,
+                 (const char *const[]){"f", "octet", "blksize", "1468", "tsize", cases[i].value,
+                                       NULL});
+        assert_int_equal(parse_request_copy(p.b, p.len, &req, NULL), TFTP_PARSE_OK);
+        if (req.opts.present != (TFTP_OPT_BLKSIZE | cases[i].present))
+            fail_msg("tsize \"%s\": options 0x%x", cases[i].value, req.opts.present);
+    }
+    /* An empty tsize is not a first tsize: a real one after it is no duplicate. */
+    pkt_make(&p, TFTP_OP_RRQ, (const char *const[]){"f", "octet", "tsize", "", "tsize", "0", NULL});
+    assert_int_equal(parse_request_copy(p.b, p.len, &req, NULL), TFTP_PARSE_OK);
+    assert_int_equal(req.opts.present, TFTP_OPT_TSIZE);
+}
+
+/* Found by fuzz_tftp_request (corpus/rrq_tsize_empty): an empty tsize was read
+ * as "0", so the request built again from the parse came out one byte longer
+ * than the one received. Parsed, rebuilt and parsed again it must stay the
+ * same request, never longer. */
+static void test_request_tsize_empty_roundtrip(void **state)
+{
+    static const char wire[] = "\0\1S$EP0011223344S$EP001122334455.cnf.xml\0octet\0"
+                               "blksize\0" "1468\0timeout\0" "3\0tsize\0";
+    size_t len = sizeof(wire); /* the final NUL ends the empty tsize value */
+    uint8_t out[TFTP_REQUEST_MAX], *keep;
+    struct tftp_request req, again;
+    int n;
+
+    (void)state;
+    assert_int_equal(parse_request_copy((const uint8_t *)wire, len, &req, &keep), TFTP_PARSE_OK);
+    assert_int_equal(req.opts.present, TFTP_OPT_BLKSIZE | TFTP_OPT_TIMEOUT);
+    assert_int_equal(req.opts.blksize, 1468);
+    assert_int_equal(req.opts.timeout, 3);
+    n = tftp_packet_build_request(out, sizeof(out), req.op, req.filename, req.mode, &req.opts);
+    assert_true(n > 0 && (size_t)n <= len);
+    assert_int_equal(tftp_packet_parse_request(out, (size_t)n, &again), TFTP_PARSE_OK);
+    assert_int_equal(again.opts.present, req.opts.present);
+    assert_int_equal(again.filename_len, req.filename_len);
+    free(keep);
 }
 
 /* atftp 0.8 writes "tsize enable" (its documented --option syntax). */
@@ -1083,6 +1140,8 @@ int main(void)
         cmocka_unit_test(test_request_malformed),
         cmocka_unit_test(test_option_table_request),
         cmocka_unit_test(test_request_tsize_enable),
+        cmocka_unit_test(test_request_tsize_values),
+        cmocka_unit_test(test_request_tsize_empty_roundtrip),
         cmocka_unit_test(test_option_table_oack),
         cmocka_unit_test(test_options_all_together),
         cmocka_unit_test(test_options_duplicated),
