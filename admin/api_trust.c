@@ -1,6 +1,7 @@
 /* api_trust.c: /api/v1/trust: the certificates signatures are checked
  * against (vendor) and that approve bundles (approval). Certificates are
- * parsed by verify.c; this file never trusts a PEM it could not parse. */
+ * parsed by verify.c; this file never trusts a PEM it could not parse. A
+ * change re-evaluates every load (trust.c): the answer counts those changed. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "catalog.h"
 #include "catalog_json.h"
 #include "numparse.h"
+#include "trust.h"
 #include "verify.h"
 
 static int trust_list(struct api_request *rq, struct api_response *rs)
@@ -22,38 +24,13 @@ static int trust_list(struct api_request *rq, struct api_response *rs)
     return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "trust", list));
 }
 
-/* Stores the parsed certificate with its audit record in one transaction. */
-static int trust_store(sqlite3 *db, const char *actor, const struct verify_cert_info *info,
-                       const char *role, const char *pem, int64_t *id)
-{
-    struct catalog_trust t;
-    int rc;
-
-    memset(&t, 0, sizeof(t));
-    snprintf(t.role, sizeof(t.role), "%s", role);
-    snprintf(t.subject, sizeof(t.subject), "%s", info->subject);
-    snprintf(t.issuer, sizeof(t.issuer), "%s", info->issuer);
-    snprintf(t.serial, sizeof(t.serial), "%s", info->serial_hex);
-    snprintf(t.sha256, sizeof(t.sha256), "%s", info->sha256_hex);
-    t.not_after = info->not_after;
-    rc = db_begin(db);
-    if (rc == DB_OK)
-        rc = catalog_trust_add(db, &t, pem, id);
-    if (rc == DB_OK)
-        rc = catalog_audit(db, actor, "trust.add", info->subject, NULL, role);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
-    return rc;
-}
-
-static int trust_add(struct api_request *rq, struct api_response *rs)
+static int trust_post(struct api_request *rq, struct api_response *rs)
 {
     json_t *body = api_body_object(rq, rs);
     struct verify_cert_info info;
     const char *pem, *role = NULL;
     int64_t id = 0;
+    unsigned changed = 0;
     bool ok = false;
     int rc;
 
@@ -75,45 +52,40 @@ static int trust_add(struct api_request *rq, struct api_response *rs)
         api_error_field(rs, "pem", "%s", verify_strerror(rc));
         goto out;
     }
-    rc = trust_store(rq->ctx->dd.db, api_actor(rq), &info, role, pem, &id);
+    rc = trust_add(rq->ctx->dd.db, rq->ctx->dd.bs, api_actor(rq), &info, role, pem, &id,
+                   &changed);
     if (rc == DB_CONFLICT)
         api_error(rs, MHD_HTTP_CONFLICT, "conflict", "this certificate is already trusted");
     else if (rc != DB_OK)
         api_error_db(rs, rc, "trust anchor");
     else
         api_json(rs, MHD_HTTP_CREATED,
-                 json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "role", role, "subject",
-                           info.subject, "sha256", info.sha256_hex));
+                 json_pack("{s:I, s:s, s:s, s:s, s:i}", "id", (json_int_t)id, "role", role,
+                           "subject", info.subject, "sha256", info.sha256_hex, "loads_changed",
+                           changed));
 out:
     json_decref(body);
     return 0;
 }
 
-static int trust_remove(struct api_request *rq, struct api_response *rs)
+static int trust_delete(struct api_request *rq, struct api_response *rs)
 {
-    sqlite3 *db = rq->ctx->dd.db;
+    unsigned changed = 0;
     uint64_t id;
     int rc;
 
     if (numparse_u64(rq->args[0], 1, INT64_MAX, &id) != 0)
         return api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no such trust anchor");
-    rc = db_begin(db);
-    if (rc == DB_OK)
-        rc = catalog_trust_remove(db, (int64_t)id);
-    if (rc == DB_OK)
-        rc = catalog_audit(db, api_actor(rq), "trust.remove", rq->args[0], NULL, NULL);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
+    rc = trust_remove(rq->ctx->dd.db, api_actor(rq), (int64_t)id, &changed);
     if (rc != DB_OK)
         return api_error_db(rs, rc, "trust anchor");
-    return api_json(rs, MHD_HTTP_OK, json_pack("{s:I}", "removed", (json_int_t)id));
+    return api_json(rs, MHD_HTTP_OK,
+                    json_pack("{s:I, s:i}", "removed", (json_int_t)id, "loads_changed", changed));
 }
 
 const struct api_route api_trust_routes[] = {
     {"GET", "/api/v1/trust", 0, trust_list},
-    {"POST", "/api/v1/trust", 0, trust_add},
-    {"DELETE", "/api/v1/trust/{}", 0, trust_remove},
+    {"POST", "/api/v1/trust", 0, trust_post},
+    {"DELETE", "/api/v1/trust/{}", 0, trust_delete},
     {NULL, NULL, 0, NULL},
 };

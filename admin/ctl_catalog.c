@@ -19,6 +19,7 @@
 #include "numparse.h"
 #include "provision.h"
 #include "scrub.h"
+#include "trust.h"
 #include "verify.h"
 
 #define PEM_FILE_MAX VERIFY_PEM_MAX
@@ -365,12 +366,12 @@ static int cmd_gc(struct ctl *c, int argc, char **argv)
 static int cmd_trust_add(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"role", required_argument, NULL, 'r'}, {0}};
-    struct catalog_trust t = {0};
     struct verify_cert_info info;
     const char *role = "vendor";
     char *pem;
     size_t len;
     int64_t id = 0;
+    unsigned changed = 0;
     int o, rc, err;
 
     opts_reset();
@@ -390,27 +391,17 @@ static int cmd_trust_add(struct ctl *c, int argc, char **argv)
         free(pem);
         return ctl_refuse("%s: %s", argv[optind], verify_strerror(rc));
     }
-    snprintf(t.role, sizeof(t.role), "%s", role);
-    snprintf(t.subject, sizeof(t.subject), "%s", info.subject);
-    snprintf(t.issuer, sizeof(t.issuer), "%s", info.issuer);
-    snprintf(t.serial, sizeof(t.serial), "%s", info.serial_hex);
-    snprintf(t.sha256, sizeof(t.sha256), "%s", info.sha256_hex);
-    t.not_after = info.not_after;
-    rc = db_begin(c->dd.db);
-    if (rc == DB_OK)
-        rc = catalog_trust_add(c->dd.db, &t, pem, &id);
-    if (rc == DB_OK)
-        rc = catalog_audit(c->dd.db, c->actor, "trust.add", info.subject, NULL, role);
-    rc = rc == DB_OK ? db_commit(c->dd.db) : (db_rollback(c->dd.db), rc);
+    rc = trust_add(c->dd.db, c->dd.bs, c->actor, &info, role, pem, &id, &changed);
     free(pem);
     if (rc == DB_CONFLICT)
         return ctl_refuse("this certificate is already in the trust store");
     if (rc != DB_OK)
         return ctl_refuse("cannot add the certificate");
     if (c->json)
-        return ctl_print_json(json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "role", role,
-                                        "subject", info.subject));
-    printf("added trust anchor %lld (%s): %s\n", (long long)id, role, info.subject);
+        return ctl_print_json(json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)id, "role",
+                                        role, "subject", info.subject, "loads_changed", changed));
+    printf("added trust anchor %lld (%s): %s\n%u load(s) changed status (loadsctl loads)\n",
+           (long long)id, role, info.subject, changed);
     return CTL_OK;
 }
 
@@ -445,24 +436,23 @@ static int cmd_trust_list(struct ctl *c, int argc, char **argv)
 
 static int cmd_trust_remove(struct ctl *c, int argc, char **argv)
 {
+    unsigned changed = 0;
     uint64_t id;
     int rc;
 
     if (argc != 2 || numparse_u64(argv[1], 1, INT64_MAX, &id) != 0)
         return ctl_usage(self("trust remove"));
-    rc = db_begin(c->dd.db);
-    if (rc == DB_OK)
-        rc = catalog_trust_remove(c->dd.db, (int64_t)id);
-    if (rc == DB_OK)
-        rc = catalog_audit(c->dd.db, c->actor, "trust.remove", argv[1], NULL, NULL);
-    rc = rc == DB_OK ? db_commit(c->dd.db) : (db_rollback(c->dd.db), rc);
+    rc = trust_remove(c->dd.db, c->actor, (int64_t)id, &changed);
     if (rc == DB_NOT_FOUND)
         return ctl_refuse("no trust anchor %s", argv[1]);
     if (rc != DB_OK)
         return ctl_refuse("cannot remove trust anchor %s", argv[1]);
     if (!c->json)
-        printf("removed trust anchor %s\n", argv[1]);
-    return c->json ? ctl_print_json(json_pack("{s:I}", "removed", (json_int_t)id)) : CTL_OK;
+        printf("removed trust anchor %s\n%u load(s) changed status (loadsctl loads)\n", argv[1],
+               changed);
+    return c->json ? ctl_print_json(json_pack("{s:I, s:i}", "removed", (json_int_t)id,
+                                              "loads_changed", changed))
+                   : CTL_OK;
 }
 
 const struct ctl_command ctl_catalog_commands[] = {

@@ -22,6 +22,8 @@
 #include "numparse.h"
 #include "settings.h"
 #include "sgn.h"
+#include "sigcheck.h"
+#include "sigstatus.h"
 #include "unpack.h"
 #include "verify.h"
 
@@ -41,7 +43,8 @@ struct staged {
     size_t loads_len;
     char signature[16]; /* verified | signed | none */
     char signer[CATALOG_TEXT_MAX];
-    bool listed; /* a .loads of the bundle lists it */
+    const char **checks; /* per vendor certificate: "ok", "not_signer" (or NULL) */
+    bool listed;         /* a .loads of the bundle lists it */
     int64_t file_id;
 };
 
@@ -55,6 +58,7 @@ struct load_plan {
     size_t n_parts;
     int64_t *catalog_ids; /* listed files already in the catalog */
     size_t n_catalog;
+    unsigned catalog_verified, catalog_unsigned; /* of those */
 };
 
 struct import_ctx {
@@ -68,10 +72,12 @@ struct import_ctx {
     uint8_t *buf;  /* COPY_CHUNK */
     uint8_t *head; /* LOADS_FILE_MAX: the start of the current entry */
     char *vendor_pems[TRUST_MAX];
+    char vendor_sha[TRUST_MAX][65];
     size_t n_vendor;
     char *approval_pems[TRUST_MAX];
     size_t n_approval;
     char approved_by[CATALOG_TEXT_MAX];
+    char approval_sha[65]; /* the approving certificate's fingerprint */
     char policy[16];
     int64_t import_id;
     json_t *report, *problems, *warnings, *changes;
@@ -289,6 +295,8 @@ static int collect_pem(void *arg, const struct catalog_trust *t)
     *slot = strdup(t->pem);
     if (*slot == NULL)
         return DB_ERROR;
+    if (vendor)
+        snprintf(c->vendor_sha[*n], sizeof(c->vendor_sha[*n]), "%s", t->sha256);
     (*n)++;
     return 0;
 }
@@ -302,13 +310,36 @@ static int load_trust(struct import_ctx *c)
 
 /* ---- checks ---- */
 
-/* Checks a file's signed header: well formed, names this file, and when a
- * trusted certificate names its signer, the signature verifies. */
+/* Checks the header against every trusted vendor certificate (the blob
+ * opened once); the answers become facts at publication. */
+static void check_signers(struct import_ctx *c, struct staged *s)
+{
+    int fd = -1;
+
+    s->checks = calloc(c->n_vendor ? c->n_vendor : 1, sizeof(*s->checks));
+    if (s->checks == NULL || blobstore_open_blob(c->bs, s->blob.hex, &fd) != 0) {
+        problem(c, s->name, "cannot check the signature: out of memory or unreadable blob");
+        goto out;
+    }
+    for (size_t i = 0; i < c->n_vendor; i++) {
+        s->checks[i] = sigcheck_one(fd, s->blob.size, s->hdr, c->vendor_pems[i]);
+        if (s->checks[i] == NULL || strcmp(s->checks[i], "bad") == 0) {
+            problem(c, s->name, "signature check against the trusted certificate %.16s... failed",
+                    c->vendor_sha[i]);
+            goto out;
+        }
+        if (strcmp(s->checks[i], "ok") == 0)
+            snprintf(s->signature, sizeof(s->signature), "verified");
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Checks a file's signed header: well formed, names this file, and against
+ * every trusted certificate that names its signer, the signature verifies. */
 static void check_header(struct import_ctx *c, struct staged *s)
 {
-    int fd, rc = VERIFY_NOT_SIGNER;
-    size_t i;
-
     if (!s->has_header)
         return;
     if (s->hdr == NULL) {
@@ -320,24 +351,8 @@ static void check_header(struct import_ctx *c, struct staged *s)
         return;
     }
     snprintf(s->signer, sizeof(s->signer), "%s", s->hdr->subject);
-    for (i = 0; i < c->n_vendor; i++)
-        if (verify_sgn_is_signer(s->hdr, c->vendor_pems[i], strlen(c->vendor_pems[i])))
-            break;
-    if (i == c->n_vendor) {
-        snprintf(s->signature, sizeof(s->signature), "signed");
-        return;
-    }
-    if (blobstore_open_blob(c->bs, s->blob.hex, &fd) == 0) {
-        rc = verify_sgn_signature(fd, s->blob.size, s->hdr, c->vendor_pems[i],
-                                  strlen(c->vendor_pems[i]));
-        close(fd);
-    }
-    if (rc != VERIFY_OK) {
-        problem(c, s->name, "signature check against the trusted certificate failed: %s",
-                verify_strerror(rc));
-        return;
-    }
-    snprintf(s->signature, sizeof(s->signature), "verified");
+    snprintf(s->signature, sizeof(s->signature), "signed");
+    check_signers(c, s);
 }
 
 static int plan_add_part(struct import_ctx *c, struct load_plan *p, const struct loads_entry *e)
@@ -357,6 +372,13 @@ static int plan_add_part(struct import_ctx *c, struct load_plan *p, const struct
         if (strcmp(f.status, "ok") != 0)
             problem(c, p->loads_file->name, "lists %s, which is in the catalog but quarantined",
                     e->name);
+        if (strcmp(f.signature, "bad") == 0)
+            problem(c, p->loads_file->name,
+                    "lists %s, which is in the catalog with a signature that fails against"
+                    " a trusted certificate",
+                    e->name);
+        p->catalog_verified += strcmp(f.signature, "verified") == 0;
+        p->catalog_unsigned += strcmp(f.signature, "none") == 0;
         p->catalog_ids[p->n_catalog++] = f.id;
         return 0;
     }
@@ -407,26 +429,59 @@ out:
     return rc;
 }
 
-/* The status a load gets, and whether the policy lets it in. */
+/* The facts of a planned load, as catalog.c counts them for a stored one. */
+static void plan_facts(const struct import_ctx *c, const struct load_plan *p,
+                       struct sigstatus_facts *f, const char **unsigned_name)
+{
+    const struct staged *s = p->loads_file;
+
+    memset(f, 0, sizeof(*f));
+    *unsigned_name = NULL;
+    f->files = (unsigned)(1 + p->n_parts + p->n_catalog);
+    f->loads_signed = s->has_header;
+    f->approved = c->approved_by[0] != '\0';
+    f->verified = p->catalog_verified + (strcmp(s->signature, "verified") == 0);
+    f->unsigned_ = p->catalog_unsigned + !s->has_header;
+    for (size_t i = 0; i < p->n_parts; i++) {
+        f->verified += strcmp(p->parts[i]->signature, "verified") == 0;
+        if (!p->parts[i]->has_header) {
+            f->unsigned_++;
+            if (*unsigned_name == NULL)
+                *unsigned_name = p->parts[i]->name;
+        }
+    }
+}
+
+/* The status a load gets (the weakest file decides), and whether the policy
+ * lets it in. */
 static void plan_status(struct import_ctx *c, struct load_plan *p)
 {
     struct staged *s = p->loads_file;
-    const char *st = !s->has_header ? "unsigned" : s->signature;
+    struct sigstatus_facts facts;
+    const char *unsigned_name, *st;
 
-    if (strcmp(st, "verified") == 0 || c->approved_by[0] != '\0')
-        st = "verified";
+    plan_facts(c, p, &facts, &unsigned_name);
+    st = sigstatus_name(sigstatus_derive(&facts));
     snprintf(p->signature, sizeof(p->signature), "%s", st);
     snprintf(p->signer, sizeof(p->signer), "%s", s->signer);
-    if (strcmp(c->policy, "verified") == 0 && strcmp(st, "verified") != 0)
-        problem(c, s->name,
-                "the signature policy is \"verified\", and this load is %s (add the"
-                " signer's certificate to the trust store, or import with an approval"
-                " signature)",
-                st);
-    else if (strcmp(c->policy, "signed") == 0 && strcmp(st, "unsigned") == 0)
+    if (sigstatus_allowed(sigstatus_derive(&facts), c->policy))
+        return;
+    if (strcmp(st, "unsigned") == 0 && strcmp(c->policy, "signed") == 0)
         problem(c, s->name,
                 "the signature policy is \"signed\", and this .loads file has no"
                 " signed header");
+    else if (strcmp(st, "partial") == 0)
+        problem(c, s->name,
+                "the signature policy is \"%s\", and this load is partial: %s (and maybe"
+                " more) has no signed header, so it cannot be verified (import with an"
+                " approval signature)",
+                c->policy, unsigned_name ? unsigned_name : "a component in the catalog");
+    else
+        problem(c, s->name,
+                "the signature policy is \"%s\", and this load is %s (add the"
+                " signer's certificate to the trust store, or import with an approval"
+                " signature)",
+                c->policy, st);
 }
 
 static int check_approval(struct import_ctx *c)
@@ -449,7 +504,7 @@ static int check_approval(struct import_ctx *c)
     }
     rc =
         verify_cms_detached(c->opt->paths[0], sig, (size_t)n, (const char *const *)c->approval_pems,
-                            c->n_approval, c->approved_by, sizeof(c->approved_by));
+                            c->n_approval, c->approved_by, sizeof(c->approved_by), c->approval_sha);
     free(sig);
     if (rc != VERIFY_OK) {
         c->approved_by[0] = '\0';
@@ -530,6 +585,23 @@ static void check_conflict(struct import_ctx *c, struct staged *s)
     catalog_audit(c->db, c->opt->actor, "file.replace", s->name, old.sha256, s->blob.hex);
 }
 
+/* What the header says about its signer and digest, for the file's row. */
+static void header_facts(const struct sgn_header *h, struct catalog_file *f)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t n = h->serial_len < SGN_SERIAL_MAX ? h->serial_len : SGN_SERIAL_MAX;
+
+    if (2 * n >= sizeof(f->sig_serial))
+        n = (sizeof(f->sig_serial) - 1) / 2;
+    for (size_t i = 0; i < n; i++) {
+        f->sig_serial[2 * i] = digits[h->serial[i] >> 4];
+        f->sig_serial[2 * i + 1] = digits[h->serial[i] & 0x0f];
+    }
+    f->sig_serial[2 * n] = '\0';
+    snprintf(f->sig_issuer, sizeof(f->sig_issuer), "%s", h->issuer);
+    snprintf(f->sig_hash, sizeof(f->sig_hash), "%s", sgn_hash_name(h->hash));
+}
+
 static int publish_files(struct import_ctx *c)
 {
     json_t *files = json_object_get(c->report, "files");
@@ -545,8 +617,13 @@ static int publish_files(struct import_ctx *c)
         snprintf(f.sha256, sizeof(f.sha256), "%s", s->blob.hex);
         snprintf(f.signature, sizeof(f.signature), "%s", s->signature);
         snprintf(f.signer, sizeof(f.signer), "%s", s->signer);
+        if (s->hdr != NULL)
+            header_facts(s->hdr, &f);
         f.size = s->blob.size;
         rc = catalog_file_put(c->db, &f, &s->file_id);
+        for (size_t k = 0; rc == DB_OK && s->checks != NULL && k < c->n_vendor; k++)
+            if (s->checks[k] != NULL)
+                rc = catalog_sig_check_put(c->db, s->blob.hex, c->vendor_sha[k], s->checks[k]);
         json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:s, s:s}", "name", s->name, "size",
                                                (json_int_t)s->blob.size, "sha256", s->blob.hex,
                                                "signature", s->signature, "signer", s->signer));
@@ -575,6 +652,7 @@ static int publish_load(struct import_ctx *c, struct load_plan *p)
     snprintf(l.signature, sizeof(l.signature), "%s", p->signature);
     snprintf(l.signer, sizeof(l.signer), "%s", p->signer);
     snprintf(l.approved_by, sizeof(l.approved_by), "%s", c->approved_by);
+    snprintf(l.approval_cert, sizeof(l.approval_cert), "%s", c->approval_sha);
     l.import_id = c->import_id;
     rc = catalog_load_put(c->db, &l, ids[0], ids, n, &load_id);
     if (rc == DB_OK)
@@ -631,6 +709,7 @@ static void ctx_free(struct import_ctx *c)
     for (size_t i = 0; i < c->n_files; i++) {
         free(c->files[i].hdr);
         free(c->files[i].loads_data);
+        free(c->files[i].checks);
     }
     for (size_t i = 0; i < c->n_loads; i++) {
         free(c->loads[i].parts);

@@ -1,5 +1,6 @@
 /* scrub.c: re-hashes stored files and quarantines those that changed or went
- * missing, each in its own transaction so serving notices at once. */
+ * missing, each in its own transaction so serving notices at once; checks
+ * signatures no trusted certificate has been checked against yet. */
 #include "scrub.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include "db.h"
 #include "grow.h"
 #include "log.h"
+#include "sigcheck.h"
 
 struct file_list {
     struct catalog_file *v;
@@ -110,6 +112,11 @@ int scrub_run(sqlite3 *db, struct blobstore *bs, const struct scrub_options *opt
     memset(totals, 0, sizeof(*totals));
     if (load != NULL)
         rc = catalog_load_find(db, load, &found);
+    /* Statuses are derived from the checks on record: any signature not yet
+     * checked against a trusted certificate (a catalog from before the
+     * checks were recorded) is checked now. */
+    if (rc == DB_OK && sigcheck_trusted(db, bs, &totals->signatures) != DB_OK)
+        log_warn("scrub: cannot check signatures against the trust store");
     if (rc == DB_OK)
         rc = catalog_files_each(db, load, collect, &l);
     if (rc == DB_OK && l.n > 0 && (results = calloc(l.n, sizeof(*results))) == NULL)

@@ -16,6 +16,7 @@ struct scrub_totals {
     unsigned ok;
     unsigned quarantined; /* newly quarantined by this run */
     unsigned already;     /* files that were quarantined before */
+    unsigned signatures;  /* signed files checked against a trusted certificate anew */
     uint64_t bytes;
 };
 

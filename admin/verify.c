@@ -558,7 +558,7 @@ static bool verify_certs_contain(STACK_OF(X509) * certs, const X509 *x)
 /* Each signer must be one of the approval certificates itself, not merely a
  * certificate one of them issued: an approval is a person's own key. */
 static int verify_cms_signers(CMS_ContentInfo *cms, STACK_OF(X509) * certs, char *signer,
-                              size_t cap)
+                              size_t cap, char *signer_sha256)
 {
     int rc = VERIFY_NOT_SIGNER;
     STACK_OF(X509) *signers = CMS_get0_signers(cms);
@@ -574,13 +574,17 @@ static int verify_cms_signers(CMS_ContentInfo *cms, STACK_OF(X509) * certs, char
     if (signer != NULL && cap > 0 &&
         verify_name_text(X509_get_subject_name(sk_X509_value(signers, 0)), signer, cap) < 0)
         rc = VERIFY_BAD_CERT;
+    if (rc == VERIFY_OK && signer_sha256 != NULL &&
+        verify_fingerprint(sk_X509_value(signers, 0), signer_sha256) < 0)
+        rc = VERIFY_BAD_CERT;
 out:
     sk_X509_free(signers);
     return rc;
 }
 
 int verify_cms_detached(const char *bundle_path, const uint8_t *sig, size_t sig_len,
-                        const char *const *approval_pems, size_t n_pems, char *signer, size_t cap)
+                        const char *const *approval_pems, size_t n_pems, char *signer, size_t cap,
+                        char *signer_sha256)
 {
     int rc = VERIFY_NOT_SIGNER;
     CMS_ContentInfo *cms = NULL;
@@ -612,10 +616,12 @@ int verify_cms_detached(const char *bundle_path, const uint8_t *sig, size_t sig_
         rc = verify_cms_failure();
         goto out;
     }
-    rc = verify_cms_signers(cms, certs, signer, cap);
+    rc = verify_cms_signers(cms, certs, signer, cap, signer_sha256);
 out:
     if (rc != VERIFY_OK && signer != NULL && cap > 0)
         signer[0] = '\0';
+    if (rc != VERIFY_OK && signer_sha256 != NULL)
+        signer_sha256[0] = '\0';
     BIO_free(content);
     X509_STORE_free(store);
     sk_X509_pop_free(certs, X509_free);

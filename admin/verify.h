@@ -48,9 +48,11 @@ int verify_sgn_signature(int fd, uint64_t size, const struct sgn_header *h, cons
 /* Checks a detached DER CMS signature (sig, sig_len) over the file at
  * bundle_path (streamed) against the approval certificates (each PEM), which
  * are trusted as they are (no chain needed). On success writes the signer's
- * subject to signer (cap bytes). */
+ * subject to signer (cap bytes) and, when signer_sha256 is not NULL, the
+ * SHA-256 fingerprint of its certificate there (65 bytes, lower-case hex). */
 int verify_cms_detached(const char *bundle_path, const uint8_t *sig, size_t sig_len,
-                        const char *const *approval_pems, size_t n_pems, char *signer, size_t cap);
+                        const char *const *approval_pems, size_t n_pems, char *signer, size_t cap,
+                        char *signer_sha256);
 
 /* Short English text for a result, for reports. */
 const char *verify_strerror(int result);

@@ -3,9 +3,14 @@
 #include "catalog.h"
 
 #include <ctype.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "grow.h"
+#include "sigstatus.h"
 
 void catalog_fold(const char *in, char *out, size_t cap)
 {
@@ -36,7 +41,17 @@ static void bind_folded(sqlite3_stmt *st, int idx, const char *name)
 
 /* ---- files ---- */
 
-#define FILE_COLUMNS "f.id, f.name, f.size, f.sha256, f.status, f.signature, f.signer"
+/* A signature check counts only while its certificate is a trusted vendor
+ * certificate: removing one from the trust store takes its checks away. */
+#define TRUSTED_CHECK(result)                                                                      \
+    "EXISTS (SELECT 1 FROM sig_checks c JOIN trust t ON t.sha256 = c.cert_sha256"                  \
+    " WHERE c.sha256 = f.sha256 AND t.role = 'vendor' AND c.result = '" result "')"
+#define FILE_SIGNATURE                                                                             \
+    "CASE WHEN f.signature = 'none' THEN 'none' WHEN " TRUSTED_CHECK("bad") " THEN 'bad'"          \
+    " WHEN " TRUSTED_CHECK("ok") " THEN 'verified' ELSE 'signed' END"
+#define FILE_COLUMNS                                                                               \
+    "f.id, f.name, f.size, f.sha256, f.status, " FILE_SIGNATURE ", f.signer, f.sig_serial,"        \
+    " f.sig_issuer, f.sig_hash"
 
 static void file_from_row(sqlite3_stmt *st, struct catalog_file *f)
 {
@@ -47,6 +62,9 @@ static void file_from_row(sqlite3_stmt *st, struct catalog_file *f)
     db_column_text(st, 4, f->status, sizeof(f->status));
     db_column_text(st, 5, f->signature, sizeof(f->signature));
     db_column_text(st, 6, f->signer, sizeof(f->signer));
+    db_column_text(st, 7, f->sig_serial, sizeof(f->sig_serial));
+    db_column_text(st, 8, f->sig_issuer, sizeof(f->sig_issuer));
+    db_column_text(st, 9, f->sig_hash, sizeof(f->sig_hash));
 }
 
 int catalog_file_find(sqlite3 *db, const char *name, struct catalog_file *out)
@@ -73,11 +91,14 @@ int catalog_file_put(sqlite3 *db, const struct catalog_file *f, int64_t *id)
 {
     sqlite3_stmt *st = db_prepare(
         db, "INSERT INTO files (name, name_folded, size, sha256, status, signature, signer,"
-            " created_at) VALUES (?1, ?2, ?3, ?4, 'ok', ?5, ?6, ?7)"
+            " created_at, sig_serial, sig_issuer, sig_hash)"
+            " VALUES (?1, ?2, ?3, ?4, 'ok', ?5, ?6, ?7, ?8, ?9, ?10)"
             " ON CONFLICT (name_folded) DO UPDATE SET name = excluded.name,"
             " size = excluded.size, sha256 = excluded.sha256, status = 'ok',"
-            " signature = excluded.signature, signer = excluded.signer"
-            " RETURNING id");
+            " signature = excluded.signature, signer = excluded.signer,"
+            " sig_serial = excluded.sig_serial, sig_issuer = excluded.sig_issuer,"
+            " sig_hash = excluded.sig_hash RETURNING id");
+    bool header = f->signature[0] != '\0' && strcmp(f->signature, "none") != 0;
     int rc, step;
 
     if (st == NULL)
@@ -86,9 +107,13 @@ int catalog_file_put(sqlite3 *db, const struct catalog_file *f, int64_t *id)
     bind_folded(st, 2, f->name);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)f->size);
     sqlite3_bind_text(st, 4, f->sha256, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, f->signature[0] ? f->signature : "none", -1, SQLITE_TRANSIENT);
+    /* What the import saw: a header or none; the rest is derived on read. */
+    sqlite3_bind_text(st, 5, header ? "signed" : "none", -1, SQLITE_STATIC);
     bind_text(st, 6, f->signer);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+    bind_text(st, 8, header ? f->sig_serial : NULL);
+    bind_text(st, 9, header ? f->sig_issuer : NULL);
+    bind_text(st, 10, header ? f->sig_hash : NULL);
     step = sqlite3_step(st);
     rc = db_check(db, step, "store file");
     if (step == SQLITE_ROW)
@@ -186,34 +211,63 @@ int catalog_blob_referenced(sqlite3 *db, const char *sha256, bool *out)
 
 /* ---- loads ---- */
 
-/* A load is quarantined when any file it lists is; the status is derived. */
+/* A load's facts, one row per load: its files counted by what is known about
+ * them now (sigstatus.h turns them into the status), the policy, and the
+ * weakest file. The statement is LOAD_SELECT [WHERE ...] LOAD_GROUP. */
+#define FILE_RANK                                                                                  \
+    "CASE WHEN f.status = 'quarantined' THEN 0 WHEN " TRUSTED_CHECK("bad") " THEN 1"               \
+    " WHEN f.signature = 'none' THEN 2 ELSE 3 END"
 #define LOAD_SELECT                                                                                \
-    "SELECT l.id, l.name, l.signature, l.signer, l.approved_by, l.created_at, l.import_id,"        \
-    " (SELECT count(*) FROM load_files lf WHERE lf.load_id = l.id),"                               \
-    " (SELECT coalesce(sum(f.size), 0) FROM load_files lf JOIN files f ON f.id = lf.file_id"       \
-    "  WHERE lf.load_id = l.id),"                                                                  \
-    " EXISTS (SELECT 1 FROM load_files lf JOIN files f ON f.id = lf.file_id"                       \
-    "  WHERE lf.load_id = l.id AND f.status = 'quarantined')"                                      \
-    " FROM loads l"
+    "SELECT l.id, l.name, l.signer, l.approved_by, l.created_at, l.import_id,"                     \
+    " count(f.id), coalesce(sum(f.size), 0), sum(f.status = 'quarantined'),"                       \
+    " sum(" TRUSTED_CHECK("bad") "), sum(" TRUSTED_CHECK("ok") "), sum(f.signature = 'none'),"     \
+    " (SELECT lf2.signature != 'none' FROM files lf2 WHERE lf2.id = l.loads_file_id),"             \
+    " EXISTS (SELECT 1 FROM trust t WHERE t.role = 'approval' AND t.sha256 = l.approval_cert),"    \
+    " (SELECT value FROM settings WHERE key = 'signature_policy'),"                                \
+    " (SELECT f.name FROM load_files lf JOIN files f ON f.id = lf.file_id"                         \
+    "  WHERE lf.load_id = l.id AND " FILE_RANK " < 3 ORDER BY " FILE_RANK ", f.name_folded"        \
+    "  LIMIT 1), l.approval_cert"                                                                  \
+    " FROM loads l LEFT JOIN load_files lf ON lf.load_id = l.id"                                   \
+    " LEFT JOIN files f ON f.id = lf.file_id"
+#define LOAD_GROUP " GROUP BY l.id"
 
 static void load_from_row(sqlite3_stmt *st, struct catalog_load *l)
 {
+    struct sigstatus_facts facts = {0};
+    enum sigstatus status;
+
     l->id = sqlite3_column_int64(st, 0);
     db_column_text(st, 1, l->name, sizeof(l->name));
-    db_column_text(st, 2, l->signature, sizeof(l->signature));
-    db_column_text(st, 3, l->signer, sizeof(l->signer));
-    db_column_text(st, 4, l->approved_by, sizeof(l->approved_by));
-    l->created_at = sqlite3_column_int64(st, 5);
-    l->import_id = sqlite3_column_int64(st, 6);
-    l->file_count = (unsigned)sqlite3_column_int(st, 7);
-    l->total_size = (uint64_t)sqlite3_column_int64(st, 8);
-    snprintf(l->status, sizeof(l->status), "%s",
-             sqlite3_column_int(st, 9) ? "quarantined" : l->signature);
+    db_column_text(st, 2, l->signer, sizeof(l->signer));
+    db_column_text(st, 3, l->approved_by, sizeof(l->approved_by));
+    l->created_at = sqlite3_column_int64(st, 4);
+    l->import_id = sqlite3_column_int64(st, 5);
+    l->file_count = (unsigned)sqlite3_column_int(st, 6);
+    l->total_size = (uint64_t)sqlite3_column_int64(st, 7);
+    facts.files = l->file_count;
+    facts.quarantined = (unsigned)sqlite3_column_int(st, 8);
+    facts.bad = (unsigned)sqlite3_column_int(st, 9);
+    facts.verified = (unsigned)sqlite3_column_int(st, 10);
+    facts.unsigned_ = (unsigned)sqlite3_column_int(st, 11);
+    facts.loads_signed = sqlite3_column_int(st, 12) != 0;
+    facts.approved = sqlite3_column_int(st, 13) != 0;
+    db_column_text(st, 14, l->policy, sizeof(l->policy));
+    if (l->policy[0] == '\0')
+        snprintf(l->policy, sizeof(l->policy), "signed");
+    db_column_text(st, 15, l->culprit, sizeof(l->culprit));
+    db_column_text(st, 16, l->approval_cert, sizeof(l->approval_cert));
+    status = sigstatus_derive(&facts);
+    snprintf(l->status, sizeof(l->status), "%s", sigstatus_name(status));
+    l->served = sigstatus_allowed(status, l->policy);
+    facts.quarantined = 0;
+    snprintf(l->signature, sizeof(l->signature), "%s", sigstatus_name(sigstatus_derive(&facts)));
+    if (status == SIGSTATUS_VERIFIED || status == SIGSTATUS_SIGNED)
+        l->culprit[0] = '\0';
 }
 
 int catalog_load_find(sqlite3 *db, const char *name, struct catalog_load *out)
 {
-    sqlite3_stmt *st = db_prepare(db, LOAD_SELECT " WHERE l.name_folded = ?1");
+    sqlite3_stmt *st = db_prepare(db, LOAD_SELECT " WHERE l.name_folded = ?1" LOAD_GROUP);
     int rc, step;
 
     if (st == NULL)
@@ -257,11 +311,13 @@ int catalog_load_put(sqlite3 *db, const struct catalog_load *l, int64_t loads_fi
 {
     sqlite3_stmt *st = db_prepare(
         db, "INSERT INTO loads (name, name_folded, loads_file_id, signature, signer,"
-            " approved_by, import_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            " approved_by, import_id, created_at, approval_cert)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
             " ON CONFLICT (name_folded) DO UPDATE SET name = excluded.name,"
             " loads_file_id = excluded.loads_file_id, signature = excluded.signature,"
             " signer = excluded.signer, approved_by = excluded.approved_by,"
-            " import_id = excluded.import_id RETURNING id");
+            " import_id = excluded.import_id, approval_cert = excluded.approval_cert"
+            " RETURNING id");
     int rc, step;
 
     if (st == NULL)
@@ -269,12 +325,15 @@ int catalog_load_put(sqlite3 *db, const struct catalog_load *l, int64_t loads_fi
     sqlite3_bind_text(st, 1, l->name, -1, SQLITE_TRANSIENT);
     bind_folded(st, 2, l->name);
     sqlite3_bind_int64(st, 3, loads_file_id);
-    sqlite3_bind_text(st, 4, l->signature, -1, SQLITE_TRANSIENT);
+    /* The column keeps what the .loads file's own header was at import. */
+    sqlite3_bind_text(st, 4, strcmp(l->signature, "unsigned") == 0 ? "unsigned" : "signed", -1,
+                      SQLITE_STATIC);
     bind_text(st, 5, l->signer);
     bind_text(st, 6, l->approved_by);
     if (l->import_id > 0)
         sqlite3_bind_int64(st, 7, l->import_id);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL));
+    bind_text(st, 9, l->approval_cert);
     step = sqlite3_step(st);
     rc = db_check(db, step, "store load");
     if (step == SQLITE_ROW)
@@ -304,7 +363,7 @@ int catalog_load_remove(sqlite3 *db, const char *name)
 
 int catalog_loads_each(sqlite3 *db, int (*cb)(void *arg, const struct catalog_load *l), void *arg)
 {
-    sqlite3_stmt *st = db_prepare(db, LOAD_SELECT " ORDER BY l.name_folded");
+    sqlite3_stmt *st = db_prepare(db, LOAD_SELECT LOAD_GROUP " ORDER BY l.name_folded");
     struct catalog_load l;
     int rc = DB_OK, step = SQLITE_DONE;
 
@@ -316,6 +375,125 @@ int catalog_loads_each(sqlite3 *db, int (*cb)(void *arg, const struct catalog_lo
     }
     if (rc == DB_OK)
         rc = db_check(db, step, "list loads");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- statuses before and after a change ---- */
+
+static int status_collect(void *arg, const struct catalog_load *l)
+{
+    struct catalog_statuses *s = arg;
+    struct catalog_status *e;
+
+    if (grow_array((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v), 32) != 0)
+        return DB_ERROR;
+    e = &s->v[s->n++];
+    snprintf(e->name, sizeof(e->name), "%s", l->name);
+    snprintf(e->status, sizeof(e->status), "%s", l->status);
+    e->served = l->served;
+    return 0;
+}
+
+int catalog_statuses_get(sqlite3 *db, struct catalog_statuses *out)
+{
+    memset(out, 0, sizeof(*out));
+    return catalog_loads_each(db, status_collect, out);
+}
+
+void catalog_statuses_free(struct catalog_statuses *s)
+{
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+static const struct catalog_status *status_find(const struct catalog_statuses *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i].name, name) == 0)
+            return &s->v[i];
+    return NULL;
+}
+
+/* The loads whose status or served flag differs, as a JSON array. */
+static json_t *status_diff(const struct catalog_statuses *before,
+                           const struct catalog_statuses *after)
+{
+    json_t *list = json_array();
+
+    for (size_t i = 0; list != NULL && i < after->n; i++) {
+        const struct catalog_status *a = &after->v[i], *b = status_find(before, a->name);
+
+        if (b != NULL && strcmp(a->status, b->status) == 0 && a->served == b->served)
+            continue;
+        json_array_append_new(list, json_pack("{s:s, s:s?, s:s, s:b}", "load", a->name, "before",
+                                              b ? b->status : NULL, "after", a->status, "served",
+                                              a->served));
+    }
+    return list;
+}
+
+int catalog_statuses_audit(sqlite3 *db, const char *actor, const char *cause,
+                           const struct catalog_statuses *before, unsigned *changed)
+{
+    struct catalog_statuses after;
+    json_t *diff = NULL;
+    char *text = NULL;
+    int rc = catalog_statuses_get(db, &after);
+
+    if (rc == DB_OK && (diff = status_diff(before, &after)) == NULL)
+        rc = DB_ERROR;
+    if (changed != NULL)
+        *changed = rc == DB_OK ? (unsigned)json_array_size(diff) : 0;
+    if (rc == DB_OK && json_array_size(diff) > 0) {
+        text = json_dumps(diff, JSON_COMPACT);
+        rc = text ? catalog_audit(db, actor, "loads.reevaluate", cause, NULL, text) : DB_ERROR;
+    }
+    free(text);
+    json_decref(diff);
+    catalog_statuses_free(&after);
+    return rc;
+}
+
+/* ---- signature checks ---- */
+
+int catalog_sig_check_put(sqlite3 *db, const char *sha256, const char *cert_sha256,
+                          const char *result)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO sig_checks (sha256, cert_sha256,"
+                                      " result, checked_at) VALUES (?1, ?2, ?3, ?4)");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, cert_sha256, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, result, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+    return db_exec_stmt(db, st);
+}
+
+int catalog_sig_unchecked_each(sqlite3 *db, const char *cert_sha256,
+                               int (*cb)(void *arg, const struct catalog_file *f), void *arg)
+{
+    sqlite3_stmt *st = db_prepare(
+        db, "SELECT min(f.name), f.sha256, f.size FROM files f WHERE f.signature != 'none'"
+            " AND f.status = 'ok' AND NOT EXISTS (SELECT 1 FROM sig_checks c"
+            " WHERE c.sha256 = f.sha256 AND c.cert_sha256 = ?1) GROUP BY f.sha256");
+    struct catalog_file f;
+    int rc = DB_OK, step = SQLITE_DONE;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, cert_sha256, -1, SQLITE_TRANSIENT);
+    while (rc == DB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&f, 0, sizeof(f));
+        db_column_text(st, 0, f.name, sizeof(f.name));
+        db_column_text(st, 1, f.sha256, sizeof(f.sha256));
+        f.size = (uint64_t)sqlite3_column_int64(st, 2);
+        rc = cb(arg, &f);
+    }
+    if (rc == DB_OK)
+        rc = db_check(db, step, "list unchecked signatures");
     sqlite3_finalize(st);
     return rc;
 }

@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -18,18 +19,33 @@ struct catalog_file {
     char name[CATALOG_NAME_MAX];
     uint64_t size;
     char sha256[65];
-    char status[16];    /* ok | quarantined */
-    char signature[16]; /* verified | signed | none */
-    char signer[CATALOG_TEXT_MAX];
+    char status[16]; /* ok | quarantined */
+    /* Derived on every read from the stored checks and the trust store now:
+     * verified (verifies against a trusted certificate), signed (a signed
+     * header, signer not trusted), bad (fails against a trusted
+     * certificate), none (no signed header). A write takes "none" or
+     * anything else for "has a signed header". */
+    char signature[16];
+    char signer[CATALOG_TEXT_MAX];     /* the header's subject */
+    char sig_serial[130];              /* the header's signer serial, hex */
+    char sig_issuer[CATALOG_TEXT_MAX]; /* the header's issuer */
+    char sig_hash[8];                  /* sha1 | sha256 | sha512, "" without header */
 };
 
 struct catalog_load {
     int64_t id;
     char name[CATALOG_NAME_MAX]; /* without ".loads" */
-    char status[16];             /* derived: quarantined, else the signature */
-    char signature[16];          /* verified | signed | unsigned */
-    char signer[CATALOG_TEXT_MAX];
+    /* Derived on every read (sigstatus.h) from the files' facts and the
+     * trust store now: status verified | signed | partial | unsigned |
+     * invalid | quarantined; signature: the same ignoring quarantine. */
+    char status[16];
+    char signature[16];
+    bool served;                      /* the signature policy now lets phones have it */
+    char policy[16];                  /* that policy */
+    char culprit[CATALOG_NAME_MAX];   /* the weakest file (quarantined, bad, unsigned), or "" */
+    char signer[CATALOG_TEXT_MAX];    /* the .loads file's signer */
     char approved_by[CATALOG_TEXT_MAX];
+    char approval_cert[65]; /* fingerprint of the approval certificate, or "" */
     int64_t created_at;
     int64_t import_id;
     unsigned file_count; /* the .loads file and its components */
@@ -73,6 +89,37 @@ int catalog_load_put(sqlite3 *db, const struct catalog_load *l, int64_t loads_fi
                      const int64_t *file_ids, size_t n, int64_t *id);
 int catalog_load_remove(sqlite3 *db, const char *name);
 int catalog_loads_each(sqlite3 *db, int (*cb)(void *arg, const struct catalog_load *l), void *arg);
+
+/* Every load's status and whether it is served, to compare before and after
+ * a change of the trust store or the policy. */
+struct catalog_status {
+    char name[CATALOG_NAME_MAX];
+    char status[16];
+    bool served;
+};
+struct catalog_statuses {
+    struct catalog_status *v;
+    size_t n, cap;
+};
+int catalog_statuses_get(sqlite3 *db, struct catalog_statuses *out);
+void catalog_statuses_free(struct catalog_statuses *s);
+/* Compares the loads now with before and, when one changed, records one
+ * audit row (action "loads.reevaluate", object cause, after: a JSON array
+ * of {"load","before","after","served"}). *changed (may be NULL) gets how
+ * many changed. Inside the caller's transaction. */
+int catalog_statuses_audit(sqlite3 *db, const char *actor, const char *cause,
+                           const struct catalog_statuses *before, unsigned *changed);
+
+/* Signature checks: result ok | bad | not_signer of the file bytes sha256
+ * against the certificate cert_sha256 (insert or replace). */
+int catalog_sig_check_put(sqlite3 *db, const char *sha256, const char *cert_sha256,
+                          const char *result);
+
+/* Files with a signed header not yet checked against the certificate
+ * cert_sha256 (one per distinct bytes): the callback gets name, sha256 and
+ * size filled. */
+int catalog_sig_unchecked_each(sqlite3 *db, const char *cert_sha256,
+                               int (*cb)(void *arg, const struct catalog_file *f), void *arg);
 
 /* Trust anchors. */
 int catalog_trust_add(sqlite3 *db, const struct catalog_trust *t, const char *pem, int64_t *id);

@@ -493,12 +493,20 @@ int provision_enterprise_check(const char *key, const char *in, char *out, size_
 int provision_enterprise_set(sqlite3 *db, const char *actor, const char *key, const char *value)
 {
     char before[SETTINGS_VALUE_MAX] = "";
+    struct catalog_statuses loads = {0};
+    bool policy = strcmp(key, "signature_policy") == 0;
     int rc = catalog_setting_get(db, key, before, sizeof(before));
 
+    /* The policy decides which loads are served: record which changed. */
+    if (policy && (rc == DB_OK || rc == DB_NOT_FOUND))
+        rc = catalog_statuses_get(db, &loads);
     if (rc == DB_OK || rc == DB_NOT_FOUND)
         rc = catalog_setting_set(db, key, value);
     if (rc == DB_OK)
         rc = catalog_audit(db, actor, "enterprise.set", key, before, value);
+    if (rc == DB_OK && policy)
+        rc = catalog_statuses_audit(db, actor, "signature_policy", &loads, NULL);
+    catalog_statuses_free(&loads);
     return rc;
 }
 

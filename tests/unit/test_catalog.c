@@ -323,7 +323,8 @@ static void test_file_put_constraints(void **state)
     snprintf(f.sha256, sizeof(f.sha256), "abc");
     assert_int_equal(catalog_file_put(fx->db, &f, &id), DB_CONFLICT);
     snprintf(f.sha256, sizeof(f.sha256), SHA_A);
-    snprintf(f.signature, sizeof(f.signature), "bogus");
+    snprintf(f.signature, sizeof(f.signature), "signed");
+    snprintf(f.sig_hash, sizeof(f.sig_hash), "md5");
     assert_int_equal(catalog_file_put(fx->db, &f, &id), DB_CONFLICT);
     assert_int_equal(count_rows(fx->db, "SELECT count(*) FROM files"), 0);
 }
@@ -417,9 +418,17 @@ static void test_load_put_find(void **state)
     assert_int_equal(catalog_load_find(fx->db, "SIP41", &l), DB_OK);
     assert_string_equal(l.status, "unsigned");
 
-    /* put again under another case: the same row, new links and fields */
+    /* put again under another case: the same row, new links and fields; its
+     * .loads file now has a signed header, jar41.sbn still none: partial */
     {
         struct catalog_load again = {0};
+        struct catalog_file f = {0};
+
+        snprintf(f.name, sizeof(f.name), "SIP41.loads");
+        snprintf(f.sha256, sizeof(f.sha256), SHA_A);
+        snprintf(f.signature, sizeof(f.signature), "signed");
+        f.size = 100;
+        assert_int_equal(catalog_file_put(fx->db, &f, &ids[0]), DB_OK);
 
         snprintf(again.name, sizeof(again.name), "sip41");
         snprintf(again.signature, sizeof(again.signature), "signed");
@@ -429,7 +438,8 @@ static void test_load_put_find(void **state)
     assert_int_equal(lid2, lid);
     assert_int_equal(catalog_load_find(fx->db, "SIP41", &l), DB_OK);
     assert_string_equal(l.name, "sip41");
-    assert_string_equal(l.status, "signed");
+    assert_string_equal(l.status, "partial");
+    assert_string_equal(l.culprit, "jar41.sbn");
     assert_string_equal(l.signer, "CN=someSigner");
     assert_int_equal(l.file_count, 2);
     assert_int_equal(count_rows(fx->db, "SELECT count(*) FROM loads"), 1);
@@ -494,7 +504,7 @@ static void test_load_foreign_keys(void **state)
     assert_int_equal(db_begin(fx->db), DB_OK);
     assert_int_equal(catalog_load_put(fx->db, &l, ids[0], ids, 1, &id), DB_CONFLICT);
     db_rollback(fx->db);
-    snprintf(l.signature, sizeof(l.signature), "maybe");
+    snprintf(l.approval_cert, sizeof(l.approval_cert), "not-a-fingerprint");
     ids[0] = put_file(fx->db, "ghost.loads", SHA_A, 1);
     assert_int_equal(catalog_load_put(fx->db, &l, ids[0], ids, 1, &id), DB_CONFLICT);
     assert_int_equal(count_rows(fx->db, "SELECT count(*) FROM loads"), 0);
@@ -517,6 +527,109 @@ static int collect_trust(void *arg, const struct catalog_trust *t)
     strcat(s->roles, ";");
     snprintf(s->last_pem, sizeof(s->last_pem), "%s", t->pem ? t->pem : "(null)");
     return 0;
+}
+
+/* A signed file (its header recorded) with the given bytes. */
+static int64_t put_signed_file(sqlite3 *db, const char *name, const char *sha)
+{
+    struct catalog_file f = {0};
+    int64_t id = -1;
+
+    snprintf(f.name, sizeof(f.name), "%s", name);
+    snprintf(f.sha256, sizeof(f.sha256), "%s", sha);
+    snprintf(f.signature, sizeof(f.signature), "signed");
+    snprintf(f.sig_hash, sizeof(f.sig_hash), "sha256");
+    f.size = 10;
+    assert_int_equal(catalog_file_put(db, &f, &id), DB_OK);
+    return id;
+}
+
+static int64_t add_anchor(sqlite3 *db, const char *role, const char *sha)
+{
+    struct catalog_trust t = {0};
+    int64_t id = 0;
+
+    snprintf(t.role, sizeof(t.role), "%s", role);
+    snprintf(t.subject, sizeof(t.subject), "CN=%s", role);
+    snprintf(t.issuer, sizeof(t.issuer), "CN=%s", role);
+    snprintf(t.serial, sizeof(t.serial), "01");
+    snprintf(t.sha256, sizeof(t.sha256), "%s", sha);
+    assert_int_equal(catalog_trust_add(db, &t, "PEM", &id), DB_OK);
+    return id;
+}
+
+static void want_load(sqlite3 *db, const char *status, bool served, const char *culprit)
+{
+    struct catalog_load l;
+
+    assert_int_equal(catalog_load_find(db, "SIP41", &l), DB_OK);
+    assert_string_equal(l.status, status);
+    assert_int_equal(l.served, served);
+    assert_string_equal(l.culprit, culprit);
+}
+
+/* The status is derived on every read from the recorded checks and the trust
+ * store as it is now: trusting, distrusting and the policy change it. */
+static void test_load_status_follows_trust(void **state)
+{
+    struct fixture *fx = *state;
+    struct catalog_statuses before;
+    int64_t ids[2], vid, id;
+    unsigned changed = 9;
+    struct catalog_file f;
+
+    ids[0] = put_signed_file(fx->db, "SIP41.loads", SHA_A);
+    ids[1] = put_signed_file(fx->db, "jar41.sbn", SHA_B);
+    put_load(fx->db, "SIP41", ids, 2);
+    /* checks on record against certificate C; nobody trusts it yet */
+    assert_int_equal(catalog_sig_check_put(fx->db, SHA_A, SHA_C, "ok"), DB_OK);
+    assert_int_equal(catalog_sig_check_put(fx->db, SHA_B, SHA_C, "ok"), DB_OK);
+    want_load(fx->db, "signed", true, "");
+    assert_int_equal(catalog_statuses_get(fx->db, &before), DB_OK);
+    vid = add_anchor(fx->db, "vendor", SHA_C);
+    want_load(fx->db, "verified", true, "");
+    assert_int_equal(catalog_file_find(fx->db, "JAR41.SBN", &f), DB_OK);
+    assert_string_equal(f.signature, "verified");
+    assert_string_equal(f.sig_hash, "sha256");
+    /* the change is audited with the load that changed */
+    assert_int_equal(catalog_statuses_audit(fx->db, "t", "trust.add", &before, &changed), DB_OK);
+    assert_int_equal(changed, 1);
+    assert_int_equal(count_rows(fx->db, "SELECT count(*) FROM audit WHERE action ="
+                                        " 'loads.reevaluate' AND after LIKE"
+                                        " '%\"before\":\"signed\",\"after\":\"verified\"%'"),
+                     1);
+    assert_int_equal(catalog_statuses_audit(fx->db, "t", "again", &before, &changed), DB_OK);
+    catalog_statuses_free(&before);
+    /* policy verified: served only while verified */
+    assert_int_equal(catalog_setting_set(fx->db, "signature_policy", "verified"), DB_OK);
+    want_load(fx->db, "verified", true, "");
+    assert_int_equal(catalog_trust_remove(fx->db, vid), DB_OK);
+    want_load(fx->db, "signed", false, "");
+    /* the same certificate under the approval role verifies nothing */
+    add_anchor(fx->db, "approval", SHA_C);
+    want_load(fx->db, "signed", false, "");
+    /* a check that failed against a trusted certificate: invalid, never served */
+    add_anchor(fx->db, "vendor", SHA_D);
+    assert_int_equal(catalog_sig_check_put(fx->db, SHA_B, SHA_D, "bad"), DB_OK);
+    assert_int_equal(catalog_setting_set(fx->db, "signature_policy", "any"), DB_OK);
+    want_load(fx->db, "invalid", false, "jar41.sbn");
+    assert_int_equal(catalog_file_find(fx->db, "jar41.sbn", &f), DB_OK);
+    assert_string_equal(f.signature, "bad");
+    /* an unsigned component: partial, named as the weakest file */
+    assert_int_equal(catalog_sig_check_put(fx->db, SHA_B, SHA_D, "not_signer"), DB_OK);
+    ids[1] = put_file(fx->db, "dsp41.sbn", SHA_B, 5);
+    put_load(fx->db, "SIP41", ids, 2);
+    want_load(fx->db, "partial", true, "dsp41.sbn");
+    /* an approval by a certificate trusted now covers every file */
+    {
+        struct catalog_load l = {0};
+
+        snprintf(l.name, sizeof(l.name), "SIP41");
+        snprintf(l.signature, sizeof(l.signature), "verified");
+        snprintf(l.approval_cert, sizeof(l.approval_cert), SHA_C);
+        assert_int_equal(catalog_load_put(fx->db, &l, ids[0], ids, 2, &id), DB_OK);
+    }
+    want_load(fx->db, "verified", true, "");
 }
 
 static void test_trust(void **state)
@@ -670,6 +783,7 @@ int main(void)
         FX_TEST(test_load_remove_prunes),
         FX_TEST(test_load_foreign_keys),
         FX_TEST(test_trust),
+        FX_TEST(test_load_status_follows_trust),
         FX_TEST(test_imports),
         FX_TEST(test_settings),
         FX_TEST(test_audit),

@@ -873,6 +873,8 @@ static void cms_fixture_make(struct cms_fixture *fx)
     snprintf(fx->path, sizeof(fx->path), "%s", tmp_write("bundle.zip", fx->bundle, fx->len));
 }
 
+static char cms_fp[65]; /* the signer's fingerprint from the last cms_check */
+
 static int cms_check(const struct cms_fixture *fx, const struct cms_sig *sig,
                      const struct pki *const *approval, size_t n, char *signer_out, size_t cap)
 {
@@ -882,7 +884,10 @@ static int cms_check(const struct cms_fixture *fx, const struct cms_sig *sig,
     assert_true(n <= 4);
     for (size_t i = 0; i < n; i++)
         pems[i] = approval[i]->pem;
-    rc = verify_cms_detached(fx->path, sig->der, sig->len, pems, n, signer_out, cap);
+    memset(cms_fp, 'x', sizeof(cms_fp));
+    rc = verify_cms_detached(fx->path, sig->der, sig->len, pems, n, signer_out, cap, cms_fp);
+    if (rc != VERIFY_OK)
+        assert_string_equal(cms_fp, "");
     assert_int_equal(ERR_peek_error(), 0);
     return rc;
 }
@@ -894,6 +899,7 @@ static void test_cms_ok(void **state)
     const struct pki *just_issued[] = {&issued};
     struct cms_fixture fx;
     struct cms_sig sig, nocerts;
+    struct verify_cert_info info;
     char who[VERIFY_TEXT_MAX];
 
     (void)state;
@@ -903,6 +909,9 @@ static void test_cms_ok(void **state)
     assert_string_equal(who, "CN=Test Vendor Signer,O=loadsd-tests");
     assert_int_equal(cms_check(&fx, &sig, both, 2, who, sizeof(who)), VERIFY_OK);
     assert_string_equal(who, "CN=Test Vendor Signer,O=loadsd-tests");
+    /* the fingerprint names the signer's certificate, not the other one */
+    assert_int_equal(verify_cert_info(signer.pem, signer.pem_len, &info), VERIFY_OK);
+    assert_string_equal(cms_fp, info.sha256_hex);
     assert_int_equal(cms_check(&fx, &sig, both, 2, who, 8), VERIFY_OK);
     assert_string_equal(who, "CN=Test");
     assert_int_equal(cms_check(&fx, &sig, both, 2, NULL, 0), VERIFY_OK);
