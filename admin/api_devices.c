@@ -16,6 +16,7 @@
 #include "db.h"
 #include "devcsv.h"
 #include "provision.h"
+#include "settings_json.h"
 
 #define DEVICES_LIMIT_DEFAULT 50
 #define DEVICES_SEARCH_MAX    128
@@ -298,31 +299,6 @@ static int from_query(struct api_request *rq, struct api_response *rs, struct so
     return 0;
 }
 
-static json_t *value_json(const struct settings_value *v)
-{
-    return json_pack("{s:s, s:s}", "value", v->value, "level", settings_level_name(v->level));
-}
-
-static json_t *effective_json(const struct settings_effective *e)
-{
-    char cidr[INET6_ADDRSTRLEN + 8];
-    json_t *ls = value_json(&e->load_server), *ld = value_json(&e->load), *warn = json_array();
-
-    if (e->site != NULL && ls != NULL) {
-        settings_cidr_format(e->site, cidr, sizeof(cidr));
-        json_object_set_new(ls, "site", json_string(cidr));
-    }
-    if (ld != NULL)
-        json_object_set_new(ld, "state", json_string(settings_load_state_name(e->load_state)));
-    for (size_t i = 0; i < e->n_warnings; i++)
-        json_array_append_new(warn, json_string(e->warnings[i]));
-    return json_pack("{s:s, s:s, s:b, s:s?, s:{s:o, s:o, s:o}, s:o}", "mac", e->device->mac,
-                     "model", e->model ? e->model->name : "", "pfs_capable",
-                     e->model ? e->model->pfs_capable : 0, "profile",
-                     e->profile ? e->profile->name : NULL, "settings", "peer_firmware_sharing",
-                     value_json(&e->pfs), "load_server", ls, "load", ld, "warnings", warn);
-}
-
 static int devices_effective(struct api_request *rq, struct api_response *rs)
 {
     struct settings_snapshot *s = NULL;
@@ -341,7 +317,7 @@ static int devices_effective(struct api_request *rq, struct api_response *rs)
         api_error(rs, MHD_HTTP_NOT_FOUND, "not_found",
                   "no device %s (an unknown phone gets XMLDefault.cnf.xml)", mac);
     else
-        api_json(rs, MHD_HTTP_OK, effective_json(&e));
+        api_json(rs, MHD_HTTP_OK, settings_effective_json(&e));
     provision_snapshot_free(s);
     return 0;
 }
@@ -380,7 +356,7 @@ static int devices_config(struct api_request *rq, struct api_response *rs)
     return 0;
 }
 
-/* ---- problems: devices whose effective load is missing or quarantined ---- */
+/* ---- problems: devices held back (their load missing, quarantined or blocked) ---- */
 
 static int devices_problems(struct api_request *rq, struct api_response *rs)
 {
@@ -395,14 +371,9 @@ static int devices_problems(struct api_request *rq, struct api_response *rs)
     for (size_t i = 0; i < s->n_devices; i++) {
         struct settings_effective e;
 
-        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0 ||
-            (e.load_state != SETTINGS_LOAD_MISSING && e.load_state != SETTINGS_LOAD_QUARANTINED))
+        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0 || !settings_load_problem(&e))
             continue;
-        json_array_append_new(list,
-                              json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", e.device->mac, "model",
-                                        e.model ? e.model->name : "", "load", e.load.value, "level",
-                                        settings_level_name(e.load.level), "problem",
-                                        settings_load_state_name(e.load_state)));
+        json_array_append_new(list, settings_problem_json(&e));
     }
     provision_snapshot_free(s);
     return api_json(

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "numparse.h"
 #include "provision.h"
+#include "settings_json.h"
 
 static const struct ctl_command *self(const char *name);
 
@@ -810,23 +811,18 @@ static int cmd_devices_problems(struct ctl *c, int argc, char **argv)
     for (size_t i = 0; i < s->n_devices; i++) {
         struct settings_effective e;
 
-        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0 ||
-            (e.load_state != SETTINGS_LOAD_MISSING && e.load_state != SETTINGS_LOAD_QUARANTINED))
+        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0 || !settings_load_problem(&e))
             continue;
         problems++;
         if (arr != NULL) {
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", e.device->mac,
-                                                 "model", e.model ? e.model->name : "", "load",
-                                                 e.load.value, "level",
-                                                 settings_level_name(e.load.level), "problem",
-                                                 settings_load_state_name(e.load_state)));
+            json_array_append_new(arr, settings_problem_json(&e));
             continue;
         }
         if (t == NULL)
-            t = ctl_table_new(5, "MAC", "MODEL", "LOAD", "FROM", "PROBLEM");
+            t = ctl_table_new(6, "MAC", "MODEL", "LOAD", "FROM", "PROBLEM", "SERVED");
         ctl_table_row(t, e.device->mac, e.model ? e.model->name : "?", e.load.value,
-                      settings_level_name(e.load.level),
-                      e.load_state == SETTINGS_LOAD_MISSING ? "not in the catalog" : "quarantined");
+                      settings_level_name(e.load.level), settings_load_state_name(e.load_state),
+                      e.served[0] ? e.served : "none");
     }
     provision_snapshot_free(s);
     if (arr != NULL)
@@ -969,30 +965,6 @@ static int from_parse(const char *text, struct sockaddr_storage *ss)
     return -1;
 }
 
-static json_t *value_json(const struct settings_value *v)
-{
-    return json_pack("{s:s, s:s}", "value", v->value, "level", settings_level_name(v->level));
-}
-
-static int effective_json(const struct settings_effective *e)
-{
-    char cidr[INET6_ADDRSTRLEN + 8];
-    json_t *ls = value_json(&e->load_server), *ld = value_json(&e->load), *warn = json_array();
-
-    if (e->site != NULL) {
-        settings_cidr_format(e->site, cidr, sizeof(cidr));
-        json_object_set_new(ls, "site", json_string(cidr));
-    }
-    json_object_set_new(ld, "state", json_string(settings_load_state_name(e->load_state)));
-    for (size_t i = 0; i < e->n_warnings; i++)
-        json_array_append_new(warn, json_string(e->warnings[i]));
-    return ctl_print_json(json_pack(
-        "{s:s, s:s, s:b, s:s?, s:{s:o, s:o, s:o}, s:o}", "mac", e->device->mac, "model",
-        e->model ? e->model->name : "", "pfs_capable", e->model ? e->model->pfs_capable : 0,
-        "profile", e->profile ? e->profile->name : NULL, "settings", "peer_firmware_sharing",
-        value_json(&e->pfs), "load_server", ls, "load", ld, "warnings", warn));
-}
-
 static void effective_text(const struct settings_effective *e)
 {
     char cidr[INET6_ADDRSTRLEN + 8], from[INET6_ADDRSTRLEN + 16] = "";
@@ -1017,6 +989,9 @@ static void effective_text(const struct settings_effective *e)
     else
         printf("load                   %-20s from %s\n", e->load.value,
                settings_level_name(e->load.level));
+    if (e->held_back[0] != '\0')
+        printf("served                 %-20s %s\n", e->served[0] ? e->served : "none",
+               e->held_back);
     for (size_t i = 0; i < e->n_warnings; i++)
         printf("warning: %s\n", e->warnings[i]);
 }
@@ -1050,7 +1025,7 @@ static int cmd_effective(struct ctl *c, int argc, char **argv)
         return ctl_refuse("no device %s (an unknown phone gets XMLDefault.cnf.xml)", mac);
     }
     if (c->json)
-        effective_json(&e);
+        ctl_print_json(settings_effective_json(&e));
     else
         effective_text(&e);
     provision_snapshot_free(s);

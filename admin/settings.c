@@ -19,6 +19,8 @@ const char SETTINGS_WARN_LOAD_MISSING[] =
     "the load is not in the catalog: the phone would never finish its upgrade";
 const char SETTINGS_WARN_LOAD_QUARANTINED[] =
     "the load is quarantined (a file fails its hash): it is not served";
+const char SETTINGS_WARN_LOAD_BLOCKED[] =
+    "the signature policy does not serve the load (or a signature fails): it is not served";
 
 /* ---- MAC ---- */
 
@@ -149,7 +151,9 @@ enum settings_load_state settings_load_state_of(const struct settings_snapshot *
     l = settings_find_load(s, name);
     if (l == NULL)
         return SETTINGS_LOAD_MISSING;
-    return l->quarantined ? SETTINGS_LOAD_QUARANTINED : SETTINGS_LOAD_OK;
+    if (l->quarantined)
+        return SETTINGS_LOAD_QUARANTINED;
+    return l->blocked ? SETTINGS_LOAD_BLOCKED : SETTINGS_LOAD_OK;
 }
 
 static const char *last_word(const char *name)
@@ -496,6 +500,38 @@ static void resolve_load(const struct settings_snapshot *s, struct settings_effe
         warn(out, SETTINGS_WARN_LOAD_MISSING);
     else if (out->load_state == SETTINGS_LOAD_QUARANTINED)
         warn(out, SETTINGS_WARN_LOAD_QUARANTINED);
+    else if (out->load_state == SETTINGS_LOAD_BLOCKED)
+        warn(out, SETTINGS_WARN_LOAD_BLOCKED);
+}
+
+/* A phone told to fetch a load it cannot finish aborts and starts over at
+ * every reset: hold it on its last complete load, or name none. */
+static void resolve_served(const struct settings_snapshot *s, struct settings_effective *out)
+{
+    const struct settings_load *l = settings_find_load(s, out->load.value);
+    const char *last = out->device->last_load;
+    char why[SETTINGS_VALUE_MAX + SETTINGS_WHY_MAX + 8];
+
+    if (out->load_state == SETTINGS_LOAD_OK || out->load_state == SETTINGS_LOAD_NONE) {
+        snprintf(out->served, sizeof(out->served), "%s", out->load.value);
+        return;
+    }
+    if (l != NULL && l->why[0] != '\0')
+        snprintf(why, sizeof(why), "%s %s", out->load.value, l->why);
+    else
+        snprintf(why, sizeof(why), "%s is not in the catalog", out->load.value);
+    if (last[0] != '\0' && strcasecmp(last, out->load.value) != 0 &&
+        settings_load_state_of(s, last) == SETTINGS_LOAD_OK) {
+        snprintf(out->served, sizeof(out->served), "%s", settings_find_load(s, last)->name);
+        snprintf(out->held_back, sizeof(out->held_back),
+                 "held back: %s; the config names %s, the last complete load this device"
+                 " was given",
+                 why, out->served);
+    } else {
+        out->served[0] = '\0';
+        snprintf(out->held_back, sizeof(out->held_back),
+                 "held back: %s; the config names no load", why);
+    }
 }
 
 int settings_resolve(const struct settings_snapshot *s, const char *mac,
@@ -514,6 +550,7 @@ int settings_resolve(const struct settings_snapshot *s, const char *mac,
     resolve_pfs(s, out);
     resolve_load_server(s, from, out);
     resolve_load(s, out);
+    resolve_served(s, out);
     return 0;
 }
 
@@ -545,6 +582,8 @@ const char *settings_load_state_name(enum settings_load_state st)
         return "missing";
     case SETTINGS_LOAD_QUARANTINED:
         return "quarantined";
+    case SETTINGS_LOAD_BLOCKED:
+        return "blocked";
     case SETTINGS_LOAD_NONE:
     default:
         return "none";

@@ -14,6 +14,8 @@
 #define SETTINGS_NAME_MAX  64  /* model and profile names, NUL included */
 #define SETTINGS_VALUE_MAX 256 /* load names, hosts, descriptions, NUL included */
 #define SETTINGS_WARN_MAX  4
+#define SETTINGS_WHY_MAX   (SETTINGS_VALUE_MAX + 128) /* why a load is not servable */
+#define SETTINGS_HELD_MAX  (2 * SETTINGS_VALUE_MAX + SETTINGS_WHY_MAX + 128)
 
 /* Where a value came from (shown as a badge: "off — from profile"). */
 enum settings_level {
@@ -61,6 +63,10 @@ struct settings_device {
     struct settings_opt pfs;
     struct settings_opt load_server;
     struct settings_opt load;
+    /* The last load this device's config named while it was complete
+     * (present, intact, allowed): where it is held when its own load is not.
+     * "" = none recorded. */
+    char last_load[SETTINGS_VALUE_MAX];
 };
 
 struct settings_site {
@@ -74,7 +80,9 @@ struct settings_site {
  * lives in db/catalog.h). */
 struct settings_load {
     char name[SETTINGS_VALUE_MAX];
-    bool quarantined;
+    bool quarantined; /* a file fails its hash or is missing */
+    bool blocked;     /* the signature policy does not serve it, or a signature fails */
+    char why[SETTINGS_WHY_MAX]; /* when not servable: "is quarantined (file X)" */
 };
 
 /* An immutable copy of the provisioning data; devices sorted by mac, loads
@@ -105,12 +113,15 @@ enum settings_load_state {
     SETTINGS_LOAD_OK,          /* in the catalog, servable */
     SETTINGS_LOAD_MISSING,     /* not in the catalog: the phone would never upgrade */
     SETTINGS_LOAD_QUARANTINED, /* in the catalog but a file fails its hash */
+    SETTINGS_LOAD_BLOCKED,     /* in the catalog, not served: the signature policy or a
+                                  signature that fails against a trusted certificate */
 };
 
 /* The warnings settings_resolve() gives (static text). */
 extern const char SETTINGS_WARN_PFS_INCAPABLE[];
 extern const char SETTINGS_WARN_LOAD_MISSING[];
 extern const char SETTINGS_WARN_LOAD_QUARANTINED[];
+extern const char SETTINGS_WARN_LOAD_BLOCKED[];
 
 struct settings_effective {
     const struct settings_device *device;
@@ -119,6 +130,10 @@ struct settings_effective {
     struct settings_value pfs;               /* "on" / "off" */
     struct settings_value load_server;       /* host, or "" = none */
     struct settings_value load;              /* load name, or "" = none */
+    /* What the config names (loadInformation): the load when it is servable;
+     * else the device's last complete load when that still is, else "" */
+    char served[SETTINGS_VALUE_MAX];
+    char held_back[SETTINGS_HELD_MAX]; /* why it is held back, or "" */
     const char *warnings[SETTINGS_WARN_MAX]; /* static English text */
     size_t n_warnings;
     const struct settings_site *site; /* the matching site rule, or NULL */
@@ -152,14 +167,18 @@ const struct settings_device *settings_find_device(const struct settings_snapsho
 /* Resolves every setting of a device: peer_firmware_sharing: device > profile
  * > enterprise; load_server: device > profile > site rule (longest prefix
  * matching from, when from is not NULL) > enterprise; load: device > model
- * default. 0, or -1 for an unknown MAC. */
+ * default. Never advertises what cannot be finished: when that load is not
+ * servable (missing, quarantined, blocked), served is the device's last
+ * complete load if it still is, else none, and held_back says why. 0, or -1
+ * for an unknown MAC. */
 int settings_resolve(const struct settings_snapshot *s, const char *mac,
                      const struct sockaddr *from, struct settings_effective *out);
 
 /* Short name of a level for output: "device", "profile", "site",
  * "enterprise", "model default", "none". */
 const char *settings_level_name(enum settings_level level);
-/* Name of a load state for output: "ok", "missing", "quarantined", "none". */
+/* Name of a load state for output: "ok", "missing", "quarantined",
+ * "blocked", "none". */
 const char *settings_load_state_name(enum settings_load_state st);
 
 /* ---- added with db/provision.c: lookups and value checks shared by
@@ -188,7 +207,7 @@ bool settings_host_valid(const char *host);
 
 /* The catalog entry of a load (case-insensitive), or NULL. */
 const struct settings_load *settings_find_load(const struct settings_snapshot *s, const char *name);
-/* SETTINGS_LOAD_NONE for "" else OK / MISSING / QUARANTINED. */
+/* SETTINGS_LOAD_NONE for "" else OK / MISSING / QUARANTINED / BLOCKED. */
 enum settings_load_state settings_load_state_of(const struct settings_snapshot *s,
                                                 const char *name);
 

@@ -177,7 +177,7 @@ static int snapshot_devices(sqlite3 *db, struct settings_snapshot *s,
                             const struct id_index *model_ids, const struct id_index *profile_ids)
 {
     sqlite3_stmt *st = db_prepare(db, "SELECT mac, model_id, profile_id, description, pfs,"
-                                      " load_server, load FROM devices ORDER BY mac");
+                                      " load_server, load, last_load FROM devices ORDER BY mac");
     size_t cap = 0;
     int rc = st ? DB_OK : DB_ERROR, step = SQLITE_DONE;
 
@@ -198,6 +198,7 @@ static int snapshot_devices(sqlite3 *db, struct settings_snapshot *s,
         column_opt(st, 4, &d->pfs);
         column_opt(st, 5, &d->load_server);
         column_opt(st, 6, &d->load);
+        db_column_text(st, 7, d->last_load, sizeof(d->last_load));
     }
     if (rc == DB_OK)
         rc = db_check(db, step, "snapshot devices");
@@ -247,29 +248,50 @@ static int load_cmp(const void *a, const void *b)
                       ((const struct settings_load *)b)->name);
 }
 
+/* Why a load is not servable, in words for "held back: LOAD <why>". */
+static void load_why(const struct catalog_load *l, char *out, size_t cap)
+{
+    char file[CATALOG_NAME_MAX + 16] = "";
+
+    if (l->culprit[0] != '\0')
+        snprintf(file, sizeof(file), " (file %s)", l->culprit);
+    if (strcmp(l->status, "quarantined") == 0)
+        snprintf(out, cap, "is quarantined%s", file);
+    else if (strcmp(l->status, "invalid") == 0)
+        snprintf(out, cap, "has a signature that fails against a trusted certificate%s", file);
+    else
+        snprintf(out, cap, "is %s%s, and the signature policy \"%s\" does not serve it",
+                 l->status, file, l->policy);
+}
+
+struct loads_fill {
+    struct settings_snapshot *s;
+    size_t cap;
+};
+
+static int load_add(void *arg, const struct catalog_load *cl)
+{
+    struct loads_fill *lf = arg;
+    struct settings_snapshot *s = lf->s;
+    struct settings_load *l;
+
+    if (grow((void **)&s->loads, &lf->cap, s->n_loads, sizeof(*s->loads)) != 0)
+        return DB_ERROR;
+    l = &s->loads[s->n_loads++];
+    memset(l, 0, sizeof(*l));
+    snprintf(l->name, sizeof(l->name), "%s", cl->name);
+    l->quarantined = strcmp(cl->status, "quarantined") == 0;
+    l->blocked = !cl->served && !l->quarantined;
+    if (!cl->served)
+        load_why(cl, l->why, sizeof(l->why));
+    return 0;
+}
+
 static int snapshot_loads(sqlite3 *db, struct settings_snapshot *s)
 {
-    sqlite3_stmt *st =
-        db_prepare(db, "SELECT l.name, EXISTS (SELECT 1 FROM load_files lf JOIN files f"
-                       " ON f.id = lf.file_id WHERE lf.load_id = l.id AND f.status = 'quarantined')"
-                       " FROM loads l ORDER BY l.name_folded");
-    size_t cap = 0;
-    int rc = st ? DB_OK : DB_ERROR, step = SQLITE_DONE;
+    struct loads_fill lf = {s, 0};
+    int rc = catalog_loads_each(db, load_add, &lf);
 
-    while (rc == DB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct settings_load *l;
-
-        if (grow((void **)&s->loads, &cap, s->n_loads, sizeof(*s->loads)) != 0) {
-            rc = DB_ERROR;
-            break;
-        }
-        l = &s->loads[s->n_loads++];
-        db_column_text(st, 0, l->name, sizeof(l->name));
-        l->quarantined = sqlite3_column_int(st, 1) != 0;
-    }
-    if (rc == DB_OK)
-        rc = db_check(db, step, "snapshot loads");
-    sqlite3_finalize(st);
     if (rc == DB_OK && s->n_loads > 1)
         qsort(s->loads, s->n_loads, sizeof(*s->loads), load_cmp);
     return rc;
@@ -321,6 +343,45 @@ int provision_snapshot_load(sqlite3 *db, struct settings_snapshot **out)
     }
     *out = s;
     return DB_OK;
+}
+
+static int record_one(sqlite3 *db, const char *mac, const char *load)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE devices SET last_load = ?2 WHERE mac = ?1");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, mac, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, load, -1, SQLITE_TRANSIENT);
+    return db_exec_stmt(db, st);
+}
+
+int provision_record_given(sqlite3 *db, const struct settings_snapshot *s, unsigned *changed)
+{
+    unsigned n = 0;
+    int rc = DB_OK;
+    bool open = false;
+
+    for (size_t i = 0; rc == DB_OK && i < s->n_devices; i++) {
+        const struct settings_device *d = &s->devices[i];
+        struct settings_effective e;
+
+        if (settings_resolve(s, d->mac, NULL, &e) != 0 || e.load_state != SETTINGS_LOAD_OK ||
+            strcmp(e.served, d->last_load) == 0)
+            continue;
+        if (!open && (rc = db_begin(db)) == DB_OK)
+            open = true;
+        if (rc == DB_OK)
+            rc = record_one(db, d->mac, e.served);
+        n += rc == DB_OK;
+    }
+    if (open && rc == DB_OK)
+        rc = db_commit(db);
+    else if (open)
+        db_rollback(db);
+    if (changed != NULL)
+        *changed = rc == DB_OK ? n : 0;
+    return rc;
 }
 
 void provision_snapshot_free(struct settings_snapshot *s)

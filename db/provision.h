@@ -24,6 +24,12 @@
 int provision_snapshot_load(sqlite3 *db, struct settings_snapshot **out);
 void provision_snapshot_free(struct settings_snapshot *s);
 
+/* Records, for every device of s whose config names its own load (servable
+ * now), that load as the device's last complete one, in one transaction of
+ * its own when any changed (no audit: bookkeeping of what phones were
+ * given). *changed (may be NULL) gets how many. 0 or a negative db_result. */
+int provision_record_given(sqlite3 *db, const struct settings_snapshot *s, unsigned *changed);
+
 /* ---- models ---- */
 
 int provision_models_each(sqlite3 *db, int (*cb)(void *arg, const struct settings_model *m),

@@ -1,4 +1,5 @@
-/* catalog_source.c: serves catalog files by name from an immutable snapshot;
+/* catalog_source.c: serves catalog files by name from an immutable snapshot
+ * (only files of loads the signature policy serves now, none quarantined);
  * a watcher thread polls the generation counter and swaps in a new snapshot.
  * Requests take a reference under a mutex (once per request, never per packet). */
 #include "catalog_source.h"
@@ -18,13 +19,14 @@
 #include "catalog.h"
 #include "db.h"
 #include "genwatch.h"
+#include "grow.h"
 #include "log.h"
 
 struct snap_entry {
     char *name; /* folded */
     char hex[BLOB_HEX_LEN + 1];
     uint64_t size;
-    bool quarantined;
+    bool unservable; /* quarantined, or no served load lists it */
 };
 
 struct snapshot {
@@ -32,6 +34,9 @@ struct snapshot {
     int64_t generation;
     struct snap_entry *v;
     size_t n, cap;
+    char **served; /* folded names of the loads the policy serves now, sorted */
+    size_t n_served, cap_served;
+    const char *adding; /* while building: the served load whose files are listed */
 };
 
 struct catalog_source {
@@ -47,6 +52,9 @@ static void snapshot_unref(struct snapshot *s)
         return;
     for (size_t i = 0; i < s->n; i++)
         free(s->v[i].name);
+    for (size_t i = 0; i < s->n_served; i++)
+        free(s->served[i]);
+    free(s->served);
     free(s->v);
     free(s);
 }
@@ -73,14 +81,74 @@ static int snapshot_add(void *arg, const struct catalog_file *f)
         return DB_ERROR;
     snprintf(e->hex, sizeof(e->hex), "%s", f->sha256);
     e->size = f->size;
-    e->quarantined = strcmp(f->status, "ok") != 0;
+    /* Not servable: the file fails its hash, or no load the policy serves
+     * now lists it (its only trusted signer was removed, say). */
+    e->unservable = strcmp(f->status, "ok") != 0 || s->adding == NULL;
     s->n++;
     return 0;
+}
+
+static int served_add(void *arg, const struct catalog_load *l)
+{
+    struct snapshot *s = arg;
+    char folded[CATALOG_NAME_MAX], *copy;
+
+    if (!l->served)
+        return 0;
+    if (grow_array((void **)&s->served, &s->cap_served, s->n_served + 1, sizeof(*s->served), 16) !=
+        0)
+        return DB_ERROR;
+    catalog_fold(l->name, folded, sizeof(folded));
+    copy = strdup(folded);
+    if (copy == NULL)
+        return DB_ERROR;
+    s->served[s->n_served++] = copy;
+    return 0;
+}
+
+/* Every file, then the files of each served load again, marked servable:
+ * after sorting, the servable entry of a name comes first (entry_cmp). */
+static int snapshot_fill(sqlite3 *db, struct snapshot *s)
+{
+    int rc = catalog_loads_each(db, served_add, s);
+
+    if (rc == DB_OK)
+        rc = catalog_files_each(db, NULL, snapshot_add, s);
+    for (size_t i = 0; rc == DB_OK && i < s->n_served; i++) {
+        s->adding = s->served[i];
+        rc = catalog_files_each(db, s->served[i], snapshot_add, s);
+    }
+    s->adding = NULL;
+    return rc;
 }
 
 static int entry_cmp(const void *a, const void *b)
 {
     return strcmp(((const struct snap_entry *)a)->name, ((const struct snap_entry *)b)->name);
+}
+
+/* Sorting order: by name, then servable before not (one entry per name
+ * survives snapshot_dedup). */
+static int entry_sort_cmp(const void *a, const void *b)
+{
+    const struct snap_entry *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+
+    return c != 0 ? c : (int)x->unservable - (int)y->unservable;
+}
+
+static void snapshot_dedup(struct snapshot *s)
+{
+    size_t out = 0;
+
+    for (size_t i = 0; i < s->n; i++) {
+        if (out > 0 && strcmp(s->v[out - 1].name, s->v[i].name) == 0) {
+            free(s->v[i].name);
+            continue;
+        }
+        s->v[out++] = s->v[i];
+    }
+    s->n = out;
 }
 
 /* Reads every file of the catalog at one generation (one read transaction). */
@@ -95,16 +163,17 @@ static struct snapshot *snapshot_build(sqlite3 *db)
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
         rc = db_generation(db, &s->generation);
         if (rc == DB_OK)
-            rc = catalog_files_each(db, NULL, snapshot_add, s);
+            rc = snapshot_fill(db, s);
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     }
     if (rc != DB_OK) {
         snapshot_unref(s);
         return NULL;
     }
-    /* files_each lists by folded name already; sort anyway: bsearch relies on it. */
-    if (s->n > 1) /* qsort(NULL, 0, ...) is undefined */
-        qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
+    if (s->n > 1) { /* qsort(NULL, 0, ...) is undefined */
+        qsort(s->v, s->n, sizeof(*s->v), entry_sort_cmp);
+        snapshot_dedup(s);
+    }
     return s;
 }
 
@@ -135,7 +204,7 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
     catalog_fold(name, folded, sizeof(folded));
     key.name = folded;
     e = s->n > 0 ? bsearch(&key, s->v, s->n, sizeof(*s->v), entry_cmp) : NULL;
-    if (e != NULL && e->quarantined) {
+    if (e != NULL && e->unservable) {
         rc = RESOLVER_UNAVAILABLE;
     } else if (e != NULL) {
         rc = blobstore_open_blob(cs->bs, e->hex, &fd);
@@ -163,7 +232,8 @@ static void swap_in(struct catalog_source *cs, struct snapshot *s)
     cs->cur = s;
     pthread_mutex_unlock(&cs->lock);
     snapshot_unref(old);
-    log_info("catalog snapshot generation %lld: %zu files", (long long)s->generation, s->n);
+    log_info("catalog snapshot generation %lld: %zu files, %zu loads served", (long long)s->generation,
+             s->n, s->n_served);
 }
 
 /* genwatch's callback: a new snapshot at the current generation. */

@@ -317,7 +317,8 @@ int cnf_render_device(const char *tmpl, size_t tmpl_len, const struct settings_e
     }
     if (tmpl_len > CNF_TEMPLATE_MAX)
         return CNF_INVALID;
-    vals.v[PH_LOAD] = eff->load.value;
+    /* The load the phone can finish, never merely the one it is assigned. */
+    vals.v[PH_LOAD] = eff->served;
     vals.v[PH_PFS] = strcmp(eff->pfs.value, "on") == 0 ? "1" : "0";
     vals.v[PH_LOAD_SERVER] = eff->load_server.value;
     vals.v[PH_CM_ADDRESS] = cm_address;
@@ -439,8 +440,10 @@ int cnf_render_default(const struct settings_snapshot *s, struct cnf_buf *out)
         rc = cnf_buf_escape(out, s->enterprise.cm_address);
     if (rc == CNF_OK)
         rc = buf_puts(out, mid);
+    /* A default whose load is not servable is left out: the phone keeps
+     * the load it runs instead of starting an upgrade it cannot finish. */
     for (size_t i = 0; i < s->n_models && rc == CNF_OK; i++)
-        if (s->models[i].default_load[0] != '\0')
+        if (settings_load_state_of(s, s->models[i].default_load) == SETTINGS_LOAD_OK)
             rc = render_default_model(&s->models[i], out);
     if (rc == CNF_OK)
         rc = buf_puts(out, "</Default>\n");

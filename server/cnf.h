@@ -4,7 +4,10 @@
  *
  * Template placeholders (only in element text and attribute values; every
  * value is XML-escaped: & < > " '):
- *   {{LOAD}}          effective load name, no ".loads" ("" = none)
+ *   {{LOAD}}          the load the config names, no ".loads" ("" = none): the
+ *                     effective load when every file of it is present,
+ *                     intact and allowed, else the device's last complete
+ *                     load, else none (settings_resolve's served)
  *   {{PFS}}           peer firmware sharing, "1" or "0"
  *   {{LOAD_SERVER}}   effective load server host ("" = none)
  *   {{CM_ADDRESS}}    the enterprise call manager address
@@ -81,7 +84,7 @@ int cnf_render_device(const char *tmpl, size_t tmpl_len, const struct settings_e
 
 /* Renders XMLDefault.cnf.xml: the call manager group, and one
  * <loadInformationTYPE model="NAME">LOAD</loadInformationTYPE> per model
- * with a default load, in the snapshot's model order. */
+ * whose default load is servable now, in the snapshot's model order. */
 int cnf_render_default(const struct settings_snapshot *s, struct cnf_buf *out);
 
 /* Classifies a (normalised) requested name; for CNF_NAME_DEVICE the MAC,

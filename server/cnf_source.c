@@ -1,7 +1,8 @@
 /* cnf_source.c: serves SEP<MAC>.cnf.xml and XMLDefault.cnf.xml rendered per
  * request from an immutable provisioning snapshot (swapped in by a watcher
  * thread polling the generation counter), through a sealed memfd. Requests
- * take a reference under a mutex once; rendering runs without any lock. */
+ * take a reference under a mutex once; rendering runs without any lock. Its
+ * one write: after a rebuild, each device's last complete load given. */
 #include "cnf_source.h"
 
 #include <errno.h>
@@ -160,10 +161,18 @@ static int rebuild(void *arg, sqlite3 *db)
 {
     struct cnf_source *cs = arg;
     struct cnf_snap *sn = snap_build(db);
+    unsigned given = 0;
 
     if (sn == NULL)
         return -1;
     swap_in(cs, sn);
+    /* What the configs name now is what each phone is given: remember it,
+     * to hold the phone there if that load stops being servable. The write
+     * moves the generation once more; the next rebuild finds nothing new. */
+    if (provision_record_given(db, sn->s, &given) != DB_OK)
+        log_warn("cannot record the loads the phones' configs name");
+    else if (given > 0)
+        log_debug("recorded the load %u device(s) are given now", given);
     return 0;
 }
 

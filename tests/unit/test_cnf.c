@@ -48,6 +48,7 @@ static void fixture_init(struct fixture *f)
     snprintf(f->eff.load_server.value, sizeof(f->eff.load_server.value), "10.20.0.5");
     f->eff.load_server.level = SETTINGS_LEVEL_SITE;
     snprintf(f->eff.load.value, sizeof(f->eff.load.value), "SIP41.9-4-2SR3-1S");
+    snprintf(f->eff.served, sizeof(f->eff.served), "%s", f->eff.load.value);
     f->eff.load.level = SETTINGS_LEVEL_MODEL;
 }
 
@@ -164,6 +165,7 @@ static void test_render_none_values(void **state)
     (void)state;
     fixture_init(&f);
     f.eff.load.value[0] = '\0';
+    f.eff.served[0] = '\0';
     f.eff.load.level = SETTINGS_LEVEL_NONE;
     f.eff.load_server.value[0] = '\0';
     snprintf(f.eff.pfs.value, sizeof(f.eff.pfs.value), "off");
@@ -206,6 +208,7 @@ static void test_render_all_placeholders_escaped(void **state)
     snprintf(f.model.name, sizeof(f.model.name), "Model \"<7961>\" & 'co'");
     snprintf(f.eff.load_server.value, sizeof(f.eff.load_server.value), "%s", nasty);
     snprintf(f.eff.load.value, sizeof(f.eff.load.value), "%s", nasty);
+    snprintf(f.eff.served, sizeof(f.eff.served), "%s", nasty);
     render(&f, all_placeholders, &doc);
     assert_int_equal(xmllint_status(doc.data, doc.len), 0);
     assert_xpath(&doc, "/device/@mac", "001122AABBCC");
@@ -267,6 +270,7 @@ static void test_version_stamp(void **state)
 
     /* Each value that is in the document moves the stamp. */
     snprintf(f.eff.load.value, sizeof(f.eff.load.value), "SIP41.9-4-2SR4-1S");
+    snprintf(f.eff.served, sizeof(f.eff.served), "%s", f.eff.load.value);
     render(&f, NULL, &b);
     stamp_of(&b, s2);
     assert_string_not_equal(s1, s2);
@@ -299,6 +303,13 @@ static void test_version_stamp(void **state)
     cnf_buf_free(&b);
 }
 
+/* Sorted by name without regard to case, as the snapshot keeps them. */
+static struct settings_load xmldefault_loads[] = {
+    {"SCCP41.9-4-2SR2-2S", false, false, ""},
+    {"sip8845_65.14-1-1MN-79", false, false, ""},
+    {"x&y", false, false, ""},
+};
+
 static void test_render_xmldefault(void **state)
 {
     struct settings_model models[4];
@@ -321,6 +332,8 @@ static void test_render_xmldefault(void **state)
     snprintf(models[3].default_load, sizeof(models[3].default_load), "sip8845_65.14-1-1MN-79");
     snap.models = models;
     snap.n_models = ARRAY_LEN(models);
+    snap.loads = xmldefault_loads;
+    snap.n_loads = ARRAY_LEN(xmldefault_loads);
     snprintf(snap.enterprise.cm_address, sizeof(snap.enterprise.cm_address), "cm&1");
     assert_int_equal(cnf_render_default(&snap, &doc), 0);
     assert_int_equal(xmllint_status(doc.data, doc.len), 0);
@@ -333,6 +346,17 @@ static void test_render_xmldefault(void **state)
     assert_xpath(&doc, "count(/Default/*[starts-with(name(), 'loadInformation')])", "3");
     assert_xpath(&doc, "/Default/callManagerGroup/members/member/callManager/processNodeName",
                  "cm&1");
+
+    /* a default whose load cannot be finished is not advertised: quarantined,
+     * blocked by the signature policy, or gone from the catalog */
+    xmldefault_loads[0].quarantined = true;
+    xmldefault_loads[1].blocked = true;
+    snap.n_loads = 2;
+    assert_int_equal(cnf_render_default(&snap, &doc), 0);
+    assert_int_equal(xmllint_status(doc.data, doc.len), 0);
+    assert_xpath(&doc, "count(/Default/*[starts-with(name(), 'loadInformation')])", "0");
+    xmldefault_loads[0].quarantined = false;
+    xmldefault_loads[1].blocked = false;
 
     snap.n_models = 0;
     assert_int_equal(cnf_render_default(&snap, &doc), 0);
@@ -755,6 +779,8 @@ static void test_render_mac_snapshot(void **state)
     snap.n_devices = 2;
     snap.sites = &site;
     snap.n_sites = 1;
+    snap.loads = xmldefault_loads;
+    snap.n_loads = ARRAY_LEN(xmldefault_loads);
     snprintf(snap.enterprise.load_server, sizeof(snap.enterprise.load_server), "ls.enterprise");
     snprintf(snap.enterprise.cm_address, sizeof(snap.enterprise.cm_address), "cm.example");
     inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr);
@@ -778,6 +804,16 @@ static void test_render_mac_snapshot(void **state)
     assert_xpath(&doc, "/device/who", "0011223344FF Cisco 7961 lab & co");
     assert_xpath(&doc, "/device/vendorConfig/peerFirmwareSharing", "1");
     assert_xpath(&doc, "/device/loadInformation", "SCCP41.9-4-2SR2-2S");
+
+    /* Its load quarantined: held on the last complete load it was given, or
+     * on none; never told to fetch what it cannot finish. */
+    xmldefault_loads[0].quarantined = true;
+    snprintf(devices[0].last_load, sizeof(devices[0].last_load), "X&Y");
+    assert_int_equal(cnf_render_mac(&snap, "0011223344FF", NULL, &doc), 0);
+    assert_xpath(&doc, "/device/loadInformation", "x&y");
+    assert_int_equal(cnf_render_mac(&snap, "001122AABBCC", NULL, &doc), 0);
+    assert_xpath(&doc, "/device/loadInformation", "");
+    xmldefault_loads[0].quarantined = false;
 
     /* A template that fails the check is never rendered. */
     devices[0].profile = 1;

@@ -30,9 +30,9 @@ static struct settings_model models[] = {
 };
 
 static struct settings_load loads[] = {
-    {"P0S3-08-11-00", false},
-    {"SIP41.9-4-2SR3-1S", false},
-    {"SIP45.9-4-2SR3-1S", true},
+    {"P0S3-08-11-00", false, false, ""},
+    {"SIP41.9-4-2SR3-1S", false, false, ""},
+    {"SIP45.9-4-2SR3-1S", true, false, ""},
 };
 
 static void opt(struct settings_opt *o, const char *v)
@@ -287,6 +287,67 @@ static void test_warnings(void **state)
     w.device.model = 0;
     assert_int_equal(settings_resolve(&w.snap, "001122AABBCC", NULL, &e), 0);
     assert_int_equal(e.load_state, SETTINGS_LOAD_MISSING);
+}
+
+/* ---- hold-back: a load that cannot be finished is never named ---- */
+
+static struct settings_load hold_loads[] = {
+    {"A", false, false, ""},
+    {"B", true, false, "is quarantined (file dsp41.sbn)"},
+    {"C", false, true, "is signed, and the signature policy \"verified\" does not serve it"},
+    {"D", false, false, ""},
+    {"E", true, false, "is quarantined (file e.sbn)"},
+};
+
+struct hold_case {
+    const char *load;    /* the device's own load (NULL: the model default "D") */
+    const char *last;    /* its last complete load recorded */
+    const char *state;   /* load state */
+    const char *served;  /* what the config names */
+    const char *held;    /* substring of held_back, or NULL: not held back */
+};
+
+static const struct hold_case hold_cases[] = {
+    {"A", "", "ok", "A", NULL},
+    {"a", "D", "ok", "a", NULL},
+    {NULL, "A", "ok", "D", NULL},
+    {"B", "A", "quarantined", "A",
+     "held back: B is quarantined (file dsp41.sbn); the config names A, the last complete load"},
+    {"B", "", "quarantined", "", "held back: B is quarantined (file dsp41.sbn); the config names no load"},
+    {"B", "B", "quarantined", "", "the config names no load"},
+    {"B", "E", "quarantined", "", "the config names no load"},
+    {"B", "gone", "quarantined", "", "the config names no load"},
+    {"C", "a", "blocked", "A", "C is signed, and the signature policy \"verified\" does not serve it"},
+    {"Z", "D", "missing", "D", "held back: Z is not in the catalog; the config names D"},
+};
+
+static void test_hold_back(void **state)
+{
+    struct world w;
+    struct settings_effective e;
+    struct settings_model m = models[0];
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(hold_cases); i++) {
+        const struct hold_case *c = &hold_cases[i];
+
+        world_init(&w);
+        snprintf(m.default_load, sizeof(m.default_load), "D");
+        w.snap.models = &m;
+        w.snap.n_models = 1;
+        w.snap.loads = hold_loads;
+        w.snap.n_loads = ARRAY_LEN(hold_loads);
+        opt(&w.device.load, c->load);
+        snprintf(w.device.last_load, sizeof(w.device.last_load), "%s", c->last);
+        assert_int_equal(settings_resolve(&w.snap, "001122AABBCC", NULL, &e), 0);
+        if (strcmp(settings_load_state_name(e.load_state), c->state) != 0 ||
+            strcmp(e.served, c->served) != 0)
+            fail_msg("case %zu: state %s served \"%s\", want %s \"%s\"", i,
+                     settings_load_state_name(e.load_state), e.served, c->state, c->served);
+        if (c->held == NULL ? e.held_back[0] != '\0' : strstr(e.held_back, c->held) == NULL)
+            fail_msg("case %zu: held_back \"%s\", want \"%s\"", i, e.held_back,
+                     c->held ? c->held : "");
+    }
 }
 
 /* ---- site rules: longest prefix, IPv4 and IPv6 ---- */
@@ -729,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_load_server_matrix),
         cmocka_unit_test(test_load_matrix),
         cmocka_unit_test(test_warnings),
+        cmocka_unit_test(test_hold_back),
         cmocka_unit_test(test_site_longest_prefix),
         cmocka_unit_test(test_find_device),
         cmocka_unit_test(test_find_model),
