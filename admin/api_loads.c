@@ -125,6 +125,7 @@ static int loads_verify(struct api_request *rq, struct api_response *rs)
 {
     json_t *files = json_array();
     struct scrub_totals t;
+    struct catalog_load l;
     struct scrub_options so = {
         .load = rq->args[0], .actor = api_actor(rq), .cb = verify_row, .arg = files};
     int rc;
@@ -135,10 +136,18 @@ static int loads_verify(struct api_request *rq, struct api_response *rs)
         json_decref(files);
         return api_error_db(rs, rc, "load");
     }
+    /* The status as derived now, after the checks: what the page shows. */
+    rc = catalog_load_find(rq->ctx->dd.db, rq->args[0], &l);
+    if (rc != DB_OK) {
+        json_decref(files);
+        return api_error_db(rs, rc, "load");
+    }
     return api_json(rs, MHD_HTTP_OK,
-                    json_pack("{s:o, s:i, s:i, s:i, s:i, s:I}", "files", files, "checked",
-                              t.checked, "ok", t.ok, "quarantined", t.quarantined,
-                              "already_quarantined", t.already, "bytes", (json_int_t)t.bytes));
+                    json_pack("{s:o, s:i, s:i, s:i, s:i, s:i, s:I, s:o}", "files", files,
+                              "checked", t.checked, "ok", t.ok, "quarantined", t.quarantined,
+                              "already_quarantined", t.already, "signatures_checked",
+                              t.signatures, "bytes", (json_int_t)t.bytes, "load",
+                              catalog_load_json(&l)));
 }
 
 const struct api_route api_loads_routes[] = {

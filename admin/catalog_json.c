@@ -4,18 +4,20 @@
 
 json_t *catalog_load_json(const struct catalog_load *l)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", l->name, "status",
-                     l->status, "signature", l->signature, "signer", l->signer, "approved_by",
-                     l->approved_by, "files", (json_int_t)l->file_count, "size",
-                     (json_int_t)l->total_size, "created_at", (json_int_t)l->created_at,
-                     "import_id", (json_int_t)l->import_id);
+    return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s, s:I, s:I, s:I, s:I}", "name",
+                     l->name, "status", l->status, "signature", l->signature, "served", l->served,
+                     "policy", l->policy, "weakest_file", l->culprit[0] ? l->culprit : NULL,
+                     "signer", l->signer, "approved_by", l->approved_by, "files",
+                     (json_int_t)l->file_count, "size", (json_int_t)l->total_size, "created_at",
+                     (json_int_t)l->created_at, "import_id", (json_int_t)l->import_id);
 }
 
 json_t *catalog_file_json(const struct catalog_file *f)
 {
-    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "name", f->name, "size", (json_int_t)f->size,
-                     "sha256", f->sha256, "status", f->status, "signature", f->signature, "signer",
-                     f->signer);
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "name", f->name, "size",
+                     (json_int_t)f->size, "sha256", f->sha256, "status", f->status, "signature",
+                     f->signature, "signer", f->signer, "signer_serial", f->sig_serial, "hash",
+                     f->sig_hash);
 }
 
 json_t *catalog_trust_json(const struct catalog_trust *t)

@@ -156,7 +156,8 @@ static int load_row(void *arg, const struct catalog_load *l)
     if (json_is_array((json_t *)arg))
         return catalog_json_append_load(arg, l);
     snprintf(files, sizeof(files), "%u", l->file_count);
-    ctl_table_row(arg, l->name, l->status, files, ctl_size(l->total_size, size, sizeof(size)),
+    ctl_table_row(arg, l->name, l->status, l->served ? "yes" : "no", files,
+                  ctl_size(l->total_size, size, sizeof(size)),
                   ctl_time(l->created_at, when, sizeof(when)),
                   l->approved_by[0] ? l->approved_by : l->signer);
     return 0;
@@ -172,7 +173,8 @@ static int cmd_loads(struct ctl *c, int argc, char **argv)
         return ctl_usage(self("loads"));
     out = c->json
               ? (void *)json_array()
-              : (void *)ctl_table_new(6, "LOAD", "STATUS", "FILES", "SIZE", "IMPORTED", "SIGNER");
+              : (void *)ctl_table_new(7, "LOAD", "STATUS", "SERVED", "FILES", "SIZE", "IMPORTED",
+                                      "SIGNER");
     rc = catalog_loads_each(c->dd.db, load_row, out);
     if (c->json)
         return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list loads");
@@ -231,9 +233,11 @@ static int cmd_show(struct ctl *c, int argc, char **argv)
         json_object_set_new(j, "file_list", files);
         return ctl_print_json(j);
     }
-    printf("load:        %s\nstatus:      %s\nsignature:   %s\nsigner:      %s\n"
+    printf("load:        %s\nstatus:      %s%s%s\nserved:      %s (signature policy %s)\n"
+           "signature:   %s\nsigner:      %s\n"
            "approved by: %s\nfiles:       %u (%s)\nimported:    %s (import %lld)\n\n",
-           l.name, l.status, l.signature, l.signer[0] ? l.signer : "-",
+           l.name, l.status, l.culprit[0] ? ", weakest file " : "", l.culprit,
+           l.served ? "yes" : "NO", l.policy, l.signature, l.signer[0] ? l.signer : "-",
            l.approved_by[0] ? l.approved_by : "-", l.file_count,
            ctl_size(l.total_size, size, sizeof(size)), ctl_time(l.created_at, when, sizeof(when)),
            (long long)l.import_id);
@@ -313,6 +317,29 @@ static void verify_row(void *arg, const struct catalog_file *f, int result)
         printf("%-40s %s\n", f->name, verify_word(result));
 }
 
+/* The status of the loads checked, as derived now: printed (text) and
+ * returned as a JSON array. */
+static json_t *verify_loads(const struct ctl *c, const char *name)
+{
+    json_t *list = json_array();
+    struct catalog_load l;
+    size_t i;
+    json_t *j;
+
+    if (name != NULL) {
+        if (catalog_load_find(c->dd.db, name, &l) == DB_OK)
+            catalog_json_append_load(list, &l);
+    } else {
+        catalog_loads_each(c->dd.db, catalog_json_append_load, list);
+    }
+    if (!c->json)
+        json_array_foreach(list, i, j)
+            printf("load %s: %s%s\n", json_string_value(json_object_get(j, "name")),
+                   json_string_value(json_object_get(j, "status")),
+                   json_is_true(json_object_get(j, "served")) ? "" : " (not served)");
+    return list;
+}
+
 static int cmd_verify(struct ctl *c, int argc, char **argv)
 {
     struct scrub_totals t;
@@ -331,12 +358,16 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
         return ctl_refuse("no load named %s", argv[1]);
     }
     if (c->json)
-        ctl_print_json(json_pack("{s:o, s:i, s:i, s:i, s:i}", "files", out, "checked", t.checked,
-                                 "ok", t.ok, "quarantined", t.quarantined, "already_quarantined",
-                                 t.already));
+        ctl_print_json(json_pack("{s:o, s:i, s:i, s:i, s:i, s:i, s:o}", "files", out, "checked",
+                                 t.checked, "ok", t.ok, "quarantined", t.quarantined,
+                                 "already_quarantined", t.already, "signatures_checked",
+                                 t.signatures, "loads", verify_loads(c, argc == 2 ? argv[1] : NULL)));
     else
-        printf("checked %u blobs: %u ok, %u newly quarantined, %u quarantined before\n", t.checked,
-               t.ok, t.quarantined, t.already);
+        printf("checked %u blobs: %u ok, %u newly quarantined, %u quarantined before; %u"
+               " signature(s) checked against the trust store\n",
+               t.checked, t.ok, t.quarantined, t.already, t.signatures);
+    if (!c->json)
+        json_decref(verify_loads(c, argc == 2 ? argv[1] : NULL));
     if (rc != DB_OK)
         return ctl_refuse("verification failed");
     return t.quarantined + t.already > 0 ? CTL_REFUSED : CTL_OK;

@@ -170,7 +170,7 @@ uint16_t resolver_wire_error(int result, const char **msg)
         break;
     case RESOLVER_UNAVAILABLE:
         code = TFTP_ERR_ACCESS;
-        text = "File not available (failed integrity check)";
+        text = "File not available (quarantined or not allowed by the signature policy)";
         break;
     default:
         break;

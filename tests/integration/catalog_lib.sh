@@ -193,6 +193,70 @@ same_state() {
     fi
 }
 
+# flip_byte DATADIR NAME: XORs one byte of the blob holding file NAME.
+flip_byte() {
+    h=$(file_sha "$1" "$2")
+    p=$(blob_path "$1" "$h")
+    [ -f "$p" ] || die "no blob $p for $2"
+    chmod u+w "$p" || die "chmod $p failed"
+    python3 -c 'import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(100)
+    b = f.read(1)
+    f.seek(100)
+    f.write(bytes([b[0] ^ 0x5a]))' "$p" || die "cannot change $p"
+    [ "$(sha "$p")" != "$h" ] || die "the blob of $2 did not change"
+}
+
+# want_file_status DATADIR NAME STATUS LABEL and want_load_status: one result.
+want_file_status() {
+    ctl "$1" --json files >"$TMPD/files.json"
+    got=$(json_field "$TMPD/files.json" '[f["status"] for f in d if f["name"] == "'"$2"'"][0]')
+    [ "$got" = "$3" ] && pass "$4: $2 is $3" || fail "$4: $2 is \"$got\", want $3"
+}
+want_load_status() {
+    got=$(load_status "$1" "$2")
+    [ "$got" = "$3" ] && pass "$4: load $2 is $3" || fail "$4: load $2 is \"$got\", want $3"
+}
+
+# refused_within LABEL NAME: at most 5 s for loadsd to stop serving NAME
+# (its snapshot follows the catalog within ~250 ms); the daemon must say why.
+# Needs $DAEMON_LOG (cat_daemon_start).
+refused_within() {
+    i=0
+    while [ $i -lt 25 ] && tftp_fetch "$2" "$TMPD/out/q"; do
+        sleep 0.2
+        i=$((i + 1))
+    done
+    if [ $i -lt 25 ]; then
+        pass "$1: $2 is no longer served (atftp: $(echo "$FETCH_MSG" | head -1))"
+    else
+        fail "$1: $2 is still served 5 s after the change"
+        return
+    fi
+    if grep -i "$2" "$DAEMON_LOG" | grep -q -i -E 'quarantin|not available'; then
+        pass "$1: the loadsd log says why: $(grep -i "$2" "$DAEMON_LOG" | grep -i -E 'quarantin|not available' | tail -1 | cut -c1-160)"
+    else
+        fail "$1: the loadsd log does not say why $2 is not served"
+    fi
+}
+
+# served_within LABEL NAME WANT_SHA: at most 5 s for NAME to serve WANT_SHA.
+served_within() {
+    i=0
+    while [ $i -lt 25 ] && ! tftp_fetch "$2" "$TMPD/out/h"; do
+        sleep 0.2
+        i=$((i + 1))
+    done
+    if [ $i -ge 25 ]; then
+        fail "$1: $2 is not served 5 s later: $FETCH_MSG"
+    elif [ "$(sha "$TMPD/out/h")" != "$3" ]; then
+        fail "$1: $2 is served with other bytes"
+    else
+        pass "$1: $2 is served again, SHA-256 matches"
+    fi
+}
+
 # ctl_sanitizer_check: one result: no sanitizer report from any loadsctl run.
 ctl_sanitizer_check() {
     if grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$CTL_LOG"; then

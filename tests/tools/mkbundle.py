@@ -47,8 +47,10 @@ mkbundle.py bundle --keys DIR --out FILE --format zip|tar|tgz|cop|dir [options]
                            the headers; none = the .loads has no header and
                            no component gets one (default vendor)
       --hash H             digest of every header (default sha256)
-      --component-headers  every other component (index 0, 2, 4, ...) gets a
-                           signed header whose tag 14 is its own name
+      --component-headers [all]
+                           every other component (index 0, 2, 4, ...) gets a
+                           signed header whose tag 14 is its own name; with
+                           "all", every component does
       --term-default       also term41.default.loads, listing the same
                            components (signed, tag 14 = its own name)
       --omit X             leave component X (name or 0-based index) out of
@@ -57,6 +59,8 @@ mkbundle.py bundle --keys DIR --out FILE --format zip|tar|tgz|cop|dir [options]
       --tamper             flip one byte after signing: in the payload of the
                            first component with a header when there is one,
                            else in the comment block of LOAD.loads
+      --tamper-unsigned    flip one byte in the payload of the first component
+                           without a header (nothing in the bundle can tell)
       --approval OUT.p7s   detached CMS signature (DER) over the bundle file
       --approval-signer S  approval | untrusted (default approval)
       --seed N             seed for contents (default 1)
@@ -330,7 +334,8 @@ def make_files(args, signer):
     signed = set()
     for i, name in enumerate(names):
         payload = pseudo_random(args.seed, i, args.size_kb * 1024)
-        if args.component_headers and signer is not None and i % 2 == 0:
+        headed = args.component_headers == "all" or (args.component_headers and i % 2 == 0)
+        if headed and signer is not None:
             files[name] = signed_header(signer, args.hash, name, stamp, payload) + payload
             signed.add(name)
         else:
@@ -351,6 +356,8 @@ def make_files(args, signer):
     summary = {"loads": loads_names, "components": names, "signed": sorted(signed)}
     summary["omitted"] = omit(args, names, files)
     summary["tampered"] = tamper(args, names, files, signed)
+    if args.tamper_unsigned:
+        summary["tampered"] = tamper_unsigned(names, files, signed)
     return files, summary
 
 
@@ -386,6 +393,16 @@ def tamper(args, names, files, signed):
         data[hlen + 2] ^= 0x20  # a letter of the first comment changes case: still parses
     files[name] = bytes(data)
     return name
+
+
+def tamper_unsigned(names, files, signed):
+    targets = [n for n in names if n not in signed and n in files]
+    if not targets:
+        raise ToolError("--tamper-unsigned needs a component without a header")
+    data = bytearray(files[targets[0]])
+    data[len(data) // 2] ^= 0xFF
+    files[targets[0]] = bytes(data)
+    return targets[0]
 
 
 def tar_bytes(files, compress):
@@ -611,11 +628,12 @@ def parser():
     b.add_argument("--size-kb", type=int, default=64)
     b.add_argument("--signer", choices=["vendor", "untrusted", "placeholder", "none"], default="vendor")
     b.add_argument("--hash", choices=sorted(HASHES), default="sha256")
-    b.add_argument("--component-headers", action="store_true")
+    b.add_argument("--component-headers", nargs="?", const="alternate", choices=["alternate", "all"])
     b.add_argument("--term-default", action="store_true")
     b.add_argument("--omit")
     b.add_argument("--wrong-name", action="store_true")
     b.add_argument("--tamper", action="store_true")
+    b.add_argument("--tamper-unsigned", action="store_true")
     b.add_argument("--approval")
     b.add_argument("--approval-signer", choices=["approval", "untrusted"], default="approval")
     b.add_argument("--seed", type=int, default=1)

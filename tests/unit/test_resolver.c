@@ -131,7 +131,7 @@ static void test_wire_error(void **state)
         {RESOLVER_NOT_FOUND, TFTP_ERR_NOT_FOUND, "File not found"},
         {RESOLVER_BAD_NAME, TFTP_ERR_ACCESS, "Access violation: illegal file name"},
         {RESOLVER_DENIED, TFTP_ERR_ACCESS, "Access violation"},
-        {RESOLVER_UNAVAILABLE, TFTP_ERR_ACCESS, "File not available (failed integrity check)"},
+        {RESOLVER_UNAVAILABLE, TFTP_ERR_ACCESS, "File not available (quarantined or not allowed by the signature policy)"},
         {RESOLVER_IO, TFTP_ERR_UNDEFINED, "Internal error"},
         {-99, TFTP_ERR_UNDEFINED, "Internal error"},
         {RESOLVER_OK, TFTP_ERR_UNDEFINED, "Internal error"},
