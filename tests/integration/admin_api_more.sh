@@ -15,9 +15,9 @@ head -c 8000000 /dev/urandom >"$ROOT/slow.bin" || die "cannot write slow.bin"
 
 python3 "$MKBUNDLE" keys "$TMPD/keys" >/dev/null || die "mkbundle keys failed"
 python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/fw.zip" --format zip \
-    --load SIP41.9-4-2SR3-1S >/dev/null || die "mkbundle bundle failed"
+    --load SIP41.9-4-2SR3-1S --component-headers all >/dev/null || die "mkbundle bundle failed"
 python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/fw2.tgz" --format tgz \
-    --load SIP42.9-4-2SR3-1S --seed 7 >/dev/null || die "mkbundle bundle failed"
+    --load SIP42.9-4-2SR3-1S --seed 7 --component-headers all >/dev/null || die "mkbundle bundle failed"
 head -c 1500000 /dev/urandom >"$TMPD/big.zip"
 
 pick_port APORT

@@ -131,13 +131,16 @@ variant() {
 }
 
 variant zip-approval zip approval verified yes --term-default --component-headers
-variant tar tar vendor verified no --hash sha512
+variant tar tar vendor verified no --hash sha512 --component-headers all
+variant tar-unsigned-components tar vendor partial no --hash sha512
 variant tgz-approval-untrusted-signer tgz approval verified yes --signer untrusted
-variant cop cop vendor verified no --term-default --component-headers --hash sha1
+variant cop cop vendor verified no --term-default --component-headers all --hash sha1
 variant cop-approval cop approval verified yes --components 7
-variant dir dir vendor verified no --term-default --component-headers
-variant zip-untrusted-signer zip vendor signed no --signer untrusted --component-headers
-variant tgz-placeholder tgz vendor signed no --signer placeholder --term-default
+variant dir dir vendor verified no --term-default --component-headers all
+variant dir-some-unsigned dir vendor partial no --term-default --component-headers
+variant zip-untrusted-signer zip vendor signed no --signer untrusted --component-headers all
+variant zip-untrusted-some-unsigned zip vendor partial no --signer untrusted --component-headers
+variant tgz-placeholder tgz vendor partial no --signer placeholder --term-default
 
 # An unsigned .loads is refused under the default policy ("signed").
 data="$TMPD/data-unsigned"

@@ -59,7 +59,7 @@ refused() {
 # A base catalog holding one verified load: every refusal must leave it be.
 BASE="$TMPD/data"
 cat_init "$BASE" approval
-bundle "$TMPD/base.zip" "$TMPD/base.json" --format zip
+bundle "$TMPD/base.zip" "$TMPD/base.json" --format zip --component-headers all
 ctl "$BASE" import "$TMPD/base.zip" >/dev/null || die "base import failed: $CTL_ERR"
 BASE_BLOBS=$(blob_count "$BASE")
 
@@ -153,7 +153,8 @@ same_state "zip bomb: the catalog is unchanged" "$TMPD/before.state" "$TMPD/afte
     fail "zip bomb: left in spool/: $(ls -A "$BASE/spool")"
 
 # Name conflict: the same component names with other bytes.
-bundle "$TMPD/other.zip" "$TMPD/other.json" --format zip --load SIP41.9-4-3SR1-1S --seed 2
+bundle "$TMPD/other.zip" "$TMPD/other.json" --format zip --load SIP41.9-4-3SR1-1S --seed 2 \
+    --component-headers all
 refused "name conflict" "$BASE" "jar41sip.9-4-2ES26.sbn" "already in the catalog" "--replace" -- \
     "$TMPD/other.zip"
 ncomp=0
@@ -177,7 +178,8 @@ fi
 
 # Completeness across imports: a .loads listing a component that is not in
 # its bundle but in the catalog (from the import just above) is accepted.
-bundle "$TMPD/later.tgz" "$TMPD/later.json" --format tgz --load SIP41.9-4-4SR1-1S --seed 2 --omit 3
+bundle "$TMPD/later.tgz" "$TMPD/later.json" --format tgz --load SIP41.9-4-4SR1-1S --seed 2 --omit 3 \
+    --component-headers all
 if ctl "$BASE" import "$TMPD/later.tgz" >/dev/null; then
     pass "completeness across imports: accepted"
     ctl "$BASE" --json show SIP41.9-4-4SR1-1S >"$TMPD/later.show"

@@ -108,7 +108,8 @@ before(async () => {
   execFileSync('python3', [mk, 'keys', path.join(tmp, 'keys')], {stdio: 'pipe'});
   bundle = path.join(tmp, 'bundle.zip');
   execFileSync('python3', [mk, 'bundle', '--keys', path.join(tmp, 'keys'), '--out', bundle,
-    '--format', 'zip', '--load', LOAD, '--components', '5', '--size-kb', '1024'], {stdio: 'pipe'});
+    '--format', 'zip', '--load', LOAD, '--components', '5', '--size-kb', '1024',
+    '--component-headers', 'all'], {stdio: 'pipe'});
   ctl('user', 'add', 'admin', '--role', 'admin', '--password-stdin');
   ctl('trust', 'add', path.join(tmp, 'keys', 'vendor.pem'));
 

@@ -90,6 +90,7 @@ export function fmtMac(mac) {
 
 const STATUS_CLASS = {
   verified: 'badge-ok', signed: 'badge-signed', unsigned: 'badge-warn', quarantined: 'badge-bad',
+  partial: 'badge-warn', invalid: 'badge-bad', bad: 'badge-bad', none: 'badge-warn', blocked: 'badge-bad',
   ok: 'badge-ok', done: 'badge-ok', running: 'badge-info', queued: 'badge-neutral',
   failed: 'badge-bad', missing: 'badge-bad', active: 'badge-info', admin: 'badge-info',
   viewer: 'badge-neutral', vendor: 'badge-info', approval: 'badge-ok', disabled: 'badge-neutral',

@@ -1,5 +1,5 @@
 // dashboard.js: the first page after login: loads by status, devices whose
-// effective load is missing or quarantined, active transfers, scrub status.
+// load is held back (missing, quarantined or blocked), active transfers, scrub status.
 // Read only; refreshes itself every 5 s while shown.
 
 import * as api from '../api.js';
@@ -22,17 +22,18 @@ async function settle(p) {
 }
 
 function problemsCard(res) {
-  if (!res.ok) return card('Devices with a missing or quarantined load', alertBox('warn', api.errorText(res.e)));
+  if (!res.ok) return card('Devices held back', alertBox('warn', api.errorText(res.e)));
   const list = res.v.devices || res.v.problems || [];
-  return card(`Devices with a missing or quarantined load (${list.length})`,
+  return card(`Devices held back (${list.length})`,
     list.length === 0
-      ? h('p.muted', null, 'None: every device resolves to a load that is in the catalog and not quarantined.')
+      ? h('p.muted', null, 'None: every device resolves to a load that is in the catalog, intact and allowed by the signature policy.')
       : table([
         {label: 'Device', render: (d) => h('a.mono', {href: `#/devices/${encodeURIComponent(d.mac)}`}, d.mac)},
         {label: 'Model', key: 'model'},
         {label: 'Load', render: (d) => h('span.mono.break', null, d.load || 'none')},
         {label: 'From', render: (d) => d.level || '—'},
         {label: 'Problem', render: (d) => badge(d.problem || 'problem', 'badge-bad')},
+        {label: 'Held back', render: (d) => h('span.small.break', null, d.held_back || '—')},
       ], list.slice(0, 50)));
 }
 

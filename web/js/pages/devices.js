@@ -176,7 +176,9 @@ function effectiveView(e) {
       h('dt', null, 'Profile'), h('dd', null, e.profile || 'none'),
       row('Peer firmware sharing', s.peer_firmware_sharing),
       row('Load server', s.load_server, s.load_server && s.load_server.site ? h('span.muted.small', null, ` site ${s.load_server.site}`) : null),
-      row('Load', ld, ld.state && ld.state !== 'ok' && ld.state !== 'none' ? [' ', statusBadge(ld.state)] : null)),
+      row('Load', ld, ld.state && ld.state !== 'ok' && ld.state !== 'none' ? [' ', statusBadge(ld.state)] : null),
+      h('dt', null, 'Config names'), h('dd.mono', {id: 'served-load'}, ld.served || 'no load')),
+    ld.held_back ? h('div', {id: 'held-back'}, alertBox('bad', ld.held_back)) : null,
     warnings.length ? alertBox('warn', h('strong', null, 'Warnings'), h('ul', null, warnings.map((w) => h('li', null, String(w))))) : null);
 }
 

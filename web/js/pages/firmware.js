@@ -240,7 +240,7 @@ export async function firmwarePage(main) {
   main.append(pageHead('Firmware', 'Upload bundles; every load with its verification status.'),
     api.isAdmin() ? uploadCard(refresh) : alertBox('info', 'Viewers cannot upload firmware.'),
     h('section.card', null, h('div.card-head', null, h('h2', null, 'Loads'),
-      h('span.small.muted', null, 'verified: signature checked against the trust store; signed: signer not trusted; quarantined: not served')),
+      h('span.small.muted', null, 'verified: every file checked against the trust store; signed: signer not trusted; partial: a file has no signature; invalid or quarantined: never served')),
     loadsBox),
     card('Recent uploads', jobsBox));
   replace(loadsBox, loading());
@@ -273,7 +273,8 @@ export async function loadPage(main, [name]) {
       replace(verifyBox,
         alertBox(r.quarantined || r.already_quarantined ? 'bad' : 'ok',
           `${r.checked} file(s) checked, ${r.ok} match, ${r.quarantined} newly quarantined, ` +
-          `${r.already_quarantined} already quarantined (${fmtBytes(r.bytes)} hashed).`),
+          `${r.already_quarantined} already quarantined (${fmtBytes(r.bytes)} hashed). ` +
+          (r.load ? `Status now: ${r.load.status}${r.load.served ? '' : ' (not served)'}.` : '')),
         table([
           {label: 'File', render: (f) => h('span.mono.break', null, f.name)},
           {label: 'Result', render: (f) => badge(f.result.replace(/_/g, ' '), f.result === 'ok' ? 'badge-ok' : 'badge-bad')},
@@ -322,12 +323,16 @@ export async function loadPage(main, [name]) {
     h('p.crumb', null, h('a', {href: '#/firmware'}, '← Firmware')),
     pageHead(l.name, null, statusBadge(l.status), api.isAdmin() ? verifyBtn : null, api.isAdmin() ? removeBtn : null),
     l.status === 'quarantined'
-      ? alertBox('bad', 'A stored file of this load no longer matches its SHA-256: the load is not served.') : null,
+      ? alertBox('bad', `A stored file of this load (${l.weakest_file || 'one of its files'}) no longer matches its SHA-256: the load is not served.`) : null,
+    l.status !== 'quarantined' && l.served === false
+      ? alertBox('bad', `Not served: the load is ${l.status}${l.weakest_file ? ` (file ${l.weakest_file})` : ''} and the signature policy is "${l.policy}". Phones assigned to it are held back.`) : null,
     verifyBox,
     h('div.grid', null,
       card('Signature',
         h('dl.kv', null,
           h('dt', null, 'Status'), h('dd', null, statusBadge(l.status)),
+          h('dt', null, 'Served'), h('dd', {id: 'load-served'}, l.served ? `yes (policy ${l.policy})` : `no (policy ${l.policy})`),
+          h('dt', null, 'Weakest file'), h('dd.break', null, l.weakest_file || '—'),
           h('dt', null, 'Signature'), h('dd', null, l.signature || '—'),
           h('dt', null, 'Signer'), h('dd.break', null, l.signer || '—'),
           h('dt', null, 'Approved by'), h('dd.break', null, l.approved_by || 'no approval signature'),
@@ -346,7 +351,7 @@ export async function loadPage(main, [name]) {
       {label: 'File', render: (f) => h('span.mono.break', null, f.name)},
       {label: 'Size', num: true, render: (f) => fmtBytes(f.size)},
       {label: 'SHA-256', render: (f) => h('span.mono.break.small', null, f.sha256)},
-      {label: 'Signature', render: (f) => f.signature || '—'},
+      {label: 'Signature', render: (f) => statusBadge(f.signature || 'none')},
       {label: 'Status', render: (f) => statusBadge(f.status)},
     ], files)));
   return null;

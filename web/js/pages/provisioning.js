@@ -31,6 +31,11 @@ export function loadWarnings(loads, name, model) {
   else if (l.status === 'quarantined') out.push(`${name} is quarantined: its files are not served.`);
   else if (l.status === 'unsigned') out.push(`${name} is unsigned.`);
   else if (l.status === 'signed') out.push(`${name}'s signer is not in the trust store.`);
+  else if (l.status === 'partial') out.push(`${name} has a file without a signature (${l.weakest_file || 'a component'}).`);
+  else if (l.status === 'invalid') out.push(`${name} has a file whose signature fails: it is never served.`);
+  if (l && l.served === false && l.status !== 'quarantined') {
+    out.push(`The signature policy (${l.policy}) does not serve ${name}: phones given it are held back.`);
+  }
   if (model && l && model.protocol && /sip/i.test(model.protocol) !== /sip/i.test(name) && /^(SIP|SCCP)/i.test(name)) {
     out.push(`${model.name} runs ${model.protocol}; ${name} looks like a load for the other protocol.`);
   }
