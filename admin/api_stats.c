@@ -14,7 +14,8 @@
 #define METRICS_MAX 8192
 
 struct catalog_counts {
-    int64_t verified, signed_, unsigned_, quarantined; /* loads */
+    int64_t verified, signed_, partial, unsigned_, invalid, quarantined; /* loads */
+    int64_t not_served; /* loads the signature policy does not serve now */
     int64_t files, files_quarantined;
 };
 
@@ -28,8 +29,13 @@ static int count_load(void *arg, const struct catalog_load *l)
         c->verified++;
     else if (strcmp(l->status, "signed") == 0)
         c->signed_++;
+    else if (strcmp(l->status, "partial") == 0)
+        c->partial++;
+    else if (strcmp(l->status, "invalid") == 0)
+        c->invalid++;
     else
         c->unsigned_++;
+    c->not_served += !l->served;
     return 0;
 }
 
@@ -62,26 +68,28 @@ static int counts_read(struct api_request *rq, struct catalog_counts *c,
 static json_t *stats_body(struct api_request *rq, const struct catalog_counts *c,
                           const struct tftp_server_stats *st)
 {
-    return json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
-                     " s:{s:I, s:I}, s:I}",
+    return json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
+                     " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I}, s:I}",
                      "tftp", "requests", (json_int_t)st->requests, "transfers_active",
                      (json_int_t)st->transfers_active, "transfers_done",
                      (json_int_t)st->transfers_done, "transfers_failed",
                      (json_int_t)st->transfers_failed, "refused_busy", (json_int_t)st->refused_busy,
                      "errors_sent", (json_int_t)st->errors_sent, "bytes_sent",
                      (json_int_t)st->bytes_sent, "loads", "verified", (json_int_t)c->verified,
-                     "signed", (json_int_t)c->signed_, "unsigned", (json_int_t)c->unsigned_,
-                     "quarantined", (json_int_t)c->quarantined, "files", "total",
+                     "signed", (json_int_t)c->signed_, "partial", (json_int_t)c->partial,
+                     "unsigned", (json_int_t)c->unsigned_, "invalid", (json_int_t)c->invalid,
+                     "quarantined", (json_int_t)c->quarantined, "not_served",
+                     (json_int_t)c->not_served, "files", "total",
                      (json_int_t)c->files, "quarantined", (json_int_t)c->files_quarantined,
                      "uptime_seconds", (json_int_t)(rq->now - rq->ctx->started));
 }
 
-/* Devices in all, and those whose effective load is missing or quarantined
- * (the one resolver, over a snapshot). */
+/* Devices in all, and those held back: their effective load missing,
+ * quarantined or blocked by the signature policy (the one resolver). */
 static int devices_read(struct api_request *rq, json_t **out)
 {
     struct settings_snapshot *s = NULL;
-    int64_t missing = 0, quarantined = 0;
+    int64_t missing = 0, quarantined = 0, blocked = 0;
     int rc = provision_snapshot_load(rq->ctx->dd.db, &s);
 
     if (rc != DB_OK)
@@ -93,10 +101,12 @@ static int devices_read(struct api_request *rq, json_t **out)
             continue;
         missing += e.load_state == SETTINGS_LOAD_MISSING;
         quarantined += e.load_state == SETTINGS_LOAD_QUARANTINED;
+        blocked += e.load_state == SETTINGS_LOAD_BLOCKED;
     }
-    *out = json_pack("{s:I, s:I, s:I, s:I}", "total", (json_int_t)s->n_devices, "problems",
-                     (json_int_t)(missing + quarantined), "load_missing", (json_int_t)missing,
-                     "load_quarantined", (json_int_t)quarantined);
+    *out = json_pack("{s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)s->n_devices, "problems",
+                     (json_int_t)(missing + quarantined + blocked), "load_missing",
+                     (json_int_t)missing, "load_quarantined", (json_int_t)quarantined,
+                     "load_blocked", (json_int_t)blocked);
     provision_snapshot_free(s);
     return DB_OK;
 }
@@ -234,10 +244,16 @@ static int metrics_get(struct api_request *rq, struct api_response *rs)
            "{status=\"verified\"}", (unsigned long long)c.verified);
     metric(buf, METRICS_MAX, &pos, "loadsd_loads", "gauge", NULL, "{status=\"signed\"}",
            (unsigned long long)c.signed_);
+    metric(buf, METRICS_MAX, &pos, "loadsd_loads", "gauge", NULL, "{status=\"partial\"}",
+           (unsigned long long)c.partial);
     metric(buf, METRICS_MAX, &pos, "loadsd_loads", "gauge", NULL, "{status=\"unsigned\"}",
            (unsigned long long)c.unsigned_);
+    metric(buf, METRICS_MAX, &pos, "loadsd_loads", "gauge", NULL, "{status=\"invalid\"}",
+           (unsigned long long)c.invalid);
     metric(buf, METRICS_MAX, &pos, "loadsd_loads", "gauge", NULL, "{status=\"quarantined\"}",
            (unsigned long long)c.quarantined);
+    metric(buf, METRICS_MAX, &pos, "loadsd_loads_not_served", "gauge",
+           "Loads the signature policy does not serve now", "", (unsigned long long)c.not_served);
     metric(buf, METRICS_MAX, &pos, "loadsd_files", "gauge", "Files in the catalog", "",
            (unsigned long long)c.files);
     metric(buf, METRICS_MAX, &pos, "loadsd_files_quarantined", "gauge",

@@ -214,6 +214,19 @@ static int usage_all(FILE *out)
     for (size_t t = 0; t < sizeof(command_tables) / sizeof(command_tables[0]); t++)
         for (const struct ctl_command *c = command_tables[t]; c->name != NULL; c++)
             fprintf(out, "  %s %s\n", c->name, c->usage);
+    fprintf(out,
+            "\nload status (derived from every file and the trust store as it is now):\n"
+            "  verified     every file verifies against a trusted certificate, or the bundle\n"
+            "               carries a valid approval signature\n"
+            "  signed       every file has a signed header; not all signers are trusted\n"
+            "  partial      the .loads file is signed, a component has no signed header\n"
+            "  unsigned     the .loads file has no signed header\n"
+            "  invalid      a signature fails against a trusted certificate: never served\n"
+            "  quarantined  a file no longer matches its hash: never served\n"
+            "signature_policy verified serves verified loads; signed also signed and partial;\n"
+            "any all but invalid and quarantined. A phone whose load is not served is held\n"
+            "back: its config names the last complete load it was given, or none\n"
+            "(loadsctl effective MAC says why).\n");
     return out == stdout ? CTL_OK : CTL_USAGE;
 }
 

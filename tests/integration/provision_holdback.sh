@@ -11,7 +11,7 @@
 . "$(dirname "$0")/catalog_lib.sh"
 
 cat_setup
-need_cmd curl xmllint
+need_cmd curl xmllint sqlite3
 curl -V | grep -q -i 'protocols:.* tftp' || skip "this curl has no TFTP support"
 DATA="$TMPD/data"
 MAC=001122AABBCC
@@ -32,23 +32,32 @@ ctl "$DATA" device set "$MAC" load "$A" >/dev/null || die "device set failed: $C
 ctl "$DATA" default-load set 7961 "$A" >/dev/null || die "default-load set failed: $CTL_ERR"
 cat_daemon_start "$DATA" --scrub-interval 0
 
-# config_is LABEL FILE XPATH WANT: fetches FILE with curl until XPATH gives
-# WANT, at most 3 s; one result with the time it took.
+# snap_gen: the generation of loadsd's newest config snapshot (its log).
+snap_gen() {
+    grep -o 'config snapshot generation [0-9]*' "$DAEMON_LOG" | tail -1 | awk '{print $4}'
+}
+
+# config_is LABEL FILE XPATH WANT: waits (at most 3 s) for loadsd's first
+# config snapshot at or after the catalog's generation now, then fetches
+# FILE once with curl: XPATH must give WANT. One result. So the change shows
+# within one snapshot rebuild, and an old answer cannot pass for a new one.
 config_is() {
     out="$TMPD/out/cnf.xml"
+    g=$(sqlite3 "$DATA/catalog.db" "SELECT value FROM meta WHERE key = 'generation'")
     i=0
-    while [ $i -lt 30 ]; do
-        rm -f "$out"
-        if timeout 20 curl -sS --max-time 15 -o "$out" "tftp://127.0.0.1:$PORT/$2" 2>/dev/null &&
-            xmllint --noout "$out" 2>/dev/null &&
-            [ "$(xmllint --xpath "string($3)" "$out")" = "$4" ]; then
-            pass "$1: $2 $3 = \"$4\" (after $((i * 100)) ms)"
-            return 0
-        fi
+    while [ $i -lt 30 ] && [ "$(snap_gen)" -lt "$g" ]; do
         sleep 0.1
         i=$((i + 1))
     done
-    fail "$1: $2 $3 is \"$(xmllint --xpath "string($3)" "$out" 2>/dev/null)\", want \"$4\""
+    rm -f "$out"
+    if ! timeout 20 curl -sS --max-time 15 -o "$out" "tftp://127.0.0.1:$PORT/$2" 2>/dev/null ||
+        ! xmllint --noout "$out" 2>/dev/null; then
+        fail "$1: $2 not fetched or not valid XML"
+    elif [ "$(xmllint --xpath "string($3)" "$out")" = "$4" ]; then
+        pass "$1: $2 $3 = \"$4\" (snapshot generation $(snap_gen), catalog at $g, $((i * 100)) ms)"
+    else
+        fail "$1: $2 $3 is \"$(xmllint --xpath "string($3)" "$out")\", want \"$4\" (snapshot $(snap_gen), catalog at $g)"
+    fi
 }
 
 # held LABEL TEXT: `loadsctl effective` (text and JSON) says held back, with TEXT.
