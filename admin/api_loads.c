@@ -143,11 +143,10 @@ static int loads_verify(struct api_request *rq, struct api_response *rs)
         return api_error_db(rs, rc, "load");
     }
     return api_json(rs, MHD_HTTP_OK,
-                    json_pack("{s:o, s:i, s:i, s:i, s:i, s:i, s:I, s:o}", "files", files,
-                              "checked", t.checked, "ok", t.ok, "quarantined", t.quarantined,
-                              "already_quarantined", t.already, "signatures_checked",
-                              t.signatures, "bytes", (json_int_t)t.bytes, "load",
-                              catalog_load_json(&l)));
+                    json_pack("{s:o, s:i, s:i, s:i, s:i, s:i, s:I, s:o}", "files", files, "checked",
+                              t.checked, "ok", t.ok, "quarantined", t.quarantined,
+                              "already_quarantined", t.already, "signatures_checked", t.signatures,
+                              "bytes", (json_int_t)t.bytes, "load", catalog_load_json(&l)));
 }
 
 const struct api_route api_loads_routes[] = {

@@ -68,20 +68,19 @@ static int counts_read(struct api_request *rq, struct catalog_counts *c,
 static json_t *stats_body(struct api_request *rq, const struct catalog_counts *c,
                           const struct tftp_server_stats *st)
 {
-    return json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
-                     " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I}, s:I}",
-                     "tftp", "requests", (json_int_t)st->requests, "transfers_active",
-                     (json_int_t)st->transfers_active, "transfers_done",
-                     (json_int_t)st->transfers_done, "transfers_failed",
-                     (json_int_t)st->transfers_failed, "refused_busy", (json_int_t)st->refused_busy,
-                     "errors_sent", (json_int_t)st->errors_sent, "bytes_sent",
-                     (json_int_t)st->bytes_sent, "loads", "verified", (json_int_t)c->verified,
-                     "signed", (json_int_t)c->signed_, "partial", (json_int_t)c->partial,
-                     "unsigned", (json_int_t)c->unsigned_, "invalid", (json_int_t)c->invalid,
-                     "quarantined", (json_int_t)c->quarantined, "not_served",
-                     (json_int_t)c->not_served, "files", "total",
-                     (json_int_t)c->files, "quarantined", (json_int_t)c->files_quarantined,
-                     "uptime_seconds", (json_int_t)(rq->now - rq->ctx->started));
+    return json_pack(
+        "{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
+        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I}, s:I}",
+        "tftp", "requests", (json_int_t)st->requests, "transfers_active",
+        (json_int_t)st->transfers_active, "transfers_done", (json_int_t)st->transfers_done,
+        "transfers_failed", (json_int_t)st->transfers_failed, "refused_busy",
+        (json_int_t)st->refused_busy, "errors_sent", (json_int_t)st->errors_sent, "bytes_sent",
+        (json_int_t)st->bytes_sent, "loads", "verified", (json_int_t)c->verified, "signed",
+        (json_int_t)c->signed_, "partial", (json_int_t)c->partial, "unsigned",
+        (json_int_t)c->unsigned_, "invalid", (json_int_t)c->invalid, "quarantined",
+        (json_int_t)c->quarantined, "not_served", (json_int_t)c->not_served, "files", "total",
+        (json_int_t)c->files, "quarantined", (json_int_t)c->files_quarantined, "uptime_seconds",
+        (json_int_t)(rq->now - rq->ctx->started));
 }
 
 /* Devices in all, and those held back: their effective load missing,

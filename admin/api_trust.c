@@ -52,8 +52,7 @@ static int trust_post(struct api_request *rq, struct api_response *rs)
         api_error_field(rs, "pem", "%s", verify_strerror(rc));
         goto out;
     }
-    rc = trust_add(rq->ctx->dd.db, rq->ctx->dd.bs, api_actor(rq), &info, role, pem, &id,
-                   &changed);
+    rc = trust_add(rq->ctx->dd.db, rq->ctx->dd.bs, api_actor(rq), &info, role, pem, &id, &changed);
     if (rc == DB_CONFLICT)
         api_error(rs, MHD_HTTP_CONFLICT, "conflict", "this certificate is already trusted");
     else if (rc != DB_OK)

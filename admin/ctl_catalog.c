@@ -171,10 +171,9 @@ static int cmd_loads(struct ctl *c, int argc, char **argv)
     (void)argv;
     if (argc != 1)
         return ctl_usage(self("loads"));
-    out = c->json
-              ? (void *)json_array()
-              : (void *)ctl_table_new(7, "LOAD", "STATUS", "SERVED", "FILES", "SIZE", "IMPORTED",
-                                      "SIGNER");
+    out = c->json ? (void *)json_array()
+                  : (void *)ctl_table_new(7, "LOAD", "STATUS", "SERVED", "FILES", "SIZE",
+                                          "IMPORTED", "SIGNER");
     rc = catalog_loads_each(c->dd.db, load_row, out);
     if (c->json)
         return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list loads");
@@ -358,10 +357,10 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
         return ctl_refuse("no load named %s", argv[1]);
     }
     if (c->json)
-        ctl_print_json(json_pack("{s:o, s:i, s:i, s:i, s:i, s:i, s:o}", "files", out, "checked",
-                                 t.checked, "ok", t.ok, "quarantined", t.quarantined,
-                                 "already_quarantined", t.already, "signatures_checked",
-                                 t.signatures, "loads", verify_loads(c, argc == 2 ? argv[1] : NULL)));
+        ctl_print_json(json_pack(
+            "{s:o, s:i, s:i, s:i, s:i, s:i, s:o}", "files", out, "checked", t.checked, "ok", t.ok,
+            "quarantined", t.quarantined, "already_quarantined", t.already, "signatures_checked",
+            t.signatures, "loads", verify_loads(c, argc == 2 ? argv[1] : NULL)));
     else
         printf("checked %u blobs: %u ok, %u newly quarantined, %u quarantined before; %u"
                " signature(s) checked against the trust store\n",
@@ -429,8 +428,8 @@ static int cmd_trust_add(struct ctl *c, int argc, char **argv)
     if (rc != DB_OK)
         return ctl_refuse("cannot add the certificate");
     if (c->json)
-        return ctl_print_json(json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)id, "role",
-                                        role, "subject", info.subject, "loads_changed", changed));
+        return ctl_print_json(json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)id, "role", role,
+                                        "subject", info.subject, "loads_changed", changed));
     printf("added trust anchor %lld (%s): %s\n%u load(s) changed status (loadsctl loads)\n",
            (long long)id, role, info.subject, changed);
     return CTL_OK;

@@ -529,8 +529,8 @@ static void resolve_served(const struct settings_snapshot *s, struct settings_ef
                  why, out->served);
     } else {
         out->served[0] = '\0';
-        snprintf(out->held_back, sizeof(out->held_back),
-                 "held back: %s; the config names no load", why);
+        snprintf(out->held_back, sizeof(out->held_back), "held back: %s; the config names no load",
+                 why);
     }
 }
 

@@ -80,8 +80,8 @@ struct settings_site {
  * lives in db/catalog.h). */
 struct settings_load {
     char name[SETTINGS_VALUE_MAX];
-    bool quarantined; /* a file fails its hash or is missing */
-    bool blocked;     /* the signature policy does not serve it, or a signature fails */
+    bool quarantined;           /* a file fails its hash or is missing */
+    bool blocked;               /* the signature policy does not serve it, or a signature fails */
     char why[SETTINGS_WHY_MAX]; /* when not servable: "is quarantined (file X)" */
 };
 
@@ -126,14 +126,14 @@ extern const char SETTINGS_WARN_LOAD_BLOCKED[];
 struct settings_effective {
     const struct settings_device *device;
     const struct settings_model *model;
-    const struct settings_profile *profile;  /* NULL when none */
-    struct settings_value pfs;               /* "on" / "off" */
-    struct settings_value load_server;       /* host, or "" = none */
-    struct settings_value load;              /* load name, or "" = none */
+    const struct settings_profile *profile; /* NULL when none */
+    struct settings_value pfs;              /* "on" / "off" */
+    struct settings_value load_server;      /* host, or "" = none */
+    struct settings_value load;             /* load name, or "" = none */
     /* What the config names (loadInformation): the load when it is servable;
      * else the device's last complete load when that still is, else "" */
     char served[SETTINGS_VALUE_MAX];
-    char held_back[SETTINGS_HELD_MAX]; /* why it is held back, or "" */
+    char held_back[SETTINGS_HELD_MAX];       /* why it is held back, or "" */
     const char *warnings[SETTINGS_WARN_MAX]; /* static English text */
     size_t n_warnings;
     const struct settings_site *site; /* the matching site rule, or NULL */

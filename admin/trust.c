@@ -19,8 +19,8 @@ static int trust_end(sqlite3 *db, int rc)
 }
 
 int trust_add(sqlite3 *db, struct blobstore *bs, const char *actor,
-              const struct verify_cert_info *info, const char *role, const char *pem,
-              int64_t *id, unsigned *changed)
+              const struct verify_cert_info *info, const char *role, const char *pem, int64_t *id,
+              unsigned *changed)
 {
     struct catalog_statuses before = {0};
     struct catalog_trust t;

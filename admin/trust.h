@@ -16,8 +16,8 @@
  * served flag. 0, DB_CONFLICT when it is trusted already, or another
  * negative db_result. */
 int trust_add(sqlite3 *db, struct blobstore *bs, const char *actor,
-              const struct verify_cert_info *info, const char *role, const char *pem,
-              int64_t *id, unsigned *changed);
+              const struct verify_cert_info *info, const char *role, const char *pem, int64_t *id,
+              unsigned *changed);
 
 /* Removes anchor id. 0, DB_NOT_FOUND, or another negative db_result. */
 int trust_remove(sqlite3 *db, const char *actor, int64_t id, unsigned *changed);

@@ -47,8 +47,9 @@ static void bind_folded(sqlite3_stmt *st, int idx, const char *name)
     "EXISTS (SELECT 1 FROM sig_checks c JOIN trust t ON t.sha256 = c.cert_sha256"                  \
     " WHERE c.sha256 = f.sha256 AND t.role = 'vendor' AND c.result = '" result "')"
 #define FILE_SIGNATURE                                                                             \
-    "CASE WHEN f.signature = 'none' THEN 'none' WHEN " TRUSTED_CHECK("bad") " THEN 'bad'"          \
-    " WHEN " TRUSTED_CHECK("ok") " THEN 'verified' ELSE 'signed' END"
+    "CASE WHEN f.signature = 'none' THEN 'none' WHEN " TRUSTED_CHECK(                              \
+        "bad") " THEN 'bad'"                                                                       \
+               " WHEN " TRUSTED_CHECK("ok") " THEN 'verified' ELSE 'signed' END"
 #define FILE_COLUMNS                                                                               \
     "f.id, f.name, f.size, f.sha256, f.status, " FILE_SIGNATURE ", f.signer, f.sig_serial,"        \
     " f.sig_issuer, f.sig_hash"
@@ -215,20 +216,24 @@ int catalog_blob_referenced(sqlite3 *db, const char *sha256, bool *out)
  * them now (sigstatus.h turns them into the status), the policy, and the
  * weakest file. The statement is LOAD_SELECT [WHERE ...] LOAD_GROUP. */
 #define FILE_RANK                                                                                  \
-    "CASE WHEN f.status = 'quarantined' THEN 0 WHEN " TRUSTED_CHECK("bad") " THEN 1"               \
-    " WHEN f.signature = 'none' THEN 2 ELSE 3 END"
+    "CASE WHEN f.status = 'quarantined' THEN 0 WHEN " TRUSTED_CHECK(                               \
+        "bad") " THEN 1"                                                                           \
+               " WHEN f.signature = 'none' THEN 2 ELSE 3 END"
 #define LOAD_SELECT                                                                                \
     "SELECT l.id, l.name, l.signer, l.approved_by, l.created_at, l.import_id,"                     \
     " count(f.id), coalesce(sum(f.size), 0), sum(f.status = 'quarantined'),"                       \
-    " sum(" TRUSTED_CHECK("bad") "), sum(" TRUSTED_CHECK("ok") "), sum(f.signature = 'none'),"     \
-    " (SELECT lf2.signature != 'none' FROM files lf2 WHERE lf2.id = l.loads_file_id),"             \
-    " EXISTS (SELECT 1 FROM trust t WHERE t.role = 'approval' AND t.sha256 = l.approval_cert),"    \
-    " (SELECT value FROM settings WHERE key = 'signature_policy'),"                                \
-    " (SELECT f.name FROM load_files lf JOIN files f ON f.id = lf.file_id"                         \
-    "  WHERE lf.load_id = l.id AND " FILE_RANK " < 3 ORDER BY " FILE_RANK ", f.name_folded"        \
-    "  LIMIT 1), l.approval_cert"                                                                  \
-    " FROM loads l LEFT JOIN load_files lf ON lf.load_id = l.id"                                   \
-    " LEFT JOIN files f ON f.id = lf.file_id"
+    " sum(" TRUSTED_CHECK("bad") "), sum(" TRUSTED_CHECK(                                          \
+        "ok") "), sum(f.signature = 'none'),"                                                      \
+              " (SELECT lf2.signature != 'none' FROM files lf2 WHERE lf2.id = l.loads_file_id),"   \
+              " EXISTS (SELECT 1 FROM trust t WHERE t.role = 'approval' AND t.sha256 = "           \
+              "l.approval_cert),"                                                                  \
+              " (SELECT value FROM settings WHERE key = 'signature_policy'),"                      \
+              " (SELECT f.name FROM load_files lf JOIN files f ON f.id = lf.file_id"               \
+              "  WHERE lf.load_id = l.id AND " FILE_RANK " < 3 ORDER BY " FILE_RANK                \
+              ", f.name_folded"                                                                    \
+              "  LIMIT 1), l.approval_cert"                                                        \
+              " FROM loads l LEFT JOIN load_files lf ON lf.load_id = l.id"                         \
+              " LEFT JOIN files f ON f.id = lf.file_id"
 #define LOAD_GROUP " GROUP BY l.id"
 
 static void load_from_row(sqlite3_stmt *st, struct catalog_load *l)
@@ -309,15 +314,15 @@ static int load_link_files(sqlite3 *db, int64_t load_id, const int64_t *file_ids
 int catalog_load_put(sqlite3 *db, const struct catalog_load *l, int64_t loads_file_id,
                      const int64_t *file_ids, size_t n, int64_t *id)
 {
-    sqlite3_stmt *st = db_prepare(
-        db, "INSERT INTO loads (name, name_folded, loads_file_id, signature, signer,"
-            " approved_by, import_id, created_at, approval_cert)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-            " ON CONFLICT (name_folded) DO UPDATE SET name = excluded.name,"
-            " loads_file_id = excluded.loads_file_id, signature = excluded.signature,"
-            " signer = excluded.signer, approved_by = excluded.approved_by,"
-            " import_id = excluded.import_id, approval_cert = excluded.approval_cert"
-            " RETURNING id");
+    sqlite3_stmt *st =
+        db_prepare(db, "INSERT INTO loads (name, name_folded, loads_file_id, signature, signer,"
+                       " approved_by, import_id, created_at, approval_cert)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                       " ON CONFLICT (name_folded) DO UPDATE SET name = excluded.name,"
+                       " loads_file_id = excluded.loads_file_id, signature = excluded.signature,"
+                       " signer = excluded.signer, approved_by = excluded.approved_by,"
+                       " import_id = excluded.import_id, approval_cert = excluded.approval_cert"
+                       " RETURNING id");
     int rc, step;
 
     if (st == NULL)

@@ -40,10 +40,10 @@ struct catalog_load {
      * invalid | quarantined; signature: the same ignoring quarantine. */
     char status[16];
     char signature[16];
-    bool served;                      /* the signature policy now lets phones have it */
-    char policy[16];                  /* that policy */
-    char culprit[CATALOG_NAME_MAX];   /* the weakest file (quarantined, bad, unsigned), or "" */
-    char signer[CATALOG_TEXT_MAX];    /* the .loads file's signer */
+    bool served;                    /* the signature policy now lets phones have it */
+    char policy[16];                /* that policy */
+    char culprit[CATALOG_NAME_MAX]; /* the weakest file (quarantined, bad, unsigned), or "" */
+    char signer[CATALOG_TEXT_MAX];  /* the .loads file's signer */
     char approved_by[CATALOG_TEXT_MAX];
     char approval_cert[65]; /* fingerprint of the approval certificate, or "" */
     int64_t created_at;

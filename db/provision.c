@@ -260,8 +260,8 @@ static void load_why(const struct catalog_load *l, char *out, size_t cap)
     else if (strcmp(l->status, "invalid") == 0)
         snprintf(out, cap, "has a signature that fails against a trusted certificate%s", file);
     else
-        snprintf(out, cap, "is %s%s, and the signature policy \"%s\" does not serve it",
-                 l->status, file, l->policy);
+        snprintf(out, cap, "is %s%s, and the signature policy \"%s\" does not serve it", l->status,
+                 file, l->policy);
 }
 
 struct loads_fill {

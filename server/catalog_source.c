@@ -232,8 +232,8 @@ static void swap_in(struct catalog_source *cs, struct snapshot *s)
     cs->cur = s;
     pthread_mutex_unlock(&cs->lock);
     snapshot_unref(old);
-    log_info("catalog snapshot generation %lld: %zu files, %zu loads served", (long long)s->generation,
-             s->n, s->n_served);
+    log_info("catalog snapshot generation %lld: %zu files, %zu loads served",
+             (long long)s->generation, s->n, s->n_served);
 }
 
 /* genwatch's callback: a new snapshot at the current generation. */

@@ -300,11 +300,11 @@ static struct settings_load hold_loads[] = {
 };
 
 struct hold_case {
-    const char *load;    /* the device's own load (NULL: the model default "D") */
-    const char *last;    /* its last complete load recorded */
-    const char *state;   /* load state */
-    const char *served;  /* what the config names */
-    const char *held;    /* substring of held_back, or NULL: not held back */
+    const char *load;   /* the device's own load (NULL: the model default "D") */
+    const char *last;   /* its last complete load recorded */
+    const char *state;  /* load state */
+    const char *served; /* what the config names */
+    const char *held;   /* substring of held_back, or NULL: not held back */
 };
 
 static const struct hold_case hold_cases[] = {
@@ -313,11 +313,13 @@ static const struct hold_case hold_cases[] = {
     {NULL, "A", "ok", "D", NULL},
     {"B", "A", "quarantined", "A",
      "held back: B is quarantined (file dsp41.sbn); the config names A, the last complete load"},
-    {"B", "", "quarantined", "", "held back: B is quarantined (file dsp41.sbn); the config names no load"},
+    {"B", "", "quarantined", "",
+     "held back: B is quarantined (file dsp41.sbn); the config names no load"},
     {"B", "B", "quarantined", "", "the config names no load"},
     {"B", "E", "quarantined", "", "the config names no load"},
     {"B", "gone", "quarantined", "", "the config names no load"},
-    {"C", "a", "blocked", "A", "C is signed, and the signature policy \"verified\" does not serve it"},
+    {"C", "a", "blocked", "A",
+     "C is signed, and the signature policy \"verified\" does not serve it"},
     {"Z", "D", "missing", "D", "held back: Z is not in the catalog; the config names D"},
 };
 

@@ -15,7 +15,8 @@
 
 struct derive_case {
     const char *what;
-    struct sigstatus_facts facts; /* files, quarantined, bad, verified, unsigned_, loads_signed, approved */
+    struct sigstatus_facts
+        facts; /* files, quarantined, bad, verified, unsigned_, loads_signed, approved */
     const char *want;
 };
 
