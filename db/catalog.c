@@ -193,6 +193,10 @@ int catalog_files_prune(sqlite3 *db, int *removed)
     if (removed != NULL)
         *removed = sqlite3_changes(db);
     sqlite3_finalize(st);
+    /* Checks of bytes no file holds any more are facts nobody asks about. */
+    if (rc == DB_OK)
+        rc = db_exec_stmt(db, db_prepare(db, "DELETE FROM sig_checks WHERE sha256 NOT IN"
+                                             " (SELECT sha256 FROM files)"));
     return rc;
 }
 

@@ -257,6 +257,16 @@ served_within() {
     fi
 }
 
+# sql DATADIR QUERY: the first column of each row QUERY gives on the
+# catalog (Python's sqlite3 module: no extra package), one per line.
+sql() {
+    python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1] + "/catalog.db", timeout=10)
+for row in db.execute(sys.argv[2]):
+    print(row[0])
+db.commit()' "$1" "$2"
+}
+
 # ctl_sanitizer_check: one result: no sanitizer report from any loadsctl run.
 ctl_sanitizer_check() {
     if grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$CTL_LOG"; then

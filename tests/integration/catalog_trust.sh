@@ -11,7 +11,6 @@
 . "$(dirname "$0")/catalog_lib.sh"
 
 cat_setup
-need_cmd sqlite3
 DATA="$TMPD/data"
 LOAD=SIP41.9-4-2SR3-1S
 C=cvm41sip.9-4-2ES26.sbn
@@ -27,7 +26,7 @@ want_file_sig() {
 
 # audited CAUSE LOAD AFTER LABEL: a loads.reevaluate record names the change.
 audited() {
-    n=$(sqlite3 "$DATA/catalog.db" "SELECT count(*) FROM audit WHERE action = 'loads.reevaluate'
+    n=$(sql "$DATA" "SELECT count(*) FROM audit WHERE action = 'loads.reevaluate'
         AND object LIKE '$1%' AND after LIKE '%\"load\":\"$2\"%\"after\":\"$3\"%'")
     [ "$n" -ge 1 ] && pass "$4: audited ($1: $2 -> $3)" || fail "$4: no audit record of $2 -> $3"
 }
@@ -120,7 +119,7 @@ ctl "$DATA" --json show "$LOAD" >"$TMPD/show.json"
 
 # ---- 6. loadsctl verify re-derives from signatures never checked ---------
 DATA="$TMPD/d3"
-sqlite3 "$DATA/catalog.db" "DELETE FROM sig_checks" || die "sqlite3 failed"
+sql "$DATA" "DELETE FROM sig_checks" || die "cannot forget the checks"
 want_load_status "$DATA" "$LOAD" partial "checks forgotten"
 want_file_sig jar41sip.9-4-2ES26.sbn signed "checks forgotten"
 ctl "$DATA" verify >/dev/null || fail "verify: exit status $ctl_rc: $CTL_ERR"

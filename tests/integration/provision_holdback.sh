@@ -11,7 +11,7 @@
 . "$(dirname "$0")/catalog_lib.sh"
 
 cat_setup
-need_cmd curl xmllint sqlite3
+need_cmd curl xmllint
 curl -V | grep -q -i 'protocols:.* tftp' || skip "this curl has no TFTP support"
 DATA="$TMPD/data"
 MAC=001122AABBCC
@@ -43,7 +43,7 @@ snap_gen() {
 # within one snapshot rebuild, and an old answer cannot pass for a new one.
 config_is() {
     out="$TMPD/out/cnf.xml"
-    g=$(sqlite3 "$DATA/catalog.db" "SELECT value FROM meta WHERE key = 'generation'")
+    g=$(sql "$DATA" "SELECT value FROM meta WHERE key = 'generation'")
     i=0
     while [ $i -lt 30 ] && [ "$(snap_gen)" -lt "$g" ]; do
         sleep 0.1

@@ -469,8 +469,15 @@ static void test_load_remove_prunes(void **state)
     put_load(fx->db, "B", b, 2);
     assert_int_equal(catalog_loads_each(fx->db, count_loads, &n), DB_OK);
     assert_int_equal(n, 2);
+    assert_int_equal(catalog_sig_check_put(fx->db, SHA_B, SHA_D, "ok"), DB_OK);
+    assert_int_equal(catalog_sig_check_put(fx->db, SHA_C, SHA_D, "ok"), DB_OK);
 
     assert_int_equal(catalog_load_remove(fx->db, "a"), DB_OK);
+    /* the checks of only-a.sbn's bytes go with it; the shared file's stay */
+    assert_int_equal(
+        count_rows(fx->db, "SELECT count(*) FROM sig_checks WHERE sha256 = '" SHA_B "'"), 0);
+    assert_int_equal(
+        count_rows(fx->db, "SELECT count(*) FROM sig_checks WHERE sha256 = '" SHA_C "'"), 1);
     assert_int_equal(catalog_load_find(fx->db, "A", &l), DB_NOT_FOUND);
     assert_int_equal(catalog_file_find(fx->db, "A.loads", &f), DB_NOT_FOUND);
     assert_int_equal(catalog_file_find(fx->db, "only-a.sbn", &f), DB_NOT_FOUND);
