@@ -821,7 +821,10 @@ static int cmd_devices_problems(struct ctl *c, int argc, char **argv)
         if (t == NULL)
             t = ctl_table_new(6, "MAC", "MODEL", "LOAD", "FROM", "PROBLEM", "SERVED");
         ctl_table_row(t, e.device->mac, e.model ? e.model->name : "?", e.load.value,
-                      settings_level_name(e.load.level), settings_load_state_name(e.load_state),
+                      settings_level_name(e.load.level),
+                      e.load_state == SETTINGS_LOAD_MISSING       ? "not in the catalog"
+                      : e.load_state == SETTINGS_LOAD_QUARANTINED ? "quarantined"
+                                                                  : "not allowed",
                       e.served[0] ? e.served : "none");
     }
     provision_snapshot_free(s);

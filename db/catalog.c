@@ -270,6 +270,7 @@ static void load_from_row(sqlite3_stmt *st, struct catalog_load *l)
     l->served = sigstatus_allowed(status, l->policy);
     facts.quarantined = 0;
     snprintf(l->signature, sizeof(l->signature), "%s", sigstatus_name(sigstatus_derive(&facts)));
+    l->policy_ok = sigstatus_allowed(sigstatus_derive(&facts), l->policy);
     if (status == SIGSTATUS_VERIFIED || status == SIGSTATUS_SIGNED)
         l->culprit[0] = '\0';
 }

@@ -40,8 +40,9 @@ struct catalog_load {
      * invalid | quarantined; signature: the same ignoring quarantine. */
     char status[16];
     char signature[16];
-    bool served;                    /* the signature policy now lets phones have it */
-    char policy[16];                /* that policy */
+    bool served;     /* the signature policy now lets phones have it */
+    bool policy_ok;  /* the same ignoring quarantine: its intact files may be served */
+    char policy[16]; /* that policy */
     char culprit[CATALOG_NAME_MAX]; /* the weakest file (quarantined, bad, unsigned), or "" */
     char signer[CATALOG_TEXT_MAX];  /* the .loads file's signer */
     char approved_by[CATALOG_TEXT_MAX];

@@ -1,5 +1,5 @@
 /* catalog_source.c: serves catalog files by name from an immutable snapshot
- * (only files of loads the signature policy serves now, none quarantined);
+ * (only files of loads the signature policy allows now, none quarantined);
  * a watcher thread polls the generation counter and swaps in a new snapshot.
  * Requests take a reference under a mutex (once per request, never per packet). */
 #include "catalog_source.h"
@@ -93,7 +93,9 @@ static int served_add(void *arg, const struct catalog_load *l)
     struct snapshot *s = arg;
     char folded[CATALOG_NAME_MAX], *copy;
 
-    if (!l->served)
+    /* A quarantined file is refused on its own; the load's intact files
+     * are still served (a phone finishing another load may need them). */
+    if (!l->policy_ok)
         return 0;
     if (grow_array((void **)&s->served, &s->cap_served, s->n_served + 1, sizeof(*s->served), 16) !=
         0)
