@@ -1,4 +1,4 @@
--- 005_signature_facts.sql: the facts a load's status is derived from, with
+-- 008_signature_facts.sql: the facts a load's status is derived from, with
 -- the trust store as it is now (never stored as a status that could go
 -- stale): what each file's signed header says about its signer and digest,
 -- the result of checking each file's signature against each certificate (by
