@@ -350,6 +350,12 @@ static void signal_loop(struct tftp_server *srv, const struct services *sv, cons
     }
 }
 
+/* A read found a blob changed: the scrubber re-checks and quarantines it. */
+static void recheck_blob(void *arg, const char *hex)
+{
+    scrubber_recheck(arg, hex);
+}
+
 /* Opens (creating and migrating) the data directory, removes the blobs the
  * catalog released, and starts serving the catalog. */
 static int services_start(const struct loadsd_config *c, struct services *sv)
@@ -371,8 +377,11 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
     if (catalog_source_open(c->data_dir, &sv->catalog) != 0 ||
         cnf_source_open(c->data_dir, &sv->cnf) != 0)
         return -1;
-    return scrubber_start(c->data_dir, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u,
-                          &sv->scrubber);
+    if (scrubber_start(c->data_dir, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u,
+                       &sv->scrubber) != 0)
+        return -1;
+    catalog_source_on_corrupt(sv->catalog, recheck_blob, sv->scrubber);
+    return 0;
 }
 
 static void services_stop(struct services *sv)
