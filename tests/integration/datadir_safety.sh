@@ -183,6 +183,18 @@ if ctl "$D" loads >/dev/null; then
 else
     fail "loadsctl loads while loadsd runs: $CTL_ERR"
 fi
+# packaging/quickstart run's check, on a ./var whose data dir this loadsd holds.
+QS="$top_srcdir/packaging/quickstart"
+mkdir -p "$TMPD/qs"
+ln -s "$D" "$TMPD/qs/data"
+qs_out=$(bash -c "say() { printf 'quickstart: %s\n' \"\$*\" >&2; }
+$(sed -n '/^already_running()/,/^}/p' "$QS")
+already_running '$TMPD/qs'" 2>&1)
+qs_rc=$?
+case "$qs_rc:$qs_out" in
+0:*"already running"*"PID $FIRST"*) pass "quickstart run sees the running loadsd: $qs_out" ;;
+*) fail "quickstart run's check: status $qs_rc, said: $qs_out" ;;
+esac
 # gc waits for no import: an import holds the lock shared.
 flock -s "$D/.lock" sleep 3 &
 holder=$!
