@@ -164,12 +164,17 @@ int datadir_create_catalog(struct datadir *dd)
     int fd;
 
     snprintf(sub, sizeof(sub), "%s/catalog.db", dd->path);
-    fd = open(sub, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, DATADIR_DB_MODE);
-    if (fd < 0) {
+    /* Only a file that does not exist yet is opened here: closing a
+     * descriptor of a database that SQLite has open in this process would
+     * drop its POSIX locks (the admin interface opens the data directory
+     * while the catalog source and the jobs hold connections). */
+    fd = open(sub, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, DATADIR_DB_MODE);
+    if (fd < 0 && errno != EEXIST) {
         log_error("cannot create %s: %s", sub, strerror(errno));
         return -1;
     }
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     if (modes_tighten(dd->path) != 0 || db_open(sub, &dd->db) != DB_OK)
         return -1;
     recover_leftovers(dd);

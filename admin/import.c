@@ -211,7 +211,12 @@ static int stage_copy(struct import_ctx *c, struct unpack_stream *in, struct sta
         blobstore_writer_abort(w);
         return rc;
     }
-    return blobstore_writer_commit(w, &s->blob);
+    rc = blobstore_writer_commit(w, &s->blob);
+    /* Stored by this catalog's import: gc may take it back once no file
+     * refers to it (the import refused, or crashed, or replaced later). */
+    if (rc == 0 && catalog_blob_release(c->db, s->blob.hex) != DB_OK)
+        log_warn("import: cannot record blob %s (gc will keep it)", s->blob.hex);
+    return rc;
 }
 
 static int stage_entry(void *arg, const struct unpack_entry *e, struct unpack_stream *in, char *why,

@@ -69,7 +69,9 @@ int catalog_blob_referenced(sqlite3 *db, const char *sha256, bool *out);
  * (released_blobs, filled by triggers when a file row goes or changes its
  * bytes) and no file refers to them now. A blob never referenced is not. */
 int catalog_blob_collectable(sqlite3 *db, const char *sha256, bool *out);
-/* Records bytes as released on purpose (loadsctl recover --release). */
+/* Records bytes gc may remove once no file refers to them: each blob an
+ * import stores (published or not), and orphans released on purpose
+ * (loadsctl recover --release). */
 int catalog_blob_release(sqlite3 *db, const char *sha256);
 /* Forgets releases older than before: a gc that started then has removed
  * those blobs, or they are referenced again. */
