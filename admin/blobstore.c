@@ -488,11 +488,19 @@ int blobstore_writer_write(struct blob_writer *w, const void *buf, size_t len)
 
 int blobstore_writer_commit(struct blob_writer *w, struct blob_info *info)
 {
+    return blobstore_writer_commit_hook(w, info, NULL, NULL);
+}
+
+int blobstore_writer_commit_hook(struct blob_writer *w, struct blob_info *info,
+                                 int (*before_publish)(void *arg, const char *hex), void *arg)
+{
     struct blob_info got = {.size = w->size};
     int rc = blob_digest_hex(w->put.md, got.hex);
 
     if (rc == 0)
         rc = blob_tmp_seal(&w->put);
+    if (rc == 0 && before_publish != NULL)
+        rc = before_publish(arg, got.hex);
     if (rc == 0)
         rc = blob_publish(w->bs, &w->put, &got);
     if (rc == 0)

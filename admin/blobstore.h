@@ -37,6 +37,11 @@ int blobstore_writer_open(struct blobstore *bs, struct blob_writer **out);
 int blobstore_writer_write(struct blob_writer *w, const void *buf, size_t len);
 int blobstore_writer_commit(struct blob_writer *w, struct blob_info *info);
 void blobstore_writer_abort(struct blob_writer *w);
+/* commit, with before_publish(arg, hex) called once the hash is known and
+ * before the blob takes its name (a non-zero return aborts with it): the
+ * caller records the blob first, so a crash never leaves one unrecorded. */
+int blobstore_writer_commit_hook(struct blob_writer *w, struct blob_info *info,
+                                 int (*before_publish)(void *arg, const char *hex), void *arg);
 
 /* Moves a blob that failed its check to blobs/quarantine/ (kept as evidence,
  * never served); a later put of the right bytes stores them afresh. */

@@ -64,7 +64,8 @@ static unsigned remove_files(const char *path, const char *dir)
 
 /* What a crash of an import leaves: its row still "running", its temporary
  * blob and spool files. Only when no import holds the lock (an import in
- * progress in another process must keep its row and files). */
+ * progress in another process must keep its row and files), and the links
+ * an interrupted loadsctl recover --rebuild staged. */
 static void recover_leftovers(struct datadir *dd)
 {
     unsigned files;
@@ -76,7 +77,8 @@ static void recover_leftovers(struct datadir *dd)
     }
     if (catalog_imports_recover(dd->db, &changed) == DB_OK && changed > 0)
         log_warn("%d import(s) were interrupted before publishing; marked failed", changed);
-    files = remove_files(dd->path, "spool") + remove_files(dd->path, "blobs/tmp");
+    files = remove_files(dd->path, "spool") + remove_files(dd->path, "blobs/tmp") +
+            remove_files(dd->path, "spool/recover"); /* loadsctl recover --rebuild's links */
     if (files > 0)
         log_info("removed %u file(s) left by interrupted imports", files);
     datadir_unlock(dd);
