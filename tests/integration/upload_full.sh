@@ -6,12 +6,12 @@
 . "$(dirname "$0")/admin_lib.sh"
 
 need_cmd curl python3 openssl mount umount
-[ "$(id -u)" -eq 0 ] || skip "mounting a small tmpfs for the spool needs root"
+[ "$(id -u)" -eq 0 ] || skip_by_nature "mounting a small tmpfs for the spool needs root"
 make_tmpdir
 MNT="$TMPD/data/spool/upload"
 mkdir -p "$MNT" || die "mkdir $MNT"
 mount -t tmpfs -o size=20m tmpfs "$MNT" 2>"$TMPD/mount.err" ||
-    skip "cannot mount a tmpfs here: $(cat "$TMPD/mount.err")"
+    skip_by_nature "cannot mount a tmpfs here: $(cat "$TMPD/mount.err")"
 trap 'umount "$MNT" 2>/dev/null; cleanup' EXIT
 echo ready >"$ROOT/ready.txt"
 python3 "$top_srcdir/tests/tools/mkbundle.py" keys "$TMPD/keys" >/dev/null || die "mkbundle keys"
@@ -27,7 +27,7 @@ PW=$(cat "$TMPD/data/initial-admin-password")
 req login POST /api/v1/session -H Content-Type:application/json -c "$TMPD/jar" \
     -d "{\"user\":\"admin\",\"password\":\"$PW\"}"
 expect "login" 200
-CSRF=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf_token"])' "$TMPD/login.body")
+CSRF=$(jq_py login 'j["csrf_token"]')
 AC="-b $TMPD/jar -H X-CSRF-Token:$CSRF"
 
 # shellcheck disable=SC2086
