@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -233,6 +234,19 @@ static int respond_refusal(struct upload *up, struct api_response *rs)
     return api_error(rs, up->status, up->code, "%s", up->why);
 }
 
+/* Bytes free for the spool (what an unprivileged writer may use), or
+ * UINT64_MAX when it cannot be told. */
+static uint64_t spool_free(const struct api_context *ctx)
+{
+    char path[UPLOAD_PATH_MAX];
+    struct statvfs sv;
+
+    snprintf(path, sizeof(path), "%s/spool/upload", ctx->dd.path);
+    if (statvfs(path, &sv) != 0)
+        return UINT64_MAX;
+    return (uint64_t)sv.f_bavail * sv.f_frsize;
+}
+
 static bool is_multipart(const char *ct)
 {
     return ct != NULL && strncasecmp(ct, "multipart/form-data", 19) == 0;
@@ -257,6 +271,14 @@ static int upload_begin(struct api_request *rq, struct api_response *rs)
         return api_error(rs, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
                          "the bundle is larger than the limit of %llu MiB",
                          (unsigned long long)(rq->ctx->upload_max >> 20));
+    /* A body that cannot fit is refused before it is sent (the client waits
+     * for "100 Continue"): answering 507 half-way through a large upload
+     * means dropping the connection on the rest of it. */
+    if (len > 0 && len > spool_free(rq->ctx))
+        return api_error(rs, MHD_HTTP_INSUFFICIENT_STORAGE, "no_space",
+                         "the upload needs %llu MB and the spool has %llu MB free",
+                         (unsigned long long)(len / 1000000),
+                         (unsigned long long)(spool_free(rq->ctx) / 1000000));
     up = calloc(1, sizeof(*up));
     if (up == NULL)
         return -1;

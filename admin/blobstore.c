@@ -47,9 +47,11 @@ struct blob_put {
     EVP_MD_CTX *md;
 };
 
-/* One blobstore_gc() call in progress. */
+/* One blobstore_gc() or blobstore_each() call in progress (each: visit set,
+ * nothing is removed). */
 struct blob_gc {
     bool (*keep)(void *arg, const char *hex);
+    int (*visit)(void *arg, const char *hex, uint64_t size);
     void *arg;
     char ab[3], cd[3]; /* the directories being walked, to check blob names */
     time_t now;
@@ -336,6 +338,26 @@ out:
     return rc;
 }
 
+int blobstore_verify_fd(int fd, const char *hex)
+{
+    unsigned char *buf = malloc(BLOB_CHUNK);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    char got[BLOB_HEX_LEN + 1];
+    int rc = -ENOMEM;
+
+    if (buf == NULL || md == NULL)
+        goto out;
+    rc = lseek(fd, 0, SEEK_SET) == 0 ? blob_hash_fd(fd, md, buf, 0, got) : -errno;
+    if (rc == 0 && strcmp(got, hex) != 0)
+        rc = -EBADMSG;
+    if (lseek(fd, 0, SEEK_SET) != 0 && rc == 0)
+        rc = -errno;
+out:
+    EVP_MD_CTX_free(md);
+    free(buf);
+    return rc;
+}
+
 /* ---- put ---- */
 
 static int blob_tmp_create(struct blobstore *bs, struct blob_put *put)
@@ -466,11 +488,19 @@ int blobstore_writer_write(struct blob_writer *w, const void *buf, size_t len)
 
 int blobstore_writer_commit(struct blob_writer *w, struct blob_info *info)
 {
+    return blobstore_writer_commit_hook(w, info, NULL, NULL);
+}
+
+int blobstore_writer_commit_hook(struct blob_writer *w, struct blob_info *info,
+                                 int (*before_publish)(void *arg, const char *hex), void *arg)
+{
     struct blob_info got = {.size = w->size};
     int rc = blob_digest_hex(w->put.md, got.hex);
 
     if (rc == 0)
         rc = blob_tmp_seal(&w->put);
+    if (rc == 0 && before_publish != NULL)
+        rc = before_publish(arg, got.hex);
     if (rc == 0)
         rc = blob_publish(w->bs, &w->put, &got);
     if (rc == 0)
@@ -570,11 +600,22 @@ static int blob_rmdir_if_empty(int dirfd, const char *name)
     return -errno;
 }
 
+static int blob_visit_file(struct blob_gc *gc, int dirfd, const char *name)
+{
+    struct stat st;
+
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? 0 : -errno;
+    return S_ISREG(st.st_mode) ? gc->visit(gc->arg, name, (uint64_t)st.st_size) : 0;
+}
+
 static int blob_gc_file(struct blob_gc *gc, int dirfd, const char *name)
 {
     if (!blobstore_valid_hex(name) || memcmp(name, gc->ab, 2) != 0 ||
         memcmp(name + 2, gc->cd, 2) != 0)
         return 0; /* not a blob of ours (or not in its place): leave it */
+    if (gc->visit != NULL)
+        return blob_visit_file(gc, dirfd, name);
     if (gc->keep(gc->arg, name))
         return 0;
     if (unlinkat(dirfd, name, 0) != 0)
@@ -595,7 +636,7 @@ static int blob_gc_subdir(struct blob_gc *gc, int dirfd, const char *name, char 
     rc = blob_dir_each(dirfd, name, fn, gc);
     if (rc == -ENOTDIR || rc == -ELOOP || rc == -ENOENT)
         return 0; /* a file or a link where a directory should be: not ours */
-    return rc != 0 ? rc : blob_rmdir_if_empty(dirfd, name);
+    return rc != 0 || gc->visit != NULL ? rc : blob_rmdir_if_empty(dirfd, name);
 }
 
 static int blob_gc_cd(struct blob_gc *gc, int dirfd, const char *name)
@@ -635,4 +676,12 @@ int blobstore_gc(struct blobstore *bs, bool (*keep)(void *arg, const char *hex),
     if (removed != NULL)
         *removed = gc.removed;
     return rc;
+}
+
+int blobstore_each(struct blobstore *bs, int (*visit)(void *arg, const char *hex, uint64_t size),
+                   void *arg)
+{
+    struct blob_gc gc = {.visit = visit, .arg = arg};
+
+    return blob_dir_each(bs->dirfd, "sha256", blob_gc_ab, &gc);
 }

@@ -37,6 +37,11 @@ int blobstore_writer_open(struct blobstore *bs, struct blob_writer **out);
 int blobstore_writer_write(struct blob_writer *w, const void *buf, size_t len);
 int blobstore_writer_commit(struct blob_writer *w, struct blob_info *info);
 void blobstore_writer_abort(struct blob_writer *w);
+/* commit, with before_publish(arg, hex) called once the hash is known and
+ * before the blob takes its name (a non-zero return aborts with it): the
+ * caller records the blob first, so a crash never leaves one unrecorded. */
+int blobstore_writer_commit_hook(struct blob_writer *w, struct blob_info *info,
+                                 int (*before_publish)(void *arg, const char *hex), void *arg);
 
 /* Moves a blob that failed its check to blobs/quarantine/ (kept as evidence,
  * never served); a later put of the right bytes stores them afresh. */
@@ -52,10 +57,18 @@ bool blobstore_valid_hex(const char *hex);
  * missing, another negative errno on I/O error. max_bytes_per_sec (0 = no
  * limit) throttles the reads. */
 int blobstore_verify(struct blobstore *bs, const char *hex, uint64_t max_bytes_per_sec);
+/* Hashes an open blob (from offset 0, which it is left at) against hex:
+ * 0, -EBADMSG on a mismatch, another negative errno on I/O error. */
+int blobstore_verify_fd(int fd, const char *hex);
 
 /* Removes every blob for which keep(arg, hex) is false, and stale temp files
  * older than a minute; counts what it removed. 0 or a negative errno. */
 int blobstore_gc(struct blobstore *bs, bool (*keep)(void *arg, const char *hex), void *arg,
                  unsigned *removed);
+
+/* Calls visit for every blob in the store (name and size), touching
+ * nothing; a non-zero return from visit stops the walk and is returned. */
+int blobstore_each(struct blobstore *bs, int (*visit)(void *arg, const char *hex, uint64_t size),
+                   void *arg);
 
 #endif

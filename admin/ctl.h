@@ -29,6 +29,10 @@ struct ctl_command {
 extern const struct ctl_command ctl_catalog_commands[];
 extern const struct ctl_command ctl_provision_commands[];
 extern const struct ctl_command ctl_users_commands[];
+extern const struct ctl_command ctl_recover_commands[];
+/* True for the commands that run on a data directory whose catalog is lost
+ * (admin/ctl_recover.c): they get dd.db NULL there instead of a refusal. */
+bool ctl_runs_without_catalog(const struct ctl_command *cmd);
 /* render MAC [--from IP] (admin/ctl_render.c): the config file a phone would get. */
 int ctl_render(struct ctl *c, int argc, char **argv);
 

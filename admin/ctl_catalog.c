@@ -374,20 +374,23 @@ static int cmd_verify(struct ctl *c, int argc, char **argv)
 
 static int cmd_gc(struct ctl *c, int argc, char **argv)
 {
-    unsigned removed = 0;
+    struct datadir_gc_totals t;
     int rc;
 
     (void)argv;
     if (argc != 1)
         return ctl_usage(self("gc"));
-    rc = datadir_gc(&c->dd, &removed, false);
+    rc = datadir_gc(&c->dd, &t, false);
     if (rc == -EWOULDBLOCK)
         return ctl_refuse("an import is running; try again when it is done");
     if (rc != 0)
         return ctl_refuse("gc failed: %s", strerror(-rc));
     if (c->json)
-        return ctl_print_json(json_pack("{s:i}", "removed", removed));
-    printf("removed %u unreferenced blob(s)\n", removed);
+        return ctl_print_json(json_pack("{s:i, s:i}", "removed", t.removed, "orphans", t.orphans));
+    printf("removed %u released blob(s)\n", t.removed);
+    if (t.orphans > 0)
+        printf("kept %u orphaned blob(s) this catalog never referenced (see loadsctl recover)\n",
+               t.orphans);
     return CTL_OK;
 }
 

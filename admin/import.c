@@ -189,6 +189,14 @@ static int staged_inspect(struct import_ctx *c, struct staged *s, size_t head_le
     return 0;
 }
 
+/* Stored by this catalog's import: recorded before the blob takes its name,
+ * so gc may take it back once no file refers to it (the import refused, or
+ * crashed, or a later import replaced it). */
+static int blob_record(void *arg, const char *hex)
+{
+    return catalog_blob_release(arg, hex) == DB_OK ? 0 : -EIO;
+}
+
 /* Streams one entry into a blob, keeping its first bytes in c->head. */
 static int stage_copy(struct import_ctx *c, struct unpack_stream *in, struct staged *s,
                       size_t *head_len, char *why, size_t why_cap)
@@ -217,7 +225,7 @@ static int stage_copy(struct import_ctx *c, struct unpack_stream *in, struct sta
         blobstore_writer_abort(w);
         return rc;
     }
-    return blobstore_writer_commit(w, &s->blob);
+    return blobstore_writer_commit_hook(w, &s->blob, blob_record, c->db);
 }
 
 static int stage_entry(void *arg, const struct unpack_entry *e, struct unpack_stream *in, char *why,

@@ -184,8 +184,8 @@ const char *ctl_time(int64_t t, char *buf, size_t cap)
     return buf;
 }
 
-static const struct ctl_command *const command_tables[] = {ctl_catalog_commands, ctl_users_commands,
-                                                           ctl_provision_commands};
+static const struct ctl_command *const command_tables[] = {
+    ctl_catalog_commands, ctl_users_commands, ctl_provision_commands, ctl_recover_commands};
 
 /* Finds "trust add" (two words) before "trust" (one). */
 static const struct ctl_command *command_find(int argc, char **argv, int *words)
@@ -286,10 +286,13 @@ int main(int argc, char **argv)
     if (cmd == NULL)
         return ctl_refuse("unknown command \"%s\" (see loadsctl --help)", argv[i]) + 1;
     log_set_level(LOG_LEVEL_WARN);
+    umask(027); /* the catalog holds password hashes: nothing for other users */
     actor_init(&c);
     if (become_owner(data_dir ? data_dir : DATADIR_DEFAULT) != 0)
         return CTL_REFUSED;
-    if (datadir_open(data_dir ? data_dir : DATADIR_DEFAULT, &c.dd) != 0)
+    if ((ctl_runs_without_catalog(cmd)
+             ? datadir_open_recovering(data_dir ? data_dir : DATADIR_DEFAULT, &c.dd)
+             : datadir_open(data_dir ? data_dir : DATADIR_DEFAULT, &c.dd)) != 0)
         return ctl_refuse("cannot open the data directory %s",
                           data_dir ? data_dir : DATADIR_DEFAULT);
     /* Commands see their own arguments from argv[1]; argv[0] is the name. */

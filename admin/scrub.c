@@ -137,3 +137,32 @@ int scrub_run(sqlite3 *db, struct blobstore *bs, const struct scrub_options *opt
     free(l.v);
     return rc;
 }
+
+/* The first file (in name order) stored as hex and not yet quarantined. */
+struct find_blob {
+    const char *hex;
+    struct catalog_file f;
+    bool found;
+};
+
+static int find_blob(void *arg, const struct catalog_file *f)
+{
+    struct find_blob *fb = arg;
+
+    if (!fb->found && strcmp(f->sha256, fb->hex) == 0 && strcmp(f->status, "ok") == 0) {
+        fb->f = *f;
+        fb->found = true;
+    }
+    return 0;
+}
+
+int scrub_recheck_blob(sqlite3 *db, struct blobstore *bs, const char *hex, const char *actor)
+{
+    struct find_blob fb = {.hex = hex};
+    struct scrub_totals t = {0};
+    int rc = catalog_files_each(db, NULL, find_blob, &fb);
+
+    if (rc != DB_OK || !fb.found)
+        return rc;
+    return check_one(db, bs, &fb.f, 0, actor, &t) < 0 && t.quarantined == 0 ? DB_ERROR : DB_OK;
+}

@@ -38,4 +38,9 @@ struct scrub_options {
 int scrub_run(sqlite3 *db, struct blobstore *bs, const struct scrub_options *opt,
               struct scrub_totals *totals);
 
+/* Re-hashes the blob hex (one that the server found changed on a read) and,
+ * on a mismatch, quarantines every file stored as it, like a scrub would.
+ * 0 or a negative db_result. */
+int scrub_recheck_blob(sqlite3 *db, struct blobstore *bs, const char *hex, const char *actor);
+
 #endif

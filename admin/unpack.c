@@ -189,6 +189,20 @@ out:
     return rc;
 }
 
+/* A header that declares more than the limits allow is refused on its word,
+ * before a byte of the entry is read or written (the bytes are still counted
+ * as they come, for entries whose size is not declared or is a lie). */
+static bool declared_too_big(const struct walk *w, struct archive_entry *e)
+{
+    la_int64_t size;
+
+    if (!archive_entry_size_is_set(e))
+        return false;
+    size = archive_entry_size(e);
+    return size < 0 || (uint64_t)size > UNPACK_ENTRY_MAX ||
+           (uint64_t)size > UNPACK_TOTAL_MAX - w->total_out;
+}
+
 static int walk_entry(struct walk *w, struct archive *a, struct archive_entry *e, int depth)
 {
     const char *path = archive_entry_pathname(e), *name, *reason;
@@ -212,6 +226,9 @@ static int walk_entry(struct walk *w, struct archive *a, struct archive_entry *e
         return UNPACK_OK;
     if (entry_is_nested(name))
         return walk_nested(w, a, path, depth);
+    if (declared_too_big(w, e))
+        return fail(w, UNPACK_LIMIT, path, "declares a size over the limit (4 GiB a file, "
+                                           "16 GiB a bundle): refused before reading it");
     ue = (struct unpack_entry){name, path};
     rc = w->cb(w->arg, &ue, &s, w->why, w->why_cap);
     if (s.error == UNPACK_LIMIT)
@@ -277,6 +294,8 @@ static int walk_loose(struct walk *w, int fd, const char *path)
     int rc;
 
     w->entries = 1;
+    if (w->in_size > UNPACK_ENTRY_MAX)
+        return fail(w, UNPACK_LIMIT, path, "over the size limit (4 GiB a file)");
     rc = w->cb(w->arg, &ue, &s, w->why, w->why_cap);
     if (s.error != UNPACK_OK)
         return fail(w, s.error, NULL,

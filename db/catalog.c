@@ -214,6 +214,45 @@ int catalog_blob_referenced(sqlite3 *db, const char *sha256, bool *out)
     return step == SQLITE_ROW || step == SQLITE_DONE ? DB_OK : db_check(db, step, "blob ref");
 }
 
+int catalog_blob_collectable(sqlite3 *db, const char *sha256, bool *out)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT EXISTS (SELECT 1 FROM released_blobs WHERE sha256 = ?1)"
+                                      " AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1)");
+    int step;
+
+    *out = false;
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0) != 0;
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? DB_OK : db_check(db, step, "blob collectable");
+}
+
+int catalog_blob_release(sqlite3 *db, const char *sha256)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO released_blobs (sha256, released_at)"
+                                      " VALUES (?1, ?2)");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+    return db_exec_stmt(db, st);
+}
+
+int catalog_released_prune(sqlite3 *db, int64_t before)
+{
+    sqlite3_stmt *st = db_prepare(db, "DELETE FROM released_blobs WHERE released_at < ?1");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, before);
+    return db_exec_stmt(db, st);
+}
+
 /* ---- loads ---- */
 
 /* A load's facts, one row per load: its files counted by what is known about

@@ -82,6 +82,17 @@ int catalog_files_each(sqlite3 *db, const char *load_name,
 int catalog_files_prune(sqlite3 *db, int *removed);
 /* True when some file row refers to these bytes. */
 int catalog_blob_referenced(sqlite3 *db, const char *sha256, bool *out);
+/* True when gc may remove these bytes: this catalog once referenced them
+ * (released_blobs, filled by triggers when a file row goes or changes its
+ * bytes) and no file refers to them now. A blob never referenced is not. */
+int catalog_blob_collectable(sqlite3 *db, const char *sha256, bool *out);
+/* Records bytes gc may remove once no file refers to them: each blob an
+ * import stores (published or not), and orphans released on purpose
+ * (loadsctl recover --release). */
+int catalog_blob_release(sqlite3 *db, const char *sha256);
+/* Forgets releases older than before: a gc that started then has removed
+ * those blobs, or they are referenced again. */
+int catalog_released_prune(sqlite3 *db, int64_t before);
 
 /* Loads. */
 int catalog_load_find(sqlite3 *db, const char *name, struct catalog_load *out);

@@ -1,7 +1,9 @@
 /* catalog_source.c: serves catalog files by name from an immutable snapshot
  * (only files of loads the signature policy allows now, none quarantined);
  * a watcher thread polls the generation counter and swaps in a new snapshot.
- * Requests take a reference under a mutex (once per request, never per packet). */
+ * Requests take a reference under a mutex (once per request, never per packet).
+ * A blob is hashed on its first read (and again whenever its inode, size,
+ * mtime or ctime change) before a phone gets a byte of it. */
 #include "catalog_source.h"
 
 #include <errno.h>
@@ -39,11 +41,26 @@ struct snapshot {
     const char *adding; /* while building: the served load whose files are listed */
 };
 
+/* A blob that was hashed while it looked like this: served without a new
+ * hash while it still does (bad: it did not match; refused). */
+struct blob_mark {
+    char hex[BLOB_HEX_LEN + 1]; /* "" = free slot */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+    bool bad;
+};
+
 struct catalog_source {
     struct blobstore *bs;
-    pthread_mutex_t lock; /* cur */
+    pthread_mutex_t lock; /* cur, marks */
     struct genwatch *gw;  /* rebuilds the snapshot when the generation moves */
     struct snapshot *cur;
+    struct blob_mark *marks; /* open addressing by the hash's first bytes */
+    size_t marks_n, marks_cap;
+    void (*on_corrupt)(void *arg, const char *hex);
+    void *corrupt_arg;
 };
 
 static void snapshot_unref(struct snapshot *s)
@@ -191,6 +208,123 @@ static struct snapshot *snapshot_get(struct catalog_source *cs)
     return s;
 }
 
+/* ---- verified marks ---- */
+
+/* The first 16 hex digits of a SHA-256: already uniformly spread. */
+static size_t mark_hash(const char *hex)
+{
+    size_t h = 0;
+
+    for (int i = 0; i < 16; i++)
+        h = h * 16 + (size_t)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+    return h;
+}
+
+static size_t mark_slot(const struct blob_mark *v, size_t cap, const char *hex)
+{
+    size_t i = mark_hash(hex) & (cap - 1);
+
+    while (v[i].hex[0] != '\0' && strcmp(v[i].hex, hex) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+static bool mark_same(const struct blob_mark *m, const struct stat *st)
+{
+    return m->dev == st->st_dev && m->ino == st->st_ino && m->size == st->st_size &&
+           m->mtime.tv_sec == st->st_mtim.tv_sec && m->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+           m->ctime.tv_sec == st->st_ctim.tv_sec && m->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Doubles the table (cap a power of two, at most half full). Lock held. */
+static int marks_grow(struct catalog_source *cs)
+{
+    size_t cap = cs->marks_cap ? cs->marks_cap * 2 : 1024;
+    struct blob_mark *v = calloc(cap, sizeof(*v));
+
+    if (v == NULL)
+        return -1;
+    for (size_t i = 0; i < cs->marks_cap; i++)
+        if (cs->marks[i].hex[0] != '\0')
+            v[mark_slot(v, cap, cs->marks[i].hex)] = cs->marks[i];
+    free(cs->marks);
+    cs->marks = v;
+    cs->marks_cap = cap;
+    return 0;
+}
+
+/* -1: no mark for this state of the blob; 0: verified; 1: known bad. */
+static int mark_lookup(struct catalog_source *cs, const char *hex, const struct stat *st)
+{
+    const struct blob_mark *m;
+    int rc = -1;
+
+    pthread_mutex_lock(&cs->lock);
+    if (cs->marks_cap > 0) {
+        m = &cs->marks[mark_slot(cs->marks, cs->marks_cap, hex)];
+        if (m->hex[0] != '\0' && mark_same(m, st))
+            rc = m->bad ? 1 : 0;
+    }
+    pthread_mutex_unlock(&cs->lock);
+    return rc;
+}
+
+static void mark_store(struct catalog_source *cs, const char *hex, const struct stat *st, bool bad)
+{
+    struct blob_mark *m;
+
+    pthread_mutex_lock(&cs->lock);
+    if (2 * (cs->marks_n + 1) > cs->marks_cap && marks_grow(cs) != 0)
+        goto out; /* no mark: the next read hashes again */
+    m = &cs->marks[mark_slot(cs->marks, cs->marks_cap, hex)];
+    if (m->hex[0] == '\0')
+        cs->marks_n++;
+    snprintf(m->hex, sizeof(m->hex), "%s", hex);
+    m->dev = st->st_dev;
+    m->ino = st->st_ino;
+    m->size = st->st_size;
+    m->mtime = st->st_mtim;
+    m->ctime = st->st_ctim;
+    m->bad = bad;
+out:
+    pthread_mutex_unlock(&cs->lock);
+}
+
+/* The blob behind fd is the one named e->hex, checked once per state of its
+ * inode: RESOLVER_OK, RESOLVER_UNAVAILABLE when it does not match (then
+ * handed to the scrubber, which quarantines it), or RESOLVER_IO. */
+static int blob_check(struct catalog_source *cs, const struct snap_entry *e, int fd)
+{
+    struct timespec t0, t1;
+    struct stat st;
+    int known, rc;
+
+    if (fstat(fd, &st) != 0)
+        return RESOLVER_IO;
+    known = mark_lookup(cs, e->hex, &st);
+    if (known >= 0)
+        return known == 0 ? RESOLVER_OK : RESOLVER_UNAVAILABLE;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = (uint64_t)st.st_size != e->size ? -EBADMSG : blobstore_verify_fd(fd, e->hex);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc != 0 && rc != -EBADMSG) {
+        log_error("catalog file %s: cannot check blob %s: %s", e->name, e->hex, strerror(-rc));
+        return RESOLVER_IO;
+    }
+    mark_store(cs, e->hex, &st, rc != 0);
+    if (rc == 0) {
+        log_debug("catalog file %s: blob hashed on its first read, %llu bytes in %.1f ms",
+                  e->name, (unsigned long long)st.st_size,
+                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+        return RESOLVER_OK;
+    }
+    log_error("catalog file %s: blob %s no longer matches its hash: not served, to quarantine",
+              e->name, e->hex);
+    if (cs->on_corrupt != NULL)
+        cs->on_corrupt(cs->corrupt_arg, e->hex);
+    return RESOLVER_UNAVAILABLE;
+}
+
 static int source_open(void *ctx, const char *name, const struct sockaddr *client,
                        struct resolver_file *out)
 {
@@ -210,7 +344,9 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
         rc = RESOLVER_UNAVAILABLE;
     } else if (e != NULL) {
         rc = blobstore_open_blob(cs->bs, e->hex, &fd);
-        if (rc == 0) {
+        if (rc == 0 && (rc = blob_check(cs, e, fd)) != RESOLVER_OK) {
+            close(fd);
+        } else if (rc == 0) {
             out->fd = fd;
             out->size = e->size;
             out->source = "catalog";
@@ -270,6 +406,13 @@ fail:
     return -1;
 }
 
+void catalog_source_on_corrupt(struct catalog_source *cs, void (*fn)(void *arg, const char *hex),
+                               void *arg)
+{
+    cs->on_corrupt = fn;
+    cs->corrupt_arg = arg;
+}
+
 int catalog_source_attach(struct catalog_source *cs, struct resolver *r)
 {
     struct resolver_source src = {"catalog", source_open, NULL, cs};
@@ -294,6 +437,7 @@ void catalog_source_free(struct catalog_source *cs)
     snapshot_unref(cs->cur);
     if (cs->bs != NULL)
         blobstore_close(cs->bs);
+    free(cs->marks);
     pthread_mutex_destroy(&cs->lock);
     free(cs);
 }

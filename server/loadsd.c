@@ -1,8 +1,8 @@
 /* loadsd.c: the daemon's main: configuration, binding, dropping privileges,
  * signals (SIGTERM drains, SIGHUP reloads) and readiness. No protocol here. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -135,20 +135,112 @@ static void params_from_config(const struct loadsd_config *c, struct resolver *r
     p->resolver = r;
 }
 
-static uid_t chown_uid;
-static gid_t chown_gid;
+/* What loadsd (and loadsctl, and the admin interface) create in the data
+ * directory while still root, relative to it; handed to the service user. */
+static const char *const owned_paths[] = {
+    ".", DATADIR_DAEMON_LOCK, ".lock", "catalog.db", "catalog.db-wal", "catalog.db-shm",
+    "initial-admin-password", "spool", "spool/upload", "blobs", "blobs/sha256", "blobs/tmp",
+    "blobs/quarantine",
+};
 
-static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Hands name (in dirfd) to uid:gid when it is not theirs already: never
+ * through a link, never a file with other names (a hard link to a file
+ * outside). 1 when it changed an owner, 0 when there was nothing to do. */
+static int chown_at(int dirfd, const char *name, uid_t uid, gid_t gid)
 {
-    (void)flag;
-    (void)ftw;
-    if (st->st_uid != chown_uid && lchown(path, chown_uid, chown_gid) != 0)
-        log_warn("cannot hand %s to the service user: %s", path, strerror(errno));
-    return 0;
+    struct stat st;
+
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISLNK(st.st_mode) ||
+        (st.st_uid == uid && st.st_gid == gid) || (S_ISREG(st.st_mode) && st.st_nlink != 1))
+        return 0;
+    if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        log_warn("cannot hand %s to the service user: %s", name, strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
+/* Opens a directory below dirfd without following a link (a link put in
+ * place of a directory by a compromised service user leads nowhere). */
+static int subdir_open(int dirfd, const char *name)
+{
+    return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* rel is NAME or DIR/NAME: each component opened from the handle. */
+static int chown_entry(int datafd, const char *rel, uid_t uid, gid_t gid)
+{
+    char parent[64];
+    const char *slash = strrchr(rel, '/');
+    int dirfd = datafd, rc;
+
+    if (slash != NULL) {
+        snprintf(parent, sizeof(parent), "%.*s", (int)(slash - rel), rel);
+        dirfd = subdir_open(datafd, parent);
+        if (dirfd < 0)
+            return 0;
+    }
+    rc = chown_at(dirfd, slash ? slash + 1 : rel, uid, gid);
+    if (dirfd != datafd)
+        close(dirfd);
+    return rc;
+}
+
+/* blobs/sha256/ab/cd/<hash>: depth levels below dirfd, each level opened
+ * from its parent's handle. */
+static void chown_tree(int dirfd, int depth, uid_t uid, gid_t gid)
+{
+    struct dirent *e;
+    int fd = dup(dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        int sub;
+
+        if (e->d_name[0] == '.')
+            continue;
+        chown_at(dirfd, e->d_name, uid, gid);
+        if (depth > 0 && (sub = subdir_open(dirfd, e->d_name)) >= 0) {
+            chown_tree(sub, depth - 1, uid, gid);
+            close(sub);
+        }
+    }
+    closedir(d);
+}
+
+/* Hands what loadsd creates in the data directory to the service user, and
+ * nothing else. Only on the first hand-over (the directory itself was not
+ * the user's yet) are the blobs that loadsctl stored as root handed over
+ * too; later, blobs are written as the user (by loadsd after the drop, or
+ * by loadsctl as the directory's owner), so no start walks the store. */
+static void data_dir_hand_over(const char *data_dir, uid_t uid, gid_t gid)
+{
+    int datafd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), first, fd;
+
+    if (datafd < 0) {
+        log_warn("cannot open %s: %s", data_dir, strerror(errno));
+        return;
+    }
+    first = chown_at(datafd, ".", uid, gid);
+    for (size_t i = 1; i < sizeof(owned_paths) / sizeof(owned_paths[0]); i++)
+        chown_entry(datafd, owned_paths[i], uid, gid);
+    fd = first ? openat(datafd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+               : -1;
+    if (fd >= 0) {
+        chown_tree(fd, 2, uid, gid);
+        close(fd);
+    }
+    close(datafd);
 }
 
 /* Drops root for good: supplementary groups, group, then user; and checks
- * that root cannot be regained. The data directory becomes the user's. */
+ * that root cannot be regained. What loadsd made in the data directory
+ * becomes the user's. */
 static int privileges_drop(const char *user, const char *data_dir)
 {
     struct passwd *pw = getpwnam(user);
@@ -157,9 +249,7 @@ static int privileges_drop(const char *user, const char *data_dir)
         log_error("unknown user %s", user);
         return -1;
     }
-    chown_uid = pw->pw_uid;
-    chown_gid = pw->pw_gid;
-    nftw(data_dir, chown_one, 32, FTW_PHYS);
+    data_dir_hand_over(data_dir, pw->pw_uid, pw->pw_gid);
     if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
         log_error("cannot become user %s: %s", user, strerror(errno));
         return -1;
@@ -260,25 +350,38 @@ static void signal_loop(struct tftp_server *srv, const struct services *sv, cons
     }
 }
 
-/* Opens (creating and migrating) the data directory, removes blobs no file
- * refers to, and starts serving the catalog. */
+/* A read found a blob changed: the scrubber re-checks and quarantines it. */
+static void recheck_blob(void *arg, const char *hex)
+{
+    scrubber_recheck(arg, hex);
+}
+
+/* Opens (creating and migrating) the data directory, removes the blobs the
+ * catalog released, and starts serving the catalog. */
 static int services_start(const struct loadsd_config *c, struct services *sv)
 {
+    struct datadir_gc_totals t;
     struct datadir dd;
-    unsigned removed = 0;
     int rc;
 
     if (datadir_open(c->data_dir, &dd) != 0)
         return -1;
-    rc = datadir_gc(&dd, &removed, false);
-    if (rc == 0 && removed > 0)
-        log_info("removed %u unreferenced blob(s) from %s", removed, c->data_dir);
+    rc = datadir_gc(&dd, &t, false);
+    if (rc == 0 && t.removed > 0)
+        log_info("removed %u released blob(s) from %s", t.removed, c->data_dir);
+    if (rc == 0 && t.orphans > 0)
+        log_warn("%u blob(s) in %s belong to no catalog file and were never released by this "
+                 "catalog: kept (loadsctl recover lists them)",
+                 t.orphans, c->data_dir);
     datadir_close(&dd);
     if (catalog_source_open(c->data_dir, &sv->catalog) != 0 ||
         cnf_source_open(c->data_dir, &sv->cnf) != 0)
         return -1;
-    return scrubber_start(c->data_dir, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u,
-                          &sv->scrubber);
+    if (scrubber_start(c->data_dir, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u,
+                       &sv->scrubber) != 0)
+        return -1;
+    catalog_source_on_corrupt(sv->catalog, recheck_blob, sv->scrubber);
+    return 0;
 }
 
 static void services_stop(struct services *sv)
@@ -309,6 +412,27 @@ static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
     return admin_http_start(&ap, out) < 0 ? -1 : 0;
 }
 
+/* One loadsd per data directory: a second one stops here, having changed
+ * nothing, and says which process holds it. The lock is held (the
+ * descriptor stays open, across the fork too) until loadsd exits. */
+static int data_dir_claim(const char *data_dir, int *fd)
+{
+    long holder = 0;
+    int rc = datadir_daemon_lock(data_dir, fd, &holder);
+
+    if (rc == -EWOULDBLOCK && holder > 0)
+        log_error("the data directory %s is in use by another loadsd (PID %ld): stop that one "
+                  "first, or give this one its own --data-dir",
+                  data_dir, holder);
+    else if (rc == -EWOULDBLOCK)
+        log_error("the data directory %s is in use by another loadsd: stop that one first, "
+                  "or give this one its own --data-dir",
+                  data_dir);
+    else if (rc != 0)
+        log_error("cannot lock the data directory %s: %s", data_dir, strerror(-rc));
+    return rc;
+}
+
 static int run(const struct loadsd_config *c, int argc, char **argv)
 {
     struct admin_http *admin = NULL;
@@ -318,7 +442,11 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
     struct services sv = {0};
     struct resolver *r = NULL;
     sigset_t set;
-    int rc = EXIT_FAILURE, ready_fd = -1;
+    int rc = EXIT_FAILURE, ready_fd = -1, lock_fd;
+
+    /* Before anything reads or changes the data directory. */
+    if (data_dir_claim(c->data_dir, &lock_fd) != 0)
+        return EXIT_FAILURE;
 
     /* Signals are taken synchronously by the main thread only. */
     sigemptyset(&set);
@@ -329,6 +457,7 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (!c->foreground)
         ready_fd = daemon_detach();
+    datadir_daemon_lock_mark(lock_fd); /* the PID that holds it, after the fork */
     fd_limit_raise(c->max_transfers);
     if (services_start(c, &sv) != 0 || resolver_build(c, &sv, &r) != 0)
         goto out;
@@ -368,6 +497,7 @@ out:
     if (r != NULL)
         resolver_unref(r);
     services_stop(&sv);
+    close(lock_fd);
     return rc;
 }
 
@@ -384,5 +514,6 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     log_set_level(c.log_level);
+    umask(027); /* nothing loadsd creates is for other users */
     return run(&c, argc, argv);
 }

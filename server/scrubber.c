@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "blobstore.h"
@@ -21,6 +22,8 @@ struct scrubber {
     unsigned interval_s;
     uint64_t rate;
     bool stop, kicked;
+    char recheck[SCRUBBER_RECHECK_MAX][BLOB_HEX_LEN + 1]; /* under lock */
+    unsigned n_recheck;
     atomic_bool cancel; /* stop a run in progress */
     pthread_t thread;
 };
@@ -48,6 +51,52 @@ static void scrub_once(struct scrubber *s, uint64_t rate)
         db_close(db);
 }
 
+/* Re-checks the blobs a read found changed, one connection for all. */
+static void recheck_all(struct scrubber *s, char (*hex)[BLOB_HEX_LEN + 1], unsigned n)
+{
+    char path[4200];
+    struct blobstore *bs = NULL;
+    sqlite3 *db = NULL;
+
+    snprintf(path, sizeof(path), "%s/catalog.db", s->data_dir);
+    if (db_open(path, &db) != DB_OK || blobstore_open(s->data_dir, &bs) != 0)
+        log_error("re-check: cannot open the data directory");
+    else
+        for (unsigned i = 0; i < n; i++)
+            scrub_recheck_blob(db, bs, hex[i], "loadsd read check");
+    if (bs != NULL)
+        blobstore_close(bs);
+    if (db != NULL)
+        db_close(db);
+}
+
+void scrubber_recheck(struct scrubber *s, const char *hex)
+{
+    pthread_mutex_lock(&s->lock);
+    for (unsigned i = 0; i < s->n_recheck; i++)
+        if (strcmp(s->recheck[i], hex) == 0)
+            goto out;
+    if (s->n_recheck < SCRUBBER_RECHECK_MAX) {
+        snprintf(s->recheck[s->n_recheck++], BLOB_HEX_LEN + 1, "%s", hex);
+        pthread_cond_signal(&s->wake);
+    }
+out:
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* With the lock held: takes the queued re-checks and runs them unlocked. */
+static void recheck_queued(struct scrubber *s)
+{
+    char hex[SCRUBBER_RECHECK_MAX][BLOB_HEX_LEN + 1];
+    unsigned n = s->n_recheck;
+
+    memcpy(hex, s->recheck, sizeof(hex));
+    s->n_recheck = 0;
+    pthread_mutex_unlock(&s->lock);
+    recheck_all(s, hex, n);
+    pthread_mutex_lock(&s->lock);
+}
+
 static void deadline_in(struct timespec *ts, unsigned seconds)
 {
     clock_gettime(CLOCK_REALTIME, ts);
@@ -64,11 +113,15 @@ static void *scrubber_main(void *arg)
     while (!s->stop) {
         int rc = 0;
 
-        if (!s->kicked)
+        if (!s->kicked && s->n_recheck == 0)
             rc = s->interval_s == 0 ? pthread_cond_wait(&s->wake, &s->lock)
                                     : pthread_cond_timedwait(&s->wake, &s->lock, &next);
         if (s->stop)
             break;
+        if (s->n_recheck > 0) {
+            recheck_queued(s);
+            continue;
+        }
         if (!s->kicked && rc == 0)
             continue; /* an update: wait again with the new interval */
         s->kicked = false;

@@ -804,6 +804,99 @@ static void test_limit_ratio(void **state)
     assert_int_equal(w.r[0].size, 8 * MIB);
 }
 
+/* ---- sizes declared in headers ---- */
+
+#define TAR_BLOCK 512
+
+enum size_field { SIZE_OCTAL, SIZE_BASE256, SIZE_PAX };
+
+/* A ustar header for a regular file (or a pax 'x' header); the size field
+ * holds size in octal, or in GNU base-256 (high bit set), or 0 (pax). */
+static void tar_header(unsigned char *h, const char *name, char type, uint64_t size,
+                       enum size_field how)
+{
+    unsigned sum = 0;
+
+    memset(h, 0, TAR_BLOCK);
+    snprintf((char *)h, 100, "%s", name);
+    memcpy(h + 100, "0000644", 8);
+    memcpy(h + 108, "0000000", 8);
+    memcpy(h + 116, "0000000", 8);
+    if (how == SIZE_BASE256) {
+        h[124] = 0x80;
+        for (int i = 0; i < 8; i++)
+            h[135 - i] = (unsigned char)(size >> (8 * i));
+    } else {
+        snprintf((char *)h + 124, 12, "%011llo",
+                 (unsigned long long)(how == SIZE_OCTAL ? size : 0));
+    }
+    memcpy(h + 136, "00000000000", 12);
+    h[156] = (unsigned char)type;
+    memcpy(h + 257, "ustar", 6);
+    memcpy(h + 263, "00", 2);
+    memset(h + 148, ' ', 8);
+    for (int i = 0; i < TAR_BLOCK; i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06o", sum);
+}
+
+/* ok.bin (4 bytes), then big.bin declaring size (how), followed by only
+ * 64 KiB of data and the end: the rest of the declared bytes never come. */
+static void write_declared(const char *path, uint64_t size, enum size_field how)
+{
+    size_t cap = 8 * TAR_BLOCK + 64 * 1024, n = 0;
+    unsigned char *buf = calloc(1, cap);
+    char pax[64];
+    int len;
+
+    assert_non_null(buf);
+    tar_header(buf + n, "ok.bin", '0', 4, SIZE_OCTAL);
+    memcpy(buf + n + TAR_BLOCK, "fine", 4);
+    n += 2 * TAR_BLOCK;
+    if (how == SIZE_PAX) {
+        len = snprintf(pax, sizeof(pax), "xx size=%llu\n", (unsigned long long)size);
+        snprintf(pax, sizeof(pax), "%d size=%llu\n", len, (unsigned long long)size);
+        tar_header(buf + n, "PaxHeader/big.bin", 'x', strlen(pax), SIZE_OCTAL);
+        memcpy(buf + n + TAR_BLOCK, pax, strlen(pax));
+        n += 2 * TAR_BLOCK;
+    }
+    tar_header(buf + n, "big.bin", '0', size, how);
+    n += TAR_BLOCK;
+    memset(buf + n, 'x', 64 * 1024);
+    n += 64 * 1024;
+    write_bytes(path, buf, n);
+    free(buf);
+}
+
+/* A member declaring 16 GiB (or just over 4 GiB) is refused on its header:
+ * the callback never sees it, so nothing of it is written anywhere. */
+static void test_refuse_declared_size(void **state)
+{
+    static const struct {
+        uint64_t size;
+        enum size_field how;
+    } cases[] = {
+        {UINT64_C(16) << 30, SIZE_BASE256},
+        {UINT64_C(16) << 30, SIZE_PAX},
+        {UNPACK_ENTRY_MAX + 1, SIZE_OCTAL},
+    };
+    char path[PATH_MAX];
+
+    (void)state;
+    tpath("declared.tar", path);
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct walkrec w;
+        char why[UNPACK_WHY_MAX];
+
+        write_declared(path, cases[i].size, cases[i].how);
+        assert_int_equal(walk(path, &w, why), UNPACK_LIMIT);
+        assert_int_equal(w.n, 1); /* ok.bin only: big.bin never reached the callback */
+        if (strstr(why, "big.bin") == NULL || strstr(why, "declares a size") == NULL)
+            fail_msg("case %zu: why \"%s\"", i, why);
+    }
+    unlink(path);
+}
+
 /* ---- truncated archives ---- */
 
 static const struct spec small[] = {
@@ -949,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_name_length),
         cmocka_unit_test(test_limit_entries),
         cmocka_unit_test(test_limit_ratio),
+        cmocka_unit_test(test_refuse_declared_size),
         cmocka_unit_test(test_truncated_tar),
         cmocka_unit_test(test_truncated_tgz),
         cmocka_unit_test(test_truncated_zip),
