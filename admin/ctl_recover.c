@@ -184,8 +184,7 @@ out:
 
 static int stage_path(const struct ctl *c, const char *name, char *out, size_t cap)
 {
-    return (size_t)snprintf(out, cap, "%s/" RECOVER_STAGING "/%s", c->dd.path, name) < cap ? 0
-                                                                                         : -1;
+    return (size_t)snprintf(out, cap, "%s/" RECOVER_STAGING "/%s", c->dd.path, name) < cap ? 0 : -1;
 }
 
 /* Links an orphan into the staging directory under its name (in place of
@@ -227,7 +226,7 @@ static int rebuild_one(struct ctl *c, const struct orphans *l, const struct orph
 {
     struct loads_list *list = malloc(sizeof(*list));
     const char **paths = NULL;
-    char (*staged)[4400] = NULL;
+    char(*staged)[4400] = NULL;
     struct import_options io = {.actor = c->actor, .source = o->name};
     json_t *report = NULL;
     bool listed = false;

@@ -227,8 +227,9 @@ static int walk_entry(struct walk *w, struct archive *a, struct archive_entry *e
     if (entry_is_nested(name))
         return walk_nested(w, a, path, depth);
     if (declared_too_big(w, e))
-        return fail(w, UNPACK_LIMIT, path, "declares a size over the limit (4 GiB a file, "
-                                           "16 GiB a bundle): refused before reading it");
+        return fail(w, UNPACK_LIMIT, path,
+                    "declares a size over the limit (4 GiB a file, "
+                    "16 GiB a bundle): refused before reading it");
     ue = (struct unpack_entry){name, path};
     rc = w->cb(w->arg, &ue, &s, w->why, w->why_cap);
     if (s.error == UNPACK_LIMIT)

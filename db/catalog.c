@@ -216,8 +216,9 @@ int catalog_blob_referenced(sqlite3 *db, const char *sha256, bool *out)
 
 int catalog_blob_collectable(sqlite3 *db, const char *sha256, bool *out)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT EXISTS (SELECT 1 FROM released_blobs WHERE sha256 = ?1)"
-                                      " AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1)");
+    sqlite3_stmt *st =
+        db_prepare(db, "SELECT EXISTS (SELECT 1 FROM released_blobs WHERE sha256 = ?1)"
+                       " AND NOT EXISTS (SELECT 1 FROM files WHERE sha256 = ?1)");
     int step;
 
     *out = false;

@@ -313,8 +313,8 @@ static int blob_check(struct catalog_source *cs, const struct snap_entry *e, int
     }
     mark_store(cs, e->hex, &st, rc != 0);
     if (rc == 0) {
-        log_debug("catalog file %s: blob hashed on its first read, %llu bytes in %.1f ms",
-                  e->name, (unsigned long long)st.st_size,
+        log_debug("catalog file %s: blob hashed on its first read, %llu bytes in %.1f ms", e->name,
+                  (unsigned long long)st.st_size,
                   (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
         return RESOLVER_OK;
     }

@@ -138,8 +138,18 @@ static void params_from_config(const struct loadsd_config *c, struct resolver *r
 /* What loadsd (and loadsctl, and the admin interface) create in the data
  * directory while still root, relative to it; handed to the service user. */
 static const char *const owned_paths[] = {
-    ".", DATADIR_DAEMON_LOCK, ".lock", "catalog.db", "catalog.db-wal", "catalog.db-shm",
-    "initial-admin-password", "spool", "spool/upload", "blobs", "blobs/sha256", "blobs/tmp",
+    ".",
+    DATADIR_DAEMON_LOCK,
+    ".lock",
+    "catalog.db",
+    "catalog.db-wal",
+    "catalog.db-shm",
+    "initial-admin-password",
+    "spool",
+    "spool/upload",
+    "blobs",
+    "blobs/sha256",
+    "blobs/tmp",
     "blobs/quarantine",
 };
 

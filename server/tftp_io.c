@@ -33,8 +33,8 @@
 #define EVENTS_MAX       256
 #define RECV_BURST       64          /* requests read per wake-up, so no socket starves */
 #define NETASCII_SRC_MAX (16u << 20) /* netascii is for config files, not firmware */
-#define UNACKED_EVICT_MS 250 /* an unanswered transfer this old may make room for a new one */
-#define EVICT_SCAN       8   /* oldest unanswered transfers looked at to find one */
+#define UNACKED_EVICT_MS 250   /* an unanswered transfer this old may make room for a new one */
+#define EVICT_SCAN       8     /* oldest unanswered transfers looked at to find one */
 #define NOISE_WINDOW_MS  10000 /* refusals and unanswered ends: lines per window, then a summary */
 #define NOISE_BURST      10
 #define GSO_SEGMENTS_MAX 64        /* the kernel's UDP_MAX_SEGMENTS */
@@ -81,14 +81,14 @@ struct transfer {
     struct tftp_session sess;
     int sock;
     int fd;
-    size_t heap_idx;          /* SIZE_MAX when not in the timer heap */
-    uint64_t tx_next, tx_end; /* blocks still to put on the wire */
-    uint64_t ra_off;          /* file offset of ra[0] */
-    size_t ra_len;            /* bytes valid in ra */
-    bool want_out;            /* EPOLLOUT registered */
-    struct peer_count *client; /* the per-client place, held to the end */
-    struct peer_count *prefix; /* the unanswered place of its prefix, until the first ACK */
-    bool unacked;              /* holds places in the unanswered budget */
+    size_t heap_idx;                /* SIZE_MAX when not in the timer heap */
+    uint64_t tx_next, tx_end;       /* blocks still to put on the wire */
+    uint64_t ra_off;                /* file offset of ra[0] */
+    size_t ra_len;                  /* bytes valid in ra */
+    bool want_out;                  /* EPOLLOUT registered */
+    struct peer_count *client;      /* the per-client place, held to the end */
+    struct peer_count *prefix;      /* the unanswered place of its prefix, until the first ACK */
+    bool unacked;                   /* holds places in the unanswered budget */
     struct transfer *uprev, *unext; /* the worker's unanswered list, oldest first */
     uint64_t started_ms;
     uint64_t bytes_sent;
@@ -151,7 +151,7 @@ struct tftp_server {
     pthread_mutex_t noise_lock;
     struct log_ratelimit noise;
     atomic_uint_fast64_t noise_due; /* when the pending summary is due; 0 = none */
-    atomic_bool gso_off; /* the kernel refused UDP_SEGMENT once: sendmmsg only */
+    atomic_bool gso_off;            /* the kernel refused UDP_SEGMENT once: sendmmsg only */
 };
 
 static uint64_t now_ms(void)

@@ -28,7 +28,7 @@ struct tftp_server_stats {
     uint64_t transfers_active;
     uint64_t transfers_done;
     uint64_t transfers_failed;
-    uint64_t refused_busy; /* the four below together */
+    uint64_t refused_busy;           /* the four below together */
     uint64_t refused_transfers;      /* at max_transfers */
     uint64_t refused_client;         /* at max_transfers_per_client */
     uint64_t refused_unacked;        /* at max_unacked, none old enough to make room */

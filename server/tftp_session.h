@@ -15,13 +15,13 @@
 #define TFTP_SESSION_RESENDS_UNPROVEN 1
 
 struct tftp_session_limits {
-    uint32_t blksize_max;      /* min(configured cap, what fits the path MTU) */
-    uint32_t windowsize_max;   /* configured cap, 1..65535 */
-    uint32_t rto_initial_ms;   /* first timeout when the client negotiated none */
-    uint32_t rto_min_ms;       /* bounds of the adaptive timeout */
-    uint32_t rto_max_ms;       /* and of exponential backoff */
-    uint32_t retries_max;      /* resends of one window (or OACK) before giving up */
-    bool rollover_to_one;      /* after block 65535 comes 1 instead of 0 */
+    uint32_t blksize_max;    /* min(configured cap, what fits the path MTU) */
+    uint32_t windowsize_max; /* configured cap, 1..65535 */
+    uint32_t rto_initial_ms; /* first timeout when the client negotiated none */
+    uint32_t rto_min_ms;     /* bounds of the adaptive timeout */
+    uint32_t rto_max_ms;     /* and of exponential backoff */
+    uint32_t retries_max;    /* resends of one window (or OACK) before giving up */
+    bool rollover_to_one;    /* after block 65535 comes 1 instead of 0 */
 };
 
 enum tftp_session_state {

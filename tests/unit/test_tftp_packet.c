@@ -444,17 +444,17 @@ static void test_request_tsize_values(void **state)
         const char *value;
         unsigned present;
     } cases[] = {
-        {"0", TFTP_OPT_TSIZE},      {"34603008", TFTP_OPT_TSIZE}, {"281474976710656", TFTP_OPT_TSIZE},
-        {"-1", TFTP_OPT_TSIZE},     {"enable", TFTP_OPT_TSIZE},   {"", 0},
+        {"0", TFTP_OPT_TSIZE},  {"34603008", TFTP_OPT_TSIZE}, {"281474976710656", TFTP_OPT_TSIZE},
+        {"-1", TFTP_OPT_TSIZE}, {"enable", TFTP_OPT_TSIZE},   {"", 0},
     };
     struct tftp_request req;
     struct pkt p;
 
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        pkt_make(&p, TFTP_OP_RRQ,
-                 (const char *const[]){"f", "octet", "blksize", "1468", "tsize", cases[i].value,
-                                       NULL});
+        pkt_make(
+            &p, TFTP_OP_RRQ,
+            (const char *const[]){"f", "octet", "blksize", "1468", "tsize", cases[i].value, NULL});
         assert_int_equal(parse_request_copy(p.b, p.len, &req, NULL), TFTP_PARSE_OK);
         if (req.opts.present != (TFTP_OPT_BLKSIZE | cases[i].present))
             fail_msg("tsize \"%s\": options 0x%x", cases[i].value, req.opts.present);
@@ -472,7 +472,9 @@ static void test_request_tsize_values(void **state)
 static void test_request_tsize_empty_roundtrip(void **state)
 {
     static const char wire[] = "\0\1S$EP0011223344S$EP001122334455.cnf.xml\0octet\0"
-                               "blksize\0" "1468\0timeout\0" "3\0tsize\0";
+                               "blksize\0"
+                               "1468\0timeout\0"
+                               "3\0tsize\0";
     size_t len = sizeof(wire); /* the final NUL ends the empty tsize value */
     uint8_t out[TFTP_REQUEST_MAX], *keep;
     struct tftp_request req, again;
