@@ -13,19 +13,6 @@ cat_init "$DATA"
 bundle "$TMPD/b.zip" "$TMPD/b.json" --format zip --component-headers
 ctl "$DATA" import "$TMPD/b.zip" >/dev/null || die "import failed: $CTL_ERR"
 
-# flip_byte NAME: XORs one byte of the blob holding file NAME.
-flip_byte() {
-    _h=$(file_sha "$DATA" "$1")
-    _p=$(blob_path "$DATA" "$_h")
-    chmod u+w "$_p" || die "chmod $_p failed"
-    python3 -c 'import sys
-with open(sys.argv[1], "r+b") as f:
-    f.seek(100)
-    b = f.read(1)
-    f.seek(100)
-    f.write(bytes([b[0] ^ 0x5a]))' "$_p" || die "cannot change $_p"
-}
-
 # caught LABEL NAME: the next fetch of NAME is refused, and within 5 s the
 # catalog says NAME is quarantined (no scrub runs: --scrub-interval 0).
 caught() {
@@ -51,7 +38,7 @@ cat_daemon_start "$DATA" --scrub-interval 0
 fetch_all "$TMPD/b.json" "before" 1
 F=dsp41.9-4-2ES26.sbn
 FSHA=$(file_sha "$DATA" "$F")
-flip_byte "$F"
+flip_byte "$DATA" "$F"
 caught "changed while serving" "$F"
 if grep -q "$FSHA no longer matches" "$DAEMON_LOG"; then
     pass "changed while serving: the log says the blob no longer matches"
@@ -65,7 +52,7 @@ ctl "$DATA" import "$TMPD/b.zip" >/dev/null || die "re-import failed: $CTL_ERR"
 G=jar41sip.9-4-2ES26.sbn
 GP=$(blob_path "$DATA" "$(file_sha "$DATA" "$G")")
 touch -r "$GP" "$TMPD/stamp"
-flip_byte "$G"
+flip_byte "$DATA" "$G"
 touch -r "$TMPD/stamp" "$GP"
 cat_daemon_start "$DATA" --scrub-interval 0
 caught "changed while stopped" "$G"
