@@ -57,25 +57,33 @@ else
     fail "no catalog: $(blob_count "$D") blobs left of $BLOBS"
 fi
 
-pick_port PORT
-"$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$PORT" --data-dir "$D" \
-    --admin-listen none --log-level debug 2>"$TMPD/refused.log" </dev/null &
-pid=$!
-i=0
-while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 $pid 2>/dev/null; then
-    kill -TERM $pid
-    wait $pid
-    fail "empty catalog.db: loadsd started over $BLOBS orphaned blobs"
-else
-    wait $pid
-    rc=$?
-    if [ $rc -ne 0 ] && grep -q "no catalog" "$TMPD/refused.log"; then
-        pass "empty catalog.db: loadsd refuses (exit $rc): $(grep -o 'holds.*refusing' "$TMPD/refused.log" | head -1)"
-    else
-        fail "empty catalog.db: loadsd exit $rc, log: $(tail -3 "$TMPD/refused.log")"
+# refused_start PORT LOG TENTHS WANT PASS-LABEL FAIL-LABEL: starts loadsd on
+# $D and expects it to exit non-zero within TENTHS tenths of a second with
+# WANT in its log; one pass or fail.
+refused_start() {
+    "$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$1" --data-dir "$D" \
+        --admin-listen none --log-level debug 2>"$2" </dev/null &
+    rs_pid=$!
+    rs_i=0
+    while kill -0 $rs_pid 2>/dev/null && [ $rs_i -lt "$3" ]; do sleep 0.1; rs_i=$((rs_i + 1)); done
+    if kill -0 $rs_pid 2>/dev/null; then
+        kill -TERM $rs_pid
+        wait $rs_pid
+        fail "$6"
+        return
     fi
-fi
+    wait $rs_pid
+    rs_rc=$?
+    if [ $rs_rc -ne 0 ] && grep -q "$4" "$2"; then
+        pass "$5 (exit $rs_rc): $(grep -m1 -o "$4.*" "$2" | head -c 160)"
+    else
+        fail "$5: exit $rs_rc, log: $(tail -3 "$2")"
+    fi
+}
+
+pick_port PORT
+refused_start "$PORT" "$TMPD/refused.log" 100 "no catalog" \
+    "empty catalog.db: loadsd refuses" "empty catalog.db: loadsd started over $BLOBS orphaned blobs"
 PORT=""
 if [ "$(blob_count "$D")" -eq "$BLOBS" ] && [ ! -e "$D/initial-admin-password" ]; then
     pass "empty catalog.db: loadsd removed no blob and made no new admin"
@@ -154,24 +162,8 @@ FIRST=$DAEMON_PID
 sleep 0.5
 tree_sum "$D" >"$TMPD/before.sum"
 pick_port PORT2
-"$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$PORT2" --data-dir "$D" \
-    --admin-listen none --log-level debug 2>"$TMPD/second.log" </dev/null &
-pid=$!
-i=0
-while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 $pid 2>/dev/null; then
-    kill -TERM $pid
-    wait $pid
-    fail "a second loadsd runs on the same data directory"
-else
-    wait $pid
-    rc=$?
-    if [ $rc -ne 0 ] && grep -q "PID $FIRST" "$TMPD/second.log"; then
-        pass "a second loadsd refuses at once (exit $rc), naming PID $FIRST"
-    else
-        fail "second loadsd: exit $rc, log: $(tail -3 "$TMPD/second.log")"
-    fi
-fi
+refused_start "$PORT2" "$TMPD/second.log" 50 "PID $FIRST" \
+    "a second loadsd refuses at once, naming PID $FIRST" "a second loadsd runs on the same data directory"
 tree_sum "$D" >"$TMPD/after.sum"
 if cmp -s "$TMPD/before.sum" "$TMPD/after.sum"; then
     pass "the second loadsd changed no file in the data directory"
