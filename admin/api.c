@@ -1,15 +1,15 @@
 /* api.c: helpers every API resource uses: JSON error bodies with the right
  * status, the request body as a JSON object, query arguments. No routes and
  * no database access here. */
-#include "api.h"
+#include "admin/api.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "db.h"
-#include "log.h"
-#include "numparse.h"
+#include "db/db.h"
+#include "lib/log.h"
+#include "lib/numparse.h"
 
 /* {"error": code, "detail": detail}; a detail that is not UTF-8 is escaped. */
 static json_t *error_body(const char *code, const char *detail)

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "auth.h"
-#include "datadir.h"
+#include "admin/auth.h"
+#include "db/datadir.h"
 
 #define API_BODY_MAX   (1024 * 1024) /* JSON request bodies */
 #define API_ARGS_MAX   4             /* {} segments in a route pattern */

@@ -2,9 +2,9 @@
  * (?before=ID&limit=N) and filtered by actor or action prefix. Read only. */
 #include <string.h>
 
-#include "api.h"
-#include "db.h"
-#include "log.h"
+#include "admin/api.h"
+#include "db/db.h"
+#include "lib/log.h"
 
 #define AUDIT_LIMIT_DEFAULT 50
 #define AUDIT_LIMIT_MAX     500

@@ -10,13 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api.h"
-#include "api_prov.h"
-#include "cnf.h"
-#include "db.h"
-#include "devcsv.h"
-#include "provision.h"
-#include "settings_json.h"
+#include "admin/api.h"
+#include "admin/api_prov.h"
+#include "server/cnf/cnf.h"
+#include "db/db.h"
+#include "admin/devcsv.h"
+#include "db/provision.h"
+#include "admin/settings_json.h"
 
 #define DEVICES_LIMIT_DEFAULT 50
 #define DEVICES_SEARCH_MAX    128

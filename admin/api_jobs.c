@@ -3,9 +3,9 @@
  * final report. Read only; jobs.c owns the rows. */
 #include <stdint.h>
 
-#include "api.h"
-#include "jobs.h"
-#include "numparse.h"
+#include "admin/api.h"
+#include "admin/jobs.h"
+#include "lib/numparse.h"
 
 #define JOBS_LIMIT_DEFAULT 50
 

@@ -4,11 +4,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "api.h"
-#include "catalog.h"
-#include "catalog_json.h"
-#include "provision.h"
-#include "scrub.h"
+#include "admin/api.h"
+#include "db/catalog.h"
+#include "admin/catalog_json.h"
+#include "db/provision.h"
+#include "server/firmware/scrub.h"
 
 static int loads_list(struct api_request *rq, struct api_response *rs)
 {

@@ -7,8 +7,8 @@
 
 #include <stdbool.h>
 
-#include "api.h"
-#include "settings.h"
+#include "admin/api.h"
+#include "db/model/settings.h"
 
 /* A settings_opt as JSON: its value, or null for inherit. */
 json_t *prov_opt_json(const struct settings_opt *o);

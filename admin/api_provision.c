@@ -7,11 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api.h"
-#include "api_prov.h"
-#include "catalog.h"
-#include "db.h"
-#include "provision.h"
+#include "admin/api.h"
+#include "admin/api_prov.h"
+#include "db/catalog.h"
+#include "db/db.h"
+#include "db/provision.h"
 
 /* ---- shared checks (api_prov.h) ---- */
 

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api.h"
-#include "log.h"
+#include "admin/api.h"
+#include "lib/log.h"
 
 static void cookie_set(struct api_request *rq, struct api_response *rs, const char *value,
                        int max_age)

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
-#include "catalog.h"
-#include "jobs.h"
-#include "provision.h"
-#include "tftp_io.h"
+#include "admin/api.h"
+#include "db/catalog.h"
+#include "admin/jobs.h"
+#include "db/provision.h"
+#include "server/tftp/tftp_io.h"
 
 #define METRICS_MAX 8192
 

@@ -4,8 +4,8 @@
 #include <openssl/crypto.h>
 #include <stdint.h>
 
-#include "api.h"
-#include "numparse.h"
+#include "admin/api.h"
+#include "lib/numparse.h"
 
 static int token_row(void *arg, const struct auth_token_info *t)
 {

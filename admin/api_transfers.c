@@ -2,8 +2,8 @@
  * the engine lists them (client, file, size, acknowledged bytes, percentage,
  * elapsed time, rate). Read only; never slows a transfer (the engine copies
  * its list under a per-worker lock, never per packet). */
-#include "api.h"
-#include "tftp_io.h"
+#include "admin/api.h"
+#include "server/tftp/tftp_io.h"
 
 #define TRANSFERS_MAX 10000
 

@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api.h"
-#include "catalog.h"
-#include "catalog_json.h"
-#include "numparse.h"
-#include "trust.h"
-#include "verify.h"
+#include "admin/api.h"
+#include "db/catalog.h"
+#include "admin/catalog_json.h"
+#include "lib/numparse.h"
+#include "server/firmware/trust.h"
+#include "server/firmware/verify.h"
 
 static int trust_list(struct api_request *rq, struct api_response *rs)
 {

@@ -12,11 +12,11 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "db.h"
-#include "jobs.h"
-#include "log.h"
-#include "numparse.h"
+#include "admin/api.h"
+#include "db/db.h"
+#include "admin/jobs.h"
+#include "lib/log.h"
+#include "lib/numparse.h"
 
 #define UPLOAD_APPROVAL_MAX (64 * 1024) /* a detached CMS signature */
 #define UPLOAD_OVERHEAD     (64 * 1024) /* multipart headers and boundaries */

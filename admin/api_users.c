@@ -3,7 +3,7 @@
  * auth.c; this file only maps JSON to them. */
 #include <string.h>
 
-#include "api.h"
+#include "admin/api.h"
 
 static int user_row(void *arg, const struct auth_user *u)
 {

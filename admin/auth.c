@@ -1,7 +1,7 @@
 /* auth.c: users, scrypt password hashes, sessions, CSRF tokens, API tokens
  * and login throttling on the catalog database. Secrets are compared in
  * constant time, stored only as hashes, and never logged. */
-#include "auth.h"
+#include "admin/auth.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "catalog.h"
-#include "db.h"
-#include "log.h"
-#include "numparse.h"
+#include "db/catalog.h"
+#include "db/db.h"
+#include "lib/log.h"
+#include "lib/numparse.h"
 
 #define PHC_PREFIX      "$scrypt$ln="
 #define PHC_B64_MAX     88 /* base64url of 64 bytes, rounded up */

@@ -1,6 +1,6 @@
 /* catalog_json.c: catalog rows as JSON objects, for the API and loadsctl
  * alike. Builds values only; never touches the database or a socket. */
-#include "catalog_json.h"
+#include "admin/catalog_json.h"
 
 json_t *catalog_load_json(const struct catalog_load *l)
 {

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "catalog.h"
+#include "db/catalog.h"
 
 json_t *catalog_load_json(const struct catalog_load *l);
 json_t *catalog_file_json(const struct catalog_file *f);

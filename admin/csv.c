@@ -1,7 +1,7 @@
 /* csv.c: the RFC 4180 reader (one record at a time, fields unescaped into
  * the caller's record buffer) and field quoting. Never reads past the end
  * of its input, never allocates, never accepts a NUL or control byte. */
-#include "csv.h"
+#include "admin/csv.h"
 
 #include <stdbool.h>
 #include <string.h>

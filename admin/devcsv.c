@@ -1,7 +1,7 @@
 /* devcsv.c: device CSV import (read every row, check each against one
  * snapshot taken inside the write transaction, then write all or nothing)
  * and export. No SQL here (db/provision.c does that), no file I/O. */
-#include "devcsv.h"
+#include "admin/devcsv.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,11 +10,11 @@
 #include <strings.h>
 
 #include "admin/csv.h"
-#include "admin/settings.h"
-#include "db.h"
-#include "log.h"
-#include "provision.h"
-#include "text.h"
+#include "db/model/settings.h"
+#include "db/db.h"
+#include "lib/log.h"
+#include "db/provision.h"
+#include "lib/text.h"
 
 const char DEVCSV_HEADER[] = "mac,model,profile,description,load,peer_firmware_sharing,"
                              "load_server";

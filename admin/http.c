@@ -2,7 +2,7 @@
  * table of route tables), authentication and authorisation before any body
  * is read, body limits, security headers on every response, static files.
  * Handlers live in api_*.c; this file never touches a resource's rows. */
-#include "http.h"
+#include "admin/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,12 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "jobs.h"
-#include "server/config.h"
-#include "log.h"
-#include "numparse.h"
-#include "webroot.h"
+#include "admin/api.h"
+#include "admin/jobs.h"
+#include "lib/netaddr.h"
+#include "lib/log.h"
+#include "lib/numparse.h"
+#include "admin/webroot.h"
 
 #define HTTP_THREADS_MIN  2
 #define HTTP_THREADS_MAX  4
@@ -718,7 +718,7 @@ static int tls_load(struct admin_http *h, const struct admin_http_params *p)
     return h->key != NULL ? 0 : -1;
 }
 
-static int daemon_start(struct admin_http *h, const struct config_listen *l)
+static int daemon_start(struct admin_http *h, const struct net_listen *l)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&l->addr;
@@ -747,9 +747,9 @@ static int daemon_start(struct admin_http *h, const struct config_listen *l)
     return 0;
 }
 
-static int listen_check(const struct admin_http_params *p, struct config_listen *l, bool tls)
+static int listen_check(const struct admin_http_params *p, struct net_listen *l, bool tls)
 {
-    if (config_parse_listen(p->listen, l) != 0) {
+    if (net_listen_parse(p->listen, l) != 0) {
         log_error("admin-listen: \"%s\" is not ADDR:PORT", p->listen);
         return -1;
     }
@@ -767,7 +767,7 @@ int admin_http_start(const struct admin_http_params *p, struct admin_http **out)
 {
     bool tls = p->cert_path != NULL && p->cert_path[0] != '\0';
     struct admin_http *h = NULL;
-    struct config_listen l;
+    struct net_listen l;
     const char *web;
     int rc;
 

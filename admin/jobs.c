@@ -2,7 +2,7 @@
  * memory under one mutex, the history in the jobs table, one worker thread
  * with its own data-dir handle running import_run(). Never parses bundles
  * and never touches the HTTP side's database lock. */
-#include "jobs.h"
+#include "admin/jobs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,11 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "catalog.h"
-#include "datadir.h"
-#include "db.h"
-#include "import.h"
-#include "log.h"
+#include "db/catalog.h"
+#include "db/datadir.h"
+#include "db/db.h"
+#include "server/firmware/import.h"
+#include "lib/log.h"
 
 #define JOBS_ACTOR_MAX 64
 #define JOBS_PATH_MAX  4352

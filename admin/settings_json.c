@@ -1,6 +1,6 @@
 /* settings_json.c: effective settings and held-back devices as JSON, for
  * the API and loadsctl alike. Builds values only. */
-#include "settings_json.h"
+#include "admin/settings_json.h"
 
 #include <arpa/inet.h>
 

@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "settings.h"
+#include "db/model/settings.h"
 
 /* {"mac","model","pfs_capable","profile","settings":{"peer_firmware_sharing":
  * {"value","level"},"load_server":{"value","level","site"?},"load":{"value",

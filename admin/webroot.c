@@ -1,7 +1,7 @@
 /* webroot.c: static files for the admin interface from one directory.
  * Every open goes through openat2 with RESOLVE_BENEATH, so neither ".." nor
  * a symlink can reach outside the root. Never writes, never follows /proc links. */
-#include "webroot.h"
+#include "admin/webroot.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* catalog.c: reads and writes of the catalog's rows with prepared statements.
  * No transaction policy here (callers decide) and no file I/O. */
-#include "catalog.h"
+#include "db/catalog.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "grow.h"
-#include "sigstatus.h"
+#include "lib/grow.h"
+#include "db/model/sigstatus.h"
 
 void catalog_fold(const char *in, char *out, size_t cap)
 {

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "db/db.h"
 
 #define CATALOG_NAME_MAX 256 /* file and load names, NUL included */
 #define CATALOG_TEXT_MAX 256

@@ -1,12 +1,12 @@
 /* db.c: opening and migrating the catalog database, transactions and the
  * generation counter. Every statement is prepared; no SQL is built from text. */
-#include "db.h"
+#include "db/db.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "text.h"
+#include "lib/log.h"
+#include "lib/text.h"
 
 int db_check(sqlite3 *db, int rc, const char *what)
 {

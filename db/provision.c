@@ -1,7 +1,7 @@
 /* provision.c: reads and writes of the provisioning rows and the snapshot
  * loader. Prepared statements only; every write audits itself; no
  * transaction policy here (callers begin and commit) and no file I/O. */
-#include "provision.h"
+#include "db/provision.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "catalog.h"
+#include "db/catalog.h"
 
 /* ---- small helpers ---- */
 

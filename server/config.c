@@ -3,7 +3,7 @@
  * Pure parsing: reads files, never binds, resolves host names or starts anything. */
 /* PACKAGE_VERSION comes from autoconf's config.h, which the build includes
  * first in every file (-include in AM_CPPFLAGS); "config.h" here is ours. */
-#include "config.h"
+#include "server/config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "numparse.h"
-#include "tftp_packet.h"
+#include "lib/numparse.h"
+#include "server/tftp/tftp_packet.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -138,89 +138,6 @@ static const struct config_key *config_find_key(const char *name, size_t len)
     return NULL;
 }
 
-/* ---- listen addresses ---- */
-
-static int config_parse_port(const char *text, in_port_t *port)
-{
-    uint64_t v;
-
-    if (numparse_u64(text, 1, 65535, &v) != 0)
-        return -1;
-    *port = htons((uint16_t)v);
-    return 0;
-}
-
-static int config_parse_listen6(const char *text, struct config_listen *out)
-{
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->addr;
-    const char *bracket = strchr(text, ']');
-    char host[INET6_ADDRSTRLEN];
-    size_t len;
-
-    if (bracket == NULL || bracket[1] != ':')
-        return -1;
-    len = (size_t)(bracket - text - 1);
-    if (len == 0 || len >= sizeof(host))
-        return -1;
-    memcpy(host, text + 1, len);
-    host[len] = '\0';
-    sin6->sin6_family = AF_INET6;
-    if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1 ||
-        config_parse_port(bracket + 2, &sin6->sin6_port) != 0)
-        return -1;
-    out->len = sizeof(*sin6);
-    return 0;
-}
-
-static int config_parse_listen4(const char *text, struct config_listen *out)
-{
-    struct sockaddr_in *sin = (struct sockaddr_in *)&out->addr;
-    const char *colon = strchr(text, ':');
-    char host[INET_ADDRSTRLEN];
-    size_t len;
-
-    if (colon == NULL || strchr(colon + 1, ':') != NULL)
-        return -1;
-    len = (size_t)(colon - text);
-    if (len == 0 || len >= sizeof(host))
-        return -1;
-    memcpy(host, text, len);
-    host[len] = '\0';
-    sin->sin_family = AF_INET;
-    if (inet_pton(AF_INET, host, &sin->sin_addr) != 1 ||
-        config_parse_port(colon + 1, &sin->sin_port) != 0)
-        return -1;
-    out->len = sizeof(*sin);
-    return 0;
-}
-
-int config_parse_listen(const char *text, struct config_listen *out)
-{
-    struct config_listen l;
-    int rc = -1;
-
-    if (text == NULL || out == NULL || strlen(text) >= sizeof(l.text))
-        return -1;
-    memset(&l, 0, sizeof(l));
-    if (text[0] == '[') {
-        rc = config_parse_listen6(text, &l);
-    } else if (text[0] == '*' && text[1] == ':') {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&l.addr;
-
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_addr = in6addr_any;
-        l.len = sizeof(*sin6);
-        rc = config_parse_port(text + 2, &sin6->sin6_port);
-    } else {
-        rc = config_parse_listen4(text, &l);
-    }
-    if (rc != 0)
-        return -1;
-    strcpy(l.text, text);
-    *out = l;
-    return 0;
-}
-
 /* ---- setting one key ---- */
 
 static int config_parse_yes_no(const char *value, bool *out)
@@ -273,7 +190,7 @@ static int config_set_listen(const struct config_key *k, struct loadsd_config *c
         config_error(err, errlen, "%s: at most %d addresses", k->name, CONFIG_LISTEN_MAX);
         return -1;
     }
-    if (config_parse_listen(value, &c->tftp_listen[c->tftp_listen_count]) != 0) {
+    if (net_listen_parse(value, &c->tftp_listen[c->tftp_listen_count]) != 0) {
         log_clean(value, strlen(value), shown, sizeof(shown));
         config_error(err, errlen,
                      "%s: \"%s\" is not ADDR:PORT, [V6ADDR]:PORT or *:PORT (numeric, port "

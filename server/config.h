@@ -8,20 +8,15 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "log.h"
+#include "lib/log.h"
+#include "lib/netaddr.h"
 
 #define CONFIG_LISTEN_MAX   16
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/loadsd/loadsd.conf"
 
-struct config_listen {
-    struct sockaddr_storage addr;
-    socklen_t len;
-    char text[64]; /* as given, e.g. "127.0.0.1:6969" or "[::1]:69" */
-};
-
 struct loadsd_config {
     char config_path[PATH_MAX];
-    struct config_listen tftp_listen[CONFIG_LISTEN_MAX];
+    struct net_listen tftp_listen[CONFIG_LISTEN_MAX];
     unsigned tftp_listen_count;
     char data_dir[PATH_MAX];  /* catalog, blobs, spool */
     char serve_dir[PATH_MAX]; /* "" = none */
@@ -50,9 +45,6 @@ struct loadsd_config {
 };
 
 void config_defaults(struct loadsd_config *c);
-
-/* Parses "ADDR:PORT", "[V6ADDR]:PORT" or "*:PORT" (= [::]:PORT). 0 or -1. */
-int config_parse_listen(const char *text, struct config_listen *out);
 
 /* Sets one key (the long flag name without "--"; "_" accepted for "-").
  * Repeatable keys (tftp-listen) append. 0, or -1 with a message in err. */

@@ -13,16 +13,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "catalog_source.h"
-#include "cnf_source.h"
-#include "config.h"
-#include "datadir.h"
-#include "http.h"
-#include "log.h"
-#include "resolver.h"
-#include "scrubber.h"
-#include "sdnotify.h"
-#include "tftp_io.h"
+#include "server/resolve/catalog_source.h"
+#include "server/resolve/cnf_source.h"
+#include "server/config.h"
+#include "db/datadir.h"
+#include "admin/http.h"
+#include "lib/log.h"
+#include "server/resolve/resolver.h"
+#include "server/scrubber.h"
+#include "server/sdnotify.h"
+#include "server/tftp/tftp_io.h"
 
 /* What runs besides the TFTP server, built once at start. */
 struct services {

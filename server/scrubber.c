@@ -1,6 +1,6 @@
 /* scrubber.c: the thread that runs scrub_run() every interval, with its own
  * database connection and blob store handle; stops promptly on request. */
-#include "scrubber.h"
+#include "server/scrubber.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "blobstore.h"
-#include "db.h"
-#include "log.h"
-#include "scrub.h"
+#include "db/blobstore.h"
+#include "db/db.h"
+#include "lib/log.h"
+#include "server/firmware/scrub.h"
 
 struct scrubber {
     char data_dir[4096];

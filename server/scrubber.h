@@ -1,6 +1,6 @@
 /* scrubber.h: loadsd's background integrity check: a thread that re-hashes
  * every stored file at a set interval, throttled, quarantining what changed.
- * The checking itself is admin/scrub.c; this only schedules it. */
+ * The checking itself is server/firmware/scrub.c; this only schedules it. */
 #ifndef LOADSD_SCRUBBER_H
 #define LOADSD_SCRUBBER_H
 

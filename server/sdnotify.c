@@ -1,7 +1,7 @@
 /* sdnotify.c: the sd_notify(3) datagram protocol without libsystemd.
  * Sends one datagram and returns; never blocks, never exits, and is a no-op
  * when NOTIFY_SOCKET is unset. */
-#include "sdnotify.h"
+#include "server/sdnotify.h"
 
 #include <stddef.h>
 #include <stdlib.h>

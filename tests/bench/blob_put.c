@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin/blobstore.h"
+#include "db/blobstore.h"
 
 static double bench_now(void)
 {

@@ -23,9 +23,9 @@
 
 #include <openssl/evp.h>
 
-#include "log.h"
-#include "numparse.h"
-#include "tftp_packet.h"
+#include "lib/log.h"
+#include "lib/numparse.h"
+#include "server/tftp/tftp_packet.h"
 
 #define LOADGEN_TIMEOUT_MS_DEFAULT  1000
 #define LOADGEN_RETRIES_DEFAULT     5

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "numparse.h"
+#include "lib/numparse.h"
 
 /* The server side of a lock-step block is one DATA datagram sent and one ACK
  * received. udp_floor times exactly that, and nothing else: datagrams go in

@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "numparse.h"
-#include "tftp_packet.h"
+#include "lib/numparse.h"
+#include "server/tftp/tftp_packet.h"
 
 /* What it leaves out, so that what is left is the bare cost of the protocol's
  * happy path: no timers and no retransmission (a lost packet stalls that

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/cnf.h"
+#include "server/cnf/cnf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

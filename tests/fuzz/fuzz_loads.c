@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin/loads_parse.h"
+#include "server/firmware/loads_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin/sgn.h"
+#include "server/firmware/sgn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/resolver.h"
-#include "server/tftp_packet.h"
-#include "server/tftp_session.h"
+#include "server/resolve/resolver.h"
+#include "server/tftp/tftp_packet.h"
+#include "server/tftp/tftp_session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

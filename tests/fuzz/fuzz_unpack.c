@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "admin/unpack.h"
+#include "server/firmware/unpack.h"
 
 #define FUZZ_READ 4096
 

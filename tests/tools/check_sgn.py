@@ -2,7 +2,7 @@
 """check_sgn.py: an independent reading of a signed header, for cross-checks.
 
 Written from shared/design/sgn-format.md alone (it shares no code with
-mkbundle.py or admin/sgn.c), so that the writer, the C parser and this agree
+mkbundle.py or server/firmware/sgn.c), so that the writer, the C parser and this agree
 only if all three follow the document. Test tooling: never modifies files.
 
 Usage:

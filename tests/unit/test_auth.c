@@ -20,8 +20,8 @@
 
 #include "admin/auth.h"
 #include "db/db.h"
-#include "log.h"
-#include "testdir.h"
+#include "lib/log.h"
+#include "tests/unit/testdir.h"
 
 #define T0 1800000000 /* the injected clock's start */
 

@@ -24,8 +24,8 @@
 
 #include <openssl/evp.h>
 
-#include "admin/blobstore.h"
-#include "testdir.h"
+#include "db/blobstore.h"
+#include "tests/unit/testdir.h"
 
 #define MIB       (1024 * 1024)
 #define HEX_ABC   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -21,7 +21,7 @@
 
 #include "db/catalog.h"
 #include "db/db.h"
-#include "testdir.h"
+#include "tests/unit/testdir.h"
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SHA_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "server/cnf.h"
+#include "server/cnf/cnf.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,6 +1,6 @@
 /* test_config.c: every key at its bounds and one past them, the config file
  * parser (comments, quotes, bad lines with line numbers, size limits), flags
- * over the file, tftp-listen replacement, and config_parse_listen(). */
+ * over the file, tftp-listen replacement, and net_listen_parse(). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "server/config.h"
-#include "testdir.h"
+#include "tests/unit/testdir.h"
 
 static char tmp_dir[PATH_MAX];
 
@@ -282,7 +282,7 @@ static void test_listen_key(void **state)
     assert_int_equal(c.tftp_listen_count, 0);
 }
 
-/* ---- config_parse_listen ---- */
+/* ---- net_listen_parse ---- */
 
 struct listen_case {
     const char *text;
@@ -336,7 +336,7 @@ static const struct listen_case listen_cases[] = {
     {"", -1, 0, NULL, 0},
     {"[0000:0000:0000:0000:0000:0000:0000:0001]:65535", 0, AF_INET6, "::1", 65535},
     {"[0000:0000:0000:0000:0000:0000:0000:0001]:655350", -1, 0, NULL, 0},
-    /* 64 bytes: does not fit config_listen.text. */
+    /* 64 bytes: does not fit net_listen.text. */
     {"[0000:0000:0000:0000:0000:0000:0000:0001]:00000000000000000000069", -1, 0, NULL, 0},
 };
 
@@ -345,12 +345,12 @@ static void test_parse_listen_table(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(listen_cases) / sizeof(listen_cases[0]); i++) {
         const struct listen_case *t = &listen_cases[i];
-        struct config_listen l;
+        struct net_listen l;
         char addr[INET6_ADDRSTRLEN];
 
         print_message("case \"%s\"\n", t->text);
         memset(&l, 0x5a, sizeof(l));
-        assert_int_equal(config_parse_listen(t->text, &l), t->rc);
+        assert_int_equal(net_listen_parse(t->text, &l), t->rc);
         if (t->rc != 0) {
             assert_int_equal((unsigned char)l.text[0], 0x5a); /* untouched */
             continue;
@@ -374,7 +374,7 @@ static void test_parse_listen_table(void **state)
         }
         assert_string_equal(addr, t->addr);
     }
-    assert_int_equal(config_parse_listen(NULL, NULL), -1);
+    assert_int_equal(net_listen_parse(NULL, NULL), -1);
 }
 
 /* ---- the config file ---- */

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "grow.h"
+#include "lib/grow.h"
 
 static void test_doubles_and_keeps(void **state)
 {

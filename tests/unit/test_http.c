@@ -22,7 +22,7 @@
 #include "admin/api.h"
 #include "admin/http.h"
 #include "admin/webroot.h"
-#include "testdir.h"
+#include "tests/unit/testdir.h"
 
 static const struct {
     const char *url;

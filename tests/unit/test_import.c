@@ -24,11 +24,11 @@
 
 #include <jansson.h>
 
-#include "admin/datadir.h"
-#include "admin/import.h"
+#include "db/datadir.h"
+#include "server/firmware/import.h"
 #include "db/catalog.h"
 #include "db/db.h"
-#include "testdir.h"
+#include "tests/unit/testdir.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define SIP_LOADS    "# SIP41 test load\r\njar41.sbn\r\ndsp41.sbn\r\n"

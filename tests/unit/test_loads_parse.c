@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "admin/loads_parse.h"
+#include "server/firmware/loads_parse.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NO_SIZE      (-1)

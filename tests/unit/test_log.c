@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "server/log.h"
+#include "lib/log.h"
 
 /* ---- log_clean ---- */
 

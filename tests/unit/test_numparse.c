@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "server/numparse.h"
+#include "lib/numparse.h"
 
 struct numparse_case {
     const char *text;

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "server/peer_key.h"
+#include "server/tftp/peer_key.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

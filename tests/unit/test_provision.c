@@ -19,11 +19,11 @@
 #include <cmocka.h>
 
 #include "admin/devcsv.h"
-#include "admin/settings.h"
+#include "db/model/settings.h"
 #include "db/catalog.h"
 #include "db/db.h"
 #include "db/provision.h"
-#include "testdir.h"
+#include "tests/unit/testdir.h"
 
 struct fixture {
     char dir[PATH_MAX];

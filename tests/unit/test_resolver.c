@@ -1,5 +1,5 @@
 /* test_resolver.c: resolver_normalize() table, the source chain and its
- * refcount, resolver_wire_error(), and the serve-dir source in a mkdtemp
+ * refcount, tftp_wire_error_for(), and the serve-dir source in a mkdtemp
  * root (case folding, symlinks in and out, non-regular files). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,9 +17,10 @@
 
 #include <cmocka.h>
 
-#include "server/resolver.h"
-#include "server/tftp_packet.h"
-#include "testdir.h"
+#include "server/resolve/resolver.h"
+#include "server/tftp/tftp_packet.h"
+#include "server/tftp/wire_error.h"
+#include "tests/unit/testdir.h"
 
 /* ---- resolver_normalize ---- */
 
@@ -142,10 +143,10 @@ static void test_wire_error(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *msg = NULL;
 
-        assert_int_equal(resolver_wire_error(cases[i].result, &msg), cases[i].code);
+        assert_int_equal(tftp_wire_error_for(cases[i].result, &msg), cases[i].code);
         assert_string_equal(msg, cases[i].msg);
     }
-    assert_int_equal(resolver_wire_error(RESOLVER_NOT_FOUND, NULL), 1);
+    assert_int_equal(tftp_wire_error_for(RESOLVER_NOT_FOUND, NULL), 1);
 }
 
 /* ---- the chain with fake sources ---- */

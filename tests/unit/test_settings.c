@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "admin/settings.h"
+#include "db/model/settings.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

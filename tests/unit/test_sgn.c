@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "admin/sgn.h"
+#include "server/firmware/sgn.h"
 
 #define TW_CAP       4096
 #define TW_PAYLOAD   64        /* bytes after the header in a built file */

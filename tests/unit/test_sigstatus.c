@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "admin/sigstatus.h"
+#include "db/model/sigstatus.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

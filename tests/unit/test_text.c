@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "server/text.h"
+#include "lib/text.h"
 
 /* ---- one sequence ---- */
 

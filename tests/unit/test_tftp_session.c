@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tftp_session.h"
+#include "server/tftp/tftp_session.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define T0           UINT64_C(1000000) /* the fake clock starts here */

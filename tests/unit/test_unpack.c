@@ -22,8 +22,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "admin/unpack.h"
-#include "testdir.h"
+#include "server/firmware/unpack.h"
+#include "tests/unit/testdir.h"
 
 #define MIB          (UINT64_C(1) << 20)
 #define REC_MAX      64

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "jobs.h"
+#include "admin/jobs.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -23,8 +23,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "admin/verify.h"
-#include "testdir.h"
+#include "server/firmware/verify.h"
+#include "tests/unit/testdir.h"
 
 #define BIG_PAYLOAD (5 * 512 * 1024) /* 2.5 MiB: three read chunks */
 

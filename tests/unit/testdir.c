@@ -4,7 +4,7 @@
 #define _GNU_SOURCE
 #endif
 
-#include "testdir.h"
+#include "tests/unit/testdir.h"
 
 #include <errno.h>
 #include <ftw.h>

@@ -1,0 +1,1078 @@
+/* ctl_provision.c: loadsctl's provisioning commands: models and their
+ * default loads, enterprise settings, profiles, devices (one by one and as
+ * CSV), site rules, and the effective settings of a device. Argument
+ * checking and output only; the rows are db/provision.c's business. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admin/csv.h"
+#include "admin/devcsv.h"
+#include "db/model/settings.h"
+#include "server/cnf/cnf.h"
+#include "db/catalog.h"
+#include "admin/ctl/ctl.h"
+#include "db/db.h"
+#include "lib/log.h"
+#include "lib/numparse.h"
+#include "db/provision.h"
+#include "admin/settings_json.h"
+
+static const struct ctl_command *self(const char *name);
+
+static int next_opt(int argc, char **argv, const struct option *opts)
+{
+    return getopt_long(argc, argv, "", opts, NULL);
+}
+
+static void opts_reset(void)
+{
+    optind = 0; /* GNU: reinitialise for the next argument vector */
+    opterr = 1;
+}
+
+/* Ends a write transaction: commit on success, roll back otherwise. */
+static int txn_end(struct ctl *c, int rc)
+{
+    if (rc == DB_OK)
+        return db_commit(c->dd.db);
+    db_rollback(c->dd.db);
+    return rc;
+}
+
+static const char *cleaned(const char *s, char *buf, size_t cap)
+{
+    return log_clean(s, SIZE_MAX, buf, cap);
+}
+
+static const char *opt_shown(const struct settings_opt *o)
+{
+    if (!o->set)
+        return "inherit";
+    return o->value[0] ? o->value : "none";
+}
+
+static json_t *opt_json(const struct settings_opt *o)
+{
+    return o->set ? json_string(o->value) : json_null();
+}
+
+static int model_resolve(struct ctl *c, const char *text, struct settings_model *m)
+{
+    char show[96];
+    int rc = provision_model_find(c->dd.db, text, m);
+
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("unknown model \"%s\" (see loadsctl model list)",
+                          cleaned(text, show, sizeof(show)));
+    if (rc == DB_CONFLICT)
+        return ctl_refuse("\"%s\" matches several models: give the full name",
+                          cleaned(text, show, sizeof(show)));
+    return rc == DB_OK ? CTL_OK : ctl_refuse("cannot read the models");
+}
+
+static int mac_parse(const char *text, char mac[SETTINGS_MAC_LEN + 1])
+{
+    char show[96];
+
+    if (settings_mac_normalize(text, mac) != 0)
+        return ctl_refuse("\"%s\" is not a MAC address (001122AABBCC, 00:11:22:aa:bb:cc, "
+                          "0011.22aa.bbcc or SEP001122AABBCC)",
+                          cleaned(text, show, sizeof(show)));
+    return CTL_OK;
+}
+
+/* A load about to be assigned: must be in the catalog and servable, unless
+ * forced. Writes the catalog's spelling into name. */
+static int load_check(struct ctl *c, char name[SETTINGS_VALUE_MAX], bool force)
+{
+    struct catalog_load l;
+    char show[96];
+    int rc = catalog_load_find(c->dd.db, name, &l);
+
+    cleaned(name, show, sizeof(show));
+    if (rc == DB_OK && strcmp(l.status, "quarantined") != 0) {
+        snprintf(name, SETTINGS_VALUE_MAX, "%s", l.name);
+        return CTL_OK;
+    }
+    if (rc != DB_OK && rc != DB_NOT_FOUND)
+        return ctl_refuse("cannot read the catalog");
+    if (!force)
+        return ctl_refuse(rc == DB_NOT_FOUND
+                              ? "load %s is not in the catalog: phones would never finish the "
+                                "upgrade (import it first, or use --force)"
+                              : "load %s is quarantined and not served (use --force to assign "
+                                "it anyway)",
+                          show);
+    fprintf(stderr, "loadsctl: warning: load %s is %s; assigned anyway (--force)\n", show,
+            rc == DB_NOT_FOUND ? "not in the catalog" : "quarantined");
+    if (rc == DB_OK)
+        snprintf(name, SETTINGS_VALUE_MAX, "%s", l.name);
+    return CTL_OK;
+}
+
+static int refuse_db(int rc, const char *what)
+{
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("%s: not found", what);
+    if (rc == DB_CONFLICT)
+        return ctl_refuse("%s: conflicts with what is stored", what);
+    return ctl_refuse("%s: the database failed", what);
+}
+
+/* ---- models ---- */
+
+static int model_row(void *arg, const struct settings_model *m)
+{
+    char type[16];
+
+    if (json_is_array((json_t *)arg))
+        return json_array_append_new(
+                   arg, json_pack("{s:s, s:I, s:b, s:s, s:s?}", "name", m->name, "device_type",
+                                  (json_int_t)m->device_type, "pfs_capable", m->pfs_capable,
+                                  "protocol", m->protocol, "default_load",
+                                  m->default_load[0] ? m->default_load : NULL)) == 0
+                   ? 0
+                   : DB_ERROR;
+    snprintf(type, sizeof(type), "%u", m->device_type);
+    ctl_table_row(arg, m->name, type, m->pfs_capable ? "yes" : "no", m->protocol,
+                  m->default_load[0] ? m->default_load : "-");
+    return 0;
+}
+
+static int cmd_model_list(struct ctl *c, int argc, char **argv)
+{
+    void *out;
+    int rc;
+
+    (void)argv;
+    if (argc != 1)
+        return ctl_usage(self("model list"));
+    out = c->json ? (void *)json_array()
+                  : (void *)ctl_table_new(5, "MODEL", "TYPE", "PFS", "PROTOCOL", "DEFAULT LOAD");
+    rc = provision_models_each(c->dd.db, model_row, out);
+    if (c->json)
+        return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list models");
+    ctl_table_print(out);
+    return rc == DB_OK ? CTL_OK : ctl_refuse("cannot list models");
+}
+
+static int cmd_model_add(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"device-type", required_argument, NULL, 't'},
+                                         {"protocol", required_argument, NULL, 'p'},
+                                         {"no-pfs", no_argument, NULL, 'n'},
+                                         {0}};
+    struct settings_model m = {.pfs_capable = true, .protocol = "SIP"};
+    uint64_t type = 0;
+    int o, rc;
+
+    opts_reset();
+    while ((o = next_opt(argc, argv, opts)) != -1) {
+        if (o == 't' && numparse_u64(optarg, 1, UINT32_MAX, &type) == 0)
+            continue;
+        if (o == 'p' && (strcmp(optarg, "SIP") == 0 || strcmp(optarg, "SCCP") == 0)) {
+            snprintf(m.protocol, sizeof(m.protocol), "%s", optarg);
+            continue;
+        }
+        if (o == 'n') {
+            m.pfs_capable = false;
+            continue;
+        }
+        return ctl_usage(self("model add"));
+    }
+    if (optind + 1 != argc || type == 0)
+        return ctl_usage(self("model add"));
+    if (!settings_name_valid(argv[optind]))
+        return ctl_refuse("a model name is %s", SETTINGS_NAME_RULE);
+    snprintf(m.name, sizeof(m.name), "%s", argv[optind]);
+    m.device_type = (unsigned)type;
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_model_add(c->dd.db, c->actor, &m);
+    rc = txn_end(c, rc);
+    if (rc == DB_CONFLICT)
+        return ctl_refuse("a model with this name or device type exists");
+    if (rc != DB_OK)
+        return refuse_db(rc, "model add");
+    if (c->json)
+        return ctl_print_json(
+            json_pack("{s:s, s:I}", "added", m.name, "device_type", (json_int_t)m.device_type));
+    printf("added model %s (device type %u)\n", m.name, m.device_type);
+    return CTL_OK;
+}
+
+static int cmd_default_load_set(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+    struct settings_model m;
+    char load[SETTINGS_VALUE_MAX] = "";
+    const char *why;
+    bool force = false;
+    int o, rc;
+
+    opts_reset();
+    while ((o = next_opt(argc, argv, opts)) != -1) {
+        if (o != 'f')
+            return ctl_usage(self("default-load set"));
+        force = true;
+    }
+    if (optind + 2 != argc)
+        return ctl_usage(self("default-load set"));
+    if ((rc = model_resolve(c, argv[optind], &m)) != CTL_OK)
+        return rc;
+    if (strcasecmp(argv[optind + 1], "none") != 0) {
+        if (settings_value_normalize(SETTINGS_KEY_LOAD, argv[optind + 1], load, &why) != 0)
+            return ctl_refuse("%s", why);
+        if ((rc = load_check(c, load, force)) != CTL_OK)
+            return rc;
+    }
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_model_set_default_load(c->dd.db, c->actor, m.name, load);
+    rc = txn_end(c, rc);
+    if (rc != DB_OK)
+        return refuse_db(rc, "default-load set");
+    if (c->json)
+        return ctl_print_json(
+            json_pack("{s:s, s:s?}", "model", m.name, "default_load", load[0] ? load : NULL));
+    printf("%s: default load %s (was %s)\n", m.name, load[0] ? load : "none",
+           m.default_load[0] ? m.default_load : "none");
+    return CTL_OK;
+}
+
+/* ---- enterprise ---- */
+
+static int cmd_enterprise_show(struct ctl *c, int argc, char **argv)
+{
+    struct settings_enterprise e;
+    char policy[32] = "signed";
+
+    (void)argv;
+    if (argc != 1)
+        return ctl_usage(self("enterprise show"));
+    if (provision_enterprise_get(c->dd.db, &e) != DB_OK)
+        return ctl_refuse("cannot read the enterprise settings");
+    catalog_setting_get(c->dd.db, "signature_policy", policy, sizeof(policy));
+    if (c->json)
+        return ctl_print_json(json_pack("{s:s, s:s, s:s, s:s}", "peer_firmware_sharing",
+                                        e.pfs ? "on" : "off", "load_server", e.load_server,
+                                        "cm_address", e.cm_address, "signature_policy", policy));
+    printf("peer_firmware_sharing  %s\nload_server            %s\ncm_address             %s\n"
+           "signature_policy       %s\n",
+           e.pfs ? "on" : "off", e.load_server[0] ? e.load_server : "none",
+           e.cm_address[0] ? e.cm_address : "none", policy);
+    return CTL_OK;
+}
+
+static int cmd_enterprise_set(struct ctl *c, int argc, char **argv)
+{
+    char value[SETTINGS_VALUE_MAX];
+    const char *why;
+    int rc;
+
+    if (argc != 3)
+        return ctl_usage(self("enterprise set"));
+    if (provision_enterprise_check(argv[1], argv[2], value, sizeof(value), &why) != 0)
+        return ctl_refuse("%s", why);
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_enterprise_set(c->dd.db, c->actor, argv[1], value);
+    rc = txn_end(c, rc);
+    if (rc != DB_OK)
+        return refuse_db(rc, "enterprise set");
+    if (c->json)
+        return ctl_print_json(json_pack("{s:s}", argv[1], value));
+    printf("enterprise %s = %s\n", argv[1], value[0] ? value : "none");
+    return CTL_OK;
+}
+
+/* ---- profiles ---- */
+
+static int cmd_profile_add(struct ctl *c, int argc, char **argv)
+{
+    int rc;
+
+    if (argc != 2)
+        return ctl_usage(self("profile add"));
+    if (!settings_name_valid(argv[1]) || strcasecmp(argv[1], "none") == 0 ||
+        strcasecmp(argv[1], "inherit") == 0)
+        return ctl_refuse("a profile name is %s (not none or inherit)", SETTINGS_NAME_RULE);
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_profile_add(c->dd.db, c->actor, argv[1]);
+    rc = txn_end(c, rc);
+    if (rc == DB_CONFLICT)
+        return ctl_refuse("a profile named %s exists", argv[1]);
+    if (rc != DB_OK)
+        return refuse_db(rc, "profile add");
+    if (c->json)
+        return ctl_print_json(json_pack("{s:s}", "added", argv[1]));
+    printf("added profile %s (every setting inherits)\n", argv[1]);
+    return CTL_OK;
+}
+
+static int cmd_profile_set(struct ctl *c, int argc, char **argv)
+{
+    char value[SETTINGS_VALUE_MAX], show[96];
+    enum settings_key key;
+    const char *why;
+    bool inherit;
+    int rc;
+
+    if (argc != 4)
+        return ctl_usage(self("profile set"));
+    if (settings_key_parse(argv[2], &key) != 0 || key == SETTINGS_KEY_LOAD)
+        return ctl_refuse("a profile sets peer_firmware_sharing or load_server");
+    inherit = strcmp(argv[3], "inherit") == 0;
+    if (!inherit && settings_value_normalize(key, argv[3], value, &why) != 0)
+        return ctl_refuse("%s", why);
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_profile_set(c->dd.db, c->actor, argv[1], key, inherit ? NULL : value);
+    rc = txn_end(c, rc);
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("no profile named %s", cleaned(argv[1], show, sizeof(show)));
+    if (rc != DB_OK)
+        return refuse_db(rc, "profile set");
+    if (c->json)
+        return ctl_print_json(
+            json_pack("{s:s, s:s?}", "profile", argv[1], argv[2], inherit ? NULL : value));
+    printf("profile %s: %s = %s\n", argv[1], argv[2],
+           inherit    ? "inherit"
+           : value[0] ? value
+                      : "none");
+    return CTL_OK;
+}
+
+static int profile_row(void *arg, const struct settings_profile *p, unsigned devices)
+{
+    char n[16];
+
+    if (json_is_array((json_t *)arg))
+        return json_array_append_new(arg, json_pack("{s:s, s:o, s:o, s:i}", "name", p->name,
+                                                    "peer_firmware_sharing", opt_json(&p->pfs),
+                                                    "load_server", opt_json(&p->load_server),
+                                                    "devices", (int)devices)) == 0
+                   ? 0
+                   : DB_ERROR;
+    snprintf(n, sizeof(n), "%u", devices);
+    ctl_table_row(arg, p->name, opt_shown(&p->pfs), opt_shown(&p->load_server), n);
+    return 0;
+}
+
+static int cmd_profile_list(struct ctl *c, int argc, char **argv)
+{
+    void *out;
+    int rc;
+
+    (void)argv;
+    if (argc != 1)
+        return ctl_usage(self("profile list"));
+    out = c->json ? (void *)json_array()
+                  : (void *)ctl_table_new(4, "PROFILE", "PEER_FIRMWARE_SHARING", "LOAD_SERVER",
+                                          "DEVICES");
+    rc = provision_profiles_each(c->dd.db, profile_row, out);
+    if (c->json)
+        return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list profiles");
+    ctl_table_print(out);
+    return rc == DB_OK ? CTL_OK : ctl_refuse("cannot list profiles");
+}
+
+static int cmd_profile_remove(struct ctl *c, int argc, char **argv)
+{
+    char show[96];
+    unsigned users = 0;
+    int rc;
+
+    if (argc != 2)
+        return ctl_usage(self("profile remove"));
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_profile_remove(c->dd.db, c->actor, argv[1], &users);
+    rc = txn_end(c, rc);
+    cleaned(argv[1], show, sizeof(show));
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("no profile named %s", show);
+    if (rc == DB_CONFLICT)
+        return ctl_refuse("profile %s is used by %u device(s): move them to another profile "
+                          "first",
+                          show, users);
+    if (rc != DB_OK)
+        return refuse_db(rc, "profile remove");
+    if (c->json)
+        return ctl_print_json(json_pack("{s:s}", "removed", argv[1]));
+    printf("removed profile %s\n", show);
+    return CTL_OK;
+}
+
+/* A per-profile template replaces the shipped default for that profile's
+ * devices; it is checked (well-formed XML, required elements) before it is
+ * stored, so a phone never gets a broken config. */
+static int cmd_profile_template(struct ctl *c, int argc, char **argv)
+{
+    char show[96], *text = NULL;
+    const char *why = NULL;
+    size_t len = 0;
+    int rc, err = 0;
+
+    if (argc != 3)
+        return ctl_usage(self("profile template"));
+    cleaned(argv[1], show, sizeof(show));
+    if (strcmp(argv[2], "default") != 0) {
+        text = ctl_read_file(argv[2], CNF_TEMPLATE_MAX, &len, &err);
+        if (text == NULL)
+            return ctl_refuse("cannot read %s: %s", argv[2],
+                              err == EFBIG ? "over the 64 KiB template limit" : strerror(err));
+        if (cnf_template_check(text, len, &why) != 0) {
+            free(text);
+            return ctl_refuse("%s is not a usable template: %s", argv[2], why);
+        }
+    }
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_profile_template_set(c->dd.db, c->actor, argv[1], text);
+    rc = txn_end(c, rc);
+    free(text);
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("no profile named %s", show);
+    if (rc != DB_OK)
+        return refuse_db(rc, "profile template");
+    if (c->json)
+        return ctl_print_json(json_pack("{s:s, s:b}", "profile", argv[1], "custom", text != NULL));
+    printf("profile %s: %s template\n", show, strcmp(argv[2], "default") ? "custom" : "default");
+    return CTL_OK;
+}
+
+/* ---- devices ---- */
+
+static json_t *device_json(const struct provision_device *d)
+{
+    return json_pack("{s:s, s:s, s:s?, s:s, s:o, s:o, s:o}", "mac", d->mac, "model", d->model,
+                     "profile", d->profile[0] ? d->profile : NULL, "description", d->description,
+                     "peer_firmware_sharing", opt_json(&d->pfs), "load_server",
+                     opt_json(&d->load_server), "load", opt_json(&d->load));
+}
+
+static int profile_resolve(struct ctl *c, const char *text, char out[SETTINGS_NAME_MAX])
+{
+    struct settings_profile p;
+    char show[96];
+    int rc;
+
+    if (strcasecmp(text, "none") == 0 || strcmp(text, "inherit") == 0 || text[0] == '\0') {
+        out[0] = '\0';
+        return CTL_OK;
+    }
+    rc = provision_profile_get(c->dd.db, text, &p);
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("no profile named %s (see loadsctl profile list)",
+                          cleaned(text, show, sizeof(show)));
+    if (rc != DB_OK)
+        return ctl_refuse("cannot read the profiles");
+    snprintf(out, SETTINGS_NAME_MAX, "%s", p.name);
+    return CTL_OK;
+}
+
+static int cmd_device_add(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"model", required_argument, NULL, 'm'},
+                                         {"profile", required_argument, NULL, 'p'},
+                                         {"description", required_argument, NULL, 'd'},
+                                         {0}};
+    struct provision_device d = {0};
+    struct settings_model m;
+    const char *model = NULL, *profile = NULL, *description = "";
+    int o, rc;
+
+    opts_reset();
+    while ((o = next_opt(argc, argv, opts)) != -1) {
+        if (o == 'm')
+            model = optarg;
+        else if (o == 'p')
+            profile = optarg;
+        else if (o == 'd')
+            description = optarg;
+        else
+            return ctl_usage(self("device add"));
+    }
+    if (optind + 1 != argc || model == NULL)
+        return ctl_usage(self("device add"));
+    if ((rc = mac_parse(argv[optind], d.mac)) != CTL_OK ||
+        (rc = model_resolve(c, model, &m)) != CTL_OK ||
+        (profile && (rc = profile_resolve(c, profile, d.profile)) != CTL_OK))
+        return rc;
+    if (!settings_text_valid(description))
+        return ctl_refuse("a description is %s", SETTINGS_TEXT_RULE);
+    snprintf(d.model, sizeof(d.model), "%s", m.name);
+    snprintf(d.description, sizeof(d.description), "%s", description);
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_device_add(c->dd.db, c->actor, &d);
+    rc = txn_end(c, rc);
+    if (rc == DB_CONFLICT)
+        return ctl_refuse("device %s exists (change it with loadsctl device set)", d.mac);
+    if (rc != DB_OK)
+        return refuse_db(rc, "device add");
+    if (c->json)
+        return ctl_print_json(device_json(&d));
+    printf("added device %s (%s%s%s)\n", d.mac, d.model, d.profile[0] ? ", profile " : "",
+           d.profile);
+    return CTL_OK;
+}
+
+/* Applies "KEY VALUE|inherit" to d. */
+static int device_apply(struct ctl *c, struct provision_device *d, const char *key,
+                        const char *value, bool force)
+{
+    bool inherit = strcmp(value, "inherit") == 0;
+    struct settings_model m;
+    struct settings_opt *o = NULL;
+    enum settings_key k;
+    const char *why;
+    int rc;
+
+    if (strcmp(key, "model") == 0) {
+        if ((rc = model_resolve(c, value, &m)) != CTL_OK)
+            return rc;
+        snprintf(d->model, sizeof(d->model), "%s", m.name);
+        return CTL_OK;
+    }
+    if (strcmp(key, "profile") == 0)
+        return profile_resolve(c, value, d->profile);
+    if (strcmp(key, "description") == 0) {
+        if (!settings_text_valid(value))
+            return ctl_refuse("a description is %s", SETTINGS_TEXT_RULE);
+        snprintf(d->description, sizeof(d->description), "%s", inherit ? "" : value);
+        return CTL_OK;
+    }
+    if (settings_key_parse(key, &k) != 0)
+        return ctl_refuse("unknown key %s (peer_firmware_sharing, load_server, load, model, "
+                          "profile, description)",
+                          key);
+    o = k == SETTINGS_KEY_PFS           ? &d->pfs
+        : k == SETTINGS_KEY_LOAD_SERVER ? &d->load_server
+                                        : &d->load;
+    if (inherit) {
+        o->set = false;
+        o->value[0] = '\0';
+        return CTL_OK;
+    }
+    if (settings_value_normalize(k, value, o->value, &why) != 0)
+        return ctl_refuse("%s", why);
+    o->set = true;
+    return k == SETTINGS_KEY_LOAD ? load_check(c, o->value, force) : CTL_OK;
+}
+
+static int cmd_device_set(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+    struct provision_device d;
+    char mac[SETTINGS_MAC_LEN + 1];
+    bool force = false;
+    int o, rc;
+
+    opts_reset();
+    while ((o = next_opt(argc, argv, opts)) != -1) {
+        if (o != 'f')
+            return ctl_usage(self("device set"));
+        force = true;
+    }
+    if (optind + 3 != argc)
+        return ctl_usage(self("device set"));
+    if ((rc = mac_parse(argv[optind], mac)) != CTL_OK)
+        return rc;
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_device_get(c->dd.db, mac, &d);
+    if (rc == DB_NOT_FOUND) {
+        db_rollback(c->dd.db);
+        return ctl_refuse("no device %s (add it with loadsctl device add)", mac);
+    }
+    if (rc == DB_OK && device_apply(c, &d, argv[optind + 1], argv[optind + 2], force) != CTL_OK) {
+        db_rollback(c->dd.db);
+        return CTL_REFUSED; /* device_apply said why */
+    }
+    if (rc == DB_OK)
+        rc = provision_device_update(c->dd.db, c->actor, &d);
+    rc = txn_end(c, rc);
+    if (rc != DB_OK)
+        return refuse_db(rc, "device set");
+    if (c->json)
+        return ctl_print_json(device_json(&d));
+    printf("device %s: %s = %s\n", d.mac, argv[optind + 1], argv[optind + 2]);
+    return CTL_OK;
+}
+
+static void device_print(const struct provision_device *d)
+{
+    printf("mac                    %s\nmodel                  %s\nprofile                %s\n"
+           "description            %s\npeer_firmware_sharing  %s\nload_server            %s\n"
+           "load                   %s\n",
+           d->mac, d->model, d->profile[0] ? d->profile : "none", d->description,
+           opt_shown(&d->pfs), opt_shown(&d->load_server), opt_shown(&d->load));
+}
+
+static int cmd_device_show(struct ctl *c, int argc, char **argv)
+{
+    struct provision_device d;
+    char mac[SETTINGS_MAC_LEN + 1];
+    int rc;
+
+    if (argc != 2)
+        return ctl_usage(self("device show"));
+    if ((rc = mac_parse(argv[1], mac)) != CTL_OK)
+        return rc;
+    rc = provision_device_get(c->dd.db, mac, &d);
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("no device %s", mac);
+    if (rc != DB_OK)
+        return refuse_db(rc, "device show");
+    if (c->json)
+        return ctl_print_json(device_json(&d));
+    device_print(&d);
+    printf("(loadsctl effective %s shows what the phone gets)\n", d.mac);
+    return CTL_OK;
+}
+
+static int device_row(void *arg, const struct provision_device *d)
+{
+    if (json_is_array((json_t *)arg))
+        return json_array_append_new(arg, device_json(d)) == 0 ? 0 : DB_ERROR;
+    ctl_table_row(arg, d->mac, d->model, d->profile[0] ? d->profile : "-", opt_shown(&d->pfs),
+                  opt_shown(&d->load_server), opt_shown(&d->load), d->description);
+    return 0;
+}
+
+static int cmd_device_list(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"search", required_argument, NULL, 's'},
+                                         {"offset", required_argument, NULL, 'o'},
+                                         {"limit", required_argument, NULL, 'l'},
+                                         {0}};
+    const char *search = NULL;
+    uint64_t offset = 0, limit = 0;
+    void *out;
+    int o, rc;
+
+    opts_reset();
+    while ((o = next_opt(argc, argv, opts)) != -1) {
+        if (o == 's')
+            search = optarg;
+        else if (o == 'o' && numparse_u64(optarg, 0, INT64_MAX, &offset) == 0)
+            continue;
+        else if (o == 'l' && numparse_u64(optarg, 1, INT64_MAX, &limit) == 0)
+            continue;
+        else
+            return ctl_usage(self("device list"));
+    }
+    if (optind != argc)
+        return ctl_usage(self("device list"));
+    out = c->json ? (void *)json_array()
+                  : (void *)ctl_table_new(7, "MAC", "MODEL", "PROFILE", "PEER_FIRMWARE_SHARING",
+                                          "LOAD_SERVER", "LOAD", "DESCRIPTION");
+    rc = provision_devices_each(c->dd.db, search, (int64_t)offset, (int64_t)limit, device_row, out);
+    if (c->json)
+        return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list devices");
+    ctl_table_print(out);
+    return rc == DB_OK ? CTL_OK : ctl_refuse("cannot list devices");
+}
+
+static int cmd_device_remove(struct ctl *c, int argc, char **argv)
+{
+    char mac[SETTINGS_MAC_LEN + 1];
+    int rc;
+
+    if (argc != 2)
+        return ctl_usage(self("device remove"));
+    if ((rc = mac_parse(argv[1], mac)) != CTL_OK)
+        return rc;
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_device_remove(c->dd.db, c->actor, mac);
+    rc = txn_end(c, rc);
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("no device %s", mac);
+    if (rc != DB_OK)
+        return refuse_db(rc, "device remove");
+    if (c->json)
+        return ctl_print_json(json_pack("{s:s}", "removed", mac));
+    printf("removed device %s\n", mac);
+    return CTL_OK;
+}
+
+/* ---- devices import / export / problems ---- */
+
+static void import_report_print(const struct devcsv_report *rep, const char *path)
+{
+    char show[256];
+
+    cleaned(path, show, sizeof(show));
+    for (size_t i = 0; i < rep->n_errors; i++) {
+        if (rep->errors[i].line > 0)
+            fprintf(stderr, "%s:%u: %s\n", show, rep->errors[i].line, rep->errors[i].text);
+        else
+            fprintf(stderr, "%s: %s\n", show, rep->errors[i].text);
+    }
+    if (rep->more_errors > 0)
+        fprintf(stderr, "%s: ... and %u more error(s)\n", show, rep->more_errors);
+}
+
+static int cmd_devices_import(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+    struct devcsv_report *rep;
+    bool force = false;
+    size_t len = 0;
+    char *data;
+    int o, err, rc;
+
+    opts_reset();
+    while ((o = next_opt(argc, argv, opts)) != -1) {
+        if (o != 'f')
+            return ctl_usage(self("devices import"));
+        force = true;
+    }
+    if (optind + 1 != argc)
+        return ctl_usage(self("devices import"));
+    data = ctl_read_file(argv[optind], CSV_INPUT_MAX, &len, &err);
+    if (data == NULL)
+        return ctl_refuse("cannot read %s: %s", argv[optind],
+                          err == EFBIG ? "not a regular file, or too large" : strerror(err));
+    rep = malloc(sizeof(*rep));
+    rc = rep ? devcsv_import(c->dd.db, c->actor, data, len, force, rep) : DEVCSV_DB;
+    free(data);
+    if (rc == DEVCSV_INVALID) {
+        import_report_print(rep, argv[optind]);
+        rc = ctl_refuse("nothing was imported: %zu error(s) in %u row(s)",
+                        rep->n_errors + rep->more_errors, rep->rows);
+    } else if (rc != DEVCSV_OK) {
+        rc = ctl_refuse("nothing was imported: the database failed");
+    } else if (c->json) {
+        rc =
+            ctl_print_json(json_pack("{s:i, s:i, s:i, s:i}", "rows", rep->rows, "added", rep->added,
+                                     "updated", rep->updated, "unchanged", rep->unchanged));
+    } else {
+        printf("imported %u row(s): %u added, %u updated, %u unchanged\n", rep->rows, rep->added,
+               rep->updated, rep->unchanged);
+        rc = CTL_OK;
+    }
+    free(rep);
+    return rc;
+}
+
+static int export_out(void *arg, const char *text, size_t len)
+{
+    return fwrite(text, 1, len, arg) == len ? 0 : -1;
+}
+
+static int cmd_devices_export(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"safe", no_argument, NULL, 's'}, {0}};
+    bool safe = false;
+    int o, rc;
+
+    opts_reset();
+    while ((o = next_opt(argc, argv, opts)) != -1) {
+        if (o != 's')
+            return ctl_usage(self("devices export"));
+        safe = true;
+    }
+    if (optind != argc)
+        return ctl_usage(self("devices export"));
+    rc = devcsv_export(c->dd.db, safe, export_out, stdout);
+    if (fflush(stdout) != 0 || rc != 0)
+        return ctl_refuse("export failed");
+    return CTL_OK;
+}
+
+static int cmd_devices_problems(struct ctl *c, int argc, char **argv)
+{
+    struct settings_snapshot *s = NULL;
+    struct ctl_table *t = NULL;
+    json_t *arr = NULL;
+    unsigned problems = 0;
+
+    (void)argv;
+    if (argc != 1)
+        return ctl_usage(self("devices problems"));
+    if (provision_snapshot_load(c->dd.db, &s) != DB_OK)
+        return ctl_refuse("cannot read the provisioning data");
+    if (c->json)
+        arr = json_array();
+    for (size_t i = 0; i < s->n_devices; i++) {
+        struct settings_effective e;
+
+        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0 || !settings_load_problem(&e))
+            continue;
+        problems++;
+        if (arr != NULL) {
+            json_array_append_new(arr, settings_problem_json(&e));
+            continue;
+        }
+        if (t == NULL)
+            t = ctl_table_new(6, "MAC", "MODEL", "LOAD", "FROM", "PROBLEM", "SERVED");
+        ctl_table_row(t, e.device->mac, e.model ? e.model->name : "?", e.load.value,
+                      settings_level_name(e.load.level),
+                      e.load_state == SETTINGS_LOAD_MISSING       ? "not in the catalog"
+                      : e.load_state == SETTINGS_LOAD_QUARANTINED ? "quarantined"
+                                                                  : "not allowed",
+                      e.served[0] ? e.served : "none");
+    }
+    provision_snapshot_free(s);
+    if (arr != NULL)
+        ctl_print_json(arr);
+    else if (t != NULL)
+        ctl_table_print(t);
+    else
+        printf("every device's load is in the catalog and servable\n");
+    if (problems > 0)
+        return ctl_refuse("%u device(s) would not get their load", problems);
+    return CTL_OK;
+}
+
+/* ---- site rules ---- */
+
+static int site_parse(const char *text, struct settings_site *site, bool quiet)
+{
+    char canon[INET6_ADDRSTRLEN + 8], show[96];
+    const char *why;
+    bool masked;
+
+    if (settings_cidr_parse(text, site, canon, sizeof(canon), &masked, &why) != 0)
+        return ctl_refuse("%s: %s", cleaned(text, show, sizeof(show)), why);
+    if (masked && !quiet)
+        fprintf(stderr, "loadsctl: note: %s has host bits set; using %s\n",
+                cleaned(text, show, sizeof(show)), canon);
+    return CTL_OK;
+}
+
+static int cmd_site_add(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"load-server", required_argument, NULL, 'l'}, {0}};
+    struct settings_site site = {0};
+    const char *server = NULL, *why;
+    char cidr[INET6_ADDRSTRLEN + 8];
+    int o, rc;
+
+    opts_reset();
+    while ((o = next_opt(argc, argv, opts)) != -1) {
+        if (o != 'l')
+            return ctl_usage(self("site add"));
+        server = optarg;
+    }
+    if (optind + 1 != argc || server == NULL)
+        return ctl_usage(self("site add"));
+    if (settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, server, site.load_server, &why) != 0)
+        return ctl_refuse("%s", why);
+    if (site.load_server[0] == '\0')
+        return ctl_refuse("a site rule names a load server");
+    if ((rc = site_parse(argv[optind], &site, c->json)) != CTL_OK)
+        return rc;
+    settings_cidr_format(&site, cidr, sizeof(cidr));
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_site_add(c->dd.db, c->actor, &site);
+    rc = txn_end(c, rc);
+    if (rc == DB_CONFLICT)
+        return ctl_refuse("a rule for %s exists (remove it first)", cidr);
+    if (rc != DB_OK)
+        return refuse_db(rc, "site add");
+    if (c->json)
+        return ctl_print_json(
+            json_pack("{s:s, s:s}", "cidr", cidr, "load_server", site.load_server));
+    printf("site %s -> load server %s\n", cidr, site.load_server);
+    return CTL_OK;
+}
+
+static int site_row(void *arg, const struct settings_site *s)
+{
+    char cidr[INET6_ADDRSTRLEN + 8];
+
+    settings_cidr_format(s, cidr, sizeof(cidr));
+    if (json_is_array((json_t *)arg))
+        return json_array_append_new(
+                   arg, json_pack("{s:s, s:s}", "cidr", cidr, "load_server", s->load_server)) == 0
+                   ? 0
+                   : DB_ERROR;
+    ctl_table_row(arg, cidr, s->load_server);
+    return 0;
+}
+
+static int cmd_site_list(struct ctl *c, int argc, char **argv)
+{
+    void *out;
+    int rc;
+
+    (void)argv;
+    if (argc != 1)
+        return ctl_usage(self("site list"));
+    out = c->json ? (void *)json_array() : (void *)ctl_table_new(2, "PREFIX", "LOAD SERVER");
+    rc = provision_sites_each(c->dd.db, site_row, out);
+    if (c->json)
+        return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list site rules");
+    ctl_table_print(out);
+    return rc == DB_OK ? CTL_OK : ctl_refuse("cannot list site rules");
+}
+
+static int cmd_site_remove(struct ctl *c, int argc, char **argv)
+{
+    struct settings_site site = {0};
+    char cidr[INET6_ADDRSTRLEN + 8];
+    int rc;
+
+    if (argc != 2)
+        return ctl_usage(self("site remove"));
+    if ((rc = site_parse(argv[1], &site, true)) != CTL_OK)
+        return rc;
+    settings_cidr_format(&site, cidr, sizeof(cidr));
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_site_remove(c->dd.db, c->actor, &site);
+    rc = txn_end(c, rc);
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("no site rule for %s", cidr);
+    if (rc != DB_OK)
+        return refuse_db(rc, "site remove");
+    if (c->json)
+        return ctl_print_json(json_pack("{s:s}", "removed", cidr));
+    printf("removed site rule %s\n", cidr);
+    return CTL_OK;
+}
+
+/* ---- effective ---- */
+
+/* "10.1.2.3" or "2001:db8::5" into a sockaddr. 0 or -1. */
+static int from_parse(const char *text, struct sockaddr_storage *ss)
+{
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+    memset(ss, 0, sizeof(*ss));
+    if (inet_pton(AF_INET, text, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        return 0;
+    }
+    return -1;
+}
+
+static void effective_text(const struct settings_effective *e)
+{
+    char cidr[INET6_ADDRSTRLEN + 8], from[INET6_ADDRSTRLEN + 16] = "";
+
+    if (e->site != NULL) {
+        settings_cidr_format(e->site, cidr, sizeof(cidr));
+        snprintf(from, sizeof(from), " %s", cidr);
+    }
+    printf("device                 %s\nmodel                  %s%s\nprofile                %s\n",
+           e->device->mac, e->model ? e->model->name : "?",
+           e->model && !e->model->pfs_capable ? " (cannot do peer firmware sharing)" : "",
+           e->profile ? e->profile->name : "none");
+    printf("peer_firmware_sharing  %-20s from %s\n", e->pfs.value,
+           settings_level_name(e->pfs.level));
+    printf("load_server            %-20s from %s%s\n",
+           e->load_server.value[0] ? e->load_server.value : "none",
+           settings_level_name(e->load_server.level), from);
+    if (e->load.level == SETTINGS_LEVEL_NONE)
+        printf("load                   %-20s no device load, no model default: the config "
+               "file has no loadInformation\n",
+               "none");
+    else
+        printf("load                   %-20s from %s\n", e->load.value,
+               settings_level_name(e->load.level));
+    if (e->held_back[0] != '\0')
+        printf("served                 %-20s %s\n", e->served[0] ? e->served : "none",
+               e->held_back);
+    for (size_t i = 0; i < e->n_warnings; i++)
+        printf("warning: %s\n", e->warnings[i]);
+}
+
+static int cmd_effective(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"from", required_argument, NULL, 'f'}, {0}};
+    struct settings_snapshot *s = NULL;
+    struct settings_effective e;
+    struct sockaddr_storage ss;
+    const char *from = NULL;
+    char mac[SETTINGS_MAC_LEN + 1];
+    int o, rc;
+
+    opts_reset();
+    while ((o = next_opt(argc, argv, opts)) != -1) {
+        if (o != 'f')
+            return ctl_usage(self("effective"));
+        from = optarg;
+    }
+    if (optind + 1 != argc)
+        return ctl_usage(self("effective"));
+    if ((rc = mac_parse(argv[optind], mac)) != CTL_OK)
+        return rc;
+    if (from != NULL && from_parse(from, &ss) != 0)
+        return ctl_refuse("--from takes an IPv4 or IPv6 address");
+    if (provision_snapshot_load(c->dd.db, &s) != DB_OK)
+        return ctl_refuse("cannot read the provisioning data");
+    if (settings_resolve(s, mac, from ? (struct sockaddr *)&ss : NULL, &e) != 0) {
+        provision_snapshot_free(s);
+        return ctl_refuse("no device %s (an unknown phone gets XMLDefault.cnf.xml)", mac);
+    }
+    if (c->json)
+        ctl_print_json(settings_effective_json(&e));
+    else
+        effective_text(&e);
+    provision_snapshot_free(s);
+    return CTL_OK;
+}
+
+const struct ctl_command ctl_provision_commands[] = {
+    {"model list", "", cmd_model_list},
+    {"model add", "NAME --device-type N [--protocol SIP|SCCP] [--no-pfs]", cmd_model_add},
+    {"default-load set", "MODEL LOAD|none [--force]", cmd_default_load_set},
+    {"enterprise show", "", cmd_enterprise_show},
+    {"enterprise set",
+     "peer_firmware_sharing on|off | load_server HOST|none | cm_address HOST|none"
+     " | signature_policy signed|verified|any",
+     cmd_enterprise_set},
+    {"profile add", "NAME", cmd_profile_add},
+    {"profile set", "NAME peer_firmware_sharing|load_server VALUE|inherit", cmd_profile_set},
+    {"profile list", "", cmd_profile_list},
+    {"profile remove", "NAME", cmd_profile_remove},
+    {"profile template", "NAME FILE.xml|default", cmd_profile_template},
+    {"device add", "MAC --model MODEL [--profile NAME] [--description TEXT]", cmd_device_add},
+    {"device set",
+     "MAC peer_firmware_sharing|load_server|load|model|profile|description VALUE|inherit "
+     "[--force]",
+     cmd_device_set},
+    {"device show", "MAC", cmd_device_show},
+    {"device list", "[--search TEXT] [--offset N] [--limit N]", cmd_device_list},
+    {"device remove", "MAC", cmd_device_remove},
+    {"devices import", "FILE.csv [--force]", cmd_devices_import},
+    {"devices export", "[--safe]", cmd_devices_export},
+    {"devices problems", "", cmd_devices_problems},
+    {"site add", "CIDR --load-server HOST", cmd_site_add},
+    {"site list", "", cmd_site_list},
+    {"site remove", "CIDR", cmd_site_remove},
+    {"effective", "MAC [--from IP]", cmd_effective},
+    /* render: see cnf.h */
+    {"render", "MAC|XMLDefault.cnf.xml [--from IP]", ctl_render},
+    {NULL, NULL, NULL},
+};
+
+static const struct ctl_command *self(const char *name)
+{
+    for (const struct ctl_command *c = ctl_provision_commands; c->name != NULL; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return &ctl_provision_commands[0];
+}

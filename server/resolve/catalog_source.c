@@ -1,0 +1,443 @@
+/* catalog_source.c: serves catalog files by name from an immutable snapshot
+ * (only files of loads the signature policy allows now, none quarantined);
+ * a watcher thread polls the generation counter and swaps in a new snapshot.
+ * Requests take a reference under a mutex (once per request, never per packet).
+ * A blob is hashed on its first read (and again whenever its inode, size,
+ * mtime or ctime change) before a phone gets a byte of it. */
+#include "server/resolve/catalog_source.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/blobstore.h"
+#include "db/catalog.h"
+#include "db/db.h"
+#include "server/resolve/genwatch.h"
+#include "lib/grow.h"
+#include "lib/log.h"
+
+struct snap_entry {
+    char *name; /* folded */
+    char hex[BLOB_HEX_LEN + 1];
+    uint64_t size;
+    bool unservable; /* quarantined, or no served load lists it */
+};
+
+struct snapshot {
+    atomic_int refs;
+    int64_t generation;
+    struct snap_entry *v;
+    size_t n, cap;
+    char **served; /* folded names of the loads the policy serves now, sorted */
+    size_t n_served, cap_served;
+    const char *adding; /* while building: the served load whose files are listed */
+};
+
+/* A blob that was hashed while it looked like this: served without a new
+ * hash while it still does (bad: it did not match; refused). */
+struct blob_mark {
+    char hex[BLOB_HEX_LEN + 1]; /* "" = free slot */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+    bool bad;
+};
+
+struct catalog_source {
+    struct blobstore *bs;
+    pthread_mutex_t lock; /* cur, marks */
+    struct genwatch *gw;  /* rebuilds the snapshot when the generation moves */
+    struct snapshot *cur;
+    struct blob_mark *marks; /* open addressing by the hash's first bytes */
+    size_t marks_n, marks_cap;
+    void (*on_corrupt)(void *arg, const char *hex);
+    void *corrupt_arg;
+};
+
+static void snapshot_unref(struct snapshot *s)
+{
+    if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i].name);
+    for (size_t i = 0; i < s->n_served; i++)
+        free(s->served[i]);
+    free(s->served);
+    free(s->v);
+    free(s);
+}
+
+static int snapshot_add(void *arg, const struct catalog_file *f)
+{
+    struct snapshot *s = arg;
+    struct snap_entry *e;
+    char folded[CATALOG_NAME_MAX];
+
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+
+        e = realloc(s->v, cap * sizeof(*e));
+        if (e == NULL)
+            return DB_ERROR;
+        s->v = e;
+        s->cap = cap;
+    }
+    e = &s->v[s->n];
+    catalog_fold(f->name, folded, sizeof(folded));
+    e->name = strdup(folded);
+    if (e->name == NULL)
+        return DB_ERROR;
+    snprintf(e->hex, sizeof(e->hex), "%s", f->sha256);
+    e->size = f->size;
+    /* Not servable: the file fails its hash, or no load the policy serves
+     * now lists it (its only trusted signer was removed, say). */
+    e->unservable = strcmp(f->status, "ok") != 0 || s->adding == NULL;
+    s->n++;
+    return 0;
+}
+
+static int served_add(void *arg, const struct catalog_load *l)
+{
+    struct snapshot *s = arg;
+    char folded[CATALOG_NAME_MAX], *copy;
+
+    /* A quarantined file is refused on its own; the load's intact files
+     * are still served (a phone finishing another load may need them). */
+    if (!l->policy_ok)
+        return 0;
+    if (grow_array((void **)&s->served, &s->cap_served, s->n_served + 1, sizeof(*s->served), 16) !=
+        0)
+        return DB_ERROR;
+    catalog_fold(l->name, folded, sizeof(folded));
+    copy = strdup(folded);
+    if (copy == NULL)
+        return DB_ERROR;
+    s->served[s->n_served++] = copy;
+    return 0;
+}
+
+/* Every file, then the files of each served load again, marked servable:
+ * after sorting, the servable entry of a name comes first (entry_cmp). */
+static int snapshot_fill(sqlite3 *db, struct snapshot *s)
+{
+    int rc = catalog_loads_each(db, served_add, s);
+
+    if (rc == DB_OK)
+        rc = catalog_files_each(db, NULL, snapshot_add, s);
+    for (size_t i = 0; rc == DB_OK && i < s->n_served; i++) {
+        s->adding = s->served[i];
+        rc = catalog_files_each(db, s->served[i], snapshot_add, s);
+    }
+    s->adding = NULL;
+    return rc;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct snap_entry *)a)->name, ((const struct snap_entry *)b)->name);
+}
+
+/* Sorting order: by name, then servable before not (one entry per name
+ * survives snapshot_dedup). */
+static int entry_sort_cmp(const void *a, const void *b)
+{
+    const struct snap_entry *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+
+    return c != 0 ? c : (int)x->unservable - (int)y->unservable;
+}
+
+static void snapshot_dedup(struct snapshot *s)
+{
+    size_t out = 0;
+
+    for (size_t i = 0; i < s->n; i++) {
+        if (out > 0 && strcmp(s->v[out - 1].name, s->v[i].name) == 0) {
+            free(s->v[i].name);
+            continue;
+        }
+        s->v[out++] = s->v[i];
+    }
+    s->n = out;
+}
+
+/* Reads every file of the catalog at one generation (one read transaction). */
+static struct snapshot *snapshot_build(sqlite3 *db)
+{
+    struct snapshot *s = calloc(1, sizeof(*s));
+    int rc = DB_ERROR;
+
+    if (s == NULL)
+        return NULL;
+    atomic_init(&s->refs, 1);
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
+        rc = db_generation(db, &s->generation);
+        if (rc == DB_OK)
+            rc = snapshot_fill(db, s);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    }
+    if (rc != DB_OK) {
+        snapshot_unref(s);
+        return NULL;
+    }
+    if (s->n > 1) { /* qsort(NULL, 0, ...) is undefined */
+        qsort(s->v, s->n, sizeof(*s->v), entry_sort_cmp);
+        snapshot_dedup(s);
+    }
+    return s;
+}
+
+static struct snapshot *snapshot_get(struct catalog_source *cs)
+{
+    struct snapshot *s;
+
+    pthread_mutex_lock(&cs->lock);
+    s = cs->cur;
+    if (s != NULL)
+        atomic_fetch_add(&s->refs, 1);
+    pthread_mutex_unlock(&cs->lock);
+    return s;
+}
+
+/* ---- verified marks ---- */
+
+/* The first 16 hex digits of a SHA-256: already uniformly spread. */
+static size_t mark_hash(const char *hex)
+{
+    size_t h = 0;
+
+    for (int i = 0; i < 16; i++)
+        h = h * 16 + (size_t)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+    return h;
+}
+
+static size_t mark_slot(const struct blob_mark *v, size_t cap, const char *hex)
+{
+    size_t i = mark_hash(hex) & (cap - 1);
+
+    while (v[i].hex[0] != '\0' && strcmp(v[i].hex, hex) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+static bool mark_same(const struct blob_mark *m, const struct stat *st)
+{
+    return m->dev == st->st_dev && m->ino == st->st_ino && m->size == st->st_size &&
+           m->mtime.tv_sec == st->st_mtim.tv_sec && m->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+           m->ctime.tv_sec == st->st_ctim.tv_sec && m->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Doubles the table (cap a power of two, at most half full). Lock held. */
+static int marks_grow(struct catalog_source *cs)
+{
+    size_t cap = cs->marks_cap ? cs->marks_cap * 2 : 1024;
+    struct blob_mark *v = calloc(cap, sizeof(*v));
+
+    if (v == NULL)
+        return -1;
+    for (size_t i = 0; i < cs->marks_cap; i++)
+        if (cs->marks[i].hex[0] != '\0')
+            v[mark_slot(v, cap, cs->marks[i].hex)] = cs->marks[i];
+    free(cs->marks);
+    cs->marks = v;
+    cs->marks_cap = cap;
+    return 0;
+}
+
+/* -1: no mark for this state of the blob; 0: verified; 1: known bad. */
+static int mark_lookup(struct catalog_source *cs, const char *hex, const struct stat *st)
+{
+    const struct blob_mark *m;
+    int rc = -1;
+
+    pthread_mutex_lock(&cs->lock);
+    if (cs->marks_cap > 0) {
+        m = &cs->marks[mark_slot(cs->marks, cs->marks_cap, hex)];
+        if (m->hex[0] != '\0' && mark_same(m, st))
+            rc = m->bad ? 1 : 0;
+    }
+    pthread_mutex_unlock(&cs->lock);
+    return rc;
+}
+
+static void mark_store(struct catalog_source *cs, const char *hex, const struct stat *st, bool bad)
+{
+    struct blob_mark *m;
+
+    pthread_mutex_lock(&cs->lock);
+    if (2 * (cs->marks_n + 1) > cs->marks_cap && marks_grow(cs) != 0)
+        goto out; /* no mark: the next read hashes again */
+    m = &cs->marks[mark_slot(cs->marks, cs->marks_cap, hex)];
+    if (m->hex[0] == '\0')
+        cs->marks_n++;
+    snprintf(m->hex, sizeof(m->hex), "%s", hex);
+    m->dev = st->st_dev;
+    m->ino = st->st_ino;
+    m->size = st->st_size;
+    m->mtime = st->st_mtim;
+    m->ctime = st->st_ctim;
+    m->bad = bad;
+out:
+    pthread_mutex_unlock(&cs->lock);
+}
+
+/* The blob behind fd is the one named e->hex, checked once per state of its
+ * inode: RESOLVER_OK, RESOLVER_UNAVAILABLE when it does not match (then
+ * handed to the scrubber, which quarantines it), or RESOLVER_IO. */
+static int blob_check(struct catalog_source *cs, const struct snap_entry *e, int fd)
+{
+    struct timespec t0, t1;
+    struct stat st;
+    int known, rc;
+
+    if (fstat(fd, &st) != 0)
+        return RESOLVER_IO;
+    known = mark_lookup(cs, e->hex, &st);
+    if (known >= 0)
+        return known == 0 ? RESOLVER_OK : RESOLVER_UNAVAILABLE;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = (uint64_t)st.st_size != e->size ? -EBADMSG : blobstore_verify_fd(fd, e->hex);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc != 0 && rc != -EBADMSG) {
+        log_error("catalog file %s: cannot check blob %s: %s", e->name, e->hex, strerror(-rc));
+        return RESOLVER_IO;
+    }
+    mark_store(cs, e->hex, &st, rc != 0);
+    if (rc == 0) {
+        log_debug("catalog file %s: blob hashed on its first read, %llu bytes in %.1f ms", e->name,
+                  (unsigned long long)st.st_size,
+                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+        return RESOLVER_OK;
+    }
+    log_error("catalog file %s: blob %s no longer matches its hash: not served, to quarantine",
+              e->name, e->hex);
+    if (cs->on_corrupt != NULL)
+        cs->on_corrupt(cs->corrupt_arg, e->hex);
+    return RESOLVER_UNAVAILABLE;
+}
+
+static int source_open(void *ctx, const char *name, const struct sockaddr *client,
+                       struct resolver_file *out)
+{
+    struct catalog_source *cs = ctx;
+    struct snapshot *s = snapshot_get(cs);
+    struct snap_entry key = {0}, *e;
+    char folded[CATALOG_NAME_MAX];
+    int fd, rc = RESOLVER_NOT_FOUND;
+
+    (void)client;
+    if (s == NULL)
+        return rc;
+    catalog_fold(name, folded, sizeof(folded));
+    key.name = folded;
+    e = s->n > 0 ? bsearch(&key, s->v, s->n, sizeof(*s->v), entry_cmp) : NULL;
+    if (e != NULL && e->unservable) {
+        rc = RESOLVER_UNAVAILABLE;
+    } else if (e != NULL) {
+        rc = blobstore_open_blob(cs->bs, e->hex, &fd);
+        if (rc == 0 && (rc = blob_check(cs, e, fd)) != RESOLVER_OK) {
+            close(fd);
+        } else if (rc == 0) {
+            out->fd = fd;
+            out->size = e->size;
+            out->source = "catalog";
+            rc = RESOLVER_OK;
+        } else {
+            log_error("catalog file %s: blob %s cannot be opened: %s", e->name, e->hex,
+                      strerror(-rc));
+            rc = rc == -ENOENT ? RESOLVER_UNAVAILABLE : RESOLVER_IO;
+        }
+    }
+    snapshot_unref(s);
+    return rc;
+}
+
+static void swap_in(struct catalog_source *cs, struct snapshot *s)
+{
+    struct snapshot *old;
+
+    pthread_mutex_lock(&cs->lock);
+    old = cs->cur;
+    cs->cur = s;
+    pthread_mutex_unlock(&cs->lock);
+    snapshot_unref(old);
+    log_info("catalog snapshot generation %lld: %zu files, %zu loads served",
+             (long long)s->generation, s->n, s->n_served);
+}
+
+/* genwatch's callback: a new snapshot at the current generation. */
+static int rebuild(void *arg, sqlite3 *db)
+{
+    struct catalog_source *cs = arg;
+    struct snapshot *sn = snapshot_build(db);
+
+    if (sn == NULL)
+        return -1;
+    swap_in(cs, sn);
+    return 0;
+}
+
+int catalog_source_open(const char *data_dir, struct catalog_source **out)
+{
+    struct catalog_source *cs = calloc(1, sizeof(*cs));
+    char path[4200];
+
+    if (cs == NULL)
+        return -1;
+    pthread_mutex_init(&cs->lock, NULL);
+    snprintf(path, sizeof(path), "%s/catalog.db", data_dir);
+    if (blobstore_open(data_dir, &cs->bs) != 0 ||
+        genwatch_start(path, CATALOG_SOURCE_POLL_MS, rebuild, cs, &cs->gw) != 0)
+        goto fail;
+    *out = cs;
+    return 0;
+fail:
+    log_error("cannot serve the catalog in %s", data_dir);
+    catalog_source_free(cs);
+    return -1;
+}
+
+void catalog_source_on_corrupt(struct catalog_source *cs, void (*fn)(void *arg, const char *hex),
+                               void *arg)
+{
+    cs->on_corrupt = fn;
+    cs->corrupt_arg = arg;
+}
+
+int catalog_source_attach(struct catalog_source *cs, struct resolver *r)
+{
+    struct resolver_source src = {"catalog", source_open, NULL, cs};
+
+    return resolver_add_source(r, &src);
+}
+
+int64_t catalog_source_generation(struct catalog_source *cs)
+{
+    struct snapshot *s = snapshot_get(cs);
+    int64_t g = s != NULL ? s->generation : -1;
+
+    snapshot_unref(s);
+    return g;
+}
+
+void catalog_source_free(struct catalog_source *cs)
+{
+    if (cs == NULL)
+        return;
+    genwatch_stop(cs->gw);
+    snapshot_unref(cs->cur);
+    if (cs->bs != NULL)
+        blobstore_close(cs->bs);
+    free(cs->marks);
+    pthread_mutex_destroy(&cs->lock);
+    free(cs);
+}

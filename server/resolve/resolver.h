@@ -1,0 +1,60 @@
+/* resolver.h: maps a requested file name to an open file, through an ordered
+ * chain of sources (later: generated configs, catalog; now: a serve directory).
+ * Never touches a socket; the TFTP engine only ever calls resolver_open(). */
+#ifndef LOADSD_RESOLVER_H
+#define LOADSD_RESOLVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define RESOLVER_NAME_MAX 255 /* longest normalised name, NUL excluded */
+
+/* Results (0 or negative). tftp_wire_error_for() maps each to a TFTP error
+ * (server/tftp/wire_error.c), the HTTP file service to a status. */
+enum resolver_result {
+    RESOLVER_OK = 0,
+    RESOLVER_NOT_FOUND = -1, /* no source has it */
+    RESOLVER_BAD_NAME = -2,  /* "..", control characters, empty, too long */
+    RESOLVER_DENIED = -3,    /* exists but may not be served (not a regular file, no permission) */
+    RESOLVER_UNAVAILABLE = -4, /* exists but is not servable now (e.g. quarantined) */
+    RESOLVER_IO = -5,          /* an I/O error while opening */
+};
+
+struct resolver_file {
+    int fd;             /* open read-only; the caller closes it */
+    uint64_t size;      /* bytes */
+    const char *source; /* static string naming the source, for logs */
+};
+
+/* One source of files. open() returns RESOLVER_OK and fills out, or
+ * RESOLVER_NOT_FOUND to let the next source try, or another result to stop. */
+struct resolver_source {
+    const char *name;
+    int (*open)(void *ctx, const char *name, const struct sockaddr *client,
+                struct resolver_file *out);
+    void (*destroy)(void *ctx);
+    void *ctx;
+};
+
+/* Normalises a requested name into out (cap bytes): a leading "/" is dropped,
+ * "\" counts as "/", "//" and "." components collapse; "..", control bytes
+ * (< 0x20, 0x7f), an empty result or one over RESOLVER_NAME_MAX give
+ * RESOLVER_BAD_NAME. */
+int resolver_normalize(const char *in, char *out, size_t cap);
+
+/* A resolver is built once, then shared read-only between threads and kept
+ * alive by references; a reload builds a new one. */
+struct resolver;
+struct resolver *resolver_new(void);
+/* Adds a source to the end of the chain; the resolver owns it from now on. */
+int resolver_add_source(struct resolver *r, const struct resolver_source *src);
+/* Adds a classic TFTP root: read-only, case-insensitive, nothing outside it. */
+int resolver_add_serve_dir(struct resolver *r, const char *dir);
+struct resolver *resolver_ref(struct resolver *r);
+void resolver_unref(struct resolver *r);
+
+/* Normalises requested and asks each source in turn. */
+int resolver_open(struct resolver *r, const char *requested, const struct sockaddr *client,
+                  struct resolver_file *out);
+#endif

@@ -1,0 +1,90 @@
+#!/bin/sh
+# layers.sh: the one-way layer rule, checked twice: every #include of a source
+# file and every symbol a layer's library needs must come from its own layer or a lower one.
+# The table below is the architecture picture of docs/ARCHITECTURE.md, lowest first.
+set -eu
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+
+# rank  folder           library (relative to the build directory)
+LAYERS='
+0 lib lib/libutil.a
+1 db/model db/model/libmodel.a
+2 db db/libdb.a
+3 server/firmware server/firmware/libfirmware.a
+4 server/cnf server/cnf/libcnf.a
+5 server/resolve server/resolve/libresolve.a
+6 server/tftp server/tftp/libtftp.a
+7 admin admin/libadmin.a
+8 admin/ctl -
+9 server server/libdaemon.a
+'
+
+# The rank of a source path: the longest folder of the table it lies in
+# (directly: server/x.c is "server", server/tftp/x.c is "server/tftp").
+rank_of() {
+    dir=${1%/*}
+    echo "$LAYERS" | awk -v d="$dir" '$2 == d { print $1 }'
+}
+
+fail=0
+checked=0
+cd "$top_srcdir"
+for f in $(echo "$LAYERS" | awk 'NF { print $2 }'); do
+    for src in "$f"/*.c "$f"/*.h; do
+        [ -f "$src" ] || continue
+        [ "$src" = db/migrations.c ] && continue
+        r=$(rank_of "$src")
+        checked=$((checked + 1))
+        for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$src"); do
+            if [ ! -f "$inc" ]; then
+                echo "layers: $src includes \"$inc\", which is not a path from the top of the tree" >&2
+                fail=1
+                continue
+            fi
+            ir=$(rank_of "$inc")
+            if [ -z "$ir" ]; then
+                echo "layers: $src includes $inc, which lies in no layer" >&2
+                fail=1
+            elif [ "$ir" -gt "$r" ]; then
+                echo "layers: $src (layer ${src%/*}, rank $r) includes $inc (rank $ir): against the arrow" >&2
+                fail=1
+            fi
+        done
+    done
+done
+for src in $(find lib db server admin -name '*.[ch]' ! -path db/migrations.c | sort); do
+    if [ -z "$(rank_of "$src")" ]; then
+        echo "layers: $src lies in no layer: add its folder to the table in tests/layers.sh" >&2
+        fail=1
+    fi
+done
+echo "layers: $checked source files, includes checked"
+
+# Symbols: what each layer's library leaves undefined must be defined by a
+# library of its own rank or lower, or come from outside the project.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+libs=$(echo "$LAYERS" | awk 'NF && $3 != "-" { print $1 " " $3 }')
+missing=0
+echo "$libs" | while read -r rank lib; do
+    [ -f "$top_builddir/$lib" ] || { : >"$tmp/missing"; continue; }
+    nm -g --defined-only "$top_builddir/$lib" | awk -v r="$rank" 'NF == 3 { print $3 " " r }'
+done | sort -u -k1,1 >"$tmp/defs"
+if [ -f "$tmp/missing" ]; then
+    echo "layers: libraries not built; the symbol check needs a build tree"
+    exit $fail
+fi
+echo "$libs" | while read -r rank lib; do
+    nm -g --undefined-only "$top_builddir/$lib" | awk '{ print $NF }' | sort -u |
+        join - "$tmp/defs" | awk -v r="$rank" -v l="$lib" '$2 > r {
+            print "layers: " l " (rank " r ") uses " $1 ", defined at rank " $2 ": against the arrow"
+        }'
+done >"$tmp/bad"
+if [ -s "$tmp/bad" ]; then
+    cat "$tmp/bad" >&2
+    fail=1
+fi
+echo "layers: symbols of $(echo "$libs" | wc -l) libraries checked"
+exit $fail
