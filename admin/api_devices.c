@@ -12,11 +12,11 @@
 
 #include "admin/api.h"
 #include "admin/api_prov.h"
-#include "server/cnf/cnf.h"
-#include "db/db.h"
 #include "admin/devcsv.h"
-#include "db/provision.h"
 #include "admin/settings_json.h"
+#include "db/db.h"
+#include "db/provision.h"
+#include "server/cnf/cnf.h"
 
 #define DEVICES_LIMIT_DEFAULT 50
 #define DEVICES_SEARCH_MAX    128

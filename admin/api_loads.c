@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "admin/api.h"
-#include "db/catalog.h"
 #include "admin/catalog_json.h"
+#include "db/catalog.h"
 #include "db/provision.h"
 #include "server/firmware/scrub.h"
 

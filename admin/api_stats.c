@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "admin/api.h"
-#include "db/catalog.h"
 #include "admin/jobs.h"
+#include "db/catalog.h"
 #include "db/provision.h"
 #include "server/tftp/tftp_io.h"
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "admin/api.h"
-#include "db/catalog.h"
 #include "admin/catalog_json.h"
+#include "db/catalog.h"
 #include "lib/numparse.h"
 #include "server/firmware/trust.h"
 #include "server/firmware/verify.h"

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "admin/api.h"
-#include "db/db.h"
 #include "admin/jobs.h"
+#include "db/db.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
 

@@ -10,10 +10,10 @@
 #include <strings.h>
 
 #include "admin/csv.h"
-#include "db/model/settings.h"
 #include "db/db.h"
-#include "lib/log.h"
+#include "db/model/settings.h"
 #include "db/provision.h"
+#include "lib/log.h"
 #include "lib/text.h"
 
 const char DEVCSV_HEADER[] = "mac,model,profile,description,load,peer_firmware_sharing,"

@@ -22,10 +22,10 @@
 
 #include "admin/api.h"
 #include "admin/jobs.h"
-#include "lib/netaddr.h"
-#include "lib/log.h"
-#include "lib/numparse.h"
 #include "admin/webroot.h"
+#include "lib/log.h"
+#include "lib/netaddr.h"
+#include "lib/numparse.h"
 
 #define HTTP_THREADS_MIN  2
 #define HTTP_THREADS_MAX  4

@@ -19,8 +19,8 @@
 #include "db/catalog.h"
 #include "db/datadir.h"
 #include "db/db.h"
-#include "server/firmware/import.h"
 #include "lib/log.h"
+#include "server/firmware/import.h"
 
 #define JOBS_ACTOR_MAX 64
 #define JOBS_PATH_MAX  4352

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/grow.h"
 #include "db/model/sigstatus.h"
+#include "lib/grow.h"
 
 void catalog_fold(const char *in, char *out, size_t cap)
 {

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db/model/settings.h"
 #include "db/db.h"
+#include "db/model/settings.h"
 
 #define PROVISION_PAGE_MAX     1000  /* rows per devices_each page */
 #define PROVISION_TEMPLATE_MAX 65536 /* bytes of a profile template: CNF_TEMPLATE_MAX */

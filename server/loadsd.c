@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin/http.h"
+#include "db/datadir.h"
+#include "lib/log.h"
+#include "server/config.h"
 #include "server/resolve/catalog_source.h"
 #include "server/resolve/cnf_source.h"
-#include "server/config.h"
-#include "db/datadir.h"
-#include "admin/http.h"
-#include "lib/log.h"
 #include "server/resolve/resolver.h"
 #include "server/scrubber.h"
 #include "server/sdnotify.h"

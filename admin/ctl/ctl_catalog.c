@@ -11,13 +11,13 @@
 #include <openssl/crypto.h>
 
 #include "admin/auth.h"
-#include "db/catalog.h"
 #include "admin/catalog_json.h"
 #include "admin/ctl/ctl.h"
+#include "db/catalog.h"
 #include "db/db.h"
-#include "server/firmware/import.h"
-#include "lib/numparse.h"
 #include "db/provision.h"
+#include "lib/numparse.h"
+#include "server/firmware/import.h"
 #include "server/firmware/scrub.h"
 #include "server/firmware/trust.h"
 #include "server/firmware/verify.h"

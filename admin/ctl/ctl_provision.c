@@ -15,16 +15,16 @@
 #include <unistd.h>
 
 #include "admin/csv.h"
-#include "admin/devcsv.h"
-#include "db/model/settings.h"
-#include "server/cnf/cnf.h"
-#include "db/catalog.h"
 #include "admin/ctl/ctl.h"
+#include "admin/devcsv.h"
+#include "admin/settings_json.h"
+#include "db/catalog.h"
 #include "db/db.h"
+#include "db/model/settings.h"
+#include "db/provision.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
-#include "db/provision.h"
-#include "admin/settings_json.h"
+#include "server/cnf/cnf.h"
 
 static const struct ctl_command *self(const char *name);
 

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "db/catalog.h"
 #include "admin/ctl/ctl.h"
+#include "db/catalog.h"
 #include "db/db.h"
 #include "lib/grow.h"
 #include "server/firmware/import.h"

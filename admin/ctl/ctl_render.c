@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/cnf/cnf.h"
 #include "admin/ctl/ctl.h"
 #include "db/provision.h"
+#include "server/cnf/cnf.h"
 
 #define RENDER_USAGE                                                                               \
     "usage: loadsctl [--data-dir DIR] [--json] render MAC|XMLDefault.cnf.xml "                     \

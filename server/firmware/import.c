@@ -16,14 +16,14 @@
 
 #include "db/catalog.h"
 #include "db/db.h"
+#include "db/model/settings.h"
+#include "db/model/sigstatus.h"
 #include "lib/grow.h"
-#include "server/firmware/loads_parse.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
-#include "db/model/settings.h"
+#include "server/firmware/loads_parse.h"
 #include "server/firmware/sgn.h"
 #include "server/firmware/sigcheck.h"
-#include "db/model/sigstatus.h"
 #include "server/firmware/unpack.h"
 #include "server/firmware/verify.h"
 

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "server/firmware/sgn.h"
 #include "lib/text.h"
+#include "server/firmware/sgn.h"
 
 #define READ_BLOCK (64 * 1024)
 

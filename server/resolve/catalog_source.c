@@ -20,9 +20,9 @@
 #include "db/blobstore.h"
 #include "db/catalog.h"
 #include "db/db.h"
-#include "server/resolve/genwatch.h"
 #include "lib/grow.h"
 #include "lib/log.h"
+#include "server/resolve/genwatch.h"
 
 struct snap_entry {
     char *name; /* folded */

@@ -17,11 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/cnf/cnf.h"
 #include "db/db.h"
-#include "server/resolve/genwatch.h"
-#include "lib/log.h"
 #include "db/provision.h"
+#include "lib/log.h"
+#include "server/cnf/cnf.h"
+#include "server/resolve/genwatch.h"
 
 struct cnf_snap {
     atomic_int refs;

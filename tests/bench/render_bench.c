@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/cnf/cnf.h"
 #include "lib/numparse.h"
+#include "server/cnf/cnf.h"
 
 #define BENCH_MODELS   8
 #define BENCH_PROFILES 4

@@ -24,10 +24,10 @@
 
 #include <jansson.h>
 
-#include "db/datadir.h"
-#include "server/firmware/import.h"
 #include "db/catalog.h"
+#include "db/datadir.h"
 #include "db/db.h"
+#include "server/firmware/import.h"
 #include "tests/unit/testdir.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "server/tftp/peer_table.h"
 #include "lib/siphash.h"
+#include "server/tftp/peer_table.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -19,9 +19,9 @@
 #include <cmocka.h>
 
 #include "admin/devcsv.h"
-#include "db/model/settings.h"
 #include "db/catalog.h"
 #include "db/db.h"
+#include "db/model/settings.h"
 #include "db/provision.h"
 #include "tests/unit/testdir.h"
 
