@@ -15,6 +15,7 @@
 #include "admin/api.h"
 #include "admin/jobs.h"
 #include "db/db.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
 
@@ -78,22 +79,6 @@ static int spool_create(const struct api_context *ctx, const char *name, char *p
         path[0] = '\0';
     }
     return fd;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* Does this call start a second part of the field? MHD calls once with no
@@ -166,7 +151,7 @@ static int file_data(struct upload *up, const char *filename, uint64_t off, cons
         refuse(up, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "file", why);
         return -1;
     }
-    if (size > 0 && write_all(up->fd, data, size) != 0) {
+    if (size > 0 && fileio_write_all(up->fd, data, size) != 0) {
         log_error("cannot write spool file %s: %s", up->path, strerror(errno));
         refuse(up, MHD_HTTP_INSUFFICIENT_STORAGE, "no_space", NULL,
                "cannot store the upload (disk full?)");
@@ -197,7 +182,7 @@ static int approval_data(struct upload *up, const char *filename, uint64_t off, 
                "the approval signature is larger than 64 KiB");
         return -1;
     }
-    if (size > 0 && write_all(up->afd, data, size) != 0) {
+    if (size > 0 && fileio_write_all(up->afd, data, size) != 0) {
         refuse(up, MHD_HTTP_INSUFFICIENT_STORAGE, "no_space", NULL,
                "cannot store the upload (disk full?)");
         return -1;

@@ -23,6 +23,7 @@
 #include "admin/api.h"
 #include "admin/jobs.h"
 #include "admin/webroot.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/numparse.h"
@@ -640,28 +641,15 @@ bool admin_http_is_loopback(const struct sockaddr *sa)
 
 static char *read_pem(const char *path, size_t *len)
 {
-    char *buf = malloc(HTTP_PEM_MAX + 1);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    size_t n = 0;
-    ssize_t got = 1;
+    char *buf = NULL;
+    int rc = fileio_read_file(path, HTTP_PEM_MAX, &buf, len);
 
-    if (buf == NULL || fd < 0) {
-        log_error("cannot read %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    while (n <= HTTP_PEM_MAX && (got = read(fd, buf + n, HTTP_PEM_MAX + 1 - n)) > 0)
-        n += (size_t)got;
-    if (got < 0 || n > HTTP_PEM_MAX || n == 0) {
-        log_error("cannot read %s (empty, unreadable or over 1 MiB)", path);
-        goto fail;
-    }
-    close(fd);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-fail:
-    if (fd >= 0)
-        close(fd);
+    if (rc == 0 && *len > 0)
+        return buf;
+    log_error("cannot read %s: %s", path,
+              rc == 0        ? "empty"
+              : rc == -EFBIG ? "over 1 MiB"
+                             : strerror(-rc));
     free(buf);
     return NULL;
 }

@@ -16,6 +16,8 @@
 
 #include <openssl/evp.h>
 
+#include "lib/fileio.h"
+
 #define BLOB_CHUNK           (1024 * 1024) /* read/hash/write unit: bounds memory */
 #define BLOB_DIR_MODE        0750
 #define BLOB_FILE_MODE       0440
@@ -130,22 +132,6 @@ static ssize_t blob_read_chunk(int fd, unsigned char *buf, size_t cap)
         n = read(fd, buf, cap);
     } while (n < 0 && errno == EINTR);
     return n < 0 ? -errno : n;
-}
-
-static int blob_write_all(int fd, const unsigned char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return -EIO;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* fsync of a directory needs a real descriptor: dirfd may be O_PATH. */
@@ -483,7 +469,7 @@ int blobstore_writer_write(struct blob_writer *w, const void *buf, size_t len)
     if (EVP_DigestUpdate(w->put.md, buf, len) != 1)
         return -EIO;
     w->size += len;
-    return blob_write_all(w->put.tmpfd, buf, len);
+    return fileio_write_all(w->put.tmpfd, buf, len);
 }
 
 int blobstore_writer_commit(struct blob_writer *w, struct blob_info *info)

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/fileio.h"
+
 #define LOG_LINE_MAX 1024 /* one line, newline included */
 #define LOG_ELLIPSIS "..."
 
@@ -89,20 +91,6 @@ static size_t log_format_prefix(char *buf, size_t cap, enum log_level level)
     return n < 0 ? 0 : (size_t)n;
 }
 
-static void log_write_all(const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(STDERR_FILENO, buf, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
-    }
-}
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
     char line[LOG_LINE_MAX];
@@ -131,7 +119,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
         syslog(log_levels[level].syslog_priority, "%s", line);
     } else {
         line[len++] = '\n';
-        log_write_all(line, len);
+        (void)fileio_write_all(STDERR_FILENO, line, len); /* nowhere to report a failure */
     }
     errno = saved_errno;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/fileio.h"
 #include "lib/numparse.h"
 #include "server/tftp/tftp_packet.h"
 
@@ -287,49 +288,15 @@ void config_defaults(struct loadsd_config *c)
 static int config_read_file(const char *path, bool must_exist, char **buf_out, size_t *len_out,
                             char *err, size_t errlen)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    int fd;
-    int rc = -1;
+    int rc = fileio_read_file(path, CONFIG_FILE_MAX, buf_out, len_out);
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        if (errno == ENOENT && !must_exist)
-            return 1;
-        config_error(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    buf = malloc(CONFIG_FILE_MAX + 2);
-    if (buf == NULL) {
-        config_error(err, errlen, "%s: out of memory", path);
-        goto out;
-    }
-    while (len <= CONFIG_FILE_MAX) {
-        ssize_t n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            config_error(err, errlen, "%s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    if (len > CONFIG_FILE_MAX) {
+    if (rc == -ENOENT && !must_exist)
+        return 1;
+    if (rc == -EFBIG)
         config_error(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
-        goto out;
-    }
-    buf[len] = '\0';
-    *buf_out = buf;
-    *len_out = len;
-    buf = NULL;
-    rc = 0;
-out:
-    free(buf);
-    close(fd);
-    return rc;
+    else if (rc != 0)
+        config_error(err, errlen, "%s: %s", path, strerror(-rc));
+    return rc == 0 ? 0 : -1;
 }
 
 static char *config_trim(char *s, char *end)

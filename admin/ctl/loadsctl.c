@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admin/ctl/ctl.h"
+#include "lib/fileio.h"
 #include "lib/grow.h"
 #include "lib/log.h"
 
@@ -129,30 +130,13 @@ char *ctl_read_file(const char *path, size_t max, size_t *len, int *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat sb;
     char *buf = NULL;
-    size_t got = 0;
 
     *err = 0;
     if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max) {
         *err = fd < 0 ? errno : EFBIG;
         goto out;
     }
-    buf = malloc((size_t)sb.st_size + 1);
-    if (buf == NULL) {
-        *err = ENOMEM;
-        goto out;
-    }
-    while (got < (size_t)sb.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
-
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            break;
-        }
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    *len = got;
+    *err = -fileio_read_fd(fd, max, &buf, len);
 out:
     if (fd >= 0)
         close(fd);

@@ -18,6 +18,7 @@
 #include "db/db.h"
 #include "db/model/settings.h"
 #include "db/model/sigstatus.h"
+#include "lib/fileio.h"
 #include "lib/grow.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
@@ -494,25 +495,20 @@ static void plan_status(struct import_ctx *c, struct load_plan *p)
 
 static int check_approval(struct import_ctx *c)
 {
-    uint8_t *sig = NULL;
-    ssize_t n = -1;
-    int fd, rc;
+    char *sig = NULL;
+    size_t n = 0;
+    int rc;
 
     if (c->opt->approval_path == NULL)
         return 0;
-    fd = open(c->opt->approval_path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0 && (sig = malloc(APPROVAL_MAX)) != NULL)
-        n = read(fd, sig, APPROVAL_MAX);
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0 || n == APPROVAL_MAX) {
+    if (fileio_read_file(c->opt->approval_path, APPROVAL_MAX, &sig, &n) != 0 || n == 0) {
         problem(c, c->opt->approval_path, "cannot read the approval signature (or over 64 KiB)");
         free(sig);
         return 0;
     }
-    rc =
-        verify_cms_detached(c->opt->paths[0], sig, (size_t)n, (const char *const *)c->approval_pems,
-                            c->n_approval, c->approved_by, sizeof(c->approved_by), c->approval_sha);
+    rc = verify_cms_detached(c->opt->paths[0], (const uint8_t *)sig, n,
+                             (const char *const *)c->approval_pems, c->n_approval, c->approved_by,
+                             sizeof(c->approved_by), c->approval_sha);
     free(sig);
     if (rc != VERIFY_OK) {
         c->approved_by[0] = '\0';

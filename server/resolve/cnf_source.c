@@ -19,6 +19,7 @@
 
 #include "db/db.h"
 #include "db/provision.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "server/cnf/cnf.h"
 #include "server/resolve/genwatch.h"
@@ -72,20 +73,12 @@ static struct cnf_snap *snap_get(struct cnf_source *cs)
 static int memfd_from(const char *name, const struct cnf_buf *b, struct resolver_file *out)
 {
     int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    size_t done = 0;
 
     if (fd < 0)
         return RESOLVER_IO;
-    while (done < b->len) {
-        ssize_t n = write(fd, b->data + done, b->len - done);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            close(fd);
-            return RESOLVER_IO;
-        }
-        done += (size_t)n;
+    if (fileio_write_all(fd, b->data, b->len) != 0) {
+        close(fd);
+        return RESOLVER_IO;
     }
     fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
     if (lseek(fd, 0, SEEK_SET) != 0) {
