@@ -1,6 +1,6 @@
 /* cnf.c: the config file renderer (placeholders filled with escaped values,
- * a content-derived versionStamp) and the template checker, a small XML
- * well-formedness scanner. Pure: no database, no files, no sockets. */
+ * a content-derived versionStamp) and the template rules (known placeholders
+ * in their elements) on top of xmlcheck. Pure: no database, no files, no sockets. */
 #include "server/cnf/cnf.h"
 
 #include <openssl/evp.h>
@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "lib/grow.h"
+#include "server/cnf/xmlcheck.h"
 
 const char cnf_default_template[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -133,42 +134,6 @@ static int buf_puts(struct cnf_buf *b, const char *s)
     return buf_put(b, s, strlen(s));
 }
 
-/* An ASCII byte XML allows as a character (DEL is refused too). */
-static bool ascii_ok(unsigned char c)
-{
-    return (c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Length of the valid UTF-8 sequence at p (an XML Char), or 0. */
-static size_t utf8_char(const unsigned char *p, const unsigned char *end)
-{
-    uint32_t cp;
-    size_t n;
-
-    if (p[0] < 0x80)
-        return ascii_ok(p[0]) ? 1 : 0;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        n = 2, cp = p[0] & 0x1fu;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef)
-        n = 3, cp = p[0] & 0x0fu;
-    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-        n = 4, cp = p[0] & 0x07u;
-    else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3fu);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
-        return 0;
-    return n;
-}
-
 /* The entity for one of the five markup characters, or NULL. */
 static const char *entity_of(unsigned char c)
 {
@@ -208,7 +173,7 @@ int cnf_buf_escape(struct cnf_buf *out, const char *text)
         if (p == end || rc != CNF_OK)
             break;
         entity = entity_of(*p);
-        n = entity != NULL ? 0 : utf8_char(p, end);
+        n = entity != NULL ? 0 : xmlcheck_char_len(p, end);
         if (entity != NULL)
             rc = buf_puts(out, entity);
         else
@@ -450,138 +415,17 @@ int cnf_render_default(const struct settings_snapshot *s, struct cnf_buf *out)
     return rc;
 }
 
-/* ---- the template checker ---------------------------------------------- */
+/* ---- the template rules (xmlcheck's hooks) ------------------------------- */
 
-struct span {
-    const char *p;
-    size_t n;
-};
-
-struct scan {
-    const char *p, *end;
-    const char *why;
-    struct span stack[CNF_DEPTH_MAX];
-    unsigned depth;
-    bool root_done;
-    bool tmpl;           /* a template: placeholders and the required elements count */
+struct tmpl_scan {
     bool seen[PH_COUNT]; /* required placeholders found in their elements */
     unsigned stamps;
 };
 
-static bool fail(struct scan *s, const char *why)
-{
-    if (s->why == NULL)
-        s->why = why;
-    return false;
-}
-
-static bool at(const struct scan *s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return (size_t)(s->end - s->p) >= n && memcmp(s->p, lit, n) == 0;
-}
-
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void skip_space(struct scan *s)
-{
-    while (s->p < s->end && is_space(*s->p))
-        s->p++;
-}
-
-static bool name_start(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-}
-
-static bool name_char(char c)
-{
-    return name_start(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
-}
-
-/* An ASCII XML name, optionally with one prefix ("xsi:type"). */
-static bool scan_name(struct scan *s, struct span *out)
-{
-    const char *start = s->p;
-
-    for (int part = 0; part < 2; part++) {
-        if (s->p >= s->end || !name_start(*s->p))
-            return fail(s, "expected a name (ASCII letters, digits, '_', '.', '-')");
-        while (s->p < s->end && name_char(*s->p))
-            s->p++;
-        if (part == 1 || s->p >= s->end || *s->p != ':')
-            break;
-        s->p++;
-    }
-    out->p = start;
-    out->n = (size_t)(s->p - start);
-    return true;
-}
-
-static bool span_is(const struct span *sp, const char *lit)
-{
-    return sp->n == strlen(lit) && memcmp(sp->p, lit, sp->n) == 0;
-}
-
-/* An XML Char for a numeric reference. */
-static bool char_ok(uint32_t cp)
-{
-    return cp == 0x9 || cp == 0xa || cp == 0xd || (cp >= 0x20 && cp <= 0xd7ff) ||
-           (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
-}
-
-static bool scan_charref(struct scan *s)
-{
-    bool hex = s->p < s->end && *s->p == 'x';
-    uint32_t cp = 0;
-    unsigned digits = 0;
-
-    s->p += hex;
-    for (; s->p < s->end && *s->p != ';'; s->p++, digits++) {
-        char c = *s->p;
-        unsigned d;
-
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            d = (unsigned)((c | 0x20) - 'a' + 10);
-        else
-            return fail(s, "bad character reference");
-        if (cp > 0x10ffff)
-            return fail(s, "character reference out of range");
-        cp = cp * (hex ? 16u : 10u) + d;
-    }
-    if (s->p >= s->end || digits == 0 || !char_ok(cp))
-        return fail(s, "bad character reference");
-    s->p++;
-    return true;
-}
-
-/* After '&': one of the five predefined entities or a numeric reference. */
-static bool scan_reference(struct scan *s)
-{
-    static const char *const names[] = {"amp;", "lt;", "gt;", "quot;", "apos;"};
-
-    s->p++;
-    if (s->p < s->end && *s->p == '#') {
-        s->p++;
-        return scan_charref(s);
-    }
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (at(s, names[i])) {
-            s->p += strlen(names[i]);
-            return true;
-        }
-    return fail(s, "unknown entity (only &amp; &lt; &gt; &quot; &apos; and &#N; are allowed)");
-}
-
 /* Notes where a placeholder stands: the required ones count only in their
- * element (in_text) directly under the root's path. */
-static void note_placeholder(struct scan *s, int ph, bool in_text)
+ * element's text, directly under the root's path. */
+static void note_placeholder(struct tmpl_scan *t, int ph, const struct xmlcheck_name *path,
+                             unsigned depth, bool in_text)
 {
     static const char *const paths[PH_COUNT][3] = {
         [PH_LOAD] = {"device", "loadInformation", NULL},
@@ -592,331 +436,42 @@ static void note_placeholder(struct scan *s, int ph, bool in_text)
     unsigned n = 0;
 
     if (ph == PH_VERSION_STAMP)
-        s->stamps++;
+        t->stamps++;
     if (!in_text || paths[ph][0] == NULL)
         return;
     while (n < 3 && paths[ph][n] != NULL)
         n++;
-    if (s->depth != n)
+    if (depth != n)
         return;
     for (unsigned i = 0; i < n; i++)
-        if (!span_is(&s->stack[i], paths[ph][i]))
+        if (!xmlcheck_name_is(&path[i], paths[ph][i]))
             return;
-    s->seen[ph] = true;
+    t->seen[ph] = true;
 }
 
-static bool scan_placeholder(struct scan *s, bool in_text)
+static int tmpl_placeholder(void *arg, const char *p, size_t avail,
+                            const struct xmlcheck_name *path, unsigned depth, bool in_text,
+                            size_t *len, const char **why)
 {
-    size_t len;
-    int ph = ph_match(s->p, s->end, &len);
+    struct tmpl_scan *t = arg;
+    int ph = ph_match(p, p + avail, len);
 
     if (ph < 0)
-        return fail(s, "unknown placeholder (\"{{\" must start one of the known ones)");
-    note_placeholder(s, ph, in_text);
-    if (s->stamps > CNF_STAMP_SLOTS)
-        return fail(s, "too many {{VERSION_STAMP}} placeholders");
-    s->p += len;
-    return true;
+        return *why = "unknown placeholder (\"{{\" must start one of the known ones)",
+               XMLCHECK_INVALID;
+    note_placeholder(t, ph, path, depth, in_text);
+    if (t->stamps > CNF_STAMP_SLOTS)
+        return *why = "too many {{VERSION_STAMP}} placeholders", XMLCHECK_INVALID;
+    return XMLCHECK_OK;
 }
 
-/* Character data up to the next '<' (or the end). */
-static bool scan_text(struct scan *s)
+static int tmpl_element(void *arg, const struct xmlcheck_name *path, unsigned depth,
+                        const char **why)
 {
-    while (s->p < s->end && *s->p != '<') {
-        if (s->depth == 0 && !is_space(*s->p))
-            return fail(s, "text outside the root element");
-        if (*s->p == '&') {
-            if (!scan_reference(s))
-                return false;
-        } else if (s->tmpl && at(s, "{{")) {
-            if (!scan_placeholder(s, true))
-                return false;
-        } else if (at(s, "]]>")) {
-            return fail(s, "\"]]>\" in text");
-        } else {
-            s->p++;
-        }
-    }
-    return true;
-}
-
-/* Scans to the terminator; no placeholder may stand in between. */
-static bool scan_until(struct scan *s, const char *term, const char *why)
-{
-    size_t n = strlen(term);
-
-    for (; s->p < s->end; s->p++) {
-        if (at(s, term)) {
-            s->p += n;
-            return true;
-        }
-        if (s->tmpl && at(s, "{{"))
-            return fail(s, "placeholder outside text or an attribute value");
-    }
-    return fail(s, why);
-}
-
-static bool scan_comment(struct scan *s)
-{
-    s->p += 4; /* "<!--" */
-    for (; s->p < s->end; s->p++) {
-        if (at(s, "-->")) {
-            s->p += 3;
-            return true;
-        }
-        if (at(s, "--"))
-            return fail(s, "\"--\" inside a comment");
-        if (s->tmpl && at(s, "{{"))
-            return fail(s, "placeholder outside text or an attribute value");
-    }
-    return fail(s, "unterminated comment");
-}
-
-/* One pseudo-attribute of the XML declaration: S name = 'value' or "value",
- * the value one of the allowed ones (ASCII case-insensitive when fold). */
-static bool scan_decl_attr(struct scan *s, const char *name, const char *const *values, bool fold)
-{
-    const char *start = s->p;
-
-    skip_space(s);
-    if (s->p == start || !at(s, name))
-        return false;
-    s->p += strlen(name);
-    skip_space(s);
-    if (!at(s, "="))
-        return fail(s, "bad XML declaration");
-    s->p++;
-    skip_space(s);
-    for (; *values != NULL; values++) {
-        size_t n = strlen(*values);
-
-        if ((size_t)(s->end - s->p) < n + 2 || (*s->p != '"' && *s->p != '\'') ||
-            s->p[n + 1] != *s->p)
-            continue;
-        if (fold ? strncasecmp(s->p + 1, *values, n) == 0 : memcmp(s->p + 1, *values, n) == 0) {
-            s->p += n + 2;
-            return true;
-        }
-    }
-    return fail(s, "bad XML declaration (version 1.0, encoding UTF-8 only)");
-}
-
-/* After "<?xml": version, then optional encoding and standalone, then "?>". */
-static bool scan_xmldecl(struct scan *s)
-{
-    static const char *const version[] = {"1.0", NULL};
-    static const char *const encoding[] = {"UTF-8", NULL};
-    static const char *const standalone[] = {"yes", "no", NULL};
-    const char *mark;
-
-    if (!scan_decl_attr(s, "version", version, false))
-        return fail(s, "bad XML declaration (no version)");
-    mark = s->p;
-    if (!scan_decl_attr(s, "encoding", encoding, true)) {
-        if (s->why != NULL)
-            return false;
-        s->p = mark;
-    }
-    mark = s->p;
-    if (!scan_decl_attr(s, "standalone", standalone, false)) {
-        if (s->why != NULL)
-            return false;
-        s->p = mark;
-    }
-    skip_space(s);
-    if (!at(s, "?>"))
-        return fail(s, "bad XML declaration");
-    s->p += 2;
-    return true;
-}
-
-static bool scan_pi(struct scan *s, bool first)
-{
-    struct span target;
-
-    s->p += 2; /* "<?" */
-    if (!scan_name(s, &target))
-        return false;
-    if (first && span_is(&target, "xml"))
-        return scan_xmldecl(s);
-    if (target.n == 3 && (target.p[0] | 0x20) == 'x' && (target.p[1] | 0x20) == 'm' &&
-        (target.p[2] | 0x20) == 'l')
-        return fail(s, "the XML declaration is allowed only at the very start");
-    if (s->p < s->end && !is_space(*s->p) && !at(s, "?>"))
-        return fail(s, "bad processing instruction");
-    return scan_until(s, "?>", "unterminated processing instruction");
-}
-
-static bool scan_attr_value(struct scan *s)
-{
-    char quote;
-
-    if (s->p >= s->end || (*s->p != '"' && *s->p != '\''))
-        return fail(s, "attribute value not quoted");
-    quote = *s->p++;
-    while (s->p < s->end && *s->p != quote) {
-        if (*s->p == '<')
-            return fail(s, "'<' in an attribute value");
-        if (*s->p == '&') {
-            if (!scan_reference(s))
-                return false;
-        } else if (s->tmpl && at(s, "{{")) {
-            if (!scan_placeholder(s, false))
-                return false;
-        } else {
-            s->p++;
-        }
-    }
-    if (s->p >= s->end)
-        return fail(s, "unterminated attribute value");
-    s->p++;
-    return true;
-}
-
-/* One attribute "name = value", unique on its element. */
-static bool scan_attr(struct scan *s, struct span *names, unsigned *n_names)
-{
-    struct span name;
-
-    if (!scan_name(s, &name))
-        return false;
-    if (span_is(&name, "xmlns") || (name.n > 6 && memcmp(name.p, "xmlns:", 6) == 0))
-        return fail(s, "namespace declarations are not supported");
-    for (unsigned i = 0; i < *n_names; i++)
-        if (names[i].n == name.n && memcmp(names[i].p, name.p, name.n) == 0)
-            return fail(s, "duplicate attribute");
-    if (*n_names == CNF_ATTRS_MAX)
-        return fail(s, "too many attributes on one element");
-    names[(*n_names)++] = name;
-    skip_space(s);
-    if (s->p >= s->end || *s->p != '=')
-        return fail(s, "expected '=' after an attribute name");
-    s->p++;
-    skip_space(s);
-    return scan_attr_value(s);
-}
-
-static bool push_element(struct scan *s, const struct span *name)
-{
-    if (s->depth == 0 && s->root_done)
-        return fail(s, "more than one root element");
-    if (s->tmpl && s->depth == 0 && !span_is(name, "device"))
-        return fail(s, "the root element must be <device>");
-    if (s->depth == CNF_DEPTH_MAX)
-        return fail(s, "elements nested too deeply");
-    s->stack[s->depth++] = *name;
-    return true;
-}
-
-static void pop_element(struct scan *s)
-{
-    s->depth--;
-    if (s->depth == 0)
-        s->root_done = true;
-}
-
-static bool scan_start_tag(struct scan *s)
-{
-    struct span name, attrs[CNF_ATTRS_MAX];
-    unsigned n_attrs = 0;
-
-    s->p++; /* "<" */
-    if (!scan_name(s, &name) || !push_element(s, &name))
-        return false;
-    for (;;) {
-        bool spaced = s->p < s->end && is_space(*s->p);
-
-        skip_space(s);
-        if (at(s, "/>")) {
-            s->p += 2;
-            pop_element(s);
-            return true;
-        }
-        if (at(s, ">")) {
-            s->p++;
-            return true;
-        }
-        if (s->p >= s->end)
-            return fail(s, "unterminated start tag");
-        if (!spaced)
-            return fail(s, "expected a space before an attribute");
-        if (!scan_attr(s, attrs, &n_attrs))
-            return false;
-    }
-}
-
-static bool scan_end_tag(struct scan *s)
-{
-    struct span name;
-
-    s->p += 2; /* "</" */
-    if (!scan_name(s, &name))
-        return false;
-    if (s->depth == 0 || s->stack[s->depth - 1].n != name.n ||
-        memcmp(s->stack[s->depth - 1].p, name.p, name.n) != 0)
-        return fail(s, "end tag does not match the open element");
-    skip_space(s);
-    if (!at(s, ">"))
-        return fail(s, "unterminated end tag");
-    s->p++;
-    pop_element(s);
-    return true;
-}
-
-static bool scan_markup(struct scan *s, bool first)
-{
-    if (at(s, "<!--"))
-        return scan_comment(s);
-    if (at(s, "<?"))
-        return scan_pi(s, first);
-    if (at(s, "<![CDATA[")) {
-        if (s->depth == 0)
-            return fail(s, "CDATA outside the root element");
-        s->p += 9;
-        return scan_until(s, "]]>", "unterminated CDATA section");
-    }
-    if (at(s, "<!"))
-        return fail(s, "DOCTYPE and other declarations are not allowed");
-    if (at(s, "</"))
-        return scan_end_tag(s);
-    return scan_start_tag(s);
-}
-
-static bool scan_encoding(struct scan *s)
-{
-    const unsigned char *p = (const unsigned char *)s->p;
-    const unsigned char *end = (const unsigned char *)s->end;
-
-    while (p < end) {
-        size_t n = utf8_char(p, end);
-
-        if (n == 0)
-            return fail(s, "not UTF-8, or a character XML does not allow");
-        p += n;
-    }
-    return true;
-}
-
-static bool scan_document(struct scan *s)
-{
-    bool first = true;
-
-    if (at(s, "\xef\xbb\xbf"))
-        s->p += 3;
-    while (s->p < s->end) {
-        if (*s->p == '<') {
-            if (!scan_markup(s, first))
-                return false;
-        } else if (!scan_text(s)) {
-            return false;
-        }
-        first = false;
-    }
-    if (s->depth != 0)
-        return fail(s, "unclosed element at the end");
-    if (!s->root_done)
-        return fail(s, "no root element");
-    return true;
+    (void)arg;
+    if (depth == 1 && !xmlcheck_name_is(&path[0], "device"))
+        return *why = "the root element must be <device>", XMLCHECK_INVALID;
+    return XMLCHECK_OK;
 }
 
 int cnf_template_check(const char *text, size_t len, const char **why)
@@ -930,7 +485,8 @@ int cnf_template_check(const char *text, size_t len, const char **why)
         {PH_LOAD_SERVER, "no <loadServer>{{LOAD_SERVER}}</loadServer> in <vendorConfig>"},
         {PH_VERSION_STAMP, "no <versionStamp>{{VERSION_STAMP}}</versionStamp> under <device>"},
     };
-    struct scan s = {.p = text, .end = text + len, .tmpl = true};
+    struct tmpl_scan t = {.stamps = 0};
+    const struct xmlcheck_hooks hooks = {tmpl_element, tmpl_placeholder, &t};
     const char *dummy;
 
     if (why == NULL)
@@ -940,25 +496,10 @@ int cnf_template_check(const char *text, size_t len, const char **why)
         return *why = "empty template", CNF_INVALID;
     if (len > CNF_TEMPLATE_MAX)
         return *why = "template larger than 64 KiB", CNF_INVALID;
-    if (!scan_encoding(&s) || !scan_document(&s))
-        return *why = s.why, CNF_INVALID;
+    if (xmlcheck_document(text, len, &hooks, why) != XMLCHECK_OK)
+        return CNF_INVALID;
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-        if (!s.seen[required[i].ph])
+        if (!t.seen[required[i].ph])
             return *why = required[i].why, CNF_INVALID;
-    return CNF_OK;
-}
-
-int cnf_xml_check(const char *text, size_t len, const char **why)
-{
-    struct scan s = {.p = text, .end = text + len, .tmpl = false};
-    const char *dummy;
-
-    if (why == NULL)
-        why = &dummy;
-    *why = NULL;
-    if (text == NULL || len == 0)
-        return *why = "empty document", CNF_INVALID;
-    if (!scan_encoding(&s) || !scan_document(&s))
-        return *why = s.why, CNF_INVALID;
     return CNF_OK;
 }

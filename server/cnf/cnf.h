@@ -1,5 +1,6 @@
 /* cnf.h: renders the configuration files a phone asks for (SEP<MAC>.cnf.xml
- * from a template, XMLDefault.cnf.xml) and checks uploaded templates. Pure:
+ * from a template, XMLDefault.cnf.xml) and checks uploaded templates (the
+ * template rules; well-formedness is server/cnf/xmlcheck.h's). Pure:
  * never touches the database, files or sockets; the caller resolves settings.
  *
  * Template placeholders (only in element text and attribute values; every
@@ -29,8 +30,6 @@
 #define CNF_TEMPLATE_MAX 65536 /* bytes, a template's hard limit */
 #define CNF_STAMP_LEN    16    /* hex digits of the versionStamp */
 #define CNF_STAMP_SLOTS  4     /* {{VERSION_STAMP}} occurrences allowed */
-#define CNF_DEPTH_MAX    32    /* element nesting in a template */
-#define CNF_ATTRS_MAX    16    /* attributes on one element */
 #define CNF_DEFAULT_NAME "XMLDefault.cnf.xml"
 
 /* Results (0 or negative). */
@@ -60,21 +59,17 @@ void cnf_buf_free(struct cnf_buf *b);
  * (installed for reference as packaging/SEPDEFAULT.cnf.xml.template). */
 extern const char cnf_default_template[];
 
-/* Checks a template: at most CNF_TEMPLATE_MAX bytes, UTF-8, well-formed XML
- * (one root, tags nest and close, attributes quoted and unique, no DTD, only
- * the five predefined entities and numeric references, nesting at most
- * CNF_DEPTH_MAX), known placeholders only and only in text or attribute
- * values, and the required elements: root <device>, device/loadInformation
- * with {{LOAD}}, device/vendorConfig/peerFirmwareSharing with {{PFS}},
+/* Checks a template: at most CNF_TEMPLATE_MAX bytes, well-formed XML as
+ * server/cnf/xmlcheck.h defines it (UTF-8, one root, tags nest and close,
+ * attributes quoted and unique, no DTD, only the five predefined entities and
+ * numeric references, nesting at most XMLCHECK_DEPTH_MAX), known placeholders
+ * only and only in text or attribute values, and the required elements:
+ * root <device>, device/loadInformation with {{LOAD}},
+ * device/vendorConfig/peerFirmwareSharing with {{PFS}},
  * device/vendorConfig/loadServer with {{LOAD_SERVER}}, device/versionStamp
  * with {{VERSION_STAMP}}. CNF_OK, or CNF_INVALID with *why set to a static
  * English reason. */
 int cnf_template_check(const char *text, size_t len, const char **why);
-
-/* The same scanner without the template rules: well-formed XML (as the
- * checker defines it, any root, "{{" is plain text), any size. Used to check
- * rendered output. CNF_OK or CNF_INVALID with *why. */
-int cnf_xml_check(const char *text, size_t len, const char **why);
 
 /* Renders one device's SEP<MAC>.cnf.xml into out (replacing its content).
  * tmpl: a template that passed cnf_template_check, or NULL for the default.

@@ -1,13 +1,15 @@
 /* fuzz_cnf_template.c: libFuzzer target for cnf_template_check(),
- * cnf_xml_check() and cnf_name_parse(): an accepted template, rendered with
- * hostile values, must give a document the checker also accepts; a device
- * name must give 12 upper-case hex digits. Must not touch files. */
+ * xmlcheck_document() and cnf_name_parse(): an accepted template is
+ * well-formed XML and, rendered with hostile values, gives a document the
+ * checker also accepts; a device name gives 12 upper-case hex digits. Must
+ * not touch files. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/cnf/cnf.h"
+#include "server/cnf/xmlcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,14 +57,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_cnf_name(data, size);
     if ((rc == CNF_OK) != (why == NULL) || (rc != CNF_OK && rc != CNF_INVALID))
         abort();
-    if (cnf_xml_check((const char *)data, size, NULL) != CNF_OK && rc == CNF_OK)
+    if (xmlcheck_document((const char *)data, size, NULL, NULL) != XMLCHECK_OK && rc == CNF_OK)
         abort(); /* a template is well-formed XML first */
     if (rc != CNF_OK)
         return 0;
     fuzz_cnf_effective(&m, &d, &e);
     if (cnf_render_device((const char *)data, size, &e, "cm&<>", &out) != CNF_OK)
         abort();
-    if (out.len != strlen(out.data) || cnf_xml_check(out.data, out.len, &why) != CNF_OK)
+    if (out.len != strlen(out.data) ||
+        xmlcheck_document(out.data, out.len, NULL, &why) != XMLCHECK_OK)
         abort();
     return 0;
 }
