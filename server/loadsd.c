@@ -19,6 +19,7 @@
 #include "server/config.h"
 #include "server/resolve/catalog_source.h"
 #include "server/resolve/cnf_source.h"
+#include "server/resolve/genwatch.h"
 #include "server/resolve/resolver.h"
 #include "server/scrubber.h"
 #include "server/sdnotify.h"
@@ -26,6 +27,7 @@
 
 /* What runs besides the TFTP server, built once at start. */
 struct services {
+    struct genwatch *watch; /* rebuilds both sources' snapshots */
     struct cnf_source *cnf;
     struct catalog_source *catalog;
     struct scrubber *scrubber;
@@ -384,8 +386,10 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
                  "catalog: kept (loadsctl recover lists them)",
                  t.orphans, c->data_dir);
     datadir_close(&dd);
-    if (catalog_source_open(c->data_dir, &sv->catalog) != 0 ||
-        cnf_source_open(c->data_dir, &sv->cnf) != 0)
+    /* One watcher thread keeps both sources current. */
+    if (genwatch_open(c->data_dir, GENWATCH_POLL_MS, &sv->watch) != 0 ||
+        catalog_source_open(c->data_dir, sv->watch, &sv->catalog) != 0 ||
+        cnf_source_open(sv->watch, &sv->cnf) != 0 || genwatch_start(sv->watch) != 0)
         return -1;
     if (scrubber_start(c->data_dir, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u,
                        &sv->scrubber) != 0)
@@ -397,6 +401,7 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
 static void services_stop(struct services *sv)
 {
     scrubber_stop(sv->scrubber);
+    genwatch_free(sv->watch); /* no rebuild runs past here */
     catalog_source_free(sv->catalog);
     cnf_source_free(sv->cnf);
 }

@@ -1,14 +1,13 @@
 /* catalog_source.c: serves catalog files by name from an immutable snapshot
  * (only files of loads the signature policy allows now, none quarantined);
- * a watcher thread polls the generation counter and swaps in a new snapshot.
- * Requests take a reference under a mutex (once per request, never per packet).
+ * genwatch's thread rebuilds it when the generation moves and publishes it
+ * in a snapshot holder; a request takes one reference (never one per packet).
  * A blob is hashed on its first read (and again whenever its inode, size,
  * mtime or ctime change) before a phone gets a byte of it. */
 #include "server/resolve/catalog_source.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "lib/grow.h"
 #include "lib/log.h"
 #include "server/resolve/genwatch.h"
+#include "server/resolve/snapshot.h"
 
 struct snap_entry {
     char *name; /* folded */
@@ -31,8 +31,7 @@ struct snap_entry {
     bool unservable; /* quarantined, or no served load lists it */
 };
 
-struct snapshot {
-    atomic_int refs;
+struct catalog_snap {
     int64_t generation;
     struct snap_entry *v;
     size_t n, cap;
@@ -54,19 +53,18 @@ struct blob_mark {
 
 struct catalog_source {
     struct blobstore *bs;
-    pthread_mutex_t lock; /* cur, marks */
-    struct genwatch *gw;  /* rebuilds the snapshot when the generation moves */
-    struct snapshot *cur;
-    struct blob_mark *marks; /* open addressing by the hash's first bytes */
+    struct snapshot_holder *snaps; /* of struct catalog_snap, rebuilt by genwatch */
+    pthread_mutex_t lock;          /* marks */
+    struct blob_mark *marks;       /* open addressing by the hash's first bytes */
     size_t marks_n, marks_cap;
     void (*on_corrupt)(void *arg, const char *hex);
     void *corrupt_arg;
 };
 
-static void snapshot_unref(struct snapshot *s)
+static void catalog_snap_free(void *data)
 {
-    if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
-        return;
+    struct catalog_snap *s = data;
+
     for (size_t i = 0; i < s->n; i++)
         free(s->v[i].name);
     for (size_t i = 0; i < s->n_served; i++)
@@ -76,9 +74,9 @@ static void snapshot_unref(struct snapshot *s)
     free(s);
 }
 
-static int snapshot_add(void *arg, const struct catalog_file *f)
+static int snap_add(void *arg, const struct catalog_file *f)
 {
-    struct snapshot *s = arg;
+    struct catalog_snap *s = arg;
     struct snap_entry *e;
     char folded[CATALOG_NAME_MAX];
 
@@ -107,7 +105,7 @@ static int snapshot_add(void *arg, const struct catalog_file *f)
 
 static int served_add(void *arg, const struct catalog_load *l)
 {
-    struct snapshot *s = arg;
+    struct catalog_snap *s = arg;
     char folded[CATALOG_NAME_MAX], *copy;
 
     /* A quarantined file is refused on its own; the load's intact files
@@ -127,15 +125,15 @@ static int served_add(void *arg, const struct catalog_load *l)
 
 /* Every file, then the files of each served load again, marked servable:
  * after sorting, the servable entry of a name comes first (entry_cmp). */
-static int snapshot_fill(sqlite3 *db, struct snapshot *s)
+static int snap_fill(sqlite3 *db, struct catalog_snap *s)
 {
     int rc = catalog_loads_each(db, served_add, s);
 
     if (rc == DB_OK)
-        rc = catalog_files_each(db, NULL, snapshot_add, s);
+        rc = catalog_files_each(db, NULL, snap_add, s);
     for (size_t i = 0; rc == DB_OK && i < s->n_served; i++) {
         s->adding = s->served[i];
-        rc = catalog_files_each(db, s->served[i], snapshot_add, s);
+        rc = catalog_files_each(db, s->served[i], snap_add, s);
     }
     s->adding = NULL;
     return rc;
@@ -147,7 +145,7 @@ static int entry_cmp(const void *a, const void *b)
 }
 
 /* Sorting order: by name, then servable before not (one entry per name
- * survives snapshot_dedup). */
+ * survives snap_dedup). */
 static int entry_sort_cmp(const void *a, const void *b)
 {
     const struct snap_entry *x = a, *y = b;
@@ -156,7 +154,7 @@ static int entry_sort_cmp(const void *a, const void *b)
     return c != 0 ? c : (int)x->unservable - (int)y->unservable;
 }
 
-static void snapshot_dedup(struct snapshot *s)
+static void snap_dedup(struct catalog_snap *s)
 {
     size_t out = 0;
 
@@ -171,40 +169,27 @@ static void snapshot_dedup(struct snapshot *s)
 }
 
 /* Reads every file of the catalog at one generation (one read transaction). */
-static struct snapshot *snapshot_build(sqlite3 *db)
+static struct catalog_snap *snap_build(sqlite3 *db)
 {
-    struct snapshot *s = calloc(1, sizeof(*s));
+    struct catalog_snap *s = calloc(1, sizeof(*s));
     int rc = DB_ERROR;
 
     if (s == NULL)
         return NULL;
-    atomic_init(&s->refs, 1);
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
         rc = db_generation(db, &s->generation);
         if (rc == DB_OK)
-            rc = snapshot_fill(db, s);
+            rc = snap_fill(db, s);
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     }
     if (rc != DB_OK) {
-        snapshot_unref(s);
+        catalog_snap_free(s);
         return NULL;
     }
     if (s->n > 1) { /* qsort(NULL, 0, ...) is undefined */
         qsort(s->v, s->n, sizeof(*s->v), entry_sort_cmp);
-        snapshot_dedup(s);
+        snap_dedup(s);
     }
-    return s;
-}
-
-static struct snapshot *snapshot_get(struct catalog_source *cs)
-{
-    struct snapshot *s;
-
-    pthread_mutex_lock(&cs->lock);
-    s = cs->cur;
-    if (s != NULL)
-        atomic_fetch_add(&s->refs, 1);
-    pthread_mutex_unlock(&cs->lock);
     return s;
 }
 
@@ -329,14 +314,17 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
                        struct resolver_file *out)
 {
     struct catalog_source *cs = ctx;
-    struct snapshot *s = snapshot_get(cs);
-    struct snap_entry key = {0}, *e;
+    struct snapshot *sn = snapshot_acquire(cs->snaps);
+    const struct catalog_snap *s;
+    struct snap_entry key = {0};
+    const struct snap_entry *e;
     char folded[CATALOG_NAME_MAX];
     int fd, rc = RESOLVER_NOT_FOUND;
 
     (void)client;
-    if (s == NULL)
+    if (sn == NULL)
         return rc;
+    s = snapshot_data(sn);
     catalog_fold(name, folded, sizeof(folded));
     key.name = folded;
     e = s->n > 0 ? bsearch(&key, s->v, s->n, sizeof(*s->v), entry_cmp) : NULL;
@@ -357,46 +345,40 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
             rc = rc == -ENOENT ? RESOLVER_UNAVAILABLE : RESOLVER_IO;
         }
     }
-    snapshot_unref(s);
+    snapshot_release(sn);
     return rc;
-}
-
-static void swap_in(struct catalog_source *cs, struct snapshot *s)
-{
-    struct snapshot *old;
-
-    pthread_mutex_lock(&cs->lock);
-    old = cs->cur;
-    cs->cur = s;
-    pthread_mutex_unlock(&cs->lock);
-    snapshot_unref(old);
-    log_info("catalog snapshot generation %lld: %zu files, %zu loads served",
-             (long long)s->generation, s->n, s->n_served);
 }
 
 /* genwatch's callback: a new snapshot at the current generation. */
 static int rebuild(void *arg, sqlite3 *db)
 {
     struct catalog_source *cs = arg;
-    struct snapshot *sn = snapshot_build(db);
+    struct catalog_snap *s = snap_build(db);
+    int64_t generation;
+    size_t n, n_served;
 
-    if (sn == NULL)
+    if (s == NULL)
         return -1;
-    swap_in(cs, sn);
+    generation = s->generation;
+    n = s->n;
+    n_served = s->n_served;
+    if (snapshot_publish(cs->snaps, s) != 0)
+        return -1;
+    log_info("catalog snapshot generation %lld: %zu files, %zu loads served", (long long)generation,
+             n, n_served);
     return 0;
 }
 
-int catalog_source_open(const char *data_dir, struct catalog_source **out)
+int catalog_source_open(const char *data_dir, struct genwatch *gw, struct catalog_source **out)
 {
     struct catalog_source *cs = calloc(1, sizeof(*cs));
-    char path[4200];
 
     if (cs == NULL)
         return -1;
     pthread_mutex_init(&cs->lock, NULL);
-    snprintf(path, sizeof(path), "%s/catalog.db", data_dir);
-    if (blobstore_open(data_dir, &cs->bs) != 0 ||
-        genwatch_start(path, CATALOG_SOURCE_POLL_MS, rebuild, cs, &cs->gw) != 0)
+    cs->snaps = snapshot_holder_new(catalog_snap_free);
+    if (cs->snaps == NULL || blobstore_open(data_dir, &cs->bs) != 0 ||
+        genwatch_add(gw, rebuild, cs) != 0)
         goto fail;
     *out = cs;
     return 0;
@@ -422,10 +404,10 @@ int catalog_source_attach(struct catalog_source *cs, struct resolver *r)
 
 int64_t catalog_source_generation(struct catalog_source *cs)
 {
-    struct snapshot *s = snapshot_get(cs);
-    int64_t g = s != NULL ? s->generation : -1;
+    struct snapshot *sn = snapshot_acquire(cs->snaps);
+    int64_t g = sn != NULL ? ((const struct catalog_snap *)snapshot_data(sn))->generation : -1;
 
-    snapshot_unref(s);
+    snapshot_release(sn);
     return g;
 }
 
@@ -433,8 +415,7 @@ void catalog_source_free(struct catalog_source *cs)
 {
     if (cs == NULL)
         return;
-    genwatch_stop(cs->gw);
-    snapshot_unref(cs->cur);
+    snapshot_holder_free(cs->snaps);
     if (cs->bs != NULL)
         blobstore_close(cs->bs);
     free(cs->marks);

@@ -1,14 +1,11 @@
 /* cnf_source.c: serves SEP<MAC>.cnf.xml and XMLDefault.cnf.xml rendered per
- * request from an immutable provisioning snapshot (swapped in by a watcher
- * thread polling the generation counter), through a sealed memfd. Requests
- * take a reference under a mutex once; rendering runs without any lock. Its
- * one write: after a rebuild, each device's last complete load given. */
+ * request from an immutable provisioning snapshot (rebuilt by genwatch's
+ * thread when the generation moves, published in a snapshot holder), through
+ * a sealed memfd. A request takes one reference; rendering runs without any
+ * lock. Its one write: after a rebuild, each device's last complete load given. */
 #include "server/resolve/cnf_source.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,50 +20,15 @@
 #include "lib/log.h"
 #include "server/cnf/cnf.h"
 #include "server/resolve/genwatch.h"
-
-struct cnf_snap {
-    atomic_int refs;
-    struct settings_snapshot *s;
-};
+#include "server/resolve/snapshot.h"
 
 struct cnf_source {
-    pthread_mutex_t lock; /* cur */
-    struct genwatch *gw;  /* rebuilds the snapshot when the generation moves */
-    struct cnf_snap *cur;
+    struct snapshot_holder *snaps; /* of struct settings_snapshot, rebuilt by genwatch */
 };
 
-static void snap_unref(struct cnf_snap *sn)
+static void snap_free(void *data)
 {
-    if (sn == NULL || atomic_fetch_sub(&sn->refs, 1) != 1)
-        return;
-    provision_snapshot_free(sn->s);
-    free(sn);
-}
-
-static struct cnf_snap *snap_build(sqlite3 *db)
-{
-    struct cnf_snap *sn = calloc(1, sizeof(*sn));
-
-    if (sn == NULL)
-        return NULL;
-    atomic_init(&sn->refs, 1);
-    if (provision_snapshot_load(db, &sn->s) != DB_OK) {
-        free(sn);
-        return NULL;
-    }
-    return sn;
-}
-
-static struct cnf_snap *snap_get(struct cnf_source *cs)
-{
-    struct cnf_snap *sn;
-
-    pthread_mutex_lock(&cs->lock);
-    sn = cs->cur;
-    if (sn != NULL)
-        atomic_fetch_add(&sn->refs, 1);
-    pthread_mutex_unlock(&cs->lock);
-    return sn;
+    provision_snapshot_free(data);
 }
 
 /* The rendered bytes in a sealed memfd, positioned at 0. */
@@ -121,71 +83,68 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
                        struct resolver_file *out)
 {
     struct cnf_source *cs = ctx;
-    struct cnf_snap *sn = snap_get(cs);
+    struct snapshot *sn = snapshot_acquire(cs->snaps);
     struct cnf_buf b = {0};
     int rc = RESOLVER_NOT_FOUND;
 
     if (sn == NULL)
         goto out;
-    rc = source_render(sn->s, name, client, &b);
+    rc = source_render(snapshot_data(sn), name, client, &b);
     if (rc == RESOLVER_OK)
         rc = memfd_from(name, &b, out);
 out:
     cnf_buf_free(&b);
-    snap_unref(sn);
+    snapshot_release(sn);
     return rc;
 }
 
-static void swap_in(struct cnf_source *cs, struct cnf_snap *sn)
+/* Remembers what the configs name now, what each phone is given: to hold
+ * the phone there if that load stops being servable. The write moves the
+ * generation once more; the next rebuild finds nothing new. */
+static void record_given(sqlite3 *db, struct snapshot_holder *snaps)
 {
-    struct cnf_snap *old;
+    struct snapshot *sn = snapshot_acquire(snaps);
+    unsigned given = 0;
 
-    pthread_mutex_lock(&cs->lock);
-    old = cs->cur;
-    cs->cur = sn;
-    pthread_mutex_unlock(&cs->lock);
-    snap_unref(old);
-    log_info("config snapshot generation %lld: %zu devices, %zu profiles, %zu site rules",
-             (long long)sn->s->generation, sn->s->n_devices, sn->s->n_profiles, sn->s->n_sites);
+    if (sn == NULL)
+        return;
+    if (provision_record_given(db, snapshot_data(sn), &given) != DB_OK)
+        log_warn("cannot record the loads the phones' configs name");
+    else if (given > 0)
+        log_debug("recorded the load %u device(s) are given now", given);
+    snapshot_release(sn);
 }
 
 /* genwatch's callback: a new snapshot at the current generation. */
 static int rebuild(void *arg, sqlite3 *db)
 {
     struct cnf_source *cs = arg;
-    struct cnf_snap *sn = snap_build(db);
-    unsigned given = 0;
+    struct settings_snapshot *s = NULL;
 
-    if (sn == NULL)
+    if (provision_snapshot_load(db, &s) != DB_OK)
         return -1;
-    swap_in(cs, sn);
-    /* What the configs name now is what each phone is given: remember it,
-     * to hold the phone there if that load stops being servable. The write
-     * moves the generation once more; the next rebuild finds nothing new. */
-    if (provision_record_given(db, sn->s, &given) != DB_OK)
-        log_warn("cannot record the loads the phones' configs name");
-    else if (given > 0)
-        log_debug("recorded the load %u device(s) are given now", given);
+    log_info("config snapshot generation %lld: %zu devices, %zu profiles, %zu site rules",
+             (long long)s->generation, s->n_devices, s->n_profiles, s->n_sites);
+    if (snapshot_publish(cs->snaps, s) != 0)
+        return -1;
+    record_given(db, cs->snaps);
     return 0;
 }
 
-int cnf_source_open(const char *data_dir, struct cnf_source **out)
+int cnf_source_open(struct genwatch *gw, struct cnf_source **out)
 {
     struct cnf_source *cs = calloc(1, sizeof(*cs));
-    char path[4200];
 
     if (cs == NULL)
         return -1;
-    pthread_mutex_init(&cs->lock, NULL);
-    snprintf(path, sizeof(path), "%s/catalog.db", data_dir);
-    if (genwatch_start(path, CNF_SOURCE_POLL_MS, rebuild, cs, &cs->gw) != 0)
-        goto fail;
+    cs->snaps = snapshot_holder_new(snap_free);
+    if (cs->snaps == NULL || genwatch_add(gw, rebuild, cs) != 0) {
+        log_error("cannot serve generated config files");
+        cnf_source_free(cs);
+        return -1;
+    }
     *out = cs;
     return 0;
-fail:
-    log_error("cannot serve generated config files from %s", data_dir);
-    cnf_source_free(cs);
-    return -1;
 }
 
 int cnf_source_attach(struct cnf_source *cs, struct resolver *r)
@@ -197,10 +156,10 @@ int cnf_source_attach(struct cnf_source *cs, struct resolver *r)
 
 int64_t cnf_source_generation(struct cnf_source *cs)
 {
-    struct cnf_snap *sn = snap_get(cs);
-    int64_t g = sn != NULL ? sn->s->generation : -1;
+    struct snapshot *sn = snapshot_acquire(cs->snaps);
+    int64_t g = sn != NULL ? ((const struct settings_snapshot *)snapshot_data(sn))->generation : -1;
 
-    snap_unref(sn);
+    snapshot_release(sn);
     return g;
 }
 
@@ -208,8 +167,6 @@ void cnf_source_free(struct cnf_source *cs)
 {
     if (cs == NULL)
         return;
-    genwatch_stop(cs->gw);
-    snap_unref(cs->cur);
-    pthread_mutex_destroy(&cs->lock);
+    snapshot_holder_free(cs->snaps);
     free(cs);
 }

@@ -1,39 +1,52 @@
-/* genwatch.c: one thread per snapshot source, waking every poll interval to
- * compare the catalog's generation with the last one rebuilt; stops at once
- * when asked (a condition variable, not a sleep). */
+/* genwatch.c: one thread for every snapshot source, waking every poll
+ * interval to read the catalog's generation once and rebuild each source
+ * whose last rebuild is older; stops at once when asked (a condition
+ * variable, not a sleep). */
 #include "server/resolve/genwatch.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "db/db.h"
 #include "lib/log.h"
 
+struct genwatch_source {
+    int (*rebuild)(void *arg, sqlite3 *db);
+    void *arg;
+    int64_t built; /* generation before its last successful rebuild */
+};
+
 struct genwatch {
     sqlite3 *db;
     unsigned poll_ms;
-    int (*rebuild)(void *arg, sqlite3 *db);
-    void *arg;
-    int64_t built; /* generation of the last successful rebuild */
-    pthread_mutex_t lock;
+    struct genwatch_source sources[GENWATCH_SOURCES_MAX];
+    unsigned n_sources;
+    pthread_mutex_t lock; /* stop */
     pthread_cond_t wake;
     bool stop;
     bool running;
     pthread_t thread;
 };
 
-/* Rebuilds when the generation moved. */
+/* Rebuilds each source the generation moved past. A source's rebuild may
+ * write (and so move the generation again): the next poll rebuilds once more,
+ * finding nothing new to write. */
 static void genwatch_check(struct genwatch *gw)
 {
     int64_t gen;
 
-    if (db_generation(gw->db, &gen) != DB_OK || gen == gw->built)
+    if (db_generation(gw->db, &gen) != DB_OK)
         return;
-    if (gw->rebuild(gw->arg, gw->db) == 0)
-        gw->built = gen;
+    for (unsigned i = 0; i < gw->n_sources; i++) {
+        struct genwatch_source *src = &gw->sources[i];
+
+        if (gen != src->built && src->rebuild(src->arg, gw->db) == 0)
+            src->built = gen;
+    }
 }
 
 static void deadline_in_ms(struct timespec *ts, unsigned ms)
@@ -63,33 +76,49 @@ static void *genwatch_main(void *arg)
     return NULL;
 }
 
-int genwatch_start(const char *db_path, unsigned poll_ms, int (*rebuild)(void *arg, sqlite3 *db),
-                   void *arg, struct genwatch **out)
+int genwatch_open(const char *data_dir, unsigned poll_ms, struct genwatch **out)
 {
     struct genwatch *gw = calloc(1, sizeof(*gw));
+    char path[4200];
 
     if (gw == NULL)
         return -1;
     gw->poll_ms = poll_ms;
-    gw->rebuild = rebuild;
-    gw->arg = arg;
-    gw->built = -1;
     pthread_mutex_init(&gw->lock, NULL);
     pthread_cond_init(&gw->wake, NULL);
-    if (db_open(db_path, &gw->db) != DB_OK || db_generation(gw->db, &gw->built) != DB_OK ||
-        rebuild(arg, gw->db) != 0)
-        goto fail;
-    if (pthread_create(&gw->thread, NULL, genwatch_main, gw) != 0)
-        goto fail;
-    gw->running = true;
+    snprintf(path, sizeof(path), "%s/catalog.db", data_dir);
+    if (db_open(path, &gw->db) != DB_OK) {
+        log_error("cannot watch the catalog in %s", data_dir);
+        genwatch_free(gw);
+        return -1;
+    }
     *out = gw;
     return 0;
-fail:
-    genwatch_stop(gw);
-    return -1;
 }
 
-void genwatch_stop(struct genwatch *gw)
+int genwatch_add(struct genwatch *gw, int (*rebuild)(void *arg, sqlite3 *db), void *arg)
+{
+    struct genwatch_source src = {rebuild, arg, -1};
+
+    if (gw->running || gw->n_sources == GENWATCH_SOURCES_MAX)
+        return -1;
+    if (db_generation(gw->db, &src.built) != DB_OK || rebuild(arg, gw->db) != 0)
+        return -1;
+    gw->sources[gw->n_sources++] = src;
+    return 0;
+}
+
+int genwatch_start(struct genwatch *gw)
+{
+    if (pthread_create(&gw->thread, NULL, genwatch_main, gw) != 0) {
+        log_error("cannot start the catalog watcher thread");
+        return -1;
+    }
+    gw->running = true;
+    return 0;
+}
+
+void genwatch_free(struct genwatch *gw)
 {
     if (gw == NULL)
         return;

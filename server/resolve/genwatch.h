@@ -1,19 +1,31 @@
-/* genwatch.h: a thread that polls the catalog database's generation counter
- * and has a snapshot rebuilt when it moves: the shared machinery of the
- * snapshot sources (catalog files, generated configs). Never writes. */
+/* genwatch.h: the one thread that keeps every snapshot source current (the
+ * catalog files, the generated configs): it polls the catalog database's
+ * generation counter and, when it moved, has each source rebuild its
+ * snapshot from one database connection. Never writes itself (a source's
+ * rebuild may). */
 #ifndef LOADSD_GENWATCH_H
 #define LOADSD_GENWATCH_H
 
 #include <sqlite3.h>
 
+#define GENWATCH_POLL_MS     250 /* imports, removals, quarantines show within this */
+#define GENWATCH_SOURCES_MAX 4
+
 struct genwatch;
 
-/* Opens db_path, calls rebuild(arg, db) once before returning, then from the
- * thread every poll_ms whenever the generation differs from the one of the
- * last successful rebuild (which returns 0). 0, or -1 (logged). */
-int genwatch_start(const char *db_path, unsigned poll_ms, int (*rebuild)(void *arg, sqlite3 *db),
-                   void *arg, struct genwatch **out);
-/* Stops the thread, closes the database, frees gw (NULL is fine). */
-void genwatch_stop(struct genwatch *gw);
+/* Opens data_dir's database (already created by datadir_open); no thread
+ * yet. 0, or -1 (logged). */
+int genwatch_open(const char *data_dir, unsigned poll_ms, struct genwatch **out);
+/* Adds a source: rebuild(arg, db) builds and publishes its snapshot at the
+ * current generation, 0 on success. It runs once now, on the caller's thread
+ * (the first snapshot; -1 when it fails), then on the watcher's whenever the
+ * generation differs from the one of the source's last successful rebuild.
+ * Only before genwatch_start. 0 or -1. */
+int genwatch_add(struct genwatch *gw, int (*rebuild)(void *arg, sqlite3 *db), void *arg);
+/* Starts the watcher thread. 0 or -1 (logged). */
+int genwatch_start(struct genwatch *gw);
+/* Stops the thread (if started), closes the database, frees gw (NULL is
+ * fine); the sources may be freed after this. */
+void genwatch_free(struct genwatch *gw);
 
 #endif
