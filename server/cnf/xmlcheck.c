@@ -160,23 +160,28 @@ static bool scan_placeholder(struct scan *s, bool in_text)
     return true;
 }
 
+/* One step through character data or an attribute value: a reference, a
+ * placeholder, or one plain byte. */
+static bool scan_data(struct scan *s, bool in_text)
+{
+    if (*s->p == '&')
+        return scan_reference(s);
+    if (at_marker(s))
+        return scan_placeholder(s, in_text);
+    s->p++;
+    return true;
+}
+
 /* Character data up to the next '<' (or the end). */
 static bool scan_text(struct scan *s)
 {
     while (s->p < s->end && *s->p != '<') {
         if (s->depth == 0 && !is_space(*s->p))
             return fail(s, "text outside the root element");
-        if (*s->p == '&') {
-            if (!scan_reference(s))
-                return false;
-        } else if (at_marker(s)) {
-            if (!scan_placeholder(s, true))
-                return false;
-        } else if (at(s, "]]>")) {
+        if (at(s, "]]>"))
             return fail(s, "\"]]>\" in text");
-        } else {
-            s->p++;
-        }
+        if (!scan_data(s, true))
+            return false;
     }
     return true;
 }
@@ -298,15 +303,8 @@ static bool scan_attr_value(struct scan *s)
     while (s->p < s->end && *s->p != quote) {
         if (*s->p == '<')
             return fail(s, "'<' in an attribute value");
-        if (*s->p == '&') {
-            if (!scan_reference(s))
-                return false;
-        } else if (at_marker(s)) {
-            if (!scan_placeholder(s, false))
-                return false;
-        } else {
-            s->p++;
-        }
+        if (!scan_data(s, false))
+            return false;
     }
     if (s->p >= s->end)
         return fail(s, "unterminated attribute value");

@@ -93,6 +93,31 @@ static void thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 
 /* ---- reading files: the size limit, empty, missing ---- */
 
+struct fixture {
+    char dir[PATH_MAX];
+    char path[PATH_MAX + 16]; /* dir/f */
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    if (f == NULL || testdir_make("test_fileio", f->dir) != 0)
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/f", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    int rc = testdir_remove(f->dir);
+
+    free(f);
+    return rc;
+}
+
 struct read_case {
     size_t size; /* bytes in the file */
     size_t max;
@@ -129,11 +154,8 @@ static void write_file(const char *path, size_t size)
 
 static void test_read_table(void **state)
 {
-    char dir[PATH_MAX], path[PATH_MAX + 16];
+    const char *path = ((struct fixture *)*state)->path;
 
-    (void)state;
-    assert_int_equal(testdir_make("test_fileio", dir), 0);
-    snprintf(path, sizeof(path), "%s/f", dir);
     for (size_t i = 0; i < ARRAY_LEN(read_cases); i++) {
         const struct read_case *c = &read_cases[i];
         char *buf = (char *)"untouched";
@@ -157,35 +179,27 @@ static void test_read_table(void **state)
                 fail_msg("case %zu: byte %zu differs", i, k);
         free(buf);
     }
-    assert_int_equal(testdir_remove(dir), 0);
 }
 
 static void test_read_missing_and_directory(void **state)
 {
-    char dir[PATH_MAX], path[PATH_MAX + 16];
+    const struct fixture *f = *state;
     char *buf = NULL;
     size_t len = 0;
 
-    (void)state;
-    assert_int_equal(testdir_make("test_fileio", dir), 0);
-    snprintf(path, sizeof(path), "%s/missing", dir);
-    assert_int_equal(fileio_read_file(path, 100, &buf, &len), -ENOENT);
-    assert_int_equal(fileio_read_file(dir, 100, &buf, &len), -EISDIR);
+    assert_int_equal(fileio_read_file(f->path, 100, &buf, &len), -ENOENT); /* not made yet */
+    assert_int_equal(fileio_read_file(f->dir, 100, &buf, &len), -EISDIR);
     assert_null(buf);
-    assert_int_equal(testdir_remove(dir), 0);
 }
 
 /* The read starts where the descriptor stands, not at the file's start. */
 static void test_read_from_offset(void **state)
 {
-    char dir[PATH_MAX], path[PATH_MAX + 16];
+    const char *path = ((struct fixture *)*state)->path;
     char *buf = NULL;
     size_t len = 0;
     int fd;
 
-    (void)state;
-    assert_int_equal(testdir_make("test_fileio", dir), 0);
-    snprintf(path, sizeof(path), "%s/f", dir);
     write_file(path, 1000);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     assert_true(fd >= 0);
@@ -195,7 +209,6 @@ static void test_read_from_offset(void **state)
     assert_int_equal((unsigned char)buf[0], pattern(900));
     free(buf);
     close(fd);
-    assert_int_equal(testdir_remove(dir), 0);
 }
 
 /* ---- pipes: short counts and EINTR ---- */
@@ -322,9 +335,9 @@ static void test_write_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_read_table),
-        cmocka_unit_test(test_read_missing_and_directory),
-        cmocka_unit_test(test_read_from_offset),
+        cmocka_unit_test_setup_teardown(test_read_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_missing_and_directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_from_offset, setup, teardown),
         cmocka_unit_test(test_read_pipe_short_and_eintr),
         cmocka_unit_test(test_write_pipe_short_and_eintr),
         cmocka_unit_test(test_write_errors),
