@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,15 +401,6 @@ int catalog_source_attach(struct catalog_source *cs, struct resolver *r)
     struct resolver_source src = {"catalog", source_open, NULL, cs};
 
     return resolver_add_source(r, &src);
-}
-
-int64_t catalog_source_generation(struct catalog_source *cs)
-{
-    struct snapshot *sn = snapshot_acquire(cs->snaps);
-    int64_t g = sn != NULL ? ((const struct catalog_snap *)snapshot_data(sn))->generation : -1;
-
-    snapshot_release(sn);
-    return g;
 }
 
 void catalog_source_free(struct catalog_source *cs)

@@ -8,8 +8,6 @@
 #ifndef LOADSD_CATALOG_SOURCE_H
 #define LOADSD_CATALOG_SOURCE_H
 
-#include <stdint.h>
-
 #include "server/resolve/genwatch.h"
 #include "server/resolve/resolver.h"
 
@@ -24,8 +22,6 @@ void catalog_source_on_corrupt(struct catalog_source *cs, void (*fn)(void *arg, 
                                void *arg);
 /* Adds this source to a resolver; the catalog source must outlive it. */
 int catalog_source_attach(struct catalog_source *cs, struct resolver *r);
-/* The generation of the snapshot now served. */
-int64_t catalog_source_generation(struct catalog_source *cs);
 /* Frees everything (after the TFTP server and genwatch are freed). */
 void catalog_source_free(struct catalog_source *cs);
 

@@ -154,15 +154,6 @@ int cnf_source_attach(struct cnf_source *cs, struct resolver *r)
     return resolver_add_source(r, &src);
 }
 
-int64_t cnf_source_generation(struct cnf_source *cs)
-{
-    struct snapshot *sn = snapshot_acquire(cs->snaps);
-    int64_t g = sn != NULL ? ((const struct settings_snapshot *)snapshot_data(sn))->generation : -1;
-
-    snapshot_release(sn);
-    return g;
-}
-
 void cnf_source_free(struct cnf_source *cs)
 {
     if (cs == NULL)

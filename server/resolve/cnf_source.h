@@ -6,8 +6,6 @@
 #ifndef LOADSD_CNF_SOURCE_H
 #define LOADSD_CNF_SOURCE_H
 
-#include <stdint.h>
-
 #include "server/resolve/genwatch.h"
 #include "server/resolve/resolver.h"
 
@@ -18,8 +16,6 @@ struct cnf_source;
 int cnf_source_open(struct genwatch *gw, struct cnf_source **out);
 /* Adds this source to a resolver; the source must outlive it. */
 int cnf_source_attach(struct cnf_source *cs, struct resolver *r);
-/* The generation of the snapshot now served (-1 before the first). */
-int64_t cnf_source_generation(struct cnf_source *cs);
 /* Frees everything (after the TFTP server and genwatch are freed). */
 void cnf_source_free(struct cnf_source *cs);
 
