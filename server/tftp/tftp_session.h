@@ -32,8 +32,7 @@ enum tftp_session_state {
     TFTP_SESSION_OACK_SENT,    /* waiting for ACK 0 */
     TFTP_SESSION_SENDING,      /* data windows in flight */
     TFTP_SESSION_DONE,         /* ended: the last block was acknowledged */
-    TFTP_SESSION_PEER_ERROR,   /* ended: the client sent ERROR (e.g. 8 after an OACK: a tsize probe)
-                                */
+    TFTP_SESSION_PEER_ERROR,   /* ended: the client sent ERROR (8 after an OACK: a tsize probe) */
     TFTP_SESSION_TIMEOUT,      /* ended: retries exhausted */
     TFTP_SESSION_ILLEGAL,      /* ended: the client sent a packet other than ACK or ERROR */
     TFTP_SESSION_FILE_CHANGED, /* ended: the file gave fewer bytes than its size */
