@@ -9,7 +9,7 @@
 #include "admin/jobs.h"
 #include "db/catalog.h"
 #include "db/provision.h"
-#include "server/tftp/tftp_io.h"
+#include "server/tftp/tftp_server.h"
 
 #define METRICS_MAX 8192
 

@@ -3,7 +3,7 @@
  * elapsed time, rate). Read only; never slows a transfer (the engine copies
  * its list under a per-worker lock, never per packet). */
 #include "admin/api.h"
-#include "server/tftp/tftp_io.h"
+#include "server/tftp/tftp_server.h"
 
 #define TRANSFERS_MAX 10000
 

@@ -23,7 +23,7 @@
 #include "server/resolve/resolver.h"
 #include "server/scrubber.h"
 #include "server/sdnotify.h"
-#include "server/tftp/tftp_io.h"
+#include "server/tftp/tftp_server.h"
 
 /* What runs besides the TFTP server, built once at start. */
 struct services {

@@ -347,34 +347,9 @@ void tftp_packet_data_header(uint8_t hdr[TFTP_HEADER_LEN], uint16_t block)
     put_u16(hdr + 2, block);
 }
 
-uint16_t tftp_packet_wire_error(int parse_result, const char **msg)
+uint16_t tftp_packet_opcode(const uint8_t *buf, size_t len)
 {
-    switch (parse_result) {
-    case TFTP_PARSE_TOO_LONG:
-        *msg = "Illegal TFTP operation: request too long";
-        return TFTP_ERR_ILLEGAL_OP;
-    case TFTP_PARSE_BAD_OPCODE:
-        *msg = "Illegal TFTP operation";
-        return TFTP_ERR_ILLEGAL_OP;
-    case TFTP_PARSE_BAD_MODE:
-        *msg = "Illegal TFTP operation: unsupported mode";
-        return TFTP_ERR_ILLEGAL_OP;
-    case TFTP_PARSE_EMPTY_NAME:
-        *msg = "Illegal TFTP operation: empty file name";
-        return TFTP_ERR_ILLEGAL_OP;
-    case TFTP_PARSE_BAD_OPTION:
-        *msg = "Option negotiation failed: bad option value";
-        return TFTP_ERR_OPTION;
-    case TFTP_PARSE_DUP_OPTION:
-        *msg = "Option negotiation failed: duplicate option";
-        return TFTP_ERR_OPTION;
-    case TFTP_PARSE_TRUNCATED:
-        *msg = "Illegal TFTP operation: malformed packet";
-        return TFTP_ERR_ILLEGAL_OP;
-    default:
-        *msg = "Undefined error";
-        return TFTP_ERR_UNDEFINED;
-    }
+    return len < 2 ? 0 : get_u16(buf);
 }
 
 size_t tftp_netascii_encode(const uint8_t *src, size_t len, uint8_t *dst)

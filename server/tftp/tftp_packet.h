@@ -60,8 +60,8 @@ struct tftp_options {
     uint64_t tsize;
 };
 
-/* Codec results: 0 or one of these (negative). tftp_packet_wire_error() maps
- * each to the ERROR code and text a peer gets: the one place that does. */
+/* Codec results: 0 or one of these (negative). wire_error.c maps each to the
+ * ERROR code and text a peer gets (tftp_failure_of_parse). */
 enum tftp_parse_result {
     TFTP_PARSE_OK = 0,
     TFTP_PARSE_TRUNCATED = -1,  /* shorter than its opcode needs, or a missing NUL */
@@ -109,8 +109,8 @@ int tftp_packet_build_ack(uint8_t *buf, size_t cap, uint16_t block);
 /* Writes the 4-byte DATA header; the payload follows it on the wire. */
 void tftp_packet_data_header(uint8_t hdr[TFTP_HEADER_LEN], uint16_t block);
 
-/* The ERROR code and message a peer gets for a parse result. */
-uint16_t tftp_packet_wire_error(int parse_result, const char **msg);
+/* The opcode of a datagram (its first two bytes), 0 when it is shorter. */
+uint16_t tftp_packet_opcode(const uint8_t *buf, size_t len);
 
 /* Netascii (RFC 764 via RFC 1350): LF -> CR LF, CR -> CR NUL, each byte on its
  * own, so encoding can stop and resume at any byte. dst needs 2 * len bytes at

@@ -1,5 +1,6 @@
 /* tftp_session.c: one read transfer as a state machine: option negotiation
- * (RFC 2347-2349), windows (RFC 7440), block rollover, retransmission.
+ * (RFC 2347-2349), windows (RFC 7440), block rollover, retransmission, how
+ * it ends; and the verdict on a request before one starts.
  * Pure: never touches a socket, a file or the clock; times come in as arguments. */
 #include "server/tftp/tftp_session.h"
 
@@ -169,10 +170,10 @@ static bool ack_to_block(const struct tftp_session *s, uint16_t wire, uint64_t *
     return true;
 }
 
-static void finish(struct tftp_session *s, enum tftp_session_state state, enum tftp_session_end end)
+/* Ends the transfer: state says how; no timer from now on. */
+static void finish(struct tftp_session *s, enum tftp_session_state state)
 {
     s->state = state;
-    s->end = end;
     s->deadline_ms = 0;
 }
 
@@ -191,7 +192,7 @@ static void on_ack_sending(struct tftp_session *s, uint16_t wire, uint64_t now_m
     if (block == s->sent)
         rtt_sample(s, now_ms);
     if (block == s->last_block) {
-        finish(s, TFTP_SESSION_DONE, TFTP_END_COMPLETE);
+        finish(s, TFTP_SESSION_DONE);
         return;
     }
     /* RFC 7440 section 4: an ACK of block n starts the next window at n + 1,
@@ -225,8 +226,71 @@ void tftp_session_on_ack(struct tftp_session *s, uint16_t block, uint64_t now_ms
 
 void tftp_session_on_error(struct tftp_session *s)
 {
-    if (s->state == TFTP_SESSION_OACK_SENT || s->state == TFTP_SESSION_SENDING)
-        finish(s, TFTP_SESSION_FAILED, TFTP_END_PEER_ERROR);
+    if (!tftp_session_finished(s))
+        finish(s, TFTP_SESSION_PEER_ERROR);
+}
+
+void tftp_session_on_datagram(struct tftp_session *s, const uint8_t *buf, size_t len,
+                              uint64_t now_ms, struct tftp_packet *pkt,
+                              struct tftp_session_out *out)
+{
+    int rc = tftp_packet_parse(buf, len, pkt);
+
+    out_clear(out);
+    if (rc == TFTP_PARSE_OK && pkt->op == TFTP_OP_ACK) {
+        tftp_session_on_ack(s, pkt->block, now_ms, out);
+    } else if (rc == TFTP_PARSE_OK && pkt->op == TFTP_OP_ERROR) {
+        tftp_session_on_error(s);
+    } else if (!tftp_session_finished(s)) {
+        /* Only ACK and ERROR come to a sender (RFC 1350 section 5). */
+        finish(s, TFTP_SESSION_ILLEGAL);
+        out->send_error = TFTP_FAIL_ILLEGAL_OP;
+    }
+}
+
+/* How each event the I/O layer reports ends a transfer, and what the client is told. */
+static const struct {
+    enum tftp_session_state state;
+    enum tftp_failure error;
+} event_ends[] = {
+    [TFTP_EVENT_FILE_SHORT] = {TFTP_SESSION_FILE_CHANGED, TFTP_FAIL_FILE_CHANGED},
+    [TFTP_EVENT_IO_FAILED] = {TFTP_SESSION_IO_FAILED, TFTP_FAIL_NONE},
+    [TFTP_EVENT_SHUTDOWN] = {TFTP_SESSION_SHUTDOWN, TFTP_FAIL_SHUTDOWN},
+    /* Never answered: an ERROR would only be more traffic toward a perhaps
+     * forged address. */
+    [TFTP_EVENT_EVICTED] = {TFTP_SESSION_EVICTED, TFTP_FAIL_NONE},
+};
+
+void tftp_session_on_event(struct tftp_session *s, enum tftp_session_event ev,
+                           struct tftp_session_out *out)
+{
+    out_clear(out);
+    if (tftp_session_finished(s) || (unsigned)ev >= sizeof(event_ends) / sizeof(event_ends[0]))
+        return;
+    finish(s, event_ends[ev].state);
+    out->send_error = event_ends[ev].error;
+}
+
+enum tftp_request_verdict tftp_session_judge_request(const uint8_t *buf, size_t len, bool truncated,
+                                                     struct tftp_request *req,
+                                                     enum tftp_failure *fail)
+{
+    int rc;
+
+    /* An ERROR is never answered (RFC 1350 section 7): no error ping-pong
+     * with a client that reports our own error back to port 69. */
+    if (tftp_packet_opcode(buf, len) == TFTP_OP_ERROR)
+        return TFTP_REQUEST_IGNORE;
+    rc = truncated ? TFTP_PARSE_TOO_LONG : tftp_packet_parse_request(buf, len, req);
+    if (rc != TFTP_PARSE_OK) {
+        *fail = tftp_failure_of_parse(rc);
+        return TFTP_REQUEST_MALFORMED;
+    }
+    if (req->op == TFTP_OP_RRQ)
+        return TFTP_REQUEST_READ;
+    /* This appliance never accepts files over TFTP. */
+    *fail = TFTP_FAIL_UPLOAD;
+    return TFTP_REQUEST_REFUSED;
 }
 
 static uint32_t retries_allowed(const struct tftp_session *s)
@@ -244,7 +308,7 @@ void tftp_session_on_timeout(struct tftp_session *s, uint64_t now_ms, struct tft
     if (s->deadline_ms == 0 || now_ms < s->deadline_ms)
         return;
     if (s->retries >= retries_allowed(s)) {
-        finish(s, TFTP_SESSION_FAILED, TFTP_END_TIMEOUT);
+        finish(s, TFTP_SESSION_TIMEOUT);
         return;
     }
     s->retries++;
@@ -271,7 +335,35 @@ uint64_t tftp_session_deadline(const struct tftp_session *s)
 
 bool tftp_session_finished(const struct tftp_session *s)
 {
-    return s->state == TFTP_SESSION_DONE || s->state == TFTP_SESSION_FAILED;
+    return s->state >= TFTP_SESSION_DONE;
+}
+
+enum tftp_session_state tftp_session_get_state(const struct tftp_session *s)
+{
+    return s->state;
+}
+
+bool tftp_session_complete(const struct tftp_session *s)
+{
+    return s->state == TFTP_SESSION_DONE;
+}
+
+const char *tftp_session_end_reason(const struct tftp_session *s)
+{
+    static const char *const reasons[] = {
+        [TFTP_SESSION_OACK_SENT] = "running",
+        [TFTP_SESSION_SENDING] = "running",
+        [TFTP_SESSION_DONE] = "complete",
+        [TFTP_SESSION_PEER_ERROR] = "client sent an error",
+        [TFTP_SESSION_TIMEOUT] = "client stopped answering",
+        [TFTP_SESSION_ILLEGAL] = "client sent an illegal packet",
+        [TFTP_SESSION_FILE_CHANGED] = "file changed while being sent",
+        [TFTP_SESSION_IO_FAILED] = "I/O error",
+        [TFTP_SESSION_SHUTDOWN] = "server shutting down",
+        [TFTP_SESSION_EVICTED] = "never answered, its place was needed for a new request",
+    };
+
+    return reasons[s->state];
 }
 
 bool tftp_session_peer_proven(const struct tftp_session *s)

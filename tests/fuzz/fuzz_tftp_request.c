@@ -10,6 +10,7 @@
 #include "server/resolve/resolver.h"
 #include "server/tftp/tftp_packet.h"
 #include "server/tftp/tftp_session.h"
+#include "server/tftp/wire_error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -297,7 +298,8 @@ static void fuzz_run_session(const struct tftp_request *req, uint64_t h)
         default:
             if (e == 0xff) {
                 tftp_session_on_error(&s);
-                FUZZ_CHECK(tftp_session_finished(&s) && s.end == TFTP_END_PEER_ERROR);
+                FUZZ_CHECK(tftp_session_finished(&s) &&
+                           tftp_session_get_state(&s) == TFTP_SESSION_PEER_ERROR);
             }
             continue;
         }
@@ -306,6 +308,33 @@ static void fuzz_run_session(const struct tftp_request *req, uint64_t h)
         /* Right after an ACK, the same ACK again must do nothing. */
         last_ack = wire;
         have_ack = true;
+    }
+}
+
+/* The listener's verdict agrees with the codec: an ERROR is ignored, a valid
+ * RRQ read, a valid WRQ refused, anything else malformed, with an ERROR that
+ * goes out whole. */
+static void fuzz_check_verdict(const uint8_t *data, size_t size, int rc,
+                               const struct tftp_request *parsed)
+{
+    struct tftp_request req;
+    enum tftp_failure fail = TFTP_FAIL_NONE;
+    enum tftp_request_verdict v = tftp_session_judge_request(data, size, false, &req, &fail);
+    const char *msg = NULL;
+
+    if (tftp_packet_opcode(data, size) == TFTP_OP_ERROR) {
+        FUZZ_CHECK(v == TFTP_REQUEST_IGNORE);
+        return;
+    }
+    if (rc == TFTP_PARSE_OK) {
+        FUZZ_CHECK(v == (parsed->op == TFTP_OP_RRQ ? TFTP_REQUEST_READ : TFTP_REQUEST_REFUSED));
+        FUZZ_CHECK(req.filename == parsed->filename);
+    } else {
+        FUZZ_CHECK(v == TFTP_REQUEST_MALFORMED);
+    }
+    if (v != TFTP_REQUEST_READ) {
+        tftp_wire_error(fail, &msg);
+        FUZZ_CHECK(fail != TFTP_FAIL_NONE && msg != NULL && strlen(msg) < TFTP_ERRMSG_MAX);
     }
 }
 
@@ -318,8 +347,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_check_packet(data, size);
     rc = tftp_packet_parse_request(data, size, &req);
+    fuzz_check_verdict(data, size, rc, &req);
     if (rc != TFTP_PARSE_OK) {
-        code = tftp_packet_wire_error(rc, &msg);
+        code = tftp_wire_error(tftp_failure_of_parse(rc), &msg);
         FUZZ_CHECK(code == TFTP_ERR_ILLEGAL_OP || code == TFTP_ERR_OPTION);
         FUZZ_CHECK(msg != NULL && msg[0] != '\0' && strlen(msg) < TFTP_ERRMSG_MAX);
         return 0;

@@ -579,6 +579,33 @@ def oack_error8_quiet(ctx):
 
 
 @case
+def illegal_packet(ctx):
+    """During a transfer, anything from the client but ACK or ERROR (a DATA, a
+    request, a truncated ACK) ends it with ERROR 4, and nothing follows."""
+    for label, pkt in (("DATA", struct.pack("!HH", OP_DATA, 1) + b"junk"),
+                       ("RRQ", build_request("size_513.bin")),
+                       ("short ACK", struct.pack("!HB", OP_ACK, 0))):
+        s = ctx.sock()
+        try:
+            op, f, addr = request(ctx, s, build_request("size_1048576.bin", opts=[("timeout", "5")]))
+            if op != OP_OACK:
+                raise CheckFail("%s: want OACK, got %s" % (label, describe_of(op, f)))
+            s.sendto(pkt, addr)
+            got = collect(s, 1.5)
+            if not got:
+                raise CheckFail("%s during a transfer: no answer, want ERROR 4" % label)
+            op, f = parse(got[0][0])
+            if op != OP_ERROR or f["code"] != 4 or got[0][1] != addr:
+                raise CheckFail("%s during a transfer: want ERROR 4 from %s, got %s" % (label, addr, describe(got[0][0])))
+            s.sendto(build_ack(0), addr)
+            after = collect(s, 1.5)
+            if len(got) > 1 or after:
+                raise CheckFail("%s: the transfer went on after its ERROR 4: %s" % (label, describe((got[1:] + after)[0][0])))
+        finally:
+            s.close()
+
+
+@case
 def window_restart(ctx):
     s = ctx.sock()
     try:

@@ -89,6 +89,7 @@ static void expect_none(const struct harness *h)
 {
     assert_false(h->out.send_oack);
     assert_int_equal(h->out.send_count, 0);
+    assert_int_equal(h->out.send_error, TFTP_FAIL_NONE);
 }
 
 static void expect_oack(const struct harness *h)
@@ -97,11 +98,10 @@ static void expect_oack(const struct harness *h)
     assert_int_equal(h->out.send_count, 0);
 }
 
-static void expect_end(const struct harness *h, enum tftp_session_state state,
-                       enum tftp_session_end end)
+static void expect_end(const struct harness *h, enum tftp_session_state state)
 {
-    assert_int_equal(h->s.state, state);
-    assert_int_equal(h->s.end, end);
+    assert_int_equal(tftp_session_get_state(&h->s), state);
+    assert_int_equal(tftp_session_complete(&h->s), state == TFTP_SESSION_DONE);
     assert_true(tftp_session_finished(&h->s));
     assert_int_equal(tftp_session_deadline(&h->s), 0);
 }
@@ -165,13 +165,13 @@ static void run_lockstep(struct harness *h, uint64_t size, uint64_t blocks)
     assert_int_equal(tftp_session_block_len(&h->s, blocks), size - (blocks - 1) * 512);
     h_ack(h, 3, h_wire(h, blocks));
     expect_none(h);
-    expect_end(h, TFTP_SESSION_DONE, TFTP_END_COMPLETE);
+    expect_end(h, TFTP_SESSION_DONE);
     /* Nothing moves a finished session. */
     h_ack(h, 3, h_wire(h, blocks));
     expect_none(h);
     tftp_session_on_timeout(&h->s, h->now + 100000, &h->out);
     expect_none(h);
-    expect_end(h, TFTP_SESSION_DONE, TFTP_END_COMPLETE);
+    expect_end(h, TFTP_SESSION_DONE);
 }
 
 static void test_lockstep_rfc1350(void **state)
@@ -341,13 +341,13 @@ static void test_oack_then_error(void **state)
     expect_oack(&h);
     assert_int_equal(tftp_session_accepted(&h.s)->tsize, 7777);
     tftp_session_on_error(&h.s);
-    expect_end(&h, TFTP_SESSION_FAILED, TFTP_END_PEER_ERROR);
+    expect_end(&h, TFTP_SESSION_PEER_ERROR);
     /* Quiet: nothing more goes out. */
     h_ack(&h, 1, 0);
     expect_none(&h);
     tftp_session_on_timeout(&h.s, h.now + 60000, &h.out);
     expect_none(&h);
-    expect_end(&h, TFTP_SESSION_FAILED, TFTP_END_PEER_ERROR);
+    expect_end(&h, TFTP_SESSION_PEER_ERROR);
 }
 
 static void test_error_while_sending(void **state)
@@ -360,16 +360,16 @@ static void test_error_while_sending(void **state)
     h_ack(&h, 5, 1);
     expect_window(&h, 2, 1);
     tftp_session_on_error(&h.s);
-    expect_end(&h, TFTP_SESSION_FAILED, TFTP_END_PEER_ERROR);
+    expect_end(&h, TFTP_SESSION_PEER_ERROR);
     h_ack(&h, 5, 2);
     expect_none(&h);
     /* An ERROR after the end changes nothing. */
     h_init(&h);
     h_start(&h, NULL, TFTP_MODE_OCTET, 10);
     h_ack(&h, 5, 1);
-    expect_end(&h, TFTP_SESSION_DONE, TFTP_END_COMPLETE);
+    expect_end(&h, TFTP_SESSION_DONE);
     tftp_session_on_error(&h.s);
-    expect_end(&h, TFTP_SESSION_DONE, TFTP_END_COMPLETE);
+    expect_end(&h, TFTP_SESSION_DONE);
 }
 
 /* ---- the final block ---- */
@@ -411,7 +411,7 @@ static void test_final_block(void **state)
             total += len;
             h_ack(&h, 2, h_wire(&h, b));
         }
-        expect_end(&h, TFTP_SESSION_DONE, TFTP_END_COMPLETE);
+        expect_end(&h, TFTP_SESSION_DONE);
         assert_int_equal(total, c->size);
     }
 }
@@ -431,7 +431,7 @@ static void test_final_block_in_window(void **state)
     expect_window(&h, 4, 1);
     assert_false(tftp_session_finished(&h.s));
     h_ack(&h, 2, 4);
-    expect_end(&h, TFTP_SESSION_DONE, TFTP_END_COMPLETE);
+    expect_end(&h, TFTP_SESSION_DONE);
 }
 
 /* ---- windows (RFC 7440) ---- */
@@ -460,7 +460,7 @@ static void test_windows_100_blocks(void **state)
     assert_false(tftp_session_finished(&h.s));
     h_ack(&h, 20, 100);
     expect_none(&h);
-    expect_end(&h, TFTP_SESSION_DONE, TFTP_END_COMPLETE);
+    expect_end(&h, TFTP_SESSION_DONE);
 }
 
 static void test_window_partial_ack(void **state)
@@ -594,7 +594,7 @@ static void test_timeout_backoff_and_give_up(void **state)
     /* retries_max (5) resends done: the next timeout gives up. */
     h_timeout(&h);
     expect_none(&h);
-    expect_end(&h, TFTP_SESSION_FAILED, TFTP_END_TIMEOUT);
+    expect_end(&h, TFTP_SESSION_TIMEOUT);
 }
 
 static void test_timeout_resends_from_acked(void **state)
@@ -620,7 +620,7 @@ static void test_timeout_resends_from_acked(void **state)
         expect_window(&h, 37, 16);
     }
     h_timeout(&h);
-    expect_end(&h, TFTP_SESSION_FAILED, TFTP_END_TIMEOUT);
+    expect_end(&h, TFTP_SESSION_TIMEOUT);
 }
 
 /* A peer that never answered gets the first send and one resend, however
@@ -640,7 +640,7 @@ static void test_give_up_unproven(void **state)
     assert_int_equal(tftp_session_deadline(&h.s), h.now + 2000);
     h_timeout(&h);
     expect_none(&h);
-    expect_end(&h, TFTP_SESSION_FAILED, TFTP_END_TIMEOUT);
+    expect_end(&h, TFTP_SESSION_TIMEOUT);
     /* The same with an OACK nobody answers. */
     h_init(&h);
     h_start(&h, &o, TFTP_MODE_OCTET, 512 * 10);
@@ -649,7 +649,7 @@ static void test_give_up_unproven(void **state)
     expect_oack(&h);
     h_timeout(&h);
     expect_none(&h);
-    expect_end(&h, TFTP_SESSION_FAILED, TFTP_END_TIMEOUT);
+    expect_end(&h, TFTP_SESSION_TIMEOUT);
     /* Once ACK 0 has come, the full retries_max applies. */
     h_init(&h);
     h_start(&h, &o, TFTP_MODE_OCTET, 1468 * 10);
@@ -662,7 +662,7 @@ static void test_give_up_unproven(void **state)
         expect_window(&h, 1, 1);
     }
     h_timeout(&h);
-    expect_end(&h, TFTP_SESSION_FAILED, TFTP_END_TIMEOUT);
+    expect_end(&h, TFTP_SESSION_TIMEOUT);
 }
 
 /* With a negotiated timeout T: deadline T first, then doubling up to rto_max;
@@ -748,7 +748,7 @@ static void check_rollover_lockstep(bool to_one, uint64_t blocks)
         assert_int_equal(h.out.send_count, 0);
         h_ack(&h, 1, w);
     }
-    expect_end(&h, TFTP_SESSION_DONE, TFTP_END_COMPLETE);
+    expect_end(&h, TFTP_SESSION_DONE);
     assert_int_equal(tftp_session_block_len(&h.s, blocks), 3);
     assert_int_equal(tftp_session_block_offset(&h.s, blocks), 8 * (blocks - 1));
 }
@@ -1159,7 +1159,7 @@ static void sim_run(const struct sim_case *sc, uint64_t seed)
                 assert_int_equal(h.out.send_count, 0);
         }
     }
-    expect_end(&h, TFTP_SESSION_DONE, TFTP_END_COMPLETE);
+    expect_end(&h, TFTP_SESSION_DONE);
     assert_true(c.done);
     assert_int_equal(c.bytes, sc->size);
     assert_int_equal(c.got, sc->size / sc->blksize + 1);
@@ -1212,7 +1212,7 @@ static void check_largest_window(bool to_one)
         if (!tftp_session_finished(&h.s))
             assert_int_equal(h.out.send_first, last + 1);
     }
-    expect_end(&h, TFTP_SESSION_DONE, TFTP_END_COMPLETE);
+    expect_end(&h, TFTP_SESSION_DONE);
 }
 
 static void test_rollover_largest_window(void **state)
@@ -1220,6 +1220,190 @@ static void test_rollover_largest_window(void **state)
     (void)state;
     check_largest_window(false);
     check_largest_window(true);
+}
+
+/* ---- datagrams, events and requests: the decisions the I/O layer used to make ---- */
+
+/* A literal and its length without the final NUL. */
+#define BYTES(lit) lit, sizeof(lit) - 1
+
+/* Feeds raw bytes as a datagram from the client. */
+static void h_datagram(struct harness *h, const char *bytes, size_t len)
+{
+    struct tftp_packet pkt;
+
+    tftp_session_on_datagram(&h->s, (const uint8_t *)bytes, len, h->now, &pkt, &h->out);
+}
+
+/* Whatever reaches a sender but an ACK or an ERROR ends it with ERROR 4,
+ * truncated ACKs and ERRORs included. */
+static void test_datagram_illegal(void **state)
+{
+    static const struct {
+        const char *bytes;
+        size_t len;
+    } cases[] = {
+        {BYTES("")},                         /* empty */
+        {BYTES("\0")},                       /* half an opcode */
+        {BYTES("\0\4\0")},                   /* ACK cut short */
+        {BYTES("\0\5\0")},                   /* ERROR cut short */
+        {BYTES("\0\3\0\1data")},             /* DATA: we never receive files */
+        {BYTES("\0\1f\0octet\0")},           /* an RRQ on the transfer's port */
+        {BYTES("\0\2f\0octet\0")},           /* a WRQ */
+        {BYTES("\0\6blksize\0\61\60\60\0")}, /* an OACK */
+        {BYTES("\0\7\0\1")},                 /* no such opcode */
+        {BYTES("\xff\xff\0\1")},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct harness h;
+        const char *msg;
+
+        h_init(&h);
+        h_start(&h, NULL, TFTP_MODE_OCTET, 5000);
+        h_datagram(&h, cases[i].bytes, cases[i].len);
+        expect_end(&h, TFTP_SESSION_ILLEGAL);
+        assert_int_equal(h.out.send_error, TFTP_FAIL_ILLEGAL_OP);
+        assert_int_equal(h.out.send_count, 0);
+        assert_int_equal(tftp_wire_error(h.out.send_error, &msg), TFTP_ERR_ILLEGAL_OP);
+        assert_string_equal(tftp_session_end_reason(&h.s), "client sent an illegal packet");
+        /* Once ended, a datagram changes nothing and sends nothing. */
+        h_datagram(&h, cases[i].bytes, cases[i].len);
+        expect_none(&h);
+        expect_end(&h, TFTP_SESSION_ILLEGAL);
+    }
+}
+
+/* An ACK as bytes is the ACK event; an ERROR as bytes is the peer's error,
+ * never answered; extra bytes after an ACK's block number are ignored. */
+static void test_datagram_ack_and_error(void **state)
+{
+    struct harness h;
+
+    (void)state;
+    h_init(&h);
+    h_start(&h, NULL, TFTP_MODE_OCTET, 1500);
+    expect_window(&h, 1, 1);
+    h_datagram(&h, BYTES("\0\4\0\1"));
+    expect_window(&h, 2, 1);
+    assert_true(tftp_session_peer_proven(&h.s));
+    h_datagram(&h, BYTES("\0\4\0\1")); /* a duplicate: nothing */
+    expect_none(&h);
+    h_datagram(&h, BYTES("\0\4\0\2junk"));
+    expect_window(&h, 3, 1);
+    h_datagram(&h, BYTES("\0\5\0\3Disk full\0"));
+    expect_none(&h);
+    expect_end(&h, TFTP_SESSION_PEER_ERROR);
+    assert_string_equal(tftp_session_end_reason(&h.s), "client sent an error");
+    /* An ERROR without its text still counts (4 bytes). */
+    h_init(&h);
+    h_start(&h, NULL, TFTP_MODE_OCTET, 10);
+    h_datagram(&h, BYTES("\0\5\0\0"));
+    expect_none(&h);
+    expect_end(&h, TFTP_SESSION_PEER_ERROR);
+}
+
+/* What the I/O layer reports: each ends the transfer its own way, with the
+ * ERROR (if any) the session chose; after the end, nothing. */
+static void test_events(void **state)
+{
+    static const struct {
+        enum tftp_session_event ev;
+        enum tftp_session_state end;
+        enum tftp_failure error;
+        const char *reason;
+    } cases[] = {
+        {TFTP_EVENT_FILE_SHORT, TFTP_SESSION_FILE_CHANGED, TFTP_FAIL_FILE_CHANGED,
+         "file changed while being sent"},
+        {TFTP_EVENT_IO_FAILED, TFTP_SESSION_IO_FAILED, TFTP_FAIL_NONE, "I/O error"},
+        {TFTP_EVENT_SHUTDOWN, TFTP_SESSION_SHUTDOWN, TFTP_FAIL_SHUTDOWN, "server shutting down"},
+        {TFTP_EVENT_EVICTED, TFTP_SESSION_EVICTED, TFTP_FAIL_NONE,
+         "never answered, its place was needed for a new request"},
+    };
+    struct tftp_options o = opts_make(TFTP_OPT_TSIZE, 0, 0, 0);
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        for (int oack = 0; oack < 2; oack++) {
+            struct harness h;
+
+            h_init(&h);
+            h_start(&h, oack ? &o : NULL, TFTP_MODE_OCTET, 100000);
+            tftp_session_on_event(&h.s, cases[i].ev, &h.out);
+            expect_end(&h, cases[i].end);
+            assert_int_equal(h.out.send_error, cases[i].error);
+            assert_false(h.out.send_oack);
+            assert_int_equal(h.out.send_count, 0);
+            assert_string_equal(tftp_session_end_reason(&h.s), cases[i].reason);
+            /* A second event, an ACK, a timeout: nothing. */
+            tftp_session_on_event(&h.s, TFTP_EVENT_SHUTDOWN, &h.out);
+            expect_none(&h);
+            h_ack(&h, 1, 0);
+            expect_none(&h);
+            tftp_session_on_timeout(&h.s, h.now + 60000, &h.out);
+            expect_none(&h);
+            expect_end(&h, cases[i].end);
+        }
+    }
+    /* After a complete transfer, a shutdown changes nothing. */
+    {
+        struct harness h;
+
+        h_init(&h);
+        h_start(&h, NULL, TFTP_MODE_OCTET, 10);
+        h_ack(&h, 1, 1);
+        expect_end(&h, TFTP_SESSION_DONE);
+        tftp_session_on_event(&h.s, TFTP_EVENT_SHUTDOWN, &h.out);
+        expect_none(&h);
+        expect_end(&h, TFTP_SESSION_DONE);
+        assert_string_equal(tftp_session_end_reason(&h.s), "complete");
+    }
+}
+
+/* The listener's verdicts: an ERROR is never answered (even cut short or too
+ * long), a valid RRQ is read, a valid WRQ refused with ERROR 2, anything
+ * else malformed with the codec's reason. */
+static void test_judge_request(void **state)
+{
+    static const struct {
+        const char *bytes;
+        size_t len;
+        bool truncated;
+        enum tftp_request_verdict v;
+        enum tftp_failure fail;
+    } cases[] = {
+        {BYTES("\0\1f.bin\0octet\0"), false, TFTP_REQUEST_READ, TFTP_FAIL_NONE},
+        {BYTES("\0\1f.bin\0netascii\0blksize\0\61\64\66\70\0"), false, TFTP_REQUEST_READ,
+         TFTP_FAIL_NONE},
+        {BYTES("\0\2f.bin\0octet\0"), false, TFTP_REQUEST_REFUSED, TFTP_FAIL_UPLOAD},
+        {BYTES("\0\5\0\1nope\0"), false, TFTP_REQUEST_IGNORE, TFTP_FAIL_NONE},
+        {BYTES("\0\5"), false, TFTP_REQUEST_IGNORE, TFTP_FAIL_NONE},
+        {BYTES("\0\5\0\1"), true, TFTP_REQUEST_IGNORE, TFTP_FAIL_NONE},
+        {BYTES("\0\1f.bin\0octet\0"), true, TFTP_REQUEST_MALFORMED, TFTP_FAIL_TOO_LONG},
+        {BYTES("\0\1f.bin\0octet"), false, TFTP_REQUEST_MALFORMED, TFTP_FAIL_MALFORMED},
+        {BYTES("\0\1\0octet\0"), false, TFTP_REQUEST_MALFORMED, TFTP_FAIL_EMPTY_NAME},
+        {BYTES("\0\1f\0mail\0"), false, TFTP_REQUEST_MALFORMED, TFTP_FAIL_BAD_MODE},
+        {BYTES("\0\1f\0octet\0blksize\0\61\0"), false, TFTP_REQUEST_MALFORMED,
+         TFTP_FAIL_BAD_OPTION},
+        {BYTES("\0\4\0\1"), false, TFTP_REQUEST_MALFORMED, TFTP_FAIL_ILLEGAL_OP},
+        {BYTES("\0"), false, TFTP_REQUEST_MALFORMED, TFTP_FAIL_MALFORMED},
+        {BYTES(""), false, TFTP_REQUEST_MALFORMED, TFTP_FAIL_MALFORMED},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct tftp_request req;
+        enum tftp_failure fail = TFTP_FAIL_NONE;
+        enum tftp_request_verdict v = tftp_session_judge_request(
+            (const uint8_t *)cases[i].bytes, cases[i].len, cases[i].truncated, &req, &fail);
+
+        if (v != cases[i].v || fail != cases[i].fail)
+            fail_msg("case %zu: verdict %d fail %d, want %d %d", i, v, fail, cases[i].v,
+                     cases[i].fail);
+        if (v == TFTP_REQUEST_READ || v == TFTP_REQUEST_REFUSED)
+            assert_string_equal(req.filename, "f.bin");
+    }
 }
 
 int main(void)
@@ -1254,6 +1438,10 @@ int main(void)
         cmocka_unit_test(test_rtt_karn),
         cmocka_unit_test(test_scripted_network),
         cmocka_unit_test(test_rollover_largest_window),
+        cmocka_unit_test(test_datagram_illegal),
+        cmocka_unit_test(test_datagram_ack_and_error),
+        cmocka_unit_test(test_events),
+        cmocka_unit_test(test_judge_request),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

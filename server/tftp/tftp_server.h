@@ -1,8 +1,8 @@
-/* tftp_io.h: the TFTP server's I/O: worker threads, each with its own epoll set,
- * SO_REUSEPORT listeners, per-transfer connected sockets, batched sends, timers.
- * Protocol decisions are made by tftp_packet and tftp_session, never here. */
-#ifndef LOADSD_TFTP_IO_H
-#define LOADSD_TFTP_IO_H
+/* tftp_server.h: the TFTP server as the daemon and the admin side see it: open
+ * (bind), start, reload, stop; counters and the list of transfers in progress.
+ * Never exposes a worker, a socket or a session; makes no protocol decision. */
+#ifndef LOADSD_TFTP_SERVER_H
+#define LOADSD_TFTP_SERVER_H
 
 #include <stdbool.h>
 #include <stdint.h>
