@@ -613,7 +613,7 @@ int auth_throttle_get(sqlite3 *db, const char *key, int64_t now, struct auth_thr
 int auth_throttle_fail(sqlite3 *db, const char *key, int64_t now, int64_t *count)
 {
     return users_attempts_add(db, key, now, AUTH_THROTTLE_WINDOW, count) == DB_OK ? AUTH_OK
-                                                                                 : AUTH_ERROR;
+                                                                                  : AUTH_ERROR;
 }
 
 int auth_throttle_reset(sqlite3 *db, const char *key)
@@ -765,8 +765,13 @@ int auth_session_create(sqlite3 *db, struct auth_principal *p, const char *ip, i
                         char *id, size_t cap)
 {
     char id_hash[65];
-    struct users_session_new s = {id_hash, p->user_id, p->user, p->csrf, ip, now,
-                                  now + AUTH_SESSION_ABSOLUTE};
+    struct users_session_new s = {.id_hash = id_hash,
+                                  .user_id = p->user_id,
+                                  .user = p->user,
+                                  .csrf = p->csrf,
+                                  .ip = ip,
+                                  .created_at = now,
+                                  .expires = now + AUTH_SESSION_ABSOLUTE};
     int rc;
 
     if (auth_random_text("", id, cap) != AUTH_OK ||

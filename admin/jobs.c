@@ -467,9 +467,9 @@ static json_t *row_json(const struct jobrow *r)
 {
     return json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:o}", "id", (json_int_t)r->id,
                      "kind", text_json(r->kind), "source", text_json(r->source), "actor",
-                     text_json(r->actor), "state", text_json(r->state), "size",
-                     (json_int_t)r->size, "import_id", int_json(r->has_import_id, r->import_id),
-                     "created_at", (json_int_t)r->created_at, "finished_at",
+                     text_json(r->actor), "state", text_json(r->state), "size", (json_int_t)r->size,
+                     "import_id", int_json(r->has_import_id, r->import_id), "created_at",
+                     (json_int_t)r->created_at, "finished_at",
                      int_json(r->finished, r->finished_at));
 }
 
@@ -540,10 +540,10 @@ static int list_row(void *arg, const struct jobrow *r)
     w->last = r->id;
     w->n++;
     json_object_set_new(row, "summary",
-                        !r->has_summary ? json_null()
-                                        : json_pack("{s:b, s:o, s:I}", "ok", r->ok, "loads",
-                                                    parsed(r->loads), "problems",
-                                                    (json_int_t)r->problems));
+                        !r->has_summary
+                            ? json_null()
+                            : json_pack("{s:b, s:o, s:I}", "ok", r->ok, "loads", parsed(r->loads),
+                                        "problems", (json_int_t)r->problems));
     live_merge(w->j, row, r->id);
     json_array_append_new(w->list, row);
     return 0;

@@ -43,8 +43,8 @@ static int tx_one(sqlite3 *db, sqlite3_stmt *st, bool need_change, const struct 
 
 /* ---- users ---- */
 
-int users_add(sqlite3 *db, const char *actor, const char *name, const char *role,
-              const char *hash, int64_t now)
+int users_add(sqlite3 *db, const char *actor, const char *name, const char *role, const char *hash,
+              int64_t now)
 {
     sqlite3_stmt *st = db_prepare(db, "INSERT INTO users (name, role, password_hash, created_at)"
                                       " VALUES (?1, ?2, ?3, ?4)");
@@ -283,8 +283,9 @@ static void token_more(sqlite3_stmt *st, struct users_secret *out)
 
 int users_session_add(sqlite3 *db, const struct users_session_new *s)
 {
-    sqlite3_stmt *st = db_prepare(db, "INSERT INTO sessions (id_hash, user_id, csrf, created_at,"
-                                      " last_seen, expires, ip) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)");
+    sqlite3_stmt *st =
+        db_prepare(db, "INSERT INTO sessions (id_hash, user_id, csrf, created_at,"
+                       " last_seen, expires, ip) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)");
     struct change c = {s->user, "session.login", s->user, NULL, s->ip};
 
     if (st != NULL) {

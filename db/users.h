@@ -11,10 +11,9 @@
 
 #include "db/db.h"
 
-#define USERS_NAME_MAX 64  /* user and token names, NUL included */
-#define USERS_ROLE_MAX 16  /* admin | viewer */
-#define USERS_CSRF_MAX 48  /* a session's CSRF token, NUL included */
-#define USERS_HASH_HEX 65  /* the SHA-256 of a session id or token, hex, NUL included */
+#define USERS_NAME_MAX 64 /* user and token names, NUL included */
+#define USERS_ROLE_MAX 16 /* admin | viewer */
+#define USERS_CSRF_MAX 48 /* a session's CSRF token, NUL included */
 
 struct users_user {
     int64_t id;
@@ -65,8 +64,8 @@ struct users_attempts {
 
 /* ---- users ---- */
 
-int users_add(sqlite3 *db, const char *actor, const char *name, const char *role,
-              const char *hash, int64_t now);
+int users_add(sqlite3 *db, const char *actor, const char *name, const char *role, const char *hash,
+              int64_t now);
 /* Sets the password hash and ends every session of the user. */
 int users_set_password(sqlite3 *db, const char *actor, const char *name, const char *hash);
 int users_set_role(sqlite3 *db, const char *actor, const char *name, const char *role);

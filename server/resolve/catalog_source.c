@@ -170,21 +170,25 @@ static void snapshot_dedup(struct snapshot *s)
     s->n = out;
 }
 
+/* db_read's callback: the generation, then every file. */
+static int snapshot_read(sqlite3 *db, void *arg)
+{
+    struct snapshot *s = arg;
+    int rc = db_generation(db, &s->generation);
+
+    return rc == DB_OK ? snapshot_fill(db, s) : rc;
+}
+
 /* Reads every file of the catalog at one generation (one read transaction). */
 static struct snapshot *snapshot_build(sqlite3 *db)
 {
     struct snapshot *s = calloc(1, sizeof(*s));
-    int rc = DB_ERROR;
+    int rc;
 
     if (s == NULL)
         return NULL;
     atomic_init(&s->refs, 1);
-    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
-        rc = db_generation(db, &s->generation);
-        if (rc == DB_OK)
-            rc = snapshot_fill(db, s);
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    }
+    rc = db_read(db, snapshot_read, s);
     if (rc != DB_OK) {
         snapshot_unref(s);
         return NULL;
