@@ -125,25 +125,16 @@ static json_t *scrub_last_run(struct api_request *rq)
 /* What scrubbing found: the last run's totals and the newest quarantine. */
 static json_t *scrub_read(struct api_request *rq, const struct catalog_counts *c)
 {
-    sqlite3_stmt *st =
-        db_prepare(rq->ctx->dd.db, "SELECT max(at), count(*) FROM audit WHERE action = ?1");
+    int64_t n = 0, at = 0;
     json_t *last = json_null();
-    json_int_t n = 0;
 
-    if (st != NULL) {
-        sqlite3_bind_text(st, 1, "file.quarantine", -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-                json_decref(last);
-                last = json_integer(sqlite3_column_int64(st, 0));
-            }
-            n = sqlite3_column_int64(st, 1);
-        }
-        sqlite3_finalize(st);
+    if (catalog_audit_count(rq->ctx->dd.db, "file.quarantine", &n, &at) == DB_OK && n > 0) {
+        json_decref(last);
+        last = json_integer(at);
     }
-    return json_pack("{s:o, s:I, s:I, s:o}", "last_quarantine_at", last, "quarantines_recorded", n,
-                     "files_quarantined", (json_int_t)c->files_quarantined, "last_run",
-                     scrub_last_run(rq));
+    return json_pack("{s:o, s:I, s:I, s:o}", "last_quarantine_at", last, "quarantines_recorded",
+                     (json_int_t)n, "files_quarantined", (json_int_t)c->files_quarantined,
+                     "last_run", scrub_last_run(rq));
 }
 
 static int stats_get(struct api_request *rq, struct api_response *rs)

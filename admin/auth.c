@@ -1,6 +1,6 @@
 /* auth.c: users, scrypt password hashes, sessions, CSRF tokens, API tokens
- * and login throttling on the catalog database. Secrets are compared in
- * constant time, stored only as hashes, and never logged. */
+ * and login throttling; the rows are db/users.c's (no SQL here). Secrets are
+ * compared in constant time, stored only as hashes, and never logged. */
 #include "admin/auth.h"
 
 #include <arpa/inet.h>
@@ -19,6 +19,7 @@
 
 #include "db/catalog.h"
 #include "db/db.h"
+#include "db/users.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
 
@@ -30,6 +31,9 @@
 #define PASSWORD_BYTES  18 /* a bootstrap password: 24 characters, 144 bits */
 #define TOUCH_INTERVAL  30 /* seconds between last_seen / last_used writes */
 #define ACTOR_FIRST_RUN "loadsd (first run)"
+
+_Static_assert(AUTH_NAME_MAX == USERS_NAME_MAX, "user names fit db/users.h rows");
+_Static_assert(AUTH_SECRET_TEXT == USERS_CSRF_MAX, "CSRF tokens fit db/users.h rows");
 
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -418,40 +422,10 @@ static bool secret_well_formed(const char *s, const char *prefix)
 
 /* ---- users ---- */
 
-/* Runs the prepared, bound statement st in its own write transaction with
- * an audit record. need_change: no row changed is AUTH_NOT_FOUND. rowid
- * (or NULL): the row st inserted. */
-static int tx_one(sqlite3 *db, sqlite3_stmt *st, bool need_change, const char *actor,
-                  const char *action, const char *object, const char *after, int64_t *rowid)
-{
-    int rc;
-
-    if (st == NULL)
-        return AUTH_ERROR;
-    rc = db_begin(db);
-    if (rc != DB_OK) {
-        sqlite3_finalize(st);
-        return AUTH_ERROR;
-    }
-    rc = db_exec_stmt(db, st);
-    if (rc == DB_OK && need_change && sqlite3_changes(db) == 0)
-        rc = DB_NOT_FOUND;
-    if (rc == DB_OK && rowid != NULL)
-        *rowid = sqlite3_last_insert_rowid(db);
-    if (rc == DB_OK)
-        rc = catalog_audit(db, actor, action, object, NULL, after);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
-    return map_db(rc);
-}
-
 int auth_user_add(sqlite3 *db, const char *actor, const char *name, enum auth_role role,
                   const char *password)
 {
     char hash[AUTH_PHC_MAX];
-    sqlite3_stmt *st;
     int rc;
 
     if (!auth_name_valid(name) || role == AUTH_ROLE_NONE || !password_valid(password))
@@ -459,51 +433,12 @@ int auth_user_add(sqlite3 *db, const char *actor, const char *name, enum auth_ro
     rc = auth_password_hash(password, hash, sizeof(hash));
     if (rc != AUTH_OK)
         return rc;
-    st = db_prepare(db, "INSERT INTO users (name, role, password_hash, created_at)"
-                        " VALUES (?1, ?2, ?3, ?4)");
-    if (st != NULL) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, auth_role_name(role), -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, hash, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
-    }
-    return tx_one(db, st, false, actor, "user.add", name, auth_role_name(role), NULL);
-}
-
-/* Runs the bound statement st, then deletes the user's sessions, in one
- * transaction. */
-static int passwd_tx(sqlite3 *db, sqlite3_stmt *st, const char *actor, const char *name)
-{
-    sqlite3_stmt *del;
-    int rc = db_begin(db);
-
-    if (rc != DB_OK) {
-        sqlite3_finalize(st);
-        return AUTH_ERROR;
-    }
-    rc = db_exec_stmt(db, st);
-    if (rc == DB_OK && sqlite3_changes(db) == 0)
-        rc = DB_NOT_FOUND;
-    if (rc == DB_OK) {
-        del = db_prepare(db, "DELETE FROM sessions WHERE user_id ="
-                             " (SELECT id FROM users WHERE name = ?1)");
-        if (del != NULL)
-            sqlite3_bind_text(del, 1, name, -1, SQLITE_TRANSIENT);
-        rc = del != NULL ? db_exec_stmt(db, del) : DB_ERROR;
-    }
-    if (rc == DB_OK)
-        rc = catalog_audit(db, actor, "user.passwd", name, NULL, NULL);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
-    return map_db(rc);
+    return map_db(users_add(db, actor, name, auth_role_name(role), hash, (int64_t)time(NULL)));
 }
 
 int auth_user_passwd(sqlite3 *db, const char *actor, const char *name, const char *password)
 {
     char hash[AUTH_PHC_MAX];
-    sqlite3_stmt *st;
     int rc;
 
     if (!auth_name_valid(name) || !password_valid(password))
@@ -511,112 +446,43 @@ int auth_user_passwd(sqlite3 *db, const char *actor, const char *name, const cha
     rc = auth_password_hash(password, hash, sizeof(hash));
     if (rc != AUTH_OK)
         return rc;
-    st = db_prepare(db, "UPDATE users SET password_hash = ?2 WHERE name = ?1");
-    if (st == NULL)
-        return AUTH_ERROR;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
-    return passwd_tx(db, st, actor, name);
-}
-
-/* Inside a transaction: would the change to name leave no enabled admin? */
-static int last_admin_guard(sqlite3 *db, const char *name)
-{
-    sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM users WHERE role = 'admin'"
-                                      " AND disabled = 0 AND name != ?1");
-    int rc = DB_ERROR;
-
-    if (st == NULL)
-        return DB_ERROR;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        rc = sqlite3_column_int64(st, 0) > 0 ? DB_OK : DB_CONFLICT;
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* Removes or demotes name (role NONE: remove) in one transaction. */
-static int user_change_tx(sqlite3 *db, const char *actor, const char *name, enum auth_role role)
-{
-    struct auth_user u;
-    sqlite3_stmt *st;
-    int rc = db_begin(db);
-
-    if (rc != DB_OK)
-        return AUTH_ERROR;
-    rc = auth_user_find(db, name, &u) == AUTH_OK ? DB_OK : DB_NOT_FOUND;
-    if (rc == DB_OK && u.role == AUTH_ROLE_ADMIN && role != AUTH_ROLE_ADMIN)
-        rc = last_admin_guard(db, name);
-    if (rc == DB_OK) {
-        st = role == AUTH_ROLE_NONE ? db_prepare(db, "DELETE FROM users WHERE id = ?1")
-                                    : db_prepare(db, "UPDATE users SET role = ?2 WHERE id = ?1");
-        if (st != NULL) {
-            sqlite3_bind_int64(st, 1, u.id);
-            if (role != AUTH_ROLE_NONE)
-                sqlite3_bind_text(st, 2, auth_role_name(role), -1, SQLITE_STATIC);
-        }
-        rc = st != NULL ? db_exec_stmt(db, st) : DB_ERROR;
-    }
-    if (rc == DB_OK)
-        rc = catalog_audit(db, actor, role == AUTH_ROLE_NONE ? "user.remove" : "user.role", name,
-                           auth_role_name(u.role),
-                           role == AUTH_ROLE_NONE ? NULL : auth_role_name(role));
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
-    return map_db(rc);
+    return map_db(users_set_password(db, actor, name, hash));
 }
 
 int auth_user_set_role(sqlite3 *db, const char *actor, const char *name, enum auth_role role)
 {
     if (!auth_name_valid(name) || role == AUTH_ROLE_NONE)
         return AUTH_INVALID;
-    return user_change_tx(db, actor, name, role);
+    return map_db(users_set_role(db, actor, name, auth_role_name(role)));
 }
 
 int auth_user_remove(sqlite3 *db, const char *actor, const char *name)
 {
     if (!auth_name_valid(name))
         return AUTH_INVALID;
-    return user_change_tx(db, actor, name, AUTH_ROLE_NONE);
+    return map_db(users_remove(db, actor, name));
 }
 
-static void user_from_row(sqlite3_stmt *st, struct auth_user *u)
+static void user_from_row(const struct users_user *row, struct auth_user *u)
 {
-    char role[16];
-
     memset(u, 0, sizeof(*u));
-    u->id = sqlite3_column_int64(st, 0);
-    db_column_text(st, 1, u->name, sizeof(u->name));
-    db_column_text(st, 2, role, sizeof(role));
-    u->role = auth_role_parse(role);
-    u->disabled = sqlite3_column_int(st, 3) != 0;
-    u->created_at = sqlite3_column_int64(st, 4);
+    u->id = row->id;
+    snprintf(u->name, sizeof(u->name), "%s", row->name);
+    u->role = auth_role_parse(row->role);
+    u->disabled = row->disabled;
+    u->created_at = row->created_at;
 }
 
 /* The user named name, and its stored password hash when hash is not NULL.
  * AUTH_OK, AUTH_NOT_FOUND or AUTH_ERROR. */
 static int user_lookup(sqlite3 *db, const char *name, struct auth_user *u, char *hash, size_t cap)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT id, name, role, disabled, created_at,"
-                                      " password_hash FROM users WHERE name = ?1");
-    int rc = AUTH_ERROR, step;
+    struct users_user row;
+    int rc = users_find(db, name, &row, hash, cap);
 
-    if (st == NULL)
-        return AUTH_ERROR;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        user_from_row(st, u);
-        if (hash != NULL)
-            db_column_text(st, 5, hash, cap);
-        rc = AUTH_OK;
-    } else if (step == SQLITE_DONE) {
-        rc = AUTH_NOT_FOUND;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    if (rc == DB_OK)
+        user_from_row(&row, u);
+    return rc == DB_OK ? AUTH_OK : rc == DB_NOT_FOUND ? AUTH_NOT_FOUND : AUTH_ERROR;
 }
 
 int auth_user_find(sqlite3 *db, const char *name, struct auth_user *out)
@@ -624,40 +490,34 @@ int auth_user_find(sqlite3 *db, const char *name, struct auth_user *out)
     return user_lookup(db, name, out, NULL, 0);
 }
 
+/* users_each's callback: the caller's, on a struct auth_user. */
+struct users_walk {
+    int (*cb)(void *arg, const struct auth_user *u);
+    void *arg;
+    int rc; /* what the caller's callback stopped with */
+};
+
+static int users_walk_one(void *arg, const struct users_user *row)
+{
+    struct users_walk *w = arg;
+    struct auth_user u;
+
+    user_from_row(row, &u);
+    w->rc = w->cb(w->arg, &u);
+    return w->rc;
+}
+
 int auth_users_each(sqlite3 *db, int (*cb)(void *arg, const struct auth_user *u), void *arg)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT id, name, role, disabled, created_at FROM users"
-                                      " ORDER BY name");
-    struct auth_user u;
-    int rc = AUTH_OK, step;
+    struct users_walk w = {cb, arg, 0};
+    int rc = users_each(db, users_walk_one, &w);
 
-    if (st == NULL)
-        return AUTH_ERROR;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        user_from_row(st, &u);
-        rc = cb(arg, &u);
-        if (rc != 0)
-            break;
-    }
-    if (rc == AUTH_OK && step != SQLITE_DONE)
-        rc = AUTH_ERROR;
-    sqlite3_finalize(st);
-    return rc;
+    return w.rc != 0 ? w.rc : map_db(rc);
 }
 
 int auth_user_count(sqlite3 *db, int64_t *out)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM users");
-    int rc = AUTH_ERROR;
-
-    if (st == NULL)
-        return AUTH_ERROR;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = AUTH_OK;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return users_count(db, out) == DB_OK ? AUTH_OK : AUTH_ERROR;
 }
 
 /* ---- first run ---- */
@@ -736,66 +596,29 @@ int64_t auth_backoff_rule(int64_t count, int64_t last_at, int64_t now)
 
 int auth_throttle_get(sqlite3 *db, const char *key, int64_t now, struct auth_throttle *out)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT count, window_start, last_at FROM login_attempts"
-                                      " WHERE key = ?1");
-    int rc = AUTH_ERROR, step;
+    struct users_attempts a;
 
     memset(out, 0, sizeof(*out));
-    if (st == NULL)
+    if (users_attempts_get(db, key, &a) != DB_OK)
         return AUTH_ERROR;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        out->window_start = sqlite3_column_int64(st, 1);
-        /* A row from a past window counts as none. */
-        if (now - out->window_start < AUTH_THROTTLE_WINDOW && now >= out->window_start) {
-            out->count = sqlite3_column_int64(st, 0);
-            out->last_at = sqlite3_column_int64(st, 2);
-        }
-        rc = AUTH_OK;
-    } else if (step == SQLITE_DONE) {
-        rc = AUTH_OK;
+    out->window_start = a.window_start;
+    /* A row from a past window counts as none. */
+    if (now - a.window_start < AUTH_THROTTLE_WINDOW && now >= a.window_start) {
+        out->count = a.count;
+        out->last_at = a.last_at;
     }
-    sqlite3_finalize(st);
-    return rc;
+    return AUTH_OK;
 }
 
 int auth_throttle_fail(sqlite3 *db, const char *key, int64_t now, int64_t *count)
 {
-    /* SET expressions all see the old row, so the CASEs agree. */
-    sqlite3_stmt *st = db_prepare(
-        db, "INSERT INTO login_attempts (key, count, window_start, last_at) VALUES (?1, 1, ?2, ?2)"
-            " ON CONFLICT (key) DO UPDATE SET"
-            " count = CASE WHEN ?2 - window_start >= ?3 OR ?2 < window_start"
-            " THEN 1 ELSE count + 1 END,"
-            " window_start = CASE WHEN ?2 - window_start >= ?3 OR ?2 < window_start"
-            " THEN ?2 ELSE window_start END,"
-            " last_at = ?2"
-            " RETURNING count");
-    int rc = AUTH_ERROR;
-
-    if (st == NULL)
-        return AUTH_ERROR;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, AUTH_THROTTLE_WINDOW);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *count = sqlite3_column_int64(st, 0);
-        rc = AUTH_OK;
-    }
-    if (sqlite3_finalize(st) != SQLITE_OK)
-        rc = AUTH_ERROR;
-    return rc;
+    return users_attempts_add(db, key, now, AUTH_THROTTLE_WINDOW, count) == DB_OK ? AUTH_OK
+                                                                                  : AUTH_ERROR;
 }
 
 int auth_throttle_reset(sqlite3 *db, const char *key)
 {
-    sqlite3_stmt *st = db_prepare(db, "DELETE FROM login_attempts WHERE key = ?1");
-
-    if (st == NULL)
-        return AUTH_ERROR;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    return map_db(db_exec_stmt(db, st));
+    return map_db(users_attempts_reset(db, key));
 }
 
 void auth_addr_key(const char *ip, char *out, size_t cap)
@@ -942,7 +765,13 @@ int auth_session_create(sqlite3 *db, struct auth_principal *p, const char *ip, i
                         char *id, size_t cap)
 {
     char id_hash[65];
-    sqlite3_stmt *st;
+    struct users_session_new s = {.id_hash = id_hash,
+                                  .user_id = p->user_id,
+                                  .user = p->user,
+                                  .csrf = p->csrf,
+                                  .ip = ip,
+                                  .created_at = now,
+                                  .expires = now + AUTH_SESSION_ABSOLUTE};
     int rc;
 
     if (auth_random_text("", id, cap) != AUTH_OK ||
@@ -950,146 +779,77 @@ int auth_session_create(sqlite3 *db, struct auth_principal *p, const char *ip, i
         return AUTH_ERROR;
     p->by_session = true;
     auth_secret_hash(id, id_hash);
-    st = db_prepare(db, "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen,"
-                        " expires, ip) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)");
-    if (st != NULL) {
-        sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 2, p->user_id);
-        sqlite3_bind_text(st, 3, p->csrf, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 4, now);
-        sqlite3_bind_int64(st, 5, now + AUTH_SESSION_ABSOLUTE);
-        sqlite3_bind_text(st, 6, ip != NULL ? ip : "-", -1, SQLITE_TRANSIENT);
-    }
-    rc = tx_one(db, st, false, p->user, "session.login", p->user, ip, NULL);
+    rc = map_db(users_session_add(db, &s));
     if (rc != AUTH_OK)
         OPENSSL_cleanse(id, cap);
     return rc;
 }
 
-static int session_drop(sqlite3 *db, const char *id_hash)
+/* Finds a session or token by the hash of its secret (refused unless well
+ * formed, with prefix). AUTH_OK, AUTH_DENIED (unknown) or AUTH_ERROR. */
+static int secret_find(sqlite3 *db, int (*find)(sqlite3 *, const char *, struct users_secret *),
+                       const char *secret, const char *prefix, char hash[65],
+                       struct users_secret *out)
 {
-    sqlite3_stmt *st = db_prepare(db, "DELETE FROM sessions WHERE id_hash = ?1");
-
-    if (st == NULL)
-        return AUTH_ERROR;
-    sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_TRANSIENT);
-    return map_db(db_exec_stmt(db, st));
-}
-
-static void session_touch(sqlite3 *db, const char *id_hash, int64_t now)
-{
-    sqlite3_stmt *st = db_prepare(db, "UPDATE sessions SET last_seen = ?2 WHERE id_hash = ?1");
-
-    if (st == NULL)
-        return;
-    sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now);
-    db_exec_stmt(db, st);
-}
-
-/* Finds the row of a session or token by the hash of its secret (refused
- * unless well formed, with prefix): the statement is left on that row, whose
- * first four columns are the user's id, name, role and disabled flag.
- * AUTH_OK, AUTH_DENIED (unknown) or AUTH_ERROR. */
-static int secret_row(sqlite3 *db, const char *sql, const char *secret, const char *prefix,
-                      char hash[65], sqlite3_stmt **out)
-{
-    sqlite3_stmt *st;
-    int step;
+    int rc;
 
     if (!secret_well_formed(secret, prefix))
         return AUTH_DENIED;
     auth_secret_hash(secret, hash);
-    st = db_prepare(db, sql);
-    if (st == NULL)
-        return AUTH_ERROR;
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-    step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return step == SQLITE_DONE ? AUTH_DENIED : AUTH_ERROR;
-    }
-    *out = st;
-    return AUTH_OK;
+    rc = find(db, hash, out);
+    return rc == DB_OK ? AUTH_OK : rc == DB_NOT_FOUND ? AUTH_DENIED : AUTH_ERROR;
 }
 
-/* Reads the user's columns of a secret_row(); false when that user may not
- * act (disabled, or an unknown role). */
-static bool principal_from_row(sqlite3_stmt *st, struct auth_principal *out)
+/* The principal of a secret_find(); false when that user may not act
+ * (disabled, or an unknown role). */
+static bool principal_from(const struct users_user *u, struct auth_principal *out)
 {
-    char role[16];
-
     memset(out, 0, sizeof(*out));
-    out->user_id = sqlite3_column_int64(st, 0);
-    db_column_text(st, 1, out->user, sizeof(out->user));
-    db_column_text(st, 2, role, sizeof(role));
-    out->role = auth_role_parse(role);
-    return sqlite3_column_int(st, 3) == 0 && out->role != AUTH_ROLE_NONE;
+    out->user_id = u->id;
+    snprintf(out->user, sizeof(out->user), "%s", u->name);
+    out->role = auth_role_parse(u->role);
+    return !u->disabled && out->role != AUTH_ROLE_NONE;
 }
 
 int auth_session_check(sqlite3 *db, const char *id, int64_t now, struct auth_principal *out)
 {
     char id_hash[65];
-    sqlite3_stmt *st;
-    int64_t last_seen, expires;
+    struct users_secret s;
     bool usable;
-    int rc = secret_row(db,
-                        "SELECT u.id, u.name, u.role, u.disabled, s.csrf, s.last_seen, s.expires"
-                        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?1",
-                        id, "", id_hash, &st);
+    int rc = secret_find(db, users_session_find, id, "", id_hash, &s);
 
     if (rc != AUTH_OK)
         return rc;
-    usable = principal_from_row(st, out);
-    db_column_text(st, 4, out->csrf, sizeof(out->csrf));
-    last_seen = sqlite3_column_int64(st, 5);
-    expires = sqlite3_column_int64(st, 6);
+    usable = principal_from(&s.user, out);
+    snprintf(out->csrf, sizeof(out->csrf), "%s", s.csrf);
     out->by_session = true;
-    sqlite3_finalize(st);
-    if (!usable || now >= expires || now - last_seen >= AUTH_SESSION_IDLE) {
-        session_drop(db, id_hash);
+    if (!usable || now >= s.expires || now - s.last_seen >= AUTH_SESSION_IDLE) {
+        users_session_drop(db, id_hash);
         memset(out, 0, sizeof(*out));
         return AUTH_DENIED;
     }
-    if (now - last_seen >= TOUCH_INTERVAL)
-        session_touch(db, id_hash, now);
+    if (now - s.last_seen >= TOUCH_INTERVAL)
+        users_session_touch(db, id_hash, now);
     return AUTH_OK;
 }
 
 int auth_session_delete(sqlite3 *db, const char *id, const char *actor)
 {
     char id_hash[65];
-    sqlite3_stmt *st;
 
     if (!secret_well_formed(id, ""))
         return AUTH_NOT_FOUND;
     auth_secret_hash(id, id_hash);
-    st = db_prepare(db, "DELETE FROM sessions WHERE id_hash = ?1");
-    if (st != NULL)
-        sqlite3_bind_text(st, 1, id_hash, -1, SQLITE_TRANSIENT);
-    return tx_one(db, st, true, actor, "session.logout", actor, NULL, NULL);
+    return map_db(users_session_logout(db, id_hash, actor));
 }
 
 int auth_sessions_prune(sqlite3 *db, int64_t now)
 {
-    sqlite3_stmt *st = db_prepare(db, "DELETE FROM sessions WHERE expires <= ?1"
-                                      " OR last_seen <= ?1 - ?2");
-    sqlite3_stmt *lt;
-    int n;
+    int n = 0;
 
-    if (st == NULL)
+    if (users_prune(db, now, AUTH_SESSION_IDLE, AUTH_THROTTLE_WINDOW, &n) != DB_OK)
         return AUTH_ERROR;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, AUTH_SESSION_IDLE);
-    if (db_exec_stmt(db, st) != DB_OK)
-        return AUTH_ERROR;
-    n = sqlite3_changes(db);
-    lt = db_prepare(db, "DELETE FROM login_attempts WHERE window_start <= ?1 - ?2");
-    if (lt == NULL)
-        return AUTH_ERROR;
-    sqlite3_bind_int64(lt, 1, now);
-    sqlite3_bind_int64(lt, 2, AUTH_THROTTLE_WINDOW);
-    return db_exec_stmt(db, lt) == DB_OK ? n : AUTH_ERROR;
+    return n;
 }
 
 bool auth_csrf_ok(const struct auth_principal *p, const char *header)
@@ -1111,106 +871,72 @@ bool auth_allowed(const struct auth_principal *p, bool write, bool admin_only)
 int auth_token_create(sqlite3 *db, const char *actor, const char *user, const char *name,
                       char *token, size_t cap, int64_t *id)
 {
-    struct auth_user u;
-    char hash[65], object[2 * AUTH_NAME_MAX + 2];
-    sqlite3_stmt *st;
+    struct users_user u;
+    char hash[65];
     int rc;
 
     if (!auth_name_valid(user) || !auth_name_valid(name))
         return AUTH_INVALID;
-    rc = auth_user_find(db, user, &u);
-    if (rc != AUTH_OK)
-        return rc;
+    rc = users_find(db, user, &u, NULL, 0);
+    if (rc != DB_OK)
+        return map_db(rc);
     if (auth_random_text(TOKEN_PREFIX, token, cap) != AUTH_OK)
         return AUTH_ERROR;
     auth_secret_hash(token, hash);
-    st = db_prepare(db, "INSERT INTO api_tokens (token_hash, user_id, name, created_at)"
-                        " VALUES (?1, ?2, ?3, ?4)");
-    if (st != NULL) {
-        sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 2, u.id);
-        sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
-    }
-    snprintf(object, sizeof(object), "%s/%s", user, name);
-    rc = tx_one(db, st, false, actor, "token.add", object, NULL, id);
+    rc = map_db(users_token_add(db, actor, &u, name, hash, (int64_t)time(NULL), id));
     if (rc != AUTH_OK)
         OPENSSL_cleanse(token, cap);
     return rc;
 }
 
-static void token_touch(sqlite3 *db, int64_t id, int64_t now)
-{
-    sqlite3_stmt *st = db_prepare(db, "UPDATE api_tokens SET last_used = ?2 WHERE id = ?1");
-
-    if (st == NULL)
-        return;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, now);
-    db_exec_stmt(db, st);
-}
-
 int auth_token_check(sqlite3 *db, const char *token, int64_t now, struct auth_principal *out)
 {
     char hash[65];
-    sqlite3_stmt *st;
-    int64_t id, last_used;
-    bool usable;
-    int rc = secret_row(db,
-                        "SELECT u.id, u.name, u.role, u.disabled, t.id, t.last_used"
-                        " FROM api_tokens t JOIN users u ON u.id = t.user_id"
-                        " WHERE t.token_hash = ?1",
-                        token, TOKEN_PREFIX, hash, &st);
+    struct users_secret t;
+    int rc = secret_find(db, users_token_find, token, TOKEN_PREFIX, hash, &t);
 
     if (rc != AUTH_OK)
         return rc;
-    usable = principal_from_row(st, out);
-    id = sqlite3_column_int64(st, 4);
-    last_used = sqlite3_column_int64(st, 5);
-    sqlite3_finalize(st);
-    if (!usable) {
+    if (!principal_from(&t.user, out)) {
         memset(out, 0, sizeof(*out));
         return AUTH_DENIED;
     }
-    if (now - last_used >= TOUCH_INTERVAL)
-        token_touch(db, id, now);
+    if (now - t.last_seen >= TOUCH_INTERVAL)
+        users_token_touch(db, t.id, now);
     return AUTH_OK;
 }
 
 int auth_token_remove(sqlite3 *db, const char *actor, int64_t id)
 {
-    sqlite3_stmt *st = db_prepare(db, "DELETE FROM api_tokens WHERE id = ?1");
-    char object[24];
+    return map_db(users_token_remove(db, actor, id));
+}
 
-    snprintf(object, sizeof(object), "%lld", (long long)id);
-    if (st != NULL)
-        sqlite3_bind_int64(st, 1, id);
-    return tx_one(db, st, true, actor, "token.remove", object, NULL, NULL);
+/* users_tokens_each's callback: the caller's, on a struct auth_token_info. */
+struct tokens_walk {
+    int (*cb)(void *arg, const struct auth_token_info *t);
+    void *arg;
+    int rc; /* what the caller's callback stopped with */
+};
+
+static int tokens_walk_one(void *arg, const struct users_token *row)
+{
+    struct tokens_walk *w = arg;
+    struct auth_token_info t;
+
+    memset(&t, 0, sizeof(t));
+    t.id = row->id;
+    snprintf(t.user, sizeof(t.user), "%s", row->user);
+    snprintf(t.name, sizeof(t.name), "%s", row->name);
+    t.created_at = row->created_at;
+    t.last_used = row->last_used;
+    w->rc = w->cb(w->arg, &t);
+    return w->rc;
 }
 
 int auth_tokens_each(sqlite3 *db, int (*cb)(void *arg, const struct auth_token_info *t), void *arg)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT t.id, u.name, t.name, t.created_at, t.last_used"
-                                      " FROM api_tokens t JOIN users u ON u.id = t.user_id"
-                                      " ORDER BY t.id");
-    struct auth_token_info t;
-    int rc = AUTH_OK, step;
+    struct tokens_walk w = {cb, arg, 0};
+    int rc = users_tokens_each(db, tokens_walk_one, &w);
 
-    if (st == NULL)
-        return AUTH_ERROR;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        memset(&t, 0, sizeof(t));
-        t.id = sqlite3_column_int64(st, 0);
-        db_column_text(st, 1, t.user, sizeof(t.user));
-        db_column_text(st, 2, t.name, sizeof(t.name));
-        t.created_at = sqlite3_column_int64(st, 3);
-        t.last_used = sqlite3_column_int64(st, 4);
-        rc = cb(arg, &t);
-        if (rc != 0)
-            break;
-    }
-    if (rc == AUTH_OK && step != SQLITE_DONE)
-        rc = AUTH_ERROR;
-    sqlite3_finalize(st);
-    return rc;
+    return w.rc != 0 ? w.rc : map_db(rc);
 }

@@ -44,6 +44,8 @@ struct import {
     struct provision_device *rows;
     unsigned *lines; /* the line of each row */
     size_t n_rows, cap;
+    const char *data; /* the file */
+    size_t len;
 };
 
 static void report_error(struct devcsv_report *rep, unsigned line, const char *fmt, ...)
@@ -330,44 +332,36 @@ static int read_all(struct import *im, const char *data, size_t len)
     return check_duplicates(im);
 }
 
-static int import_in_txn(sqlite3 *db, const char *actor, struct import *im, const char *data,
-                         size_t len)
+/* provision_devices_import's check, inside its transaction: the rows of
+ * the file, read and checked against snap. */
+static int import_check(void *arg, const struct settings_snapshot *snap,
+                        const struct provision_device **rows, size_t *n)
 {
-    struct settings_snapshot *snap = NULL;
-    int rc = provision_snapshot_load(db, &snap);
+    struct import *im = arg;
+    int rc;
 
-    if (rc != DB_OK)
-        return DEVCSV_DB;
     im->snap = snap;
-    rc = read_all(im, data, len) == 0 ? DEVCSV_OK : DEVCSV_DB;
+    rc = read_all(im, im->data, im->len) == 0 ? DEVCSV_OK : DEVCSV_DB;
+    im->snap = NULL;
     if (rc == DEVCSV_OK && (im->rep->n_errors > 0 || im->rep->more_errors > 0))
         rc = DEVCSV_INVALID;
-    if (rc == DEVCSV_OK && provision_devices_put_many(db, actor, im->rows, im->n_rows,
-                                                      &im->rep->added, &im->rep->updated) != DB_OK)
-        rc = DEVCSV_DB;
-    if (rc == DEVCSV_OK)
-        im->rep->unchanged = (unsigned)im->n_rows - im->rep->added - im->rep->updated;
-    provision_snapshot_free(snap);
-    im->snap = NULL;
+    *rows = im->rows;
+    *n = im->n_rows;
     return rc;
 }
 
 int devcsv_import(sqlite3 *db, const char *actor, const char *data, size_t len, bool force,
                   struct devcsv_report *rep)
 {
-    struct import im = {.force = force, .rep = rep};
+    struct import im = {.force = force, .rep = rep, .data = data, .len = len};
     int rc;
 
     memset(rep, 0, sizeof(*rep));
-    /* The snapshot is read inside the write transaction: what was checked
-     * is what the rows are written against. */
-    if (db_begin(db) != DB_OK)
-        return DEVCSV_DB;
-    rc = import_in_txn(db, actor, &im, data, len);
-    if (rc == DEVCSV_OK && db_commit(db) != DB_OK)
+    rc = provision_devices_import(db, actor, import_check, &im, &rep->added, &rep->updated);
+    if (rc == DEVCSV_OK)
+        rep->unchanged = (unsigned)im.n_rows - rep->added - rep->updated;
+    else if (rc != DEVCSV_INVALID)
         rc = DEVCSV_DB;
-    else if (rc != DEVCSV_OK)
-        db_rollback(db);
     if (rc != DEVCSV_OK)
         rep->added = rep->updated = rep->unchanged = 0;
     free(im.rows);
@@ -417,6 +411,12 @@ static int export_row(void *arg, const struct provision_device *d)
     return x->out(x->arg, x->line, at);
 }
 
+/* db_read's callback: every device through the exporter. */
+static int export_rows(sqlite3 *db, void *arg)
+{
+    return provision_devices_each(db, NULL, 0, 0, export_row, arg);
+}
+
 int devcsv_export(sqlite3 *db, bool safe, int (*out)(void *arg, const char *text, size_t len),
                   void *arg)
 {
@@ -432,18 +432,8 @@ int devcsv_export(sqlite3 *db, bool safe, int (*out)(void *arg, const char *text
             rc = out(arg, "\r\n", 2);
     }
     /* One read transaction: the file is one consistent state. */
-    if (rc == DB_OK && sqlite3_get_autocommit(db)) {
-        sqlite3_stmt *st = db_prepare(db, "BEGIN");
-
-        rc = db_exec_stmt(db, st);
-        if (rc == DB_OK) {
-            rc = provision_devices_each(db, NULL, 0, 0, export_row, x);
-            st = db_prepare(db, "COMMIT");
-            db_exec_stmt(db, st);
-        }
-    } else if (rc == DB_OK) {
-        rc = provision_devices_each(db, NULL, 0, 0, export_row, x);
-    }
+    if (rc == DB_OK)
+        rc = db_read(db, export_rows, x);
     free(x);
     return rc;
 }

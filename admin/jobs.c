@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "db/catalog.h"
 #include "db/datadir.h"
 #include "db/db.h"
+#include "db/jobrows.h"
 #include "lib/log.h"
 #include "server/firmware/import.h"
 
@@ -55,72 +55,21 @@ struct jobs {
 
 /* ---- rows ---- */
 
-static int row_insert(sqlite3 *db, const char *source, const char *actor, int64_t now, int64_t *id)
+/* Jobs a stop or a crash interrupted end failed, with a report saying so. */
+static int rows_recover(sqlite3 *db)
 {
-    sqlite3_stmt *st = db_prepare(db, "INSERT INTO jobs (kind, source, actor, state, created_at)"
-                                      " VALUES ('import', ?1, ?2, 'queued', ?3) RETURNING id");
-    int rc, step;
+    int changed = 0;
+    int rc = jobrows_recover(db, (int64_t)time(NULL),
+                             "interrupted: loadsd stopped before the import finished", &changed);
 
-    if (st == NULL)
-        return DB_ERROR;
-    sqlite3_bind_text(st, 1, source, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, now);
-    step = sqlite3_step(st);
-    rc = db_check(db, step, "add job");
-    if (step == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (changed > 0)
+        log_warn("%d upload job(s) interrupted by a stop marked failed", changed);
     return rc;
-}
-
-static int row_running(sqlite3 *db, int64_t id, uint64_t size)
-{
-    sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET state = 'running', size = ?2 WHERE id = ?1");
-
-    if (st == NULL)
-        return DB_ERROR;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-    return db_exec_stmt(db, st);
 }
 
 static int row_finish(sqlite3 *db, int64_t id, bool ok, int64_t import_id, const char *report)
 {
-    sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET state = ?2, import_id = ?3, report = ?4,"
-                                      " finished_at = ?5 WHERE id = ?1");
-
-    if (st == NULL)
-        return DB_ERROR;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, ok ? "done" : "failed", -1, SQLITE_STATIC);
-    if (import_id > 0)
-        sqlite3_bind_int64(st, 3, import_id);
-    sqlite3_bind_text(st, 4, report, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
-    return db_exec_stmt(db, st);
-}
-
-/* Jobs a stop or a crash interrupted end failed, with a report saying so. */
-static int rows_recover(sqlite3 *db)
-{
-    sqlite3_stmt *st = db_prepare(
-        db, "UPDATE jobs SET state = 'failed', finished_at = ?1, report = json_object('ok',"
-            " json('false'), 'source', source, 'loads', json_array(), 'files', json_array(),"
-            " 'problems', json_array(json_object('file', source, 'message', ?2)),"
-            " 'warnings', json_array(), 'changes', json_array())"
-            " WHERE state IN ('queued', 'running')");
-    int rc;
-
-    if (st == NULL)
-        return DB_ERROR;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
-    sqlite3_bind_text(st, 2, "interrupted: loadsd stopped before the import finished", -1,
-                      SQLITE_STATIC);
-    rc = db_exec_stmt(db, st);
-    if (rc == DB_OK && sqlite3_changes(db) > 0)
-        log_warn("%d upload job(s) interrupted by a stop marked failed", sqlite3_changes(db));
-    return rc;
+    return jobrows_finish(db, id, ok, import_id, report, (int64_t)time(NULL));
 }
 
 /* The report of a job that failed before its import ran. */
@@ -262,7 +211,7 @@ static void job_run(struct jobs *j, struct job *job)
     char *text;
     int rc = IMPORT_ERROR;
 
-    row_running(j->dd.db, job->id, job->bundle_size);
+    jobrows_running(j->dd.db, job->id, job->bundle_size);
     if (datadir_lock(&j->dd, false, true) == 0) {
         rc = import_run(j->dd.db, j->dd.bs, &o, &report);
         datadir_unlock(&j->dd);
@@ -411,15 +360,7 @@ int jobs_upload_begin(struct jobs *j, sqlite3 *db, const char *source, const cha
     }
     j->uploading++; /* reserved while the row is written */
     pthread_mutex_unlock(&j->lock);
-    rc = db_begin(db);
-    if (rc == DB_OK)
-        rc = row_insert(db, source, actor, now, &job->id);
-    if (rc == DB_OK)
-        rc = catalog_audit(db, actor, "upload.start", source, NULL, NULL);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
+    rc = jobrows_add(db, source, actor, now, &job->id);
     pthread_mutex_lock(&j->lock);
     if (rc != DB_OK) {
         j->uploading--;
@@ -452,7 +393,6 @@ void jobs_upload_progress(struct jobs *j, int64_t id, uint64_t received)
 
 int jobs_upload_name(struct jobs *j, sqlite3 *db, int64_t id, const char *source)
 {
-    sqlite3_stmt *st;
     struct job *job;
 
     pthread_mutex_lock(&j->lock);
@@ -462,12 +402,7 @@ int jobs_upload_name(struct jobs *j, sqlite3 *db, int64_t id, const char *source
     pthread_mutex_unlock(&j->lock);
     if (job == NULL)
         return JOBS_NOT_FOUND;
-    st = db_prepare(db, "UPDATE jobs SET source = ?2 WHERE id = ?1");
-    if (st == NULL)
-        return JOBS_ERROR;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, source, -1, SQLITE_TRANSIENT);
-    return db_exec_stmt(db, st) == DB_OK ? JOBS_OK : JOBS_ERROR;
+    return jobrows_rename(db, id, source) == DB_OK ? JOBS_OK : JOBS_ERROR;
 }
 
 int jobs_upload_done(struct jobs *j, int64_t id, const char *bundle, const char *approval,
@@ -518,39 +453,29 @@ void jobs_upload_fail(struct jobs *j, sqlite3 *db, int64_t id, const char *why)
 
 /* ---- reading ---- */
 
-static json_t *column_text_json(sqlite3_stmt *st, int col)
+static json_t *text_json(const char *t)
 {
-    const char *t = (const char *)sqlite3_column_text(st, col);
-
     return t != NULL ? json_string(t) : json_null();
 }
 
-static json_t *column_int_json(sqlite3_stmt *st, int col)
+static json_t *int_json(bool set, int64_t v)
 {
-    return sqlite3_column_type(st, col) == SQLITE_NULL
-               ? json_null()
-               : json_integer((json_int_t)sqlite3_column_int64(st, col));
+    return set ? json_integer((json_int_t)v) : json_null();
 }
 
-/* Columns: id, kind, source, actor, state, size, import_id, created_at,
- * finished_at, then the report (or its summary) from col 9. */
-#define JOB_COLUMNS "id, kind, source, actor, state, size, import_id, created_at, finished_at"
-
-static json_t *row_json(sqlite3_stmt *st)
+static json_t *row_json(const struct jobrow *r)
 {
-    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:o}", "id",
-                     (json_int_t)sqlite3_column_int64(st, 0), "kind", column_text_json(st, 1),
-                     "source", column_text_json(st, 2), "actor", column_text_json(st, 3), "state",
-                     column_text_json(st, 4), "size", (json_int_t)sqlite3_column_int64(st, 5),
-                     "import_id", column_int_json(st, 6), "created_at",
-                     (json_int_t)sqlite3_column_int64(st, 7), "finished_at",
-                     column_int_json(st, 8));
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:o}", "id", (json_int_t)r->id,
+                     "kind", text_json(r->kind), "source", text_json(r->source), "actor",
+                     text_json(r->actor), "state", text_json(r->state), "size", (json_int_t)r->size,
+                     "import_id", int_json(r->has_import_id, r->import_id), "created_at",
+                     (json_int_t)r->created_at, "finished_at",
+                     int_json(r->finished, r->finished_at));
 }
 
-/* A JSON text column parsed, or null. */
-static json_t *column_parsed(sqlite3_stmt *st, int col)
+/* A JSON text parsed, or null. */
+static json_t *parsed(const char *t)
 {
-    const char *t = (const char *)sqlite3_column_text(st, col);
     json_t *v = t != NULL ? json_loads(t, 0, NULL) : NULL;
 
     return v != NULL ? v : json_null();
@@ -572,72 +497,68 @@ static void live_merge(struct jobs *j, json_t *row, int64_t id)
     pthread_mutex_unlock(&j->lock);
 }
 
+/* jobrows_get's callback: the row with its report, or NULL. */
+static int get_row(void *arg, const struct jobrow *r)
+{
+    json_t **row = arg;
+
+    *row = row_json(r);
+    if (*row != NULL)
+        json_object_set_new(*row, "report", parsed(r->report));
+    return 0;
+}
+
 int jobs_get(struct jobs *j, sqlite3 *db, int64_t id, json_t **out)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT " JOB_COLUMNS ", report FROM jobs WHERE id = ?1");
     json_t *row = NULL;
-    int step;
+    int rc = jobrows_get(db, id, get_row, &row);
 
-    if (st == NULL)
-        return JOBS_ERROR;
-    sqlite3_bind_int64(st, 1, id);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        row = row_json(st);
-        if (row != NULL)
-            json_object_set_new(row, "report", column_parsed(st, 9));
-    }
-    sqlite3_finalize(st);
-    if (step == SQLITE_DONE)
+    if (rc == DB_NOT_FOUND)
         return JOBS_NOT_FOUND;
-    if (row == NULL)
+    if (rc != DB_OK || row == NULL)
         return JOBS_ERROR;
     live_merge(j, row, id);
     *out = row;
     return JOBS_OK;
 }
 
+/* jobrows_each's callback: the history being listed. */
+struct list_walk {
+    struct jobs *j;
+    json_t *list;
+    int64_t last;
+    unsigned n;
+};
+
+static int list_row(void *arg, const struct jobrow *r)
+{
+    struct list_walk *w = arg;
+    json_t *row = row_json(r);
+
+    if (row == NULL)
+        return JOBS_ERROR;
+    w->last = r->id;
+    w->n++;
+    json_object_set_new(row, "summary",
+                        !r->has_summary
+                            ? json_null()
+                            : json_pack("{s:b, s:o, s:I}", "ok", r->ok, "loads", parsed(r->loads),
+                                        "problems", (json_int_t)r->problems));
+    live_merge(w->j, row, r->id);
+    json_array_append_new(w->list, row);
+    return 0;
+}
+
 int jobs_list(struct jobs *j, sqlite3 *db, int64_t before, unsigned limit, json_t **out)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT " JOB_COLUMNS ", json_extract(report, '$.ok'),"
-                                      " (SELECT json_group_array(json_extract(value, '$.name'))"
-                                      "  FROM json_each(report, '$.loads')),"
-                                      " json_array_length(report, '$.problems') FROM jobs"
-                                      " WHERE id < ?1 ORDER BY id DESC LIMIT ?2");
-    json_t *list = json_array(), *row;
-    int64_t last = 0;
-    unsigned n = 0;
-    int step;
+    struct list_walk w = {j, json_array(), 0, 0};
 
-    if (st == NULL || list == NULL) {
-        sqlite3_finalize(st);
-        json_decref(list);
+    if (w.list == NULL || jobrows_each(db, before, limit, list_row, &w) != DB_OK) {
+        json_decref(w.list);
         return JOBS_ERROR;
     }
-    sqlite3_bind_int64(st, 1, before);
-    sqlite3_bind_int64(st, 2, limit);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        row = row_json(st);
-        if (row == NULL)
-            break;
-        last = sqlite3_column_int64(st, 0);
-        n++;
-        json_object_set_new(row, "summary",
-                            sqlite3_column_type(st, 9) == SQLITE_NULL
-                                ? json_null()
-                                : json_pack("{s:b, s:o, s:I}", "ok", sqlite3_column_int(st, 9),
-                                            "loads", column_parsed(st, 10), "problems",
-                                            (json_int_t)sqlite3_column_int64(st, 11)));
-        live_merge(j, row, last);
-        json_array_append_new(list, row);
-    }
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE) {
-        json_decref(list);
-        return JOBS_ERROR;
-    }
-    *out = json_pack("{s:o, s:o}", "jobs", list, "next_before",
-                     n == limit && last > 1 ? json_integer(last) : json_null());
+    *out = json_pack("{s:o, s:o}", "jobs", w.list, "next_before",
+                     w.n == limit && w.last > 1 ? json_integer(w.last) : json_null());
     return *out != NULL ? JOBS_OK : JOBS_ERROR;
 }
 

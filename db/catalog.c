@@ -722,3 +722,66 @@ int catalog_audit(sqlite3 *db, const char *actor, const char *action, const char
     bind_text(st, 6, after);
     return db_exec_stmt(db, st);
 }
+
+static const char *column_text(sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+static void audit_from_row(sqlite3_stmt *st, struct catalog_audit_entry *e)
+{
+    e->id = sqlite3_column_int64(st, 0);
+    e->at = sqlite3_column_int64(st, 1);
+    e->actor = column_text(st, 2);
+    e->action = column_text(st, 3);
+    e->object = column_text(st, 4);
+    e->before = column_text(st, 5);
+    e->after = column_text(st, 6);
+}
+
+int catalog_audit_each(sqlite3 *db, const struct catalog_audit_query *q,
+                       int (*cb)(void *arg, const struct catalog_audit_entry *e), void *arg)
+{
+    sqlite3_stmt *st =
+        db_prepare(db, "SELECT id, at, actor, action, object, before, after FROM audit"
+                       " WHERE id < ?1 AND (?2 IS NULL OR actor = ?2)"
+                       " AND (?3 IS NULL OR substr(action, 1, length(?3)) = ?3)"
+                       " ORDER BY id DESC LIMIT ?4");
+    struct catalog_audit_entry e;
+    int rc = DB_OK, step;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, q->before);
+    sqlite3_bind_text(st, 2, q->actor, -1, SQLITE_TRANSIENT); /* NULL binds NULL: any */
+    sqlite3_bind_text(st, 3, q->action_prefix, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)q->limit);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        audit_from_row(st, &e);
+        rc = cb(arg, &e);
+        if (rc != 0)
+            break;
+    }
+    if (rc == DB_OK && step != SQLITE_DONE)
+        rc = db_check(db, step, "read the audit trail");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int catalog_audit_count(sqlite3 *db, const char *action, int64_t *count, int64_t *last_at)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT max(at), count(*) FROM audit WHERE action = ?1");
+    int rc = DB_ERROR;
+
+    *count = *last_at = 0;
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, action, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *last_at = sqlite3_column_int64(st, 0);
+        *count = sqlite3_column_int64(st, 1);
+        rc = DB_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -154,4 +154,28 @@ int catalog_setting_set(sqlite3 *db, const char *key, const char *value);
 int catalog_audit(sqlite3 *db, const char *actor, const char *action, const char *object,
                   const char *before, const char *after);
 
+/* An audit record as read; the texts are valid only inside the callback
+ * and NULL where the column is. */
+struct catalog_audit_entry {
+    int64_t id;
+    int64_t at;
+    const char *actor, *action, *object, *before, *after;
+};
+
+/* Which records catalog_audit_each reads: ids below before, newest first,
+ * at most limit; actor (exact) and action_prefix NULL: any. */
+struct catalog_audit_query {
+    int64_t before;
+    const char *actor;
+    const char *action_prefix;
+    unsigned limit;
+};
+
+/* The callback returns 0 to go on, anything else to stop (returned). */
+int catalog_audit_each(sqlite3 *db, const struct catalog_audit_query *q,
+                       int (*cb)(void *arg, const struct catalog_audit_entry *e), void *arg);
+/* How many records of action there are, and when the newest was (*last_at
+ * 0 when there is none). */
+int catalog_audit_count(sqlite3 *db, const char *action, int64_t *count, int64_t *last_at);
+
 #endif

@@ -176,6 +176,21 @@ void db_rollback(sqlite3 *db)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int db_read(sqlite3 *db, int (*fn)(sqlite3 *db, void *arg), void *arg)
+{
+    int rc;
+
+    if (!sqlite3_get_autocommit(db))
+        return fn(db, arg);
+    rc = exec_static(db, "BEGIN");
+    if (rc != DB_OK)
+        return rc;
+    rc = fn(db, arg);
+    if (!sqlite3_get_autocommit(db))
+        exec_static(db, "COMMIT");
+    return rc;
+}
+
 int db_generation(sqlite3 *db, int64_t *out)
 {
     sqlite3_stmt *st = db_prepare(db, "SELECT value FROM meta WHERE key = 'generation'");

@@ -39,6 +39,10 @@ int db_begin(sqlite3 *db);
 /* Bumps the generation and commits. */
 int db_commit(sqlite3 *db);
 void db_rollback(sqlite3 *db);
+/* Runs fn in one read transaction, so that everything it reads is one
+ * committed state (inside a transaction already open: in that one). fn's
+ * result, or a negative db_result when the transaction cannot begin. */
+int db_read(sqlite3 *db, int (*fn)(sqlite3 *db, void *arg), void *arg);
 
 /* The generation counter: every committed write moves it. */
 int db_generation(sqlite3 *db, int64_t *out);

@@ -319,24 +319,20 @@ static int snapshot_read(sqlite3 *db, struct settings_snapshot *s)
     return rc;
 }
 
-static int exec_simple(sqlite3 *db, const char *sql)
+/* db_read's callback. */
+static int snapshot_read_tx(sqlite3 *db, void *arg)
 {
-    return db_exec_stmt(db, db_prepare(db, sql));
+    return snapshot_read(db, arg);
 }
 
 int provision_snapshot_load(sqlite3 *db, struct settings_snapshot **out)
 {
     struct settings_snapshot *s = calloc(1, sizeof(*s));
-    bool own_txn = sqlite3_get_autocommit(db) != 0;
     int rc = s ? DB_OK : DB_ERROR;
 
     /* One read transaction: every table from the same committed state. */
-    if (rc == DB_OK && own_txn)
-        rc = exec_simple(db, "BEGIN");
     if (rc == DB_OK)
-        rc = snapshot_read(db, s);
-    if (own_txn && !sqlite3_get_autocommit(db))
-        exec_simple(db, "COMMIT");
+        rc = db_read(db, snapshot_read_tx, s);
     if (rc != DB_OK) {
         provision_snapshot_free(s);
         return rc;
@@ -964,6 +960,31 @@ int provision_devices_put_many(sqlite3 *db, const char *actor, const struct prov
         rc = device_put_one(db, actor, get, put, &rows[i], added, updated);
     sqlite3_finalize(get);
     sqlite3_finalize(put);
+    return rc;
+}
+
+int provision_devices_import(sqlite3 *db, const char *actor,
+                             int (*check)(void *arg, const struct settings_snapshot *snap,
+                                          const struct provision_device **rows, size_t *n),
+                             void *arg, unsigned *added, unsigned *updated)
+{
+    struct settings_snapshot *snap = NULL;
+    const struct provision_device *rows = NULL;
+    size_t n = 0;
+    int rc = db_begin(db);
+
+    if (rc != DB_OK)
+        return rc;
+    rc = provision_snapshot_load(db, &snap);
+    if (rc == DB_OK)
+        rc = check(arg, snap, &rows, &n);
+    if (rc == DB_OK)
+        rc = provision_devices_put_many(db, actor, rows, n, added, updated);
+    provision_snapshot_free(snap);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    else
+        db_rollback(db);
     return rc;
 }
 

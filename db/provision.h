@@ -100,6 +100,15 @@ int provision_device_remove(sqlite3 *db, const char *actor, const char *mac);
  * for the CSV import). Counts what was added and what changed. */
 int provision_devices_put_many(sqlite3 *db, const char *actor, const struct provision_device *rows,
                                size_t n, unsigned *added, unsigned *updated);
+/* The CSV import, in one write transaction: loads the snapshot inside it,
+ * lets check() turn the snapshot into rows (what was checked is what the
+ * rows are written against), then puts them as provision_devices_put_many.
+ * check returns 0 with *rows and *n set, or anything else (returned as is)
+ * to write nothing. Else 0 or a negative db_result. */
+int provision_devices_import(sqlite3 *db, const char *actor,
+                             int (*check)(void *arg, const struct settings_snapshot *snap,
+                                          const struct provision_device **rows, size_t *n),
+                             void *arg, unsigned *added, unsigned *updated);
 /* Devices in MAC order whose mac, description, model or profile contains
  * search (any case; NULL or "": all), from offset, at most limit (0: all). */
 int provision_devices_each(sqlite3 *db, const char *search, int64_t offset, int64_t limit,

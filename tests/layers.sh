@@ -2,6 +2,7 @@
 # layers.sh: the one-way layer rule, checked twice: every #include of a source
 # file and every symbol a layer's library needs must come from its own layer or a lower one.
 # The table below is the architecture picture of docs/ARCHITECTURE.md, lowest first.
+# Also: no SQL outside db/ (no SQL text, SQLite call, statement or raw transaction).
 set -eu
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -61,6 +62,20 @@ for src in $(find lib db server admin -name '*.[ch]' ! -path db/migrations.c | s
     fi
 done
 echo "layers: $checked source files, includes checked"
+
+# SQL: only db/ (and its db/model/) speaks to SQLite. Elsewhere the opaque
+# "sqlite3 *" handle may be passed on, nothing more: no SQL text (a string
+# starting with a statement's keyword; a bare "DELETE" is an HTTP method), no
+# SQLite call, no prepared statement, no db/ statement helper.
+SQL_RE='sqlite3_[a-z0-9_]+[[:space:]]*\(|sqlite3_stmt|\<db_(prepare|exec_stmt|column_text|check)[[:space:]]*\('
+SQL_RE="$SQL_RE"'|"[[:space:]]*(SELECT|INSERT|UPDATE|DELETE|REPLACE|BEGIN|COMMIT|ROLLBACK|END|SAVEPOINT|RELEASE|PRAGMA|CREATE|DROP|ALTER|VACUUM|WITH)[[:space:]]'
+SQL_RE="$SQL_RE"'|"[[:space:]]*(BEGIN|COMMIT|ROLLBACK|END|VACUUM)[[:space:];]*"'
+sql_files=$(find lib server admin -name '*.[ch]' | sort)
+if sql_hits=$(echo "$sql_files" | xargs grep -nE "$SQL_RE"); then
+    echo "$sql_hits" | sed 's/^/layers: SQL outside db\/: /' >&2
+    fail=1
+fi
+echo "layers: $(echo "$sql_files" | wc -l) source files outside db/, SQL checked"
 
 # Symbols: what each layer's library leaves undefined must be defined by a
 # library of its own rank or lower, or come from outside the project.

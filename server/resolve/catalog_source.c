@@ -169,20 +169,24 @@ static void snap_dedup(struct catalog_snap *s)
     s->n = out;
 }
 
+/* db_read's callback: the generation, then every file. */
+static int snap_read(sqlite3 *db, void *arg)
+{
+    struct catalog_snap *s = arg;
+    int rc = db_generation(db, &s->generation);
+
+    return rc == DB_OK ? snap_fill(db, s) : rc;
+}
+
 /* Reads every file of the catalog at one generation (one read transaction). */
 static struct catalog_snap *snap_build(sqlite3 *db)
 {
     struct catalog_snap *s = calloc(1, sizeof(*s));
-    int rc = DB_ERROR;
+    int rc;
 
     if (s == NULL)
         return NULL;
-    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
-        rc = db_generation(db, &s->generation);
-        if (rc == DB_OK)
-            rc = snap_fill(db, s);
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    }
+    rc = db_read(db, snap_read, s);
     if (rc != DB_OK) {
         catalog_snap_free(s);
         return NULL;

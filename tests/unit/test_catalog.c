@@ -1,6 +1,7 @@
 /* test_catalog.c: db.c and catalog.c against a real SQLite file in a mkdtemp
  * dir: migrations, the generation counter, files, loads and their derived
- * status, pruning, trust anchors, imports, settings, audit, a newer schema.
+ * status, pruning, trust anchors, imports, settings, audit (written and
+ * read back), read transactions, a newer schema.
  * Must not reach past the database (no blob store, no import). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -772,6 +773,101 @@ static void test_audit(void **state)
     assert_int_equal(query_int(fx->db, "SELECT min(at) > 0 FROM audit", NULL), 1);
 }
 
+/* catalog_audit_each's callback: "id:actor:action" of each entry, ' '
+ * apart; stops (1) after stop entries when stop is not 0. */
+struct audit_seen {
+    char text[256];
+    unsigned n, stop;
+};
+
+static int collect_audit(void *arg, const struct catalog_audit_entry *e)
+{
+    struct audit_seen *a = arg;
+    size_t n = strlen(a->text);
+
+    snprintf(a->text + n, sizeof(a->text) - n, "%s%lld:%s:%s", n ? " " : "", (long long)e->id,
+             e->actor, e->action);
+    return ++a->n == a->stop;
+}
+
+#define AUDIT_ALL                                                                                  \
+    "5:cli:file.quarantine 4:bob:user.add 3:cli:file.quarantine 2:admin:user.role "                \
+    "1:admin:user.add"
+
+static void test_audit_read(void **state)
+{
+    static const struct {
+        struct catalog_audit_query q;
+        unsigned stop;
+        int rc;
+        const char *want;
+    } cases[] = {
+        {{INT64_MAX, NULL, NULL, 50}, 0, DB_OK, AUDIT_ALL},
+        {{INT64_MAX, NULL, NULL, 2}, 0, DB_OK, "5:cli:file.quarantine 4:bob:user.add"},
+        {{4, NULL, NULL, 2}, 0, DB_OK, "3:cli:file.quarantine 2:admin:user.role"},
+        {{INT64_MAX, "admin", NULL, 50}, 0, DB_OK, "2:admin:user.role 1:admin:user.add"},
+        {{INT64_MAX, NULL, "user.", 50},
+         0,
+         DB_OK,
+         "4:bob:user.add 2:admin:user.role 1:admin:user.add"},
+        {{INT64_MAX, "bob", "user.", 50}, 0, DB_OK, "4:bob:user.add"},
+        {{INT64_MAX, "", NULL, 50}, 0, DB_OK, ""},        /* an empty actor is nobody */
+        {{INT64_MAX, NULL, "", 50}, 0, DB_OK, AUDIT_ALL}, /* an empty prefix is every action */
+        {{1, NULL, NULL, 50}, 0, DB_OK, ""},
+        {{INT64_MAX, "admin", "file.", 50}, 0, DB_OK, ""},
+        {{INT64_MAX, "cli", NULL, 50}, 1, 1, "5:cli:file.quarantine"}, /* the callback stops */
+    };
+    struct fixture *fx = *state;
+    struct audit_seen seen;
+    int64_t count, at;
+
+    assert_int_equal(catalog_audit_count(fx->db, "file.quarantine", &count, &at), DB_OK);
+    assert_true(count == 0 && at == 0);
+    assert_int_equal(catalog_audit(fx->db, "admin", "user.add", "bob", NULL, "viewer"), DB_OK);
+    assert_int_equal(catalog_audit(fx->db, "admin", "user.role", "bob", "viewer", "admin"), DB_OK);
+    assert_int_equal(catalog_audit(fx->db, "cli", "file.quarantine", "a.sbn", NULL, NULL), DB_OK);
+    assert_int_equal(catalog_audit(fx->db, "bob", "user.add", "carol", NULL, "viewer"), DB_OK);
+    assert_int_equal(catalog_audit(fx->db, "cli", "file.quarantine", "b.sbn", NULL, NULL), DB_OK);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&seen, 0, sizeof(seen));
+        seen.stop = cases[i].stop;
+        assert_int_equal(catalog_audit_each(fx->db, &cases[i].q, collect_audit, &seen),
+                         cases[i].rc);
+        assert_string_equal(seen.text, cases[i].want);
+    }
+    assert_int_equal(catalog_audit_count(fx->db, "file.quarantine", &count, &at), DB_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(at, query_int(fx->db, "SELECT at FROM audit WHERE id = 5", NULL));
+    assert_int_equal(catalog_audit_count(fx->db, "file.", &count, &at), DB_OK); /* exact action */
+    assert_true(count == 0 && at == 0);
+}
+
+/* db_read's callback: is it inside a transaction, and what it reads. */
+static int read_in_txn(sqlite3 *db, void *arg)
+{
+    int64_t *g = arg;
+
+    assert_int_equal(sqlite3_get_autocommit(db), 0);
+    return db_generation(db, g) == DB_OK ? 7 : DB_ERROR;
+}
+
+static void test_db_read(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t g = 0, g0 = generation(fx->db);
+
+    /* Its own read transaction, ended after; fn's result comes back. */
+    assert_int_equal(db_read(fx->db, read_in_txn, &g), 7);
+    assert_int_equal(g, g0);
+    assert_int_not_equal(sqlite3_get_autocommit(fx->db), 0);
+    /* Inside a write transaction: runs in it and leaves it open. */
+    assert_int_equal(db_begin(fx->db), DB_OK);
+    assert_int_equal(db_read(fx->db, read_in_txn, &g), 7);
+    assert_int_equal(sqlite3_get_autocommit(fx->db), 0);
+    assert_int_equal(db_commit(fx->db), DB_OK);
+    assert_int_equal(generation(fx->db), g0 + 1);
+}
+
 #define FX_TEST(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -794,6 +890,8 @@ int main(void)
         FX_TEST(test_imports),
         FX_TEST(test_settings),
         FX_TEST(test_audit),
+        FX_TEST(test_audit_read),
+        FX_TEST(test_db_read),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
