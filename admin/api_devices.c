@@ -1,8 +1,9 @@
 /* api_devices.c: /api/v1/devices: paged and searched listing, one device's
  * row, its effective settings (settings_resolve, the one resolver) and its
  * rendered SEP<MAC>.cnf.xml (cnf.h), CSV import and export, and the devices
- * whose load is missing or quarantined. Checks and JSON only; rows are
- * db/provision.c's, CSV is devcsv.c's. */
+ * whose load is missing or quarantined. Checks only; rows are
+ * db/provision.c's, CSV is devcsv.c's, the JSON shapes provision_json.c's
+ * and settings_json.c's. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "admin/api.h"
 #include "admin/api_prov.h"
 #include "admin/devcsv.h"
+#include "admin/provision_json.h"
 #include "admin/settings_json.h"
 #include "db/db.h"
 #include "db/provision.h"
@@ -21,19 +23,6 @@
 #define DEVICES_LIMIT_DEFAULT 50
 #define DEVICES_SEARCH_MAX    128
 #define EXPORT_CHUNK          65536
-
-static json_t *device_json(const struct provision_device *d)
-{
-    return json_pack("{s:s, s:s, s:s?, s:s, s:o, s:o, s:o}", "mac", d->mac, "model", d->model,
-                     "profile", d->profile[0] ? d->profile : NULL, "description", d->description,
-                     "peer_firmware_sharing", prov_opt_json(&d->pfs), "load_server",
-                     prov_opt_json(&d->load_server), "load", prov_opt_json(&d->load));
-}
-
-static int device_row(void *arg, const struct provision_device *d)
-{
-    return json_array_append_new(arg, device_json(d)) == 0 ? 0 : DB_ERROR;
-}
 
 /* The MAC of the path: 400 naming "mac" when it is not one. */
 static int path_mac(struct api_request *rq, struct api_response *rs, char mac[SETTINGS_MAC_LEN + 1])
@@ -64,8 +53,8 @@ static int devices_list(struct api_request *rq, struct api_response *rs)
     list = json_array();
     rc = provision_devices_count(rq->ctx->dd.db, q, &total);
     if (rc == DB_OK)
-        rc = provision_devices_each(rq->ctx->dd.db, q, (int64_t)offset, (int64_t)limit, device_row,
-                                    list);
+        rc = provision_devices_each(rq->ctx->dd.db, q, (int64_t)offset, (int64_t)limit,
+                                    provision_json_append_device, list);
     if (rc != DB_OK) {
         json_decref(list);
         return api_error_db(rs, rc, "device list");
@@ -86,7 +75,7 @@ static int devices_get(struct api_request *rq, struct api_response *rs)
     rc = provision_device_get(rq->ctx->dd.db, mac, &d);
     if (rc != DB_OK)
         return api_error_db(rs, rc, "device");
-    return api_json(rs, MHD_HTTP_OK, device_json(&d));
+    return api_json(rs, MHD_HTTP_OK, provision_device_json(&d));
 }
 
 /* ---- writes ---- */
@@ -216,7 +205,7 @@ static int devices_add(struct api_request *rq, struct api_response *rs)
     else if (rc != DB_OK)
         api_error_db(rs, rc, "device");
     else
-        api_json(rs, MHD_HTTP_CREATED, device_json(&d));
+        api_json(rs, MHD_HTTP_CREATED, provision_device_json(&d));
 out:
     json_decref(body);
     return 0;
@@ -253,7 +242,7 @@ static int devices_put(struct api_request *rq, struct api_response *rs)
     if (rc != DB_OK)
         api_error_db(rs, rc, "device");
     else
-        api_json(rs, MHD_HTTP_OK, device_json(&d));
+        api_json(rs, MHD_HTTP_OK, provision_device_json(&d));
 out:
     json_decref(body);
     return 0;
@@ -412,9 +401,7 @@ static int devices_import(struct api_request *rq, struct api_response *rs)
         api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
                   "nothing was imported: the database failed");
     } else {
-        api_json(rs, MHD_HTTP_OK,
-                 json_pack("{s:i, s:i, s:i, s:i}", "rows", (int)rep->rows, "added", (int)rep->added,
-                           "updated", (int)rep->updated, "unchanged", (int)rep->unchanged));
+        api_json(rs, MHD_HTTP_OK, provision_import_json(rep));
     }
     free(rep);
     return 0;

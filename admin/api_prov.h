@@ -1,7 +1,7 @@
 /* api_prov.h: what the provisioning resources (api_provision.c,
  * api_devices.c) share: checks of names and values, the load check before
- * an assignment (names and text: settings.h), JSON of an optional value, and the transaction
- * wrapper. Internal to the admin API; no routes here. */
+ * an assignment (names and text: settings.h), and the transaction wrapper.
+ * Internal to the admin API; no routes here. */
 #ifndef LOADSD_API_PROV_H
 #define LOADSD_API_PROV_H
 
@@ -10,8 +10,6 @@
 #include "admin/api.h"
 #include "db/model/settings.h"
 
-/* A settings_opt as JSON: its value, or null for inherit. */
-json_t *prov_opt_json(const struct settings_opt *o);
 /* A load about to be assigned (name, normalised) must be in the catalog and
  * not quarantined, unless force; the catalog's spelling replaces name. 0, or
  * -1 with a 409 (or 500) in rs. */

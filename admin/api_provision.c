@@ -1,7 +1,8 @@
 /* api_provision.c: the provisioning resources except devices: /models (and
  * their default loads), /enterprise, /profiles, /sites, plus the checks the
- * device resource shares (api_prov.h). Argument checking and JSON only; the
- * rows are db/provision.c's, which audits every write. */
+ * device resource shares (api_prov.h). Argument checking only; the rows
+ * are db/provision.c's, which audits every write, the JSON shapes
+ * provision_json.c's (documents of several rows: views.c). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,16 +10,13 @@
 
 #include "admin/api.h"
 #include "admin/api_prov.h"
+#include "admin/provision_json.h"
+#include "admin/views.h"
 #include "db/catalog.h"
 #include "db/db.h"
 #include "db/provision.h"
 
 /* ---- shared checks (api_prov.h) ---- */
-
-json_t *prov_opt_json(const struct settings_opt *o)
-{
-    return o->set ? json_string(o->value) : json_null();
-}
 
 int prov_load_check(struct api_request *rq, struct api_response *rs, char name[SETTINGS_VALUE_MAX],
                     bool force)
@@ -113,39 +111,14 @@ int prov_members_known(json_t *obj, const char *const *names, struct api_respons
 
 /* ---- models ---- */
 
-struct model_list {
-    sqlite3 *db;
-    json_t *list;
-};
-
-static int model_row(void *arg, const struct settings_model *m)
-{
-    struct model_list *ml = arg;
-    struct catalog_load l;
-    const char *status = NULL;
-
-    if (m->default_load[0] != '\0')
-        status = catalog_load_find(ml->db, m->default_load, &l) == DB_OK ? l.status : "missing";
-    return json_array_append_new(ml->list,
-                                 json_pack("{s:s, s:I, s:b, s:s, s:s?, s:s?}", "name", m->name,
-                                           "device_type", (json_int_t)m->device_type, "pfs_capable",
-                                           m->pfs_capable, "protocol", m->protocol, "default_load",
-                                           m->default_load[0] ? m->default_load : NULL,
-                                           "default_load_status", status)) == 0
-               ? 0
-               : DB_ERROR;
-}
-
 static int models_list(struct api_request *rq, struct api_response *rs)
 {
-    struct model_list ml = {rq->ctx->dd.db, json_array()};
-    int rc = provision_models_each(ml.db, model_row, &ml);
+    json_t *list;
+    int rc = view_models(rq->ctx->dd.db, &list);
 
-    if (rc != DB_OK) {
-        json_decref(ml.list);
+    if (rc != DB_OK)
         return api_error_db(rs, rc, "model list");
-    }
-    return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "models", ml.list));
+    return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "models", list));
 }
 
 static int model_find(struct api_request *rq, struct api_response *rs, const char *text,
@@ -198,10 +171,7 @@ static int model_default_load(struct api_request *rq, struct api_response *rs)
     if (rc != DB_OK)
         api_error_db(rs, rc, "model");
     else
-        api_json(rs, MHD_HTTP_OK,
-                 json_pack("{s:s, s:s?, s:s?}", "model", m.name, "default_load",
-                           load[0] ? load : NULL, "previous",
-                           m.default_load[0] ? m.default_load : NULL));
+        api_json(rs, MHD_HTTP_OK, provision_default_load_json(m.name, load, m.default_load));
 out:
     json_decref(body);
     return 0;
@@ -214,18 +184,12 @@ static const char *const enterprise_keys[] = {"peer_firmware_sharing", "load_ser
 
 static int enterprise_get(struct api_request *rq, struct api_response *rs)
 {
-    struct settings_enterprise e;
-    char policy[32] = "signed";
-    int rc = provision_enterprise_get(rq->ctx->dd.db, &e);
+    json_t *j;
+    int rc = view_enterprise(rq->ctx->dd.db, &j);
 
     if (rc != DB_OK)
         return api_error_db(rs, rc, "enterprise settings");
-    catalog_setting_get(rq->ctx->dd.db, "signature_policy", policy, sizeof(policy));
-    return api_json(rs, MHD_HTTP_OK,
-                    json_pack("{s:s, s:s?, s:s?, s:s}", "peer_firmware_sharing",
-                              e.pfs ? "on" : "off", "load_server",
-                              e.load_server[0] ? e.load_server : NULL, "cm_address",
-                              e.cm_address[0] ? e.cm_address : NULL, "signature_policy", policy));
+    return api_json(rs, MHD_HTTP_OK, j);
 }
 
 /* One member's value as text: PFS may be a boolean, hosts may be null. */
@@ -290,72 +254,27 @@ out:
 
 /* ---- profiles ---- */
 
-static json_t *profile_json(const struct settings_profile *p, unsigned devices, bool tmpl)
-{
-    return json_pack("{s:s, s:o, s:o, s:i, s:b}", "name", p->name, "peer_firmware_sharing",
-                     prov_opt_json(&p->pfs), "load_server", prov_opt_json(&p->load_server),
-                     "devices", (int)devices, "custom_template", tmpl);
-}
-
-struct profile_list {
-    sqlite3 *db;
-    json_t *list;
-};
-
-static int profile_row(void *arg, const struct settings_profile *p, unsigned devices)
-{
-    struct profile_list *pl = arg;
-    char *tmpl = NULL;
-    bool has = provision_profile_template_get(pl->db, p->name, &tmpl) == DB_OK && tmpl != NULL;
-
-    free(tmpl);
-    return json_array_append_new(pl->list, profile_json(p, devices, has)) == 0 ? 0 : DB_ERROR;
-}
-
 static int profiles_list(struct api_request *rq, struct api_response *rs)
 {
-    struct profile_list pl = {rq->ctx->dd.db, json_array()};
-    int rc = provision_profiles_each(pl.db, profile_row, &pl);
+    json_t *list;
+    int rc = view_profiles(rq->ctx->dd.db, &list);
 
-    if (rc != DB_OK) {
-        json_decref(pl.list);
+    if (rc != DB_OK)
         return api_error_db(rs, rc, "profile list");
-    }
-    return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "profiles", pl.list));
-}
-
-/* Finds one profile in the list (devices count included). */
-struct profile_one {
-    const char *name;
-    json_t *found;
-    sqlite3 *db;
-};
-
-static int profile_match(void *arg, const struct settings_profile *p, unsigned devices)
-{
-    struct profile_one *po = arg;
-    char *tmpl = NULL;
-    bool has;
-
-    if (strcasecmp(p->name, po->name) != 0)
-        return 0;
-    has = provision_profile_template_get(po->db, p->name, &tmpl) == DB_OK && tmpl != NULL;
-    free(tmpl);
-    po->found = profile_json(p, devices, has);
-    return 1;
+    return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "profiles", list));
 }
 
 static int profile_show(struct api_request *rq, struct api_response *rs, const char *name,
                         unsigned status)
 {
-    struct profile_one po = {name, NULL, rq->ctx->dd.db};
-    int rc = provision_profiles_each(rq->ctx->dd.db, profile_match, &po);
+    json_t *j;
+    int rc = view_profile(rq->ctx->dd.db, name, &j);
 
-    if (rc != DB_OK && rc != 1)
-        return api_error_db(rs, rc, "profile");
-    if (po.found == NULL)
+    if (rc == DB_NOT_FOUND)
         return api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no such profile");
-    return api_json(rs, status, po.found);
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "profile");
+    return api_json(rs, status, j);
 }
 
 static int profiles_get(struct api_request *rq, struct api_response *rs)
@@ -483,21 +402,10 @@ static int profiles_remove(struct api_request *rq, struct api_response *rs)
 
 /* ---- site rules ---- */
 
-static int site_row(void *arg, const struct settings_site *s)
-{
-    char cidr[INET6_ADDRSTRLEN + 8];
-
-    settings_cidr_format(s, cidr, sizeof(cidr));
-    return json_array_append_new(
-               arg, json_pack("{s:s, s:s}", "cidr", cidr, "load_server", s->load_server)) == 0
-               ? 0
-               : DB_ERROR;
-}
-
 static int sites_list(struct api_request *rq, struct api_response *rs)
 {
     json_t *list = json_array();
-    int rc = provision_sites_each(rq->ctx->dd.db, site_row, list);
+    int rc = provision_sites_each(rq->ctx->dd.db, provision_json_append_site, list);
 
     if (rc != DB_OK) {
         json_decref(list);
@@ -547,9 +455,7 @@ static int sites_add(struct api_request *rq, struct api_response *rs)
     else if (rc != DB_OK)
         api_error_db(rs, rc, "site rule");
     else
-        api_json(rs, MHD_HTTP_CREATED,
-                 json_pack("{s:s, s:s, s:b}", "cidr", cidr, "load_server", site.load_server,
-                           "host_bits_cleared", masked));
+        api_json(rs, MHD_HTTP_CREATED, provision_site_added_json(&site, masked));
 out:
     json_decref(body);
     return 0;

@@ -5,24 +5,14 @@
 #include <stdint.h>
 
 #include "admin/api.h"
+#include "admin/users_json.h"
 #include "lib/numparse.h"
-
-static int token_row(void *arg, const struct auth_token_info *t)
-{
-    json_t *j = json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)t->id, "user", t->user, "name",
-                          t->name, "created_at", (json_int_t)t->created_at);
-
-    if (j != NULL)
-        json_object_set_new(j, "last_used",
-                            t->last_used > 0 ? json_integer(t->last_used) : json_null());
-    return json_array_append_new(arg, j);
-}
 
 static int tokens_list(struct api_request *rq, struct api_response *rs)
 {
     json_t *list = json_array();
 
-    if (auth_tokens_each(rq->ctx->dd.db, token_row, list) != AUTH_OK) {
+    if (auth_tokens_each(rq->ctx->dd.db, auth_json_append_token, list) != AUTH_OK) {
         json_decref(list);
         return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot list tokens");
     }
@@ -53,9 +43,7 @@ static int tokens_add(struct api_request *rq, struct api_response *rs)
         rc =
             auth_token_create(rq->ctx->dd.db, api_actor(rq), user, name, token, sizeof(token), &id);
         if (rc == AUTH_OK)
-            api_json(rs, MHD_HTTP_CREATED,
-                     json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "user", user, "name",
-                               name, "token", token));
+            api_json(rs, MHD_HTTP_CREATED, auth_token_created_json(id, user, name, token));
         else
             api_error_auth(rs, rc, "user");
         OPENSSL_cleanse(token, sizeof(token));

@@ -58,10 +58,7 @@ static int trust_post(struct api_request *rq, struct api_response *rs)
     else if (rc != DB_OK)
         api_error_db(rs, rc, "trust anchor");
     else
-        api_json(rs, MHD_HTTP_CREATED,
-                 json_pack("{s:I, s:s, s:s, s:s, s:i}", "id", (json_int_t)id, "role", role,
-                           "subject", info.subject, "sha256", info.sha256_hex, "loads_changed",
-                           changed));
+        api_json(rs, MHD_HTTP_CREATED, catalog_trust_added_json(id, role, &info, changed));
 out:
     json_decref(body);
     return 0;
@@ -78,8 +75,7 @@ static int trust_delete(struct api_request *rq, struct api_response *rs)
     rc = trust_remove(rq->ctx->dd.db, api_actor(rq), (int64_t)id, &changed);
     if (rc != DB_OK)
         return api_error_db(rs, rc, "trust anchor");
-    return api_json(rs, MHD_HTTP_OK,
-                    json_pack("{s:I, s:i}", "removed", (json_int_t)id, "loads_changed", changed));
+    return api_json(rs, MHD_HTTP_OK, catalog_trust_removed_json((int64_t)id, changed));
 }
 
 const struct api_route api_trust_routes[] = {

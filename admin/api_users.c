@@ -4,19 +4,13 @@
 #include <string.h>
 
 #include "admin/api.h"
-
-static int user_row(void *arg, const struct auth_user *u)
-{
-    return json_array_append_new(arg, json_pack("{s:s, s:s, s:b, s:I}", "name", u->name, "role",
-                                                auth_role_name(u->role), "disabled", u->disabled,
-                                                "created_at", (json_int_t)u->created_at));
-}
+#include "admin/users_json.h"
 
 static int users_list(struct api_request *rq, struct api_response *rs)
 {
     json_t *list = json_array();
 
-    if (auth_users_each(rq->ctx->dd.db, user_row, list) != AUTH_OK) {
+    if (auth_users_each(rq->ctx->dd.db, auth_json_append_user, list) != AUTH_OK) {
         json_decref(list);
         return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot list users");
     }
@@ -71,8 +65,7 @@ static int users_add(struct api_request *rq, struct api_response *rs)
     if (ok && role_member(body, true, rs, &role) && password_member(body, true, rs, &password)) {
         rc = auth_user_add(rq->ctx->dd.db, api_actor(rq), name, role, password);
         if (rc == AUTH_OK)
-            api_json(rs, MHD_HTTP_CREATED,
-                     json_pack("{s:s, s:s}", "name", name, "role", auth_role_name(role)));
+            api_json(rs, MHD_HTTP_CREATED, auth_user_added_json(name, role));
         else
             api_error_auth(rs, rc, "user");
     }
@@ -103,8 +96,7 @@ static int users_change(struct api_request *rq, struct api_response *rs)
         auth_bootstrap_forget(rq->ctx->dd.path);
     if (rc == AUTH_OK)
         api_json(rs, MHD_HTTP_OK,
-                 json_pack("{s:s, s:b, s:b}", "name", name, "role_changed", role != AUTH_ROLE_NONE,
-                           "password_changed", password != NULL));
+                 auth_user_changed_json(name, role != AUTH_ROLE_NONE, password != NULL));
     else
         api_error_auth(rs, rc, "user");
 out:

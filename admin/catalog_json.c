@@ -2,6 +2,8 @@
  * alike. Builds values only; never touches the database or a socket. */
 #include "admin/catalog_json.h"
 
+#include <errno.h>
+
 json_t *catalog_load_json(const struct catalog_load *l)
 {
     return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s, s:I, s:I, s:I, s:I}", "name",
@@ -25,6 +27,54 @@ json_t *catalog_trust_json(const struct catalog_trust *t)
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}", "id", (json_int_t)t->id, "role",
                      t->role, "subject", t->subject, "issuer", t->issuer, "serial", t->serial,
                      "sha256", t->sha256, "not_after", (json_int_t)t->not_after);
+}
+
+json_t *catalog_trust_added_json(int64_t id, const char *role, const struct verify_cert_info *info,
+                                 unsigned loads_changed)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:i}", "id", (json_int_t)id, "role", role, "subject",
+                     info->subject, "sha256", info->sha256_hex, "loads_changed",
+                     (int)loads_changed);
+}
+
+json_t *catalog_trust_removed_json(int64_t id, unsigned loads_changed)
+{
+    return json_pack("{s:I, s:i}", "removed", (json_int_t)id, "loads_changed", (int)loads_changed);
+}
+
+const char *catalog_verify_word(int result)
+{
+    switch (result) {
+    case 0:
+        return "ok";
+    case 1:
+        return "quarantined_before";
+    case -EBADMSG:
+        return "quarantined_mismatch";
+    case -ENOENT:
+        return "quarantined_missing";
+    default:
+        return "not_checked";
+    }
+}
+
+json_t *catalog_verify_file_json(const struct catalog_file *f, int result)
+{
+    return json_pack("{s:s, s:s, s:s}", "name", f->name, "sha256", f->sha256, "result",
+                     catalog_verify_word(result));
+}
+
+json_t *catalog_verify_json(json_t *files, const struct scrub_totals *t,
+                            const struct catalog_load *l)
+{
+    json_t *j = json_pack("{s:o, s:i, s:i, s:i, s:i, s:i, s:I}", "files", files, "checked",
+                          (int)t->checked, "ok", (int)t->ok, "quarantined", (int)t->quarantined,
+                          "already_quarantined", (int)t->already, "signatures_checked",
+                          (int)t->signatures, "bytes", (json_int_t)t->bytes);
+
+    if (j != NULL && l != NULL)
+        json_object_set_new(j, "load", catalog_load_json(l));
+    return j;
 }
 
 int catalog_json_append_load(void *arg, const struct catalog_load *l)

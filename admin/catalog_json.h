@@ -1,16 +1,37 @@
 /* catalog_json.h: the JSON shape of catalog rows (loads, files, trust
- * anchors), the one shape both the admin API and `loadsctl --json` print.
- * Builds values only; no I/O, no database. */
+ * anchors) and of a verify run, the one shape both the admin API and
+ * `loadsctl --json` print (docs/API.md). Builds values only; no I/O, no
+ * database. */
 #ifndef LOADSD_CATALOG_JSON_H
 #define LOADSD_CATALOG_JSON_H
 
 #include <jansson.h>
 
 #include "db/catalog.h"
+#include "server/firmware/scrub.h"
+#include "server/firmware/verify.h"
 
 json_t *catalog_load_json(const struct catalog_load *l);
 json_t *catalog_file_json(const struct catalog_file *f);
 json_t *catalog_trust_json(const struct catalog_trust *t);
+
+/* {"id","role","subject","sha256","loads_changed"}: an anchor just added. */
+json_t *catalog_trust_added_json(int64_t id, const char *role, const struct verify_cert_info *info,
+                                 unsigned loads_changed);
+/* {"removed": id, "loads_changed"} */
+json_t *catalog_trust_removed_json(int64_t id, unsigned loads_changed);
+
+/* A verified file's result (scrub_file_fn's) as a word: "ok",
+ * "quarantined_before", "quarantined_mismatch", "quarantined_missing" or
+ * "not_checked". */
+const char *catalog_verify_word(int result);
+/* {"name","sha256","result"} */
+json_t *catalog_verify_file_json(const struct catalog_file *f, int result);
+/* {"files","checked","ok","quarantined","already_quarantined",
+ * "signatures_checked","bytes","load"?}: a verify run; takes the reference
+ * to files; "load" (its status derived after the run) when l is not NULL. */
+json_t *catalog_verify_json(json_t *files, const struct scrub_totals *t,
+                            const struct catalog_load *l);
 
 /* Callbacks for catalog_*_each that append to a JSON array (arg). */
 int catalog_json_append_load(void *arg, const struct catalog_load *l);

@@ -1,6 +1,7 @@
 /* ctl_catalog.c: loadsctl's firmware catalog commands: init, import, loads,
  * show, files, remove, verify, gc and the trust store. Output only; the work
- * is done by import, scrub, catalog and datadir. */
+ * is done by import, scrub, catalog and datadir, the JSON shapes are
+ * catalog_json.c's and views.c's (the API's). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include "admin/auth.h"
 #include "admin/catalog_json.h"
 #include "admin/ctl/ctl.h"
+#include "admin/views.h"
 #include "db/catalog.h"
 #include "db/db.h"
 #include "db/provision.h"
@@ -219,19 +221,15 @@ static int cmd_show(struct ctl *c, int argc, char **argv)
 {
     struct catalog_load l;
     char size[32], when[32];
-    json_t *j, *files;
+    json_t *j;
 
     if (argc != 2)
         return ctl_usage(self("show"));
     if (catalog_load_find(c->dd.db, argv[1], &l) != DB_OK)
         return ctl_refuse("no load named %s", argv[1]);
-    if (c->json) {
-        j = catalog_load_json(&l);
-        files = json_array();
-        catalog_files_each(c->dd.db, l.name, file_row, files);
-        json_object_set_new(j, "file_list", files);
-        return ctl_print_json(j);
-    }
+    if (c->json)
+        return view_load(c->dd.db, &l, &j) == DB_OK ? ctl_print_json(j)
+                                                    : ctl_refuse("cannot read load %s", l.name);
     printf("load:        %s\nstatus:      %s%s%s\nserved:      %s (signature policy %s)\n"
            "signature:   %s\nsigner:      %s\n"
            "approved by: %s\nfiles:       %u (%s)\nimported:    %s (import %lld)\n\n",
@@ -289,7 +287,8 @@ static int cmd_remove(struct ctl *c, int argc, char **argv)
     return c->json ? ctl_print_json(json_pack("{s:s}", "removed", l.name)) : CTL_OK;
 }
 
-static const char *verify_word(int result)
+/* The text of a verified file's result (JSON: catalog_verify_word). */
+static const char *verify_text(int result)
 {
     switch (result) {
     case 0:
@@ -307,66 +306,74 @@ static const char *verify_word(int result)
 
 static void verify_row(void *arg, const struct catalog_file *f, int result)
 {
-    json_t *out = arg;
-
-    if (out != NULL)
-        json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "name", f->name, "sha256",
-                                             f->sha256, "result", verify_word(result)));
+    if (arg != NULL)
+        json_array_append_new(arg, catalog_verify_file_json(f, result));
     else
-        printf("%-40s %s\n", f->name, verify_word(result));
+        printf("%-40s %s\n", f->name, verify_text(result));
 }
 
-/* The status of the loads checked, as derived now: printed (text) and
- * returned as a JSON array. */
-static json_t *verify_loads(const struct ctl *c, const char *name)
+/* After a verify: the status of the loads checked, derived now. */
+static int verify_load_print(void *arg, const struct catalog_load *l)
 {
-    json_t *list = json_array();
-    struct catalog_load l;
-    size_t i;
-    json_t *j;
+    (void)arg;
+    printf("load %s: %s%s\n", l->name, l->status, l->served ? "" : " (not served)");
+    return 0;
+}
 
-    if (name != NULL) {
-        if (catalog_load_find(c->dd.db, name, &l) == DB_OK)
-            catalog_json_append_load(list, &l);
-    } else {
-        catalog_loads_each(c->dd.db, catalog_json_append_load, list);
-    }
-    if (!c->json)
-        json_array_foreach(list, i, j)
-            printf("load %s: %s%s\n", json_string_value(json_object_get(j, "name")),
-                   json_string_value(json_object_get(j, "status")),
-                   json_is_true(json_object_get(j, "served")) ? "" : " (not served)");
-    return list;
+static void verify_loads_print(const struct ctl *c, const char *name)
+{
+    struct catalog_load l;
+
+    if (name == NULL)
+        catalog_loads_each(c->dd.db, verify_load_print, NULL);
+    else if (catalog_load_find(c->dd.db, name, &l) == DB_OK)
+        verify_load_print(NULL, &l);
+}
+
+/* The API's verify answer (catalog_verify_json, "load" derived now) for one
+ * load; for every load, "loads": each as derived now. Takes files. */
+static json_t *verify_json(const struct ctl *c, json_t *files, const struct scrub_totals *t,
+                           const char *name)
+{
+    struct catalog_load l;
+    json_t *j, *list;
+
+    if (name != NULL)
+        return catalog_verify_json(files, t,
+                                   catalog_load_find(c->dd.db, name, &l) == DB_OK ? &l : NULL);
+    j = catalog_verify_json(files, t, NULL);
+    list = json_array();
+    catalog_loads_each(c->dd.db, catalog_json_append_load, list);
+    json_object_set_new(j, "loads", list);
+    return j;
 }
 
 static int cmd_verify(struct ctl *c, int argc, char **argv)
 {
     struct scrub_totals t;
     json_t *out = c->json ? json_array() : NULL;
+    const char *name = argc == 2 ? argv[1] : NULL;
     int rc;
 
     if (argc > 2) {
         json_decref(out);
         return ctl_usage(self("verify"));
     }
-    struct scrub_options so = {argc == 2 ? argv[1] : NULL, 0, c->actor, NULL, verify_row, out};
+    struct scrub_options so = {name, 0, c->actor, NULL, verify_row, out};
 
     rc = scrub_run(c->dd.db, c->dd.bs, &so, &t);
     if (rc == DB_NOT_FOUND) {
         json_decref(out);
         return ctl_refuse("no load named %s", argv[1]);
     }
-    if (c->json)
-        ctl_print_json(json_pack(
-            "{s:o, s:i, s:i, s:i, s:i, s:i, s:o}", "files", out, "checked", t.checked, "ok", t.ok,
-            "quarantined", t.quarantined, "already_quarantined", t.already, "signatures_checked",
-            t.signatures, "loads", verify_loads(c, argc == 2 ? argv[1] : NULL)));
-    else
+    if (c->json) {
+        ctl_print_json(verify_json(c, out, &t, name));
+    } else {
         printf("checked %u blobs: %u ok, %u newly quarantined, %u quarantined before; %u"
                " signature(s) checked against the trust store\n",
                t.checked, t.ok, t.quarantined, t.already, t.signatures);
-    if (!c->json)
-        json_decref(verify_loads(c, argc == 2 ? argv[1] : NULL));
+        verify_loads_print(c, name);
+    }
     if (rc != DB_OK)
         return ctl_refuse("verification failed");
     return t.quarantined + t.already > 0 ? CTL_REFUSED : CTL_OK;
@@ -431,8 +438,7 @@ static int cmd_trust_add(struct ctl *c, int argc, char **argv)
     if (rc != DB_OK)
         return ctl_refuse("cannot add the certificate");
     if (c->json)
-        return ctl_print_json(json_pack("{s:I, s:s, s:s, s:i}", "id", (json_int_t)id, "role", role,
-                                        "subject", info.subject, "loads_changed", changed));
+        return ctl_print_json(catalog_trust_added_json(id, role, &info, changed));
     printf("added trust anchor %lld (%s): %s\n%u load(s) changed status (loadsctl loads)\n",
            (long long)id, role, info.subject, changed);
     return CTL_OK;
@@ -483,9 +489,7 @@ static int cmd_trust_remove(struct ctl *c, int argc, char **argv)
     if (!c->json)
         printf("removed trust anchor %s\n%u load(s) changed status (loadsctl loads)\n", argv[1],
                changed);
-    return c->json ? ctl_print_json(json_pack("{s:I, s:i}", "removed", (json_int_t)id,
-                                              "loads_changed", changed))
-                   : CTL_OK;
+    return c->json ? ctl_print_json(catalog_trust_removed_json((int64_t)id, changed)) : CTL_OK;
 }
 
 const struct ctl_command ctl_catalog_commands[] = {

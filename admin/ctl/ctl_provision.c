@@ -1,7 +1,8 @@
 /* ctl_provision.c: loadsctl's provisioning commands: models and their
  * default loads, enterprise settings, profiles, devices (one by one and as
  * CSV), site rules, and the effective settings of a device. Argument
- * checking and output only; the rows are db/provision.c's business. */
+ * checking and output only; the rows are db/provision.c's business, the
+ * JSON shapes provision_json.c's, settings_json.c's and views.c's (the API's). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,9 @@
 #include "admin/csv.h"
 #include "admin/ctl/ctl.h"
 #include "admin/devcsv.h"
+#include "admin/provision_json.h"
 #include "admin/settings_json.h"
+#include "admin/views.h"
 #include "db/catalog.h"
 #include "db/db.h"
 #include "db/model/settings.h"
@@ -58,11 +61,6 @@ static const char *opt_shown(const struct settings_opt *o)
     if (!o->set)
         return "inherit";
     return o->value[0] ? o->value : "none";
-}
-
-static json_t *opt_json(const struct settings_opt *o)
-{
-    return o->set ? json_string(o->value) : json_null();
 }
 
 static int model_resolve(struct ctl *c, const char *text, struct settings_model *m)
@@ -130,18 +128,16 @@ static int refuse_db(int rc, const char *what)
 
 /* ---- models ---- */
 
+/* Prints a view (views.h) that the read rc left in *j, as the API does. */
+static int print_view(int rc, json_t **j, const char *what)
+{
+    return rc == DB_OK ? ctl_print_json(*j) : ctl_refuse("cannot read %s", what);
+}
+
 static int model_row(void *arg, const struct settings_model *m)
 {
     char type[16];
 
-    if (json_is_array((json_t *)arg))
-        return json_array_append_new(
-                   arg, json_pack("{s:s, s:I, s:b, s:s, s:s?}", "name", m->name, "device_type",
-                                  (json_int_t)m->device_type, "pfs_capable", m->pfs_capable,
-                                  "protocol", m->protocol, "default_load",
-                                  m->default_load[0] ? m->default_load : NULL)) == 0
-                   ? 0
-                   : DB_ERROR;
     snprintf(type, sizeof(type), "%u", m->device_type);
     ctl_table_row(arg, m->name, type, m->pfs_capable ? "yes" : "no", m->protocol,
                   m->default_load[0] ? m->default_load : "-");
@@ -150,17 +146,17 @@ static int model_row(void *arg, const struct settings_model *m)
 
 static int cmd_model_list(struct ctl *c, int argc, char **argv)
 {
-    void *out;
+    struct ctl_table *out;
+    json_t *j = NULL;
     int rc;
 
     (void)argv;
     if (argc != 1)
         return ctl_usage(self("model list"));
-    out = c->json ? (void *)json_array()
-                  : (void *)ctl_table_new(5, "MODEL", "TYPE", "PFS", "PROTOCOL", "DEFAULT LOAD");
-    rc = provision_models_each(c->dd.db, model_row, out);
     if (c->json)
-        return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list models");
+        return print_view(view_models(c->dd.db, &j), &j, "the models");
+    out = ctl_table_new(5, "MODEL", "TYPE", "PFS", "PROTOCOL", "DEFAULT LOAD");
+    rc = provision_models_each(c->dd.db, model_row, out);
     ctl_table_print(out);
     return rc == DB_OK ? CTL_OK : ctl_refuse("cannot list models");
 }
@@ -242,8 +238,7 @@ static int cmd_default_load_set(struct ctl *c, int argc, char **argv)
     if (rc != DB_OK)
         return refuse_db(rc, "default-load set");
     if (c->json)
-        return ctl_print_json(
-            json_pack("{s:s, s:s?}", "model", m.name, "default_load", load[0] ? load : NULL));
+        return ctl_print_json(provision_default_load_json(m.name, load, m.default_load));
     printf("%s: default load %s (was %s)\n", m.name, load[0] ? load : "none",
            m.default_load[0] ? m.default_load : "none");
     return CTL_OK;
@@ -255,17 +250,16 @@ static int cmd_enterprise_show(struct ctl *c, int argc, char **argv)
 {
     struct settings_enterprise e;
     char policy[32] = "signed";
+    json_t *j = NULL;
 
     (void)argv;
     if (argc != 1)
         return ctl_usage(self("enterprise show"));
+    if (c->json)
+        return print_view(view_enterprise(c->dd.db, &j), &j, "the enterprise settings");
     if (provision_enterprise_get(c->dd.db, &e) != DB_OK)
         return ctl_refuse("cannot read the enterprise settings");
     catalog_setting_get(c->dd.db, "signature_policy", policy, sizeof(policy));
-    if (c->json)
-        return ctl_print_json(json_pack("{s:s, s:s, s:s, s:s}", "peer_firmware_sharing",
-                                        e.pfs ? "on" : "off", "load_server", e.load_server,
-                                        "cm_address", e.cm_address, "signature_policy", policy));
     printf("peer_firmware_sharing  %s\nload_server            %s\ncm_address             %s\n"
            "signature_policy       %s\n",
            e.pfs ? "on" : "off", e.load_server[0] ? e.load_server : "none",
@@ -277,6 +271,7 @@ static int cmd_enterprise_set(struct ctl *c, int argc, char **argv)
 {
     char value[SETTINGS_VALUE_MAX];
     const char *why;
+    json_t *j = NULL;
     int rc;
 
     if (argc != 3)
@@ -290,7 +285,7 @@ static int cmd_enterprise_set(struct ctl *c, int argc, char **argv)
     if (rc != DB_OK)
         return refuse_db(rc, "enterprise set");
     if (c->json)
-        return ctl_print_json(json_pack("{s:s}", argv[1], value));
+        return print_view(view_enterprise(c->dd.db, &j), &j, "the enterprise settings");
     printf("enterprise %s = %s\n", argv[1], value[0] ? value : "none");
     return CTL_OK;
 }
@@ -299,6 +294,7 @@ static int cmd_enterprise_set(struct ctl *c, int argc, char **argv)
 
 static int cmd_profile_add(struct ctl *c, int argc, char **argv)
 {
+    json_t *j = NULL;
     int rc;
 
     if (argc != 2)
@@ -315,7 +311,7 @@ static int cmd_profile_add(struct ctl *c, int argc, char **argv)
     if (rc != DB_OK)
         return refuse_db(rc, "profile add");
     if (c->json)
-        return ctl_print_json(json_pack("{s:s}", "added", argv[1]));
+        return print_view(view_profile(c->dd.db, argv[1], &j), &j, "the profile");
     printf("added profile %s (every setting inherits)\n", argv[1]);
     return CTL_OK;
 }
@@ -326,6 +322,7 @@ static int cmd_profile_set(struct ctl *c, int argc, char **argv)
     enum settings_key key;
     const char *why;
     bool inherit;
+    json_t *j = NULL;
     int rc;
 
     if (argc != 4)
@@ -344,8 +341,7 @@ static int cmd_profile_set(struct ctl *c, int argc, char **argv)
     if (rc != DB_OK)
         return refuse_db(rc, "profile set");
     if (c->json)
-        return ctl_print_json(
-            json_pack("{s:s, s:s?}", "profile", argv[1], argv[2], inherit ? NULL : value));
+        return print_view(view_profile(c->dd.db, argv[1], &j), &j, "the profile");
     printf("profile %s: %s = %s\n", argv[1], argv[2],
            inherit    ? "inherit"
            : value[0] ? value
@@ -357,13 +353,6 @@ static int profile_row(void *arg, const struct settings_profile *p, unsigned dev
 {
     char n[16];
 
-    if (json_is_array((json_t *)arg))
-        return json_array_append_new(arg, json_pack("{s:s, s:o, s:o, s:i}", "name", p->name,
-                                                    "peer_firmware_sharing", opt_json(&p->pfs),
-                                                    "load_server", opt_json(&p->load_server),
-                                                    "devices", (int)devices)) == 0
-                   ? 0
-                   : DB_ERROR;
     snprintf(n, sizeof(n), "%u", devices);
     ctl_table_row(arg, p->name, opt_shown(&p->pfs), opt_shown(&p->load_server), n);
     return 0;
@@ -371,18 +360,17 @@ static int profile_row(void *arg, const struct settings_profile *p, unsigned dev
 
 static int cmd_profile_list(struct ctl *c, int argc, char **argv)
 {
-    void *out;
+    struct ctl_table *out;
+    json_t *j = NULL;
     int rc;
 
     (void)argv;
     if (argc != 1)
         return ctl_usage(self("profile list"));
-    out = c->json ? (void *)json_array()
-                  : (void *)ctl_table_new(4, "PROFILE", "PEER_FIRMWARE_SHARING", "LOAD_SERVER",
-                                          "DEVICES");
-    rc = provision_profiles_each(c->dd.db, profile_row, out);
     if (c->json)
-        return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list profiles");
+        return print_view(view_profiles(c->dd.db, &j), &j, "the profiles");
+    out = ctl_table_new(4, "PROFILE", "PEER_FIRMWARE_SHARING", "LOAD_SERVER", "DEVICES");
+    rc = provision_profiles_each(c->dd.db, profile_row, out);
     ctl_table_print(out);
     return rc == DB_OK ? CTL_OK : ctl_refuse("cannot list profiles");
 }
@@ -454,14 +442,6 @@ static int cmd_profile_template(struct ctl *c, int argc, char **argv)
 
 /* ---- devices ---- */
 
-static json_t *device_json(const struct provision_device *d)
-{
-    return json_pack("{s:s, s:s, s:s?, s:s, s:o, s:o, s:o}", "mac", d->mac, "model", d->model,
-                     "profile", d->profile[0] ? d->profile : NULL, "description", d->description,
-                     "peer_firmware_sharing", opt_json(&d->pfs), "load_server",
-                     opt_json(&d->load_server), "load", opt_json(&d->load));
-}
-
 static int profile_resolve(struct ctl *c, const char *text, char out[SETTINGS_NAME_MAX])
 {
     struct settings_profile p;
@@ -523,7 +503,7 @@ static int cmd_device_add(struct ctl *c, int argc, char **argv)
     if (rc != DB_OK)
         return refuse_db(rc, "device add");
     if (c->json)
-        return ctl_print_json(device_json(&d));
+        return ctl_print_json(provision_device_json(&d));
     printf("added device %s (%s%s%s)\n", d.mac, d.model, d.profile[0] ? ", profile " : "",
            d.profile);
     return CTL_OK;
@@ -607,7 +587,7 @@ static int cmd_device_set(struct ctl *c, int argc, char **argv)
     if (rc != DB_OK)
         return refuse_db(rc, "device set");
     if (c->json)
-        return ctl_print_json(device_json(&d));
+        return ctl_print_json(provision_device_json(&d));
     printf("device %s: %s = %s\n", d.mac, argv[optind + 1], argv[optind + 2]);
     return CTL_OK;
 }
@@ -637,7 +617,7 @@ static int cmd_device_show(struct ctl *c, int argc, char **argv)
     if (rc != DB_OK)
         return refuse_db(rc, "device show");
     if (c->json)
-        return ctl_print_json(device_json(&d));
+        return ctl_print_json(provision_device_json(&d));
     device_print(&d);
     printf("(loadsctl effective %s shows what the phone gets)\n", d.mac);
     return CTL_OK;
@@ -646,7 +626,7 @@ static int cmd_device_show(struct ctl *c, int argc, char **argv)
 static int device_row(void *arg, const struct provision_device *d)
 {
     if (json_is_array((json_t *)arg))
-        return json_array_append_new(arg, device_json(d)) == 0 ? 0 : DB_ERROR;
+        return provision_json_append_device(arg, d);
     ctl_table_row(arg, d->mac, d->model, d->profile[0] ? d->profile : "-", opt_shown(&d->pfs),
                   opt_shown(&d->load_server), opt_shown(&d->load), d->description);
     return 0;
@@ -757,9 +737,7 @@ static int cmd_devices_import(struct ctl *c, int argc, char **argv)
     } else if (rc != DEVCSV_OK) {
         rc = ctl_refuse("nothing was imported: the database failed");
     } else if (c->json) {
-        rc =
-            ctl_print_json(json_pack("{s:i, s:i, s:i, s:i}", "rows", rep->rows, "added", rep->added,
-                                     "updated", rep->updated, "unchanged", rep->unchanged));
+        rc = ctl_print_json(provision_import_json(rep));
     } else {
         printf("imported %u row(s): %u added, %u updated, %u unchanged\n", rep->rows, rep->added,
                rep->updated, rep->unchanged);
@@ -841,15 +819,15 @@ static int cmd_devices_problems(struct ctl *c, int argc, char **argv)
 
 /* ---- site rules ---- */
 
-static int site_parse(const char *text, struct settings_site *site, bool quiet)
+/* A prefix into site; *masked: the text had host bits set (cleared). */
+static int site_parse(const char *text, struct settings_site *site, bool quiet, bool *masked)
 {
     char canon[INET6_ADDRSTRLEN + 8], show[96];
     const char *why;
-    bool masked;
 
-    if (settings_cidr_parse(text, site, canon, sizeof(canon), &masked, &why) != 0)
+    if (settings_cidr_parse(text, site, canon, sizeof(canon), masked, &why) != 0)
         return ctl_refuse("%s: %s", cleaned(text, show, sizeof(show)), why);
-    if (masked && !quiet)
+    if (*masked && !quiet)
         fprintf(stderr, "loadsctl: note: %s has host bits set; using %s\n",
                 cleaned(text, show, sizeof(show)), canon);
     return CTL_OK;
@@ -861,6 +839,7 @@ static int cmd_site_add(struct ctl *c, int argc, char **argv)
     struct settings_site site = {0};
     const char *server = NULL, *why;
     char cidr[INET6_ADDRSTRLEN + 8];
+    bool masked = false;
     int o, rc;
 
     opts_reset();
@@ -875,7 +854,7 @@ static int cmd_site_add(struct ctl *c, int argc, char **argv)
         return ctl_refuse("%s", why);
     if (site.load_server[0] == '\0')
         return ctl_refuse("a site rule names a load server");
-    if ((rc = site_parse(argv[optind], &site, c->json)) != CTL_OK)
+    if ((rc = site_parse(argv[optind], &site, c->json, &masked)) != CTL_OK)
         return rc;
     settings_cidr_format(&site, cidr, sizeof(cidr));
     rc = db_begin(c->dd.db);
@@ -887,8 +866,7 @@ static int cmd_site_add(struct ctl *c, int argc, char **argv)
     if (rc != DB_OK)
         return refuse_db(rc, "site add");
     if (c->json)
-        return ctl_print_json(
-            json_pack("{s:s, s:s}", "cidr", cidr, "load_server", site.load_server));
+        return ctl_print_json(provision_site_added_json(&site, masked));
     printf("site %s -> load server %s\n", cidr, site.load_server);
     return CTL_OK;
 }
@@ -897,12 +875,9 @@ static int site_row(void *arg, const struct settings_site *s)
 {
     char cidr[INET6_ADDRSTRLEN + 8];
 
-    settings_cidr_format(s, cidr, sizeof(cidr));
     if (json_is_array((json_t *)arg))
-        return json_array_append_new(
-                   arg, json_pack("{s:s, s:s}", "cidr", cidr, "load_server", s->load_server)) == 0
-                   ? 0
-                   : DB_ERROR;
+        return provision_json_append_site(arg, s);
+    settings_cidr_format(s, cidr, sizeof(cidr));
     ctl_table_row(arg, cidr, s->load_server);
     return 0;
 }
@@ -927,11 +902,12 @@ static int cmd_site_remove(struct ctl *c, int argc, char **argv)
 {
     struct settings_site site = {0};
     char cidr[INET6_ADDRSTRLEN + 8];
+    bool masked;
     int rc;
 
     if (argc != 2)
         return ctl_usage(self("site remove"));
-    if ((rc = site_parse(argv[1], &site, true)) != CTL_OK)
+    if ((rc = site_parse(argv[1], &site, true, &masked)) != CTL_OK)
         return rc;
     settings_cidr_format(&site, cidr, sizeof(cidr));
     rc = db_begin(c->dd.db);

@@ -1,6 +1,7 @@
 /* ctl_users.c: loadsctl's commands for admin interface users and API tokens:
  * user add/passwd/list/remove, token add/list/remove. The rules live in
- * auth.c; passwords are read from stdin or a terminal, never from argv. */
+ * auth.c, the JSON shapes users_json.c; passwords are read from stdin or a
+ * terminal, never from argv. */
 #include <getopt.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "admin/auth.h"
 #include "admin/ctl/ctl.h"
+#include "admin/users_json.h"
 #include "lib/numparse.h"
 
 #define TOKEN_LABEL_DEFAULT "cli"
@@ -128,8 +130,7 @@ static int cmd_user_add(struct ctl *c, int argc, char **argv)
     if (rc != AUTH_OK)
         return refuse_auth(rc, argv[optind]);
     if (c->json)
-        return ctl_print_json(
-            json_pack("{s:s, s:s}", "name", argv[optind], "role", auth_role_name(role)));
+        return ctl_print_json(auth_user_added_json(argv[optind], role));
     printf("added user %s (%s)\n", argv[optind], auth_role_name(role));
     return CTL_OK;
 }
@@ -160,7 +161,7 @@ static int cmd_user_passwd(struct ctl *c, int argc, char **argv)
     if (strcmp(argv[optind], "admin") == 0)
         auth_bootstrap_forget(c->dd.path);
     if (c->json)
-        return ctl_print_json(json_pack("{s:s}", "password_changed", argv[optind]));
+        return ctl_print_json(auth_user_changed_json(argv[optind], false, true));
     printf("changed the password of %s (its sessions are logged out)\n", argv[optind]);
     return CTL_OK;
 }
@@ -170,9 +171,7 @@ static int user_row(void *arg, const struct auth_user *u)
     char when[32];
 
     if (json_is_array((json_t *)arg))
-        return json_array_append_new(
-            arg, json_pack("{s:s, s:s, s:b, s:I}", "name", u->name, "role", auth_role_name(u->role),
-                           "disabled", u->disabled, "created_at", (json_int_t)u->created_at));
+        return auth_json_append_user(arg, u);
     ctl_table_row(arg, u->name, auth_role_name(u->role), u->disabled ? "disabled" : "",
                   ctl_time(u->created_at, when, sizeof(when)));
     return 0;
@@ -231,8 +230,7 @@ static int cmd_token_add(struct ctl *c, int argc, char **argv)
     if (rc != AUTH_OK)
         return refuse_auth(rc, argv[optind]);
     if (c->json)
-        ctl_print_json(json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "user", argv[optind],
-                                 "name", label, "token", token));
+        ctl_print_json(auth_token_created_json(id, argv[optind], label, token));
     else
         printf("%s\n", token);
     OPENSSL_cleanse(token, sizeof(token));
@@ -247,10 +245,7 @@ static int token_row(void *arg, const struct auth_token_info *t)
     char id[24], made[32], used[32];
 
     if (json_is_array((json_t *)arg))
-        return json_array_append_new(
-            arg, json_pack("{s:I, s:s, s:s, s:I, s:I}", "id", (json_int_t)t->id, "user", t->user,
-                           "name", t->name, "created_at", (json_int_t)t->created_at, "last_used",
-                           (json_int_t)t->last_used));
+        return auth_json_append_token(arg, t);
     snprintf(id, sizeof(id), "%lld", (long long)t->id);
     ctl_table_row(arg, id, t->user, t->name, ctl_time(t->created_at, made, sizeof(made)),
                   ctl_time(t->last_used, used, sizeof(used)));

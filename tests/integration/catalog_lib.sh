@@ -7,16 +7,23 @@ LOADSCTL="${LOADSCTL:-$top_builddir/admin/loadsctl}"
 MKBUNDLE="$top_srcdir/tests/tools/mkbundle.py"
 CTL_LOG=""
 
-# cat_setup: the checks every catalog test needs, the temp dir, test keys.
-cat_setup() {
-    need_cmd python3 openssl atftp
+# ctl_setup: what a loadsctl test needs: the temp dir, the loadsctl log,
+# test keys in $KEYS.
+ctl_setup() {
+    need_cmd python3 openssl
     [ -x "$LOADSCTL" ] || die "$LOADSCTL is not built"
-    [ -x "$LOADSD" ] || die "$LOADSD is not built"
     make_tmpdir
     CTL_LOG="$TMPD/loadsctl.log"
     : >"$CTL_LOG"
     KEYS="$TMPD/keys"
     python3 "$MKBUNDLE" keys "$KEYS" >/dev/null || die "mkbundle.py keys failed"
+}
+
+# cat_setup: the checks every catalog test needs, the temp dir, test keys.
+cat_setup() {
+    need_cmd atftp
+    [ -x "$LOADSD" ] || die "$LOADSD is not built"
+    ctl_setup
     echo ready >"$ROOT/ready.txt"
 }
 

@@ -44,7 +44,7 @@ fi
 r=$(json_field "$TMPD/verify.json" '[f["result"] for f in d["files"] if f["name"] == "'"$F"'"][0]')
 q=$(json_field "$TMPD/verify.json" 'd["quarantined"]')
 case "$r" in
-QUARANTINED*) [ "$q" = 1 ] && pass "verify: reports $F: $r" || fail "verify: $q newly quarantined, want 1" ;;
+quarantined_mismatch) [ "$q" = 1 ] && pass "verify: reports $F: $r" || fail "verify: $q newly quarantined, want 1" ;;
 *) fail "verify: $F result \"$r\"" ;;
 esac
 want_file_status "$DATA" "$F" quarantined "verify"
@@ -81,7 +81,7 @@ ctl "$DATA" --json verify >"$TMPD/verify.json"
 [ "$ctl_rc" -eq 1 ] && pass "missing blob: verify exit status 1" || fail "missing blob: verify exit status $ctl_rc"
 r=$(json_field "$TMPD/verify.json" '[f["result"] for f in d["files"] if f["name"] == "'"$M"'"][0]')
 case "$r" in
-QUARANTINED*) pass "missing blob: reports $M: $r" ;;
+quarantined_missing) pass "missing blob: reports $M: $r" ;;
 *) fail "missing blob: $M result \"$r\"" ;;
 esac
 want_load_status "$DATA" "$LOAD" quarantined "missing blob"

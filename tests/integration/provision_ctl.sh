@@ -6,13 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalog_lib.sh"
 
-need_cmd python3 openssl
-[ -x "$LOADSCTL" ] || die "$LOADSCTL is not built"
-make_tmpdir
-CTL_LOG="$TMPD/loadsctl.log"
-: >"$CTL_LOG"
-KEYS="$TMPD/keys"
-python3 "$MKBUNDLE" keys "$KEYS" >/dev/null || die "mkbundle.py keys failed"
+ctl_setup
 D="$TMPD/data"
 LOAD=SIP41.9-4-2SR3-1S
 
