@@ -325,6 +325,28 @@ static int blob_check(struct catalog_source *cs, const struct snap_entry *e, int
     return RESOLVER_UNAVAILABLE;
 }
 
+/* Opens the blob of a servable entry, checked (blob_check). */
+static int entry_open(struct catalog_source *cs, const struct snap_entry *e,
+                      struct resolver_file *out)
+{
+    int fd, rc = blobstore_open_blob(cs->bs, e->hex, &fd);
+
+    if (rc == 0 && (rc = blob_check(cs, e, fd)) != RESOLVER_OK) {
+        close(fd);
+    } else if (rc == 0) {
+        out->fd = fd;
+        out->size = e->size;
+        out->source = "catalog";
+        snprintf(out->sha256, sizeof(out->sha256), "%s", e->hex);
+        rc = RESOLVER_OK;
+    } else {
+        log_error("catalog file %s: blob %s cannot be opened: %s", e->name, e->hex,
+                  strerror(-rc));
+        rc = rc == -ENOENT ? RESOLVER_UNAVAILABLE : RESOLVER_IO;
+    }
+    return rc;
+}
+
 static int source_open(void *ctx, const char *name, const struct sockaddr *client,
                        struct resolver_file *out)
 {
@@ -332,7 +354,7 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
     struct snapshot *s = snapshot_get(cs);
     struct snap_entry key = {0}, *e;
     char folded[CATALOG_NAME_MAX];
-    int fd, rc = RESOLVER_NOT_FOUND;
+    int rc = RESOLVER_NOT_FOUND;
 
     (void)client;
     if (s == NULL)
@@ -340,23 +362,37 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
     catalog_fold(name, folded, sizeof(folded));
     key.name = folded;
     e = s->n > 0 ? bsearch(&key, s->v, s->n, sizeof(*s->v), entry_cmp) : NULL;
-    if (e != NULL && e->unservable) {
+    if (e != NULL && e->unservable)
         rc = RESOLVER_UNAVAILABLE;
-    } else if (e != NULL) {
-        rc = blobstore_open_blob(cs->bs, e->hex, &fd);
-        if (rc == 0 && (rc = blob_check(cs, e, fd)) != RESOLVER_OK) {
-            close(fd);
-        } else if (rc == 0) {
-            out->fd = fd;
-            out->size = e->size;
-            out->source = "catalog";
-            rc = RESOLVER_OK;
-        } else {
-            log_error("catalog file %s: blob %s cannot be opened: %s", e->name, e->hex,
-                      strerror(-rc));
-            rc = rc == -ENOENT ? RESOLVER_UNAVAILABLE : RESOLVER_IO;
+    else if (e != NULL)
+        rc = entry_open(cs, e, out);
+    snapshot_unref(s);
+    return rc;
+}
+
+/* A blob by its hash (the HTTP file service's /blobs/sha256/<hex>): served
+ * when some servable file has it, refused when only unservable ones do.
+ * A scan of the snapshot: one pass, no index to keep. */
+static int blob_open(void *ctx, const char *hex, struct resolver_file *out)
+{
+    struct catalog_source *cs = ctx;
+    struct snapshot *s = snapshot_get(cs);
+    const struct snap_entry *found = NULL;
+    int rc = RESOLVER_NOT_FOUND;
+
+    if (s == NULL)
+        return rc;
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->v[i].hex, hex) != 0)
+            continue;
+        rc = RESOLVER_UNAVAILABLE;
+        if (!s->v[i].unservable) {
+            found = &s->v[i];
+            break;
         }
     }
+    if (found != NULL)
+        rc = entry_open(cs, found, out);
     snapshot_unref(s);
     return rc;
 }
@@ -417,7 +453,10 @@ int catalog_source_attach(struct catalog_source *cs, struct resolver *r)
 {
     struct resolver_source src = {"catalog", source_open, NULL, cs};
 
-    return resolver_add_source(r, &src);
+    if (resolver_add_source(r, &src) != 0)
+        return -1;
+    resolver_set_blob_source(r, blob_open, cs);
+    return 0;
 }
 
 int64_t catalog_source_generation(struct catalog_source *cs)
