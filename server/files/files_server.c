@@ -206,6 +206,17 @@ void files_conn_refused_busy(struct files_conn *c)
     atomic_fetch_add(&c->srv->refused_busy, 1);
 }
 
+static void request_begin(struct files_conn *c, const char *method, const char *url)
+{
+    atomic_store(&c->waiting_since_ms, 0);
+    c->started_ms = files_now_ms();
+    c->status = 0;
+    c->body_len = 0;
+    c->acked_base = files_conn_acked(c);
+    snprintf(c->method, sizeof(c->method), "%.7s", method);
+    log_clean(url, strlen(url), c->name, sizeof(c->name));
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -219,18 +230,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     (void)upload_data;
     if (c == NULL)
         return MHD_NO;
-    if (*req_cls != NULL) { /* a body we never asked for: dropped */
+    if (*req_cls == NULL) {
+        request_begin(c, method, url);
+        *req_cls = c;
+        /* Refusals go out at once and close the connection; an answer
+         * queued on this first call would close it every time (libmicrohttpd
+         * discards the request then), so a GET or HEAD waits for the next. */
+        if (c->over || (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+                        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0))
+            return files_respond(c, mc, method, url);
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) { /* a body we never asked for: dropped */
         *upload_data_size = 0;
         return MHD_YES;
     }
-    *req_cls = c;
-    atomic_store(&c->waiting_since_ms, 0);
-    c->started_ms = files_now_ms();
-    c->status = 0;
-    c->body_len = 0;
-    c->acked_base = files_conn_acked(c);
-    snprintf(c->method, sizeof(c->method), "%.7s", method);
-    log_clean(url, strlen(url), c->name, sizeof(c->name));
+    if (c->status != 0)
+        return MHD_YES;
     return files_respond(c, mc, method, url);
 }
 
