@@ -29,7 +29,7 @@ struct files_conn {
     /* The request in progress; the listed fields change under the lock. */
     char method[8];
     char name[LOG_CLEAN_MAX]; /* the decoded path, cleaned */
-    char reason[32];          /* for the log line: why refused, "" when served */
+    char reason[48];          /* for the log line: why refused, "" when served */
     unsigned status;
     bool head;                /* HEAD: no body goes out */
     bool body_active;         /* listed as a transfer */
