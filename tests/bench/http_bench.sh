@@ -21,7 +21,8 @@ LP=26970
 NP=26971
 ulimit -n 65536 2>/dev/null || true
 
-printf 'files-listen = 127.0.0.1:%s\nlog-level = warn\n' "$LP" >"$W/loadsd.conf"
+# One client address holds every connection here: the per-client cap is lifted.
+printf 'files-listen = 127.0.0.1:%s\nlog-level = warn\nfiles-max-connections-per-client = 100000\n' "$LP" >"$W/loadsd.conf"
 "$LOADSD" --foreground --config "$W/loadsd.conf" --tftp-listen 127.0.0.1:26969 \
     --admin-listen none --data-dir "$W/data" --serve-dir "$W/serve" 2>"$W/loadsd.log" &
 LPID=$!
@@ -60,11 +61,11 @@ cpu_ticks() {
     echo "$t"
 }
 rss_kb() {
-    r=0
+    kb=0
     for p in $1 $(pgrep -P "$1" || true); do
-        r=$((r + $(awk '/^VmRSS/ { print $2 }' "/proc/$p/status")))
+        kb=$((kb + $(awk '/^VmRSS/ { print $2 }' "/proc/$p/status")))
     done
-    echo "$r"
+    echo "$kb"
 }
 
 # one SERVER PID PORT FILE CONNS: "MB/s cpu_s_per_GB rss_max_kB" for one wrk run.
@@ -74,8 +75,8 @@ one() {
     wp=$!
     rmax=0
     while kill -0 $wp 2>/dev/null; do
-        r=$(rss_kb "$2")
-        [ "$r" -gt "$rmax" ] && rmax=$r
+        rs=$(rss_kb "$2")
+        [ "$rs" -gt "$rmax" ] && rmax=$rs
         sleep 0.5
     done
     c1=$(cpu_ticks "$2")
