@@ -20,6 +20,7 @@
 #define API_CSV_MAX    (32 * 1024 * 1024) /* text/csv bodies (API_BODY_CSV) */
 
 struct tftp_server;
+struct files_server;
 struct jobs;
 
 /* Shared by every request; the database is used only under db_lock (the
@@ -28,6 +29,7 @@ struct api_context {
     struct datadir dd;
     pthread_mutex_t db_lock;
     struct tftp_server *tftp; /* for stats; may be NULL */
+    struct files_server *files; /* the HTTP file service, for stats; may be NULL */
     bool tls;
     char cookie_name[32]; /* "__Host-loadsd_session" under TLS */
     int64_t started;

@@ -1,4 +1,4 @@
-/* api_stats.c: /api/v1/stats (JSON) and /metrics (Prometheus text): TFTP
+/* api_stats.c: /api/v1/stats (JSON) and /metrics (Prometheus text): TFTP and HTTP
  * counters, loads by status, quarantined files. Read only; the TFTP numbers
  * are atomics the workers keep, so reading them never slows a transfer. */
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include "admin/jobs.h"
 #include "db/catalog.h"
 #include "db/provision.h"
+#include "server/files/files_server.h"
 #include "server/tftp/tftp_server.h"
 
 #define METRICS_MAX 8192
@@ -137,6 +138,21 @@ static json_t *scrub_read(struct api_request *rq, const struct catalog_counts *c
                      "last_run", scrub_last_run(rq));
 }
 
+/* The HTTP file service's counters (zeros when it is off). */
+static json_t *http_stats(struct api_request *rq)
+{
+    struct files_server_stats st;
+
+    files_server_get_stats(rq->ctx->files, &st);
+    return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "enabled",
+                     rq->ctx->files != NULL, "requests", (json_int_t)st.requests, "responses_2xx",
+                     (json_int_t)st.status[2], "responses_3xx", (json_int_t)st.status[3],
+                     "responses_4xx", (json_int_t)st.status[4], "responses_5xx",
+                     (json_int_t)st.status[5], "refused_busy", (json_int_t)st.refused_busy,
+                     "connections", (json_int_t)st.connections, "transfers_active",
+                     (json_int_t)st.transfers_active, "bytes_sent", (json_int_t)st.bytes_sent);
+}
+
 static int stats_get(struct api_request *rq, struct api_response *rs)
 {
     struct tftp_server_stats st;
@@ -157,6 +173,7 @@ static int stats_get(struct api_request *rq, struct api_response *rs)
                             json_pack("{s:i, s:i, s:i}", "uploading", (int)up, "queued",
                                       (int)queued, "running", (int)running));
         json_object_set_new(body, "scrub", scrub_read(rq, &c));
+        json_object_set_new(body, "http", http_stats(rq));
     } else {
         json_decref(devices);
     }
@@ -202,6 +219,36 @@ static void tftp_refusal_metrics(char *buf, size_t *pos, const struct tftp_serve
            "{how=\"evicted\"}", st->unacked_evicted);
 }
 
+/* The HTTP file service, and the requests and bytes of both protocols. */
+static void http_metrics(struct api_request *rq, char *buf, size_t *pos,
+                         const struct tftp_server_stats *tst)
+{
+    static const char *const classes[] = {"", "", "{class=\"2xx\"}", "{class=\"3xx\"}",
+                                           "{class=\"4xx\"}", "{class=\"5xx\"}"};
+    struct files_server_stats st;
+
+    files_server_get_stats(rq->ctx->files, &st); /* zeros when the service is off */
+    for (int i = 2; i <= 5; i++)
+        metric(buf, METRICS_MAX, pos, "loadsd_http_responses_total", "counter",
+               i == 2 ? "HTTP file service responses by status class" : NULL, classes[i],
+               st.status[i]);
+    metric(buf, METRICS_MAX, pos, "loadsd_http_refused_busy_total", "counter",
+           "HTTP file service requests refused (503) at a connection cap", "", st.refused_busy);
+    metric(buf, METRICS_MAX, pos, "loadsd_http_connections", "gauge",
+           "HTTP file service connections open", "", st.connections);
+    metric(buf, METRICS_MAX, pos, "loadsd_http_transfers_active", "gauge",
+           "HTTP file service response bodies in progress", "", st.transfers_active);
+    metric(buf, METRICS_MAX, pos, "loadsd_requests_total", "counter",
+           "File requests by protocol", "{protocol=\"tftp\"}", tst->requests);
+    metric(buf, METRICS_MAX, pos, "loadsd_requests_total", "counter", NULL,
+           "{protocol=\"http\"}", st.requests);
+    metric(buf, METRICS_MAX, pos, "loadsd_sent_bytes_total", "counter",
+           "File bytes sent by protocol (TFTP: DATA payload, resends included; HTTP: bodies)",
+           "{protocol=\"tftp\"}", tst->bytes_sent);
+    metric(buf, METRICS_MAX, pos, "loadsd_sent_bytes_total", "counter", NULL,
+           "{protocol=\"http\"}", st.bytes_sent);
+}
+
 static int metrics_get(struct api_request *rq, struct api_response *rs)
 {
     struct tftp_server_stats st;
@@ -226,6 +273,7 @@ static int metrics_get(struct api_request *rq, struct api_response *rs)
     metric(buf, METRICS_MAX, &pos, "loadsd_tftp_refused_busy_total", "counter",
            "TFTP requests refused at the transfer limits", "", st.refused_busy);
     tftp_refusal_metrics(buf, &pos, &st);
+    http_metrics(rq, buf, &pos, &st);
     metric(buf, METRICS_MAX, &pos, "loadsd_tftp_errors_sent_total", "counter",
            "TFTP ERROR packets sent", "", st.errors_sent);
     metric(buf, METRICS_MAX, &pos, "loadsd_tftp_sent_bytes_total", "counter",

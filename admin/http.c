@@ -773,6 +773,7 @@ int admin_http_start(const struct admin_http_params *p, struct admin_http **out)
     pthread_mutex_init(&h->ctx.db_lock, NULL);
     h->ctx.tls = tls;
     h->ctx.tftp = p->tftp;
+    h->ctx.files = p->files;
     h->ctx.started = (int64_t)time(NULL);
     h->ctx.upload_max = (uint64_t)(p->upload_max_mb ? p->upload_max_mb : 2048) << 20;
     h->ctx.dd.lock_fd = -1;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 struct tftp_server;
+struct files_server;
 struct admin_http;
 
 struct admin_http_params {
@@ -17,6 +18,7 @@ struct admin_http_params {
     const char *web_root; /* "" or NULL: the installed web/, else the source tree's */
     const char *data_dir;
     struct tftp_server *tftp; /* for /metrics and stats; may be NULL */
+    struct files_server *files; /* the HTTP file service, likewise; may be NULL */
     unsigned upload_max_mb;   /* largest uploaded bundle; 0 = 2048 */
 };
 

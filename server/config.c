@@ -104,6 +104,15 @@ static const struct config_key config_keys[] = {
      "the admin web page's files (default: installed, else the source tree's)"},
     {"upload-max-mb", CONFIG_KIND_UINT, CONFIG_FIELD(upload_max_mb), 1, 65536, "2048", "MB",
      "largest firmware bundle the admin interface accepts as an upload"},
+    {"files-listen", CONFIG_KIND_LISTEN, CONFIG_FIELD(files_listen), 0, CONFIG_LISTEN_MAX,
+     "[::]:6970", "ADDR:PORT", "HTTP file service address, repeatable, \"none\" = off"},
+    {"files-max-connections", CONFIG_KIND_UINT, CONFIG_FIELD(files_max_connections), 1, 100000,
+     "4096", "N", "HTTP file service connections in all (more get 503)"},
+    {"files-max-connections-per-client", CONFIG_KIND_UINT,
+     CONFIG_FIELD(files_max_connections_per_client), 1, 100000, "64", "N",
+     "HTTP file service connections per client (IPv4 address, IPv6 /64)"},
+    {"files-timeout", CONFIG_KIND_UINT, CONFIG_FIELD(files_timeout), 1, 3600, "30", "SECONDS",
+     "HTTP file service: idle time, and the time a request head may take"},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -182,16 +191,33 @@ static int config_set_uint(const struct config_key *k, void *field, const char *
     return -1;
 }
 
+/* The list and its count a listen key fills. */
+static unsigned *config_listen_count(struct loadsd_config *c, const struct config_key *k)
+{
+    return k->offset == offsetof(struct loadsd_config, files_listen) ? &c->files_listen_count
+                                                                      : &c->tftp_listen_count;
+}
+
+/* Bit of a listen key in the "first seen" mask (its first use replaces the list). */
+static unsigned config_listen_bit(const struct config_key *k)
+{
+    return k->offset == offsetof(struct loadsd_config, files_listen) ? 2u : 1u;
+}
+
 static int config_set_listen(const struct config_key *k, struct loadsd_config *c, const char *value,
                              char *err, size_t errlen)
 {
+    struct net_listen *list = (struct net_listen *)((char *)c + k->offset);
+    unsigned *count = config_listen_count(c, k);
     char shown[CONFIG_VALUE_SHOWN];
 
-    if (c->tftp_listen_count >= CONFIG_LISTEN_MAX) {
+    if (strcmp(value, "none") == 0 && list == c->files_listen)
+        return 0; /* the file service off: an empty list */
+    if (*count >= CONFIG_LISTEN_MAX) {
         config_error(err, errlen, "%s: at most %d addresses", k->name, CONFIG_LISTEN_MAX);
         return -1;
     }
-    if (net_listen_parse(value, &c->tftp_listen[c->tftp_listen_count]) != 0) {
+    if (net_listen_parse(value, &list[*count]) != 0) {
         log_clean(value, strlen(value), shown, sizeof(shown));
         config_error(err, errlen,
                      "%s: \"%s\" is not ADDR:PORT, [V6ADDR]:PORT or *:PORT (numeric, port "
@@ -199,7 +225,7 @@ static int config_set_listen(const struct config_key *k, struct loadsd_config *c
                      k->name, shown);
         return -1;
     }
-    c->tftp_listen_count++;
+    (*count)++;
     return 0;
 }
 
@@ -310,8 +336,9 @@ static char *config_trim(char *s, char *end)
 }
 
 /* Parses one line (NUL-terminated, no newline) and applies it. *listen_seen
- * tracks the file's first tftp-listen, which replaces the defaults' list. */
-static int config_apply_line(struct loadsd_config *c, char *line, size_t len, bool *listen_seen,
+ * tracks the file's first tftp-listen and files-listen, each of which
+ * replaces the defaults' list. */
+static int config_apply_line(struct loadsd_config *c, char *line, size_t len, unsigned *listen_seen,
                              char *msg, size_t msglen)
 {
     char *eq = memchr(line, '=', len);
@@ -347,9 +374,9 @@ static int config_apply_line(struct loadsd_config *c, char *line, size_t len, bo
         config_error(msg, msglen, "%s: only on the command line", k->name);
         return -1;
     }
-    if (k != NULL && k->kind == CONFIG_KIND_LISTEN && !*listen_seen) {
-        c->tftp_listen_count = 0;
-        *listen_seen = true;
+    if (k != NULL && k->kind == CONFIG_KIND_LISTEN && !(*listen_seen & config_listen_bit(k))) {
+        *config_listen_count(c, k) = 0;
+        *listen_seen |= config_listen_bit(k);
     }
     return config_set(c, key, value, msg, msglen);
 }
@@ -359,7 +386,7 @@ int config_load_file(struct loadsd_config *c, const char *path, bool must_exist,
 {
     char msg[256];
     char *buf = NULL;
-    bool listen_seen = false;
+    unsigned listen_seen = 0;
     size_t len = 0;
     size_t lineno = 0;
     char *line;
@@ -497,12 +524,13 @@ static int config_scan_args(int argc, char **argv, const char **config_path, cha
     return 0;
 }
 
-/* Second pass: applies the flags; the first --tftp-listen replaces the list. */
+/* Second pass: applies the flags; the first --tftp-listen (or --files-listen)
+ * replaces its list. */
 static int config_apply_args(struct loadsd_config *c, int argc, char **argv, char *err,
                              size_t errlen)
 {
     struct config_flag flag;
-    bool listen_seen = false;
+    unsigned listen_seen = 0;
     char msg[256];
     int i = 1;
 
@@ -513,9 +541,10 @@ static int config_apply_args(struct loadsd_config *c, int argc, char **argv, cha
             return -1;
         if (rc > 0)
             continue;
-        if (flag.key->kind == CONFIG_KIND_LISTEN && !listen_seen) {
-            c->tftp_listen_count = 0;
-            listen_seen = true;
+        if (flag.key->kind == CONFIG_KIND_LISTEN &&
+            !(listen_seen & config_listen_bit(flag.key))) {
+            *config_listen_count(c, flag.key) = 0;
+            listen_seen |= config_listen_bit(flag.key);
         }
         if (config_set_value(c, flag.key, flag.value != NULL ? flag.value : "yes", msg,
                              sizeof(msg)) != 0) {

@@ -42,12 +42,17 @@ struct loadsd_config {
     bool admin_insecure_http;  /* plain HTTP allowed on a non-loopback address */
     char web_root[PATH_MAX];   /* the web page's files; "" = installed, else the source tree's */
     unsigned upload_max_mb;    /* largest firmware bundle uploaded through the admin API */
+    struct net_listen files_listen[CONFIG_LISTEN_MAX]; /* HTTP file service; none = off */
+    unsigned files_listen_count;
+    unsigned files_max_connections;            /* in all; more get 503 */
+    unsigned files_max_connections_per_client; /* per IPv4 address or IPv6 /64 */
+    unsigned files_timeout;                    /* seconds idle, and for a request head */
 };
 
 void config_defaults(struct loadsd_config *c);
 
 /* Sets one key (the long flag name without "--"; "_" accepted for "-").
- * Repeatable keys (tftp-listen) append. 0, or -1 with a message in err. */
+ * Repeatable keys (tftp-listen, files-listen) append; files-listen "none" adds nothing. 0, or -1 with a message in err. */
 int config_set(struct loadsd_config *c, const char *key, const char *value, char *err,
                size_t errlen);
 
@@ -57,7 +62,7 @@ int config_load_file(struct loadsd_config *c, const char *path, bool must_exist,
                      size_t errlen);
 
 /* The whole load: defaults, then the config file (--config or the default
- * path), then the flags, which win (a flag's tftp-listen replaces the file's).
+ * path), then the flags, which win (a flag's tftp-listen or files-listen replaces the file's list).
  * Returns 0; 1 when --help or --version was printed to stdout; -1 on an error
  * (message in err). Called again with the same argv on SIGHUP. */
 int config_load(struct loadsd_config *c, int argc, char **argv, char *err, size_t errlen);

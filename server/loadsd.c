@@ -17,6 +17,7 @@
 #include "db/datadir.h"
 #include "lib/log.h"
 #include "server/config.h"
+#include "server/files/files_server.h"
 #include "server/resolve/catalog_source.h"
 #include "server/resolve/cnf_source.h"
 #include "server/resolve/genwatch.h"
@@ -31,13 +32,15 @@ struct services {
     struct cnf_source *cnf;
     struct catalog_source *catalog;
     struct scrubber *scrubber;
+    struct files_server *files; /* the HTTP file service; NULL when off */
 };
 
 #define EXIT_USAGE 2
 
-/* File descriptors: two per transfer (its socket and its file), and this many
- * for everything else (listeners, epoll and wake-up descriptors, the
- * database, admin HTTP connections, the log). */
+/* File descriptors: two per transfer (its socket and its file; the same for
+ * an HTTP file service connection), and this many for everything else
+ * (listeners, epoll and wake-up descriptors, the database, admin HTTP
+ * connections, the log). */
 #define FDS_PER_TRANSFER 2
 #define FDS_RESERVED     512
 
@@ -114,6 +117,25 @@ out:
     if (r != NULL)
         resolver_unref(r);
     return rc;
+}
+
+/* The transfers (TFTP) and connections (HTTP) that need descriptors. */
+static unsigned fd_users(const struct loadsd_config *c)
+{
+    return c->max_transfers + (c->files_listen_count > 0 ? c->files_max_connections : 0);
+}
+
+static void files_params_from_config(const struct loadsd_config *c, struct resolver *r,
+                                     struct files_server_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->listen = c->files_listen;
+    p->listen_count = c->files_listen_count;
+    p->threads = c->threads;
+    p->max_connections = c->files_max_connections;
+    p->max_connections_per_client = c->files_max_connections_per_client;
+    p->timeout_s = c->files_timeout;
+    p->resolver = r;
 }
 
 static void params_from_config(const struct loadsd_config *c, struct resolver *r,
@@ -319,6 +341,7 @@ static void daemon_ready(int fd)
 static void reload(struct tftp_server *srv, const struct services *sv, int argc, char **argv)
 {
     struct loadsd_config *c = malloc(sizeof(*c));
+    struct files_server_params fp;
     struct tftp_server_params p;
     struct resolver *r = NULL;
     char err[512];
@@ -334,9 +357,11 @@ static void reload(struct tftp_server *srv, const struct services *sv, int argc,
         goto out;
     }
     log_set_level(c->log_level);
-    fd_limit_raise(c->max_transfers);
+    fd_limit_raise(fd_users(c));
     params_from_config(c, r, &p);
     tftp_server_update(srv, &p);
+    files_params_from_config(c, r, &fp);
+    files_server_update(sv->files, &fp);
     scrubber_update(sv->scrubber, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u);
     log_info("configuration reloaded (listen addresses and threads change on restart)");
 out:
@@ -409,7 +434,7 @@ static void services_stop(struct services *sv)
 /* The admin interface, unless admin-listen is "none"; a refused plain-HTTP
  * address leaves it off (logged) and the rest of loadsd running. */
 static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
-                       struct admin_http **out)
+                       struct files_server *files, struct admin_http **out)
 {
     struct admin_http_params ap = {
         .listen = c->admin_listen,
@@ -419,6 +444,7 @@ static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
         .web_root = c->web_root,
         .data_dir = c->data_dir,
         .tftp = srv,
+        .files = files,
         .upload_max_mb = c->upload_max_mb,
     };
 
@@ -452,6 +478,7 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
 {
     struct admin_http *admin = NULL;
     struct tftp_server *srv = NULL;
+    struct files_server_params fp;
     struct tftp_server_params p;
     struct tftp_server_stats st;
     struct services sv = {0};
@@ -473,13 +500,16 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
     if (!c->foreground)
         ready_fd = daemon_detach();
     datadir_daemon_lock_mark(lock_fd); /* the PID that holds it, after the fork */
-    fd_limit_raise(c->max_transfers);
+    fd_limit_raise(fd_users(c));
     if (services_start(c, &sv) != 0 || resolver_build(c, &sv, &r) != 0)
         goto out;
     params_from_config(c, r, &p);
     if (tftp_server_open(&srv, &p) != 0)
         goto out;
-    if (admin_start(c, srv, &admin) != 0)
+    files_params_from_config(c, r, &fp);
+    if (fp.listen_count > 0 && files_server_start(&sv.files, &fp) != 0)
+        goto out;
+    if (admin_start(c, srv, sv.files, &admin) != 0)
         goto out;
     if (c->user[0] != '\0' && privileges_drop(c->user, c->data_dir) != 0)
         goto out;
@@ -498,6 +528,8 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
     sdnotify_send("STOPPING=1");
     admin_http_stop(admin);
     admin = NULL;
+    files_server_stop(sv.files); /* HTTP clients resume with Range elsewhere or later */
+    sv.files = NULL;
     tftp_server_stop(srv, c->grace_seconds * 1000u);
     tftp_server_get_stats(srv, &st);
     log_info("stopped: %llu requests, %llu transfers complete, %llu failed, %llu bytes sent",
@@ -508,6 +540,7 @@ out:
     if (ready_fd >= 0)
         close(ready_fd);
     admin_http_stop(admin);
+    files_server_stop(sv.files);
     tftp_server_free(srv);
     if (r != NULL)
         resolver_unref(r);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # layers.sh: the one-way layer rule, checked twice: every #include of a source
 # file and every symbol a layer's library needs must come from its own layer or a lower one.
-# The table below is the architecture picture of docs/ARCHITECTURE.md, lowest first.
+# The table below is the architecture picture of docs/ARCHITECTURE.md, lowest first;
+# folders of one rank (server/tftp, server/files) sit side by side.
 # Also: no SQL outside db/ (no SQL text, SQLite call, statement or raw transaction).
 set -eu
 
@@ -17,6 +18,7 @@ LAYERS='
 4 server/cnf server/cnf/libcnf.a
 5 server/resolve server/resolve/libresolve.a
 6 server/tftp server/tftp/libtftp.a
+6 server/files server/files/libfiles.a
 7 admin admin/libadmin.a
 8 admin/ctl -
 9 server server/libdaemon.a

@@ -315,6 +315,28 @@ static int blob_check(struct catalog_source *cs, const struct snap_entry *e, int
     return RESOLVER_UNAVAILABLE;
 }
 
+/* Opens the blob of a servable entry, checked (blob_check). */
+static int entry_open(struct catalog_source *cs, const struct snap_entry *e,
+                      struct resolver_file *out)
+{
+    int fd, rc = blobstore_open_blob(cs->bs, e->hex, &fd);
+
+    if (rc == 0 && (rc = blob_check(cs, e, fd)) != RESOLVER_OK) {
+        close(fd);
+    } else if (rc == 0) {
+        out->fd = fd;
+        out->size = e->size;
+        out->source = "catalog";
+        snprintf(out->sha256, sizeof(out->sha256), "%s", e->hex);
+        rc = RESOLVER_OK;
+    } else {
+        log_error("catalog file %s: blob %s cannot be opened: %s", e->name, e->hex,
+                  strerror(-rc));
+        rc = rc == -ENOENT ? RESOLVER_UNAVAILABLE : RESOLVER_IO;
+    }
+    return rc;
+}
+
 static int source_open(void *ctx, const char *name, const struct sockaddr *client,
                        struct resolver_file *out)
 {
@@ -324,7 +346,7 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
     struct snap_entry key = {0};
     const struct snap_entry *e;
     char folded[CATALOG_NAME_MAX];
-    int fd, rc = RESOLVER_NOT_FOUND;
+    int rc = RESOLVER_NOT_FOUND;
 
     (void)client;
     if (sn == NULL)
@@ -333,23 +355,39 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
     catalog_fold(name, folded, sizeof(folded));
     key.name = folded;
     e = s->n > 0 ? bsearch(&key, s->v, s->n, sizeof(*s->v), entry_cmp) : NULL;
-    if (e != NULL && e->unservable) {
+    if (e != NULL && e->unservable)
         rc = RESOLVER_UNAVAILABLE;
-    } else if (e != NULL) {
-        rc = blobstore_open_blob(cs->bs, e->hex, &fd);
-        if (rc == 0 && (rc = blob_check(cs, e, fd)) != RESOLVER_OK) {
-            close(fd);
-        } else if (rc == 0) {
-            out->fd = fd;
-            out->size = e->size;
-            out->source = "catalog";
-            rc = RESOLVER_OK;
-        } else {
-            log_error("catalog file %s: blob %s cannot be opened: %s", e->name, e->hex,
-                      strerror(-rc));
-            rc = rc == -ENOENT ? RESOLVER_UNAVAILABLE : RESOLVER_IO;
+    else if (e != NULL)
+        rc = entry_open(cs, e, out);
+    snapshot_release(sn);
+    return rc;
+}
+
+/* A blob by its hash (the HTTP file service's /blobs/sha256/<hex>): served
+ * when some servable file has it, refused when only unservable ones do.
+ * A scan of the snapshot: one pass, no index to keep. */
+static int blob_open(void *ctx, const char *hex, struct resolver_file *out)
+{
+    struct catalog_source *cs = ctx;
+    struct snapshot *sn = snapshot_acquire(cs->snaps);
+    const struct catalog_snap *s;
+    const struct snap_entry *found = NULL;
+    int rc = RESOLVER_NOT_FOUND;
+
+    if (sn == NULL)
+        return rc;
+    s = snapshot_data(sn);
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->v[i].hex, hex) != 0)
+            continue;
+        rc = RESOLVER_UNAVAILABLE;
+        if (!s->v[i].unservable) {
+            found = &s->v[i];
+            break;
         }
     }
+    if (found != NULL)
+        rc = entry_open(cs, found, out);
     snapshot_release(sn);
     return rc;
 }
@@ -404,7 +442,10 @@ int catalog_source_attach(struct catalog_source *cs, struct resolver *r)
 {
     struct resolver_source src = {"catalog", source_open, NULL, cs};
 
-    return resolver_add_source(r, &src);
+    if (resolver_add_source(r, &src) != 0)
+        return -1;
+    resolver_set_blob_source(r, blob_open, cs);
+    return 0;
 }
 
 void catalog_source_free(struct catalog_source *cs)

@@ -50,6 +50,7 @@ static int memfd_from(const char *name, const struct cnf_buf *b, struct resolver
     out->fd = fd;
     out->size = b->len;
     out->source = "generated config";
+    out->generated = true;
     return RESOLVER_OK;
 }
 

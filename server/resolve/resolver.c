@@ -20,6 +20,8 @@ struct resolver {
     atomic_uint refs;
     unsigned count;
     struct resolver_source sources[RESOLVER_SOURCES_MAX];
+    resolver_blob_fn blob_open; /* NULL: no source answers blobs by hash */
+    void *blob_ctx;
 };
 
 /* ---- names ---- */
@@ -119,6 +121,15 @@ void resolver_unref(struct resolver *r)
     free(r);
 }
 
+static void resolver_file_clear(struct resolver_file *out)
+{
+    out->fd = -1;
+    out->size = 0;
+    out->source = NULL;
+    out->sha256[0] = '\0';
+    out->generated = false;
+}
+
 int resolver_open(struct resolver *r, const char *requested, const struct sockaddr *client,
                   struct resolver_file *out)
 {
@@ -127,9 +138,7 @@ int resolver_open(struct resolver *r, const char *requested, const struct sockad
 
     if (out == NULL)
         return RESOLVER_IO;
-    out->fd = -1;
-    out->size = 0;
-    out->source = NULL;
+    resolver_file_clear(out);
     rc = resolver_normalize(requested, name, sizeof(name));
     if (rc != RESOLVER_OK)
         return rc;
@@ -146,6 +155,22 @@ int resolver_open(struct resolver *r, const char *requested, const struct sockad
         return rc;
     }
     return RESOLVER_NOT_FOUND;
+}
+
+void resolver_set_blob_source(struct resolver *r, resolver_blob_fn fn, void *ctx)
+{
+    r->blob_open = fn;
+    r->blob_ctx = ctx;
+}
+
+int resolver_open_blob(struct resolver *r, const char *hex, struct resolver_file *out)
+{
+    if (out == NULL)
+        return RESOLVER_IO;
+    resolver_file_clear(out);
+    if (r == NULL || r->blob_open == NULL)
+        return RESOLVER_NOT_FOUND;
+    return r->blob_open(r->blob_ctx, hex, out);
 }
 
 /* ---- the serve-dir source ---- */

@@ -4,6 +4,7 @@
 #ifndef LOADSD_RESOLVER_H
 #define LOADSD_RESOLVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -21,10 +22,14 @@ enum resolver_result {
     RESOLVER_IO = -5,          /* an I/O error while opening */
 };
 
+#define RESOLVER_HEX_LEN 64 /* a SHA-256 in hex */
+
 struct resolver_file {
     int fd;             /* open read-only; the caller closes it */
     uint64_t size;      /* bytes */
     const char *source; /* static string naming the source, for logs */
+    char sha256[RESOLVER_HEX_LEN + 1]; /* a catalog blob's verified hash, "" otherwise */
+    bool generated;     /* rendered for this request (a config): never cache */
 };
 
 /* One source of files. open() returns RESOLVER_OK and fills out, or
@@ -57,4 +62,12 @@ void resolver_unref(struct resolver *r);
 /* Normalises requested and asks each source in turn. */
 int resolver_open(struct resolver *r, const char *requested, const struct sockaddr *client,
                   struct resolver_file *out);
+
+/* Blobs by their hash (the HTTP file service's /blobs/sha256/<hex>): one
+ * source may answer them, with the same refusals as by name. */
+typedef int (*resolver_blob_fn)(void *ctx, const char *hex, struct resolver_file *out);
+void resolver_set_blob_source(struct resolver *r, resolver_blob_fn fn, void *ctx);
+/* The blob with this hash (RESOLVER_HEX_LEN lowercase hex digits), checked
+ * like a file by name; RESOLVER_NOT_FOUND when no source answers blobs. */
+int resolver_open_blob(struct resolver *r, const char *hex, struct resolver_file *out);
 #endif

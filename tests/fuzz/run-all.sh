@@ -37,6 +37,7 @@ seeds() {
     fuzz_unpack) echo "corpus_unpack" ;;
     fuzz_config) echo "corpus_config" ;;
     fuzz_cnf_template) echo "corpus_cnf" ;;
+    fuzz_files_request) echo "corpus_files" ;;
     *) echo "" ;;
     esac
 }

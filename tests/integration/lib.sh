@@ -109,7 +109,9 @@ make_tmpdir() {
     # A config file of our own keeps a host's /etc/loadsd out of the test;
     # scripts may append settings to it before daemon_start.
     CONFIG_FILE="$TMPD/loadsd.conf"
-    printf '# %s\nthreads = 2\n' "$TEST_NAME" >"$CONFIG_FILE" || die "cannot write $CONFIG_FILE"
+    # The HTTP file service stays off (its default port is fixed); a test that
+    # wants it passes --files-listen with a port of its own.
+    printf '# %s\nthreads = 2\nfiles-listen = none\n' "$TEST_NAME" >"$CONFIG_FILE" || die "cannot write $CONFIG_FILE"
 }
 
 port_is_free() {

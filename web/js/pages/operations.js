@@ -1,4 +1,4 @@
-// operations.js: live TFTP transfers (refreshed every 2 s), the audit log,
+// operations.js: live TFTP and HTTP transfers (refreshed every 2 s), the audit log,
 // users and API tokens, and the trust store. A new token's text is shown
 // once and kept nowhere else; server text goes through dom.js only.
 
@@ -32,6 +32,7 @@ export async function transfersPage(main) {
       const r = await api.get('/transfers');
       const list = r.transfers || [];
       replace(box, table([
+        {label: 'Protocol', render: (t) => (t.protocol || 'tftp').toUpperCase()},
         {label: 'Client', render: (t) => h('span.mono.break', null, t.client || '—')},
         {label: 'File', render: (t) => h('span.mono.break', null, t.file || '—')},
         {label: 'Progress', render: transferProgress},
@@ -44,7 +45,7 @@ export async function transfersPage(main) {
       replace(box, alertBox('bad', api.errorText(e)));
     }
   };
-  main.append(pageHead('Transfers', 'TFTP transfers in progress, refreshed every 2 seconds.', pause),
+  main.append(pageHead('Transfers', 'TFTP and HTTP transfers in progress, refreshed every 2 seconds.', pause),
     h('section.card', null, h('div.card-head', null, h('h2', null, 'Live'), stamp), box));
   replace(box, loading());
   await refresh();
