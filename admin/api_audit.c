@@ -35,7 +35,7 @@ static int audit_row(void *arg, const struct catalog_audit_entry *e)
 {
     struct audit_page *p = arg;
     json_t *j = json_pack("{s:I, s:I}", "id", (json_int_t)e->id, "at", (json_int_t)e->at);
-    const char *const names[] = {"actor", "action", "object", "before", "after"};
+    static const char *const names[] = {"actor", "action", "object", "before", "after"};
     const char *const texts[] = {e->actor, e->action, e->object, e->before, e->after};
 
     for (int i = 0; j != NULL && i < 5; i++)
