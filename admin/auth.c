@@ -22,6 +22,7 @@
 #include "db/users.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
+#include "lib/sizes.h"
 
 #define PHC_PREFIX      "$scrypt$ln="
 #define PHC_B64_MAX     88 /* base64url of 64 bytes, rounded up */
@@ -382,7 +383,7 @@ int auth_random_text(const char *prefix, char *out, size_t cap)
     return random_b64(SECRET_BYTES, out + n, cap - n);
 }
 
-void auth_secret_hash(const char *secret, char out[65])
+void auth_secret_hash(const char *secret, char out[SHA256_HEX_BUF])
 {
     uint8_t md[32];
     unsigned len = 0;
@@ -524,7 +525,7 @@ int auth_user_count(sqlite3 *db, int64_t *out)
 
 static int bootstrap_write(const char *data_dir, const char *password)
 {
-    char path[4200], line[64];
+    char path[PATH_BUF], line[64];
     int fd, n, rc = AUTH_ERROR;
 
     snprintf(path, sizeof(path), "%s/%s", data_dir, AUTH_BOOTSTRAP_FILE);
@@ -563,7 +564,7 @@ int auth_bootstrap(sqlite3 *db, const char *data_dir, char *password, size_t cap
 
 void auth_bootstrap_forget(const char *data_dir)
 {
-    char path[4200];
+    char path[PATH_BUF];
 
     snprintf(path, sizeof(path), "%s/%s", data_dir, AUTH_BOOTSTRAP_FILE);
     if (unlink(path) != 0 && errno != ENOENT)
@@ -764,7 +765,7 @@ int auth_login(sqlite3 *db, const char *name, const char *password, const char *
 int auth_session_create(sqlite3 *db, struct auth_principal *p, const char *ip, int64_t now,
                         char *id, size_t cap)
 {
-    char id_hash[65];
+    char id_hash[SHA256_HEX_BUF];
     struct users_session_new s = {.id_hash = id_hash,
                                   .user_id = p->user_id,
                                   .user = p->user,
@@ -788,7 +789,7 @@ int auth_session_create(sqlite3 *db, struct auth_principal *p, const char *ip, i
 /* Finds a session or token by the hash of its secret (refused unless well
  * formed, with prefix). AUTH_OK, AUTH_DENIED (unknown) or AUTH_ERROR. */
 static int secret_find(sqlite3 *db, int (*find)(sqlite3 *, const char *, struct users_secret *),
-                       const char *secret, const char *prefix, char hash[65],
+                       const char *secret, const char *prefix, char hash[SHA256_HEX_BUF],
                        struct users_secret *out)
 {
     int rc;
@@ -813,7 +814,7 @@ static bool principal_from(const struct users_user *u, struct auth_principal *ou
 
 int auth_session_check(sqlite3 *db, const char *id, int64_t now, struct auth_principal *out)
 {
-    char id_hash[65];
+    char id_hash[SHA256_HEX_BUF];
     struct users_secret s;
     bool usable;
     int rc = secret_find(db, users_session_find, id, "", id_hash, &s);
@@ -835,7 +836,7 @@ int auth_session_check(sqlite3 *db, const char *id, int64_t now, struct auth_pri
 
 int auth_session_delete(sqlite3 *db, const char *id, const char *actor)
 {
-    char id_hash[65];
+    char id_hash[SHA256_HEX_BUF];
 
     if (!secret_well_formed(id, ""))
         return AUTH_NOT_FOUND;
@@ -872,7 +873,7 @@ int auth_token_create(sqlite3 *db, const char *actor, const char *user, const ch
                       char *token, size_t cap, int64_t *id)
 {
     struct users_user u;
-    char hash[65];
+    char hash[SHA256_HEX_BUF];
     int rc;
 
     if (!auth_name_valid(user) || !auth_name_valid(name))
@@ -891,7 +892,7 @@ int auth_token_create(sqlite3 *db, const char *actor, const char *user, const ch
 
 int auth_token_check(sqlite3 *db, const char *token, int64_t now, struct auth_principal *out)
 {
-    char hash[65];
+    char hash[SHA256_HEX_BUF];
     struct users_secret t;
     int rc = secret_find(db, users_token_find, token, TOKEN_PREFIX, hash, &t);
 

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/sizes.h"
+
 #define AUTH_NAME_MAX          64   /* user and token names, NUL included */
 #define AUTH_PASSWORD_MIN      8    /* bytes */
 #define AUTH_PASSWORD_MAX      1024 /* bytes */
@@ -98,7 +100,7 @@ int auth_password_verify(const char *password, const char *phc);
 /* A random base64url text of 32 bytes (43 characters) after prefix. */
 int auth_random_text(const char *prefix, char *out, size_t cap);
 /* Lower-case hex SHA-256 of a secret (sessions and tokens are stored so). */
-void auth_secret_hash(const char *secret, char out[65]);
+void auth_secret_hash(const char *secret, char out[SHA256_HEX_BUF]);
 /* Constant-time equality of two NUL-terminated secrets. */
 bool auth_secret_equal(const char *a, const char *b);
 

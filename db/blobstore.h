@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BLOB_HEX_LEN 64 /* SHA-256 in lower-case hex */
+#include "lib/sizes.h"
+
+#define BLOB_HEX_LEN SHA256_HEX_LEN /* SHA-256 in lower-case hex */
 
 struct blobstore;
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "lib/sizes.h"
 
 #define CATALOG_NAME_MAX 256 /* file and load names, NUL included */
 #define CATALOG_TEXT_MAX 256
@@ -18,7 +19,7 @@ struct catalog_file {
     int64_t id;
     char name[CATALOG_NAME_MAX];
     uint64_t size;
-    char sha256[65];
+    char sha256[SHA256_HEX_BUF];
     char status[16]; /* ok | quarantined */
     /* Derived on every read from the stored checks and the trust store now:
      * verified (verifies against a trusted certificate), signed (a signed
@@ -46,7 +47,7 @@ struct catalog_load {
     char culprit[CATALOG_NAME_MAX]; /* the weakest file (quarantined, bad, unsigned), or "" */
     char signer[CATALOG_TEXT_MAX];  /* the .loads file's signer */
     char approved_by[CATALOG_TEXT_MAX];
-    char approval_cert[65]; /* fingerprint of the approval certificate, or "" */
+    char approval_cert[SHA256_HEX_BUF]; /* fingerprint of the approval certificate, or "" */
     int64_t created_at;
     int64_t import_id;
     unsigned file_count; /* the .loads file and its components */
@@ -59,7 +60,7 @@ struct catalog_trust {
     char subject[CATALOG_TEXT_MAX];
     char issuer[CATALOG_TEXT_MAX];
     char serial[130];
-    char sha256[65];
+    char sha256[SHA256_HEX_BUF];
     int64_t not_after;
     const char *pem; /* valid only inside the callback */
 };

@@ -18,10 +18,11 @@
 #include "db/catalog.h"
 #include "db/db.h"
 #include "lib/log.h"
+#include "lib/sizes.h"
 
 static int mkdir_p(const char *path)
 {
-    char tmp[4096];
+    char tmp[DIR_BUF];
 
     if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
         return -ENAMETOOLONG;
@@ -41,7 +42,7 @@ static int mkdir_p(const char *path)
 /* Removes the regular files of dir (relative to the data directory). */
 static unsigned remove_files(const char *path, const char *dir)
 {
-    char full[4200];
+    char full[PATH_BUF];
     struct dirent *e;
     struct stat st;
     unsigned n = 0;
@@ -119,7 +120,7 @@ static int modes_tighten(const char *path)
 /* True when path/catalog.db is missing, empty, or holds no schema yet. */
 static bool catalog_is_new(const char *path)
 {
-    char db_path[4200];
+    char db_path[PATH_BUF];
     struct stat st;
     sqlite3 *db = NULL;
     bool fresh = true;
@@ -162,7 +163,7 @@ static int orphans_refuse(struct datadir *dd)
 
 int datadir_create_catalog(struct datadir *dd)
 {
-    char sub[4200];
+    char sub[PATH_BUF];
     int fd;
 
     snprintf(sub, sizeof(sub), "%s/catalog.db", dd->path);
@@ -185,7 +186,7 @@ int datadir_create_catalog(struct datadir *dd)
 
 static int open_parts(struct datadir *dd, bool recovering)
 {
-    char sub[4200];
+    char sub[PATH_BUF];
     int rc;
 
     snprintf(sub, sizeof(sub), "%s/spool", dd->path);
@@ -324,7 +325,7 @@ static long lock_holder(int fd)
 
 int datadir_daemon_lock(const char *path, int *fd, long *holder)
 {
-    char sub[4200];
+    char sub[PATH_BUF];
     int rc, f;
 
     *fd = -1;

@@ -8,11 +8,12 @@
 #include <stdbool.h>
 
 #include "db/blobstore.h"
+#include "lib/sizes.h"
 
 #define DATADIR_DEFAULT LOCALSTATEDIR "/lib/loadsd"
 
 struct datadir {
-    char path[4096];
+    char path[DIR_BUF];
     sqlite3 *db;
     struct blobstore *bs;
     int lock_fd; /* data-dir/.lock: imports hold it shared, gc exclusive */

@@ -13,10 +13,11 @@
 #include "db/blobstore.h"
 #include "db/db.h"
 #include "lib/log.h"
+#include "lib/sizes.h"
 #include "server/firmware/scrub.h"
 
 struct scrubber {
-    char data_dir[4096];
+    char data_dir[DIR_BUF];
     pthread_mutex_t lock;
     pthread_cond_t wake;
     unsigned interval_s;
@@ -30,7 +31,7 @@ struct scrubber {
 
 static void scrub_once(struct scrubber *s, uint64_t rate)
 {
-    char path[4200];
+    char path[PATH_BUF];
     struct scrub_totals t;
     struct blobstore *bs = NULL;
     sqlite3 *db = NULL;
@@ -54,7 +55,7 @@ static void scrub_once(struct scrubber *s, uint64_t rate)
 /* Re-checks the blobs a read found changed, one connection for all. */
 static void recheck_all(struct scrubber *s, char (*hex)[BLOB_HEX_LEN + 1], unsigned n)
 {
-    char path[4200];
+    char path[PATH_BUF];
     struct blobstore *bs = NULL;
     sqlite3 *db = NULL;
 

@@ -16,6 +16,7 @@
 #include "db/catalog.h"
 #include "db/db.h"
 #include "lib/grow.h"
+#include "lib/sizes.h"
 #include "server/firmware/import.h"
 #include "server/firmware/loads_parse.h"
 #include "server/firmware/sgn.h"
@@ -191,7 +192,7 @@ static int stage_path(const struct ctl *c, const char *name, char *out, size_t c
  * another version of the same name staged before). */
 static int stage(const struct ctl *c, const struct orphan *o, char *to, size_t cap)
 {
-    char from[4200];
+    char from[PATH_BUF];
 
     if (stage_path(c, o->name, to, cap) != 0 ||
         blobstore_path(c->dd.bs, o->hex, from, sizeof(from)) != 0)
@@ -271,7 +272,7 @@ out:
 
 static int rebuild(struct ctl *c, const struct orphans *l, unsigned *rebuilt)
 {
-    char dir[4200];
+    char dir[PATH_BUF];
 
     if (c->dd.db == NULL && datadir_create_catalog(&c->dd) != 0)
         return ctl_refuse("cannot create a new catalog in %s", c->dd.path);

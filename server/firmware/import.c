@@ -22,6 +22,7 @@
 #include "lib/grow.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
+#include "lib/sizes.h"
 #include "server/firmware/loads_parse.h"
 #include "server/firmware/sgn.h"
 #include "server/firmware/sigcheck.h"
@@ -73,12 +74,12 @@ struct import_ctx {
     uint8_t *buf;  /* COPY_CHUNK */
     uint8_t *head; /* LOADS_FILE_MAX: the start of the current entry */
     char *vendor_pems[TRUST_MAX];
-    char vendor_sha[TRUST_MAX][65];
+    char vendor_sha[TRUST_MAX][SHA256_HEX_BUF];
     size_t n_vendor;
     char *approval_pems[TRUST_MAX];
     size_t n_approval;
     char approved_by[CATALOG_TEXT_MAX];
-    char approval_sha[65]; /* the approving certificate's fingerprint */
+    char approval_sha[SHA256_HEX_BUF]; /* the approving certificate's fingerprint */
     char policy[16];
     int64_t import_id;
     json_t *report, *problems, *warnings, *changes;

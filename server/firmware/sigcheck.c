@@ -13,6 +13,7 @@
 #include "db/db.h"
 #include "lib/grow.h"
 #include "lib/log.h"
+#include "lib/sizes.h"
 #include "server/firmware/sgn.h"
 #include "server/firmware/verify.h"
 
@@ -112,7 +113,7 @@ out:
 
 struct cert_list {
     char **pem;
-    char (*sha)[65];
+    char (*sha)[SHA256_HEX_BUF];
     size_t n, cap_pem, cap_sha;
 };
 

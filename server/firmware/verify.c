@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "lib/sizes.h"
 #include "server/firmware/verify.h"
 
 #define VERIFY_KEY_BITS_MIN 1024
@@ -181,7 +182,7 @@ static int verify_time_unix(const ASN1_TIME *t, int64_t *out)
     return 0;
 }
 
-static int verify_fingerprint(X509 *x, char out[65])
+static int verify_fingerprint(X509 *x, char out[SHA256_HEX_BUF])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;

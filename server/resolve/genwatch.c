@@ -13,6 +13,7 @@
 
 #include "db/db.h"
 #include "lib/log.h"
+#include "lib/sizes.h"
 
 struct genwatch_source {
     int (*rebuild)(void *arg, sqlite3 *db);
@@ -79,7 +80,7 @@ static void *genwatch_main(void *arg)
 int genwatch_open(const char *data_dir, unsigned poll_ms, struct genwatch **out)
 {
     struct genwatch *gw = calloc(1, sizeof(*gw));
-    char path[4200];
+    char path[PATH_BUF];
 
     if (gw == NULL)
         return -1;
