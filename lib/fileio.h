@@ -13,8 +13,8 @@ int fileio_write_all(int fd, const void *buf, size_t len);
 /* Reads fd from where it stands to its end, at most max bytes, into a new
  * NUL-terminated buffer (*buf, freed by the caller; *len excludes the NUL),
  * again after a short read or EINTR. 0, -EFBIG when fd holds more than max
- * bytes, -ENOMEM, or the negative errno of read(); *buf is untouched on
- * failure. */
+ * bytes, -ENOMEM, -EINVAL for a max near SIZE_MAX, or the negative errno of
+ * read(); *buf and *len are untouched on failure. */
 int fileio_read_fd(int fd, size_t max, char **buf, size_t *len);
 
 /* fileio_read_fd on the file at path (opened read-only, close-on-exec, never

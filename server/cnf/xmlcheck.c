@@ -16,7 +16,7 @@ static bool char_ok(uint32_t cp)
            (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
-/* DEL is an XML Char, but no config needs it and some parsers choke. */
+/* DEL is an XML Char, refused here too: no config has a use for it. */
 size_t xmlcheck_char_len(const unsigned char *p, const unsigned char *end)
 {
     unsigned cp = 0;

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lib/fileio.h"
 #include "server/tftp/transfer.h"
 #include "server/tftp/wire_error.h"
 
@@ -33,10 +34,9 @@ static int netascii_copy(int fd, uint64_t size, int *out_fd, uint64_t *out_size)
     while ((n = read(fd, in, sizeof(in))) > 0) {
         size_t e = tftp_netascii_encode(in, (size_t)n, enc);
 
-        if (write(m, enc, e) != (ssize_t)e) {
-            rc = -EIO;
+        rc = fileio_write_all(m, enc, e);
+        if (rc != 0)
             goto out;
-        }
         total += e;
     }
     rc = n < 0 ? -errno : 0;
