@@ -28,7 +28,7 @@ struct jobs;
 struct api_context {
     struct datadir dd;
     pthread_mutex_t db_lock;
-    struct tftp_server *tftp; /* for stats; may be NULL */
+    struct tftp_server *tftp;   /* for stats; may be NULL */
     struct files_server *files; /* the HTTP file service, for stats; may be NULL */
     bool tls;
     char cookie_name[32]; /* "__Host-loadsd_session" under TLS */

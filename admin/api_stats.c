@@ -223,8 +223,8 @@ static void tftp_refusal_metrics(char *buf, size_t *pos, const struct tftp_serve
 static void http_metrics(struct api_request *rq, char *buf, size_t *pos,
                          const struct tftp_server_stats *tst)
 {
-    static const char *const classes[] = {"", "", "{class=\"2xx\"}", "{class=\"3xx\"}",
-                                           "{class=\"4xx\"}", "{class=\"5xx\"}"};
+    static const char *const classes[] = {
+        "", "", "{class=\"2xx\"}", "{class=\"3xx\"}", "{class=\"4xx\"}", "{class=\"5xx\"}"};
     struct files_server_stats st;
 
     files_server_get_stats(rq->ctx->files, &st); /* zeros when the service is off */
@@ -238,15 +238,15 @@ static void http_metrics(struct api_request *rq, char *buf, size_t *pos,
            "HTTP file service connections open", "", st.connections);
     metric(buf, METRICS_MAX, pos, "loadsd_http_transfers_active", "gauge",
            "HTTP file service response bodies in progress", "", st.transfers_active);
-    metric(buf, METRICS_MAX, pos, "loadsd_requests_total", "counter",
-           "File requests by protocol", "{protocol=\"tftp\"}", tst->requests);
-    metric(buf, METRICS_MAX, pos, "loadsd_requests_total", "counter", NULL,
-           "{protocol=\"http\"}", st.requests);
+    metric(buf, METRICS_MAX, pos, "loadsd_requests_total", "counter", "File requests by protocol",
+           "{protocol=\"tftp\"}", tst->requests);
+    metric(buf, METRICS_MAX, pos, "loadsd_requests_total", "counter", NULL, "{protocol=\"http\"}",
+           st.requests);
     metric(buf, METRICS_MAX, pos, "loadsd_sent_bytes_total", "counter",
            "File bytes sent by protocol (TFTP: DATA payload, resends included; HTTP: bodies)",
            "{protocol=\"tftp\"}", tst->bytes_sent);
-    metric(buf, METRICS_MAX, pos, "loadsd_sent_bytes_total", "counter", NULL,
-           "{protocol=\"http\"}", st.bytes_sent);
+    metric(buf, METRICS_MAX, pos, "loadsd_sent_bytes_total", "counter", NULL, "{protocol=\"http\"}",
+           st.bytes_sent);
 }
 
 static int metrics_get(struct api_request *rq, struct api_response *rs)

@@ -17,9 +17,9 @@ static json_t *transfer_common(const char *protocol, const char *peer, const cha
     uint64_t rate = elapsed_ms ? acked * 1000 / elapsed_ms : 0;
 
     return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I}", "protocol", protocol, "client",
-                     peer, "file", name, "size", (json_int_t)size, "acked_bytes",
-                     (json_int_t)acked, "percent", (int)(pct > 100 ? 100 : pct), "elapsed_ms",
-                     (json_int_t)elapsed_ms, "bytes_per_second", (json_int_t)rate);
+                     peer, "file", name, "size", (json_int_t)size, "acked_bytes", (json_int_t)acked,
+                     "percent", (int)(pct > 100 ? 100 : pct), "elapsed_ms", (json_int_t)elapsed_ms,
+                     "bytes_per_second", (json_int_t)rate);
 }
 
 static void transfer_row(void *arg, const struct tftp_transfer_info *t)

@@ -195,7 +195,7 @@ static int config_set_uint(const struct config_key *k, void *field, const char *
 static unsigned *config_listen_count(struct loadsd_config *c, const struct config_key *k)
 {
     return k->offset == offsetof(struct loadsd_config, files_listen) ? &c->files_listen_count
-                                                                      : &c->tftp_listen_count;
+                                                                     : &c->tftp_listen_count;
 }
 
 /* Bit of a listen key in the "first seen" mask (its first use replaces the list). */
@@ -541,8 +541,7 @@ static int config_apply_args(struct loadsd_config *c, int argc, char **argv, cha
             return -1;
         if (rc > 0)
             continue;
-        if (flag.key->kind == CONFIG_KIND_LISTEN &&
-            !(listen_seen & config_listen_bit(flag.key))) {
+        if (flag.key->kind == CONFIG_KIND_LISTEN && !(listen_seen & config_listen_bit(flag.key))) {
             *config_listen_count(c, flag.key) = 0;
             listen_seen |= config_listen_bit(flag.key);
         }

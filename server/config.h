@@ -52,7 +52,8 @@ struct loadsd_config {
 void config_defaults(struct loadsd_config *c);
 
 /* Sets one key (the long flag name without "--"; "_" accepted for "-").
- * Repeatable keys (tftp-listen, files-listen) append; files-listen "none" adds nothing. 0, or -1 with a message in err. */
+ * Repeatable keys (tftp-listen, files-listen) append; files-listen "none" adds nothing. 0, or -1
+ * with a message in err. */
 int config_set(struct loadsd_config *c, const char *key, const char *value, char *err,
                size_t errlen);
 

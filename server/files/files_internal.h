@@ -31,8 +31,8 @@ struct files_conn {
     char name[LOG_CLEAN_MAX]; /* the decoded path, cleaned */
     char reason[48];          /* for the log line: why refused, "" when served */
     unsigned status;
-    bool head;                /* HEAD: no body goes out */
-    bool body_active;         /* listed as a transfer */
+    bool head;        /* HEAD: no body goes out */
+    bool body_active; /* listed as a transfer */
     uint64_t body_len;
     uint64_t head_len; /* an estimate of the header bytes before the body */
     int64_t started_ms;

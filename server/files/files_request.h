@@ -9,12 +9,12 @@
 #include <stdint.h>
 #include <time.h>
 
-#define FILES_PATH_MAX     1024 /* bytes of a decoded request path; longer gets 414 */
-#define FILES_HEX_LEN      64   /* a SHA-256 in hex */
-#define FILES_DATE_LEN     29   /* "Sun, 06 Nov 1994 08:49:37 GMT" */
-#define FILES_BLOB_PREFIX  "/blobs/sha256/"
-#define FILES_ETAG_PREFIX  "\"sha256-"
-#define FILES_ETAG_LEN     (sizeof(FILES_ETAG_PREFIX) - 1 + FILES_HEX_LEN + 1)
+#define FILES_PATH_MAX    1024 /* bytes of a decoded request path; longer gets 414 */
+#define FILES_HEX_LEN     64   /* a SHA-256 in hex */
+#define FILES_DATE_LEN    29   /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+#define FILES_BLOB_PREFIX "/blobs/sha256/"
+#define FILES_ETAG_PREFIX "\"sha256-"
+#define FILES_ETAG_LEN    (sizeof(FILES_ETAG_PREFIX) - 1 + FILES_HEX_LEN + 1)
 
 /* Decodes %XX escapes in place (the path only: the query string never gets
  * here). A decoded byte below 0x20 or 0x7f (NUL included) becomes 0x7f, which
@@ -36,8 +36,8 @@ struct files_range {
 };
 
 enum files_range_result {
-    FILES_RANGE_WHOLE = 0,     /* no Range, a malformed one, or several: 200 */
-    FILES_RANGE_ONE = 1,       /* one satisfiable range: 206, out filled */
+    FILES_RANGE_WHOLE = 0,           /* no Range, a malformed one, or several: 200 */
+    FILES_RANGE_ONE = 1,             /* one satisfiable range: 206, out filled */
     FILES_RANGE_NOT_SATISFIABLE = 2, /* 416 */
 };
 

@@ -159,15 +159,15 @@ static void describe(struct answer *a, const char *path)
         a->cache_control = CACHE_CATALOG_NAME;
     else
         a->cache_control = CACHE_NONE;
-    a->content_type = !a->blob && (a->f.generated || name_is_xml(path))
-                          ? "text/xml"
-                          : "application/octet-stream";
+    a->content_type =
+        !a->blob && (a->f.generated || name_is_xml(path)) ? "text/xml" : "application/octet-stream";
 }
 
 /* RFC 9110 section 13.2.2: If-None-Match first; If-Modified-Since only without it. */
 static bool not_modified(struct MHD_Connection *mc, const struct answer *a)
 {
-    const char *inm = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *inm =
+        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     const char *ims =
         MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
     time_t t;

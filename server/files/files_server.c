@@ -24,11 +24,11 @@
 #include "server/files/files_request.h"
 #include "server/tftp/peer_table.h"
 
-#define FILES_THREADS_MAX     16
-#define FILES_MEMORY_LIMIT    (16 * 1024) /* per connection: request line and headers fit in it */
-#define FILES_BACKLOG         4096
-#define FILES_WATCHDOG_MS     500
-#define FILES_DAEMONS_MAX     16
+#define FILES_THREADS_MAX  16
+#define FILES_MEMORY_LIMIT (16 * 1024) /* per connection: request line and headers fit in it */
+#define FILES_BACKLOG      4096
+#define FILES_WATCHDOG_MS  500
+#define FILES_DAEMONS_MAX  16
 /* MHD's own cap sits above ours, so that the connections past ours are
  * accepted and told 503 instead of being dropped unanswered. */
 #define FILES_OVER_HEADROOM(n) ((n) / 4 + 64)
@@ -59,8 +59,8 @@ int64_t files_now_ms(void)
 static void peer_format(const struct sockaddr *sa, char *out, size_t cap)
 {
     char host[INET6_ADDRSTRLEN], port[8];
-    socklen_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                              : sizeof(struct sockaddr_in);
+    socklen_t len =
+        sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     const char *h = host;
 
     if (getnameinfo(sa, len, host, sizeof(host), port, sizeof(port),
@@ -90,8 +90,10 @@ uint64_t files_conn_acked(const struct files_conn *c)
 
 static struct files_conn *conn_open(struct files_server *srv, struct MHD_Connection *mc)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const union MHD_ConnectionInfo *fi = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *fi =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
     struct files_conn *c = calloc(1, sizeof(*c));
     struct peer_key key;
     uint64_t n = atomic_fetch_add(&srv->connections, 1) + 1;
@@ -102,9 +104,9 @@ static struct files_conn *conn_open(struct files_server *srv, struct MHD_Connect
     c->fd = fi != NULL ? fi->connect_fd : -1;
     if (ci != NULL && ci->client_addr != NULL) {
         peer_format(ci->client_addr, c->peer, sizeof(c->peer));
-        memcpy(&c->addr, ci->client_addr, ci->client_addr->sa_family == AF_INET6
-                                              ? sizeof(struct sockaddr_in6)
-                                              : sizeof(struct sockaddr_in));
+        memcpy(&c->addr, ci->client_addr,
+               ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                      : sizeof(struct sockaddr_in));
     }
     pthread_mutex_lock(&srv->lock);
     if (n > srv->max_connections)
@@ -218,11 +220,11 @@ static void request_begin(struct files_conn *c, const char *method, const char *
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
-    const union MHD_ConnectionInfo *si = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *si =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct files_conn *c = si != NULL ? si->socket_context : NULL;
 
     (void)cls;
@@ -236,8 +238,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         /* Refusals go out at once and close the connection; an answer
          * queued on this first call would close it every time (libmicrohttpd
          * discards the request then), so a GET or HEAD waits for the next. */
-        if (c->over || (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-                        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0))
+        if (c->over ||
+            (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0))
             return files_respond(c, mc, method, url);
         return MHD_YES;
     }
@@ -286,8 +288,8 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
     c->body_active = false;
     pthread_mutex_unlock(&srv->lock);
     log_info("http %s \"%s\" from %s: %u, %llu bytes in %llu ms%s%s", c->method, c->name, c->peer,
-             c->status, (unsigned long long)sent, (unsigned long long)ms,
-             c->reason[0] ? ", " : "", c->reason);
+             c->status, (unsigned long long)sent, (unsigned long long)ms, c->reason[0] ? ", " : "",
+             c->reason);
     c->reason[0] = '\0';
     atomic_store(&c->waiting_since_ms, files_now_ms());
 }
@@ -324,8 +326,8 @@ static unsigned pool_size(unsigned threads)
 
 static int daemon_start(struct files_server *srv, const struct net_listen *l, unsigned threads)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
     unsigned limit = srv->max_connections + FILES_OVER_HEADROOM(srv->max_connections);
     uint16_t port = 0;
 

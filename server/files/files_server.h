@@ -17,14 +17,15 @@ struct files_server_params {
     unsigned threads;                    /* per address; 0 = online CPUs (at most 16) */
     unsigned max_connections;            /* across all addresses; more get 503 */
     unsigned max_connections_per_client; /* per IPv4 address or IPv6 /64 */
-    unsigned timeout_s;   /* idle connection, and the time a request head may take */
-    struct resolver *resolver; /* the server takes its own reference */
+    unsigned timeout_s;                  /* idle connection, and the time a request head may take */
+    struct resolver *resolver;           /* the server takes its own reference */
 };
 
 struct files_server_stats {
-    uint64_t requests;     /* answered, every status */
-    uint64_t status[6];    /* by class: [2] = 2xx ... [5] = 5xx; [0], [1] unused */
-    uint64_t bytes_sent;   /* body bytes (whole responses; an interrupted one as far as acknowledged) */
+    uint64_t requests;  /* answered, every status */
+    uint64_t status[6]; /* by class: [2] = 2xx ... [5] = 5xx; [0], [1] unused */
+    uint64_t
+        bytes_sent; /* body bytes (whole responses; an interrupted one as far as acknowledged) */
     uint64_t refused_busy; /* 503 at a connection cap */
     uint64_t connections;  /* open now */
     uint64_t transfers_active;
@@ -32,10 +33,10 @@ struct files_server_stats {
 
 /* One response body going out, as the admin interface shows it. */
 struct files_transfer_info {
-    char peer[64];        /* "10.1.2.3:1234" or "[2001:db8::1]:1234" */
-    char name[256];       /* the request path, cleaned for display (log_clean) */
-    uint64_t size;        /* body bytes of the response */
-    uint64_t sent_bytes;  /* acknowledged by the client so far (TCP_INFO) */
+    char peer[64];       /* "10.1.2.3:1234" or "[2001:db8::1]:1234" */
+    char name[256];      /* the request path, cleaned for display (log_clean) */
+    uint64_t size;       /* body bytes of the response */
+    uint64_t sent_bytes; /* acknowledged by the client so far (TCP_INFO) */
     uint64_t elapsed_ms;
 };
 

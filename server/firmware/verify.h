@@ -28,7 +28,7 @@ struct verify_cert_info {
     char subject[VERIFY_TEXT_MAX]; /* one line, e.g. "CN=Test Vendor Signer,O=..." */
     char issuer[VERIFY_TEXT_MAX];
     char serial_hex[2 * SGN_SERIAL_MAX + 1]; /* lower-case, no leading zero bytes */
-    char sha256_hex[SHA256_HEX_BUF];                     /* fingerprint of the DER */
+    char sha256_hex[SHA256_HEX_BUF];         /* fingerprint of the DER */
     int64_t not_before, not_after;           /* Unix time */
     unsigned key_bits;
 };

@@ -330,8 +330,7 @@ static int entry_open(struct catalog_source *cs, const struct snap_entry *e,
         snprintf(out->sha256, sizeof(out->sha256), "%s", e->hex);
         rc = RESOLVER_OK;
     } else {
-        log_error("catalog file %s: blob %s cannot be opened: %s", e->name, e->hex,
-                  strerror(-rc));
+        log_error("catalog file %s: blob %s cannot be opened: %s", e->name, e->hex, strerror(-rc));
         rc = rc == -ENOENT ? RESOLVER_UNAVAILABLE : RESOLVER_IO;
     }
     return rc;

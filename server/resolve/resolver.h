@@ -25,11 +25,11 @@ enum resolver_result {
 #define RESOLVER_HEX_LEN 64 /* a SHA-256 in hex */
 
 struct resolver_file {
-    int fd;             /* open read-only; the caller closes it */
-    uint64_t size;      /* bytes */
-    const char *source; /* static string naming the source, for logs */
+    int fd;                            /* open read-only; the caller closes it */
+    uint64_t size;                     /* bytes */
+    const char *source;                /* static string naming the source, for logs */
     char sha256[RESOLVER_HEX_LEN + 1]; /* a catalog blob's verified hash, "" otherwise */
-    bool generated;     /* rendered for this request (a config): never cache */
+    bool generated;                    /* rendered for this request (a config): never cache */
 };
 
 /* One source of files. open() returns RESOLVER_OK and fills out, or

@@ -23,12 +23,18 @@ static const struct unescape_case unescape_cases[] = {
     {"/a%20b", "/a b"},
     {"/a%2fb", "/a/b"},
     {"/a%2Fb", "/a/b"},
-    {"/a%00b", "/a\x7f" "b"}, /* NUL never truncates the name */
-    {"/a%0ab", "/a\x7f" "b"},
-    {"/a%7fb", "/a\x7f" "b"},
-    {"/a\x01" "b", "/a\x7f" "b"},
+    {"/a%00b", "/a\x7f"
+               "b"}, /* NUL never truncates the name */
+    {"/a%0ab", "/a\x7f"
+               "b"},
+    {"/a%7fb", "/a\x7f"
+               "b"},
+    {"/a\x01"
+     "b",
+     "/a\x7f"
+     "b"},
     {"/%2e%2e/x", "/../x"},
-    {"/a%", "/a%"},     /* truncated escapes stay literal */
+    {"/a%", "/a%"}, /* truncated escapes stay literal */
     {"/a%4", "/a%4"},
     {"/a%zz", "/a%zz"},
     {"/a%%41", "/a%A"},
