@@ -55,18 +55,6 @@ struct jobs {
 
 /* ---- rows ---- */
 
-/* Jobs a stop or a crash interrupted end failed, with a report saying so. */
-static int rows_recover(sqlite3 *db)
-{
-    int changed = 0;
-    int rc = jobrows_recover(db, (int64_t)time(NULL),
-                             "interrupted: loadsd stopped before the import finished", &changed);
-
-    if (changed > 0)
-        log_warn("%d upload job(s) interrupted by a stop marked failed", changed);
-    return rc;
-}
-
 static int row_finish(sqlite3 *db, int64_t id, bool ok, int64_t import_id, const char *report)
 {
     return jobrows_finish(db, id, ok, import_id, report, (int64_t)time(NULL));
@@ -82,6 +70,23 @@ static char *report_failed(const char *source, const char *why)
 
     json_decref(j);
     return text;
+}
+
+static char *report_interrupted(void *arg, const char *source)
+{
+    (void)arg;
+    return report_failed(source, "interrupted: loadsd stopped before the import finished");
+}
+
+/* Jobs a stop or a crash interrupted end failed, with a report saying so. */
+static int rows_recover(sqlite3 *db)
+{
+    int changed = 0;
+    int rc = jobrows_recover(db, (int64_t)time(NULL), report_interrupted, NULL, &changed);
+
+    if (changed > 0)
+        log_warn("%d upload job(s) interrupted by a stop marked failed", changed);
+    return rc;
 }
 
 /* ---- the live list (callers hold the lock) ---- */

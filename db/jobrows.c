@@ -2,9 +2,11 @@
  * and the history read back. Prepared statements only. */
 #include "db/jobrows.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "db/catalog.h"
+#include "lib/grow.h"
 
 static int row_insert(sqlite3 *db, const char *source, const char *actor, int64_t now, int64_t *id)
 {
@@ -79,22 +81,59 @@ int jobrows_finish(sqlite3 *db, int64_t id, bool ok, int64_t import_id, const ch
     return db_exec_stmt(db, st);
 }
 
-int jobrows_recover(sqlite3 *db, int64_t now, const char *why, int *changed)
+struct unfinished {
+    int64_t id;
+    char source[1024]; /* an upload name or a path; longer ones are cut in the report only */
+};
+
+/* The unfinished jobs, read before any is changed. */
+static int unfinished_read(sqlite3 *db, struct unfinished **v, size_t *n)
 {
-    sqlite3_stmt *st = db_prepare(
-        db, "UPDATE jobs SET state = 'failed', finished_at = ?1, report = json_object('ok',"
-            " json('false'), 'source', source, 'loads', json_array(), 'files', json_array(),"
-            " 'problems', json_array(json_object('file', source, 'message', ?2)),"
-            " 'warnings', json_array(), 'changes', json_array())"
-            " WHERE state IN ('queued', 'running')");
-    int rc;
+    sqlite3_stmt *st =
+        db_prepare(db, "SELECT id, source FROM jobs WHERE state IN ('queued', 'running')");
+    size_t cap = 0;
+    int rc = DB_OK, step = SQLITE_DONE;
 
     if (st == NULL)
         return DB_ERROR;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_text(st, 2, why, -1, SQLITE_TRANSIENT);
-    rc = db_exec_stmt(db, st);
-    *changed = rc == DB_OK ? sqlite3_changes(db) : 0;
+    while (rc == DB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow_array((void **)v, &cap, *n + 1, sizeof(**v), 8) != 0) {
+            rc = DB_ERROR;
+            break;
+        }
+        (*v)[*n].id = sqlite3_column_int64(st, 0);
+        db_column_text(st, 1, (*v)[*n].source, sizeof((*v)[*n].source));
+        (*n)++;
+    }
+    if (rc == DB_OK && step != SQLITE_DONE)
+        rc = DB_ERROR;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int jobrows_recover(sqlite3 *db, int64_t now, char *(*report)(void *arg, const char *source),
+                    void *arg, int *changed)
+{
+    struct unfinished *v = NULL;
+    size_t n = 0;
+    int rc = db_begin(db);
+
+    *changed = 0;
+    if (rc != DB_OK)
+        return rc;
+    rc = unfinished_read(db, &v, &n);
+    for (size_t i = 0; rc == DB_OK && i < n; i++) {
+        char *text = report(arg, v[i].source);
+
+        rc = text != NULL ? jobrows_finish(db, v[i].id, false, 0, text, now) : DB_ERROR;
+        free(text);
+    }
+    rc = rc == DB_OK ? db_commit(db) : rc;
+    if (rc != DB_OK)
+        db_rollback(db);
+    else
+        *changed = (int)n;
+    free(v);
     return rc;
 }
 

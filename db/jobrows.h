@@ -37,9 +37,11 @@ int jobrows_running(sqlite3 *db, int64_t id, uint64_t size);
  * import_id 0: none. */
 int jobrows_finish(sqlite3 *db, int64_t id, bool ok, int64_t import_id, const char *report,
                    int64_t now);
-/* Jobs left queued or running end failed, with a report whose one problem
- * is why. *changed: how many. */
-int jobrows_recover(sqlite3 *db, int64_t now, const char *why, int *changed);
+/* Jobs left queued or running end failed, each with the report
+ * report(arg, source) gives (malloc'd JSON text, freed here), all in one
+ * transaction. *changed: how many. */
+int jobrows_recover(sqlite3 *db, int64_t now, char *(*report)(void *arg, const char *source),
+                    void *arg, int *changed);
 /* One job, with its report. DB_NOT_FOUND; else cb's result. */
 int jobrows_get(sqlite3 *db, int64_t id, int (*cb)(void *arg, const struct jobrow *r), void *arg);
 /* Jobs with id < before, newest first, at most limit, with the summary of
