@@ -1,5 +1,5 @@
 /* test_resolver.c: resolver_normalize() table, the source chain and its
- * refcount, tftp_wire_error_for(), and the serve-dir source in a mkdtemp
+ * refcount, and the serve-dir source in a mkdtemp
  * root (case folding, symlinks in and out, non-regular files). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,8 +18,6 @@
 #include <cmocka.h>
 
 #include "server/resolve/resolver.h"
-#include "server/tftp/tftp_packet.h"
-#include "server/tftp/wire_error.h"
 #include "tests/unit/testdir.h"
 
 /* ---- resolver_normalize ---- */
@@ -118,35 +116,6 @@ static void test_normalize_lengths(void **state)
     assert_int_equal(resolver_normalize("a", out, 0), RESOLVER_BAD_NAME);
     assert_int_equal(resolver_normalize("a", NULL, 10), RESOLVER_BAD_NAME);
     assert_int_equal(resolver_normalize(NULL, out, sizeof(out)), RESOLVER_BAD_NAME);
-}
-
-/* ---- wire errors ---- */
-
-static void test_wire_error(void **state)
-{
-    static const struct {
-        int result;
-        uint16_t code;
-        const char *msg;
-    } cases[] = {
-        {RESOLVER_NOT_FOUND, TFTP_ERR_NOT_FOUND, "File not found"},
-        {RESOLVER_BAD_NAME, TFTP_ERR_ACCESS, "Access violation: illegal file name"},
-        {RESOLVER_DENIED, TFTP_ERR_ACCESS, "Access violation"},
-        {RESOLVER_UNAVAILABLE, TFTP_ERR_ACCESS,
-         "File not available (quarantined or not allowed by the signature policy)"},
-        {RESOLVER_IO, TFTP_ERR_UNDEFINED, "Internal error"},
-        {-99, TFTP_ERR_UNDEFINED, "Internal error"},
-        {RESOLVER_OK, TFTP_ERR_UNDEFINED, "Internal error"},
-    };
-
-    (void)state;
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *msg = NULL;
-
-        assert_int_equal(tftp_wire_error_for(cases[i].result, &msg), cases[i].code);
-        assert_string_equal(msg, cases[i].msg);
-    }
-    assert_int_equal(tftp_wire_error_for(RESOLVER_NOT_FOUND, NULL), 1);
 }
 
 /* ---- the chain with fake sources ---- */
@@ -554,13 +523,19 @@ static void test_serve_dir_bad_root(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalize_table),      cmocka_unit_test(test_normalize_lengths),
-        cmocka_unit_test(test_wire_error),           cmocka_unit_test(test_chain_order),
-        cmocka_unit_test(test_chain_empty_and_full), cmocka_unit_test(test_refcount),
-        cmocka_unit_test(test_serve_dir_found),      cmocka_unit_test(test_serve_dir_case),
-        cmocka_unit_test(test_serve_dir_symlinks),   cmocka_unit_test(test_serve_dir_not_regular),
-        cmocka_unit_test(test_serve_dir_missing),    cmocka_unit_test(test_serve_dir_chain),
-        cmocka_unit_test(test_serve_dir_no_fd_leak), cmocka_unit_test(test_serve_dir_bad_root),
+        cmocka_unit_test(test_normalize_table),
+        cmocka_unit_test(test_normalize_lengths),
+        cmocka_unit_test(test_chain_order),
+        cmocka_unit_test(test_chain_empty_and_full),
+        cmocka_unit_test(test_refcount),
+        cmocka_unit_test(test_serve_dir_found),
+        cmocka_unit_test(test_serve_dir_case),
+        cmocka_unit_test(test_serve_dir_symlinks),
+        cmocka_unit_test(test_serve_dir_not_regular),
+        cmocka_unit_test(test_serve_dir_missing),
+        cmocka_unit_test(test_serve_dir_chain),
+        cmocka_unit_test(test_serve_dir_no_fd_leak),
+        cmocka_unit_test(test_serve_dir_bad_root),
     };
 
     return cmocka_run_group_tests(tests, root_setup, root_teardown);
