@@ -22,6 +22,7 @@
 
 #include "db/catalog.h"
 #include "db/db.h"
+#include "db/jobrows.h"
 #include "tests/unit/testdir.h"
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -794,6 +795,78 @@ static int collect_audit(void *arg, const struct catalog_audit_entry *e)
     "5:cli:file.quarantine 4:bob:user.add 3:cli:file.quarantine 2:admin:user.role "                \
     "1:admin:user.add"
 
+/* ---- jobs interrupted by a stop ---- */
+
+static char *interrupted_report(void *arg, const char *source)
+{
+    char *text = malloc(256);
+
+    (*(int *)arg)++;
+    if (text != NULL)
+        snprintf(text, 256, "{\"ok\":false,\"source\":\"%s\"}", source);
+    return text;
+}
+
+static char *no_report(void *arg, const char *source)
+{
+    (void)arg;
+    (void)source;
+    return NULL;
+}
+
+struct job_seen {
+    char state[16];
+    char report[256];
+};
+
+static int job_read(void *arg, const struct jobrow *r)
+{
+    struct job_seen *seen = arg;
+
+    snprintf(seen->state, sizeof(seen->state), "%s", r->state != NULL ? r->state : "");
+    snprintf(seen->report, sizeof(seen->report), "%s", r->report != NULL ? r->report : "");
+    return 0;
+}
+
+/* Queued and running jobs end failed with the caller's report, in one
+ * transaction; finished ones are untouched; a report that cannot be built
+ * changes nothing. */
+static void test_jobs_recover(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t queued, running, done;
+    struct job_seen seen;
+    int calls = 0, changed = -1;
+
+    assert_int_equal(jobrows_add(fx->db, "a.zip", "admin", 100, &queued), DB_OK);
+    assert_int_equal(jobrows_add(fx->db, "b.zip", "admin", 101, &running), DB_OK);
+    assert_int_equal(jobrows_running(fx->db, running, 42), DB_OK);
+    assert_int_equal(jobrows_add(fx->db, "c.zip", "admin", 102, &done), DB_OK);
+    assert_int_equal(jobrows_finish(fx->db, done, true, 0, "{\"ok\":true}", 103), DB_OK);
+
+    assert_int_not_equal(jobrows_recover(fx->db, 200, no_report, NULL, &changed), DB_OK);
+    assert_int_equal(changed, 0);
+    assert_int_equal(jobrows_get(fx->db, queued, job_read, &seen), 0);
+    assert_string_equal(seen.state, "queued");
+
+    assert_int_equal(jobrows_recover(fx->db, 200, interrupted_report, &calls, &changed), DB_OK);
+    assert_int_equal(changed, 2);
+    assert_int_equal(calls, 2);
+    assert_int_equal(jobrows_get(fx->db, queued, job_read, &seen), 0);
+    assert_string_equal(seen.state, "failed");
+    assert_string_equal(seen.report, "{\"ok\":false,\"source\":\"a.zip\"}");
+    assert_int_equal(jobrows_get(fx->db, running, job_read, &seen), 0);
+    assert_string_equal(seen.state, "failed");
+    assert_string_equal(seen.report, "{\"ok\":false,\"source\":\"b.zip\"}");
+    assert_int_equal(jobrows_get(fx->db, done, job_read, &seen), 0);
+    assert_string_equal(seen.state, "done");
+    assert_string_equal(seen.report, "{\"ok\":true}");
+
+    assert_int_equal(jobrows_recover(fx->db, 300, interrupted_report, &calls, &changed), DB_OK);
+    assert_int_equal(changed, 0);
+    assert_int_equal(calls, 2);
+}
+
 static void test_audit_read(void **state)
 {
     static const struct {
@@ -891,6 +964,7 @@ int main(void)
         FX_TEST(test_settings),
         FX_TEST(test_audit),
         FX_TEST(test_audit_read),
+        FX_TEST(test_jobs_recover),
         FX_TEST(test_db_read),
     };
 
