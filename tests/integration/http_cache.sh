@@ -17,18 +17,6 @@ ctl "$DATA" import "$TMPD/b.zip" >/dev/null || die "import failed: $CTL_ERR"
 ctl "$DATA" device add 00:11:22:aa:bb:cc --model 7961 >/dev/null || die "device add: $CTL_ERR"
 ctl "$DATA" enterprise set cm_address before.example >/dev/null || die "enterprise: $CTL_ERR"
 
-pick_tcp_port() {
-    for _i in 1 2 3 4 5 6 7 8 9 10; do
-        _p=$(shuf -i 20000-59000 -n 1)
-        case " ${TCP_PICKED:-} " in *" $_p "*) continue ;; esac
-        if [ -z "$(ss -Htln "sport = :$_p" 2>/dev/null)" ]; then
-            TCP_PICKED="${TCP_PICKED:-} $_p"
-            eval "$1=$_p"
-            return 0
-        fi
-    done
-    die "no free TCP port"
-}
 pick_tcp_port HPORT
 pick_tcp_port NPORT
 

@@ -16,17 +16,6 @@ ctl "$DATA" import "$TMPD/b.zip" >/dev/null || die "import failed: $CTL_ERR"
 ctl "$DATA" device add 00:11:22:aa:bb:cc --model 7961 >/dev/null || die "device add: $CTL_ERR"
 ctl "$DATA" site add 127.0.0.0/8 --load-server ls-site4.example >/dev/null || die "site: $CTL_ERR"
 
-# pick_tcp_port VAR: a free TCP port on loopback.
-pick_tcp_port() {
-    for _i in 1 2 3 4 5 6 7 8 9 10; do
-        _p=$(shuf -i 20000-59000 -n 1)
-        if [ -z "$(ss -Htln "sport = :$_p" 2>/dev/null)" ]; then
-            eval "$1=$_p"
-            return 0
-        fi
-    done
-    die "no free TCP port"
-}
 pick_tcp_port HPORT
 B="http://127.0.0.1:$HPORT"
 

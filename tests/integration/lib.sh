@@ -139,6 +139,21 @@ pick_port() {
     die "no free UDP port found"
 }
 
+# pick_tcp_port VAR: sets VAR to a TCP port in 20000-59000 that nothing on
+# this machine listens on and this test has not handed out yet (needs ss).
+pick_tcp_port() {
+    for _i in 1 2 3 4 5 6 7 8 9 10; do
+        _p=$(shuf -i 20000-59000 -n 1)
+        case " ${TCP_PICKED:-} " in *" $_p "*) continue ;; esac
+        if [ -z "$(ss -Htln "sport = :$_p" 2>/dev/null)" ]; then
+            TCP_PICKED="${TCP_PICKED:-} $_p"
+            eval "$1=$_p"
+            return 0
+        fi
+    done
+    die "no free TCP port"
+}
+
 # ---- test files ----------------------------------------------------------
 
 # Writes size_N.bin for every size in SMALL_SIZES, and BIG_SIZE when $1 = big.
