@@ -1,0 +1,93 @@
+#!/bin/sh
+# site_small.sh: the site benchmark on a small site (5 phones, a 1 MB load,
+# 2 Mbit/s, 40 ms) in both scenarios, every phone checked byte-exact, and a
+# hand-filled load server that lacks a file: the phones sent there are stuck.
+. "$(dirname "$0")/lib.sh"
+. "$top_srcdir/tests/tools/wansite.sh"
+
+need_cmd python3 openssl curl in.tftpd
+wansite_can_run || skip "needs root, /dev/net/tun and ip netns"
+make_tmpdir
+SITE="$top_srcdir/tests/bench/site_upgrade.sh"
+SMALL="--phones 5 --image-mb 1 --rate-kbit 2000 --rtt-ms 40"
+
+# site NAME ARGS...: one run of the benchmark; its status in SITE_RC, its
+# result in $TMPD/NAME.json, its output in $TMPD/NAME.out.
+site() {
+    _n=$1
+    shift
+    # shellcheck disable=SC2086
+    bash "$SITE" --build-dir "$top_builddir" $SMALL --json "$TMPD/$_n.json" "$@" \
+        >"$TMPD/$_n.out" 2>&1
+    SITE_RC=$?
+    sed "s/^/  $_n: /" "$TMPD/$_n.out"
+}
+
+# check NAME WANT_OUTCOME: every phone ended WANT_OUTCOME; for "upgraded",
+# each holds every file of the bundle with the bundle's SHA-256, and no phone
+# took a file twice.
+check() {
+    python3 - "$TMPD/$1.json" "$2" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+want = sys.argv[2]
+sim = r["phonesim"]
+bad = []
+names = {n.lower(): h for n, h in r["files"].items()}
+if len(names) != 6:
+    bad.append("the load has %d files, want 6" % len(names))
+for p in sim["phones"]:
+    if p["outcome"] != want:
+        bad.append("%s: %s (%s)" % (p["mac"], p["outcome"], p.get("last_error", "")))
+        continue
+    if want != "upgraded":
+        continue
+    got = {}
+    for e in p["timeline"]:
+        if e["result"] == "ok" and e["name"].lower() in names:
+            if e["name"].lower() in got:
+                bad.append("%s: %s fetched twice" % (p["mac"], e["name"]))
+            got[e["name"].lower()] = e["sha256"]
+    for n, h in names.items():
+        if got.get(n) != h:
+            bad.append("%s: %s has %s, want %s" % (p["mac"], n, got.get(n), h))
+if len(sim["phones"]) != r["phones"]:
+    bad.append("%d phones reported, %d booted" % (len(sim["phones"]), r["phones"]))
+print("; ".join(bad[:5]))
+sys.exit(1 if bad else 0)
+EOF
+}
+
+# json_get FILE KEY: one top-level value of a result.
+json_get() {
+    python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"
+}
+
+# central: newer phones, HTTP first, every byte across the WAN.
+site central --scenario central --mix 8845:5 --max-seconds 120
+[ "$SITE_RC" = 0 ] && pass "central: site_upgrade exits 0" || fail "central: exit $SITE_RC"
+msg=$(check central upgraded) && pass "central: 5 phones upgraded, every file byte-exact" ||
+    fail "central: $msg"
+copies=$(json_get "$TMPD/central.json" wan_copies)
+python3 -c "import sys; sys.exit(0 if 5 <= float(sys.argv[1]) < 5.5 else 1)" "$copies" &&
+    pass "central: the WAN carried $copies copies of the load for 5 phones" ||
+    fail "central: the WAN carried $copies copies, want 5 to 5.5"
+
+# branch-manual: 79xx phones lock-step from a branch loadsd, configs only across the WAN.
+site branch --scenario branch-manual --mix 7965:5 --max-seconds 60
+[ "$SITE_RC" = 0 ] && pass "branch-manual: site_upgrade exits 0" || fail "branch-manual: exit $SITE_RC"
+msg=$(check branch upgraded) && pass "branch-manual: 5 phones upgraded, every file byte-exact" ||
+    fail "branch-manual: $msg"
+copies=$(json_get "$TMPD/branch.json" wan_copies)
+python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 0.05 else 1)" "$copies" &&
+    pass "branch-manual: the WAN carried $copies copies of the load (configs only)" ||
+    fail "branch-manual: the WAN carried $copies copies, want under 0.05"
+
+# A hand-filled load server that lacks one component: never upgraded, stuck.
+site stuck --scenario branch-manual --branch-server hpa --branch-omit 2 --mix 7965:5 --max-seconds 10
+[ "$SITE_RC" = 1 ] && pass "missing file: site_upgrade exits 1" || fail "missing file: exit $SITE_RC"
+msg=$(check stuck stuck) && pass "missing file: all 5 phones show as stuck" || fail "missing file: $msg"
+grep -q "never" "$TMPD/stuck.out" && pass "missing file: the summary says the site never finished" ||
+    fail "missing file: the summary does not say so"
+
+finish
