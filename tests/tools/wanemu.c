@@ -120,11 +120,13 @@ static void json_dir(FILE *f, const char *name, const struct wanlink_stats *s)
 {
     fprintf(f,
             "\"%s\":{\"packets\":%llu,\"bytes\":%llu,\"dropped_queue\":%llu,\"dropped_loss\":%llu,"
-            "\"corrupted\":%llu,\"dropped_memory\":%llu,\"write_errors\":%llu}",
+            "\"corrupted\":%llu,\"dropped_memory\":%llu,\"write_errors\":%llu,\"late_us_mean\":%.1f,"
+            "\"late_us_max\":%.1f}",
             name, (unsigned long long)s->packets, (unsigned long long)s->bytes,
             (unsigned long long)s->dropped_queue, (unsigned long long)s->dropped_loss,
             (unsigned long long)s->corrupted, (unsigned long long)s->dropped_memory,
-            (unsigned long long)s->write_errors);
+            (unsigned long long)s->write_errors,
+            s->packets ? (double)s->late_ns_sum / (double)s->packets / 1e3 : 0.0, (double)s->late_ns_max / 1e3);
 }
 
 static double cpu_seconds(void)
@@ -196,6 +198,11 @@ static void link_deliver(struct wanemu *w, int dir, uint64_t now)
     size_t len;
 
     while (wanlink_peek(l, now, &pkt, &len)) {
+        uint64_t late = now - wanlink_next_due(l);
+
+        l->st.late_ns_sum += late;
+        if (late > l->st.late_ns_max)
+            l->st.late_ns_max = late;
         if (write(fd, pkt, len) == (ssize_t)len) {
             l->st.packets++;
             l->st.bytes += len;
@@ -362,6 +369,10 @@ int main(int argc, char **argv)
     }
     /* Timers fire within a microsecond, not the default 50 us slack. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    if (o.realtime && sched_setscheduler(0, SCHED_FIFO, &(struct sched_param){.sched_priority = WANOPTS_RT_PRIORITY}) < 0) {
+        fprintf(stderr, "wanemu: --realtime: sched_setscheduler: %s\n", strerror(errno));
+        goto out;
+    }
     w.stats_path = o.stats_path;
     if (wanemu_open(&w, &o) < 0)
         goto out;

@@ -37,6 +37,7 @@ struct wanlink_stats {
     uint64_t dropped_memory;  /* the ring was full although the queue was not */
     uint64_t corrupted;       /* packets whose payload byte was flipped */
     uint64_t write_errors;    /* counted by the caller */
+    uint64_t late_ns_sum, late_ns_max; /* delivery after the due time (the caller's) */
 };
 
 enum wanlink_verdict {

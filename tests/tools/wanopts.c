@@ -30,11 +30,13 @@ const char wanopts_usage[] =
     "  --seed N           seed of the loss generator (default 1)\n"
     "  --stats FILE       JSON counters, written atomically when both TUNs are\n"
     "                     attached, on SIGUSR1, and on SIGTERM/SIGINT before exit\n"
+    "  --realtime         run under SCHED_FIFO (priority 10), so that a busy machine\n"
+    "                     does not delay packets past their due time\n"
     "  --help             this text\n";
 
 enum kind { K_RATE, K_DELAY, K_QBYTES, K_QPACKETS, K_LOSS, K_CORRUPT, K_COUNT };
 enum scope { S_BOTH, S_DOWN, S_UP, S_COUNT };
-enum { OPT_A = 1000, OPT_B, OPT_STATS, OPT_SEED, OPT_HELP, OPT_PARAM = 2000 };
+enum { OPT_A = 1000, OPT_B, OPT_STATS, OPT_SEED, OPT_REALTIME, OPT_HELP, OPT_PARAM = 2000 };
 
 #define PARAM(k, s) (OPT_PARAM + (k) * S_COUNT + (s))
 
@@ -43,6 +45,7 @@ static const struct option long_opts[] = {
     {"b", required_argument, NULL, OPT_B},
     {"stats", required_argument, NULL, OPT_STATS},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"realtime", no_argument, NULL, OPT_REALTIME},
     {"help", no_argument, NULL, OPT_HELP},
     {"rate-kbit", required_argument, NULL, PARAM(K_RATE, S_BOTH)},
     {"down-rate-kbit", required_argument, NULL, PARAM(K_RATE, S_DOWN)},
@@ -212,6 +215,9 @@ static int parse_one(int c, const char *arg, struct wanopts *o, struct parsed *p
     case OPT_SEED:
         if (numparse_u64(arg, 0, UINT64_MAX, &o->seed) < 0)
             return fail(err, errlen, "--seed: not a whole number (0 to 18446744073709551615)");
+        return 0;
+    case OPT_REALTIME:
+        o->realtime = true;
         return 0;
     case OPT_HELP:
         o->help = true;

@@ -18,6 +18,9 @@
 #define WANOPTS_CORRUPT_MAX 1000000000ull
 /* Linux's default txqueuelen, when no queue limit is given. */
 #define WANOPTS_QUEUE_PACKETS_DEFAULT 1000
+/* The SCHED_FIFO priority --realtime asks for: above every normal task, low
+ * among real-time ones. */
+#define WANOPTS_RT_PRIORITY 10
 
 enum { WANOPTS_DOWN, WANOPTS_UP }; /* a->b is down (central to branch) */
 
@@ -31,6 +34,7 @@ struct wanopts {
     const char *stats_path; /* NULL: none */
     uint64_t seed;
     struct wanlink_params dir[2];
+    bool realtime; /* run under SCHED_FIFO */
     bool help;
 };
 
