@@ -64,6 +64,7 @@ def bulk_send(args):
         s.sendall(chunk)
         sent += len(chunk)
     s.shutdown(socket.SHUT_WR)
+    s.settimeout(60)  # what the socket buffer still holds crosses a slow link
     s.recv(1)  # the receiver closes once it has everything
     s.close()
     emit({"sent": sent})
