@@ -121,9 +121,23 @@ bundle "$TMPD/ls" "$TMPD/ls.json" --format dir $BUNDLE_ARGS --omit 2
 MISSING=$(json_field "$TMPD/ls.json" 'd["omitted"]')
 [ -f "$TMPD/ls/$LOAD.loads" ] && [ ! -f "$TMPD/ls/$MISSING" ] && grep -q "$MISSING" "$TMPD/ls/$LOAD.loads" ||
     die "the load server's directory does not lack a listed component ($MISSING)"
-in.tftpd -L -s "$TMPD/ls" -a "127.0.0.1:$LSPORT" -u "$(id -un)" </dev/null >"$TMPD/hpa.log" 2>&1 &
+# tftpd-hpa's per-transfer child calls setgroups(), which only root may: as
+# another user the load server is a second loadsd serving the same directory.
+if [ "$(id -u)" -eq 0 ]; then
+    LS_NAME=tftpd-hpa
+    in.tftpd -L -s "$TMPD/ls" -a "127.0.0.1:$LSPORT" -u root </dev/null >"$TMPD/hpa.log" 2>&1 &
+else
+    LS_NAME="a second loadsd (not root: tftpd-hpa cannot drop privileges)"
+    "$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$LSPORT" \
+        --data-dir "$TMPD/lsdata" --serve-dir "$TMPD/ls" </dev/null >"$TMPD/hpa.log" 2>&1 &
+fi
 HPA_PID=$!
-sleep 0.3
+i=0
+until [ -n "$(ss -Huan "sport = :$LSPORT")" ] || [ $i -ge 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+echo "load server: $LS_NAME on 127.0.0.1:$LSPORT"
 sim "(c) 2 x 7965, load server lacks $MISSING" 1 "$TMPD/c.json" --phones 2 --model 7965 \
     --mac-base 00:1B:54:00:02:01 --source-base 127.0.1.10 --load-server-port "$LSPORT" \
     --max-seconds 4 --restart-backoff-s 1
