@@ -7,6 +7,8 @@
 
 #include "tests/bench/http_get.h"
 
+#include "tests/bench/bench_util.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -44,22 +46,6 @@ int http_get_build_request(char *buf, size_t cap, const char *name, const char *
     return len > 0 && (size_t)len < cap ? len : -1;
 }
 
-/* "ip:port" or "[ip6]:port" of a socket address, for the Host header. */
-static void host_text(const struct sockaddr *sa, char *buf, size_t cap)
-{
-    char ip[INET6_ADDRSTRLEN];
-
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-        snprintf(buf, cap, "[%s]:%u", ip, (unsigned)ntohs(s6->sin6_port));
-        return;
-    }
-    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
-    snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(((const struct sockaddr_in *)sa)->sin_port));
-}
-
 static int open_socket(const struct sockaddr *server, const struct sockaddr *bind_addr,
                        socklen_t bind_len)
 {
@@ -89,7 +75,7 @@ int http_get_start(struct http_get *g, int epfd, uint64_t tag, const struct sock
     g->buf = malloc(HTTP_RESP_HEAD_MAX);
     if (g->buf == NULL)
         goto out;
-    host_text(server, host, sizeof(host));
+    bench_addr_text(server, host, sizeof(host));
     n = http_get_build_request(g->buf, HTTP_RESP_HEAD_MAX, name, host);
     rc = -ENAMETOOLONG;
     if (n < 0)

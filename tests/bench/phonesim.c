@@ -22,6 +22,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
+#include "tests/bench/bench_util.h"
 #include "tests/bench/phonesim.h"
 
 #define SIM_EVENTS_MAX     256
@@ -34,14 +35,6 @@
 #define SIM_MAC_MAX        UINT64_C(0xffffffffffff)
 
 enum { SIM_EXIT_OK = 0, SIM_EXIT_FAILED = 1, SIM_EXIT_USAGE = 2 };
-
-static uint64_t clock_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * SIM_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
 
 static void usage_print(FILE *f)
 {
@@ -113,14 +106,14 @@ static const struct option args_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int args_number(const char *name, const char *text, uint64_t min, uint64_t max,
-                       uint64_t *out)
+/* A hex digit's value, -1 for anything else. */
+static int hex_val(char c)
 {
-    if (numparse_u64(text, min, max, out) == 0)
-        return 0;
-    fprintf(stderr, "phonesim: --%s wants a number from %llu to %llu\n", name,
-            (unsigned long long)min, (unsigned long long)max);
-    return -1;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
 /* "00:1B:54:00:00:01", "00-1b-54-00-00-01" or "001B54000001". */
@@ -131,10 +124,7 @@ static int args_mac(const char *text, uint64_t *out)
 
     for (const char *p = text; *p != '\0'; p++) {
         char c = *p;
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
+        int d = hex_val(c);
 
         if (d < 0 && (c == ':' || c == '-') && digits % 2 == 0 && digits > 0)
             continue;
@@ -166,25 +156,25 @@ static int args_apply_number(int opt, const char *arg, struct sim_args *a)
 {
     switch (opt) {
     case OPT_PHONES:
-        return args_number("phones", arg, 1, SIM_PHONES_MAX, &a->phones);
+        return bench_args_number("phonesim", "phones", arg, 1, SIM_PHONES_MAX, &a->phones);
     case OPT_BOOT_SPREAD:
-        return args_number("boot-spread-ms", arg, 0, 86400000, &a->boot_spread_ms);
+        return bench_args_number("phonesim", "boot-spread-ms", arg, 0, 86400000, &a->boot_spread_ms);
     case OPT_SEED:
-        return args_number("seed", arg, 0, UINT64_MAX, &a->seed);
+        return bench_args_number("phonesim", "seed", arg, 0, UINT64_MAX, &a->seed);
     case OPT_LS_PORT:
-        return args_number("load-server-port", arg, 1, 65535, &a->load_server_port);
+        return bench_args_number("phonesim", "load-server-port", arg, 1, 65535, &a->load_server_port);
     case OPT_HTTP_PORT:
-        return args_number("http-port", arg, 1, 65535, &a->http_port);
+        return bench_args_number("phonesim", "http-port", arg, 1, 65535, &a->http_port);
     case OPT_REBOOT:
         a->reboot_set = true;
-        return args_number("reboot-s", arg, 0, PHONE_MODEL_SECONDS_MAX, &a->reboot_s);
+        return bench_args_number("phonesim", "reboot-s", arg, 0, PHONE_MODEL_SECONDS_MAX, &a->reboot_s);
     case OPT_BACKOFF:
         a->backoff_set = true;
-        return args_number("restart-backoff-s", arg, 0, PHONE_MODEL_SECONDS_MAX, &a->backoff_s);
+        return bench_args_number("phonesim", "restart-backoff-s", arg, 0, PHONE_MODEL_SECONDS_MAX, &a->backoff_s);
     case OPT_MAX_SECONDS:
-        return args_number("max-seconds", arg, 1, 7 * 86400, &a->max_seconds);
+        return bench_args_number("phonesim", "max-seconds", arg, 1, 7 * 86400, &a->max_seconds);
     case OPT_TIMELINE_MAX:
-        return args_number("timeline-max", arg, 0, 100000, &a->timeline_max);
+        return bench_args_number("phonesim", "timeline-max", arg, 0, 100000, &a->timeline_max);
     default:
         return -1;
     }
@@ -268,21 +258,6 @@ static int args_parse(int argc, char **argv, struct sim_args *a)
 
 /* ---------- servers ---------- */
 
-static void server_text(const struct sockaddr_storage *ss, char *buf, size_t cap)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-        snprintf(buf, cap, "[%s]:%u", ip, (unsigned)ntohs(s6->sin6_port));
-        return;
-    }
-    inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, ip, sizeof(ip));
-    snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(((const struct sockaddr_in *)ss)->sin_port));
-}
-
 int sim_server_add(struct sim *s, const struct sockaddr *sa, socklen_t len)
 {
     struct sim_server *sv;
@@ -296,7 +271,7 @@ int sim_server_add(struct sim *s, const struct sockaddr *sa, socklen_t len)
     memset(sv, 0, sizeof(*sv));
     memcpy(&sv->ss, sa, len);
     sv->len = len;
-    server_text(&sv->ss, sv->text, sizeof(sv->text));
+    bench_addr_text((const struct sockaddr *)&sv->ss, sv->text, sizeof(sv->text));
     return (int)s->n_servers++;
 }
 
@@ -407,11 +382,7 @@ static int hex_sha(const char *hex, uint8_t *out)
         unsigned v = 0;
 
         for (unsigned j = 0; j < 2; j++) {
-            char c = hex[2 * i + j];
-            int d = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
+            int d = hex_val(hex[2 * i + j]);
 
             if (d < 0)
                 return -1;
@@ -621,31 +592,17 @@ out:
     return rc;
 }
 
-static int raise_nofile(uint64_t need)
-{
-    struct rlimit rl;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return -errno;
-    if (rl.rlim_cur >= need)
-        return 0;
-    if (rl.rlim_max < need)
-        rl.rlim_max = need; /* only root may raise the hard limit */
-    rl.rlim_cur = need;
-    return setrlimit(RLIMIT_NOFILE, &rl) == 0 ? 0 : -errno;
-}
-
 static int sim_init(struct sim *s)
 {
     s->epfd = -1;
-    s->start_ns = clock_now_ns();
+    s->start_ns = bench_now_ns();
     if (models_load(s) != 0 || (s->a.expect_file != NULL && expect_load(s) != 0))
         return SIM_EXIT_USAGE;
     if (servers_init(s) != 0 || fleet_init(s) != 0)
         return SIM_EXIT_USAGE;
     s->scratch = malloc(SIM_SCRATCH);
     if (s->scratch == NULL || tftpc_shared_init(&s->sh, max_blksize(s)) != 0 ||
-        raise_nofile(s->n_phones + SIM_FD_SPARE) != 0)
+        bench_raise_nofile(s->n_phones + SIM_FD_SPARE) != 0)
         return SIM_EXIT_USAGE;
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     return s->epfd < 0 ? SIM_EXIT_USAGE : 0;
@@ -684,7 +641,7 @@ static void sim_on_events(struct sim *s, const struct epoll_event *ev, int n, ui
 static int sim_run(struct sim *s)
 {
     struct epoll_event ev[SIM_EVENTS_MAX];
-    uint64_t now = clock_now_ns(), stop_ns;
+    uint64_t now = bench_now_ns(), stop_ns;
 
     /* Time 0 is the end of the setup: the boot times move with it. */
     for (uint32_t i = 0; i < s->n_phones; i++)
@@ -697,7 +654,7 @@ static int sim_run(struct sim *s)
 
         if (n < 0 && errno != EINTR)
             return -errno;
-        now = clock_now_ns();
+        now = bench_now_ns();
         sim_on_events(s, ev, n, now);
         for (uint32_t i = 0; i < s->n_phones; i++)
             phone_on_timer(s, &s->phones[i], now);

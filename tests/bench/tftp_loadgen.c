@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/numparse.h"
 #include "server/tftp/tftp_packet.h"
+#include "tests/bench/bench_util.h"
 #include "tests/bench/tftp_client.h"
 
 #define LOADGEN_TIMEOUT_MS_DEFAULT  1000
@@ -89,14 +90,6 @@ struct loadgen {
     bool digest_done;
 };
 
-static uint64_t clock_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * LOADGEN_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 static void usage_print(FILE *f)
 {
     fprintf(f, "usage: tftp_loadgen --server ADDR:PORT --file NAME --count N --concurrency C\n"
@@ -107,16 +100,6 @@ static void usage_print(FILE *f)
 }
 
 /* ---------- argument parsing ---------- */
-
-static int args_number(const char *name, const char *text, uint64_t min, uint64_t max,
-                       uint64_t *out)
-{
-    if (numparse_u64(text, min, max, out) == 0)
-        return 0;
-    fprintf(stderr, "tftp_loadgen: --%s wants a number from %llu to %llu\n", name,
-            (unsigned long long)min, (unsigned long long)max);
-    return -1;
-}
 
 enum {
     OPT_SERVER = 1,
@@ -162,30 +145,30 @@ static int args_apply_number(int opt, const char *arg, struct loadgen_args *a)
 
     switch (opt) {
     case OPT_COUNT:
-        rc = args_number("count", arg, 1, LOADGEN_COUNT_MAX, &a->count);
+        rc = bench_args_number("tftp_loadgen", "count", arg, 1, LOADGEN_COUNT_MAX, &a->count);
         break;
     case OPT_CONCURRENCY:
-        rc = args_number("concurrency", arg, 1, LOADGEN_CONCURRENCY_MAX, &a->concurrency);
+        rc = bench_args_number("tftp_loadgen", "concurrency", arg, 1, LOADGEN_CONCURRENCY_MAX, &a->concurrency);
         break;
     case OPT_BLKSIZE:
-        rc = args_number("blksize", arg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX, &v);
+        rc = bench_args_number("tftp_loadgen", "blksize", arg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX, &v);
         a->tp.blksize = (uint32_t)v;
         break;
     case OPT_WINDOWSIZE:
-        rc = args_number("windowsize", arg, TFTP_WINDOW_MIN, TFTP_WINDOW_MAX, &v);
+        rc = bench_args_number("tftp_loadgen", "windowsize", arg, TFTP_WINDOW_MIN, TFTP_WINDOW_MAX, &v);
         a->tp.windowsize = (uint32_t)v;
         break;
     case OPT_TIMEOUT_MS:
-        rc = args_number("timeout-ms", arg, 1, 600000, &a->tp.timeout_ms);
+        rc = bench_args_number("tftp_loadgen", "timeout-ms", arg, 1, 600000, &a->tp.timeout_ms);
         break;
     case OPT_RETRIES:
-        rc = args_number("retries", arg, 0, 1000, &a->tp.retries);
+        rc = bench_args_number("tftp_loadgen", "retries", arg, 0, 1000, &a->tp.retries);
         break;
     case OPT_MAX_SECONDS:
-        rc = args_number("max-seconds", arg, 1, 86400, &a->max_seconds);
+        rc = bench_args_number("tftp_loadgen", "max-seconds", arg, 1, 86400, &a->max_seconds);
         break;
     case OPT_EXPECT_SIZE:
-        rc = args_number("expect-size", arg, 0, TFTP_TSIZE_MAX, &a->expect_size);
+        rc = bench_args_number("tftp_loadgen", "expect-size", arg, 0, TFTP_TSIZE_MAX, &a->expect_size);
         a->expect_size_set = true;
         break;
     default:
@@ -264,23 +247,6 @@ static int args_parse(int argc, char **argv, struct loadgen_args *a)
 
 /* ---------- setup ---------- */
 
-/* Each transfer holds one socket: make room for all of them at once. */
-static int loadgen_raise_nofile(uint64_t need)
-{
-    struct rlimit rl;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return -errno;
-    if (rl.rlim_cur >= need)
-        return 0;
-    if (rl.rlim_max < need)
-        rl.rlim_max = need; /* only root may raise the hard limit */
-    rl.rlim_cur = need;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return -errno;
-    return 0;
-}
-
 static int loadgen_build_request(struct loadgen *lg)
 {
     int n = tftpc_build_request(lg->req, sizeof(lg->req), lg->a.file, &lg->a.tp);
@@ -306,7 +272,7 @@ static int loadgen_init(struct loadgen *lg)
     if (rc == 0)
         rc = loadgen_build_request(lg);
     if (rc == 0)
-        rc = loadgen_raise_nofile(lg->a.concurrency + LOADGEN_FD_SPARE);
+        rc = bench_raise_nofile(lg->a.concurrency + LOADGEN_FD_SPARE);
     if (rc != 0)
         goto out;
     lg->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -383,7 +349,7 @@ static void xfer_close(struct loadgen *lg, struct xfer *x)
 /* Ends a transfer: why == NULL means it received everything. */
 static void xfer_end(struct loadgen *lg, struct xfer *x, const char *why)
 {
-    uint64_t now = clock_now_ns();
+    uint64_t now = bench_now_ns();
 
     if (why == NULL)
         why = xfer_verify(lg, x);
@@ -412,7 +378,7 @@ static int xfer_start(struct loadgen *lg, struct xfer *x, uint32_t slot, uint64_
     memset(x, 0, sizeof(*x));
     x->c.fd = -1;
     x->id = id;
-    x->start_ns = clock_now_ns();
+    x->start_ns = bench_now_ns();
     lg->active++;
     if (id == 0 && lg->a.sha256) {
         x->md = EVP_MD_CTX_new();
@@ -478,7 +444,7 @@ static void xfer_on_readable(struct loadgen *lg, uint32_t slot)
 
     if (x->c.state == TFTPC_IDLE)
         return; /* ended earlier in this round of events */
-    st = tftpc_on_readable(&x->c, &lg->sh, clock_now_ns(), why, sizeof(why));
+    st = tftpc_on_readable(&x->c, &lg->sh, bench_now_ns(), why, sizeof(why));
     xfer_after_step(lg, slot, st, why);
 }
 
@@ -519,7 +485,7 @@ static int loadgen_run(struct loadgen *lg)
     int tick = loadgen_tick_ms(lg);
     uint64_t stop_ns, next_scan;
 
-    lg->start_ns = clock_now_ns();
+    lg->start_ns = bench_now_ns();
     lg->end_ns = lg->start_ns;
     stop_ns = lg->start_ns + lg->a.max_seconds * LOADGEN_NS_PER_S;
     next_scan = lg->start_ns + (uint64_t)tick * LOADGEN_NS_PER_MS;
@@ -533,7 +499,7 @@ static int loadgen_run(struct loadgen *lg)
             return -errno;
         for (int i = 0; i < n; i++)
             xfer_on_readable(lg, ev[i].data.u32);
-        now = clock_now_ns();
+        now = bench_now_ns();
         if (now >= stop_ns) {
             loadgen_abort_all(lg, "--max-seconds reached");
             break;
