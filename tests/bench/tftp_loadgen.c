@@ -5,10 +5,8 @@
 #define _GNU_SOURCE
 #endif
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,18 +24,18 @@
 #include "lib/log.h"
 #include "lib/numparse.h"
 #include "server/tftp/tftp_packet.h"
+#include "tests/bench/bench_util.h"
+#include "tests/bench/tftp_client.h"
 
 #define LOADGEN_TIMEOUT_MS_DEFAULT  1000
 #define LOADGEN_RETRIES_DEFAULT     5
 #define LOADGEN_MAX_SECONDS_DEFAULT 600
 #define LOADGEN_COUNT_MAX           10000000
 #define LOADGEN_CONCURRENCY_MAX     60000
-#define LOADGEN_BATCH_MAX           64  /* datagrams per recvmmsg */
 #define LOADGEN_EVENTS_MAX          256 /* epoll events per wait */
 #define LOADGEN_TICK_MS_MAX         20  /* timer scan interval cap */
 #define LOADGEN_FD_SPARE            32  /* descriptors besides the transfers */
-#define LOADGEN_RCVBUF_MIN          (256 * 1024)
-#define LOADGEN_ERR_MAX             192
+#define LOADGEN_ERR_MAX             TFTPC_WHY_MAX
 #define LOADGEN_SHA256_LEN          32
 #define LOADGEN_NS_PER_MS           UINT64_C(1000000)
 #define LOADGEN_NS_PER_S            UINT64_C(1000000000)
@@ -52,49 +50,20 @@ struct loadgen_args {
     const char *file;
     uint64_t count;
     uint64_t concurrency;
-    uint32_t blksize;    /* 0: not asked */
-    uint32_t windowsize; /* 0: not asked */
-    bool tsize;
+    struct tftpc_params tp; /* blksize, windowsize, tsize, timeout_ms, retries */
     bool json;
     bool sha256;
     const char *expect_sha256;
     bool expect_size_set;
     uint64_t expect_size;
-    uint64_t timeout_ms;
-    uint64_t retries;
     uint64_t max_seconds;
 };
 
-enum xfer_state {
-    XFER_IDLE,       /* slot free */
-    XFER_WAIT_FIRST, /* RRQ sent, the server's TID not known yet */
-    XFER_RECEIVING,  /* OACK acknowledged or DATA 1 seen */
-};
-
 struct xfer {
-    int fd;
-    enum xfer_state state;
-    uint64_t id; /* 0 .. count-1, in start order */
-    uint32_t blksize;
-    uint32_t windowsize;
-    uint16_t last_block; /* last block received in order; 0 before DATA 1 */
-    uint32_t in_window;  /* in-order blocks since the last ACK */
-    bool reack;          /* a gap or duplicate was seen in this batch */
-    bool tsize_known;
-    uint64_t tsize;
-    uint64_t bytes;
+    struct tftpc c; /* c.state == TFTPC_IDLE: slot free */
+    uint64_t id;    /* 0 .. count-1, in start order */
     uint64_t start_ns;
-    uint64_t deadline_ns;
-    uint64_t retries;
     EVP_MD_CTX *md; /* transfer 0 only, when a digest is wanted */
-};
-
-struct loadgen_rx {
-    uint8_t *buf;
-    size_t slot_size; /* negotiated maximum + header + 1 to see oversized datagrams */
-    struct mmsghdr msgs[LOADGEN_BATCH_MAX];
-    struct iovec iov[LOADGEN_BATCH_MAX];
-    struct sockaddr_storage from[LOADGEN_BATCH_MAX];
 };
 
 struct loadgen {
@@ -105,8 +74,6 @@ struct loadgen {
     uint64_t active;
     uint64_t ok;
     uint64_t failed;
-    uint64_t timeouts;     /* our retransmissions (RRQ or ACK) */
-    uint64_t out_of_order; /* DATA that was not the next block: duplicates, gaps */
     uint64_t bytes_ok;
     uint64_t *lat_ns;
     uint64_t lat_n;
@@ -114,7 +81,7 @@ struct loadgen {
     uint64_t end_ns;
     uint8_t req[TFTP_REQUEST_MAX];
     size_t req_len;
-    struct loadgen_rx rx;
+    struct tftpc_shared sh; /* the receive batch, timeouts and out-of-order counts */
     uint32_t neg_blksize; /* as negotiated by the first transfer that got so far */
     uint32_t neg_windowsize;
     bool neg_known;
@@ -122,14 +89,6 @@ struct loadgen {
     unsigned char digest[LOADGEN_SHA256_LEN];
     bool digest_done;
 };
-
-static uint64_t clock_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * LOADGEN_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
 
 static void usage_print(FILE *f)
 {
@@ -141,60 +100,6 @@ static void usage_print(FILE *f)
 }
 
 /* ---------- argument parsing ---------- */
-
-static int args_parse_port(const char *text, uint16_t *port)
-{
-    uint64_t v;
-
-    if (numparse_u64(text, 1, 65535, &v) != 0)
-        return -1;
-    *port = (uint16_t)v;
-    return 0;
-}
-
-/* "1.2.3.4:69" or "[::1]:69" into a socket address. */
-static int args_parse_server(const char *text, struct loadgen_args *a)
-{
-    char host[INET6_ADDRSTRLEN + 2];
-    const char *colon = strrchr(text, ':');
-    size_t hlen;
-    uint16_t port;
-
-    if (colon == NULL || args_parse_port(colon + 1, &port) != 0)
-        return -1;
-    hlen = (size_t)(colon - text);
-    if (hlen >= 2 && text[0] == '[' && text[hlen - 1] == ']') {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->server;
-
-        if (hlen - 2 >= sizeof(host))
-            return -1;
-        memcpy(host, text + 1, hlen - 2);
-        host[hlen - 2] = '\0';
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(port);
-        a->server_len = sizeof(*s6);
-        return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? 0 : -1;
-    }
-    if (hlen >= sizeof(host))
-        return -1;
-    memcpy(host, text, hlen);
-    host[hlen] = '\0';
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&a->server;
-    s4->sin_family = AF_INET;
-    s4->sin_port = htons(port);
-    a->server_len = sizeof(*s4);
-    return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
-}
-
-static int args_number(const char *name, const char *text, uint64_t min, uint64_t max,
-                       uint64_t *out)
-{
-    if (numparse_u64(text, min, max, out) == 0)
-        return 0;
-    fprintf(stderr, "tftp_loadgen: --%s wants a number from %llu to %llu\n", name,
-            (unsigned long long)min, (unsigned long long)max);
-    return -1;
-}
 
 enum {
     OPT_SERVER = 1,
@@ -240,30 +145,30 @@ static int args_apply_number(int opt, const char *arg, struct loadgen_args *a)
 
     switch (opt) {
     case OPT_COUNT:
-        rc = args_number("count", arg, 1, LOADGEN_COUNT_MAX, &a->count);
+        rc = bench_args_number("tftp_loadgen", "count", arg, 1, LOADGEN_COUNT_MAX, &a->count);
         break;
     case OPT_CONCURRENCY:
-        rc = args_number("concurrency", arg, 1, LOADGEN_CONCURRENCY_MAX, &a->concurrency);
+        rc = bench_args_number("tftp_loadgen", "concurrency", arg, 1, LOADGEN_CONCURRENCY_MAX, &a->concurrency);
         break;
     case OPT_BLKSIZE:
-        rc = args_number("blksize", arg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX, &v);
-        a->blksize = (uint32_t)v;
+        rc = bench_args_number("tftp_loadgen", "blksize", arg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX, &v);
+        a->tp.blksize = (uint32_t)v;
         break;
     case OPT_WINDOWSIZE:
-        rc = args_number("windowsize", arg, TFTP_WINDOW_MIN, TFTP_WINDOW_MAX, &v);
-        a->windowsize = (uint32_t)v;
+        rc = bench_args_number("tftp_loadgen", "windowsize", arg, TFTP_WINDOW_MIN, TFTP_WINDOW_MAX, &v);
+        a->tp.windowsize = (uint32_t)v;
         break;
     case OPT_TIMEOUT_MS:
-        rc = args_number("timeout-ms", arg, 1, 600000, &a->timeout_ms);
+        rc = bench_args_number("tftp_loadgen", "timeout-ms", arg, 1, 600000, &a->tp.timeout_ms);
         break;
     case OPT_RETRIES:
-        rc = args_number("retries", arg, 0, 1000, &a->retries);
+        rc = bench_args_number("tftp_loadgen", "retries", arg, 0, 1000, &a->tp.retries);
         break;
     case OPT_MAX_SECONDS:
-        rc = args_number("max-seconds", arg, 1, 86400, &a->max_seconds);
+        rc = bench_args_number("tftp_loadgen", "max-seconds", arg, 1, 86400, &a->max_seconds);
         break;
     case OPT_EXPECT_SIZE:
-        rc = args_number("expect-size", arg, 0, TFTP_TSIZE_MAX, &a->expect_size);
+        rc = bench_args_number("tftp_loadgen", "expect-size", arg, 0, TFTP_TSIZE_MAX, &a->expect_size);
         a->expect_size_set = true;
         break;
     default:
@@ -277,7 +182,7 @@ static int args_apply(int opt, const char *arg, struct loadgen_args *a)
     switch (opt) {
     case OPT_SERVER:
         a->server_text = arg;
-        if (args_parse_server(arg, a) != 0) {
+        if (tftpc_parse_addr(arg, &a->server, &a->server_len) != 0) {
             fprintf(stderr, "tftp_loadgen: bad --server %s\n", arg);
             return -1;
         }
@@ -286,7 +191,7 @@ static int args_apply(int opt, const char *arg, struct loadgen_args *a)
         a->file = arg;
         return 0;
     case OPT_TSIZE:
-        a->tsize = true;
+        a->tp.tsize = true;
         return 0;
     case OPT_SHA256:
         a->sha256 = true;
@@ -324,8 +229,8 @@ static int args_parse(int argc, char **argv, struct loadgen_args *a)
     int opt;
 
     memset(a, 0, sizeof(*a));
-    a->timeout_ms = LOADGEN_TIMEOUT_MS_DEFAULT;
-    a->retries = LOADGEN_RETRIES_DEFAULT;
+    a->tp.timeout_ms = LOADGEN_TIMEOUT_MS_DEFAULT;
+    a->tp.retries = LOADGEN_RETRIES_DEFAULT;
     a->max_seconds = LOADGEN_MAX_SECONDS_DEFAULT;
     while ((opt = getopt_long(argc, argv, "", args_longopts, NULL)) != -1) {
         if (opt == OPT_HELP)
@@ -342,59 +247,13 @@ static int args_parse(int argc, char **argv, struct loadgen_args *a)
 
 /* ---------- setup ---------- */
 
-/* Each transfer holds one socket: make room for all of them at once. */
-static int loadgen_raise_nofile(uint64_t need)
-{
-    struct rlimit rl;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return -errno;
-    if (rl.rlim_cur >= need)
-        return 0;
-    if (rl.rlim_max < need)
-        rl.rlim_max = need; /* only root may raise the hard limit */
-    rl.rlim_cur = need;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return -errno;
-    return 0;
-}
-
 static int loadgen_build_request(struct loadgen *lg)
 {
-    struct tftp_options o;
-    int n;
+    int n = tftpc_build_request(lg->req, sizeof(lg->req), lg->a.file, &lg->a.tp);
 
-    memset(&o, 0, sizeof(o));
-    if (lg->a.blksize != 0) {
-        o.present |= TFTP_OPT_BLKSIZE;
-        o.blksize = lg->a.blksize;
-    }
-    if (lg->a.windowsize != 0) {
-        o.present |= TFTP_OPT_WINDOWSIZE;
-        o.windowsize = lg->a.windowsize;
-    }
-    if (lg->a.tsize)
-        o.present |= TFTP_OPT_TSIZE; /* value 0: "tell me the size" (RFC 2349) */
-    n = tftp_packet_build_request(lg->req, sizeof(lg->req), TFTP_OP_RRQ, lg->a.file,
-                                  TFTP_MODE_OCTET, &o);
     if (n < 0)
         return n;
     lg->req_len = (size_t)n;
-    return 0;
-}
-
-static int loadgen_alloc_rx(struct loadgen_rx *rx, uint32_t blksize)
-{
-    uint32_t blk = blksize > TFTP_BLKSIZE_DEFAULT ? blksize : TFTP_BLKSIZE_DEFAULT;
-
-    rx->slot_size = (size_t)blk + TFTP_HEADER_LEN + 1;
-    rx->buf = malloc(rx->slot_size * LOADGEN_BATCH_MAX);
-    if (rx->buf == NULL)
-        return -ENOMEM;
-    for (size_t i = 0; i < LOADGEN_BATCH_MAX; i++) {
-        rx->iov[i].iov_base = rx->buf + i * rx->slot_size;
-        rx->iov[i].iov_len = rx->slot_size;
-    }
     return 0;
 }
 
@@ -408,12 +267,12 @@ static int loadgen_init(struct loadgen *lg)
     if (lg->slots == NULL || lg->lat_ns == NULL)
         goto out;
     for (uint64_t i = 0; i < lg->a.concurrency; i++)
-        lg->slots[i].fd = -1;
-    rc = loadgen_alloc_rx(&lg->rx, lg->a.blksize);
+        lg->slots[i].c.fd = -1;
+    rc = tftpc_shared_init(&lg->sh, lg->a.tp.blksize);
     if (rc == 0)
         rc = loadgen_build_request(lg);
     if (rc == 0)
-        rc = loadgen_raise_nofile(lg->a.concurrency + LOADGEN_FD_SPARE);
+        rc = bench_raise_nofile(lg->a.concurrency + LOADGEN_FD_SPARE);
     if (rc != 0)
         goto out;
     lg->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -429,13 +288,12 @@ static void loadgen_free(struct loadgen *lg)
         close(lg->epfd);
     if (lg->slots != NULL)
         for (uint64_t i = 0; i < lg->a.concurrency; i++) {
-            if (lg->slots[i].fd >= 0)
-                close(lg->slots[i].fd);
+            tftpc_close(&lg->slots[i].c);
             EVP_MD_CTX_free(lg->slots[i].md);
         }
     free(lg->slots);
     free(lg->lat_ns);
-    free(lg->rx.buf);
+    tftpc_shared_free(&lg->sh);
 }
 
 /* ---------- one transfer ---------- */
@@ -468,10 +326,13 @@ static int xfer_check_digest(struct loadgen *lg, struct xfer *x)
 /* The checks a finished transfer must pass; NULL when it passes. */
 static const char *xfer_verify(struct loadgen *lg, struct xfer *x)
 {
-    if (lg->a.expect_size_set && x->bytes != lg->a.expect_size)
+    const char *why;
+
+    if (lg->a.expect_size_set && x->c.bytes != lg->a.expect_size)
         return "size differs from --expect-size";
-    if (x->tsize_known && x->bytes != x->tsize)
-        return "size differs from the tsize in the OACK";
+    why = tftpc_check_tsize(&x->c);
+    if (why != NULL)
+        return why;
     if (xfer_check_digest(lg, x) != 0)
         return "SHA-256 differs from --expect-sha256";
     return NULL;
@@ -479,25 +340,22 @@ static const char *xfer_verify(struct loadgen *lg, struct xfer *x)
 
 static void xfer_close(struct loadgen *lg, struct xfer *x)
 {
-    if (x->fd >= 0)
-        close(x->fd); /* also leaves the epoll set */
-    x->fd = -1;
+    tftpc_close(&x->c);
     EVP_MD_CTX_free(x->md);
     x->md = NULL;
-    x->state = XFER_IDLE;
     lg->active--;
 }
 
 /* Ends a transfer: why == NULL means it received everything. */
 static void xfer_end(struct loadgen *lg, struct xfer *x, const char *why)
 {
-    uint64_t now = clock_now_ns();
+    uint64_t now = bench_now_ns();
 
     if (why == NULL)
         why = xfer_verify(lg, x);
     if (why == NULL) {
         lg->ok++;
-        lg->bytes_ok += x->bytes;
+        lg->bytes_ok += x->c.bytes;
         lg->lat_ns[lg->lat_n++] = now - x->start_ns;
     } else {
         lg->failed++;
@@ -507,108 +365,37 @@ static void xfer_end(struct loadgen *lg, struct xfer *x, const char *why)
     xfer_close(lg, x);
 }
 
-/* A datagram the kernel would not take (full queue, a firewall drop) is a
- * lost packet like any other: the timers recover it. Other errors are fatal. */
-static int send_result(ssize_t sent, size_t want)
+static int xfer_digest_sink(void *arg, const uint8_t *data, size_t len)
 {
-    if (sent == (ssize_t)want)
-        return 0;
-    if (sent >= 0)
-        return -EMSGSIZE;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EPERM ||
-        errno == EINTR)
-        return 0;
-    return -errno;
-}
-
-static int xfer_send_ack(struct xfer *x, uint16_t block)
-{
-    uint8_t pkt[TFTP_HEADER_LEN];
-    int n = tftp_packet_build_ack(pkt, sizeof(pkt), block);
-
-    if (n < 0)
-        return n;
-    if (send_result(send(x->fd, pkt, (size_t)n, 0), (size_t)n) != 0)
-        return -errno;
-    x->in_window = 0;
-    x->reack = false;
-    return 0;
-}
-
-/* Tells the server why we stop (RFC 1350: an error packet ends a transfer). */
-static void xfer_send_error(struct xfer *x, uint16_t code, const char *msg)
-{
-    uint8_t pkt[TFTP_HEADER_LEN + TFTP_ERRMSG_MAX];
-    int n = tftp_packet_build_error(pkt, sizeof(pkt), code, msg);
-
-    if (n > 0)
-        (void)send(x->fd, pkt, (size_t)n, 0);
-}
-
-static int xfer_send_request(struct loadgen *lg, struct xfer *x)
-{
-    ssize_t n = sendto(x->fd, lg->req, lg->req_len, 0, (const struct sockaddr *)&lg->a.server,
-                       lg->a.server_len);
-
-    return send_result(n, lg->req_len);
-}
-
-static void xfer_arm_timer(struct loadgen *lg, struct xfer *x, uint64_t now)
-{
-    x->deadline_ns = now + lg->a.timeout_ms * LOADGEN_NS_PER_MS;
-}
-
-/* A window needs room in the socket's receive queue, or loopback drops. */
-static void xfer_size_rcvbuf(const struct loadgen *lg, int fd)
-{
-    uint64_t want;
-    int v;
-
-    if (lg->a.windowsize <= 1)
-        return;
-    want = (uint64_t)lg->a.windowsize * (lg->rx.slot_size + 512) * 2;
-    if (want < LOADGEN_RCVBUF_MIN)
-        want = LOADGEN_RCVBUF_MIN;
-    if (want > INT32_MAX / 2)
-        want = INT32_MAX / 2;
-    v = (int)want;
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-}
-
-static int xfer_open_socket(struct loadgen *lg, struct xfer *x, uint32_t slot)
-{
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = slot};
-    int rc;
-
-    x->fd = socket(lg->a.server.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (x->fd < 0)
-        return -errno;
-    xfer_size_rcvbuf(lg, x->fd);
-    rc = epoll_ctl(lg->epfd, EPOLL_CTL_ADD, x->fd, &ev);
-    return rc == 0 ? 0 : -errno;
+    return EVP_DigestUpdate((EVP_MD_CTX *)arg, data, len) == 1 ? 0 : -1;
 }
 
 static int xfer_start(struct loadgen *lg, struct xfer *x, uint32_t slot, uint64_t id)
 {
-    int rc;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = slot};
+    int fd, rc = 0;
 
     memset(x, 0, sizeof(*x));
-    x->fd = -1;
+    x->c.fd = -1;
     x->id = id;
-    x->state = XFER_WAIT_FIRST;
-    x->blksize = TFTP_BLKSIZE_DEFAULT;
-    x->windowsize = 1;
-    x->start_ns = clock_now_ns();
-    xfer_arm_timer(lg, x, x->start_ns);
+    x->start_ns = bench_now_ns();
     lg->active++;
-    rc = xfer_open_socket(lg, x, slot);
-    if (rc == 0 && id == 0 && lg->a.sha256) {
+    if (id == 0 && lg->a.sha256) {
         x->md = EVP_MD_CTX_new();
         if (x->md == NULL || EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1)
-            rc = -ENOMEM;
+            return -ENOMEM;
+        x->c.sink = xfer_digest_sink;
+        x->c.sink_arg = x->md;
     }
+    fd = tftpc_socket(lg->a.server.ss_family, NULL, 0, &lg->a.tp, &lg->sh);
+    if (fd < 0)
+        return fd;
+    if (epoll_ctl(lg->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        rc = -errno;
     if (rc == 0)
-        rc = xfer_send_request(lg, x);
+        rc = tftpc_start(&x->c, fd, &lg->a.tp, (const struct sockaddr *)&lg->a.server,
+                         lg->a.server_len, lg->req, lg->req_len, x->start_ns);
+    x->c.fd = fd; /* closed by xfer_end on failure too */
     return rc;
 }
 
@@ -627,258 +414,56 @@ static void loadgen_fill_slot(struct loadgen *lg, uint32_t slot)
     }
 }
 
-static bool addr_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return false;
-    if (a->ss_family == AF_INET)
-        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                  &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
-}
-
-/* The server's TID is the source port of its first reply: from now on the
- * socket talks to that port only, and the kernel drops strangers. */
-static int xfer_lock_peer(struct loadgen *lg, struct xfer *x, const struct sockaddr_storage *from,
-                          socklen_t from_len)
-{
-    if (!addr_same_host(from, &lg->a.server))
-        return 1; /* not our server: ignore */
-    if (connect(x->fd, (const struct sockaddr *)from, from_len) != 0)
-        return -errno;
-    return 0;
-}
-
 static void loadgen_note_negotiated(struct loadgen *lg, const struct xfer *x)
 {
-    if (lg->neg_known)
+    if (lg->neg_known || x->c.state != TFTPC_RECEIVING)
         return;
     lg->neg_known = true;
-    lg->neg_blksize = x->blksize;
-    lg->neg_windowsize = x->windowsize;
+    lg->neg_blksize = x->c.blksize;
+    lg->neg_windowsize = x->c.windowsize;
 }
 
-/* RFC 2347: an OACK holds only options we asked for, each no larger than asked. */
-static const char *xfer_apply_oack(struct loadgen *lg, struct xfer *x, const struct tftp_options *o)
+/* Ends the slot's transfer when a step finished it, and starts the next. */
+static void xfer_after_step(struct loadgen *lg, uint32_t slot, enum tftpc_step st,
+                            const char *why)
 {
-    unsigned asked = (lg->a.blksize ? TFTP_OPT_BLKSIZE : 0) |
-                     (lg->a.windowsize ? TFTP_OPT_WINDOWSIZE : 0) |
-                     (lg->a.tsize ? TFTP_OPT_TSIZE : 0);
+    struct xfer *x = &lg->slots[slot];
 
-    if ((o->present & ~asked) != 0)
-        return "OACK carries an option we did not ask for";
-    if (o->present & TFTP_OPT_BLKSIZE) {
-        if (o->blksize > lg->a.blksize)
-            return "OACK blksize larger than asked";
-        x->blksize = o->blksize;
-    }
-    if (o->present & TFTP_OPT_WINDOWSIZE) {
-        if (o->windowsize > lg->a.windowsize)
-            return "OACK windowsize larger than asked";
-        x->windowsize = o->windowsize;
-    }
-    if (o->present & TFTP_OPT_TSIZE) {
-        x->tsize_known = true;
-        x->tsize = o->tsize;
-    }
     loadgen_note_negotiated(lg, x);
-    return NULL;
-}
-
-/* Returns NULL to go on, "" when the transfer completed, else why it failed. */
-static const char *xfer_on_oack(struct loadgen *lg, struct xfer *x, const struct tftp_packet *p)
-{
-    const char *why;
-
-    if (x->state == XFER_RECEIVING) {
-        /* Our ACK 0 was lost and the OACK came again: answer it again. */
-        if (x->last_block == 0 && x->bytes == 0)
-            x->reack = true;
-        return NULL;
-    }
-    why = xfer_apply_oack(lg, x, &p->opts);
-    if (why != NULL) {
-        xfer_send_error(x, TFTP_ERR_OPTION, why);
-        return why;
-    }
-    x->state = XFER_RECEIVING;
-    if (xfer_send_ack(x, 0) != 0)
-        return "send ACK 0 failed";
-    xfer_arm_timer(lg, x, clock_now_ns());
-    return NULL;
-}
-
-/* An in-order block; ACK at the end of each window and at the short last block. */
-static const char *xfer_accept_block(struct loadgen *lg, struct xfer *x,
-                                     const struct tftp_packet *p)
-{
-    x->bytes += p->data_len;
-    if (x->md != NULL && EVP_DigestUpdate(x->md, p->data, p->data_len) != 1)
-        return "digest update failed";
-    x->last_block = p->block;
-    x->in_window++;
-    x->retries = 0;
-    xfer_arm_timer(lg, x, clock_now_ns());
-    if (p->data_len < x->blksize) {
-        if (xfer_send_ack(x, p->block) != 0)
-            return "send final ACK failed";
-        return "";
-    }
-    if (x->in_window >= x->windowsize && xfer_send_ack(x, p->block) != 0)
-        return "send ACK failed";
-    return NULL;
-}
-
-static const char *xfer_on_data(struct loadgen *lg, struct xfer *x, const struct tftp_packet *p)
-{
-    if (x->state == XFER_WAIT_FIRST) {
-        /* No option accepted (or none asked): RFC 1350 defaults. */
-        x->state = XFER_RECEIVING;
-        loadgen_note_negotiated(lg, x);
-    }
-    if (p->data_len > x->blksize) {
-        xfer_send_error(x, TFTP_ERR_ILLEGAL_OP, "block larger than blksize");
-        return "DATA larger than the negotiated blksize";
-    }
-    /* Block numbers wrap at 65535 to 0 (RFC 1350 as practised); compare mod 2^16. */
-    if (p->block != (uint16_t)(x->last_block + 1)) {
-        x->reack = true; /* gap or duplicate: re-ACK the last in-order block */
-        lg->out_of_order++;
-        return NULL;
-    }
-    return xfer_accept_block(lg, x, p);
-}
-
-static const char *xfer_on_error_packet(const struct tftp_packet *p, char *buf, size_t cap)
-{
-    char clean[TFTP_ERRMSG_MAX]; /* room enough in why_buf for the prefix */
-
-    log_clean(p->error_msg, strlen(p->error_msg), clean, sizeof(clean));
-    snprintf(buf, cap, "server ERROR %u: %s", (unsigned)p->error_code, clean);
-    return buf;
-}
-
-/* One datagram; same return convention as xfer_on_oack. */
-static const char *xfer_on_datagram(struct loadgen *lg, struct xfer *x, const uint8_t *buf,
-                                    size_t len, char *why_buf, size_t why_cap)
-{
-    struct tftp_packet p;
-
-    if (tftp_packet_parse(buf, len, &p) != TFTP_PARSE_OK) {
-        xfer_send_error(x, TFTP_ERR_ILLEGAL_OP, "malformed packet");
-        return "malformed packet from the server";
-    }
-    switch (p.op) {
-    case TFTP_OP_DATA:
-        return xfer_on_data(lg, x, &p);
-    case TFTP_OP_OACK:
-        return xfer_on_oack(lg, x, &p);
-    case TFTP_OP_ERROR:
-        return xfer_on_error_packet(&p, why_buf, why_cap);
-    default:
-        xfer_send_error(x, TFTP_ERR_ILLEGAL_OP, "unexpected opcode");
-        return "unexpected opcode from the server";
-    }
-}
-
-/* Handles what one recvmmsg returned; stops at the end of the transfer. */
-static const char *xfer_on_batch(struct loadgen *lg, struct xfer *x, int n, char *why_buf,
-                                 size_t why_cap)
-{
-    const char *why = NULL;
-
-    for (int i = 0; i < n && why == NULL; i++) {
-        struct mmsghdr *m = &lg->rx.msgs[i];
-
-        if (x->state == XFER_WAIT_FIRST) {
-            int rc = xfer_lock_peer(lg, x, &lg->rx.from[i], m->msg_hdr.msg_namelen);
-
-            if (rc > 0)
-                continue;
-            if (rc < 0)
-                return "connect to the server's TID failed";
-        }
-        why = xfer_on_datagram(lg, x, lg->rx.iov[i].iov_base, m->msg_len, why_buf, why_cap);
-    }
-    if (why == NULL && x->reack && xfer_send_ack(x, x->last_block) != 0)
-        why = "send ACK failed";
-    return why;
-}
-
-static void rx_prepare(struct loadgen_rx *rx, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++) {
-        struct msghdr *h = &rx->msgs[i].msg_hdr;
-
-        memset(h, 0, sizeof(*h));
-        h->msg_name = &rx->from[i];
-        h->msg_namelen = sizeof(rx->from[i]);
-        h->msg_iov = &rx->iov[i];
-        h->msg_iovlen = 1;
-    }
+    if (st == TFTPC_GOING)
+        return;
+    xfer_end(lg, x, st == TFTPC_DONE ? NULL : why);
+    loadgen_fill_slot(lg, slot);
 }
 
 static void xfer_on_readable(struct loadgen *lg, uint32_t slot)
 {
     struct xfer *x = &lg->slots[slot];
-    char why_buf[LOADGEN_ERR_MAX];
-    const char *why;
-    unsigned want = x->windowsize < LOADGEN_BATCH_MAX ? x->windowsize : LOADGEN_BATCH_MAX;
-    int n;
+    char why[LOADGEN_ERR_MAX];
+    enum tftpc_step st;
 
-    if (x->state == XFER_IDLE)
+    if (x->c.state == TFTPC_IDLE)
         return; /* ended earlier in this round of events */
-    if (want < 2)
-        want = 2; /* an OACK may change the window size mid-batch: keep it cheap */
-    rx_prepare(&lg->rx, want);
-    n = recvmmsg(x->fd, lg->rx.msgs, want, MSG_DONTWAIT, NULL);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR)
-            return;
-        why = errno == ECONNREFUSED ? "connection refused (server socket closed)" : "recv failed";
-    } else {
-        why = xfer_on_batch(lg, x, n, why_buf, sizeof(why_buf));
-    }
-    if (why == NULL)
-        return;
-    xfer_end(lg, x, why[0] == '\0' ? NULL : why);
-    loadgen_fill_slot(lg, slot);
-}
-
-/* Our own retransmission: the RRQ again, or the last ACK again. */
-static const char *xfer_on_timeout(struct loadgen *lg, struct xfer *x, uint64_t now)
-{
-    if (x->retries >= lg->a.retries)
-        return x->state == XFER_WAIT_FIRST ? "no answer to the RRQ" : "timed out";
-    x->retries++;
-    lg->timeouts++;
-    xfer_arm_timer(lg, x, now);
-    if (x->state == XFER_WAIT_FIRST)
-        return xfer_send_request(lg, x) == 0 ? NULL : "resend RRQ failed";
-    return xfer_send_ack(x, x->last_block) == 0 ? NULL : "resend ACK failed";
+    st = tftpc_on_readable(&x->c, &lg->sh, bench_now_ns(), why, sizeof(why));
+    xfer_after_step(lg, slot, st, why);
 }
 
 static void loadgen_scan_timers(struct loadgen *lg, uint64_t now)
 {
     for (uint32_t s = 0; s < lg->a.concurrency; s++) {
         struct xfer *x = &lg->slots[s];
-        const char *why;
+        char why[LOADGEN_ERR_MAX];
 
-        if (x->state == XFER_IDLE || now < x->deadline_ns)
+        if (x->c.state == TFTPC_IDLE || now < x->c.deadline_ns)
             continue;
-        why = xfer_on_timeout(lg, x, now);
-        if (why == NULL)
-            continue;
-        xfer_end(lg, x, why);
-        loadgen_fill_slot(lg, s);
+        xfer_after_step(lg, s, tftpc_on_timeout(&x->c, &lg->sh, now, why, sizeof(why)), why);
     }
 }
 
 static void loadgen_abort_all(struct loadgen *lg, const char *why)
 {
     for (uint32_t s = 0; s < lg->a.concurrency; s++)
-        if (lg->slots[s].state != XFER_IDLE)
+        if (lg->slots[s].c.state != TFTPC_IDLE)
             xfer_end(lg, &lg->slots[s], why);
     /* Transfers never started count as failed too. */
     lg->failed += lg->a.count - lg->next_id;
@@ -887,7 +472,7 @@ static void loadgen_abort_all(struct loadgen *lg, const char *why)
 
 static int loadgen_tick_ms(const struct loadgen *lg)
 {
-    uint64_t t = lg->a.timeout_ms / 4;
+    uint64_t t = lg->a.tp.timeout_ms / 4;
 
     if (t > LOADGEN_TICK_MS_MAX)
         t = LOADGEN_TICK_MS_MAX;
@@ -900,7 +485,7 @@ static int loadgen_run(struct loadgen *lg)
     int tick = loadgen_tick_ms(lg);
     uint64_t stop_ns, next_scan;
 
-    lg->start_ns = clock_now_ns();
+    lg->start_ns = bench_now_ns();
     lg->end_ns = lg->start_ns;
     stop_ns = lg->start_ns + lg->a.max_seconds * LOADGEN_NS_PER_S;
     next_scan = lg->start_ns + (uint64_t)tick * LOADGEN_NS_PER_MS;
@@ -914,7 +499,7 @@ static int loadgen_run(struct loadgen *lg)
             return -errno;
         for (int i = 0; i < n; i++)
             xfer_on_readable(lg, ev[i].data.u32);
-        now = clock_now_ns();
+        now = bench_now_ns();
         if (now >= stop_ns) {
             loadgen_abort_all(lg, "--max-seconds reached");
             break;
@@ -926,7 +511,6 @@ static int loadgen_run(struct loadgen *lg)
     }
     return 0;
 }
-
 /* ---------- report ---------- */
 
 static int cmp_u64(const void *a, const void *b)
@@ -1010,7 +594,7 @@ static void report_print_json(const struct loadgen *lg, const struct report *r)
            (unsigned long long)lg->a.count, (unsigned long long)lg->a.concurrency, lg->neg_blksize,
            lg->neg_windowsize, (unsigned long long)lg->ok, (unsigned long long)lg->failed,
            (unsigned long long)lg->bytes_ok, r->wall_s, r->mb_s, r->p50_ms, r->p99_ms, r->cpu_s,
-           (unsigned long long)lg->timeouts, (unsigned long long)lg->out_of_order);
+           (unsigned long long)lg->sh.timeouts, (unsigned long long)lg->sh.out_of_order);
     printf(",\"sha256\":");
     if (r->sha[0] != '\0')
         json_put_string(stdout, r->sha);
@@ -1033,7 +617,7 @@ static void report_print_text(const struct loadgen *lg, const struct report *r)
     printf("latency:     p50 %.2f ms, p99 %.2f ms\n", r->p50_ms, r->p99_ms);
     printf("client cpu:  %.3f s\n", r->cpu_s);
     printf("anomalies:   %llu client timeouts, %llu out-of-order blocks\n",
-           (unsigned long long)lg->timeouts, (unsigned long long)lg->out_of_order);
+           (unsigned long long)lg->sh.timeouts, (unsigned long long)lg->sh.out_of_order);
     if (r->sha[0] != '\0')
         printf("sha256[0]:   %s\n", r->sha);
     if (lg->first_error[0] != '\0')
