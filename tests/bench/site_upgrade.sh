@@ -21,6 +21,7 @@
 # Exit status: 0 when every phone ended on the new load, 1 when any did not,
 # 2 on a usage or setup error.
 set -u
+[ -n "${SITE_TRACE:-}" ] && { PS4='+ $(date +%T.%N | cut -c1-12) '; set -x; }
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
@@ -35,9 +36,11 @@ loss=0
 mix=""
 queue_bytes=""
 max_seconds=600
+reboot_s=""
 branch_server=loadsd
 branch_omit=""
 json_out=""
+keys=""
 keep=0
 load_name=SIP45.9-4-2SR3-1S
 old_load=SIP45.9-3-1SR2-1S
@@ -55,10 +58,12 @@ usage: site_upgrade.sh [options]
   --queue-bytes B                    WAN queue limit each way (default: 1.5 x BDP, at least 64 KiB)
   --mix MODEL:N,...                  phone models, in order (default 7965:N)
   --max-seconds S                    phones not done by then are stuck (default 600)
+  --reboot-s S                       a phone's reboot onto the new load (default its model's)
   --branch-server loadsd|hpa         branch-manual: who serves the branch (default loadsd)
   --branch-omit N                    branch-manual: leave component N out of the branch
   --build-dir DIR                    build tree (default the source tree)
   --json FILE                        write the result there
+  --keys DIR                         test keys made by mkbundle.py keys (default: new ones)
   --keep                             keep the temporary directory
 EOF
 }
@@ -83,10 +88,12 @@ while [ $# -gt 0 ]; do
     --queue-bytes) need_value "$@"; queue_bytes=$2; shift ;;
     --mix) need_value "$@"; mix=$2; shift ;;
     --max-seconds) need_value "$@"; max_seconds=$2; shift ;;
+    --reboot-s) need_value "$@"; reboot_s=$2; shift ;;
     --branch-server) need_value "$@"; branch_server=$2; shift ;;
     --branch-omit) need_value "$@"; branch_omit=$2; shift ;;
     --build-dir) need_value "$@"; build_dir=$2; shift ;;
     --json) need_value "$@"; json_out=$2; shift ;;
+    --keys) need_value "$@"; keys=$2; shift ;;
     --keep) keep=1 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
@@ -105,6 +112,7 @@ is_uint "$rate_kbit" && [ "$rate_kbit" -ge 8 ] || die "--rate-kbit: at least 8"
 is_uint "$rtt_ms" && [ "$rtt_ms" -le 10000 ] || die "--rtt-ms: 0..10000"
 is_num "$loss" || die "--loss: a fraction 0..1"
 is_uint "$max_seconds" && [ "$max_seconds" -ge 1 ] || die "--max-seconds: a positive number"
+[ -z "$reboot_s" ] || is_uint "$reboot_s" || die "--reboot-s: a number of seconds"
 [ -z "$queue_bytes" ] || is_uint "$queue_bytes" || die "--queue-bytes: a number of bytes"
 [ -z "$branch_omit" ] || is_uint "$branch_omit" || die "--branch-omit: a component index"
 [ -n "$mix" ] || mix="7965:$phones"
@@ -139,13 +147,14 @@ trap 'exit 130' INT TERM
 # ---- the load: a signed bundle of the asked size ----
 components=5
 size_kb=$(python3 -c "import sys; print(max(1, round(float(sys.argv[1]) * 1e6 / 1024 / $components)))" "$image_mb")
-python3 "$MKBUNDLE" keys "$TMPD/keys" >/dev/null || die "mkbundle.py keys failed"
+if [ -n "$keys" ]; then
+    cp -r "$keys" "$TMPD/keys" || die "cannot copy $keys"
+else
+    python3 "$MKBUNDLE" keys "$TMPD/keys" >/dev/null || die "mkbundle.py keys failed"
+fi
 python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/bundle.zip" --format zip \
     --load "$load_name" --components "$components" --size-kb "$size_kb" --component-headers all \
     --manifest "$TMPD/bundle.json" >/dev/null || die "mkbundle.py bundle failed"
-python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/bundle.dir" --format dir \
-    --load "$load_name" --components "$components" --size-kb "$size_kb" --component-headers all >/dev/null ||
-    die "mkbundle.py bundle (dir) failed"
 # NAME SHA256 per file, and the total size: what every phone must end with.
 python3 - "$TMPD/bundle.json" "$TMPD/expect" <<'EOF' || die "cannot read the bundle manifest"
 import json, sys
@@ -207,6 +216,7 @@ admin-listen = none
 data-dir = $_dd
 serve-dir = $TMPD/$_name.root
 scrub-interval = 0
+grace-period = 1
 log-level = info
 EOF
     ip netns exec "$_ns" "$LOADSD" --foreground --config "$TMPD/$_name.conf" \
@@ -232,8 +242,7 @@ wait_tftp() {
 # hpa NETNS ADDR: tftpd-hpa serving the bundle's loose files (less
 # --branch-omit) from a plain directory, as an administrator would copy them.
 hpa() {
-    mkdir -p "$TMPD/hpa"
-    cp "$TMPD/bundle.dir"/* "$TMPD/hpa/" || die "cannot copy the bundle"
+    python3 -m zipfile -e "$TMPD/bundle.zip" "$TMPD/hpa" || die "cannot unpack the bundle"
     echo ready >"$TMPD/hpa/ready.txt"
     if [ -n "$branch_omit" ]; then
         omit=$(python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['components']; print(c[int(sys.argv[2])])" \
@@ -275,6 +284,7 @@ echo "site_upgrade: $scenario, $phones phones ($mix), $image_bytes bytes, ${rate
 ip netns exec "$WANSITE_B" "$PHONESIM" --tftp-server "$CENTRAL:69" --phones "$phones" --mix "$mix" \
     --mac-base "$mac_base" --source-base "$(wansite_phone_addr 0)" --current-load "$old_load" \
     --expect "$TMPD/expect" --max-seconds "$max_seconds" --json "$TMPD/phones.json" \
+    ${reboot_s:+--reboot-s "$reboot_s"} \
     >"$TMPD/phonesim.out" 2>"$TMPD/phonesim.err"
 sim_rc=$?
 wansite_stats >"$TMPD/wan.after" || die "no WAN counters"

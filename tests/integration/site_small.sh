@@ -8,8 +8,9 @@
 need_cmd python3 openssl curl in.tftpd
 wansite_can_run || skip "needs root, /dev/net/tun and ip netns"
 make_tmpdir
+python3 "$top_srcdir/tests/tools/mkbundle.py" keys "$TMPD/keys" >/dev/null || die "mkbundle.py keys failed"
 SITE="$top_srcdir/tests/bench/site_upgrade.sh"
-SMALL="--phones 5 --image-mb 1 --rate-kbit 2000 --rtt-ms 40"
+SMALL="--phones 5 --image-mb 1 --rate-kbit 2000 --rtt-ms 40 --reboot-s 1"
 
 # site NAME ARGS...: one run of the benchmark; its status in SITE_RC, its
 # result in $TMPD/NAME.json, its output in $TMPD/NAME.out.
@@ -17,7 +18,7 @@ site() {
     _n=$1
     shift
     # shellcheck disable=SC2086
-    bash "$SITE" --build-dir "$top_builddir" $SMALL --json "$TMPD/$_n.json" "$@" \
+    bash "$SITE" --build-dir "$top_builddir" $SMALL --keys "$TMPD/keys" --json "$TMPD/$_n.json" "$@" \
         >"$TMPD/$_n.out" 2>&1
     SITE_RC=$?
     sed "s/^/  $_n: /" "$TMPD/$_n.out"
