@@ -118,15 +118,17 @@ static int side_attach(const struct wanopts_side *side, int home, int *mtu)
 
 static void json_dir(FILE *f, const char *name, const struct wanlink_stats *s)
 {
-    fprintf(f,
-            "\"%s\":{\"packets\":%llu,\"bytes\":%llu,\"dropped_queue\":%llu,\"dropped_loss\":%llu,"
-            "\"corrupted\":%llu,\"dropped_memory\":%llu,\"write_errors\":%llu,\"late_us_mean\":%.1f,"
-            "\"late_us_max\":%.1f}",
-            name, (unsigned long long)s->packets, (unsigned long long)s->bytes,
-            (unsigned long long)s->dropped_queue, (unsigned long long)s->dropped_loss,
-            (unsigned long long)s->corrupted, (unsigned long long)s->dropped_memory,
-            (unsigned long long)s->write_errors,
-            s->packets ? (double)s->late_ns_sum / (double)s->packets / 1e3 : 0.0, (double)s->late_ns_max / 1e3);
+    fprintf(
+        f,
+        "\"%s\":{\"packets\":%llu,\"bytes\":%llu,\"dropped_queue\":%llu,\"dropped_loss\":%llu,"
+        "\"corrupted\":%llu,\"dropped_memory\":%llu,\"write_errors\":%llu,\"late_us_mean\":%.1f,"
+        "\"late_us_max\":%.1f}",
+        name, (unsigned long long)s->packets, (unsigned long long)s->bytes,
+        (unsigned long long)s->dropped_queue, (unsigned long long)s->dropped_loss,
+        (unsigned long long)s->corrupted, (unsigned long long)s->dropped_memory,
+        (unsigned long long)s->write_errors,
+        s->packets ? (double)s->late_ns_sum / (double)s->packets / 1e3 : 0.0,
+        (double)s->late_ns_max / 1e3);
 }
 
 static double cpu_seconds(void)
@@ -158,7 +160,8 @@ static int stats_write(const struct wanemu *w)
     json_dir(f, "down", &w->link[WANOPTS_DOWN].st);
     fputc(',', f);
     json_dir(f, "up", &w->link[WANOPTS_UP].st);
-    fprintf(f, ",\"elapsed_s\":%.6f,\"cpu_s\":%.6f}\n", (double)(now_ns() - w->start_ns) / 1e9, cpu_seconds());
+    fprintf(f, ",\"elapsed_s\":%.6f,\"cpu_s\":%.6f}\n", (double)(now_ns() - w->start_ns) / 1e9,
+            cpu_seconds());
     fclose(f);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -304,11 +307,15 @@ static int links_init(struct wanemu *w, const struct wanopts *o, int mtu)
 {
     for (int d = WANOPTS_DOWN; d <= WANOPTS_UP; d++) {
         /* Different streams per direction from the one seed. */
-        int rc = wanlink_init(&w->link[d], &o->dir[d], (unsigned)mtu, o->seed ^ (d ? 0x5bd1e995u : 0));
+        int rc =
+            wanlink_init(&w->link[d], &o->dir[d], (unsigned)mtu, o->seed ^ (d ? 0x5bd1e995u : 0));
 
         if (rc < 0) {
-            fprintf(stderr, "wanemu: the %s link needs more than %llu MiB (lower the queue, rate or delay)%s\n",
-                    d == WANOPTS_DOWN ? "down" : "up", WANLINK_MEM_MAX >> 20, rc == -2 ? ": out of memory" : "");
+            fprintf(
+                stderr,
+                "wanemu: the %s link needs more than %llu MiB (lower the queue, rate or delay)%s\n",
+                d == WANOPTS_DOWN ? "down" : "up", WANLINK_MEM_MAX >> 20,
+                rc == -2 ? ": out of memory" : "");
             return -1;
         }
     }
@@ -333,8 +340,8 @@ static int wanemu_open(struct wanemu *w, const struct wanopts *o)
     w->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     w->sig = signals_open();
     w->epoll = epoll_create1(EPOLL_CLOEXEC);
-    if (w->timer < 0 || w->sig < 0 || w->epoll < 0 || watch(w, w->tun[0]) < 0 || watch(w, w->tun[1]) < 0 ||
-        watch(w, w->timer) < 0 || watch(w, w->sig) < 0) {
+    if (w->timer < 0 || w->sig < 0 || w->epoll < 0 || watch(w, w->tun[0]) < 0 ||
+        watch(w, w->tun[1]) < 0 || watch(w, w->timer) < 0 || watch(w, w->sig) < 0) {
         fprintf(stderr, "wanemu: setting up the event loop: %s\n", strerror(errno));
         return -1;
     }
@@ -369,7 +376,9 @@ int main(int argc, char **argv)
     }
     /* Timers fire within a microsecond, not the default 50 us slack. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    if (o.realtime && sched_setscheduler(0, SCHED_FIFO, &(struct sched_param){.sched_priority = WANOPTS_RT_PRIORITY}) < 0) {
+    if (o.realtime &&
+        sched_setscheduler(0, SCHED_FIFO,
+                           &(struct sched_param){.sched_priority = WANOPTS_RT_PRIORITY}) < 0) {
         fprintf(stderr, "wanemu: --realtime: sched_setscheduler: %s\n", strerror(errno));
         goto out;
     }

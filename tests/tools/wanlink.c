@@ -198,7 +198,8 @@ static void enqueue(struct wanlink *l, uint64_t now_ns, size_t off, const uint8_
     }
 }
 
-enum wanlink_verdict wanlink_offer(struct wanlink *l, uint64_t now_ns, const uint8_t *pkt, size_t len)
+enum wanlink_verdict wanlink_offer(struct wanlink *l, uint64_t now_ns, const uint8_t *pkt,
+                                   size_t len)
 {
     size_t off;
 

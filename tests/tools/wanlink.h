@@ -31,12 +31,12 @@ struct wanlink_params {
 };
 
 struct wanlink_stats {
-    uint64_t packets, bytes;  /* forwarded (counted by the caller once written) */
-    uint64_t dropped_queue;   /* tail drop at the queue limit */
-    uint64_t dropped_loss;    /* random loss */
-    uint64_t dropped_memory;  /* the ring was full although the queue was not */
-    uint64_t corrupted;       /* packets whose payload byte was flipped */
-    uint64_t write_errors;    /* counted by the caller */
+    uint64_t packets, bytes;           /* forwarded (counted by the caller once written) */
+    uint64_t dropped_queue;            /* tail drop at the queue limit */
+    uint64_t dropped_loss;             /* random loss */
+    uint64_t dropped_memory;           /* the ring was full although the queue was not */
+    uint64_t corrupted;                /* packets whose payload byte was flipped */
+    uint64_t write_errors;             /* counted by the caller */
     uint64_t late_ns_sum, late_ns_max; /* delivery after the due time (the caller's) */
 };
 
@@ -81,7 +81,8 @@ void wanlink_free(struct wanlink *l);
 /* One packet offered at now_ns: lost, tail-dropped, dropped for want of ring
  * space, or copied into the ring (corrupted when its turn has come). Time
  * must not go backwards between calls. */
-enum wanlink_verdict wanlink_offer(struct wanlink *l, uint64_t now_ns, const uint8_t *pkt, size_t len);
+enum wanlink_verdict wanlink_offer(struct wanlink *l, uint64_t now_ns, const uint8_t *pkt,
+                                   size_t len);
 
 /* When the oldest packet is due at the far end; UINT64_MAX when none waits. */
 uint64_t wanlink_next_due(const struct wanlink *l);

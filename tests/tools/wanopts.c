@@ -38,7 +38,7 @@ enum kind { K_RATE, K_DELAY, K_QBYTES, K_QPACKETS, K_LOSS, K_CORRUPT, K_COUNT };
 enum scope { S_BOTH, S_DOWN, S_UP, S_COUNT };
 enum { OPT_A = 1000, OPT_B, OPT_STATS, OPT_SEED, OPT_REALTIME, OPT_HELP, OPT_PARAM = 2000 };
 
-#define PARAM(k, s) (OPT_PARAM + (k) * S_COUNT + (s))
+#define PARAM(k, s) (OPT_PARAM + (k)*S_COUNT + (s))
 
 static const struct option long_opts[] = {
     {"a", required_argument, NULL, OPT_A},
@@ -89,7 +89,8 @@ struct parsed {
     bool set[K_COUNT][S_COUNT];
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -154,7 +155,8 @@ static bool name_ok(const char *s, size_t len, size_t max, const char *bad)
 }
 
 /* "NETNS:IFNAME": a namespace name under /var/run/netns and a device name. */
-static int parse_side(const char *opt, const char *arg, struct wanopts_side *side, char *err, size_t errlen)
+static int parse_side(const char *opt, const char *arg, struct wanopts_side *side, char *err,
+                      size_t errlen)
 {
     const char *colon = strchr(arg, ':');
     size_t nslen, iflen;
@@ -164,10 +166,11 @@ static int parse_side(const char *opt, const char *arg, struct wanopts_side *sid
     nslen = (size_t)(colon - arg);
     iflen = strlen(colon + 1);
     if (!name_ok(arg, nslen, WANOPTS_NETNS_MAX, "/"))
-        return fail(err, errlen, "--%s: bad namespace name (1 to %d printable characters, no '/')", opt,
-                    WANOPTS_NETNS_MAX - 1);
+        return fail(err, errlen, "--%s: bad namespace name (1 to %d printable characters, no '/')",
+                    opt, WANOPTS_NETNS_MAX - 1);
     if (!name_ok(colon + 1, iflen, WANOPTS_IFNAME_MAX, "/:"))
-        return fail(err, errlen, "--%s: bad interface name (1 to %d printable characters, no '/' or ':')", opt,
+        return fail(err, errlen,
+                    "--%s: bad interface name (1 to %d printable characters, no '/' or ':')", opt,
                     WANOPTS_IFNAME_MAX - 1);
     memcpy(side->netns, arg, nslen);
     side->netns[nslen] = '\0';
@@ -200,7 +203,8 @@ static void resolve(const struct parsed *p, struct wanopts *o)
     }
 }
 
-static int parse_one(int c, const char *arg, struct wanopts *o, struct parsed *p, char *err, size_t errlen)
+static int parse_one(int c, const char *arg, struct wanopts *o, struct parsed *p, char *err,
+                     size_t errlen)
 {
     switch (c) {
     case OPT_A:

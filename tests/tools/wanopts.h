@@ -9,13 +9,13 @@
 
 #include "tests/tools/wanlink.h"
 
-#define WANOPTS_NETNS_MAX   64 /* a name under /var/run/netns, NUL included */
-#define WANOPTS_IFNAME_MAX  16 /* IFNAMSIZ */
-#define WANOPTS_RATE_KBIT_MAX 10000000ull    /* 10 Gbit/s */
-#define WANOPTS_DELAY_NS_MAX  10000000000ull /* 10 s */
-#define WANOPTS_QUEUE_BYTES_MAX (256ull << 20)
+#define WANOPTS_NETNS_MAX         64             /* a name under /var/run/netns, NUL included */
+#define WANOPTS_IFNAME_MAX        16             /* IFNAMSIZ */
+#define WANOPTS_RATE_KBIT_MAX     10000000ull    /* 10 Gbit/s */
+#define WANOPTS_DELAY_NS_MAX      10000000000ull /* 10 s */
+#define WANOPTS_QUEUE_BYTES_MAX   (256ull << 20)
 #define WANOPTS_QUEUE_PACKETS_MAX 1000000ull
-#define WANOPTS_CORRUPT_MAX 1000000000ull
+#define WANOPTS_CORRUPT_MAX       1000000000ull
 /* Linux's default txqueuelen, when no queue limit is given. */
 #define WANOPTS_QUEUE_PACKETS_DEFAULT 1000
 /* The SCHED_FIFO priority --realtime asks for: above every normal task, low

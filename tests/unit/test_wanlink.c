@@ -115,7 +115,8 @@ static void run_case(const struct link_case *c)
 
         if (wanlink_next_due(&l) != want_arrivals[i])
             fail_msg("%s: packet %zu due at %llu, expected %llu", c->name, i,
-                     (unsigned long long)wanlink_next_due(&l), (unsigned long long)want_arrivals[i]);
+                     (unsigned long long)wanlink_next_due(&l),
+                     (unsigned long long)want_arrivals[i]);
         assert_false(wanlink_peek(&l, want_arrivals[i] - 1, &got, &len));
         assert_true(wanlink_peek(&l, want_arrivals[i], &got, &len));
         wanlink_pop(&l);
@@ -296,8 +297,14 @@ struct size_case {
 
 static const struct size_case sizes[] = {
     {{.rate_bps = 384000, .delay_ns = 70 * MS, .queue_bytes = 32768}, 1500, 0, 32768 + 1500 + 8160},
-    {{.rate_bps = 100000000, .delay_ns = 10 * MS, .queue_bytes = 375000}, 1500, 0, 375000 + 1500 + 1375000},
-    {{.rate_bps = 100000000, .delay_ns = 10 * MS, .queue_packets = 100}, 1500, 0, 150000 + 1500 + 1375000},
+    {{.rate_bps = 100000000, .delay_ns = 10 * MS, .queue_bytes = 375000},
+     1500,
+     0,
+     375000 + 1500 + 1375000},
+    {{.rate_bps = 100000000, .delay_ns = 10 * MS, .queue_packets = 100},
+     1500,
+     0,
+     150000 + 1500 + 1375000},
     {{.rate_bps = 0, .delay_ns = 10 * MS, .queue_packets = 100}, 1500, 0, WANLINK_UNLIMITED_FLIGHT},
     /* 10 Gbit/s for 10 s is 12.5 GB in flight: over the cap. */
     {{.rate_bps = 10000000000ull, .delay_ns = 10000 * MS, .queue_packets = 100}, 1500, -1, 0},
@@ -325,12 +332,9 @@ static void test_wanlink_ring_size(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wanlink_table),
-        cmocka_unit_test(test_wanlink_backlog),
-        cmocka_unit_test(test_wanlink_loss),
-        cmocka_unit_test(test_wanlink_ring_wraps),
-        cmocka_unit_test(test_wanlink_ring_full),
-        cmocka_unit_test(test_wanlink_memory_bound),
+        cmocka_unit_test(test_wanlink_table),     cmocka_unit_test(test_wanlink_backlog),
+        cmocka_unit_test(test_wanlink_loss),      cmocka_unit_test(test_wanlink_ring_wraps),
+        cmocka_unit_test(test_wanlink_ring_full), cmocka_unit_test(test_wanlink_memory_bound),
         cmocka_unit_test(test_wanlink_ring_size),
     };
 

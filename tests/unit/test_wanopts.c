@@ -40,7 +40,7 @@ static const struct decimal_case decimals[] = {
     {"-1", 6, 100000000, -1, 0},
     {"1e3", 6, 100000000, -1, 0},
     {" 1", 6, 100000000, -1, 0},
-    {"1.5", 0, 100, -1, 0}, /* no decimals allowed */
+    {"1.5", 0, 100, -1, 0},                         /* no decimals allowed */
     {"12345678901234567890", 0, UINT64_MAX, -1, 0}, /* 20 digits */
 };
 
@@ -66,28 +66,48 @@ struct parse_case {
     struct wanlink_params down, up;
 };
 
-#define DEFQ WANOPTS_QUEUE_PACKETS_DEFAULT
+#define DEFQ  WANOPTS_QUEUE_PACKETS_DEFAULT
 #define SIDES "--a c1:wan0 --b b1:wan0 "
 
 static const struct parse_case parses[] = {
     {SIDES, 0, NULL, {.queue_packets = DEFQ}, {.queue_packets = DEFQ}},
-    {SIDES "--rate-kbit 384 --delay-ms 70", 0, NULL,
+    {SIDES "--rate-kbit 384 --delay-ms 70",
+     0,
+     NULL,
      {.rate_bps = 384000, .delay_ns = 70000000, .queue_packets = DEFQ},
      {.rate_bps = 384000, .delay_ns = 70000000, .queue_packets = DEFQ}},
-    {SIDES "--down-rate-kbit 2000 --rate-kbit 384", 0, NULL,
-     {.rate_bps = 2000000, .queue_packets = DEFQ}, {.rate_bps = 384000, .queue_packets = DEFQ}},
-    {SIDES "--rate-kbit 384 --up-rate-kbit 128 --up-delay-ms 0.5 --delay-ms 20", 0, NULL,
+    {SIDES "--down-rate-kbit 2000 --rate-kbit 384",
+     0,
+     NULL,
+     {.rate_bps = 2000000, .queue_packets = DEFQ},
+     {.rate_bps = 384000, .queue_packets = DEFQ}},
+    {SIDES "--rate-kbit 384 --up-rate-kbit 128 --up-delay-ms 0.5 --delay-ms 20",
+     0,
+     NULL,
      {.rate_bps = 384000, .delay_ns = 20000000, .queue_packets = DEFQ},
      {.rate_bps = 128000, .delay_ns = 500000, .queue_packets = DEFQ}},
-    {SIDES "--queue-bytes 32768 --up-queue-packets 10", 0, NULL,
-     {.queue_bytes = 32768}, {.queue_bytes = 32768, .queue_packets = 10}},
+    {SIDES "--queue-bytes 32768 --up-queue-packets 10",
+     0,
+     NULL,
+     {.queue_bytes = 32768},
+     {.queue_bytes = 32768, .queue_packets = 10}},
     {SIDES "--down-queue-bytes 1500", 0, NULL, {.queue_bytes = 1500}, {.queue_packets = DEFQ}},
-    {SIDES "--loss 0.1 --down-loss 0.25 --corrupt-down 5", 0, NULL,
+    {SIDES "--loss 0.1 --down-loss 0.25 --corrupt-down 5",
+     0,
+     NULL,
      {.loss_ppb = 250000000, .corrupt_every = 5, .queue_packets = DEFQ},
      {.loss_ppb = 100000000, .queue_packets = DEFQ}},
-    {SIDES "--rate-kbit 10000000 --delay-ms 10000 --loss 1", 0, NULL,
-     {.rate_bps = 10000000000ull, .delay_ns = 10000000000ull, .loss_ppb = 1000000000, .queue_packets = DEFQ},
-     {.rate_bps = 10000000000ull, .delay_ns = 10000000000ull, .loss_ppb = 1000000000, .queue_packets = DEFQ}},
+    {SIDES "--rate-kbit 10000000 --delay-ms 10000 --loss 1",
+     0,
+     NULL,
+     {.rate_bps = 10000000000ull,
+      .delay_ns = 10000000000ull,
+      .loss_ppb = 1000000000,
+      .queue_packets = DEFQ},
+     {.rate_bps = 10000000000ull,
+      .delay_ns = 10000000000ull,
+      .loss_ppb = 1000000000,
+      .queue_packets = DEFQ}},
     {SIDES "--rate-kbit 10000001", -1, "--rate-kbit: out of range", {0}, {0}},
     {SIDES "--up-rate-kbit 1.5", -1, "--rate-kbit: not a whole number", {0}, {0}},
     {SIDES "--delay-ms 10000.5", -1, "--delay-ms: out of range", {0}, {0}},
@@ -110,7 +130,11 @@ static const struct parse_case parses[] = {
     {"--a c1:wan0 --b b1:", -1, "--b: bad interface", {0}, {0}},
     {"--a c1:wan0 --b b1:a:b", -1, "--b: bad interface", {0}, {0}},
     {"--a c1:wan0 --b b1:0123456789abcdef", -1, "--b: bad interface", {0}, {0}},
-    {"--a c1:wan0 --b b1:0123456789abcde", 0, NULL, {.queue_packets = DEFQ}, {.queue_packets = DEFQ}},
+    {"--a c1:wan0 --b b1:0123456789abcde",
+     0,
+     NULL,
+     {.queue_packets = DEFQ},
+     {.queue_packets = DEFQ}},
 };
 
 /* Splits args at spaces into argv (argv[0] is "wanemu"); returns argc. */
@@ -135,8 +159,8 @@ static void check_params(const char *args, const char *dir, const struct wanlink
         got->loss_ppb != want->loss_ppb || got->corrupt_every != want->corrupt_every)
         fail_msg("\"%s\" %s: rate %llu delay %llu qb %llu qp %llu loss %u corrupt %llu", args, dir,
                  (unsigned long long)got->rate_bps, (unsigned long long)got->delay_ns,
-                 (unsigned long long)got->queue_bytes, (unsigned long long)got->queue_packets, got->loss_ppb,
-                 (unsigned long long)got->corrupt_every);
+                 (unsigned long long)got->queue_bytes, (unsigned long long)got->queue_packets,
+                 got->loss_ppb, (unsigned long long)got->corrupt_every);
 }
 
 static void test_wanopts_parse(void **state)
@@ -167,8 +191,8 @@ static void test_wanopts_sides_and_flags(void **state)
     char buf[512], err[256];
     char *argv[32];
     struct wanopts o;
-    int argc = split("--a ls1c:wan0 --b ls1b:tun7 --stats /tmp/s.json --seed 42 --realtime", buf, sizeof(buf),
-                     argv, 32);
+    int argc = split("--a ls1c:wan0 --b ls1b:tun7 --stats /tmp/s.json --seed 42 --realtime", buf,
+                     sizeof(buf), argv, 32);
 
     (void)state;
     assert_int_equal(wanopts_parse(argc, argv, &o, err, sizeof(err)), 0);

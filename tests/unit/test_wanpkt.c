@@ -15,9 +15,9 @@
 /* 198.18.0.1:40000 -> 198.19.0.1:69, "hello, branch"; the checksums (IP
  * 0x9c68, UDP 0x29f1) were computed apart from wanpkt, by Python's struct. */
 static const uint8_t udp_pkt[] = {
-    0x45, 0x00, 0x00, 0x29, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0x9c, 0x68, 198, 18, 0, 1, 198, 19, 0, 1,
-    0x9c, 0x40, 0x00, 0x45, 0x00, 0x15, 0x29, 0xf1,
-    'h', 'e', 'l', 'l', 'o', ',', ' ', 'b', 'r', 'a', 'n', 'c', 'h',
+    0x45, 0x00, 0x00, 0x29, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0x9c, 0x68, 198,  18,
+    0,    1,    198,  19,   0,    1,    0x9c, 0x40, 0x00, 0x45, 0x00, 0x15, 0x29, 0xf1,
+    'h',  'e',  'l',  'l',  'o',  ',',  ' ',  'b',  'r',  'a',  'n',  'c',  'h',
 };
 
 /* A TCP segment with 12 bytes of options (data offset 8) and 10 payload
@@ -81,8 +81,9 @@ static void build_tcp(uint8_t *p)
         p[52 + i] = (uint8_t)('A' + i);
     put16(p + 10, wanpkt_checksum(p, 20, 0));
     /* The TCP checksum the long way: sum with 0 in place, then complement. */
-    put16(p + 36, 0xffff - fold_sum((const uint8_t[]){198, 18, 0, 1, 198, 19, 0, 10, 0, 6, 0, TCP_LEN - 20}, 12,
-                                     p + 20, TCP_LEN - 20));
+    put16(p + 36,
+          0xffff - fold_sum((const uint8_t[]){198, 18, 0, 1, 198, 19, 0, 10, 0, 6, 0, TCP_LEN - 20},
+                            12, p + 20, TCP_LEN - 20));
 }
 
 static void test_wanpkt_checksum_rfc1071(void **state)
@@ -92,7 +93,8 @@ static void test_wanpkt_checksum_rfc1071(void **state)
 
     (void)state;
     assert_int_equal(wanpkt_checksum(words, sizeof(words), 0), 0xffff & ~0xddf2);
-    assert_int_equal(wanpkt_checksum(words, 7, 0), 0xffff & ~(0xddf2 - 0xf7)); /* odd length: pad with 0 */
+    assert_int_equal(wanpkt_checksum(words, 7, 0),
+                     0xffff & ~(0xddf2 - 0xf7)); /* odd length: pad with 0 */
     assert_true(ip_valid(udp_pkt));
     assert_true(l4_valid(udp_pkt, sizeof(udp_pkt) - 20));
 }
@@ -191,8 +193,8 @@ static void test_wanpkt_tcp_bad_offset(void **state)
 
 /* Exactly one payload byte differs afterwards, and every checksum is valid. */
 /* csum_at: where the TCP or UDP checksum lies (it and the IP one may change). */
-static void check_corrupted(const uint8_t *before, const uint8_t *after, size_t len, size_t off, size_t plen,
-                            size_t seglen, size_t csum_at)
+static void check_corrupted(const uint8_t *before, const uint8_t *after, size_t len, size_t off,
+                            size_t plen, size_t seglen, size_t csum_at)
 {
     size_t changed = 0, where = 0;
 
