@@ -20,8 +20,8 @@
 
 static bool unreserved(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 int http_get_build_request(char *buf, size_t cap, const char *name, const char *host)
@@ -138,8 +138,8 @@ static enum http_get_step on_connected(struct http_get *g, char *why, size_t why
         return failed(g, HG_FAIL_CONNECT, why, why_cap, "HTTP connect: ", strerror(err));
     n = send(g->fd, g->buf, g->len, MSG_NOSIGNAL);
     if (n != (ssize_t)g->len)
-        return failed(g, HG_FAIL_CONNECT, why, why_cap, "HTTP send: ",
-                      n < 0 ? strerror(errno) : "short write");
+        return failed(g, HG_FAIL_CONNECT, why, why_cap,
+                      "HTTP send: ", n < 0 ? strerror(errno) : "short write");
     if (epoll_ctl(g->epfd, EPOLL_CTL_MOD, g->fd, &ev) != 0)
         return failed(g, HG_FAIL_ERROR, why, why_cap, "epoll: ", strerror(errno));
     g->len = 0;
@@ -184,9 +184,9 @@ static enum http_get_step on_head_bytes(struct http_get *g, char *why, size_t wh
     int rc;
 
     if (n < 0)
-        return errno == EAGAIN || errno == EINTR ? HG_GOING
-                                                 : failed(g, HG_FAIL_CONNECT, why, why_cap,
-                                                          "HTTP recv: ", strerror(errno));
+        return errno == EAGAIN || errno == EINTR
+                   ? HG_GOING
+                   : failed(g, HG_FAIL_CONNECT, why, why_cap, "HTTP recv: ", strerror(errno));
     if (n == 0)
         return failed(g, HG_FAIL_ERROR, why, why_cap, "", "HTTP closed before the head ended");
     g->len += (size_t)n;
@@ -198,15 +198,15 @@ static enum http_get_step on_head_bytes(struct http_get *g, char *why, size_t wh
     return head_complete(g, head_len, why, why_cap);
 }
 
-static enum http_get_step on_body_bytes(struct http_get *g, uint8_t *scratch, size_t cap,
-                                        char *why, size_t why_cap)
+static enum http_get_step on_body_bytes(struct http_get *g, uint8_t *scratch, size_t cap, char *why,
+                                        size_t why_cap)
 {
     ssize_t n = recv(g->fd, scratch, cap, 0);
 
     if (n < 0)
-        return errno == EAGAIN || errno == EINTR ? HG_GOING
-                                                 : failed(g, HG_FAIL_ERROR, why, why_cap,
-                                                          "HTTP recv: ", strerror(errno));
+        return errno == EAGAIN || errno == EINTR
+                   ? HG_GOING
+                   : failed(g, HG_FAIL_ERROR, why, why_cap, "HTTP recv: ", strerror(errno));
     if (n == 0)
         return http_body_eof_ok(&g->body)
                    ? HG_DONE
@@ -215,8 +215,7 @@ static enum http_get_step on_body_bytes(struct http_get *g, uint8_t *scratch, si
 }
 
 enum http_get_step http_get_on_event(struct http_get *g, uint32_t events, uint8_t *scratch,
-                                     size_t scratch_cap, uint64_t now_ns, char *why,
-                                     size_t why_cap)
+                                     size_t scratch_cap, uint64_t now_ns, char *why, size_t why_cap)
 {
     enum http_get_step st = HG_GOING;
 
@@ -236,8 +235,7 @@ enum http_get_step http_get_on_event(struct http_get *g, uint32_t events, uint8_
     return on_body_bytes(g, scratch, scratch_cap, why, why_cap);
 }
 
-enum http_get_step http_get_on_timer(struct http_get *g, uint64_t now_ns, char *why,
-                                     size_t why_cap)
+enum http_get_step http_get_on_timer(struct http_get *g, uint64_t now_ns, char *why, size_t why_cap)
 {
     if (g->state == HG_IDLE || now_ns < g->deadline_ns)
         return HG_GOING;

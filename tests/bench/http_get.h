@@ -16,7 +16,13 @@
 enum http_get_state { HG_IDLE, HG_CONNECTING, HG_HEAD, HG_BODY };
 enum http_get_step { HG_GOING = 0, HG_DONE = 1, HG_FAILED = -1 };
 /* Why a GET failed: the caller falls back to TFTP on any of them. */
-enum http_get_fail { HG_FAIL_NONE, HG_FAIL_CONNECT, HG_FAIL_STATUS, HG_FAIL_TIMEOUT, HG_FAIL_ERROR };
+enum http_get_fail {
+    HG_FAIL_NONE,
+    HG_FAIL_CONNECT,
+    HG_FAIL_STATUS,
+    HG_FAIL_TIMEOUT,
+    HG_FAIL_ERROR
+};
 
 /* Receives each piece of the body; nonzero stops the GET. */
 typedef int (*http_get_sink_fn)(void *arg, const uint8_t *data, size_t len);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_RESP_HEAD_MAX   8192                    /* status line and headers together */
+#define HTTP_RESP_HEAD_MAX   8192                     /* status line and headers together */
 #define HTTP_RESP_LENGTH_MAX UINT64_C(0xffffffffffff) /* 256 TiB: far past any firmware */
 
 struct http_resp {

@@ -219,8 +219,8 @@ static bool is_firmware(enum file_kind k)
 
 /* The result after the content checks: the digest against --expect, then the
  * config or .loads parse. */
-static enum sim_result fetch_check(struct sim *s, struct phone *ph, uint8_t *sha,
-                                   const char **why, char *buf, size_t cap)
+static enum sim_result fetch_check(struct sim *s, struct phone *ph, uint8_t *sha, const char **why,
+                                   char *buf, size_t cap)
 {
     const struct expect_entry *e;
     unsigned int len = 0;
@@ -401,8 +401,7 @@ static void fetch_start_proto(struct sim *s, struct phone *ph, uint64_t now)
     rc = ph->proto == PROTO_HTTP ? start_http(s, ph, now) : start_tftp(s, ph, now);
     if (rc == 0)
         return;
-    snprintf(why, sizeof(why), "%s: %s", ph->proto == PROTO_HTTP ? "HTTP" : "TFTP",
-             strerror(-rc));
+    snprintf(why, sizeof(why), "%s: %s", ph->proto == PROTO_HTTP ? "HTTP" : "TFTP", strerror(-rc));
     fetch_end(s, ph, RES_ERROR, why, now);
 }
 
@@ -494,13 +493,13 @@ static void after_tftp_step(struct sim *s, struct phone *ph, enum tftpc_step st,
     fetch_end(s, ph, result_of_tftp(&ph->tc), why, now);
 }
 
-static void after_http_step(struct sim *s, struct phone *ph, enum http_get_step st,
-                            const char *why, uint64_t now)
+static void after_http_step(struct sim *s, struct phone *ph, enum http_get_step st, const char *why,
+                            uint64_t now)
 {
     if (st == HG_GOING)
         return;
-    fetch_end(s, ph, st == HG_DONE ? RES_OK : result_of_http(&ph->hg),
-              st == HG_DONE ? NULL : why, now);
+    fetch_end(s, ph, st == HG_DONE ? RES_OK : result_of_http(&ph->hg), st == HG_DONE ? NULL : why,
+              now);
 }
 
 void phone_on_event(struct sim *s, struct phone *ph, uint32_t events, uint64_t now)
@@ -510,13 +509,12 @@ void phone_on_event(struct sim *s, struct phone *ph, uint32_t events, uint64_t n
     if (ph->stage != ST_FETCH)
         return;
     if (ph->proto == PROTO_TFTP)
-        after_tftp_step(s, ph, tftpc_on_readable(&ph->tc, &s->sh, now, why, sizeof(why)), why,
-                        now);
+        after_tftp_step(s, ph, tftpc_on_readable(&ph->tc, &s->sh, now, why, sizeof(why)), why, now);
     else
-        after_http_step(s, ph,
-                        http_get_on_event(&ph->hg, events, s->scratch, SIM_SCRATCH, now, why,
-                                          sizeof(why)),
-                        why, now);
+        after_http_step(
+            s, ph,
+            http_get_on_event(&ph->hg, events, s->scratch, SIM_SCRATCH, now, why, sizeof(why)), why,
+            now);
 }
 
 static void fetch_timer(struct sim *s, struct phone *ph, uint64_t now)
@@ -528,8 +526,7 @@ static void fetch_timer(struct sim *s, struct phone *ph, uint64_t now)
         return;
     }
     if (now >= ph->tc.deadline_ns)
-        after_tftp_step(s, ph, tftpc_on_timeout(&ph->tc, &s->sh, now, why, sizeof(why)), why,
-                        now);
+        after_tftp_step(s, ph, tftpc_on_timeout(&ph->tc, &s->sh, now, why, sizeof(why)), why, now);
 }
 
 void phone_on_timer(struct sim *s, struct phone *ph, uint64_t now)

@@ -8,8 +8,8 @@
 
 #include "lib/numparse.h"
 
-#define FIELDS     11
-#define TOKEN_MAX  32
+#define FIELDS    11
+#define TOKEN_MAX 32
 
 /* ASSUMPTION (all families): TFTP resend timeout 2000 ms and 5 resends. Cisco
  * does not publish its phones' TFTP timers; the nearest published figure is
@@ -25,22 +25,46 @@
 
 /* 79xx: a plain RRQ, no options, 512-byte lock-step, no HTTP (domain.md: "A 7940
  * on CME sends a plain RRQ"). Device types from domain.md. */
-#define OLD(name, type) {name, type, "SIP", 0, false, 0, T_MS, RETRIES, false, REBOOT_OLD, BACKOFF}
+#define OLD(name, type)                                                                            \
+    {                                                                                              \
+        name, type, "SIP", 0, false, 0, T_MS, RETRIES, false, REBOOT_OLD, BACKOFF                  \
+    }
 /* 78xx/88xx/89xx/99xx: HTTP on 6970 first (domain.md, "What a phone does at
  * boot"). ASSUMPTION: blksize 1428 and tsize on TFTP, no windowsize: the options
  * newer models send are not documented publicly. */
-#define NEW(name, type, reboot) {name, type, "SIP", 1428, true, 0, T_MS, RETRIES, true, reboot, BACKOFF}
+#define NEW(name, type, reboot)                                                                    \
+    {                                                                                              \
+        name, type, "SIP", 1428, true, 0, T_MS, RETRIES, true, reboot, BACKOFF                     \
+    }
 
 static const struct phone_model builtin[] = {
-    OLD("7940", 8),           OLD("7941", 115),          OLD("7942", 434),
-    OLD("7945", 435),         OLD("7960", 7),            OLD("7961", 30018),
-    OLD("7962", 404),         OLD("7965", 436),          OLD("7970", 30006),
-    OLD("7971", 119),         OLD("7975", 437),          NEW("7811", 36213, REBOOT_OLD),
-    NEW("7821", 621, REBOOT_OLD),   NEW("7841", 622, REBOOT_OLD),   NEW("7861", 623, REBOOT_OLD),
-    NEW("8811", 36217, REBOOT_OLD), NEW("8832", 36258, REBOOT_OLD), NEW("8841", 683, REBOOT_OLD),
-    NEW("8845", 36224, REBOOT_OLD), NEW("8851", 684, REBOOT_OLD),   NEW("8861", 685, REBOOT_OLD),
-    NEW("8865", 36225, REBOOT_OLD), NEW("8941", 586, REBOOT_89),    NEW("8945", 585, REBOOT_89),
-    NEW("8961", 540, REBOOT_89),    NEW("9951", 537, REBOOT_89),    NEW("9971", 493, REBOOT_89),
+    OLD("7940", 8),
+    OLD("7941", 115),
+    OLD("7942", 434),
+    OLD("7945", 435),
+    OLD("7960", 7),
+    OLD("7961", 30018),
+    OLD("7962", 404),
+    OLD("7965", 436),
+    OLD("7970", 30006),
+    OLD("7971", 119),
+    OLD("7975", 437),
+    NEW("7811", 36213, REBOOT_OLD),
+    NEW("7821", 621, REBOOT_OLD),
+    NEW("7841", 622, REBOOT_OLD),
+    NEW("7861", 623, REBOOT_OLD),
+    NEW("8811", 36217, REBOOT_OLD),
+    NEW("8832", 36258, REBOOT_OLD),
+    NEW("8841", 683, REBOOT_OLD),
+    NEW("8845", 36224, REBOOT_OLD),
+    NEW("8851", 684, REBOOT_OLD),
+    NEW("8861", 685, REBOOT_OLD),
+    NEW("8865", 36225, REBOOT_OLD),
+    NEW("8941", 586, REBOOT_89),
+    NEW("8945", 585, REBOOT_89),
+    NEW("8961", 540, REBOOT_89),
+    NEW("9951", 537, REBOOT_89),
+    NEW("9971", 493, REBOOT_89),
 };
 
 void phone_models_builtin(struct phone_models *t)
@@ -144,8 +168,7 @@ static int fields_apply(char tok[][TOKEN_MAX], struct phone_model *m, const char
     return 0;
 }
 
-int phone_model_parse_line(const char *line, size_t len, struct phone_model *out,
-                           const char **why)
+int phone_model_parse_line(const char *line, size_t len, struct phone_model *out, const char **why)
 {
     char tok[FIELDS][TOKEN_MAX];
     size_t n;

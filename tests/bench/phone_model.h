@@ -8,12 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PHONE_MODEL_NAME_MAX  31
-#define PHONE_MODELS_MAX      128
-#define PHONE_MODEL_LINE_MAX  256
-#define PHONE_MODEL_TEXT_MAX  (64 * 1024)
-#define PHONE_MIX_MAX         64
-#define PHONE_MIX_COUNT_MAX   100000 /* phones of one model */
+#define PHONE_MODEL_NAME_MAX    31
+#define PHONE_MODELS_MAX        128
+#define PHONE_MODEL_LINE_MAX    256
+#define PHONE_MODEL_TEXT_MAX    (64 * 1024)
+#define PHONE_MIX_MAX           64
+#define PHONE_MIX_COUNT_MAX     100000 /* phones of one model */
 #define PHONE_MODEL_SECONDS_MAX 86400
 
 struct phone_model {
@@ -25,8 +25,8 @@ struct phone_model {
     uint32_t windowsize; /* 0: no option */
     uint32_t timeout_ms; /* TFTP resend timeout; HTTP idle limit is timeout_ms * (retries + 1) */
     uint32_t retries;
-    bool http_first;           /* each file over HTTP first, TFTP on failure */
-    uint32_t reboot_s;         /* from the last component to running the new load */
+    bool http_first;            /* each file over HTTP first, TFTP on failure */
+    uint32_t reboot_s;          /* from the last component to running the new load */
     uint32_t restart_backoff_s; /* after a failed file, before the download starts again */
 };
 
@@ -45,8 +45,7 @@ void phone_models_builtin(struct phone_models *t);
 
 /* One line: name device_type protocol tftp_blksize tsize windowsize timeout_ms
  * retries http_first reboot_s restart_backoff_s. 0, or -1 with *why. */
-int phone_model_parse_line(const char *line, size_t len, struct phone_model *out,
-                           const char **why);
+int phone_model_parse_line(const char *line, size_t len, struct phone_model *out, const char **why);
 
 /* A --models file: blank lines and '#' comments allowed; each model replaces
  * the one of the same name in t or is added. A name twice in the text is an

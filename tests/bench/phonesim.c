@@ -25,38 +25,38 @@
 #include "tests/bench/bench_util.h"
 #include "tests/bench/phonesim.h"
 
-#define SIM_EVENTS_MAX     256
-#define SIM_TICK_MS        10
-#define SIM_FD_SPARE       32
-#define SIM_PHONES_MAX     100000
-#define SIM_EXPECT_MAX     4096
-#define SIM_EXPECT_TEXT_MAX (1024 * 1024)
+#define SIM_EVENTS_MAX       256
+#define SIM_TICK_MS          10
+#define SIM_FD_SPARE         32
+#define SIM_PHONES_MAX       100000
+#define SIM_EXPECT_MAX       4096
+#define SIM_EXPECT_TEXT_MAX  (1024 * 1024)
 #define SIM_TIMELINE_DEFAULT 64
-#define SIM_MAC_MAX        UINT64_C(0xffffffffffff)
+#define SIM_MAC_MAX          UINT64_C(0xffffffffffff)
 
 enum { SIM_EXIT_OK = 0, SIM_EXIT_FAILED = 1, SIM_EXIT_USAGE = 2 };
 
 static void usage_print(FILE *f)
 {
-    fprintf(f,
-            "usage: phonesim --tftp-server ADDR:PORT [--phones N] [--model M | --mix M:N,...]\n"
-            "                [--models FILE] [--mac-base MAC] [--current-load NAME]\n"
-            "                [--source-base ADDR] [--boot-spread-ms MS] [--seed N]\n"
-            "                [--load-server-port PORT] [--http-port PORT] [--reboot-s S]\n"
-            "                [--restart-backoff-s S] [--max-seconds S] [--expect FILE]\n"
-            "                [--json FILE] [--timeline-max N]\n"
-            "Each phone boots like a real one: CTLSEP<MAC>.tlv, ITLSEP<MAC>.tlv (ITLFile.tlv\n"
-            "when absent), SEP<MAC>.cnf.xml (else XMLDefault.cnf.xml), and when the load\n"
-            "differs from --current-load (default OLD.0-0-0), <load>.loads and each component,\n"
-            "from the config's loadServer when it names one. Models with http_first try\n"
-            "HTTP on --http-port (6970) of the same server first for every file.\n"
-            "Model table (--models FILE replaces or adds, one line each): name device_type\n"
-            "protocol tftp_blksize tsize windowsize timeout_ms retries http_first reboot_s\n"
-            "restart_backoff_s. Built in: 79xx plain RRQ, 512-byte lock-step, no HTTP (domain.md);\n"
-            "78xx/88xx/89xx/99xx HTTP first, blksize 1428 and tsize (ASSUMPTION: not documented\n"
-            "publicly); every timeout, retry, reboot and backoff value is an ASSUMPTION but\n"
-            "89xx/99xx reboot (white paper: 1-2 min). tests/bench/README.md has the table.\n"
-            "Exit 0 when every phone ends upgraded or no_change, 1 otherwise, 2 on bad usage.\n");
+    fprintf(
+        f, "usage: phonesim --tftp-server ADDR:PORT [--phones N] [--model M | --mix M:N,...]\n"
+           "                [--models FILE] [--mac-base MAC] [--current-load NAME]\n"
+           "                [--source-base ADDR] [--boot-spread-ms MS] [--seed N]\n"
+           "                [--load-server-port PORT] [--http-port PORT] [--reboot-s S]\n"
+           "                [--restart-backoff-s S] [--max-seconds S] [--expect FILE]\n"
+           "                [--json FILE] [--timeline-max N]\n"
+           "Each phone boots like a real one: CTLSEP<MAC>.tlv, ITLSEP<MAC>.tlv (ITLFile.tlv\n"
+           "when absent), SEP<MAC>.cnf.xml (else XMLDefault.cnf.xml), and when the load\n"
+           "differs from --current-load (default OLD.0-0-0), <load>.loads and each component,\n"
+           "from the config's loadServer when it names one. Models with http_first try\n"
+           "HTTP on --http-port (6970) of the same server first for every file.\n"
+           "Model table (--models FILE replaces or adds, one line each): name device_type\n"
+           "protocol tftp_blksize tsize windowsize timeout_ms retries http_first reboot_s\n"
+           "restart_backoff_s. Built in: 79xx plain RRQ, 512-byte lock-step, no HTTP (domain.md);\n"
+           "78xx/88xx/89xx/99xx HTTP first, blksize 1428 and tsize (ASSUMPTION: not documented\n"
+           "publicly); every timeout, retry, reboot and backoff value is an ASSUMPTION but\n"
+           "89xx/99xx reboot (white paper: 1-2 min). tests/bench/README.md has the table.\n"
+           "Exit 0 when every phone ends upgraded or no_change, 1 otherwise, 2 on bad usage.\n");
 }
 
 /* ---------- argument parsing ---------- */
@@ -158,19 +158,23 @@ static int args_apply_number(int opt, const char *arg, struct sim_args *a)
     case OPT_PHONES:
         return bench_args_number("phonesim", "phones", arg, 1, SIM_PHONES_MAX, &a->phones);
     case OPT_BOOT_SPREAD:
-        return bench_args_number("phonesim", "boot-spread-ms", arg, 0, 86400000, &a->boot_spread_ms);
+        return bench_args_number("phonesim", "boot-spread-ms", arg, 0, 86400000,
+                                 &a->boot_spread_ms);
     case OPT_SEED:
         return bench_args_number("phonesim", "seed", arg, 0, UINT64_MAX, &a->seed);
     case OPT_LS_PORT:
-        return bench_args_number("phonesim", "load-server-port", arg, 1, 65535, &a->load_server_port);
+        return bench_args_number("phonesim", "load-server-port", arg, 1, 65535,
+                                 &a->load_server_port);
     case OPT_HTTP_PORT:
         return bench_args_number("phonesim", "http-port", arg, 1, 65535, &a->http_port);
     case OPT_REBOOT:
         a->reboot_set = true;
-        return bench_args_number("phonesim", "reboot-s", arg, 0, PHONE_MODEL_SECONDS_MAX, &a->reboot_s);
+        return bench_args_number("phonesim", "reboot-s", arg, 0, PHONE_MODEL_SECONDS_MAX,
+                                 &a->reboot_s);
     case OPT_BACKOFF:
         a->backoff_set = true;
-        return bench_args_number("phonesim", "restart-backoff-s", arg, 0, PHONE_MODEL_SECONDS_MAX, &a->backoff_s);
+        return bench_args_number("phonesim", "restart-backoff-s", arg, 0, PHONE_MODEL_SECONDS_MAX,
+                                 &a->backoff_s);
     case OPT_MAX_SECONDS:
         return bench_args_number("phonesim", "max-seconds", arg, 1, 7 * 86400, &a->max_seconds);
     case OPT_TIMELINE_MAX:
@@ -335,8 +339,7 @@ static void ls_resolve(struct sim *s, struct sim_ls *l)
 
     l->tftp = l->http = -1;
     if (ls_split(l->host, host, sizeof(host), &port) != 0 ||
-        getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL ||
-        res->ai_addrlen > sizeof(ss))
+        getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL || res->ai_addrlen > sizeof(ss))
         goto out;
     memset(&ss, 0, sizeof(ss));
     memcpy(&ss, res->ai_addr, res->ai_addrlen);
@@ -418,8 +421,7 @@ static int expect_load(struct sim *s)
     int rc = fileio_read_file(s->a.expect_file, SIM_EXPECT_TEXT_MAX, &text, &len);
 
     if (rc != 0) {
-        fprintf(stderr, "phonesim: cannot read --expect %s: %s\n", s->a.expect_file,
-                strerror(-rc));
+        fprintf(stderr, "phonesim: cannot read --expect %s: %s\n", s->a.expect_file, strerror(-rc));
         return -1;
     }
     s->expect = calloc(SIM_EXPECT_MAX, sizeof(*s->expect));
@@ -449,8 +451,7 @@ static int models_load(struct sim *s)
         return 0;
     rc = fileio_read_file(s->a.models_file, PHONE_MODEL_TEXT_MAX, &text, &len);
     if (rc != 0) {
-        fprintf(stderr, "phonesim: cannot read --models %s: %s\n", s->a.models_file,
-                strerror(-rc));
+        fprintf(stderr, "phonesim: cannot read --models %s: %s\n", s->a.models_file, strerror(-rc));
         return -1;
     }
     rc = phone_models_parse(text, len, &s->models, &line, &why);
@@ -741,9 +742,10 @@ static void json_phone(FILE *f, const struct sim *s, const struct phone *ph)
     json_str(f, ph->model->name);
     fprintf(f, ",\"addr\":");
     if (ph->bound) {
-        const void *a = ph->bind_addr.ss_family == AF_INET
-                            ? (const void *)&((const struct sockaddr_in *)&ph->bind_addr)->sin_addr
-                            : (const void *)&((const struct sockaddr_in6 *)&ph->bind_addr)->sin6_addr;
+        const void *a =
+            ph->bind_addr.ss_family == AF_INET
+                ? (const void *)&((const struct sockaddr_in *)&ph->bind_addr)->sin_addr
+                : (const void *)&((const struct sockaddr_in6 *)&ph->bind_addr)->sin6_addr;
 
         inet_ntop(ph->bind_addr.ss_family, a, addr, sizeof(addr));
         json_str(f, addr);
@@ -812,8 +814,9 @@ static void json_report(FILE *f, const struct sim *s, const struct totals *t)
             fprintf(f, ",\n");
         json_phone(f, s, &s->phones[i]);
     }
-    fprintf(f, "],\n\"phones_total\":%u,\"upgraded\":%u,\"no_change\":%u,\"stuck\":%u,"
-               "\"no_config\":%u,\"all_upgraded_s\":",
+    fprintf(f,
+            "],\n\"phones_total\":%u,\"upgraded\":%u,\"no_change\":%u,\"stuck\":%u,"
+            "\"no_config\":%u,\"all_upgraded_s\":",
             s->n_phones, t->n[OUT_UPGRADED], t->n[OUT_NO_CHANGE], t->n[OUT_STUCK],
             t->n[OUT_NO_CONFIG]);
     json_time(f, all_done && t->any_upgraded, t->last_ns);
@@ -854,8 +857,7 @@ static void text_report(const struct sim *s, const struct totals *t)
            t->n[OUT_UPGRADED], t->n[OUT_NO_CHANGE], t->n[OUT_STUCK], t->n[OUT_NO_CONFIG]);
     if (t->any_upgraded)
         printf("upgraded:    first at %.3f s, last at %.3f s%s\n", secs(t->first_ns),
-               secs(t->last_ns),
-               t->n[OUT_STUCK] + t->n[OUT_NO_CONFIG] ? " (not all phones)" : "");
+               secs(t->last_ns), t->n[OUT_STUCK] + t->n[OUT_NO_CONFIG] ? " (not all phones)" : "");
     printf("bytes:       %llu\n", (unsigned long long)t->bytes);
     printf("wall time:   %.3f s\n", secs(s->end_ns - s->start_ns));
     if (getrusage(RUSAGE_SELF, &ru) == 0)

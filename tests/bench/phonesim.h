@@ -41,7 +41,7 @@ enum file_kind { F_CTL, F_ITL, F_ITLFILE, F_SEP, F_DEFAULT, F_LOADS, F_COMPONENT
 
 /* One fetch attempt: about 80 bytes plus its name (and an error text when it failed). */
 struct tl_entry {
-    uint64_t t_ns;   /* start, from the start of the run */
+    uint64_t t_ns; /* start, from the start of the run */
     uint64_t dur_ns;
     uint64_t bytes;
     char *name;
@@ -82,7 +82,7 @@ struct phone {
     socklen_t bind_len;
     enum phone_stage stage;
     enum file_kind kind;
-    bool backoff_config; /* the backoff ends in a config fetch, else the firmware */
+    bool backoff_config;    /* the backoff ends in a config fetch, else the firmware */
     uint32_t backoff_count; /* restarts after a failure */
     bool config_done;
     bool itlsep_found;

@@ -30,8 +30,7 @@ static int parse_port(const char *text, uint16_t *port)
     return 0;
 }
 
-static int parse_addr6(const char *host, uint16_t port, struct sockaddr_storage *ss,
-                       socklen_t *len)
+static int parse_addr6(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
 {
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
@@ -246,8 +245,7 @@ static bool addr_same_host(const struct sockaddr_storage *a, const struct sockad
 
 /* The server's TID is the source port of its first reply: from now on the
  * socket talks to that port only, and the kernel drops strangers. */
-static int tftpc_lock_peer(struct tftpc *c, const struct sockaddr_storage *from,
-                           socklen_t from_len)
+static int tftpc_lock_peer(struct tftpc *c, const struct sockaddr_storage *from, socklen_t from_len)
 {
     if (!addr_same_host(from, c->server))
         return 1; /* not our server: ignore */
@@ -346,8 +344,8 @@ static const char *tftpc_on_data(struct tftpc *c, struct tftpc_shared *sh,
     return tftpc_accept_block(c, pk, now_ns);
 }
 
-static const char *tftpc_on_error_packet(struct tftpc *c, const struct tftp_packet *pk,
-                                         char *buf, size_t cap)
+static const char *tftpc_on_error_packet(struct tftpc *c, const struct tftp_packet *pk, char *buf,
+                                         size_t cap)
 {
     char clean[TFTP_ERRMSG_MAX]; /* room enough in why_buf for the prefix */
 
@@ -381,8 +379,8 @@ static const char *tftpc_on_datagram(struct tftpc *c, struct tftpc_shared *sh, c
 }
 
 /* Handles what one recvmmsg returned; stops at the end of the transfer. */
-static const char *tftpc_on_batch(struct tftpc *c, struct tftpc_shared *sh, int n,
-                                  uint64_t now_ns, char *why_buf, size_t why_cap)
+static const char *tftpc_on_batch(struct tftpc *c, struct tftpc_shared *sh, int n, uint64_t now_ns,
+                                  char *why_buf, size_t why_cap)
 {
     const char *why = NULL;
 
@@ -397,8 +395,7 @@ static const char *tftpc_on_batch(struct tftpc *c, struct tftpc_shared *sh, int 
             if (rc < 0)
                 return "connect to the server's TID failed";
         }
-        why = tftpc_on_datagram(c, sh, sh->iov[i].iov_base, m->msg_len, now_ns, why_buf,
-                                why_cap);
+        why = tftpc_on_datagram(c, sh, sh->iov[i].iov_base, m->msg_len, now_ns, why_buf, why_cap);
     }
     if (why == NULL && c->reack && tftpc_send_ack(c, c->last_block) != 0)
         why = "send ACK failed";

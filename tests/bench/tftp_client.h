@@ -11,9 +11,9 @@
 
 #include "server/tftp/tftp_packet.h"
 
-#define TFTPC_BATCH_MAX  64 /* datagrams per recvmmsg */
-#define TFTPC_WHY_MAX    192
-#define TFTPC_NS_PER_MS  UINT64_C(1000000)
+#define TFTPC_BATCH_MAX 64 /* datagrams per recvmmsg */
+#define TFTPC_WHY_MAX   192
+#define TFTPC_NS_PER_MS UINT64_C(1000000)
 
 /* What a transfer asks for and how patient it is; shared by many transfers. */
 struct tftpc_params {

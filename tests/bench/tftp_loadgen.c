@@ -82,7 +82,7 @@ struct loadgen {
     uint8_t req[TFTP_REQUEST_MAX];
     size_t req_len;
     struct tftpc_shared sh; /* the receive batch, timeouts and out-of-order counts */
-    uint32_t neg_blksize; /* as negotiated by the first transfer that got so far */
+    uint32_t neg_blksize;   /* as negotiated by the first transfer that got so far */
     uint32_t neg_windowsize;
     bool neg_known;
     char first_error[LOADGEN_ERR_MAX];
@@ -148,14 +148,17 @@ static int args_apply_number(int opt, const char *arg, struct loadgen_args *a)
         rc = bench_args_number("tftp_loadgen", "count", arg, 1, LOADGEN_COUNT_MAX, &a->count);
         break;
     case OPT_CONCURRENCY:
-        rc = bench_args_number("tftp_loadgen", "concurrency", arg, 1, LOADGEN_CONCURRENCY_MAX, &a->concurrency);
+        rc = bench_args_number("tftp_loadgen", "concurrency", arg, 1, LOADGEN_CONCURRENCY_MAX,
+                               &a->concurrency);
         break;
     case OPT_BLKSIZE:
-        rc = bench_args_number("tftp_loadgen", "blksize", arg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX, &v);
+        rc = bench_args_number("tftp_loadgen", "blksize", arg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX,
+                               &v);
         a->tp.blksize = (uint32_t)v;
         break;
     case OPT_WINDOWSIZE:
-        rc = bench_args_number("tftp_loadgen", "windowsize", arg, TFTP_WINDOW_MIN, TFTP_WINDOW_MAX, &v);
+        rc = bench_args_number("tftp_loadgen", "windowsize", arg, TFTP_WINDOW_MIN, TFTP_WINDOW_MAX,
+                               &v);
         a->tp.windowsize = (uint32_t)v;
         break;
     case OPT_TIMEOUT_MS:
@@ -168,7 +171,8 @@ static int args_apply_number(int opt, const char *arg, struct loadgen_args *a)
         rc = bench_args_number("tftp_loadgen", "max-seconds", arg, 1, 86400, &a->max_seconds);
         break;
     case OPT_EXPECT_SIZE:
-        rc = bench_args_number("tftp_loadgen", "expect-size", arg, 0, TFTP_TSIZE_MAX, &a->expect_size);
+        rc = bench_args_number("tftp_loadgen", "expect-size", arg, 0, TFTP_TSIZE_MAX,
+                               &a->expect_size);
         a->expect_size_set = true;
         break;
     default:
@@ -424,8 +428,7 @@ static void loadgen_note_negotiated(struct loadgen *lg, const struct xfer *x)
 }
 
 /* Ends the slot's transfer when a step finished it, and starts the next. */
-static void xfer_after_step(struct loadgen *lg, uint32_t slot, enum tftpc_step st,
-                            const char *why)
+static void xfer_after_step(struct loadgen *lg, uint32_t slot, enum tftpc_step st, const char *why)
 {
     struct xfer *x = &lg->slots[slot];
 

@@ -30,13 +30,13 @@ struct head_case {
 static const struct head_case head_cases[] = {
     {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", HTTP_RESP_OK, 200, 1, 5, 0, 0},
     {"HTTP/1.0 200 OK\n\n", HTTP_RESP_OK, 200, 0, 0, 0, 0},
-    {"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", HTTP_RESP_OK,
-     404, 1, 0, 0, 1},
+    {"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", HTTP_RESP_OK, 404,
+     1, 0, 0, 1},
     {"HTTP/1.1 200\r\ncontent-length:  7 \r\n\r\n", HTTP_RESP_OK, 200, 1, 7, 0, 0},
     {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", HTTP_RESP_OK, 200, 0, 0, 1, 0},
     {"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n", HTTP_RESP_OK, 200, 0, 0, 0, 0},
-    {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", HTTP_RESP_OK, 200, 1,
-     3, 0, 0},
+    {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", HTTP_RESP_OK, 200, 1, 3,
+     0, 0},
     {"HTTP/1.1 503 Busy\r\nRetry-After: 5\r\n\r\n", HTTP_RESP_OK, 503, 0, 0, 0, 0},
     /* truncated: no blank line yet */
     {"", HTTP_RESP_MORE, 0, -1, 0, 0, 0},
@@ -58,10 +58,10 @@ static const struct head_case head_cases[] = {
     {"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", HTTP_RESP_BAD_LENGTH, 0, -1, 0, 0, 0},
     {"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", HTTP_RESP_BAD_LENGTH, 0, -1, 0, 0, 0},
     {"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", HTTP_RESP_BAD_LENGTH, 0, -1, 0, 0, 0},
-    {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", HTTP_RESP_BAD_LENGTH, 0,
-     -1, 0, 0, 0},
-    {"HTTP/1.1 200 OK\r\nContent-Length: 281474976710656\r\n\r\n", HTTP_RESP_BAD_LENGTH, 0, -1,
+    {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", HTTP_RESP_BAD_LENGTH, 0, -1,
      0, 0, 0},
+    {"HTTP/1.1 200 OK\r\nContent-Length: 281474976710656\r\n\r\n", HTTP_RESP_BAD_LENGTH, 0, -1, 0,
+     0, 0},
     {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", HTTP_RESP_BAD_LENGTH, 0,
      -1, 0, 0, 0},
 };
@@ -145,10 +145,10 @@ struct body_case {
 
 static const struct body_case body_cases[] = {
     {1, 10, {4, 6}, 10, 1, 1},
-    {1, 10, {4, 3}, 7, 0, 0},     /* truncated: a close now cuts it short */
-    {1, 10, {15}, 10, 1, 1},      /* bytes past Content-Length are not the body */
+    {1, 10, {4, 3}, 7, 0, 0}, /* truncated: a close now cuts it short */
+    {1, 10, {15}, 10, 1, 1},  /* bytes past Content-Length are not the body */
     {1, 10, {9, 9}, 10, 1, 1},
-    {1, 0, {0}, 0, 0, 1},         /* an empty body is whole at once */
+    {1, 0, {0}, 0, 0, 1},          /* an empty body is whole at once */
     {0, 0, {100, 200}, 300, 0, 1}, /* close-delimited: whole at the close */
     {0, 0, {0}, 0, 0, 1},
 };
@@ -168,8 +168,7 @@ static void test_body_table(void **state)
             taken += http_body_feed(&b, c->feeds[j], &done);
         if (taken != c->want_taken || done != c->want_done ||
             http_body_eof_ok(&b) != c->want_eof_ok)
-            fail_msg("case %zu: taken %zu done %d eof_ok %d", i, taken, done,
-                     http_body_eof_ok(&b));
+            fail_msg("case %zu: taken %zu done %d eof_ok %d", i, taken, done, http_body_eof_ok(&b));
         assert_int_equal(b.received, taken);
     }
 }
@@ -179,8 +178,8 @@ static void test_request(void **state)
     char buf[1024], name[300];
 
     (void)state;
-    assert_true(http_get_build_request(buf, sizeof(buf), "SEP001B54000001.cnf.xml",
-                                       "127.0.0.1:6970") > 0);
+    assert_true(
+        http_get_build_request(buf, sizeof(buf), "SEP001B54000001.cnf.xml", "127.0.0.1:6970") > 0);
     assert_non_null(strstr(buf, "GET /SEP001B54000001.cnf.xml HTTP/1.1\r\n"));
     assert_non_null(strstr(buf, "Host: 127.0.0.1:6970\r\n"));
     assert_non_null(strstr(buf, "\r\n\r\n"));
@@ -432,9 +431,9 @@ static void test_models_file(void **state)
     assert_int_equal(phone_models_parse(bad, strlen(bad), &t, &line, &why), -1);
     assert_int_equal(line, 2);
     assert_int_equal(phone_models_find(&t, "7965")->timeout_ms, 2000);
-    assert_int_equal(phone_models_parse("a 1 SIP 0 0 0 1 0 0 0 0\na 2 SIP 0 0 0 1 0 0 0 0", 47,
-                                        &t, &line, &why),
-                     -1);
+    assert_int_equal(
+        phone_models_parse("a 1 SIP 0 0 0 1 0 0 0 0\na 2 SIP 0 0 0 1 0 0 0 0", 47, &t, &line, &why),
+        -1);
     assert_non_null(strstr(why, "twice"));
     assert_int_equal(phone_models_parse("a 1 SIP 0 0 0 1 0 0 0 0\0", 24, &t, &line, &why), -1);
     assert_int_equal(phone_models_parse("x", PHONE_MODEL_TEXT_MAX + 1, &t, &line, &why), -1);
@@ -515,11 +514,11 @@ static void test_mix_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_head_table),   cmocka_unit_test(test_head_every_prefix),
-        cmocka_unit_test(test_head_oversized), cmocka_unit_test(test_body_table),
-        cmocka_unit_test(test_request),      cmocka_unit_test(test_cnf_table),
+        cmocka_unit_test(test_head_table),       cmocka_unit_test(test_head_every_prefix),
+        cmocka_unit_test(test_head_oversized),   cmocka_unit_test(test_body_table),
+        cmocka_unit_test(test_request),          cmocka_unit_test(test_cnf_table),
         cmocka_unit_test(test_cnf_every_prefix), cmocka_unit_test(test_cnf_limits),
-        cmocka_unit_test(test_model_table),  cmocka_unit_test(test_models_file),
+        cmocka_unit_test(test_model_table),      cmocka_unit_test(test_models_file),
         cmocka_unit_test(test_mix_table),
     };
 
