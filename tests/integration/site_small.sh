@@ -59,30 +59,25 @@ sys.exit(1 if bad else 0)
 EOF
 }
 
-# json_get FILE KEY: one top-level value of a result.
-json_get() {
-    python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"
+# upgraded NAME LABEL MIN MAX: the run NAME exited 0, every phone is on the new
+# load byte-exact, and the WAN carried MIN <= copies < MAX of the load.
+upgraded() {
+    [ "$SITE_RC" = 0 ] && pass "$2: site_upgrade exits 0" || fail "$2: exit $SITE_RC"
+    msg=$(check "$1" upgraded) && pass "$2: 5 phones upgraded, every file byte-exact" ||
+        fail "$2: $msg"
+    copies=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['wan_copies'])" "$TMPD/$1.json")
+    python3 -c "import sys; sys.exit(0 if float(sys.argv[2]) <= float(sys.argv[1]) < float(sys.argv[3]) else 1)" \
+        "$copies" "$3" "$4" && pass "$2: the WAN carried $copies copies of the load" ||
+        fail "$2: the WAN carried $copies copies, want $3 to $4"
 }
 
-# central: newer phones, HTTP first, every byte across the WAN.
+# central: newer phones, HTTP first, every byte across the WAN (5 copies).
 site central --scenario central --mix 8845:5 --max-seconds 120
-[ "$SITE_RC" = 0 ] && pass "central: site_upgrade exits 0" || fail "central: exit $SITE_RC"
-msg=$(check central upgraded) && pass "central: 5 phones upgraded, every file byte-exact" ||
-    fail "central: $msg"
-copies=$(json_get "$TMPD/central.json" wan_copies)
-python3 -c "import sys; sys.exit(0 if 5 <= float(sys.argv[1]) < 5.5 else 1)" "$copies" &&
-    pass "central: the WAN carried $copies copies of the load for 5 phones" ||
-    fail "central: the WAN carried $copies copies, want 5 to 5.5"
+upgraded central central 5 5.5
 
-# branch-manual: 79xx phones lock-step from a branch loadsd, configs only across the WAN.
+# branch-manual: 79xx phones lock-step from a branch loadsd; configs only cross the WAN.
 site branch --scenario branch-manual --mix 7965:5 --max-seconds 60
-[ "$SITE_RC" = 0 ] && pass "branch-manual: site_upgrade exits 0" || fail "branch-manual: exit $SITE_RC"
-msg=$(check branch upgraded) && pass "branch-manual: 5 phones upgraded, every file byte-exact" ||
-    fail "branch-manual: $msg"
-copies=$(json_get "$TMPD/branch.json" wan_copies)
-python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 0.05 else 1)" "$copies" &&
-    pass "branch-manual: the WAN carried $copies copies of the load (configs only)" ||
-    fail "branch-manual: the WAN carried $copies copies, want under 0.05"
+upgraded branch branch-manual 0 0.05
 
 # A hand-filled load server that lacks one component: never upgraded, stuck.
 site stuck --scenario branch-manual --branch-server hpa --branch-omit 2 --mix 7965:5 --max-seconds 10
