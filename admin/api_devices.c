@@ -16,6 +16,7 @@
 #include "admin/devcsv.h"
 #include "admin/provision_json.h"
 #include "admin/settings_json.h"
+#include "admin/views.h"
 #include "db/db.h"
 #include "db/provision.h"
 #include "server/cnf/cnf.h"
@@ -266,82 +267,61 @@ static int devices_remove(struct api_request *rq, struct api_response *rs)
 
 /* ---- effective settings and the rendered config ---- */
 
-/* ?from=IP (for site rules): 0 with *sa NULL when absent, -1 with a 400. */
-static int from_query(struct api_request *rq, struct api_response *rs, struct sockaddr_storage *ss,
-                      const struct sockaddr **sa)
+/* Opens what the phone of the path's MAC gets, for ?from=IP (absent: the
+ * address its config was last asked from; "none": no address). 0, or -1
+ * with the error in rs (p closed). */
+static int phone_open(struct api_request *rq, struct api_response *rs, struct view_phone *p)
 {
-    const char *from = api_query(rq, "from");
-    struct sockaddr_in *in = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    char mac[SETTINGS_MAC_LEN + 1];
+    int rc;
 
-    *sa = NULL;
-    memset(ss, 0, sizeof(*ss));
-    if (from == NULL)
+    memset(p, 0, sizeof(*p));
+    if (path_mac(rq, rs, mac) != 0)
+        return -1;
+    rc = view_phone_open(rq->ctx->dd.db, mac, api_query(rq, "from"), p);
+    if (rc == DB_OK)
         return 0;
-    if (inet_pton(AF_INET, from, &in->sin_addr) == 1)
-        in->sin_family = AF_INET;
-    else if (inet_pton(AF_INET6, from, &in6->sin6_addr) == 1)
-        in6->sin6_family = AF_INET6;
+    view_phone_close(p);
+    if (rc == VIEW_BAD_ADDRESS)
+        api_error_field(rs, "from", "\"from\" is an IPv4 or IPv6 address, or none");
+    else if (rc == DB_NOT_FOUND)
+        api_error(rs, MHD_HTTP_NOT_FOUND, "not_found",
+                  "no device %s (an unknown phone gets XMLDefault.cnf.xml)", mac);
     else
-        return api_error_field(rs, "from", "\"from\" is an IPv4 or IPv6 address"), -1;
-    *sa = (const struct sockaddr *)ss;
-    return 0;
+        api_error_db(rs, rc, "provisioning data");
+    return -1;
 }
 
 static int devices_effective(struct api_request *rq, struct api_response *rs)
 {
-    struct settings_snapshot *s = NULL;
-    struct settings_effective e;
-    struct sockaddr_storage ss;
-    const struct sockaddr *sa;
-    char mac[SETTINGS_MAC_LEN + 1];
-    int rc;
+    struct view_phone p;
 
-    if (path_mac(rq, rs, mac) != 0 || from_query(rq, rs, &ss, &sa) != 0)
+    if (phone_open(rq, rs, &p) != 0)
         return 0;
-    rc = provision_snapshot_load(rq->ctx->dd.db, &s);
-    if (rc != DB_OK)
-        return api_error_db(rs, rc, "provisioning data");
-    if (settings_resolve(s, mac, sa, &e) != 0)
-        api_error(rs, MHD_HTTP_NOT_FOUND, "not_found",
-                  "no device %s (an unknown phone gets XMLDefault.cnf.xml)", mac);
-    else
-        api_json(rs, MHD_HTTP_OK, settings_effective_json(&e));
-    provision_snapshot_free(s);
+    api_json(rs, MHD_HTTP_OK, view_phone_json(&p));
+    view_phone_close(&p);
     return 0;
 }
 
+/* The config file the phone gets (?from as for effective). */
 static int devices_config(struct api_request *rq, struct api_response *rs)
 {
-    struct settings_snapshot *s = NULL;
-    struct cnf_buf out = {0};
-    struct sockaddr_storage ss;
-    const struct sockaddr *sa;
-    char mac[SETTINGS_MAC_LEN + 1];
-    int rc;
+    struct view_phone p;
 
-    if (path_mac(rq, rs, mac) != 0 || from_query(rq, rs, &ss, &sa) != 0)
+    if (phone_open(rq, rs, &p) != 0)
         return 0;
-    rc = provision_snapshot_load(rq->ctx->dd.db, &s);
-    if (rc != DB_OK)
-        return api_error_db(rs, rc, "provisioning data");
-    rc = cnf_render_mac(s, mac, sa, &out);
-    provision_snapshot_free(s);
-    if (rc == CNF_UNKNOWN)
-        api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no device %s", mac);
-    else if (rc == CNF_INVALID)
+    if (p.rendered == CNF_INVALID) {
         api_error(rs, MHD_HTTP_CONFLICT, "bad_template",
                   "the profile's template does not pass the checks: fix or remove it");
-    else if (rc != CNF_OK)
-        api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot render the config");
-    if (rc != CNF_OK) {
-        cnf_buf_free(&out);
-        return 0;
+    } else {
+        rs->status = MHD_HTTP_OK;
+        rs->text = p.config.data; /* the response owns the buffer now */
+        rs->text_len = p.config.len;
+        rs->content_type = "application/xml; charset=utf-8";
+        p.config.data = NULL;
+        p.config.len = 0;
     }
-    rs->status = MHD_HTTP_OK;
-    rs->text = out.data; /* the response owns the buffer now */
-    rs->text_len = out.len;
-    rs->content_type = "application/xml; charset=utf-8";
+    view_phone_close(&p);
     return 0;
 }
 

@@ -3,11 +3,16 @@
  * never runs SQL of its own. */
 #include "admin/views.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "admin/catalog_json.h"
 #include "admin/provision_json.h"
+#include "admin/settings_json.h"
 #include "db/db.h"
 #include "db/provision.h"
 
@@ -152,4 +157,97 @@ int view_load(sqlite3 *db, const struct catalog_load *l, json_t **out)
     }
     json_decref(files);
     return view_end(rc, j, out);
+}
+
+/* ---- what one phone gets ---- */
+
+/* The address to resolve for: given, last request, or none. */
+static int phone_address(sqlite3 *db, const char *mac, const char *from, struct view_phone *p)
+{
+    int rc = provision_seen_get(db, mac, &p->seen);
+
+    if (rc != DB_OK && rc != DB_NOT_FOUND)
+        return rc;
+    if (from != NULL && strcasecmp(from, "none") == 0)
+        return DB_OK;
+    if (from != NULL) {
+        if (settings_addr_parse(from, &p->addr) != 0)
+            return VIEW_BAD_ADDRESS;
+        p->source = "given";
+        return DB_OK;
+    }
+    if (rc == DB_OK && settings_addr_parse(p->seen.addr, &p->addr) == 0)
+        p->source = "last_request";
+    return DB_OK;
+}
+
+int view_phone_open(sqlite3 *db, const char *mac, const char *from, struct view_phone *out)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = phone_address(db, mac, from, out);
+    if (rc == DB_OK)
+        rc = provision_snapshot_load(db, &out->snap);
+    if (rc != DB_OK)
+        return rc;
+    if (settings_resolve(out->snap, mac, out->source ? (struct sockaddr *)&out->addr : NULL,
+                         &out->eff) != 0)
+        return DB_NOT_FOUND;
+    out->rendered = cnf_render_mac(out->snap, mac,
+                                   out->source ? (struct sockaddr *)&out->addr : NULL, &out->config);
+    return out->rendered == CNF_OK || out->rendered == CNF_INVALID ? DB_OK : DB_ERROR;
+}
+
+void view_phone_close(struct view_phone *p)
+{
+    cnf_buf_free(&p->config);
+    provision_snapshot_free(p->snap);
+    memset(p, 0, sizeof(*p));
+}
+
+/* The address resolved for, as text ("" when none). */
+static void phone_addr_text(const struct view_phone *p, char *out, size_t cap)
+{
+    const struct sockaddr_in *v4 = (const struct sockaddr_in *)&p->addr;
+    const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&p->addr;
+
+    out[0] = '\0';
+    if (p->source != NULL && p->addr.ss_family == AF_INET)
+        inet_ntop(AF_INET, &v4->sin_addr, out, (socklen_t)cap);
+    else if (p->source != NULL)
+        inet_ntop(AF_INET6, &v6->sin6_addr, out, (socklen_t)cap);
+}
+
+json_t *view_phone_json(const struct view_phone *p)
+{
+    char addr[PROVISION_ADDR_MAX];
+    json_t *j = settings_effective_json(&p->eff);
+
+    phone_addr_text(p, addr, sizeof(addr));
+    if (j != NULL)
+        json_object_set_new(
+            j, "from",
+            json_pack("{s:s?, s:s?, s:s?, s:I}", "address", addr[0] ? addr : NULL, "source",
+                      p->source, "seen_address", p->seen.addr[0] ? p->seen.addr : NULL,
+                      "seen_at", (json_int_t)p->seen.at));
+    return j;
+}
+
+void view_phone_describe(const struct view_phone *p, char *out, size_t cap)
+{
+    char addr[PROVISION_ADDR_MAX], when[32] = "";
+    time_t t = (time_t)p->seen.at;
+    struct tm tm;
+
+    phone_addr_text(p, addr, sizeof(addr));
+    if (p->seen.at > 0 && gmtime_r(&t, &tm) != NULL)
+        strftime(when, sizeof(when), ", since %Y-%m-%d %H:%M UTC", &tm);
+    if (p->source == NULL)
+        snprintf(out, cap, "as a phone outside every site rule gets it%s",
+                 p->seen.addr[0] ? "" : " (no request from this phone seen yet)");
+    else if (strcmp(p->source, "given") == 0)
+        snprintf(out, cap, "as a phone at %s gets it", addr);
+    else
+        snprintf(out, cap, "as the phone gets it at %s (its last request%s)", addr, when);
 }

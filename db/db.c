@@ -170,6 +170,15 @@ int db_commit(sqlite3 *db)
     return rc;
 }
 
+int db_commit_untracked(sqlite3 *db)
+{
+    int rc = exec_static(db, "COMMIT");
+
+    if (rc != DB_OK)
+        db_rollback(db);
+    return rc;
+}
+
 void db_rollback(sqlite3 *db)
 {
     if (!sqlite3_get_autocommit(db))

@@ -38,6 +38,9 @@ int db_open_readonly(const char *path, sqlite3 **out);
 int db_begin(sqlite3 *db);
 /* Bumps the generation and commits. */
 int db_commit(sqlite3 *db);
+/* Commits without moving the generation: for bookkeeping that no snapshot
+ * reads (where phones were seen from), so readers do not rebuild for it. */
+int db_commit_untracked(sqlite3 *db);
 void db_rollback(sqlite3 *db);
 /* Runs fn in one read transaction, so that everything it reads is one
  * committed state (inside a transaction already open: in that one). fn's

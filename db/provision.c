@@ -902,6 +902,60 @@ int provision_device_remove(sqlite3 *db, const char *actor, const char *mac)
     return rc;
 }
 
+/* ---- where phones were seen from ---- */
+
+static int seen_one(sqlite3 *db, const struct provision_seen *r)
+{
+    /* The WHERE of the SELECT also keeps the upsert's grammar unambiguous. */
+    sqlite3_stmt *st = db_prepare(
+        db, "INSERT INTO device_seen (mac, addr, since)"
+            " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM devices WHERE mac = ?1)"
+            " ON CONFLICT (mac) DO UPDATE SET addr = excluded.addr, since = excluded.since"
+            " WHERE addr != excluded.addr");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, r->mac, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, r->addr, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, r->at);
+    return db_exec_stmt(db, st);
+}
+
+int provision_seen_record(sqlite3 *db, const struct provision_seen *rows, size_t n)
+{
+    int rc = n > 0 ? db_begin(db) : DB_OK;
+
+    for (size_t i = 0; rc == DB_OK && i < n; i++)
+        rc = seen_one(db, &rows[i]);
+    if (n > 0 && rc == DB_OK)
+        return db_commit_untracked(db);
+    if (n > 0)
+        db_rollback(db);
+    return rc;
+}
+
+int provision_seen_get(sqlite3 *db, const char *mac, struct provision_seen *out)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT addr, since FROM device_seen WHERE mac = ?1");
+    int rc = DB_ERROR, step;
+
+    if (st == NULL)
+        return DB_ERROR;
+    memset(out, 0, sizeof(*out));
+    sqlite3_bind_text(st, 1, mac, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        snprintf(out->mac, sizeof(out->mac), "%s", mac);
+        db_column_text(st, 0, out->addr, sizeof(out->addr));
+        out->at = sqlite3_column_int64(st, 1);
+        rc = DB_OK;
+    } else {
+        rc = step == SQLITE_DONE ? DB_NOT_FOUND : db_check(db, step, "read where a device was seen");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static bool opt_same(const struct settings_opt *a, const struct settings_opt *b)
 {
     return a->set == b->set && (!a->set || strcmp(a->value, b->value) == 0);

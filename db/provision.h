@@ -117,6 +117,27 @@ int provision_devices_count(sqlite3 *db, const char *search, int64_t *out);
 /* The audit text of a device (JSON object, compact). */
 void provision_device_describe(const struct provision_device *d, char *out, size_t cap);
 
+/* ---- where phones were seen from ---- */
+
+#define PROVISION_ADDR_MAX 46 /* INET6_ADDRSTRLEN: the text of an address */
+
+/* A device's config file was asked for from addr ("10.1.2.3", "2001:db8::5")
+ * at time at. */
+struct provision_seen {
+    char mac[SETTINGS_MAC_LEN + 1];
+    char addr[PROVISION_ADDR_MAX];
+    int64_t at;
+};
+
+/* Records each row in one transaction that leaves the generation alone (no
+ * snapshot reads it; no audit): a device's row changes only when its
+ * address did, and rows of devices that no longer exist are skipped. 0 or a
+ * negative db_result. */
+int provision_seen_record(sqlite3 *db, const struct provision_seen *rows, size_t n);
+/* The address mac's config was last asked from and since when; DB_NOT_FOUND
+ * when never. */
+int provision_seen_get(sqlite3 *db, const char *mac, struct provision_seen *out);
+
 /* ---- site rules ---- */
 
 /* site as settings_cidr_parse made it, with load_server set. DB_CONFLICT

@@ -926,26 +926,10 @@ static int cmd_site_remove(struct ctl *c, int argc, char **argv)
 
 /* ---- effective ---- */
 
-/* "10.1.2.3" or "2001:db8::5" into a sockaddr. 0 or -1. */
-static int from_parse(const char *text, struct sockaddr_storage *ss)
+static void effective_text(const struct view_phone *p)
 {
-    struct sockaddr_in *in = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-    memset(ss, 0, sizeof(*ss));
-    if (inet_pton(AF_INET, text, &in->sin_addr) == 1) {
-        in->sin_family = AF_INET;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        return 0;
-    }
-    return -1;
-}
-
-static void effective_text(const struct settings_effective *e)
-{
+    const struct settings_effective *e = &p->eff;
+    char who[256];
     char cidr[INET6_ADDRSTRLEN + 8], from[INET6_ADDRSTRLEN + 16] = "";
 
     if (e->site != NULL) {
@@ -973,14 +957,14 @@ static void effective_text(const struct settings_effective *e)
                e->held_back);
     for (size_t i = 0; i < e->n_warnings; i++)
         printf("warning: %s\n", e->warnings[i]);
+    view_phone_describe(p, who, sizeof(who));
+    printf("(%s)\n", who);
 }
 
 static int cmd_effective(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"from", required_argument, NULL, 'f'}, {0}};
-    struct settings_snapshot *s = NULL;
-    struct settings_effective e;
-    struct sockaddr_storage ss;
+    struct view_phone p;
     const char *from = NULL;
     char mac[SETTINGS_MAC_LEN + 1];
     int o, rc;
@@ -995,20 +979,19 @@ static int cmd_effective(struct ctl *c, int argc, char **argv)
         return ctl_usage(self("effective"));
     if ((rc = mac_parse(argv[optind], mac)) != CTL_OK)
         return rc;
-    if (from != NULL && from_parse(from, &ss) != 0)
-        return ctl_refuse("--from takes an IPv4 or IPv6 address");
-    if (provision_snapshot_load(c->dd.db, &s) != DB_OK)
-        return ctl_refuse("cannot read the provisioning data");
-    if (settings_resolve(s, mac, from ? (struct sockaddr *)&ss : NULL, &e) != 0) {
-        provision_snapshot_free(s);
-        return ctl_refuse("no device %s (an unknown phone gets XMLDefault.cnf.xml)", mac);
-    }
-    if (c->json)
-        ctl_print_json(settings_effective_json(&e));
+    rc = view_phone_open(c->dd.db, mac, from, &p);
+    if (rc == VIEW_BAD_ADDRESS)
+        rc = ctl_refuse("--from takes an IPv4 or IPv6 address, or none");
+    else if (rc == DB_NOT_FOUND)
+        rc = ctl_refuse("no device %s (an unknown phone gets XMLDefault.cnf.xml)", mac);
+    else if (rc != DB_OK)
+        rc = ctl_refuse("cannot read the provisioning data");
+    else if (c->json)
+        rc = ctl_print_json(view_phone_json(&p));
     else
-        effective_text(&e);
-    provision_snapshot_free(s);
-    return CTL_OK;
+        effective_text(&p), rc = CTL_OK;
+    view_phone_close(&p);
+    return rc;
 }
 
 const struct ctl_command ctl_provision_commands[] = {
@@ -1039,9 +1022,9 @@ const struct ctl_command ctl_provision_commands[] = {
     {"site add", "CIDR --load-server HOST", cmd_site_add},
     {"site list", "", cmd_site_list},
     {"site remove", "CIDR", cmd_site_remove},
-    {"effective", "MAC [--from IP]", cmd_effective},
+    {"effective", "MAC [--from IP|none]", cmd_effective},
     /* render: see cnf.h */
-    {"render", "MAC|XMLDefault.cnf.xml [--from IP]", ctl_render},
+    {"render", "MAC|XMLDefault.cnf.xml [--from IP|none]", ctl_render},
     {NULL, NULL, NULL},
 };
 

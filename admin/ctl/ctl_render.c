@@ -1,48 +1,20 @@
-/* ctl_render.c: `loadsctl render MAC [--from IP]`: prints the SEP<MAC>.cnf.xml
- * (or XMLDefault.cnf.xml) loadsd would serve to a phone at that address,
- * from the same snapshot and renderer. Reads only; never writes the database. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
+/* ctl_render.c: `loadsctl render MAC [--from IP|none]`: prints the SEP<MAC>.cnf.xml
+ * (or XMLDefault.cnf.xml) loadsd would serve to a phone at that address
+ * (without --from: the address its config was last asked from), from the
+ * same snapshot and renderer (admin/views.h's view_phone, as the admin page).
+ * Reads only; never writes the database. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "admin/ctl/ctl.h"
+#include "admin/views.h"
 #include "db/provision.h"
 #include "server/cnf/cnf.h"
 
 #define RENDER_USAGE                                                                               \
     "usage: loadsctl [--data-dir DIR] [--json] render MAC|XMLDefault.cnf.xml "                     \
-    "[--from IP]\n"
-
-union render_addr {
-    struct sockaddr sa;
-    struct sockaddr_in v4;
-    struct sockaddr_in6 v6;
-};
-
-/* "10.1.2.3" or "2001:db8::5" (brackets allowed). 0 or -1. */
-static int render_parse_from(const char *text, union render_addr *out)
-{
-    char buf[INET6_ADDRSTRLEN + 2];
-    size_t n = strlen(text);
-
-    memset(out, 0, sizeof(*out));
-    if (inet_pton(AF_INET, text, &out->v4.sin_addr) == 1) {
-        out->v4.sin_family = AF_INET;
-        return 0;
-    }
-    if (n >= 2 && n < sizeof(buf) && text[0] == '[' && text[n - 1] == ']') {
-        memcpy(buf, text + 1, n - 2);
-        buf[n - 2] = '\0';
-        text = buf;
-    }
-    if (inet_pton(AF_INET6, text, &out->v6.sin6_addr) == 1) {
-        out->v6.sin6_family = AF_INET6;
-        return 0;
-    }
-    return -1;
-}
+    "[--from IP|none]\n"
 
 /* Splits argv into the file (MAC or XMLDefault) and --from. 0 or -1. */
 static int render_parse_args(int argc, char **argv, const char **what, const char **from)
@@ -62,65 +34,89 @@ static int render_parse_args(int argc, char **argv, const char **what, const cha
     return *what != NULL ? 0 : -1;
 }
 
+/* The file as it is on stdout (its warnings and for whom on stderr), or
+ * as JSON. */
 static int render_print(const struct ctl *c, const char *file, int64_t generation,
-                        const struct cnf_buf *b)
+                        const struct cnf_buf *b, const struct view_phone *p)
 {
+    char who[256];
     json_t *j;
 
-    if (!c->json)
+    if (!c->json) {
+        if (p != NULL) {
+            view_phone_describe(p, who, sizeof(who));
+            fprintf(stderr, "loadsctl: %s %s\n", file, who);
+            for (size_t i = 0; i < p->eff.n_warnings; i++)
+                fprintf(stderr, "loadsctl: warning: %s\n", p->eff.warnings[i]);
+        }
         return fwrite(b->data, 1, b->len, stdout) == b->len ? CTL_OK : CTL_REFUSED;
+    }
     j = json_pack("{s:s, s:I, s:s%}", "file", file, "generation", (json_int_t)generation, "xml",
                   b->data, b->len);
+    if (j != NULL && p != NULL) {
+        json_t *v = view_phone_json(p);
+
+        json_object_set(j, "from", json_object_get(v, "from"));
+        json_object_set(j, "warnings", json_object_get(v, "warnings"));
+        json_decref(v);
+    }
     return j != NULL ? ctl_print_json(j) : ctl_refuse("out of memory");
 }
 
-/* Renders into b; the file name goes to file. CTL_OK or a refusal. */
-static int render_one(const struct settings_snapshot *s, const char *what,
-                      const struct sockaddr *from, char *file, size_t cap, struct cnf_buf *b)
+static int render_default(struct ctl *c)
 {
-    char mac[SETTINGS_MAC_LEN + 1];
+    struct settings_snapshot *s = NULL;
+    struct cnf_buf b = {0};
     int rc;
 
-    if (strcasecmp(what, CNF_DEFAULT_NAME) == 0 || strcasecmp(what, "XMLDefault") == 0) {
-        snprintf(file, cap, "%s", CNF_DEFAULT_NAME);
-        return cnf_render_default(s, b) == CNF_OK ? CTL_OK : ctl_refuse("out of memory");
-    }
+    if (provision_snapshot_load(c->dd.db, &s) != DB_OK)
+        return ctl_refuse("cannot read the provisioning settings");
+    rc = cnf_render_default(s, &b) == CNF_OK ? render_print(c, CNF_DEFAULT_NAME, s->generation,
+                                                            &b, NULL)
+                                             : ctl_refuse("out of memory");
+    cnf_buf_free(&b);
+    provision_snapshot_free(s);
+    return rc;
+}
+
+/* The phone of what (a MAC) at from. CTL_OK or a refusal. */
+static int render_device(struct ctl *c, const char *what, const char *from)
+{
+    char mac[SETTINGS_MAC_LEN + 1], file[64];
+    struct view_phone p;
+    int rc;
+
     if (settings_mac_normalize(what, mac) != 0)
         return ctl_refuse("\"%s\" is not a MAC address", what);
-    snprintf(file, cap, "SEP%s.cnf.xml", mac);
-    rc = cnf_render_mac(s, mac, from, b);
-    if (rc == CNF_UNKNOWN)
-        return ctl_refuse("no device %s: a phone asking for %s gets \"file not found\" and "
-                          "then asks for %s",
-                          mac, file, CNF_DEFAULT_NAME);
-    if (rc == CNF_INVALID)
-        return ctl_refuse("the template of device %s's profile fails the template check; "
-                          "loadsd does not serve %s",
-                          mac, file);
-    return rc == CNF_OK ? CTL_OK : ctl_refuse("out of memory");
+    snprintf(file, sizeof(file), "SEP%s.cnf.xml", mac);
+    rc = view_phone_open(c->dd.db, mac, from, &p);
+    if (rc == VIEW_BAD_ADDRESS)
+        rc = ctl_refuse("--from %s is not an IPv4 or IPv6 address (or none)", from);
+    else if (rc == DB_NOT_FOUND)
+        rc = ctl_refuse("no device %s: a phone asking for %s gets \"file not found\" and "
+                        "then asks for %s",
+                        mac, file, CNF_DEFAULT_NAME);
+    else if (rc != DB_OK)
+        rc = ctl_refuse("cannot read the provisioning settings");
+    else if (p.rendered == CNF_INVALID)
+        rc = ctl_refuse("the template of device %s's profile fails the template check; "
+                        "loadsd does not serve %s",
+                        mac, file);
+    else
+        rc = render_print(c, file, p.snap->generation, &p.config, &p);
+    view_phone_close(&p);
+    return rc;
 }
 
 int ctl_render(struct ctl *c, int argc, char **argv)
 {
-    struct settings_snapshot *s = NULL;
-    struct cnf_buf b = {0};
-    union render_addr addr;
     const char *what, *from;
-    char file[64];
-    int rc;
 
     if (render_parse_args(argc, argv, &what, &from) != 0) {
         fputs(RENDER_USAGE, stderr);
         return CTL_USAGE;
     }
-    if (from != NULL && render_parse_from(from, &addr) != 0)
-        return ctl_refuse("--from %s is not an IPv4 or IPv6 address", from);
-    if (provision_snapshot_load(c->dd.db, &s) != DB_OK)
-        return ctl_refuse("cannot read the provisioning settings");
-    rc = render_one(s, what, from != NULL ? &addr.sa : NULL, file, sizeof(file), &b);
-    if (rc == CTL_OK)
-        rc = render_print(c, file, s->generation, &b);
-    cnf_buf_free(&b);
-    provision_snapshot_free(s);
-    return rc;
+    if (strcasecmp(what, CNF_DEFAULT_NAME) == 0 || strcasecmp(what, "XMLDefault") == 0)
+        return render_default(c);
+    return render_device(c, what, from);
 }

@@ -21,6 +21,9 @@ const char SETTINGS_WARN_LOAD_QUARANTINED[] =
     "the load is quarantined (a file fails its hash): it is not served";
 const char SETTINGS_WARN_LOAD_BLOCKED[] =
     "the signature policy does not serve the load (or a signature fails): it is not served";
+const char SETTINGS_WARN_NO_CM[] =
+    "no CUCM address (enterprise cm_address): the config names an empty callManager, so the "
+    "phone cannot register";
 
 /* ---- MAC ---- */
 
@@ -419,6 +422,31 @@ static int from_address(const struct sockaddr *from, int *family, uint8_t addr[1
     return -1;
 }
 
+int settings_addr_parse(const char *text, struct sockaddr_storage *out)
+{
+    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+    char buf[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(text);
+
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        return 0;
+    }
+    if (n >= 2 && n < sizeof(buf) && text[0] == '[' && text[n - 1] == ']') {
+        memcpy(buf, text + 1, n - 2);
+        buf[n - 2] = '\0';
+        text = buf;
+    }
+    if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        return 0;
+    }
+    memset(out, 0, sizeof(*out));
+    return -1;
+}
+
 const struct settings_site *settings_match_site(const struct settings_snapshot *s,
                                                 const struct sockaddr *from)
 {
@@ -551,6 +579,8 @@ int settings_resolve(const struct settings_snapshot *s, const char *mac,
     resolve_load_server(s, from, out);
     resolve_load(s, out);
     resolve_served(s, out);
+    if (s->enterprise.cm_address[0] == '\0')
+        warn(out, SETTINGS_WARN_NO_CM);
     return 0;
 }
 

@@ -122,6 +122,7 @@ extern const char SETTINGS_WARN_PFS_INCAPABLE[];
 extern const char SETTINGS_WARN_LOAD_MISSING[];
 extern const char SETTINGS_WARN_LOAD_QUARANTINED[];
 extern const char SETTINGS_WARN_LOAD_BLOCKED[];
+extern const char SETTINGS_WARN_NO_CM[];
 
 struct settings_effective {
     const struct settings_device *device;
@@ -167,7 +168,7 @@ const struct settings_device *settings_find_device(const struct settings_snapsho
 /* Resolves every setting of a device: peer_firmware_sharing: device > profile
  * > enterprise; load_server: device > profile > site rule (longest prefix
  * matching from, when from is not NULL) > enterprise; load: device > model
- * default. Never advertises what cannot be finished: when that load is not
+ * default. Warns when the enterprise has no CUCM address. Never advertises what cannot be finished: when that load is not
  * servable (missing, quarantined, blocked), served is the device's last
  * complete load if it still is, else none, and held_back says why. 0, or -1
  * for an unknown MAC. */
@@ -227,6 +228,10 @@ int settings_cidr_parse(const char *text, struct settings_site *out, char *canon
                         bool *masked, const char **why);
 /* The canonical text of a site rule's prefix. */
 void settings_cidr_format(const struct settings_site *site, char *out, size_t cap);
+
+/* "10.1.2.3", "2001:db8::5" or "[2001:db8::5]" into a socket address (port
+ * 0): the address a phone asks from, for settings_resolve. 0 or -1. */
+int settings_addr_parse(const char *text, struct sockaddr_storage *out);
 
 /* The longest-prefix site rule matching from (IPv4-mapped IPv6 addresses
  * match IPv4 rules), or NULL. */

@@ -2,7 +2,8 @@
  * request from an immutable provisioning snapshot (rebuilt by genwatch's
  * thread when the generation moves, published in a snapshot holder), through
  * a sealed memfd. A request takes one reference; rendering runs without any
- * lock. Its one write: after a rebuild, each device's last complete load given. */
+ * lock. Its writes: after a rebuild, each device's last complete load given;
+ * on genwatch's ticks, the addresses phones asked from (seen.c). */
 #include "server/resolve/cnf_source.h"
 
 #include <fcntl.h>
@@ -20,10 +21,12 @@
 #include "lib/log.h"
 #include "server/cnf/cnf.h"
 #include "server/resolve/genwatch.h"
+#include "server/resolve/seen.h"
 #include "server/resolve/snapshot.h"
 
 struct cnf_source {
     struct snapshot_holder *snaps; /* of struct settings_snapshot, rebuilt by genwatch */
+    struct seen_table *seen;       /* where each device's config was last asked from */
 };
 
 static void snap_free(void *data)
@@ -54,16 +57,19 @@ static int memfd_from(const char *name, const struct cnf_buf *b, struct resolver
     return RESOLVER_OK;
 }
 
-/* Renders the file a request names, or says why not. */
+/* Renders the file a request names, or says why not; mac gets the
+ * device's MAC ("" for XMLDefault). */
 static int source_render(const struct settings_snapshot *s, const char *name,
-                         const struct sockaddr *client, struct cnf_buf *b)
+                         const struct sockaddr *client, struct cnf_buf *b,
+                         char mac[SETTINGS_MAC_LEN + 1])
 {
-    char mac[SETTINGS_MAC_LEN + 1];
     int rc;
 
+    mac[0] = '\0';
     switch (cnf_name_parse(name, mac)) {
     case CNF_NAME_DEFAULT:
         rc = cnf_render_default(s, b);
+        mac[0] = '\0';
         break;
     case CNF_NAME_DEVICE:
         rc = cnf_render_mac(s, mac, client, b);
@@ -86,13 +92,16 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
     struct cnf_source *cs = ctx;
     struct snapshot *sn = snapshot_acquire(cs->snaps);
     struct cnf_buf b = {0};
+    char mac[SETTINGS_MAC_LEN + 1] = "";
     int rc = RESOLVER_NOT_FOUND;
 
     if (sn == NULL)
         goto out;
-    rc = source_render(snapshot_data(sn), name, client, &b);
+    rc = source_render(snapshot_data(sn), name, client, &b, mac);
     if (rc == RESOLVER_OK)
         rc = memfd_from(name, &b, out);
+    if (rc == RESOLVER_OK && mac[0] != '\0')
+        seen_table_note(cs->seen, mac, client, (int64_t)time(NULL));
 out:
     cnf_buf_free(&b);
     snapshot_release(sn);
@@ -114,6 +123,12 @@ static void record_given(sqlite3 *db, struct snapshot_holder *snaps)
     else if (given > 0)
         log_debug("recorded the load %u device(s) are given now", given);
     snapshot_release(sn);
+}
+
+/* genwatch's tick: the changed request addresses to the database. */
+static void flush_seen(void *arg, sqlite3 *db)
+{
+    seen_table_flush(((struct cnf_source *)arg)->seen, db);
 }
 
 /* genwatch's callback: a new snapshot at the current generation. */
@@ -139,7 +154,9 @@ int cnf_source_open(struct genwatch *gw, struct cnf_source **out)
     if (cs == NULL)
         return -1;
     cs->snaps = snapshot_holder_new(snap_free);
-    if (cs->snaps == NULL || genwatch_add(gw, rebuild, cs) != 0) {
+    cs->seen = seen_table_new();
+    if (cs->snaps == NULL || cs->seen == NULL || genwatch_add(gw, rebuild, cs) != 0 ||
+        genwatch_add_tick(gw, flush_seen, cs) != 0) {
         log_error("cannot serve generated config files");
         cnf_source_free(cs);
         return -1;
@@ -160,5 +177,6 @@ void cnf_source_free(struct cnf_source *cs)
     if (cs == NULL)
         return;
     snapshot_holder_free(cs->snaps);
+    seen_table_free(cs->seen);
     free(cs);
 }

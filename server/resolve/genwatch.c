@@ -21,17 +21,30 @@ struct genwatch_source {
     int64_t built; /* generation before its last successful rebuild */
 };
 
+struct genwatch_tick {
+    void (*tick)(void *arg, sqlite3 *db);
+    void *arg;
+};
+
 struct genwatch {
     sqlite3 *db;
     unsigned poll_ms;
     struct genwatch_source sources[GENWATCH_SOURCES_MAX];
     unsigned n_sources;
+    struct genwatch_tick ticks[GENWATCH_SOURCES_MAX];
+    unsigned n_ticks;
     pthread_mutex_t lock; /* stop */
     pthread_cond_t wake;
     bool stop;
     bool running;
     pthread_t thread;
 };
+
+static void genwatch_ticks(struct genwatch *gw)
+{
+    for (unsigned i = 0; i < gw->n_ticks; i++)
+        gw->ticks[i].tick(gw->ticks[i].arg, gw->db);
+}
 
 /* Rebuilds each source the generation moved past. A source's rebuild may
  * write (and so move the generation again): the next poll rebuilds once more,
@@ -40,14 +53,15 @@ static void genwatch_check(struct genwatch *gw)
 {
     int64_t gen;
 
-    if (db_generation(gw->db, &gen) != DB_OK)
-        return;
-    for (unsigned i = 0; i < gw->n_sources; i++) {
-        struct genwatch_source *src = &gw->sources[i];
+    if (db_generation(gw->db, &gen) == DB_OK) {
+        for (unsigned i = 0; i < gw->n_sources; i++) {
+            struct genwatch_source *src = &gw->sources[i];
 
-        if (gen != src->built && src->rebuild(src->arg, gw->db) == 0)
-            src->built = gen;
+            if (gen != src->built && src->rebuild(src->arg, gw->db) == 0)
+                src->built = gen;
+        }
     }
+    genwatch_ticks(gw);
 }
 
 static void deadline_in_ms(struct timespec *ts, unsigned ms)
@@ -109,6 +123,14 @@ int genwatch_add(struct genwatch *gw, int (*rebuild)(void *arg, sqlite3 *db), vo
     return 0;
 }
 
+int genwatch_add_tick(struct genwatch *gw, void (*tick)(void *arg, sqlite3 *db), void *arg)
+{
+    if (gw->running || gw->n_ticks == GENWATCH_SOURCES_MAX)
+        return -1;
+    gw->ticks[gw->n_ticks++] = (struct genwatch_tick){tick, arg};
+    return 0;
+}
+
 int genwatch_start(struct genwatch *gw)
 {
     if (pthread_create(&gw->thread, NULL, genwatch_main, gw) != 0) {
@@ -130,8 +152,10 @@ void genwatch_free(struct genwatch *gw)
         pthread_mutex_unlock(&gw->lock);
         pthread_join(gw->thread, NULL);
     }
-    if (gw->db != NULL)
+    if (gw->db != NULL) {
+        genwatch_ticks(gw); /* the last bookkeeping */
         db_close(gw->db);
+    }
     pthread_cond_destroy(&gw->wake);
     pthread_mutex_destroy(&gw->lock);
     free(gw);

@@ -1,8 +1,8 @@
 /* genwatch.h: the one thread that keeps every snapshot source current (the
  * catalog files, the generated configs): it polls the catalog database's
  * generation counter and, when it moved, has each source rebuild its
- * snapshot from one database connection. Never writes itself (a source's
- * rebuild may). */
+ * snapshot from one database connection; runs the ticks (bookkeeping writes)
+ * on the same thread. Never writes itself (a rebuild or tick may). */
 #ifndef LOADSD_GENWATCH_H
 #define LOADSD_GENWATCH_H
 
@@ -22,6 +22,10 @@ int genwatch_open(const char *data_dir, unsigned poll_ms, struct genwatch **out)
  * generation differs from the one of the source's last successful rebuild.
  * Only before genwatch_start. 0 or -1. */
 int genwatch_add(struct genwatch *gw, int (*rebuild)(void *arg, sqlite3 *db), void *arg);
+/* Adds a tick: tick(arg, db) runs on every poll on the watcher's thread
+ * (after the rebuilds), and once more in genwatch_free after the thread has
+ * stopped. Only before genwatch_start. 0 or -1. */
+int genwatch_add_tick(struct genwatch *gw, void (*tick)(void *arg, sqlite3 *db), void *arg);
 /* Starts the watcher thread. 0 or -1 (logged). */
 int genwatch_start(struct genwatch *gw);
 /* Stops the thread (if started), closes the database, frees gw (NULL is

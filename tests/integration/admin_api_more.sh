@@ -245,6 +245,58 @@ expect "remove the IPv6 rule" 200
 req siterm2 DELETE "/api/v1/sites/10.20.0.0%2F16" $AC
 expect "remove it again" 404
 
+# ---- the device page shows what the phone gets: its last request's site rule ----
+req seendev POST /api/v1/devices $AC $JSON -d '{"mac":"0011223344F0","model":"7961"}'
+expect "add a device for the site rule" 201
+req seensite POST /api/v1/sites $AC $JSON -d '{"cidr":"127.0.0.0/24","load_server":"10.7.7.7"}'
+expect "site rule for 127.0.0.0/24" 201
+req seen0 GET /api/v1/devices/0011223344F0/effective $VIEW
+check "no request yet: no address" seen0 'j["from"]["address"]' ""
+check "no request yet: the enterprise load server" seen0 \
+    'j["settings"]["load_server"]["value"] + " " + j["settings"]["load_server"]["level"]' "10.9.9.9 enterprise"
+timeout 20 curl -sS --max-time 15 -o "$TMPD/phone.xml" "tftp://127.0.0.1:$PORT/SEP0011223344F0.cnf.xml" ||
+    fail "curl tftp SEP0011223344F0.cnf.xml"
+grep -q '<loadServer>10.7.7.7</loadServer>' "$TMPD/phone.xml" &&
+    pass "the phone at 127.0.0.1 gets the site rule's load server" ||
+    fail "the phone's config: $(head -c 400 "$TMPD/phone.xml")"
+# The address is written by loadsd's watcher thread (every 250 ms): poll.
+i=0
+while [ $i -lt 100 ]; do
+    req seen1 GET /api/v1/devices/0011223344F0/effective $VIEW
+    [ "$(jq_py seen1 'j["from"]["source"]')" = last_request ] && break
+    sleep 0.1
+    i=$((i + 1))
+done
+check "effective: resolved for the last request's address" seen1 \
+    'j["from"]["address"] + " " + j["from"]["source"]' "127.0.0.1 last_request"
+check "effective: the site rule's load server, as the phone gets it" seen1 \
+    'j["settings"]["load_server"]["value"] + " " + j["settings"]["load_server"]["level"] + " " + j["settings"]["load_server"]["site"]' \
+    "10.7.7.7 site 127.0.0.0/24"
+check "effective: when it was seen" seen1 'int(j["from"]["seen_at"] > 1700000000)' 1
+req seencfg GET /api/v1/devices/0011223344F0/config $VIEW
+cmp -s "$TMPD/seencfg.body" "$TMPD/phone.xml" &&
+    pass "the page's rendered config is the one the phone got by TFTP" ||
+    fail "rendered config differs from TFTP: $(diff "$TMPD/seencfg.body" "$TMPD/phone.xml" | head -5)"
+"$top_builddir/admin/loadsctl" --data-dir "$TMPD/data" render 0011223344F0 >"$TMPD/ctl.xml" 2>"$TMPD/ctl.err"
+cmp -s "$TMPD/ctl.xml" "$TMPD/phone.xml" &&
+    pass "loadsctl render (no --from) is the one the phone got" ||
+    fail "loadsctl render differs: $(diff "$TMPD/ctl.xml" "$TMPD/phone.xml" | head -5)"
+grep -q 'at 127.0.0.1 (its last request' "$TMPD/ctl.err" &&
+    pass "loadsctl render says for which address" || fail "render's note: $(cat "$TMPD/ctl.err")"
+req seen6 GET "/api/v1/devices/0011223344F0/effective?from=::1" $VIEW
+check "from=::1: no site rule, the enterprise's" seen6 \
+    'j["settings"]["load_server"]["level"] + " " + j["from"]["source"]' "enterprise given"
+req seennone GET "/api/v1/devices/0011223344F0/config?from=none" $VIEW
+grep -q '<loadServer>10.9.9.9</loadServer>' "$TMPD/seennone.body" &&
+    pass "from=none renders what a phone outside every site gets" || fail "from=none: $(head -c 300 "$TMPD/seennone.body")"
+req seenbad GET "/api/v1/devices/0011223344F0/effective?from=10.1" $VIEW
+expect "from that is not an address" 400
+check "400 names from" seenbad 'j["field"]' from
+req seenrm DELETE "/api/v1/sites/127.0.0.0%2F24" $AC
+expect "remove the 127.0.0.0/24 rule" 200
+req seenrmdev DELETE /api/v1/devices/0011223344F0 $AC
+expect "remove the site-rule device" 200
+
 # ---- CSV import and export ----
 {
     echo "mac,model,profile,description,load,peer_firmware_sharing,load_server"
