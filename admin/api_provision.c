@@ -64,7 +64,7 @@ int prov_opt_member(json_t *obj, const char *field, enum settings_key key, struc
     else
         return api_error_field(rs, field, "\"%s\" must be a string or null (inherit)", field), -1;
     if (settings_value_normalize(key, text, o->value, &why) != 0)
-        return api_error_field(rs, field, "%s: %s", field, why), -1;
+        return api_error_field(rs, field, "%s", why), -1;
     o->set = true;
     return 0;
 }
@@ -158,7 +158,7 @@ static int model_default_load(struct api_request *rq, struct api_response *rs)
         goto out;
     if (text != NULL && strcasecmp(text, "none") != 0 && text[0] != '\0') {
         if (settings_value_normalize(SETTINGS_KEY_LOAD, text, load, &why) != 0) {
-            api_error_field(rs, "load", "load: %s", why);
+            api_error_field(rs, "load", "%s", why);
             goto out;
         }
         if (prov_load_check(rq, rs, load, force) != 0)
@@ -232,7 +232,7 @@ static int enterprise_put(struct api_request *rq, struct api_response *rs)
         }
         if (provision_enterprise_check(enterprise_keys[i], text, values[i], sizeof(values[i]),
                                        &why) != 0) {
-            api_error_field(rs, enterprise_keys[i], "%s: %s", enterprise_keys[i], why);
+            api_error_field(rs, enterprise_keys[i], "%s", why);
             goto out;
         }
         present[i] = true;
@@ -436,13 +436,15 @@ static int sites_add(struct api_request *rq, struct api_response *rs)
     if (!ok)
         goto out;
     if (settings_cidr_parse(text, &site, cidr, sizeof(cidr), &masked, &why) != 0) {
-        api_error_field(rs, "cidr", "cidr: %s", why);
+        api_error_field(rs, "cidr", "%s", why);
         goto out;
     }
-    if (settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, server, site.load_server, &why) != 0 ||
-        site.load_server[0] == '\0') {
-        api_error_field(rs, "load_server", "load_server: %s",
-                        site.load_server[0] == '\0' ? "a site rule names a load server" : why);
+    if (settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, server, site.load_server, &why) != 0)
+        site.load_server[0] = '\0';
+    else if (site.load_server[0] == '\0')
+        why = "a site rule names a load server";
+    if (site.load_server[0] == '\0') {
+        api_error_field(rs, "load_server", "%s", why);
         goto out;
     }
     rc = db_begin(rq->ctx->dd.db);
@@ -455,7 +457,7 @@ static int sites_add(struct api_request *rq, struct api_response *rs)
     else if (rc != DB_OK)
         api_error_db(rs, rc, "site rule");
     else
-        api_json(rs, MHD_HTTP_CREATED, provision_site_added_json(&site, masked));
+        api_json(rs, MHD_HTTP_CREATED, provision_site_added_json(&site, text, masked));
 out:
     json_decref(body);
     return 0;
@@ -477,7 +479,7 @@ static int sites_remove(struct api_request *rq, struct api_response *rs)
     else
         snprintf(text, sizeof(text), "%.100s", rq->args[0]);
     if (settings_cidr_parse(text, &site, cidr, sizeof(cidr), &masked, &why) != 0)
-        return api_error_field(rs, "cidr", "cidr: %s", why);
+        return api_error_field(rs, "cidr", "%s", why);
     rc = db_begin(rq->ctx->dd.db);
     if (rc == DB_OK)
         rc = provision_site_remove(rq->ctx->dd.db, api_actor(rq), &site);

@@ -708,6 +708,11 @@ static int login_failed(sqlite3 *db, const struct login_keys *k, const char *nam
         auth_throttle_fail(db, k->addr, now, &addr) != AUTH_OK ||
         auth_throttle_fail(db, k->user, now, &user) != AUTH_OK)
         return AUTH_ERROR;
+    /* Each refused password is audited: the throttle above bounds how
+     * often that can happen (throttled tries are not checked, so not
+     * audited one by one either). */
+    if (catalog_audit(db, name, "login.fail", ip != NULL ? ip : "-", NULL, NULL) != DB_OK)
+        log_warn("cannot audit a failed login");
     if (pair == AUTH_THROTTLE_MAX)
         throttle_note(db, name, ip, "too many failures for this user from this address", k->pair);
     if (addr == AUTH_THROTTLE_ADDR_MAX)

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "admin/csv.h"
+#include "db/catalog.h"
 #include "db/db.h"
 #include "db/model/settings.h"
 #include "db/provision.h"
@@ -350,6 +351,20 @@ static int import_check(void *arg, const struct settings_snapshot *snap,
     return rc;
 }
 
+/* A refused import leaves one audit row: how many rows and errors, and the
+ * first error. */
+static void import_audit_refusal(sqlite3 *db, const char *actor, const struct devcsv_report *rep)
+{
+    char object[64], why[DEVCSV_ERROR_TEXT + 96];
+
+    snprintf(object, sizeof(object), "%u rows", rep->rows);
+    snprintf(why, sizeof(why), "%zu error(s); line %u: %s", rep->n_errors + rep->more_errors,
+             rep->n_errors > 0 ? rep->errors[0].line : 0,
+             rep->n_errors > 0 ? rep->errors[0].text : "");
+    if (catalog_audit(db, actor, "device.import_fail", object, NULL, why) != DB_OK)
+        log_warn("cannot audit a refused CSV import");
+}
+
 int devcsv_import(sqlite3 *db, const char *actor, const char *data, size_t len, bool force,
                   struct devcsv_report *rep)
 {
@@ -364,6 +379,8 @@ int devcsv_import(sqlite3 *db, const char *actor, const char *data, size_t len, 
         rc = DEVCSV_DB;
     if (rc != DEVCSV_OK)
         rep->added = rep->updated = rep->unchanged = 0;
+    if (rc == DEVCSV_INVALID)
+        import_audit_refusal(db, actor, rep);
     free(im.rows);
     free(im.lines);
     return rc;

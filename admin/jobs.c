@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db/catalog.h"
 #include "db/datadir.h"
 #include "db/db.h"
 #include "db/jobrows.h"
@@ -209,6 +210,8 @@ static void job_run(struct jobs *j, struct job *job)
         .source = job->source,
         .actor = job->actor,
         .replace = job->replace,
+        .replace_how = "upload it again with \"replace a load of the same name\" ticked "
+                       "(API: ?replace=1)",
         .progress = progress_update,
         .progress_arg = &pa,
     };
@@ -398,16 +401,19 @@ void jobs_upload_progress(struct jobs *j, int64_t id, uint64_t received)
 
 int jobs_upload_name(struct jobs *j, sqlite3 *db, int64_t id, const char *source)
 {
+    char actor[sizeof(((struct job *)0)->actor)];
     struct job *job;
 
     pthread_mutex_lock(&j->lock);
     job = live_find(j, id);
-    if (job != NULL)
+    if (job != NULL) {
         snprintf(job->source, sizeof(job->source), "%s", source);
+        snprintf(actor, sizeof(actor), "%s", job->actor);
+    }
     pthread_mutex_unlock(&j->lock);
     if (job == NULL)
         return JOBS_NOT_FOUND;
-    return jobrows_rename(db, id, source) == DB_OK ? JOBS_OK : JOBS_ERROR;
+    return jobrows_rename(db, id, source, actor) == DB_OK ? JOBS_OK : JOBS_ERROR;
 }
 
 int jobs_upload_done(struct jobs *j, int64_t id, const char *bundle, const char *approval,
@@ -451,6 +457,8 @@ void jobs_upload_fail(struct jobs *j, sqlite3 *db, int64_t id, const char *why)
     text = report_failed(job->source, why);
     if (row_finish(db, job->id, false, 0, text) != DB_OK)
         log_error("job %lld: cannot record its failure", (long long)job->id);
+    if (catalog_audit(db, job->actor, "upload.fail", job->source, NULL, why) != DB_OK)
+        log_warn("job %lld: cannot audit its failure", (long long)job->id);
     log_info("job %lld (%s): upload failed: %s", (long long)job->id, job->source, why);
     free(text);
     free(job);

@@ -63,12 +63,15 @@ json_t *provision_site_json(const struct settings_site *s)
     return json_pack("{s:s, s:s}", "cidr", cidr, "load_server", s->load_server);
 }
 
-json_t *provision_site_added_json(const struct settings_site *s, bool host_bits_cleared)
+json_t *provision_site_added_json(const struct settings_site *s, const char *entered,
+                                  bool host_bits_cleared)
 {
     json_t *j = provision_site_json(s);
 
-    if (j != NULL)
+    if (j != NULL) {
         json_object_set_new(j, "host_bits_cleared", json_boolean(host_bits_cleared));
+        json_object_set_new(j, "entered", json_string(entered));
+    }
     return j;
 }
 

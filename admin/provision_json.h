@@ -36,8 +36,10 @@ json_t *provision_enterprise_json(const struct settings_enterprise *e, const cha
 /* {"cidr","load_server"} */
 json_t *provision_site_json(const struct settings_site *s);
 
-/* A new rule: the row and "host_bits_cleared" (the prefix given had them). */
-json_t *provision_site_added_json(const struct settings_site *s, bool host_bits_cleared);
+/* A new rule: the row (the prefix as stored), "entered" (as given) and
+ * "host_bits_cleared" (the prefix given had them). */
+json_t *provision_site_added_json(const struct settings_site *s, const char *entered,
+                                  bool host_bits_cleared);
 
 /* {"rows","added","updated","unchanged"}: what an import changed. */
 json_t *provision_import_json(const struct devcsv_report *rep);

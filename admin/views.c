@@ -118,30 +118,59 @@ int view_enterprise(sqlite3 *db, json_t **out)
 
 /* ---- one load ---- */
 
-static void add_name(void *arg, const char *name)
+/* How a device comes to a load: assigned, its model's default, or held on
+ * it (its own load is not servable and this is its last complete one). */
+static const char *load_way(const struct settings_effective *e, const char *load)
 {
-    json_array_append_new(json_object_get(arg, "models"), json_string(name));
+    if (strcasecmp(e->load.value, load) == 0)
+        return e->load.level == SETTINGS_LEVEL_DEVICE ? "device" : "model_default";
+    if (e->held_back[0] != '\0' && strcasecmp(e->served, load) == 0)
+        return "held_back";
+    return NULL;
 }
 
-static void add_mac(void *arg, const char *mac)
+/* Every device that resolves to the load (no site rule changes a load), by
+ * way, the first VIEW_LOAD_USERS_LISTED of them listed; and the models whose
+ * default it is. */
+static json_t *load_users_of(const struct settings_snapshot *s, const char *load)
 {
-    json_array_append_new(json_object_get(arg, "devices"), json_string(mac));
+    json_t *models = json_array(), *devices = json_array();
+    json_int_t n[3] = {0, 0, 0}, total = 0;
+    static const char *const ways[3] = {"device", "model_default", "held_back"};
+
+    for (size_t i = 0; i < s->n_models; i++)
+        if (strcasecmp(s->models[i].default_load, load) == 0)
+            json_array_append_new(models, json_string(s->models[i].name));
+    for (size_t i = 0; i < s->n_devices; i++) {
+        struct settings_effective e;
+        const char *way;
+
+        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0 ||
+            (way = load_way(&e, load)) == NULL)
+            continue;
+        for (unsigned w = 0; w < 3; w++)
+            n[w] += strcmp(way, ways[w]) == 0;
+        if (total++ < VIEW_LOAD_USERS_LISTED)
+            json_array_append_new(devices, json_pack("{s:s, s:s}", "mac", s->devices[i].mac,
+                                                     "via", way));
+    }
+    return json_pack("{s:o, s:o, s:I, s:{s:I, s:I, s:I}}", "models", models, "devices", devices,
+                     "devices_total", total, "counts", ways[0], n[0], ways[1], n[1], ways[2],
+                     n[2]);
 }
 
-/* Which model defaults and devices name the load: what a removal would
- * leave without firmware; null when they cannot be read. */
+/* Who uses the load: what a removal would leave without firmware; null
+ * when it cannot be read. */
 static json_t *load_users(sqlite3 *db, const char *name)
 {
-    json_t *u = json_pack("{s:[], s:[]}", "models", "devices");
-    int64_t total = 0;
+    struct settings_snapshot *s = NULL;
+    json_t *u;
 
-    if (u == NULL || provision_load_users(db, name, add_name, add_mac, u, VIEW_LOAD_USERS_LISTED,
-                                          &total) != DB_OK) {
-        json_decref(u);
+    if (provision_snapshot_load(db, &s) != DB_OK)
         return json_null();
-    }
-    json_object_set_new(u, "devices_total", json_integer(total));
-    return u;
+    u = load_users_of(s, name);
+    provision_snapshot_free(s);
+    return u != NULL ? u : json_null();
 }
 
 int view_load(sqlite3 *db, const struct catalog_load *l, json_t **out)

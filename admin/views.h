@@ -26,9 +26,11 @@ int view_profile(sqlite3 *db, const char *name, json_t **out);
 /* provision_enterprise_json */
 int view_enterprise(sqlite3 *db, json_t **out);
 /* catalog_load_json with "file_list" (catalog_file_json...) and "used_by"
- * (null when it cannot be read):
- * {"models": [names whose default it is], "devices": [the first
- * VIEW_LOAD_USERS_LISTED MACs assigned it directly], "devices_total"}. */
+ * (null when it cannot be read): {"models": [names whose default it is],
+ * "devices": [{"mac", "via"} for the first VIEW_LOAD_USERS_LISTED devices
+ * that resolve to it], "devices_total", "counts": {"device",
+ * "model_default", "held_back"}}; via is "device" (assigned), "model_default"
+ * or "held_back" (its own load is not servable; held on this one). */
 #define VIEW_LOAD_USERS_LISTED 1000
 int view_load(sqlite3 *db, const struct catalog_load *l, json_t **out);
 

@@ -2,6 +2,7 @@
  * and the history read back. Prepared statements only. */
 #include "db/jobrows.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,23 +35,34 @@ int jobrows_add(sqlite3 *db, const char *source, const char *actor, int64_t now,
     if (rc == DB_OK)
         rc = row_insert(db, source, actor, now, id);
     if (rc == DB_OK)
-        rc = catalog_audit(db, actor, "upload.start", source, NULL, NULL);
-    if (rc == DB_OK)
         rc = db_commit(db);
     else
         db_rollback(db);
     return rc;
 }
 
-int jobrows_rename(sqlite3 *db, int64_t id, const char *source)
+int jobrows_rename(sqlite3 *db, int64_t id, const char *source, const char *actor)
 {
-    sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET source = ?2 WHERE id = ?1");
+    char job[32];
+    int rc = db_begin(db);
 
-    if (st != NULL) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, source, -1, SQLITE_TRANSIENT);
+    if (rc == DB_OK) {
+        sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET source = ?2 WHERE id = ?1");
+
+        if (st != NULL) {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_text(st, 2, source, -1, SQLITE_TRANSIENT);
+        }
+        rc = db_exec_stmt(db, st);
     }
-    return db_exec_stmt(db, st);
+    snprintf(job, sizeof(job), "job %lld", (long long)id);
+    if (rc == DB_OK)
+        rc = catalog_audit(db, actor, "upload.start", source, NULL, job);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    else
+        db_rollback(db);
+    return rc;
 }
 
 int jobrows_running(sqlite3 *db, int64_t id, uint64_t size)

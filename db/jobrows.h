@@ -28,10 +28,11 @@ struct jobrow {
     int64_t problems;
 };
 
-/* A queued import job from source by actor, audited ("upload.start") in
- * the same transaction. 0 or a negative db_result. */
+/* A queued import job from source by actor. 0 or a negative db_result. */
 int jobrows_add(sqlite3 *db, const char *source, const char *actor, int64_t now, int64_t *id);
-int jobrows_rename(sqlite3 *db, int64_t id, const char *source);
+/* The job's file name, once known, audited ("upload.start" with the name)
+ * in the same transaction. 0 or a negative db_result. */
+int jobrows_rename(sqlite3 *db, int64_t id, const char *source, const char *actor);
 int jobrows_running(sqlite3 *db, int64_t id, uint64_t size);
 /* The job ended (done when ok, else failed) with its report (JSON text);
  * import_id 0: none. */

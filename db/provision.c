@@ -969,12 +969,20 @@ static bool device_same(const struct provision_device *a, const struct provision
            opt_same(&a->load_server, &b->load_server) && opt_same(&a->load, &b->load);
 }
 
-/* One row of put_many with the statements prepared once. */
-static int device_put_one(sqlite3 *db, const char *actor, sqlite3_stmt *get, sqlite3_stmt *put,
-                          const struct provision_device *d, unsigned *added, unsigned *updated)
+#define IMPORT_AUDIT_MACS 50 /* MACs named per list in an import's audit row */
+
+/* What a CSV import changed, for its one audit row. */
+struct import_tally {
+    unsigned added, updated;
+    json_t *added_macs, *updated_macs; /* the first IMPORT_AUDIT_MACS of each */
+};
+
+/* One row of the import with the statements prepared once; no audit row of
+ * its own (the import writes one for all). */
+static int device_put_one(sqlite3 *db, sqlite3_stmt *get, sqlite3_stmt *put,
+                          const struct provision_device *d, struct import_tally *t)
 {
     struct provision_device old;
-    char before[1024], after[1024];
     bool existed;
     int rc;
 
@@ -987,33 +995,47 @@ static int device_put_one(sqlite3 *db, const char *actor, sqlite3_stmt *get, sql
     if (rc != DB_OK && rc != DB_NOT_FOUND)
         return rc;
     if (existed && device_same(&old, d))
-        return DB_OK; /* unchanged: no write, no audit */
-    provision_device_describe(d, after, sizeof(after));
-    if (existed)
-        provision_device_describe(&old, before, sizeof(before));
+        return DB_OK; /* unchanged: no write */
     sqlite3_reset(put);
     device_bind(put, d);
     rc = db_check(db, sqlite3_step(put), "store device");
-    if (rc == DB_OK)
-        rc = catalog_audit(db, actor, existed ? "device.set" : "device.add", d->mac,
-                           existed ? before : NULL, after);
-    if (rc == DB_OK)
-        (*(existed ? updated : added))++;
-    return rc;
+    if (rc != DB_OK)
+        return rc;
+    if ((existed ? t->updated : t->added) < IMPORT_AUDIT_MACS)
+        json_array_append_new(existed ? t->updated_macs : t->added_macs, json_string(d->mac));
+    (*(existed ? &t->updated : &t->added))++;
+    return DB_OK;
 }
 
-int provision_devices_put_many(sqlite3 *db, const char *actor, const struct provision_device *rows,
-                               size_t n, unsigned *added, unsigned *updated)
+static int devices_put_many(sqlite3 *db, const struct provision_device *rows, size_t n,
+                            struct import_tally *t)
 {
     sqlite3_stmt *get = db_prepare(db, DEVICE_SELECT " WHERE d.mac = ?1");
     sqlite3_stmt *put = db_prepare(db, device_upsert_sql);
     int rc = get && put ? DB_OK : DB_ERROR;
 
-    *added = *updated = 0;
     for (size_t i = 0; rc == DB_OK && i < n; i++)
-        rc = device_put_one(db, actor, get, put, &rows[i], added, updated);
+        rc = device_put_one(db, get, put, &rows[i], t);
     sqlite3_finalize(get);
     sqlite3_finalize(put);
+    return rc;
+}
+
+/* The import's one audit row: counts and the first MACs added and changed. */
+static int import_audit(sqlite3 *db, const char *actor, size_t rows, const struct import_tally *t)
+{
+    json_t *j = json_pack("{s:I, s:i, s:i, s:I, s:O, s:O}", "rows", (json_int_t)rows, "added",
+                          (int)t->added, "updated", (int)t->updated, "unchanged",
+                          (json_int_t)(rows - t->added - t->updated), "added_macs",
+                          t->added_macs, "updated_macs", t->updated_macs);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char object[64];
+    int rc;
+
+    snprintf(object, sizeof(object), "%zu rows", rows);
+    rc = text != NULL ? catalog_audit(db, actor, "device.import", object, NULL, text) : DB_ERROR;
+    free(text);
+    json_decref(j);
     return rc;
 }
 
@@ -1024,21 +1046,27 @@ int provision_devices_import(sqlite3 *db, const char *actor,
 {
     struct settings_snapshot *snap = NULL;
     const struct provision_device *rows = NULL;
+    struct import_tally t = {0, 0, json_array(), json_array()};
     size_t n = 0;
-    int rc = db_begin(db);
+    int rc = t.added_macs && t.updated_macs ? db_begin(db) : DB_ERROR;
 
-    if (rc != DB_OK)
-        return rc;
-    rc = provision_snapshot_load(db, &snap);
+    if (rc == DB_OK)
+        rc = provision_snapshot_load(db, &snap);
     if (rc == DB_OK)
         rc = check(arg, snap, &rows, &n);
     if (rc == DB_OK)
-        rc = provision_devices_put_many(db, actor, rows, n, added, updated);
+        rc = devices_put_many(db, rows, n, &t);
+    if (rc == DB_OK && t.added + t.updated > 0)
+        rc = import_audit(db, actor, n, &t);
     provision_snapshot_free(snap);
     if (rc == DB_OK)
         rc = db_commit(db);
     else
         db_rollback(db);
+    *added = t.added;
+    *updated = t.updated;
+    json_decref(t.added_macs);
+    json_decref(t.updated_macs);
     return rc;
 }
 
@@ -1197,53 +1225,6 @@ int provision_site_remove(sqlite3 *db, const char *actor, const struct settings_
 }
 
 /* ---- the catalog's side ---- */
-
-/* Calls fn for each row's first column of a statement bound to load. */
-static int each_name(sqlite3 *db, sqlite3_stmt *st, const char *load, unsigned max,
-                     void (*fn)(void *arg, const char *name), void *arg)
-{
-    int step;
-    unsigned n = 0;
-
-    if (st == NULL)
-        return DB_ERROR;
-    sqlite3_bind_text(st, 1, load, -1, SQLITE_TRANSIENT);
-    if (sqlite3_bind_parameter_count(st) >= 2)
-        sqlite3_bind_int64(st, 2, max);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && n++ < max) {
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-
-        fn(arg, name != NULL ? name : "");
-    }
-    step = step == SQLITE_ROW ? SQLITE_DONE : step;
-    sqlite3_finalize(st);
-    return db_check(db, step, "load users");
-}
-
-int provision_load_users(sqlite3 *db, const char *load, void (*model)(void *arg, const char *name),
-                         void (*device)(void *arg, const char *mac), void *arg, unsigned max,
-                         int64_t *devices)
-{
-    sqlite3_stmt *count = db_prepare(db, "SELECT count(*) FROM devices WHERE load = ?1");
-    int rc = each_name(db,
-                       db_prepare(db, "SELECT name FROM models WHERE default_load = ?1"
-                                      " ORDER BY name_folded"),
-                       load, UINT32_MAX, model, arg);
-
-    if (rc == DB_OK)
-        rc = each_name(db,
-                       db_prepare(db, "SELECT mac FROM devices WHERE load = ?1"
-                                      " ORDER BY mac LIMIT ?2"),
-                       load, max, device, arg);
-    if (rc == DB_OK && count != NULL) {
-        sqlite3_bind_text(count, 1, load, -1, SQLITE_TRANSIENT);
-        rc = step_row(db, count, "load users (count)");
-        if (rc == DB_OK)
-            *devices = sqlite3_column_int64(count, 0);
-    }
-    sqlite3_finalize(count);
-    return count == NULL ? DB_ERROR : rc;
-}
 
 int provision_load_in_use(sqlite3 *db, const char *load, char *why, size_t cap)
 {

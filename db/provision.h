@@ -96,15 +96,14 @@ int provision_device_add(sqlite3 *db, const char *actor, const struct provision_
  * is unknown). */
 int provision_device_update(sqlite3 *db, const char *actor, const struct provision_device *d);
 int provision_device_remove(sqlite3 *db, const char *actor, const char *mac);
-/* Adds or updates every row (one prepared statement set for all of them;
- * for the CSV import). Counts what was added and what changed. */
-int provision_devices_put_many(sqlite3 *db, const char *actor, const struct provision_device *rows,
-                               size_t n, unsigned *added, unsigned *updated);
 /* The CSV import, in one write transaction: loads the snapshot inside it,
  * lets check() turn the snapshot into rows (what was checked is what the
- * rows are written against), then puts them as provision_devices_put_many.
- * check returns 0 with *rows and *n set, or anything else (returned as is)
- * to write nothing. Else 0 or a negative db_result. */
+ * rows are written against), then adds or updates every row (one prepared
+ * statement set for all), counting what was added and what changed, and
+ * writes one audit row for the whole import ("device.import": the counts
+ * and the first MACs of each kind; none when nothing changed). check
+ * returns 0 with *rows and *n set, or anything else (returned as is) to
+ * write nothing. Else 0 or a negative db_result. */
 int provision_devices_import(sqlite3 *db, const char *actor,
                              int (*check)(void *arg, const struct settings_snapshot *snap,
                                           const struct provision_device **rows, size_t *n),
@@ -153,12 +152,6 @@ int provision_site_remove(sqlite3 *db, const char *actor, const struct settings_
 /* 1 when a model default or a device names the load (any case), with why
  * ("default of Cisco 7961 and 12 devices"); 0 when not; or a negative
  * db_result. */
-/* Calls model(arg, name) for every model whose default load is load, then
- * device(arg, mac) for the first max devices assigned it directly; *devices
- * gets how many there are in all. 0 or a negative db_result. */
-int provision_load_users(sqlite3 *db, const char *load, void (*model)(void *arg, const char *name),
-                         void (*device)(void *arg, const char *mac), void *arg, unsigned max,
-                         int64_t *devices);
 int provision_load_in_use(sqlite3 *db, const char *load, char *why, size_t cap);
 
 #endif

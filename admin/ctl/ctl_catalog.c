@@ -115,7 +115,7 @@ static int cmd_import(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"approval", required_argument, NULL, 'a'}, {"replace", no_argument, NULL, 'r'}, {0}};
-    struct import_options io = {.actor = c->actor};
+    struct import_options io = {.actor = c->actor, .replace_how = "import with --replace"};
     json_t *report = NULL;
     int o, rc;
 

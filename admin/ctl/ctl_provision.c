@@ -866,7 +866,7 @@ static int cmd_site_add(struct ctl *c, int argc, char **argv)
     if (rc != DB_OK)
         return refuse_db(rc, "site add");
     if (c->json)
-        return ctl_print_json(provision_site_added_json(&site, masked));
+        return ctl_print_json(provision_site_added_json(&site, argv[optind], masked));
     printf("site %s -> load server %s\n", cidr, site.load_server);
     return CTL_OK;
 }

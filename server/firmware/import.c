@@ -580,8 +580,9 @@ static void check_conflict(struct import_ctx *c, struct staged *s)
     if (!c->opt->replace) {
         problem(c, s->name,
                 "already in the catalog with other bytes (sha256 %.16s..., now"
-                " %.16s...): import with --replace to overwrite it",
-                old.sha256, s->blob.hex);
+                " %.16s...): %s to overwrite it",
+                old.sha256, s->blob.hex,
+                c->opt->replace_how != NULL ? c->opt->replace_how : "allow replacing");
         return;
     }
     json_array_append_new(c->changes,
@@ -755,6 +756,20 @@ static int import_body(struct import_ctx *c)
     return rc;
 }
 
+/* A failed import is audited too ("import.fail": its source and first
+ * problem), from the CLI and uploads alike. */
+static void import_audit_failure(struct import_ctx *c)
+{
+    json_t *first = json_array_get(c->problems, 0);
+    const char *file = json_string_value(json_object_get(first, "file"));
+    const char *msg = json_string_value(json_object_get(first, "message"));
+    char why[600];
+
+    snprintf(why, sizeof(why), "%s: %s", file != NULL ? file : "?", msg != NULL ? msg : "?");
+    if (catalog_audit(c->db, c->opt->actor, "import.fail", source_name(c->opt), NULL, why) != DB_OK)
+        log_warn("cannot audit a failed import");
+}
+
 int import_run(sqlite3 *db, struct blobstore *bs, const struct import_options *opt, json_t **report)
 {
     struct import_ctx c = {.db = db, .bs = bs, .opt = opt};
@@ -783,6 +798,7 @@ int import_run(sqlite3 *db, struct blobstore *bs, const struct import_options *o
         text = json_dumps(c.report, JSON_COMPACT);
         catalog_import_finish(db, c.import_id, "failed", text);
         free(text);
+        import_audit_failure(&c);
     }
     ctx_free(&c);
     return rc;

@@ -32,6 +32,9 @@ struct import_options {
     const char *source;        /* name for the report (an upload's file name), or NULL */
     const char *actor;         /* who imports, for the audit trail */
     bool replace;              /* allow new bytes under an existing file name */
+    /* How the caller's user allows that, for the conflict's message ("import
+     * with --replace"); NULL: "allow replacing". */
+    const char *replace_how;
     void (*progress)(void *arg, const struct import_progress *p);
     void *progress_arg;
 };

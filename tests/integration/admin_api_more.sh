@@ -18,6 +18,8 @@ python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/fw.zip" --format zip
     --load SIP41.9-4-2SR3-1S --component-headers all >/dev/null || die "mkbundle bundle failed"
 python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/fw2.tgz" --format tgz \
     --load SIP42.9-4-2SR3-1S --seed 7 --component-headers all >/dev/null || die "mkbundle bundle failed"
+python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/fw3.zip" --format zip \
+    --load SIP41.9-4-2SR3-1S --seed 11 --component-headers all >/dev/null || die "mkbundle bundle failed"
 head -c 1500000 /dev/urandom >"$TMPD/big.zip"
 
 pick_port APORT
@@ -142,6 +144,7 @@ check "enterprise PFS on" ent 'j["peer_firmware_sharing"]' on
 req entbad PUT /api/v1/enterprise $AC $JSON -d '{"signature_policy":"sometimes"}'
 expect "bad signature policy" 400
 check "400 names signature_policy" entbad 'j["field"]' signature_policy
+check "the detail does not repeat the field" entbad 'j["detail"].startswith("signature_policy:")' False
 req entget GET /api/v1/enterprise $VIEW
 check "enterprise GET" entget 'j["load_server"]' 10.9.9.9
 req prof POST /api/v1/profiles $AC $JSON -d '{"name":"lab","peer_firmware_sharing":"off"}'
@@ -160,6 +163,8 @@ req dev POST /api/v1/devices $AC $JSON -d '{"mac":"00:11:22:aa:bb:cc","model":"7
 expect "add a device that inherits PFS" 201
 req devdup POST /api/v1/devices $AC $JSON -d '{"mac":"001122AABBCC","model":"7961"}'
 expect "duplicate device" 409
+check "duplicate device: says it exists, names no HTTP method" devdup \
+    'j["detail"] + " " + j["mac"] + " " + str("PUT" in j["detail"])' "device 001122AABBCC exists already 001122AABBCC False"
 req devbad POST /api/v1/devices $AC $JSON -d '{"mac":"nonsense","model":"7961"}'
 expect "bad MAC" 400
 check "400 names mac" devbad 'j["field"]' mac
@@ -171,6 +176,10 @@ check "effective PFS is off" eff 'j["settings"]["peer_firmware_sharing"]["value"
 check "effective PFS comes from the profile" eff 'j["settings"]["peer_firmware_sharing"]["level"]' profile
 check "effective load from the model default" eff 'j["settings"]["load"]["level"]' "model default"
 check "effective load state ok" eff 'j["settings"]["load"]["state"]' ok
+req usedby2 GET /api/v1/loads/SIP41.9-4-2SR3-1S $VIEW
+check "used by: the device through its model's default, counted" usedby2 \
+    '"%d %d %d %s %s" % (j["used_by"]["devices_total"], j["used_by"]["counts"]["model_default"], j["used_by"]["counts"]["device"], j["used_by"]["devices"][0]["mac"], j["used_by"]["devices"][0]["via"])' \
+    "1 1 0 001122AABBCC model_default"
 req cfg GET /api/v1/devices/001122aabbcc/config $VIEW
 expect "rendered config" 200
 case "$(header cfg Content-Type)" in application/xml*) pass "config is application/xml" ;; *) fail "config Content-Type $(header cfg Content-Type)" ;; esac
@@ -236,6 +245,17 @@ expect "duplicate site rule" 409
 req sitebad POST /api/v1/sites $AC $JSON -d '{"cidr":"10.20.0.0/33","load_server":"x"}'
 expect "bad prefix" 400
 check "bad prefix names cidr" sitebad 'j["field"]' cidr
+check "cidr: the field once (in \"field\", not the detail)" sitebad 'j["detail"].startswith("cidr")' False
+req sitebadls POST /api/v1/sites $AC $JSON -d '{"cidr":"10.30.0.0/16","load_server":"a b"}'
+check "load_server: the field once, the reason given" sitebadls \
+    'j["field"] + " " + str(j["detail"].startswith("load_server:")) + " " + j["detail"]' \
+    "load_server False load_server is a host name or address, or none"
+req sitemask POST /api/v1/sites $AC $JSON -d '{"cidr":"10.1.2.77/24","load_server":"10.1.2.5"}'
+expect "a site with host bits" 201
+check "the response says what was stored and what was entered" sitemask \
+    'j["cidr"] + " " + j["entered"] + " " + str(j["host_bits_cleared"])' "10.1.2.0/24 10.1.2.77/24 True"
+req sitemaskrm DELETE "/api/v1/sites/10.1.2.0%2F24" $AC
+expect "the stored prefix removes it" 200
 req sites GET /api/v1/sites $VIEW
 check "two site rules" sites 'len(j["sites"])' 2
 req siterm DELETE "/api/v1/sites/10.20.0.0%2F16" $AC
@@ -339,8 +359,26 @@ req reimport POST /api/v1/devices/import $AC -H "Content-Type: text/csv" --data-
 expect "re-import the export" 200
 check "round trip: every row unchanged" reimport 'str(j["unchanged"]) + " " + str(j["added"]) + " " + str(j["updated"])' "20 0 0"
 
-# ---- audit: writes name their user ----
-req audit GET "/api/v1/audit?limit=200" $ADMIN
+# ---- failures the audit records: a refused password, a refused import ----
+req badpw POST /api/v1/session $JSON -d '{"user":"admin","password":"not-the-password"}'
+expect "a wrong password" 401
+req up3 POST /api/v1/uploads $AC -F "file=@$TMPD/fw3.zip"
+expect "upload other bytes under a load's name" 202
+JOB3=$(jq_py up3 'j["id"]')
+i=0
+while [ $i -lt 100 ]; do
+    req job3 GET "/api/v1/jobs/$JOB3" $ADMIN
+    case "$(jq_py job3 'j["state"]')" in done | failed) break ;; esac
+    sleep 0.1
+    i=$((i + 1))
+done
+check "the conflicting upload fails" job3 'j["state"]' failed
+check "its message says what to do on the page, not a CLI flag" job3 \
+    'str("--replace" in j["report"]["problems"][0]["message"]) + " " + str("replace a load of the same name" in j["report"]["problems"][0]["message"])' \
+    "False True"
+
+# ---- audit: writes name their user; failures too; one row per CSV import ----
+req audit GET "/api/v1/audit?limit=400" $ADMIN
 if python3 - "$TMPD/audit.body" <<'EOF'; then
 import json, sys
 e = json.load(open(sys.argv[1]))["entries"]
@@ -352,6 +390,25 @@ EOF
 else
     fail "audit: $(head -c 300 "$TMPD/audit.body")"
 fi
+audit_has() {
+    python3 - "$TMPD/audit.body" "$2" <<'EOF' && pass "$1" || fail "$1: $(head -c 600 "$TMPD/audit.body")"
+import json, sys
+e = json.load(open(sys.argv[1]))["entries"]
+sys.exit(0 if eval(sys.argv[2]) else 1)
+EOF
+}
+audit_has "a failed login is audited (the name tried, the address)" \
+    'any(x["action"] == "login.fail" and x["actor"] == "admin" and x["object"] == "127.0.0.1" for x in e)'
+audit_has "a failed import is audited with its file and reason" \
+    'any(x["action"] == "import.fail" and x["object"] == "fw3.zip" and "already in the catalog" in x["after"] for x in e)'
+audit_has "an upload's audit row names the file" \
+    '{"fw.zip", "fw2.tgz", "fw3.zip"} <= {x["object"] for x in e if x["action"] == "upload.start"} and "upload" not in {x["object"] for x in e if x["action"] == "upload.start"}'
+audit_has "a CSV import is one audit row with its counts" \
+    '[json.loads(x["after"])["added"] for x in e if x["action"] == "device.import"] == [20]'
+audit_has "no row per imported device" \
+    'not any(x["object"].startswith("0011223300") for x in e)'
+audit_has "a refused CSV import is audited once" \
+    '[x["after"].startswith("1 error(s); line 6") for x in e if x["action"] == "device.import_fail"] == [True]'
 
 # ---- transfers: a slow client shows up live ----
 cat >"$TMPD/slow.py" <<'EOF'

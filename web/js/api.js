@@ -37,12 +37,23 @@ export class ApiError extends Error {
   }
 }
 
+// Whether text names word as a word of its own ("load_server is …").
+function mentions(text, word) {
+  const isWord = (c) => c !== undefined && /[A-Za-z0-9_]/.test(c);
+  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
+    if (!isWord(text[i - 1]) && !isWord(text[i + word.length])) return true;
+  }
+  return false;
+}
+
 // A short human text for an error, naming the field when there is one.
 export function errorText(err) {
   if (err instanceof ApiError) {
     if (err.status === 403 && err.code === 'forbidden') return 'Your role may only read: ask an admin.';
     if (err.status === 403 && err.code === 'csrf') return 'Your session token is stale: log in again.';
-    const f = err.field ? `${err.field}: ` : '';
+    // The field once: "cidr: not an address", but "load_server is a host …" as it is.
+    const named = err.field && mentions(err.message, err.field);
+    const f = err.field && !named ? `${err.field}: ` : '';
     return `${f}${err.message}`;
   }
   if (err && err.name === 'TypeError') return 'Cannot reach loadsd (network error).';

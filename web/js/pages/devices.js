@@ -1,11 +1,12 @@
 // devices.js: the Devices pages: search and paging over many devices, add,
 // CSV import with per-line errors and CSV export; one device: edit, its
-// effective settings with the level each value comes from, and the config
-// file loadsd renders for it. Server text is shown through dom.js only.
+// effective settings with the level each value comes from and the config
+// file loadsd renders for it, both as the phone gets them (for the address of
+// its last request, or one typed in). Server text is shown through dom.js only.
 
 import * as api from '../api.js';
 import {h, card, pageHead, table, alertBox, replace, slot, field, select, toast, confirmDialog,
-  loading, levelBadge, clear, statusBadge} from '../dom.js';
+  loading, levelBadge, clear, statusBadge, fmtTime} from '../dom.js';
 import {optValue, pfsSelect, withForce} from './provisioning.js';
 
 const PAGE = 50;
@@ -107,7 +108,10 @@ function addCard(cat, onDone) {
       toast(`Added ${added}`);
       location.hash = `#/devices/${encodeURIComponent(added)}`;
     } catch (e) {
-      replace(msg, alertBox('bad', api.errorText(e)));
+      const known = e.status === 409 && e.body && e.body.mac;
+      replace(msg, known
+        ? alertBox('bad', `Device ${e.body.mac} exists already. `, h('a', {href: `#/devices/${encodeURIComponent(e.body.mac)}`, id: 'dev-exists-link'}, `Open ${e.body.mac}`), ' to change its settings.')
+        : alertBox('bad', api.errorText(e)));
     }
     onDone();
   });
@@ -164,22 +168,54 @@ export async function devicesPage(main) {
 
 // ---- one device ----
 
+// For whom the page resolves: the phone's last request, an address the admin
+// typed, or none (a phone outside every site rule).
+function fromText(f) {
+  if (!f || !f.address) {
+    return f && f.seen_address
+      ? 'Shown as a phone outside every site rule gets it.'
+      : 'No request from this phone seen yet: shown as a phone outside every site rule gets it.';
+  }
+  if (f.source === 'given') return `Shown as a phone at ${f.address} gets it.`;
+  return `Shown as the phone gets it: its last request came from ${f.address} (since ${fmtTime(f.seen_at)}).`;
+}
+
 function effectiveView(e) {
   const s = e.settings || e;
   const row = (label, v, extra) => [h('dt', null, label), h('dd', {dataset: {setting: label}},
     v ? levelBadge(v.value, v.level) : '—', extra || null)];
   const warnings = e.warnings || [];
   const ld = s.load || {};
+  const ls = s.load_server || {};
   return h('div', null,
+    h('p.small', {id: 'seen-from'}, fromText(e.from)),
     h('dl.kv', {id: 'effective'},
       h('dt', null, 'Model'), h('dd', null, e.model || '—', e.pfs_capable === false ? h('span.muted', null, ' (cannot do peer firmware sharing)') : null),
       h('dt', null, 'Profile'), h('dd', null, e.profile || 'none'),
       row('Peer firmware sharing', s.peer_firmware_sharing),
-      row('Load server', s.load_server, s.load_server && s.load_server.site ? h('span.muted.small', null, ` site ${s.load_server.site}`) : null),
+      row('Load server', ls, ls.site ? h('span.small', {id: 'site-origin'}, ' site rule ', h('code', null, ls.site)) : null),
       row('Load', ld, ld.state && ld.state !== 'ok' && ld.state !== 'none' ? [' ', statusBadge(ld.state)] : null),
       h('dt', null, 'Config names'), h('dd.mono', {id: 'served-load'}, ld.served || 'no load')),
     ld.held_back ? h('div', {id: 'held-back'}, alertBox('bad', ld.held_back)) : null,
-    warnings.length ? alertBox('warn', h('strong', null, 'Warnings'), h('ul', null, warnings.map((w) => h('li', null, String(w))))) : null);
+    warnings.length ? h('div', {id: 'device-warnings'}, alertBox('warn', h('strong', null, 'Warnings'), h('ul', null, warnings.map((w) => h('li', null, String(w)))))) : null);
+}
+
+// What the phone reads first, above the XML: its load, load server and
+// call manager (empty: a warning).
+function configSummary(xml) {
+  const doc = new DOMParser().parseFromString(xml, 'application/xml');
+  const text = (sel) => {
+    const el = doc.querySelector(sel);
+    return el ? el.textContent : null;
+  };
+  const shown = (v, none) => (v === null ? h('span.muted', null, 'not in the file') : (v === '' ? h('span.muted', null, none) : h('code', null, v)));
+  const cm = text('callManagerGroup member callManager name') ?? text('callManager name');
+  return h('div', {id: 'config-summary'},
+    h('dl.kv', null,
+      h('dt', null, 'loadInformation'), h('dd', {id: 'cfg-load'}, shown(text('loadInformation'), 'empty: the phone keeps its load')),
+      h('dt', null, 'loadServer'), h('dd', {id: 'cfg-load-server'}, shown(text('loadServer'), 'empty: the phone fetches its load from this server')),
+      h('dt', null, 'callManager'), h('dd', {id: 'cfg-cm'}, shown(cm, 'empty'))),
+    cm === '' ? alertBox('warn', 'The config names no call manager (enterprise CUCM address is empty): the phone cannot register. Set it under Provisioning → Enterprise.') : null);
 }
 
 function editForm(d, cat, onSaved) {
@@ -246,20 +282,33 @@ export async function devicePage(main, [mac]) {
   const cat = await catalogs();
   const effBox = slot();
   const cfgBox = slot();
+  const fromIn = h('input', {id: 'seen-from-input', name: 'from', autocomplete: 'off', placeholder: 'its last request', inputmode: 'text'});
+  const fromForm = h('form.toolbar', {id: 'seen-from-form', 'aria-label': 'Show the settings for a phone address'},
+    field('Phone address (site rules match it)', fromIn),
+    h('button.btn', {type: 'submit', id: 'seen-from-show'}, 'Show'));
   const refresh = async () => {
+    const want = fromIn.value.trim();
+    let from = want;
     try {
-      replace(effBox, effectiveView(await api.get(`${path}/effective`)));
+      const e = await api.get(`${path}/effective${want ? `?from=${encodeURIComponent(want)}` : ''}`);
+      replace(effBox, effectiveView(e));
+      // The config for the very address the settings were resolved for.
+      from = e.from && e.from.address ? e.from.address : 'none';
     } catch (e) {
       replace(effBox, alertBox('bad', api.errorText(e)));
     }
     try {
-      const cfg = await api.get(`${path}/config`);
+      const cfg = await api.get(`${path}/config${from ? `?from=${encodeURIComponent(from)}` : ''}`);
       const text = typeof cfg === 'string' ? cfg : (cfg.config || cfg.xml || JSON.stringify(cfg, null, 2));
-      replace(cfgBox, h('pre.code', {tabindex: 0, 'aria-label': 'Rendered configuration'}, text));
+      replace(cfgBox, configSummary(text), h('pre.code', {tabindex: 0, 'aria-label': 'Rendered configuration'}, text));
     } catch (e) {
       replace(cfgBox, alertBox('bad', api.errorText(e)));
     }
   };
+  fromForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    refresh();
+  });
   const remove = h('button.btn.btn-danger', {type: 'button', id: 'device-remove', disabled: !api.isAdmin()}, 'Remove…');
   remove.addEventListener('click', async () => {
     const ans = await confirmDialog({title: `Remove ${d.mac}?`, message: 'The phone will get “file not found” for its config file.', confirm: 'Remove', danger: true});
@@ -282,7 +331,7 @@ export async function devicePage(main, [mac]) {
   replace(main, back,
     pageHead(d.mac, d.description || null, remove),
     h('div.grid', null,
-      card('Effective settings', h('p.small.muted', null, 'Each value with the level it comes from.'), effBox),
+      card('What the phone gets', h('p.small.muted', null, 'Each value with the level it comes from.'), fromForm, effBox),
       card('Settings of this device', editForm(d, cat, reloadDevice))),
     card(`Rendered config: SEP${d.mac}.cnf.xml`, cfgBox));
   await refresh();

@@ -18,6 +18,17 @@ function pct(a, b) {
   return b > 0 ? Math.max(0, Math.min(100, Math.round((100 * a) / b))) : 0;
 }
 
+// How a device comes to a load (GET /loads/{name} used_by.devices[].via).
+const USED_VIA = {device: 'assigned to the device', model_default: "through its model's default", held_back: 'held on it: its own load is not served'};
+
+function usedByCounts(users) {
+  const c = users.counts || {};
+  if (!users.devices_total) return 'none';
+  const parts = [['device', 'assigned directly'], ['model_default', "through their model's default"], ['held_back', 'held back on it']]
+    .filter(([k]) => c[k]).map(([k, words]) => `${c[k]} ${words}`);
+  return `${users.devices_total} in all: ${parts.join(', ')}`;
+}
+
 // ---- the import report: loads, changes, problems per file ----
 
 function problemList(items, kind) {
@@ -261,7 +272,7 @@ export async function loadPage(main, [name]) {
       alertBox('bad', e.status === 404 ? `No load named ${name}.` : api.errorText(e)));
     return null;
   }
-  const users = l.used_by || {models: [], devices: [], devices_total: 0};
+  const users = l.used_by || {models: [], devices: [], devices_total: 0, counts: {}};
   const verifyBox = slot();
   const verifyBtn = h('button.btn', {type: 'button', id: 'verify-now'}, 'Verify now');
   const removeBtn = h('button.btn.btn-danger', {type: 'button', id: 'remove-load'}, 'Remove…');
@@ -339,14 +350,16 @@ export async function loadPage(main, [name]) {
           h('dt', null, 'Imported'), h('dd', null, fmtTime(l.created_at)),
           h('dt', null, 'Size'), h('dd', null, `${fmtBytes(l.size)} in ${l.files} file(s)`))),
       card('Used by',
-        h('dl.kv', null,
+        h('p.small.muted', null, 'Every device whose config names this load, and how it comes to it.'),
+        h('dl.kv', {id: 'used-by'},
           h('dt', null, 'Model defaults'),
           h('dd', null, users.models.length ? users.models.join(', ') : 'none'),
           h('dt', null, 'Devices'),
-          h('dd', null, users.devices.length
-            ? users.devices.slice(0, 30).flatMap((m, i) => [i ? ', ' : '', h('a.mono', {href: `#/devices/${encodeURIComponent(m)}`}, m)])
-            : 'none assigned directly',
-            users.devices_total > 30 ? h('div.small.muted', null, `(${users.devices_total} devices in all)`) : null)))),
+          h('dd', {id: 'used-by-counts'}, usedByCounts(users)),
+          users.devices.length ? [h('dt', null, 'Which'), h('dd', {id: 'used-by-devices'},
+            users.devices.slice(0, 30).flatMap((d, i) => [i ? ', ' : '',
+              h('a.mono', {href: `#/devices/${encodeURIComponent(d.mac)}`, title: USED_VIA[d.via] || d.via}, d.mac)]),
+            users.devices_total > 30 ? h('div.small.muted', null, `… ${users.devices_total - 30} more`) : null)] : null))),
     card('Files', table([
       {label: 'File', render: (f) => h('span.mono.break', null, f.name)},
       {label: 'Size', num: true, render: (f) => fmtBytes(f.size)},

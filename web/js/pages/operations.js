@@ -55,6 +55,40 @@ export async function transfersPage(main) {
 
 // ---- audit ----
 
+// A JSON object's text as an object, or null (plain text stays text).
+function asObject(text) {
+  if (typeof text !== 'string' || !text.startsWith('{')) return null;
+  try {
+    const v = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function shown(v) {
+  if (v === undefined) return '—';
+  if (v === null) return 'inherit';
+  return typeof v === 'string' ? (v === '' ? '""' : v) : JSON.stringify(v);
+}
+
+// Before and after as a diff: for JSON objects one line per member that
+// changed ("load: A → B"), else "before → after".
+function auditChange(before, after) {
+  const b = asObject(before), a = asObject(after);
+  if (before == null && after == null) return '';
+  if ((b || before == null) && (a || after == null) && (b || a)) {
+    const keys = [...new Set([...Object.keys(b || {}), ...Object.keys(a || {})])].sort();
+    const lines = keys.filter((k) => JSON.stringify((b || {})[k]) !== JSON.stringify((a || {})[k]))
+      .map((k) => h('li', null, h('span.muted', null, `${k}: `),
+        b ? [h('del', null, shown(b[k])), ' → '] : null, h('ins', null, shown((a || {})[k]))));
+    return lines.length ? h('ul.diff.small', null, lines) : h('span.muted.small', null, 'no change');
+  }
+  return h('span.small.break', null,
+    before != null ? [h('del', null, String(before)), after != null ? ' → ' : ''] : null,
+    after != null ? h('ins', null, String(after)) : null);
+}
+
 export async function auditPage(main) {
   const actor = h('input', {id: 'audit-actor', name: 'actor', autocomplete: 'off', placeholder: 'any'});
   const action = h('input', {id: 'audit-action', name: 'action', autocomplete: 'off', placeholder: 'e.g. load. or device.'});
@@ -66,8 +100,7 @@ export async function auditPage(main) {
     {label: 'Who', render: (e) => e.actor},
     {label: 'Action', render: (e) => h('code.nowrap', null, e.action)},
     {label: 'Object', render: (e) => h('span.mono.break', null, e.object ?? '')},
-    {label: 'Before', render: (e) => h('span.mono.break.small', null, e.before ?? '')},
-    {label: 'After', render: (e) => h('span.mono.break.small', null, e.after ?? '')},
+    {label: 'Change', render: (e) => auditChange(e.before, e.after)},
   ], rows, {empty: 'No entries.'}));
   const fetchPage = async (before) => {
     const r = await api.get(`/audit${api.query({actor: actor.value.trim(), action: action.value.trim(), before, limit: 50})}`);
@@ -267,13 +300,20 @@ export async function trustPage(main) {
   };
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    // The certificate stays in the form: a second click says it is trusted
+    // already instead of sending nothing.
+    if (!pem.value.trim() && file.files[0]) pem.value = await file.files[0].text();
+    if (!pem.value.trim()) {
+      replace(msg, alertBox('bad', 'Choose a certificate file or paste a PEM first.'));
+      return;
+    }
     try {
       const r = await api.post('/trust', {pem: pem.value, role: role.value});
       replace(msg, alertBox('ok', `Trusted ${r.subject}.`));
-      pem.value = '';
       load();
     } catch (e) {
-      replace(msg, alertBox('bad', api.errorText(e)));
+      replace(msg, alertBox(e.status === 409 ? 'warn' : 'bad', e.status === 409
+        ? 'This certificate is already trusted: nothing changed.' : api.errorText(e)));
     }
   });
   main.append(pageHead('Trust store', 'Certificates that signatures are checked against.'), card('Trusted certificates', box), card('Add a certificate', form));

@@ -295,8 +295,11 @@ export async function sitesPage(main) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
-      await api.post('/sites', {cidr: cidr.value.trim(), load_server: ls.value.trim()});
-      toast(`Added ${cidr.value.trim()}`);
+      const r = await api.post('/sites', {cidr: cidr.value.trim(), load_server: ls.value.trim()});
+      // Say what was stored: 10.1.2.77/24 is kept as 10.1.2.0/24.
+      toast(r.host_bits_cleared
+        ? `Stored ${r.cidr} → ${r.load_server} (you entered ${r.entered}: the host bits were cleared)`
+        : `Added ${r.cidr} → ${r.load_server}`);
       cidr.value = '';
       ls.value = '';
       refresh();
