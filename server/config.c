@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/conffile.h"
 #include "lib/fileio.h"
 #include "lib/numparse.h"
 #include "server/tftp/tftp_packet.h"
@@ -24,8 +25,8 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-#define CONFIG_LINE_MAX    4096          /* bytes in one config file line */
-#define CONFIG_FILE_MAX    (1024 * 1024) /* bytes in the whole config file */
+#define CONFIG_LINE_MAX    CONFFILE_LINE_MAX
+#define CONFIG_FILE_MAX    CONFFILE_MAX
 #define CONFIG_VALUE_SHOWN 48            /* bytes of a bad value quoted in an error */
 
 enum config_kind {
@@ -325,49 +326,21 @@ static int config_read_file(const char *path, bool must_exist, char **buf_out, s
     return rc == 0 ? 0 : -1;
 }
 
-static char *config_trim(char *s, char *end)
-{
-    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r'))
-        s++;
-    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-        end--;
-    *end = '\0';
-    return s;
-}
-
 /* Parses one line (NUL-terminated, no newline) and applies it. *listen_seen
  * tracks the file's first tftp-listen and files-listen, each of which
  * replaces the defaults' list. */
 static int config_apply_line(struct loadsd_config *c, char *line, size_t len, unsigned *listen_seen,
                              char *msg, size_t msglen)
 {
-    char *eq = memchr(line, '=', len);
     const struct config_key *k;
-    char *key;
-    char *value;
-    size_t vlen;
+    const char *why = NULL;
+    char *key, *value;
+    int rc = conffile_split(line, len, &key, &value, &why);
 
-    if (memchr(line, '\0', len) != NULL) {
-        config_error(msg, msglen, "NUL byte in line");
-        return -1;
-    }
-    key = config_trim(line, line + len);
-    if (key[0] == '\0' || key[0] == '#')
-        return 0;
-    if (eq == NULL) {
-        config_error(msg, msglen, "expected \"key = value\"");
-        return -1;
-    }
-    key = config_trim(key, eq);
-    value = config_trim(eq + 1, line + len);
-    vlen = strlen(value);
-    if (vlen > 0 && value[0] == '"') {
-        if (vlen < 2 || value[vlen - 1] != '"') {
-            config_error(msg, msglen, "unterminated quote");
-            return -1;
-        }
-        value[vlen - 1] = '\0';
-        value++;
+    if (rc <= 0) {
+        if (rc < 0)
+            config_error(msg, msglen, "%s", why);
+        return rc;
     }
     k = config_find_key(key, strlen(key));
     if (k != NULL && k->kind == CONFIG_KIND_PATH) {

@@ -8,11 +8,12 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "lib/conffile.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
 
 #define CONFIG_LISTEN_MAX   16
-#define CONFIG_DEFAULT_PATH SYSCONFDIR "/loadsd/loadsd.conf"
+#define CONFIG_DEFAULT_PATH CONFFILE_DEFAULT_PATH
 
 struct loadsd_config {
     char config_path[PATH_MAX];

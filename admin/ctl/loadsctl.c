@@ -1,8 +1,10 @@
 /* loadsctl.c: the administration command line: global options, dispatch to
  * the command tables, and the output helpers they share. Safe while loadsd
  * runs: every change is a database transaction on the same data directory. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "admin/ctl/ctl.h"
+#include "lib/conffile.h"
 #include "lib/fileio.h"
 #include "lib/grow.h"
 #include "lib/log.h"
@@ -194,7 +197,10 @@ static const struct ctl_command *command_find(int argc, char **argv, int *words)
 
 static int usage_all(FILE *out)
 {
-    fprintf(out, "usage: loadsctl [--data-dir DIR] [--json] COMMAND ...\n\ncommands:\n");
+    fprintf(out, "usage: loadsctl [--data-dir DIR | --config FILE] [--json] COMMAND ...\n"
+                 "(the options go anywhere; without --data-dir, the data directory is the one\n"
+                 "of loadsd's config file, %s, or %s)\n\ncommands:\n",
+            CONFFILE_DEFAULT_PATH, DATADIR_DEFAULT);
     for (size_t t = 0; t < sizeof(command_tables) / sizeof(command_tables[0]); t++)
         for (const struct ctl_command *c = command_tables[t]; c->name != NULL; c++)
             fprintf(out, "  %s %s\n", c->name, c->usage);
@@ -243,44 +249,155 @@ static void actor_init(struct ctl *c)
         snprintf(c->actor, sizeof(c->actor), "uid %u", (unsigned)getuid());
 }
 
+/* The global options, taken from anywhere on the line (before "--"). */
+struct ctl_globals {
+    const char *data_dir; /* --data-dir, else $LOADSD_DATA_DIR, else NULL */
+    const char *config;   /* --config, else NULL (the daemon's default path) */
+    bool json, help, version;
+};
+
+/* Takes a global option at argv[*i] (moving *i past its value): 1 taken, 0
+ * not a global option, -1 a global option without its value. */
+static int global_take(struct ctl_globals *g, int argc, char **argv, int *i)
+{
+    static const char *const valued[] = {"--data-dir", "--config"};
+    const char **dest[] = {&g->data_dir, &g->config};
+    const char *a = argv[*i];
+
+    for (size_t k = 0; k < 2; k++) {
+        size_t n = strlen(valued[k]);
+
+        if (strncmp(a, valued[k], n) == 0 && a[n] == '=') {
+            *dest[k] = a + n + 1;
+            return 1;
+        }
+        if (strcmp(a, valued[k]) == 0) {
+            if (*i + 1 >= argc)
+                return -1;
+            *dest[k] = argv[++*i];
+            return 1;
+        }
+    }
+    if (strcmp(a, "--json") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "--version") == 0) {
+        *(strcmp(a, "--json") == 0 ? &g->json : strcmp(a, "--help") == 0 ? &g->help : &g->version) =
+            true;
+        return 1;
+    }
+    return 0;
+}
+
+/* An option the command's usage line names ("--from" in "[--from IP]")? */
+static bool usage_names(const char *usage, const char *opt)
+{
+    size_t n = strcspn(opt, "=");
+
+    for (const char *p = strstr(usage, "--"); p != NULL; p = strstr(p + 2, "--"))
+        if (strncmp(p, opt, n) == 0 && (p[n] == '\0' || !(isalnum((unsigned char)p[n]) ||
+                                                           p[n] == '-')))
+            return true;
+    return false;
+}
+
+/* Removes the global options from argv in place (*argc shrinks). An
+ * option before the command, or one its usage does not name after it, is
+ * refused by name. CTL_OK or CTL_USAGE. */
+static int globals_parse(struct ctl_globals *g, int *argc, char **argv, const struct ctl_command **cmd,
+                         int *words)
+{
+    int out = 1, rc;
+    bool rest = false;
+
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+
+        if (!rest && strcmp(a, "--") == 0 && *cmd != NULL) {
+            rest = true; /* the command's own "--": kept for its getopt */
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (!rest && (rc = global_take(g, *argc, argv, &i)) != 0) {
+            if (rc < 0)
+                return ctl_refuse("option %s needs a value", a), CTL_USAGE;
+            continue;
+        }
+        if (!rest && a[0] == '-' && a[1] != '\0' && *cmd == NULL)
+            return ctl_refuse("unknown option %s (see loadsctl --help)", a), CTL_USAGE;
+        if (!rest && strncmp(a, "--", 2) == 0 && !usage_names((*cmd)->usage, a))
+            return ctl_refuse("unknown option %s for %s (usage: loadsctl %s %s)", a, (*cmd)->name,
+                              (*cmd)->name, (*cmd)->usage),
+                   CTL_USAGE;
+        argv[out++] = argv[i];
+        if (*cmd == NULL && (*cmd = command_find(*argc - i, argv + i, words)) != NULL && *words == 2)
+            argv[out++] = argv[++i];
+        if (*cmd == NULL)
+            return ctl_refuse("unknown command \"%s\" (see loadsctl --help)", a), CTL_USAGE;
+    }
+    *argc = out;
+    return CTL_OK;
+}
+
+/* The data directory: --data-dir or $LOADSD_DATA_DIR, else the daemon's
+ * (data-dir in its config file, else its default). Only init may start one
+ * where there is none; the others refuse instead of creating one. */
+static int data_dir_find(const struct ctl_globals *g, const struct ctl_command *cmd, char *out,
+                         size_t cap)
+{
+    const char *conf = g->config != NULL ? g->config : CONFFILE_DEFAULT_PATH;
+    char err[PATH_MAX + 128], db[PATH_MAX + 16];
+    bool given = g->data_dir != NULL;
+    struct stat st;
+    int rc = 1;
+
+    if (given)
+        snprintf(out, cap, "%s", g->data_dir);
+    else if ((rc = conffile_get(conf, "data-dir", out, cap, err, sizeof(err))) < 0)
+        return ctl_refuse("cannot read the data directory from %s", err);
+    else if (rc == 1 && g->config != NULL && access(conf, F_OK) != 0)
+        return ctl_refuse("%s: %s", conf, strerror(errno));
+    if (!given && rc == 1)
+        snprintf(out, cap, "%s", DATADIR_DEFAULT);
+    if (strcmp(cmd->name, "init") == 0)
+        return CTL_OK;
+    snprintf(db, sizeof(db), "%s/catalog.db", out);
+    if (stat(out, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        (!given && !ctl_runs_without_catalog(cmd) && stat(db, &st) != 0))
+        return ctl_refuse("no loadsd data directory at %s (%s): give one with --data-dir DIR, "
+                          "or create it with loadsctl init",
+                          out,
+                          given         ? "as given"
+                          : rc == 0     ? conf
+                                        : "the default; no data-dir in the config file");
+    return CTL_OK;
+}
+
 int main(int argc, char **argv)
 {
     static struct ctl c;
-    const char *data_dir = getenv("LOADSD_DATA_DIR");
-    const struct ctl_command *cmd;
-    int i = 1, words = 0, rc;
+    struct ctl_globals g = {.data_dir = getenv("LOADSD_DATA_DIR")};
+    const struct ctl_command *cmd = NULL;
+    char data_dir[PATH_MAX];
+    int words = 0, rc;
 
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
-            data_dir = argv[++i];
-        else if (strncmp(argv[i], "--data-dir=", 11) == 0)
-            data_dir = argv[i] + 11;
-        else if (strcmp(argv[i], "--json") == 0)
-            c.json = true;
-        else if (strcmp(argv[i], "--help") == 0)
-            return usage_all(stdout);
-        else if (strcmp(argv[i], "--version") == 0)
-            return puts("loadsctl " PACKAGE_VERSION) < 0;
-        else
-            return usage_all(stderr);
-    }
-    if (i >= argc)
-        return usage_all(stderr);
-    cmd = command_find(argc - i, argv + i, &words);
+    rc = globals_parse(&g, &argc, argv, &cmd, &words);
+    if (rc != CTL_OK || g.help || g.version)
+        return rc != CTL_OK  ? rc
+               : g.version ? puts("loadsctl " PACKAGE_VERSION) < 0
+                           : usage_all(stdout);
     if (cmd == NULL)
-        return ctl_refuse("unknown command \"%s\" (see loadsctl --help)", argv[i]) + 1;
+        return usage_all(stderr);
+    c.json = g.json;
     log_set_level(LOG_LEVEL_WARN);
     umask(027); /* the catalog holds password hashes: nothing for other users */
     actor_init(&c);
-    if (become_owner(data_dir ? data_dir : DATADIR_DEFAULT) != 0)
+    if (data_dir_find(&g, cmd, data_dir, sizeof(data_dir)) != CTL_OK)
         return CTL_REFUSED;
-    if ((ctl_runs_without_catalog(cmd)
-             ? datadir_open_recovering(data_dir ? data_dir : DATADIR_DEFAULT, &c.dd)
-             : datadir_open(data_dir ? data_dir : DATADIR_DEFAULT, &c.dd)) != 0)
-        return ctl_refuse("cannot open the data directory %s",
-                          data_dir ? data_dir : DATADIR_DEFAULT);
+    if (become_owner(data_dir) != 0)
+        return CTL_REFUSED;
+    if ((ctl_runs_without_catalog(cmd) ? datadir_open_recovering(data_dir, &c.dd)
+                                       : datadir_open(data_dir, &c.dd)) != 0)
+        return ctl_refuse("cannot open the data directory %s", data_dir);
     /* Commands see their own arguments from argv[1]; argv[0] is the name. */
-    rc = cmd->run(&c, argc - i - words + 1, argv + i + words - 1);
+    rc = cmd->run(&c, argc - words, argv + words);
     datadir_close(&c.dd);
     return rc;
 }
