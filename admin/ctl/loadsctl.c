@@ -337,8 +337,9 @@ static int globals_parse(struct ctl_globals *g, int *argc, char **argv, const st
 }
 
 /* The data directory: --data-dir or $LOADSD_DATA_DIR, else the daemon's
- * (data-dir in its config file, else its default). Only init may start one
- * where there is none; the others refuse instead of creating one. */
+ * (data-dir in its config file, else its default). A directory found that
+ * way holds no catalog yet: only init may start one there; the others
+ * refuse instead of creating one. */
 static int data_dir_find(const struct ctl_globals *g, const struct ctl_command *cmd, char *out,
                          size_t cap)
 {
@@ -356,17 +357,16 @@ static int data_dir_find(const struct ctl_globals *g, const struct ctl_command *
         return ctl_refuse("%s: %s", conf, strerror(errno));
     if (!given && rc == 1)
         snprintf(out, cap, "%s", DATADIR_DEFAULT);
-    if (strcmp(cmd->name, "init") == 0)
+    /* A directory named on the line is the user's choice (made if need
+     * be, as before); one found is used only where a catalog already is. */
+    if (given || strcmp(cmd->name, "init") == 0)
         return CTL_OK;
     snprintf(db, sizeof(db), "%s/catalog.db", out);
     if (stat(out, &st) != 0 || !S_ISDIR(st.st_mode) ||
-        (!given && !ctl_runs_without_catalog(cmd) && stat(db, &st) != 0))
+        (!ctl_runs_without_catalog(cmd) && stat(db, &st) != 0))
         return ctl_refuse("no loadsd data directory at %s (%s): give one with --data-dir DIR, "
                           "or create it with loadsctl init",
-                          out,
-                          given         ? "as given"
-                          : rc == 0     ? conf
-                                        : "the default; no data-dir in the config file");
+                          out, rc == 0 ? conf : "the default; no data-dir in the config file");
     return CTL_OK;
 }
 

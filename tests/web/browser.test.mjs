@@ -2,8 +2,11 @@
 // headless, driven by playwright-core) against a real loadsd on loopback
 // ports with a data directory of its own. Steps: log in, upload a generated
 // bundle and see it verified, PFS on at enterprise / off in a profile /
-// inherit on a device shows "off — from profile", a CSV import with one bad
-// line shows that line's error, log out; then the main pages at phone size
+// inherit on a device shows "off — from profile", a site rule (the toast says
+// what was stored) and the device page showing it as the phone gets it over
+// TFTP (screenshots device-site-rule-*.png), trusting a certificate twice, the
+// audit diff, a CSV import with one bad line shows that line's error, log
+// out; then the main pages at phone size
 // without horizontal scrolling. Screenshots go to tests/web/artifacts/.
 // Touches nothing outside its temp dir and the artifacts directory.
 
@@ -36,6 +39,7 @@ let tmp;
 let daemon;
 let daemonLog = '';
 let base;
+let tftpPort;
 let context;
 let page;
 let bundle;
@@ -114,13 +118,14 @@ before(async () => {
   ctl('trust', 'add', path.join(tmp, 'keys', 'vendor.pem'));
 
   const adminPort = await freeTcpPort();
-  const tftpPort = await freeUdpPort();
+  tftpPort = await freeUdpPort();
   const conf = path.join(tmp, 'loadsd.conf');
   fs.writeFileSync(conf, '# browser test\nthreads = 2\n');
   base = `http://127.0.0.1:${adminPort}`;
   daemon = spawn(LOADSD, ['--foreground', '--config', conf, '--data-dir', path.join(tmp, 'data'),
     '--serve-dir', path.join(tmp, 'serve'), '--tftp-listen', `127.0.0.1:${tftpPort}`,
     '--admin-listen', `127.0.0.1:${adminPort}`, '--web-root', path.join(srcdir, 'web'),
+    '--files-listen', 'none', // the HTTP file service's fixed default port may be taken
     '--log-level', 'info'], {stdio: ['ignore', 'pipe', 'pipe']});
   daemon.stdout.on('data', (d) => { daemonLog += d; });
   daemon.stderr.on('data', (d) => { daemonLog += d; });
@@ -262,6 +267,78 @@ test('device default: model → load from the catalog, seen on the device and th
   await page.goto(`${base}/#/loads/${LOAD}`);
   await page.getByRole('heading', {name: LOAD, exact: true}).waitFor();
   await page.locator('dd', {hasText: 'Cisco 7961'}).waitFor();
+});
+
+// What the phone gets over TFTP, asking from 127.0.0.1 (curl's TFTP client).
+function tftpGet(name) {
+  return execFileSync('curl', ['-sS', '--max-time', '15', `tftp://127.0.0.1:${tftpPort}/${name}`],
+    {encoding: 'utf8'});
+}
+
+test('a site rule: the toast says what was stored; a bad prefix names its field once', async () => {
+  ctl('enterprise', 'set', 'load_server', '10.0.0.5');
+  await nav(page, 'Sites');
+  await page.locator('#site-cidr').fill('10.20.0.0/33');
+  await page.locator('#site-load-server').fill('10.20.0.5');
+  await page.getByRole('button', {name: 'Add site rule'}).click();
+  const bad = page.locator('.toast', {hasText: 'cidr'}).last();
+  await bad.waitFor();
+  assert.equal((await bad.textContent()).split('cidr').length - 1, 1, 'the field is named once');
+  await page.locator('#site-cidr').fill('127.0.0.77/24');
+  await page.locator('#site-load-server').fill('10.9.9.9');
+  await page.getByRole('button', {name: 'Add site rule'}).click();
+  await page.locator('.toast', {hasText: 'Stored 127.0.0.0/24 → 10.9.9.9 (you entered 127.0.0.77/24'}).waitFor();
+  await page.locator('td', {hasText: '127.0.0.0/24'}).waitFor();
+});
+
+test('the device page shows what the phone gets: the site rule for its last request\'s address', async () => {
+  const phone = tftpGet(`SEP${MAC}.cnf.xml`);
+  assert.match(phone, /<loadServer>10\.9\.9\.9<\/loadServer>/, 'the phone at 127.0.0.1 gets the site rule');
+  // loadsd writes the request's address within a poll (250 ms): reload until shown.
+  const seen = page.locator('#seen-from', {hasText: 'its last request came from 127.0.0.1'});
+  for (let i = 0; i < 20; i++) {
+    await page.goto(`${base}/#/devices/${MAC}`);
+    await page.locator('#seen-from').waitFor();
+    if (await seen.count()) break;
+    await page.waitForTimeout(250);
+  }
+  await seen.waitFor();
+  await page.locator('#effective dd[data-setting="Load server"]').getByText('10.9.9.9 — from site').waitFor();
+  assert.equal(await page.locator('#site-origin code').textContent(), '127.0.0.0/24');
+  assert.equal(await page.locator('#cfg-load-server').textContent(), '10.9.9.9');
+  assert.equal(await page.locator('pre.code').textContent(), phone, 'the page renders what TFTP gave');
+  // No CUCM address here: the page says so above the XML.
+  await page.locator('#config-summary .alert-warn', {hasText: 'no call manager'}).waitFor();
+  await page.locator('#device-warnings', {hasText: 'no CUCM address'}).waitFor();
+  // The toasts of the steps before would cover the page: the shots show the page.
+  await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
+  fs.copyFileSync(await shot('device-site-rule-1366x768'), path.join(ARTIFACTS, 'device-site-rule-1366x768.png'));
+  await page.setViewportSize(PHONE);
+  fs.copyFileSync(await shot('device-site-rule-390x844'), path.join(ARTIFACTS, 'device-site-rule-390x844.png'));
+  await page.setViewportSize(WIDE);
+  // Another address, typed in: outside the rule, the enterprise's server.
+  await page.locator('#seen-from-input').fill('10.1.1.1');
+  await page.getByRole('button', {name: 'Show', exact: true}).click();
+  await page.locator('#seen-from', {hasText: 'a phone at 10.1.1.1'}).waitFor();
+  await page.locator('#effective dd[data-setting="Load server"]').getByText('10.0.0.5 — from enterprise').waitFor();
+  assert.equal(await page.locator('#cfg-load-server').textContent(), '10.0.0.5');
+});
+
+test('trusting a trusted certificate again says it is trusted already', async () => {
+  await nav(page, 'Trust store');
+  await page.locator('#trust-pem').fill(fs.readFileSync(path.join(tmp, 'keys', 'vendor.pem'), 'utf8'));
+  for (let i = 0; i < 2; i++) {
+    await page.getByRole('button', {name: 'Trust this certificate'}).click();
+    await page.locator('#trust-add .alert-warn', {hasText: 'already trusted'}).waitFor();
+  }
+});
+
+test('the audit log shows changes as a diff, not raw JSON', async () => {
+  await nav(page, 'Audit log');
+  await page.locator('ul.diff').first().waitFor();
+  const raw = await page.locator('main td').evaluateAll((tds) => tds.filter((t) => /^\s*\{"/.test(t.textContent)).length);
+  assert.equal(raw, 0, 'no cell shows raw JSON');
+  await shot('audit-diff');
 });
 
 test('CSV import with one bad line shows that line\'s error', async () => {
