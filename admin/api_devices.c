@@ -200,13 +200,11 @@ static int devices_add(struct api_request *rq, struct api_response *rs)
     if (rc == DB_OK)
         rc = provision_device_add(rq->ctx->dd.db, api_actor(rq), &d);
     rc = prov_txn_end(rq, rc);
-    if (rc == DB_CONFLICT)
-    {
+    if (rc == DB_CONFLICT) {
         /* "mac" lets a client lead to the device (the page links it). */
         api_error(rs, MHD_HTTP_CONFLICT, "conflict", "device %s exists already", d.mac);
         json_object_set_new(rs->json, "mac", json_string(d.mac));
-    }
-    else if (rc != DB_OK)
+    } else if (rc != DB_OK)
         api_error_db(rs, rc, "device");
     else
         api_json(rs, MHD_HTTP_CREATED, provision_device_json(&d));

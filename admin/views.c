@@ -151,12 +151,11 @@ static json_t *load_users_of(const struct settings_snapshot *s, const char *load
         for (unsigned w = 0; w < 3; w++)
             n[w] += strcmp(way, ways[w]) == 0;
         if (total++ < VIEW_LOAD_USERS_LISTED)
-            json_array_append_new(devices, json_pack("{s:s, s:s}", "mac", s->devices[i].mac,
-                                                     "via", way));
+            json_array_append_new(devices,
+                                  json_pack("{s:s, s:s}", "mac", s->devices[i].mac, "via", way));
     }
     return json_pack("{s:o, s:o, s:I, s:{s:I, s:I, s:I}}", "models", models, "devices", devices,
-                     "devices_total", total, "counts", ways[0], n[0], ways[1], n[1], ways[2],
-                     n[2]);
+                     "devices_total", total, "counts", ways[0], n[0], ways[1], n[1], ways[2], n[2]);
 }
 
 /* Who uses the load: what a removal would leave without firmware; null
@@ -223,8 +222,8 @@ int view_phone_open(sqlite3 *db, const char *mac, const char *from, struct view_
     if (settings_resolve(out->snap, mac, out->source ? (struct sockaddr *)&out->addr : NULL,
                          &out->eff) != 0)
         return DB_NOT_FOUND;
-    out->rendered = cnf_render_mac(out->snap, mac,
-                                   out->source ? (struct sockaddr *)&out->addr : NULL, &out->config);
+    out->rendered = cnf_render_mac(
+        out->snap, mac, out->source ? (struct sockaddr *)&out->addr : NULL, &out->config);
     return out->rendered == CNF_OK || out->rendered == CNF_INVALID ? DB_OK : DB_ERROR;
 }
 
@@ -255,11 +254,11 @@ json_t *view_phone_json(const struct view_phone *p)
 
     phone_addr_text(p, addr, sizeof(addr));
     if (j != NULL)
-        json_object_set_new(
-            j, "from",
-            json_pack("{s:s?, s:s?, s:s?, s:I}", "address", addr[0] ? addr : NULL, "source",
-                      p->source, "seen_address", p->seen.addr[0] ? p->seen.addr : NULL,
-                      "seen_at", (json_int_t)p->seen.at));
+        json_object_set_new(j, "from",
+                            json_pack("{s:s?, s:s?, s:s?, s:I}", "address", addr[0] ? addr : NULL,
+                                      "source", p->source, "seen_address",
+                                      p->seen.addr[0] ? p->seen.addr : NULL, "seen_at",
+                                      (json_int_t)p->seen.at));
     return j;
 }
 

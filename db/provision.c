@@ -950,7 +950,8 @@ int provision_seen_get(sqlite3 *db, const char *mac, struct provision_seen *out)
         out->at = sqlite3_column_int64(st, 1);
         rc = DB_OK;
     } else {
-        rc = step == SQLITE_DONE ? DB_NOT_FOUND : db_check(db, step, "read where a device was seen");
+        rc =
+            step == SQLITE_DONE ? DB_NOT_FOUND : db_check(db, step, "read where a device was seen");
     }
     sqlite3_finalize(st);
     return rc;
@@ -1026,8 +1027,8 @@ static int import_audit(sqlite3 *db, const char *actor, size_t rows, const struc
 {
     json_t *j = json_pack("{s:I, s:i, s:i, s:I, s:O, s:O}", "rows", (json_int_t)rows, "added",
                           (int)t->added, "updated", (int)t->updated, "unchanged",
-                          (json_int_t)(rows - t->added - t->updated), "added_macs",
-                          t->added_macs, "updated_macs", t->updated_macs);
+                          (json_int_t)(rows - t->added - t->updated), "added_macs", t->added_macs,
+                          "updated_macs", t->updated_macs);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     char object[64];
     int rc;

@@ -83,8 +83,7 @@ static int conffile_scan(const char *path, char *buf, size_t len, const char *ke
     return found;
 }
 
-int conffile_get(const char *path, const char *key, char *out, size_t cap, char *err,
-                 size_t errlen)
+int conffile_get(const char *path, const char *key, char *out, size_t cap, char *err, size_t errlen)
 {
     char *buf = NULL;
     size_t len = 0;

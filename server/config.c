@@ -27,7 +27,7 @@
 
 #define CONFIG_LINE_MAX    CONFFILE_LINE_MAX
 #define CONFIG_FILE_MAX    CONFFILE_MAX
-#define CONFIG_VALUE_SHOWN 48            /* bytes of a bad value quoted in an error */
+#define CONFIG_VALUE_SHOWN 48 /* bytes of a bad value quoted in an error */
 
 enum config_kind {
     CONFIG_KIND_PATH,      /* the config file itself: flag only */

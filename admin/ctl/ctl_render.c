@@ -71,9 +71,9 @@ static int render_default(struct ctl *c)
 
     if (provision_snapshot_load(c->dd.db, &s) != DB_OK)
         return ctl_refuse("cannot read the provisioning settings");
-    rc = cnf_render_default(s, &b) == CNF_OK ? render_print(c, CNF_DEFAULT_NAME, s->generation,
-                                                            &b, NULL)
-                                             : ctl_refuse("out of memory");
+    rc = cnf_render_default(s, &b) == CNF_OK
+             ? render_print(c, CNF_DEFAULT_NAME, s->generation, &b, NULL)
+             : ctl_refuse("out of memory");
     cnf_buf_free(&b);
     provision_snapshot_free(s);
     return rc;

@@ -197,9 +197,10 @@ static const struct ctl_command *command_find(int argc, char **argv, int *words)
 
 static int usage_all(FILE *out)
 {
-    fprintf(out, "usage: loadsctl [--data-dir DIR | --config FILE] [--json] COMMAND ...\n"
-                 "(the options go anywhere; without --data-dir, the data directory is the one\n"
-                 "of loadsd's config file, %s, or %s)\n\ncommands:\n",
+    fprintf(out,
+            "usage: loadsctl [--data-dir DIR | --config FILE] [--json] COMMAND ...\n"
+            "(the options go anywhere; without --data-dir, the data directory is the one\n"
+            "of loadsd's config file, %s, or %s)\n\ncommands:\n",
             CONFFILE_DEFAULT_PATH, DATADIR_DEFAULT);
     for (size_t t = 0; t < sizeof(command_tables) / sizeof(command_tables[0]); t++)
         for (const struct ctl_command *c = command_tables[t]; c->name != NULL; c++)
@@ -279,8 +280,9 @@ static int global_take(struct ctl_globals *g, int argc, char **argv, int *i)
         }
     }
     if (strcmp(a, "--json") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "--version") == 0) {
-        *(strcmp(a, "--json") == 0 ? &g->json : strcmp(a, "--help") == 0 ? &g->help : &g->version) =
-            true;
+        *(strcmp(a, "--json") == 0   ? &g->json
+          : strcmp(a, "--help") == 0 ? &g->help
+                                     : &g->version) = true;
         return 1;
     }
     return 0;
@@ -292,8 +294,8 @@ static bool usage_names(const char *usage, const char *opt)
     size_t n = strcspn(opt, "=");
 
     for (const char *p = strstr(usage, "--"); p != NULL; p = strstr(p + 2, "--"))
-        if (strncmp(p, opt, n) == 0 && (p[n] == '\0' || !(isalnum((unsigned char)p[n]) ||
-                                                           p[n] == '-')))
+        if (strncmp(p, opt, n) == 0 &&
+            (p[n] == '\0' || !(isalnum((unsigned char)p[n]) || p[n] == '-')))
             return true;
     return false;
 }
@@ -301,8 +303,8 @@ static bool usage_names(const char *usage, const char *opt)
 /* Removes the global options from argv in place (*argc shrinks). An
  * option before the command, or one its usage does not name after it, is
  * refused by name. CTL_OK or CTL_USAGE. */
-static int globals_parse(struct ctl_globals *g, int *argc, char **argv, const struct ctl_command **cmd,
-                         int *words)
+static int globals_parse(struct ctl_globals *g, int *argc, char **argv,
+                         const struct ctl_command **cmd, int *words)
 {
     int out = 1, rc;
     bool rest = false;
@@ -327,7 +329,8 @@ static int globals_parse(struct ctl_globals *g, int *argc, char **argv, const st
                               (*cmd)->name, (*cmd)->usage),
                    CTL_USAGE;
         argv[out++] = argv[i];
-        if (*cmd == NULL && (*cmd = command_find(*argc - i, argv + i, words)) != NULL && *words == 2)
+        if (*cmd == NULL && (*cmd = command_find(*argc - i, argv + i, words)) != NULL &&
+            *words == 2)
             argv[out++] = argv[++i];
         if (*cmd == NULL)
             return ctl_refuse("unknown command \"%s\" (see loadsctl --help)", a), CTL_USAGE;
@@ -380,9 +383,9 @@ int main(int argc, char **argv)
 
     rc = globals_parse(&g, &argc, argv, &cmd, &words);
     if (rc != CTL_OK || g.help || g.version)
-        return rc != CTL_OK  ? rc
-               : g.version ? puts("loadsctl " PACKAGE_VERSION) < 0
-                           : usage_all(stdout);
+        return rc != CTL_OK ? rc
+               : g.version  ? puts("loadsctl " PACKAGE_VERSION) < 0
+                            : usage_all(stdout);
     if (cmd == NULL)
         return usage_all(stderr);
     c.json = g.json;

@@ -168,8 +168,8 @@ const struct settings_device *settings_find_device(const struct settings_snapsho
 /* Resolves every setting of a device: peer_firmware_sharing: device > profile
  * > enterprise; load_server: device > profile > site rule (longest prefix
  * matching from, when from is not NULL) > enterprise; load: device > model
- * default. Warns when the enterprise has no CUCM address. Never advertises what cannot be finished: when that load is not
- * servable (missing, quarantined, blocked), served is the device's last
+ * default. Warns when the enterprise has no CUCM address. Never advertises what cannot be finished:
+ * when that load is not servable (missing, quarantined, blocked), served is the device's last
  * complete load if it still is, else none, and held_back says why. 0, or -1
  * for an unknown MAC. */
 int settings_resolve(const struct settings_snapshot *s, const char *mac,

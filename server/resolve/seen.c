@@ -54,12 +54,13 @@ int seen_addr_text(const struct sockaddr *sa, char *out, size_t cap)
 
     if (sa->sa_family == AF_INET)
         return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
-                         (socklen_t)cap) != NULL ? 0 : -1;
+                         (socklen_t)cap) != NULL
+                   ? 0
+                   : -1;
     if (sa->sa_family != AF_INET6)
         return -1;
     if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr))
-        return inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], out, (socklen_t)cap) != NULL ? 0
-                                                                                           : -1;
+        return inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], out, (socklen_t)cap) != NULL ? 0 : -1;
     return inet_ntop(AF_INET6, &v6->sin6_addr, out, (socklen_t)cap) != NULL ? 0 : -1;
 }
 
