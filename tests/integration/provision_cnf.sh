@@ -116,7 +116,7 @@ if cmp -s "$TMPD/out/atftp.xml" "$TMPD/out/curl.xml"; then
 else
     fail "atftp and curl got different documents"
 fi
-"$LOADSCTL" --data-dir "$DATA" render "$MAC" --from 127.0.0.1 >"$TMPD/out/render.xml" 2>&1
+"$LOADSCTL" --data-dir "$DATA" render "$MAC" --from 127.0.0.1 >"$TMPD/out/render.xml" 2>"$TMPD/out/render.err"
 if cmp -s "$TMPD/out/render.xml" "$TMPD/out/curl.xml"; then
     pass "loadsctl render --from 127.0.0.1 prints what loadsd serves"
 else

@@ -166,6 +166,7 @@ static int run(struct fixture *fx, const char *const *paths, size_t n, bool repl
     opt.n_paths = n;
     opt.actor = "unit-test";
     opt.replace = replace;
+    opt.replace_how = "import with --replace"; /* what loadsctl says */
     if (log != NULL) {
         memset(log, 0, sizeof(*log));
         opt.progress = on_progress;
@@ -618,8 +619,12 @@ static void test_conflict_and_replace(void **state)
     assert_int_equal(import_loose(fx, "v2", SIP_LOADS, "JAR-BYTES-v2", false, &report),
                      IMPORT_REFUSED);
     assert_problem(report, "jar41.sbn", "already in the catalog with other bytes");
-    assert_problem(report, "jar41.sbn", "--replace");
+    assert_problem(report, "jar41.sbn", "import with --replace to overwrite it");
     json_decref(report);
+    /* The refusal is audited, with the file and the reason. */
+    assert_int_equal(count(fx, "SELECT count(*) FROM audit WHERE action = 'import.fail'"
+                               " AND after LIKE 'jar41.sbn: already in the catalog%'"),
+                     1);
     assert_blob(fx, "jar41.sbn", JAR_BYTES);
 
     assert_int_equal(import_loose(fx, "v3", SIP_LOADS, "JAR-BYTES-v2", true, &report), IMPORT_OK);

@@ -197,7 +197,9 @@ static void test_snapshot_and_writes(void **state)
     assert_int_equal(e.load_server.level, SETTINGS_LEVEL_SITE);
     assert_int_equal(settings_resolve(s, "000000000001", NULL, &e), 0);
     assert_int_equal(e.load_state, SETTINGS_LOAD_OK);
-    assert_int_equal(e.n_warnings, 1); /* PFS on (enterprise) for a 7960 */
+    /* PFS on (enterprise) for a 7960, and no CUCM address set. */
+    assert_int_equal(e.n_warnings, 2);
+    assert_ptr_equal(e.warnings[1], SETTINGS_WARN_NO_CM);
     provision_snapshot_free(s);
 
     /* Updates, refusals, removal, and the audit of each. */

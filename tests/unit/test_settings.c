@@ -82,6 +82,7 @@ static void world_init(struct world *w)
     memset(w, 0, sizeof(*w));
     snprintf(w->profile.name, sizeof(w->profile.name), "Branch");
     snprintf(w->device.mac, sizeof(w->device.mac), "001122AABBCC");
+    snprintf(w->snap.enterprise.cm_address, sizeof(w->snap.enterprise.cm_address), "cm.example");
     w->device.model = 0;
     w->device.profile = 0;
     w->snap.models = models;
@@ -287,6 +288,12 @@ static void test_warnings(void **state)
     w.device.model = 0;
     assert_int_equal(settings_resolve(&w.snap, "001122AABBCC", NULL, &e), 0);
     assert_int_equal(e.load_state, SETTINGS_LOAD_MISSING);
+    /* No CUCM address: the config's callManager would be empty. */
+    world_init(&w);
+    w.snap.enterprise.cm_address[0] = '\0';
+    assert_int_equal(settings_resolve(&w.snap, "001122AABBCC", NULL, &e), 0);
+    assert_int_equal(e.n_warnings, 1);
+    assert_ptr_equal(e.warnings[0], SETTINGS_WARN_NO_CM);
 }
 
 /* ---- hold-back: a load that cannot be finished is never named ---- */

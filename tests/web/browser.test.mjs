@@ -292,7 +292,12 @@ test('a site rule: the toast says what was stored; a bad prefix names its field 
 });
 
 test('the device page shows what the phone gets: the site rule for its last request\'s address', async () => {
-  const phone = tftpGet(`SEP${MAC}.cnf.xml`);
+  // loadsd picks a change up within a poll (250 ms): ask again until it has.
+  let phone = tftpGet(`SEP${MAC}.cnf.xml`);
+  for (let i = 0; i < 40 && !phone.includes('<loadServer>10.9.9.9<'); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    phone = tftpGet(`SEP${MAC}.cnf.xml`);
+  }
   assert.match(phone, /<loadServer>10\.9\.9\.9<\/loadServer>/, 'the phone at 127.0.0.1 gets the site rule');
   // loadsd writes the request's address within a poll (250 ms): reload until shown.
   const seen = page.locator('#seen-from', {hasText: 'its last request came from 127.0.0.1'});
