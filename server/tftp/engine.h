@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "server/resolve/resolver.h"
 #include "server/tftp/admission.h"
+#include "server/tftp/filemap.h"
 #include "server/tftp/listen.h"
 #include "server/tftp/noise.h"
 #include "server/tftp/send.h"
@@ -41,7 +42,7 @@ struct transfer {
     struct handle h;
     struct worker *w;
     struct tftp_session sess;
-    struct send_stream tx;            /* socket, file, blocks still to send */
+    struct send_stream tx;            /* socket, mapped file, blocks still to send */
     struct timer_entry timer;         /* at the session's deadline */
     struct admission_ticket ticket;   /* its places under the limits */
     bool want_out;                    /* EPOLLOUT registered */
@@ -88,6 +89,7 @@ struct tftp_server {
     atomic_uint_fast64_t st_requests, st_done, st_failed, st_errors, st_bytes;
     struct noise noise; /* lines a flood can repeat (refusals, unanswered ends) */
     atomic_bool gso_off;
+    struct filemap files; /* the served files' shared mappings */
 };
 
 static inline uint64_t engine_now_ms(void)

@@ -1,5 +1,5 @@
 /* request.c: one request, from the listener to a running transfer: judged,
- * admitted, its file opened (netascii encoded), its socket connected. */
+ * admitted, its file opened and mapped (netascii encoded), its socket connected. */
 #include "server/tftp/request.h"
 
 #include <errno.h>
@@ -50,28 +50,29 @@ out:
     return rc;
 }
 
-/* Opens the requested file through the resolver (netascii: an encoded copy).
- * RESOLVER_OK, or another resolver result. */
+/* Opens the requested file through the resolver (netascii: an encoded copy)
+ * and takes its shared mapping; no descriptor stays open. RESOLVER_OK, or
+ * another resolver result. */
 static int request_open_file(struct transfer *t, struct resolver *r, const char *name,
                              const struct listen_request *rq, enum tftp_mode mode, uint64_t *size)
 {
     struct resolver_file f;
     int rc = resolver_open(r, name, (const struct sockaddr *)&rq->peer, &f);
-    int enc;
+    int fd;
 
     if (rc != RESOLVER_OK)
         return rc;
+    fd = f.fd;
     *size = f.size;
-    t->tx.fd = f.fd;
-    if (mode != TFTP_MODE_NETASCII)
-        return RESOLVER_OK;
-    rc = netascii_copy(f.fd, f.size, &enc, size);
-    close(f.fd);
-    t->tx.fd = -1;
-    if (rc != 0)
-        return RESOLVER_IO;
-    t->tx.fd = enc;
-    return RESOLVER_OK;
+    if (mode == TFTP_MODE_NETASCII) {
+        rc = netascii_copy(f.fd, f.size, &fd, size);
+        close(f.fd);
+        if (rc != 0)
+            return RESOLVER_IO;
+    }
+    rc = filemap_acquire(&t->w->srv->files, fd, *size, &t->tx.file);
+    close(fd);
+    return rc == 0 ? RESOLVER_OK : RESOLVER_IO;
 }
 
 /* Answers a request with an ERROR, from the address it came to. */
@@ -130,7 +131,7 @@ static struct transfer *transfer_new(struct worker *w, const struct listen_reque
     t->h.kind = HANDLE_TRANSFER;
     t->w = w;
     timer_entry_init(&t->timer);
-    t->tx.sock = t->tx.fd = -1;
+    t->tx.sock = -1;
     listen_format_addr((const struct sockaddr *)&rq->peer, t->peer, sizeof(t->peer));
     log_clean(req->filename, req->filename_len, t->name, sizeof(t->name));
     return t;
@@ -173,8 +174,7 @@ static void request_start(struct worker *w, struct listener *l, const struct lis
 fail:
     if (t->tx.sock >= 0)
         close(t->tx.sock);
-    if (t->tx.fd >= 0)
-        close(t->tx.fd);
+    filemap_release(&w->srv->files, &t->tx.file);
     admission_undo(&w->srv->admission, &t->ticket);
     free(t);
 }

@@ -66,6 +66,7 @@ int tftp_server_open(struct tftp_server **out, const struct tftp_server_params *
         return rc;
     pthread_mutex_init(&srv->lock, NULL);
     noise_init(&srv->noise, &srv->admission);
+    filemap_init(&srv->files);
     params_store(srv, p);
     atomic_store(&srv->gen, 1);
     rc = admission_init(&srv->admission);
@@ -134,6 +135,7 @@ void tftp_server_free(struct tftp_server *srv)
         resolver_unref(srv->params.resolver);
     admission_fini(&srv->admission);
     noise_fini(&srv->noise);
+    filemap_fini(&srv->files);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
 }

@@ -202,8 +202,7 @@ int worker_init(struct worker *w, struct tftp_server *srv, const struct tftp_ser
         return -errno;
     w->wake.kind = HANDLE_WAKE;
     rc = worker_add(w, w->wakefd, &w->wake);
-    if (rc == 0)
-        rc = send_batch_init(&w->send, &srv->gso_off);
+    send_batch_init(&w->send, &srv->gso_off);
     if (rc == 0)
         rc = worker_listen(w, p);
     return rc;
@@ -221,7 +220,6 @@ void worker_destroy(struct worker *w)
         resolver_unref(w->resolver);
     free(w->listeners);
     timer_heap_free(&w->timers);
-    send_batch_free(&w->send);
 }
 
 void worker_wake(struct worker *w)
