@@ -17,6 +17,7 @@
 #include "server/tftp/listen.h"
 #include "server/tftp/noise.h"
 #include "server/tftp/send.h"
+#include "server/tftp/steer.h"
 #include "server/tftp/tftp_server.h"
 #include "server/tftp/tftp_session.h"
 #include "server/tftp/timers.h"
@@ -53,8 +54,11 @@ struct transfer {
     char name[LOG_CLEAN_MAX];
 };
 
+struct handoff;
+
 struct worker {
     struct tftp_server *srv;
+    unsigned index;
     pthread_t thread;
     bool started;
     pthread_mutex_t list_lock; /* transfers: taken on start, end and listing only */
@@ -75,6 +79,12 @@ struct worker {
     struct admission_limits admit;
     struct resolver *resolver;
     struct send_batch send;
+    /* Steering (steer.h): what other workers read to choose one. */
+    struct steer_meter meter;
+    atomic_uint busy;            /* meter.busy, permille */
+    atomic_uint active_seen;     /* active, as of the last loop */
+    pthread_mutex_t hand_lock;   /* requests other workers steered here */
+    struct handoff *hand, *hand_tail;
 };
 
 struct tftp_server {
@@ -91,6 +101,14 @@ struct tftp_server {
     atomic_bool gso_off;
     struct filemap files; /* the served files' shared mappings */
 };
+
+static inline uint64_t engine_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static inline uint64_t engine_now_ms(void)
 {

@@ -12,6 +12,7 @@
 #include "lib/fileio.h"
 #include "server/tftp/transfer.h"
 #include "server/tftp/wire_error.h"
+#include "server/tftp/worker.h"
 
 #define RECV_BURST       64          /* requests read per wake-up, so no socket starves */
 #define NETASCII_SRC_MAX (16u << 20) /* netascii is for config files, not firmware */
@@ -179,7 +180,28 @@ fail:
     free(t);
 }
 
-static void request_handle(struct worker *w, struct listener *l, const struct listen_request *rq)
+/* The worker that should start this transfer (steer.h); w itself when the
+ * request cannot be handed over. True when another worker has it now. */
+static bool request_steer(struct worker *w, struct listener *l, const struct listen_request *rq)
+{
+    struct tftp_server *srv = w->srv;
+    struct steer_load load[256];
+    unsigned n = srv->n_workers < 256 ? srv->n_workers : 256, to;
+
+    if (n < 2)
+        return false;
+    for (unsigned i = 0; i < n; i++)
+        load[i] = (struct steer_load){
+            .busy = atomic_load_explicit(&srv->workers[i].busy, memory_order_relaxed),
+            .active = atomic_load_explicit(&srv->workers[i].active_seen, memory_order_relaxed)};
+    to = steer_pick(load, n);
+    if (to == w->index)
+        return false;
+    return worker_hand(&srv->workers[to], (unsigned)(l - w->listeners), rq) == 0;
+}
+
+static void request_handle(struct worker *w, struct listener *l, const struct listen_request *rq,
+                           bool steered)
 {
     struct tftp_request req;
     enum tftp_failure fail = TFTP_FAIL_NONE;
@@ -191,9 +213,11 @@ static void request_handle(struct worker *w, struct listener *l, const struct li
 
     if (v == TFTP_REQUEST_IGNORE)
         return;
-    atomic_fetch_add(&w->srv->st_requests, 1);
+    if (!steered)
+        atomic_fetch_add(&w->srv->st_requests, 1);
     if (v == TFTP_REQUEST_READ) {
-        request_start(w, l, rq, &req);
+        if (steered || !request_steer(w, l, rq))
+            request_start(w, l, rq, &req);
         return;
     }
     listen_format_addr((const struct sockaddr *)&rq->peer, peer, sizeof(peer));
@@ -215,6 +239,11 @@ void request_on_listener(struct worker *w, struct listener *l)
     for (int i = 0; i < RECV_BURST && !w->draining; i++) {
         if (listen_recv(l->fd, l->family, &rq) != 0)
             return;
-        request_handle(w, l, &rq);
+        request_handle(w, l, &rq, false);
     }
+}
+
+void request_on_handoff(struct worker *w, struct listener *l, const struct listen_request *rq)
+{
+    request_handle(w, l, rq, true);
 }

@@ -52,7 +52,9 @@ static int server_workers(struct tftp_server *srv, const struct tftp_server_para
         return -ENOMEM;
     for (unsigned i = 0; i < srv->n_workers; i++) {
         srv->workers[i].epfd = -1;
+        srv->workers[i].index = i;
         pthread_mutex_init(&srv->workers[i].list_lock, NULL);
+        pthread_mutex_init(&srv->workers[i].hand_lock, NULL);
     }
     return 0;
 }
