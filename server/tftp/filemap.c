@@ -1,5 +1,6 @@
 /* filemap.c: the shared mappings of served files: a hash table of
- * (device, inode, size, mtime) -> mapping and its reference count. */
+ * (device, inode, size, mtime) -> mapping and its reference count, and the
+ * few idle mappings kept for the next transfer. */
 #include "server/tftp/filemap.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@ struct filemap_entry {
     unsigned long refs;
     size_t bucket;
     struct filemap_entry *next;
+    struct filemap_entry *idle_prev, *idle_next; /* on the idle list when refs is 0 */
 };
 
 void filemap_init(struct filemap *m)
@@ -30,10 +32,47 @@ void filemap_init(struct filemap *m)
     for (size_t i = 0; i < FILEMAP_BUCKETS; i++)
         m->bucket[i] = NULL;
     m->entries = 0;
+    m->idle_first = NULL;
+    m->idle = 0;
+}
+
+static void entry_free(struct filemap_entry *e)
+{
+    munmap(e->addr, (size_t)e->key.size);
+    free(e);
+}
+
+static void idle_unlink(struct filemap *m, struct filemap_entry *e)
+{
+    if (e->idle_prev != NULL)
+        e->idle_prev->idle_next = e->idle_next;
+    else
+        m->idle_first = e->idle_next;
+    if (e->idle_next != NULL)
+        e->idle_next->idle_prev = e->idle_prev;
+    e->idle_prev = e->idle_next = NULL;
+    m->idle--;
+}
+
+static void table_unlink(struct filemap *m, struct filemap_entry *e)
+{
+    struct filemap_entry **p = &m->bucket[e->bucket];
+
+    while (*p != e)
+        p = &(*p)->next;
+    *p = e->next;
+    m->entries--;
 }
 
 void filemap_fini(struct filemap *m)
 {
+    while (m->idle_first != NULL) {
+        struct filemap_entry *e = m->idle_first;
+
+        idle_unlink(m, e);
+        table_unlink(m, e);
+        entry_free(e);
+    }
     pthread_mutex_destroy(&m->lock);
 }
 
@@ -67,11 +106,16 @@ static int key_of(int fd, uint64_t size, struct filemap_key *k)
     return 0;
 }
 
-static struct filemap_entry *table_find(struct filemap *m, const struct filemap_key *k, size_t b)
+/* The entry for k with one more reference (taken off the idle list), or NULL. */
+static struct filemap_entry *table_ref(struct filemap *m, const struct filemap_key *k, size_t b)
 {
-    for (struct filemap_entry *e = m->bucket[b]; e != NULL; e = e->next)
-        if (key_equal(&e->key, k))
-            return e;
+    for (struct filemap_entry *e = m->bucket[b]; e != NULL; e = e->next) {
+        if (!key_equal(&e->key, k))
+            continue;
+        if (e->refs++ == 0)
+            idle_unlink(m, e);
+        return e;
+    }
     return NULL;
 }
 
@@ -110,10 +154,8 @@ static struct filemap_entry *table_take(struct filemap *m, struct filemap_entry 
     struct filemap_entry *e;
 
     pthread_mutex_lock(&m->lock);
-    e = table_find(m, &fresh->key, fresh->bucket);
-    if (e != NULL) {
-        e->refs++;
-    } else {
+    e = table_ref(m, &fresh->key, fresh->bucket);
+    if (e == NULL) {
         fresh->next = m->bucket[fresh->bucket];
         m->bucket[fresh->bucket] = fresh;
         m->entries++;
@@ -121,8 +163,7 @@ static struct filemap_entry *table_take(struct filemap *m, struct filemap_entry 
     pthread_mutex_unlock(&m->lock);
     if (e == NULL)
         return fresh;
-    munmap(fresh->addr, (size_t)fresh->key.size);
-    free(fresh);
+    entry_free(fresh);
     return e;
 }
 
@@ -136,9 +177,7 @@ int filemap_acquire(struct filemap *m, int fd, uint64_t size, struct filemap_ref
     if (rc != 0 || size == 0)
         return rc; /* an empty file has no bytes to map */
     pthread_mutex_lock(&m->lock);
-    e = table_find(m, &k, key_bucket(&k));
-    if (e != NULL)
-        e->refs++;
+    e = table_ref(m, &k, key_bucket(&k));
     pthread_mutex_unlock(&m->lock);
     if (e == NULL) {
         rc = entry_new(fd, &k, &e);
@@ -150,33 +189,40 @@ int filemap_acquire(struct filemap *m, int fd, uint64_t size, struct filemap_ref
     return 0;
 }
 
-static void table_unlink(struct filemap *m, struct filemap_entry *e)
+/* Puts e, just left without a reference, first on the idle list; returns
+ * the entry that no longer fits there (unlinked, to be freed), or NULL. */
+static struct filemap_entry *idle_push(struct filemap *m, struct filemap_entry *e)
 {
-    struct filemap_entry **p = &m->bucket[e->bucket];
+    struct filemap_entry *last = e;
 
-    while (*p != e)
-        p = &(*p)->next;
-    *p = e->next;
-    m->entries--;
+    e->idle_prev = NULL;
+    e->idle_next = m->idle_first;
+    if (m->idle_first != NULL)
+        m->idle_first->idle_prev = e;
+    m->idle_first = e;
+    m->idle++;
+    if (m->idle <= FILEMAP_IDLE_MAX)
+        return NULL;
+    while (last->idle_next != NULL)
+        last = last->idle_next;
+    idle_unlink(m, last);
+    table_unlink(m, last);
+    return last;
 }
 
 void filemap_release(struct filemap *m, struct filemap_ref *ref)
 {
-    struct filemap_entry *e = ref->e;
-    bool last;
+    struct filemap_entry *e = ref->e, *old = NULL;
 
     *ref = (struct filemap_ref){0};
     if (e == NULL)
         return;
     pthread_mutex_lock(&m->lock);
-    last = --e->refs == 0;
-    if (last)
-        table_unlink(m, e);
+    if (--e->refs == 0)
+        old = idle_push(m, e);
     pthread_mutex_unlock(&m->lock);
-    if (!last)
-        return;
-    munmap(e->addr, (size_t)e->key.size);
-    free(e);
+    if (old != NULL)
+        entry_free(old);
 }
 
 size_t filemap_count(struct filemap *m)

@@ -315,7 +315,8 @@ server_argv() {
         echo "$bin --foreground --config /dev/null --data-dir $WORK/data-$s" \
             "--tftp-listen 127.0.0.1:$port --serve-dir $root $threads --max-windowsize 64" \
             "--max-transfers 10000 --max-transfers-per-client 10000 --max-unacked 10000" \
-            "--max-unacked-per-prefix 10000 --log-level warn --admin-listen none --scrub-interval 0"
+            "--max-unacked-per-prefix 10000 --log-level warn --admin-listen none --files-listen none" \
+            "--scrub-interval 0"
         ;;
     tftpd-hpa) echo "$(peer_bin tftpd-hpa) -L -s $root -a 127.0.0.1:$port -u root" ;;
     atftpd)

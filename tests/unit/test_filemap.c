@@ -19,7 +19,7 @@
 #include "tests/unit/testdir.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define REFS         4
+#define REFS         8
 
 enum op {
     ACQUIRE, /* ref = file "a"'s first size bytes: want rc, want shared_with (-1: a new mapping) */
@@ -114,7 +114,7 @@ static void run_steps(const struct step *steps, size_t n)
     }
     for (int i = 0; i < REFS; i++)
         filemap_release(&fx.m, &fx.refs[i]);
-    assert_int_equal(filemap_count(&fx.m), 0);
+    assert_true(filemap_count(&fx.m) <= FILEMAP_IDLE_MAX); /* the rest: unmapped by fini */
     filemap_fini(&fx.m);
     assert_int_equal(testdir_remove(fx.dir), 0);
 }
@@ -122,8 +122,17 @@ static void run_steps(const struct step *steps, size_t n)
 static const struct step shared[] = {
     {ACQUIRE, 0, 10000, 0, -1, 1}, {ACQUIRE, 1, 10000, 0, 0, 1}, /* one mapping for both */
     {RELEASE, 0, 0, 0, 0, 1},      {ACQUIRE, 2, 10000, 0, 1, 1},
-    {RELEASE, 1, 0, 0, 0, 1},      {RELEASE, 2, 0, 0, 0, 0}, /* unmapped with the last */
-    {RELEASE, 2, 0, 0, 0, 0},                                /* twice: nothing */
+    {RELEASE, 1, 0, 0, 0, 1},      {RELEASE, 2, 0, 0, 0, 1}, /* idle, kept */
+    {RELEASE, 2, 0, 0, 0, 1},                                /* twice: nothing */
+    {ACQUIRE, 3, 10000, 0, -1, 1}, /* the idle one again, no new mapping */
+};
+static const struct step idle_cap[] = {
+    {ACQUIRE, 0, 1000, 0, -1, 1}, {ACQUIRE, 1, 2000, 0, -1, 2}, {ACQUIRE, 2, 3000, 0, -1, 3},
+    {ACQUIRE, 3, 4000, 0, -1, 4}, {ACQUIRE, 4, 5000, 0, -1, 5}, {ACQUIRE, 5, 6000, 0, -1, 6},
+    {RELEASE, 0, 0, 0, 0, 6},     {RELEASE, 1, 0, 0, 0, 6},     {RELEASE, 2, 0, 0, 0, 6},
+    {RELEASE, 3, 0, 0, 0, 6},     {RELEASE, 4, 0, 0, 0, 5}, /* a fifth idle: the oldest goes */
+    {RELEASE, 5, 0, 0, 0, 4},     {ACQUIRE, 6, 1000, 0, -1, 5}, /* 1000 was unmapped: anew */
+    {ACQUIRE, 7, 6000, 0, -1, 5}, /* 6000 still idle: taken back, none new */
 };
 static const struct step sizes[] = {
     {ACQUIRE, 0, 10000, 0, -1, 1}, {ACQUIRE, 1, 4096, 0, -1, 2}, /* other size: its own */
@@ -135,7 +144,7 @@ static const struct step changed[] = {
     {ACQUIRE, 1, 10000, 0, -1, 2},
     {TOUCH, 0, 0, 0, 0, 2}, /* written in place: a new mtime */
     {ACQUIRE, 2, 10000, 0, -1, 3},
-    {RELEASE, 0, 0, 0, 0, 2},
+    {RELEASE, 0, 0, 0, 0, 3}, /* the replaced file's mapping: idle */
 };
 static const struct step short_file[] = {
     {ACQUIRE, 0, 10001, -EIO, -1, 0},       /* shorter than promised */
@@ -161,6 +170,12 @@ static void test_changed(void **state)
     run_steps(changed, ARRAY_LEN(changed));
 }
 
+static void test_idle_cap(void **state)
+{
+    (void)state;
+    run_steps(idle_cap, ARRAY_LEN(idle_cap));
+}
+
 static void test_short(void **state)
 {
     (void)state;
@@ -173,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_shared),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_changed),
+        cmocka_unit_test(test_idle_cap),
         cmocka_unit_test(test_short),
     };
 
