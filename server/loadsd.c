@@ -37,18 +37,21 @@ struct services {
 
 #define EXIT_USAGE 2
 
-/* File descriptors: two per transfer (its socket and its file; the same for
- * an HTTP file service connection), and this many for everything else
- * (listeners, epoll and wake-up descriptors, the database, admin HTTP
- * connections, the log). */
-#define FDS_PER_TRANSFER 2
-#define FDS_RESERVED     512
+/* File descriptors: one per TFTP transfer (its socket; the file is mapped and
+ * closed), two per HTTP file service connection (its socket and its file),
+ * and this many for everything else (listeners, epoll and wake-up
+ * descriptors, the database, admin HTTP connections, the log, a file being
+ * opened and mapped). */
+#define FDS_PER_TRANSFER   1
+#define FDS_PER_CONNECTION 2
+#define FDS_RESERVED       512
 
-/* Raises the soft open-file limit as far as max_transfers needs: to the hard
- * limit, or past it while still root (before privileges are dropped). */
-static void fd_limit_raise(unsigned max_transfers)
+/* Raises the soft open-file limit as far as users descriptors (and the
+ * reserve) need: to the hard limit, or past it while still root (before
+ * privileges are dropped). */
+static void fd_limit_raise(rlim_t users)
 {
-    rlim_t want = (rlim_t)max_transfers * FDS_PER_TRANSFER + FDS_RESERVED;
+    rlim_t want = users + FDS_RESERVED;
     struct rlimit rl;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
@@ -119,10 +122,12 @@ out:
     return rc;
 }
 
-/* The transfers (TFTP) and connections (HTTP) that need descriptors. */
-static unsigned fd_users(const struct loadsd_config *c)
+/* The descriptors transfers (TFTP) and connections (HTTP) need. */
+static rlim_t fd_users(const struct loadsd_config *c)
 {
-    return c->max_transfers + (c->files_listen_count > 0 ? c->files_max_connections : 0);
+    rlim_t conns = c->files_listen_count > 0 ? c->files_max_connections : 0;
+
+    return (rlim_t)c->max_transfers * FDS_PER_TRANSFER + conns * FDS_PER_CONNECTION;
 }
 
 static void files_params_from_config(const struct loadsd_config *c, struct resolver *r,

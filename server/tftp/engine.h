@@ -13,9 +13,11 @@
 #include "lib/log.h"
 #include "server/resolve/resolver.h"
 #include "server/tftp/admission.h"
+#include "server/tftp/filemap.h"
 #include "server/tftp/listen.h"
 #include "server/tftp/noise.h"
 #include "server/tftp/send.h"
+#include "server/tftp/steer.h"
 #include "server/tftp/tftp_server.h"
 #include "server/tftp/tftp_session.h"
 #include "server/tftp/timers.h"
@@ -41,7 +43,7 @@ struct transfer {
     struct handle h;
     struct worker *w;
     struct tftp_session sess;
-    struct send_stream tx;            /* socket, file, blocks still to send */
+    struct send_stream tx;            /* socket, mapped file, blocks still to send */
     struct timer_entry timer;         /* at the session's deadline */
     struct admission_ticket ticket;   /* its places under the limits */
     bool want_out;                    /* EPOLLOUT registered */
@@ -52,8 +54,11 @@ struct transfer {
     char name[LOG_CLEAN_MAX];
 };
 
+struct handoff;
+
 struct worker {
     struct tftp_server *srv;
+    unsigned index;
     pthread_t thread;
     bool started;
     pthread_mutex_t list_lock; /* transfers: taken on start, end and listing only */
@@ -74,6 +79,12 @@ struct worker {
     struct admission_limits admit;
     struct resolver *resolver;
     struct send_batch send;
+    /* Steering (steer.h): what other workers read to choose one. */
+    struct steer_meter meter;
+    atomic_uint busy;            /* meter.busy, permille */
+    atomic_uint active_seen;     /* active, as of the last loop */
+    pthread_mutex_t hand_lock;   /* requests other workers steered here */
+    struct handoff *hand, *hand_tail;
 };
 
 struct tftp_server {
@@ -88,7 +99,16 @@ struct tftp_server {
     atomic_uint_fast64_t st_requests, st_done, st_failed, st_errors, st_bytes;
     struct noise noise; /* lines a flood can repeat (refusals, unanswered ends) */
     atomic_bool gso_off;
+    struct filemap files; /* the served files' shared mappings */
 };
+
+static inline uint64_t engine_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static inline uint64_t engine_now_ms(void)
 {

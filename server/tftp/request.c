@@ -1,5 +1,5 @@
 /* request.c: one request, from the listener to a running transfer: judged,
- * admitted, its file opened (netascii encoded), its socket connected. */
+ * admitted, its file opened and mapped (netascii encoded), its socket connected. */
 #include "server/tftp/request.h"
 
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include "lib/fileio.h"
 #include "server/tftp/transfer.h"
 #include "server/tftp/wire_error.h"
+#include "server/tftp/worker.h"
 
 #define RECV_BURST       64          /* requests read per wake-up, so no socket starves */
 #define NETASCII_SRC_MAX (16u << 20) /* netascii is for config files, not firmware */
@@ -50,28 +51,29 @@ out:
     return rc;
 }
 
-/* Opens the requested file through the resolver (netascii: an encoded copy).
- * RESOLVER_OK, or another resolver result. */
+/* Opens the requested file through the resolver (netascii: an encoded copy)
+ * and takes its shared mapping; no descriptor stays open. RESOLVER_OK, or
+ * another resolver result. */
 static int request_open_file(struct transfer *t, struct resolver *r, const char *name,
                              const struct listen_request *rq, enum tftp_mode mode, uint64_t *size)
 {
     struct resolver_file f;
     int rc = resolver_open(r, name, (const struct sockaddr *)&rq->peer, &f);
-    int enc;
+    int fd;
 
     if (rc != RESOLVER_OK)
         return rc;
+    fd = f.fd;
     *size = f.size;
-    t->tx.fd = f.fd;
-    if (mode != TFTP_MODE_NETASCII)
-        return RESOLVER_OK;
-    rc = netascii_copy(f.fd, f.size, &enc, size);
-    close(f.fd);
-    t->tx.fd = -1;
-    if (rc != 0)
-        return RESOLVER_IO;
-    t->tx.fd = enc;
-    return RESOLVER_OK;
+    if (mode == TFTP_MODE_NETASCII) {
+        rc = netascii_copy(f.fd, f.size, &fd, size);
+        close(f.fd);
+        if (rc != 0)
+            return RESOLVER_IO;
+    }
+    rc = filemap_acquire(&t->w->srv->files, fd, *size, &t->tx.file);
+    close(fd);
+    return rc == 0 ? RESOLVER_OK : RESOLVER_IO;
 }
 
 /* Answers a request with an ERROR, from the address it came to. */
@@ -130,7 +132,7 @@ static struct transfer *transfer_new(struct worker *w, const struct listen_reque
     t->h.kind = HANDLE_TRANSFER;
     t->w = w;
     timer_entry_init(&t->timer);
-    t->tx.sock = t->tx.fd = -1;
+    t->tx.sock = -1;
     listen_format_addr((const struct sockaddr *)&rq->peer, t->peer, sizeof(t->peer));
     log_clean(req->filename, req->filename_len, t->name, sizeof(t->name));
     return t;
@@ -173,13 +175,33 @@ static void request_start(struct worker *w, struct listener *l, const struct lis
 fail:
     if (t->tx.sock >= 0)
         close(t->tx.sock);
-    if (t->tx.fd >= 0)
-        close(t->tx.fd);
+    filemap_release(&w->srv->files, &t->tx.file);
     admission_undo(&w->srv->admission, &t->ticket);
     free(t);
 }
 
-static void request_handle(struct worker *w, struct listener *l, const struct listen_request *rq)
+/* The worker that should start this transfer (steer.h); w itself when the
+ * request cannot be handed over. True when another worker has it now. */
+static bool request_steer(struct worker *w, struct listener *l, const struct listen_request *rq)
+{
+    struct tftp_server *srv = w->srv;
+    struct steer_load load[256];
+    unsigned n = srv->n_workers < 256 ? srv->n_workers : 256, to;
+
+    if (n < 2)
+        return false;
+    for (unsigned i = 0; i < n; i++)
+        load[i] = (struct steer_load){
+            .busy = atomic_load_explicit(&srv->workers[i].busy, memory_order_relaxed),
+            .active = atomic_load_explicit(&srv->workers[i].active_seen, memory_order_relaxed)};
+    to = steer_pick(load, n);
+    if (to == w->index)
+        return false;
+    return worker_hand(&srv->workers[to], (unsigned)(l - w->listeners), rq) == 0;
+}
+
+static void request_handle(struct worker *w, struct listener *l, const struct listen_request *rq,
+                           bool steered)
 {
     struct tftp_request req;
     enum tftp_failure fail = TFTP_FAIL_NONE;
@@ -191,9 +213,11 @@ static void request_handle(struct worker *w, struct listener *l, const struct li
 
     if (v == TFTP_REQUEST_IGNORE)
         return;
-    atomic_fetch_add(&w->srv->st_requests, 1);
+    if (!steered)
+        atomic_fetch_add(&w->srv->st_requests, 1);
     if (v == TFTP_REQUEST_READ) {
-        request_start(w, l, rq, &req);
+        if (steered || !request_steer(w, l, rq))
+            request_start(w, l, rq, &req);
         return;
     }
     listen_format_addr((const struct sockaddr *)&rq->peer, peer, sizeof(peer));
@@ -215,6 +239,11 @@ void request_on_listener(struct worker *w, struct listener *l)
     for (int i = 0; i < RECV_BURST && !w->draining; i++) {
         if (listen_recv(l->fd, l->family, &rq) != 0)
             return;
-        request_handle(w, l, &rq);
+        request_handle(w, l, &rq, false);
     }
+}
+
+void request_on_handoff(struct worker *w, struct listener *l, const struct listen_request *rq)
+{
+    request_handle(w, l, rq, true);
 }

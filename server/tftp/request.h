@@ -7,7 +7,11 @@
 
 #include "server/tftp/engine.h"
 
-/* Reads up to a burst of requests from listener l (fewer when draining). */
+/* Reads up to a burst of requests from listener l (fewer when draining); a
+ * read request may be steered to another worker (steer.h). */
 void request_on_listener(struct worker *w, struct listener *l);
+/* A read request another worker steered to w, l its listener for the same
+ * address: judged again and started here. */
+void request_on_handoff(struct worker *w, struct listener *l, const struct listen_request *rq);
 
 #endif

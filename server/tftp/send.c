@@ -1,13 +1,11 @@
-/* send.c: DATA windows onto the wire: bytes by read-ahead or one pread per
- * batch, headers from the codec, one GSO datagram or one sendmmsg per batch. */
+/* send.c: DATA windows onto the wire: iovecs into the file's shared mapping,
+ * headers from the codec, one GSO datagram or one sendmmsg per batch. */
 #include "server/tftp/send.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lib/log.h"
 
@@ -18,83 +16,30 @@
 #define UDP_SEGMENT 103 /* linux/udp.h; glibc's netinet/udp.h has it from 2.28 */
 #endif
 
-int send_batch_init(struct send_batch *b, atomic_bool *gso_off)
+void send_batch_init(struct send_batch *b, atomic_bool *gso_off)
 {
     b->gso_off = gso_off;
-    b->buf = malloc(SEND_BATCH_BYTES > TFTP_BLKSIZE_MAX ? SEND_BATCH_BYTES : TFTP_BLKSIZE_MAX);
-    return b->buf != NULL ? 0 : -ENOMEM;
 }
 
-void send_batch_free(struct send_batch *b)
-{
-    free(b->buf);
-    b->buf = NULL;
-}
-
-/* The want bytes at off, for a batch that fits the read-ahead buffer: served
- * from it when it holds them, else refilled with one pread from off. A lock-step
- * transfer (one block per ACK) so pays one pread per SEND_READAHEAD, not one
- * per block. Returns the bytes, or NULL with *err set (-EIO: the file shrank). */
-static const uint8_t *readahead_get(struct send_stream *st, uint64_t off, size_t want, int *err)
-{
-    ssize_t got;
-
-    if (off >= st->ra_off && off + want <= st->ra_off + st->ra_len)
-        return st->ra + (off - st->ra_off);
-    got = pread(st->fd, st->ra, sizeof(st->ra), (off_t)off);
-    st->ra_off = off;
-    st->ra_len = got > 0 ? (size_t)got : 0;
-    if (got < 0 || (size_t)got < want) {
-        *err = got < 0 ? -errno : -EIO;
-        return NULL;
-    }
-    return st->ra;
-}
-
-/* The want bytes at off for a larger batch: one pread into the worker's
- * buffer. Returns them, or NULL with *err set (-EIO: the file shrank). */
-static const uint8_t *batch_read(struct send_batch *b, const struct send_stream *st, uint64_t off,
-                                 size_t want, int *err)
-{
-    ssize_t got = pread(st->fd, b->buf, want, (off_t)off);
-
-    if (got < 0 || (size_t)got != want) {
-        *err = got < 0 ? -errno : -EIO;
-        return NULL;
-    }
-    return b->buf;
-}
-
-/* Reads the next batch of blocks (one pread at most) and points the messages
- * at it. Returns the number of messages, or a negative errno. */
+/* Points the messages at the next batch of blocks in the file's mapping.
+ * Returns the number of messages. */
 static int batch_prepare(struct send_batch *b, struct send_stream *st, const struct tftp_session *s)
 {
-    uint32_t blk = s->blksize;
+    static const uint8_t none[1]; /* a zero-length last block points here */
     uint64_t first = st->next, count = st->end - st->next;
-    uint64_t max_blocks = SEND_BATCH_BYTES / blk ? SEND_BATCH_BYTES / blk : 1;
     uint64_t off = tftp_session_block_offset(s, first);
-    const uint8_t *data = b->buf; /* a zero-length last block points here */
-    size_t want = 0, pos = 0;
-    int n, err = 0;
+    const uint8_t *data = st->file.data != NULL ? st->file.data + off : none;
+    size_t pos = 0;
+    int n;
 
     if (count > SEND_BATCH_MSGS)
         count = SEND_BATCH_MSGS;
-    if (count > max_blocks)
-        count = max_blocks;
-    for (uint64_t i = first; i < first + count; i++)
-        want += tftp_session_block_len(s, i);
-    if (want > 0) {
-        data = want <= sizeof(st->ra) ? readahead_get(st, off, want, &err)
-                                      : batch_read(b, st, off, want, &err);
-        if (data == NULL)
-            return err;
-    }
     for (n = 0; n < (int)count; n++) {
         uint32_t len = tftp_session_block_len(s, first + (uint64_t)n);
 
         tftp_packet_data_header(b->hdrs[n], tftp_session_wire_block(s, first + (uint64_t)n));
         b->iov[n][0] = (struct iovec){b->hdrs[n], TFTP_HEADER_LEN};
-        b->iov[n][1] = (struct iovec){(void *)(data + pos), len};
+        b->iov[n][1] = (struct iovec){(void *)(len > 0 ? data + pos : none), len};
         memset(&b->msgs[n], 0, sizeof(b->msgs[n]));
         b->msgs[n].msg_hdr.msg_iov = b->iov[n];
         b->msgs[n].msg_hdr.msg_iovlen = 2;
@@ -171,11 +116,13 @@ int send_flush(struct send_batch *b, struct send_stream *st, const struct tftp_s
     while (st->next < st->end) {
         int n = batch_prepare(b, st, s), sent;
 
-        if (n < 0)
-            return n;
         sent = batch_send(b, st->sock, s->blksize, n);
         if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return SEND_BLOCKED;
+        /* The kernel could not copy from the mapping: the file was cut
+         * short under it (the pages past its new end are gone). */
+        if (sent < 0 && errno == EFAULT)
+            return -EIO;
         if (sent < 0)
             return -errno;
         for (int i = 0; i < sent; i++)

@@ -52,7 +52,9 @@ static int server_workers(struct tftp_server *srv, const struct tftp_server_para
         return -ENOMEM;
     for (unsigned i = 0; i < srv->n_workers; i++) {
         srv->workers[i].epfd = -1;
+        srv->workers[i].index = i;
         pthread_mutex_init(&srv->workers[i].list_lock, NULL);
+        pthread_mutex_init(&srv->workers[i].hand_lock, NULL);
     }
     return 0;
 }
@@ -66,6 +68,7 @@ int tftp_server_open(struct tftp_server **out, const struct tftp_server_params *
         return rc;
     pthread_mutex_init(&srv->lock, NULL);
     noise_init(&srv->noise, &srv->admission);
+    filemap_init(&srv->files);
     params_store(srv, p);
     atomic_store(&srv->gen, 1);
     rc = admission_init(&srv->admission);
@@ -134,6 +137,7 @@ void tftp_server_free(struct tftp_server *srv)
         resolver_unref(srv->params.resolver);
     admission_fini(&srv->admission);
     noise_fini(&srv->noise);
+    filemap_fini(&srv->files);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
 }

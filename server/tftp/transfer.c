@@ -104,7 +104,7 @@ static void transfer_close(struct transfer *t, const char *why)
     transfer_list_remove(w, t);
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, t->tx.sock, NULL);
     close(t->tx.sock);
-    close(t->tx.fd);
+    filemap_release(&srv->files, &t->tx.file);
     admission_release(&srv->admission, &w->unacked, &t->ticket);
     atomic_fetch_add(ok ? &srv->st_done : &srv->st_failed, 1);
     atomic_fetch_add(&srv->st_bytes, t->tx.bytes_sent);

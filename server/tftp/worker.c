@@ -1,5 +1,6 @@
 /* worker.c: a worker's epoll loop: dispatches listener, transfer and wake-up
- * events, fires due timers, drains on stop. */
+ * events, starts the requests steered to it, fires due timers, meters how
+ * busy it is, drains on stop. */
 #include "server/tftp/worker.h"
 
 #include <errno.h>
@@ -13,6 +14,13 @@
 #include "server/tftp/transfer.h"
 
 #define EVENTS_MAX 256
+
+/* A request another worker received and steered here. */
+struct handoff {
+    struct handoff *next;
+    unsigned listener;
+    struct listen_request rq;
+};
 
 static void worker_refresh(struct worker *w)
 {
@@ -49,6 +57,33 @@ static void worker_close_listeners(struct worker *w)
     }
 }
 
+static struct handoff *worker_take_handoffs(struct worker *w)
+{
+    struct handoff *h;
+
+    pthread_mutex_lock(&w->hand_lock);
+    h = w->hand;
+    w->hand = w->hand_tail = NULL;
+    pthread_mutex_unlock(&w->hand_lock);
+    return h;
+}
+
+/* Starts the transfers steered here (none while draining: dropped, the
+ * client asks again and finds the server gone). */
+static void worker_run_handoffs(struct worker *w)
+{
+    struct handoff *h = worker_take_handoffs(w);
+
+    while (h != NULL) {
+        struct handoff *next = h->next;
+
+        if (!w->draining && h->listener < w->n_listeners && w->listeners[h->listener].fd >= 0)
+            request_on_handoff(w, &w->listeners[h->listener], &h->rq);
+        free(h);
+        h = next;
+    }
+}
+
 static void worker_on_wake(struct worker *w)
 {
     uint64_t v;
@@ -60,6 +95,7 @@ static void worker_on_wake(struct worker *w)
         w->draining = true;
         worker_close_listeners(w);
     }
+    worker_run_handoffs(w);
 }
 
 static struct transfer *transfer_of_timer(struct timer_entry *e)
@@ -140,13 +176,18 @@ void *worker_main(void *arg)
     struct epoll_event evs[EVENTS_MAX];
 
     worker_refresh(w);
+    steer_meter_init(&w->meter, engine_now_ns());
     for (;;) {
+        uint64_t t0 = engine_now_ns();
         int n = epoll_wait(w->epfd, evs, EVENTS_MAX, worker_wait_ms(w));
 
+        atomic_store_explicit(&w->busy, steer_meter_wait(&w->meter, t0, engine_now_ns()),
+                              memory_order_relaxed);
         for (int i = 0; i < n; i++)
             worker_dispatch(w, &evs[i]);
         worker_bury(w);
         worker_run_timers(w);
+        atomic_store_explicit(&w->active_seen, (unsigned)w->active, memory_order_relaxed);
         noise_tick(&w->srv->noise, engine_now_ms());
         if (w->draining &&
             (w->active == 0 || engine_now_ms() >= atomic_load(&w->srv->stop_deadline_ms)))
@@ -202,8 +243,7 @@ int worker_init(struct worker *w, struct tftp_server *srv, const struct tftp_ser
         return -errno;
     w->wake.kind = HANDLE_WAKE;
     rc = worker_add(w, w->wakefd, &w->wake);
-    if (rc == 0)
-        rc = send_batch_init(&w->send, &srv->gso_off);
+    send_batch_init(&w->send, &srv->gso_off);
     if (rc == 0)
         rc = worker_listen(w, p);
     return rc;
@@ -211,6 +251,11 @@ int worker_init(struct worker *w, struct tftp_server *srv, const struct tftp_ser
 
 void worker_destroy(struct worker *w)
 {
+    for (struct handoff *h = worker_take_handoffs(w), *next; h != NULL; h = next) {
+        next = h->next;
+        free(h);
+    }
+    pthread_mutex_destroy(&w->hand_lock);
     pthread_mutex_destroy(&w->list_lock);
     worker_close_listeners(w);
     if (w->epfd >= 0)
@@ -221,7 +266,26 @@ void worker_destroy(struct worker *w)
         resolver_unref(w->resolver);
     free(w->listeners);
     timer_heap_free(&w->timers);
-    send_batch_free(&w->send);
+}
+
+int worker_hand(struct worker *w, unsigned li, const struct listen_request *rq)
+{
+    struct handoff *h = malloc(sizeof(*h));
+
+    if (h == NULL)
+        return -ENOMEM;
+    h->next = NULL;
+    h->listener = li;
+    h->rq = *rq;
+    pthread_mutex_lock(&w->hand_lock);
+    if (w->hand_tail != NULL)
+        w->hand_tail->next = h;
+    else
+        w->hand = h;
+    w->hand_tail = h;
+    pthread_mutex_unlock(&w->hand_lock);
+    worker_wake(w);
+    return 0;
 }
 
 void worker_wake(struct worker *w)

@@ -14,5 +14,8 @@ void worker_destroy(struct worker *w);
 void *worker_main(void *arg);
 /* Makes w look at the server again (new parameters, stop). */
 void worker_wake(struct worker *w);
+/* Gives the request rq (received on listener number li of another worker)
+ * to w, which starts its transfer. 0, or -ENOMEM (the caller keeps it). */
+int worker_hand(struct worker *w, unsigned li, const struct listen_request *rq);
 
 #endif

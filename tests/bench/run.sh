@@ -11,6 +11,7 @@ REPS=5
 OUT=
 SERVERS="loadsd tftpd-hpa atftpd dnsmasq"
 SCENARIOS="a b c d50 d500 e2000"
+BASE_DIR=                # --base-build: a second loadsd build, run as "loadsd-base"
 ALLOW_ASAN=no
 INSTALL=yes
 KEEP=no
@@ -24,14 +25,19 @@ STOP_TRIES=50            # x 0.1 s to wait for a server to exit after SIGTERM
 FILE_BIG_BYTES=7400000   # "one 7.4 MB file" (MB = 10^6 bytes throughout)
 FILE_SMALL_BYTES=1000000 # "1 MB transfers"
 RSS_TARGET_KIB=65536     # 2,000-transfer target: RSS under 64 MiB
+HWM_TARGET_KIB=49152     # issue 17: 10,000 concurrent transfers in VmHWM under 48 MiB
 CMDLINE="$0 $*"
 
 usage() {
     cat <<EOF
 usage: $0 [--build-dir DIR] [--peers-dir DIR] [--reps N] [--servers "LIST"]
           [--scenarios "LIST"] [--out FILE] [--no-install] [--allow-asan] [--keep]
-          [--wait-idle SECONDS] [--nice N] [--no-reference]
-Runs as root. Scenarios: a b c d50 d500 e2000. Servers: loadsd tftpd-hpa atftpd dnsmasq.
+          [--wait-idle SECONDS] [--nice N] [--no-reference] [--base-build DIR]
+Runs as root. Scenarios: a b c d50 d500 e2000, and for issue 17: l1 l50 l500 l2000
+(lock-step 1 MB transfers at 1, 50, 500, 2,000 at once) and h10000 (10,000 at once,
+loadsd builds only: VmHWM). Servers: loadsd (default thread count) loadsd-t1
+(--threads 1) loadsd-base (the loadsd of --base-build DIR, default threads)
+tftpd-hpa atftpd dnsmasq.
 In (a), (b) and (d) it also runs tests/bench/uring_ref when built, a reference
 for the least a lock-step sender can cost (not a peer: no ratio or target uses
 it); --no-reference leaves it out.
@@ -57,6 +63,7 @@ while [ $# -gt 0 ]; do
     --no-reference) REFERENCE=no; shift ;;
     --wait-idle) WAIT_IDLE=$2; shift 2 ;;
     --nice) NICE=$2; shift 2 ;;
+    --base-build) BASE_DIR=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
     esac
@@ -81,8 +88,9 @@ is_asan() { nm "$1" 2>/dev/null | grep -q '__asan_init' || ldd "$1" 2>/dev/null 
 
 check_binaries() {
     [ -x "$LOADGEN" ] || die "$LOADGEN missing: make tests/bench/tftp_loadgen in $BUILD_DIR"
-    case " $SERVERS " in *" loadsd "*) [ -x "$LOADSD" ] || die "$LOADSD missing: make server/loadsd" ;; esac
-    for b in "$LOADGEN" "$LOADSD"; do
+    case " $SERVERS " in *" loadsd "* | *" loadsd-t1 "*) [ -x "$LOADSD" ] || die "$LOADSD missing: make server/loadsd" ;; esac
+    case " $SERVERS " in *" loadsd-base "*) [ -x "$BASE_DIR/server/loadsd" ] || die "loadsd-base wants --base-build DIR with server/loadsd built" ;; esac
+    for b in "$LOADGEN" "$LOADSD" "$BASE_DIR/server/loadsd"; do
         [ -x "$b" ] || continue
         if is_asan "$b" && [ "$ALLOW_ASAN" = no ]; then
             die "$b is built with sanitizers: benchmark an optimised build (configure without --enable-asan) or pass --allow-asan"
@@ -104,12 +112,14 @@ peer_bin() {
     esac
 }
 
+is_loadsd() { case "$1" in loadsd | loadsd-t1 | loadsd-base) return 0 ;; esac; return 1; }
+
 peer_missing_libs() { ldd "$1" 2>/dev/null | grep -q 'not found'; }
 
 setup_peers() {
     local need=no s b
     for s in $SERVERS; do
-        [ "$s" = loadsd ] && continue
+        is_loadsd "$s" && continue
         b=$(peer_bin "$s")
         if [ ! -x "$b" ] || peer_missing_libs "$b"; then need=yes; fi
     done
@@ -122,7 +132,7 @@ setup_peers() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PEER_LIBS >/dev/null ||
         die "apt-get install $PEER_LIBS failed"
     for s in $SERVERS; do
-        [ "$s" = loadsd ] && continue
+        is_loadsd "$s" && continue
         b=$(peer_bin "$s")
         [ -x "$b" ] && ! peer_missing_libs "$b" || die "$s still not runnable: ldd $b"
     done
@@ -285,6 +295,8 @@ server_port() {
     atftpd) echo 6971 ;;
     dnsmasq) echo 69 ;; # not configurable in dnsmasq: hence the namespace
     uring-ref) echo 6972 ;;
+    loadsd-t1) echo 6973 ;;
+    loadsd-base) echo 6974 ;;
     esac
 }
 
@@ -292,13 +304,19 @@ server_argv() {
     local s=$1 root=$WORK/root-$1 port
     port=$(server_port "$s")
     case "$s" in
-    loadsd)
+    loadsd | loadsd-t1 | loadsd-base)
         # Only the TFTP engine is measured: no admin listener, no scrubbing,
-        # a data directory (empty catalog) of its own, no config file.
-        echo "$LOADSD --foreground --config /dev/null --data-dir $WORK/data-loadsd" \
-            "--tftp-listen 127.0.0.1:$port --serve-dir $root --threads 2 --max-windowsize 64" \
-            "--max-transfers 10000 --max-transfers-per-client 10000 --log-level warn" \
-            "--admin-listen none --scrub-interval 0"
+        # a data directory (empty catalog) of its own, no config file. The
+        # thread count is the default (online CPUs) but for loadsd-t1; the
+        # client is one host, so the per-prefix limits are lifted.
+        local bin=$LOADSD threads=
+        [ "$s" = loadsd-base ] && bin=$BASE_DIR/server/loadsd
+        [ "$s" = loadsd-t1 ] && threads="--threads 1"
+        echo "$bin --foreground --config /dev/null --data-dir $WORK/data-$s" \
+            "--tftp-listen 127.0.0.1:$port --serve-dir $root $threads --max-windowsize 64" \
+            "--max-transfers 10000 --max-transfers-per-client 10000 --max-unacked 10000" \
+            "--max-unacked-per-prefix 10000 --log-level warn --admin-listen none --files-listen none" \
+            "--scrub-interval 0"
         ;;
     tftpd-hpa) echo "$(peer_bin tftpd-hpa) -L -s $root -a 127.0.0.1:$port -u root" ;;
     atftpd)
@@ -374,6 +392,11 @@ scenario_def() {
     d50) echo "fw1m.bin 50 50 --blksize 1468" ;;
     d500) echo "fw1m.bin 500 500 --blksize 1468" ;;
     e2000) echo "fw1m.bin 2000 2000 --blksize 1468" ;;
+    l1) echo "fw1m.bin 20 1 --blksize 1468" ;;
+    l50) echo "fw1m.bin 200 50 --blksize 1468" ;;
+    l500) echo "fw1m.bin 1000 500 --blksize 1468" ;;
+    l2000) echo "fw1m.bin 2000 2000 --blksize 1468" ;;
+    h10000) echo "fw1m.bin 10000 10000 --blksize 1468" ;;
     esac
 }
 
@@ -385,13 +408,20 @@ scenario_title() {
     d50) echo "(d) 50 x 1 MB concurrent, blksize 1468" ;;
     d500) echo "(d) 500 x 1 MB concurrent, blksize 1468" ;;
     e2000) echo "(e) 2,000 x 1 MB concurrent, blksize 1468" ;;
+    l1) echo "(l) 1 at a time, 20 x 1 MB, blksize 1468" ;;
+    l50) echo "(l) 50 at a time, 200 x 1 MB, blksize 1468" ;;
+    l500) echo "(l) 500 at a time, 1,000 x 1 MB, blksize 1468" ;;
+    l2000) echo "(l) 2,000 at a time, 2,000 x 1 MB, blksize 1468" ;;
+    h10000) echo "(h) 10,000 x 1 MB concurrent, blksize 1468" ;;
     esac
 }
 
-scenario_reps() { if [ "$1" = e2000 ]; then echo 1; else echo "$REPS"; fi; }
+scenario_reps() { case "$1" in e2000 | h10000) echo 1 ;; *) echo "$REPS" ;; esac; }
 scenario_servers() {
     case "$1" in
     e2000) echo loadsd ;;
+    h10000) echo "loadsd loadsd-t1 loadsd-base" ;;
+    l*) echo "$SERVERS" ;;
     a | b | d50 | d500) echo "$SERVERS $REFS" ;; # uring_ref is lock-step only: not (c)
     *) echo "$SERVERS" ;;
     esac
@@ -415,7 +445,7 @@ run_once() {
     # shellcheck disable=SC2086
     json=$(nice -n "$NICE" ip netns exec "$NS" "$LOADGEN" --server "127.0.0.1:$port" --file "$file" --count "$count" \
         --concurrency "$conc" $extra --expect-size "$size" $shaopt --timeout-ms "$LG_TIMEOUT_MS" \
-        --max-seconds "$LG_MAX_SECONDS" --json) || true
+        --max-seconds "$([ "$sc" = h10000 ] && echo 600 || echo "$LG_MAX_SECONDS")" --json) || true
     c1=$(cpu_usec "$s")
     m1=$(machine_busy_usec)
     [ -n "$json" ] || json='{"wall_s":0,"bytes":0,"ok":0,"failed":'"$count"',"blksize":0,"windowsize":0,"first_error":"loadgen gave no output"}'
@@ -441,7 +471,7 @@ run_scenario() {
     [ -n "$list" ] || return 0
     log "$(scenario_title "$sc"):$list"
     for s in $list; do server_start "$s" "$s-$sc"; done
-    if [ "$sc" != e2000 ]; then
+    if [ "$sc" != e2000 ] && [ "$sc" != h10000 ]; then
         for s in $list; do run_once "$sc" "$s" -1; done # warm-up
     fi
     for r in $(seq "$reps"); do
@@ -503,6 +533,7 @@ print_ratios() {
     echo "|---|---|---:|---:|"
     for sc in $SCENARIOS; do
         [ "$sc" = e2000 ] && continue
+        [ "$sc" = h10000 ] && continue
         for s in $SERVERS; do
             [ "$s" = loadsd ] && continue
             echo "| $(scenario_title "$sc") | $s | $(ratio "$(field "$sc" loadsd 4)" "$(field "$sc" "$s" 4)") |" \
@@ -524,7 +555,7 @@ met() {
 # "scenario cross_ms_per_mb same_ms_per_mb" to $WORK/floor.runs.
 measure_floor() {
     local sc=$1 out
-    case "$sc" in b | d50 | d500) ;; *) return 0 ;; esac
+    case "$sc" in b | d50 | d500 | l*) ;; *) return 0 ;; esac
     [ -x "$UDP_FLOOR" ] || return 0
     out=$(ip netns exec "$NS" nice -n "$NICE" "$UDP_FLOOR" --blksize 1468) || return 0
     echo "$sc $(sed -n 's/.*"cross_cpu":{[^}]*"server_ms_per_mb":\([0-9.]*\).*/\1/p' <<<"$out")" \
@@ -541,7 +572,7 @@ floor_median() {
 best_peer_cpu() {
     local sc=$1 s v best=
     for s in $SERVERS; do
-        [ "$s" = loadsd ] && continue
+        is_loadsd "$s" && continue
         v=$(field "$sc" "$s" 6)
         [ -n "$v" ] || continue
         if [ -z "$best" ] || awk -v a="$v" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$v; fi
@@ -590,6 +621,36 @@ print_targets() {
     fi
 }
 
+# Issue 17's targets, from the (l) and (h) scenarios of this run.
+print_targets17() {
+    local sc r cross fail hwm
+    case " $SCENARIOS " in *" l"* | *" h10000 "*) ;; *) return 0 ;; esac
+    echo "Issue 17 (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)):"
+    echo
+    echo "| target | measured | result |"
+    echo "|---|---|---|"
+    for sc in l1 l50 l500 l2000; do
+        [ -n "$(field "$sc" loadsd 6)" ] || continue
+        r=$(ratio "$(field "$sc" loadsd 6)" "$(field "$sc" loadsd-t1 6)")
+        [ "$r" = - ] || echo "| $(scenario_title "$sc"): CPU per MB <= 1.1x --threads 1 | ${r}x ($(field "$sc" loadsd 6) / $(field "$sc" loadsd-t1 6) ms/MB) | $(met "$r" "<=" 1.1) |"
+        r=$(ratio "$(field "$sc" loadsd 6)" "$(field "$sc" dnsmasq 6)")
+        [ "$r" = - ] || echo "| $(scenario_title "$sc"): CPU per MB <= 1.0x dnsmasq | ${r}x ($(field "$sc" dnsmasq 6) ms/MB) | $(met "$r" "<=" 1.0) |"
+        cross=$(floor_median "$sc" 2)
+        r=$(ratio "$(field "$sc" loadsd 6)" "$cross")
+        [ "$r" = - ] || echo "| $(scenario_title "$sc"): CPU per MB <= 2.2x kernel floor | ${r}x ($cross ms/MB) | $(met "$r" "<=" 2.2) |"
+        r=$(ratio "$(field "$sc" loadsd 6)" "$(field "$sc" loadsd-base 6)")
+        [ "$r" = - ] || echo "| $(scenario_title "$sc"): CPU per MB against loadsd-base | ${r}x | - |"
+    done
+    r=$(ratio "$(field l2000 loadsd 4)" "$(field l2000 loadsd-t1 4)")
+    [ "$r" = - ] || echo "| (l) 2,000 at a time: throughput >= 1.8x --threads 1 | ${r}x ($(field l2000 loadsd 4) / $(field l2000 loadsd-t1 4) MB/s) | $(met "$r" ">=" 1.8) |"
+    for s in loadsd loadsd-t1 loadsd-base; do
+        fail=$(field h10000 "$s" 9)
+        hwm=$(field h10000 "$s" 7)
+        [ -n "$fail" ] || continue
+        echo "| (h) $s: 10,000 concurrent complete, VmHWM < 48 MiB | $((10000 - fail)) of 10000, $(kib_to_mib "$hwm") MiB | $(met "$fail" "<=" 0) $(met "$hwm" "<" "$HWM_TARGET_KIB") |"
+    done
+}
+
 machine_line() {
     echo "date $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo);" \
         "kernel $(uname -r); cgroup accounting: $CG_MODE"
@@ -602,6 +663,7 @@ report() {
     echo "Machine: $(machine_line)."
     echo
     printf 'Servers: loadsd (%s)' "$LOADSD"
+    [ -z "$BASE_DIR" ] || printf ', loadsd-base (%s)' "$BASE_DIR/server/loadsd"
     for s in $SERVERS; do
         case "$s" in
         tftpd-hpa) printf ', tftpd-hpa %s' "$(peer_version tftpd-hpa)" ;;
@@ -625,6 +687,8 @@ report() {
     print_targets
     echo
     print_floor
+    echo
+    print_targets17
 }
 
 # ---------- main ----------

@@ -656,8 +656,9 @@ def duplicate_ack(ctx):
 @case
 def file_shrinks(ctx):
     """A file cut short while it is being sent ends the transfer with an ERROR
-    that says so, within a few blocks (loadsd reads ahead 8 KiB), instead of
-    DATA padded with stale or missing bytes."""
+    that says so, at the first block past the new end, instead of DATA padded
+    with stale or missing bytes. loadsd sends from a mapping of the file: the
+    pages past the end are gone, and the daemon must not die of SIGBUS."""
     path = os.path.join(ctx.root, "shrinking.bin")
     with open(path, "wb") as f:
         f.write(ctx.expected("size_1048576.bin"))
@@ -677,6 +678,36 @@ def file_shrinks(ctx):
     finally:
         os.unlink(path)
     raise CheckFail("the file shrank to 2048 bytes at block 4, yet the whole transfer went through")
+
+
+@case
+def file_replaced(ctx):
+    """A file replaced (a new one renamed over it) while it is being sent:
+    the transfer goes on to its end with the bytes it started with, the
+    next request gets the new file, and the daemon is still there."""
+    path = os.path.join(ctx.root, "replaced.bin")
+    old = ctx.expected("size_1048576.bin")
+    new = bytes(reversed(old[:300000]))
+    with open(path, "wb") as f:
+        f.write(old)
+    done = {}
+
+    def hook(event, block, server):
+        if block == 4 and not done:
+            with open(path + ".new", "wb") as f:
+                f.write(new)
+            os.rename(path + ".new", path)
+            done["at"] = block
+
+    try:
+        got, _, _ = fetch(ctx, "replaced.bin", hook=hook)
+        if bytes(got) != old:
+            raise CheckFail("replaced at block 4: got %d bytes, not the %d the transfer began with" % (len(got), len(old)))
+        got, _, _ = fetch(ctx, "replaced.bin")
+        if bytes(got) != new:
+            raise CheckFail("after the replacement a new request got %d bytes, not the new file's %d" % (len(got), len(new)))
+    finally:
+        os.unlink(path)
 
 
 @case
