@@ -22,8 +22,8 @@ static json_t *load_summary(const struct resolver_load *l)
 
 static json_t *file_json(const struct resolver_load_file *f)
 {
-    return json_pack("{s:s, s:I, s:s, s:s}", "name", f->name, "size", (json_int_t)f->size,
-                     "sha256", f->sha256, "role", f->is_loads ? "loads" : "component");
+    return json_pack("{s:s, s:I, s:s, s:s}", "name", f->name, "size", (json_int_t)f->size, "sha256",
+                     f->sha256, "role", f->is_loads ? "loads" : "component");
 }
 
 /* resolver_load_cb for the list: appends the load's summary to arg. */

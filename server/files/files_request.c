@@ -1,6 +1,7 @@
 /* files_request.c: pure parsing for the HTTP file service: path escapes, the
- * path's kind (a name, a blob, a manifest), one Range, entity tags and HTTP dates. Every number from the
- * wire has a range; nothing here allocates, logs or touches a file. */
+ * path's kind (a name, a blob, a manifest), one Range, entity tags and HTTP
+ * dates. Every number from the wire has a range; nothing here allocates,
+ * logs or touches a file. */
 #include "server/files/files_request.h"
 
 #include <stdio.h>

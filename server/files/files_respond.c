@@ -24,8 +24,8 @@
  * Not "no-cache" or max-age=0: nginx and Varnish store neither, so a cache
  * between a branch and its central would never answer a revalidation. */
 #define CACHE_MANIFEST "public, max-age=5"
-#define RETRY_AFTER_S      "5"
-#define HEAD_OVERHEAD      64 /* status line, Date, Connection: an estimate */
+#define RETRY_AFTER_S  "5"
+#define HEAD_OVERHEAD  64 /* status line, Date, Connection: an estimate */
 
 /* What a request gets, decided before a response object is made. */
 struct answer {

@@ -39,7 +39,7 @@ struct catalog_snap {
     size_t n, cap;
     char **served; /* folded names of the loads the policy serves now, sorted */
     size_t n_served, cap_served;
-    const char *adding; /* while building: the served load whose files are listed */
+    const char *adding;       /* while building: the served load whose files are listed */
     struct load_index *loads; /* the manifests' view of the loads */
 };
 

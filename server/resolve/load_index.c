@@ -146,7 +146,8 @@ int load_index_walk(const struct load_index *ix, const char *name, resolver_load
     }
     catalog_fold(name, key.folded, sizeof(key.folded));
     n = strlen(key.folded);
-    if (n > strlen(LOADS_SUFFIX) && strcmp(key.folded + n - strlen(LOADS_SUFFIX), LOADS_SUFFIX) == 0)
+    if (n > strlen(LOADS_SUFFIX) &&
+        strcmp(key.folded + n - strlen(LOADS_SUFFIX), LOADS_SUFFIX) == 0)
         key.folded[n - strlen(LOADS_SUFFIX)] = '\0';
     r = ix->n > 0 ? bsearch(&key, ix->v, ix->n, sizeof(*ix->v), rec_cmp) : NULL;
     return r != NULL ? rec_visit(r, cb, arg) : RESOLVER_NOT_FOUND;

@@ -1,6 +1,6 @@
 /* test_files_request.c: table tests for the HTTP file service's pure request
- * rules: path escapes, the path's kind (names, blobs, manifests), Range (RFC 9110 section 14), entity
- * tags, If-Range and HTTP dates, each with truncated and malformed input. */
+ * rules: path escapes, the path's kind (names, blobs, manifests), Range (RFC 9110 section 14),
+ * entity tags, If-Range and HTTP dates, each with truncated and malformed input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,11 +144,11 @@ static void test_target_truncated(void **state)
     (void)state;
     for (size_t n = 0; n <= strlen(full); n++) {
         char path[sizeof(full)], arg[FILES_ARG_MAX] = "";
-        enum files_target want = n < man       ? FILES_TARGET_NAME
-                                 : n < list    ? FILES_TARGET_NONE
-                                 : n == list   ? FILES_TARGET_LOADS
+        enum files_target want = n < man         ? FILES_TARGET_NAME
+                                 : n < list      ? FILES_TARGET_NONE
+                                 : n == list     ? FILES_TARGET_LOADS
                                  : n == list + 1 ? FILES_TARGET_BAD_LOAD
-                                               : FILES_TARGET_LOAD;
+                                                 : FILES_TARGET_LOAD;
 
         memcpy(path, full, n);
         path[n] = '\0';
@@ -319,11 +319,11 @@ static void test_if_range(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unescape_table), cmocka_unit_test(test_target_table),
-        cmocka_unit_test(test_target_escaped), cmocka_unit_test(test_target_truncated),
-        cmocka_unit_test(test_target_long_name),
-        cmocka_unit_test(test_range_table),    cmocka_unit_test(test_etag_table),
-        cmocka_unit_test(test_date_table),     cmocka_unit_test(test_if_range),
+        cmocka_unit_test(test_unescape_table),   cmocka_unit_test(test_target_table),
+        cmocka_unit_test(test_target_escaped),   cmocka_unit_test(test_target_truncated),
+        cmocka_unit_test(test_target_long_name), cmocka_unit_test(test_range_table),
+        cmocka_unit_test(test_etag_table),       cmocka_unit_test(test_date_table),
+        cmocka_unit_test(test_if_range),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
