@@ -1,6 +1,7 @@
-/* files_internal.h: what the file service's two halves share: the connection
- * (files_server.c keeps the list, the caps and the log line) and the answer
- * to one request (files_respond.c). Not for use outside server/files/. */
+/* files_internal.h: what the file service's parts share: the connection
+ * (files_server.c keeps the list, the caps and the log line), the answer to
+ * one request (files_respond.c) and the manifests' bodies (files_manifest.c).
+ * Not for use outside server/files/. */
 #ifndef LOADSD_FILES_INTERNAL_H
 #define LOADSD_FILES_INTERNAL_H
 
@@ -46,6 +47,14 @@ struct resolver *files_server_resolver(struct files_server *srv);
 /* The response about to be queued has a body worth listing. */
 void files_conn_body_begin(struct files_conn *c);
 void files_conn_refused_busy(struct files_conn *c);
+
+/* files_manifest.c: the JSON of the list of loads (name NULL) or of one
+ * load's manifest in *body (free() it), *len bytes: RESOLVER_OK,
+ * RESOLVER_NOT_FOUND for an unknown load, RESOLVER_IO. */
+int files_manifest_body(struct resolver *r, const char *name, char **body, size_t *len);
+/* The strong entity tag of a body, "\"sha256-<hex of its SHA-256>\"", in
+ * out (FILES_ETAG_LEN + 1 bytes): 0, or -1 when the digest failed. */
+int files_manifest_etag(const char *body, size_t len, char *out, size_t cap);
 
 /* Answers one request on c: queues a response, sets c->status, body_len,
  * reason. MHD_YES, or MHD_NO to drop the connection. */

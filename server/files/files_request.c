@@ -1,6 +1,7 @@
 /* files_request.c: pure parsing for the HTTP file service: path escapes, the
- * path's kind, one Range, entity tags and HTTP dates. Every number from the
- * wire has a range; nothing here allocates, logs or touches a file. */
+ * path's kind (a name, a blob, a manifest), one Range, entity tags and HTTP
+ * dates. Every number from the wire has a range; nothing here allocates,
+ * logs or touches a file. */
 #include "server/files/files_request.h"
 
 #include <stdio.h>
@@ -44,13 +45,11 @@ size_t files_unescape(char *s)
     return out;
 }
 
-enum files_target files_target_parse(const char *path, char *hex)
+static enum files_target blob_parse(const char *path, char *hex)
 {
     size_t plen = sizeof(FILES_BLOB_PREFIX) - 1;
     const char *h;
 
-    if (strncmp(path, "/blobs/", 7) != 0)
-        return FILES_TARGET_NAME;
     if (strncmp(path, FILES_BLOB_PREFIX, plen) != 0)
         return FILES_TARGET_NONE;
     h = path + plen;
@@ -62,6 +61,48 @@ enum files_target files_target_parse(const char *path, char *hex)
     }
     memcpy(hex, h, FILES_HEX_LEN + 1);
     return FILES_TARGET_BLOB;
+}
+
+/* A load name as a manifest path carries it: one path component, printable. */
+static bool load_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n > FILES_LOAD_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+
+        if (c < 0x20 || c == 0x7f || c == '/' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+static enum files_target manifest_parse(const char *path, char *name)
+{
+    size_t llen = sizeof(FILES_LOADS_LIST) - 1;
+
+    if (strncmp(path, FILES_LOADS_LIST, llen) != 0)
+        return FILES_TARGET_NONE;
+    path += llen;
+    if (*path == '\0')
+        return FILES_TARGET_LOADS;
+    if (*path++ != '/')
+        return FILES_TARGET_NONE; /* "/manifests/v1/loadsx" */
+    if (!load_name_ok(path))
+        return FILES_TARGET_BAD_LOAD;
+    memcpy(name, path, strlen(path) + 1);
+    return FILES_TARGET_LOAD;
+}
+
+enum files_target files_target_parse(const char *path, char *arg)
+{
+    if (strncmp(path, "/blobs/", 7) == 0)
+        return blob_parse(path, arg);
+    if (strncmp(path, FILES_MANIFESTS, sizeof(FILES_MANIFESTS) - 1) == 0)
+        return manifest_parse(path, arg);
+    return FILES_TARGET_NAME;
 }
 
 /* A decimal number at *p (at most FILES_NUM_DIGITS_MAX digits): 0, or -1

@@ -9,12 +9,16 @@
 #include <stdint.h>
 #include <time.h>
 
-#define FILES_PATH_MAX    1024 /* bytes of a decoded request path; longer gets 414 */
-#define FILES_HEX_LEN     64   /* a SHA-256 in hex */
-#define FILES_DATE_LEN    29   /* "Sun, 06 Nov 1994 08:49:37 GMT" */
-#define FILES_BLOB_PREFIX "/blobs/sha256/"
-#define FILES_ETAG_PREFIX "\"sha256-"
-#define FILES_ETAG_LEN    (sizeof(FILES_ETAG_PREFIX) - 1 + FILES_HEX_LEN + 1)
+#define FILES_PATH_MAX      1024 /* bytes of a decoded request path; longer gets 414 */
+#define FILES_HEX_LEN       64   /* a SHA-256 in hex */
+#define FILES_DATE_LEN      29   /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+#define FILES_BLOB_PREFIX   "/blobs/sha256/"
+#define FILES_MANIFESTS     "/manifests/"             /* every path under it is a manifest or 404 */
+#define FILES_LOADS_LIST    "/manifests/v1/loads"     /* the list; "/<name>" after it: one load */
+#define FILES_LOAD_NAME_MAX 255                       /* bytes of a load name in a manifest path */
+#define FILES_ARG_MAX       (FILES_LOAD_NAME_MAX + 1) /* files_target_parse's arg buffer */
+#define FILES_ETAG_PREFIX   "\"sha256-"
+#define FILES_ETAG_LEN      (sizeof(FILES_ETAG_PREFIX) - 1 + FILES_HEX_LEN + 1)
 
 /* Decodes %XX escapes in place (the path only: the query string never gets
  * here). A decoded byte below 0x20 or 0x7f (NUL included) becomes 0x7f, which
@@ -23,13 +27,19 @@
 size_t files_unescape(char *s);
 
 enum files_target {
-    FILES_TARGET_NAME = 0, /* a file name for the resolver */
-    FILES_TARGET_BLOB = 1, /* /blobs/sha256/<64 lowercase hex>: hex filled */
-    FILES_TARGET_NONE = 2, /* anything else under /blobs/: 404, never a name */
+    FILES_TARGET_NAME = 0,     /* a file name for the resolver */
+    FILES_TARGET_BLOB = 1,     /* /blobs/sha256/<64 lowercase hex>: arg gets the hex */
+    FILES_TARGET_NONE = 2,     /* anything else under /blobs/ or /manifests/: 404 */
+    FILES_TARGET_LOADS = 3,    /* /manifests/v1/loads: the list of loads */
+    FILES_TARGET_LOAD = 4,     /* /manifests/v1/loads/<name>: arg gets the name */
+    FILES_TARGET_BAD_LOAD = 5, /* a load name that cannot be one: 400 */
 };
 
-/* The kind of a decoded path; hex gets FILES_HEX_LEN + 1 bytes for a blob. */
-enum files_target files_target_parse(const char *path, char *hex);
+/* The kind of a decoded path; arg (FILES_ARG_MAX bytes) gets a blob's hex
+ * or a load's name as requested. A load name is refused (BAD_LOAD) when it
+ * is empty, ".", "..", over FILES_LOAD_NAME_MAX bytes, or holds a '/', a
+ * '\\' or a control byte (files_unescape turned those into 0x7f). */
+enum files_target files_target_parse(const char *path, char *arg);
 
 struct files_range {
     uint64_t first, last; /* inclusive, last < size */

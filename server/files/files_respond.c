@@ -1,8 +1,11 @@
 /* files_respond.c: what one GET or HEAD of the file service gets: the file
- * through the resolver (by name, or a catalog blob by hash), then validators,
- * conditions and one Range decided before any response exists. Bodies go out
- * from the open descriptor (sendfile), never through a buffer of ours. */
+ * through the resolver (by name, or a catalog blob by hash) or a manifest of
+ * the catalog's loads (JSON, files_manifest.c), then validators,
+ * conditions and one Range decided before any response exists. A file's
+ * body goes out from its open descriptor (sendfile), never through a buffer
+ * of ours; only a manifest (a few kB of JSON) is sent from memory. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -16,8 +19,13 @@
  * the catalog (a load removed, a file quarantined) while a blob's hash cannot change. */
 #define CACHE_CATALOG_NAME "public, max-age=60"
 #define CACHE_NONE         "no-cache"
-#define RETRY_AFTER_S      "5"
-#define HEAD_OVERHEAD      64 /* status line, Date, Connection: an estimate */
+/* A manifest: a cache keeps it 5 s, then revalidates it with If-None-Match
+ * (its ETag is the body's hash, so an unchanged manifest costs a 304).
+ * Not "no-cache" or max-age=0: nginx and Varnish store neither, so a cache
+ * between a branch and its central would never answer a revalidation. */
+#define CACHE_MANIFEST "public, max-age=5"
+#define RETRY_AFTER_S  "5"
+#define HEAD_OVERHEAD  64 /* status line, Date, Connection: an estimate */
 
 /* What a request gets, decided before a response object is made. */
 struct answer {
@@ -112,13 +120,13 @@ static enum MHD_Result send_refusal(struct files_conn *c, struct MHD_Connection 
 }
 
 /* The resolver's answer for a path: a name, or a blob by hash. */
-static int open_target(struct files_conn *c, const char *path, struct answer *a)
+static int open_target(struct files_conn *c, const char *path, enum files_target kind,
+                       const char *hex, struct answer *a)
 {
-    char hex[FILES_HEX_LEN + 1];
     struct resolver *r = files_server_resolver(c->srv);
     int rc;
 
-    switch (files_target_parse(path, hex)) {
+    switch (kind) {
     case FILES_TARGET_BLOB:
         a->blob = true;
         rc = resolver_open_blob(r, hex, &a->f);
@@ -268,10 +276,87 @@ static enum MHD_Result send_file(struct files_conn *c, struct MHD_Connection *mc
     return queue(c, mc, a->status, resp);
 }
 
+/* ---- manifests ---- */
+
+/* A manifest's refusal: JSON, never cached. */
+static enum MHD_Result send_json_error(struct files_conn *c, struct MHD_Connection *mc,
+                                       unsigned status, const char *reason)
+{
+    char body[96];
+    struct MHD_Response *resp;
+    int n = snprintf(body, sizeof(body), "{\"error\":\"%s\"}\n", reason);
+
+    snprintf(c->reason, sizeof(c->reason), "%s", reason);
+    resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, CACHE_NONE);
+    return queue(c, mc, status, resp);
+}
+
+/* 200 with the body (MHD leaves it out for HEAD), or 304 when
+ * If-None-Match lists its tag. Takes body. */
+static enum MHD_Result send_manifest_body(struct files_conn *c, struct MHD_Connection *mc,
+                                          char *body, size_t len)
+{
+    const char *inm =
+        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    char etag[FILES_ETAG_LEN + 1] = "";
+    struct MHD_Response *resp;
+    unsigned status = MHD_HTTP_OK;
+    uint64_t head = HEAD_OVERHEAD;
+
+    if (files_manifest_etag(body, len, etag, sizeof(etag)) == 0 && files_etag_listed(inm, etag)) {
+        status = MHD_HTTP_NOT_MODIFIED;
+        free(body);
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        len = 0;
+    } else {
+        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+        if (resp == NULL)
+            free(body);
+    }
+    if (resp == NULL)
+        return send_error(c, mc, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", NULL, NULL);
+    add_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, CACHE_MANIFEST, &head);
+    add_header(resp, MHD_HTTP_HEADER_ETAG, etag, &head);
+    if (status == MHD_HTTP_OK)
+        add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json", &head);
+    c->head_len = head;
+    c->body_len = len;
+    return queue(c, mc, status, resp);
+}
+
+/* GET or HEAD of /manifests/...: the list, one load, or a JSON refusal. */
+static enum MHD_Result send_manifest(struct files_conn *c, struct MHD_Connection *mc,
+                                     enum files_target kind, const char *name)
+{
+    struct resolver *r;
+    char *body = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (kind == FILES_TARGET_BAD_LOAD)
+        return send_json_error(c, mc, MHD_HTTP_BAD_REQUEST, "bad load name");
+    if (kind == FILES_TARGET_NONE)
+        return send_json_error(c, mc, MHD_HTTP_NOT_FOUND, "not found");
+    r = files_server_resolver(c->srv);
+    rc = files_manifest_body(r, kind == FILES_TARGET_LOAD ? name : NULL, &body, &len);
+    resolver_unref(r);
+    if (rc == RESOLVER_NOT_FOUND)
+        return send_json_error(c, mc, MHD_HTTP_NOT_FOUND, "no such load");
+    if (rc != RESOLVER_OK)
+        return send_json_error(c, mc, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal");
+    return send_manifest_body(c, mc, body, len);
+}
+
 enum MHD_Result files_respond(struct files_conn *c, struct MHD_Connection *mc, const char *method,
                               const char *path)
 {
     struct answer a;
+    enum files_target kind;
+    char arg[FILES_ARG_MAX];
     int rc;
 
     memset(&a, 0, sizeof(a));
@@ -288,7 +373,10 @@ enum MHD_Result files_respond(struct files_conn *c, struct MHD_Connection *mc, c
                           "GET, HEAD");
     if (strlen(path) > FILES_PATH_MAX)
         return send_error(c, mc, MHD_HTTP_URI_TOO_LONG, "path too long", NULL, NULL);
-    rc = open_target(c, path, &a);
+    kind = files_target_parse(path, arg);
+    if (strncmp(path, FILES_MANIFESTS, sizeof(FILES_MANIFESTS) - 1) == 0)
+        return send_manifest(c, mc, kind, arg);
+    rc = open_target(c, path, kind, arg, &a);
     if (rc != RESOLVER_OK)
         return send_refusal(c, mc, rc, strspn(path, "/") == strlen(path));
     describe(&a, path);

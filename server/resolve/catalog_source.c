@@ -23,6 +23,7 @@
 #include "lib/grow.h"
 #include "lib/log.h"
 #include "server/resolve/genwatch.h"
+#include "server/resolve/load_index.h"
 #include "server/resolve/snapshot.h"
 
 struct snap_entry {
@@ -38,7 +39,8 @@ struct catalog_snap {
     size_t n, cap;
     char **served; /* folded names of the loads the policy serves now, sorted */
     size_t n_served, cap_served;
-    const char *adding; /* while building: the served load whose files are listed */
+    const char *adding;       /* while building: the served load whose files are listed */
+    struct load_index *loads; /* the manifests' view of the loads */
 };
 
 /* A blob that was hashed while it looked like this: served without a new
@@ -72,6 +74,7 @@ static void catalog_snap_free(void *data)
         free(s->served[i]);
     free(s->served);
     free(s->v);
+    load_index_free(s->loads);
     free(s);
 }
 
@@ -175,7 +178,9 @@ static int snap_read(sqlite3 *db, void *arg)
     struct catalog_snap *s = arg;
     int rc = db_generation(db, &s->generation);
 
-    return rc == DB_OK ? snap_fill(db, s) : rc;
+    if (rc == DB_OK)
+        rc = snap_fill(db, s);
+    return rc == DB_OK ? load_index_build(db, &s->loads) : rc;
 }
 
 /* Reads every file of the catalog at one generation (one read transaction). */
@@ -391,6 +396,20 @@ static int blob_open(void *ctx, const char *hex, struct resolver_file *out)
     return rc;
 }
 
+/* The loads, for the file service's manifests (resolver_loads_fn). */
+static int loads_each(void *ctx, const char *name, resolver_load_cb cb, void *arg)
+{
+    struct catalog_source *cs = ctx;
+    struct snapshot *sn = snapshot_acquire(cs->snaps);
+    int rc;
+
+    if (sn == NULL)
+        return name == NULL ? RESOLVER_OK : RESOLVER_NOT_FOUND;
+    rc = load_index_walk(((const struct catalog_snap *)snapshot_data(sn))->loads, name, cb, arg);
+    snapshot_release(sn);
+    return rc;
+}
+
 /* genwatch's callback: a new snapshot at the current generation. */
 static int rebuild(void *arg, sqlite3 *db)
 {
@@ -444,6 +463,7 @@ int catalog_source_attach(struct catalog_source *cs, struct resolver *r)
     if (resolver_add_source(r, &src) != 0)
         return -1;
     resolver_set_blob_source(r, blob_open, cs);
+    resolver_set_loads_source(r, loads_each, cs);
     return 0;
 }
 

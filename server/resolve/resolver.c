@@ -22,6 +22,8 @@ struct resolver {
     struct resolver_source sources[RESOLVER_SOURCES_MAX];
     resolver_blob_fn blob_open; /* NULL: no source answers blobs by hash */
     void *blob_ctx;
+    resolver_loads_fn loads_each; /* NULL: no source answers manifests */
+    void *loads_ctx;
 };
 
 /* ---- names ---- */
@@ -171,6 +173,19 @@ int resolver_open_blob(struct resolver *r, const char *hex, struct resolver_file
     if (r == NULL || r->blob_open == NULL)
         return RESOLVER_NOT_FOUND;
     return r->blob_open(r->blob_ctx, hex, out);
+}
+
+void resolver_set_loads_source(struct resolver *r, resolver_loads_fn fn, void *ctx)
+{
+    r->loads_each = fn;
+    r->loads_ctx = ctx;
+}
+
+int resolver_loads_each(struct resolver *r, const char *name, resolver_load_cb cb, void *arg)
+{
+    if (r == NULL || r->loads_each == NULL)
+        return name == NULL ? RESOLVER_OK : RESOLVER_NOT_FOUND;
+    return r->loads_each(r->loads_ctx, name, cb, arg);
 }
 
 /* ---- the serve-dir source ---- */

@@ -70,4 +70,34 @@ void resolver_set_blob_source(struct resolver *r, resolver_blob_fn fn, void *ctx
 /* The blob with this hash (RESOLVER_HEX_LEN lowercase hex digits), checked
  * like a file by name; RESOLVER_NOT_FOUND when no source answers blobs. */
 int resolver_open_blob(struct resolver *r, const char *hex, struct resolver_file *out);
+
+/* The loads a source offers other servers (the HTTP file service's
+ * manifests): facts about the load, never about devices or keys. */
+struct resolver_load_file {
+    const char *name;                  /* as catalogued */
+    uint64_t size;                     /* bytes */
+    char sha256[RESOLVER_HEX_LEN + 1]; /* the verified hash of its bytes */
+    bool is_loads;                     /* the .loads file itself, not a component */
+};
+struct resolver_load {
+    const char *name;   /* without ".loads" */
+    const char *status; /* verified | signed | partial | unsigned | invalid | quarantined */
+    bool served;        /* the signature policy now lets phones have it */
+    unsigned file_count;
+    uint64_t total_bytes;
+    /* What another server may fetch: every file of a served load, none of
+     * one that is not (n_files 0). */
+    const struct resolver_load_file *files;
+    size_t n_files;
+};
+/* Returns 0 to go on, anything else to stop (returned). The load and its
+ * strings are valid only inside the call. */
+typedef int (*resolver_load_cb)(void *arg, const struct resolver_load *l);
+/* name NULL: every load in name order; otherwise that one load (any case,
+ * ".loads" optional), RESOLVER_NOT_FOUND when there is none. */
+typedef int (*resolver_loads_fn)(void *ctx, const char *name, resolver_load_cb cb, void *arg);
+void resolver_set_loads_source(struct resolver *r, resolver_loads_fn fn, void *ctx);
+/* Walks the loads (resolver_loads_fn); RESOLVER_NOT_FOUND for a name when no
+ * source answers loads, 0 and no call for the list. */
+int resolver_loads_each(struct resolver *r, const char *name, resolver_load_cb cb, void *arg);
 #endif

@@ -1,6 +1,7 @@
 /* fuzz_files_request.c: libFuzzer target for the HTTP file service's request
  * parsing (path escapes and kind, Range, entity tags, dates): never a fault,
- * an unescaped path never holds a control byte, a range never leaves the file. */
+ * an unescaped path never holds a control byte, a load name in a manifest
+ * path is one printable component, a range never leaves the file. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_path(char *s)
 {
-    char hex[FILES_HEX_LEN + 1];
+    char arg[FILES_ARG_MAX];
+    enum files_target kind;
     size_t n = files_unescape(s);
 
     if (n != strlen(s))
@@ -21,7 +23,12 @@ static void check_path(char *s)
         if ((unsigned char)s[i] < 0x20)
             abort();
     }
-    if (files_target_parse(s, hex) == FILES_TARGET_BLOB && strlen(hex) != FILES_HEX_LEN)
+    kind = files_target_parse(s, arg);
+    if (kind == FILES_TARGET_BLOB && strlen(arg) != FILES_HEX_LEN)
+        abort();
+    /* A load name is one printable path component within its limit. */
+    if (kind == FILES_TARGET_LOAD &&
+        (strlen(arg) == 0 || strlen(arg) > FILES_LOAD_NAME_MAX || strpbrk(arg, "/\\\x7f") != NULL))
         abort();
 }
 

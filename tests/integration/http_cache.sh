@@ -5,9 +5,9 @@
 # from the cache without reaching loadsd; a changed config is never served stale.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalog_lib.sh"
+. "$(dirname "$0")/nginx_lib.sh"
 
-NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
-[ -x "$NGINX" ] || skip "nginx is not installed (apt-get install nginx)"
+nginx_need
 need_cmd curl python3 ss
 cat_setup
 DATA="$TMPD/data"
@@ -18,61 +18,8 @@ ctl "$DATA" device add 00:11:22:aa:bb:cc --model 7961 >/dev/null || die "device 
 ctl "$DATA" enterprise set cm_address before.example >/dev/null || die "enterprise: $CTL_ERR"
 
 pick_tcp_port HPORT
-pick_tcp_port NPORT
-
-NG="$TMPD/nginx"
-mkdir -p "$NG/cache" "$NG/tmp" "$NG/logs" || die "mkdir"
-user_line=""
-[ "$(id -u)" -eq 0 ] && user_line="user root root;"
-cat >"$NG/nginx.conf" <<EOF
-$user_line
-worker_processes 1;
-pid $NG/nginx.pid;
-error_log $NG/logs/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log $NG/logs/access.log;
-    client_body_temp_path $NG/tmp/body;
-    proxy_temp_path $NG/tmp/proxy;
-    fastcgi_temp_path $NG/tmp/fastcgi;
-    uwsgi_temp_path $NG/tmp/uwsgi;
-    scgi_temp_path $NG/tmp/scgi;
-    proxy_cache_path $NG/cache keys_zone=files:1m max_size=100m;
-    server {
-        listen 127.0.0.1:$NPORT;
-        location / {
-            proxy_pass http://127.0.0.1:$HPORT;
-            proxy_http_version 1.1;
-            proxy_cache files;
-            add_header X-Cache-Status \$upstream_cache_status always;
-        }
-    }
-}
-EOF
 cat_daemon_start "$DATA" --files-listen "127.0.0.1:$HPORT"
-"$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" -g 'daemon off;' 2>"$NG/stderr" &
-NGINX_PID=$!
-stop_nginx() {
-    [ -n "${NGINX_PID:-}" ] && kill -QUIT "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
-    NGINX_PID=""
-}
-trap 'stop_nginx; cleanup' EXIT
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$NPORT/" || [ $i -ge 50 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
-kill -0 "$NGINX_PID" 2>/dev/null || die "nginx did not start: $(cat "$NG/stderr" "$NG/logs/error.log")"
-
-# via PATH OUT: through nginx; cache status in CACHE, HTTP status in CODE.
-via() {
-    CODE=$(curl -s -D "$TMPD/h" -o "$2" -w '%{http_code}' "http://127.0.0.1:$NPORT$1")
-    CACHE=$(tr -d '\r' <"$TMPD/h" | sed -n 's/^[Xx]-[Cc]ache-[Ss]tatus: //p')
-}
-# seen PATH: how many requests for PATH reached loadsd.
-seen() {
-    grep -c "http GET \"$1\" from" "$DAEMON_LOG"
-}
+nginx_start "$HPORT"
 
 man_files "$TMPD/b.json" | head -2 >"$TMPD/list"
 while read -r name size want; do
@@ -115,6 +62,6 @@ done
 [ "$(seen "$SEP")" -ge 2 ] && pass "every config fetch reached loadsd ($(seen "$SEP"))" ||
     fail "a config fetch was answered by the cache"
 
-stop_nginx
+nginx_stop
 daemon_stop
 finish

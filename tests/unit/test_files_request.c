@@ -1,6 +1,6 @@
 /* test_files_request.c: table tests for the HTTP file service's pure request
- * rules: path escapes, the path's kind, Range (RFC 9110 section 14), entity
- * tags, If-Range and HTTP dates, each with truncated and malformed input. */
+ * rules: path escapes, the path's kind (names, blobs, manifests), Range (RFC 9110 section 14),
+ * entity tags, If-Range and HTTP dates, each with truncated and malformed input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,33 +58,123 @@ static void test_unescape_table(void **state)
 struct target_case {
     const char *path;
     enum files_target kind;
+    const char *arg; /* the hex or load name filled, when not NULL */
 };
 
 static const struct target_case target_cases[] = {
-    {"/SEP001122334455.cnf.xml", FILES_TARGET_NAME},
-    {"/blobs", FILES_TARGET_NAME},
-    {"/blobs/sha256/" HEX_A, FILES_TARGET_BLOB},
-    {"/blobs/sha256/" HEX_A "0", FILES_TARGET_NONE},
-    {"/blobs/sha256/0123456789abcdef", FILES_TARGET_NONE}, /* truncated */
-    {"/blobs/sha256/", FILES_TARGET_NONE},
+    {"/SEP001122334455.cnf.xml", FILES_TARGET_NAME, NULL},
+    {"/blobs", FILES_TARGET_NAME, NULL},
+    {"/blobs/sha256/" HEX_A, FILES_TARGET_BLOB, HEX_A},
+    {"/blobs/sha256/" HEX_A "0", FILES_TARGET_NONE, NULL},
+    {"/blobs/sha256/0123456789abcdef", FILES_TARGET_NONE, NULL}, /* truncated */
+    {"/blobs/sha256/", FILES_TARGET_NONE, NULL},
     {"/blobs/sha256/0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
-     FILES_TARGET_NONE},
-    {"/blobs/sha256/" HEX_A "/", FILES_TARGET_NONE},
-    {"/blobs/md5/x", FILES_TARGET_NONE},
-    {"/blobs/", FILES_TARGET_NONE},
-    {"/Blobs/sha256/" HEX_A, FILES_TARGET_NAME},
+     FILES_TARGET_NONE, NULL},
+    {"/blobs/sha256/" HEX_A "/", FILES_TARGET_NONE, NULL},
+    {"/blobs/md5/x", FILES_TARGET_NONE, NULL},
+    {"/blobs/", FILES_TARGET_NONE, NULL},
+    {"/Blobs/sha256/" HEX_A, FILES_TARGET_NAME, NULL},
+    /* manifests */
+    {"/manifests/v1/loads", FILES_TARGET_LOADS, NULL},
+    {"/manifests/v1/loads/SIP41.9-4-2SR3-1S", FILES_TARGET_LOAD, "SIP41.9-4-2SR3-1S"},
+    {"/manifests/v1/loads/sip41.9-4-2sr3-1s.LOADS", FILES_TARGET_LOAD, "sip41.9-4-2sr3-1s.LOADS"},
+    {"/manifests/v1/loads/a b", FILES_TARGET_LOAD, "a b"},
+    {"/manifests/v1/loads/", FILES_TARGET_BAD_LOAD, NULL}, /* an empty name */
+    {"/manifests/v1/loads/a/b", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/a\\b", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/..", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/.", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/a\x7f", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/SIP41/", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loadsx", FILES_TARGET_NONE, NULL},
+    {"/manifests/v2/loads", FILES_TARGET_NONE, NULL},
+    {"/manifests/", FILES_TARGET_NONE, NULL},
+    {"/manifests", FILES_TARGET_NAME, NULL},
+    {"/Manifests/v1/loads", FILES_TARGET_NAME, NULL},
 };
 
 static void test_target_table(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(target_cases) / sizeof(target_cases[0]); i++) {
-        char hex[FILES_HEX_LEN + 1] = "";
+        char arg[FILES_ARG_MAX] = "";
 
-        assert_int_equal(files_target_parse(target_cases[i].path, hex), target_cases[i].kind);
-        if (target_cases[i].kind == FILES_TARGET_BLOB)
-            assert_string_equal(hex, HEX_A);
+        assert_int_equal(files_target_parse(target_cases[i].path, arg), target_cases[i].kind);
+        if (target_cases[i].arg != NULL)
+            assert_string_equal(arg, target_cases[i].arg);
     }
+}
+
+/* The path as it comes off the wire: escapes first, then the kind. An
+ * escaped slash or NUL never makes a load name of another shape. */
+static const struct target_case escaped_cases[] = {
+    {"/manifests/v1/loads/a%2Fb", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/a%2fb", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/a%5Cb", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/a%00b", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/%00", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/%2E%2E", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/%0a", FILES_TARGET_BAD_LOAD, NULL},
+    {"/manifests/v1/loads/SIP%34%31", FILES_TARGET_LOAD, "SIP41"},
+    {"/manifests/v1/loads/a%2", FILES_TARGET_LOAD, "a%2"}, /* a lone '%' stays */
+    {"/manifests%2Fv1%2Floads", FILES_TARGET_LOADS, NULL},
+};
+
+static void test_target_escaped(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(escaped_cases) / sizeof(escaped_cases[0]); i++) {
+        char path[64], arg[FILES_ARG_MAX] = "";
+
+        snprintf(path, sizeof(path), "%s", escaped_cases[i].path);
+        files_unescape(path);
+        assert_int_equal(files_target_parse(path, arg), escaped_cases[i].kind);
+        if (escaped_cases[i].arg != NULL)
+            assert_string_equal(arg, escaped_cases[i].arg);
+    }
+}
+
+/* Every prefix of a load's manifest path: a name, 404, the list, an empty
+ * (refused) name, then the load under ever longer names. */
+static void test_target_truncated(void **state)
+{
+    static const char full[] = "/manifests/v1/loads/SIP41.loads";
+    size_t man = strlen(FILES_MANIFESTS), list = strlen(FILES_LOADS_LIST);
+
+    (void)state;
+    for (size_t n = 0; n <= strlen(full); n++) {
+        char path[sizeof(full)], arg[FILES_ARG_MAX] = "";
+        enum files_target want = n < man         ? FILES_TARGET_NAME
+                                 : n < list      ? FILES_TARGET_NONE
+                                 : n == list     ? FILES_TARGET_LOADS
+                                 : n == list + 1 ? FILES_TARGET_BAD_LOAD
+                                                 : FILES_TARGET_LOAD;
+
+        memcpy(path, full, n);
+        path[n] = '\0';
+        assert_int_equal(files_target_parse(path, arg), want);
+        if (want == FILES_TARGET_LOAD) {
+            assert_int_equal(strlen(arg), n - list - 1);
+            assert_memory_equal(arg, full + list + 1, n - list - 1);
+        }
+    }
+}
+
+/* A load name of FILES_LOAD_NAME_MAX bytes is one; a byte more is refused. */
+static void test_target_long_name(void **state)
+{
+    char path[sizeof(FILES_LOADS_LIST) + FILES_LOAD_NAME_MAX + 2], arg[FILES_ARG_MAX];
+    size_t list = strlen(FILES_LOADS_LIST);
+
+    (void)state;
+    memcpy(path, FILES_LOADS_LIST "/", list + 1);
+    memset(path + list + 1, 'a', FILES_LOAD_NAME_MAX);
+    path[list + 1 + FILES_LOAD_NAME_MAX] = '\0';
+    assert_int_equal(files_target_parse(path, arg), FILES_TARGET_LOAD);
+    assert_int_equal(strlen(arg), FILES_LOAD_NAME_MAX);
+    path[list + 1 + FILES_LOAD_NAME_MAX] = 'a';
+    path[list + 2 + FILES_LOAD_NAME_MAX] = '\0';
+    assert_int_equal(files_target_parse(path, arg), FILES_TARGET_BAD_LOAD);
 }
 
 struct range_case {
@@ -229,9 +319,11 @@ static void test_if_range(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unescape_table), cmocka_unit_test(test_target_table),
-        cmocka_unit_test(test_range_table),    cmocka_unit_test(test_etag_table),
-        cmocka_unit_test(test_date_table),     cmocka_unit_test(test_if_range),
+        cmocka_unit_test(test_unescape_table),   cmocka_unit_test(test_target_table),
+        cmocka_unit_test(test_target_escaped),   cmocka_unit_test(test_target_truncated),
+        cmocka_unit_test(test_target_long_name), cmocka_unit_test(test_range_table),
+        cmocka_unit_test(test_etag_table),       cmocka_unit_test(test_date_table),
+        cmocka_unit_test(test_if_range),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
