@@ -81,9 +81,9 @@ struct worker {
     struct send_batch send;
     /* Steering (steer.h): what other workers read to choose one. */
     struct steer_meter meter;
-    atomic_uint busy;            /* meter.busy, permille */
-    atomic_uint active_seen;     /* active, as of the last loop */
-    pthread_mutex_t hand_lock;   /* requests other workers steered here */
+    atomic_uint busy;          /* meter.busy, permille */
+    atomic_uint active_seen;   /* active, as of the last loop */
+    pthread_mutex_t hand_lock; /* requests other workers steered here */
     struct handoff *hand, *hand_tail;
 };
 

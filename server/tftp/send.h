@@ -28,10 +28,10 @@ struct send_batch {
 
 /* One transfer's outgoing side. */
 struct send_stream {
-    int sock;                   /* connected to the client */
-    struct filemap_ref file;    /* the bytes: read by the kernel only (filemap.h) */
-    uint64_t next, end;         /* blocks still to put on the wire: next .. end - 1 */
-    uint64_t bytes_sent;        /* payload bytes, resends included */
+    int sock;                /* connected to the client */
+    struct filemap_ref file; /* the bytes: read by the kernel only (filemap.h) */
+    uint64_t next, end;      /* blocks still to put on the wire: next .. end - 1 */
+    uint64_t bytes_sent;     /* payload bytes, resends included */
 };
 
 enum { SEND_DONE = 0, SEND_BLOCKED = 1 };

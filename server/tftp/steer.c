@@ -32,8 +32,8 @@ unsigned steer_meter_wait(struct steer_meter *m, uint64_t wait_start, uint64_t w
         return m->busy;
     busy = m->idle >= span ? 0 : (span - m->idle) * 1000 / span;
     /* A long sleep is news in full: the load is gone, not halved. */
-    m->busy = wait_end - wait_start >= STEER_WINDOW_NS ? (unsigned)busy
-                                                       : (m->busy + (unsigned)busy) / 2;
+    m->busy =
+        wait_end - wait_start >= STEER_WINDOW_NS ? (unsigned)busy : (m->busy + (unsigned)busy) / 2;
     m->window_start = wait_end;
     m->idle = 0;
     return m->busy;

@@ -8,12 +8,12 @@
 
 #include <stdint.h>
 
-#define STEER_BUSY_OPEN  500      /* permille: below this a worker takes more */
-#define STEER_WINDOW_NS  20000000 /* the meter's window: 20 ms */
+#define STEER_BUSY_OPEN 500      /* permille: below this a worker takes more */
+#define STEER_WINDOW_NS 20000000 /* the meter's window: 20 ms */
 
 /* What the steering sees of one worker. */
 struct steer_load {
-    unsigned busy; /* permille, from its meter */
+    unsigned busy;   /* permille, from its meter */
     unsigned active; /* transfers it runs */
 };
 

@@ -130,25 +130,25 @@ static const struct step idle_cap[] = {
     {ACQUIRE, 0, 1000, 0, -1, 1}, {ACQUIRE, 1, 2000, 0, -1, 2}, {ACQUIRE, 2, 3000, 0, -1, 3},
     {ACQUIRE, 3, 4000, 0, -1, 4}, {ACQUIRE, 4, 5000, 0, -1, 5}, {ACQUIRE, 5, 6000, 0, -1, 6},
     {RELEASE, 0, 0, 0, 0, 6},     {RELEASE, 1, 0, 0, 0, 6},     {RELEASE, 2, 0, 0, 0, 6},
-    {RELEASE, 3, 0, 0, 0, 6},     {RELEASE, 4, 0, 0, 0, 5}, /* a fifth idle: the oldest goes */
+    {RELEASE, 3, 0, 0, 0, 6},     {RELEASE, 4, 0, 0, 0, 5},     /* a fifth idle: the oldest goes */
     {RELEASE, 5, 0, 0, 0, 4},     {ACQUIRE, 6, 1000, 0, -1, 5}, /* 1000 was unmapped: anew */
     {ACQUIRE, 7, 6000, 0, -1, 5}, /* 6000 still idle: taken back, none new */
 };
 static const struct step sizes[] = {
-    {ACQUIRE, 0, 10000, 0, -1, 1}, {ACQUIRE, 1, 4096, 0, -1, 2}, /* other size: its own */
-    {ACQUIRE, 2, 4096, 0, 1, 2},   {ACQUIRE, 3, 0, 0, -1, 2},    /* empty: nothing mapped */
+    {ACQUIRE, 0, 10000, 0, -1, 1},
+    {ACQUIRE, 1, 4096, 0, -1, 2}, /* other size: its own */
+    {ACQUIRE, 2, 4096, 0, 1, 2},
+    {ACQUIRE, 3, 0, 0, -1, 2}, /* empty: nothing mapped */
 };
 static const struct step changed[] = {
-    {ACQUIRE, 0, 10000, 0, -1, 1},
-    {REPLACE, 0, 10000, 0, 0, 1}, /* renamed over: a new inode */
-    {ACQUIRE, 1, 10000, 0, -1, 2},
-    {TOUCH, 0, 0, 0, 0, 2}, /* written in place: a new mtime */
-    {ACQUIRE, 2, 10000, 0, -1, 3},
-    {RELEASE, 0, 0, 0, 0, 3}, /* the replaced file's mapping: idle */
+    {ACQUIRE, 0, 10000, 0, -1, 1}, {REPLACE, 0, 10000, 0, 0, 1}, /* renamed over: a new inode */
+    {ACQUIRE, 1, 10000, 0, -1, 2}, {TOUCH, 0, 0, 0, 0, 2},       /* written in place: a new mtime */
+    {ACQUIRE, 2, 10000, 0, -1, 3}, {RELEASE, 0, 0, 0, 0, 3}, /* the replaced file's mapping: idle */
 };
 static const struct step short_file[] = {
-    {ACQUIRE, 0, 10001, -EIO, -1, 0},       /* shorter than promised */
-    {CUT, 0, 100, 0, 0, 0},      {ACQUIRE, 0, 10000, -EIO, -1, 0}, /* cut short since */
+    {ACQUIRE, 0, 10001, -EIO, -1, 0}, /* shorter than promised */
+    {CUT, 0, 100, 0, 0, 0},
+    {ACQUIRE, 0, 10000, -EIO, -1, 0}, /* cut short since */
     {ACQUIRE, 1, 100, 0, -1, 1},
 };
 
@@ -185,10 +185,8 @@ static void test_short(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shared),
-        cmocka_unit_test(test_sizes),
-        cmocka_unit_test(test_changed),
-        cmocka_unit_test(test_idle_cap),
+        cmocka_unit_test(test_shared),  cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_changed), cmocka_unit_test(test_idle_cap),
         cmocka_unit_test(test_short),
     };
 

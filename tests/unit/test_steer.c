@@ -46,13 +46,11 @@ static void test_meter(void **state)
         uint64_t start, end;
         unsigned want;
     } steps[] = {
-        {1005, 1006, 0},   /* window (20 ms) not over: nothing yet */
-        {1019, 1020, 450}, /* 20 ms, 2 idle: 900, blended with 0 -> 450 */
-        {1020, 1020, 450},
-        {1040, 1040, 725}, /* 20 ms all busy: (450 + 1000) / 2 */
-        {1040, 1100, 0},   /* a sleep longer than a window: counts in full */
-        {1110, 1111, 0},
-        {1125, 1125, 480}, /* 25 ms, 1 idle: 960, blended with 0 -> 480 */
+        {1005, 1006, 0},                      /* window (20 ms) not over: nothing yet */
+        {1019, 1020, 450},                    /* 20 ms, 2 idle: 900, blended with 0 -> 450 */
+        {1020, 1020, 450}, {1040, 1040, 725}, /* 20 ms all busy: (450 + 1000) / 2 */
+        {1040, 1100, 0},                      /* a sleep longer than a window: counts in full */
+        {1110, 1111, 0},   {1125, 1125, 480}, /* 25 ms, 1 idle: 960, blended with 0 -> 480 */
         {1124, 1130, 480}, /* before the window began (a clock gone back): ignored */
     };
     struct steer_meter m;
