@@ -106,6 +106,9 @@ in_root() {
     shift 2
     unshare --mount --pid --fork --propagation private /bin/bash -c '
         r=$1
+        # The root a mount point of its own, as / is on a real machine
+        # (`ip netns exec` makes / a slave mount and fails on a plain directory).
+        mount --bind "$r" "$r"
         mount -t proc proc "$r/proc"
         mount -t sysfs sys "$r/sys"
         mount --rbind /dev "$r/dev"
