@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/kdf.h"
 #include "db/catalog.h"
 #include "db/db.h"
 #include "db/users.h"
@@ -273,11 +274,31 @@ int auth_phc_format(const struct auth_phc *phc, char *out, size_t cap)
     return n > 0 && (size_t)n < cap ? AUTH_OK : AUTH_INVALID;
 }
 
+struct scrypt_call {
+    const char *password;
+    const struct auth_phc *phc;
+    uint8_t *key;
+    size_t key_len;
+};
+
+static int scrypt_call_run(void *arg)
+{
+    const struct scrypt_call *c = arg;
+
+    return EVP_PBE_scrypt(c->password, strlen(c->password), c->phc->salt, c->phc->salt_len,
+                          (uint64_t)1 << c->phc->ln, c->phc->r, c->phc->p, AUTH_SCRYPT_MAXMEM,
+                          c->key, c->key_len) == 1
+               ? AUTH_OK
+               : AUTH_ERROR;
+}
+
+/* On the KDF thread when loadsd runs one (admin/kdf.h), else here. */
 static int scrypt_derive(const char *password, const struct auth_phc *phc, uint8_t *key,
                          size_t key_len)
 {
-    if (EVP_PBE_scrypt(password, strlen(password), phc->salt, phc->salt_len, (uint64_t)1 << phc->ln,
-                       phc->r, phc->p, AUTH_SCRYPT_MAXMEM, key, key_len) != 1) {
+    struct scrypt_call c = {.password = password, .phc = phc, .key = key, .key_len = key_len};
+
+    if (kdf_run(scrypt_call_run, &c) != AUTH_OK) {
         log_error("scrypt failed (ln=%u r=%u p=%u)", phc->ln, phc->r, phc->p);
         return AUTH_ERROR;
     }

@@ -22,6 +22,7 @@
 
 #include "admin/api.h"
 #include "admin/jobs.h"
+#include "admin/kdf.h"
 #include "admin/webroot.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
@@ -40,7 +41,7 @@
 #define HTTP_COOKIE_TLS   "__Host-loadsd_session"
 #define HTTP_ALLOW_MAX    64
 #define HTTP_DRAIN_MAX    (16 * 1024 * 1024) /* body dropped after an early answer */
-#define HTTP_NICE         19                 /* admin threads yield the CPU to the TFTP workers */
+#define HTTP_NICE         19 /* admin threads yield the CPU to the TFTP workers (not the KDF: kdf.h) */
 
 static const char http_csp[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -791,6 +792,9 @@ int admin_http_start(const struct admin_http_params *p, struct admin_http **out)
         log_warn("admin interface: no web page (cannot open %s: %s)", web, strerror(errno));
     if (tls && tls_load(h, p) != 0)
         goto out;
+    /* Here, at the daemon's priority: the admin threads drop to nice 19. */
+    if (kdf_worker_start() != 0)
+        goto out;
     if (daemon_start(h, &l) != 0)
         goto out;
     log_info("admin interface on %s://%s", tls ? "https" : "http", l.text);
@@ -810,6 +814,7 @@ void admin_http_stop(struct admin_http *h)
     if (h->daemon != NULL)
         MHD_stop_daemon(h->daemon);
     jobs_stop(h->ctx.jobs); /* after the daemon: no upload can still submit */
+    kdf_worker_stop();
     webroot_close(h->web);
     if (h->ctx.dd.db != NULL)
         datadir_close(&h->ctx.dd);

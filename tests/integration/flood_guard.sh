@@ -5,6 +5,7 @@
 # refusals are counted in /metrics, and the log gets rate-limited lines and a
 # summary, not a line per refusal.
 . "$(dirname "$0")/lib.sh"
+heavy_test_lock
 
 need_cmd python3 curl tftp
 make_tmpdir

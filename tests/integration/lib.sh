@@ -22,6 +22,20 @@ PORT=""
 SMALL_SIZES="0 1 511 512 513 1048576"
 BIG_SIZE=34000000
 
+# ---- one CPU-heavy test at a time ---------------------------------------
+
+# Tests that load both cores (the WAN emulator, the site and phone
+# simulators, the flood test) or that a loaded machine slows past their
+# waits (the browser test) hold this lock for their whole run, so that
+# `make -j check` never runs two of them at once. Held on fd 9 until exit.
+HEAVY_LOCK="$top_builddir/tests/heavy-test.lock"
+
+heavy_test_lock() {
+    command -v flock >/dev/null 2>&1 || return 0
+    exec 9>"$HEAVY_LOCK" || return 0
+    flock 9
+}
+
 # ---- results -----------------------------------------------------------
 
 log_tail() {

@@ -4,6 +4,7 @@
 # with the files service off, falling back to TFTP; phones whose load server
 # (tftpd-hpa) lacks a component end stuck; phones on the load do not change.
 . "$(dirname "$0")/lib.sh"
+heavy_test_lock
 . "$(dirname "$0")/catalog_lib.sh"
 
 PHONESIM="$top_builddir/tests/bench/phonesim"

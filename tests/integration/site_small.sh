@@ -3,6 +3,7 @@
 # 2 Mbit/s, 40 ms) in both scenarios, every phone checked byte-exact, and a
 # hand-filled load server that lacks a file: the phones sent there are stuck.
 . "$(dirname "$0")/lib.sh"
+heavy_test_lock
 . "$top_srcdir/tests/tools/wansite.sh"
 
 need_cmd python3 openssl curl in.tftpd

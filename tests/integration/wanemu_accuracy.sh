@@ -13,6 +13,7 @@
 # 2 x delay + the packet's serialisation time each way.
 set -u
 . "$(dirname "$0")/lib.sh"
+heavy_test_lock
 . "$top_srcdir/tests/tools/wansite.sh"
 
 need_cmd python3 chrt

@@ -1,7 +1,8 @@
 /* test_auth.c: auth.c: the scrypt hash string (round trip, wrong password,
  * a table of malformed strings, truncation at every length, tampering),
- * users, sessions with an injected clock, CSRF, tokens, throttling windows
- * and the first-run admin, on a real SQLite file in a mkdtemp dir. */
+ * users, sessions with an injected clock, CSRF, tokens, throttling windows,
+ * the first-run admin, on a real SQLite file in a mkdtemp dir, and the KDF
+ * thread (priority, one at a time). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,15 +11,18 @@
 #include <cmocka.h>
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "admin/auth.h"
+#include "admin/kdf.h"
 #include "db/db.h"
 #include "lib/log.h"
 #include "tests/unit/testdir.h"
@@ -708,6 +712,88 @@ static void test_bootstrap(void **state)
     assert_int_not_equal(stat(path, &st), 0);
 }
 
+/* ---- the KDF thread ---- */
+
+static struct {
+    pthread_mutex_t lock;
+    int inside, most_inside;
+} kdf_seen = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+struct kdf_probe {
+    pid_t tid; /* the thread fn ran on */
+    int nice;  /* its nice value */
+};
+
+static int kdf_probe_run(void *arg)
+{
+    struct kdf_probe *pr = arg;
+    struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
+
+    pthread_mutex_lock(&kdf_seen.lock);
+    kdf_seen.inside++;
+    if (kdf_seen.inside > kdf_seen.most_inside)
+        kdf_seen.most_inside = kdf_seen.inside;
+    pthread_mutex_unlock(&kdf_seen.lock);
+    pr->tid = gettid();
+    pr->nice = getpriority(PRIO_PROCESS, (id_t)pr->tid);
+    nanosleep(&pause, NULL); /* long enough for the callers to overlap */
+    pthread_mutex_lock(&kdf_seen.lock);
+    kdf_seen.inside--;
+    pthread_mutex_unlock(&kdf_seen.lock);
+    return 7;
+}
+
+struct kdf_caller {
+    pid_t tid;
+    int rc, hash_rc, verify_rc;
+    struct kdf_probe probe;
+};
+
+/* An admin thread: at nice 19, then a probe and a real hash through kdf_run. */
+static void *kdf_caller_main(void *arg)
+{
+    struct kdf_caller *c = arg;
+    char phc[AUTH_PHC_MAX];
+
+    c->tid = gettid();
+    setpriority(PRIO_PROCESS, (id_t)c->tid, 19);
+    c->rc = kdf_run(kdf_probe_run, &c->probe);
+    c->hash_rc = auth_password_hash_cost("kdf thread pw", LN_FAST, 8, 1, phc, sizeof(phc));
+    c->verify_rc = c->hash_rc == AUTH_OK ? auth_password_verify("kdf thread pw", phc) : -1;
+    return NULL;
+}
+
+static void test_kdf_thread(void **state)
+{
+    int start_nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+    struct kdf_caller callers[4] = {0};
+    pthread_t threads[4];
+    struct kdf_probe inline_probe = {0};
+
+    (void)state;
+    assert_int_equal(kdf_worker_start(), 0);
+    assert_int_equal(kdf_worker_start(), 0); /* started once */
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, kdf_caller_main, &callers[i]), 0);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(callers[i].rc, 7);
+        assert_int_equal(callers[i].hash_rc, AUTH_OK);
+        assert_int_equal(callers[i].verify_rc, AUTH_OK);
+        /* run elsewhere, at the priority the thread was started with */
+        assert_int_not_equal(callers[i].probe.tid, callers[i].tid);
+        assert_int_equal(callers[i].probe.tid, callers[0].probe.tid);
+        if (start_nice < 19)
+            assert_int_equal(callers[i].probe.nice, start_nice);
+    }
+    assert_int_equal(kdf_seen.most_inside, 1); /* one at a time */
+    kdf_worker_stop();
+    kdf_worker_stop(); /* stopped once */
+    assert_int_equal(kdf_run(kdf_probe_run, &inline_probe), 7);
+    assert_int_equal(inline_probe.tid, gettid()); /* stopped: on the caller's thread */
+}
+
 #define FX_TEST(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -731,6 +817,7 @@ int main(void)
         FX_TEST(test_login_backoff),
         FX_TEST(test_login_per_address),
         cmocka_unit_test(test_dummy_hash),
+        cmocka_unit_test(test_kdf_thread),
         FX_TEST(test_login_timing),
         FX_TEST(test_sessions),
         FX_TEST(test_tokens),

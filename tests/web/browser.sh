@@ -14,6 +14,12 @@ command -v node >/dev/null 2>&1 || { echo "SKIP: node is not installed"; exit 77
     { echo "SKIP: no $web/node_modules (run: cd tests/web && npm ci)"; exit 77; }
 [ -x "$top_builddir/server/loadsd" ] || { echo "ERROR: $top_builddir/server/loadsd is not built"; exit 99; }
 
+# One CPU-heavy test at a time (tests/integration/lib.sh): the admin threads
+# run at nice 19 and a loaded machine slows the page past the test's waits.
+# shellcheck source=../integration/lib.sh
+. "$top_srcdir/tests/integration/lib.sh"
+heavy_test_lock
+
 tap=$(mktemp "${TMPDIR:-/tmp}/loadsd-browser.XXXXXX") || exit 99
 trap 'rm -f "$tap"' EXIT
 # The spec reporter for people, TAP to a file for the counts.
@@ -25,6 +31,8 @@ failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
 echo "${passed:-0} passed, ${failed:-0} failed"
 echo "screenshots: $web/artifacts/"
 if [ "$rc" -ne 0 ] || [ "${failed:-1}" != 0 ] || [ "${passed:-0}" = 0 ]; then
+    echo "---- the loadsd log (last 60 lines; all of it in $web/artifacts/loadsd.log) ----"
+    tail -n 60 "$web/artifacts/loadsd.log" 2>/dev/null
     exit 1
 fi
 exit 0

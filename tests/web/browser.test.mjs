@@ -154,6 +154,7 @@ after(async () => {
       daemon.once('exit', () => { clearTimeout(t); r(); });
     });
   }
+  fs.writeFileSync(path.join(ARTIFACTS, 'loadsd.log'), daemonLog);
   if (tmp && !process.env.KEEP_TMPDIR) fs.rmSync(tmp, {recursive: true, force: true});
   else if (tmp) console.log(`kept ${tmp}`);
   if (/ERROR: (Address|Undefined|Leak)Sanitizer|runtime error:/.test(daemonLog)) {
