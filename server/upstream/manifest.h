@@ -9,8 +9,8 @@
 
 #include "server/resolve/resolver.h"
 
-#define UPSTREAM_MANIFEST_BODY_MAX (1024 * 1024) /* bytes of JSON a branch reads */
-#define UPSTREAM_MANIFEST_FILES_MAX 512           /* files in one load */
+#define UPSTREAM_MANIFEST_BODY_MAX  (1024 * 1024)       /* bytes of JSON a branch reads */
+#define UPSTREAM_MANIFEST_FILES_MAX 512                 /* files in one load */
 #define UPSTREAM_FILE_SIZE_MAX      ((uint64_t)4 << 30) /* one file */
 #define UPSTREAM_STATUS_MAX         15
 
@@ -24,8 +24,9 @@ struct upstream_file {
 struct upstream_manifest {
     char name[RESOLVER_NAME_MAX + 1]; /* the load's name, without ".loads" */
     char status[UPSTREAM_STATUS_MAX + 1];
-    bool served;       /* the central serves it; when false, n_files is 0 */
-    uint64_t total_bytes; /* the sum of the files' sizes, as the central says */
+    bool served;          /* the central serves it; when false, n_files is 0 */
+    unsigned file_count;  /* as catalogued at the central (served or not) */
+    uint64_t total_bytes; /* likewise; for a served load, the sum of the sizes */
     size_t n_files;
     struct upstream_file *files; /* n_files, the ".loads" file first */
 };
@@ -41,9 +42,10 @@ struct upstream_manifest {
  * UPSTREAM_MANIFEST_FILES_MAX files; two files with one name (ASCII case
  * ignored); files while served is false; a served load without exactly one
  * "loads" file, or whose "loads" file is not NAME.loads (case ignored);
- * total_bytes other than the sum of the sizes. Unknown members are ignored. */
-int upstream_manifest_parse(const char *body, size_t len, struct upstream_manifest *out,
-                            char *err, size_t cap);
+ * for a served load, file_count other than the number of files or
+ * total_bytes other than the sum of their sizes. Unknown members are ignored. */
+int upstream_manifest_parse(const char *body, size_t len, struct upstream_manifest *out, char *err,
+                            size_t cap);
 
 void upstream_manifest_free(struct upstream_manifest *m);
 
