@@ -20,6 +20,8 @@
 #include "lib/fileio.h"
 #include "lib/numparse.h"
 #include "server/tftp/tftp_packet.h"
+#include "server/upstream/pull.h"
+#include "server/upstream/url.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -37,6 +39,7 @@ enum config_kind {
     CONFIG_KIND_BOOL01,    /* "0" or "1" into a bool */
     CONFIG_KIND_FLAG,      /* no value on the command line; yes/no in the file */
     CONFIG_KIND_LOG_LEVEL, /* debug|info|warn|error */
+    CONFIG_KIND_URL,       /* the upstream's base URL, normalised */
 };
 
 struct config_key {
@@ -114,6 +117,10 @@ static const struct config_key config_keys[] = {
      "HTTP file service connections per client (IPv4 address, IPv6 /64)"},
     {"files-timeout", CONFIG_KIND_UINT, CONFIG_FIELD(files_timeout), 1, 3600, "30", "SECONDS",
      "HTTP file service: idle time, and the time a request head may take"},
+    {"upstream", CONFIG_KIND_URL, CONFIG_FIELD(upstream), 0, 0, NULL, "URL",
+     "a central loadsd's file service (http://central:6970) to pull missing loads from"},
+    {"upstream-pulls", CONFIG_KIND_UINT, CONFIG_FIELD(upstream_pulls), 1, PULL_WORKERS_MAX, "2",
+     "N", "loads pulled from the upstream at once"},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -243,6 +250,23 @@ static int config_set_text(const struct config_key *k, char *field, const char *
     return 0;
 }
 
+/* "" or "none" clears it. */
+static int config_set_url(const struct config_key *k, char *field, const char *value, char *err,
+                          size_t errlen)
+{
+    char why[160], shown[CONFIG_VALUE_SHOWN];
+
+    if (value[0] == '\0' || strcmp(value, "none") == 0) {
+        field[0] = '\0';
+        return 0;
+    }
+    if (upstream_url_normalize(value, field, k->size, why, sizeof(why)) == 0)
+        return 0;
+    log_clean(value, strlen(value), shown, sizeof(shown));
+    config_error(err, errlen, "%s: \"%s\": %s", k->name, shown, why);
+    return -1;
+}
+
 static int config_set_value(struct loadsd_config *c, const struct config_key *k, const char *value,
                             char *err, size_t errlen)
 {
@@ -255,6 +279,8 @@ static int config_set_value(struct loadsd_config *c, const struct config_key *k,
         return config_set_text(k, field, value, err, errlen);
     case CONFIG_KIND_LISTEN:
         return config_set_listen(k, c, value, err, errlen);
+    case CONFIG_KIND_URL:
+        return config_set_url(k, field, value, err, errlen);
     case CONFIG_KIND_UINT:
     case CONFIG_KIND_BOOL01:
         return config_set_uint(k, field, value, err, errlen);

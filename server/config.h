@@ -11,6 +11,7 @@
 #include "lib/conffile.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
+#include "server/upstream/url.h"
 
 #define CONFIG_LISTEN_MAX   16
 #define CONFIG_DEFAULT_PATH CONFFILE_DEFAULT_PATH
@@ -48,6 +49,8 @@ struct loadsd_config {
     unsigned files_max_connections;            /* in all; more get 503 */
     unsigned files_max_connections_per_client; /* per IPv4 address or IPv6 /64 */
     unsigned files_timeout;                    /* seconds idle, and for a request head */
+    char upstream[UPSTREAM_BASE_MAX];          /* "" = none; else normalised http(s) base */
+    unsigned upstream_pulls;                   /* loads pulled at once */
 };
 
 void config_defaults(struct loadsd_config *c);

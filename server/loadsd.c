@@ -25,6 +25,7 @@
 #include "server/scrubber.h"
 #include "server/sdnotify.h"
 #include "server/tftp/tftp_server.h"
+#include "server/upstream/pull.h"
 
 /* What runs besides the TFTP server, built once at start. */
 struct services {
@@ -33,6 +34,7 @@ struct services {
     struct catalog_source *catalog;
     struct scrubber *scrubber;
     struct files_server *files; /* the HTTP file service; NULL when off */
+    struct pull_engine *pull;   /* pulls missing loads from the upstream; NULL when none */
 };
 
 #define EXIT_USAGE 2
@@ -98,7 +100,8 @@ static unsigned fd_limit_transfers(unsigned max_transfers)
 }
 
 /* Builds the name resolver: generated config files first, then the catalog,
- * then the serve directory (catalog files win on a name clash). */
+ * then the serve directory (catalog files win on a name clash), then the
+ * upstream (a load nobody here has is pulled). */
 static int resolver_build(const struct loadsd_config *c, const struct services *sv,
                           struct resolver **out)
 {
@@ -113,6 +116,8 @@ static int resolver_build(const struct loadsd_config *c, const struct services *
         log_error("cannot serve directory %s: %s", c->serve_dir, strerror(errno));
         goto out;
     }
+    if (sv->pull != NULL && pull_engine_attach(sv->pull, r) != 0)
+        goto out;
     *out = r;
     r = NULL;
     rc = 0;
@@ -425,11 +430,19 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
                        &sv->scrubber) != 0)
         return -1;
     catalog_source_on_corrupt(sv->catalog, recheck_blob, sv->scrubber);
+    if (c->upstream[0] != '\0') {
+        struct pull_params pp = {
+            .upstream = c->upstream, .data_dir = c->data_dir, .workers = c->upstream_pulls};
+
+        if (pull_engine_start(&pp, &sv->pull) != 0)
+            return -1;
+    }
     return 0;
 }
 
 static void services_stop(struct services *sv)
 {
+    pull_engine_stop(sv->pull); /* no resolver uses it any more */
     scrubber_stop(sv->scrubber);
     genwatch_free(sv->watch); /* no rebuild runs past here */
     catalog_source_free(sv->catalog);

@@ -18,6 +18,7 @@ LAYERS='
 5 server/resolve server/resolve/libresolve.a
 6 server/tftp server/tftp/libtftp.a
 6 server/files server/files/libfiles.a
+6 server/upstream server/upstream/libupstream.a
 7 admin admin/libadmin.a
 8 admin/ctl -
 9 server server/libdaemon.a

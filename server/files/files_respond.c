@@ -46,12 +46,14 @@ static const struct {
     int rc;
     unsigned status;
     const char *reason;
+    const char *retry_after; /* seconds, or NULL */
 } status_map[] = {
-    {RESOLVER_NOT_FOUND, MHD_HTTP_NOT_FOUND, "not found"},
-    {RESOLVER_BAD_NAME, MHD_HTTP_BAD_REQUEST, "bad name"},
-    {RESOLVER_DENIED, MHD_HTTP_FORBIDDEN, "denied"},
-    {RESOLVER_UNAVAILABLE, MHD_HTTP_NOT_FOUND, "unavailable (quarantined or not served)"},
-    {RESOLVER_IO, MHD_HTTP_INTERNAL_SERVER_ERROR, "I/O error"},
+    {RESOLVER_NOT_FOUND, MHD_HTTP_NOT_FOUND, "not found", NULL},
+    {RESOLVER_BAD_NAME, MHD_HTTP_BAD_REQUEST, "bad name", NULL},
+    {RESOLVER_DENIED, MHD_HTTP_FORBIDDEN, "denied", NULL},
+    {RESOLVER_UNAVAILABLE, MHD_HTTP_NOT_FOUND, "unavailable (quarantined or not served)", NULL},
+    {RESOLVER_IO, MHD_HTTP_INTERNAL_SERVER_ERROR, "I/O error", NULL},
+    {RESOLVER_PENDING, MHD_HTTP_SERVICE_UNAVAILABLE, "being fetched from upstream", "5"},
 };
 
 static const char *status_text(unsigned status)
@@ -114,7 +116,10 @@ static enum MHD_Result send_refusal(struct files_conn *c, struct MHD_Connection 
         return send_error(c, mc, MHD_HTTP_NOT_FOUND, "no listings", NULL, NULL);
     for (size_t i = 0; i < sizeof(status_map) / sizeof(status_map[0]); i++) {
         if (status_map[i].rc == rc)
-            return send_error(c, mc, status_map[i].status, status_map[i].reason, NULL, NULL);
+            return send_error(c, mc, status_map[i].status, status_map[i].reason,
+                              status_map[i].retry_after != NULL ? MHD_HTTP_HEADER_RETRY_AFTER
+                                                                : NULL,
+                              status_map[i].retry_after);
     }
     return send_error(c, mc, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", NULL, NULL);
 }

@@ -20,6 +20,7 @@ enum resolver_result {
     RESOLVER_DENIED = -3,    /* exists but may not be served (not a regular file, no permission) */
     RESOLVER_UNAVAILABLE = -4, /* exists but is not servable now (e.g. quarantined) */
     RESOLVER_IO = -5,          /* an I/O error while opening */
+    RESOLVER_PENDING = -6,     /* being fetched from the upstream: ask again soon */
 };
 
 #define RESOLVER_HEX_LEN 64 /* a SHA-256 in hex */

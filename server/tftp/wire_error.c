@@ -31,6 +31,9 @@ static const struct wire_error_row wire_errors[TFTP_FAIL_KINDS] = {
     [TFTP_FAIL_UNAVAILABLE] = {TFTP_ERR_ACCESS,
                                "File not available (quarantined or not allowed by the signature "
                                "policy)"},
+    /* Code 0: a branch is still fetching and checking the load; not "not found". */
+    [TFTP_FAIL_PENDING] = {TFTP_ERR_UNDEFINED,
+                           "File not here yet: being fetched from upstream, try again soon"},
     [TFTP_FAIL_INTERNAL] = {TFTP_ERR_UNDEFINED, "Internal error"},
     /* Code 0 with a text: clients show the text, and retry later on their own. */
     [TFTP_FAIL_BUSY_TRANSFERS] = {TFTP_ERR_UNDEFINED,
@@ -89,6 +92,8 @@ enum tftp_failure tftp_failure_of_resolver(int result)
         return TFTP_FAIL_DENIED;
     case RESOLVER_UNAVAILABLE:
         return TFTP_FAIL_UNAVAILABLE;
+    case RESOLVER_PENDING:
+        return TFTP_FAIL_PENDING;
     default:
         return TFTP_FAIL_INTERNAL;
     }

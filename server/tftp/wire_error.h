@@ -27,6 +27,7 @@ enum tftp_failure {
     TFTP_FAIL_BAD_NAME,
     TFTP_FAIL_DENIED,
     TFTP_FAIL_UNAVAILABLE,
+    TFTP_FAIL_PENDING,
     TFTP_FAIL_INTERNAL, /* resolver I/O, no transfer socket, anything unexpected */
     /* Admission: the limits (see admission.h). */
     TFTP_FAIL_BUSY_TRANSFERS,

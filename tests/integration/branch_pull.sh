@@ -1,0 +1,189 @@
+#!/bin/sh
+# branch_pull.sh: pull-through from an upstream (issue 14). A central loadsd
+# holds a load; a branch loadsd with --upstream pointed at the central's file
+# service holds nothing. Five clients ask the branch at once: each is told to
+# ask again (TFTP error, HTTP 503 + Retry-After), never given a byte that is
+# not verified; one pull fetches each file once (the central's log); then every
+# file comes byte-exact over TFTP (tftp-hpa) and HTTP (curl), the load is
+# verified in the branch's catalog with the upstream as its import's source. A
+# load the central lacks is "not found". A blob changed on its way (a proxy,
+# tests/tools/tamper_proxy.py, between branch and central) is refused
+# (SHA-256), never served, and fetched again once it comes right.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/catalog_lib.sh"
+
+need_cmd curl python3 ss tftp
+cat_setup
+LOAD=SIP41.9-4-2SR3-1S
+LOAD2=SIP45.9-4-2SR3-1S
+LOAD3=SIP70.9-4-2SR3-1S
+bundle "$TMPD/b.zip" "$TMPD/b.json" --format zip --component-headers all --size-kb 256
+bundle "$TMPD/b2.zip" "$TMPD/b2.json" --format zip --component-headers all --load "$LOAD2" --seed 2
+CDATA="$TMPD/central"
+cat_init "$CDATA"
+ctl "$CDATA" import "$TMPD/b.zip" >/dev/null || die "import at the central failed: $CTL_ERR"
+ctl "$CDATA" import "$TMPD/b2.zip" >/dev/null || die "import of $LOAD2 failed: $CTL_ERR"
+bundle "$TMPD/b3.zip" "$TMPD/b3.json" --format zip --component-headers all --load "$LOAD3" --seed 3
+ctl "$CDATA" import "$TMPD/b3.zip" >/dev/null || die "import of $LOAD3 failed: $CTL_ERR"
+
+# ---- the central: its file service only ----
+pick_tcp_port CPORT
+pick_port CTPORT
+C="http://127.0.0.1:$CPORT"
+"$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$CTPORT" \
+    --data-dir "$CDATA" --files-listen "127.0.0.1:$CPORT" --admin-listen none \
+    --scrub-interval 0 --log-level info 2>"$TMPD/central.log" </dev/null &
+CENTRAL_PID=$!
+pick_tcp_port PPORT
+P="http://127.0.0.1:$PPORT"
+python3 "$top_srcdir/tests/tools/tamper_proxy.py" --listen "$PPORT" --upstream "$C" \
+    --tamper-file "$TMPD/tamper" >"$TMPD/proxy.log" 2>&1 &
+PROXY_PID=$!
+trap 'kill -TERM $CENTRAL_PID $PROXY_PID 2>/dev/null; cleanup' EXIT
+i=0
+until curl -sf -o /dev/null "$C/manifests/v1/loads" && curl -sf -o /dev/null "$P/manifests/v1/loads"; do
+    i=$((i + 1))
+    [ $i -lt 50 ] || die "the central's file service or the proxy does not answer"
+    sleep 0.2
+done
+
+# ---- the branch: an empty catalog that trusts the same vendor ----
+BDATA="$TMPD/branch"
+cat_init "$BDATA"
+pick_tcp_port BPORT
+B="http://127.0.0.1:$BPORT"
+cat_daemon_start "$BDATA" --files-listen "127.0.0.1:$BPORT" --upstream "$P/" --scrub-interval 0
+
+man_files "$TMPD/b.json" >"$TMPD/want.list"
+nfiles=$(wc -l <"$TMPD/want.list")
+
+# ---- five at once: told to wait, never given unverified bytes ----
+for k in 1 2 3 4 5; do
+    curl -s -D "$TMPD/h$k" -o "$TMPD/out/first$k" -w '%{http_code}\n' \
+        "$B/$LOAD.loads" >"$TMPD/code$k" &
+done
+wait
+n503=0
+bad=""
+for k in 1 2 3 4 5; do
+    case $(cat "$TMPD/code$k") in
+    503)
+        n503=$((n503 + 1))
+        tr -d '\r' <"$TMPD/h$k" | grep -qi '^Retry-After: 5$' || bad="$bad $k:no-retry-after"
+        ;;
+    200) [ "$(sha "$TMPD/out/first$k")" = "$(awk -v n="$LOAD.loads" '$1 == n { print $3 }' "$TMPD/want.list")" ] ||
+        bad="$bad $k:wrong-bytes" ;;
+    *) bad="$bad $k:$(cat "$TMPD/code$k")" ;;
+    esac
+done
+if [ "$n503" -ge 1 ] && [ -z "$bad" ]; then
+    pass "5 clients at once: $n503 told 503 + Retry-After: 5 while the load is pulled, none given other bytes"
+else
+    fail "5 clients at once: $n503 answers 503;$bad"
+fi
+
+# TFTP during a pull: an error that says so (tftp-hpa prints it).
+hpa_err=$(cd "$TMPD/out" && timeout 10 tftp -m octet 127.0.0.1 "$PORT" -c get "$LOAD2.loads" 2>&1)
+case $hpa_err in
+*"being fetched from upstream"*) pass "TFTP during a pull: \"$hpa_err\"" ;;
+*) [ -s "$TMPD/out/$LOAD2.loads" ] && pass "TFTP during a pull: already served (the pull won the race)" ||
+    fail "TFTP during a pull: $hpa_err" ;;
+esac
+
+# ---- then served, byte-exact, by both protocols ----
+served=0
+i=0
+while [ $i -lt 150 ]; do
+    rm -f "$TMPD/out/$LOAD.loads"
+    if (cd "$TMPD/out" && timeout 5 tftp -m octet 127.0.0.1 "$PORT" -c get "$LOAD.loads" >/dev/null 2>&1) &&
+        [ -s "$TMPD/out/$LOAD.loads" ]; then
+        served=1
+        break
+    fi
+    i=$((i + 1))
+    sleep 0.2
+done
+[ $served = 1 ] && pass "the branch serves $LOAD.loads after about $((i / 5)) s" ||
+    fail "the branch never served $LOAD.loads: $(grep -i pull "$DAEMON_LOG" | tail -3)"
+ok_t=0
+ok_h=0
+while read -r name size want; do
+    rm -f "$TMPD/out/$name"
+    (cd "$TMPD/out" && timeout 20 tftp -m octet 127.0.0.1 "$PORT" -c get "$name" >/dev/null 2>&1)
+    [ "$(sha "$TMPD/out/$name" 2>/dev/null)" = "$want" ] && ok_t=$((ok_t + 1))
+    curl -s -o "$TMPD/out/h-$name" "$B/$name"
+    [ "$(sha "$TMPD/out/h-$name" 2>/dev/null)" = "$want" ] && ok_h=$((ok_h + 1))
+done <"$TMPD/want.list"
+[ $ok_t -eq "$nfiles" ] && pass "TFTP (tftp-hpa): all $nfiles files byte-exact" ||
+    fail "TFTP: $ok_t of $nfiles files byte-exact"
+[ $ok_h -eq "$nfiles" ] && pass "HTTP (curl): all $nfiles files byte-exact" ||
+    fail "HTTP: $ok_h of $nfiles files byte-exact"
+
+# ---- once per file across the "WAN": the central's log ----
+once=0
+while read -r name size want; do
+    n=$(grep -c "http GET \"blobs/sha256/$want\" .*: 200" "$TMPD/central.log")
+    [ "$n" -eq 1 ] && once=$((once + 1)) || echo "  $name: fetched $n times"
+done <"$TMPD/want.list"
+[ $once -eq "$nfiles" ] && pass "the central sent each of the $nfiles blobs once" ||
+    fail "the central sent $once of $nfiles blobs exactly once"
+
+st=$(load_status "$BDATA" "$LOAD")
+[ "$st" = verified ] && pass "the branch's catalog: $LOAD verified" || fail "the branch's catalog: $LOAD is '$st'"
+src=$(sql "$BDATA" "SELECT source FROM imports WHERE state = 'done'")
+[ "$src" = "upstream $P" ] && pass "its import's source: \"$src\"" || fail "import source: \"$src\""
+[ -z "$(ls -A "$BDATA/spool/pull" 2>/dev/null)" ] && pass "the spool is empty after the import" ||
+    fail "left in the spool: $(ls -A "$BDATA/spool/pull")"
+
+# ---- a load the central does not have ----
+i=0
+msg=""
+while [ $i -lt 50 ]; do
+    msg=$(cd "$TMPD/out" && timeout 5 tftp -m octet 127.0.0.1 "$PORT" -c get NOSUCH.1-2-3.loads 2>&1)
+    case $msg in *"not found"* | *"File not found"*) break ;; esac
+    i=$((i + 1))
+    sleep 0.2
+done
+case $msg in
+*"ot found"*) pass "a load the central lacks: \"$msg\"" ;;
+*) fail "a load the central lacks: \"$msg\"" ;;
+esac
+code=$(curl -s -o /dev/null -w '%{http_code}' "$B/NOSUCH.1-2-3.loads")
+[ "$code" = 404 ] && pass "... and 404 over HTTP" || fail "... over HTTP: $code"
+
+# ---- a blob changed on the way: refused, never served, fetched again ----
+man_files "$TMPD/b3.json" >"$TMPD/want3.list"
+comp=$(awk '$1 !~ /\.loads$/ { print $1; exit }' "$TMPD/want3.list")
+awk -v n="$comp" '$1 == n { print $3 }' "$TMPD/want3.list" >"$TMPD/tamper"
+served=""
+end=$(($(date +%s) + 6))
+while [ "$(date +%s)" -lt "$end" ]; do
+    c=$(curl -s -o "$TMPD/out/t3" -w '%{http_code}' "$B/$LOAD3.loads")
+    [ "$c" = 200 ] && served=yes
+    c=$(curl -s -o "$TMPD/out/t3c" -w '%{http_code}' "$B/$comp")
+    [ "$c" = 200 ] && served=yes
+    sleep 0.3
+done
+if [ -z "$served" ] && grep -q "pull of load $LOAD3 failed.*SHA-256" "$DAEMON_LOG"; then
+    pass "a tampered blob: refused (\"$(grep -o "SHA-256 [^,]*, expected" "$DAEMON_LOG" | head -1)\"), nothing of $LOAD3 served"
+else
+    fail "a tampered blob: served=${served:-no}; log: $(grep "$LOAD3" "$DAEMON_LOG" | tail -2)"
+fi
+[ ! -e "$BDATA/spool/pull/$LOAD3/$comp" ] && pass "the refused file is not kept" ||
+    fail "the refused file is still in the spool"
+: >"$TMPD/tamper"
+i=0
+while [ $i -lt 150 ]; do
+    c=$(curl -s -o "$TMPD/out/t3c" -w '%{http_code}' "$B/$comp")
+    curl -s -o /dev/null "$B/$LOAD3.loads"
+    [ "$c" = 200 ] && break
+    i=$((i + 1))
+    sleep 0.2
+done
+want=$(awk -v n="$comp" '$1 == n { print $3 }' "$TMPD/want3.list")
+[ "$c" = 200 ] && [ "$(sha "$TMPD/out/t3c")" = "$want" ] &&
+    pass "once the link is right: fetched again and served byte-exact" ||
+    fail "after the tampering stopped: $c; $(grep "$LOAD3" "$DAEMON_LOG" | tail -2)"
+
+daemon_stop
+finish

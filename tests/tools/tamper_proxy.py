@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""tamper_proxy.py: an HTTP proxy in front of one upstream for the branch
+tests: forwards every GET (Range included) and, for a blob whose hash is
+listed in --tamper-file (one hex per line, read on every request), flips one
+byte of the body on its way through: a tampered upstream file.
+
+usage: tamper_proxy.py --listen PORT --upstream http://127.0.0.1:N --tamper-file F
+"""
+import argparse
+import http.server
+import os
+import socketserver
+import urllib.error
+import urllib.request
+
+ARGS = None
+
+
+def tampered(path):
+    if not path.startswith("/blobs/sha256/") or not os.path.exists(ARGS.tamper_file):
+        return False
+    with open(ARGS.tamper_file) as f:
+        return path.rsplit("/", 1)[-1] in {line.strip() for line in f}
+
+
+class Proxy(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        req = urllib.request.Request(ARGS.upstream + self.path)
+        if self.headers.get("Range"):
+            req.add_header("Range", self.headers["Range"])
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, headers, body = r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            status, headers, body = e.code, e.headers, e.read()
+        if status in (200, 206) and body and tampered(self.path):
+            b = bytearray(body)
+            b[len(b) // 2] ^= 0x5A
+            body = bytes(b)
+        self.send_response(status)
+        for h in ("Content-Type", "Content-Range", "ETag", "Cache-Control", "Retry-After"):
+            if headers.get(h):
+                self.send_header(h, headers[h])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        print("proxy: " + fmt % args, flush=True)
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--listen", type=int, required=True)
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--tamper-file", required=True)
+    ARGS = p.parse_args()
+    Server(("127.0.0.1", ARGS.listen), Proxy).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
