@@ -2,7 +2,7 @@
 # layers.sh: the one-way layer rule of docs/ARCHITECTURE.md: every #include and every symbol a
 # layer's library needs comes from its own layer or a lower one; no SQL outside db/; every file in the doc's table.
 # The table below is the layer picture, lowest first; folders of one rank (server/tftp,
-# server/files) sit side by side.
+# server/files, server/upstream) sit side by side.
 set -eu
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}

@@ -38,6 +38,7 @@ seeds() {
     fuzz_config) echo "corpus_config" ;;
     fuzz_cnf_template) echo "corpus_cnf" ;;
     fuzz_files_request) echo "corpus_files" ;;
+    fuzz_manifest) echo "corpus_manifest" ;;
     *) echo "" ;;
     esac
 }
