@@ -158,7 +158,7 @@ struct file_sink {
     int fd;
     EVP_MD_CTX *md;
     uint64_t have, size, got;
-    bool started;   /* the first body bytes were seen and the status checked */
+    bool started; /* the first body bytes were seen and the status checked */
     bool too_big;
     bool bad_range; /* a 206 that does not start where the file ends */
     int io_errno;
@@ -325,8 +325,7 @@ static int sink_fetch(struct file_sink *s, const char *url, const struct upstrea
 }
 
 int upstream_fetch_blob(const char *url, const char *path, uint64_t size, const char *sha256,
-                        const struct upstream_fetch_opts *o, uint64_t *got, char *err,
-                        size_t cap)
+                        const struct upstream_fetch_opts *o, uint64_t *got, char *err, size_t cap)
 {
     struct file_sink s = {.fd = -1, .size = size, .range_start = -1};
     int rc = FETCH_LOCAL;

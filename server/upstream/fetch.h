@@ -20,10 +20,10 @@ enum upstream_fetch_result {
 };
 
 struct upstream_fetch_opts {
-    long connect_timeout_s;   /* default 10 */
-    long stall_timeout_s;     /* abort when under 1 byte/s for this long; default 60 */
+    long connect_timeout_s;        /* default 10 */
+    long stall_timeout_s;          /* abort when under 1 byte/s for this long; default 60 */
     uint64_t max_recv_bytes_per_s; /* 0: no cap */
-    const atomic_bool *stop;  /* set: give up at the next callback */
+    const atomic_bool *stop;       /* set: give up at the next callback */
 };
 
 /* Once per process, before any thread fetches. 0 or -1 (logged). */
@@ -40,7 +40,6 @@ int upstream_fetch_bytes(const char *url, size_t max, const struct upstream_fetc
  * resumes), hashed again, and checked with the rest. *got: bytes received
  * now. On FETCH_CORRUPT path is removed (the next try starts over). */
 int upstream_fetch_blob(const char *url, const char *path, uint64_t size, const char *sha256,
-                        const struct upstream_fetch_opts *o, uint64_t *got, char *err,
-                        size_t cap);
+                        const struct upstream_fetch_opts *o, uint64_t *got, char *err, size_t cap);
 
 #endif

@@ -28,10 +28,10 @@
 #include "server/upstream/manifest.h"
 #include "server/upstream/url.h"
 
-#define PULL_ABSENT_S      30  /* a load the upstream lacks is asked for again after this */
-#define PULL_BACKOFF_MIN_S 2   /* after a failed pull; doubles per failure */
+#define PULL_ABSENT_S      30 /* a load the upstream lacks is asked for again after this */
+#define PULL_BACKOFF_MIN_S 2  /* after a failed pull; doubles per failure */
 #define PULL_BACKOFF_MAX_S 300
-#define PULL_SETTLE_S      10  /* after an import, the catalog serves it within a poll */
+#define PULL_SETTLE_S      10 /* after an import, the catalog serves it within a poll */
 #define PULL_PATH_MAX      (PATH_MAX + RESOLVER_NAME_MAX + 64)
 #define LOADS_SUFFIX       ".loads"
 
@@ -49,7 +49,7 @@ struct pull_load {
     unsigned failures; /* in a row */
     int64_t retry_at;
     int64_t done_at;
-    int64_t touched; /* the last request for it: the oldest idle entry goes first */
+    int64_t touched;            /* the last request for it: the oldest idle entry goes first */
     struct upstream_manifest m; /* while running, once known: its file names are pending */
 };
 
@@ -253,8 +253,7 @@ static int pull_manifest(struct pull_engine *e, const char *load, struct upstrea
         snprintf(res->why, sizeof(res->why), "the load's name is too long for a URL");
         return PULL_ABSENT;
     }
-    rc = upstream_fetch_bytes(url, UPSTREAM_MANIFEST_BODY_MAX, fo, &body, &len, err,
-                              sizeof(err));
+    rc = upstream_fetch_bytes(url, UPSTREAM_MANIFEST_BODY_MAX, fo, &body, &len, err, sizeof(err));
     if (rc != FETCH_OK) {
         snprintf(res->why, sizeof(res->why), "manifest: %s", err);
         return rc == FETCH_ABSENT ? PULL_ABSENT : PULL_FAILED;
@@ -267,8 +266,7 @@ static int pull_manifest(struct pull_engine *e, const char *load, struct upstrea
     }
     if (!m->served || strcasecmp(m->name, load) != 0) {
         log_clean(m->status, strlen(m->status), shown, sizeof(shown));
-        snprintf(res->why, sizeof(res->why), "the upstream does not serve it (status %s)",
-                 shown);
+        snprintf(res->why, sizeof(res->why), "the upstream does not serve it (status %s)", shown);
         upstream_manifest_free(m);
         return PULL_ABSENT;
     }

@@ -31,8 +31,9 @@ int upstream_url_normalize(const char *base, char *out, size_t cap, char *err, s
     if (base == NULL || (len = strlen(base)) == 0)
         return url_error(err, errcap, "empty");
     if (strncasecmp(base, "tftp://", 7) == 0)
-        return url_error(err, errcap, "tftp:// upstreams are not supported yet: give the "
-                                      "central loadsd's http:// or https:// file service");
+        return url_error(err, errcap,
+                         "tftp:// upstreams are not supported yet: give the "
+                         "central loadsd's http:// or https:// file service");
     skip = scheme_len(base);
     if (skip == 0)
         return url_error(err, errcap, "must start with http:// or https://");
@@ -64,8 +65,7 @@ static bool url_plain(unsigned char ch)
            ch == '.' || ch == '_' || ch == '-';
 }
 
-int upstream_url_join(const char *base, const char *kind, const char *name, char *out,
-                      size_t cap)
+int upstream_url_join(const char *base, const char *kind, const char *name, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "%s/%s/", base, kind);
     size_t pos;
@@ -74,9 +74,11 @@ int upstream_url_join(const char *base, const char *kind, const char *name, char
         return -1;
     pos = (size_t)n;
     for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
-        if (pos + 4 > cap)
+        size_t need = url_plain(*p) ? 1 : 3;
+
+        if (pos + need + 1 > cap)
             return -1;
-        if (url_plain(*p))
+        if (need == 1)
             out[pos++] = (char)*p;
         else
             pos += (size_t)snprintf(out + pos, cap - pos, "%%%02X", *p);

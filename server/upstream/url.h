@@ -16,7 +16,6 @@ int upstream_url_normalize(const char *base, char *out, size_t cap, char *err, s
 
 /* base + "/" + kind + "/" + name, with every byte of name outside
  * [A-Za-z0-9._-] percent-encoded. 0, or -1 when it does not fit. */
-int upstream_url_join(const char *base, const char *kind, const char *name, char *out,
-                      size_t cap);
+int upstream_url_join(const char *base, const char *kind, const char *name, char *out, size_t cap);
 
 #endif

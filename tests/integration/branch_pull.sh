@@ -8,7 +8,9 @@
 # verified in the branch's catalog with the upstream as its import's source. A
 # load the central lacks is "not found". A blob changed on its way (a proxy,
 # tests/tools/tamper_proxy.py, between branch and central) is refused
-# (SHA-256), never served, and fetched again once it comes right.
+# (SHA-256), never served, and fetched again once it comes right. A link cut
+# mid-blob leaves the part in the spool; the branch is killed with -9 and
+# started again, and the next pull resumes the part with a Range request.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalog_lib.sh"
 
@@ -17,6 +19,7 @@ cat_setup
 LOAD=SIP41.9-4-2SR3-1S
 LOAD2=SIP45.9-4-2SR3-1S
 LOAD3=SIP70.9-4-2SR3-1S
+LOAD4=SIP75.9-4-2SR3-1S
 bundle "$TMPD/b.zip" "$TMPD/b.json" --format zip --component-headers all --size-kb 256
 bundle "$TMPD/b2.zip" "$TMPD/b2.json" --format zip --component-headers all --load "$LOAD2" --seed 2
 CDATA="$TMPD/central"
@@ -25,6 +28,9 @@ ctl "$CDATA" import "$TMPD/b.zip" >/dev/null || die "import at the central faile
 ctl "$CDATA" import "$TMPD/b2.zip" >/dev/null || die "import of $LOAD2 failed: $CTL_ERR"
 bundle "$TMPD/b3.zip" "$TMPD/b3.json" --format zip --component-headers all --load "$LOAD3" --seed 3
 ctl "$CDATA" import "$TMPD/b3.zip" >/dev/null || die "import of $LOAD3 failed: $CTL_ERR"
+bundle "$TMPD/b4.zip" "$TMPD/b4.json" --format zip --component-headers all --load "$LOAD4" --seed 4 \
+    --size-kb 512
+ctl "$CDATA" import "$TMPD/b4.zip" >/dev/null || die "import of $LOAD4 failed: $CTL_ERR"
 
 # ---- the central: its file service only ----
 pick_tcp_port CPORT
@@ -37,7 +43,7 @@ CENTRAL_PID=$!
 pick_tcp_port PPORT
 P="http://127.0.0.1:$PPORT"
 python3 "$top_srcdir/tests/tools/tamper_proxy.py" --listen "$PPORT" --upstream "$C" \
-    --tamper-file "$TMPD/tamper" >"$TMPD/proxy.log" 2>&1 &
+    --tamper-file "$TMPD/tamper" --cut-file "$TMPD/cut" >"$TMPD/proxy.log" 2>&1 &
 PROXY_PID=$!
 trap 'kill -TERM $CENTRAL_PID $PROXY_PID 2>/dev/null; cleanup' EXIT
 i=0
@@ -58,11 +64,13 @@ man_files "$TMPD/b.json" >"$TMPD/want.list"
 nfiles=$(wc -l <"$TMPD/want.list")
 
 # ---- five at once: told to wait, never given unverified bytes ----
+pids=""
 for k in 1 2 3 4 5; do
     curl -s -D "$TMPD/h$k" -o "$TMPD/out/first$k" -w '%{http_code}\n' \
         "$B/$LOAD.loads" >"$TMPD/code$k" &
+    pids="$pids $!"
 done
-wait
+wait $pids
 n503=0
 bad=""
 for k in 1 2 3 4 5; do
@@ -122,7 +130,7 @@ done <"$TMPD/want.list"
 # ---- once per file across the "WAN": the central's log ----
 once=0
 while read -r name size want; do
-    n=$(grep -c "http GET \"blobs/sha256/$want\" .*: 200" "$TMPD/central.log")
+    n=$(grep -c "http GET \"/blobs/sha256/$want\" .*: 200" "$TMPD/central.log")
     [ "$n" -eq 1 ] && once=$((once + 1)) || echo "  $name: fetched $n times"
 done <"$TMPD/want.list"
 [ $once -eq "$nfiles" ] && pass "the central sent each of the $nfiles blobs once" ||
@@ -130,7 +138,7 @@ done <"$TMPD/want.list"
 
 st=$(load_status "$BDATA" "$LOAD")
 [ "$st" = verified ] && pass "the branch's catalog: $LOAD verified" || fail "the branch's catalog: $LOAD is '$st'"
-src=$(sql "$BDATA" "SELECT source FROM imports WHERE state = 'done'")
+src=$(sql "$BDATA" "SELECT DISTINCT source FROM imports WHERE state = 'done'")
 [ "$src" = "upstream $P" ] && pass "its import's source: \"$src\"" || fail "import source: \"$src\""
 [ -z "$(ls -A "$BDATA/spool/pull" 2>/dev/null)" ] && pass "the spool is empty after the import" ||
     fail "left in the spool: $(ls -A "$BDATA/spool/pull")"
@@ -184,6 +192,48 @@ want=$(awk -v n="$comp" '$1 == n { print $3 }' "$TMPD/want3.list")
 [ "$c" = 200 ] && [ "$(sha "$TMPD/out/t3c")" = "$want" ] &&
     pass "once the link is right: fetched again and served byte-exact" ||
     fail "after the tampering stopped: $c; $(grep "$LOAD3" "$DAEMON_LOG" | tail -2)"
+
+# ---- a link cut mid-blob, the branch killed with -9: the part resumes ----
+man_files "$TMPD/b4.json" >"$TMPD/want4.list"
+comp=$(awk '$1 !~ /\.loads$/ { print $1; exit }' "$TMPD/want4.list")
+want=$(awk -v n="$comp" '$1 == n { print $3 }' "$TMPD/want4.list")
+size=$(awk -v n="$comp" '$1 == n { print $2 }' "$TMPD/want4.list")
+echo "$want" >"$TMPD/cut"
+curl -s -o /dev/null "$B/$LOAD4.loads"
+i=0
+until grep -q "pull of load $LOAD4 failed" "$DAEMON_LOG" || [ $i -ge 100 ]; do
+    i=$((i + 1))
+    sleep 0.1
+done
+part="$BDATA/spool/pull/$LOAD4/$comp"
+have=$(wc -c <"$part" 2>/dev/null || echo 0)
+if [ "$have" -gt 0 ] && [ "$have" -lt "$size" ]; then
+    pass "a cut link: $have of $size bytes kept in the spool"
+else
+    fail "a cut link: the spool holds $have of $size bytes"
+fi
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=""
+: >"$TMPD/cut"
+cat_daemon_start "$BDATA" --files-listen "127.0.0.1:$BPORT" --upstream "$P/" --scrub-interval 0
+i=0
+c=""
+while [ $i -lt 100 ]; do
+    c=$(curl -s -o "$TMPD/out/t4c" -w '%{http_code}' "$B/$comp")
+    [ "$c" = 200 ] && break
+    curl -s -o /dev/null "$B/$LOAD4.loads"
+    i=$((i + 1))
+    sleep 0.2
+done
+[ "$c" = 200 ] && [ "$(sha "$TMPD/out/t4c")" = "$want" ] &&
+    pass "after kill -9 and a restart: $LOAD4 pulled and served byte-exact" ||
+    fail "after kill -9: $c; $(grep "$LOAD4" "$DAEMON_LOG" | tail -2)"
+if grep -q "GET /blobs/sha256/$want range=bytes=$have- -> 206" "$TMPD/proxy.log"; then
+    pass "the part was resumed: Range bytes=$have- answered 206"
+else
+    fail "no resume of the part: $(grep "$want" "$TMPD/proxy.log" | tail -3)"
+fi
 
 daemon_stop
 finish

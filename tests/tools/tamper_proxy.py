@@ -2,9 +2,12 @@
 """tamper_proxy.py: an HTTP proxy in front of one upstream for the branch
 tests: forwards every GET (Range included) and, for a blob whose hash is
 listed in --tamper-file (one hex per line, read on every request), flips one
-byte of the body on its way through: a tampered upstream file.
+byte of the body on its way through: a tampered upstream file; for one
+listed in --cut-file, sends half the body and closes the connection: a link
+that broke mid-transfer. Logs each request with its Range header.
 
-usage: tamper_proxy.py --listen PORT --upstream http://127.0.0.1:N --tamper-file F
+usage: tamper_proxy.py --listen PORT --upstream http://127.0.0.1:N
+       --tamper-file F --cut-file G
 """
 import argparse
 import http.server
@@ -16,10 +19,10 @@ import urllib.request
 ARGS = None
 
 
-def tampered(path):
-    if not path.startswith("/blobs/sha256/") or not os.path.exists(ARGS.tamper_file):
+def listed(path, list_file):
+    if not path.startswith("/blobs/sha256/") or not os.path.exists(list_file):
         return False
-    with open(ARGS.tamper_file) as f:
+    with open(list_file) as f:
         return path.rsplit("/", 1)[-1] in {line.strip() for line in f}
 
 
@@ -35,7 +38,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 status, headers, body = r.status, r.headers, r.read()
         except urllib.error.HTTPError as e:
             status, headers, body = e.code, e.headers, e.read()
-        if status in (200, 206) and body and tampered(self.path):
+        print("proxy: GET %s range=%s -> %d" % (self.path, self.headers.get("Range"), status),
+              flush=True)
+        if status in (200, 206) and body and listed(self.path, ARGS.tamper_file):
             b = bytearray(body)
             b[len(b) // 2] ^= 0x5A
             body = bytes(b)
@@ -45,6 +50,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 self.send_header(h, headers[h])
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if status in (200, 206) and len(body) > 1 and listed(self.path, ARGS.cut_file):
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
         self.wfile.write(body)
 
     def log_message(self, fmt, *args):
@@ -62,6 +72,7 @@ def main():
     p.add_argument("--listen", type=int, required=True)
     p.add_argument("--upstream", required=True)
     p.add_argument("--tamper-file", required=True)
+    p.add_argument("--cut-file", required=True)
     ARGS = p.parse_args()
     Server(("127.0.0.1", ARGS.listen), Proxy).serve_forever()
 
