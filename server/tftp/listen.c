@@ -68,6 +68,11 @@ static void addr_v4_mapped(const struct in_addr *v4, struct in6_addr *out)
     memcpy(&out->s6_addr[12], v4, 4);
 }
 
+/* Notes the address a request came to, and makes the stored pktinfo send
+ * an ERROR back from that address by the routing table: the interface it
+ * arrived on is not always the way back (an address on the WAN side asked
+ * from the LAN lands "on" the WAN interface), so the interface is kept only
+ * where the address needs it (IPv6 link-local). */
 static void local_from_cmsg(struct msghdr *m, struct listen_request *rq, int family)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
@@ -79,6 +84,9 @@ static void local_from_cmsg(struct msghdr *m, struct listen_request *rq, int fam
             sin->sin_family = AF_INET;
             sin->sin_addr = pi.ipi_addr;
             rq->local_len = sizeof(*sin);
+            pi.ipi_ifindex = 0;
+            pi.ipi_spec_dst = pi.ipi_addr;
+            memcpy(CMSG_DATA(c), &pi, sizeof(pi));
         } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
             struct in6_pktinfo pi;
             struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&rq->local;
@@ -88,6 +96,9 @@ static void local_from_cmsg(struct msghdr *m, struct listen_request *rq, int fam
             sin6->sin6_addr = pi.ipi6_addr;
             if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
                 sin6->sin6_scope_id = pi.ipi6_ifindex;
+            else
+                pi.ipi6_ifindex = 0;
+            memcpy(CMSG_DATA(c), &pi, sizeof(pi));
             rq->local_len = sizeof(*sin6);
         }
     }

@@ -13,6 +13,10 @@
 #                  tftpd-hpa serving a plain directory (the white paper's
 #                  hand-filled load server); --branch-omit N leaves the N-th
 #                  component (0-based) out of it.
+#   branch-pull    a branch loadsd with an empty catalog and --upstream set
+#                  to the central's file service: the first phone's request
+#                  for the load pulls it across the WAN once (issue 14); the
+#                  central's configs name the branch as loadServer.
 #
 # Needs root (namespaces, TUN), python3 and openssl; builds nothing: run it
 # from a build tree (--build-dir, default the source tree) that has
@@ -49,7 +53,7 @@ mac_base=001B54000001
 usage() {
     cat <<EOF
 usage: site_upgrade.sh [options]
-  --scenario central|branch-manual   (default central)
+  --scenario central|branch-manual|branch-pull   (default central)
   --phones N                         phones in the branch (default 5)
   --image-mb M                       total size of the load's files, 10^6 bytes (default 1)
   --rate-kbit R                      WAN rate each way, kbit/s (default 2000)
@@ -104,7 +108,7 @@ done
 is_uint() { case $1 in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
 is_num() { printf '%s' "$1" | grep -Eq '^[0-9]+(\.[0-9]+)?$'; }
 
-case $scenario in central | branch-manual) ;; *) die "--scenario: central or branch-manual, not $scenario" ;; esac
+case $scenario in central | branch-manual | branch-pull) ;; *) die "--scenario: central, branch-manual or branch-pull, not $scenario" ;; esac
 case $branch_server in loadsd | hpa) ;; *) die "--branch-server: loadsd or hpa, not $branch_server" ;; esac
 is_uint "$phones" && [ "$phones" -ge 1 ] && [ "$phones" -le 1000 ] || die "--phones: 1..1000"
 is_num "$image_mb" || die "--image-mb: a number of megabytes"
@@ -203,10 +207,11 @@ catalog() {
     done
 }
 
-# daemon NETNS ADDR DATADIR NAME: loadsd in NETNS on ADDR (TFTP 69, HTTP
-# 6970), waiting until it answers a TFTP request from inside NETNS.
+# daemon NETNS ADDR DATADIR NAME [CONFIG LINE]: loadsd in NETNS on ADDR
+# (TFTP 69, HTTP 6970), waiting until it answers a TFTP request from inside
+# NETNS.
 daemon() {
-    _ns=$1 _addr=$2 _dd=$3 _name=$4
+    _ns=$1 _addr=$2 _dd=$3 _name=$4 _extra=${5:-}
     mkdir -p "$TMPD/$_name.root"
     echo ready >"$TMPD/$_name.root/ready.txt"
     cat >"$TMPD/$_name.conf" <<EOF
@@ -218,6 +223,7 @@ serve-dir = $TMPD/$_name.root
 scrub-interval = 0
 grace-period = 1
 log-level = info
+$_extra
 EOF
     ip netns exec "$_ns" "$LOADSD" --foreground --config "$TMPD/$_name.conf" \
         2>"$TMPD/$_name.log" </dev/null &
@@ -275,6 +281,11 @@ if [ "$scenario" = branch-manual ]; then
         catalog "$TMPD/branch"
         daemon "$WANSITE_B" "$BRANCH" "$TMPD/branch" branch
     fi
+elif [ "$scenario" = branch-pull ]; then
+    ctl "$TMPD/central" enterprise set load_server "$BRANCH"
+    ctl "$TMPD/branch" init
+    ctl "$TMPD/branch" trust add "$TMPD/keys/vendor.pem"
+    daemon "$WANSITE_B" "$BRANCH" "$TMPD/branch" branch "upstream = http://$CENTRAL:6970"
 fi
 daemon "$WANSITE_C" "$CENTRAL" "$TMPD/central" central
 

@@ -1,7 +1,9 @@
 #!/bin/sh
 # site_small.sh: the site benchmark on a small site (5 phones, a 1 MB load,
-# 2 Mbit/s, 40 ms) in both scenarios, every phone checked byte-exact, and a
-# hand-filled load server that lacks a file: the phones sent there are stuck.
+# 2 Mbit/s, 40 ms) in each scenario, every phone checked byte-exact; a
+# hand-filled load server that lacks a file: the phones sent there are stuck;
+# a branch that pulls the load from the central (issue 14): one copy crosses
+# the WAN, however many phones ask.
 . "$(dirname "$0")/lib.sh"
 heavy_test_lock
 . "$top_srcdir/tests/tools/wansite.sh"
@@ -79,6 +81,11 @@ upgraded central central 5 5.5
 # branch-manual: 79xx phones lock-step from a branch loadsd; configs only cross the WAN.
 site branch --scenario branch-manual --mix 7965:5 --max-seconds 60
 upgraded branch branch-manual 0 0.05
+
+# branch-pull: an empty branch loadsd pulls the load once; HTTP-first 88xx
+# and lock-step 79xx phones, all told to ask again until it is whole.
+site pull --scenario branch-pull --mix 8845:3,7965:2 --max-seconds 120
+upgraded pull branch-pull 1 1.05
 
 # A hand-filled load server that lacks one component: never upgraded, stuck.
 site stuck --scenario branch-manual --branch-server hpa --branch-omit 2 --mix 7965:5 --max-seconds 10
