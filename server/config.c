@@ -121,6 +121,9 @@ static const struct config_key config_keys[] = {
      "a central loadsd's file service (http://central:6970) to pull missing loads from"},
     {"upstream-pulls", CONFIG_KIND_UINT, CONFIG_FIELD(upstream_pulls), 1, PULL_WORKERS_MAX, "2",
      "N", "loads pulled from the upstream at once"},
+    {"upstream-hold-ms", CONFIG_KIND_UINT, CONFIG_FIELD(upstream_hold_ms), 0, 60000, "8000", "MS",
+     "a TFTP request for a load being pulled goes unanswered this long (its resends may be "
+     "served)"},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))

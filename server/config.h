@@ -51,6 +51,7 @@ struct loadsd_config {
     unsigned files_timeout;                    /* seconds idle, and for a request head */
     char upstream[UPSTREAM_BASE_MAX];          /* "" = none; else normalised http(s) base */
     unsigned upstream_pulls;                   /* loads pulled at once */
+    unsigned upstream_hold_ms; /* a TFTP request for a load being pulled: unanswered so long */
 };
 
 void config_defaults(struct loadsd_config *c);

@@ -432,7 +432,11 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
     catalog_source_on_corrupt(sv->catalog, recheck_blob, sv->scrubber);
     if (c->upstream[0] != '\0') {
         struct pull_params pp = {
-            .upstream = c->upstream, .data_dir = c->data_dir, .workers = c->upstream_pulls};
+            .upstream = c->upstream,
+            .data_dir = c->data_dir,
+            .workers = c->upstream_pulls,
+            .hold_ms = c->upstream_hold_ms,
+        };
 
         if (pull_engine_start(&pp, &sv->pull) != 0)
             return -1;

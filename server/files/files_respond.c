@@ -54,6 +54,7 @@ static const struct {
     {RESOLVER_UNAVAILABLE, MHD_HTTP_NOT_FOUND, "unavailable (quarantined or not served)", NULL},
     {RESOLVER_IO, MHD_HTTP_INTERNAL_SERVER_ERROR, "I/O error", NULL},
     {RESOLVER_PENDING, MHD_HTTP_SERVICE_UNAVAILABLE, "being fetched from upstream", "5"},
+    {RESOLVER_HOLD, MHD_HTTP_SERVICE_UNAVAILABLE, "being fetched from upstream", "5"},
 };
 
 static const char *status_text(unsigned status)

@@ -21,6 +21,8 @@ enum resolver_result {
     RESOLVER_UNAVAILABLE = -4, /* exists but is not servable now (e.g. quarantined) */
     RESOLVER_IO = -5,          /* an I/O error while opening */
     RESOLVER_PENDING = -6,     /* being fetched from the upstream: ask again soon */
+    RESOLVER_HOLD = -7,        /* the same, and this client asked just now: no answer yet
+                                  (a TFTP client resends its request; HTTP: as PENDING) */
 };
 
 #define RESOLVER_HEX_LEN 64 /* a SHA-256 in hex */

@@ -92,6 +92,10 @@ static void request_reject(struct worker *w, struct listener *l, const struct li
     const char *msg;
     uint16_t code = tftp_wire_error(f, &msg);
 
+    if (tftp_failure_silent(f)) {
+        log_debug("held \"%s\" from %s: %s (no answer; the client resends)", name, peer, msg);
+        return;
+    }
     if (noise_line_ok(&w->srv->noise, engine_now_ms()))
         log_info("refused \"%s\" from %s: error %u, %s", name, peer, code, msg);
     request_answer(w, l, rq, code, msg);

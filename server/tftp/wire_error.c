@@ -34,6 +34,8 @@ static const struct wire_error_row wire_errors[TFTP_FAIL_KINDS] = {
     /* Code 0: a branch is still fetching and checking the load; not "not found". */
     [TFTP_FAIL_PENDING] = {TFTP_ERR_UNDEFINED,
                            "File not here yet: being fetched from upstream, try again soon"},
+    /* Never sent (tftp_failure_silent); the text is for the debug log. */
+    [TFTP_FAIL_HOLD] = {TFTP_ERR_UNDEFINED, "File not here yet: held while it is fetched"},
     [TFTP_FAIL_INTERNAL] = {TFTP_ERR_UNDEFINED, "Internal error"},
     /* Code 0 with a text: clients show the text, and retry later on their own. */
     [TFTP_FAIL_BUSY_TRANSFERS] = {TFTP_ERR_UNDEFINED,
@@ -47,6 +49,11 @@ static const struct wire_error_row wire_errors[TFTP_FAIL_KINDS] = {
     [TFTP_FAIL_FILE_CHANGED] = {TFTP_ERR_UNDEFINED, "File changed while being sent"},
     [TFTP_FAIL_SHUTDOWN] = {TFTP_ERR_UNDEFINED, "Server shutting down"},
 };
+
+bool tftp_failure_silent(enum tftp_failure f)
+{
+    return f == TFTP_FAIL_HOLD;
+}
 
 uint16_t tftp_wire_error(enum tftp_failure f, const char **msg)
 {
@@ -94,6 +101,8 @@ enum tftp_failure tftp_failure_of_resolver(int result)
         return TFTP_FAIL_UNAVAILABLE;
     case RESOLVER_PENDING:
         return TFTP_FAIL_PENDING;
+    case RESOLVER_HOLD:
+        return TFTP_FAIL_HOLD;
     default:
         return TFTP_FAIL_INTERNAL;
     }

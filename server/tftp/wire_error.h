@@ -4,6 +4,7 @@
 #ifndef LOADSD_WIRE_ERROR_H
 #define LOADSD_WIRE_ERROR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Every reason the server answers with an ERROR. The codec's parse results
@@ -28,6 +29,7 @@ enum tftp_failure {
     TFTP_FAIL_DENIED,
     TFTP_FAIL_UNAVAILABLE,
     TFTP_FAIL_PENDING,
+    TFTP_FAIL_HOLD,     /* PENDING, held: nothing is sent (tftp_failure_silent) */
     TFTP_FAIL_INTERNAL, /* resolver I/O, no transfer socket, anything unexpected */
     /* Admission: the limits (see admission.h). */
     TFTP_FAIL_BUSY_TRANSFERS,
@@ -40,6 +42,9 @@ enum tftp_failure {
     TFTP_FAIL_KINDS,
 };
 
+/* Whether a request that failed with f gets no ERROR at all (the client's
+ * resend is answered later). */
+bool tftp_failure_silent(enum tftp_failure f);
 /* The ERROR code of f, and its text in *msg (when msg is not NULL). A value
  * outside the enum (and TFTP_FAIL_NONE) is TFTP_FAIL_INTERNAL's. */
 uint16_t tftp_wire_error(enum tftp_failure f, const char **msg);

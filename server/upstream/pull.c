@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +35,7 @@
 #define PULL_BACKOFF_MAX_S 300
 #define PULL_SETTLE_S      10 /* after an import, the catalog serves it within a poll */
 #define PULL_PATH_MAX      (PATH_MAX + RESOLVER_NAME_MAX + 64)
+#define PULL_HELD_MAX      1024 /* clients remembered as held */
 #define LOADS_SUFFIX       ".loads"
 
 enum pull_state {
@@ -53,6 +56,13 @@ struct pull_load {
     struct upstream_manifest m; /* while running, once known: its file names are pending */
 };
 
+/* A client (address and port: one TFTP request and its resends) told
+ * nothing yet about a load being pulled. */
+struct pull_held {
+    struct sockaddr_storage peer;
+    int64_t first_ms;
+};
+
 struct pull_engine {
     char upstream[UPSTREAM_BASE_MAX];
     char data_dir[PATH_MAX];
@@ -60,6 +70,9 @@ struct pull_engine {
     pthread_cond_t cond;
     struct pull_load *loads[PULL_LOADS_MAX];
     size_t n_loads;
+    struct pull_held held[PULL_HELD_MAX]; /* a ring: the oldest is overwritten */
+    size_t n_held, next_held;
+    unsigned hold_ms;
     pthread_t threads[PULL_WORKERS_MAX];
     unsigned n_threads;
     atomic_bool stop;
@@ -73,12 +86,17 @@ struct pull_result {
     uint64_t bytes_got;
 };
 
-static int64_t now_s(void)
+static int64_t now_ms(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_s(void)
+{
+    return now_ms() / 1000;
 }
 
 /* ---- the table (the lock held) ---- */
@@ -179,6 +197,44 @@ static int table_want(struct pull_engine *e, const char *name, int64_t now)
     return RESOLVER_PENDING;
 }
 
+/* ---- holding a request (the lock held) ---- */
+
+static bool same_peer(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+    if (a->sa_family != b->ss_family)
+        return false;
+    if (a->sa_family == AF_INET)
+        return memcmp(a, b, sizeof(struct sockaddr_in)) == 0;
+    return a->sa_family == AF_INET6 && memcmp(a, b, sizeof(struct sockaddr_in6)) == 0;
+}
+
+/* PENDING for a client: held (no answer) for hold_ms from its first try,
+ * then answered. A TFTP client resends its request every second or two;
+ * a resend that finds the load imported is served at once, where an
+ * answer would have sent the phone into its restart backoff. */
+static int hold_or_answer(struct pull_engine *e, const struct sockaddr *client)
+{
+    int64_t now = now_ms();
+    struct pull_held *h;
+
+    if (client == NULL || e->hold_ms == 0 ||
+        (client->sa_family != AF_INET && client->sa_family != AF_INET6))
+        return RESOLVER_PENDING;
+    for (size_t i = 0; i < e->n_held; i++)
+        if (same_peer(client, &e->held[i].peer))
+            return now - e->held[i].first_ms < (int64_t)e->hold_ms ? RESOLVER_HOLD
+                                                                   : RESOLVER_PENDING;
+    h = &e->held[e->next_held];
+    e->next_held = (e->next_held + 1) % PULL_HELD_MAX;
+    if (e->n_held < PULL_HELD_MAX)
+        e->n_held++;
+    memset(&h->peer, 0, sizeof(h->peer));
+    memcpy(&h->peer, client,
+           client->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+    h->first_ms = now;
+    return RESOLVER_HOLD;
+}
+
 /* ---- the resolver source ---- */
 
 static int source_open(void *ctx, const char *name, const struct sockaddr *client,
@@ -189,7 +245,7 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
     char load[RESOLVER_NAME_MAX + 1];
     int rc = RESOLVER_NOT_FOUND;
 
-    (void)client, (void)out;
+    (void)out;
     if (strchr(name, '/') != NULL)
         return RESOLVER_NOT_FOUND;
     pthread_mutex_lock(&e->lock);
@@ -200,6 +256,8 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
     } else if (table_pending_file(e, name)) {
         rc = RESOLVER_PENDING;
     }
+    if (rc == RESOLVER_PENDING)
+        rc = hold_or_answer(e, client);
     pthread_mutex_unlock(&e->lock);
     return rc;
 }
@@ -474,6 +532,7 @@ int pull_engine_start(const struct pull_params *p, struct pull_engine **out)
         return -1;
     snprintf(e->upstream, sizeof(e->upstream), "%s", p->upstream);
     snprintf(e->data_dir, sizeof(e->data_dir), "%s", p->data_dir);
+    e->hold_ms = p->hold_ms;
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->cond, NULL);
     if (upstream_fetch_global_init() != 0)

@@ -14,6 +14,8 @@ struct pull_params {
     const char *upstream; /* normalised base URL (upstream_url_normalize) */
     const char *data_dir;
     unsigned workers; /* loads fetched at once, 1..PULL_WORKERS_MAX */
+    unsigned hold_ms; /* a client's request for a load being pulled goes
+                         unanswered this long from its first try (0: never) */
 };
 
 struct pull_engine;
@@ -27,7 +29,9 @@ void pull_engine_stop(struct pull_engine *e);
 /* Adds the engine to r as its last source: a request no earlier source has.
  * NAME.loads starts (or joins) a pull of load NAME and answers
  * RESOLVER_PENDING until that load is imported, verified and served by the
- * catalog; a name of a load being pulled answers RESOLVER_PENDING too; a
+ * catalog (RESOLVER_HOLD instead for hold_ms from a client's first try: a
+ * TFTP client's resends are then served as soon as the load is there); a
+ * name of a load being pulled answers the same; a
  * load the upstream lacks or does not serve answers RESOLVER_NOT_FOUND (and
  * is asked again after a while). The engine must outlive r. */
 int pull_engine_attach(struct pull_engine *e, struct resolver *r);

@@ -4,15 +4,18 @@ tests: forwards every GET (Range included) and, for a blob whose hash is
 listed in --tamper-file (one hex per line, read on every request), flips one
 byte of the body on its way through: a tampered upstream file; for one
 listed in --cut-file, sends half the body and closes the connection: a link
-that broke mid-transfer. Logs each request with its Range header.
+that broke mid-transfer; for one listed with a number of seconds in
+--delay-file ("HEX SECONDS"), waits that long first: a slow link. Logs each
+request with its Range header.
 
 usage: tamper_proxy.py --listen PORT --upstream http://127.0.0.1:N
-       --tamper-file F --cut-file G
+       --tamper-file F --cut-file G --delay-file H
 """
 import argparse
 import http.server
 import os
 import socketserver
+import time
 import urllib.error
 import urllib.request
 
@@ -26,10 +29,22 @@ def listed(path, list_file):
         return path.rsplit("/", 1)[-1] in {line.strip() for line in f}
 
 
+def delay_of(path):
+    if not path.startswith("/blobs/sha256/") or not os.path.exists(ARGS.delay_file):
+        return 0.0
+    with open(ARGS.delay_file) as f:
+        for line in f:
+            part = line.split()
+            if len(part) == 2 and part[0] == path.rsplit("/", 1)[-1]:
+                return float(part[1])
+    return 0.0
+
+
 class Proxy(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
+        time.sleep(delay_of(self.path))
         req = urllib.request.Request(ARGS.upstream + self.path)
         if self.headers.get("Range"):
             req.add_header("Range", self.headers["Range"])
@@ -73,6 +88,7 @@ def main():
     p.add_argument("--upstream", required=True)
     p.add_argument("--tamper-file", required=True)
     p.add_argument("--cut-file", required=True)
+    p.add_argument("--delay-file", required=True)
     ARGS = p.parse_args()
     Server(("127.0.0.1", ARGS.listen), Proxy).serve_forever()
 

@@ -119,13 +119,23 @@ static void test_resolver_results(void **state)
         int result;
         enum tftp_failure f;
     } cases[] = {
-        {RESOLVER_NOT_FOUND, TFTP_FAIL_NOT_FOUND}, {RESOLVER_BAD_NAME, TFTP_FAIL_BAD_NAME},
-        {RESOLVER_DENIED, TFTP_FAIL_DENIED},       {RESOLVER_UNAVAILABLE, TFTP_FAIL_UNAVAILABLE},
-        {RESOLVER_PENDING, TFTP_FAIL_PENDING},     {RESOLVER_IO, TFTP_FAIL_INTERNAL},
-        {RESOLVER_OK, TFTP_FAIL_INTERNAL},         {-99, TFTP_FAIL_INTERNAL},
+        {RESOLVER_NOT_FOUND, TFTP_FAIL_NOT_FOUND},
+        {RESOLVER_BAD_NAME, TFTP_FAIL_BAD_NAME},
+        {RESOLVER_DENIED, TFTP_FAIL_DENIED},
+        {RESOLVER_UNAVAILABLE, TFTP_FAIL_UNAVAILABLE},
+        {RESOLVER_PENDING, TFTP_FAIL_PENDING},
+        {RESOLVER_HOLD, TFTP_FAIL_HOLD},
+        {RESOLVER_IO, TFTP_FAIL_INTERNAL},
+        {RESOLVER_OK, TFTP_FAIL_INTERNAL},
+        {-99, TFTP_FAIL_INTERNAL},
     };
 
     (void)state;
+    /* Only a held request goes unanswered. */
+    assert_true(tftp_failure_silent(TFTP_FAIL_HOLD));
+    assert_false(tftp_failure_silent(TFTP_FAIL_PENDING));
+    assert_false(tftp_failure_silent(TFTP_FAIL_NOT_FOUND));
+    assert_false(tftp_failure_silent(TFTP_FAIL_NONE));
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         const char *a = NULL, *b = NULL;
 
