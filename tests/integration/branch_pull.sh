@@ -2,8 +2,10 @@
 # branch_pull.sh: pull-through from an upstream (issue 14). A central loadsd
 # holds a load; a branch loadsd with --upstream pointed at the central's file
 # service holds nothing. Five clients ask the branch at once: each is told to
-# ask again (TFTP error, HTTP 503 + Retry-After), never given a byte that is
-# not verified; one pull fetches each file once (the central's log); then every
+# ask again (TFTP: held, then an error; HTTP 503 + Retry-After), never given
+# a byte that is not verified; with the upstream down the answer stays "ask
+# again" and the pull is retried once it is back; one pull fetches each file
+# once (the central's log); then every
 # file comes byte-exact over TFTP (tftp-hpa) and HTTP (curl), the load is
 # verified in the branch's catalog with the upstream as its import's source. A
 # load the central lacks is "not found". A blob changed on its way (a proxy,
@@ -161,6 +163,41 @@ src=$(sql "$BDATA" "SELECT DISTINCT source FROM imports WHERE state = 'done'")
 [ "$src" = "upstream $P" ] && pass "its import's source: \"$src\"" || fail "import source: \"$src\""
 [ ! -e "$BDATA/spool/pull/$LOAD" ] && pass "the load's spool is gone after the import" ||
     fail "left in the spool: $(ls -A "$BDATA/spool/pull/$LOAD")"
+
+# ---- the upstream down during a pull: "ask again", never "not found" ----
+LOAD6=SIP85.9-4-2SR3-1S
+bundle "$TMPD/b6.zip" "$TMPD/b6.json" --format zip --component-headers all --load "$LOAD6" --seed 6
+ctl "$CDATA" import "$TMPD/b6.zip" >/dev/null || die "import of $LOAD6 failed: $CTL_ERR"
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null
+codes=""
+end=$(($(date +%s) + 4))
+while [ "$(date +%s)" -lt "$end" ]; do
+    codes="$codes $(curl -s -o /dev/null -w '%{http_code}' "$B/$LOAD6.loads")"
+    sleep 0.5
+done
+if [ -z "$(echo "$codes" | tr ' ' '\n' | grep -v '^503$' | grep .)" ] &&
+    grep -q "pull of load $LOAD6 failed.*onnect" "$DAEMON_LOG"; then
+    pass "upstream down: every answer 503 ($(echo $codes | wc -w) tries), the pull failed and is retried"
+else
+    fail "upstream down: answers$codes; $(grep "$LOAD6" "$DAEMON_LOG" | tail -2)"
+fi
+python3 "$top_srcdir/tests/tools/tamper_proxy.py" --listen "$PPORT" --upstream "$C" \
+    --tamper-file "$TMPD/tamper" --cut-file "$TMPD/cut" --delay-file "$TMPD/delay" \
+    >>"$TMPD/proxy.log" 2>&1 &
+PROXY_PID=$!
+want6=$(man_files "$TMPD/b6.json" | awk -v n="$LOAD6.loads" '$1 == n { print $3 }')
+i=0
+c=""
+while [ $i -lt 150 ]; do
+    c=$(curl -s -o "$TMPD/out/t6" -w '%{http_code}' "$B/$LOAD6.loads")
+    [ "$c" = 200 ] && break
+    i=$((i + 1))
+    sleep 0.2
+done
+[ "$c" = 200 ] && [ "$(sha "$TMPD/out/t6")" = "$want6" ] &&
+    pass "upstream back: $LOAD6 pulled and served byte-exact within $((i / 5)) s" ||
+    fail "upstream back: $c; $(grep "$LOAD6" "$DAEMON_LOG" | tail -2)"
 
 # ---- a load the central does not have ----
 i=0
