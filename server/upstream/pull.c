@@ -33,7 +33,8 @@
 #define PULL_ABSENT_S      30 /* a load the upstream lacks is asked for again after this */
 #define PULL_BACKOFF_MIN_S 2  /* after a failed pull; doubles per failure */
 #define PULL_BACKOFF_MAX_S 300
-#define PULL_SETTLE_S      10 /* after an import, the catalog serves it within a poll */
+#define PULL_SETTLE_S      10  /* after an import, the catalog serves it within a poll */
+#define PULL_WANTED_S      300 /* a failed pull asked for this recently is retried unasked */
 #define PULL_PATH_MAX      (PATH_MAX + RESOLVER_NAME_MAX + 64)
 #define PULL_HELD_MAX      1024 /* clients remembered as held */
 #define LOADS_SUFFIX       ".loads"
@@ -483,12 +484,33 @@ static void pull_finish(struct pull_engine *e, struct pull_load *l, const struct
     pthread_cond_broadcast(&e->cond);
 }
 
+/* The next load to pull: one queued, or one that failed, whose backoff is
+ * over and that phones still want (the branch retries by itself). */
 static struct pull_load *next_queued(struct pull_engine *e)
 {
+    int64_t now = now_s();
+
     for (size_t i = 0; i < e->n_loads; i++)
         if (e->loads[i]->state == PULL_QUEUED)
             return e->loads[i];
+    for (size_t i = 0; i < e->n_loads; i++) {
+        struct pull_load *l = e->loads[i];
+
+        if (l->state == PULL_FAILED && now >= l->retry_at && now - l->touched < PULL_WANTED_S)
+            return l;
+    }
     return NULL;
+}
+
+/* Waits for work: a new request, a stop, or a second passing (a backoff
+ * may have ended). The lock held. */
+static void worker_wait(struct pull_engine *e)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += 1;
+    pthread_cond_timedwait(&e->cond, &e->lock, &until);
 }
 
 static void *pull_worker(void *arg)
@@ -508,7 +530,7 @@ static void *pull_worker(void *arg)
         int64_t started = now_s();
 
         if (l == NULL) {
-            pthread_cond_wait(&e->cond, &e->lock);
+            worker_wait(e);
             continue;
         }
         l->state = PULL_RUNNING;
@@ -527,6 +549,7 @@ int pull_engine_start(const struct pull_params *p, struct pull_engine **out)
 {
     struct pull_engine *e = calloc(1, sizeof(*e));
     unsigned n = p->workers ? p->workers : 2;
+    pthread_condattr_t ca;
 
     if (e == NULL)
         return -1;
@@ -534,7 +557,13 @@ int pull_engine_start(const struct pull_params *p, struct pull_engine **out)
     snprintf(e->data_dir, sizeof(e->data_dir), "%s", p->data_dir);
     e->hold_ms = p->hold_ms;
     pthread_mutex_init(&e->lock, NULL);
-    pthread_cond_init(&e->cond, NULL);
+    if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&e->cond, &ca) != 0) {
+        pthread_mutex_destroy(&e->lock);
+        free(e);
+        return -1;
+    }
+    pthread_condattr_destroy(&ca);
     if (upstream_fetch_global_init() != 0)
         goto fail;
     for (; e->n_threads < n && e->n_threads < PULL_WORKERS_MAX; e->n_threads++)

@@ -37,6 +37,7 @@ image_mb=1
 rate_kbit=2000
 rtt_ms=40
 loss=0
+corrupt_down=""
 mix=""
 queue_bytes=""
 max_seconds=600
@@ -60,6 +61,8 @@ usage: site_upgrade.sh [options]
   --rtt-ms T                         WAN round-trip time (default 40)
   --loss P                           WAN random loss each way, 0..1 (default 0)
   --queue-bytes B                    WAN queue limit each way (default: 1.5 x BDP, at least 64 KiB)
+  --corrupt-down N                   WAN: flip a byte of every N-th packet towards the branch,
+                                     checksums recomputed (only the SHA-256 checks see it)
   --mix MODEL:N,...                  phone models, in order (default 7965:N)
   --max-seconds S                    phones not done by then are stuck (default 600)
   --reboot-s S                       a phone's reboot onto the new load (default its model's)
@@ -90,6 +93,7 @@ while [ $# -gt 0 ]; do
     --rtt-ms) need_value "$@"; rtt_ms=$2; shift ;;
     --loss) need_value "$@"; loss=$2; shift ;;
     --queue-bytes) need_value "$@"; queue_bytes=$2; shift ;;
+    --corrupt-down) need_value "$@"; corrupt_down=$2; shift ;;
     --mix) need_value "$@"; mix=$2; shift ;;
     --max-seconds) need_value "$@"; max_seconds=$2; shift ;;
     --reboot-s) need_value "$@"; reboot_s=$2; shift ;;
@@ -267,7 +271,8 @@ if [ -z "$queue_bytes" ]; then
     queue_bytes=$(python3 -c "import sys; r, t = int(sys.argv[1]), int(sys.argv[2]); print(max(65536, int(1.5 * r * 1000 / 8 * t / 1000)))" "$rate_kbit" "$rtt_ms")
 fi
 wansite_up "ls$$" --rate-kbit "$rate_kbit" --delay-ms "$one_way" --queue-bytes "$queue_bytes" \
-    --loss "$loss" --seed 1 || die "the WAN link did not come up"
+    --loss "$loss" --seed 1 ${corrupt_down:+--corrupt-down "$corrupt_down"} ||
+    die "the WAN link did not come up"
 wansite_add_phones "$phones" || die "cannot add the phone addresses"
 CENTRAL=198.18.0.1
 BRANCH=198.19.0.1
@@ -322,6 +327,8 @@ res = {
     "wan_copies": round(wan["down"] / image_bytes, 2), "wan_dropped": drops,
     "upgraded": sim["upgraded"], "stuck": sim["stuck"], "no_change": sim["no_change"],
     "no_config": sim["no_config"],
+    "branch_refused_files": sum(l.count("SHA-256") for l in open(tmpd + "/branch.log"))
+    if scenario == "branch-pull" else None,
     "files": dict(l.split() for l in open(tmpd + "/expect")), "phonesim": sim,
 }
 if out:

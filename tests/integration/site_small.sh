@@ -89,6 +89,17 @@ upgraded branch branch-manual 0 0.05
 site pull --scenario branch-pull --mix 8845:3,7965:2 --max-seconds 120
 upgraded pull branch-pull 1 1.06
 
+# branch-pull on a link that flips a byte in every 300th packet towards the
+# branch, with checksums made right (TCP cannot see it): the branch refuses
+# each damaged file by its SHA-256, fetches it again, and no phone ever gets
+# a damaged byte.
+site corrupt --scenario branch-pull --mix 8845:3,7965:2 --max-seconds 150 --corrupt-down 300
+msg=$(check corrupt upgraded) && pass "damaged link: 5 phones upgraded, every file byte-exact" ||
+    fail "damaged link: $msg"
+refused=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['branch_refused_files'])" "$TMPD/corrupt.json")
+[ "$refused" -ge 1 ] 2>/dev/null && pass "damaged link: the branch refused $refused damaged file(s) and fetched them again" ||
+    fail "damaged link: no file refused ($refused)"
+
 # A hand-filled load server that lacks one component: never upgraded, stuck.
 site stuck --scenario branch-manual --branch-server hpa --branch-omit 2 --mix 7965:5 --max-seconds 10
 [ "$SITE_RC" = 1 ] && pass "missing file: site_upgrade exits 1" || fail "missing file: exit $SITE_RC"
