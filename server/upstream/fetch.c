@@ -154,6 +154,7 @@ out:
 /* ---- a blob into a file ---- */
 
 struct file_sink {
+    const struct upstream_fetch_opts *o;
     CURL *h;
     int fd;
     EVP_MD_CTX *md;
@@ -208,6 +209,12 @@ static int sink_start(struct file_sink *s)
     return s->have > 0 ? sink_restart(s) : 0;
 }
 
+static void sink_progress(const struct file_sink *s)
+{
+    if (s->o != NULL && s->o->progress != NULL)
+        s->o->progress(s->o->progress_arg, s->have, s->got);
+}
+
 static size_t file_write(char *p, size_t size, size_t n, void *arg)
 {
     struct file_sink *s = arg;
@@ -236,6 +243,7 @@ static size_t file_write(char *p, size_t size, size_t n, void *arg)
         return 0;
     s->have += add;
     s->got += add;
+    sink_progress(s);
     return add;
 }
 
@@ -327,7 +335,7 @@ static int sink_fetch(struct file_sink *s, const char *url, const struct upstrea
 int upstream_fetch_blob(const char *url, const char *path, uint64_t size, const char *sha256,
                         const struct upstream_fetch_opts *o, uint64_t *got, char *err, size_t cap)
 {
-    struct file_sink s = {.fd = -1, .size = size, .range_start = -1};
+    struct file_sink s = {.o = o, .fd = -1, .size = size, .range_start = -1};
     int rc = FETCH_LOCAL;
 
     *got = 0;
@@ -338,6 +346,7 @@ int upstream_fetch_blob(const char *url, const char *path, uint64_t size, const 
         snprintf(err, cap, "%s: %s", path, strerror(errno));
         goto out;
     }
+    sink_progress(&s);
     rc = sink_fetch(&s, url, o, err, cap);
     if (rc == FETCH_OK)
         rc = sink_check(&s, sha256, url, err, cap);
