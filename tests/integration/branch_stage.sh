@@ -42,7 +42,8 @@ CENTRAL_PID=$!
 pick_tcp_port PPORT
 P="http://127.0.0.1:$PPORT"
 python3 "$top_srcdir/tests/tools/tamper_proxy.py" --listen "$PPORT" --upstream "$C" \
-    --tamper-file "$TMPD/tamper" --cut-file "$TMPD/cut" >"$TMPD/proxy.log" 2>&1 &
+    --tamper-file "$TMPD/tamper" --cut-file "$TMPD/cut" --delay-file "$TMPD/delay" \
+    >"$TMPD/proxy.log" 2>&1 &
 PROXY_PID=$!
 trap 'kill -TERM $CENTRAL_PID $PROXY_PID 2>/dev/null; cleanup' EXIT
 i=0
@@ -104,7 +105,13 @@ src=$(sql "$BDATA" "SELECT i.source FROM imports i JOIN loads l ON l.import_id =
 ctl "$BDATA" stage "$LOAD" --upstream "$P" >/dev/null
 [ "$ctl_rc" = 1 ] && pass "staging it again: exit 1, \"$CTL_ERR\"" || fail "staging again: exit $ctl_rc"
 
-# Phones now: every file byte-exact from the branch, not one request at the central.
+# Phones now: every file byte-exact from the branch, not one request at the central
+# (once the daemon's catalog snapshot has the load: it polls every 250 ms).
+i=0
+until grep -q "catalog snapshot generation .* 1 loads served" "$DAEMON_LOG" || [ $i -ge 50 ]; do
+    i=$((i + 1))
+    sleep 0.1
+done
 staged=$(central_gets)
 man_files "$TMPD/b.json" >"$TMPD/want.list"
 nfiles=$(wc -l <"$TMPD/want.list")
