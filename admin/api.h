@@ -21,6 +21,7 @@
 
 struct tftp_server;
 struct files_server;
+struct pull_engine;
 struct jobs;
 
 /* Shared by every request; the database is used only under db_lock (the
@@ -30,6 +31,7 @@ struct api_context {
     pthread_mutex_t db_lock;
     struct tftp_server *tftp;   /* for stats; may be NULL */
     struct files_server *files; /* the HTTP file service, for stats; may be NULL */
+    struct pull_engine *pull;   /* the upstream's pulls (api_stage.c); NULL: no upstream */
     bool tls;
     char cookie_name[32]; /* "__Host-loadsd_session" under TLS */
     int64_t started;
@@ -108,6 +110,7 @@ extern const struct api_route api_jobs_routes[];
 extern const struct api_route api_provision_routes[];
 extern const struct api_route api_devices_routes[];
 extern const struct api_route api_transfers_routes[];
+extern const struct api_route api_stage_routes[];
 
 /* Matches path against pattern, filling args (pointers into buf, cap bytes,
  * a copy of path). 0 on a match, -1 otherwise. Pure. */

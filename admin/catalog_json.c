@@ -3,6 +3,9 @@
 #include "admin/catalog_json.h"
 
 #include <errno.h>
+#include <string.h>
+
+#include "lib/log.h"
 
 json_t *catalog_load_json(const struct catalog_load *l)
 {
@@ -90,4 +93,20 @@ int catalog_json_append_file(void *arg, const struct catalog_file *f)
 int catalog_json_append_trust(void *arg, const struct catalog_trust *t)
 {
     return json_array_append_new(arg, catalog_trust_json(t)) == 0 ? 0 : DB_ERROR;
+}
+
+json_t *catalog_stage_json(const struct pull_entry *p)
+{
+    char why[LOG_CLEAN_MAX];
+
+    log_clean(p->why, strlen(p->why), why, sizeof(why));
+    return json_pack("{s:s, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:o}", "load",
+                     p->name, "state", p->state, "staged", p->staged, "why", why, "files_done",
+                     (json_int_t)p->files_done, "files_total", (json_int_t)p->files_total,
+                     "bytes_done", (json_int_t)p->bytes_done, "bytes_total",
+                     (json_int_t)p->bytes_total, "bytes_got", (json_int_t)p->bytes_got, "started",
+                     p->started > 0 ? json_integer(p->started) : json_null(), "finished",
+                     p->finished > 0 ? json_integer(p->finished) : json_null(), "rate",
+                     (json_int_t)p->rate, "eta_s",
+                     p->eta_s >= 0 ? json_integer(p->eta_s) : json_null());
 }

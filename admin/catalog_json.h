@@ -10,6 +10,7 @@
 #include "db/catalog.h"
 #include "server/firmware/scrub.h"
 #include "server/firmware/verify.h"
+#include "server/upstream/pull.h"
 
 json_t *catalog_load_json(const struct catalog_load *l);
 json_t *catalog_file_json(const struct catalog_file *f);
@@ -34,6 +35,11 @@ json_t *catalog_verify_json(json_t *files, const struct scrub_totals *t,
                             const struct catalog_load *l);
 
 /* Callbacks for catalog_*_each that append to a JSON array (arg). */
+/* {"load","state","staged","why","files_done","files_total","bytes_done",
+ * "bytes_total","bytes_got","started","finished","rate","eta_s"}: a pull
+ * from the upstream (stage); times null when none, eta_s null unknown. */
+json_t *catalog_stage_json(const struct pull_entry *p);
+
 int catalog_json_append_load(void *arg, const struct catalog_load *l);
 int catalog_json_append_file(void *arg, const struct catalog_file *f);
 int catalog_json_append_trust(void *arg, const struct catalog_trust *t);

@@ -52,6 +52,7 @@ static const struct api_route *const route_tables[] = {
     api_session_routes, api_users_routes,     api_tokens_routes,  api_loads_routes,
     api_trust_routes,   api_audit_routes,     api_stats_routes,   api_uploads_routes,
     api_jobs_routes,    api_provision_routes, api_devices_routes, api_transfers_routes,
+    api_stage_routes,
 };
 
 struct admin_http {
@@ -775,6 +776,7 @@ int admin_http_start(const struct admin_http_params *p, struct admin_http **out)
     h->ctx.tls = tls;
     h->ctx.tftp = p->tftp;
     h->ctx.files = p->files;
+    h->ctx.pull = p->pull;
     h->ctx.started = (int64_t)time(NULL);
     h->ctx.upload_max = (uint64_t)(p->upload_max_mb ? p->upload_max_mb : 2048) << 20;
     h->ctx.dd.lock_fd = -1;

@@ -8,6 +8,7 @@
 
 struct tftp_server;
 struct files_server;
+struct pull_engine;
 struct admin_http;
 
 struct admin_http_params {
@@ -19,6 +20,7 @@ struct admin_http_params {
     const char *data_dir;
     struct tftp_server *tftp;   /* for /metrics and stats; may be NULL */
     struct files_server *files; /* the HTTP file service, likewise; may be NULL */
+    struct pull_engine *pull;   /* the upstream's pulls (stage); NULL: no upstream */
     unsigned upload_max_mb;     /* largest uploaded bundle; 0 = 2048 */
 };
 

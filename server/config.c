@@ -40,6 +40,7 @@ enum config_kind {
     CONFIG_KIND_FLAG,      /* no value on the command line; yes/no in the file */
     CONFIG_KIND_LOG_LEVEL, /* debug|info|warn|error */
     CONFIG_KIND_URL,       /* the upstream's base URL, normalised */
+    CONFIG_KIND_WINDOW,    /* HH:MM-HH:MM, checked; "none" clears it */
 };
 
 struct config_key {
@@ -124,6 +125,10 @@ static const struct config_key config_keys[] = {
     {"upstream-hold-ms", CONFIG_KIND_UINT, CONFIG_FIELD(upstream_hold_ms), 0, 60000, "8000", "MS",
      "a TFTP request for a load being pulled goes unanswered this long (its resends may be "
      "served)"},
+    {"stage-rate", CONFIG_KIND_UINT, CONFIG_FIELD(stage_rate_kbit), 0, 100000000, "0", "KBIT",
+     "kbit/s staged pulls receive at most (not pulls a phone waits for), 0 = no cap"},
+    {"stage-window", CONFIG_KIND_WINDOW, CONFIG_FIELD(stage_window), 0, 0, NULL, "HH:MM-HH:MM",
+     "staged pulls start only inside this local time window (may wrap midnight)"},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -270,6 +275,22 @@ static int config_set_url(const struct config_key *k, char *field, const char *v
     return -1;
 }
 
+/* "none" clears it. */
+static int config_set_window(const struct config_key *k, char *field, const char *value,
+                             char *err, size_t errlen)
+{
+    char why[160], shown[CONFIG_VALUE_SHOWN];
+    struct stage_window w;
+
+    if (stage_window_parse(value, &w, why, sizeof(why)) == 0) {
+        snprintf(field, k->size, "%s", w.set ? value : "");
+        return 0;
+    }
+    log_clean(value, strlen(value), shown, sizeof(shown));
+    config_error(err, errlen, "%s: \"%s\": %s", k->name, shown, why);
+    return -1;
+}
+
 static int config_set_value(struct loadsd_config *c, const struct config_key *k, const char *value,
                             char *err, size_t errlen)
 {
@@ -284,6 +305,8 @@ static int config_set_value(struct loadsd_config *c, const struct config_key *k,
         return config_set_listen(k, c, value, err, errlen);
     case CONFIG_KIND_URL:
         return config_set_url(k, field, value, err, errlen);
+    case CONFIG_KIND_WINDOW:
+        return config_set_window(k, field, value, err, errlen);
     case CONFIG_KIND_UINT:
     case CONFIG_KIND_BOOL01:
         return config_set_uint(k, field, value, err, errlen);

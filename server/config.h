@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "server/upstream/url.h"
+#include "server/upstream/window.h"
 
 #define CONFIG_LISTEN_MAX   16
 #define CONFIG_DEFAULT_PATH CONFFILE_DEFAULT_PATH
@@ -52,6 +53,8 @@ struct loadsd_config {
     char upstream[UPSTREAM_BASE_MAX];          /* "" = none; else normalised http(s) base */
     unsigned upstream_pulls;                   /* loads pulled at once */
     unsigned upstream_hold_ms; /* a TFTP request for a load being pulled: unanswered so long */
+    unsigned stage_rate_kbit;                  /* staged pulls' cap; 0 = none */
+    char stage_window[STAGE_WINDOW_TEXT_MAX];  /* "HH:MM-HH:MM"; "" = any time */
 };
 
 void config_defaults(struct loadsd_config *c);

@@ -26,6 +26,7 @@
 #include "server/sdnotify.h"
 #include "server/tftp/tftp_server.h"
 #include "server/upstream/pull.h"
+#include "server/upstream/window.h"
 
 /* What runs besides the TFTP server, built once at start. */
 struct services {
@@ -436,8 +437,15 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
             .data_dir = c->data_dir,
             .workers = c->upstream_pulls,
             .hold_ms = c->upstream_hold_ms,
+            .stage_rate = (uint64_t)c->stage_rate_kbit * 125, /* kbit/s to bytes/s */
         };
+        char why[160];
 
+        if (stage_window_parse(c->stage_window[0] ? c->stage_window : "none", &pp.window, why,
+                               sizeof(why)) != 0) {
+            log_error("stage-window: %s", why);
+            return -1;
+        }
         if (pull_engine_start(&pp, &sv->pull) != 0)
             return -1;
     }
@@ -456,7 +464,7 @@ static void services_stop(struct services *sv)
 /* The admin interface, unless admin-listen is "none"; a refused plain-HTTP
  * address leaves it off (logged) and the rest of loadsd running. */
 static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
-                       struct files_server *files, struct admin_http **out)
+                       const struct services *sv, struct admin_http **out)
 {
     struct admin_http_params ap = {
         .listen = c->admin_listen,
@@ -466,7 +474,8 @@ static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
         .web_root = c->web_root,
         .data_dir = c->data_dir,
         .tftp = srv,
-        .files = files,
+        .files = sv->files,
+        .pull = sv->pull,
         .upload_max_mb = c->upload_max_mb,
     };
 
@@ -531,7 +540,7 @@ static int run(const struct loadsd_config *c, int argc, char **argv)
     files_params_from_config(c, r, &fp);
     if (fp.listen_count > 0 && files_server_start(&sv.files, &fp) != 0)
         goto out;
-    if (admin_start(c, srv, sv.files, &admin) != 0)
+    if (admin_start(c, srv, &sv, &admin) != 0)
         goto out;
     if (c->user[0] != '\0' && privileges_drop(c->user, c->data_dir) != 0)
         goto out;

@@ -17,7 +17,8 @@
 struct ctl {
     struct datadir dd;
     bool json;
-    char actor[96]; /* the operating-system user, for the audit trail */
+    char actor[96];     /* the operating-system user, for the audit trail */
+    const char *config; /* loadsd's config file (--config, else the default path) */
 };
 
 struct ctl_command {
@@ -30,6 +31,8 @@ extern const struct ctl_command ctl_catalog_commands[];
 extern const struct ctl_command ctl_provision_commands[];
 extern const struct ctl_command ctl_users_commands[];
 extern const struct ctl_command ctl_recover_commands[];
+/* stage LOAD (admin/ctl/ctl_stage.c): one pull from the upstream, now. */
+extern const struct ctl_command ctl_stage_commands[];
 /* True for the commands that run on a data directory whose catalog is lost
  * (admin/ctl/ctl_recover.c): they get dd.db NULL there instead of a refusal. */
 bool ctl_runs_without_catalog(const struct ctl_command *cmd);

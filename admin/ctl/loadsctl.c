@@ -172,7 +172,8 @@ const char *ctl_time(int64_t t, char *buf, size_t cap)
 }
 
 static const struct ctl_command *const command_tables[] = {
-    ctl_catalog_commands, ctl_users_commands, ctl_provision_commands, ctl_recover_commands};
+    ctl_catalog_commands, ctl_users_commands, ctl_provision_commands, ctl_recover_commands,
+    ctl_stage_commands};
 
 /* Finds "trust add" (two words) before "trust" (one). */
 static const struct ctl_command *command_find(int argc, char **argv, int *words)
@@ -389,6 +390,7 @@ int main(int argc, char **argv)
     if (cmd == NULL)
         return usage_all(stderr);
     c.json = g.json;
+    c.config = g.config != NULL ? g.config : CONFFILE_DEFAULT_PATH;
     log_set_level(LOG_LEVEL_WARN);
     umask(027); /* the catalog holds password hashes: nothing for other users */
     actor_init(&c);

@@ -12,11 +12,21 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 
 #define FETCH_READ_CHUNK (64 * 1024)
+#define FETCH_PACE_NAP_MS 100 /* longest sleep between looks at the stop flag */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 int upstream_fetch_global_init(void)
 {
@@ -54,8 +64,6 @@ static CURL *easy_for(const char *url, const struct upstream_fetch_opts *o)
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
                      o != NULL && o->stall_timeout_s > 0 ? o->stall_timeout_s : 60L);
-    if (o != NULL && o->max_recv_bytes_per_s > 0)
-        curl_easy_setopt(h, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)o->max_recv_bytes_per_s);
     if (o != NULL && o->stop != NULL) {
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)o->stop);
@@ -154,6 +162,7 @@ out:
 /* ---- a blob into a file ---- */
 
 struct file_sink {
+    const struct upstream_fetch_opts *o;
     CURL *h;
     int fd;
     EVP_MD_CTX *md;
@@ -163,6 +172,7 @@ struct file_sink {
     bool bad_range; /* a 206 that does not start where the file ends */
     int io_errno;
     int64_t range_start; /* from Content-Range; -1 when none */
+    int64_t t0;          /* monotonic ns of the first body bytes, for the pace */
 };
 
 /* Starts the file and the digest over (a 200 answer to a Range request). */
@@ -208,6 +218,32 @@ static int sink_start(struct file_sink *s)
     return s->have > 0 ? sink_restart(s) : 0;
 }
 
+static void sink_progress(const struct file_sink *s)
+{
+    if (s->o != NULL && s->o->progress != NULL)
+        s->o->progress(s->o->progress_arg, s->have, s->got);
+}
+
+/* max_recv_bytes_per_s: sleeps here until got bytes are due at that rate
+ * (TCP then slows the sender). Done here, not with libcurl's
+ * CURLOPT_MAX_RECV_SPEED_LARGE, which 7.88 does not hold on a fast link. */
+static void sink_pace(struct file_sink *s)
+{
+    uint64_t rate = s->o != NULL ? s->o->max_recv_bytes_per_s : 0;
+    int64_t due, now;
+
+    if (rate == 0)
+        return;
+    due = s->t0 + (int64_t)(s->got * 1000000000.0 / (double)rate);
+    while ((now = mono_ns()) < due && !(s->o->stop != NULL && atomic_load(s->o->stop))) {
+        int64_t nap = due - now < FETCH_PACE_NAP_MS * 1000000 ? due - now
+                                                               : FETCH_PACE_NAP_MS * 1000000;
+        struct timespec ts = {(time_t)(nap / 1000000000), (long)(nap % 1000000000)};
+
+        nanosleep(&ts, NULL);
+    }
+}
+
 static size_t file_write(char *p, size_t size, size_t n, void *arg)
 {
     struct file_sink *s = arg;
@@ -217,6 +253,8 @@ static size_t file_write(char *p, size_t size, size_t n, void *arg)
         s->io_errno = s->bad_range ? 0 : errno;
         return 0;
     }
+    if (s->t0 == 0)
+        s->t0 = mono_ns();
     if (add > s->size - s->have) {
         s->too_big = true;
         return 0;
@@ -236,6 +274,8 @@ static size_t file_write(char *p, size_t size, size_t n, void *arg)
         return 0;
     s->have += add;
     s->got += add;
+    sink_progress(s);
+    sink_pace(s);
     return add;
 }
 
@@ -327,7 +367,7 @@ static int sink_fetch(struct file_sink *s, const char *url, const struct upstrea
 int upstream_fetch_blob(const char *url, const char *path, uint64_t size, const char *sha256,
                         const struct upstream_fetch_opts *o, uint64_t *got, char *err, size_t cap)
 {
-    struct file_sink s = {.fd = -1, .size = size, .range_start = -1};
+    struct file_sink s = {.o = o, .fd = -1, .size = size, .range_start = -1};
     int rc = FETCH_LOCAL;
 
     *got = 0;
@@ -338,6 +378,7 @@ int upstream_fetch_blob(const char *url, const char *path, uint64_t size, const 
         snprintf(err, cap, "%s: %s", path, strerror(errno));
         goto out;
     }
+    sink_progress(&s);
     rc = sink_fetch(&s, url, o, err, cap);
     if (rc == FETCH_OK)
         rc = sink_check(&s, sha256, url, err, cap);

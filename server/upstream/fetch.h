@@ -22,8 +22,13 @@ enum upstream_fetch_result {
 struct upstream_fetch_opts {
     long connect_timeout_s;        /* default 10 */
     long stall_timeout_s;          /* abort when under 1 byte/s for this long; default 60 */
-    uint64_t max_recv_bytes_per_s; /* 0: no cap */
+    uint64_t max_recv_bytes_per_s; /* a blob's bytes/s at most (paced as written); 0: no cap */
     const atomic_bool *stop;       /* set: give up at the next callback */
+    /* upstream_fetch_blob: called as the file grows, with the bytes it
+     * holds (resumed ones included) and those received by this call; once
+     * before the GET with what a resume kept. NULL: none. */
+    void (*progress)(void *arg, uint64_t have, uint64_t got);
+    void *progress_arg;
 };
 
 /* Once per process, before any thread fetches. 0 or -1 (logged). */

@@ -1,10 +1,13 @@
 /* pull.c: the pull-through engine: a table of loads wanted from upstream
- * (one entry, so one fetch, per load however many phones ask), workers that
- * fetch a load's manifest and blobs into the spool and import it whole. */
+ * (one entry, so one fetch, per load however many phones ask or stage it),
+ * workers that fetch a load's manifest and blobs into the spool and import
+ * it whole, keeping each entry's progress for the page and loadsctl. */
 #include "server/upstream/pull.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +41,7 @@
 #define PULL_WANTED_S      300 /* a failed pull asked for this recently is retried unasked */
 #define PULL_PATH_MAX      (PATH_MAX + RESOLVER_NAME_MAX + 64)
 #define PULL_HELD_MAX      1024 /* clients remembered as held */
+#define PULL_WINDOW_POLL_S 60 /* a worker waiting for the stage window looks again */
 #define LOADS_SUFFIX       ".loads"
 
 enum pull_state {
@@ -55,6 +60,14 @@ struct pull_load {
     int64_t done_at;
     int64_t touched;            /* the last request for it: the oldest idle entry goes first */
     struct upstream_manifest m; /* while running, once known: its file names are pending */
+    bool staged;                /* asked for ahead of time, no phone waiting */
+    char why[PULL_WHY_MAX];     /* the last failure */
+    /* progress of the last run */
+    int64_t started, finished;   /* Unix times */
+    int64_t started_ms, ended_ms; /* monotonic, for the rate */
+    unsigned files_done, files_total;
+    uint64_t bytes_done, bytes_total, bytes_got;
+    uint64_t file_base, got_base; /* before the file in flight */
 };
 
 /* A client (address and port: one TFTP request and its resends) told
@@ -77,6 +90,16 @@ struct pull_engine {
     pthread_t threads[PULL_WORKERS_MAX];
     unsigned n_threads;
     atomic_bool stop;
+    uint64_t stage_rate;
+    struct stage_window window;
+    pull_progress_fn watch; /* pull_load_once's reader */
+    void *watch_arg;
+};
+
+/* The progress callback's view of one pull. */
+struct pull_ctx {
+    struct pull_engine *e;
+    struct pull_load *l;
 };
 
 /* What one pull did, for its log line. */
@@ -98,6 +121,30 @@ static int64_t now_ms(void)
 static int64_t now_s(void)
 {
     return now_ms() / 1000;
+}
+
+/* Seconds until the stage window opens, in local time (0: open). */
+static unsigned window_wait(const struct stage_window *w)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+
+    if (!w->set || localtime_r(&t, &tm) == NULL)
+        return 0;
+    return stage_window_wait(w, (unsigned)(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec));
+}
+
+bool pull_load_name_ok(const char *load)
+{
+    size_t n = strlen(load);
+
+    if (n == 0 || n > RESOLVER_NAME_MAX - strlen(LOADS_SUFFIX) || load[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)load[i]) && load[i] != '.' && load[i] != '_' &&
+            load[i] != '-')
+            return false;
+    return true;
 }
 
 /* ---- the table (the lock held) ---- */
@@ -179,6 +226,10 @@ static int table_want(struct pull_engine *e, const char *name, int64_t now)
     switch (l->state) {
     case PULL_QUEUED:
     case PULL_RUNNING:
+        if (l->staged) { /* a phone waits now: no window, no cap from the next file on */
+            l->staged = false;
+            pthread_cond_broadcast(&e->cond);
+        }
         return RESOLVER_PENDING;
     case PULL_DONE:
         /* Served by the catalog within a poll; if it still is not after
@@ -194,6 +245,7 @@ static int table_want(struct pull_engine *e, const char *name, int64_t now)
     if (!again)
         return RESOLVER_PENDING;
     l->state = PULL_QUEUED;
+    l->staged = false;
     pthread_cond_broadcast(&e->cond);
     return RESOLVER_PENDING;
 }
@@ -391,10 +443,87 @@ static int pull_import(struct pull_engine *e, struct datadir *dd, const char *co
     return rc == IMPORT_OK ? PULL_DONE : PULL_FAILED;
 }
 
+/* A copy of l as the page shows it (the lock held). */
+static void entry_of(const struct pull_engine *e, const struct pull_load *l, int64_t now,
+                     struct pull_entry *out)
+{
+    static const char *const names[] = {"queued", "running", "done", "failed", "absent"};
+    int64_t ms = (l->state == PULL_RUNNING ? now : l->ended_ms) - l->started_ms;
+    char shown[STAGE_WINDOW_TEXT_MAX];
+
+    memset(out, 0, sizeof(*out));
+    snprintf(out->name, sizeof(out->name), "%s", l->name);
+    out->state = names[l->state];
+    out->staged = l->staged;
+    snprintf(out->why, sizeof(out->why), "%s", l->why);
+    if (l->state == PULL_QUEUED && l->staged && window_wait(&e->window) > 0)
+        snprintf(out->why, sizeof(out->why), "waiting for the stage window %s",
+                 stage_window_format(&e->window, shown, sizeof(shown)));
+    else if (l->state == PULL_QUEUED)
+        out->why[0] = '\0';
+    out->files_done = l->files_done;
+    out->files_total = l->files_total;
+    out->bytes_done = l->bytes_done;
+    out->bytes_total = l->bytes_total;
+    out->bytes_got = l->bytes_got;
+    out->started = l->started;
+    out->finished = l->state == PULL_RUNNING ? 0 : l->finished;
+    out->rate = l->started_ms > 0 && ms > 0 ? l->bytes_got * 1000 / (uint64_t)ms : 0;
+    out->eta_s = l->state == PULL_DONE ? 0 : -1;
+    if (l->state == PULL_RUNNING && out->rate > 0 && l->bytes_total >= l->bytes_done)
+        out->eta_s = (int64_t)((l->bytes_total - l->bytes_done + out->rate - 1) / out->rate);
+}
+
+/* Tells pull_load_once's reader (the lock not held: there are no workers). */
+static void progress_tell(struct pull_engine *e, struct pull_load *l)
+{
+    struct pull_entry now;
+
+    if (e->watch == NULL)
+        return;
+    pthread_mutex_lock(&e->lock);
+    entry_of(e, l, now_ms(), &now);
+    pthread_mutex_unlock(&e->lock);
+    e->watch(e->watch_arg, &now);
+}
+
+/* fetch.c's callback as a blob grows. */
+static void on_blob_progress(void *arg, uint64_t have, uint64_t got)
+{
+    struct pull_ctx *c = arg;
+
+    pthread_mutex_lock(&c->e->lock);
+    c->l->bytes_done = c->l->file_base + have;
+    c->l->bytes_got = c->l->got_base + got;
+    pthread_mutex_unlock(&c->e->lock);
+    progress_tell(c->e, c->l);
+}
+
+/* Before file f: the base its progress counts from, and the cap (staged
+ * pulls only: a pull a phone waits for is never slowed). */
+static void file_begin(struct pull_engine *e, struct pull_load *l, struct upstream_fetch_opts *fo)
+{
+    pthread_mutex_lock(&e->lock);
+    l->bytes_done = l->file_base;
+    l->got_base = l->bytes_got;
+    fo->max_recv_bytes_per_s = l->staged ? e->stage_rate : 0;
+    pthread_mutex_unlock(&e->lock);
+}
+
+static void file_end(struct pull_engine *e, struct pull_load *l, const struct upstream_file *f)
+{
+    pthread_mutex_lock(&e->lock);
+    l->files_done++;
+    l->file_base += f->size;
+    l->bytes_done = l->file_base;
+    pthread_mutex_unlock(&e->lock);
+    progress_tell(e, l);
+}
+
 /* Fetches every file of m into dir, then imports them. */
-static int pull_files(struct pull_engine *e, struct datadir *dd, const struct upstream_manifest *m,
-                      const char *dir, const struct upstream_fetch_opts *fo,
-                      struct pull_result *res)
+static int pull_files(struct pull_engine *e, struct datadir *dd, struct pull_load *l,
+                      const struct upstream_manifest *m, const char *dir,
+                      struct upstream_fetch_opts *fo, struct pull_result *res)
 {
     const char **paths = calloc(m->n_files, sizeof(*paths));
     char(*buf)[PULL_PATH_MAX] = calloc(m->n_files, sizeof(*buf));
@@ -412,8 +541,11 @@ static int pull_files(struct pull_engine *e, struct datadir *dd, const struct up
             break;
         }
         paths[i] = buf[i];
+        file_begin(e, l, fo);
         rc = pull_file(e, dd, &m->files[i], buf[i], fo, res);
         res->files++;
+        if (rc == FETCH_OK)
+            file_end(e, l, &m->files[i]);
     }
     if (atomic_load(&e->stop) && rc == FETCH_OK) {
         snprintf(res->why, sizeof(res->why), "stopped");
@@ -427,28 +559,60 @@ out:
     return state;
 }
 
+/* The spool directory held by this process alone (loadsctl stage and the
+ * daemon share it): its descriptor, or -1 with res->why set. */
+static int spool_claim(const char *dir, struct pull_result *res)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0) {
+        snprintf(res->why, sizeof(res->why), "cannot open the spool directory: %s",
+                 strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(res->why, sizeof(res->why),
+                 "another process (loadsd or loadsctl stage) is pulling this load now");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static void pull_one(struct pull_engine *e, struct datadir *dd, struct pull_load *l,
                      const char *load, struct pull_result *res)
 {
-    struct upstream_fetch_opts fo = {.stop = &e->stop};
+    struct pull_ctx ctx = {e, l};
+    struct upstream_fetch_opts fo = {
+        .stop = &e->stop, .progress = on_blob_progress, .progress_arg = &ctx};
     struct upstream_manifest m = {0};
     char dir[PULL_PATH_MAX];
+    int fd;
 
     res->state = pull_manifest(e, load, &m, &fo, res);
     if (res->state != PULL_DONE)
         return;
     pthread_mutex_lock(&e->lock); /* its file names are pending from now on */
     l->m = m;
+    l->files_total = (unsigned)m.n_files;
+    l->bytes_total = m.total_bytes;
     pthread_mutex_unlock(&e->lock);
+    progress_tell(e, l);
     if (spool_dir(e, m.name, dir, sizeof(dir)) != 0) {
         snprintf(res->why, sizeof(res->why), "cannot create the spool directory: %s",
                  strerror(errno));
         res->state = PULL_FAILED;
         return;
     }
-    res->state = pull_files(e, dd, &m, dir, &fo, res);
+    fd = spool_claim(dir, res);
+    if (fd < 0) {
+        res->state = PULL_FAILED;
+        return;
+    }
+    res->state = pull_files(e, dd, l, &m, dir, &fo, res);
     if (res->state == PULL_DONE)
         spool_clear(dir); /* kept otherwise: the next try resumes */
+    close(fd);
 }
 
 /* ---- the workers ---- */
@@ -463,12 +627,16 @@ static void pull_finish(struct pull_engine *e, struct pull_load *l, const struct
     upstream_manifest_free(&l->m);
     log_clean(l->name, strlen(l->name), name, sizeof(name));
     l->state = (enum pull_state)res->state;
+    l->finished = (int64_t)time(NULL);
+    l->ended_ms = now_ms();
+    snprintf(l->why, sizeof(l->why), "%s", res->state == PULL_DONE ? "" : res->why);
     if (res->state == PULL_DONE) {
         l->failures = 0;
         l->done_at = now;
         log_info("pulled load %s from %s: %u file(s), %u fetched, %" PRIu64 " bytes in %" PRId64
-                 " s",
-                 name, e->upstream, res->files, res->fetched, res->bytes_got, now - started);
+                 " s%s",
+                 name, e->upstream, res->files, res->fetched, res->bytes_got, now - started,
+                 l->staged ? " (staged)" : "");
     } else if (res->state == PULL_ABSENT) {
         l->retry_at = now + PULL_ABSENT_S;
         log_info("not pulled: load %s: %s", name, res->why);
@@ -484,33 +652,67 @@ static void pull_finish(struct pull_engine *e, struct pull_load *l, const struct
     pthread_cond_broadcast(&e->cond);
 }
 
-/* The next load to pull: one queued, or one that failed, whose backoff is
- * over and that phones still want (the branch retries by itself). */
-static struct pull_load *next_queued(struct pull_engine *e)
+/* The next load to pull: any a phone waits for; a staged one only inside
+ * the stage window and while no other staged pull runs (so the stage rate
+ * caps staging as a whole); then one that failed, whose backoff is over and
+ * that phones still want (the branch retries by itself). *hold: seconds
+ * until a held staged one may go. */
+static struct pull_load *next_queued(struct pull_engine *e, unsigned *hold)
 {
+    unsigned wait = window_wait(&e->window);
+    bool staging = false, held = false;
     int64_t now = now_s();
 
+    *hold = 0;
     for (size_t i = 0; i < e->n_loads; i++)
-        if (e->loads[i]->state == PULL_QUEUED)
-            return e->loads[i];
+        if (e->loads[i]->state == PULL_RUNNING && e->loads[i]->staged)
+            staging = true;
     for (size_t i = 0; i < e->n_loads; i++) {
         struct pull_load *l = e->loads[i];
 
-        if (l->state == PULL_FAILED && now >= l->retry_at && now - l->touched < PULL_WANTED_S)
+        if (l->state != PULL_QUEUED)
+            continue;
+        if (!l->staged)
+            return l;
+        if (wait == 0 && !staging)
+            return l;
+        held = true;
+    }
+    for (size_t i = 0; i < e->n_loads; i++) {
+        struct pull_load *l = e->loads[i];
+
+        if (l->state != PULL_FAILED || now < l->retry_at || now - l->touched >= PULL_WANTED_S)
+            continue;
+        if (!l->staged || (wait == 0 && !staging))
             return l;
     }
+    if (held && !staging)
+        *hold = wait < PULL_WINDOW_POLL_S ? wait : PULL_WINDOW_POLL_S;
     return NULL;
 }
 
-/* Waits for work: a new request, a stop, or a second passing (a backoff
- * may have ended). The lock held. */
-static void worker_wait(struct pull_engine *e)
+/* Sleeps until told, for hold seconds when a staged load waits on the
+ * window, else for a second (a backoff may have ended). */
+static void worker_wait(struct pull_engine *e, unsigned hold)
 {
     struct timespec until;
 
     clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += 1;
+    until.tv_sec += hold > 0 ? hold : 1;
     pthread_cond_timedwait(&e->cond, &e->lock, &until);
+}
+
+/* A run begins: its progress starts from nothing (the lock held). */
+static void run_begin(struct pull_load *l)
+{
+    l->state = PULL_RUNNING;
+    l->why[0] = '\0';
+    l->started = (int64_t)time(NULL);
+    l->finished = 0;
+    l->started_ms = now_ms();
+    l->files_done = l->files_total = 0;
+    l->bytes_done = l->bytes_total = l->bytes_got = 0;
+    l->file_base = l->got_base = 0;
 }
 
 static void *pull_worker(void *arg)
@@ -525,15 +727,16 @@ static void *pull_worker(void *arg)
     }
     pthread_mutex_lock(&e->lock);
     while (!atomic_load(&e->stop)) {
-        struct pull_load *l = next_queued(e);
+        unsigned hold;
+        struct pull_load *l = next_queued(e, &hold);
         struct pull_result res = {0};
         int64_t started = now_s();
 
         if (l == NULL) {
-            worker_wait(e);
+            worker_wait(e, hold);
             continue;
         }
-        l->state = PULL_RUNNING;
+        run_begin(l);
         snprintf(load, sizeof(load), "%s", l->name);
         pthread_mutex_unlock(&e->lock);
         pull_one(e, &dd, l, load, &res);
@@ -549,6 +752,7 @@ int pull_engine_start(const struct pull_params *p, struct pull_engine **out)
 {
     struct pull_engine *e = calloc(1, sizeof(*e));
     unsigned n = p->workers ? p->workers : 2;
+    char win[STAGE_WINDOW_TEXT_MAX];
     pthread_condattr_t ca;
 
     if (e == NULL)
@@ -556,6 +760,8 @@ int pull_engine_start(const struct pull_params *p, struct pull_engine **out)
     snprintf(e->upstream, sizeof(e->upstream), "%s", p->upstream);
     snprintf(e->data_dir, sizeof(e->data_dir), "%s", p->data_dir);
     e->hold_ms = p->hold_ms;
+    e->stage_rate = p->stage_rate;
+    e->window = p->window;
     pthread_mutex_init(&e->lock, NULL);
     if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
         pthread_cond_init(&e->cond, &ca) != 0) {
@@ -572,6 +778,9 @@ int pull_engine_start(const struct pull_params *p, struct pull_engine **out)
             goto fail;
         }
     log_info("upstream %s: pulling loads on demand (%u at once)", e->upstream, e->n_threads);
+    if (e->stage_rate > 0 || e->window.set)
+        log_info("staged pulls: at most %" PRIu64 " kbit/s (0: no cap), started %s",
+                 e->stage_rate / 125, stage_window_format(&e->window, win, sizeof(win)));
     *out = e;
     return 0;
 fail:
@@ -596,4 +805,130 @@ void pull_engine_stop(struct pull_engine *e)
     pthread_cond_destroy(&e->cond);
     pthread_mutex_destroy(&e->lock);
     free(e);
+}
+
+/* ---- staging and progress ---- */
+
+int pull_engine_stage(struct pull_engine *e, const char *load, char *err, size_t cap)
+{
+    struct pull_load *l;
+    int rc = 0;
+
+    if (!pull_load_name_ok(load)) {
+        snprintf(err, cap, "not a load name (1 to %zu bytes of A-Z a-z 0-9 . _ -)",
+                 (size_t)RESOLVER_NAME_MAX - strlen(LOADS_SUFFIX));
+        return -1;
+    }
+    pthread_mutex_lock(&e->lock);
+    l = table_find(e, load);
+    if (l == NULL && (l = table_add(e, load, now_s())) != NULL)
+        l->staged = true;
+    if (l == NULL) {
+        snprintf(err, cap, "%d loads are being pulled already: try again later", PULL_LOADS_MAX);
+        rc = -1;
+    } else if (l->state != PULL_QUEUED && l->state != PULL_RUNNING) {
+        l->touched = now_s();
+        l->state = PULL_QUEUED;
+        l->staged = true;
+    }
+    pthread_cond_broadcast(&e->cond);
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}
+
+int pull_engine_list(struct pull_engine *e, struct pull_entry **out, size_t *n)
+{
+    int64_t ms = now_ms();
+
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&e->lock);
+    if (e->n_loads > 0 && (*out = calloc(e->n_loads, sizeof(**out))) == NULL) {
+        pthread_mutex_unlock(&e->lock);
+        return -1;
+    }
+    for (size_t i = 0; i < e->n_loads; i++)
+        entry_of(e, e->loads[i], ms, &(*out)[i]);
+    *n = e->n_loads;
+    pthread_mutex_unlock(&e->lock);
+    return 0;
+}
+
+int pull_engine_entry(struct pull_engine *e, const char *load, struct pull_entry *out)
+{
+    struct pull_load *l;
+
+    pthread_mutex_lock(&e->lock);
+    l = table_find(e, load);
+    if (l != NULL)
+        entry_of(e, l, now_ms(), out);
+    pthread_mutex_unlock(&e->lock);
+    return l != NULL ? 0 : -1;
+}
+
+const char *pull_engine_upstream(const struct pull_engine *e)
+{
+    return e->upstream;
+}
+
+uint64_t pull_engine_stage_rate(const struct pull_engine *e)
+{
+    return e->stage_rate;
+}
+
+struct stage_window pull_engine_window(const struct pull_engine *e)
+{
+    return e->window;
+}
+
+/* ---- one pull without workers (loadsctl stage) ---- */
+
+int pull_load_once(const struct pull_once *p, const char *load, struct pull_entry *out)
+{
+    struct pull_engine *e = calloc(1, sizeof(*e));
+    struct datadir dd = {.lock_fd = -1};
+    struct pull_result res = {.state = PULL_FAILED};
+    struct pull_load *l = NULL;
+    int rc = -1;
+
+    if (out != NULL) {
+        memset(out, 0, sizeof(*out));
+        snprintf(out->name, sizeof(out->name), "%s", load);
+        out->state = "failed";
+    }
+    if (e == NULL)
+        return -1;
+    snprintf(e->upstream, sizeof(e->upstream), "%s", p->upstream);
+    snprintf(e->data_dir, sizeof(e->data_dir), "%s", p->data_dir);
+    e->stage_rate = p->rate;
+    e->watch = p->progress;
+    e->watch_arg = p->arg;
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->cond, NULL);
+    if (!pull_load_name_ok(load))
+        snprintf(res.why, sizeof(res.why), "not a load name");
+    else if (upstream_fetch_global_init() != 0)
+        snprintf(res.why, sizeof(res.why), "cannot initialise the HTTP client");
+    else if (datadir_open(e->data_dir, &dd) != 0)
+        snprintf(res.why, sizeof(res.why), "cannot open the data directory");
+    else if ((l = table_add(e, load, now_s())) == NULL)
+        snprintf(res.why, sizeof(res.why), "out of memory");
+    if (l != NULL) {
+        l->staged = true;
+        run_begin(l);
+        pull_one(e, &dd, l, load, &res);
+        upstream_manifest_free(&l->m);
+        l->state = (enum pull_state)res.state;
+        l->finished = (int64_t)time(NULL);
+        l->ended_ms = now_ms();
+        snprintf(l->why, sizeof(l->why), "%s", res.state == PULL_DONE ? "" : res.why);
+        rc = res.state == PULL_DONE ? 0 : -1;
+        if (out != NULL)
+            entry_of(e, l, l->ended_ms, out);
+    } else if (out != NULL) {
+        snprintf(out->why, sizeof(out->why), "%s", res.why);
+    }
+    datadir_close(&dd);
+    pull_engine_stop(e);
+    return rc;
 }

@@ -1,13 +1,15 @@
 // firmware.js: the Firmware pages: bundle upload (drag and drop or picker)
 // with the upload's progress, then the import job's progress and report;
-// the loads table; one load's files, signer, approval and users, verify
+// the loads table; on a branch, staging loads from the upstream with each
+// pull's progress; one load's files, signer, approval and users, verify
 // now and remove. Shows server data through dom.js only.
 
 import * as api from '../api.js';
-import {h, card, pageHead, table, statusBadge, badge, fmtBytes, fmtTime, alertBox, replace, slot,
-  field, toast, confirmDialog, loading, clear} from '../dom.js';
+import {h, card, pageHead, table, statusBadge, badge, fmtBytes, fmtRate, fmtTime, fmtDuration,
+  alertBox, replace, slot, field, toast, confirmDialog, loading, clear} from '../dom.js';
 
 const JOB_POLL_MS = 400;
+const STAGE_POLL_MS = 2000;
 
 function jobIdOf(resp) {
   if (!resp || typeof resp !== 'object') return null;
@@ -231,6 +233,78 @@ function jobsTable(jobs) {
   ], jobs, {empty: 'No uploads yet.'});
 }
 
+// ---- staging from the upstream (a branch) ----
+
+function stageTable(entries) {
+  return table([
+    {label: 'Load', render: (e) => h('span.mono.break', null, e.load)},
+    {label: 'State', render: (e) => h('span', null, statusBadge(e.state), e.staged ? '' : ' (a phone asked)')},
+    {label: 'Files', num: true, render: (e) => `${e.files_done}/${e.files_total}`},
+    {label: 'Bytes', num: true, render: (e) => `${fmtBytes(e.bytes_done)} of ${fmtBytes(e.bytes_total)}`},
+    {label: 'Rate', num: true, render: (e) => (e.started ? fmtRate(e.rate) : '—')},
+    {label: 'ETA', num: true, render: (e) => (e.eta_s === null ? '—' : fmtDuration(e.eta_s))},
+    {label: 'Why', render: (e) => h('span.break', null, e.why || '')},
+  ], entries, {empty: 'Nothing staged or pulled yet.', caption: 'Pulls from the upstream'});
+}
+
+function stageCard(onDone) {
+  const box = slot();
+  const nameIn = h('input', {type: 'text', id: 'stage-load', name: 'load', placeholder: 'SIP78xx.14-2-1-0101-33',
+    required: true, maxlength: 249, autocomplete: 'off', spellcheck: 'false'});
+  const submit = h('button.btn', {type: 'submit', id: 'stage-submit'}, 'Stage');
+  const note = slot();
+  const head = h('span.small.muted');
+  const el = h('section.card', {id: 'stage-card'}, h('div.card-head', null, h('h2', null, 'Stage from upstream'), head),
+    api.isAdmin() ? h('form.inline', {id: 'stage-form'}, field('Load', nameIn), submit) : null, note, box);
+  let timer = null;
+  let busy = false;
+  const poll = async () => {
+    timer = null;
+    if (!document.body.contains(el)) return;
+    let r;
+    try {
+      r = await api.get('/stage');
+    } catch (e) {
+      replace(box, alertBox('bad', api.errorText(e)));
+      return;
+    }
+    if (!r.upstream) { el.hidden = true; return; }
+    el.hidden = false;
+    head.textContent = `from ${r.upstream}` + (r.stage_rate_kbit ? `, at most ${r.stage_rate_kbit} kbit/s` : '') +
+      (r.stage_window ? `, starting ${r.stage_window}` : '');
+    const entries = r.entries || [];
+    replace(box, stageTable(entries));
+    const wasBusy = busy;
+    busy = entries.some((e) => e.state === 'queued' || e.state === 'running');
+    if (busy) {
+      timer = setTimeout(poll, STAGE_POLL_MS);
+    } else if (wasBusy && onDone) {
+      onDone(); // a pull ended: the loads table shows the imported load
+    }
+  };
+  el.hidden = true;
+  const form = el.querySelector('#stage-form');
+  if (form) {
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      submit.disabled = true;
+      try {
+        const e = await api.post('/stage', {load: nameIn.value.trim()});
+        replace(note, alertBox('ok', `Staging ${e.load}: ${e.state}${e.why ? ` (${e.why})` : ''}.`));
+        nameIn.value = '';
+      } catch (e) {
+        replace(note, alertBox('bad', api.errorText(e)));
+      } finally {
+        submit.disabled = false;
+      }
+      if (timer) clearTimeout(timer);
+      poll();
+    });
+  }
+  poll();
+  return el;
+}
+
 export async function firmwarePage(main) {
   const loadsBox = slot();
   const jobsBox = slot();
@@ -253,6 +327,7 @@ export async function firmwarePage(main) {
     h('section.card', null, h('div.card-head', null, h('h2', null, 'Loads'),
       h('span.small.muted', null, 'verified: every file checked against the trust store; signed: signer not trusted; partial: a file has no signature; invalid or quarantined: never served')),
     loadsBox),
+    stageCard(refresh),
     card('Recent uploads', jobsBox));
   replace(loadsBox, loading());
   await refresh();
