@@ -17,6 +17,9 @@
 #                  to the central's file service: the first phone's request
 #                  for the load pulls it across the WAN once (issue 14); the
 #                  central's configs name the branch as loadServer.
+#   branch-staged  the same branch, with the load staged first (`loadsctl
+#                  stage`, across the WAN) and the phones booted after: the
+#                  stage's time and WAN bytes are reported apart.
 #
 # Needs root (namespaces, TUN), python3 and openssl; builds nothing: run it
 # from a build tree (--build-dir, default the source tree) that has
@@ -54,7 +57,7 @@ mac_base=001B54000001
 usage() {
     cat <<EOF
 usage: site_upgrade.sh [options]
-  --scenario central|branch-manual|branch-pull   (default central)
+  --scenario central|branch-manual|branch-pull|branch-staged   (default central)
   --phones N                         phones in the branch (default 5)
   --image-mb M                       total size of the load's files, 10^6 bytes (default 1)
   --rate-kbit R                      WAN rate each way, kbit/s (default 2000)
@@ -112,7 +115,7 @@ done
 is_uint() { case $1 in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
 is_num() { printf '%s' "$1" | grep -Eq '^[0-9]+(\.[0-9]+)?$'; }
 
-case $scenario in central | branch-manual | branch-pull) ;; *) die "--scenario: central, branch-manual or branch-pull, not $scenario" ;; esac
+case $scenario in central | branch-manual | branch-pull | branch-staged) ;; *) die "--scenario: central, branch-manual, branch-pull or branch-staged, not $scenario" ;; esac
 case $branch_server in loadsd | hpa) ;; *) die "--branch-server: loadsd or hpa, not $branch_server" ;; esac
 is_uint "$phones" && [ "$phones" -ge 1 ] && [ "$phones" -le 1000 ] || die "--phones: 1..1000"
 is_num "$image_mb" || die "--image-mb: a number of megabytes"
@@ -286,13 +289,22 @@ if [ "$scenario" = branch-manual ]; then
         catalog "$TMPD/branch"
         daemon "$WANSITE_B" "$BRANCH" "$TMPD/branch" branch
     fi
-elif [ "$scenario" = branch-pull ]; then
+elif [ "$scenario" = branch-pull ] || [ "$scenario" = branch-staged ]; then
     ctl "$TMPD/central" enterprise set load_server "$BRANCH"
     ctl "$TMPD/branch" init
     ctl "$TMPD/branch" trust add "$TMPD/keys/vendor.pem"
     daemon "$WANSITE_B" "$BRANCH" "$TMPD/branch" branch "upstream = http://$CENTRAL:6970"
 fi
 daemon "$WANSITE_C" "$CENTRAL" "$TMPD/central" central
+stage_s=""
+if [ "$scenario" = branch-staged ]; then
+    wansite_stats >"$TMPD/wan.stage" || die "no WAN counters"
+    t0=$(date +%s.%N)
+    ip netns exec "$WANSITE_B" "$LOADSCTL" --data-dir "$TMPD/branch" stage "$load_name" \
+        --upstream "http://$CENTRAL:6970" >"$TMPD/stage.out" 2>&1 ||
+        die "loadsctl stage: $(tail -3 "$TMPD/stage.out")"
+    stage_s=$(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$t0" "$(date +%s.%N)")
+fi
 
 # ---- the boot ----
 wansite_stats >"$TMPD/wan.before" || die "no WAN counters"
@@ -307,9 +319,9 @@ wansite_stats >"$TMPD/wan.after" || die "no WAN counters"
 [ -s "$TMPD/phones.json" ] || { cat "$TMPD/phonesim.err" >&2; die "phonesim wrote no result (exit $sim_rc)"; }
 
 python3 - "$TMPD" "$scenario" "$phones" "$mix" "$image_bytes" "$rate_kbit" "$rtt_ms" "$loss" \
-    "${json_out:-}" <<'EOF'
+    "${json_out:-}" "$stage_s" <<'EOF'
 import json, sys
-tmpd, scenario, phones, mix, image_bytes, rate, rtt, loss, out = sys.argv[1:10]
+tmpd, scenario, phones, mix, image_bytes, rate, rtt, loss, out, stage_s = sys.argv[1:11]
 image_bytes, rate = int(image_bytes), int(rate)
 sim = json.load(open(tmpd + "/phones.json"))
 a, b = json.load(open(tmpd + "/wan.before")), json.load(open(tmpd + "/wan.after"))
@@ -328,9 +340,13 @@ res = {
     "upgraded": sim["upgraded"], "stuck": sim["stuck"], "no_change": sim["no_change"],
     "no_config": sim["no_config"],
     "branch_refused_files": sum(l.count("SHA-256") for l in open(tmpd + "/branch.log"))
-    if scenario == "branch-pull" else None,
+    if scenario.startswith("branch-") and scenario != "branch-manual" else None,
     "files": dict(l.split() for l in open(tmpd + "/expect")), "phonesim": sim,
 }
+if stage_s:
+    st = json.load(open(tmpd + "/wan.stage"))
+    res["stage_s"] = float(stage_s)
+    res["stage_wan_bytes_down"] = a["down"]["bytes"] - st["down"]["bytes"]
 if out:
     with open(out, "w") as f:
         json.dump(res, f, indent=1)
@@ -338,6 +354,10 @@ t = "%.1f s" % done if done is not None else "never (%d stuck, %d without config
 print("site_upgrade: %s: %d/%d phones upgraded; all in %s; floor %.1f s; ratio %s; WAN down %d bytes (%.2f copies), up %d"
       % (scenario, sim["upgraded"], int(phones), t, floor,
          "%.2fx" % (done / floor) if done is not None else "-", wan["down"], wan["down"] / image_bytes, wan["up"]))
+if stage_s:
+    print("site_upgrade: staged before the boot in %.1f s (%.2fx the floor), WAN down %d bytes (%.2f copies)"
+          % (res["stage_s"], res["stage_s"] / floor, res["stage_wan_bytes_down"],
+             res["stage_wan_bytes_down"] / image_bytes))
 EOF
 [ $? -eq 0 ] || die "cannot summarise the run"
 exit "$([ "$sim_rc" -eq 0 ] && echo 0 || echo 1)"

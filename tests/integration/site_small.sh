@@ -3,7 +3,8 @@
 # 2 Mbit/s, 40 ms) in each scenario, every phone checked byte-exact; a
 # hand-filled load server that lacks a file: the phones sent there are stuck;
 # a branch that pulls the load from the central (issue 14): one copy crosses
-# the WAN, however many phones ask.
+# the WAN, however many phones ask, damaged packets included; a branch that
+# staged it first: the boot carries the configs only.
 . "$(dirname "$0")/lib.sh"
 heavy_test_lock
 . "$top_srcdir/tests/tools/wansite.sh"
@@ -88,6 +89,11 @@ upgraded branch branch-manual 0 0.05
 # MSS 1448), HTTP heads, the manifest and the 5 phones' configs: 1.05-1.06.
 site pull --scenario branch-pull --mix 8845:3,7965:2 --max-seconds 120
 upgraded pull branch-pull 1 1.06
+
+# branch-staged: the load staged first (loadsctl stage, across the WAN); the
+# boot then carries the configs only.
+site staged --scenario branch-staged --mix 8845:3,7965:2 --max-seconds 60
+upgraded staged branch-staged 0 0.05
 
 # branch-pull on a link that flips a byte in every 300th packet towards the
 # branch, with checksums made right (TCP cannot see it): the branch refuses
