@@ -1267,3 +1267,73 @@ int provision_load_in_use(sqlite3 *db, const char *load, char *why, size_t cap)
         return rc;
     return n_models > 0 || n_devices > 0 ? 1 : 0;
 }
+
+/* Whether the load named by the SQL expression X is one devices are given
+ * or assigned (the columns compare without case). */
+#define LOAD_PROTECTED(X)                                                                          \
+    "(EXISTS (SELECT 1 FROM models m WHERE m.default_load = " X ")"                               \
+    " OR EXISTS (SELECT 1 FROM devices d WHERE d.load = " X " OR d.last_load = " X "))"
+
+static int pulled_grow(struct provision_pulled **v, size_t n, size_t *cap)
+{
+    struct provision_pulled *bigger;
+
+    if (n < *cap)
+        return DB_OK;
+    bigger = realloc(*v, (*cap ? *cap * 2 : 16) * sizeof(**v));
+    if (bigger == NULL)
+        return DB_ERROR;
+    *v = bigger;
+    *cap = *cap ? *cap * 2 : 16;
+    return DB_OK;
+}
+
+int provision_pulled_loads(sqlite3 *db, struct provision_pulled **out, size_t *n)
+{
+    sqlite3_stmt *st = db_prepare(
+        db, "SELECT l.name, (SELECT coalesce(sum(f.size), 0) FROM load_files lf"
+            " JOIN files f ON f.id = lf.file_id WHERE lf.load_id = l.id),"
+            " l.created_at, " LOAD_PROTECTED("l.name") " FROM loads l"
+            " JOIN imports i ON i.id = l.import_id WHERE substr(i.source, 1, 9) = 'upstream '"
+            " ORDER BY l.created_at, l.id");
+    struct provision_pulled *v = NULL;
+    size_t cap = 0, count = 0;
+    int rc = st ? DB_OK : DB_ERROR, step = SQLITE_DONE;
+
+    while (rc == DB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = pulled_grow(&v, count, &cap);
+        if (rc != DB_OK)
+            break;
+        db_column_text(st, 0, v[count].name, sizeof(v[count].name));
+        v[count].size = (uint64_t)sqlite3_column_int64(st, 1);
+        v[count].at = sqlite3_column_int64(st, 2);
+        v[count].protected = sqlite3_column_int(st, 3) != 0;
+        count++;
+    }
+    if (rc == DB_OK)
+        rc = db_check(db, step, "pulled loads");
+    sqlite3_finalize(st);
+    if (rc != DB_OK) {
+        free(v);
+        v = NULL;
+        count = 0;
+    }
+    *out = v;
+    *n = count;
+    return rc;
+}
+
+int provision_load_protected(sqlite3 *db, const char *load)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT " LOAD_PROTECTED("?1"));
+    int rc;
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, load, -1, SQLITE_TRANSIENT);
+    rc = step_row(db, st, "load protected");
+    if (rc == DB_OK)
+        rc = sqlite3_column_int(st, 0) != 0;
+    sqlite3_finalize(st);
+    return rc;
+}

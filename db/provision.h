@@ -154,4 +154,19 @@ int provision_site_remove(sqlite3 *db, const char *actor, const struct settings_
  * db_result. */
 int provision_load_in_use(sqlite3 *db, const char *load, char *why, size_t cap);
 
+/* A load imported from an upstream (its import's source begins "upstream "),
+ * as the upstream disk quota sees it. */
+struct provision_pulled {
+    char name[SETTINGS_VALUE_MAX];
+    uint64_t size;  /* its files' bytes */
+    int64_t at;     /* when it was imported: the quota's recency */
+    bool protected; /* see provision_load_protected */
+};
+/* Every such load, imported longest ago first (*out malloc'd, NULL when n
+ * is 0). 0 or a negative db_result. */
+int provision_pulled_loads(sqlite3 *db, struct provision_pulled **out, size_t *n);
+/* 1 when a model default, a device's own load or the last load a device
+ * was given names load (any case); 0 when none; or a negative db_result. */
+int provision_load_protected(sqlite3 *db, const char *load);
+
 #endif

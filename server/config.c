@@ -21,6 +21,7 @@
 #include "lib/numparse.h"
 #include "server/tftp/tftp_packet.h"
 #include "server/upstream/pull.h"
+#include "server/upstream/quota.h"
 #include "server/upstream/url.h"
 
 #ifndef PACKAGE_VERSION
@@ -125,6 +126,10 @@ static const struct config_key config_keys[] = {
     {"upstream-hold-ms", CONFIG_KIND_UINT, CONFIG_FIELD(upstream_hold_ms), 0, 60000, "8000", "MS",
      "a TFTP request for a load being pulled goes unanswered this long (its resends may be "
      "served)"},
+    {"upstream-quota-mb", CONFIG_KIND_UINT, CONFIG_FIELD(upstream_quota_mb), 0, PULL_QUOTA_MB_MAX,
+     "0", "MB",
+     "loads pulled from the upstream kept at most (the least recently pulled not in use go), "
+     "0 = no quota"},
     {"stage-rate", CONFIG_KIND_UINT, CONFIG_FIELD(stage_rate_kbit), 0, 100000000, "0", "KBIT",
      "kbit/s staged pulls receive at most (not pulls a phone waits for), 0 = no cap"},
     {"stage-window", CONFIG_KIND_WINDOW, CONFIG_FIELD(stage_window), 0, 0, NULL, "HH:MM-HH:MM",

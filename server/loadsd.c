@@ -438,6 +438,7 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
             .workers = c->upstream_pulls,
             .hold_ms = c->upstream_hold_ms,
             .stage_rate = (uint64_t)c->stage_rate_kbit * 125, /* kbit/s to bytes/s */
+            .quota_mb = c->upstream_quota_mb,
         };
         char why[160];
 

@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/numparse.h"
 #include "server/upstream/pull.h"
+#include "server/upstream/quota.h"
 #include "server/upstream/url.h"
 
 #define STAGE_RATE_KBIT_MAX 100000000u /* as server/config.c's stage-rate */
@@ -75,20 +76,18 @@ static int stage_upstream(const struct ctl *c, const char *given, char *out, siz
     return CTL_OK;
 }
 
-/* --stage-rate KBIT, else the config file's stage-rate, else no cap: bytes/s. */
-static int stage_rate(const struct ctl *c, const char *given, uint64_t *bytes)
+/* --KEY N, else the config file's KEY, else 0: a number from 0 to max. */
+static int stage_number(const struct ctl *c, const char *key, const char *given, uint64_t max,
+                        uint64_t *out)
 {
     char raw[32], err[PATH_MAX + 128];
-    uint64_t kbit = 0;
     int rc = 0;
 
-    if (given == NULL && (rc = conffile_get(c->config, "stage-rate", raw, sizeof(raw), err,
-                                            sizeof(err))) < 0)
-        return ctl_refuse("cannot read stage-rate from %s", err);
-    if ((given != NULL || rc == 0) &&
-        numparse_u64(given != NULL ? given : raw, 0, STAGE_RATE_KBIT_MAX, &kbit) != 0)
-        return ctl_refuse("stage-rate: not a number of kbit/s from 0 to %u", STAGE_RATE_KBIT_MAX);
-    *bytes = kbit * 125;
+    *out = 0;
+    if (given == NULL && (rc = conffile_get(c->config, key, raw, sizeof(raw), err, sizeof(err))) < 0)
+        return ctl_refuse("cannot read %s from %s", key, err);
+    if ((given != NULL || rc == 0) && numparse_u64(given != NULL ? given : raw, 0, max, out) != 0)
+        return ctl_refuse("%s: not a number from 0 to %" PRIu64, key, max);
     return CTL_OK;
 }
 
@@ -117,8 +116,10 @@ static int cmd_stage(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"upstream", required_argument, NULL, 'u'},
                                          {"stage-rate", required_argument, NULL, 'r'},
+                                         {"upstream-quota-mb", required_argument, NULL, 'q'},
                                          {0}};
-    const char *given = NULL, *rate_given = NULL;
+    const char *given = NULL, *rate_given = NULL, *quota_given = NULL;
+    uint64_t kbit, quota_mb;
     char upstream[UPSTREAM_BASE_MAX];
     struct stage_watch w = {0};
     struct pull_once po = {.data_dir = c->dd.path, .progress = stage_progress, .arg = &w};
@@ -132,6 +133,8 @@ static int cmd_stage(struct ctl *c, int argc, char **argv)
             given = optarg;
         else if (o == 'r')
             rate_given = optarg;
+        else if (o == 'q')
+            quota_given = optarg;
         else
             return ctl_usage(&ctl_stage_commands[0]);
     }
@@ -142,9 +145,12 @@ static int cmd_stage(struct ctl *c, int argc, char **argv)
     if (catalog_load_find(c->dd.db, argv[optind], &l) == DB_OK)
         return ctl_refuse("stage: %s is in the catalog already (%s)", l.name, l.status);
     if (stage_upstream(c, given, upstream, sizeof(upstream)) != CTL_OK ||
-        stage_rate(c, rate_given, &po.rate) != CTL_OK)
+        stage_number(c, "stage-rate", rate_given, STAGE_RATE_KBIT_MAX, &kbit) != CTL_OK ||
+        stage_number(c, "upstream-quota-mb", quota_given, PULL_QUOTA_MB_MAX, &quota_mb) != CTL_OK)
         return CTL_REFUSED;
     po.upstream = upstream;
+    po.rate = kbit * 125; /* kbit/s to bytes/s */
+    po.quota_mb = (unsigned)quota_mb;
     if (pull_load_once(&po, argv[optind], &p) != 0)
         return ctl_refuse("stage %s: %s: %s", argv[optind], p.state, p.why);
     stage_line(&p, "staged");
@@ -154,6 +160,6 @@ static int cmd_stage(struct ctl *c, int argc, char **argv)
 }
 
 const struct ctl_command ctl_stage_commands[] = {
-    {"stage", "LOAD [--upstream URL] [--stage-rate KBIT]", cmd_stage},
+    {"stage", "LOAD [--upstream URL] [--stage-rate KBIT] [--upstream-quota-mb MB]", cmd_stage},
     {NULL, NULL, NULL},
 };

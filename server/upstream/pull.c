@@ -32,6 +32,7 @@
 #include "server/firmware/import.h"
 #include "server/upstream/fetch.h"
 #include "server/upstream/manifest.h"
+#include "server/upstream/quota.h"
 #include "server/upstream/url.h"
 
 #define PULL_ABSENT_S      30 /* a load the upstream lacks is asked for again after this */
@@ -92,6 +93,7 @@ struct pull_engine {
     atomic_bool stop;
     uint64_t stage_rate;
     struct stage_window window;
+    unsigned quota_mb;
     pull_progress_fn watch; /* pull_load_once's reader */
     void *watch_arg;
 };
@@ -742,6 +744,11 @@ static void *pull_worker(void *arg)
         pull_one(e, &dd, l, load, &res);
         pthread_mutex_lock(&e->lock);
         pull_finish(e, l, &res, started);
+        if (res.state == PULL_DONE && e->quota_mb > 0) {
+            pthread_mutex_unlock(&e->lock);
+            pull_quota_enforce(&dd, e->quota_mb, load);
+            pthread_mutex_lock(&e->lock);
+        }
     }
     pthread_mutex_unlock(&e->lock);
     datadir_close(&dd);
@@ -762,6 +769,7 @@ int pull_engine_start(const struct pull_params *p, struct pull_engine **out)
     e->hold_ms = p->hold_ms;
     e->stage_rate = p->stage_rate;
     e->window = p->window;
+    e->quota_mb = p->quota_mb;
     pthread_mutex_init(&e->lock, NULL);
     if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
         pthread_cond_init(&e->cond, &ca) != 0) {
@@ -778,6 +786,8 @@ int pull_engine_start(const struct pull_params *p, struct pull_engine **out)
             goto fail;
         }
     log_info("upstream %s: pulling loads on demand (%u at once)", e->upstream, e->n_threads);
+    if (e->quota_mb > 0)
+        log_info("upstream quota: pulled loads kept to %u MB", e->quota_mb);
     if (e->stage_rate > 0 || e->window.set)
         log_info("staged pulls: at most %" PRIu64 " kbit/s (0: no cap), started %s",
                  e->stage_rate / 125, stage_window_format(&e->window, win, sizeof(win)));
@@ -923,6 +933,8 @@ int pull_load_once(const struct pull_once *p, const char *load, struct pull_entr
         l->ended_ms = now_ms();
         snprintf(l->why, sizeof(l->why), "%s", res.state == PULL_DONE ? "" : res.why);
         rc = res.state == PULL_DONE ? 0 : -1;
+        if (rc == 0)
+            pull_quota_enforce(&dd, p->quota_mb, load);
         if (out != NULL)
             entry_of(e, l, l->ended_ms, out);
     } else if (out != NULL) {

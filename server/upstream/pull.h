@@ -21,6 +21,7 @@ struct pull_params {
                          unanswered this long from its first try (0: never) */
     uint64_t stage_rate;        /* bytes/s a staged pull receives at most; 0: no cap */
     struct stage_window window; /* when staged pulls may start; unset: any time */
+    unsigned quota_mb; /* pulled loads kept at most, in MB (pull_quota_enforce); 0: no quota */
 };
 
 #define PULL_WHY_MAX 256
@@ -89,6 +90,7 @@ struct pull_once {
     const char *upstream; /* normalised base URL */
     const char *data_dir;
     uint64_t rate; /* bytes/s at most; 0: no cap */
+    unsigned quota_mb; /* as pull_params */
     pull_progress_fn progress;
     void *arg;
 };

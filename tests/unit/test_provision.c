@@ -262,6 +262,74 @@ static void test_load_in_use(void **state)
     assert_int_equal(count_audit(f->db, "model.default_load"), 3);
 }
 
+/* A load of one file of size bytes, imported from source. */
+static void add_imported(sqlite3 *db, const char *name, char fill, uint64_t size,
+                         const char *source)
+{
+    struct catalog_file file = {0};
+    struct catalog_load l = {0};
+    int64_t fid = 0, lid = 0;
+
+    snprintf(file.name, sizeof(file.name), "%s.loads", name);
+    memset(file.sha256, fill, 64);
+    file.size = size;
+    snprintf(file.signature, sizeof(file.signature), "verified");
+    assert_int_equal(catalog_file_put(db, &file, &fid), DB_OK);
+    snprintf(l.name, sizeof(l.name), "%s", name);
+    snprintf(l.signature, sizeof(l.signature), "verified");
+    assert_int_equal(catalog_import_start(db, source, "tester", &l.import_id), DB_OK);
+    assert_int_equal(catalog_load_put(db, &l, fid, &fid, 1, &lid), DB_OK);
+}
+
+static void test_pulled_loads(void **state)
+{
+    static const struct {
+        const char *name;
+        uint64_t size;
+        bool protected;
+    } want[] = {{"LoadA", 100, false}, {"LoadB", 200, true}, {"LoadD", 400, true},
+                {"LoadE", 500, true}}; /* oldest first; C, F and G not from an upstream */
+    struct fixture *f = *state;
+    struct provision_device d = dev("001122AABBCC", "Cisco 7961", "");
+    struct provision_pulled *v = NULL;
+    size_t n = 99;
+
+    assert_int_equal(provision_pulled_loads(f->db, &v, &n), DB_OK);
+    assert_null(v);
+    assert_int_equal(n, 0);
+    assert_int_equal(db_begin(f->db), DB_OK);
+    add_imported(f->db, "LoadA", 'a', 100, "upstream http://central:6970/");
+    add_imported(f->db, "LoadB", 'b', 200, "upstream http://central:6970/");
+    add_imported(f->db, "LoadC", 'c', 300, "/srv/bundles/LoadC.zip"); /* by hand */
+    add_imported(f->db, "LoadD", 'd', 400, "upstream http://other:6970/");
+    add_imported(f->db, "LoadE", 'e', 500, "upstream http://central:6970/");
+    add_imported(f->db, "LoadF", 'f', 600, "upstreamish"); /* not "upstream " */
+    add_imported(f->db, "LoadG", '0', 700, "upload LoadG.zip");
+    d.load.set = true;
+    snprintf(d.load.value, sizeof(d.load.value), "loadb"); /* any case */
+    assert_int_equal(provision_device_add(f->db, "tester", &d), DB_OK);
+    assert_int_equal(
+        provision_model_set_default_load(f->db, "tester", "Cisco 7965", "LOADD"), DB_OK);
+    assert_int_equal(db_commit(f->db), DB_OK);
+    assert_int_equal(sqlite3_exec(f->db, "UPDATE devices SET last_load = 'loade'", NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    assert_int_equal(provision_pulled_loads(f->db, &v, &n), DB_OK);
+    assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(v[i].name, want[i].name);
+        assert_int_equal(v[i].size, want[i].size);
+        assert_int_equal(v[i].protected, want[i].protected);
+        assert_true(v[i].at > 0);
+    }
+    free(v);
+    assert_int_equal(provision_load_protected(f->db, "loada"), 0);
+    assert_int_equal(provision_load_protected(f->db, "LOADB"), 1);
+    assert_int_equal(provision_load_protected(f->db, "LoadD"), 1);
+    assert_int_equal(provision_load_protected(f->db, "LoadE"), 1);
+    assert_int_equal(provision_load_protected(f->db, "NoSuchLoad"), 0);
+}
+
 static int collect_mac(void *arg, const struct provision_device *d)
 {
     char *out = arg;
@@ -475,6 +543,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seeded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_and_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pulled_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_and_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_text_rule, setup, teardown),
