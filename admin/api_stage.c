@@ -35,13 +35,12 @@ static int stage_list(struct api_request *rq, struct api_response *rs)
         json_array_append_new(list, catalog_stage_json(&v[i]));
     free(v);
     w = pull_engine_window(e);
-    return api_json(rs, MHD_HTTP_OK,
-                    json_pack("{s:s, s:I, s:o, s:o}", "upstream", pull_engine_upstream(e),
-                              "stage_rate_kbit", (json_int_t)(pull_engine_stage_rate(e) / 125),
-                              "stage_window",
-                              w.set ? json_string(stage_window_format(&w, win, sizeof(win)))
-                                    : json_null(),
-                              "entries", list));
+    return api_json(
+        rs, MHD_HTTP_OK,
+        json_pack("{s:s, s:I, s:o, s:o}", "upstream", pull_engine_upstream(e), "stage_rate_kbit",
+                  (json_int_t)(pull_engine_stage_rate(e) / 125), "stage_window",
+                  w.set ? json_string(stage_window_format(&w, win, sizeof(win))) : json_null(),
+                  "entries", list));
 }
 
 /* The load's name from the body, without a ".loads" ending; NULL with a 400. */
@@ -85,8 +84,8 @@ static int stage_start(struct api_request *rq, struct api_response *rs)
         goto out;
     rc = catalog_load_find(rq->ctx->dd.db, name, &l);
     if (rc == DB_OK) {
-        api_error(rs, MHD_HTTP_CONFLICT, "exists", "load %s is in the catalog already (%s)",
-                  l.name, l.status);
+        api_error(rs, MHD_HTTP_CONFLICT, "exists", "load %s is in the catalog already (%s)", l.name,
+                  l.status);
         goto out;
     }
     if (rc != DB_NOT_FOUND) {
@@ -97,8 +96,7 @@ static int stage_start(struct api_request *rq, struct api_response *rs)
         api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "busy", "%s", err);
         goto out;
     }
-    rc = catalog_audit(rq->ctx->dd.db, api_actor(rq), "stage", name, NULL,
-                       pull_engine_upstream(e));
+    rc = catalog_audit(rq->ctx->dd.db, api_actor(rq), "stage", name, NULL, pull_engine_upstream(e));
     if (rc != DB_OK) {
         api_error_db(rs, rc, "audit");
         goto out;

@@ -100,13 +100,12 @@ json_t *catalog_stage_json(const struct pull_entry *p)
     char why[LOG_CLEAN_MAX];
 
     log_clean(p->why, strlen(p->why), why, sizeof(why));
-    return json_pack("{s:s, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:o}", "load",
-                     p->name, "state", p->state, "staged", p->staged, "why", why, "files_done",
-                     (json_int_t)p->files_done, "files_total", (json_int_t)p->files_total,
-                     "bytes_done", (json_int_t)p->bytes_done, "bytes_total",
-                     (json_int_t)p->bytes_total, "bytes_got", (json_int_t)p->bytes_got, "started",
-                     p->started > 0 ? json_integer(p->started) : json_null(), "finished",
-                     p->finished > 0 ? json_integer(p->finished) : json_null(), "rate",
-                     (json_int_t)p->rate, "eta_s",
-                     p->eta_s >= 0 ? json_integer(p->eta_s) : json_null());
+    return json_pack(
+        "{s:s, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:o}", "load", p->name,
+        "state", p->state, "staged", p->staged, "why", why, "files_done", (json_int_t)p->files_done,
+        "files_total", (json_int_t)p->files_total, "bytes_done", (json_int_t)p->bytes_done,
+        "bytes_total", (json_int_t)p->bytes_total, "bytes_got", (json_int_t)p->bytes_got, "started",
+        p->started > 0 ? json_integer(p->started) : json_null(), "finished",
+        p->finished > 0 ? json_integer(p->finished) : json_null(), "rate", (json_int_t)p->rate,
+        "eta_s", p->eta_s >= 0 ? json_integer(p->eta_s) : json_null());
 }

@@ -1271,7 +1271,7 @@ int provision_load_in_use(sqlite3 *db, const char *load, char *why, size_t cap)
 /* Whether the load named by the SQL expression X is one devices are given
  * or assigned (the columns compare without case). */
 #define LOAD_PROTECTED(X)                                                                          \
-    "(EXISTS (SELECT 1 FROM models m WHERE m.default_load = " X ")"                               \
+    "(EXISTS (SELECT 1 FROM models m WHERE m.default_load = " X ")"                                \
     " OR EXISTS (SELECT 1 FROM devices d WHERE d.load = " X " OR d.last_load = " X "))"
 
 static int pulled_grow(struct provision_pulled **v, size_t n, size_t *cap)
@@ -1294,8 +1294,9 @@ int provision_pulled_loads(sqlite3 *db, struct provision_pulled **out, size_t *n
         db, "SELECT l.name, (SELECT coalesce(sum(f.size), 0) FROM load_files lf"
             " JOIN files f ON f.id = lf.file_id WHERE lf.load_id = l.id),"
             " l.created_at, " LOAD_PROTECTED("l.name") " FROM loads l"
-            " JOIN imports i ON i.id = l.import_id WHERE substr(i.source, 1, 9) = 'upstream '"
-            " ORDER BY l.created_at, l.id");
+                                                       " JOIN imports i ON i.id = l.import_id "
+                                                       "WHERE substr(i.source, 1, 9) = 'upstream '"
+                                                       " ORDER BY l.created_at, l.id");
     struct provision_pulled *v = NULL;
     size_t cap = 0, count = 0;
     int rc = st ? DB_OK : DB_ERROR, step = SQLITE_DONE;

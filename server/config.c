@@ -281,8 +281,8 @@ static int config_set_url(const struct config_key *k, char *field, const char *v
 }
 
 /* "none" clears it. */
-static int config_set_window(const struct config_key *k, char *field, const char *value,
-                             char *err, size_t errlen)
+static int config_set_window(const struct config_key *k, char *field, const char *value, char *err,
+                             size_t errlen)
 {
     char why[160], shown[CONFIG_VALUE_SHOWN];
     struct stage_window w;

@@ -52,10 +52,10 @@ struct loadsd_config {
     unsigned files_timeout;                    /* seconds idle, and for a request head */
     char upstream[UPSTREAM_BASE_MAX];          /* "" = none; else normalised http(s) base */
     unsigned upstream_pulls;                   /* loads pulled at once */
-    unsigned upstream_hold_ms; /* a TFTP request for a load being pulled: unanswered so long */
-    unsigned upstream_quota_mb;                /* pulled loads kept at most; 0 = no quota */
-    unsigned stage_rate_kbit;                  /* staged pulls' cap; 0 = none */
-    char stage_window[STAGE_WINDOW_TEXT_MAX];  /* "HH:MM-HH:MM"; "" = any time */
+    unsigned upstream_hold_ms;  /* a TFTP request for a load being pulled: unanswered so long */
+    unsigned upstream_quota_mb; /* pulled loads kept at most; 0 = no quota */
+    unsigned stage_rate_kbit;   /* staged pulls' cap; 0 = none */
+    char stage_window[STAGE_WINDOW_TEXT_MAX]; /* "HH:MM-HH:MM"; "" = any time */
 };
 
 void config_defaults(struct loadsd_config *c);

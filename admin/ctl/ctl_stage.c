@@ -84,7 +84,8 @@ static int stage_number(const struct ctl *c, const char *key, const char *given,
     int rc = 0;
 
     *out = 0;
-    if (given == NULL && (rc = conffile_get(c->config, key, raw, sizeof(raw), err, sizeof(err))) < 0)
+    if (given == NULL &&
+        (rc = conffile_get(c->config, key, raw, sizeof(raw), err, sizeof(err))) < 0)
         return ctl_refuse("cannot read %s from %s", key, err);
     if ((given != NULL || rc == 0) && numparse_u64(given != NULL ? given : raw, 0, max, out) != 0)
         return ctl_refuse("%s: not a number from 0 to %" PRIu64, key, max);

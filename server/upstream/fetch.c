@@ -17,7 +17,7 @@
 
 #include "lib/log.h"
 
-#define FETCH_READ_CHUNK (64 * 1024)
+#define FETCH_READ_CHUNK  (64 * 1024)
 #define FETCH_PACE_NAP_MS 100 /* longest sleep between looks at the stop flag */
 
 static int64_t mono_ns(void)
@@ -236,8 +236,8 @@ static void sink_pace(struct file_sink *s)
         return;
     due = s->t0 + (int64_t)(s->got * 1000000000.0 / (double)rate);
     while ((now = mono_ns()) < due && !(s->o->stop != NULL && atomic_load(s->o->stop))) {
-        int64_t nap = due - now < FETCH_PACE_NAP_MS * 1000000 ? due - now
-                                                               : FETCH_PACE_NAP_MS * 1000000;
+        int64_t nap =
+            due - now < FETCH_PACE_NAP_MS * 1000000 ? due - now : FETCH_PACE_NAP_MS * 1000000;
         struct timespec ts = {(time_t)(nap / 1000000000), (long)(nap % 1000000000)};
 
         nanosleep(&ts, NULL);

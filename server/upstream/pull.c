@@ -42,7 +42,7 @@
 #define PULL_WANTED_S      300 /* a failed pull asked for this recently is retried unasked */
 #define PULL_PATH_MAX      (PATH_MAX + RESOLVER_NAME_MAX + 64)
 #define PULL_HELD_MAX      1024 /* clients remembered as held */
-#define PULL_WINDOW_POLL_S 60 /* a worker waiting for the stage window looks again */
+#define PULL_WINDOW_POLL_S 60   /* a worker waiting for the stage window looks again */
 #define LOADS_SUFFIX       ".loads"
 
 enum pull_state {
@@ -64,7 +64,7 @@ struct pull_load {
     bool staged;                /* asked for ahead of time, no phone waiting */
     char why[PULL_WHY_MAX];     /* the last failure */
     /* progress of the last run */
-    int64_t started, finished;   /* Unix times */
+    int64_t started, finished;    /* Unix times */
     int64_t started_ms, ended_ms; /* monotonic, for the rate */
     unsigned files_done, files_total;
     uint64_t bytes_done, bytes_total, bytes_got;
@@ -143,8 +143,7 @@ bool pull_load_name_ok(const char *load)
     if (n == 0 || n > RESOLVER_NAME_MAX - strlen(LOADS_SUFFIX) || load[0] == '.')
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)load[i]) && load[i] != '.' && load[i] != '_' &&
-            load[i] != '-')
+        if (!isalnum((unsigned char)load[i]) && load[i] != '.' && load[i] != '_' && load[i] != '-')
             return false;
     return true;
 }

@@ -16,9 +16,9 @@
 struct pull_params {
     const char *upstream; /* normalised base URL (upstream_url_normalize) */
     const char *data_dir;
-    unsigned workers; /* loads fetched at once, 1..PULL_WORKERS_MAX */
-    unsigned hold_ms; /* a client's request for a load being pulled goes
-                         unanswered this long from its first try (0: never) */
+    unsigned workers;           /* loads fetched at once, 1..PULL_WORKERS_MAX */
+    unsigned hold_ms;           /* a client's request for a load being pulled goes
+                                   unanswered this long from its first try (0: never) */
     uint64_t stage_rate;        /* bytes/s a staged pull receives at most; 0: no cap */
     struct stage_window window; /* when staged pulls may start; unset: any time */
     unsigned quota_mb; /* pulled loads kept at most, in MB (pull_quota_enforce); 0: no quota */
@@ -29,8 +29,8 @@ struct pull_params {
 /* One load of the table as it stands (a copy: no lock held by the reader). */
 struct pull_entry {
     char name[RESOLVER_NAME_MAX + 1];
-    const char *state; /* "queued", "running", "done", "failed" or "absent" (static text) */
-    bool staged;       /* asked for ahead of time; false once a phone waits for it */
+    const char *state;      /* "queued", "running", "done", "failed" or "absent" (static text) */
+    bool staged;            /* asked for ahead of time; false once a phone waits for it */
     char why[PULL_WHY_MAX]; /* why it waits, or the last failure; "" otherwise */
     unsigned files_done, files_total;
     uint64_t bytes_done, bytes_total; /* of the load's files in place (resumed ones too) */
@@ -89,7 +89,7 @@ struct stage_window pull_engine_window(const struct pull_engine *e);
 struct pull_once {
     const char *upstream; /* normalised base URL */
     const char *data_dir;
-    uint64_t rate; /* bytes/s at most; 0: no cap */
+    uint64_t rate;     /* bytes/s at most; 0: no cap */
     unsigned quota_mb; /* as pull_params */
     pull_progress_fn progress;
     void *arg;

@@ -48,8 +48,8 @@ static bool quota_may_go(const struct provision_pulled *p, const char *keep)
 }
 
 /* The warning: every pulled load left, with its size. */
-static void quota_warn(const struct provision_pulled *v, size_t n, const bool *gone,
-                       uint64_t total, uint64_t quota)
+static void quota_warn(const struct provision_pulled *v, size_t n, const bool *gone, uint64_t total,
+                       uint64_t quota)
 {
     char shown[QUOTA_SHOWN_MAX], name[LOG_CLEAN_MAX];
     size_t used = 0;
@@ -75,7 +75,7 @@ static unsigned quota_evict(sqlite3 *db, const struct provision_pulled *v, size_
     char name[LOG_CLEAN_MAX];
     unsigned removed = 0;
 
-    for (size_t i = 0; i < n && *total > quota; i++) {
+    for (size_t i = 0; i<n && * total> quota; i++) {
         if (!quota_may_go(&v[i], keep) || quota_remove(db, v[i].name, quota_mb) != 1)
             continue;
         gone[i] = true;

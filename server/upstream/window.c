@@ -38,8 +38,9 @@ int stage_window_parse(const char *s, struct stage_window *w, char *err, size_t 
         return -1;
     }
     if (a == b) {
-        snprintf(err, cap, "the window opens and closes at the same minute; for any time, "
-                           "leave it out or say none");
+        snprintf(err, cap,
+                 "the window opens and closes at the same minute; for any time, "
+                 "leave it out or say none");
         return -1;
     }
     w->set = true;

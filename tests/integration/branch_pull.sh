@@ -15,6 +15,7 @@
 # started again, and the next pull resumes the part with a Range request.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalog_lib.sh"
+. "$(dirname "$0")/branch_lib.sh"
 
 need_cmd curl python3 ss tftp
 cat_setup
@@ -35,26 +36,7 @@ bundle "$TMPD/b4.zip" "$TMPD/b4.json" --format zip --component-headers all --loa
 ctl "$CDATA" import "$TMPD/b4.zip" >/dev/null || die "import of $LOAD4 failed: $CTL_ERR"
 
 # ---- the central: its file service only ----
-pick_tcp_port CPORT
-pick_port CTPORT
-C="http://127.0.0.1:$CPORT"
-"$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$CTPORT" \
-    --data-dir "$CDATA" --files-listen "127.0.0.1:$CPORT" --admin-listen none \
-    --scrub-interval 0 --log-level info 2>"$TMPD/central.log" </dev/null &
-CENTRAL_PID=$!
-pick_tcp_port PPORT
-P="http://127.0.0.1:$PPORT"
-python3 "$top_srcdir/tests/tools/tamper_proxy.py" --listen "$PPORT" --upstream "$C" \
-    --tamper-file "$TMPD/tamper" --cut-file "$TMPD/cut" --delay-file "$TMPD/delay" \
-    >"$TMPD/proxy.log" 2>&1 &
-PROXY_PID=$!
-trap 'kill -TERM $CENTRAL_PID $PROXY_PID 2>/dev/null; cleanup' EXIT
-i=0
-until curl -sf -o /dev/null "$C/manifests/v1/loads" && curl -sf -o /dev/null "$P/manifests/v1/loads"; do
-    i=$((i + 1))
-    [ $i -lt 50 ] || die "the central's file service or the proxy does not answer"
-    sleep 0.2
-done
+central_start "$CDATA"
 
 # ---- the branch: an empty catalog that trusts the same vendor ----
 BDATA="$TMPD/branch"
@@ -182,10 +164,7 @@ if [ -z "$(echo "$codes" | tr ' ' '\n' | grep -v '^503$' | grep .)" ] &&
 else
     fail "upstream down: answers$codes; $(grep "$LOAD6" "$DAEMON_LOG" | tail -2)"
 fi
-python3 "$top_srcdir/tests/tools/tamper_proxy.py" --listen "$PPORT" --upstream "$C" \
-    --tamper-file "$TMPD/tamper" --cut-file "$TMPD/cut" --delay-file "$TMPD/delay" \
-    >>"$TMPD/proxy.log" 2>&1 &
-PROXY_PID=$!
+proxy_start
 want6=$(man_files "$TMPD/b6.json" | awk -v n="$LOAD6.loads" '$1 == n { print $3 }')
 i=0
 c=""

@@ -9,6 +9,7 @@
 # `loadsctl stage D --upstream-quota-mb 1` removes C, not B.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalog_lib.sh"
+. "$(dirname "$0")/branch_lib.sh"
 
 need_cmd curl python3
 cat_setup
@@ -30,20 +31,7 @@ bundle "$TMPD/h.zip" "$TMPD/h.json" --format zip --component-headers all --load 
     --components 2 --size-kb 100
 
 # ---- the central: its file service only ----
-pick_tcp_port CPORT
-pick_port CTPORT
-C="http://127.0.0.1:$CPORT"
-"$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$CTPORT" \
-    --data-dir "$CDATA" --files-listen "127.0.0.1:$CPORT" --admin-listen none \
-    --scrub-interval 0 --log-level info 2>"$TMPD/central.log" </dev/null &
-CENTRAL_PID=$!
-trap 'kill -TERM $CENTRAL_PID 2>/dev/null; cleanup' EXIT
-i=0
-until curl -sf -o /dev/null "$C/manifests/v1/loads"; do
-    i=$((i + 1))
-    [ $i -lt 50 ] || die "the central's file service does not answer"
-    sleep 0.2
-done
+central_start "$CDATA"
 
 # ---- the branch: one load imported by hand (before any pull: the oldest) ----
 BDATA="$TMPD/branch"

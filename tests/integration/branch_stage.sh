@@ -12,6 +12,7 @@
 # for that load pulls it at once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalog_lib.sh"
+. "$(dirname "$0")/branch_lib.sh"
 . "$(dirname "$0")/admin_lib.sh"
 
 need_cmd curl python3 ss tftp
@@ -32,26 +33,7 @@ for b in b b2 b3 b4; do
 done
 
 # ---- the central (file service only) and a proxy that logs each request ----
-pick_tcp_port CPORT
-pick_port CTPORT
-C="http://127.0.0.1:$CPORT"
-"$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$CTPORT" \
-    --data-dir "$CDATA" --files-listen "127.0.0.1:$CPORT" --admin-listen none \
-    --scrub-interval 0 --log-level info 2>"$TMPD/central.log" </dev/null &
-CENTRAL_PID=$!
-pick_tcp_port PPORT
-P="http://127.0.0.1:$PPORT"
-python3 "$top_srcdir/tests/tools/tamper_proxy.py" --listen "$PPORT" --upstream "$C" \
-    --tamper-file "$TMPD/tamper" --cut-file "$TMPD/cut" --delay-file "$TMPD/delay" \
-    >"$TMPD/proxy.log" 2>&1 &
-PROXY_PID=$!
-trap 'kill -TERM $CENTRAL_PID $PROXY_PID 2>/dev/null; cleanup' EXIT
-i=0
-until curl -sf -o /dev/null "$C/manifests/v1/loads" && curl -sf -o /dev/null "$P/manifests/v1/loads"; do
-    i=$((i + 1))
-    [ $i -lt 50 ] || die "the central's file service or the proxy does not answer"
-    sleep 0.2
-done
+central_start "$CDATA"
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 central_gets() { grep -c 'http GET "/\(blobs\|manifests\)/' "$TMPD/central.log"; }
 

@@ -287,7 +287,9 @@ static void test_pulled_loads(void **state)
         const char *name;
         uint64_t size;
         bool protected;
-    } want[] = {{"LoadA", 100, false}, {"LoadB", 200, true}, {"LoadD", 400, true},
+    } want[] = {{"LoadA", 100, false},
+                {"LoadB", 200, true},
+                {"LoadD", 400, true},
                 {"LoadE", 500, true}}; /* oldest first; C, F and G not from an upstream */
     struct fixture *f = *state;
     struct provision_device d = dev("001122AABBCC", "Cisco 7961", "");
@@ -308,12 +310,11 @@ static void test_pulled_loads(void **state)
     d.load.set = true;
     snprintf(d.load.value, sizeof(d.load.value), "loadb"); /* any case */
     assert_int_equal(provision_device_add(f->db, "tester", &d), DB_OK);
-    assert_int_equal(
-        provision_model_set_default_load(f->db, "tester", "Cisco 7965", "LOADD"), DB_OK);
+    assert_int_equal(provision_model_set_default_load(f->db, "tester", "Cisco 7965", "LOADD"),
+                     DB_OK);
     assert_int_equal(db_commit(f->db), DB_OK);
-    assert_int_equal(sqlite3_exec(f->db, "UPDATE devices SET last_load = 'loade'", NULL, NULL,
-                                  NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(f->db, "UPDATE devices SET last_load = 'loade'", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(provision_pulled_loads(f->db, &v, &n), DB_OK);
     assert_int_equal(n, sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < n; i++) {

@@ -13,7 +13,7 @@
 #include "server/upstream/window.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define HM(h, m)     ((h) * 3600u + (m) * 60u)
+#define HM(h, m)     ((h)*3600u + (m)*60u)
 
 static void test_parse_accepts(void **state)
 {
