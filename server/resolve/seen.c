@@ -17,7 +17,8 @@
 
 struct seen_entry {
     struct provision_seen row;
-    bool dirty; /* changed since it was last written */
+    bool dirty;     /* changed since it was last written */
+    int64_t marked; /* when it was last marked to be written */
 };
 
 struct seen_table {
@@ -113,9 +114,15 @@ void seen_table_note(struct seen_table *t, const char *mac, const struct sockadd
     pthread_mutex_lock(&t->lock);
     i = seen_find(t, mac, &found);
     e = found ? &t->items[i] : seen_insert(t, i, mac);
-    if (e != NULL && strcmp(e->row.addr, addr) != 0) {
-        memcpy(e->row.addr, addr, sizeof(addr));
-        e->row.at = now;
+    /* A new address is written; an unchanged one again now and then, so
+     * that a row the database lost (its device removed and added again)
+     * comes back. The write keeps an existing row's "since". */
+    if (e != NULL && (strcmp(e->row.addr, addr) != 0 || now - e->marked >= SEEN_REFRESH_S)) {
+        if (strcmp(e->row.addr, addr) != 0) {
+            memcpy(e->row.addr, addr, sizeof(addr));
+            e->row.at = now;
+        }
+        e->marked = now;
         t->n_dirty += !e->dirty;
         e->dirty = true;
     }

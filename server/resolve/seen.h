@@ -10,6 +10,7 @@
 
 #define SEEN_DEVICES_MAX 262144 /* devices remembered; past it, new ones are not */
 #define SEEN_FLUSH_MAX   512    /* rows written per flush */
+#define SEEN_REFRESH_S   30     /* an unchanged address is written again this often, at most */
 
 struct seen_table;
 

@@ -302,9 +302,12 @@ test('the device page shows what the phone gets: the site rule for its last requ
     phone = tftpGet(`SEP${MAC}.cnf.xml`);
   }
   assert.match(phone, /<loadServer>10\.9\.9\.9<\/loadServer>/, 'the phone at 127.0.0.1 gets the site rule');
-  // loadsd writes the request's address within a poll (250 ms): reload until shown.
+  // loadsd writes the request's address within a poll (250 ms), and an
+  // unchanged one again every 30 s as the phone keeps asking: reload (and
+  // ask again, as a phone does) until shown.
   const seen = page.locator('#seen-from', {hasText: 'its last request came from 127.0.0.1'});
   for (const end = Date.now() + TIMEOUT; Date.now() < end;) {
+    tftpGet(`SEP${MAC}.cnf.xml`);
     await page.goto(`${base}/#/devices/${MAC}`);
     await page.locator('#seen-from').waitFor();
     if (await seen.count()) break;
