@@ -74,15 +74,8 @@ req up POST /api/v1/uploads $AC -F "file=@$TMPD/fw.zip;filename=../../x/fw.zip"
 expect "upload a bundle" 202
 JOB=$(jq_py up 'j["id"]')
 check "the answer is a queued job" up 'j["state"]' queued
-state=""
-i=0
-while [ $i -lt 100 ]; do
-    req job GET "/api/v1/jobs/$JOB" $ADMIN
-    state=$(jq_py job 'j["state"]')
-    case "$state" in done | failed) break ;; esac
-    sleep 0.1
-    i=$((i + 1))
-done
+job_wait job "$JOB"
+state=$(jq_py job 'j["state"]')
 [ "$state" = done ] && pass "job $JOB ends done" || fail "job $JOB: state $state ($(head -c 400 "$TMPD/job.body"))"
 check "job source is the cleaned file name" job 'j["source"]' fw.zip
 check "job report lists the load" job 'j["report"]["loads"][0]["name"]' SIP41.9-4-2SR3-1S
@@ -96,13 +89,7 @@ leftover=$(find "$TMPD/data/spool" -type f | wc -l)
 req up2 POST /api/v1/uploads -H "Authorization: Bearer $TOKEN" -F "file=@$TMPD/fw2.tgz"
 expect "upload with a bearer token (tar.gz)" 202
 JOB2=$(jq_py up2 'j["id"]')
-i=0
-while [ $i -lt 100 ]; do
-    req job2 GET "/api/v1/jobs/$JOB2" $ADMIN
-    case "$(jq_py job2 'j["state"]')" in done | failed) break ;; esac
-    sleep 0.1
-    i=$((i + 1))
-done
+job_wait job2 "$JOB2"
 check "tar.gz job done" job2 'j["state"]' done
 req jobs GET "/api/v1/jobs?limit=2" $VIEW
 expect "viewer lists jobs" 200
@@ -280,12 +267,11 @@ grep -q '<loadServer>10.7.7.7</loadServer>' "$TMPD/phone.xml" &&
     pass "the phone at 127.0.0.1 gets the site rule's load server" ||
     fail "the phone's config: $(head -c 400 "$TMPD/phone.xml")"
 # The address is written by loadsd's watcher thread (every 250 ms): poll.
-i=0
-while [ $i -lt 100 ]; do
+deadline=$((SECONDS + 60))
+while [ $SECONDS -lt $deadline ]; do
     req seen1 GET /api/v1/devices/0011223344F0/effective $VIEW
     [ "$(jq_py seen1 'j["from"]["source"]')" = last_request ] && break
     sleep 0.1
-    i=$((i + 1))
 done
 check "effective: resolved for the last request's address" seen1 \
     'j["from"]["address"] + " " + j["from"]["source"]' "127.0.0.1 last_request"
@@ -365,13 +351,7 @@ expect "a wrong password" 401
 req up3 POST /api/v1/uploads $AC -F "file=@$TMPD/fw3.zip"
 expect "upload other bytes under a load's name" 202
 JOB3=$(jq_py up3 'j["id"]')
-i=0
-while [ $i -lt 100 ]; do
-    req job3 GET "/api/v1/jobs/$JOB3" $ADMIN
-    case "$(jq_py job3 'j["state"]')" in done | failed) break ;; esac
-    sleep 0.1
-    i=$((i + 1))
-done
+job_wait job3 "$JOB3"
 check "the conflicting upload fails" job3 'j["state"]' failed
 check "its message says what to do on the page, not a CLI flag" job3 \
     'str("--replace" in j["report"]["problems"][0]["message"]) + " " + str("replace a load of the same name" in j["report"]["problems"][0]["message"])' \
@@ -443,12 +423,11 @@ while time.time() < end and not os.path.exists(stop):
 EOF
 python3 "$TMPD/slow.py" "$PORT" "$TMPD/slow.stop" &
 SLOW=$!
-i=0
-while [ $i -lt 100 ]; do
+deadline=$((SECONDS + 60))
+while [ $SECONDS -lt $deadline ]; do
     req xfers GET /api/v1/transfers $VIEW
     grep -q '"acked_bytes": *[1-9]' "$TMPD/xfers.body" 2>/dev/null && break
     sleep 0.2
-    i=$((i + 1))
 done
 expect "list transfers" 200
 check "the slow transfer is listed" xfers '[t["file"] for t in j["transfers"]][0]' slow.bin
@@ -465,12 +444,11 @@ sleep 16
 kill -CONT "$SLOW"
 req xfers2 GET /api/v1/transfers $VIEW
 ACKED=$(jq_py xfers2 'j["transfers"][0]["acked_bytes"] if j["transfers"] else 0')
-i=0
-while [ $i -lt 50 ]; do
+deadline=$((SECONDS + 60))
+while [ $SECONDS -lt $deadline ]; do
     req xfers3 GET /api/v1/transfers $VIEW
     [ "$(jq_py xfers3 'int(bool(j["transfers"]) and j["transfers"][0]["acked_bytes"] > '"${ACKED:-0}"')')" = 1 ] && break
     sleep 0.2
-    i=$((i + 1))
 done
 check "the transfer outlives a client stalled for 16 s and moves on" xfers3 \
     'int(bool(j["transfers"]) and j["transfers"][0]["acked_bytes"] > '"${ACKED:-0}"')' 1

@@ -26,18 +26,6 @@ BASE="http://127.0.0.1:$APORT"
 D="$TMPD/data"
 DB="$D/catalog.db"
 
-# job_wait NAME ID: polls the job until it ends; its last body is NAME.
-job_wait() {
-    i=0
-    while [ $i -lt 100 ]; do
-        req "$1" GET "/api/v1/jobs/$2" $ADMIN
-        case "$(jq_py "$1" 'j["state"]')" in done | failed) return 0 ;; esac
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "job $2 never ended"
-}
-
 # ctl_refused LABEL PATTERN ARGS...: loadsctl on $D exits 1 saying PATTERN.
 ctl_refused() {
     _label=$1

@@ -47,3 +47,17 @@ check() {
     got=$(jq_py "$2" "$3")
     if [ "$got" = "$4" ]; then pass "$1"; else fail "$1: got '$got', want '$4' ($(head -c 300 "$TMPD/$2.body"))"; fi
 }
+
+# job_wait NAME ID: polls job ID (as $ADMIN) until it is done or failed; its
+# last answer is NAME. Import jobs run on nice-19 threads, so a loaded machine
+# (make -j check) can take many seconds: the bound is 90 s, because the test
+# checks what the job ends as, not how fast.
+job_wait() {
+    _deadline=$((SECONDS + 90))
+    while [ $SECONDS -lt $_deadline ]; do
+        req "$1" GET "/api/v1/jobs/$2" $ADMIN
+        case "$(jq_py "$1" 'j["state"]')" in done | failed) return 0 ;; esac
+        sleep 0.2
+    done
+    fail "job $2 never ended in 90 s"
+}
