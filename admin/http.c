@@ -78,6 +78,7 @@ struct req {
     size_t body_max;  /* API_BODY_MAX, or API_CSV_MAX for text/csv routes */
     bool stream;      /* an API_STREAM route past its BEGIN */
     bool stream_done; /* the handler answered early: the rest is dropped */
+    bool refused;     /* refused before its body: the body is dropped */
     bool deferred;    /* that answer waits for the body's end (in early) */
     uint64_t drained; /* bytes dropped since */
     struct api_response early;
@@ -438,6 +439,28 @@ static enum MHD_Result stream_stage(struct req *r, enum api_stage stage, const c
     return send_response(h, r->rq.conn, &rs, NULL);
 }
 
+/* A refusal before any body byte is read. A body the client sends at once
+ * (a known length up to HTTP_DRAIN_MAX, no "Expect: 100-continue") is read
+ * and dropped first, and the answer goes out at its end: answering now and
+ * closing with the body unread makes the kernel reset the connection, and
+ * the client may lose the answer to the reset. Any other request is
+ * answered at once (a client that waits for 100 Continue sends nothing). */
+static enum MHD_Result refuse(struct req *r, unsigned status, const char *code, const char *detail)
+{
+    struct MHD_Connection *conn = r->rq.conn;
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+    uint64_t len = 0;
+
+    if (cl == NULL || numparse_u64(cl, 0, HTTP_DRAIN_MAX, &len) != 0 || len == 0 || ex != NULL)
+        return send_error(r->h, conn, status, code, detail, NULL);
+    memset(&r->early, 0, sizeof(r->early));
+    api_error(&r->early, status, code, "%s", detail);
+    r->refused = true;
+    r->deferred = true;
+    return MHD_YES;
+}
+
 /* The first call: route, limits, authentication and authorisation, before
  * any body byte is read. */
 static enum MHD_Result api_begin(struct req *r, const char *url, const char *method)
@@ -456,20 +479,20 @@ static enum MHD_Result api_begin(struct req *r, const char *url, const char *met
         return send_error(h, conn, MHD_HTTP_NOT_FOUND, "not_found", "no such resource", NULL);
     status = check_body_headers(r, &code, &detail);
     if (status != 0)
-        return send_error(h, conn, (unsigned)status, code, detail, NULL);
+        return refuse(r, (unsigned)status, code, detail);
     if (r->route->flags & API_PUBLIC)
         return MHD_YES;
     pthread_mutex_lock(&h->ctx.db_lock);
     status = authenticate(r);
     pthread_mutex_unlock(&h->ctx.db_lock);
     if (status == MHD_HTTP_UNAUTHORIZED)
-        return send_error(h, conn, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-                          "log in, or send a valid API token", NULL);
+        return refuse(r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                      "log in, or send a valid API token");
     if (status != 0)
-        return send_error(h, conn, (unsigned)status, "internal", "authentication failed", NULL);
+        return refuse(r, (unsigned)status, "internal", "authentication failed");
     status = authorize(r, &code, &detail);
     if (status != 0)
-        return send_error(h, conn, (unsigned)status, code, detail, NULL);
+        return refuse(r, (unsigned)status, code, detail);
     if (r->route->flags & API_STREAM) {
         r->stream = true;
         return stream_stage(r, API_STAGE_BEGIN, NULL, 0);
@@ -515,7 +538,7 @@ static enum MHD_Result api_finish(struct req *r)
     struct api_response rs;
     int rc;
 
-    if (r->stream && r->deferred) {
+    if (r->deferred) {
         r->deferred = false;
         return send_response(h, r->rq.conn, &r->early, NULL);
     }
@@ -584,9 +607,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         if (r->stream && !r->stream_done)
             return stream_stage(r, API_STAGE_DATA, upload_data, n);
-        if (r->stream && (r->drained += n) > HTTP_DRAIN_MAX)
+        if ((r->stream || r->refused) && (r->drained += n) > HTTP_DRAIN_MAX)
             return MHD_NO; /* closes the connection */
-        if (!r->stream)
+        if (!r->stream && !r->refused)
             body_append(r, upload_data, n);
         return MHD_YES;
     }
