@@ -394,6 +394,21 @@ int catalog_load_put(sqlite3 *db, const struct catalog_load *l, int64_t loads_fi
     return rc;
 }
 
+/* A removed load's use goes with it (a load of that name pulled again
+ * starts from its import). */
+static int load_used_forget(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = db_prepare(db, "DELETE FROM load_used WHERE name_folded = ?1");
+    int rc;
+
+    if (st == NULL)
+        return DB_ERROR;
+    bind_folded(st, 1, name);
+    rc = db_check(db, sqlite3_step(st), "forget a load's use");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int catalog_load_remove(sqlite3 *db, const char *name)
 {
     sqlite3_stmt *st = db_prepare(db, "DELETE FROM loads WHERE name_folded = ?1");
@@ -407,7 +422,38 @@ int catalog_load_remove(sqlite3 *db, const char *name)
         rc = DB_NOT_FOUND;
     sqlite3_finalize(st);
     if (rc == DB_OK)
+        rc = load_used_forget(db, name);
+    if (rc == DB_OK)
         rc = catalog_files_prune(db, NULL);
+    return rc;
+}
+
+static int load_used_one(sqlite3 *db, const struct catalog_use *u)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT INTO load_used (name_folded, used_at) VALUES (?1, ?2)"
+                                      " ON CONFLICT (name_folded) DO UPDATE"
+                                      " SET used_at = max(used_at, excluded.used_at)");
+    int rc;
+
+    if (st == NULL)
+        return DB_ERROR;
+    bind_folded(st, 1, u->name);
+    sqlite3_bind_int64(st, 2, u->at);
+    rc = db_check(db, sqlite3_step(st), "record a load's use");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int catalog_loads_used(sqlite3 *db, const struct catalog_use *v, size_t n)
+{
+    int rc = n > 0 ? db_begin(db) : DB_OK;
+
+    for (size_t i = 0; rc == DB_OK && i < n; i++)
+        rc = load_used_one(db, &v[i]);
+    if (n > 0 && rc == DB_OK)
+        return db_commit_untracked(db);
+    if (n > 0)
+        db_rollback(db);
     return rc;
 }
 

@@ -101,6 +101,17 @@ int catalog_load_find(sqlite3 *db, const char *name, struct catalog_load *out);
 int catalog_load_put(sqlite3 *db, const struct catalog_load *l, int64_t loads_file_id,
                      const int64_t *file_ids, size_t n, int64_t *id);
 int catalog_load_remove(sqlite3 *db, const char *name);
+
+/* A load's .loads file was served at `at` (Unix time): the upstream quota's
+ * recency. */
+struct catalog_use {
+    char name[CATALOG_NAME_MAX];
+    int64_t at;
+};
+/* Records when each load was last used (later times win), in one
+ * transaction that does not move the generation. 0 or a negative db_result;
+ * nothing is written on failure. */
+int catalog_loads_used(sqlite3 *db, const struct catalog_use *v, size_t n);
 int catalog_loads_each(sqlite3 *db, int (*cb)(void *arg, const struct catalog_load *l), void *arg);
 
 /* Every load's status and whether it is served, to compare before and after

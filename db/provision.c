@@ -1293,10 +1293,10 @@ int provision_pulled_loads(sqlite3 *db, struct provision_pulled **out, size_t *n
     sqlite3_stmt *st = db_prepare(
         db, "SELECT l.name, (SELECT coalesce(sum(f.size), 0) FROM load_files lf"
             " JOIN files f ON f.id = lf.file_id WHERE lf.load_id = l.id),"
-            " l.created_at, " LOAD_PROTECTED("l.name") " FROM loads l"
-                                                       " JOIN imports i ON i.id = l.import_id "
-                                                       "WHERE substr(i.source, 1, 9) = 'upstream '"
-                                                       " ORDER BY l.created_at, l.id");
+            " max(l.created_at, coalesce(u.used_at, 0)) AS recent, " LOAD_PROTECTED(
+                "l.name") " FROM loads l JOIN imports i ON i.id = l.import_id"
+                          " LEFT JOIN load_used u ON u.name_folded = l.name_folded"
+                          " WHERE substr(i.source, 1, 9) = 'upstream ' ORDER BY recent, l.id");
     struct provision_pulled *v = NULL;
     size_t cap = 0, count = 0;
     int rc = st ? DB_OK : DB_ERROR, step = SQLITE_DONE;

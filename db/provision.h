@@ -159,10 +159,11 @@ int provision_load_in_use(sqlite3 *db, const char *load, char *why, size_t cap);
 struct provision_pulled {
     char name[SETTINGS_VALUE_MAX];
     uint64_t size;  /* its files' bytes */
-    int64_t at;     /* when it was imported: the quota's recency */
+    int64_t at;     /* when a phone last asked for it, else when it was
+                       imported (the later): the quota's recency */
     bool protected; /* see provision_load_protected */
 };
-/* Every such load, imported longest ago first (*out malloc'd, NULL when n
+/* Every such load, used (or imported) longest ago first (*out malloc'd, NULL when n
  * is 0). 0 or a negative db_result. */
 int provision_pulled_loads(sqlite3 *db, struct provision_pulled **out, size_t *n);
 /* 1 when a model default, a device's own load or the last load a device

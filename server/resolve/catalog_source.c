@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "server/resolve/genwatch.h"
 #include "server/resolve/load_index.h"
+#include "server/resolve/load_use.h"
 #include "server/resolve/snapshot.h"
 
 struct snap_entry {
@@ -62,6 +63,7 @@ struct catalog_source {
     size_t marks_n, marks_cap;
     void (*on_corrupt)(void *arg, const char *hex);
     void *corrupt_arg;
+    struct load_use_table *use; /* when each load's .loads file was last served */
 };
 
 static void catalog_snap_free(void *data)
@@ -341,6 +343,20 @@ static int entry_open(struct catalog_source *cs, const struct snap_entry *e,
     return rc;
 }
 
+/* A served NAME.loads is a use of load NAME (the upstream quota's recency). */
+static void note_use(struct catalog_source *cs, const char *folded)
+{
+    static const char ext[] = ".loads";
+    size_t n = strlen(folded), k = sizeof(ext) - 1;
+    char load[CATALOG_NAME_MAX];
+
+    if (n <= k || n - k >= sizeof(load) || strcmp(folded + n - k, ext) != 0)
+        return;
+    memcpy(load, folded, n - k);
+    load[n - k] = '\0';
+    load_use_note(cs->use, load, (int64_t)time(NULL));
+}
+
 static int source_open(void *ctx, const char *name, const struct sockaddr *client,
                        struct resolver_file *out)
 {
@@ -363,6 +379,8 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
         rc = RESOLVER_UNAVAILABLE;
     else if (e != NULL)
         rc = entry_open(cs, e, out);
+    if (rc == RESOLVER_OK)
+        note_use(cs, folded);
     snapshot_release(sn);
     return rc;
 }
@@ -410,6 +428,12 @@ static int loads_each(void *ctx, const char *name, resolver_load_cb cb, void *ar
     return rc;
 }
 
+/* genwatch's tick: the loads' new uses to the database. */
+static void flush_use(void *arg, sqlite3 *db)
+{
+    load_use_flush(((struct catalog_source *)arg)->use, db);
+}
+
 /* genwatch's callback: a new snapshot at the current generation. */
 static int rebuild(void *arg, sqlite3 *db)
 {
@@ -438,8 +462,9 @@ int catalog_source_open(const char *data_dir, struct genwatch *gw, struct catalo
         return -1;
     pthread_mutex_init(&cs->lock, NULL);
     cs->snaps = snapshot_holder_new(catalog_snap_free);
-    if (cs->snaps == NULL || blobstore_open(data_dir, &cs->bs) != 0 ||
-        genwatch_add(gw, rebuild, cs) != 0)
+    cs->use = load_use_new();
+    if (cs->snaps == NULL || cs->use == NULL || blobstore_open(data_dir, &cs->bs) != 0 ||
+        genwatch_add(gw, rebuild, cs) != 0 || genwatch_add_tick(gw, flush_use, cs) != 0)
         goto fail;
     *out = cs;
     return 0;
@@ -475,6 +500,7 @@ void catalog_source_free(struct catalog_source *cs)
     if (cs->bs != NULL)
         blobstore_close(cs->bs);
     free(cs->marks);
+    load_use_free(cs->use);
     pthread_mutex_destroy(&cs->lock);
     free(cs);
 }

@@ -6,14 +6,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db/db.h"
 #include "db/provision.h"
-#include "lib/grow.h"
 #include "lib/log.h"
+#include "lib/sorted.h"
 
 struct seen_entry {
     struct provision_seen row;
@@ -68,34 +69,17 @@ int seen_addr_text(const struct sockaddr *sa, char *out, size_t cap)
 /* The index of mac, or where it would go (*found false). */
 static size_t seen_find(const struct seen_table *t, const char *mac, bool *found)
 {
-    size_t lo = 0, hi = t->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(t->items[mid].row.mac, mac);
-
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
+    return sorted_find(t->items, t->n, sizeof(*t->items), offsetof(struct seen_entry, row.mac), mac,
+                       found);
 }
 
 /* A new entry at i (the lock held). NULL when full or out of memory. */
 static struct seen_entry *seen_insert(struct seen_table *t, size_t i, const char *mac)
 {
     if (t->n >= SEEN_DEVICES_MAX ||
-        grow_array((void **)&t->items, &t->cap, t->n + 1, sizeof(*t->items), 256) != 0)
+        sorted_insert((void **)&t->items, &t->cap, t->n, sizeof(*t->items), i, 256) != 0)
         return NULL;
-    memmove(&t->items[i + 1], &t->items[i], (t->n - i) * sizeof(*t->items));
     t->n++;
-    memset(&t->items[i], 0, sizeof(t->items[i]));
     memcpy(t->items[i].row.mac, mac, SETTINGS_MAC_LEN);
     return &t->items[i];
 }

@@ -1,4 +1,4 @@
-/* quota.c: the upstream disk quota: removes pulled loads, imported longest
+/* quota.c: the upstream disk quota: removes pulled loads, used longest
  * ago first, through the catalog's own removal (audited, blobs released).
  * Runs in the thread that pulled; holds no lock of the pull engine. */
 #include "server/upstream/quota.h"
@@ -83,7 +83,7 @@ static unsigned quota_evict(sqlite3 *db, const struct provision_pulled *v, size_
         *total -= v[i].size;
         removed++;
         log_clean(v[i].name, strlen(v[i].name), name, sizeof(name));
-        log_info("upstream quota: removed load %s (%" PRIu64 " bytes, pulled longest ago, in use "
+        log_info("upstream quota: removed load %s (%" PRIu64 " bytes, used longest ago, in use "
                  "by no device): quota %u MB, pulled loads %" PRIu64 " -> %" PRIu64 " bytes",
                  name, v[i].size, quota_mb, before, *total);
     }

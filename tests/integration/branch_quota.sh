@@ -1,12 +1,15 @@
 #!/bin/sh
 # branch_quota.sh: the upstream disk quota (issue 14). A central loadsd holds
 # three loads of about 620 kB each; a branch with --upstream-quota-mb 1 holds
-# one load imported by hand. Pulling A, then B: A (pulled longest ago, in use
+# one load imported by hand. Pulling A, then B: A (used longest ago, in use
 # by no device) is removed (a log line, gone from the catalog, audited as
 # "upstream", its blobs collected) while the hand-imported load stays, and B
 # is served byte-exact. With B assigned to a device, pulling C keeps both B
 # (in use) and C (just pulled) and warns that the quota is exceeded. Then
-# `loadsctl stage D --upstream-quota-mb 1` removes C, not B.
+# `loadsctl stage D --upstream-quota-mb 1` removes C, not B. Recency is use:
+# on a fresh branch with room for three pulled loads, A, B and C are pulled,
+# a phone asks for A again, and pulling D removes B (used longest ago), not
+# A (pulled first, used last).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalog_lib.sh"
 . "$(dirname "$0")/branch_lib.sh"
@@ -110,5 +113,29 @@ if ctl "$BDATA" stage "$LD" --upstream "$C/" --upstream-quota-mb 1 >/dev/null &&
 else
     fail "loadsctl stage $LD: $CTL_ERR; C $(in_catalog "$LC"), B $(in_catalog "$LB"), D $(in_catalog "$LD"), H $(in_catalog "$LH")"
 fi
+
+# ---- least recently used, not least recently pulled ----
+BDATA="$TMPD/branch2"
+cat_init "$BDATA"
+cat_daemon_start "$BDATA" --files-listen "127.0.0.1:$BPORT" --upstream "$C/" --scrub-interval 0 \
+    --upstream-quota-mb 2
+for l in "$LA" "$LB" "$LC"; do
+    pull "$l" || fail "$l never served to the second branch: $(grep -i pull "$DAEMON_LOG" | tail -3)"
+    sleep 1.1 # one import time per second
+done
+pull "$LA" || fail "$LA no longer served"
+# The use is written by the watcher thread (a load's at most every 5 s): poll
+# until A's last use is later than C's import.
+i=0
+while [ $i -lt 150 ] && [ "$(sql "$BDATA" "SELECT count(*) FROM load_used u, loads c WHERE u.name_folded = lower('$LA') AND c.name = '$LC' AND u.used_at > c.created_at")" != 1 ]; do
+    sleep 0.2
+    i=$((i + 1))
+done
+pull "$LD" || fail "$LD never served: $(grep -i pull "$DAEMON_LOG" | tail -3)"
+sleep 0.5
+[ "$(in_catalog "$LB")" = no ] && [ "$(in_catalog "$LA")" = yes ] && [ "$(in_catalog "$LC")" = yes ] &&
+    pass "quota 2 MB, A B C pulled, A asked for again, D pulled: $LB (used longest ago) removed, $LA and $LC kept" ||
+    fail "LRU: A $(in_catalog "$LA"), B $(in_catalog "$LB"), C $(in_catalog "$LC"); uses: $(sql "$BDATA" "SELECT group_concat(name_folded || '@' || used_at, ' ') FROM load_used"); loads: $(sql "$BDATA" "SELECT group_concat(name || '@' || created_at, ' ') FROM loads"); $(grep "quota" "$DAEMON_LOG" | tail -2)"
+daemon_stop
 ctl_sanitizer_check
 finish

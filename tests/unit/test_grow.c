@@ -1,15 +1,18 @@
 /* test_grow.c: grow_array doubles from its first size, keeps contents, and
- * refuses sizes whose byte count would overflow without touching the array. */
+ * refuses sizes whose byte count would overflow without touching the array;
+ * sorted_find and sorted_insert keep records in key order. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "lib/grow.h"
+#include "lib/sorted.h"
 
 static void test_doubles_and_keeps(void **state)
 {
@@ -50,11 +53,56 @@ static void test_overflow_refused(void **state)
     free(v);
 }
 
+struct rec {
+    int payload;
+    char key[8];
+};
+
+/* Inserting keys in any order leaves them sorted, found, with their payload;
+ * a key already there is found, not added. */
+static void test_sorted_insert_find(void **state)
+{
+    static const char *keys[] = {"m", "c", "x", "a", "m", "zz", "b", "", "c"};
+    static const char *want[] = {"", "a", "b", "c", "m", "x", "zz"};
+    struct rec *v = NULL;
+    size_t n = 0, cap = 0, i;
+    bool found;
+
+    (void)state;
+    assert_int_equal(sorted_find(v, 0, sizeof(*v), offsetof(struct rec, key), "a", &found), 0);
+    assert_false(found);
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        i = sorted_find(v, n, sizeof(*v), offsetof(struct rec, key), keys[k], &found);
+        if (found)
+            continue;
+        assert_int_equal(sorted_insert((void **)&v, &cap, n, sizeof(*v), i, 2), 0);
+        assert_int_equal(v[i].payload, 0); /* zeroed */
+        assert_string_equal(v[i].key, "");
+        strcpy(v[i].key, keys[k]);
+        v[i].payload = (int)k + 1;
+        n++;
+    }
+    assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+    for (i = 0; i < n; i++) {
+        assert_string_equal(v[i].key, want[i]);
+        assert_int_equal(sorted_find(v, n, sizeof(*v), offsetof(struct rec, key), want[i], &found),
+                         i);
+        assert_true(found);
+    }
+    assert_int_equal(v[3].payload, 2); /* "c": its first insert's */
+    assert_int_equal(sorted_find(v, n, sizeof(*v), offsetof(struct rec, key), "d", &found), 4);
+    assert_false(found);
+    assert_int_equal(sorted_find(v, n, sizeof(*v), offsetof(struct rec, key), "zzz", &found), n);
+    assert_false(found);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_doubles_and_keeps),
         cmocka_unit_test(test_overflow_refused),
+        cmocka_unit_test(test_sorted_insert_find),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

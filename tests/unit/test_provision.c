@@ -68,6 +68,17 @@ static int64_t count_audit(sqlite3 *db, const char *action)
     return n;
 }
 
+static int64_t count_rows(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = db_prepare(db, sql);
+    int64_t n = -1;
+
+    if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 static struct provision_device dev(const char *mac, const char *model, const char *profile)
 {
     struct provision_device d;
@@ -279,6 +290,41 @@ static void add_imported(sqlite3 *db, const char *name, char fill, uint64_t size
     snprintf(l.signature, sizeof(l.signature), "verified");
     assert_int_equal(catalog_import_start(db, source, "tester", &l.import_id), DB_OK);
     assert_int_equal(catalog_load_put(db, &l, fid, &fid, 1, &lid), DB_OK);
+}
+
+/* The quota's recency: a load's last use, else its import; later uses win,
+ * and a removed load's use goes with it. */
+static void test_pulled_loads_by_use(void **state)
+{
+    struct fixture *f = *state;
+    struct provision_pulled *v = NULL;
+    struct catalog_use use[2] = {{"LOADA", 0}, {"loada", 0}};
+    size_t n = 0;
+    int64_t t0;
+
+    assert_int_equal(db_begin(f->db), DB_OK);
+    add_imported(f->db, "LoadA", 'a', 100, "upstream http://central:6970/");
+    add_imported(f->db, "LoadB", 'b', 200, "upstream http://central:6970/");
+    assert_int_equal(db_commit(f->db), DB_OK);
+    assert_int_equal(provision_pulled_loads(f->db, &v, &n), DB_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].name, "LoadA"); /* no use yet: by import */
+    t0 = v[0].at;
+    free(v);
+    use[0].at = t0 + 100;
+    use[1].at = t0 + 50; /* an older use of the same load (any case) does not win */
+    assert_int_equal(catalog_loads_used(f->db, use, 2), DB_OK);
+    assert_int_equal(catalog_loads_used(f->db, use, 0), DB_OK);
+    assert_int_equal(provision_pulled_loads(f->db, &v, &n), DB_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].name, "LoadB");
+    assert_string_equal(v[1].name, "LoadA");
+    assert_int_equal(v[1].at, t0 + 100);
+    free(v);
+    assert_int_equal(db_begin(f->db), DB_OK);
+    assert_int_equal(catalog_load_remove(f->db, "loadA"), DB_OK);
+    assert_int_equal(db_commit(f->db), DB_OK);
+    assert_int_equal(count_rows(f->db, "SELECT count(*) FROM load_used"), 0);
 }
 
 static void test_pulled_loads(void **state)
@@ -545,6 +591,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_snapshot_and_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_in_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pulled_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pulled_loads_by_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_and_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_text_rule, setup, teardown),
