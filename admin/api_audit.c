@@ -3,26 +3,12 @@
 #include <string.h>
 
 #include "admin/api.h"
+#include "admin/catalog_json.h"
 #include "db/catalog.h"
 #include "db/db.h"
-#include "lib/log.h"
 
 #define AUDIT_LIMIT_DEFAULT 50
 #define AUDIT_LIMIT_MAX     500
-#define AUDIT_TEXT_MAX      4096
-
-/* A text as a JSON string (null for NULL); bytes that are not UTF-8 are
- * escaped rather than dropping the row. */
-static json_t *text_json(const char *text)
-{
-    char clean[LOG_CLEAN_MAX];
-    json_t *j;
-
-    if (text == NULL)
-        return json_null();
-    j = json_stringn(text, strnlen(text, AUDIT_TEXT_MAX));
-    return j != NULL ? j : json_string(log_clean(text, strlen(text), clean, sizeof(clean)));
-}
 
 /* catalog_audit_each's callback: the page being listed. */
 struct audit_page {
@@ -39,7 +25,7 @@ static int audit_row(void *arg, const struct catalog_audit_entry *e)
     const char *const texts[] = {e->actor, e->action, e->object, e->before, e->after};
 
     for (int i = 0; j != NULL && i < 5; i++)
-        json_object_set_new(j, names[i], text_json(texts[i]));
+        json_object_set_new(j, names[i], catalog_text_json(texts[i]));
     p->last = e->id;
     p->n++;
     json_array_append_new(p->list, j);

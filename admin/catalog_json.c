@@ -7,14 +7,28 @@
 
 #include "lib/log.h"
 
+#define CATALOG_JSON_TEXT_MAX 4096
+
+json_t *catalog_text_json(const char *text)
+{
+    char clean[LOG_CLEAN_MAX];
+    json_t *j;
+
+    if (text == NULL)
+        return json_null();
+    j = json_stringn(text, strnlen(text, CATALOG_JSON_TEXT_MAX));
+    return j != NULL ? j : json_string(log_clean(text, strlen(text), clean, sizeof(clean)));
+}
+
 json_t *catalog_load_json(const struct catalog_load *l)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s, s:I, s:I, s:I, s:I}", "name",
+    return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s?, s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "name",
                      l->name, "status", l->status, "signature", l->signature, "served", l->served,
                      "policy", l->policy, "weakest_file", l->culprit[0] ? l->culprit : NULL,
                      "signer", l->signer, "approved_by", l->approved_by, "files",
                      (json_int_t)l->file_count, "size", (json_int_t)l->total_size, "created_at",
-                     (json_int_t)l->created_at, "import_id", (json_int_t)l->import_id);
+                     (json_int_t)l->created_at, "import_id", (json_int_t)l->import_id, "origin",
+                     catalog_text_json(l->origin));
 }
 
 json_t *catalog_file_json(const struct catalog_file *f)

@@ -12,6 +12,11 @@
 #include "server/firmware/verify.h"
 #include "server/upstream/pull.h"
 
+/* A stored text as a JSON string (null for NULL): up to 4096 bytes as they
+ * are when they are UTF-8, else cleaned as for the log, never dropping the
+ * object it goes into. */
+json_t *catalog_text_json(const char *text);
+
 json_t *catalog_load_json(const struct catalog_load *l);
 json_t *catalog_file_json(const struct catalog_file *f);
 json_t *catalog_trust_json(const struct catalog_trust *t);

@@ -275,7 +275,8 @@ int catalog_released_prune(sqlite3 *db, int64_t before)
               " (SELECT f.name FROM load_files lf JOIN files f ON f.id = lf.file_id"               \
               "  WHERE lf.load_id = l.id AND " FILE_RANK " < 3 ORDER BY " FILE_RANK                \
               ", f.name_folded"                                                                    \
-              "  LIMIT 1), l.approval_cert"                                                        \
+              "  LIMIT 1), l.approval_cert,"                                                       \
+              " (SELECT i.source FROM imports i WHERE i.id = l.import_id)"                         \
               " FROM loads l LEFT JOIN load_files lf ON lf.load_id = l.id"                         \
               " LEFT JOIN files f ON f.id = lf.file_id"
 #define LOAD_GROUP " GROUP BY l.id"
@@ -305,6 +306,7 @@ static void load_from_row(sqlite3_stmt *st, struct catalog_load *l)
         snprintf(l->policy, sizeof(l->policy), "signed");
     db_column_text(st, 15, l->culprit, sizeof(l->culprit));
     db_column_text(st, 16, l->approval_cert, sizeof(l->approval_cert));
+    db_column_text(st, 17, l->origin, sizeof(l->origin));
     status = sigstatus_derive(&facts);
     snprintf(l->status, sizeof(l->status), "%s", sigstatus_name(status));
     l->served = sigstatus_allowed(status, l->policy);

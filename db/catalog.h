@@ -50,7 +50,9 @@ struct catalog_load {
     char approval_cert[SHA256_HEX_BUF]; /* fingerprint of the approval certificate, or "" */
     int64_t created_at;
     int64_t import_id;
-    unsigned file_count; /* the .loads file and its components */
+    char
+        origin[CATALOG_TEXT_MAX]; /* its import's source: "upstream URL", or a bundle's file name */
+    unsigned file_count;          /* the .loads file and its components */
     uint64_t total_size;
 };
 

@@ -82,6 +82,8 @@ st=$(load_status "$BDATA" "$LOAD")
 [ "$st" = verified ] && pass "the branch's catalog: $LOAD verified" || fail "$LOAD is '$st'"
 src=$(sql "$BDATA" "SELECT i.source FROM imports i JOIN loads l ON l.import_id = i.id WHERE l.name = '$LOAD'")
 [ "$src" = "upstream $P" ] && pass "its import's source: \"$src\"" || fail "import source: \"$src\""
+origin=$(ctl "$BDATA" --json loads | python3 -c 'import json,sys; print([l["origin"] for l in json.load(sys.stdin) if l["name"] == sys.argv[1]][0])' "$LOAD")
+[ "$origin" = "upstream $P" ] && pass "loadsctl --json loads: origin \"$origin\"" || fail "origin: \"$origin\""
 [ "$(sql "$BDATA" "SELECT count(*) FROM audit WHERE action = 'stage' AND object = '$LOAD'")" = 1 ] &&
     pass "an audit row 'stage' for $LOAD" || fail "no audit row for the stage"
 ctl "$BDATA" stage "$LOAD" --upstream "$P" >/dev/null

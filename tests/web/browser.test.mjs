@@ -1,7 +1,8 @@
 // browser.test.mjs: the admin page in a real browser (Debian's chromium,
 // headless, driven by playwright-core) against a real loadsd on loopback
 // ports with a data directory of its own. Steps: log in, upload a generated
-// bundle and see it verified, PFS on at enterprise / off in a profile /
+// bundle and see it verified, stage a second load from an upstream (a
+// central loadsd) and see its progress and origin, PFS on at enterprise / off in a profile /
 // inherit on a device shows "off — from profile", a site rule (the toast says
 // what was stored) and the device page showing it as the phone gets it over
 // TFTP (screenshots device-site-rule-*.png), trusting a certificate twice, the
@@ -40,6 +41,9 @@ const TIMEOUT = 90000;
 let tmp;
 let daemon;
 let daemonLog = '';
+let central;
+let centralLog = '';
+const LOAD2 = 'SIP45.9-4-2SR3-1S'; // at the central only: staged from the page
 let base;
 let tftpPort;
 let context;
@@ -119,10 +123,31 @@ before(async () => {
   ctl('user', 'add', 'admin', '--role', 'admin', '--password-stdin');
   ctl('trust', 'add', path.join(tmp, 'keys', 'vendor.pem'));
 
+  // A central loadsd (its file service only) holding LOAD2: this loadsd's
+  // upstream, for the stage card. Its rate cap makes the progress visible.
+  const cdata = path.join(tmp, 'central');
+  const bundle2 = path.join(tmp, 'bundle2.zip');
+  execFileSync('python3', [mk, 'bundle', '--keys', path.join(tmp, 'keys'), '--out', bundle2,
+    '--format', 'zip', '--load', LOAD2, '--components', '4', '--size-kb', '512', '--seed', '2',
+    '--component-headers', 'all'], {stdio: 'pipe'});
+  execFileSync(LOADSCTL, ['--data-dir', cdata, 'init'], {stdio: 'pipe'});
+  execFileSync(LOADSCTL, ['--data-dir', cdata, 'trust', 'add', path.join(tmp, 'keys', 'vendor.pem')], {stdio: 'pipe'});
+  execFileSync(LOADSCTL, ['--data-dir', cdata, 'import', bundle2], {stdio: 'pipe'});
+  const centralPort = await freeTcpPort();
+  const centralTftp = await freeUdpPort();
+  const cconf = path.join(tmp, 'central.conf');
+  fs.writeFileSync(cconf, '# the browser test\'s central\n');
+  central = spawn(LOADSD, ['--foreground', '--config', cconf, '--data-dir', cdata,
+    '--tftp-listen', `127.0.0.1:${centralTftp}`, '--files-listen', `127.0.0.1:${centralPort}`,
+    '--admin-listen', 'none', '--scrub-interval', '0', '--log-level', 'info'],
+  {stdio: ['ignore', 'pipe', 'pipe']});
+  central.stdout.on('data', (d) => { centralLog += d; });
+  central.stderr.on('data', (d) => { centralLog += d; });
+
   const adminPort = await freeTcpPort();
   tftpPort = await freeUdpPort();
   const conf = path.join(tmp, 'loadsd.conf');
-  fs.writeFileSync(conf, '# browser test\nthreads = 2\n');
+  fs.writeFileSync(conf, `# browser test\nthreads = 2\nupstream = http://127.0.0.1:${centralPort}\nstage-rate = 4000\n`);
   base = `http://127.0.0.1:${adminPort}`;
   daemon = spawn(LOADSD, ['--foreground', '--config', conf, '--data-dir', path.join(tmp, 'data'),
     '--serve-dir', path.join(tmp, 'serve'), '--tftp-listen', `127.0.0.1:${tftpPort}`,
@@ -156,7 +181,9 @@ after(async () => {
       daemon.once('exit', () => { clearTimeout(t); r(); });
     });
   }
+  if (central && central.exitCode === null) central.kill('SIGTERM');
   fs.writeFileSync(path.join(ARTIFACTS, 'loadsd.log'), daemonLog);
+  fs.writeFileSync(path.join(ARTIFACTS, 'central.log'), centralLog);
   if (tmp && !process.env.KEEP_TMPDIR) fs.rmSync(tmp, {recursive: true, force: true});
   else if (tmp) console.log(`kept ${tmp}`);
   if (/ERROR: (Address|Undefined|Leak)Sanitizer|runtime error:/.test(daemonLog)) {
@@ -218,6 +245,28 @@ test('upload a bundle: progress bar, then the load is verified', async () => {
   await page.getByRole('button', {name: 'Verify now'}).click();
   await page.getByText(/file\(s\) checked, \d+ match, 0 newly quarantined/).waitFor();
   await shot('load-detail');
+});
+
+test('stage a load from the upstream: progress, then in the catalog, pulled from the central', async () => {
+  await nav(page, 'Loads & upload');
+  const card = page.locator('#stage-card');
+  await card.getByText(/from http:\/\/127\.0\.0\.1:\d+\/?, at most 4000 kbit\/s/).waitFor();
+  await page.locator('#stage-load').fill(LOAD2);
+  await page.locator('#stage-submit').click();
+  await card.getByText(new RegExp(`Staging ${LOAD2.replaceAll('.', '\\.')}: (queued|running)`)).waitFor();
+  // 2 MB at 4000 kbit/s: about 4 s running, with files, bytes and a rate.
+  const row = card.locator('tbody tr', {hasText: LOAD2});
+  await row.filter({hasText: /running/}).waitFor();
+  await shot('stage-running');
+  await row.filter({hasText: /done/}).waitFor();
+  assert.match(await row.textContent(), /5\/5/);
+  const loads = page.locator('table', {has: page.locator('caption', {hasText: /^Loads$/})});
+  const loadRow = loads.locator('tbody tr', {hasText: LOAD2});
+  await loadRow.waitFor();
+  assert.match(await loadRow.textContent(), /verified/);
+  assert.match(await loadRow.textContent(), /pulled from http:\/\/127\.0\.0\.1:\d+/);
+  assert.match(await loads.locator('tbody tr', {hasText: LOAD}).textContent(), /bundle bundle\.zip/);
+  await shot('stage-done');
 });
 
 test('PFS on at enterprise, off in a profile, inherit on a device: "off — from profile"', async () => {
@@ -304,11 +353,14 @@ test('the device page shows what the phone gets: the site rule for its last requ
   assert.match(phone, /<loadServer>10\.9\.9\.9<\/loadServer>/, 'the phone at 127.0.0.1 gets the site rule');
   // loadsd writes the request's address within a poll (250 ms), and an
   // unchanged one again every 30 s as the phone keeps asking: reload (and
-  // ask again, as a phone does) until shown.
+  // ask again, as a phone does) until shown. A goto to the URL the page is
+  // on already changes nothing (same hash: no hashchange, no new render):
+  // reload instead.
   const seen = page.locator('#seen-from', {hasText: 'its last request came from 127.0.0.1'});
+  await page.goto(`${base}/#/devices/${MAC}`);
   for (const end = Date.now() + TIMEOUT; Date.now() < end;) {
     tftpGet(`SEP${MAC}.cnf.xml`);
-    await page.goto(`${base}/#/devices/${MAC}`);
+    await page.reload();
     await page.locator('#seen-from').waitFor();
     if (await seen.count()) break;
     await page.waitForTimeout(500);

@@ -199,6 +199,13 @@ function showResult(box, job) {
 
 // ---- loads table ----
 
+// Where a load came from, in words: its import's source.
+function originText(origin) {
+  if (!origin) return '—';
+  if (origin.startsWith('upstream ')) return `pulled from ${origin.slice(9)}`;
+  return `bundle ${origin}`;
+}
+
 function loadsTable(loads) {
   return table([
     {label: 'Load', render: (l) => h('a.mono', {href: `#/loads/${encodeURIComponent(l.name)}`}, l.name)},
@@ -207,6 +214,7 @@ function loadsTable(loads) {
     {label: 'Approved by', render: (l) => h('span.break', null, l.approved_by || '—')},
     {label: 'Files', num: true, render: (l) => String(l.files ?? '—')},
     {label: 'Size', num: true, render: (l) => fmtBytes(l.size)},
+    {label: 'Origin', render: (l) => h('span.break', null, originText(l.origin))},
     {label: 'Imported', render: (l) => h('span.nowrap', null, fmtTime(l.created_at))},
   ], loads, {empty: 'No loads yet: upload a bundle above.', caption: 'Loads'});
 }
@@ -301,7 +309,9 @@ function stageCard(onDone) {
       poll();
     });
   }
-  poll();
+  // The first poll once the card is on the page (the caller appends it
+  // after this returns; a poll of a card not on the page stops polling).
+  timer = setTimeout(poll, 0);
   return el;
 }
 
