@@ -439,6 +439,8 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
             .hold_ms = c->upstream_hold_ms,
             .stage_rate = (uint64_t)c->stage_rate_kbit * 125, /* kbit/s to bytes/s */
             .quota_mb = c->upstream_quota_mb,
+            .tftp_blksize = c->upstream_tftp_blksize,
+            .tftp_windowsize = c->upstream_tftp_windowsize,
         };
         char why[160];
 
