@@ -226,7 +226,8 @@ static int io_run(struct fetch_io *io, const char *name, char *err, size_t cap)
             return FETCH_FAILED;
         }
         if (now >= limit) {
-            snprintf(err, cap, "not done within %u ms", io->o->total_ms);
+            snprintf(err, cap, "%s within %u ms", io->g.packets_in ? "not done" : "no answer",
+                     io->o->total_ms);
             return FETCH_FAILED;
         }
         wait = wait < 0 ? 0 : wait > TFTP_FETCH_NAP_MS ? TFTP_FETCH_NAP_MS : wait;

@@ -165,4 +165,58 @@ else
 fi
 
 daemon_stop
+
+# ---- --upstream-configs on: the upstream's configs, fresh, else the last good copy ----
+code=0
+"$LOADSD" --foreground --config "$CONFIG_FILE" --data-dir "$BDATA" --upstream "http://127.0.0.1:1" \
+    --upstream-configs on --admin-listen none >"$TMPD/refused.log" 2>&1 </dev/null || code=$?
+[ "$code" -ne 0 ] && grep -q "upstream-configs.*needs a tftp:// upstream" "$TMPD/refused.log" &&
+    pass "--upstream-configs on with an http:// upstream: refused at start ($(head -1 "$TMPD/refused.log"))" ||
+    fail "--upstream-configs with http://: exit $code, $(head -2 "$TMPD/refused.log")"
+SEP=SEP001122AABBCC.cnf.xml
+printf '<device><loadInformation>FROM-UPSTREAM-1</loadInformation></device>\n' >"$TMPD/sep1"
+printf '<device><loadInformation>FROM-UPSTREAM-2</loadInformation></device>\n' >"$TMPD/sep2"
+printf '<Default><loadInformation30018 model="IP Phone 7961">UPSTREAM-DEFAULT</loadInformation30018></Default>\n' \
+    >"$TMPD/xmldefault"
+cp "$TMPD/sep1" "$TMPD/sep.new" && mv "$TMPD/sep.new" "$UP/$SEP"
+cp "$TMPD/xmldefault" "$TMPD/xd.new" && mv "$TMPD/xd.new" "$UP/XMLDefault.cnf.xml"
+cat_daemon_start "$BDATA" --files-listen "127.0.0.1:$BPORT" --upstream "tftp://127.0.0.1:$UPORT" \
+    --scrub-interval 0 --upstream-configs on
+# cfg NAME OUT: the branch's NAME over TFTP (tftp-hpa) into OUT; its messages in $HPA_MSG.
+cfg() {
+    rm -f "$2"
+    HPA_MSG=$(cd "$TMPD/out" && timeout 40 tftp -m octet 127.0.0.1 "$PORT" -c get "$1" "$2" 2>&1)
+}
+cfg "$SEP" "$TMPD/out/c1"
+cfg XMLDefault.cnf.xml "$TMPD/out/d1"
+if same_file "$TMPD/sep1" "$TMPD/out/c1" && same_file "$TMPD/xmldefault" "$TMPD/out/d1"; then
+    pass "$SEP and XMLDefault.cnf.xml come from the upstream (not the branch's own rendering)"
+else
+    fail "upstream configs: \"$HPA_MSG\"; got $(head -c 120 "$TMPD/out/c1" 2>/dev/null) / $(head -c 120 "$TMPD/out/d1" 2>/dev/null)"
+fi
+n1=$(opens "$SEP")
+curl -s -o "$TMPD/out/c1h" "$B/$SEP"
+cp "$TMPD/sep2" "$TMPD/sep.new" && mv "$TMPD/sep.new" "$UP/$SEP"
+cfg "$SEP" "$TMPD/out/c2"
+n2=$(opens "$SEP")
+if same_file "$TMPD/sep1" "$TMPD/out/c1h" && same_file "$TMPD/sep2" "$TMPD/out/c2" && [ "$n2" -eq $((n1 + 2)) ]; then
+    pass "fresh per request: HTTP got it too, then the changed upstream file was served at once (upstream opens $n1 -> $n2)"
+else
+    fail "fresh per request: HTTP same=$(same_file "$TMPD/sep1" "$TMPD/out/c1h" && echo yes), changed same=$(same_file "$TMPD/sep2" "$TMPD/out/c2" && echo yes), opens $n1 -> $n2"
+fi
+same_file "$TMPD/sep2" "$BDATA/upstream-configs/sep001122aabbcc.cnf.xml" &&
+    pass "the last good copy is kept in the data dir (upstream-configs/)" ||
+    fail "no last good copy in $BDATA/upstream-configs: $(ls -A "$BDATA/upstream-configs" 2>&1)"
+kill -TERM "$HPA_PID"
+wait "$HPA_PID" 2>/dev/null
+t0=$(date +%s)
+cfg "$SEP" "$TMPD/out/c3"
+if same_file "$TMPD/sep2" "$TMPD/out/c3" &&
+    grep -q "unreachable for $SEP .*serving its last good copy" "$DAEMON_LOG"; then
+    pass "upstream stopped: the last good copy served in $(($(date +%s) - t0)) s; the log: \"$(grep -o "unreachable for $SEP .*" "$DAEMON_LOG" | head -1)\""
+else
+    fail "upstream stopped: \"$HPA_MSG\"; $(grep "$SEP" "$DAEMON_LOG" | tail -2)"
+fi
+
+daemon_stop
 finish
