@@ -422,20 +422,24 @@ static int pull_file(struct pull_engine *e, struct datadir *dd, const struct ups
 #define PULL_FILE_SKIP 1
 static int pull_file_tftp(struct pull_engine *e, struct datadir *dd, const struct upstream_file *f,
                           const char *path, const struct upstream_fetch_opts *fo,
-                          struct pull_result *res)
+                          struct pull_result *res, uint64_t *size)
 {
     struct tftp_fetch_opts o = e->tftp_opts;
     struct catalog_file cf;
+    struct stat st;
     uint64_t got = 0;
     int rc;
 
     if (!f->is_loads && catalog_file_find(dd->db, f->name, &cf) == DB_OK &&
-        strcmp(cf.status, "ok") == 0 && strcmp(cf.signature, "bad") != 0)
+        strcmp(cf.status, "ok") == 0 && strcmp(cf.signature, "bad") != 0) {
+        *size = cf.size;
         return PULL_FILE_SKIP;
+    }
     o.fo = fo;
     rc = pull_tftp_file(&o, f, path, &got, res->why, sizeof(res->why));
     res->bytes_got += got;
     res->fetched += got > 0;
+    *size = rc == FETCH_OK && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
     if (rc == FETCH_ABSENT && f->optional)
         return PULL_FILE_SKIP;
     return rc;
@@ -543,11 +547,16 @@ static void file_begin(struct pull_engine *e, struct pull_load *l, struct upstre
     pthread_mutex_unlock(&e->lock);
 }
 
-static void file_end(struct pull_engine *e, struct pull_load *l, const struct upstream_file *f)
+/* File f is in place with size bytes (f->size 0: not known before, from a
+ * tftp:// upstream: the total grows by it). */
+static void file_end(struct pull_engine *e, struct pull_load *l, const struct upstream_file *f,
+                     uint64_t size)
 {
     pthread_mutex_lock(&e->lock);
     l->files_done++;
-    l->file_base += f->size;
+    if (f->size == 0)
+        l->bytes_total += size;
+    l->file_base += size;
     l->bytes_done = l->file_base;
     pthread_mutex_unlock(&e->lock);
     progress_tell(e, l);
@@ -561,6 +570,7 @@ static int pull_files(struct pull_engine *e, struct datadir *dd, struct pull_loa
     const char **paths = calloc(m->n_files, sizeof(*paths));
     char(*buf)[PULL_PATH_MAX] = calloc(m->n_files, sizeof(*buf));
     int state = PULL_FAILED, rc = FETCH_OK;
+    uint64_t size;
     size_t n = 0;
 
     if (paths == NULL || buf == NULL) {
@@ -574,15 +584,16 @@ static int pull_files(struct pull_engine *e, struct datadir *dd, struct pull_loa
             rc = FETCH_LOCAL;
             break;
         }
+        size = m->files[i].size;
         file_begin(e, l, fo);
-        rc = e->tftp ? pull_file_tftp(e, dd, &m->files[i], buf[i], fo, res)
+        rc = e->tftp ? pull_file_tftp(e, dd, &m->files[i], buf[i], fo, res, &size)
                      : pull_file(e, dd, &m->files[i], buf[i], fo, res);
         res->files++;
         if (rc == FETCH_OK)
             paths[n++] = buf[i];
         if (rc == FETCH_OK || rc == PULL_FILE_SKIP) {
             rc = FETCH_OK;
-            file_end(e, l, &m->files[i]);
+            file_end(e, l, &m->files[i], size);
         }
     }
     if (atomic_load(&e->stop) && rc == FETCH_OK) {
