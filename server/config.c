@@ -22,6 +22,7 @@
 #include "server/tftp/tftp_packet.h"
 #include "server/upstream/pull.h"
 #include "server/upstream/quota.h"
+#include "server/upstream/tftp_get.h"
 #include "server/upstream/url.h"
 
 #ifndef PACKAGE_VERSION
@@ -39,6 +40,7 @@ enum config_kind {
     CONFIG_KIND_UINT,      /* unsigned in [min, max] */
     CONFIG_KIND_BOOL01,    /* "0" or "1" into a bool */
     CONFIG_KIND_FLAG,      /* no value on the command line; yes/no in the file */
+    CONFIG_KIND_ONOFF,     /* on|off (or yes/no) into a bool; a value everywhere */
     CONFIG_KIND_LOG_LEVEL, /* debug|info|warn|error */
     CONFIG_KIND_URL,       /* the upstream's base URL, normalised */
     CONFIG_KIND_WINDOW,    /* HH:MM-HH:MM, checked; "none" clears it */
@@ -120,7 +122,16 @@ static const struct config_key config_keys[] = {
     {"files-timeout", CONFIG_KIND_UINT, CONFIG_FIELD(files_timeout), 1, 3600, "30", "SECONDS",
      "HTTP file service: idle time, and the time a request head may take"},
     {"upstream", CONFIG_KIND_URL, CONFIG_FIELD(upstream), 0, 0, NULL, "URL",
-     "a central loadsd's file service (http://central:6970) to pull missing loads from"},
+     "a central loadsd's file service (http://central:6970) or a TFTP server (tftp://host) to "
+     "pull missing loads from"},
+    {"upstream-tftp-blksize", CONFIG_KIND_UINT, CONFIG_FIELD(upstream_tftp_blksize),
+     TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX, "1468", "N",
+     "tftp:// upstream: blksize asked for (512 = none asked)"},
+    {"upstream-tftp-windowsize", CONFIG_KIND_UINT, CONFIG_FIELD(upstream_tftp_windowsize), 1,
+     TFTP_GET_WINDOW_MAX, "16", "N", "tftp:// upstream: windowsize asked for (1 = lock-step)"},
+    {"upstream-configs", CONFIG_KIND_ONOFF, CONFIG_FIELD(upstream_configs), 0, 1, "off", "on|off",
+     "tftp:// upstream: serve its SEP<MAC>.cnf.xml and XMLDefault.cnf.xml, fetched per request "
+     "(the last good copy when it is unreachable)"},
     {"upstream-pulls", CONFIG_KIND_UINT, CONFIG_FIELD(upstream_pulls), 1, PULL_WORKERS_MAX, "2",
      "N", "loads pulled from the upstream at once"},
     {"upstream-hold-ms", CONFIG_KIND_UINT, CONFIG_FIELD(upstream_hold_ms), 0, 60000, "8000", "MS",
@@ -187,6 +198,15 @@ static int config_parse_yes_no(const char *value, bool *out)
         }
     }
     return -1;
+}
+
+static int config_parse_on_off(const char *value, bool *out)
+{
+    if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+        *out = value[1] == 'n';
+        return 0;
+    }
+    return config_parse_yes_no(value, out);
 }
 
 static int config_set_uint(const struct config_key *k, void *field, const char *value, char *err,
@@ -319,6 +339,10 @@ static int config_set_value(struct loadsd_config *c, const struct config_key *k,
         if (config_parse_yes_no(value, field) == 0)
             return 0;
         break;
+    case CONFIG_KIND_ONOFF:
+        if (config_parse_on_off(value, field) == 0)
+            return 0;
+        break;
     case CONFIG_KIND_LOG_LEVEL:
         if (log_parse_level(value, field) == 0)
             return 0;
@@ -326,8 +350,9 @@ static int config_set_value(struct loadsd_config *c, const struct config_key *k,
     }
     log_clean(value, strlen(value), shown, sizeof(shown));
     config_error(err, errlen, "%s: \"%s\" is not one of %s", k->name, shown,
-                 k->kind == CONFIG_KIND_FLAG ? "yes, no, true, false, 1, 0"
-                                             : "debug, info, warn, error");
+                 k->kind == CONFIG_KIND_FLAG    ? "yes, no, true, false, 1, 0"
+                 : k->kind == CONFIG_KIND_ONOFF ? "on, off"
+                                                : "debug, info, warn, error");
     return -1;
 }
 
@@ -584,6 +609,18 @@ static int config_apply_args(struct loadsd_config *c, int argc, char **argv, cha
     return 0;
 }
 
+/* Settings that only make sense together. */
+static int config_check(const struct loadsd_config *c, char *err, size_t errlen)
+{
+    if (c->upstream_configs && !upstream_url_is_tftp(c->upstream)) {
+        config_error(err, errlen,
+                     "upstream-configs: \"on\" needs a tftp:// upstream (a central loadsd's "
+                     "configs are its own)");
+        return -1;
+    }
+    return 0;
+}
+
 int config_load(struct loadsd_config *c, int argc, char **argv, char *err, size_t errlen)
 {
     const char *path = NULL;
@@ -606,5 +643,5 @@ int config_load(struct loadsd_config *c, int argc, char **argv, char *err, size_
         return -1;
     if (config_apply_args(c, argc, argv, err, errlen) != 0)
         return -1;
-    return 0;
+    return config_check(c, err, errlen);
 }

@@ -50,8 +50,11 @@ struct loadsd_config {
     unsigned files_max_connections;            /* in all; more get 503 */
     unsigned files_max_connections_per_client; /* per IPv4 address or IPv6 /64 */
     unsigned files_timeout;                    /* seconds idle, and for a request head */
-    char upstream[UPSTREAM_BASE_MAX];          /* "" = none; else normalised http(s) base */
-    unsigned upstream_pulls;                   /* loads pulled at once */
+    char upstream[UPSTREAM_BASE_MAX];          /* "" = none; else normalised base URL */
+    unsigned upstream_tftp_blksize;            /* tftp:// upstream: asked for; 512 = none */
+    unsigned upstream_tftp_windowsize;         /* tftp:// upstream: asked for; 1 = lock-step */
+    bool upstream_configs;      /* tftp:// upstream: its phone configs win over ours */
+    unsigned upstream_pulls;    /* loads pulled at once */
     unsigned upstream_hold_ms;  /* a TFTP request for a load being pulled: unanswered so long */
     unsigned upstream_quota_mb; /* pulled loads kept at most; 0 = no quota */
     unsigned stage_rate_kbit;   /* staged pulls' cap; 0 = none */

@@ -25,6 +25,7 @@
 #include "server/scrubber.h"
 #include "server/sdnotify.h"
 #include "server/tftp/tftp_server.h"
+#include "server/upstream/cnf_proxy.h"
 #include "server/upstream/pull.h"
 #include "server/upstream/window.h"
 
@@ -36,6 +37,7 @@ struct services {
     struct scrubber *scrubber;
     struct files_server *files; /* the HTTP file service; NULL when off */
     struct pull_engine *pull;   /* pulls missing loads from the upstream; NULL when none */
+    struct cnf_proxy *configs;  /* the upstream's phone configs; NULL unless upstream-configs */
 };
 
 #define EXIT_USAGE 2
@@ -100,9 +102,11 @@ static unsigned fd_limit_transfers(unsigned max_transfers)
     return (unsigned)room;
 }
 
-/* Builds the name resolver: generated config files first, then the catalog,
- * then the serve directory (catalog files win on a name clash), then the
- * upstream (a load nobody here has is pulled). */
+/* Builds the name resolver: with upstream-configs on, the tftp:// upstream's
+ * phone configs first (the central's role stays the central's); then the
+ * generated config files, then the catalog, then the serve directory
+ * (catalog files win on a name clash), then the upstream (a load nobody
+ * here has is pulled). */
 static int resolver_build(const struct loadsd_config *c, const struct services *sv,
                           struct resolver **out)
 {
@@ -110,6 +114,8 @@ static int resolver_build(const struct loadsd_config *c, const struct services *
     int rc = -1;
 
     if (r == NULL)
+        goto out;
+    if (sv->configs != NULL && cnf_proxy_attach(sv->configs, r) != 0)
         goto out;
     if (cnf_source_attach(sv->cnf, r) != 0 || catalog_source_attach(sv->catalog, r) != 0)
         goto out;
@@ -186,6 +192,7 @@ static const char *const owned_paths[] = {
     "blobs/sha256",
     "blobs/tmp",
     "blobs/quarantine",
+    CNF_PROXY_DIR,
 };
 
 /* Hands name (in dirfd) to uid:gid when it is not theirs already: never
@@ -439,6 +446,8 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
             .hold_ms = c->upstream_hold_ms,
             .stage_rate = (uint64_t)c->stage_rate_kbit * 125, /* kbit/s to bytes/s */
             .quota_mb = c->upstream_quota_mb,
+            .tftp_blksize = c->upstream_tftp_blksize,
+            .tftp_windowsize = c->upstream_tftp_windowsize,
         };
         char why[160];
 
@@ -450,12 +459,24 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
         if (pull_engine_start(&pp, &sv->pull) != 0)
             return -1;
     }
+    if (c->upstream_configs) {
+        struct cnf_proxy_params cp = {
+            .upstream = c->upstream,
+            .data_dir = c->data_dir,
+            .tftp_blksize = c->upstream_tftp_blksize,
+            .tftp_windowsize = c->upstream_tftp_windowsize,
+        };
+
+        if (cnf_proxy_start(&cp, &sv->configs) != 0)
+            return -1;
+    }
     return 0;
 }
 
 static void services_stop(struct services *sv)
 {
     pull_engine_stop(sv->pull); /* no resolver uses it any more */
+    cnf_proxy_stop(sv->configs);
     scrubber_stop(sv->scrubber);
     genwatch_free(sv->watch); /* no rebuild runs past here */
     catalog_source_free(sv->catalog);

@@ -17,6 +17,7 @@
 #include "lib/numparse.h"
 #include "server/upstream/pull.h"
 #include "server/upstream/quota.h"
+#include "server/upstream/tftp_get.h"
 #include "server/upstream/url.h"
 
 #define STAGE_RATE_KBIT_MAX 100000000u /* as server/config.c's stage-rate */
@@ -118,9 +119,12 @@ static int cmd_stage(struct ctl *c, int argc, char **argv)
     static const struct option opts[] = {{"upstream", required_argument, NULL, 'u'},
                                          {"stage-rate", required_argument, NULL, 'r'},
                                          {"upstream-quota-mb", required_argument, NULL, 'q'},
+                                         {"upstream-tftp-blksize", required_argument, NULL, 'b'},
+                                         {"upstream-tftp-windowsize", required_argument, NULL, 'w'},
                                          {0}};
-    const char *given = NULL, *rate_given = NULL, *quota_given = NULL;
-    uint64_t kbit, quota_mb;
+    const char *given = NULL, *rate_given = NULL, *quota_given = NULL, *blk_given = NULL,
+               *win_given = NULL;
+    uint64_t kbit, quota_mb, blksize, windowsize;
     char upstream[UPSTREAM_BASE_MAX];
     struct stage_watch w = {0};
     struct pull_once po = {.data_dir = c->dd.path, .progress = stage_progress, .arg = &w};
@@ -136,6 +140,10 @@ static int cmd_stage(struct ctl *c, int argc, char **argv)
             rate_given = optarg;
         else if (o == 'q')
             quota_given = optarg;
+        else if (o == 'b')
+            blk_given = optarg;
+        else if (o == 'w')
+            win_given = optarg;
         else
             return ctl_usage(&ctl_stage_commands[0]);
     }
@@ -147,11 +155,16 @@ static int cmd_stage(struct ctl *c, int argc, char **argv)
         return ctl_refuse("stage: %s is in the catalog already (%s)", l.name, l.status);
     if (stage_upstream(c, given, upstream, sizeof(upstream)) != CTL_OK ||
         stage_number(c, "stage-rate", rate_given, STAGE_RATE_KBIT_MAX, &kbit) != CTL_OK ||
-        stage_number(c, "upstream-quota-mb", quota_given, PULL_QUOTA_MB_MAX, &quota_mb) != CTL_OK)
+        stage_number(c, "upstream-quota-mb", quota_given, PULL_QUOTA_MB_MAX, &quota_mb) != CTL_OK ||
+        stage_number(c, "upstream-tftp-blksize", blk_given, TFTP_BLKSIZE_MAX, &blksize) != CTL_OK ||
+        stage_number(c, "upstream-tftp-windowsize", win_given, TFTP_GET_WINDOW_MAX, &windowsize) !=
+            CTL_OK)
         return CTL_REFUSED;
     po.upstream = upstream;
     po.rate = kbit * 125; /* kbit/s to bytes/s */
     po.quota_mb = (unsigned)quota_mb;
+    po.tftp_blksize = (unsigned)blksize; /* 0: the default */
+    po.tftp_windowsize = (unsigned)windowsize;
     if (pull_load_once(&po, argv[optind], &p) != 0)
         return ctl_refuse("stage %s: %s: %s", argv[optind], p.state, p.why);
     stage_line(&p, "staged");
@@ -161,6 +174,9 @@ static int cmd_stage(struct ctl *c, int argc, char **argv)
 }
 
 const struct ctl_command ctl_stage_commands[] = {
-    {"stage", "LOAD [--upstream URL] [--stage-rate KBIT] [--upstream-quota-mb MB]", cmd_stage},
+    {"stage",
+     "LOAD [--upstream URL] [--stage-rate KBIT] [--upstream-quota-mb MB] "
+     "[--upstream-tftp-blksize N] [--upstream-tftp-windowsize N]",
+     cmd_stage},
     {NULL, NULL, NULL},
 };

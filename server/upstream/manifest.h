@@ -19,6 +19,7 @@ struct upstream_file {
     uint64_t size;
     char sha256[RESOLVER_HEX_LEN + 1]; /* lowercase hex */
     bool is_loads;                     /* role "loads": the load's own list */
+    bool optional; /* tftp:// only: a "#+" extra of the list, the load is whole without it */
 };
 
 struct upstream_manifest {

@@ -1,7 +1,8 @@
 /* pull.c: the pull-through engine: a table of loads wanted from upstream
  * (one entry, so one fetch, per load however many phones ask or stage it),
- * workers that fetch a load's manifest and blobs into the spool and import
- * it whole, keeping each entry's progress for the page and loadsctl. */
+ * workers that fetch a load's manifest and blobs (or, from a tftp://
+ * upstream, its .loads file and the files it lists) into the spool and
+ * import it whole, keeping each entry's progress for the page and loadsctl. */
 #include "server/upstream/pull.h"
 
 #include <ctype.h>
@@ -27,11 +28,13 @@
 #include <jansson.h>
 
 #include "db/blobstore.h"
+#include "db/catalog.h"
 #include "db/datadir.h"
 #include "lib/log.h"
 #include "server/firmware/import.h"
 #include "server/upstream/fetch.h"
 #include "server/upstream/manifest.h"
+#include "server/upstream/pull_tftp.h"
 #include "server/upstream/quota.h"
 #include "server/upstream/url.h"
 
@@ -80,6 +83,8 @@ struct pull_held {
 
 struct pull_engine {
     char upstream[UPSTREAM_BASE_MAX];
+    bool tftp; /* a tftp:// upstream: tftp_opts says how to reach it */
+    struct tftp_fetch_opts tftp_opts;
     char data_dir[PATH_MAX];
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -110,6 +115,7 @@ struct pull_result {
     char why[UPSTREAM_ERR_MAX + 64];
     unsigned files, fetched;
     uint64_t bytes_got;
+    bool refused; /* the import refused the files (they are fetched again next time) */
 };
 
 static int64_t now_ms(void)
@@ -410,6 +416,35 @@ static int pull_file(struct pull_engine *e, struct datadir *dd, const struct ups
     return rc;
 }
 
+/* A component from a tftp:// upstream. PULL_FILE_SKIP: not to import from
+ * the spool: the catalog holds a sound file of that name (the import takes
+ * it from there), or an optional extra the upstream lacks. */
+#define PULL_FILE_SKIP 1
+static int pull_file_tftp(struct pull_engine *e, struct datadir *dd, const struct upstream_file *f,
+                          const char *path, const struct upstream_fetch_opts *fo,
+                          struct pull_result *res, uint64_t *size)
+{
+    struct tftp_fetch_opts o = e->tftp_opts;
+    struct catalog_file cf;
+    struct stat st;
+    uint64_t got = 0;
+    int rc;
+
+    if (!f->is_loads && catalog_file_find(dd->db, f->name, &cf) == DB_OK &&
+        strcmp(cf.status, "ok") == 0 && strcmp(cf.signature, "bad") != 0) {
+        *size = cf.size;
+        return PULL_FILE_SKIP;
+    }
+    o.fo = fo;
+    rc = pull_tftp_file(&o, f, path, &got, res->why, sizeof(res->why));
+    res->bytes_got += got;
+    res->fetched += got > 0;
+    *size = rc == FETCH_OK && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    if (rc == FETCH_ABSENT && f->optional)
+        return PULL_FILE_SKIP;
+    return rc;
+}
+
 /* Imports the spooled files as one load (all or nothing). */
 static int pull_import(struct pull_engine *e, struct datadir *dd, const char *const *paths,
                        size_t n, struct pull_result *res)
@@ -430,6 +465,7 @@ static int pull_import(struct pull_engine *e, struct datadir *dd, const char *co
         rc = import_run(dd->db, dd->bs, &o, &report);
         datadir_unlock(dd);
     }
+    res->refused = rc == IMPORT_REFUSED;
     if (rc != IMPORT_OK) {
         problem = json_array_get(json_object_get(report, "problems"), 0);
         snprintf(res->why, sizeof(res->why), "import refused: %s: %s",
@@ -511,11 +547,16 @@ static void file_begin(struct pull_engine *e, struct pull_load *l, struct upstre
     pthread_mutex_unlock(&e->lock);
 }
 
-static void file_end(struct pull_engine *e, struct pull_load *l, const struct upstream_file *f)
+/* File f is in place with size bytes (f->size 0: not known before, from a
+ * tftp:// upstream: the total grows by it). */
+static void file_end(struct pull_engine *e, struct pull_load *l, const struct upstream_file *f,
+                     uint64_t size)
 {
     pthread_mutex_lock(&e->lock);
     l->files_done++;
-    l->file_base += f->size;
+    if (f->size == 0)
+        l->bytes_total += size;
+    l->file_base += size;
     l->bytes_done = l->file_base;
     pthread_mutex_unlock(&e->lock);
     progress_tell(e, l);
@@ -529,6 +570,8 @@ static int pull_files(struct pull_engine *e, struct datadir *dd, struct pull_loa
     const char **paths = calloc(m->n_files, sizeof(*paths));
     char(*buf)[PULL_PATH_MAX] = calloc(m->n_files, sizeof(*buf));
     int state = PULL_FAILED, rc = FETCH_OK;
+    uint64_t size;
+    size_t n = 0;
 
     if (paths == NULL || buf == NULL) {
         snprintf(res->why, sizeof(res->why), "out of memory");
@@ -541,19 +584,24 @@ static int pull_files(struct pull_engine *e, struct datadir *dd, struct pull_loa
             rc = FETCH_LOCAL;
             break;
         }
-        paths[i] = buf[i];
+        size = m->files[i].size;
         file_begin(e, l, fo);
-        rc = pull_file(e, dd, &m->files[i], buf[i], fo, res);
+        rc = e->tftp ? pull_file_tftp(e, dd, &m->files[i], buf[i], fo, res, &size)
+                     : pull_file(e, dd, &m->files[i], buf[i], fo, res);
         res->files++;
         if (rc == FETCH_OK)
-            file_end(e, l, &m->files[i]);
+            paths[n++] = buf[i];
+        if (rc == FETCH_OK || rc == PULL_FILE_SKIP) {
+            rc = FETCH_OK;
+            file_end(e, l, &m->files[i], size);
+        }
     }
     if (atomic_load(&e->stop) && rc == FETCH_OK) {
         snprintf(res->why, sizeof(res->why), "stopped");
         rc = FETCH_FAILED;
     }
     if (rc == FETCH_OK)
-        state = pull_import(e, dd, paths, m->n_files, res);
+        state = pull_import(e, dd, paths, n, res);
 out:
     free(paths);
     free(buf);
@@ -580,8 +628,62 @@ static int spool_claim(const char *dir, struct pull_result *res)
     return fd;
 }
 
-static void pull_one(struct pull_engine *e, struct datadir *dd, struct pull_load *l,
-                     const char *load, struct pull_result *res)
+/* The load's list is known: its file names are pending from now on. */
+static void list_known(struct pull_engine *e, struct pull_load *l,
+                       const struct upstream_manifest *m)
+{
+    pthread_mutex_lock(&e->lock);
+    l->m = *m;
+    l->files_total = (unsigned)m->n_files;
+    l->bytes_total = m->total_bytes;
+    pthread_mutex_unlock(&e->lock);
+    progress_tell(e, l);
+}
+
+/* A load from a tftp:// upstream: the .loads file into the spool, read,
+ * then every file it lists, then the import. A refused import empties the
+ * spool (the next try fetches every file again); a failed fetch keeps the
+ * files that came whole. */
+static void pull_one_tftp(struct pull_engine *e, struct datadir *dd, struct pull_load *l,
+                          const char *load, struct pull_result *res)
+{
+    struct pull_ctx ctx = {e, l};
+    struct upstream_fetch_opts fo = {
+        .stop = &e->stop, .progress = on_blob_progress, .progress_arg = &ctx};
+    struct tftp_fetch_opts o = e->tftp_opts;
+    struct upstream_manifest m = {0};
+    char dir[PULL_PATH_MAX];
+    uint64_t got = 0;
+    int fd, rc;
+
+    res->state = PULL_FAILED;
+    if (spool_dir(e, load, dir, sizeof(dir)) != 0) {
+        snprintf(res->why, sizeof(res->why), "cannot create the spool directory: %s",
+                 strerror(errno));
+        return;
+    }
+    fd = spool_claim(dir, res);
+    if (fd < 0)
+        return;
+    o.fo = &fo;
+    file_begin(e, l, &fo);
+    rc = pull_tftp_list(&o, load, dir, &m, &got, res->why, sizeof(res->why));
+    res->bytes_got += got;
+    res->fetched++;
+    if (rc == FETCH_OK) {
+        list_known(e, l, &m);
+        res->state = pull_files(e, dd, l, &m, dir, &fo, res);
+    } else if (rc == FETCH_ABSENT) {
+        res->state = PULL_ABSENT;
+    }
+    if (res->state == PULL_DONE || res->refused || rc == FETCH_ABSENT)
+        spool_clear(dir);
+    close(fd);
+}
+
+/* A load from another loadsd: its manifest, then each blob by hash. */
+static void pull_one_http(struct pull_engine *e, struct datadir *dd, struct pull_load *l,
+                          const char *load, struct pull_result *res)
 {
     struct pull_ctx ctx = {e, l};
     struct upstream_fetch_opts fo = {
@@ -593,12 +695,7 @@ static void pull_one(struct pull_engine *e, struct datadir *dd, struct pull_load
     res->state = pull_manifest(e, load, &m, &fo, res);
     if (res->state != PULL_DONE)
         return;
-    pthread_mutex_lock(&e->lock); /* its file names are pending from now on */
-    l->m = m;
-    l->files_total = (unsigned)m.n_files;
-    l->bytes_total = m.total_bytes;
-    pthread_mutex_unlock(&e->lock);
-    progress_tell(e, l);
+    list_known(e, l, &m);
     if (spool_dir(e, m.name, dir, sizeof(dir)) != 0) {
         snprintf(res->why, sizeof(res->why), "cannot create the spool directory: %s",
                  strerror(errno));
@@ -614,6 +711,15 @@ static void pull_one(struct pull_engine *e, struct datadir *dd, struct pull_load
     if (res->state == PULL_DONE)
         spool_clear(dir); /* kept otherwise: the next try resumes */
     close(fd);
+}
+
+static void pull_one(struct pull_engine *e, struct datadir *dd, struct pull_load *l,
+                     const char *load, struct pull_result *res)
+{
+    if (e->tftp)
+        pull_one_tftp(e, dd, l, load, res);
+    else
+        pull_one_http(e, dd, l, load, res);
 }
 
 /* ---- the workers ---- */
@@ -754,16 +860,33 @@ static void *pull_worker(void *arg)
     return NULL;
 }
 
+/* The upstream e pulls from; for tftp://, how each transfer goes. 0 or -1. */
+static int engine_upstream(struct pull_engine *e, const char *upstream, unsigned blksize,
+                           unsigned windowsize, char *why, size_t cap)
+{
+    snprintf(e->upstream, sizeof(e->upstream), "%s", upstream);
+    e->tftp = upstream_url_is_tftp(upstream);
+    if (!e->tftp)
+        return 0;
+    return tftp_fetch_opts_from_url(upstream, blksize, windowsize, UPSTREAM_FILE_SIZE_MAX,
+                                    &e->tftp_opts, why, cap);
+}
+
 int pull_engine_start(const struct pull_params *p, struct pull_engine **out)
 {
     struct pull_engine *e = calloc(1, sizeof(*e));
     unsigned n = p->workers ? p->workers : 2;
-    char win[STAGE_WINDOW_TEXT_MAX];
+    char win[STAGE_WINDOW_TEXT_MAX], why[UPSTREAM_ERR_MAX];
     pthread_condattr_t ca;
 
     if (e == NULL)
         return -1;
-    snprintf(e->upstream, sizeof(e->upstream), "%s", p->upstream);
+    if (engine_upstream(e, p->upstream, p->tftp_blksize, p->tftp_windowsize, why, sizeof(why)) !=
+        0) {
+        log_error("upstream %s: %s", p->upstream, why);
+        free(e);
+        return -1;
+    }
     snprintf(e->data_dir, sizeof(e->data_dir), "%s", p->data_dir);
     e->hold_ms = p->hold_ms;
     e->stage_rate = p->stage_rate;
@@ -785,6 +908,10 @@ int pull_engine_start(const struct pull_params *p, struct pull_engine **out)
             goto fail;
         }
     log_info("upstream %s: pulling loads on demand (%u at once)", e->upstream, e->n_threads);
+    if (e->tftp)
+        log_info("upstream %s: TFTP asking blksize %u, windowsize %u (512 and 1: no option, "
+                 "lock-step)",
+                 e->upstream, e->tftp_opts.get.blksize, e->tftp_opts.get.windowsize);
     if (e->quota_mb > 0)
         log_info("upstream quota: pulled loads kept to %u MB", e->quota_mb);
     if (e->stage_rate > 0 || e->window.set)
@@ -907,16 +1034,18 @@ int pull_load_once(const struct pull_once *p, const char *load, struct pull_entr
     }
     if (e == NULL)
         return -1;
-    snprintf(e->upstream, sizeof(e->upstream), "%s", p->upstream);
     snprintf(e->data_dir, sizeof(e->data_dir), "%s", p->data_dir);
     e->stage_rate = p->rate;
     e->watch = p->progress;
     e->watch_arg = p->arg;
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->cond, NULL);
-    if (!pull_load_name_ok(load))
-        snprintf(res.why, sizeof(res.why), "not a load name");
-    else if (upstream_fetch_global_init() != 0)
+    if (engine_upstream(e, p->upstream, p->tftp_blksize, p->tftp_windowsize, res.why,
+                        sizeof(res.why)) != 0 ||
+        !pull_load_name_ok(load)) {
+        if (res.why[0] == '\0')
+            snprintf(res.why, sizeof(res.why), "not a load name");
+    } else if (upstream_fetch_global_init() != 0)
         snprintf(res.why, sizeof(res.why), "cannot initialise the HTTP client");
     else if (datadir_open(e->data_dir, &dd) != 0)
         snprintf(res.why, sizeof(res.why), "cannot open the data directory");

@@ -1,6 +1,8 @@
 /* pull.h: pull-through from the upstream: a phone's request for a load this
  * branch lacks, or a stage request ahead of time, starts one verified fetch
- * of the whole load, then an import; with progress for the page and loadsctl. */
+ * of the whole load, then an import; with progress for the page and loadsctl.
+ * The upstream is another loadsd (http(s)://: a manifest, blobs by hash) or
+ * any TFTP server (tftp://: the .loads file, then its files by name). */
 #ifndef LOADSD_UPSTREAM_PULL_H
 #define LOADSD_UPSTREAM_PULL_H
 
@@ -22,6 +24,9 @@ struct pull_params {
     uint64_t stage_rate;        /* bytes/s a staged pull receives at most; 0: no cap */
     struct stage_window window; /* when staged pulls may start; unset: any time */
     unsigned quota_mb; /* pulled loads kept at most, in MB (pull_quota_enforce); 0: no quota */
+    /* A tftp:// upstream: what each transfer asks for (0: the defaults,
+     * 1468 and 16; 512 and 1: lock-step as RFC 1350, no option asked). */
+    unsigned tftp_blksize, tftp_windowsize;
 };
 
 #define PULL_WHY_MAX 256
@@ -91,6 +96,7 @@ struct pull_once {
     const char *data_dir;
     uint64_t rate;     /* bytes/s at most; 0: no cap */
     unsigned quota_mb; /* as pull_params */
+    unsigned tftp_blksize, tftp_windowsize; /* as pull_params */
     pull_progress_fn progress;
     void *arg;
 };

@@ -20,6 +20,11 @@
 #   branch-staged  the same branch, with the load staged first (`loadsctl
 #                  stage`, across the WAN) and the phones booted after: the
 #                  stage's time and WAN bytes are reported apart.
+#   In branch-pull and branch-staged, --upstream tftp makes the branch's
+#   upstream the central loadsd's TFTP server (tftp://, the .loads file then
+#   its files by name) instead of its file service; --upstream-tftp-blksize
+#   and --upstream-tftp-windowsize set what the branch asks for (512 and 1:
+#   lock-step as RFC 1350).
 #
 # Needs root (namespaces, TUN), python3 and openssl; builds nothing: run it
 # from a build tree (--build-dir, default the source tree) that has
@@ -47,6 +52,9 @@ max_seconds=600
 reboot_s=""
 branch_server=loadsd
 branch_omit=""
+upstream_kind=http
+tftp_blksize=""
+tftp_windowsize=""
 json_out=""
 keys=""
 keep=0
@@ -71,6 +79,10 @@ usage: site_upgrade.sh [options]
   --reboot-s S                       a phone's reboot onto the new load (default its model's)
   --branch-server loadsd|hpa         branch-manual: who serves the branch (default loadsd)
   --branch-omit N                    branch-manual: leave component N out of the branch
+  --upstream http|tftp               branch-pull/staged: the central's file service or its
+                                     TFTP server as the branch's upstream (default http)
+  --upstream-tftp-blksize N          with --upstream tftp: blksize asked (512: none asked)
+  --upstream-tftp-windowsize N       with --upstream tftp: windowsize asked (1: lock-step)
   --build-dir DIR                    build tree (default the source tree)
   --json FILE                        write the result there
   --keys DIR                         test keys made by mkbundle.py keys (default: new ones)
@@ -102,6 +114,9 @@ while [ $# -gt 0 ]; do
     --reboot-s) need_value "$@"; reboot_s=$2; shift ;;
     --branch-server) need_value "$@"; branch_server=$2; shift ;;
     --branch-omit) need_value "$@"; branch_omit=$2; shift ;;
+    --upstream) need_value "$@"; upstream_kind=$2; shift ;;
+    --upstream-tftp-blksize) need_value "$@"; tftp_blksize=$2; shift ;;
+    --upstream-tftp-windowsize) need_value "$@"; tftp_windowsize=$2; shift ;;
     --build-dir) need_value "$@"; build_dir=$2; shift ;;
     --json) need_value "$@"; json_out=$2; shift ;;
     --keys) need_value "$@"; keys=$2; shift ;;
@@ -126,6 +141,9 @@ is_uint "$max_seconds" && [ "$max_seconds" -ge 1 ] || die "--max-seconds: a posi
 [ -z "$reboot_s" ] || is_uint "$reboot_s" || die "--reboot-s: a number of seconds"
 [ -z "$queue_bytes" ] || is_uint "$queue_bytes" || die "--queue-bytes: a number of bytes"
 [ -z "$branch_omit" ] || is_uint "$branch_omit" || die "--branch-omit: a component index"
+case $upstream_kind in http | tftp) ;; *) die "--upstream: http or tftp, not $upstream_kind" ;; esac
+[ -z "$tftp_blksize" ] || is_uint "$tftp_blksize" || die "--upstream-tftp-blksize: a number"
+[ -z "$tftp_windowsize" ] || is_uint "$tftp_windowsize" || die "--upstream-tftp-windowsize: a number"
 [ -n "$mix" ] || mix="7965:$phones"
 
 LOADSD=$build_dir/server/loadsd
@@ -293,7 +311,14 @@ elif [ "$scenario" = branch-pull ] || [ "$scenario" = branch-staged ]; then
     ctl "$TMPD/central" enterprise set load_server "$BRANCH"
     ctl "$TMPD/branch" init
     ctl "$TMPD/branch" trust add "$TMPD/keys/vendor.pem"
-    daemon "$WANSITE_B" "$BRANCH" "$TMPD/branch" branch "upstream = http://$CENTRAL:6970"
+    if [ "$upstream_kind" = tftp ]; then
+        UPSTREAM="tftp://$CENTRAL:69"
+    else
+        UPSTREAM="http://$CENTRAL:6970"
+    fi
+    daemon "$WANSITE_B" "$BRANCH" "$TMPD/branch" branch "upstream = $UPSTREAM
+${tftp_blksize:+upstream-tftp-blksize = $tftp_blksize}
+${tftp_windowsize:+upstream-tftp-windowsize = $tftp_windowsize}"
 fi
 daemon "$WANSITE_C" "$CENTRAL" "$TMPD/central" central
 stage_s=""
@@ -301,7 +326,8 @@ if [ "$scenario" = branch-staged ]; then
     wansite_stats >"$TMPD/wan.stage" || die "no WAN counters"
     t0=$(date +%s.%N)
     ip netns exec "$WANSITE_B" "$LOADSCTL" --data-dir "$TMPD/branch" stage "$load_name" \
-        --upstream "http://$CENTRAL:6970" >"$TMPD/stage.out" 2>&1 ||
+        --upstream "$UPSTREAM" ${tftp_blksize:+--upstream-tftp-blksize "$tftp_blksize"} \
+        ${tftp_windowsize:+--upstream-tftp-windowsize "$tftp_windowsize"} >"$TMPD/stage.out" 2>&1 ||
         die "loadsctl stage: $(tail -3 "$TMPD/stage.out")"
     stage_s=$(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$t0" "$(date +%s.%N)")
 fi
@@ -347,6 +373,8 @@ if stage_s:
     st = json.load(open(tmpd + "/wan.stage"))
     res["stage_s"] = float(stage_s)
     res["stage_wan_bytes_down"] = a["down"]["bytes"] - st["down"]["bytes"]
+    res["stage_wan_bytes_up"] = a["up"]["bytes"] - st["up"]["bytes"]
+    res["stage_wan_packets"] = {d: a[d]["packets"] - st[d]["packets"] for d in ("down", "up")}
 if out:
     with open(out, "w") as f:
         json.dump(res, f, indent=1)
@@ -356,8 +384,10 @@ print("site_upgrade: %s: %d/%d phones upgraded; all in %s; floor %.1f s; ratio %
          "%.2fx" % (done / floor) if done is not None else "-", wan["down"], wan["down"] / image_bytes, wan["up"]))
 if stage_s:
     print("site_upgrade: staged before the boot in %.1f s (%.2fx the floor), WAN down %d bytes (%.2f copies)"
+          " in %d packets, up %d bytes in %d packets"
           % (res["stage_s"], res["stage_s"] / floor, res["stage_wan_bytes_down"],
-             res["stage_wan_bytes_down"] / image_bytes))
+             res["stage_wan_bytes_down"] / image_bytes, res["stage_wan_packets"]["down"],
+             res["stage_wan_bytes_up"], res["stage_wan_packets"]["up"]))
 EOF
 [ $? -eq 0 ] || die "cannot summarise the run"
 exit "$([ "$sim_rc" -eq 0 ] && echo 0 || echo 1)"

@@ -116,19 +116,7 @@ while [ $i -lt 150 ]; do
 done
 [ $served = 1 ] && pass "the branch serves $LOAD.loads after about $((i / 5)) s" ||
     fail "the branch never served $LOAD.loads: $(grep -i pull "$DAEMON_LOG" | tail -3)"
-ok_t=0
-ok_h=0
-while read -r name size want; do
-    rm -f "$TMPD/out/$name"
-    (cd "$TMPD/out" && timeout 20 tftp -m octet 127.0.0.1 "$PORT" -c get "$name" >/dev/null 2>&1)
-    [ "$(sha "$TMPD/out/$name" 2>/dev/null)" = "$want" ] && ok_t=$((ok_t + 1))
-    curl -s -o "$TMPD/out/h-$name" "$B/$name"
-    [ "$(sha "$TMPD/out/h-$name" 2>/dev/null)" = "$want" ] && ok_h=$((ok_h + 1))
-done <"$TMPD/want.list"
-[ $ok_t -eq "$nfiles" ] && pass "TFTP (tftp-hpa): all $nfiles files byte-exact" ||
-    fail "TFTP: $ok_t of $nfiles files byte-exact"
-[ $ok_h -eq "$nfiles" ] && pass "HTTP (curl): all $nfiles files byte-exact" ||
-    fail "HTTP: $ok_h of $nfiles files byte-exact"
+files_exact "$TMPD/want.list"
 
 # ---- once per file across the "WAN": the central's log ----
 once=0

@@ -97,6 +97,8 @@ static const struct bound_case bound_cases[] = {
     {"max-unacked", FIELD(max_unacked), 1, 100000},
     {"max-unacked-per-prefix", FIELD(max_unacked_per_prefix), 1, 100000},
     {"max-blksize", FIELD(max_blksize), 8, 65464},
+    {"upstream-tftp-blksize", FIELD(upstream_tftp_blksize), 8, 65464},
+    {"upstream-tftp-windowsize", FIELD(upstream_tftp_windowsize), 1, 64},
     {"max-windowsize", FIELD(max_windowsize), 1, 65535},
     {"retries", FIELD(retries), 1, 20},
     {"timeout-ms", FIELD(timeout_ms), 100, 60000},
@@ -635,6 +637,44 @@ static void test_load_errors(void **state)
     assert_non_null(strstr(err, "\\x1b"));
 }
 
+/* upstream-configs: on|off, and only with a tftp:// upstream. */
+static void test_upstream_configs(void **state)
+{
+    static const struct {
+        const char *upstream, *value;
+        int rc;
+        bool on;
+        const char *why;
+    } cases[] = {
+        {"tftp://cucm", "on", 0, true, NULL},
+        {"tftp://cucm:6969", "yes", 0, true, NULL},
+        {"tftp://cucm", "off", 0, false, NULL},
+        {"http://central:6970", "off", 0, false, NULL},
+        {"http://central:6970", "on", -1, false, "needs a tftp:// upstream"},
+        {"none", "on", -1, false, "needs a tftp:// upstream"},
+        {"tftp://cucm", "maybe", -1, false, "is not one of on, off"},
+        {"tftp://cucm", "", -1, false, "is not one of on, off"},
+    };
+    struct loadsd_config c;
+    char err[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        err[0] = '\0';
+        assert_int_equal(load_args(&c, err, sizeof(err), "--config", "/dev/null", "--upstream",
+                                   cases[i].upstream, "--upstream-configs", cases[i].value, NULL),
+                         cases[i].rc);
+        if (cases[i].rc == 0)
+            assert_int_equal(c.upstream_configs, cases[i].on);
+        else
+            assert_non_null(strstr(err, cases[i].why));
+    }
+    config_defaults(&c);
+    assert_false(c.upstream_configs);
+    assert_int_equal(c.upstream_tftp_blksize, 1468);
+    assert_int_equal(c.upstream_tftp_windowsize, 16);
+}
+
 /* Runs config_load("--threads", threads, arg, "--bogus-after") with stdout
  * captured; returns the output (static). */
 static const char *load_stdout(int *rc, const char *threads, const char *arg)
@@ -716,14 +756,15 @@ static void test_load_help_version(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_numeric_bounds),
-        cmocka_unit_test(test_underscore_keys), cmocka_unit_test(test_rollover_foreground),
-        cmocka_unit_test(test_log_level_key),   cmocka_unit_test(test_string_keys),
-        cmocka_unit_test(test_listen_key),      cmocka_unit_test(test_parse_listen_table),
-        cmocka_unit_test(test_file_good),       cmocka_unit_test(test_file_bad_lines),
-        cmocka_unit_test(test_file_nul_byte),   cmocka_unit_test(test_file_limits),
-        cmocka_unit_test(test_file_missing),    cmocka_unit_test(test_load_flags_win),
-        cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_load_help_version),
+        cmocka_unit_test(test_defaults),          cmocka_unit_test(test_numeric_bounds),
+        cmocka_unit_test(test_underscore_keys),   cmocka_unit_test(test_rollover_foreground),
+        cmocka_unit_test(test_log_level_key),     cmocka_unit_test(test_string_keys),
+        cmocka_unit_test(test_listen_key),        cmocka_unit_test(test_parse_listen_table),
+        cmocka_unit_test(test_file_good),         cmocka_unit_test(test_file_bad_lines),
+        cmocka_unit_test(test_file_nul_byte),     cmocka_unit_test(test_file_limits),
+        cmocka_unit_test(test_file_missing),      cmocka_unit_test(test_load_flags_win),
+        cmocka_unit_test(test_load_errors),       cmocka_unit_test(test_upstream_configs),
+        cmocka_unit_test(test_load_help_version),
     };
 
     return cmocka_run_group_tests(tests, dir_setup, dir_teardown);

@@ -25,6 +25,9 @@ static void test_normalize_accepts(void **state)
         {"http://10.1.2.3:6970/loadsd/", "http://10.1.2.3:6970/loadsd"},
         {"http://[2001:db8::1]:6970", "http://[2001:db8::1]:6970"},
         {"https://c", "https://c"},
+        {"tftp://cucm", "tftp://cucm"},
+        {"TFTP://10.0.0.1:6969/", "TFTP://10.0.0.1:6969"},
+        {"tftp://[::1]:69", "tftp://[::1]:69"},
     };
     char out[UPSTREAM_BASE_MAX], err[160];
 
@@ -44,9 +47,20 @@ static void test_normalize_refuses(void **state)
         const char *in, *why;
     } cases[] = {
         {"", "empty"},
-        {"tftp://cucm", "tftp:// upstreams are not supported yet"},
-        {"ftp://central", "must start with http:// or https://"},
-        {"central:6970", "must start with http:// or https://"},
+        {"tftp://cucm/firmware", "a tftp:// upstream has no path"},
+        {"tftp://cucm:0", "has a bad port"},
+        {"tftp://cucm:65536", "has a bad port"},
+        {"tftp://cucm:123456", "has a bad port"},
+        {"tftp://cucm:", "has a bad port"},
+        {"tftp://cucm:6x", "has a bad port"},
+        {"tftp://cucm:-1", "has a bad port"},
+        {"tftp://:69", "has no host"},
+        {"tftp://[]:69", "has a bad [IPv6] host"},
+        {"tftp://[::1", "has a bad [IPv6] host"},
+        {"tftp://[::1]x", "has a bad [IPv6] host"},
+        {"tftp://u@cucm", "holds a user name or password"},
+        {"ftp://central", "must start with http://, https:// or tftp://"},
+        {"central:6970", "must start with http://, https:// or tftp://"},
         {"http://", "has no host"},
         {"http:///x", "has no host"},
         {"http://:6970", "has no host"},
@@ -96,6 +110,40 @@ static void test_normalize_lengths(void **state)
     }
 }
 
+/* A tftp:// base into host and port (69 when none is given). */
+static void test_tftp_split(void **state)
+{
+    static const struct {
+        const char *in, *host;
+        unsigned port;
+    } cases[] = {
+        {"tftp://cucm", "cucm", 69},
+        {"tftp://cucm/", "cucm", 69},
+        {"TFTP://10.0.0.1:6969", "10.0.0.1", 6969},
+        {"tftp://[2001:db8::1]", "2001:db8::1", 69},
+        {"tftp://[::1]:1", "::1", 1},
+        {"tftp://h:65535", "h", 65535},
+    };
+    char host[64], tiny[4], err[160];
+    unsigned port = 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        assert_int_equal(
+            upstream_url_tftp_split(cases[i].in, host, sizeof(host), &port, err, sizeof(err)), 0);
+        assert_string_equal(host, cases[i].host);
+        assert_int_equal(port, cases[i].port);
+    }
+    assert_int_equal(
+        upstream_url_tftp_split("http://c", host, sizeof(host), &port, err, sizeof(err)), -1);
+    assert_int_equal(
+        upstream_url_tftp_split("tftp://central", tiny, sizeof(tiny), &port, err, sizeof(err)), -1);
+    assert_string_equal(err, "too long");
+    assert_true(upstream_url_is_tftp("Tftp://x"));
+    assert_false(upstream_url_is_tftp("http://x"));
+    assert_false(upstream_url_is_tftp(NULL));
+}
+
 static void test_join(void **state)
 {
     static const struct {
@@ -129,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_normalize_accepts),
         cmocka_unit_test(test_normalize_refuses),
         cmocka_unit_test(test_normalize_lengths),
+        cmocka_unit_test(test_tftp_split),
         cmocka_unit_test(test_join),
     };
 

@@ -1,0 +1,314 @@
+/* tftp_fetch.c: the I/O under tftp_get.c: the UDP socket (replies only from
+ * the upstream's host), the clock and its deadlines, the temporary file
+ * renamed into place when whole. Blocks its caller: run it on a worker. */
+#include "server/upstream/tftp_fetch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/fileio.h"
+#include "server/upstream/url.h"
+
+#define TFTP_FETCH_NAP_MS      100 /* longest wait between looks at the stop flag */
+#define TFTP_FETCH_PACE_MAX_MS 500 /* an ACK held for the pace: under a server's 1 s timer */
+#define TFTP_FETCH_TELL_BYTES  (64 * 1024)
+
+/* One transfer's I/O state. */
+struct fetch_io {
+    const struct tftp_fetch_opts *o;
+    int sock, fd;
+    struct sockaddr_storage server;
+    socklen_t server_len;
+    struct tftp_get g;
+    uint8_t buf[TFTP_DATAGRAM_MAX + 1]; /* one more: a larger datagram shows as such */
+    int64_t t0, told;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tftp_fetch_opts_from_url(const char *base, uint32_t blksize, uint32_t windowsize,
+                             uint64_t max_bytes, struct tftp_fetch_opts *o, char *err, size_t cap)
+{
+    memset(o, 0, sizeof(*o));
+    if (upstream_url_tftp_split(base, o->host, sizeof(o->host), &o->port, err, cap) != 0)
+        return -1;
+    tftp_get_params_default(&o->get, max_bytes);
+    if (blksize != 0)
+        o->get.blksize = blksize;
+    if (windowsize != 0)
+        o->get.windowsize = windowsize;
+    return 0;
+}
+
+/* The upstream's address and a socket of its family. 0 or FETCH_FAILED. */
+static int io_connect(struct fetch_io *io, char *err, size_t cap)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
+    char port[8];
+    int rc;
+
+    snprintf(port, sizeof(port), "%u", io->o->port);
+    rc = getaddrinfo(io->o->host, port, &hints, &res);
+    if (rc != 0 || res == NULL || res->ai_addrlen > sizeof(io->server)) {
+        snprintf(err, cap, "tftp://%s:%u: %s", io->o->host, io->o->port,
+                 rc != 0 ? gai_strerror(rc) : "no address");
+        if (res != NULL)
+            freeaddrinfo(res);
+        return FETCH_FAILED;
+    }
+    memcpy(&io->server, res->ai_addr, res->ai_addrlen);
+    io->server_len = res->ai_addrlen;
+    io->sock = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    freeaddrinfo(res);
+    if (io->sock < 0) {
+        snprintf(err, cap, "UDP socket: %s", strerror(errno));
+        return FETCH_LOCAL;
+    }
+    return 0;
+}
+
+/* A reply's source on the upstream's host: its port, or -1 for another host. */
+static int same_host_port(const struct fetch_io *io, const struct sockaddr_storage *from)
+{
+    if (from->ss_family != io->server.ss_family)
+        return -1;
+    if (from->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)from, *b = (const void *)&io->server;
+
+        return a->sin_addr.s_addr == b->sin_addr.s_addr ? ntohs(a->sin_port) : -1;
+    }
+    if (from->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)from, *b = (const void *)&io->server;
+
+        return memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) == 0 ? ntohs(a->sin6_port)
+                                                                               : -1;
+    }
+    return -1;
+}
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+/* Holds the ACK until the bytes so far are due at the pace (staged pulls);
+ * never longer than TFTP_FETCH_PACE_MAX_MS, or the server resends. */
+static void io_pace(struct fetch_io *io)
+{
+    const struct upstream_fetch_opts *fo = io->o->fo;
+    int64_t due, wait;
+
+    if (fo == NULL || fo->max_recv_bytes_per_s == 0)
+        return;
+    due = io->t0 + (int64_t)((double)io->g.bytes * 1000.0 / (double)fo->max_recv_bytes_per_s);
+    wait = due - mono_ms();
+    if (wait > TFTP_FETCH_PACE_MAX_MS)
+        wait = TFTP_FETCH_PACE_MAX_MS;
+    if (wait > 0) {
+        struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000};
+
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void io_tell(struct fetch_io *io, bool always)
+{
+    const struct upstream_fetch_opts *fo = io->o->fo;
+
+    if (fo == NULL || fo->progress == NULL)
+        return;
+    if (!always && io->g.bytes - (uint64_t)io->told < TFTP_FETCH_TELL_BYTES)
+        return;
+    io->told = (int64_t)io->g.bytes;
+    fo->progress(fo->progress_arg, io->g.bytes, io->g.bytes);
+}
+
+/* Does what the state machine asked: keep bytes, send a packet. */
+static int io_act(struct fetch_io *io, const struct tftp_get_action *a, uint16_t stranger,
+                  char *err, size_t cap)
+{
+    struct sockaddr_storage to = io->server;
+
+    if (a->data_len > 0) {
+        if (lseek(io->fd, (off_t)a->data_off, SEEK_SET) < 0 ||
+            fileio_write_all(io->fd, a->data, a->data_len) != 0) {
+            snprintf(err, cap, "writing the temporary file: %s", strerror(errno));
+            return FETCH_LOCAL;
+        }
+        io_tell(io, false);
+    }
+    if (a->send_len == 0)
+        return 0;
+    if (a->data_len > 0)
+        io_pace(io);
+    if (a->to_stranger)
+        set_port(&to, stranger);
+    else if (io->g.tid_known)
+        set_port(&to, io->g.tid);
+    /* A lost send is a lost packet: the resend timer covers it. */
+    (void)sendto(io->sock, a->send, a->send_len, 0, (struct sockaddr *)&to, io->server_len);
+    return 0;
+}
+
+/* Reads what is there and feeds it to the state machine. */
+static int io_receive(struct fetch_io *io, char *err, size_t cap)
+{
+    struct tftp_get_action a;
+    struct sockaddr_storage from;
+    socklen_t flen = sizeof(from);
+    ssize_t n =
+        recvfrom(io->sock, io->buf, sizeof(io->buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+    int port, rc;
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ECONNREFUSED))
+        return 0;
+    if (n < 0) {
+        snprintf(err, cap, "receiving: %s", strerror(errno));
+        return FETCH_FAILED;
+    }
+    port = same_host_port(io, &from);
+    if (port < 0)
+        return 0; /* not the upstream's host: not ours to answer */
+    tftp_get_on_packet(&io->g, io->buf, (size_t)n, (uint16_t)port, mono_ms(), &a);
+    rc = io_act(io, &a, (uint16_t)port, err, cap);
+    return rc;
+}
+
+static int status_to_fetch(int st)
+{
+    switch (st) {
+    case TFTP_GET_DONE:
+        return FETCH_OK;
+    case TFTP_GET_ABSENT:
+        return FETCH_ABSENT;
+    default:
+        return FETCH_FAILED;
+    }
+}
+
+/* Runs the exchange to its end: a FETCH_* result. */
+static int io_run(struct fetch_io *io, const char *name, char *err, size_t cap)
+{
+    const struct upstream_fetch_opts *fo = io->o->fo;
+    struct tftp_get_action a;
+    int64_t now = mono_ms(), limit = io->o->total_ms ? now + io->o->total_ms : INT64_MAX;
+    int rc;
+
+    io->t0 = now;
+    tftp_get_start(&io->g, &io->o->get, name, now, &a);
+    if ((rc = io_act(io, &a, 0, err, cap)) != 0)
+        return rc;
+    while (io->g.state != TFTP_GET_END) {
+        struct pollfd pfd = {.fd = io->sock, .events = POLLIN};
+        int64_t wait = tftp_get_deadline(&io->g) - now;
+
+        if (fo != NULL && fo->stop != NULL && atomic_load(fo->stop)) {
+            snprintf(err, cap, "stopped");
+            return FETCH_FAILED;
+        }
+        if (now >= limit) {
+            snprintf(err, cap, "%s within %u ms", io->g.packets_in ? "not done" : "no answer",
+                     io->o->total_ms);
+            return FETCH_FAILED;
+        }
+        wait = wait < 0 ? 0 : wait > TFTP_FETCH_NAP_MS ? TFTP_FETCH_NAP_MS : wait;
+        if (poll(&pfd, 1, (int)wait) > 0 && (rc = io_receive(io, err, cap)) != 0)
+            return rc;
+        now = mono_ms();
+        if (io->g.state != TFTP_GET_END && now >= tftp_get_deadline(&io->g)) {
+            tftp_get_on_timer(&io->g, now, &a);
+            if ((rc = io_act(io, &a, 0, err, cap)) != 0)
+                return rc;
+        }
+    }
+    if (io->g.status != TFTP_GET_DONE)
+        snprintf(err, cap, "%s", io->g.why);
+    return status_to_fetch(io->g.status);
+}
+
+static void stats_of(const struct fetch_io *io, struct tftp_fetch_stats *st)
+{
+    if (st == NULL)
+        return;
+    st->bytes = io->g.bytes;
+    st->packets_in = io->g.packets_in;
+    st->packets_out = io->g.packets_out;
+    st->resends = io->g.resends_total;
+    st->blksize = io->g.blksize;
+    st->windowsize = io->g.windowsize;
+    st->oack = io->g.tsize_known || io->g.blksize != TFTP_BLKSIZE_DEFAULT || io->g.windowsize > 1;
+    st->ms = mono_ms() - io->t0;
+}
+
+/* The file is whole: on disk, then in place under its name. */
+static int io_commit(struct fetch_io *io, const char *tmp, const char *path, char *err, size_t cap)
+{
+    if (fsync(io->fd) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, cap, "keeping %s: %s", path, strerror(errno));
+        return FETCH_LOCAL;
+    }
+    return FETCH_OK;
+}
+
+int tftp_fetch_file(const struct tftp_fetch_opts *o, const char *name, const char *path,
+                    uint64_t *got, struct tftp_fetch_stats *st, char *err, size_t cap)
+{
+    struct fetch_io *io = calloc(1, sizeof(*io));
+    char tmp[4096 + 16];
+    int rc = FETCH_LOCAL;
+
+    if (got != NULL)
+        *got = 0;
+    if (io == NULL) {
+        snprintf(err, cap, "out of memory");
+        return FETCH_LOCAL;
+    }
+    io->o = o;
+    io->sock = io->fd = -1;
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp)) {
+        snprintf(err, cap, "the path is too long");
+        goto out;
+    }
+    io->fd = mkostemp(tmp, O_CLOEXEC);
+    if (io->fd < 0) {
+        snprintf(err, cap, "a temporary file beside %s: %s", path, strerror(errno));
+        goto out;
+    }
+    rc = io_connect(io, err, cap);
+    if (rc == 0)
+        rc = io_run(io, name, err, cap);
+    io_tell(io, true);
+    if (rc == FETCH_OK)
+        rc = io_commit(io, tmp, path, err, cap);
+    if (rc != FETCH_OK)
+        unlink(tmp);
+    stats_of(io, st);
+    if (got != NULL)
+        *got = io->g.bytes;
+out:
+    if (io->fd >= 0)
+        close(io->fd);
+    if (io->sock >= 0)
+        close(io->sock);
+    free(io);
+    return rc;
+}
