@@ -516,6 +516,7 @@ static int devices_bulk(struct api_request *rq, struct api_response *rs)
     json_t *body = api_body_object(rq, rs);
     struct devtasks_bulk *b;
     int64_t id = 0;
+    int rc;
 
     if (body == NULL)
         return 0;
@@ -528,7 +529,8 @@ static int devices_bulk(struct api_request *rq, struct api_response *rs)
         return 0;
     }
     json_decref(body);
-    return job_accepted(rs, devtasks_bulk_submit(rq->ctx->jobs, rq->ctx->dd.db, b, &id), id);
+    rc = devtasks_bulk_submit(rq->ctx->jobs, rq->ctx->dd.db, b, &id);
+    return job_accepted(rs, rc, id);
 }
 
 /* ---- CSV ---- */
@@ -540,6 +542,7 @@ static int devices_import(struct api_request *rq, struct api_response *rs)
     struct devcsv_options o;
     uint64_t force, partial;
     int64_t id = 0;
+    int rc;
 
     if (!api_query_u64(rq, rs, "force", 0, 1, 0, &force) ||
         !api_query_u64(rq, rs, "partial", 0, 1, 0, &partial))
@@ -548,10 +551,9 @@ static int devices_import(struct api_request *rq, struct api_response *rs)
         return api_error(rs, MHD_HTTP_BAD_REQUEST, "invalid", "the CSV body is empty");
     o.force = force != 0;
     o.partial = partial != 0;
-    return job_accepted(rs,
-                        devtasks_csv_submit(rq->ctx->jobs, rq->ctx->dd.db, api_actor(rq), rq->body,
-                                            rq->body_len, &o, &id),
-                        id);
+    rc = devtasks_csv_submit(rq->ctx->jobs, rq->ctx->dd.db, api_actor(rq), rq->body, rq->body_len,
+                             &o, &id);
+    return job_accepted(rs, rc, id);
 }
 
 struct export_buf {
