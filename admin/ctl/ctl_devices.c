@@ -412,7 +412,8 @@ static int bulk_cmd(struct ctl *c, int argc, char **argv, bool remove, const cha
     rc = bulk_args(b, argc, argv, cmd);
     if (rc == CTL_OK) {
         macs_unique(b);
-        rc = bulk_print(c, devtasks_bulk_run(c->dd.db, b, NULL, &report), report);
+        rc = devtasks_bulk_run(c->dd.db, b, NULL, &report);
+        rc = bulk_print(c, rc, report);
     }
     devtasks_bulk_free(b);
     return rc;
