@@ -41,9 +41,9 @@ static const char *const column_names[COL_COUNT] = {
 struct import {
     const struct settings_snapshot *snap;
     bool force;
-    bool partial; /* import the good rows; the others go to the rejected file */
-    bool fatal;   /* an error of the file as a whole (header, syntax) */
-    long cur;     /* the row being read (index into rows), -1: none */
+    bool partial;   /* import the good rows; the others go to the rejected file */
+    bool fatal;     /* an error of the file as a whole (header, syntax) */
+    long cur;       /* the row being read (index into rows), -1: none */
     char **reasons; /* per row: why it is rejected (malloc'd), or NULL */
     size_t *spans;  /* per row: the record's first and last byte + 1, in pairs */
     size_t header_span[2];
@@ -138,7 +138,7 @@ static int header_read(struct import *im, const struct csv_record *rec)
             continue; /* a rejected-rows file, fixed and imported again */
         if (c == COL_COUNT) {
             row_error(im, rec->line, "unknown column \"%s\" (the columns are %s)",
-                         shown(rec->fields[i], name, sizeof(name)), DEVCSV_HEADER);
+                      shown(rec->fields[i], name, sizeof(name)), DEVCSV_HEADER);
         } else if (im->col[c] >= 0) {
             row_error(im, rec->line, "column %s appears twice", column_names[c]);
         } else {
@@ -194,9 +194,9 @@ static int row_check_text(struct import *im, const struct csv_record *rec)
         cell_span(im, rec, c, &s, &e);
         if (!text_valid(s, (size_t)(e - s))) {
             row_error(im, rec->line,
-                         "bad %s: it must be UTF-8 text without control"
-                         " characters (CR, LF and tab included)",
-                         column_names[c]);
+                      "bad %s: it must be UTF-8 text without control"
+                      " characters (CR, LF and tab included)",
+                      column_names[c]);
             rc = -1;
         }
     }
@@ -215,10 +215,10 @@ static void row_check_names(struct import *im, const struct csv_record *rec,
         row_error(im, rec->line, "no model");
     else if (idx == -2)
         row_error(im, rec->line, "model \"%s\" is ambiguous: give its full name",
-                     shown(v, show, sizeof(show)));
+                  shown(v, show, sizeof(show)));
     else if (idx < 0)
         row_error(im, rec->line, "unknown model \"%s\" (see loadsctl model list)",
-                     shown(v, show, sizeof(show)));
+                  shown(v, show, sizeof(show)));
     else
         snprintf(d->model, sizeof(d->model), "%s", s->models[idx].name);
     v = cell(im, rec, COL_PROFILE, buf, sizeof(buf));
@@ -227,7 +227,7 @@ static void row_check_names(struct import *im, const struct csv_record *rec,
         d->profile[0] = '\0';
     else if (idx < 0)
         row_error(im, rec->line, "unknown profile \"%s\"",
-                     shown(v ? v : "(too long)", show, sizeof(show)));
+                  shown(v ? v : "(too long)", show, sizeof(show)));
     else
         snprintf(d->profile, sizeof(d->profile), "%s", s->profiles[idx].name);
 }
@@ -245,8 +245,8 @@ static void row_check_setting(struct import *im, const struct csv_record *rec, e
         return;
     if (v == NULL || settings_value_normalize(key, v, out->value, &why) != 0) {
         row_error(im, rec->line, "bad %s \"%s\": %s", column_names[c],
-                     shown(v ? v : "(too long)", show, sizeof(show)),
-                     why ? why : "the value is too long");
+                  shown(v ? v : "(too long)", show, sizeof(show)),
+                  why ? why : "the value is too long");
         return;
     }
     out->set = true;
@@ -263,12 +263,11 @@ static void row_check_load(struct import *im, const struct csv_record *rec,
         return;
     st = settings_load_state_of(im->snap, d->load.value);
     if (st == SETTINGS_LOAD_MISSING)
-        row_error(im, rec->line,
-                     "load \"%s\" is not in the catalog (import it first, or --force)",
-                     shown(d->load.value, show, sizeof(show)));
+        row_error(im, rec->line, "load \"%s\" is not in the catalog (import it first, or --force)",
+                  shown(d->load.value, show, sizeof(show)));
     else if (st == SETTINGS_LOAD_QUARANTINED)
         row_error(im, rec->line, "load \"%s\" is quarantined (or --force)",
-                     shown(d->load.value, show, sizeof(show)));
+                  shown(d->load.value, show, sizeof(show)));
     else
         /* The catalog's spelling, so the config file names the file as stored. */
         snprintf(d->load.value, sizeof(d->load.value), "%s",
@@ -332,12 +331,11 @@ static int row_read(struct import *im, const struct csv_record *rec)
     v = cell(im, rec, COL_MAC, buf, sizeof(buf));
     if (v == NULL || settings_mac_normalize(v, d->mac) != 0)
         row_error(im, rec->line, "bad MAC address \"%s\"",
-                     shown(v ? v : "(too long)", show, sizeof(show)));
+                  shown(v ? v : "(too long)", show, sizeof(show)));
     row_check_names(im, rec, d);
     v = cell(im, rec, COL_DESCRIPTION, d->description, sizeof(d->description));
     if (v == NULL)
-        row_error(im, rec->line, "the description is longer than %d bytes",
-                     SETTINGS_VALUE_MAX - 1);
+        row_error(im, rec->line, "the description is longer than %d bytes", SETTINGS_VALUE_MAX - 1);
     row_check_load(im, rec, d);
     row_check_setting(im, rec, COL_PFS, SETTINGS_KEY_PFS, &d->pfs);
     row_check_setting(im, rec, COL_LOAD_SERVER, SETTINGS_KEY_LOAD_SERVER, &d->load_server);

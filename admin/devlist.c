@@ -19,8 +19,8 @@ static int seen_row(void *arg, const struct provision_seen *s)
 {
     struct seen_read *r = arg;
 
-    if (grow_array((void **)&r->l->seen_rows, &r->cap, r->l->n_seen + 1,
-                   sizeof(*r->l->seen_rows), 256) != 0)
+    if (grow_array((void **)&r->l->seen_rows, &r->cap, r->l->n_seen + 1, sizeof(*r->l->seen_rows),
+                   256) != 0)
         return DB_ERROR;
     r->l->seen_rows[r->l->n_seen++] = *s;
     return 0;

@@ -46,8 +46,7 @@ static json_t *change_json(const struct devtasks_bulk *b)
     if (b->remove)
         return j;
     if (c->set_profile)
-        json_object_set_new(j, "profile",
-                            c->profile[0] ? json_string(c->profile) : json_null());
+        json_object_set_new(j, "profile", c->profile[0] ? json_string(c->profile) : json_null());
     if (c->set_pfs)
         json_object_set_new(j, "peer_firmware_sharing", opt_json(true, &c->pfs));
     if (c->set_load_server)
@@ -109,10 +108,9 @@ static int pick(struct bulk_run *r)
     if (r->picked == NULL)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        const struct devquery_row *row =
-            !b->by_macs ? &r->list.rows[i]
-                        : bsearch(b->macs[i], r->list.rows, r->list.n, sizeof(*r->list.rows),
-                                  row_by_mac);
+        const struct devquery_row *row = !b->by_macs ? &r->list.rows[i]
+                                                     : bsearch(b->macs[i], r->list.rows, r->list.n,
+                                                               sizeof(*r->list.rows), row_by_mac);
 
         if (row == NULL) {
             snprintf(r->why, sizeof(r->why), "no device %s", b->macs[i]);
@@ -152,7 +150,8 @@ static int change_check(struct bulk_run *r)
                         c->load.value),
                -1;
     if (st != SETTINGS_LOAD_MISSING) /* the catalog's spelling */
-        snprintf(c->load.value, sizeof(c->load.value), "%s", settings_find_load(s, c->load.value)->name);
+        snprintf(c->load.value, sizeof(c->load.value), "%s",
+                 settings_find_load(s, c->load.value)->name);
     return 0;
 }
 
@@ -196,11 +195,11 @@ static void progress(void *arg, size_t done)
 
 static json_t *report_of(const struct bulk_run *r, bool ok)
 {
-    json_t *j = json_pack("{s:b, s:s, s:I, s:I, s:o, s:o, s:b, s:[]}", "ok", ok, "action",
-                          r->b->remove ? "delete" : "set", "matched", (json_int_t)r->n_picked,
-                          "changed", (json_int_t)(ok ? r->n_changing : 0), "selection",
-                          devtasks_bulk_selection(r->b), "set", change_json(r->b), "force",
-                          r->b->force, "loads");
+    json_t *j =
+        json_pack("{s:b, s:s, s:I, s:I, s:o, s:o, s:b, s:[]}", "ok", ok, "action",
+                  r->b->remove ? "delete" : "set", "matched", (json_int_t)r->n_picked, "changed",
+                  (json_int_t)(ok ? r->n_changing : 0), "selection", devtasks_bulk_selection(r->b),
+                  "set", change_json(r->b), "force", r->b->force, "loads");
 
     if (j != NULL)
         json_object_set_new(j, "problems",
@@ -318,10 +317,9 @@ json_t *devtasks_csv_report(int rc, const struct devcsv_report *rep)
         json_array_append_new(errors, json_pack("{s:i, s:s}", "line", (int)rep->errors[i].line,
                                                 "message", rep->errors[i].text));
     return json_pack("{s:b, s:i, s:i, s:i, s:i, s:i, s:O, s:i, s:[], s:o}", "ok", rc == DEVCSV_OK,
-                     "rows", (int)rep->rows, "added", (int)rep->added, "updated",
-                     (int)rep->updated, "unchanged", (int)rep->unchanged, "rejected",
-                     (int)rep->rejected, "errors", errors, "more_errors", (int)rep->more_errors,
-                     "loads", "problems", errors);
+                     "rows", (int)rep->rows, "added", (int)rep->added, "updated", (int)rep->updated,
+                     "unchanged", (int)rep->unchanged, "rejected", (int)rep->rejected, "errors",
+                     errors, "more_errors", (int)rep->more_errors, "loads", "problems", errors);
 }
 
 struct csv_job {
@@ -344,8 +342,9 @@ static int csv_task(sqlite3 *db, void *arg, struct jobs_task_ctx *tc, json_t **r
     rc = devcsv_import_opts(db, c->actor, c->data, c->len, &c->o, rep, rejected);
     *report = devtasks_csv_report(rc, rep);
     if (rc == DEVCSV_DB)
-        json_object_set_new(*report, "problems",
-                            json_pack("[{s:s}]", "message", "nothing was imported: the database failed"));
+        json_object_set_new(
+            *report, "problems",
+            json_pack("[{s:s}]", "message", "nothing was imported: the database failed"));
     free(rep);
     return rc == DEVCSV_OK ? 0 : -1;
 }

@@ -14,8 +14,8 @@
 #include "db/devbulk.h"
 #include "db/model/devquery.h"
 
-#define DEVTASKS_MACS_MAX 100000 /* MACs one bulk request may name */
-#define DEVTASKS_ACTOR_MAX 96 /* as struct ctl's actor */
+#define DEVTASKS_MACS_MAX  100000 /* MACs one bulk request may name */
+#define DEVTASKS_ACTOR_MAX 96     /* as struct ctl's actor */
 
 /* One bulk change or removal. */
 struct devtasks_bulk {

@@ -177,7 +177,7 @@ static unsigned import_percent(const struct job *job)
 
 static json_t *task_progress_json(const struct job *job)
 {
-    const char *phase = job->stage == JOB_QUEUED ? "waiting"
+    const char *phase = job->stage == JOB_QUEUED  ? "waiting"
                         : job->task_phase != NULL ? job->task_phase
                                                   : "starting";
     size_t pct = job->task_total ? job->task_done * 100 / job->task_total : 0;

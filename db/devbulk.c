@@ -16,7 +16,9 @@ static int profile_id(sqlite3 *db, const char *name, sqlite3_int64 *id)
         return DB_ERROR;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     step = sqlite3_step(st);
-    rc = step == SQLITE_ROW ? DB_OK : step == SQLITE_DONE ? DB_NOT_FOUND : db_check(db, step, "profile");
+    rc = step == SQLITE_ROW    ? DB_OK
+         : step == SQLITE_DONE ? DB_NOT_FOUND
+                               : db_check(db, step, "profile");
     if (rc == DB_OK)
         *id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);

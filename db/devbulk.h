@@ -16,7 +16,7 @@
 /* What a bulk change sets; a member whose flag is false stays as it is. */
 struct devbulk_change {
     bool set_profile, set_pfs, set_load_server, set_load;
-    char profile[SETTINGS_NAME_MAX]; /* exactly as stored; "" = none */
+    char profile[SETTINGS_NAME_MAX];            /* exactly as stored; "" = none */
     struct settings_opt pfs, load_server, load; /* set false: inherit */
 };
 
@@ -32,7 +32,6 @@ int devbulk_set(sqlite3 *db, const char *const *macs, size_t n, const struct dev
 int devbulk_delete(sqlite3 *db, const char *const *macs, size_t n, devbulk_progress_fn progress,
                    void *arg);
 /* Every device_seen row, in MAC order. cb returns 0 to go on. */
-int devbulk_seen_each(sqlite3 *db, int (*cb)(void *arg, const struct provision_seen *s),
-                      void *arg);
+int devbulk_seen_each(sqlite3 *db, int (*cb)(void *arg, const struct provision_seen *s), void *arg);
 
 #endif

@@ -74,14 +74,17 @@ static void list_table(const struct devlist *l, size_t offset, size_t limit)
 
 static int cmd_device_list(struct ctl *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"search", required_argument, NULL, 'q'},  {"model", required_argument, NULL, 'm'},
-        {"profile", required_argument, NULL, 'p'}, {"load", required_argument, NULL, 'l'},
-        {"site", required_argument, NULL, 's'},    {"sort", required_argument, NULL, 'S'},
-        {"offset", required_argument, NULL, 'o'},  {"limit", required_argument, NULL, 'n'},
-        {0}};
-    static const char *const names[128] = {['q'] = "q", ['m'] = "model", ['p'] = "profile",
-                                           ['l'] = "load", ['s'] = "site"};
+    static const struct option opts[] = {{"search", required_argument, NULL, 'q'},
+                                         {"model", required_argument, NULL, 'm'},
+                                         {"profile", required_argument, NULL, 'p'},
+                                         {"load", required_argument, NULL, 'l'},
+                                         {"site", required_argument, NULL, 's'},
+                                         {"sort", required_argument, NULL, 'S'},
+                                         {"offset", required_argument, NULL, 'o'},
+                                         {"limit", required_argument, NULL, 'n'},
+                                         {0}};
+    static const char *const names[128] = {
+        ['q'] = "q", ['m'] = "model", ['p'] = "profile", ['l'] = "load", ['s'] = "site"};
     uint64_t offset = 0, limit = SIZE_MAX;
     struct devquery q = {0};
     struct devlist l;
@@ -243,8 +246,20 @@ static int cmd_devices_template(struct ctl *c, int argc, char **argv)
 
 /* ---- devices set / delete ---- */
 
-enum bulk_opt { OPT_MAC = 1, OPT_ALL, OPT_FORCE, OPT_SEARCH, OPT_WHERE_MODEL, OPT_WHERE_PROFILE,
-                OPT_WHERE_LOAD, OPT_WHERE_SITE, OPT_LOAD, OPT_PROFILE, OPT_PFS, OPT_LOAD_SERVER };
+enum bulk_opt {
+    OPT_MAC = 1,
+    OPT_ALL,
+    OPT_FORCE,
+    OPT_SEARCH,
+    OPT_WHERE_MODEL,
+    OPT_WHERE_PROFILE,
+    OPT_WHERE_LOAD,
+    OPT_WHERE_SITE,
+    OPT_LOAD,
+    OPT_PROFILE,
+    OPT_PFS,
+    OPT_LOAD_SERVER
+};
 
 static const struct option bulk_opts[] = {
     {"mac", required_argument, NULL, OPT_MAC},
@@ -296,9 +311,11 @@ static int value_opt(const char *opt, enum settings_key key, const char *text, b
 
 static int bulk_opt(struct devtasks_bulk *b, int o, const char *arg, bool *all)
 {
-    static const char *const where[] = {[OPT_SEARCH] = "q", [OPT_WHERE_MODEL] = "model",
+    static const char *const where[] = {[OPT_SEARCH] = "q",
+                                        [OPT_WHERE_MODEL] = "model",
                                         [OPT_WHERE_PROFILE] = "profile",
-                                        [OPT_WHERE_LOAD] = "load", [OPT_WHERE_SITE] = "site"};
+                                        [OPT_WHERE_LOAD] = "load",
+                                        [OPT_WHERE_SITE] = "site"};
     struct devbulk_change *c = &b->change;
 
     switch (o) {

@@ -13,8 +13,8 @@
 const char *const devquery_filter_names[] = {"q", "model", "profile", "load", "site", NULL};
 
 static const char *const column_names[DEVQUERY_COLUMNS] = {
-    "mac", "model", "profile", "description", "load", "peer_firmware_sharing", "load_server",
-    "site"};
+    "mac",         "model", "profile", "description", "load", "peer_firmware_sharing",
+    "load_server", "site"};
 
 const char *devquery_column_name(enum devquery_column c)
 {
@@ -186,8 +186,8 @@ static bool search_match(const char *q, const struct devquery_row *r)
     mac_part(q, mac);
     if (mac[0] != '\0' && contains(r->dev->mac, mac))
         return true;
-    return contains(r->dev->description, q) || contains(r->model, q) ||
-           contains(r->profile, q) || contains(r->load, q);
+    return contains(r->dev->description, q) || contains(r->model, q) || contains(r->profile, q) ||
+           contains(r->load, q);
 }
 
 /* A model filter names the model, or its last word ("7961"). */

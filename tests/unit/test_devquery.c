@@ -200,9 +200,8 @@ static int setup(void **state)
     const char *why;
 
     (void)state;
-    assert_int_equal(settings_cidr_parse("192.0.2.0/24", &sites[0], canon, sizeof(canon),
-                                         &masked, &why),
-                     0);
+    assert_int_equal(
+        settings_cidr_parse("192.0.2.0/24", &sites[0], canon, sizeof(canon), &masked, &why), 0);
     snprintf(sites[0].load_server, sizeof(sites[0].load_server), "192.0.2.9");
     inet_pton(AF_INET, "192.0.2.50", &in.sin_addr);
     for (size_t i = 0; i < 3; i++) {
