@@ -31,7 +31,7 @@ static int read_all(sqlite3 *db, void *arg)
 {
     struct devlist *l = arg;
     struct seen_read r = {l, 0};
-    int rc = provision_snapshot_load(db, &l->snap);
+    int rc = devbulk_snapshot_acquire(db, &l->snap);
 
     return rc == DB_OK ? devbulk_seen_each(db, seen_row, &r) : rc;
 }
@@ -97,7 +97,7 @@ int devlist_open(sqlite3 *db, const struct devquery *q, struct devlist *out)
 
 void devlist_close(struct devlist *l)
 {
-    provision_snapshot_free(l->snap);
+    devbulk_snapshot_release(l->snap);
     free(l->rows);
     free((void *)l->seen);
     free(l->seen_rows);

@@ -12,7 +12,7 @@
 #include "db/provision.h"
 
 struct devlist {
-    struct settings_snapshot *snap;
+    const struct settings_snapshot *snap; /* shared (devbulk_snapshot_acquire) */
     struct devquery_row *rows; /* the matching devices, in the query's order */
     size_t n;
     const char **seen; /* per snapshot device: its last-seen address, or NULL */

@@ -3,8 +3,12 @@
  * never decides which devices: the caller does both. */
 #include "db/devbulk.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "lib/sizes.h"
 
 /* The profile's row id ("" : NULL, *found true). */
 static int profile_id(sqlite3 *db, const char *name, sqlite3_int64 *id)
@@ -120,4 +124,98 @@ int devbulk_seen_each(sqlite3 *db, int (*cb)(void *arg, const struct provision_s
         rc = db_check(db, step, "read where devices were seen");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---- the shared snapshot ---- */
+
+struct snap_ref {
+    struct settings_snapshot *snap;
+    unsigned refs; /* holders, the cache included */
+    char path[PATH_BUF];
+    struct snap_ref *next;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snap_ref *live;  /* every snapshot handed out and not yet released */
+static struct snap_ref *cache; /* the newest one read (in live) */
+
+/* Drops one hold (the lock held); the last frees it. */
+static void ref_drop(struct snap_ref *r)
+{
+    if (r == NULL || --r->refs > 0)
+        return;
+    for (struct snap_ref **p = &live; *p != NULL; p = &(*p)->next)
+        if (*p == r) {
+            *p = r->next;
+            break;
+        }
+    provision_snapshot_free(r->snap);
+    free(r);
+}
+
+/* The cached snapshot when it is of this database and generation, held. */
+static struct settings_snapshot *cache_find(const char *path, int64_t gen)
+{
+    struct settings_snapshot *s = NULL;
+
+    pthread_mutex_lock(&cache_lock);
+    if (cache != NULL && cache->snap->generation == gen && strcmp(cache->path, path) == 0) {
+        cache->refs++;
+        s = cache->snap;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return s;
+}
+
+/* snap becomes the cache, held by the caller too. */
+static int cache_store(struct settings_snapshot *snap, const char *path)
+{
+    struct snap_ref *r = calloc(1, sizeof(*r));
+
+    if (r == NULL)
+        return DB_ERROR;
+    r->snap = snap;
+    r->refs = 2; /* the caller and the cache */
+    snprintf(r->path, sizeof(r->path), "%s", path);
+    pthread_mutex_lock(&cache_lock);
+    r->next = live;
+    live = r;
+    if (cache != NULL)
+        ref_drop(cache);
+    cache = r;
+    pthread_mutex_unlock(&cache_lock);
+    return DB_OK;
+}
+
+int devbulk_snapshot_acquire(sqlite3 *db, const struct settings_snapshot **out)
+{
+    const char *path = sqlite3_db_filename(db, "main");
+    struct settings_snapshot *snap;
+    int64_t gen;
+    int rc = db_generation(db, &gen);
+
+    if (rc != DB_OK)
+        return rc;
+    if (path == NULL)
+        path = "";
+    snap = cache_find(path, gen);
+    if (snap == NULL) {
+        rc = provision_snapshot_load(db, &snap);
+        if (rc == DB_OK && (rc = cache_store(snap, path)) != DB_OK)
+            provision_snapshot_free(snap);
+    }
+    if (rc == DB_OK)
+        *out = snap;
+    return rc;
+}
+
+void devbulk_snapshot_release(const struct settings_snapshot *s)
+{
+    pthread_mutex_lock(&cache_lock);
+    for (struct snap_ref *r = live; s != NULL && r != NULL; r = r->next)
+        if (r->snap == s) {
+            ref_drop(r);
+            break;
+        }
+    pthread_mutex_unlock(&cache_lock);
 }

@@ -31,6 +31,15 @@ int devbulk_set(sqlite3 *db, const char *const *macs, size_t n, const struct dev
 /* Removes each MAC's device (DB_NOT_FOUND when one is gone). */
 int devbulk_delete(sqlite3 *db, const char *const *macs, size_t n, devbulk_progress_fn progress,
                    void *arg);
+/* The provisioning snapshot for the current generation, shared: the last
+ * one read is kept (one per process) and handed out again while the
+ * generation has not moved (a snapshot is immutable, and a generation names
+ * one committed state). Call inside a read or write transaction, so the
+ * generation and the rows are one state. 0 or a negative db_result;
+ * release what it gives. */
+int devbulk_snapshot_acquire(sqlite3 *db, const struct settings_snapshot **out);
+void devbulk_snapshot_release(const struct settings_snapshot *s);
+
 /* Every device_seen row, in MAC order. cb returns 0 to go on. */
 int devbulk_seen_each(sqlite3 *db, int (*cb)(void *arg, const struct provision_seen *s), void *arg);
 
