@@ -35,13 +35,18 @@ static char *filter_slot(struct devquery *q, const char *name)
 static int site_value(const char *text, char *out, const char **why)
 {
     struct settings_site site;
+    char canon[DEVQUERY_TEXT_MAX];
     bool masked;
 
     if (strcasecmp(text, "none") == 0) {
         snprintf(out, DEVQUERY_TEXT_MAX, "none");
         return 0;
     }
-    return settings_cidr_parse(text, &site, out, DEVQUERY_TEXT_MAX, &masked, why);
+    /* Parsed aside: a refusal leaves the filter as it was. */
+    if (settings_cidr_parse(text, &site, canon, sizeof(canon), &masked, why) != 0)
+        return -1;
+    memcpy(out, canon, sizeof(canon));
+    return 0;
 }
 
 int devquery_set(struct devquery *q, const char *name, const char *text, size_t len,
