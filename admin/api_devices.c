@@ -1,9 +1,10 @@
-/* api_devices.c: /api/v1/devices: paged and searched listing, one device's
- * row, its effective settings (settings_resolve, the one resolver) and its
- * rendered SEP<MAC>.cnf.xml (cnf.h), CSV import and export, and the devices
- * whose load is missing or quarantined. Checks only; rows are
- * db/provision.c's, CSV is devcsv.c's, the JSON shapes provision_json.c's
- * and settings_json.c's. */
+/* api_devices.c: /api/v1/devices: the list with effective columns
+ * (searched, filtered, sorted, paged: devlist.c), one device's row, its
+ * effective settings (settings_resolve, the one resolver) and its rendered
+ * SEP<MAC>.cnf.xml (cnf.h), bulk changes and removals and CSV imports as
+ * jobs (devtasks.c), the CSV template and export, and the devices whose
+ * load is missing or quarantined. Checks only; rows are db/'s, CSV is
+ * devcsv.c's, the JSON shapes provision_json.c's and settings_json.c's. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -14,6 +15,9 @@
 #include "admin/api.h"
 #include "admin/api_prov.h"
 #include "admin/devcsv.h"
+#include "admin/devlist.h"
+#include "admin/devtasks.h"
+#include "admin/jobs.h"
 #include "admin/provision_json.h"
 #include "admin/settings_json.h"
 #include "admin/views.h"
@@ -22,7 +26,6 @@
 #include "server/cnf/cnf.h"
 
 #define DEVICES_LIMIT_DEFAULT 50
-#define DEVICES_SEARCH_MAX    128
 #define EXPORT_CHUNK          65536
 
 /* The MAC of the path: 400 naming "mac" when it is not one. */
@@ -38,31 +41,43 @@ static int path_mac(struct api_request *rq, struct api_response *rs, char mac[SE
 
 /* ---- listing ---- */
 
+/* The filters of the query string (q, model, profile, load, site) and
+ * sort into q. 0, or -1 with a 400 naming the argument. */
+static int query_filters(struct api_request *rq, struct api_response *rs, struct devquery *q)
+{
+    const char *v, *why;
+
+    memset(q, 0, sizeof(*q));
+    for (size_t i = 0; devquery_filter_names[i] != NULL; i++) {
+        const char *name = devquery_filter_names[i];
+
+        if ((v = api_query(rq, name)) != NULL && devquery_set(q, name, v, strlen(v), &why) != 0)
+            return api_error_field(rs, name, "%s", why), -1;
+    }
+    if ((v = api_query(rq, "sort")) != NULL && devquery_sort_parse(q, v, strlen(v), &why) != 0)
+        return api_error_field(rs, "sort", "%s", why), -1;
+    return 0;
+}
+
+/* The devices as their phones get them: one snapshot for the request. */
 static int devices_list(struct api_request *rq, struct api_response *rs)
 {
-    const char *q = api_query(rq, "q");
     uint64_t offset, limit;
-    int64_t total = 0;
-    json_t *list;
+    struct devquery q;
+    struct devlist l;
     int rc;
 
     if (!api_query_u64(rq, rs, "offset", 0, INT64_MAX, 0, &offset) ||
-        !api_query_u64(rq, rs, "limit", 1, PROVISION_PAGE_MAX, DEVICES_LIMIT_DEFAULT, &limit))
+        !api_query_u64(rq, rs, "limit", 1, PROVISION_PAGE_MAX, DEVICES_LIMIT_DEFAULT, &limit) ||
+        query_filters(rq, rs, &q) != 0)
         return 0;
-    if (q != NULL && strlen(q) > DEVICES_SEARCH_MAX)
-        return api_error_field(rs, "q", "a search is at most %d bytes", DEVICES_SEARCH_MAX);
-    list = json_array();
-    rc = provision_devices_count(rq->ctx->dd.db, q, &total);
+    rc = devlist_open(rq->ctx->dd.db, &q, &l);
     if (rc == DB_OK)
-        rc = provision_devices_each(rq->ctx->dd.db, q, (int64_t)offset, (int64_t)limit,
-                                    provision_json_append_device, list);
-    if (rc != DB_OK) {
-        json_decref(list);
-        return api_error_db(rs, rc, "device list");
-    }
-    return api_json(rs, MHD_HTTP_OK,
-                    json_pack("{s:o, s:I, s:I, s:I}", "devices", list, "total", (json_int_t)total,
-                              "offset", (json_int_t)offset, "limit", (json_int_t)limit));
+        api_json(rs, MHD_HTTP_OK, devlist_page_json(&l, (size_t)offset, (size_t)limit));
+    else
+        api_error_db(rs, rc, "device list");
+    devlist_close(&l);
+    return 0;
 }
 
 static int devices_get(struct api_request *rq, struct api_response *rs)
@@ -351,41 +366,194 @@ static int devices_problems(struct api_request *rq, struct api_response *rs)
         json_pack("{s:o, s:I}", "devices", list, "count", (json_int_t)json_array_size(list)));
 }
 
-/* ---- CSV ---- */
+/* ---- bulk changes and removals: one job each ---- */
 
-static int devices_import(struct api_request *rq, struct api_response *rs)
+static const char *const bulk_members[] = {"action", "filter", "macs", "set", "force", NULL};
+static const char *const bulk_set_members[] = {"profile", "peer_firmware_sharing", "load_server",
+                                               "load", NULL};
+
+/* "filter": {"q", "model", ...} into b->query. */
+static int bulk_filter(json_t *f, struct devtasks_bulk *b, struct api_response *rs)
 {
-    struct devcsv_report *rep;
-    json_t *errors;
-    uint64_t force;
+    const char *key, *why;
+    json_t *v;
+
+    if (!json_is_object(f))
+        return api_error_field(rs, "filter", "\"filter\" is an object of filters"), -1;
+    json_object_foreach(f, key, v)
+    {
+        if (!json_is_string(v) ||
+            devquery_set(&b->query, key, json_string_value(v), json_string_length(v), &why) != 0)
+            return api_error_field(rs, "filter", "filter \"%.32s\": %s", key,
+                                   json_is_string(v) ? why : "a string"),
+                   -1;
+    }
+    return 0;
+}
+
+static int mac_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* "macs": [...] into b->macs, normalised, sorted, each once. */
+static int bulk_macs(json_t *list, struct devtasks_bulk *b, struct api_response *rs)
+{
+    size_t n = json_array_size(list), k = 0;
+
+    if (!json_is_array(list) || n == 0 || n > DEVTASKS_MACS_MAX)
+        return api_error_field(rs, "macs", "\"macs\" is a list of 1 to %d MAC addresses",
+                               DEVTASKS_MACS_MAX),
+               -1;
+    b->macs = calloc(n, sizeof(*b->macs));
+    if (b->macs == NULL)
+        return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory"), -1;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(list, i);
+
+        if (!json_is_string(v) || settings_mac_normalize(json_string_value(v), b->macs[i]) != 0)
+            return api_error_field(rs, "macs", "item %zu is not a MAC address", i), -1;
+    }
+    qsort(b->macs, n, sizeof(*b->macs), mac_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || strcmp(b->macs[k - 1], b->macs[i]) != 0)
+            memmove(b->macs[k++], b->macs[i], sizeof(*b->macs));
+    b->n_macs = k;
+    b->by_macs = true;
+    return 0;
+}
+
+/* "profile": a name, or null/"" for none; checked to exist now (and again
+ * when the job runs). */
+static int bulk_profile(struct api_request *rq, struct api_response *rs, json_t *v,
+                        struct devbulk_change *c)
+{
+    struct provision_device d;
+
+    memset(&d, 0, sizeof(d));
+    if (profile_member(rq, rs, v, &d) != 0)
+        return -1;
+    c->set_profile = true;
+    snprintf(c->profile, sizeof(c->profile), "%s", d.profile);
+    return 0;
+}
+
+/* "set": {...}: at least one member; the load checked now as a single
+ * device's would be (409 unless force). */
+static int bulk_set(struct api_request *rq, struct api_response *rs, json_t *set,
+                    struct devtasks_bulk *b)
+{
+    struct devbulk_change *c = &b->change;
+    json_t *v;
+
+    if (!json_is_object(set) || json_object_size(set) == 0)
+        return api_error_field(rs, "set", "\"set\" names what to set: %s",
+                               "profile, peer_firmware_sharing, load_server or load"),
+               -1;
+    if (prov_members_known(set, bulk_set_members, rs) != 0)
+        return -1;
+    if ((v = json_object_get(set, "profile")) != NULL && bulk_profile(rq, rs, v, c) != 0)
+        return -1;
+    if ((c->set_pfs = json_object_get(set, "peer_firmware_sharing") != NULL) &&
+        prov_opt_member(set, "peer_firmware_sharing", SETTINGS_KEY_PFS, &c->pfs, rs) != 0)
+        return -1;
+    if ((c->set_load_server = json_object_get(set, "load_server") != NULL) &&
+        prov_opt_member(set, "load_server", SETTINGS_KEY_LOAD_SERVER, &c->load_server, rs) != 0)
+        return -1;
+    if ((c->set_load = json_object_get(set, "load") != NULL) &&
+        prov_opt_member(set, "load", SETTINGS_KEY_LOAD, &c->load, rs) != 0)
+        return -1;
+    if (c->set_load && c->load.set && prov_load_check(rq, rs, c->load.value, b->force) != 0)
+        return -1;
+    return 0;
+}
+
+static int bulk_parse(struct api_request *rq, struct api_response *rs, json_t *body,
+                      struct devtasks_bulk *b)
+{
+    json_t *filter = json_object_get(body, "filter"), *macs = json_object_get(body, "macs");
+    const char *action;
+    bool ok;
+
+    if (prov_members_known(body, bulk_members, rs) != 0 ||
+        prov_force_member(body, &b->force, rs) != 0)
+        return -1;
+    action = api_member_string(body, "action", true, 16, rs, &ok);
+    if (!ok)
+        return -1;
+    if (strcmp(action, "set") != 0 && strcmp(action, "delete") != 0)
+        return api_error_field(rs, "action", "\"action\" is \"set\" or \"delete\""), -1;
+    b->remove = strcmp(action, "delete") == 0;
+    if ((filter == NULL) == (macs == NULL))
+        return api_error_field(rs, "filter",
+                               "give either \"filter\" (every device matching it) or \"macs\""),
+               -1;
+    if (filter != NULL ? bulk_filter(filter, b, rs) != 0 : bulk_macs(macs, b, rs) != 0)
+        return -1;
+    if (b->remove && json_object_get(body, "set") != NULL)
+        return api_error_field(rs, "set", "a removal sets nothing"), -1;
+    if (!b->remove && bulk_set(rq, rs, json_object_get(body, "set"), b) != 0)
+        return -1;
+    snprintf(b->actor, sizeof(b->actor), "%s", api_actor(rq));
+    return 0;
+}
+
+/* 202 {"id": job}: a job answers the rest (GET /jobs/ID). */
+static int job_accepted(struct api_response *rs, int rc, int64_t id)
+{
+    if (rc == JOBS_BUSY) {
+        rs->retry_after = 5;
+        return api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+                         "too many jobs wait: try again shortly");
+    }
+    if (rc != JOBS_OK)
+        return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot queue the job");
+    return api_json(rs, MHD_HTTP_ACCEPTED, json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+static int devices_bulk(struct api_request *rq, struct api_response *rs)
+{
+    json_t *body = api_body_object(rq, rs);
+    struct devtasks_bulk *b;
+    int64_t id = 0;
     int rc;
 
-    if (!api_query_u64(rq, rs, "force", 0, 1, 0, &force))
+    if (body == NULL)
+        return 0;
+    b = calloc(1, sizeof(*b));
+    if (b == NULL || bulk_parse(rq, rs, body, b) != 0) {
+        if (b == NULL)
+            api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+        devtasks_bulk_free(b);
+        json_decref(body);
+        return 0;
+    }
+    json_decref(body);
+    rc = devtasks_bulk_submit(rq->ctx->jobs, rq->ctx->dd.db, b, &id);
+    return job_accepted(rs, rc, id);
+}
+
+/* ---- CSV ---- */
+
+/* ?force=1: loads the catalog lacks; ?partial=1: import the good rows and
+ * keep the others, with reasons, as the job's rejected-rows file. */
+static int devices_import(struct api_request *rq, struct api_response *rs)
+{
+    struct devcsv_options o;
+    uint64_t force, partial;
+    int64_t id = 0;
+    int rc;
+
+    if (!api_query_u64(rq, rs, "force", 0, 1, 0, &force) ||
+        !api_query_u64(rq, rs, "partial", 0, 1, 0, &partial))
         return 0;
     if (rq->body == NULL || rq->body_len == 0)
         return api_error(rs, MHD_HTTP_BAD_REQUEST, "invalid", "the CSV body is empty");
-    rep = malloc(sizeof(*rep));
-    if (rep == NULL)
-        return -1;
-    rc = devcsv_import(rq->ctx->dd.db, api_actor(rq), rq->body, rq->body_len, force != 0, rep);
-    if (rc == DEVCSV_INVALID) {
-        errors = json_array();
-        for (size_t i = 0; i < rep->n_errors; i++)
-            json_array_append_new(errors, json_pack("{s:i, s:s}", "line", (int)rep->errors[i].line,
-                                                    "message", rep->errors[i].text));
-        api_error(rs, MHD_HTTP_BAD_REQUEST, "invalid",
-                  "nothing was imported: %zu error(s) in %u row(s)",
-                  rep->n_errors + rep->more_errors, rep->rows);
-        json_object_set_new(rs->json, "errors", errors);
-        json_object_set_new(rs->json, "more_errors", json_integer(rep->more_errors));
-    } else if (rc != DEVCSV_OK) {
-        api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                  "nothing was imported: the database failed");
-    } else {
-        api_json(rs, MHD_HTTP_OK, provision_import_json(rep));
-    }
-    free(rep);
-    return 0;
+    o.force = force != 0;
+    o.partial = partial != 0;
+    rc = devtasks_csv_submit(rq->ctx->jobs, rq->ctx->dd.db, api_actor(rq), rq->body, rq->body_len,
+                             &o, &id);
+    return job_accepted(rs, rc, id);
 }
 
 struct export_buf {
@@ -416,6 +584,23 @@ static int export_out(void *arg, const char *text, size_t len)
     return 0;
 }
 
+/* The CSV template: the header and an example row. */
+static int devices_template(struct api_request *rq, struct api_response *rs)
+{
+    struct export_buf b = {0};
+
+    (void)rq;
+    if (devcsv_template(export_out, &b) != 0 || b.data == NULL) {
+        free(b.data);
+        return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+    }
+    rs->status = MHD_HTTP_OK;
+    rs->text = b.data;
+    rs->text_len = b.len;
+    rs->content_type = "text/csv; charset=utf-8";
+    return 0;
+}
+
 /* ?safe=1: for spreadsheets, formulas defused (see devcsv_export). */
 static int devices_export(struct api_request *rq, struct api_response *rs)
 {
@@ -440,6 +625,8 @@ const struct api_route api_devices_routes[] = {
     {"POST", "/api/v1/devices", 0, devices_add},
     {"GET", "/api/v1/devices/problems", 0, devices_problems},
     {"GET", "/api/v1/devices/export", 0, devices_export},
+    {"GET", "/api/v1/devices/template", 0, devices_template},
+    {"POST", "/api/v1/devices/bulk", 0, devices_bulk},
     {"POST", "/api/v1/devices/import", API_BODY_CSV, devices_import},
     {"GET", "/api/v1/devices/{}", 0, devices_get},
     {"PUT", "/api/v1/devices/{}", 0, devices_put},

@@ -1,7 +1,8 @@
-/* jobs.c: the admin interface's background import jobs: live progress in
+/* jobs.c: the admin interface's background jobs (bundle imports, and
+ * device tasks such as bulk changes and CSV imports): live progress in
  * memory under one mutex, the history in the jobs table, one worker thread
- * with its own data-dir handle running import_run(). Never parses bundles
- * and never touches the HTTP side's database lock. */
+ * with its own data-dir handle running import_run() or the task. Never
+ * parses bundles and never touches the HTTP side's database lock. */
 #include "admin/jobs.h"
 
 #include <dirent.h>
@@ -41,7 +42,19 @@ struct job {
     char bundle[JOBS_PATH_MAX];
     char approval[JOBS_PATH_MAX]; /* "" = none */
     bool replace;
+    /* A task job (task != NULL): its work, argument and progress. */
+    jobs_task_fn task;
+    void (*task_free)(void *arg);
+    void *task_arg;
+    const char *task_phase; /* static text */
+    size_t task_done, task_total;
     struct job *next;
+};
+
+/* What a running task reports its progress through. */
+struct jobs_task_ctx {
+    struct jobs *j;
+    struct job *job;
 };
 
 struct jobs {
@@ -162,8 +175,21 @@ static unsigned import_percent(const struct job *job)
     return pct > 89 ? 89 : (unsigned)pct;
 }
 
+static json_t *task_progress_json(const struct job *job)
+{
+    const char *phase = job->stage == JOB_QUEUED  ? "waiting"
+                        : job->task_phase != NULL ? job->task_phase
+                                                  : "starting";
+    size_t pct = job->task_total ? job->task_done * 100 / job->task_total : 0;
+
+    return json_pack("{s:s, s:I, s:I, s:i}", "phase", phase, "done", (json_int_t)job->task_done,
+                     "total", (json_int_t)job->task_total, "percent", pct > 100 ? 100 : (int)pct);
+}
+
 static json_t *progress_json(const struct job *job)
 {
+    if (job->task != NULL)
+        return task_progress_json(job);
     const struct import_progress *p = &job->prog;
     const char *phase = job->stage == JOB_UPLOADING ? "uploading"
                         : job->stage == JOB_QUEUED  ? "waiting"
@@ -199,8 +225,52 @@ static void progress_update(void *arg, const struct import_progress *p)
 
 /* ---- the worker ---- */
 
+/* A task job: its report and file for the user, recorded when it ends. */
+static void task_run(struct jobs *j, struct job *job)
+{
+    struct jobs_task_ctx tc = {j, job};
+    json_t *report = NULL;
+    char *rejected = NULL, *text;
+    int rc;
+
+    jobrows_running(j->dd.db, job->id, job->bundle_size);
+    rc = job->task(j->dd.db, job->task_arg, &tc, &report, &rejected);
+    text = report != NULL ? json_dumps(report, JSON_COMPACT)
+                          : report_failed(job->source, "internal error (see the log)");
+    if (rejected != NULL && jobrows_rejected_set(j->dd.db, job->id, rejected) != DB_OK)
+        log_error("job %lld: cannot store its rejected rows", (long long)job->id);
+    if (row_finish(j->dd.db, job->id, rc == 0 && report != NULL, 0, text) != DB_OK)
+        log_error("job %lld: cannot record its result", (long long)job->id);
+    log_info("job %lld (%s): %s", (long long)job->id, job->source, rc == 0 ? "done" : "failed");
+    free(text);
+    free(rejected);
+    json_decref(report);
+}
+
+void jobs_task_progress(struct jobs_task_ctx *tc, const char *phase, size_t done, size_t total)
+{
+    if (tc == NULL)
+        return;
+    pthread_mutex_lock(&tc->j->lock);
+    tc->job->task_phase = phase;
+    tc->job->task_done = done;
+    tc->job->task_total = total;
+    pthread_mutex_unlock(&tc->j->lock);
+}
+
+static void job_free(struct job *job)
+{
+    if (job->task_free != NULL)
+        job->task_free(job->task_arg);
+    free(job);
+}
+
 static void job_run(struct jobs *j, struct job *job)
 {
+    if (job->task != NULL) {
+        task_run(j, job);
+        return;
+    }
     const char *paths[1] = {job->bundle};
     struct progress_arg pa = {j, job};
     struct import_options o = {
@@ -261,7 +331,7 @@ static void *worker(void *arg)
         pthread_mutex_lock(&j->lock);
         live_unlink(j, job);
         pthread_mutex_unlock(&j->lock);
-        free(job);
+        job_free(job);
     }
     return NULL;
 }
@@ -340,7 +410,7 @@ void jobs_stop(struct jobs *j)
             row_finish(j->dd.db, job->id, false, 0, text);
         free(text);
         files_remove(job);
-        free(job);
+        job_free(job);
     }
     if (j->dd.db != NULL)
         datadir_close(&j->dd);
@@ -368,7 +438,7 @@ int jobs_upload_begin(struct jobs *j, sqlite3 *db, const char *source, const cha
     }
     j->uploading++; /* reserved while the row is written */
     pthread_mutex_unlock(&j->lock);
-    rc = jobrows_add(db, source, actor, now, &job->id);
+    rc = jobrows_add(db, "import", source, actor, now, &job->id);
     pthread_mutex_lock(&j->lock);
     if (rc != DB_OK) {
         j->uploading--;
@@ -462,6 +532,45 @@ void jobs_upload_fail(struct jobs *j, sqlite3 *db, int64_t id, const char *why)
     log_info("job %lld (%s): upload failed: %s", (long long)job->id, job->source, why);
     free(text);
     free(job);
+}
+
+/* ---- tasks ---- */
+
+int jobs_task_submit(struct jobs *j, sqlite3 *db, const struct jobs_task *t, int64_t *id)
+{
+    struct job *job = calloc(1, sizeof(*job));
+    int64_t now = (int64_t)time(NULL);
+    int rc;
+
+    rc = job != NULL ? JOBS_OK : JOBS_ERROR;
+    if (rc == JOBS_OK) {
+        pthread_mutex_lock(&j->lock);
+        rc = live_count(j) >= JOBS_QUEUE_MAX ? JOBS_BUSY : JOBS_OK;
+        pthread_mutex_unlock(&j->lock);
+    }
+    if (rc == JOBS_OK && jobrows_add(db, t->kind, t->source, t->actor, now, &job->id) != DB_OK)
+        rc = JOBS_ERROR;
+    if (rc != JOBS_OK) {
+        free(job);
+        if (t->free_arg != NULL)
+            t->free_arg(t->arg);
+        return rc;
+    }
+    job->stage = JOB_QUEUED;
+    snprintf(job->source, sizeof(job->source), "%s", t->source);
+    snprintf(job->actor, sizeof(job->actor), "%s", t->actor);
+    job->created_at = now;
+    job->bundle_size = t->size;
+    job->task = t->run;
+    job->task_free = t->free_arg;
+    job->task_arg = t->arg;
+    pthread_mutex_lock(&j->lock);
+    job->next = j->live;
+    j->live = job;
+    *id = job->id;
+    pthread_cond_signal(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+    return JOBS_OK;
 }
 
 /* ---- reading ---- */

@@ -1,8 +1,9 @@
-/* jobs.h: background import jobs of the admin interface (an uploaded bundle
- * becomes one): a queue, one worker thread running import_run() on its own
- * database connection under the shared data-dir lock, live progress in
- * memory, the history in the jobs table. Never parses a bundle itself and
- * never takes the admin interface's database lock. */
+/* jobs.h: background jobs of the admin interface (an uploaded bundle
+ * becomes an import job; a bulk device change or a CSV import a task job):
+ * a queue, one worker thread running import_run() (under the shared
+ * data-dir lock) or the task on its own database connection, live progress
+ * in memory, the history in the jobs table. Never parses a bundle itself
+ * and never takes the admin interface's database lock. */
 #ifndef LOADSD_JOBS_H
 #define LOADSD_JOBS_H
 
@@ -50,6 +51,32 @@ int jobs_upload_done(struct jobs *j, int64_t id, const char *bundle, const char 
 /* The upload failed (why: static or caller-owned text): the job ends
  * failed with a report naming why. */
 void jobs_upload_fail(struct jobs *j, sqlite3 *db, int64_t id, const char *why);
+
+/* ---- task jobs ---- */
+
+struct jobs_task_ctx;
+/* A task's work, on the worker's connection: 0 with *report (a new JSON
+ * object with at least "ok", "loads" and "problems" for the history's
+ * summary) and optionally *rejected (malloc'd CSV for the user), or -1
+ * (failed; *report may still say why). arg is the task's. */
+typedef int (*jobs_task_fn)(sqlite3 *db, void *arg, struct jobs_task_ctx *tc, json_t **report,
+                            char **rejected);
+struct jobs_task {
+    const char *kind;   /* "devices.set", "devices.delete", "devices.csv" */
+    const char *source; /* what it works on, shown in the history */
+    const char *actor;
+    uint64_t size; /* bytes of its input, 0 when none */
+    jobs_task_fn run;
+    void (*free_arg)(void *arg); /* called once the job ends (or never ran) */
+    void *arg;
+};
+/* Queues the task (its row in db, the caller's connection). The job owns
+ * arg from here on, also when this fails (freed then). JOBS_BUSY when the
+ * queue is full. */
+int jobs_task_submit(struct jobs *j, sqlite3 *db, const struct jobs_task *t, int64_t *id);
+/* A running task's progress: its phase (static text), done of total. tc
+ * may be NULL (a task run outside a job, by loadsctl). */
+void jobs_task_progress(struct jobs_task_ctx *tc, const char *phase, size_t done, size_t total);
 
 /* One job: {id, kind, state, source, actor, size, import_id, created_at,
  * finished_at, progress, report}: progress from memory while it is live,

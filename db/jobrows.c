@@ -9,10 +9,11 @@
 #include "db/catalog.h"
 #include "lib/grow.h"
 
-static int row_insert(sqlite3 *db, const char *source, const char *actor, int64_t now, int64_t *id)
+static int row_insert(sqlite3 *db, const char *kind, const char *source, const char *actor,
+                      int64_t now, int64_t *id)
 {
     sqlite3_stmt *st = db_prepare(db, "INSERT INTO jobs (kind, source, actor, state, created_at)"
-                                      " VALUES ('import', ?1, ?2, 'queued', ?3) RETURNING id");
+                                      " VALUES (?4, ?1, ?2, 'queued', ?3) RETURNING id");
     int rc, step;
 
     if (st == NULL)
@@ -20,6 +21,7 @@ static int row_insert(sqlite3 *db, const char *source, const char *actor, int64_
     sqlite3_bind_text(st, 1, source, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_text(st, 4, kind, -1, SQLITE_TRANSIENT);
     step = sqlite3_step(st);
     rc = db_check(db, step, "add job");
     if (step == SQLITE_ROW)
@@ -28,12 +30,13 @@ static int row_insert(sqlite3 *db, const char *source, const char *actor, int64_
     return rc;
 }
 
-int jobrows_add(sqlite3 *db, const char *source, const char *actor, int64_t now, int64_t *id)
+int jobrows_add(sqlite3 *db, const char *kind, const char *source, const char *actor, int64_t now,
+                int64_t *id)
 {
     int rc = db_begin(db);
 
     if (rc == DB_OK)
-        rc = row_insert(db, source, actor, now, id);
+        rc = row_insert(db, kind, source, actor, now, id);
     if (rc == DB_OK)
         rc = db_commit(db);
     else
@@ -228,6 +231,38 @@ int jobrows_each(sqlite3 *db, int64_t before, unsigned limit,
     }
     if (rc == DB_OK && step != SQLITE_DONE)
         rc = db_check(db, step, "list jobs");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int jobrows_rejected_set(sqlite3 *db, int64_t id, const char *csv)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE jobs SET rejected_csv = ?2 WHERE id = ?1");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, csv, -1, SQLITE_TRANSIENT);
+    return db_exec_stmt(db, st);
+}
+
+int jobrows_rejected_get(sqlite3 *db, int64_t id, char **out)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT rejected_csv FROM jobs WHERE id = ?1");
+    const char *text;
+    int rc, step;
+
+    *out = NULL;
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    step = sqlite3_step(st);
+    rc = step == SQLITE_DONE ? DB_NOT_FOUND : db_check(db, step, "read a job's rejected rows");
+    text = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (step == SQLITE_ROW && text == NULL)
+        rc = DB_NOT_FOUND;
+    if (text != NULL && (*out = strdup(text)) == NULL)
+        rc = DB_ERROR;
     sqlite3_finalize(st);
     return rc;
 }

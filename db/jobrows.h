@@ -28,8 +28,10 @@ struct jobrow {
     int64_t problems;
 };
 
-/* A queued import job from source by actor. 0 or a negative db_result. */
-int jobrows_add(sqlite3 *db, const char *source, const char *actor, int64_t now, int64_t *id);
+/* A queued job of kind ("import", "devices.set", "devices.delete",
+ * "devices.csv") from source by actor. 0 or a negative db_result. */
+int jobrows_add(sqlite3 *db, const char *kind, const char *source, const char *actor, int64_t now,
+                int64_t *id);
 /* The job's file name, once known, audited ("upload.start" with the name)
  * in the same transaction. 0 or a negative db_result. */
 int jobrows_rename(sqlite3 *db, int64_t id, const char *source, const char *actor);
@@ -50,5 +52,10 @@ int jobrows_get(sqlite3 *db, int64_t id, int (*cb)(void *arg, const struct jobro
  * (returned). */
 int jobrows_each(sqlite3 *db, int64_t before, unsigned limit,
                  int (*cb)(void *arg, const struct jobrow *r), void *arg);
+
+/* A job's file for the user: a partial CSV import's rejected rows (CSV). */
+int jobrows_rejected_set(sqlite3 *db, int64_t id, const char *csv);
+/* That file (malloc'd, caller frees); DB_NOT_FOUND when the job has none. */
+int jobrows_rejected_get(sqlite3 *db, int64_t id, char **out);
 
 #endif

@@ -29,6 +29,8 @@ struct ctl_command {
 
 extern const struct ctl_command ctl_catalog_commands[];
 extern const struct ctl_command ctl_provision_commands[];
+/* device list, devices import/template/set/delete (admin/ctl/ctl_devices.c). */
+extern const struct ctl_command ctl_devices_commands[];
 extern const struct ctl_command ctl_users_commands[];
 extern const struct ctl_command ctl_recover_commands[];
 /* stage LOAD (admin/ctl/ctl_stage.c): one pull from the upstream, now. */

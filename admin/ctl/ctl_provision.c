@@ -623,49 +623,6 @@ static int cmd_device_show(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
-static int device_row(void *arg, const struct provision_device *d)
-{
-    if (json_is_array((json_t *)arg))
-        return provision_json_append_device(arg, d);
-    ctl_table_row(arg, d->mac, d->model, d->profile[0] ? d->profile : "-", opt_shown(&d->pfs),
-                  opt_shown(&d->load_server), opt_shown(&d->load), d->description);
-    return 0;
-}
-
-static int cmd_device_list(struct ctl *c, int argc, char **argv)
-{
-    static const struct option opts[] = {{"search", required_argument, NULL, 's'},
-                                         {"offset", required_argument, NULL, 'o'},
-                                         {"limit", required_argument, NULL, 'l'},
-                                         {0}};
-    const char *search = NULL;
-    uint64_t offset = 0, limit = 0;
-    void *out;
-    int o, rc;
-
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
-        if (o == 's')
-            search = optarg;
-        else if (o == 'o' && numparse_u64(optarg, 0, INT64_MAX, &offset) == 0)
-            continue;
-        else if (o == 'l' && numparse_u64(optarg, 1, INT64_MAX, &limit) == 0)
-            continue;
-        else
-            return ctl_usage(self("device list"));
-    }
-    if (optind != argc)
-        return ctl_usage(self("device list"));
-    out = c->json ? (void *)json_array()
-                  : (void *)ctl_table_new(7, "MAC", "MODEL", "PROFILE", "PEER_FIRMWARE_SHARING",
-                                          "LOAD_SERVER", "LOAD", "DESCRIPTION");
-    rc = provision_devices_each(c->dd.db, search, (int64_t)offset, (int64_t)limit, device_row, out);
-    if (c->json)
-        return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list devices");
-    ctl_table_print(out);
-    return rc == DB_OK ? CTL_OK : ctl_refuse("cannot list devices");
-}
-
 static int cmd_device_remove(struct ctl *c, int argc, char **argv)
 {
     char mac[SETTINGS_MAC_LEN + 1];
@@ -689,63 +646,7 @@ static int cmd_device_remove(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
-/* ---- devices import / export / problems ---- */
-
-static void import_report_print(const struct devcsv_report *rep, const char *path)
-{
-    char show[256];
-
-    cleaned(path, show, sizeof(show));
-    for (size_t i = 0; i < rep->n_errors; i++) {
-        if (rep->errors[i].line > 0)
-            fprintf(stderr, "%s:%u: %s\n", show, rep->errors[i].line, rep->errors[i].text);
-        else
-            fprintf(stderr, "%s: %s\n", show, rep->errors[i].text);
-    }
-    if (rep->more_errors > 0)
-        fprintf(stderr, "%s: ... and %u more error(s)\n", show, rep->more_errors);
-}
-
-static int cmd_devices_import(struct ctl *c, int argc, char **argv)
-{
-    static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
-    struct devcsv_report *rep;
-    bool force = false;
-    size_t len = 0;
-    char *data;
-    int o, err, rc;
-
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
-        if (o != 'f')
-            return ctl_usage(self("devices import"));
-        force = true;
-    }
-    if (optind + 1 != argc)
-        return ctl_usage(self("devices import"));
-    data = ctl_read_file(argv[optind], CSV_INPUT_MAX, &len, &err);
-    if (data == NULL)
-        return ctl_refuse("cannot read %s: %s", argv[optind],
-                          err == EFBIG ? "not a regular file, or too large" : strerror(err));
-    rep = malloc(sizeof(*rep));
-    rc = rep ? devcsv_import(c->dd.db, c->actor, data, len, force, rep) : DEVCSV_DB;
-    free(data);
-    if (rc == DEVCSV_INVALID) {
-        import_report_print(rep, argv[optind]);
-        rc = ctl_refuse("nothing was imported: %zu error(s) in %u row(s)",
-                        rep->n_errors + rep->more_errors, rep->rows);
-    } else if (rc != DEVCSV_OK) {
-        rc = ctl_refuse("nothing was imported: the database failed");
-    } else if (c->json) {
-        rc = ctl_print_json(provision_import_json(rep));
-    } else {
-        printf("imported %u row(s): %u added, %u updated, %u unchanged\n", rep->rows, rep->added,
-               rep->updated, rep->unchanged);
-        rc = CTL_OK;
-    }
-    free(rep);
-    return rc;
-}
+/* ---- devices export / problems (list, import and bulk changes: ctl_devices.c) ---- */
 
 static int export_out(void *arg, const char *text, size_t len)
 {
@@ -1014,9 +915,7 @@ const struct ctl_command ctl_provision_commands[] = {
      "[--force]",
      cmd_device_set},
     {"device show", "MAC", cmd_device_show},
-    {"device list", "[--search TEXT] [--offset N] [--limit N]", cmd_device_list},
     {"device remove", "MAC", cmd_device_remove},
-    {"devices import", "FILE.csv [--force]", cmd_devices_import},
     {"devices export", "[--safe]", cmd_devices_export},
     {"devices problems", "", cmd_devices_problems},
     {"site add", "CIDR --load-server HOST", cmd_site_add},

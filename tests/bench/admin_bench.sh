@@ -69,8 +69,10 @@ with open(sys.argv[1], "w") as f:
     for n in range(10000):
         f.write("00AA%08X,Cisco 7961,,desk %d floor %d,,,\r\n" % (n, n, n % 40))
 EOF
-curl -s -H "$AUTH" -H "Content-Type: text/csv" --data-binary "@$W/devices.csv" \
-    -w ' (import %{time_total} s)\n' "$BASE/api/v1/devices/import"
+# The import is a job (202 {"id"}): wait for it before measuring.
+JOB=$(curl -s -H "$AUTH" -H "Content-Type: text/csv" --data-binary "@$W/devices.csv" \
+    "$BASE/api/v1/devices/import" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+until curl -s -H "$AUTH" "$BASE/api/v1/jobs/$JOB" | grep -q '"state": *"\(done\|failed\)"'; do sleep 0.2; done
 python3 - "$W/urls.cfg" "$BASE" "$REQUESTS" <<'EOF'
 import random, sys
 random.seed(5)

@@ -39,6 +39,7 @@ seeds() {
     fuzz_cnf_template) echo "corpus_cnf" ;;
     fuzz_files_request) echo "corpus_files" ;;
     fuzz_manifest) echo "corpus_manifest" ;;
+    fuzz_devquery) echo "corpus_devquery" ;;
     *) echo "" ;;
     esac
 }

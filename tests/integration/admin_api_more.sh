@@ -328,17 +328,17 @@ expect "remove the site-rule device" 200
     echo "0011223399FF,Nokia 3310,,bad model,,,"
     tail -n +6 "$TMPD/good.csv"
 } >"$TMPD/bad.csv"
-req csvbad POST /api/v1/devices/import $AC -H "Content-Type: text/csv" --data-binary "@$TMPD/bad.csv"
-expect "CSV with one bad line" 400
+csv_import csvbad '' $AC -H "Content-Type: text/csv" --data-binary "@$TMPD/bad.csv"
+expect "CSV with one bad line" failed
 check "the error names line 6" csvbad 'j["errors"][0]["line"]' 6
 req count0 GET "/api/v1/devices?limit=1" $VIEW
 check "nothing was imported" count0 'j["total"]' 0
-req csvjson POST /api/v1/devices/import $AC $JSON -d '{}'
+csv_import csvjson '' $AC $JSON -d '{}'
 expect "CSV import with a JSON body" 415
-req csvview POST /api/v1/devices/import $VIEW -H "Content-Type: text/csv" --data-binary "@$TMPD/good.csv"
+csv_import csvview '' $VIEW -H "Content-Type: text/csv" --data-binary "@$TMPD/good.csv"
 expect "viewer imports CSV" 403
-req csv POST /api/v1/devices/import $AC -H "Content-Type: text/csv" --data-binary "@$TMPD/good.csv"
-expect "CSV import" 200
+csv_import csv '' $AC -H "Content-Type: text/csv" --data-binary "@$TMPD/good.csv"
+expect "CSV import" done
 check "20 devices added" csv 'j["added"]' 20
 req page GET "/api/v1/devices?offset=5&limit=5" $VIEW
 expect "a page of devices" 200
@@ -352,8 +352,8 @@ expect "negative offset" 400
 req export GET /api/v1/devices/export $VIEW
 expect "CSV export" 200
 case "$(header export Content-Type)" in text/csv*) pass "export is text/csv" ;; *) fail "export Content-Type $(header export Content-Type)" ;; esac
-req reimport POST /api/v1/devices/import $AC -H "Content-Type: text/csv" --data-binary "@$TMPD/export.body"
-expect "re-import the export" 200
+csv_import reimport '' $AC -H "Content-Type: text/csv" --data-binary "@$TMPD/export.body"
+expect "re-import the export" done
 check "round trip: every row unchanged" reimport 'str(j["unchanged"]) + " " + str(j["added"]) + " " + str(j["updated"])' "20 0 0"
 
 # ---- failures the audit records: a refused password, a refused import ----

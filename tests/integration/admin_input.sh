@@ -50,17 +50,17 @@ AC="$ADMIN -H X-CSRF-Token:$(jq_py login 'j["csrf_token"]')"
 
 # ---- item 4: one text rule for the API, CSV and loadsctl ----
 printf 'mac,model,profile,description\r\nAABBCC000001,7961,,"only\303(bad"\r\n' >"$TMPD/utf8.csv"
-req csv_utf8 POST /api/v1/devices/import $AC $CSV --data-binary "@$TMPD/utf8.csv"
-expect "CSV with invalid UTF-8 in a description" 400
+csv_import csv_utf8 '' $AC $CSV --data-binary "@$TMPD/utf8.csv"
+expect "CSV with invalid UTF-8 in a description" failed
 check "the error names line and column" csv_utf8 \
     'j["errors"][0]["line"] == 2 and j["errors"][0]["message"].startswith("bad description: it must be UTF-8 text")' \
     True
 printf 'mac,model,profile,description\r\nAABBCC000001,7961,,"two\nlines"\r\n' >"$TMPD/lf.csv"
-req csv_lf POST /api/v1/devices/import $AC $CSV --data-binary "@$TMPD/lf.csv"
-expect "CSV with LF inside a quoted description" 400
+csv_import csv_lf '' $AC $CSV --data-binary "@$TMPD/lf.csv"
+expect "CSV with LF inside a quoted description" failed
 printf 'mac,model,profile,description\r\nAABBCC000001,7961,,"cr\rhere"\r\n' >"$TMPD/cr.csv"
-req csv_cr POST /api/v1/devices/import $AC $CSV --data-binary "@$TMPD/cr.csv"
-expect "CSV with CR inside a quoted description" 400
+csv_import csv_cr '' $AC $CSV --data-binary "@$TMPD/cr.csv"
+expect "CSV with CR inside a quoted description" failed
 req json_lf POST /api/v1/devices $AC $JSON -d '{"mac":"AABBCC000001","model":"7961","description":"two\nlines"}'
 expect "the JSON API refuses the same description" 400
 check "both say the same rule" json_lf 'j["detail"].startswith("a description is at most 255 bytes of UTF-8 text")' True
@@ -159,11 +159,11 @@ with open(sys.argv[1], "w", encoding="utf-8", newline="") as f:
     for i, d in enumerate(rows):
         f.write('AABBCC0001%02d,7961,"%s"\r\n' % (i, d.replace('"', '""')))
 EOF
-req tricky POST /api/v1/devices/import $AC $CSV --data-binary "@$TMPD/tricky.csv"
-expect "import descriptions that look like formulas" 200
+csv_import tricky '' $AC $CSV --data-binary "@$TMPD/tricky.csv"
+expect "import descriptions that look like formulas" done
 req export GET /api/v1/devices/export $ADMIN
 expect "plain export" 200
-req reimport POST /api/v1/devices/import $AC $CSV --data-binary "@$TMPD/export.body"
+csv_import reimport '' $AC $CSV --data-binary "@$TMPD/export.body"
 check "re-import changes nothing" reimport 'str(j["unchanged"]) + " " + str(j["added"] + j["updated"])' "10 0"
 req export2 GET /api/v1/devices/export $ADMIN
 cmp -s "$TMPD/export.body" "$TMPD/export2.body" && pass "export -> import -> export: the same bytes" ||

@@ -61,3 +61,23 @@ job_wait() {
     done
     fail "job $2 never ended in 90 s"
 }
+
+# csv_import NAME QUERY [CURL ARGS...]: POST /api/v1/devices/import$QUERY (as
+# the curl args say: cookies, CSRF, Content-Type, the body). A refused request
+# leaves STATUS its HTTP code; an accepted one (202, a job) is waited for
+# (job_wait), and then STATUS is the job's state (done or failed), JOB_ID its
+# id and $TMPD/NAME.body its report, so `expect` and `check` read it as an
+# answer.
+csv_import() {
+    _ci=$1
+    _cq=$2
+    shift 2
+    req "$_ci" POST "/api/v1/devices/import$_cq" "$@"
+    [ "$STATUS" = 202 ] || return 0
+    JOB_ID=$(jq_py "$_ci" 'j["id"]')
+    job_wait "$_ci.job" "$JOB_ID"
+    STATUS=$(jq_py "$_ci.job" 'j["state"]')
+    python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))["report"], open(sys.argv[2], "w"))' \
+        "$TMPD/$_ci.job.body" "$TMPD/$_ci.body"
+    name=$_ci
+}

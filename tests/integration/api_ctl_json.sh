@@ -158,8 +158,17 @@ compare same "devices problems" probs 'j["devices"]' probs
 printf 'mac,model\r\n0011223344CC,7961\r\n' >"$TMPD/one.csv"
 printf 'mac,model\r\n0011223344DD,7961\r\n' >"$TMPD/two.csv"
 cj csv devices import "$TMPD/one.csv"
-api csv POST /api/v1/devices/import -H Content-Type:text/csv --data-binary "@$TMPD/two.csv"
-compare same "devices import" csv 'j' csv
+api csvq POST /api/v1/devices/import -H Content-Type:text/csv --data-binary "@$TMPD/two.csv"
+CSVJOB=$(jq_py csvq 'j["id"]')
+i=0
+while api csvjob GET "/api/v1/jobs/$CSVJOB" && ! jq_py csvjob 'j["state"]' | grep -qx 'done\|failed'; do
+    i=$((i + 1))
+    [ $i -lt 450 ] || die "the CSV import job never ended"
+    sleep 0.2
+done
+python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))["report"], open(sys.argv[2], "w"))' \
+    "$TMPD/csvjob.body" "$TMPD/csv.body"
+compare same "devices import (loadsctl's report and the job's)" csv 'j' csv
 cj devrm device remove 0011223344CC
 api devrm DELETE /api/v1/devices/0011223344DD
 compare shape "device remove" devrm 'j' devrm

@@ -838,10 +838,10 @@ static void test_jobs_recover(void **state)
     struct job_seen seen;
     int calls = 0, changed = -1;
 
-    assert_int_equal(jobrows_add(fx->db, "a.zip", "admin", 100, &queued), DB_OK);
-    assert_int_equal(jobrows_add(fx->db, "b.zip", "admin", 101, &running), DB_OK);
+    assert_int_equal(jobrows_add(fx->db, "import", "a.zip", "admin", 100, &queued), DB_OK);
+    assert_int_equal(jobrows_add(fx->db, "import", "b.zip", "admin", 101, &running), DB_OK);
     assert_int_equal(jobrows_running(fx->db, running, 42), DB_OK);
-    assert_int_equal(jobrows_add(fx->db, "c.zip", "admin", 102, &done), DB_OK);
+    assert_int_equal(jobrows_add(fx->db, "import", "c.zip", "admin", 102, &done), DB_OK);
     assert_int_equal(jobrows_finish(fx->db, done, true, 0, "{\"ok\":true}", 103), DB_OK);
 
     assert_int_not_equal(jobrows_recover(fx->db, 200, no_report, NULL, &changed), DB_OK);

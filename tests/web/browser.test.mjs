@@ -6,7 +6,9 @@
 // inherit on a device shows "off — from profile", a site rule (the toast says
 // what was stored) and the device page showing it as the phone gets it over
 // TFTP (screenshots device-site-rule-*.png), trusting a certificate twice, the
-// audit diff, a CSV import with one bad line shows that line's error, log
+// audit diff, a CSV import with one bad line shows that line's error, 500
+// devices selected by a search given a load in one job (screenshots
+// devices-bulk-*), a partial CSV import and its rejected-rows file, log
 // out; then the main pages at phone size
 // without horizontal scrolling. Screenshots go to tests/web/artifacts/.
 // Touches nothing outside its temp dir and the artifacts directory.
@@ -425,6 +427,76 @@ test('CSV import with one bad line shows that line\'s error', async () => {
   await page.locator('#dev-search').fill('0011223344B1');
   await page.locator('#dev-search').press('Enter');
   await page.getByText('No device matches.').waitFor();
+});
+
+// ---- devices at fleet scale (issue 16: the devices list and CSV) ----
+
+test('devices: 500 selected by a search get a load in one job, one audit row', async () => {
+  const csv = ['mac,model,description'];
+  for (let n = 0; n < 500; n++) csv.push(`00CC0000${n.toString(16).toUpperCase().padStart(4, '0')},Cisco 7961,bulk floor ${n}`);
+  csv.push('00CC0000FFFF,Cisco 7961,other room');
+  const file = path.join(tmp, 'fleet.csv');
+  fs.writeFileSync(file, csv.join('\r\n') + '\r\n');
+  ctl('devices', 'import', file);
+  await page.goto(`${base}/#/dashboard`);
+  await page.goto(`${base}/#/devices`);
+  await page.locator('#dev-search').fill('bulk floor');
+  await page.locator('#dev-search').press('Enter');
+  await page.locator('#device-range').getByText('of 500').waitFor({timeout: TIMEOUT});
+  await page.locator('#bulk-all').check();
+  await page.locator('#bulk-count').getByText('All 500 matching device(s) selected').waitFor();
+  await page.locator('#bulk-what').selectOption('load');
+  await page.locator('#bulk-load').selectOption(LOAD);
+  await page.locator('#bulk-apply').click();
+  await page.locator('#bulk-result').getByText('500 device(s) selected, 500 changed').waitFor({timeout: TIMEOUT});
+  // The list shows the effective load and where it comes from.
+  await page.locator('#device-list').getByText(`${LOAD} — from device`).first().waitFor({timeout: TIMEOUT});
+  const listed = JSON.parse(ctl('--json', 'device', 'list', '--search', 'bulk floor', '--load', LOAD));
+  assert.equal(listed.length, 500, 'every device of the search has the load');
+  const other = JSON.parse(ctl('--json', 'device', 'list', '--search', 'other room'));
+  assert.notEqual(other[0].effective.load.level, 'device', 'the device outside the search has no load of its own');
+  const audit = await page.evaluate(async () => (await (await fetch('/api/v1/audit?action=device.bulk_set&limit=50')).json()).entries);
+  assert.equal(audit.length, 1, 'one audit row for the bulk change');
+  assert.equal(JSON.parse(audit[0].after).changed, 500);
+  // Sorted by a column, at both sizes.
+  await page.locator('#device-list th button[data-sort="load"]').click();
+  await page.locator('#device-list th button[data-sort="load"]').getByText('▲').waitFor();
+  await shot('devices-bulk-1366x768');
+  await page.setViewportSize(PHONE);
+  await shot('devices-bulk-390x844');
+  const w = await page.evaluate(() => document.documentElement.scrollWidth);
+  await page.setViewportSize(WIDE);
+  assert.ok(w <= PHONE.width, `the devices page is ${w}px wide on a phone`);
+});
+
+test('CSV partial import: the good rows in, the rejected rows as a file with reasons', async () => {
+  await page.goto(`${base}/#/dashboard`);
+  await page.goto(`${base}/#/devices`);
+  await page.locator('#csv-details').evaluate((d) => { d.open = true; });
+  const csv = ['mac,model,profile,description,load,peer_firmware_sharing,load_server',
+    '00DD00000001,Cisco 7961,,partial good 1,,,',
+    '00DD00000002,Nokia 3310,,partial bad model,,,',
+    '00DD00000003,Cisco 7961,,partial good 2,,,',
+    'not-a-mac,Cisco 7961,,partial bad mac,,,'].join('\r\n') + '\r\n';
+  await page.locator('#csv-text').fill(csv);
+  await page.locator('#csv-partial').check();
+  await page.locator('#csv-import').click();
+  const link = page.locator('#csv-rejected');
+  await link.waitFor({timeout: TIMEOUT});
+  await page.locator('#csv-result').getByText('2 added').waitFor();
+  await shot('csv-partial');
+  assert.match(await link.getAttribute('download'), /^rejected-rows-job-\d+\.csv$/);
+  const text = await page.evaluate(async (href) => (await fetch(href)).text(), await link.getAttribute('href'));
+  const lines = text.trim().split('\r\n');
+  assert.equal(lines[0], 'mac,model,profile,description,load,peer_firmware_sharing,load_server,reason');
+  assert.equal(lines.length, 3, text);
+  assert.ok(lines[1].startsWith('00DD00000002,Nokia 3310,,partial bad model,,,,') && lines[1].includes('unknown model'), lines[1]);
+  assert.ok(lines[2].startsWith('not-a-mac,') && lines[2].includes('bad MAC address'), lines[2]);
+  const good = JSON.parse(ctl('--json', 'device', 'list', '--search', 'partial good'));
+  assert.equal(good.length, 2, 'the good rows were imported');
+  // The template is a file the import takes.
+  const tmpl = await page.evaluate(async () => (await fetch('/api/v1/devices/template')).text());
+  assert.ok(tmpl.startsWith('mac,model,profile,description,load,peer_firmware_sharing,load_server\r\n'), tmpl);
 });
 
 test('log out', async () => {

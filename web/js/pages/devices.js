@@ -1,5 +1,8 @@
-// devices.js: the Devices pages: search and paging over many devices, add,
-// CSV import with per-line errors and CSV export; one device: edit, its
+// devices.js: the Devices pages: the list with what each phone gets (effective
+// load, PFS and load server with their origin), search, filters, sort and
+// paging; bulk changes and removals of many devices as one job; add; CSV
+// import (all or nothing, or partial with a rejected-rows file), template
+// and export; one device: edit, its
 // effective settings with the level each value comes from and the config
 // file loadsd renders for it, both as the phone gets them (for the address of
 // its last request, or one typed in). Server text is shown through dom.js only.
@@ -15,11 +18,6 @@ function macLink(mac) {
   return h('a.mono', {href: `#/devices/${encodeURIComponent(mac)}`}, mac);
 }
 
-function optText(v) {
-  const x = optValue(v);
-  return x === null ? h('span.muted', null, 'inherit') : (x === '' ? 'none' : x);
-}
-
 async function catalogs() {
   const [m, p, l] = await Promise.all([
     api.get('/models').catch(() => ({models: []})),
@@ -29,16 +27,46 @@ async function catalogs() {
   return {models: m.models || [], profiles: p.profiles || [], loads: l.loads || []};
 }
 
+// ---- jobs (bulk changes, CSV imports) ----
+
+// Polls job id until it ends; onProgress(job) while it runs. The job's row.
+async function jobDone(id, onProgress) {
+  for (;;) {
+    const j = await api.get(`/jobs/${api.seg(String(id))}`);
+    if (j.state === 'done' || j.state === 'failed') return j;
+    if (onProgress) onProgress(j);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function progressText(j) {
+  const p = j.progress || {};
+  const of = p.total ? ` ${p.done ?? 0} of ${p.total}` : '';
+  return `Job ${j.id}: ${p.phase || j.state}${of}${p.total ? ` (${p.percent ?? 0}%)` : ''}…`;
+}
+
 // ---- CSV import ----
 
-function csvErrors(e) {
-  const list = (e.body && e.body.errors) || [];
-  const more = e.body && e.body.more_errors;
-  return alertBox('bad', h('strong', null, `The import was refused: nothing changed. ${api.errorText(e)}`),
+function csvErrors(list, more, head) {
+  return [h('strong', null, head),
     list.length ? h('ul', {id: 'csv-errors'}, list.map((x) =>
-      h('li', {dataset: {line: String(x.line ?? '')}}, x.line !== undefined ? h('strong', null, `line ${x.line}: `) : null,
+      h('li', {dataset: {line: String(x.line ?? '')}}, x.line ? h('strong', null, `line ${x.line}: `) : null,
         String(x.message ?? '')))) : null,
-    more ? h('p', null, `… and ${more} more error(s).`) : null);
+    more ? h('p', null, `… and ${more} more error(s).`) : null];
+}
+
+function csvReport(job) {
+  const r = job.report || {};
+  const errs = r.errors || [];
+  if (job.state !== 'done') {
+    return alertBox('bad', ...csvErrors(errs, r.more_errors, `The import was refused: nothing changed (job ${job.id}).`));
+  }
+  const done = `Imported ${(r.rows ?? 0) - (r.rejected ?? 0)} row(s): ${r.added ?? 0} added, ${r.updated ?? 0} updated, ${r.unchanged ?? 0} unchanged.`;
+  if (!r.rejected) return alertBox('ok', done);
+  return alertBox('warn', ...csvErrors(errs, r.more_errors, `${done} ${r.rejected} row(s) rejected: `),
+    h('p', null, h('a.btn.btn-small', {href: `/api/v1/jobs/${encodeURIComponent(String(job.id))}/rejected.csv`,
+      download: `rejected-rows-job-${job.id}.csv`, id: 'csv-rejected'}, 'Download the rejected rows (with a reason each)')),
+    h('p.small.muted', null, 'Fix them in that file and import it as it is: the reason column is ignored.'));
 }
 
 function importCard(onDone) {
@@ -49,16 +77,20 @@ function importCard(onDone) {
   result.id = 'csv-result';
   const submit = h('button.btn.btn-primary', {type: 'submit', id: 'csv-import', disabled: !api.isAdmin()}, 'Import CSV');
   const force = h('input', {type: 'checkbox', id: 'csv-force'});
+  const partial = h('input', {type: 'checkbox', id: 'csv-partial'});
   fileIn.addEventListener('change', async () => {
     const f = fileIn.files[0];
     if (f) text.value = await f.text();
   });
   const form = h('form', {id: 'csv-form', 'aria-label': 'Import devices from CSV'},
-    h('p.small.muted', null, 'Header row; columns mac, model, profile, description, load, peer_firmware_sharing, load_server; an empty cell means inherit. Every row is checked first; the import is all or nothing.'),
+    h('p.small.muted', null, 'Header row; columns mac, model, profile, description, load, peer_firmware_sharing, load_server; an empty cell means inherit. Every row is checked first; the import is all or nothing unless you tick "partial".'),
     h('div.form-grid', null, field('CSV file', fileIn)),
     field('or paste CSV', text),
+    h('p.small', null, partial, ' ', h('label', {for: 'csv-partial'}, 'Partial: import the good rows and give me a file of the rejected ones')),
     h('p.small', null, force, ' ', h('label', {for: 'csv-force'}, 'Force: accept loads that are not in the catalog or are quarantined')),
     h('div.actions', null, submit,
+      h('a.btn', {href: '/api/v1/devices/template', download: 'devices-template.csv', id: 'csv-template',
+        title: 'The header and one example row'}, 'Download the template'),
       h('a.btn', {href: '/api/v1/devices/export', download: 'devices.csv', id: 'csv-export',
         title: 'Reads back unchanged with the import above'}, 'Export all as CSV'),
       h('a.btn', {href: '/api/v1/devices/export?safe=1', download: 'devices-spreadsheet.csv', id: 'csv-export-safe',
@@ -74,11 +106,13 @@ function importCard(onDone) {
     submit.disabled = true;
     replace(result, loading('Importing'));
     try {
-      const r = await api.post(`/devices/import${force.checked ? '?force=1' : ''}`, text.value, {type: 'text/csv'});
-      replace(result, alertBox('ok', `Imported ${r.rows ?? '?'} row(s): ${r.added ?? 0} added, ${r.updated ?? 0} updated, ${r.unchanged ?? 0} unchanged.`));
+      const q = api.query({force: force.checked ? 1 : '', partial: partial.checked ? 1 : ''});
+      const r = await api.post(`/devices/import${q}`, text.value, {type: 'text/csv'});
+      const job = await jobDone(r.id, (j) => replace(result, loading(progressText(j))));
+      replace(result, csvReport(job));
       onDone();
     } catch (e) {
-      replace(result, csvErrors(e));
+      replace(result, alertBox('bad', api.errorText(e)));
     } finally {
       submit.disabled = !api.isAdmin();
     }
@@ -120,48 +154,214 @@ function addCard(cat, onDone) {
 
 // ---- list ----
 
+const FILTERS = ['q', 'model', 'profile', 'load', 'site'];
+const COLUMNS = [
+  ['mac', 'MAC'], ['model', 'Model'], ['profile', 'Profile'], ['load', 'Load'],
+  ['peer_firmware_sharing', 'PFS'], ['load_server', 'Load server'], ['description', 'Description'],
+];
+
+function effBadge(v, extra) {
+  return v ? h('span', null, levelBadge(v.value, v.level), extra || null) : '—';
+}
+
+function loadCell(d) {
+  const ld = (d.effective || {}).load;
+  if (!ld) return '—';
+  const bad = ld.state && ld.state !== 'ok' && ld.state !== 'none';
+  return h('span.mono.break', null, levelBadge(ld.value, ld.level), bad ? [' ', statusBadge(ld.state)] : null,
+    ld.held_back ? h('span.small.muted', null, ` (config names ${ld.served || 'no load'})`) : null);
+}
+
+function serverCell(d) {
+  const ls = (d.effective || {}).load_server;
+  return effBadge(ls, ls && ls.site ? h('span.small', null, ' ', h('code', null, ls.site)) : null);
+}
+
+// The filter controls: search and selects fed by the catalogs.
+function filterControls(cat, sites) {
+  const any = ['', 'any'];
+  return {
+    q: h('input', {id: 'dev-search', type: 'search', name: 'q', placeholder: 'SEP name, MAC, description, model, profile or load', autocomplete: 'off'}),
+    model: select([any, ...cat.models.map((m) => [m.name, m.name])], '', {id: 'dev-f-model', name: 'model'}),
+    profile: select([any, ['none', 'none'], ...cat.profiles.map((p) => [p.name, p.name])], '', {id: 'dev-f-profile', name: 'profile'}),
+    load: select([any, ['none', 'none'], ...cat.loads.map((l) => [l.name, l.name])], '', {id: 'dev-f-load', name: 'load'}),
+    site: select([any, ['none', 'no site rule'], ...sites.map((x) => [x.cidr, `${x.cidr} → ${x.load_server}`])], '', {id: 'dev-f-site', name: 'site'}),
+  };
+}
+
+// What a bulk change sets: one setting and its value control.
+function bulkControls(cat) {
+  const what = select([['load', 'Load'], ['profile', 'Profile'], ['peer_firmware_sharing', 'Peer firmware sharing'],
+    ['load_server', 'Load server'], ['delete', 'Remove the devices']], 'load', {id: 'bulk-what', name: 'what'});
+  const values = {
+    load: select([['', 'inherit (model default)'], ...cat.loads.map((l) => [l.name, `${l.name} — ${l.status}`])], '', {id: 'bulk-load'}),
+    profile: select([['', 'none'], ...cat.profiles.map((p) => [p.name, p.name])], '', {id: 'bulk-profile'}),
+    peer_firmware_sharing: pfsSelect(null, {id: 'bulk-pfs'}),
+    load_server: h('input', {id: 'bulk-ls', placeholder: 'host, none, or empty to inherit', autocomplete: 'off'}),
+  };
+  const valueBox = slot();
+  const show = () => replace(valueBox, what.value === 'delete' ? h('span.muted', null, 'The phones get “file not found” for their config.')
+    : field('Value', values[what.value]));
+  what.addEventListener('change', show);
+  show();
+  const set = () => {
+    const k = what.value;
+    if (k === 'delete') return null;
+    const v = values[k].value;
+    if (k === 'peer_firmware_sharing') return {[k]: v === 'inherit' ? null : v};
+    if (k === 'load_server') return {[k]: v.trim() === '' ? null : v.trim()};
+    return {[k]: v === '' ? null : v};
+  };
+  return {what, valueBox, set};
+}
+
 export async function devicesPage(main) {
   const cat = await catalogs();
-  const q = h('input', {id: 'dev-search', type: 'search', name: 'q', placeholder: 'MAC, description, model or profile', autocomplete: 'off'});
+  const sites = await api.get('/sites').then((r) => r.sites || []).catch(() => []);
+  const f = filterControls(cat, sites);
   const listBox = slot();
   const pager = h('div.pager');
+  const bulkMsg = slot();
+  bulkMsg.id = 'bulk-result';
+  const selInfo = h('span', {id: 'bulk-count', 'aria-live': 'polite'});
+  const allMatching = h('input', {type: 'checkbox', id: 'bulk-all'});
+  const selected = new Set();
   let offset = 0;
-  let total = null;
+  let total = 0;
+  let sort = 'mac';
+  let filters = {};
+  const count = () => (allMatching.checked ? total : selected.size);
+  const updateCount = () => {
+    selInfo.textContent = allMatching.checked ? `All ${total} matching device(s) selected` : `${selected.size} selected`;
+  };
+  const sortHead = (key, label) => {
+    const cur = sort === key ? 'ascending' : sort === `-${key}` ? 'descending' : null;
+    const b = h('button.btn-link', {type: 'button', dataset: {sort: key}, title: `Sort by ${label}`},
+      label, cur ? (cur === 'ascending' ? ' ▲' : ' ▼') : '');
+    b.addEventListener('click', () => { sort = sort === key ? `-${key}` : key; offset = 0; load(); });
+    return b;
+  };
   const load = async () => {
     replace(listBox, loading());
     try {
-      const r = await api.get(`/devices${api.query({q: q.value.trim(), offset, limit: PAGE})}`);
+      const r = await api.get(`/devices${api.query({...filters, sort, offset, limit: PAGE})}`);
       const list = r.devices || [];
-      total = r.total ?? null;
+      total = r.total ?? 0;
+      const pageBox = h('input', {type: 'checkbox', id: 'bulk-page', 'aria-label': 'Select the devices on this page',
+        checked: list.length > 0 && list.every((d) => selected.has(d.mac))});
+      pageBox.addEventListener('change', () => {
+        for (const d of list) pageBox.checked ? selected.add(d.mac) : selected.delete(d.mac);
+        listBox.querySelectorAll('input.row-select').forEach((c) => { c.checked = pageBox.checked; });
+        allMatching.checked = false;
+        updateCount();
+      });
+      const rowBox = (d) => {
+        const c = h('input.row-select', {type: 'checkbox', checked: allMatching.checked || selected.has(d.mac),
+          'aria-label': `Select ${d.mac}`, dataset: {mac: d.mac}});
+        c.addEventListener('change', () => {
+          c.checked ? selected.add(d.mac) : selected.delete(d.mac);
+          allMatching.checked = false;
+          updateCount();
+        });
+        return c;
+      };
+      const eff = (d) => d.effective || {};
+      const label = Object.fromEntries(COLUMNS);
       replace(listBox, table([
-        {label: 'MAC', render: (d) => macLink(d.mac)},
-        {label: 'Model', key: 'model'},
-        {label: 'Profile', render: (d) => d.profile || h('span.muted', null, 'none')},
-        {label: 'Description', render: (d) => h('span.break', null, d.description || '')},
-        {label: 'Load', render: (d) => h('span.mono.break', null, optText(d.load))},
-        {label: 'PFS', render: (d) => optText(d.peer_firmware_sharing)},
-      ], list, {empty: q.value ? 'No device matches.' : 'No devices yet.'}));
+        {label: 'Select', render: rowBox},
+        {label: label.mac, render: (d) => macLink(d.mac)},
+        {label: label.model, key: 'model'},
+        {label: label.profile, render: (d) => d.profile || h('span.muted', null, 'none')},
+        {label: label.load, render: loadCell},
+        {label: label.peer_firmware_sharing, render: (d) => effBadge(eff(d).peer_firmware_sharing)},
+        {label: label.load_server, render: serverCell},
+        {label: label.description, render: (d) => h('span.break', null, d.description || '')},
+      ], list, {empty: Object.keys(filters).length ? 'No device matches.' : 'No devices yet.', caption: 'Devices as their phones get them'}));
+      const tbl = listBox.querySelector('table');
+      tbl.id = 'device-list';
+      // The heads: a page checkbox, then a sort button per column.
+      const ths = tbl.querySelectorAll('thead th');
+      replace(ths[0], pageBox);
+      COLUMNS.forEach(([k, l], i) => {
+        replace(ths[i + 1], sortHead(k, l));
+        const cur = sort === k ? 'ascending' : sort === `-${k}` ? 'descending' : null;
+        if (cur) ths[i + 1].setAttribute('aria-sort', cur);
+      });
       const last = offset + list.length;
       const prev = h('button.btn.btn-small', {type: 'button', disabled: offset === 0}, '← Previous');
-      const next = h('button.btn.btn-small', {type: 'button', disabled: total !== null ? last >= total : list.length < PAGE}, 'Next →');
+      const next = h('button.btn.btn-small', {type: 'button', disabled: last >= total}, 'Next →');
       prev.addEventListener('click', () => { offset = Math.max(0, offset - PAGE); load(); });
       next.addEventListener('click', () => { offset += PAGE; load(); });
-      replace(pager, h('span.muted', null, list.length ? `${offset + 1}–${last}${total !== null ? ` of ${total}` : ''}` : (total ? `${total} device(s)` : '')),
+      replace(pager, h('span.muted', {id: 'device-range'}, list.length ? `${offset + 1}–${last} of ${total}` : ''),
         h('div.actions', null, prev, next));
+      updateCount();
     } catch (e) {
       replace(listBox, alertBox('bad', api.errorText(e)));
     }
   };
-  const search = h('form.toolbar', {role: 'search', id: 'device-search'}, field('Search devices', q),
-    h('button.btn', {type: 'submit'}, 'Search'));
-  search.addEventListener('submit', (ev) => { ev.preventDefault(); offset = 0; load(); });
+  const apply = () => {
+    filters = {};
+    for (const k of FILTERS) {
+      const v = (f[k].value || '').trim();
+      if (v) filters[k] = v;
+    }
+    offset = 0;
+    selected.clear();
+    allMatching.checked = false;
+    load();
+  };
+  const search = h('form.toolbar', {role: 'search', id: 'device-search'},
+    field('Search devices', f.q), field('Model', f.model), field('Profile', f.profile), field('Load', f.load),
+    field('Site', f.site), h('button.btn', {type: 'submit'}, 'Search'));
+  search.addEventListener('submit', (ev) => { ev.preventDefault(); apply(); });
+  for (const k of ['model', 'profile', 'load', 'site']) f[k].addEventListener('change', apply);
   let debounce = null;
-  q.addEventListener('input', () => {
+  f.q.addEventListener('input', () => {
     clearTimeout(debounce);
-    debounce = setTimeout(() => { offset = 0; load(); }, 300);
+    debounce = setTimeout(apply, 300);
   });
-  main.append(pageHead('Devices', 'Phones by MAC address: search, edit, import and export.'),
-    addCard(cat, () => {}), importCard(load), card(null, search, listBox, pager));
+  allMatching.addEventListener('change', () => {
+    listBox.querySelectorAll('input.row-select').forEach((c) => { c.checked = allMatching.checked; });
+    if (!allMatching.checked) selected.clear();
+    updateCount();
+  });
+  const b = bulkControls(cat);
+  const go = h('button.btn.btn-primary', {type: 'submit', id: 'bulk-apply', disabled: !api.isAdmin()}, 'Apply');
+  const bulkForm = h('form.toolbar', {id: 'bulk-form', 'aria-label': 'Change the selected devices'},
+    h('div.field', null, h('span', null, selInfo), h('span.small', null, allMatching, ' ', h('label', {for: 'bulk-all'}, 'select every device matching the search'))),
+    field('Set', b.what), b.valueBox, go);
+  bulkForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const n = count();
+    if (n === 0) {
+      replace(bulkMsg, alertBox('bad', 'Select devices first (tick rows, or every device matching the search).'));
+      return;
+    }
+    const set = b.set();
+    const sel = allMatching.checked ? {filter: filters} : {macs: [...selected]};
+    const body = set ? {action: 'set', ...sel, set} : {action: 'delete', ...sel};
+    const what = set ? `Set ${Object.keys(set)[0]} on ${n} device(s)` : `Remove ${n} device(s)`;
+    if (!set && !(await confirmDialog({title: `${what}?`, message: 'One job, all or nothing.', confirm: 'Remove', danger: true}))) return;
+    go.disabled = true;
+    try {
+      const r = await withForce((force) => api.post('/devices/bulk', force ? {...body, force: true} : body), what);
+      if (!r) return;
+      const job = await jobDone(r.id, (j) => replace(bulkMsg, loading(progressText(j))));
+      const rep = job.report || {};
+      replace(bulkMsg, job.state === 'done'
+        ? alertBox('ok', `Job ${job.id}: ${rep.matched} device(s) selected, ${rep.changed} changed.`)
+        : alertBox('bad', `Job ${job.id} failed, nothing changed: ${((rep.problems || [])[0] || {}).message || 'see the job'}`));
+      selected.clear();
+      allMatching.checked = false;
+      await load();
+    } catch (e) {
+      replace(bulkMsg, alertBox('bad', api.errorText(e)));
+    } finally {
+      go.disabled = !api.isAdmin();
+    }
+  });
+  main.append(pageHead('Devices', 'Phones by MAC address, with what each gets: search, sort, change many at once, import and export.'),
+    addCard(cat, () => {}), importCard(load), card(null, search, bulkForm, bulkMsg, listBox, pager));
   await load();
   return () => clearTimeout(debounce);
 }
