@@ -60,7 +60,8 @@ json_t *provision_site_json(const struct settings_site *s)
     char cidr[CIDR_TEXT_MAX];
 
     settings_cidr_format(s, cidr, sizeof(cidr));
-    return json_pack("{s:s, s:s}", "cidr", cidr, "load_server", s->load_server);
+    return json_pack("{s:s, s:s, s:s}", "cidr", cidr, "load_server", s->load_server, "name",
+                     s->name);
 }
 
 json_t *provision_site_added_json(const struct settings_site *s, const char *entered,

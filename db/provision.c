@@ -217,10 +217,11 @@ static void site_from_row(sqlite3_stmt *st, int col, struct settings_site *site)
         memcpy(site->addr, blob, (size_t)bytes);
     site->prefix_len = (unsigned)sqlite3_column_int(st, col + 2);
     db_column_text(st, col + 3, site->load_server, sizeof(site->load_server));
+    db_column_text(st, col + 4, site->name, sizeof(site->name));
 }
 
 #define SITE_SELECT                                                                                \
-    "SELECT family, addr, prefix_len, load_server FROM sites"                                      \
+    "SELECT family, addr, prefix_len, load_server, name FROM sites"                                \
     " ORDER BY family, addr, prefix_len"
 
 static int snapshot_sites(sqlite3 *db, struct settings_snapshot *s)
@@ -640,6 +641,28 @@ int provision_profile_set(sqlite3 *db, const char *actor, const char *name, enum
                            value == NULL ? "inherit"
                            : value[0]    ? value
                                          : "none");
+    return rc;
+}
+
+int provision_profile_copy(sqlite3 *db, const char *actor, const char *from, const char *to)
+{
+    struct settings_profile p;
+    sqlite3_stmt *st;
+    int rc = provision_profile_get(db, from, &p);
+
+    if (rc != DB_OK)
+        return rc;
+    st = db_prepare(db, "INSERT INTO profiles (name, name_folded, pfs, load_server, template)"
+                        " SELECT ?2, ?3, pfs, load_server, template FROM profiles"
+                        " WHERE name_folded = ?1");
+    if (st == NULL)
+        return DB_ERROR;
+    bind_folded(st, 1, from);
+    sqlite3_bind_text(st, 2, to, -1, SQLITE_TRANSIENT);
+    bind_folded(st, 3, to);
+    rc = db_exec_stmt(db, st);
+    if (rc == DB_OK)
+        rc = catalog_audit(db, actor, "profile.copy", to, p.name, to);
     return rc;
 }
 
@@ -1112,6 +1135,29 @@ static void bind_search(sqlite3_stmt *st, const char *search)
     sqlite3_bind_text(st, 2, mac, -1, SQLITE_TRANSIENT);
 }
 
+int provision_profile_devices_each(sqlite3 *db, const char *name, int64_t limit,
+                                   int (*cb)(void *arg, const struct provision_device *d),
+                                   void *arg)
+{
+    sqlite3_stmt *st =
+        db_prepare(db, DEVICE_SELECT " WHERE p.name_folded = ?1 ORDER BY d.mac LIMIT ?2");
+    struct provision_device d;
+    int rc = st ? DB_OK : DB_ERROR, step = SQLITE_DONE;
+
+    if (st != NULL) {
+        bind_folded(st, 1, name);
+        sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+    }
+    while (rc == DB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        device_from_row(st, &d);
+        rc = cb(arg, &d);
+    }
+    if (rc == DB_OK)
+        rc = db_check(db, step, "profile devices");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int provision_devices_each(sqlite3 *db, const char *search, int64_t offset, int64_t limit,
                            int (*cb)(void *arg, const struct provision_device *d), void *arg)
 {
@@ -1164,7 +1210,7 @@ static void bind_site_prefix(sqlite3_stmt *st, int idx, const struct settings_si
 int provision_site_add(sqlite3 *db, const char *actor, const struct settings_site *site)
 {
     sqlite3_stmt *st = db_prepare(db, "INSERT INTO sites (family, addr, prefix_len, cidr,"
-                                      " load_server) VALUES (?1, ?2, ?3, ?4, ?5)");
+                                      " load_server, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     char cidr[INET6_ADDRSTRLEN + 8];
     int rc;
 
@@ -1174,9 +1220,74 @@ int provision_site_add(sqlite3 *db, const char *actor, const struct settings_sit
     bind_site_prefix(st, 1, site);
     sqlite3_bind_text(st, 4, cidr, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, site->load_server, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, site->name, -1, SQLITE_TRANSIENT);
     rc = db_exec_stmt(db, st);
     if (rc == DB_OK)
         rc = catalog_audit(db, actor, "site.add", cidr, NULL, site->load_server);
+    return rc;
+}
+
+/* A site rule as its audit rows show it. NULL on failure (freed by free()). */
+static char *site_audit_text(const struct settings_site *site)
+{
+    char cidr[INET6_ADDRSTRLEN + 8];
+    json_t *j;
+    char *text;
+
+    settings_cidr_format(site, cidr, sizeof(cidr));
+    j = json_pack("{s:s, s:s, s:s}", "cidr", cidr, "load_server", site->load_server, "name",
+                  site->name);
+    text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    return text;
+}
+
+int provision_site_find(sqlite3 *db, const struct settings_site *site, struct settings_site *out)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT family, addr, prefix_len, load_server, name"
+                                      " FROM sites WHERE family = ?1 AND addr = ?2"
+                                      " AND prefix_len = ?3");
+    int rc = st ? DB_OK : DB_ERROR;
+
+    if (rc == DB_OK) {
+        bind_site_prefix(st, 1, site);
+        rc = step_row(db, st, "find site");
+        if (rc == DB_OK)
+            site_from_row(st, 0, out);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int provision_site_update(sqlite3 *db, const char *actor, const struct settings_site *old,
+                          const struct settings_site *site)
+{
+    struct settings_site before;
+    char cidr[INET6_ADDRSTRLEN + 8], *b = NULL, *a = NULL;
+    sqlite3_stmt *st;
+    int rc = provision_site_find(db, old, &before);
+
+    if (rc != DB_OK)
+        return rc;
+    st = db_prepare(db, "UPDATE sites SET family = ?4, addr = ?5, prefix_len = ?6, cidr = ?7,"
+                        " load_server = ?8, name = ?9"
+                        " WHERE family = ?1 AND addr = ?2 AND prefix_len = ?3");
+    settings_cidr_format(site, cidr, sizeof(cidr));
+    if (st != NULL) {
+        bind_site_prefix(st, 1, old);
+        bind_site_prefix(st, 4, site);
+        sqlite3_bind_text(st, 7, cidr, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 8, site->load_server, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 9, site->name, -1, SQLITE_TRANSIENT);
+    }
+    rc = exec_changed(db, st, "update site");
+    if (rc == DB_OK) {
+        b = site_audit_text(&before);
+        a = site_audit_text(site);
+        rc = a && b ? catalog_audit(db, actor, "site.set", cidr, b, a) : DB_ERROR;
+    }
+    free(b);
+    free(a);
     return rc;
 }
 

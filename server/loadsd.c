@@ -21,6 +21,7 @@
 #include "server/resolve/catalog_source.h"
 #include "server/resolve/cnf_source.h"
 #include "server/resolve/genwatch.h"
+#include "server/resolve/missing.h"
 #include "server/resolve/resolver.h"
 #include "server/scrubber.h"
 #include "server/sdnotify.h"
@@ -36,6 +37,7 @@ struct services {
     struct scrubber *scrubber;
     struct files_server *files; /* the HTTP file service; NULL when off */
     struct pull_engine *pull;   /* pulls missing loads from the upstream; NULL when none */
+    struct missing_table *missing; /* names asked for that no source has */
 };
 
 #define EXIT_USAGE 2
@@ -111,6 +113,7 @@ static int resolver_build(const struct loadsd_config *c, const struct services *
 
     if (r == NULL)
         goto out;
+    resolver_set_missing(r, sv->missing);
     if (cnf_source_attach(sv->cnf, r) != 0 || catalog_source_attach(sv->catalog, r) != 0)
         goto out;
     if (c->serve_dir[0] != '\0' && resolver_add_serve_dir(r, c->serve_dir) != 0) {
@@ -422,6 +425,9 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
                  "catalog: kept (loadsctl recover lists them)",
                  t.orphans, c->data_dir);
     datadir_close(&dd);
+    sv->missing = missing_table_new();
+    if (sv->missing == NULL)
+        return -1;
     /* One watcher thread keeps both sources current. */
     if (genwatch_open(c->data_dir, GENWATCH_POLL_MS, &sv->watch) != 0 ||
         catalog_source_open(c->data_dir, sv->watch, &sv->catalog) != 0 ||
@@ -460,6 +466,7 @@ static void services_stop(struct services *sv)
     genwatch_free(sv->watch); /* no rebuild runs past here */
     catalog_source_free(sv->catalog);
     cnf_source_free(sv->cnf);
+    missing_table_free(sv->missing); /* the resolvers using it are gone */
 }
 
 /* The admin interface, unless admin-listen is "none"; a refused plain-HTTP
@@ -477,6 +484,7 @@ static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
         .tftp = srv,
         .files = sv->files,
         .pull = sv->pull,
+        .missing = sv->missing,
         .upload_max_mb = c->upload_max_mb,
     };
 

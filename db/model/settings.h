@@ -74,6 +74,7 @@ struct settings_site {
     uint8_t addr[16];    /* network address, host bits zero */
     unsigned prefix_len; /* 0..32 or 0..128 */
     char load_server[SETTINGS_VALUE_MAX];
+    char name[SETTINGS_NAME_MAX]; /* "Branch Leeds"; "" = none (settings_name_valid otherwise) */
 };
 
 /* A load of the catalog as the warnings need it (the catalog's own status
