@@ -137,11 +137,11 @@ static int model_find(struct api_request *rq, struct api_response *rs, const cha
 
 static int model_default_load(struct api_request *rq, struct api_response *rs)
 {
-    static const char *const known[] = {"load", "force", NULL};
+    static const char *const known[] = {"load", "force", "protocol", NULL};
     json_t *body = api_body_object(rq, rs);
     char load[SETTINGS_VALUE_MAX] = "";
     struct settings_model m;
-    const char *text, *why;
+    const char *text, *why, *protocol = NULL, *p;
     bool force, ok;
     int rc = -1;
 
@@ -156,6 +156,17 @@ static int model_default_load(struct api_request *rq, struct api_response *rs)
     text = api_member_string(body, "load", false, SETTINGS_VALUE_MAX - 1, rs, &ok);
     if (!ok || model_find(rq, rs, rq->args[0], &m) != 0)
         goto out;
+    p = api_member_string(body, "protocol", false, 8, rs, &ok);
+    if (!ok)
+        goto out;
+    if (p != NULL && (protocol = settings_protocol_parse(p)) == NULL) {
+        api_error_field(rs, "protocol", "\"protocol\" is SIP or SCCP");
+        goto out;
+    }
+    if (protocol != NULL && !settings_model_runs(&m, protocol)) {
+        api_error_field(rs, "protocol", "%s runs %s only", m.name, m.protocol);
+        goto out;
+    }
     if (text != NULL && strcasecmp(text, "none") != 0 && text[0] != '\0') {
         if (settings_value_normalize(SETTINGS_KEY_LOAD, text, load, &why) != 0) {
             api_error_field(rs, "load", "%s", why);
@@ -166,12 +177,15 @@ static int model_default_load(struct api_request *rq, struct api_response *rs)
     }
     rc = db_begin(rq->ctx->dd.db);
     if (rc == DB_OK)
-        rc = provision_model_set_default_load(rq->ctx->dd.db, api_actor(rq), m.name, load);
+        rc = provision_model_set_protocol_load(rq->ctx->dd.db, api_actor(rq), m.name, protocol,
+                                               load);
     rc = prov_txn_end(rq, rc);
     if (rc != DB_OK)
         api_error_db(rs, rc, "model");
     else
-        api_json(rs, MHD_HTTP_OK, provision_default_load_json(m.name, load, m.default_load));
+        api_json(rs, MHD_HTTP_OK,
+                 provision_default_load_json(m.name, protocol ? protocol : m.protocol, load,
+                                             settings_model_default(&m, protocol)));
 out:
     json_decref(body);
     return 0;

@@ -139,12 +139,17 @@ static const char *load_way(const struct settings_effective *e, const char *load
     return NULL;
 }
 
-/* Whether the device's model has load as its default but the device does
- * not run it (its own load, or held back on another). */
+/* The default of the device's model for the protocol it runs. */
+static const char *device_default(const struct settings_effective *e)
+{
+    return e->model != NULL ? settings_model_default(e->model, e->protocol) : "";
+}
+
+/* Whether load is the default of the device's model for its protocol but
+ * the device does not run it (its own load, or held back on another). */
 static bool load_off_default(const struct settings_effective *e, const char *load)
 {
-    return e->model != NULL && strcasecmp(e->model->default_load, load) == 0 &&
-           load_way(e, load) == NULL;
+    return strcasecmp(device_default(e), load) == 0 && load_way(e, load) == NULL;
 }
 
 /* {"mac", "model", "runs", "via"} of a device off its model's default. */
@@ -166,7 +171,8 @@ static json_t *load_users_of(const struct settings_snapshot *s, const char *load
     static const char *const ways[3] = {"device", "model_default", "held_back"};
 
     for (size_t i = 0; i < s->n_models; i++)
-        if (strcasecmp(s->models[i].default_load, load) == 0)
+        if (strcasecmp(settings_model_default(&s->models[i], "SIP"), load) == 0 ||
+            strcasecmp(settings_model_default(&s->models[i], "SCCP"), load) == 0)
             json_array_append_new(models, json_string(s->models[i].name));
     for (size_t i = 0; i < s->n_devices; i++) {
         struct settings_effective e;
@@ -218,9 +224,8 @@ int view_loads_usage(sqlite3 *db, json_t **out)
         runs = e.served[0] ? e.served : e.load.value;
         if (runs[0] != '\0')
             usage_add(usage, runs, "devices");
-        if (e.model != NULL && e.model->default_load[0] != '\0' &&
-            load_off_default(&e, e.model->default_load))
-            usage_add(usage, e.model->default_load, "off_default");
+        if (device_default(&e)[0] != '\0' && load_off_default(&e, device_default(&e)))
+            usage_add(usage, device_default(&e), "off_default");
     }
     provision_snapshot_free(s);
     return view_end(rc, usage, out);

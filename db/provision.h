@@ -39,6 +39,10 @@ int provision_models_each(sqlite3 *db, int (*cb)(void *arg, const struct setting
 int provision_model_find(sqlite3 *db, const char *text, struct settings_model *out);
 int provision_model_add(sqlite3 *db, const char *actor, const struct settings_model *m);
 /* load NULL or "": no default. The model is named exactly (as find gives it). */
+/* The default of (model, protocol) ("SIP"/"SCCP"; NULL: the model's own),
+ * load NULL or "" to clear; DB_CONFLICT when the model does not run it. */
+int provision_model_set_protocol_load(sqlite3 *db, const char *actor, const char *model,
+                                      const char *protocol, const char *load);
 int provision_model_set_default_load(sqlite3 *db, const char *actor, const char *model,
                                      const char *load);
 
@@ -89,6 +93,7 @@ struct provision_device {
     struct settings_opt pfs;
     struct settings_opt load_server;
     struct settings_opt load;
+    char protocol[8]; /* "SIP", "SCCP", or "" = its model's */
 };
 
 int provision_device_get(sqlite3 *db, const char *mac, struct provision_device *out);

@@ -208,23 +208,30 @@ static int cmd_model_add(struct ctl *c, int argc, char **argv)
 
 static int cmd_default_load_set(struct ctl *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+    static const struct option opts[] = {
+        {"force", no_argument, NULL, 'f'}, {"protocol", required_argument, NULL, 'p'}, {0}};
     struct settings_model m;
     char load[SETTINGS_VALUE_MAX] = "";
-    const char *why;
+    const char *why, *protocol = NULL, *was;
     bool force = false;
     int o, rc;
 
     opts_reset();
     while ((o = next_opt(argc, argv, opts)) != -1) {
-        if (o != 'f')
+        if (o == 'f')
+            force = true;
+        else if (o == 'p' && (protocol = settings_protocol_parse(optarg)) == NULL)
+            return ctl_refuse("--protocol is SIP or SCCP");
+        else if (o != 'p')
             return ctl_usage(self("default-load set"));
-        force = true;
     }
     if (optind + 2 != argc)
         return ctl_usage(self("default-load set"));
     if ((rc = model_resolve(c, argv[optind], &m)) != CTL_OK)
         return rc;
+    if (protocol != NULL && !settings_model_runs(&m, protocol))
+        return ctl_refuse("%s runs %s only", m.name, m.protocol);
+    was = settings_model_default(&m, protocol);
     if (strcasecmp(argv[optind + 1], "none") != 0) {
         if (settings_value_normalize(SETTINGS_KEY_LOAD, argv[optind + 1], load, &why) != 0)
             return ctl_refuse("%s", why);
@@ -233,14 +240,15 @@ static int cmd_default_load_set(struct ctl *c, int argc, char **argv)
     }
     rc = db_begin(c->dd.db);
     if (rc == DB_OK)
-        rc = provision_model_set_default_load(c->dd.db, c->actor, m.name, load);
+        rc = provision_model_set_protocol_load(c->dd.db, c->actor, m.name, protocol, load);
     rc = txn_end(c, rc);
     if (rc != DB_OK)
         return refuse_db(rc, "default-load set");
     if (c->json)
-        return ctl_print_json(provision_default_load_json(m.name, load, m.default_load));
-    printf("%s: default load %s (was %s)\n", m.name, load[0] ? load : "none",
-           m.default_load[0] ? m.default_load : "none");
+        return ctl_print_json(
+            provision_default_load_json(m.name, protocol ? protocol : m.protocol, load, was));
+    printf("%s%s%s: default load %s (was %s)\n", m.name, protocol ? " " : "",
+           protocol ? protocol : "", load[0] ? load : "none", was[0] ? was : "none");
     return CTL_OK;
 }
 
@@ -1115,7 +1123,7 @@ static int cmd_effective(struct ctl *c, int argc, char **argv)
 const struct ctl_command ctl_provision_commands[] = {
     {"model list", "", cmd_model_list},
     {"model add", "NAME --device-type N [--protocol SIP|SCCP] [--no-pfs]", cmd_model_add},
-    {"default-load set", "MODEL LOAD|none [--force]", cmd_default_load_set},
+    {"default-load set", "MODEL LOAD|none [--protocol SIP|SCCP] [--force]", cmd_default_load_set},
     {"enterprise show", "", cmd_enterprise_show},
     {"enterprise set",
      "peer_firmware_sharing on|off | load_server HOST|none | cm_address HOST|none"

@@ -145,6 +145,54 @@ check "the load list's usage per load" loads \
     '"%d %d %d %d" % (j["usage"]["SIP41.9-4-2SR3-1S"]["devices"], j["usage"]["SIP41.9-4-2SR3-1S"]["off_default"], j["usage"]["SIP42.9-4-2SR3-1S"]["devices"], j["usage"]["SIP42.9-4-2SR3-1S"]["off_default"])' \
     "2 1 1 0"
 
+# ---- the protocol: defaults keyed by (model, protocol), a device's own ----
+req models GET /api/v1/models $VIEW
+check "a 79xx runs SIP and SCCP" models '[m["protocols"] for m in j["models"] if m["name"]=="Cisco 7961"][0]' "['SIP', 'SCCP']"
+check "an 8841 runs SIP only" models '[m["protocols"] for m in j["models"] if m["name"]=="Cisco 8841"][0]' "['SIP']"
+req dlsccp PUT "/api/v1/models/7961/default-load" $AC $JSON -d '{"load":"SIP42.9-4-2SR3-1S","protocol":"sccp"}'
+expect "the 7961's SCCP default" 200
+check "the answer names the protocol" dlsccp 'j["protocol"]' SCCP
+req models2 GET /api/v1/models $VIEW
+check "both defaults of the 7961, keyed by protocol" models2 \
+    '"%s %s" % tuple(([m["default_loads"]["SIP"], m["default_loads"]["SCCP"]] for m in j["models"] if m["name"]=="Cisco 7961").__next__())' \
+    "SIP41.9-4-2SR3-1S SIP42.9-4-2SR3-1S"
+req dl8841 PUT "/api/v1/models/8841/default-load" $AC $JSON -d '{"load":null,"protocol":"SCCP"}'
+expect "an SCCP default for a SIP-only model" 400
+check "the refusal names protocol" dl8841 'j["field"]' protocol
+req devproto PUT /api/v1/devices/0011223344A2 $AC $JSON -d '{"protocol":"SCCP"}'
+expect "a device set to SCCP" 200
+check "the device answers with its protocol" devproto 'j["protocol"]' SCCP
+req effp GET /api/v1/devices/0011223344A2/effective $VIEW
+check "an SCCP device gets its model's SCCP default" effp \
+    '"%s %s %s" % (j["protocol"], j["settings"]["load"]["value"], j["settings"]["load"]["level"])' \
+    "SCCP SIP42.9-4-2SR3-1S model default"
+req effs GET /api/v1/devices/0011223344A1/effective $VIEW
+check "a device of the same model on SIP keeps the SIP default" effs \
+    '"%s %s" % (j["protocol"], j["settings"]["load"]["value"])' "SIP SIP41.9-4-2SR3-1S"
+req devbadp PUT /api/v1/devices/0011223344A2 $AC $JSON -d '{"protocol":"H323"}'
+expect "an unknown protocol" 400
+check "it names protocol" devbadp 'j["field"]' protocol
+req dev8841 POST /api/v1/devices $AC $JSON -d '{"mac":"0011223344B1","model":"8841","protocol":"SCCP"}'
+expect "SCCP on a SIP-only model" 400
+check "the refusal says what the model runs" dev8841 'j["detail"]' "Cisco 8841 runs SIP only"
+timeout 20 curl -sS --max-time 15 -o "$TMPD/a2.xml" "tftp://127.0.0.1:$PORT/SEP0011223344A2.cnf.xml" ||
+    fail "no config for the SCCP device"
+n=0
+until grep -q "<loadInformation>SIP42.9-4-2SR3-1S</loadInformation>" "$TMPD/a2.xml" || [ $n -ge 40 ]; do
+    sleep 0.25
+    n=$((n + 1))
+    curl -sS --max-time 15 -o "$TMPD/a2.xml" "tftp://127.0.0.1:$PORT/SEP0011223344A2.cnf.xml"
+done
+grep -q "<loadInformation>SIP42.9-4-2SR3-1S</loadInformation>" "$TMPD/a2.xml" &&
+    pass "the phone gets its protocol's default over TFTP" ||
+    fail "SEP0011223344A2.cnf.xml: $(grep -o '<loadInformation>[^<]*' "$TMPD/a2.xml")"
+req devnull PUT /api/v1/devices/0011223344A2 $AC $JSON -d '{"protocol":null}'
+check "null puts the device back on its model's protocol" devnull 'j["protocol"] is None' True
+req devback PUT /api/v1/devices/0011223344A2 $AC $JSON -d '{"protocol":"SCCP"}'
+req load2 GET /api/v1/loads/SIP41.9-4-2SR3-1S $VIEW
+check "a device on its protocol's default is not off the SIP default" load2 \
+    'j["used_by"]["off_default_total"]' 1
+
 # ---- a profile's members and its copy ----
 req pget GET /api/v1/profiles/LAB $VIEW
 expect "get profile lab" 200

@@ -40,7 +40,7 @@ export async function transfersPage(main) {
         {label: 'Block / window', num: true, render: (t) => `${t.blksize ?? '—'} / ${t.windowsize ?? '—'}`},
         {label: 'Elapsed', num: true, render: (t) => fmtDuration((t.elapsed_ms ?? 0) / 1000)},
       ], list, {empty: 'No transfer in progress.'}));
-      stamp.textContent = `${list.length} active · updated ${new Date().toLocaleTimeString()}`;
+      stamp.textContent = `${list.length} active · updated ${fmtTime(Date.now() / 1000)}`;
     } catch (e) {
       replace(box, alertBox('bad', api.errorText(e)));
     }
