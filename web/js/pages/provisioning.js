@@ -71,18 +71,30 @@ export async function defaultsPage(main) {
   return null;
 }
 
-// One model's row: its select and warnings; changed() says whether the
-// choice differs from what is stored.
-function defaultRow(model, loads) {
-  const current = model.default_load || '';
+// The rows of the page: one per (model, protocol), the model's own protocol
+// first; a model that runs SIP and SCCP has a default load for each.
+function defaultKeys(model) {
+  const protocols = model.protocols || [model.protocol];
+  return [model.protocol, ...protocols.filter((p) => p !== model.protocol)].map((protocol) => ({
+    model, protocol, own: protocol === model.protocol,
+    current: (model.default_loads && model.default_loads[protocol]) ?? (protocol === model.protocol ? model.default_load : null) ?? '',
+  }));
+}
+
+// One (model, protocol) row: its select and warnings; changed() says
+// whether the choice differs from what is stored. The model's own
+// protocol's row is labelled by the model alone.
+function defaultRow(key, loads) {
+  const {model, protocol, current} = key;
+  const label = key.own ? model.name : `${model.name} ${protocol}`;
   const sel = select(loadOptions(loads, current), current,
-    {'aria-label': `Default load for ${model.name}`, name: 'load'});
+    {'aria-label': `Default load for ${label}`, name: 'load'});
   const warn = h('div.small', {'aria-live': 'polite'});
   const save = h('button.btn.btn-small', {type: 'submit', disabled: true}, 'Save');
-  const form = h('form.inline-form', {'aria-label': `Default load for ${model.name}`}, h('div.field', null, sel), save);
-  const row = {model, sel, warn, form, changed: () => sel.value !== current};
+  const form = h('form.inline-form', {'aria-label': `Default load for ${label}`}, h('div.field', null, sel), save);
+  const row = {model, protocol, own: key.own, label, sel, warn, form, changed: () => sel.value !== current};
   const showWarn = () => {
-    replace(warn, loadWarnings(loads, sel.value, model).map((w) =>
+    replace(warn, loadWarnings(loads, sel.value, {...model, protocol}).map((w) =>
       h('div', null, badge('warning', 'badge-warn'), ' ', w)));
     save.disabled = !row.changed();
   };
@@ -94,7 +106,7 @@ function defaultRow(model, loads) {
     ev.preventDefault();
     try {
       if (await busy(save, () => saveDefault(row))) {
-        toast(`${model.name}: default load ${sel.value || 'none'}`);
+        toast(`${label}: default load ${sel.value || 'none'}`);
         await row.onSaved?.();
       }
     } catch (e) {
@@ -110,7 +122,7 @@ function defaultRow(model, loads) {
 // when saved.
 async function saveDefault(r) {
   const res = await withForce((force) => api.put(`/models/${api.seg(r.model.name)}/default-load`,
-    {load: r.sel.value || null, force}), `Set ${r.sel.value || 'no load'} as ${r.model.name}'s default`);
+    {load: r.sel.value || null, protocol: r.protocol, force}), `Set ${r.sel.value || 'no load'} as ${r.label}'s default`);
   return !!res;
 }
 
@@ -119,16 +131,17 @@ async function renderDefaults(box) {
   const [m, l] = await Promise.all([api.get('/models'), api.get('/loads')]);
   const loads = l.loads || [];
   const models = m.models || [];
+  const keys = models.flatMap(defaultKeys);
   if (!api.isAdmin()) {
     replace(box, card(null, table([
-      {label: 'Model', render: (x) => h('strong', null, x.name)},
-      {label: 'Protocol', render: (x) => x.protocol || '—'},
-      {label: 'Default load', render: (x) => x.default_load
-        ? h('span.mono.break.readonly-value', null, x.default_load) : 'no default: phones keep the load they run'},
-    ], models, {empty: 'No models.'})));
+      {label: 'Model', render: (k) => h('strong', null, k.model.name)},
+      {label: 'Protocol', render: (k) => k.protocol},
+      {label: 'Default load', render: (k) => k.current
+        ? h('span.mono.break.readonly-value', null, k.current) : 'no default: phones keep the load they run'},
+    ], keys, {empty: 'No models.'})));
     return;
   }
-  const rows = models.map((model) => defaultRow(model, loads));
+  const rows = keys.map((k) => defaultRow(k, loads));
   const filter = h('input', {id: 'defaults-filter', type: 'search', placeholder: 'model, protocol or load', autocomplete: 'off'});
   const saveAll = h('button.btn.btn-primary', {type: 'button', id: 'defaults-save-all', disabled: true}, 'Save all changes');
   const pending = h('span.small.muted', {id: 'defaults-pending', 'aria-live': 'polite'});
@@ -144,14 +157,14 @@ async function renderDefaults(box) {
   }
   const shown = () => {
     const q = filter.value.trim().toLowerCase();
-    return rows.filter((r) => !q || [r.model.name, r.model.protocol, r.model.default_load, r.sel.value]
+    return rows.filter((r) => !q || [r.model.name, r.protocol, r.sel.value]
       .some((v) => String(v || '').toLowerCase().includes(q)));
   };
   // The columns keep their widths (table-layout: fixed) when warnings come and go.
   const draw = () => replace(tableBox, table([
     {label: 'Model', render: (r) => h('strong', null, r.model.name)},
     {label: 'Type', num: true, render: (r) => String(r.model.device_type ?? '—')},
-    {label: 'Protocol', render: (r) => r.model.protocol || '—'},
+    {label: 'Protocol', render: (r) => r.own ? r.protocol : h('span', {title: 'for devices set to this protocol'}, `${r.protocol} (device choice)`)},
     {label: 'PFS', render: (r) => r.model.pfs_capable ? badge('capable', 'badge-ok') : badge('not capable', 'badge-neutral')},
     {label: 'Default load', cls: 'wide', render: (r) => h('div', null, r.form, r.warn)},
   ], shown(), {empty: 'No model matches the filter.'}));
@@ -193,8 +206,18 @@ export async function enterprisePage(main) {
   const policy = e.signature_policy !== undefined
     ? select([['signed', 'signed (default)'], ['verified', 'verified only'], ['any', 'any, unsigned too']], e.signature_policy, {id: 'ent-policy', name: 'signature_policy'})
     : null;
+  if (!api.isAdmin()) {
+    // A viewer reads the values; no form to find disabled.
+    const show = (v) => v || 'none';
+    replace(box, card('Defaults for every phone', h('dl.kv', {id: 'enterprise-view'},
+      h('dt', null, 'Peer firmware sharing (PFS)'), h('dd.readonly-value', null, before.peer_firmware_sharing),
+      h('dt', null, 'Load server'), h('dd.readonly-value', null, show(before.load_server)),
+      h('dt', null, 'CUCM address'), h('dd.readonly-value', null, show(before.cm_address)),
+      h('dt', null, 'Signature policy'), h('dd.readonly-value', null, show(before.signature_policy)))));
+    return null;
+  }
   const msg = slot();
-  const save = h('button.btn.btn-primary', {type: 'submit', id: 'ent-save', disabled: !api.isAdmin()}, 'Save enterprise settings');
+  const save = h('button.btn.btn-primary', {type: 'submit', id: 'ent-save'}, 'Save enterprise settings');
   const form = h('form', {id: 'enterprise-form', 'aria-label': 'Enterprise settings'},
     h('div.form-grid', null,
       field('Peer firmware sharing (PFS)', pfs),
@@ -204,7 +227,6 @@ export async function enterprisePage(main) {
     h('div.actions', null, save), msg);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    save.disabled = true;
     // Only what changed: each member is one audited change.
     const now = {peer_firmware_sharing: pfs.value, load_server: ls.value.trim() || null,
       cm_address: cm.value.trim() || null};
@@ -213,18 +235,17 @@ export async function enterprisePage(main) {
     for (const [k, v] of Object.entries(now)) if (v !== (before[k] ?? null)) body[k] = v;
     if (Object.keys(body).length === 0) {
       replace(msg, alertBox('info', 'Nothing changed.'));
-      save.disabled = !api.isAdmin();
       return;
     }
     try {
-      await api.put('/enterprise', body);
+      await busy(save, () => api.put('/enterprise', body));
       Object.assign(before, body);
+      fieldError(form, null);
       replace(msg, alertBox('ok', 'Saved.'));
       toast('Enterprise settings saved');
     } catch (err) {
+      fieldError(form, err, api.errorText(err));
       replace(msg, alertBox('bad', api.errorText(err)));
-    } finally {
-      save.disabled = !api.isAdmin();
     }
   });
   replace(box, card('Defaults for every phone', form),
@@ -244,8 +265,8 @@ function profileEditor(p, onSaved) {
   const lsInherit = h('input', {type: 'checkbox', checked: lsV === null, name: 'load_server_inherit'});
   const ls = h('input', {name: 'load_server', value: lsV ?? '', placeholder: 'none', disabled: lsV === null, autocomplete: 'off'});
   lsInherit.addEventListener('change', () => { ls.disabled = lsInherit.checked; });
-  const save = h('button.btn.btn-primary.btn-small', {type: 'submit', disabled: !api.isAdmin()}, 'Save');
-  const remove = h('button.btn.btn-danger.btn-small', {type: 'button', disabled: !api.isAdmin()}, 'Remove');
+  const save = h('button.btn.btn-primary.btn-small', {type: 'submit'}, 'Save');
+  const remove = h('button.btn.btn-danger.btn-small', {type: 'button'}, 'Remove');
   const inheritId = `inh-${Math.random().toString(36).slice(2)}`;
   lsInherit.id = inheritId;
   const form = h('form.profile-form', {'aria-label': `Profile ${p.name}`, dataset: {profile: p.name}},
