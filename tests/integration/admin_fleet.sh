@@ -28,6 +28,12 @@ ctl() {
     return $_rc
 }
 
+# must LABEL WANT: a setup step (not a check of this test): stops the test
+# unless the last req answered WANT.
+must() {
+    [ "$STATUS" = "$2" ] || die "$1: got $STATUS, want $2 ($(head -c 300 "$TMPD/$name.body" 2>/dev/null))"
+}
+
 pick_port APORT
 pick_tcp_port HPORT
 daemon_start --admin-listen "127.0.0.1:$APORT" --files-listen "127.0.0.1:$HPORT"
@@ -36,7 +42,7 @@ JSON='-H Content-Type:application/json'
 admin_wait
 PW=$(cat "$TMPD/data/initial-admin-password")
 req login POST /api/v1/session $JSON -c "$TMPD/admin.jar" -d "{\"user\":\"admin\",\"password\":\"$PW\"}"
-expect "login" 200
+must "login" 200
 CSRF=$(jq_py login 'j["csrf_token"]')
 ADMIN="-b $TMPD/admin.jar"
 AC="$ADMIN -H X-CSRF-Token:$CSRF"
@@ -54,7 +60,7 @@ curl -s --max-time 10 -o /dev/null "tftp://127.0.0.1:$PORT/ready.txt"
 curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$HPORT/ITLSEP0011.tlv"
 curl -s --path-as-is --max-time 10 -o /dev/null "tftp://127.0.0.1:$PORT/../etc/passwd"
 req st1 GET /api/v1/stats $VIEW
-expect "stats" 200
+must "stats" 200
 check "missing requests counted over TFTP and HTTP (not a found file, not a bad name)" st1 \
     'j["missing_names"]["requests"]' 4
 check "two distinct missing names" st1 'j["missing_names"]["names"]' 2
@@ -82,10 +88,10 @@ req s1 POST /api/v1/sites $AC $JSON -d '{"cidr":"10.1.0.0/16","load_server":"10.
 expect "add a named site" 201
 check "the answer has the name" s1 'j["name"]' Leeds
 req s2 POST /api/v1/sites $AC $JSON -d '{"cidr":"10.2.0.0/16","load_server":"10.2.0.5"}'
-expect "add a site without a name" 201
+must "add a site without a name" 201
 req sbadname POST /api/v1/sites $AC $JSON -d '{"cidr":"10.3.0.0/16","load_server":"10.3.0.5","name":" x"}'
-expect "a name with a leading space is refused" 400
-check "the refusal names the field" sbadname 'j["field"]' name
+check "a name with a leading space is refused, naming the rule" sbadname \
+    '"%s %s" % (j["field"], "63 characters" in j["detail"])' "name True"
 req sput PUT "/api/v1/sites/10.1.0.0%2F16" $AC $JSON -d '{"name":"Leeds office","load_server":"ls.leeds.example"}'
 expect "edit a site's name and load server" 200
 check "the edit's answer" sput '"%s|%s|%s" % (j["cidr"], j["name"], j["load_server"])' "10.1.0.0/16|Leeds office|ls.leeds.example"
@@ -127,16 +133,16 @@ job_wait job "$(jq_py up 'j["id"]')"
 req up2 POST /api/v1/uploads $AC -F "file=@$TMPD/fw2.zip"
 job_wait job2 "$(jq_py up2 'j["id"]')"
 req dl PUT "/api/v1/models/7961/default-load" $AC $JSON -d '{"load":"SIP41.9-4-2SR3-1S"}'
-expect "the 7961's default" 200
+must "the 7961's default" 200
 req prof POST /api/v1/profiles $AC $JSON -d '{"name":"lab","peer_firmware_sharing":"off","load_server":"ls.lab.example"}'
-expect "add profile lab" 201
+must "add profile lab" 201
 for m in 0011223344A1 0011223344A2 0011223344A3; do
     req "dev$m" POST /api/v1/devices $AC $JSON -d "{\"mac\":\"$m\",\"model\":\"7961\",\"profile\":\"lab\"}"
+    must "add device $m" 201
 done
 req devoff PUT /api/v1/devices/0011223344A3 $AC $JSON -d '{"load":"SIP42.9-4-2SR3-1S"}'
-expect "one device on another load" 200
+must "one device on another load" 200
 req load GET /api/v1/loads/SIP41.9-4-2SR3-1S $VIEW
-check "the default's devices: 2" load 'j["used_by"]["devices_total"]' 2
 check "one 7961 is off the default, and what it runs" load \
     '"%d %s %s %s" % (j["used_by"]["off_default_total"], j["used_by"]["off_default"][0]["mac"], j["used_by"]["off_default"][0]["runs"], j["used_by"]["off_default"][0]["via"])' \
     "1 0011223344A3 SIP42.9-4-2SR3-1S device"
@@ -157,8 +163,8 @@ check "both defaults of the 7961, keyed by protocol" models2 \
     '"%s %s" % tuple(([m["default_loads"]["SIP"], m["default_loads"]["SCCP"]] for m in j["models"] if m["name"]=="Cisco 7961").__next__())' \
     "SIP41.9-4-2SR3-1S SIP42.9-4-2SR3-1S"
 req dl8841 PUT "/api/v1/models/8841/default-load" $AC $JSON -d '{"load":null,"protocol":"SCCP"}'
-expect "an SCCP default for a SIP-only model" 400
-check "the refusal names protocol" dl8841 'j["field"]' protocol
+check "an SCCP default for a SIP-only model is refused: what the model runs" dl8841 \
+    '"%s %s" % (j["field"], j["detail"])' "protocol Cisco 8841 runs SIP only"
 req devproto PUT /api/v1/devices/0011223344A2 $AC $JSON -d '{"protocol":"SCCP"}'
 expect "a device set to SCCP" 200
 check "the device answers with its protocol" devproto 'j["protocol"]' SCCP
@@ -170,11 +176,11 @@ req effs GET /api/v1/devices/0011223344A1/effective $VIEW
 check "a device of the same model on SIP keeps the SIP default" effs \
     '"%s %s" % (j["protocol"], j["settings"]["load"]["value"])' "SIP SIP41.9-4-2SR3-1S"
 req devbadp PUT /api/v1/devices/0011223344A2 $AC $JSON -d '{"protocol":"H323"}'
-expect "an unknown protocol" 400
-check "it names protocol" devbadp 'j["field"]' protocol
+check "an unknown protocol is refused: the protocols there are" devbadp \
+    "\"$STATUS %s\" % j[\"detail\"]" '400 "protocol" is SIP, SCCP or null'
 req dev8841 POST /api/v1/devices $AC $JSON -d '{"mac":"0011223344B1","model":"8841","protocol":"SCCP"}'
-expect "SCCP on a SIP-only model" 400
-check "the refusal says what the model runs" dev8841 'j["detail"]' "Cisco 8841 runs SIP only"
+check "SCCP on a SIP-only model is refused: what the model runs" dev8841 \
+    "\"$STATUS %s\" % j[\"detail\"]" "400 Cisco 8841 runs SIP only"
 timeout 20 curl -sS --max-time 15 -o "$TMPD/a2.xml" "tftp://127.0.0.1:$PORT/SEP0011223344A2.cnf.xml" ||
     fail "no config for the SCCP device"
 n=0
@@ -195,7 +201,7 @@ check "a device on its protocol's default is not off the SIP default" load2 \
 
 # ---- a profile's members and its copy ----
 req pget GET /api/v1/profiles/LAB $VIEW
-expect "get profile lab" 200
+must "get profile lab" 200
 check "its members, in MAC order" pget '",".join(d["mac"] for d in j["members"])' \
     "0011223344A1,0011223344A2,0011223344A3"
 check "members carry their model" pget 'j["members"][0]["model"]' "Cisco 7961"
@@ -208,7 +214,7 @@ req pcopy2 POST /api/v1/profiles/lab/copy $AC $JSON -d '{"name":"LAB-2"}'
 expect "a copy onto an existing name" 409
 check "the clash names the field" pcopy2 'j["field"]' name
 req pcopy3 POST /api/v1/profiles/nosuch/copy $AC $JSON -d '{"name":"x"}'
-expect "a copy of no profile" 404
+check "a copy of no profile: 404 no such profile" pcopy3 "\"$STATUS %s\" % j[\"detail\"]" "404 no such profile"
 req pcopyv POST /api/v1/profiles/lab/copy $VIEW $JSON -d '{"name":"v"}'
 expect "a viewer cannot copy a profile" 403
 req paudit GET "/api/v1/audit?action=profile.copy" $VIEW
