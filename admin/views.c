@@ -157,8 +157,9 @@ static json_t *off_default_json(const struct settings_effective *e)
 {
     const char *runs = e->served[0] ? e->served : e->load.value;
 
-    return json_pack("{s:s, s:s, s:s, s:s}", "mac", e->device->mac, "model", e->model->name, "runs",
-                     runs, "via", e->load.level == SETTINGS_LEVEL_DEVICE ? "device" : "held_back");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", e->device->mac, "model", e->model->name,
+                     "protocol", e->protocol, "runs", runs, "via",
+                     e->load.level == SETTINGS_LEVEL_DEVICE ? "device" : "held_back");
 }
 
 /* Every device that resolves to the load (no site rule changes a load), by

@@ -55,7 +55,7 @@ function transfersCard(res) {
 // The background scrub re-hashes every stored file: the card shows its last
 // whole-catalog run and the quarantines recorded.
 function lastRunText(run) {
-  if (!run) return 'not yet';
+  if (!run) return 'not yet (no file has failed a check so far)';
   return `${fmtTime(run.at)}: ${run.checked} checked, ${run.quarantined} quarantined`;
 }
 
@@ -63,9 +63,9 @@ function lastRunText(run) {
 // once a whole-catalog check has run and nothing is quarantined.
 function scrubStatus(bad, run) {
   if (bad > 0) return badge(`${bad} file(s) quarantined`, 'badge-bad');
-  if (!run) return badge('not checked yet: no file has failed so far', 'badge-neutral');
-  if (run.quarantined > 0) return badge(`no file quarantined now; the last full check quarantined ${run.quarantined}`, 'badge-warn');
-  return badge('all files matched at the last full check', 'badge-ok');
+  if (!run) return badge('no full check yet', 'badge-neutral');
+  if (run.quarantined > 0) return badge('none quarantined now', 'badge-warn');
+  return badge('all files match', 'badge-ok');
 }
 
 function scrubCard(stats) {
@@ -133,11 +133,8 @@ async function refresh(box) {
       stat('failed', tftp.transfers_failed ?? 0, tftp.transfers_failed ? 'warn' : ''),
       stat('sent', fmtBytes(tftp.bytes_sent ?? 0)),
       stat('uptime', s ? fmtDuration(s.uptime_seconds) : '—')),
-    h('h2', null, 'Configuration'),
-    h('div.stats', null,
-      stat('names not found', (s && s.missing_names && s.missing_names.names) ?? 0,
-        (s && s.missing_names && s.missing_names.names) ? 'warn' : '')),
-    h('div.grid', null, missingCard(s), problemsCard(problems), transfersCard(transfers), scrubCard(s)));
+    missingCard(s),
+    h('div.grid', null, problemsCard(problems), transfersCard(transfers), scrubCard(s)));
 }
 
 export async function dashboardPage(main) {

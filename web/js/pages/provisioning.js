@@ -164,7 +164,7 @@ async function renderDefaults(box) {
   const draw = () => replace(tableBox, table([
     {label: 'Model', render: (r) => h('strong', null, r.model.name)},
     {label: 'Type', num: true, render: (r) => String(r.model.device_type ?? '—')},
-    {label: 'Protocol', render: (r) => r.own ? r.protocol : h('span', {title: 'for devices set to this protocol'}, `${r.protocol} (device choice)`)},
+    {label: 'Protocol', render: (r) => r.own ? r.protocol : h('span', {title: 'the default for devices of this model set to this protocol'}, `${r.protocol} (devices set to it)`)},
     {label: 'PFS', render: (r) => r.model.pfs_capable ? badge('capable', 'badge-ok') : badge('not capable', 'badge-neutral')},
     {label: 'Default load', cls: 'wide', render: (r) => h('div', null, r.form, r.warn)},
   ], shown(), {empty: 'No model matches the filter.'}));
