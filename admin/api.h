@@ -22,6 +22,7 @@
 struct tftp_server;
 struct files_server;
 struct pull_engine;
+struct missing_table;
 struct jobs;
 
 /* Shared by every request; the database is used only under db_lock (the
@@ -32,6 +33,7 @@ struct api_context {
     struct tftp_server *tftp;   /* for stats; may be NULL */
     struct files_server *files; /* the HTTP file service, for stats; may be NULL */
     struct pull_engine *pull;   /* the upstream's pulls (api_stage.c); NULL: no upstream */
+    struct missing_table *missing; /* names asked for and not found (api_stats.c); may be NULL */
     bool tls;
     char cookie_name[32]; /* "__Host-loadsd_session" under TLS */
     int64_t started;

@@ -98,7 +98,7 @@ static int devices_get(struct api_request *rq, struct api_response *rs)
 
 static const char *const device_members[] = {
     "mac",         "model", "profile", "description", "peer_firmware_sharing",
-    "load_server", "load",  "force",   NULL};
+    "load_server", "load",  "force",   "protocol",    NULL};
 
 static int model_member(struct api_request *rq, struct api_response *rs, const char *text,
                         struct provision_device *d)
@@ -143,6 +143,29 @@ static int profile_member(struct api_request *rq, struct api_response *rs, json_
     return 0;
 }
 
+/* "protocol": "SIP", "SCCP" or null (the model's); the device's model must
+ * run it, also when only the model changed. */
+static int protocol_member(struct api_request *rq, struct api_response *rs, json_t *body,
+                           struct provision_device *d)
+{
+    json_t *v = json_object_get(body, "protocol");
+    struct settings_model m;
+    const char *p;
+
+    if (v != NULL && !json_is_null(v)) {
+        p = json_is_string(v) ? settings_protocol_parse(json_string_value(v)) : NULL;
+        if (p == NULL)
+            return api_error_field(rs, "protocol", "\"protocol\" is SIP, SCCP or null"), -1;
+        snprintf(d->protocol, sizeof(d->protocol), "%s", p);
+    } else if (v != NULL) {
+        d->protocol[0] = '\0';
+    }
+    if (d->protocol[0] == '\0' || provision_model_find(rq->ctx->dd.db, d->model, &m) != DB_OK ||
+        settings_model_runs(&m, d->protocol))
+        return 0;
+    return api_error_field(rs, "protocol", "%s runs %s only", m.name, m.protocol), -1;
+}
+
 /* Applies the members present in body to d (absent: unchanged; null:
  * inherit / none). */
 static int device_apply(struct api_request *rq, struct api_response *rs, json_t *body,
@@ -182,7 +205,7 @@ static int device_apply(struct api_request *rq, struct api_response *rs, json_t 
         if (d->load.set && prov_load_check(rq, rs, d->load.value, force) != 0)
             return -1;
     }
-    return 0;
+    return protocol_member(rq, rs, body, d);
 }
 
 static int devices_add(struct api_request *rq, struct api_response *rs)

@@ -11,14 +11,16 @@
 
 static int loads_list(struct api_request *rq, struct api_response *rs)
 {
-    json_t *list = json_array();
+    json_t *list = json_array(), *usage = NULL;
     int rc = catalog_loads_each(rq->ctx->dd.db, catalog_json_append_load, list);
 
+    if (rc == DB_OK)
+        rc = view_loads_usage(rq->ctx->dd.db, &usage);
     if (rc != DB_OK) {
         json_decref(list);
         return api_error_db(rs, rc, "load list");
     }
-    return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "loads", list));
+    return api_json(rs, MHD_HTTP_OK, json_pack("{s:o, s:o}", "loads", list, "usage", usage));
 }
 
 static int loads_get(struct api_request *rq, struct api_response *rs)

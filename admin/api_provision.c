@@ -137,11 +137,11 @@ static int model_find(struct api_request *rq, struct api_response *rs, const cha
 
 static int model_default_load(struct api_request *rq, struct api_response *rs)
 {
-    static const char *const known[] = {"load", "force", NULL};
+    static const char *const known[] = {"load", "force", "protocol", NULL};
     json_t *body = api_body_object(rq, rs);
     char load[SETTINGS_VALUE_MAX] = "";
     struct settings_model m;
-    const char *text, *why;
+    const char *text, *why, *protocol = NULL, *p;
     bool force, ok;
     int rc = -1;
 
@@ -156,6 +156,17 @@ static int model_default_load(struct api_request *rq, struct api_response *rs)
     text = api_member_string(body, "load", false, SETTINGS_VALUE_MAX - 1, rs, &ok);
     if (!ok || model_find(rq, rs, rq->args[0], &m) != 0)
         goto out;
+    p = api_member_string(body, "protocol", false, 8, rs, &ok);
+    if (!ok)
+        goto out;
+    if (p != NULL && (protocol = settings_protocol_parse(p)) == NULL) {
+        api_error_field(rs, "protocol", "\"protocol\" is SIP or SCCP");
+        goto out;
+    }
+    if (protocol != NULL && !settings_model_runs(&m, protocol)) {
+        api_error_field(rs, "protocol", "%s runs %s only", m.name, m.protocol);
+        goto out;
+    }
     if (text != NULL && strcasecmp(text, "none") != 0 && text[0] != '\0') {
         if (settings_value_normalize(SETTINGS_KEY_LOAD, text, load, &why) != 0) {
             api_error_field(rs, "load", "%s", why);
@@ -166,12 +177,15 @@ static int model_default_load(struct api_request *rq, struct api_response *rs)
     }
     rc = db_begin(rq->ctx->dd.db);
     if (rc == DB_OK)
-        rc = provision_model_set_default_load(rq->ctx->dd.db, api_actor(rq), m.name, load);
+        rc = provision_model_set_protocol_load(rq->ctx->dd.db, api_actor(rq), m.name, protocol,
+                                               load);
     rc = prov_txn_end(rq, rc);
     if (rc != DB_OK)
         api_error_db(rs, rc, "model");
     else
-        api_json(rs, MHD_HTTP_OK, provision_default_load_json(m.name, load, m.default_load));
+        api_json(rs, MHD_HTTP_OK,
+                 provision_default_load_json(m.name, protocol ? protocol : m.protocol, load,
+                                             settings_model_default(&m, protocol)));
 out:
     json_decref(body);
     return 0;
@@ -309,28 +323,78 @@ static int profile_apply(struct api_request *rq, const char *name, const struct 
     return rc;
 }
 
+/* A 409 "conflict" about one member: "<what> exists", with its field. */
+static void conflict_on(struct api_response *rs, const char *field, const char *what)
+{
+    api_error(rs, MHD_HTTP_CONFLICT, "conflict", "%s exists", what);
+    if (rs->json != NULL)
+        json_object_set_new(rs->json, "field", json_string(field));
+}
+
+/* A new profile's name from body's "name", checked; NULL answered. */
+static const char *profile_new_name(json_t *body, struct api_response *rs)
+{
+    bool ok;
+    const char *name = api_member_string(body, "name", true, SETTINGS_NAME_MAX - 1, rs, &ok);
+
+    if (!ok)
+        return NULL;
+    if (!settings_name_valid(name) || strcasecmp(name, "none") == 0 ||
+        strcasecmp(name, "inherit") == 0) {
+        api_error_field(rs, "name", "a profile name is %s (not none or inherit)",
+                        SETTINGS_NAME_RULE);
+        return NULL;
+    }
+    return name;
+}
+
+/* POST /api/v1/profiles/{name}/copy {"name": new}: a new profile with the
+ * same settings and template, no devices. */
+static int profiles_copy(struct api_request *rq, struct api_response *rs)
+{
+    static const char *const known[] = {"name", NULL};
+    json_t *body = api_body_object(rq, rs);
+    char what[SETTINGS_NAME_MAX + 32];
+    const char *name;
+    int rc;
+
+    if (body == NULL)
+        return 0;
+    if (prov_members_known(body, known, rs) != 0 || (name = profile_new_name(body, rs)) == NULL)
+        goto out;
+    rc = db_begin(rq->ctx->dd.db);
+    if (rc == DB_OK)
+        rc = provision_profile_copy(rq->ctx->dd.db, api_actor(rq), rq->args[0], name);
+    rc = prov_txn_end(rq, rc);
+    if (rc == DB_CONFLICT) {
+        snprintf(what, sizeof(what), "a profile named %s", name);
+        conflict_on(rs, "name", what);
+    } else if (rc == DB_NOT_FOUND)
+        api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no such profile");
+    else if (rc != DB_OK)
+        api_error_db(rs, rc, "profile");
+    else
+        profile_show(rq, rs, name, MHD_HTTP_CREATED);
+out:
+    json_decref(body);
+    return 0;
+}
+
 static int profiles_add(struct api_request *rq, struct api_response *rs)
 {
     static const char *const known[] = {"name", "peer_firmware_sharing", "load_server", NULL};
     json_t *body = api_body_object(rq, rs);
     struct settings_opt pfs, ls;
     const char *name;
-    bool ok, present[2];
+    bool present[2];
     int rc;
 
     if (body == NULL)
         return 0;
     if (prov_members_known(body, known, rs) != 0)
         goto out;
-    name = api_member_string(body, "name", true, SETTINGS_NAME_MAX - 1, rs, &ok);
-    if (!ok)
+    if ((name = profile_new_name(body, rs)) == NULL)
         goto out;
-    if (!settings_name_valid(name) || strcasecmp(name, "none") == 0 ||
-        strcasecmp(name, "inherit") == 0) {
-        api_error_field(rs, "name", "a profile name is %s (not none or inherit)",
-                        SETTINGS_NAME_RULE);
-        goto out;
-    }
     if (profile_settings(body, &pfs, &ls, present, rs) != 0)
         goto out;
     rc = db_begin(rq->ctx->dd.db);
@@ -414,72 +478,160 @@ static int sites_list(struct api_request *rq, struct api_response *rs)
     return api_json(rs, MHD_HTTP_OK, json_pack("{s:o}", "sites", list));
 }
 
+/* name (optional: "" clears it) into site->name; 0 or -1 with the answer set. */
+static int site_name_member(json_t *body, struct settings_site *site, struct api_response *rs)
+{
+    bool ok;
+    const char *name = api_member_string(body, "name", false, SETTINGS_NAME_MAX - 1, rs, &ok);
+
+    if (!ok)
+        return -1;
+    if (name == NULL)
+        return 0;
+    if (name[0] != '\0' && !settings_name_valid(name)) {
+        api_error_field(rs, "name", "%s",
+                        "a site name is 1 to 63 characters of text, no '/' "
+                        "and no space at either end");
+        return -1;
+    }
+    snprintf(site->name, sizeof(site->name), "%s", name);
+    return 0;
+}
+
+/* cidr and load_server (each required, or optional keeping what site has)
+ * into site; *masked: host bits were cleared. 0 or -1 with the answer set. */
+static int site_members(json_t *body, bool required, struct settings_site *site, bool *masked,
+                        struct api_response *rs)
+{
+    char cidr[INET6_ADDRSTRLEN + 8];
+    const char *text, *server, *why;
+    bool ok;
+
+    text = api_member_string(body, "cidr", required, 64, rs, &ok);
+    if (!ok)
+        return -1;
+    server = api_member_string(body, "load_server", required, SETTINGS_VALUE_MAX - 1, rs, &ok);
+    if (!ok)
+        return -1;
+    if (text != NULL && settings_cidr_parse(text, site, cidr, sizeof(cidr), masked, &why) != 0) {
+        api_error_field(rs, "cidr", "%s", why);
+        return -1;
+    }
+    if (server == NULL)
+        return site_name_member(body, site, rs);
+    if (settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, server, site->load_server, &why) != 0)
+        site->load_server[0] = '\0';
+    else if (site->load_server[0] == '\0')
+        why = "a site rule names a load server";
+    if (site->load_server[0] == '\0') {
+        api_error_field(rs, "load_server", "%s", why);
+        return -1;
+    }
+    return site_name_member(body, site, rs);
+}
+
 static int sites_add(struct api_request *rq, struct api_response *rs)
 {
-    static const char *const known[] = {"cidr", "load_server", NULL};
+    static const char *const known[] = {"cidr", "load_server", "name", NULL};
     json_t *body = api_body_object(rq, rs);
     struct settings_site site;
     char cidr[INET6_ADDRSTRLEN + 8];
-    const char *text, *server, *why;
-    bool ok, masked;
+    bool masked = false;
     int rc;
 
     if (body == NULL)
         return 0;
     memset(&site, 0, sizeof(site));
-    if (prov_members_known(body, known, rs) != 0)
+    if (prov_members_known(body, known, rs) != 0 || site_members(body, true, &site, &masked, rs))
         goto out;
-    text = api_member_string(body, "cidr", true, 64, rs, &ok);
-    if (!ok)
-        goto out;
-    server = api_member_string(body, "load_server", true, SETTINGS_VALUE_MAX - 1, rs, &ok);
-    if (!ok)
-        goto out;
-    if (settings_cidr_parse(text, &site, cidr, sizeof(cidr), &masked, &why) != 0) {
-        api_error_field(rs, "cidr", "%s", why);
-        goto out;
-    }
-    if (settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, server, site.load_server, &why) != 0)
-        site.load_server[0] = '\0';
-    else if (site.load_server[0] == '\0')
-        why = "a site rule names a load server";
-    if (site.load_server[0] == '\0') {
-        api_error_field(rs, "load_server", "%s", why);
-        goto out;
-    }
+    settings_cidr_format(&site, cidr, sizeof(cidr));
     rc = db_begin(rq->ctx->dd.db);
     if (rc == DB_OK)
         rc = provision_site_add(rq->ctx->dd.db, api_actor(rq), &site);
     rc = prov_txn_end(rq, rc);
     if (rc == DB_CONFLICT)
-        api_error(rs, MHD_HTTP_CONFLICT, "conflict", "a rule for %s exists (remove it first)",
+        api_error(rs, MHD_HTTP_CONFLICT, "conflict", "a rule for %s exists (edit or remove it)",
                   cidr);
     else if (rc != DB_OK)
         api_error_db(rs, rc, "site rule");
     else
-        api_json(rs, MHD_HTTP_CREATED, provision_site_added_json(&site, text, masked));
+        api_json(rs, MHD_HTTP_CREATED,
+                 provision_site_added_json(&site, json_string_value(json_object_get(body, "cidr")),
+                                           masked));
 out:
     json_decref(body);
     return 0;
 }
 
-/* The prefix comes URL-encoded ("10.1.0.0%2F16"), which the server decodes
- * into two path segments, or as one ("2001:db8::%2F32" keeps its colons). */
-static int sites_remove(struct api_request *rq, struct api_response *rs)
+/* The rule a path names ("10.1.0.0%2F16" decodes to two segments; an IPv6
+ * prefix stays one), into site and its canonical text; 0 or -1 answered. */
+static int site_from_path(struct api_request *rq, struct settings_site *site, char *cidr,
+                          size_t cap, struct api_response *rs)
 {
-    struct settings_site site;
-    char text[128], cidr[INET6_ADDRSTRLEN + 8];
+    char text[128];
     const char *why;
     bool masked;
-    int rc;
 
-    memset(&site, 0, sizeof(site));
+    memset(site, 0, sizeof(*site));
     if (rq->nargs == 2)
         snprintf(text, sizeof(text), "%.60s/%.8s", rq->args[0], rq->args[1]);
     else
         snprintf(text, sizeof(text), "%.100s", rq->args[0]);
-    if (settings_cidr_parse(text, &site, cidr, sizeof(cidr), &masked, &why) != 0)
-        return api_error_field(rs, "cidr", "%s", why);
+    if (settings_cidr_parse(text, site, cidr, cap, &masked, &why) != 0) {
+        api_error_field(rs, "cidr", "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* PUT /api/v1/sites/{prefix}: any of cidr, load_server and name; the rest
+ * stays as stored. */
+static int sites_put(struct api_request *rq, struct api_response *rs)
+{
+    static const char *const known[] = {"cidr", "load_server", "name", NULL};
+    struct settings_site old, site;
+    char cidr[INET6_ADDRSTRLEN + 8], what[INET6_ADDRSTRLEN + 32];
+    json_t *body;
+    bool masked = false;
+    int rc;
+
+    if (site_from_path(rq, &old, cidr, sizeof(cidr), rs) != 0)
+        return 0;
+    body = api_body_object(rq, rs);
+    if (body == NULL)
+        return 0;
+    rc = provision_site_find(rq->ctx->dd.db, &old, &site);
+    if (rc != DB_OK) {
+        api_error_db(rs, rc, "site rule");
+        goto out;
+    }
+    if (prov_members_known(body, known, rs) != 0 || site_members(body, false, &site, &masked, rs))
+        goto out;
+    rc = db_begin(rq->ctx->dd.db);
+    if (rc == DB_OK)
+        rc = provision_site_update(rq->ctx->dd.db, api_actor(rq), &old, &site);
+    rc = prov_txn_end(rq, rc);
+    settings_cidr_format(&site, cidr, sizeof(cidr));
+    if (rc == DB_CONFLICT) {
+        snprintf(what, sizeof(what), "a rule for %s", cidr);
+        conflict_on(rs, "cidr", what);
+    } else if (rc != DB_OK)
+        api_error_db(rs, rc, "site rule");
+    else
+        api_json(rs, MHD_HTTP_OK, provision_site_added_json(&site, cidr, masked));
+out:
+    json_decref(body);
+    return 0;
+}
+
+static int sites_remove(struct api_request *rq, struct api_response *rs)
+{
+    struct settings_site site;
+    char cidr[INET6_ADDRSTRLEN + 8];
+    int rc;
+
+    if (site_from_path(rq, &site, cidr, sizeof(cidr), rs) != 0)
+        return 0;
     rc = db_begin(rq->ctx->dd.db);
     if (rc == DB_OK)
         rc = provision_site_remove(rq->ctx->dd.db, api_actor(rq), &site);
@@ -499,8 +651,11 @@ const struct api_route api_provision_routes[] = {
     {"GET", "/api/v1/profiles/{}", 0, profiles_get},
     {"PUT", "/api/v1/profiles/{}", 0, profiles_put},
     {"DELETE", "/api/v1/profiles/{}", 0, profiles_remove},
+    {"POST", "/api/v1/profiles/{}/copy", 0, profiles_copy},
     {"GET", "/api/v1/sites", 0, sites_list},
     {"POST", "/api/v1/sites", 0, sites_add},
+    {"PUT", "/api/v1/sites/{}", 0, sites_put},
+    {"PUT", "/api/v1/sites/{}/{}", 0, sites_put},
     {"DELETE", "/api/v1/sites/{}", 0, sites_remove},
     {"DELETE", "/api/v1/sites/{}/{}", 0, sites_remove},
     {NULL, NULL, 0, NULL},

@@ -9,10 +9,13 @@
 #include "admin/jobs.h"
 #include "db/catalog.h"
 #include "db/provision.h"
+#include "lib/text.h"
 #include "server/files/files_server.h"
+#include "server/resolve/missing.h"
 #include "server/tftp/tftp_server.h"
 
-#define METRICS_MAX 8192
+#define METRICS_MAX       8192
+#define MISSING_TOP_STATS 10 /* names in /api/v1/stats; the endpoint gives them all */
 
 struct catalog_counts {
     int64_t verified, signed_, partial, unsigned_, invalid, quarantined; /* loads */
@@ -153,6 +156,38 @@ static json_t *http_stats(struct api_request *rq)
                      (json_int_t)st.transfers_active, "bytes_sent", (json_int_t)st.bytes_sent);
 }
 
+/* The names phones asked for that no source has: the totals and the top
+ * names (cap of them), most asked-for first. Names are stored as asked:
+ * repaired into UTF-8 before they go into JSON. */
+static json_t *missing_json(struct api_request *rq, size_t cap)
+{
+    struct missing_name *top = calloc(cap, sizeof(*top));
+    struct missing_stats st;
+    size_t n = missing_table_top(rq->ctx->missing, top, top != NULL ? cap : 0, &st);
+    json_t *list = json_array();
+
+    for (size_t i = 0; i < n && list != NULL; i++) {
+        char name[MISSING_NAME_MAX * 3 + 1];
+
+        text_repair(top[i].name, strlen(top[i].name), name, sizeof(name));
+        json_array_append_new(list, json_pack("{s:s, s:I, s:I, s:s?}", "name", name, "count",
+                                              (json_int_t)top[i].count, "last_at",
+                                              (json_int_t)top[i].last_at, "last_from",
+                                              top[i].last_from[0] ? top[i].last_from : NULL));
+    }
+    free(top);
+    return json_pack("{s:b, s:I, s:I, s:I, s:I, s:o}", "kept", rq->ctx->missing != NULL, "requests",
+                     (json_int_t)st.requests, "names", (json_int_t)st.names, "names_max",
+                     (json_int_t)MISSING_NAMES_MAX, "evicted", (json_int_t)st.evicted, "top",
+                     list != NULL ? list : json_array());
+}
+
+/* GET /api/v1/missing-names: every name kept, most asked-for first. */
+static int missing_get(struct api_request *rq, struct api_response *rs)
+{
+    return api_json(rs, MHD_HTTP_OK, missing_json(rq, MISSING_NAMES_MAX));
+}
+
 static int stats_get(struct api_request *rq, struct api_response *rs)
 {
     struct tftp_server_stats st;
@@ -174,6 +209,7 @@ static int stats_get(struct api_request *rq, struct api_response *rs)
                                       (int)queued, "running", (int)running));
         json_object_set_new(body, "scrub", scrub_read(rq, &c));
         json_object_set_new(body, "http", http_stats(rq));
+        json_object_set_new(body, "missing_names", missing_json(rq, MISSING_TOP_STATS));
     } else {
         json_decref(devices);
     }
@@ -249,6 +285,19 @@ static void http_metrics(struct api_request *rq, char *buf, size_t *pos,
            st.bytes_sent);
 }
 
+/* Requests for names no source has, and the names kept (no name as a
+ * label: a phone's typo must not become a time series). */
+static void missing_metrics(struct api_request *rq, char *buf, size_t *pos)
+{
+    struct missing_stats st;
+
+    missing_table_top(rq->ctx->missing, NULL, 0, &st);
+    metric(buf, METRICS_MAX, pos, "loadsd_missing_requests_total", "counter",
+           "Requests (TFTP and HTTP) for a name no source has", "", st.requests);
+    metric(buf, METRICS_MAX, pos, "loadsd_missing_names", "gauge",
+           "Distinct names asked for and not found, kept in the table", "", st.names);
+}
+
 static int metrics_get(struct api_request *rq, struct api_response *rs)
 {
     struct tftp_server_stats st;
@@ -292,6 +341,7 @@ static int metrics_get(struct api_request *rq, struct api_response *rs)
            (unsigned long long)c.quarantined);
     metric(buf, METRICS_MAX, &pos, "loadsd_loads_not_served", "gauge",
            "Loads the signature policy does not serve now", "", (unsigned long long)c.not_served);
+    missing_metrics(rq, buf, &pos);
     metric(buf, METRICS_MAX, &pos, "loadsd_files", "gauge", "Files in the catalog", "",
            (unsigned long long)c.files);
     metric(buf, METRICS_MAX, &pos, "loadsd_files_quarantined", "gauge",
@@ -306,6 +356,7 @@ static int metrics_get(struct api_request *rq, struct api_response *rs)
 
 const struct api_route api_stats_routes[] = {
     {"GET", "/api/v1/stats", 0, stats_get},
+    {"GET", "/api/v1/missing-names", 0, missing_get},
     {"GET", "/metrics", 0, metrics_get},
     {NULL, NULL, 0, NULL},
 };

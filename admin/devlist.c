@@ -115,6 +115,7 @@ static void stored_row(const struct devquery_row *r, struct provision_device *d)
     d->pfs = r->dev->pfs;
     d->load_server = r->dev->load_server;
     d->load = r->dev->load;
+    memcpy(d->protocol, r->dev->protocol, sizeof(d->protocol));
 }
 
 static json_t *value_json(const char *value, enum settings_level level)

@@ -3,6 +3,7 @@
 #include "admin/provision_json.h"
 
 #include <arpa/inet.h>
+#include <string.h>
 
 #define CIDR_TEXT_MAX (INET6_ADDRSTRLEN + 8)
 
@@ -20,24 +21,36 @@ static const char *or_null(const char *s)
 
 json_t *provision_device_json(const struct provision_device *d)
 {
-    return json_pack("{s:s, s:s, s:s?, s:s, s:o, s:o, s:o}", "mac", d->mac, "model", d->model,
+    return json_pack("{s:s, s:s, s:s?, s:s, s:o, s:o, s:o, s:s?}", "mac", d->mac, "model", d->model,
                      "profile", or_null(d->profile), "description", d->description,
                      "peer_firmware_sharing", opt_json(&d->pfs), "load_server",
-                     opt_json(&d->load_server), "load", opt_json(&d->load));
+                     opt_json(&d->load_server), "load", opt_json(&d->load), "protocol",
+                     or_null(d->protocol));
 }
 
 json_t *provision_model_json(const struct settings_model *m, const char *default_load_status)
 {
-    return json_pack("{s:s, s:I, s:b, s:s, s:s?, s:s?}", "name", m->name, "device_type",
+    const char *other = strcmp(m->protocol, "SIP") == 0 ? "SCCP" : "SIP";
+    json_t *loads = json_pack("{s:s?}", m->protocol, or_null(m->default_load));
+
+    if (loads != NULL && m->dual)
+        json_object_set_new(loads, other,
+                            m->default_load_other[0] ? json_string(m->default_load_other)
+                                                     : json_null());
+    return json_pack("{s:s, s:I, s:b, s:s, s:o, s:s?, s:s?, s:o}", "name", m->name, "device_type",
                      (json_int_t)m->device_type, "pfs_capable", m->pfs_capable, "protocol",
-                     m->protocol, "default_load", or_null(m->default_load), "default_load_status",
-                     or_null(m->default_load) ? default_load_status : NULL);
+                     m->protocol, "protocols",
+                     m->dual ? json_pack("[s, s]", "SIP", "SCCP") : json_pack("[s]", m->protocol),
+                     "default_load", or_null(m->default_load), "default_load_status",
+                     or_null(m->default_load) ? default_load_status : NULL, "default_loads",
+                     loads != NULL ? loads : json_object());
 }
 
-json_t *provision_default_load_json(const char *model, const char *load, const char *previous)
+json_t *provision_default_load_json(const char *model, const char *protocol, const char *load,
+                                    const char *previous)
 {
-    return json_pack("{s:s, s:s?, s:s?}", "model", model, "default_load", or_null(load), "previous",
-                     or_null(previous));
+    return json_pack("{s:s, s:s, s:s?, s:s?}", "model", model, "protocol", protocol, "default_load",
+                     or_null(load), "previous", or_null(previous));
 }
 
 json_t *provision_profile_json(const struct settings_profile *p, unsigned devices,
@@ -60,7 +73,8 @@ json_t *provision_site_json(const struct settings_site *s)
     char cidr[CIDR_TEXT_MAX];
 
     settings_cidr_format(s, cidr, sizeof(cidr));
-    return json_pack("{s:s, s:s}", "cidr", cidr, "load_server", s->load_server);
+    return json_pack("{s:s, s:s, s:s}", "cidr", cidr, "load_server", s->load_server, "name",
+                     s->name);
 }
 
 json_t *provision_site_added_json(const struct settings_site *s, const char *entered,

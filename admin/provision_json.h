@@ -21,9 +21,10 @@ json_t *provision_device_json(const struct provision_device *d);
  * it is not there; both null when the model has no default load. */
 json_t *provision_model_json(const struct settings_model *m, const char *default_load_status);
 
-/* {"model","default_load","previous"}: after a default-load change; null
+/* {"model","protocol","default_load","previous"}: after a default-load change; null
  * for none. */
-json_t *provision_default_load_json(const char *model, const char *load, const char *previous);
+json_t *provision_default_load_json(const char *model, const char *protocol, const char *load,
+                                    const char *previous);
 
 /* {"name","peer_firmware_sharing","load_server","devices","custom_template"} */
 json_t *provision_profile_json(const struct settings_profile *p, unsigned devices,

@@ -97,9 +97,19 @@ int view_profile(sqlite3 *db, const char *name, json_t **out)
 {
     struct profile_pick pp = {db, name, NULL, NULL};
     int rc = provision_profiles_each(db, profile_row, &pp);
+    json_t *members = json_array();
 
     if (rc == 1 || rc == DB_OK)
         rc = pp.found != NULL ? DB_OK : DB_NOT_FOUND;
+    if (rc == DB_OK)
+        rc = members != NULL ? provision_profile_devices_each(db, name, VIEW_PROFILE_MEMBERS,
+                                                              provision_json_append_device, members)
+                             : DB_ERROR;
+    if (rc == DB_OK) {
+        json_object_set_new(pp.found, "members", members);
+        members = NULL;
+    }
+    json_decref(members);
     return view_end(rc, pp.found, out);
 }
 
@@ -129,24 +139,51 @@ static const char *load_way(const struct settings_effective *e, const char *load
     return NULL;
 }
 
+/* The default of the device's model for the protocol it runs. */
+static const char *device_default(const struct settings_effective *e)
+{
+    return e->model != NULL ? settings_model_default(e->model, e->protocol) : "";
+}
+
+/* Whether load is the default of the device's model for its protocol but
+ * the device does not run it (its own load, or held back on another). */
+static bool load_off_default(const struct settings_effective *e, const char *load)
+{
+    return strcasecmp(device_default(e), load) == 0 && load_way(e, load) == NULL;
+}
+
+/* {"mac", "model", "runs", "via"} of a device off its model's default. */
+static json_t *off_default_json(const struct settings_effective *e)
+{
+    const char *runs = e->served[0] ? e->served : e->load.value;
+
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", e->device->mac, "model", e->model->name,
+                     "protocol", e->protocol, "runs", runs, "via",
+                     e->load.level == SETTINGS_LEVEL_DEVICE ? "device" : "held_back");
+}
+
 /* Every device that resolves to the load (no site rule changes a load), by
- * way, the first VIEW_LOAD_USERS_LISTED of them listed; and the models whose
- * default it is. */
+ * way, the first VIEW_LOAD_USERS_LISTED of them listed; the models whose
+ * default it is; and the devices of those models that run another load. */
 static json_t *load_users_of(const struct settings_snapshot *s, const char *load)
 {
-    json_t *models = json_array(), *devices = json_array();
-    json_int_t n[3] = {0, 0, 0}, total = 0;
+    json_t *models = json_array(), *devices = json_array(), *off = json_array();
+    json_int_t n[3] = {0, 0, 0}, total = 0, n_off = 0;
     static const char *const ways[3] = {"device", "model_default", "held_back"};
 
     for (size_t i = 0; i < s->n_models; i++)
-        if (strcasecmp(s->models[i].default_load, load) == 0)
+        if (strcasecmp(settings_model_default(&s->models[i], "SIP"), load) == 0 ||
+            strcasecmp(settings_model_default(&s->models[i], "SCCP"), load) == 0)
             json_array_append_new(models, json_string(s->models[i].name));
     for (size_t i = 0; i < s->n_devices; i++) {
         struct settings_effective e;
         const char *way;
 
-        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0 ||
-            (way = load_way(&e, load)) == NULL)
+        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0)
+            continue;
+        if (load_off_default(&e, load) && n_off++ < VIEW_LOAD_USERS_LISTED)
+            json_array_append_new(off, off_default_json(&e));
+        if ((way = load_way(&e, load)) == NULL)
             continue;
         for (unsigned w = 0; w < 3; w++)
             n[w] += strcmp(way, ways[w]) == 0;
@@ -154,8 +191,45 @@ static json_t *load_users_of(const struct settings_snapshot *s, const char *load
             json_array_append_new(devices,
                                   json_pack("{s:s, s:s}", "mac", s->devices[i].mac, "via", way));
     }
-    return json_pack("{s:o, s:o, s:I, s:{s:I, s:I, s:I}}", "models", models, "devices", devices,
-                     "devices_total", total, "counts", ways[0], n[0], ways[1], n[1], ways[2], n[2]);
+    return json_pack("{s:o, s:o, s:I, s:{s:I, s:I, s:I}, s:o, s:I}", "models", models, "devices",
+                     devices, "devices_total", total, "counts", ways[0], n[0], ways[1], n[1],
+                     ways[2], n[2], "off_default", off, "off_default_total", n_off);
+}
+
+/* Adds one to usage[load][key]. */
+static void usage_add(json_t *usage, const char *load, const char *key)
+{
+    json_t *u = json_object_get(usage, load), *v;
+
+    if (u == NULL) {
+        u = json_pack("{s:I, s:I}", "devices", (json_int_t)0, "off_default", (json_int_t)0);
+        if (u == NULL || json_object_set_new(usage, load, u) != 0)
+            return;
+    }
+    v = json_object_get(u, key);
+    json_integer_set(v, json_integer_value(v) + 1);
+}
+
+int view_loads_usage(sqlite3 *db, json_t **out)
+{
+    struct settings_snapshot *s = NULL;
+    json_t *usage = json_object();
+    int rc = usage != NULL ? provision_snapshot_load(db, &s) : DB_ERROR;
+
+    for (size_t i = 0; rc == DB_OK && i < s->n_devices; i++) {
+        struct settings_effective e;
+        const char *runs;
+
+        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0)
+            continue;
+        runs = e.served[0] ? e.served : e.load.value;
+        if (runs[0] != '\0')
+            usage_add(usage, runs, "devices");
+        if (device_default(&e)[0] != '\0' && load_off_default(&e, device_default(&e)))
+            usage_add(usage, device_default(&e), "off_default");
+    }
+    provision_snapshot_free(s);
+    return view_end(rc, usage, out);
 }
 
 /* Who uses the load: what a removal would leave without firmware; null

@@ -21,7 +21,10 @@
 int view_models(sqlite3 *db, json_t **out);
 /* [provision_profile_json...] */
 int view_profiles(sqlite3 *db, json_t **out);
-/* One profile, named without regard to case: DB_NOT_FOUND when none. */
+/* One profile, named without regard to case: DB_NOT_FOUND when none; with
+ * "members": its devices in MAC order, the first VIEW_PROFILE_MEMBERS of
+ * them ("devices" counts them all). */
+#define VIEW_PROFILE_MEMBERS 1000
 int view_profile(sqlite3 *db, const char *name, json_t **out);
 /* provision_enterprise_json */
 int view_enterprise(sqlite3 *db, json_t **out);
@@ -29,10 +32,17 @@ int view_enterprise(sqlite3 *db, json_t **out);
  * (null when it cannot be read): {"models": [names whose default it is],
  * "devices": [{"mac", "via"} for the first VIEW_LOAD_USERS_LISTED devices
  * that resolve to it], "devices_total", "counts": {"device",
- * "model_default", "held_back"}}; via is "device" (assigned), "model_default"
- * or "held_back" (its own load is not servable; held on this one). */
+ * "model_default", "held_back"}, "off_default": [{"mac", "model", "runs",
+ * "via"} for the first VIEW_LOAD_USERS_LISTED devices whose model's default
+ * it is but that run another load], "off_default_total"}; via is "device"
+ * (assigned), "model_default" or "held_back" (its own load is not servable;
+ * held on this one). */
 #define VIEW_LOAD_USERS_LISTED 1000
 int view_load(sqlite3 *db, const struct catalog_load *l, json_t **out);
+/* {load name: {"devices": devices whose config names it, "off_default":
+ * devices whose model's default it is that run another}} over every
+ * device; loads nobody runs or defaults to are absent. */
+int view_loads_usage(sqlite3 *db, json_t **out);
 
 /* ---- what one phone gets ---- */
 

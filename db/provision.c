@@ -112,9 +112,18 @@ static void model_from_row(sqlite3_stmt *st, int col, struct settings_model *m)
     m->pfs_capable = sqlite3_column_int(st, col + 2) != 0;
     db_column_text(st, col + 3, m->protocol, sizeof(m->protocol));
     db_column_text(st, col + 4, m->default_load, sizeof(m->default_load));
+    m->dual = sqlite3_column_int(st, col + 5) != 0;
+    db_column_text(st, col + 6, m->default_load_other, sizeof(m->default_load_other));
 }
 
-#define MODEL_COLUMNS "name, device_type, pfs_capable, protocol, default_load"
+/* A model's columns, its default loads keyed by (model, protocol) from
+ * model_loads: its own protocol's, then (dual models) the other's. */
+#define MODEL_COLUMNS                                                                              \
+    "name, device_type, pfs_capable, protocol,"                                                    \
+    " (SELECT l.load FROM model_loads l WHERE l.model_id = models.id"                              \
+    "  AND l.protocol = models.protocol), protocols = 'SIP SCCP',"                                 \
+    " (SELECT l.load FROM model_loads l WHERE l.model_id = models.id"                              \
+    "  AND l.protocol <> models.protocol AND models.protocols = 'SIP SCCP')"
 
 static int snapshot_models(sqlite3 *db, struct settings_snapshot *s, struct id_index **ids)
 {
@@ -177,7 +186,8 @@ static int snapshot_devices(sqlite3 *db, struct settings_snapshot *s,
                             const struct id_index *model_ids, const struct id_index *profile_ids)
 {
     sqlite3_stmt *st = db_prepare(db, "SELECT mac, model_id, profile_id, description, pfs,"
-                                      " load_server, load, last_load FROM devices ORDER BY mac");
+                                      " load_server, load, last_load, coalesce(protocol, '')"
+                                      " FROM devices ORDER BY mac");
     size_t cap = 0;
     int rc = st ? DB_OK : DB_ERROR, step = SQLITE_DONE;
 
@@ -199,6 +209,7 @@ static int snapshot_devices(sqlite3 *db, struct settings_snapshot *s,
         column_opt(st, 5, &d->load_server);
         column_opt(st, 6, &d->load);
         db_column_text(st, 7, d->last_load, sizeof(d->last_load));
+        db_column_text(st, 8, d->protocol, sizeof(d->protocol));
     }
     if (rc == DB_OK)
         rc = db_check(db, step, "snapshot devices");
@@ -217,10 +228,11 @@ static void site_from_row(sqlite3_stmt *st, int col, struct settings_site *site)
         memcpy(site->addr, blob, (size_t)bytes);
     site->prefix_len = (unsigned)sqlite3_column_int(st, col + 2);
     db_column_text(st, col + 3, site->load_server, sizeof(site->load_server));
+    db_column_text(st, col + 4, site->name, sizeof(site->name));
 }
 
 #define SITE_SELECT                                                                                \
-    "SELECT family, addr, prefix_len, load_server FROM sites"                                      \
+    "SELECT family, addr, prefix_len, load_server, name FROM sites"                                \
     " ORDER BY family, addr, prefix_len"
 
 static int snapshot_sites(sqlite3 *db, struct settings_snapshot *s)
@@ -445,11 +457,32 @@ int provision_model_find(sqlite3 *db, const char *text, struct settings_model *o
     return rc;
 }
 
+/* Sets (load) or clears (NULL) the default of (model, protocol). */
+static int model_load_put(sqlite3 *db, const char *model, const char *protocol, const char *load)
+{
+    sqlite3_stmt *st =
+        load != NULL
+            ? db_prepare(db, "INSERT INTO model_loads (model_id, protocol, load)"
+                             " SELECT id, ?2, ?3 FROM models WHERE name_folded = ?1"
+                             " ON CONFLICT (model_id, protocol) DO UPDATE SET load = excluded.load")
+            : db_prepare(db, "DELETE FROM model_loads WHERE protocol = ?2 AND model_id ="
+                             " (SELECT id FROM models WHERE name_folded = ?1)");
+
+    if (st == NULL)
+        return DB_ERROR;
+    bind_folded(st, 1, model);
+    sqlite3_bind_text(st, 2, protocol, -1, SQLITE_TRANSIENT);
+    if (load != NULL)
+        sqlite3_bind_text(st, 3, load, -1, SQLITE_TRANSIENT);
+    return db_exec_stmt(db, st);
+}
+
 int provision_model_add(sqlite3 *db, const char *actor, const struct settings_model *m)
 {
     sqlite3_stmt *st = db_prepare(db, "INSERT INTO models (name, name_folded, device_type,"
-                                      " pfs_capable, protocol, default_load)"
+                                      " pfs_capable, protocol, protocols)"
                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    const char *protocol = m->protocol[0] ? m->protocol : "SIP";
     char after[SETTINGS_VALUE_MAX];
     int rc;
 
@@ -459,9 +492,11 @@ int provision_model_add(sqlite3 *db, const char *actor, const struct settings_mo
     bind_folded(st, 2, m->name);
     sqlite3_bind_int64(st, 3, m->device_type);
     sqlite3_bind_int(st, 4, m->pfs_capable);
-    sqlite3_bind_text(st, 5, m->protocol[0] ? m->protocol : "SIP", -1, SQLITE_TRANSIENT);
-    bind_opt_text(st, 6, m->default_load[0] ? m->default_load : NULL);
+    sqlite3_bind_text(st, 5, protocol, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, m->dual ? "SIP SCCP" : protocol, -1, SQLITE_TRANSIENT);
     rc = db_exec_stmt(db, st);
+    if (rc == DB_OK && m->default_load[0] != '\0')
+        rc = model_load_put(db, m->name, protocol, m->default_load);
     snprintf(after, sizeof(after), "device type %u, %s, %s", m->device_type,
              m->protocol[0] ? m->protocol : "SIP", m->pfs_capable ? "PFS" : "no PFS");
     if (rc == DB_OK)
@@ -472,30 +507,42 @@ int provision_model_add(sqlite3 *db, const char *actor, const struct settings_mo
 int provision_model_set_default_load(sqlite3 *db, const char *actor, const char *model,
                                      const char *load)
 {
-    sqlite3_stmt *get = db_prepare(db, "SELECT default_load FROM models WHERE name_folded = ?1");
-    char before[SETTINGS_VALUE_MAX] = "";
-    bool has_load = load != NULL && load[0] != '\0';
+    return provision_model_set_protocol_load(db, actor, model, NULL, load);
+}
+
+int provision_model_set_protocol_load(sqlite3 *db, const char *actor, const char *model,
+                                      const char *protocol, const char *load)
+{
+    sqlite3_stmt *get = db_prepare(db, "SELECT protocol, protocols = 'SIP SCCP', (SELECT load"
+                                       " FROM model_loads WHERE model_id = models.id"
+                                       " AND protocol = coalesce(?2, models.protocol))"
+                                       " FROM models WHERE name_folded = ?1");
+    char before[SETTINGS_VALUE_MAX] = "", own[8] = "", object[SETTINGS_NAME_MAX + 8];
+    bool has_load = load != NULL && load[0] != '\0', dual = false;
     int rc = get ? DB_OK : DB_ERROR;
 
     if (rc == DB_OK) {
         bind_folded(get, 1, model);
+        bind_opt_text(get, 2, protocol);
         rc = step_row(db, get, "find model");
-        if (rc == DB_OK)
-            db_column_text(get, 0, before, sizeof(before));
+        if (rc == DB_OK) {
+            db_column_text(get, 0, own, sizeof(own));
+            dual = sqlite3_column_int(get, 1) != 0;
+            db_column_text(get, 2, before, sizeof(before));
+        }
     }
     sqlite3_finalize(get);
-    if (rc == DB_OK) {
-        sqlite3_stmt *st = db_prepare(db, "UPDATE models SET default_load = ?2"
-                                          " WHERE name_folded = ?1");
-
-        if (st != NULL) {
-            bind_folded(st, 1, model);
-            bind_opt_text(st, 2, has_load ? load : NULL);
-        }
-        rc = exec_changed(db, st, "set default load");
-    }
+    if (protocol == NULL)
+        protocol = own;
+    if (rc == DB_OK && strcmp(protocol, own) != 0 && !dual)
+        rc = DB_CONFLICT; /* the model does not run that protocol */
     if (rc == DB_OK)
-        rc = catalog_audit(db, actor, "model.default_load", model, before[0] ? before : "none",
+        rc = model_load_put(db, model, protocol, has_load ? load : NULL);
+    /* The model's own protocol is the model; the other one is named. */
+    snprintf(object, sizeof(object), "%s%s%s", model, strcmp(protocol, own) ? " " : "",
+             strcmp(protocol, own) ? protocol : "");
+    if (rc == DB_OK)
+        rc = catalog_audit(db, actor, "model.default_load", object, before[0] ? before : "none",
                            has_load ? load : "none");
     return rc;
 }
@@ -643,6 +690,28 @@ int provision_profile_set(sqlite3 *db, const char *actor, const char *name, enum
     return rc;
 }
 
+int provision_profile_copy(sqlite3 *db, const char *actor, const char *from, const char *to)
+{
+    struct settings_profile p;
+    sqlite3_stmt *st;
+    int rc = provision_profile_get(db, from, &p);
+
+    if (rc != DB_OK)
+        return rc;
+    st = db_prepare(db, "INSERT INTO profiles (name, name_folded, pfs, load_server, template)"
+                        " SELECT ?2, ?3, pfs, load_server, template FROM profiles"
+                        " WHERE name_folded = ?1");
+    if (st == NULL)
+        return DB_ERROR;
+    bind_folded(st, 1, from);
+    sqlite3_bind_text(st, 2, to, -1, SQLITE_TRANSIENT);
+    bind_folded(st, 3, to);
+    rc = db_exec_stmt(db, st);
+    if (rc == DB_OK)
+        rc = catalog_audit(db, actor, "profile.copy", to, p.name, to);
+    return rc;
+}
+
 static int profile_users(sqlite3 *db, const char *name, unsigned *users)
 {
     sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM devices d JOIN profiles p"
@@ -751,7 +820,8 @@ int provision_profile_template_set(sqlite3 *db, const char *actor, const char *n
 /* ---- devices ---- */
 
 #define DEVICE_SELECT                                                                              \
-    "SELECT d.mac, m.name, p.name, d.description, d.pfs, d.load_server, d.load"                    \
+    "SELECT d.mac, m.name, p.name, d.description, d.pfs, d.load_server, d.load,"                   \
+    " coalesce(d.protocol, '')"                                                                    \
     " FROM devices d JOIN models m ON m.id = d.model_id"                                           \
     " LEFT JOIN profiles p ON p.id = d.profile_id"
 
@@ -765,14 +835,16 @@ static void device_from_row(sqlite3_stmt *st, struct provision_device *d)
     column_opt(st, 4, &d->pfs);
     column_opt(st, 5, &d->load_server);
     column_opt(st, 6, &d->load);
+    db_column_text(st, 7, d->protocol, sizeof(d->protocol));
 }
 
 void provision_device_describe(const struct provision_device *d, char *out, size_t cap)
 {
-    json_t *j = json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:s?}", "model", d->model, "profile",
+    json_t *j = json_pack("{s:s, s:s?, s:s, s:s?, s:s?, s:s?, s:s?}", "model", d->model, "profile",
                           d->profile[0] ? d->profile : NULL, "description", d->description,
                           "peer_firmware_sharing", opt_value(&d->pfs), "load_server",
-                          opt_value(&d->load_server), "load", opt_value(&d->load));
+                          opt_value(&d->load_server), "load", opt_value(&d->load), "protocol",
+                          d->protocol[0] ? d->protocol : NULL);
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
     snprintf(out, cap, "%s", text ? text : "{}");
@@ -841,6 +913,19 @@ static const char device_upsert_sql[] =
     " profile_id = excluded.profile_id, description = excluded.description,"
     " pfs = excluded.pfs, load_server = excluded.load_server, load = excluded.load";
 
+/* The device's protocol ("" = its model's), written apart from the row the
+ * CSV import shares: an import leaves a device's protocol as it is. */
+static int device_protocol_put(sqlite3 *db, const struct provision_device *d)
+{
+    sqlite3_stmt *st = db_prepare(db, "UPDATE devices SET protocol = ?2 WHERE mac = ?1");
+
+    if (st == NULL)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, d->mac, -1, SQLITE_TRANSIENT);
+    bind_opt_text(st, 2, d->protocol[0] ? d->protocol : NULL);
+    return db_exec_stmt(db, st);
+}
+
 int provision_device_add(sqlite3 *db, const char *actor, const struct provision_device *d)
 {
     char after[1024];
@@ -854,6 +939,8 @@ int provision_device_add(sqlite3 *db, const char *actor, const struct provision_
             device_bind(st, d);
         rc = db_exec_stmt(db, st);
     }
+    if (rc == DB_OK)
+        rc = device_protocol_put(db, d);
     provision_device_describe(d, after, sizeof(after));
     if (rc == DB_OK)
         rc = catalog_audit(db, actor, "device.add", d->mac, NULL, after);
@@ -875,6 +962,8 @@ int provision_device_update(sqlite3 *db, const char *actor, const struct provisi
             device_bind(st, d);
         rc = db_exec_stmt(db, st);
     }
+    if (rc == DB_OK)
+        rc = device_protocol_put(db, d);
     provision_device_describe(&old, before, sizeof(before));
     provision_device_describe(d, after, sizeof(after));
     if (rc == DB_OK && strcmp(before, after) != 0)
@@ -1112,6 +1201,29 @@ static void bind_search(sqlite3_stmt *st, const char *search)
     sqlite3_bind_text(st, 2, mac, -1, SQLITE_TRANSIENT);
 }
 
+int provision_profile_devices_each(sqlite3 *db, const char *name, int64_t limit,
+                                   int (*cb)(void *arg, const struct provision_device *d),
+                                   void *arg)
+{
+    sqlite3_stmt *st =
+        db_prepare(db, DEVICE_SELECT " WHERE p.name_folded = ?1 ORDER BY d.mac LIMIT ?2");
+    struct provision_device d;
+    int rc = st ? DB_OK : DB_ERROR, step = SQLITE_DONE;
+
+    if (st != NULL) {
+        bind_folded(st, 1, name);
+        sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+    }
+    while (rc == DB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        device_from_row(st, &d);
+        rc = cb(arg, &d);
+    }
+    if (rc == DB_OK)
+        rc = db_check(db, step, "profile devices");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int provision_devices_each(sqlite3 *db, const char *search, int64_t offset, int64_t limit,
                            int (*cb)(void *arg, const struct provision_device *d), void *arg)
 {
@@ -1164,7 +1276,7 @@ static void bind_site_prefix(sqlite3_stmt *st, int idx, const struct settings_si
 int provision_site_add(sqlite3 *db, const char *actor, const struct settings_site *site)
 {
     sqlite3_stmt *st = db_prepare(db, "INSERT INTO sites (family, addr, prefix_len, cidr,"
-                                      " load_server) VALUES (?1, ?2, ?3, ?4, ?5)");
+                                      " load_server, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     char cidr[INET6_ADDRSTRLEN + 8];
     int rc;
 
@@ -1174,9 +1286,74 @@ int provision_site_add(sqlite3 *db, const char *actor, const struct settings_sit
     bind_site_prefix(st, 1, site);
     sqlite3_bind_text(st, 4, cidr, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, site->load_server, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, site->name, -1, SQLITE_TRANSIENT);
     rc = db_exec_stmt(db, st);
     if (rc == DB_OK)
         rc = catalog_audit(db, actor, "site.add", cidr, NULL, site->load_server);
+    return rc;
+}
+
+/* A site rule as its audit rows show it. NULL on failure (freed by free()). */
+static char *site_audit_text(const struct settings_site *site)
+{
+    char cidr[INET6_ADDRSTRLEN + 8];
+    json_t *j;
+    char *text;
+
+    settings_cidr_format(site, cidr, sizeof(cidr));
+    j = json_pack("{s:s, s:s, s:s}", "cidr", cidr, "load_server", site->load_server, "name",
+                  site->name);
+    text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    return text;
+}
+
+int provision_site_find(sqlite3 *db, const struct settings_site *site, struct settings_site *out)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT family, addr, prefix_len, load_server, name"
+                                      " FROM sites WHERE family = ?1 AND addr = ?2"
+                                      " AND prefix_len = ?3");
+    int rc = st ? DB_OK : DB_ERROR;
+
+    if (rc == DB_OK) {
+        bind_site_prefix(st, 1, site);
+        rc = step_row(db, st, "find site");
+        if (rc == DB_OK)
+            site_from_row(st, 0, out);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int provision_site_update(sqlite3 *db, const char *actor, const struct settings_site *old,
+                          const struct settings_site *site)
+{
+    struct settings_site before;
+    char cidr[INET6_ADDRSTRLEN + 8], *b = NULL, *a = NULL;
+    sqlite3_stmt *st;
+    int rc = provision_site_find(db, old, &before);
+
+    if (rc != DB_OK)
+        return rc;
+    st = db_prepare(db, "UPDATE sites SET family = ?4, addr = ?5, prefix_len = ?6, cidr = ?7,"
+                        " load_server = ?8, name = ?9"
+                        " WHERE family = ?1 AND addr = ?2 AND prefix_len = ?3");
+    settings_cidr_format(site, cidr, sizeof(cidr));
+    if (st != NULL) {
+        bind_site_prefix(st, 1, old);
+        bind_site_prefix(st, 4, site);
+        sqlite3_bind_text(st, 7, cidr, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 8, site->load_server, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 9, site->name, -1, SQLITE_TRANSIENT);
+    }
+    rc = exec_changed(db, st, "update site");
+    if (rc == DB_OK) {
+        b = site_audit_text(&before);
+        a = site_audit_text(site);
+        rc = a && b ? catalog_audit(db, actor, "site.set", cidr, b, a) : DB_ERROR;
+    }
+    free(b);
+    free(a);
     return rc;
 }
 
@@ -1229,8 +1406,9 @@ int provision_site_remove(sqlite3 *db, const char *actor, const struct settings_
 
 int provision_load_in_use(sqlite3 *db, const char *load, char *why, size_t cap)
 {
-    sqlite3_stmt *models = db_prepare(db, "SELECT name FROM models WHERE default_load = ?1"
-                                          " ORDER BY name_folded");
+    sqlite3_stmt *models = db_prepare(db, "SELECT DISTINCT m.name, m.name_folded FROM models m"
+                                          " JOIN model_loads l ON l.model_id = m.id"
+                                          " WHERE l.load = ?1 ORDER BY m.name_folded");
     sqlite3_stmt *devices = db_prepare(db, "SELECT count(*) FROM devices WHERE load = ?1");
     size_t used = 0;
     int rc = models && devices ? DB_OK : DB_ERROR, step = SQLITE_DONE, n_models = 0;
@@ -1271,7 +1449,7 @@ int provision_load_in_use(sqlite3 *db, const char *load, char *why, size_t cap)
 /* Whether the load named by the SQL expression X is one devices are given
  * or assigned (the columns compare without case). */
 #define LOAD_PROTECTED(X)                                                                          \
-    "(EXISTS (SELECT 1 FROM models m WHERE m.default_load = " X ")"                                \
+    "(EXISTS (SELECT 1 FROM model_loads ml WHERE ml.load = " X ")"                                 \
     " OR EXISTS (SELECT 1 FROM devices d WHERE d.load = " X " OR d.last_load = " X "))"
 
 static int pulled_grow(struct provision_pulled **v, size_t n, size_t *cap)

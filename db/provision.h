@@ -39,6 +39,10 @@ int provision_models_each(sqlite3 *db, int (*cb)(void *arg, const struct setting
 int provision_model_find(sqlite3 *db, const char *text, struct settings_model *out);
 int provision_model_add(sqlite3 *db, const char *actor, const struct settings_model *m);
 /* load NULL or "": no default. The model is named exactly (as find gives it). */
+/* The default of (model, protocol) ("SIP"/"SCCP"; NULL: the model's own),
+ * load NULL or "" to clear; DB_CONFLICT when the model does not run it. */
+int provision_model_set_protocol_load(sqlite3 *db, const char *actor, const char *model,
+                                      const char *protocol, const char *load);
 int provision_model_set_default_load(sqlite3 *db, const char *actor, const char *model,
                                      const char *load);
 
@@ -61,6 +65,9 @@ int provision_profile_get(sqlite3 *db, const char *name, struct settings_profile
 /* value NULL: inherit. The value is already normalised. DB_NOT_FOUND. */
 int provision_profile_set(sqlite3 *db, const char *actor, const char *name, enum settings_key key,
                           const char *value);
+/* A new profile to with from's settings and template (one audit row,
+ * profile.copy). DB_NOT_FOUND (from), DB_CONFLICT (to exists). */
+int provision_profile_copy(sqlite3 *db, const char *actor, const char *from, const char *to);
 /* Refused (DB_CONFLICT, *users set) while devices use the profile. */
 int provision_profile_remove(sqlite3 *db, const char *actor, const char *name, unsigned *users);
 /* The callback's profile has template_xml NULL (see template_get). */
@@ -86,6 +93,7 @@ struct provision_device {
     struct settings_opt pfs;
     struct settings_opt load_server;
     struct settings_opt load;
+    char protocol[8]; /* "SIP", "SCCP", or "" = its model's */
 };
 
 int provision_device_get(sqlite3 *db, const char *mac, struct provision_device *out);
@@ -113,6 +121,11 @@ int provision_devices_import(sqlite3 *db, const char *actor,
 int provision_devices_each(sqlite3 *db, const char *search, int64_t offset, int64_t limit,
                            int (*cb)(void *arg, const struct provision_device *d), void *arg);
 int provision_devices_count(sqlite3 *db, const char *search, int64_t *out);
+/* The devices of profile name (any case) in MAC order, at most limit (0:
+ * all). */
+int provision_profile_devices_each(sqlite3 *db, const char *name, int64_t limit,
+                                   int (*cb)(void *arg, const struct provision_device *d),
+                                   void *arg);
 /* The audit text of a device (JSON object, compact). */
 void provision_device_describe(const struct provision_device *d, char *out, size_t cap);
 
@@ -145,6 +158,13 @@ int provision_site_add(sqlite3 *db, const char *actor, const struct settings_sit
 int provision_sites_each(sqlite3 *db, int (*cb)(void *arg, const struct settings_site *s),
                          void *arg);
 /* By prefix (parsed and canonical); DB_NOT_FOUND. */
+/* The stored rule whose prefix is site's, into out; DB_NOT_FOUND. */
+int provision_site_find(sqlite3 *db, const struct settings_site *site, struct settings_site *out);
+/* Changes the rule whose prefix is old's to site (prefix, load server and
+ * name), audited as site.set with both as JSON. DB_NOT_FOUND, DB_CONFLICT
+ * (site's prefix is another rule's). */
+int provision_site_update(sqlite3 *db, const char *actor, const struct settings_site *old,
+                          const struct settings_site *site);
 int provision_site_remove(sqlite3 *db, const char *actor, const struct settings_site *site);
 
 /* ---- the catalog's side ---- */

@@ -21,6 +21,7 @@
 #include "server/resolve/catalog_source.h"
 #include "server/resolve/cnf_source.h"
 #include "server/resolve/genwatch.h"
+#include "server/resolve/missing.h"
 #include "server/resolve/resolver.h"
 #include "server/scrubber.h"
 #include "server/sdnotify.h"
@@ -38,6 +39,7 @@ struct services {
     struct files_server *files; /* the HTTP file service; NULL when off */
     struct pull_engine *pull;   /* pulls missing loads from the upstream; NULL when none */
     struct cnf_proxy *configs;  /* the upstream's phone configs; NULL unless upstream-configs */
+    struct missing_table *missing; /* names asked for that no source has */
 };
 
 #define EXIT_USAGE 2
@@ -117,6 +119,7 @@ static int resolver_build(const struct loadsd_config *c, const struct services *
         goto out;
     if (sv->configs != NULL && cnf_proxy_attach(sv->configs, r) != 0)
         goto out;
+    resolver_set_missing(r, sv->missing);
     if (cnf_source_attach(sv->cnf, r) != 0 || catalog_source_attach(sv->catalog, r) != 0)
         goto out;
     if (c->serve_dir[0] != '\0' && resolver_add_serve_dir(r, c->serve_dir) != 0) {
@@ -429,6 +432,9 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
                  "catalog: kept (loadsctl recover lists them)",
                  t.orphans, c->data_dir);
     datadir_close(&dd);
+    sv->missing = missing_table_new();
+    if (sv->missing == NULL)
+        return -1;
     /* One watcher thread keeps both sources current. */
     if (genwatch_open(c->data_dir, GENWATCH_POLL_MS, &sv->watch) != 0 ||
         catalog_source_open(c->data_dir, sv->watch, &sv->catalog) != 0 ||
@@ -481,6 +487,7 @@ static void services_stop(struct services *sv)
     genwatch_free(sv->watch); /* no rebuild runs past here */
     catalog_source_free(sv->catalog);
     cnf_source_free(sv->cnf);
+    missing_table_free(sv->missing); /* the resolvers using it are gone */
 }
 
 /* The admin interface, unless admin-listen is "none"; a refused plain-HTTP
@@ -498,6 +505,7 @@ static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
         .tftp = srv,
         .files = sv->files,
         .pull = sv->pull,
+        .missing = sv->missing,
         .upload_max_mb = c->upload_max_mb,
     };
 

@@ -208,23 +208,30 @@ static int cmd_model_add(struct ctl *c, int argc, char **argv)
 
 static int cmd_default_load_set(struct ctl *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+    static const struct option opts[] = {
+        {"force", no_argument, NULL, 'f'}, {"protocol", required_argument, NULL, 'p'}, {0}};
     struct settings_model m;
     char load[SETTINGS_VALUE_MAX] = "";
-    const char *why;
+    const char *why, *protocol = NULL, *was;
     bool force = false;
     int o, rc;
 
     opts_reset();
     while ((o = next_opt(argc, argv, opts)) != -1) {
-        if (o != 'f')
+        if (o == 'f')
+            force = true;
+        else if (o == 'p' && (protocol = settings_protocol_parse(optarg)) == NULL)
+            return ctl_refuse("--protocol is SIP or SCCP");
+        else if (o != 'p')
             return ctl_usage(self("default-load set"));
-        force = true;
     }
     if (optind + 2 != argc)
         return ctl_usage(self("default-load set"));
     if ((rc = model_resolve(c, argv[optind], &m)) != CTL_OK)
         return rc;
+    if (protocol != NULL && !settings_model_runs(&m, protocol))
+        return ctl_refuse("%s runs %s only", m.name, m.protocol);
+    was = settings_model_default(&m, protocol);
     if (strcasecmp(argv[optind + 1], "none") != 0) {
         if (settings_value_normalize(SETTINGS_KEY_LOAD, argv[optind + 1], load, &why) != 0)
             return ctl_refuse("%s", why);
@@ -233,14 +240,15 @@ static int cmd_default_load_set(struct ctl *c, int argc, char **argv)
     }
     rc = db_begin(c->dd.db);
     if (rc == DB_OK)
-        rc = provision_model_set_default_load(c->dd.db, c->actor, m.name, load);
+        rc = provision_model_set_protocol_load(c->dd.db, c->actor, m.name, protocol, load);
     rc = txn_end(c, rc);
     if (rc != DB_OK)
         return refuse_db(rc, "default-load set");
     if (c->json)
-        return ctl_print_json(provision_default_load_json(m.name, load, m.default_load));
-    printf("%s: default load %s (was %s)\n", m.name, load[0] ? load : "none",
-           m.default_load[0] ? m.default_load : "none");
+        return ctl_print_json(
+            provision_default_load_json(m.name, protocol ? protocol : m.protocol, load, was));
+    printf("%s%s%s: default load %s (was %s)\n", m.name, protocol ? " " : "",
+           protocol ? protocol : "", load[0] ? load : "none", was[0] ? was : "none");
     return CTL_OK;
 }
 
@@ -313,6 +321,34 @@ static int cmd_profile_add(struct ctl *c, int argc, char **argv)
     if (c->json)
         return print_view(view_profile(c->dd.db, argv[1], &j), &j, "the profile");
     printf("added profile %s (every setting inherits)\n", argv[1]);
+    return CTL_OK;
+}
+
+/* profile copy FROM NEW: a new profile with FROM's settings and template. */
+static int cmd_profile_copy(struct ctl *c, int argc, char **argv)
+{
+    char show[96];
+    json_t *j = NULL;
+    int rc;
+
+    if (argc != 3)
+        return ctl_usage(self("profile copy"));
+    if (!settings_name_valid(argv[2]) || strcasecmp(argv[2], "none") == 0 ||
+        strcasecmp(argv[2], "inherit") == 0)
+        return ctl_refuse("a profile name is %s (not none or inherit)", SETTINGS_NAME_RULE);
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_profile_copy(c->dd.db, c->actor, argv[1], argv[2]);
+    rc = txn_end(c, rc);
+    if (rc == DB_CONFLICT)
+        return ctl_refuse("a profile named %s exists", argv[2]);
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("no profile named %s", cleaned(argv[1], show, sizeof(show)));
+    if (rc != DB_OK)
+        return refuse_db(rc, "profile copy");
+    if (c->json)
+        return print_view(view_profile(c->dd.db, argv[2], &j), &j, "the profile");
+    printf("copied profile %s to %s\n", argv[1], argv[2]);
     return CTL_OK;
 }
 
@@ -734,27 +770,74 @@ static int site_parse(const char *text, struct settings_site *site, bool quiet, 
     return CTL_OK;
 }
 
-static int cmd_site_add(struct ctl *c, int argc, char **argv)
+/* --name's value into site->name ("" clears it). */
+static int site_name_opt(const char *name, struct settings_site *site)
 {
-    static const struct option opts[] = {{"load-server", required_argument, NULL, 'l'}, {0}};
-    struct settings_site site = {0};
-    const char *server = NULL, *why;
-    char cidr[INET6_ADDRSTRLEN + 8];
-    bool masked = false;
+    char show[96];
+
+    if (name[0] != '\0' && !settings_name_valid(name))
+        return ctl_refuse("site name %s: 1 to 63 characters of text, no '/' and no space at "
+                          "either end",
+                          cleaned(name, show, sizeof(show)));
+    snprintf(site->name, sizeof(site->name), "%s", name);
+    return CTL_OK;
+}
+
+/* --load-server's value into site->load_server. */
+static int site_server_opt(const char *server, struct settings_site *site)
+{
+    const char *why;
+
+    if (settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, server, site->load_server, &why) != 0)
+        return ctl_refuse("%s", why);
+    if (site->load_server[0] == '\0')
+        return ctl_refuse("a site rule names a load server");
+    return CTL_OK;
+}
+
+/* The options site add and site set share: --load-server, --name, and
+ * (site set) --cidr, applied to site in that order. */
+static int site_opts(int argc, char **argv, const char *cmd, struct settings_site *site,
+                     const char **server, const char **newcidr, bool *named)
+{
+    static const struct option opts[] = {{"load-server", required_argument, NULL, 'l'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"cidr", required_argument, NULL, 'c'},
+                                         {0}};
     int o, rc;
 
     opts_reset();
     while ((o = next_opt(argc, argv, opts)) != -1) {
-        if (o != 'l')
-            return ctl_usage(self("site add"));
-        server = optarg;
+        if (o == 'l')
+            *server = optarg;
+        else if (o == 'n' && (rc = site_name_opt(optarg, site)) != CTL_OK)
+            return rc;
+        else if (o == 'n')
+            *named = true;
+        else if (o == 'c' && newcidr != NULL)
+            *newcidr = optarg;
+        else
+            return ctl_usage(self(cmd));
     }
-    if (optind + 1 != argc || server == NULL)
+    if (optind + 1 != argc)
+        return ctl_usage(self(cmd));
+    return *server != NULL ? site_server_opt(*server, site) : CTL_OK;
+}
+
+static int cmd_site_add(struct ctl *c, int argc, char **argv)
+{
+    struct settings_site site = {0};
+    const char *server = NULL;
+    char cidr[INET6_ADDRSTRLEN + 8];
+    bool masked = false;
+    int rc;
+
+    bool named = false;
+
+    if ((rc = site_opts(argc, argv, "site add", &site, &server, NULL, &named)) != CTL_OK)
+        return rc;
+    if (server == NULL)
         return ctl_usage(self("site add"));
-    if (settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, server, site.load_server, &why) != 0)
-        return ctl_refuse("%s", why);
-    if (site.load_server[0] == '\0')
-        return ctl_refuse("a site rule names a load server");
     if ((rc = site_parse(argv[optind], &site, c->json, &masked)) != CTL_OK)
         return rc;
     settings_cidr_format(&site, cidr, sizeof(cidr));
@@ -763,12 +846,54 @@ static int cmd_site_add(struct ctl *c, int argc, char **argv)
         rc = provision_site_add(c->dd.db, c->actor, &site);
     rc = txn_end(c, rc);
     if (rc == DB_CONFLICT)
-        return ctl_refuse("a rule for %s exists (remove it first)", cidr);
+        return ctl_refuse("a rule for %s exists (site set changes it)", cidr);
     if (rc != DB_OK)
         return refuse_db(rc, "site add");
     if (c->json)
         return ctl_print_json(provision_site_added_json(&site, argv[optind], masked));
     printf("site %s -> load server %s\n", cidr, site.load_server);
+    return CTL_OK;
+}
+
+/* site set CIDR [--cidr NEW] [--load-server HOST] [--name NAME]: the rest
+ * stays as stored. */
+static int cmd_site_set(struct ctl *c, int argc, char **argv)
+{
+    struct settings_site old = {0}, site, given = {0};
+    const char *server = NULL, *newcidr = NULL;
+    char cidr[INET6_ADDRSTRLEN + 8];
+    bool masked = false, named = false;
+    int rc;
+
+    if ((rc = site_opts(argc, argv, "site set", &given, &server, &newcidr, &named)) != CTL_OK)
+        return rc;
+    if ((rc = site_parse(argv[optind], &old, true, &masked)) != CTL_OK)
+        return rc;
+    settings_cidr_format(&old, cidr, sizeof(cidr));
+    rc = provision_site_find(c->dd.db, &old, &site);
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("no site rule for %s", cidr);
+    if (rc != DB_OK)
+        return refuse_db(rc, "site set");
+    if (newcidr != NULL && (rc = site_parse(newcidr, &site, c->json, &masked)) != CTL_OK)
+        return rc;
+    if (server != NULL)
+        memcpy(site.load_server, given.load_server, sizeof(site.load_server));
+    if (named)
+        memcpy(site.name, given.name, sizeof(site.name));
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = provision_site_update(c->dd.db, c->actor, &old, &site);
+    rc = txn_end(c, rc);
+    settings_cidr_format(&site, cidr, sizeof(cidr));
+    if (rc == DB_CONFLICT)
+        return ctl_refuse("a rule for %s exists", cidr);
+    if (rc != DB_OK)
+        return refuse_db(rc, "site set");
+    if (c->json)
+        return ctl_print_json(provision_site_json(&site));
+    printf("site %s%s%s -> load server %s\n", cidr, site.name[0] ? " " : "", site.name,
+           site.load_server);
     return CTL_OK;
 }
 
@@ -779,7 +904,7 @@ static int site_row(void *arg, const struct settings_site *s)
     if (json_is_array((json_t *)arg))
         return provision_json_append_site(arg, s);
     settings_cidr_format(s, cidr, sizeof(cidr));
-    ctl_table_row(arg, cidr, s->load_server);
+    ctl_table_row(arg, cidr, s->load_server, s->name);
     return 0;
 }
 
@@ -791,7 +916,8 @@ static int cmd_site_list(struct ctl *c, int argc, char **argv)
     (void)argv;
     if (argc != 1)
         return ctl_usage(self("site list"));
-    out = c->json ? (void *)json_array() : (void *)ctl_table_new(2, "PREFIX", "LOAD SERVER");
+    out =
+        c->json ? (void *)json_array() : (void *)ctl_table_new(3, "PREFIX", "LOAD SERVER", "NAME");
     rc = provision_sites_each(c->dd.db, site_row, out);
     if (c->json)
         return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list site rules");
@@ -898,13 +1024,14 @@ static int cmd_effective(struct ctl *c, int argc, char **argv)
 const struct ctl_command ctl_provision_commands[] = {
     {"model list", "", cmd_model_list},
     {"model add", "NAME --device-type N [--protocol SIP|SCCP] [--no-pfs]", cmd_model_add},
-    {"default-load set", "MODEL LOAD|none [--force]", cmd_default_load_set},
+    {"default-load set", "MODEL LOAD|none [--protocol SIP|SCCP] [--force]", cmd_default_load_set},
     {"enterprise show", "", cmd_enterprise_show},
     {"enterprise set",
      "peer_firmware_sharing on|off | load_server HOST|none | cm_address HOST|none"
      " | signature_policy signed|verified|any",
      cmd_enterprise_set},
     {"profile add", "NAME", cmd_profile_add},
+    {"profile copy", "FROM NEW", cmd_profile_copy},
     {"profile set", "NAME peer_firmware_sharing|load_server VALUE|inherit", cmd_profile_set},
     {"profile list", "", cmd_profile_list},
     {"profile remove", "NAME", cmd_profile_remove},
@@ -918,7 +1045,8 @@ const struct ctl_command ctl_provision_commands[] = {
     {"device remove", "MAC", cmd_device_remove},
     {"devices export", "[--safe]", cmd_devices_export},
     {"devices problems", "", cmd_devices_problems},
-    {"site add", "CIDR --load-server HOST", cmd_site_add},
+    {"site add", "CIDR --load-server HOST [--name NAME]", cmd_site_add},
+    {"site set", "CIDR [--cidr NEW] [--load-server HOST] [--name NAME]", cmd_site_set},
     {"site list", "", cmd_site_list},
     {"site remove", "CIDR", cmd_site_remove},
     {"effective", "MAC [--from IP|none]", cmd_effective},

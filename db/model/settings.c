@@ -513,14 +513,42 @@ static void resolve_load_server(const struct settings_snapshot *s, const struct 
         out->site = NULL; /* only a rule that decided is reported */
 }
 
+const char *settings_protocol_parse(const char *text)
+{
+    if (text == NULL)
+        return NULL;
+    if (strcasecmp(text, "SIP") == 0)
+        return "SIP";
+    if (strcasecmp(text, "SCCP") == 0)
+        return "SCCP";
+    return NULL;
+}
+
+bool settings_model_runs(const struct settings_model *m, const char *protocol)
+{
+    const char *p = settings_protocol_parse(protocol);
+
+    return p != NULL && (m->dual || strcmp(m->protocol, p) == 0);
+}
+
+const char *settings_model_default(const struct settings_model *m, const char *protocol)
+{
+    if (protocol == NULL || protocol[0] == '\0' || strcasecmp(protocol, m->protocol) == 0)
+        return m->default_load;
+    return settings_model_runs(m, protocol) ? m->default_load_other : "";
+}
+
 static void resolve_load(const struct settings_snapshot *s, struct settings_effective *out)
 {
     const struct settings_device *d = out->device;
+    const char *def;
 
+    out->protocol = d->protocol[0] ? d->protocol : out->model ? out->model->protocol : "";
+    def = out->model != NULL ? settings_model_default(out->model, out->protocol) : "";
     if (d->load.set && d->load.value[0] != '\0')
         value_set(&out->load, d->load.value, SETTINGS_LEVEL_DEVICE);
-    else if (out->model != NULL && out->model->default_load[0] != '\0')
-        value_set(&out->load, out->model->default_load, SETTINGS_LEVEL_MODEL);
+    else if (def[0] != '\0')
+        value_set(&out->load, def, SETTINGS_LEVEL_MODEL);
     else
         value_set(&out->load, "", SETTINGS_LEVEL_NONE);
     out->load_state = settings_load_state_of(s, out->load.value);

@@ -43,8 +43,10 @@ struct settings_model {
     char name[SETTINGS_NAME_MAX]; /* "Cisco 7961" */
     unsigned device_type;         /* 30018 */
     bool pfs_capable;
-    char protocol[8];                      /* "SIP" or "SCCP" */
-    char default_load[SETTINGS_VALUE_MAX]; /* "" = none */
+    char protocol[8];                      /* "SIP" or "SCCP": what its devices run by default */
+    char default_load[SETTINGS_VALUE_MAX]; /* for protocol; "" = none */
+    bool dual;                             /* runs SIP and SCCP: a default load for each */
+    char default_load_other[SETTINGS_VALUE_MAX]; /* dual: for the other protocol; "" = none */
 };
 
 struct settings_profile {
@@ -63,6 +65,7 @@ struct settings_device {
     struct settings_opt pfs;
     struct settings_opt load_server;
     struct settings_opt load;
+    char protocol[8]; /* "SIP", "SCCP", or "" = its model's */
     /* The last load this device's config named while it was complete
      * (present, intact, allowed): where it is held when its own load is not.
      * "" = none recorded. */
@@ -74,6 +77,7 @@ struct settings_site {
     uint8_t addr[16];    /* network address, host bits zero */
     unsigned prefix_len; /* 0..32 or 0..128 */
     char load_server[SETTINGS_VALUE_MAX];
+    char name[SETTINGS_NAME_MAX]; /* "Branch Leeds"; "" = none (settings_name_valid otherwise) */
 };
 
 /* A load of the catalog as the warnings need it (the catalog's own status
@@ -131,6 +135,7 @@ struct settings_effective {
     struct settings_value pfs;              /* "on" / "off" */
     struct settings_value load_server;      /* host, or "" = none */
     struct settings_value load;             /* load name, or "" = none */
+    const char *protocol; /* what the device runs: its own, else its model's ("" unknown) */
     /* What the config names (loadInformation): the load when it is servable;
      * else the device's last complete load when that still is, else "" */
     char served[SETTINGS_VALUE_MAX];
@@ -140,6 +145,16 @@ struct settings_effective {
     const struct settings_site *site; /* the matching site rule, or NULL */
     enum settings_load_state load_state;
 };
+
+/* The protocols: "SIP" or "SCCP" (any case) into its stored form; NULL for
+ * anything else. */
+const char *settings_protocol_parse(const char *text);
+/* Whether the model runs protocol ("SIP" or "SCCP"). */
+bool settings_model_runs(const struct settings_model *m, const char *protocol);
+/* The model's default load for protocol ("" or NULL: the model's own):
+ * the one keyed by (model, protocol); "" when none is set or the model does
+ * not run that protocol. Never NULL. */
+const char *settings_model_default(const struct settings_model *m, const char *protocol);
 
 /* Model and profile names: 1..63 bytes of text (text_valid: UTF-8, no
  * control character), no space at either end, no '/'. */

@@ -12,7 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "server/resolve/missing.h"
 
 #define RESOLVER_SOURCES_MAX 8
 
@@ -24,6 +27,7 @@ struct resolver {
     void *blob_ctx;
     resolver_loads_fn loads_each; /* NULL: no source answers manifests */
     void *loads_ctx;
+    struct missing_table *missing; /* names no source has; NULL: not counted */
 };
 
 /* ---- names ---- */
@@ -156,7 +160,13 @@ int resolver_open(struct resolver *r, const char *requested, const struct sockad
             out->source = src->name;
         return rc;
     }
+    missing_table_note(r->missing, name, client, (int64_t)time(NULL));
     return RESOLVER_NOT_FOUND;
+}
+
+void resolver_set_missing(struct resolver *r, struct missing_table *t)
+{
+    r->missing = t;
 }
 
 void resolver_set_blob_source(struct resolver *r, resolver_blob_fn fn, void *ctx)

@@ -62,7 +62,13 @@ int resolver_add_serve_dir(struct resolver *r, const char *dir);
 struct resolver *resolver_ref(struct resolver *r);
 void resolver_unref(struct resolver *r);
 
-/* Normalises requested and asks each source in turn. */
+/* Where resolver_open() notes each name no source has (the table outlives
+ * the resolver; NULL: not noted). */
+struct missing_table;
+void resolver_set_missing(struct resolver *r, struct missing_table *t);
+
+/* Normalises requested and asks each source in turn; a name no source has
+ * is noted in the missing-names table. */
 int resolver_open(struct resolver *r, const char *requested, const struct sockaddr *client,
                   struct resolver_file *out);
 

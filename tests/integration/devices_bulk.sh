@@ -68,6 +68,12 @@ py page 'all(d["effective"]["peer_firmware_sharing"]["level"] == "enterprise" an
     "effective columns resolved (PFS and load server from the enterprise, no load)"
 req sep GET "/api/v1/devices?q=SEP00AA00000007" $VIEW
 py sep 'j["total"] == 1 and j["devices"][0]["mac"] == "00AA00000007"' "search by SEP name"
+req proto PUT /api/v1/devices/00AA00000007 $AC $JSON -d '{"protocol":"SCCP"}'
+expect "a 7961 set to run SCCP" 200
+req sep2 GET "/api/v1/devices?q=SEP00AA00000007" $VIEW
+py sep2 'j["devices"][0]["protocol"] == "SCCP"' "the list shows a device's own protocol"
+req proto0 PUT /api/v1/devices/00AA00000007 $AC $JSON -d '{"protocol":null}'
+expect "its protocol back to its model's" 200
 req macq GET "/api/v1/devices?q=00:aa:00:00:01" $VIEW
 check "search by a MAC with separators" macq 'j["total"]' 256
 req floor GET "/api/v1/devices?q=floor%203&limit=1" $VIEW

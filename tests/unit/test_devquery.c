@@ -159,8 +159,8 @@ static void test_filter_limits(void **state)
 /* ---- matching and order over a snapshot ---- */
 
 static struct settings_model models[] = {
-    {"Cisco 7961", 30018, true, "SIP", "SIP41.9-4-2SR3-1S"},
-    {"Cisco 8845", 36217, true, "SIP", ""},
+    {"Cisco 7961", 30018, true, "SIP", "SIP41.9-4-2SR3-1S", false, ""},
+    {"Cisco 8845", 36217, true, "SIP", "", false, ""},
 };
 static struct settings_profile profiles[] = {
     {"branch", {true, "on"}, {true, "10.0.0.9"}, NULL},
@@ -170,9 +170,9 @@ static struct settings_load loads[] = {
     {"sip88xx.14-2-1", false, false, ""},
 };
 static struct settings_device devices[] = {
-    {"001122AABB01", 0, -1, "reception desk", {false, ""}, {false, ""}, {false, ""}, ""},
-    {"001122AABB02", 0, 0, "lab", {false, ""}, {false, ""}, {true, "sip88xx.14-2-1"}, ""},
-    {"001122AABB03", 1, -1, "Desk 3", {true, "off"}, {true, "10.7.7.7"}, {false, ""}, ""},
+    {"001122AABB01", 0, -1, "reception desk", {false, ""}, {false, ""}, {false, ""}, "", ""},
+    {"001122AABB02", 0, 0, "lab", {false, ""}, {false, ""}, {true, "sip88xx.14-2-1"}, "", ""},
+    {"001122AABB03", 1, -1, "Desk 3", {true, "off"}, {true, "10.7.7.7"}, {false, ""}, "", ""},
 };
 static struct settings_site sites[1];
 static struct settings_snapshot snap = {

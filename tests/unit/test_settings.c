@@ -23,10 +23,10 @@
 /* ---- fixtures ---- */
 
 static struct settings_model models[] = {
-    {"Cisco 7961", 30018, true, "SIP", "SIP41.9-4-2SR3-1S"},
-    {"Cisco 7961G-GE", 308, true, "SIP", ""},
-    {"Cisco 7960", 7, false, "SIP", "P0S3-08-11-00"},
-    {"Cisco 6921", 495, false, "SIP", ""},
+    {"Cisco 7961", 30018, true, "SIP", "SIP41.9-4-2SR3-1S", false, ""},
+    {"Cisco 7961G-GE", 308, true, "SIP", "", false, ""},
+    {"Cisco 7960", 7, false, "SIP", "P0S3-08-11-00", false, ""},
+    {"Cisco 6921", 495, false, "SIP", "", false, ""},
 };
 
 static struct settings_load loads[] = {
@@ -243,6 +243,97 @@ static void test_load_matrix(void **state)
         assert_int_equal(e.load_state, cases[i].want[0] ? SETTINGS_LOAD_OK : SETTINGS_LOAD_NONE);
         assert_int_equal(e.n_warnings, 0);
     }
+}
+
+/* ---- the load by protocol: (model, protocol) defaults ---- */
+
+/* A dual model (SIP by default, runs SCCP too) and a SIP-only one: the
+ * device's protocol (its own, else its model's) picks the model default. */
+static void test_protocol_load(void **state)
+{
+    static const struct {
+        int model;          /* 0 dual, 1 SIP only */
+        const char *proto;  /* the device's; "" = its model's */
+        const char *device; /* its own load; NULL inherit */
+        const char *sccp;   /* the dual model's SCCP default */
+        const char *want;
+        const char *want_proto;
+        enum settings_level level;
+    } cases[] = {
+        {0, "", NULL, "SCCP41.9-4-2SR3-1S", "SIP41.9-4-2SR3-1S", "SIP", SETTINGS_LEVEL_MODEL},
+        {0, "SIP", NULL, "SCCP41.9-4-2SR3-1S", "SIP41.9-4-2SR3-1S", "SIP", SETTINGS_LEVEL_MODEL},
+        {0, "SCCP", NULL, "SCCP41.9-4-2SR3-1S", "SCCP41.9-4-2SR3-1S", "SCCP", SETTINGS_LEVEL_MODEL},
+        {0, "SCCP", NULL, "", "", "SCCP", SETTINGS_LEVEL_NONE}, /* no SCCP default: none */
+        {0, "SCCP", "P0S3-08-11-00", "SCCP41.9-4-2SR3-1S", "P0S3-08-11-00", "SCCP",
+         SETTINGS_LEVEL_DEVICE}, /* its own load wins */
+        {1, "", NULL, "SCCP41.9-4-2SR3-1S", "P0S3-08-11-00", "SIP", SETTINGS_LEVEL_MODEL},
+        {1, "SCCP", NULL, "SCCP41.9-4-2SR3-1S", "", "SCCP",
+         SETTINGS_LEVEL_NONE}, /* a protocol the model lacks has no default */
+    };
+    static struct settings_load both[] = {
+        {"P0S3-08-11-00", false, false, ""},
+        {"SCCP41.9-4-2SR3-1S", false, false, ""},
+        {"SIP41.9-4-2SR3-1S", false, false, ""},
+    };
+    struct settings_model m[2] = {
+        {"Cisco 7962", 404, true, "SIP", "SIP41.9-4-2SR3-1S", true, ""},
+        {"Cisco 7960", 7, false, "SIP", "P0S3-08-11-00", false, "SCCP41.9-4-2SR3-1S"},
+    };
+    struct world w;
+    struct settings_effective e;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        world_init(&w);
+        w.snap.models = m;
+        w.snap.n_models = 2;
+        w.snap.loads = both;
+        w.snap.n_loads = ARRAY_LEN(both);
+        snprintf(m[0].default_load_other, sizeof(m[0].default_load_other), "%s", cases[i].sccp);
+        w.device.model = cases[i].model;
+        snprintf(w.device.protocol, sizeof(w.device.protocol), "%s", cases[i].proto);
+        opt(&w.device.load, cases[i].device);
+        assert_int_equal(settings_resolve(&w.snap, "001122AABBCC", NULL, &e), 0);
+        assert_string_equal(e.load.value, cases[i].want);
+        assert_int_equal(e.load.level, cases[i].level);
+        assert_string_equal(e.protocol, cases[i].want_proto);
+    }
+}
+
+/* settings_protocol_parse, settings_model_runs and settings_model_default
+ * on their own, malformed and cut-short names included. */
+static void test_protocol_rules(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *want; /* NULL: refused */
+    } parse[] = {
+        {"SIP", "SIP"}, {"sccp", "SCCP"}, {"Sip", "SIP"}, {"", NULL},     {"SI", NULL},
+        {"SCC", NULL},  {"SIPS", NULL},   {"H323", NULL}, {" SIP", NULL},
+    };
+    struct settings_model dual = {"Cisco 7962", 404, true, "SCCP", "SCCP1", true, "SIP1"};
+    struct settings_model one = {"Cisco 8841", 683, true, "SIP", "sip88xx", false, "stale"};
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(parse); i++) {
+        const char *got = settings_protocol_parse(parse[i].text);
+
+        if (parse[i].want == NULL)
+            assert_null(got);
+        else
+            assert_string_equal(got, parse[i].want);
+    }
+    assert_null(settings_protocol_parse(NULL));
+    assert_true(settings_model_runs(&dual, "SIP") && settings_model_runs(&dual, "sccp"));
+    assert_true(settings_model_runs(&one, "SIP"));
+    assert_false(settings_model_runs(&one, "SCCP") || settings_model_runs(&one, "bogus"));
+    assert_string_equal(settings_model_default(&dual, NULL), "SCCP1");
+    assert_string_equal(settings_model_default(&dual, ""), "SCCP1");
+    assert_string_equal(settings_model_default(&dual, "SCCP"), "SCCP1");
+    assert_string_equal(settings_model_default(&dual, "sip"), "SIP1");
+    assert_string_equal(settings_model_default(&one, "SIP"), "sip88xx");
+    assert_string_equal(settings_model_default(&one, "SCCP"), ""); /* never its stale other */
+    assert_string_equal(settings_model_default(&one, "bogus"), "");
 }
 
 /* ---- warnings ---- */
@@ -469,8 +560,8 @@ static void test_find_model(void **state)
         {"Cisco 7961G-GE", 1}, {"6921", 3},         {"796", -1}, {"7962", -1},    {"", -1},
         {"Cisco", -1},         {"Cisco 7961 ", -1},
     };
-    struct settings_model twins[] = {{"Cisco 7961", 1, true, "SIP", ""},
-                                     {"Acme 7961", 2, true, "SIP", ""}};
+    struct settings_model twins[] = {{"Cisco 7961", 1, true, "SIP", "", false, ""},
+                                     {"Acme 7961", 2, true, "SIP", "", false, ""}};
 
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
@@ -798,6 +889,8 @@ int main(void)
         cmocka_unit_test(test_pfs_scenario),
         cmocka_unit_test(test_load_server_matrix),
         cmocka_unit_test(test_load_matrix),
+        cmocka_unit_test(test_protocol_load),
+        cmocka_unit_test(test_protocol_rules),
         cmocka_unit_test(test_warnings),
         cmocka_unit_test(test_hold_back),
         cmocka_unit_test(test_site_longest_prefix),

@@ -499,6 +499,105 @@ test('CSV partial import: the good rows in, the rejected rows as a file with rea
   assert.ok(tmpl.startsWith('mac,model,profile,description,load,peer_firmware_sharing,load_server\r\n'), tmpl);
 });
 
+// ---- issue 16, fleet pages: names not found, sites, profiles, defaults, loads ----
+
+// Both screen sizes of the page as it is now, named for what they show.
+async function shotBoth(name) {
+  await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
+  fs.copyFileSync(await shot(`${name}-1366x768`), path.join(ARTIFACTS, `${name}-1366x768.png`));
+  await page.setViewportSize(PHONE);
+  // The navigation slides away at this width: shoot once it has.
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'));
+  fs.copyFileSync(await shot(`${name}-390x844`), path.join(ARTIFACTS, `${name}-390x844.png`));
+  await page.setViewportSize(WIDE);
+}
+
+test('the dashboard lists the names phones asked for that do not exist', async () => {
+  const missing = 'SEPFEEDFACE0001.cnf.xml';
+  for (let i = 0; i < 2; i++) {
+    assert.throws(() => tftpGet(missing), 'loadsd has no such file');
+  }
+  await nav(page, 'Dashboard');
+  const row = page.locator('#missing-names tr', {hasText: missing});
+  await row.waitFor();
+  assert.equal(await row.locator('td[data-label="Requests"]').textContent(), '2');
+  assert.equal(await row.locator('td[data-label="From"]').textContent(), '127.0.0.1');
+  assert.match(await row.locator('td[data-label="Last"]').textContent(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  // The scrub card never says "all files match" beside "last full check: not yet".
+  const status = await page.locator('#scrub-status').textContent();
+  const last = await page.locator('dt', {hasText: 'Last full check'}).locator('xpath=following-sibling::dd[1]').textContent();
+  assert.ok(!(/^not yet/.test(last) && /all files match/.test(status)), `scrub: "${status}" beside "${last}"`);
+  await shotBoth('dashboard-missing-names');
+});
+
+test('a site rule gets a name and is edited in place', async () => {
+  await nav(page, 'Sites');
+  await page.getByRole('button', {name: 'Edit site 127.0.0.0/24'}).click();
+  const dlg = page.getByRole('dialog', {name: 'Edit site 127.0.0.0/24'});
+  await dlg.getByLabel('Name').fill('Test lab');
+  await dlg.getByRole('button', {name: 'Save'}).click();
+  await page.locator('.toast', {hasText: 'Saved Test lab 127.0.0.0/24 → 10.9.9.9'}).waitFor();
+  await page.locator('td', {hasText: 'Test lab'}).waitFor();
+  // A refusal shows under the field it names.
+  await page.getByRole('button', {name: 'Edit site 127.0.0.0/24'}).click();
+  await dlg.getByLabel('Network (CIDR)').fill('10.0.0.0/33');
+  await dlg.getByRole('button', {name: 'Save'}).click();
+  await dlg.locator('.field-error').waitFor();
+  assert.equal(await dlg.locator('[name="cidr"]').getAttribute('aria-invalid'), 'true');
+  await shotBoth('sites-edit');
+  await dlg.getByRole('button', {name: 'Cancel'}).click();
+});
+
+test('a profile lists its member devices and is copied', async () => {
+  await nav(page, 'Phone profiles');
+  const card = page.locator('section.card[data-profile="branch"]');
+  await card.getByText('Member devices (1)').click();
+  await card.getByRole('link', {name: `SEP${MAC}`}).waitFor();
+  await card.getByRole('button', {name: 'Copy profile branch'}).click();
+  const dlg = page.getByRole('dialog', {name: 'Copy profile branch'});
+  await dlg.getByLabel('New profile').fill('branch-two');
+  await dlg.getByRole('button', {name: 'Copy'}).click();
+  await page.locator('.toast', {hasText: 'Copied branch to branch-two'}).waitFor();
+  await page.locator('section.card[data-profile="branch-two"]').getByText('Member devices (0)').waitFor();
+  await shotBoth('profiles-members');
+});
+
+test('device defaults: a filter, SIP and SCCP rows, Save all', async () => {
+  await nav(page, 'Device defaults');
+  await page.locator('#defaults-filter').fill('7961');
+  await page.getByRole('form', {name: 'Default load for Cisco 7961 SCCP', exact: true}).waitFor();
+  assert.equal(await page.getByRole('form', {name: 'Default load for Cisco 8841', exact: true}).count(), 0);
+  const before = await page.locator('main table').first().boundingBox();
+  await page.getByRole('form', {name: 'Default load for Cisco 7961 SCCP', exact: true})
+    .getByRole('combobox').selectOption(LOAD);
+  await page.locator('#defaults-pending', {hasText: '1 unsaved change'}).waitFor();
+  const after = await page.locator('main table').first().boundingBox();
+  assert.equal(Math.round(after.width), Math.round(before.width), 'the columns stay put');
+  await page.locator('#defaults-save-all').click();
+  await page.locator('.toast', {hasText: '1 default load(s) saved'}).waitFor();
+  const models = JSON.parse(ctl('--json', 'model', 'list'));
+  const m = models.find((x) => x.name === 'Cisco 7961');
+  assert.equal(m.default_loads.SCCP, LOAD);
+  await shotBoth('device-defaults-protocols');
+});
+
+test('a load shows the devices not on their model\'s default', async () => {
+  // A second load, and a 7961 given it: off its model's default.
+  const other = path.join(tmp, 'other.zip');
+  execFileSync('python3', [path.join(srcdir, 'tests', 'tools', 'mkbundle.py'), 'bundle', '--keys',
+    path.join(tmp, 'keys'), '--out', other, '--format', 'zip', '--load', 'SIP42.9-4-2SR3-1S',
+    '--seed', '7', '--component-headers', 'all'], {stdio: 'pipe'});
+  ctl('import', other);
+  ctl('device', 'add', '0011223344BB', '--model', 'Cisco 7961');
+  ctl('device', 'set', '0011223344BB', 'load', 'SIP42.9-4-2SR3-1S');
+  await page.goto(`${base}/#/loads/${LOAD}`);
+  await page.locator('#off-default').getByRole('link', {name: 'SEP0011223344BB'}).waitFor();
+  await page.goto(`${base}/#/firmware`);
+  const row = page.locator('tr', {hasText: LOAD});
+  await row.locator('td[data-label="Off the default"]', {hasText: '1'}).waitFor();
+  await shotBoth('firmware-usage');
+});
+
 test('log out', async () => {
   await page.getByRole('button', {name: 'Log out'}).click();
   await page.getByRole('heading', {name: 'Log in to loadsd'}).waitFor();

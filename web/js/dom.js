@@ -65,12 +65,13 @@ export function fmtRate(bps) {
   return `${fmtBytes(bps)}/s`;
 }
 
+// ISO 8601 in UTC, to the second ("2026-12-05T06:19:47Z"): the same text on
+// every page, in the audit log and in loadsctl's output.
 export function fmtTime(unix) {
   if (!unix) return '—';
   const d = new Date(Number(unix) * 1000);
   if (Number.isNaN(d.getTime())) return '—';
-  const p = (x) => String(x).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function fmtDuration(s) {
@@ -161,12 +162,53 @@ export function alertBox(kind, ...children) {
 
 // ---- toasts ----
 
+// One place, one message: a new toast replaces the one shown, so a burst
+// of saves never piles up a column of them.
+let toastTimer = null;
 export function toast(message, bad) {
   const box = document.getElementById('toasts');
   if (!box) return;
-  const t = h(`div.toast${bad ? '.bad' : ''}`, null, message);
+  clear(box);
+  clearTimeout(toastTimer);
+  const t = h(`div.toast${bad ? '.bad' : ''}`, {role: bad ? 'alert' : 'status'}, message);
   box.append(t);
-  setTimeout(() => t.remove(), bad ? 7000 : 3500);
+  toastTimer = setTimeout(() => t.remove(), bad ? 7000 : 3500);
+}
+
+// ---- busy buttons and field errors ----
+
+// busy(button, promiseFn): the button is disabled and says it works while
+// the call runs (aria-busy), then back as it was; returns the call's result.
+export async function busy(btn, fn) {
+  const was = btn.disabled;
+  const label = btn.textContent;
+  btn.disabled = true;
+  btn.setAttribute('aria-busy', 'true');
+  btn.classList.add('busy');
+  try {
+    return await fn();
+  } finally {
+    btn.disabled = was;
+    btn.textContent = label;
+    btn.removeAttribute('aria-busy');
+    btn.classList.remove('busy');
+  }
+}
+
+// Shows an API error under the field it names (err.field matched against
+// the controls' name attributes in form); false when no field matched.
+export function fieldError(form, err, text) {
+  for (const old of form.querySelectorAll('.field-error')) old.remove();
+  for (const c of form.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
+  if (!err || !err.field) return false;
+  const control = form.querySelector(`[name="${CSS.escape(err.field)}"]`);
+  if (!control) return false;
+  const id = nextId('err');
+  control.setAttribute('aria-invalid', 'true');
+  control.setAttribute('aria-describedby', id);
+  control.insertAdjacentElement('afterend', h('div.field-error', {id, role: 'alert'}, text));
+  control.focus();
+  return true;
 }
 
 // ---- dialogs ----

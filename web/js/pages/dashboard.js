@@ -1,5 +1,6 @@
 // dashboard.js: the first page after login: loads by status, devices whose
-// load is held back (missing, quarantined or blocked), active transfers, scrub status.
+// load is held back (missing, quarantined or blocked), the names phones asked
+// for that do not exist, active transfers, scrub status.
 // Read only; refreshes itself every 5 s while shown.
 
 import * as api from '../api.js';
@@ -54,8 +55,17 @@ function transfersCard(res) {
 // The background scrub re-hashes every stored file: the card shows its last
 // whole-catalog run and the quarantines recorded.
 function lastRunText(run) {
-  if (!run) return 'not yet';
+  if (!run) return 'not yet (no file has failed a check so far)';
   return `${fmtTime(run.at)}: ${run.checked} checked, ${run.quarantined} quarantined`;
+}
+
+// One status that agrees with the last full check: "all files match" only
+// once a whole-catalog check has run and nothing is quarantined.
+function scrubStatus(bad, run) {
+  if (bad > 0) return badge(`${bad} file(s) quarantined`, 'badge-bad');
+  if (!run) return badge('no full check yet', 'badge-neutral');
+  if (run.quarantined > 0) return badge('none quarantined now', 'badge-warn');
+  return badge('all files match', 'badge-ok');
 }
 
 function scrubCard(stats) {
@@ -65,7 +75,7 @@ function scrubCard(stats) {
   return card('Integrity scrub',
     h('dl.kv', null,
       h('dt', null, 'Status'),
-      h('dd', null, bad > 0 ? badge(`${bad} file(s) quarantined`, 'badge-bad') : badge('all files match', 'badge-ok')),
+      h('dd', {id: 'scrub-status'}, scrubStatus(bad, sc.last_run)),
       h('dt', null, 'Last full check'), h('dd', null, lastRunText(sc.last_run)),
       h('dt', null, 'Files in the catalog'), h('dd', null, String(files.total ?? '—')),
       h('dt', null, 'Last quarantine'),
@@ -73,6 +83,26 @@ function scrubCard(stats) {
       h('dt', null, 'Quarantines recorded'), h('dd', null, String(sc.quarantines_recorded ?? 0))),
     bad > 0 ? alertBox('bad', 'Quarantined files no longer match their SHA-256 and are not served: re-import the load.') : null,
     h('p.small.muted', null, 'Files are re-hashed in the background; “Verify now” on a load checks it at once.'));
+}
+
+// The names phones asked for (TFTP or HTTP) that no source has: a phone
+// not added, a load not imported, a typo in a default. Most asked-for first.
+function missingCard(stats) {
+  const m = stats && stats.missing_names;
+  if (!m) return card('Names not found', h('p.muted', null, 'Not available.'));
+  const top = m.top || [];
+  return card(`Names not found (${m.names ?? 0})`,
+    h('p.small.muted', null,
+      `${m.requests ?? 0} request(s) since loadsd started asked for a file that does not exist; ` +
+      'often a phone not added as a device, or a load not imported.'),
+    top.length === 0 ? h('p.muted', {id: 'missing-names-none'}, 'None: every name asked for was found.')
+      : h('div', {id: 'missing-names'}, table([
+        {label: 'Name', render: (n) => h('span.mono.break', null, n.name)},
+        {label: 'Requests', num: true, render: (n) => String(n.count)},
+        {label: 'Last', render: (n) => h('span.small', null, fmtTime(n.last_at))},
+        {label: 'From', render: (n) => h('span.mono', null, n.last_from || '—')},
+      ], top)),
+    m.evicted ? h('p.small.muted', null, `${m.evicted} rarer name(s) left the table (it keeps ${m.names_max}).`) : null);
 }
 
 async function refresh(box) {
@@ -103,6 +133,7 @@ async function refresh(box) {
       stat('failed', tftp.transfers_failed ?? 0, tftp.transfers_failed ? 'warn' : ''),
       stat('sent', fmtBytes(tftp.bytes_sent ?? 0)),
       stat('uptime', s ? fmtDuration(s.uptime_seconds) : '—')),
+    missingCard(s),
     h('div.grid', null, problemsCard(problems), transfersCard(transfers), scrubCard(s)));
 }
 

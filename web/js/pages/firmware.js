@@ -31,6 +31,21 @@ function usedByCounts(users) {
   return `${users.devices_total} in all: ${parts.join(', ')}`;
 }
 
+// The devices of the models whose default this load is that run another
+// load: assigned one of their own, or held back on an older one.
+function offDefaultCard(users) {
+  const off = users.off_default || [];
+  if (!users.models || users.models.length === 0) return null;
+  return card(`Not on their model's default (${users.off_default_total ?? off.length})`,
+    h('p.small.muted', null, `Devices of ${users.models.join(', ')} that run another load.`),
+    h('div', {id: 'off-default'}, table([
+      {label: 'Device', render: (d) => h('a.mono', {href: `#/devices/${encodeURIComponent(d.mac)}`}, `SEP${d.mac}`)},
+      {label: 'Model', key: 'model'},
+      {label: 'Runs', render: (d) => h('a.mono.break', {href: `#/loads/${encodeURIComponent(d.runs)}`}, d.runs)},
+      {label: 'Why', render: (d) => d.via === 'device' ? 'a load of its own' : 'held back: its load is not served'},
+    ], off, {empty: 'None: every device of these models runs this load.'})));
+}
+
 // ---- the import report: loads, changes, problems per file ----
 
 function problemList(items, kind) {
@@ -206,10 +221,18 @@ function originText(origin) {
   return `bundle ${origin}`;
 }
 
-function loadsTable(loads) {
+// usage (GET /loads): {name: {devices, off_default}}: the devices whose
+// config names each load, and those of the models defaulting to it that run
+// another one.
+function loadsTable(loads, usage) {
+  const u = (l) => (usage && usage[l.name]) || {devices: 0, off_default: 0};
   return table([
     {label: 'Load', render: (l) => h('a.mono', {href: `#/loads/${encodeURIComponent(l.name)}`}, l.name)},
     {label: 'Status', render: (l) => statusBadge(l.status)},
+    {label: 'Devices on it', num: true, render: (l) => String(u(l).devices)},
+    {label: 'Off the default', num: true, render: (l) => u(l).off_default
+      ? h('a', {href: `#/loads/${encodeURIComponent(l.name)}`, title: "devices of the models defaulting to this load that run another one"}, String(u(l).off_default))
+      : '0'},
     {label: 'Signer', render: (l) => h('span.break', null, l.signer || '—')},
     {label: 'Approved by', render: (l) => h('span.break', null, l.approved_by || '—')},
     {label: 'Files', num: true, render: (l) => String(l.files ?? '—')},
@@ -321,7 +344,7 @@ export async function firmwarePage(main) {
   const refresh = async () => {
     try {
       const r = await api.get('/loads');
-      replace(loadsBox, loadsTable(r.loads || []));
+      replace(loadsBox, loadsTable(r.loads || [], r.usage));
     } catch (e) {
       replace(loadsBox, alertBox('bad', api.errorText(e)));
     }
@@ -445,6 +468,7 @@ export async function loadPage(main, [name]) {
             users.devices.slice(0, 30).flatMap((d, i) => [i ? ', ' : '',
               h('a.mono', {href: `#/devices/${encodeURIComponent(d.mac)}`, title: USED_VIA[d.via] || d.via}, d.mac)]),
             users.devices_total > 30 ? h('div.small.muted', null, `… ${users.devices_total - 30} more`) : null)] : null))),
+    offDefaultCard(users),
     card('Files', table([
       {label: 'File', render: (f) => h('span.mono.break', null, f.name)},
       {label: 'Size', num: true, render: (f) => fmtBytes(f.size)},

@@ -4,7 +4,7 @@
 
 import * as api from '../api.js';
 import {h, card, pageHead, table, alertBox, replace, slot, field, select, toast, confirmDialog,
-  loading, badge, fmtBytes, fmtRate, fmtTime, fmtDuration} from '../dom.js';
+  loading, badge, fmtBytes, fmtRate, fmtTime, fmtDuration, busy} from '../dom.js';
 
 // ---- transfers ----
 
@@ -40,7 +40,7 @@ export async function transfersPage(main) {
         {label: 'Block / window', num: true, render: (t) => `${t.blksize ?? '—'} / ${t.windowsize ?? '—'}`},
         {label: 'Elapsed', num: true, render: (t) => fmtDuration((t.elapsed_ms ?? 0) / 1000)},
       ], list, {empty: 'No transfer in progress.'}));
-      stamp.textContent = `${list.length} active · updated ${new Date().toLocaleTimeString()}`;
+      stamp.textContent = `${list.length} active · updated ${fmtTime(Date.now() / 1000)}`;
     } catch (e) {
       replace(box, alertBox('bad', api.errorText(e)));
     }
@@ -273,7 +273,7 @@ export async function trustPage(main) {
   const form = h('form', {id: 'trust-add', 'aria-label': 'Trust a certificate'},
     h('div.form-grid', null, field('Certificate file', file), field('Role', role)),
     field('or paste PEM', pem),
-    h('div.actions', null, h('button.btn.btn-primary', {type: 'submit', disabled: !api.isAdmin()}, 'Trust this certificate')), msg);
+    h('div.actions', null, h('button.btn.btn-primary', {type: 'submit', id: 'trust-submit'}, 'Trust this certificate')), msg);
   const load = async () => {
     const r = await api.get('/trust');
     replace(box, table([
@@ -285,11 +285,11 @@ export async function trustPage(main) {
         return h('span', null, fmtTime(t.not_after), expired ? [' ', badge('expired', 'badge-bad')] : null);
       }},
       {label: 'SHA-256', render: (t) => h('span.mono.break.small', null, t.sha256)},
-      {label: '', render: (t) => api.isAdmin() ? h('button.btn.btn-danger.btn-small', {type: 'button', on: {click: async () => {
+      {label: '', render: (t) => api.isAdmin() ? h('button.btn.btn-danger.btn-small', {type: 'button', on: {click: async (ev) => {
         const ans = await confirmDialog({title: 'Remove this certificate?', message: `${t.subject}: loads it signed become “signed” instead of “verified” at the next check.`, confirm: 'Remove', danger: true});
         if (!ans) return;
         try {
-          await api.del(`/trust/${api.seg(t.id)}`);
+          await busy(ev.target, () => api.del(`/trust/${api.seg(t.id)}`));
           toast('Removed');
           load();
         } catch (e) {
@@ -308,7 +308,7 @@ export async function trustPage(main) {
       return;
     }
     try {
-      const r = await api.post('/trust', {pem: pem.value, role: role.value});
+      const r = await busy(form.querySelector('#trust-submit'), () => api.post('/trust', {pem: pem.value, role: role.value}));
       replace(msg, alertBox('ok', `Trusted ${r.subject}.`));
       load();
     } catch (e) {
@@ -316,7 +316,8 @@ export async function trustPage(main) {
         ? 'This certificate is already trusted: nothing changed.' : api.errorText(e)));
     }
   });
-  main.append(pageHead('Trust store', 'Certificates that signatures are checked against.'), card('Trusted certificates', box), card('Add a certificate', form));
+  main.append(pageHead('Trust store', 'Certificates that signatures are checked against.'), card('Trusted certificates', box),
+    api.isAdmin() ? card('Add a certificate', form) : null);
   replace(box, loading());
   await load();
   return null;
