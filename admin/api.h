@@ -30,9 +30,9 @@ struct jobs;
 struct api_context {
     struct datadir dd;
     pthread_mutex_t db_lock;
-    struct tftp_server *tftp;   /* for stats; may be NULL */
-    struct files_server *files; /* the HTTP file service, for stats; may be NULL */
-    struct pull_engine *pull;   /* the upstream's pulls (api_stage.c); NULL: no upstream */
+    struct tftp_server *tftp;      /* for stats; may be NULL */
+    struct files_server *files;    /* the HTTP file service, for stats; may be NULL */
+    struct pull_engine *pull;      /* the upstream's pulls (api_stage.c); NULL: no upstream */
     struct missing_table *missing; /* names asked for and not found (api_stats.c); may be NULL */
     bool tls;
     char cookie_name[32]; /* "__Host-loadsd_session" under TLS */

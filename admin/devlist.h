@@ -13,7 +13,7 @@
 
 struct devlist {
     const struct settings_snapshot *snap; /* shared (devbulk_snapshot_acquire) */
-    struct devquery_row *rows; /* the matching devices, in the query's order */
+    struct devquery_row *rows;            /* the matching devices, in the query's order */
     size_t n;
     const char **seen; /* per snapshot device: its last-seen address, or NULL */
     struct provision_seen *seen_rows;

@@ -19,11 +19,11 @@ struct admin_http_params {
     bool insecure_http;   /* allow plain HTTP on a non-loopback address */
     const char *web_root; /* "" or NULL: the installed web/, else the source tree's */
     const char *data_dir;
-    struct tftp_server *tftp;   /* for /metrics and stats; may be NULL */
-    struct files_server *files; /* the HTTP file service, likewise; may be NULL */
-    struct pull_engine *pull;   /* the upstream's pulls (stage); NULL: no upstream */
+    struct tftp_server *tftp;      /* for /metrics and stats; may be NULL */
+    struct files_server *files;    /* the HTTP file service, likewise; may be NULL */
+    struct pull_engine *pull;      /* the upstream's pulls (stage); NULL: no upstream */
     struct missing_table *missing; /* names asked for and not found; NULL: none kept */
-    unsigned upload_max_mb;     /* largest uploaded bundle; 0 = 2048 */
+    unsigned upload_max_mb;        /* largest uploaded bundle; 0 = 2048 */
 };
 
 /* Opens the data directory, creates the first admin on a first run

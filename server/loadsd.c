@@ -36,9 +36,9 @@ struct services {
     struct cnf_source *cnf;
     struct catalog_source *catalog;
     struct scrubber *scrubber;
-    struct files_server *files; /* the HTTP file service; NULL when off */
-    struct pull_engine *pull;   /* pulls missing loads from the upstream; NULL when none */
-    struct cnf_proxy *configs;  /* the upstream's phone configs; NULL unless upstream-configs */
+    struct files_server *files;    /* the HTTP file service; NULL when off */
+    struct pull_engine *pull;      /* pulls missing loads from the upstream; NULL when none */
+    struct cnf_proxy *configs;     /* the upstream's phone configs; NULL unless upstream-configs */
     struct missing_table *missing; /* names asked for that no source has */
 };
 

@@ -3,6 +3,7 @@
 #ifndef LOADSD_CTL_H
 #define LOADSD_CTL_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +48,11 @@ int ctl_refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_usage(const struct ctl_command *cmd);
 /* Prints v as JSON on stdout and releases it; returns CTL_OK. */
 int ctl_print_json(json_t *v);
+
+/* getopt_long over a subcommand's arguments (long options only). */
+int ctl_next_opt(int argc, char **argv, const struct option *opts);
+/* Readies getopt for the next argument vector (GNU: optind 0). */
+void ctl_opts_reset(void);
 
 /* A plain text table: columns padded to the widest cell. */
 struct ctl_table;

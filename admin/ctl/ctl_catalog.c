@@ -27,17 +27,6 @@
 #define PEM_FILE_MAX VERIFY_PEM_MAX
 
 /* getopt_long over a command's own arguments (argv[0] is its name). */
-static int next_opt(int argc, char **argv, const struct option *opts)
-{
-    return getopt_long(argc, argv, "", opts, NULL);
-}
-
-static void opts_reset(void)
-{
-    optind = 0; /* GNU: reinitialise for the next argument vector */
-    opterr = 1;
-}
-
 static const struct ctl_command *self(const char *name);
 
 /* ---- init ---- */
@@ -64,7 +53,7 @@ static int cmd_init(struct ctl *c, int argc, char **argv)
     bool first_admin = false;
     int o;
 
-    opts_reset();
+    ctl_opts_reset();
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o != 'a')
             return ctl_usage(self("init"));
@@ -119,8 +108,8 @@ static int cmd_import(struct ctl *c, int argc, char **argv)
     json_t *report = NULL;
     int o, rc;
 
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o == 'a')
             io.approval_path = optarg;
         else if (o == 'r')
@@ -251,8 +240,8 @@ static int cmd_remove(struct ctl *c, int argc, char **argv)
     bool force = false;
     int o, rc, used = 0;
 
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o != 'f')
             return ctl_usage(self("remove"));
         force = true;
@@ -414,8 +403,8 @@ static int cmd_trust_add(struct ctl *c, int argc, char **argv)
     unsigned changed = 0;
     int o, rc, err;
 
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o != 'r' || (strcmp(optarg, "vendor") != 0 && strcmp(optarg, "approval") != 0))
             return ctl_usage(self("trust add"));
         role = optarg;

@@ -23,17 +23,6 @@
 
 static const struct ctl_command *self(const char *name);
 
-static int next_opt(int argc, char **argv, const struct option *opts)
-{
-    return getopt_long(argc, argv, "", opts, NULL);
-}
-
-static void opts_reset(void)
-{
-    optind = 0; /* GNU: reinitialise for the next argument vector */
-    opterr = 1;
-}
-
 /* A filter option's value into q; a refusal names the option. */
 static int filter_opt(struct devquery *q, const char *name, const char *opt, const char *value)
 {
@@ -91,8 +80,8 @@ static int cmd_device_list(struct ctl *c, int argc, char **argv)
     const char *why;
     int o, rc = CTL_OK;
 
-    opts_reset();
-    while (rc == CTL_OK && (o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while (rc == CTL_OK && (o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o > 0 && o < 128 && names[o] != NULL)
             rc = filter_opt(&q, names[o], o == 'q' ? "search" : names[o], optarg);
         else if (o == 'S' && devquery_sort_parse(&q, optarg, strlen(optarg), &why) != 0)
@@ -203,8 +192,8 @@ static int cmd_devices_import(struct ctl *c, int argc, char **argv)
     size_t len = 0;
     int o, err, rc;
 
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o == 'f')
             opt.force = true;
         else if (o == 'p')
@@ -361,8 +350,8 @@ static int bulk_args(struct devtasks_bulk *b, int argc, char **argv, const char 
     bool all = false;
     int o, rc = CTL_OK;
 
-    opts_reset();
-    while (rc == CTL_OK && (o = next_opt(argc, argv, bulk_opts)) != -1)
+    ctl_opts_reset();
+    while (rc == CTL_OK && (o = ctl_next_opt(argc, argv, bulk_opts)) != -1)
         rc = o == '?' ? CTL_USAGE : bulk_opt(b, o, optarg, &all);
     if (rc == CTL_USAGE || optind != argc)
         return ctl_usage(self(cmd));

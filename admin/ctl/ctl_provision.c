@@ -31,17 +31,6 @@
 
 static const struct ctl_command *self(const char *name);
 
-static int next_opt(int argc, char **argv, const struct option *opts)
-{
-    return getopt_long(argc, argv, "", opts, NULL);
-}
-
-static void opts_reset(void)
-{
-    optind = 0; /* GNU: reinitialise for the next argument vector */
-    opterr = 1;
-}
-
 /* Ends a write transaction: commit on success, roll back otherwise. */
 static int txn_end(struct ctl *c, int rc)
 {
@@ -171,8 +160,8 @@ static int cmd_model_add(struct ctl *c, int argc, char **argv)
     uint64_t type = 0;
     int o, rc;
 
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o == 't' && numparse_u64(optarg, 1, UINT32_MAX, &type) == 0)
             continue;
         if (o == 'p' && (strcmp(optarg, "SIP") == 0 || strcmp(optarg, "SCCP") == 0)) {
@@ -216,8 +205,8 @@ static int cmd_default_load_set(struct ctl *c, int argc, char **argv)
     bool force = false;
     int o, rc;
 
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o == 'f')
             force = true;
         else if (o == 'p' && (protocol = settings_protocol_parse(optarg)) == NULL)
@@ -509,8 +498,8 @@ static int cmd_device_add(struct ctl *c, int argc, char **argv)
     const char *model = NULL, *profile = NULL, *description = "";
     int o, rc;
 
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o == 'm')
             model = optarg;
         else if (o == 'p')
@@ -596,8 +585,8 @@ static int cmd_device_set(struct ctl *c, int argc, char **argv)
     bool force = false;
     int o, rc;
 
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o != 'f')
             return ctl_usage(self("device set"));
         force = true;
@@ -695,8 +684,8 @@ static int cmd_devices_export(struct ctl *c, int argc, char **argv)
     bool safe = false;
     int o, rc;
 
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o != 's')
             return ctl_usage(self("devices export"));
         safe = true;
@@ -806,8 +795,8 @@ static int site_opts(int argc, char **argv, const char *cmd, struct settings_sit
                                          {0}};
     int o, rc;
 
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o == 'l')
             *server = optarg;
         else if (o == 'n' && (rc = site_name_opt(optarg, site)) != CTL_OK)
@@ -996,8 +985,8 @@ static int cmd_effective(struct ctl *c, int argc, char **argv)
     char mac[SETTINGS_MAC_LEN + 1];
     int o, rc;
 
-    opts_reset();
-    while ((o = next_opt(argc, argv, opts)) != -1) {
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o != 'f')
             return ctl_usage(self("effective"));
         from = optarg;

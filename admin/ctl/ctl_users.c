@@ -18,12 +18,6 @@
 
 static const struct ctl_command *self(const char *name);
 
-static void opts_reset(void)
-{
-    optind = 0;
-    opterr = 1;
-}
-
 /* One line from f without its line end; -1 when empty or too long. */
 static int read_line(FILE *f, char *buf, size_t cap)
 {
@@ -109,7 +103,7 @@ static int cmd_user_add(struct ctl *c, int argc, char **argv)
     bool from_stdin = false;
     int o, rc;
 
-    opts_reset();
+    ctl_opts_reset();
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o == 'r' && (role = auth_role_parse(optarg)) != AUTH_ROLE_NONE)
             continue;
@@ -142,7 +136,7 @@ static int cmd_user_passwd(struct ctl *c, int argc, char **argv)
     bool from_stdin = false;
     int o, rc;
 
-    opts_reset();
+    ctl_opts_reset();
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o != 's')
             return ctl_usage(self("user passwd"));
@@ -218,7 +212,7 @@ static int cmd_token_add(struct ctl *c, int argc, char **argv)
     int64_t id = 0;
     int o, rc;
 
-    opts_reset();
+    ctl_opts_reset();
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o != 'n')
             return ctl_usage(self("token add"));

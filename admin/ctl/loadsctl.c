@@ -35,6 +35,17 @@ int ctl_refuse(const char *fmt, ...)
     return CTL_REFUSED;
 }
 
+int ctl_next_opt(int argc, char **argv, const struct option *opts)
+{
+    return getopt_long(argc, argv, "", opts, NULL);
+}
+
+void ctl_opts_reset(void)
+{
+    optind = 0; /* GNU: reinitialise for the next argument vector */
+    opterr = 1;
+}
+
 int ctl_usage(const struct ctl_command *cmd)
 {
     fprintf(stderr, "usage: loadsctl [--data-dir DIR] [--json] %s %s\n", cmd->name, cmd->usage);
@@ -172,8 +183,8 @@ const char *ctl_time(int64_t t, char *buf, size_t cap)
 }
 
 static const struct ctl_command *const command_tables[] = {
-    ctl_catalog_commands, ctl_users_commands, ctl_provision_commands, ctl_devices_commands,
-    ctl_recover_commands, ctl_stage_commands};
+    ctl_catalog_commands, ctl_users_commands,   ctl_provision_commands,
+    ctl_devices_commands, ctl_recover_commands, ctl_stage_commands};
 
 /* Finds "trust add" (two words) before "trust" (one). */
 static const struct ctl_command *command_find(int argc, char **argv, int *words)

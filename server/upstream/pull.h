@@ -94,8 +94,8 @@ struct stage_window pull_engine_window(const struct pull_engine *e);
 struct pull_once {
     const char *upstream; /* normalised base URL */
     const char *data_dir;
-    uint64_t rate;     /* bytes/s at most; 0: no cap */
-    unsigned quota_mb; /* as pull_params */
+    uint64_t rate;                          /* bytes/s at most; 0: no cap */
+    unsigned quota_mb;                      /* as pull_params */
     unsigned tftp_blksize, tftp_windowsize; /* as pull_params */
     pull_progress_fn progress;
     void *arg;

@@ -26,14 +26,7 @@ pick_port APORT
 daemon_start --admin-listen "127.0.0.1:$APORT" --upload-max-mb 1 --retries 20
 BASE="http://127.0.0.1:$APORT"
 
-JSON='-H Content-Type:application/json'
-admin_wait
-PW=$(cat "$TMPD/data/initial-admin-password")
-req login POST /api/v1/session $JSON -c "$TMPD/admin.jar" -d "{\"user\":\"admin\",\"password\":\"$PW\"}"
-expect "login" 200
-CSRF=$(jq_py login 'j["csrf_token"]')
-ADMIN="-b $TMPD/admin.jar"
-AC="$ADMIN -H X-CSRF-Token:$CSRF"
+admin_login "$TMPD/data"
 
 # ---- a viewer, a token ----
 req adduser POST /api/v1/users $AC $JSON -d '{"name":"viewer1","role":"viewer","password":"viewer-password"}'

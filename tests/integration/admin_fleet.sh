@@ -38,17 +38,8 @@ pick_port APORT
 pick_tcp_port HPORT
 daemon_start --admin-listen "127.0.0.1:$APORT" --files-listen "127.0.0.1:$HPORT"
 BASE="http://127.0.0.1:$APORT"
-JSON='-H Content-Type:application/json'
-admin_wait
-PW=$(cat "$TMPD/data/initial-admin-password")
-req login POST /api/v1/session $JSON -c "$TMPD/admin.jar" -d "{\"user\":\"admin\",\"password\":\"$PW\"}"
-must "login" 200
-CSRF=$(jq_py login 'j["csrf_token"]')
-ADMIN="-b $TMPD/admin.jar"
-AC="$ADMIN -H X-CSRF-Token:$CSRF"
-req adduser POST /api/v1/users $AC $JSON -d '{"name":"viewer1","role":"viewer","password":"viewer-password"}'
-req vlogin POST /api/v1/session $JSON -c "$TMPD/viewer.jar" -d '{"user":"viewer1","password":"viewer-password"}'
-VIEW="-b $TMPD/viewer.jar -H X-CSRF-Token:$(jq_py vlogin 'j["csrf_token"]')"
+admin_login "$TMPD/data"
+viewer_login
 
 # ---- names asked for that do not exist ----
 req st0 GET /api/v1/stats $VIEW

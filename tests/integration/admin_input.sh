@@ -39,14 +39,7 @@ ctl_refused() {
     fi
 }
 
-JSON='-H Content-Type:application/json'
-CSV='-H Content-Type:text/csv'
-admin_wait
-PW=$(cat "$D/initial-admin-password")
-req login POST /api/v1/session $JSON -c "$TMPD/admin.jar" -d "{\"user\":\"admin\",\"password\":\"$PW\"}"
-expect "login" 200
-ADMIN="-b $TMPD/admin.jar"
-AC="$ADMIN -H X-CSRF-Token:$(jq_py login 'j["csrf_token"]')"
+admin_login "$D"
 
 # ---- item 4: one text rule for the API, CSV and loadsctl ----
 printf 'mac,model,profile,description\r\nAABBCC000001,7961,,"only\303(bad"\r\n' >"$TMPD/utf8.csv"

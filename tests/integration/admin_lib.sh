@@ -81,3 +81,28 @@ csv_import() {
         "$TMPD/$_ci.job.body" "$TMPD/$_ci.body"
     name=$_ci
 }
+
+# admin_login DATA_DIR: waits for $BASE, logs in as admin with the first
+# admin's password and sets JSON, CSV, CSRF, ADMIN (the session cookie) and
+# AC (cookie and CSRF header, for writes). Setup: a failure stops the test.
+admin_login() {
+    JSON='-H Content-Type:application/json'
+    CSV='-H Content-Type:text/csv'
+    admin_wait
+    _pw=$(cat "$1/initial-admin-password") || die "no initial admin password in $1"
+    req login POST /api/v1/session $JSON -c "$TMPD/admin.jar" -d "{\"user\":\"admin\",\"password\":\"$_pw\"}"
+    [ "$STATUS" = 200 ] || die "login as admin: got $STATUS"
+    CSRF=$(jq_py login 'j["csrf_token"]')
+    ADMIN="-b $TMPD/admin.jar"
+    AC="$ADMIN -H X-CSRF-Token:$CSRF"
+}
+
+# viewer_login: adds user viewer1 (role viewer) and sets VIEW (its cookie
+# and CSRF header). Setup: a failure stops the test.
+viewer_login() {
+    req adduser POST /api/v1/users $AC $JSON -d '{"name":"viewer1","role":"viewer","password":"viewer-password"}'
+    [ "$STATUS" = 201 ] || die "add a viewer: got $STATUS"
+    req vlogin POST /api/v1/session $JSON -c "$TMPD/viewer.jar" -d '{"user":"viewer1","password":"viewer-password"}'
+    [ "$STATUS" = 200 ] || die "log in as the viewer: got $STATUS"
+    VIEW="-b $TMPD/viewer.jar -H X-CSRF-Token:$(jq_py vlogin 'j["csrf_token"]')"
+}

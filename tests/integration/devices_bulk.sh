@@ -17,17 +17,8 @@ pick_port APORT
 daemon_start --admin-listen "127.0.0.1:$APORT"
 BASE="http://127.0.0.1:$APORT"
 D="$TMPD/data"
-JSON='-H Content-Type:application/json'
-CSV='-H Content-Type:text/csv'
-admin_wait
-PW=$(cat "$D/initial-admin-password")
-req login POST /api/v1/session $JSON -c "$TMPD/admin.jar" -d "{\"user\":\"admin\",\"password\":\"$PW\"}"
-expect "login" 200
-ADMIN="-b $TMPD/admin.jar"
-AC="$ADMIN -H X-CSRF-Token:$(jq_py login 'j["csrf_token"]')"
-req adduser POST /api/v1/users $AC $JSON -d '{"name":"viewer1","role":"viewer","password":"viewer-password"}'
-req vlogin POST /api/v1/session $JSON -c "$TMPD/viewer.jar" -d '{"user":"viewer1","password":"viewer-password"}'
-VIEW="-b $TMPD/viewer.jar -H X-CSRF-Token:$(jq_py vlogin 'j["csrf_token"]')"
+admin_login "$D"
+viewer_login
 
 # py NAME EXPR LABEL: one result for a Python expression over req NAME's body as j.
 py() {
