@@ -534,6 +534,22 @@ static int cmd_device_add(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
+/* The device's protocol: SIP or SCCP, which its model must run; NULL: its
+ * model's. */
+static int protocol_apply(struct ctl *c, struct provision_device *d, const char *value)
+{
+    struct settings_model m;
+    const char *p = value != NULL ? settings_protocol_parse(value) : "";
+
+    if (p == NULL)
+        return ctl_refuse("a protocol is SIP, SCCP or inherit (the model's)");
+    if (p[0] != '\0' && provision_model_find(c->dd.db, d->model, &m) == DB_OK &&
+        !settings_model_runs(&m, p))
+        return ctl_refuse("%s runs %s only", m.name, m.protocol);
+    snprintf(d->protocol, sizeof(d->protocol), "%s", p);
+    return CTL_OK;
+}
+
 /* Applies "KEY VALUE|inherit" to d. */
 static int device_apply(struct ctl *c, struct provision_device *d, const char *key,
                         const char *value, bool force)
@@ -548,11 +564,15 @@ static int device_apply(struct ctl *c, struct provision_device *d, const char *k
     if (strcmp(key, "model") == 0) {
         if ((rc = model_resolve(c, value, &m)) != CTL_OK)
             return rc;
+        if (d->protocol[0] != '\0' && !settings_model_runs(&m, d->protocol))
+            return ctl_refuse("%s runs %s only: set protocol inherit first", m.name, m.protocol);
         snprintf(d->model, sizeof(d->model), "%s", m.name);
         return CTL_OK;
     }
     if (strcmp(key, "profile") == 0)
         return profile_resolve(c, value, d->profile);
+    if (strcmp(key, "protocol") == 0)
+        return protocol_apply(c, d, inherit ? NULL : value);
     if (strcmp(key, "description") == 0) {
         if (!settings_text_valid(value))
             return ctl_refuse("a description is %s", SETTINGS_TEXT_RULE);
@@ -561,7 +581,7 @@ static int device_apply(struct ctl *c, struct provision_device *d, const char *k
     }
     if (settings_key_parse(key, &k) != 0)
         return ctl_refuse("unknown key %s (peer_firmware_sharing, load_server, load, model, "
-                          "profile, description)",
+                          "profile, protocol, description)",
                           key);
     o = k == SETTINGS_KEY_PFS           ? &d->pfs
         : k == SETTINGS_KEY_LOAD_SERVER ? &d->load_server
@@ -621,9 +641,10 @@ static void device_print(const struct provision_device *d)
 {
     printf("mac                    %s\nmodel                  %s\nprofile                %s\n"
            "description            %s\npeer_firmware_sharing  %s\nload_server            %s\n"
-           "load                   %s\n",
+           "load                   %s\nprotocol               %s\n",
            d->mac, d->model, d->profile[0] ? d->profile : "none", d->description,
-           opt_shown(&d->pfs), opt_shown(&d->load_server), opt_shown(&d->load));
+           opt_shown(&d->pfs), opt_shown(&d->load_server), opt_shown(&d->load),
+           d->protocol[0] ? d->protocol : "inherit (the model's)");
 }
 
 static int cmd_device_show(struct ctl *c, int argc, char **argv)
@@ -1027,7 +1048,7 @@ const struct ctl_command ctl_provision_commands[] = {
     {"profile template", "NAME FILE.xml|default", cmd_profile_template},
     {"device add", "MAC --model MODEL [--profile NAME] [--description TEXT]", cmd_device_add},
     {"device set",
-     "MAC peer_firmware_sharing|load_server|load|model|profile|description VALUE|inherit "
+     "MAC peer_firmware_sharing|load_server|load|model|profile|protocol|description VALUE|inherit "
      "[--force]",
      cmd_device_set},
     {"device show", "MAC", cmd_device_show},

@@ -82,6 +82,19 @@ expect_ok "device set PFS on" device set 001122AABBCC peer_firmware_sharing on
 expect_ok "effective after device set" effective 001122AABBCC
 out_has "effective: PFS on from device" '^peer_firmware_sharing +on +from device$'
 expect_ok "device set PFS inherit" device set 001122AABBCC peer_firmware_sharing inherit
+# A device's protocol: one its model runs (the 7961 runs SIP and SCCP).
+expect_ok "device set protocol SCCP" device set 001122AABBCC protocol sccp
+expect_ok "device show" device show 001122AABBCC
+out_has "device show: protocol SCCP" '^protocol +SCCP$'
+expect_ok "device add an 8845" device add 001122AA8845 --model 8845
+expect_refused "an 8845 cannot run SCCP" "runs SIP only" device set 001122AA8845 protocol SCCP
+expect_refused "a protocol that is neither" "SIP, SCCP or inherit" device set 001122AABBCC protocol H323
+expect_refused "a model that does not run the device's protocol" "set protocol inherit first" \
+    device set 001122AABBCC model 8845
+expect_ok "device set protocol inherit" device set 001122AABBCC protocol inherit
+expect_ok "device show after inherit" device show 001122AABBCC
+out_has "device show: the model's protocol" "^protocol +inherit \\(the model's\\)$"
+expect_ok "device remove the 8845" device remove 001122AA8845
 expect_ok "profile set inherit" profile set Branch peer_firmware_sharing inherit
 expect_ok "effective after inherit everywhere" effective 001122AABBCC
 out_has "effective: PFS on from enterprise" '^peer_firmware_sharing +on +from enterprise$'
@@ -284,9 +297,9 @@ for action, n in db.execute("SELECT action, count(*) FROM audit GROUP BY action 
     print(action, n)
 print("actors", db.execute("SELECT count(DISTINCT actor) FROM audit").fetchone()[0])
 EOF
-# 3 devices added one by one; 10,004 by the three imports that changed
+# 4 devices added one by one; 10,004 by the three imports that changed
 # something: one row each, with its counts, not one per device.
-grep -q '^device.add 3$' "$TMPD/audit.txt" && grep -q '^device.import 3$' "$TMPD/audit.txt" &&
+grep -q '^device.add 4$' "$TMPD/audit.txt" && grep -q '^device.import 3$' "$TMPD/audit.txt" &&
     pass "audit: one device.add per added device, one device.import per CSV import" ||
     fail "audit: $(cat "$TMPD/audit.txt")"
 grep -q '^device.import_fail [1-9]' "$TMPD/audit.txt" && pass "audit: refused CSV imports recorded" ||

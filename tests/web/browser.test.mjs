@@ -307,6 +307,21 @@ test('PFS on at enterprise, off in a profile, inherit on a device: "off — from
   assert.equal(await page.locator('main b', {hasText: 'desk'}).count(), 0);
   await page.locator('pre.code').getByText(/peerFirmwareSharing/).waitFor();
   await shot('device-effective');
+  // Its protocol: the model's by default; a 7961 may run SCCP, an 8845 only SIP.
+  const proto = page.locator('#edit-protocol');
+  assert.deepEqual(await proto.locator('option').allTextContents(), ["the model's (SIP)", 'SIP', 'SCCP']);
+  await proto.selectOption('SCCP');
+  await page.locator('#device-edit').getByRole('button', {name: 'Save device'}).click();
+  await page.locator('#device-edit').getByText('Saved.').waitFor();
+  assert.equal(JSON.parse(ctl('--json', 'device', 'show', MAC)).protocol, 'SCCP');
+  await page.locator('#edit-model').selectOption('Cisco 8845');
+  assert.deepEqual(await proto.locator('option').allTextContents(), ["the model's (SIP)", 'SIP']);
+  assert.equal(await proto.inputValue(), '', 'a protocol the new model does not run falls back to the model\'s');
+  await page.locator('#edit-model').selectOption('Cisco 7961');
+  await proto.selectOption('');
+  await page.locator('#device-edit').getByRole('button', {name: 'Save device'}).click();
+  await page.locator('#device-edit').getByText('Saved.').waitFor();
+  assert.equal(JSON.parse(ctl('--json', 'device', 'show', MAC)).protocol, null);
 });
 
 test('device default: model → load from the catalog, seen on the device and the load', async () => {

@@ -431,11 +431,25 @@ function editForm(d, cat, onSaved) {
   const loadOpts = [['', 'inherit (model default)'], ...cat.loads.map((l) => [l.name, `${l.name} — ${l.status}`])];
   if (loadV && !cat.loads.some((l) => l.name === loadV)) loadOpts.push([loadV, `${loadV} — not in the catalog`]);
   const load = select(loadOpts, loadV || '', {id: 'edit-load', name: 'load'});
+  // The protocol: the model's unless set; only what the chosen model runs.
+  const protocol = select([], d.protocol || '', {id: 'edit-protocol', name: 'protocol'});
+  const protocolOptions = () => {
+    const m = cat.models.find((x) => x.name === model.value);
+    const runs = m ? (m.protocols || [m.protocol]) : [];
+    const keep = runs.includes(protocol.value) ? protocol.value : '';
+    protocol.replaceChildren(
+      h('option', {value: ''}, m ? `the model's (${m.protocol})` : "the model's"),
+      ...runs.map((p) => h('option', {value: p}, p)));
+    protocol.value = keep;
+  };
+  protocolOptions();
+  protocol.value = d.protocol || '';
+  model.addEventListener('change', protocolOptions);
   const msg = slot();
   const save = h('button.btn.btn-primary', {type: 'submit', id: 'edit-save', disabled: !api.isAdmin()}, 'Save device');
   const form = h('form', {id: 'device-edit', 'aria-label': `Edit ${d.mac}`},
     h('div.form-grid', null,
-      field('Model', model), field('Profile', profile), field('Description', desc),
+      field('Model', model), field('Protocol', protocol), field('Profile', profile), field('Description', desc),
       field('Peer firmware sharing', pfs),
       h('div.field', null, field('Load server', ls), h('span.small', null, lsInherit, ' ', h('label', {for: lsInherit.id}, 'inherit'))),
       field('Load', load)),
@@ -449,6 +463,7 @@ function editForm(d, cat, onSaved) {
       peer_firmware_sharing: pfs.value === 'inherit' ? null : pfs.value,
       load_server: lsInherit.checked ? null : ls.value.trim(),
       load: load.value || null,
+      protocol: protocol.value || null,
     };
     try {
       const r = await withForce((force) => api.put(`/devices/${api.seg(d.mac)}`, force ? {...body, force: true} : body),
