@@ -241,10 +241,16 @@ export async function devicesPage(main) {
     b.addEventListener('click', () => { sort = sort === key ? `-${key}` : key; offset = 0; load(); });
     return b;
   };
+  // Answers can arrive out of order (typing, then Enter, while the first
+  // page loads): only the latest request's answer is shown.
+  let loads = 0;
+  let debounce = null; // the search as one types, 300 ms after the last key
   const load = async () => {
+    const mine = ++loads;
     replace(listBox, loading());
     try {
       const r = await api.get(`/devices${api.query({...filters, sort, offset, limit: PAGE})}`);
+      if (mine !== loads) return; // a newer request is on its way
       const list = r.devices || [];
       total = r.total ?? 0;
       const pageBox = h('input', {type: 'checkbox', id: 'bulk-page', 'aria-label': 'Select the devices on this page',
@@ -296,15 +302,20 @@ export async function devicesPage(main) {
         h('div.actions', null, prev, next));
       updateCount();
     } catch (e) {
-      replace(listBox, alertBox('bad', api.errorText(e)));
+      if (mine === loads) replace(listBox, alertBox('bad', api.errorText(e)));
     }
   };
   const apply = () => {
-    filters = {};
+    clearTimeout(debounce);
+    const next = {};
     for (const k of FILTERS) {
       const v = (f[k].value || '').trim();
-      if (v) filters[k] = v;
+      if (v) next[k] = v;
     }
+    // The same search again (Enter after typing) keeps the page and the
+    // selection as they are.
+    if (JSON.stringify(next) === JSON.stringify(filters)) return;
+    filters = next;
     offset = 0;
     selected.clear();
     allMatching.checked = false;
@@ -315,7 +326,6 @@ export async function devicesPage(main) {
     field('Site', f.site), h('button.btn', {type: 'submit'}, 'Search'));
   search.addEventListener('submit', (ev) => { ev.preventDefault(); apply(); });
   for (const k of ['model', 'profile', 'load', 'site']) f[k].addEventListener('change', apply);
-  let debounce = null;
   f.q.addEventListener('input', () => {
     clearTimeout(debounce);
     debounce = setTimeout(apply, 300);
