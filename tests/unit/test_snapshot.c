@@ -4,6 +4,7 @@
  * while a writer publishes always see a whole, live snapshot, never an
  * older one than before (run under ASan, which catches a use after free). */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -101,6 +102,7 @@ static void test_lifetime(void **state)
 struct reader {
     struct snapshot_holder *h;
     atomic_bool *done;
+    atomic_int *reading; /* readers that have read once */
     unsigned long reads;
     int bad; /* torn, or older than one seen before */
 };
@@ -110,16 +112,17 @@ static void *reader_main(void *arg)
     struct reader *r = arg;
     uint64_t last = 0;
 
-    while (!atomic_load(r->done)) {
+    do {
         struct snapshot *s = snapshot_acquire(r->h);
         const struct version *v = snapshot_data(s);
 
         if (!version_whole(v) || v->n < last)
             r->bad++;
         last = v->n;
-        r->reads++;
+        if (r->reads++ == 0)
+            atomic_fetch_add(r->reading, 1);
         snapshot_release(s);
-    }
+    } while (!atomic_load(r->done));
     return NULL;
 }
 
@@ -129,15 +132,21 @@ static void test_readers_while_publishing(void **state)
     struct reader readers[READERS];
     pthread_t threads[READERS];
     atomic_bool done;
+    atomic_int reading;
 
     (void)state;
     atomic_store(&freed, 0);
     atomic_init(&done, false);
+    atomic_init(&reading, 0);
     assert_int_equal(snapshot_publish(h, version_new(1)), 0);
     for (int i = 0; i < READERS; i++) {
-        readers[i] = (struct reader){h, &done, 0, 0};
+        readers[i] = (struct reader){h, &done, &reading, 0, 0};
         assert_int_equal(pthread_create(&threads[i], NULL, reader_main, &readers[i]), 0);
     }
+    /* Publish while every reader reads: on a loaded machine a thread may
+     * not run at all before the publishing ends otherwise. */
+    while (atomic_load(&reading) < READERS)
+        sched_yield();
     for (uint64_t n = 2; n <= VERSIONS; n++)
         assert_int_equal(snapshot_publish(h, version_new(n)), 0);
     atomic_store(&done, true);
