@@ -6,8 +6,9 @@
 #
 # Usage: packaging/test-deb.sh [--prev REV] [--keep]
 #   --prev REV  the git revision packaged as the previous version (default:
-#               the parent of the newest commit that changed db/migrations,
-#               so the upgrade has a schema migration to run)
+#               the newest revision whose migrations are a proper prefix of
+#               this tree's, so the upgrade has a schema migration to run, as
+#               from a released version; see migrations_before)
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,12 +35,34 @@ ensure_build_tools() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 }
 
+# migration_versions REV: the version numbers of REV's db/migrations, sorted,
+# each followed by a space.
+migration_versions() {
+    git -C "$top" ls-tree --name-only "$1" db/migrations/ |
+        sed -n 's|^db/migrations/\([0-9]*\)_.*\.sql$|\1|p' | sort -n | tr '\n' ' '
+}
+
+# migrations_before: the parent of the newest commit that changed
+# db/migrations whose migrations are a proper prefix of HEAD's (a commit
+# whose set HEAD does not continue, e.g. before a renumbering, is no
+# version anyone upgrades from).
+migrations_before() {
+    local cur list rev
+    cur=$(migration_versions HEAD)
+    for rev in $(git -C "$top" rev-list HEAD -- db/migrations); do
+        list=$(migration_versions "$rev^")
+        case "$cur" in "$list"?*) echo "$rev^"; return 0 ;; esac
+    done
+    return 1
+}
+
 # build_packages DIR: DIR/cur.deb from this tree, DIR/prev.deb from prev_rev
 # (its sources with today's packaging/debian), versioned below the current.
 build_packages() {
     local d=$1 ver src
     ver=$(sed -n '1s/^loadsd (\(.*\)).*/\1/p' "$top/packaging/debian/changelog")
-    [ -n "$prev_rev" ] || prev_rev=$(git -C "$top" rev-list -1 HEAD -- db/migrations)^
+    [ -n "$prev_rev" ] || prev_rev=$(migrations_before) ||
+        { echo "test-deb.sh: no earlier revision has a prefix of this tree's migrations" >&2; exit 1; }
     say "building $ver from this tree and $ver~prev from $(git -C "$top" rev-parse --short "$prev_rev")"
     mkdir -p "$d/cur" "$d/prev" "$d/prevsrc"
     "$top/packaging/build-deb" --out "$d/cur" >/dev/null
