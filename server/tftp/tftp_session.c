@@ -112,6 +112,7 @@ void tftp_session_start(struct tftp_session *s, const struct tftp_session_limits
 static void rtt_sample(struct tftp_session *s, uint64_t now_ms)
 {
     uint32_t r = (uint32_t)(now_ms - s->window_sent_ms);
+    uint32_t var;
     int32_t err;
 
     if (s->window_resent || s->timeout_fixed)
@@ -127,10 +128,14 @@ static void rtt_sample(struct tftp_session *s, uint64_t now_ms)
         /* rttvar += (|err| - rttvar) / 4 */
         s->rttvar_ms = (uint32_t)((int32_t)s->rttvar_ms + err - (int32_t)(s->rttvar_ms >> 2));
     }
-    /* rttvar_ms holds 4 * rttvar already. */
-    s->rto_ms = clamp_u32((s->srtt_ms >> 3) +
-                              (s->rttvar_ms > RTO_GRANULARITY ? s->rttvar_ms : RTO_GRANULARITY),
-                          s->lim.rto_min_ms, s->lim.rto_max_ms);
+    /* rttvar_ms holds 4 * rttvar already. Its term never falls below
+     * rto_min (as Linux's TCP does): on a steady slow link rttvar decays to
+     * nothing, and an RTO a few ms above a 600 ms window time resends the
+     * whole window whenever one ACK is queued behind another flow. */
+    var = s->rttvar_ms > RTO_GRANULARITY ? s->rttvar_ms : RTO_GRANULARITY;
+    if (var < s->lim.rto_min_ms)
+        var = s->lim.rto_min_ms;
+    s->rto_ms = clamp_u32((s->srtt_ms >> 3) + var, s->lim.rto_min_ms, s->lim.rto_max_ms);
 }
 
 /* New data was acknowledged: a backed-off negotiated timeout returns to the
@@ -211,7 +216,11 @@ void tftp_session_on_ack(struct tftp_session *s, uint16_t block, uint64_t now_ms
             return; /* only ACK 0 answers an OACK */
         s->peer_proven = true;
         progress_made(s);
-        rtt_sample(s, now_ms);
+        /* The OACK and its ACK are two small packets: their round trip says
+         * nothing of a window's time on the wire (16 blocks take 500 ms at
+         * 384 kbit/s), so a window's first RTO stays the initial one. */
+        if (s->windowsize == 1)
+            rtt_sample(s, now_ms);
         s->state = TFTP_SESSION_SENDING;
         s->window_resent = false;
         send_window(s, 1, now_ms, out);

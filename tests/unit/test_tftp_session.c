@@ -839,7 +839,7 @@ struct rtt_ref {
 
 static double rtt_ref_sample(struct rtt_ref *r, double sample, const struct tftp_session_limits *l)
 {
-    double rto;
+    double rto, var;
 
     if (!r->have) {
         r->srtt = sample;
@@ -850,7 +850,10 @@ static double rtt_ref_sample(struct rtt_ref *r, double sample, const struct tftp
             0.75 * r->rttvar + 0.25 * (r->srtt > sample ? r->srtt - sample : sample - r->srtt);
         r->srtt = 0.875 * r->srtt + 0.125 * sample;
     }
-    rto = r->srtt + (4 * r->rttvar > 10 ? 4 * r->rttvar : 10);
+    var = 4 * r->rttvar > 10 ? 4 * r->rttvar : 10;
+    if (var < l->rto_min_ms)
+        var = l->rto_min_ms;
+    rto = r->srtt + var;
     if (rto < l->rto_min_ms)
         rto = l->rto_min_ms;
     if (rto > l->rto_max_ms)
@@ -869,8 +872,9 @@ static void check_rtt(uint32_t rto_min, const uint64_t *rtts, size_t n)
     h_init(&h);
     h.lim.rto_min_ms = rto_min;
     h_start_windowed(&h, 1468, 16, UINT64_C(1468) * 16 * 1000);
-    /* The ACK 0 of the OACK came 1 ms after it: the first sample. */
-    (void)rtt_ref_sample(&ref, 1, &h.lim);
+    /* The ACK 0 of the OACK (1 ms) is no sample for windows: the first
+     * window's RTO is the initial one. */
+    assert_int_equal(tftp_session_deadline(&h.s) - h.now, h.lim.rto_initial_ms);
     for (size_t i = 0; i < n; i++) {
         double want, slack;
         uint64_t got;
@@ -889,7 +893,8 @@ static void check_rtt(uint32_t rto_min, const uint64_t *rtts, size_t n)
 
 #define RTT_WINDOWS 40
 
-/* 50 ms round trips: the RTO settles at rto_min (200). */
+/* 50 ms round trips: the RTO settles at 50 + rto_min (the variance term's
+ * floor). */
 static void test_rtt_floor(void **state)
 {
     uint64_t rtts[RTT_WINDOWS];
@@ -901,7 +906,7 @@ static void test_rtt_floor(void **state)
 }
 
 /* With a low floor the estimator shows: a steady 50 ms path gives SRTT 50,
- * RTTVAR near 0, so an RTO near 50 + max(G, 4 * RTTVAR) = 60. */
+ * RTTVAR near 0, so an RTO near 50 + max(G, 4 * RTTVAR, rto_min) = 70. */
 static void test_rtt_converges(void **state)
 {
     uint64_t rtts[RTT_WINDOWS];
@@ -921,6 +926,30 @@ static void test_rtt_jitter(void **state)
     for (size_t i = 0; i < RTT_WINDOWS; i++)
         rtts[i] = 400 + (i % 3) * 150;
     check_rtt(200, rtts, RTT_WINDOWS);
+}
+
+/* A steady slow link (a 16-block window takes 600 ms to cross): RTTVAR
+ * decays to nothing, yet the RTO keeps rto_min above SRTT, so an ACK queued
+ * 100 ms behind another flow's packets resends nothing. (With the variance
+ * term unfloored the RTO settled at 610 ms and the window went twice.) */
+static void test_rtt_steady_slow(void **state)
+{
+    struct harness h;
+    uint64_t next = 1;
+
+    (void)state;
+    h_init(&h);
+    h_start_windowed(&h, 1468, 16, UINT64_C(1468) * 16 * 1000);
+    for (int i = 0; i < RTT_WINDOWS; i++) {
+        expect_window(&h, next, 16);
+        next += 16;
+        h_ack(&h, 600, h_wire(&h, next - 1));
+    }
+    assert_true(tftp_session_deadline(&h.s) - h.now >= 780); /* SRTT ~597 + 200 */
+    expect_window(&h, next, 16);
+    next += 16;
+    h_ack(&h, 700, h_wire(&h, next - 1));
+    expect_window(&h, next, 16);
 }
 
 /* Round trips past rto_max: the RTO stays at rto_max. */
@@ -1435,6 +1464,7 @@ int main(void)
         cmocka_unit_test(test_rtt_converges),
         cmocka_unit_test(test_rtt_jitter),
         cmocka_unit_test(test_rtt_cap),
+        cmocka_unit_test(test_rtt_steady_slow),
         cmocka_unit_test(test_rtt_karn),
         cmocka_unit_test(test_scripted_network),
         cmocka_unit_test(test_rollover_largest_window),
