@@ -497,8 +497,8 @@ int provision_model_add(sqlite3 *db, const char *actor, const struct settings_mo
     rc = db_exec_stmt(db, st);
     if (rc == DB_OK && m->default_load[0] != '\0')
         rc = model_load_put(db, m->name, protocol, m->default_load);
-    snprintf(after, sizeof(after), "device type %u, %s, %s", m->device_type,
-             m->protocol[0] ? m->protocol : "SIP", m->pfs_capable ? "PFS" : "no PFS");
+    snprintf(after, sizeof(after), "device type %u, %s%s, %s", m->device_type, protocol,
+             m->dual ? " (runs SIP and SCCP)" : "", m->pfs_capable ? "PFS" : "no PFS");
     if (rc == DB_OK)
         rc = catalog_audit(db, actor, "model.add", m->name, NULL, after);
     return rc;

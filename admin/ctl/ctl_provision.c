@@ -125,11 +125,18 @@ static int print_view(int rc, json_t **j, const char *what)
 
 static int model_row(void *arg, const struct settings_model *m)
 {
-    char type[16];
+    const char *other = "";
+    char type[16], runs[16];
 
     snprintf(type, sizeof(type), "%u", m->device_type);
-    ctl_table_row(arg, m->name, type, m->pfs_capable ? "yes" : "no", m->protocol,
-                  m->default_load[0] ? m->default_load : "-");
+    snprintf(runs, sizeof(runs), "%s", m->protocol);
+    if (m->dual) {
+        snprintf(runs, sizeof(runs), "%s %s", m->protocol,
+                 strcmp(m->protocol, "SIP") == 0 ? "SCCP" : "SIP");
+        other = m->default_load_other[0] ? m->default_load_other : "-";
+    }
+    ctl_table_row(arg, m->name, type, m->pfs_capable ? "yes" : "no", m->protocol, runs,
+                  m->default_load[0] ? m->default_load : "-", other);
     return 0;
 }
 
@@ -144,19 +151,41 @@ static int cmd_model_list(struct ctl *c, int argc, char **argv)
         return ctl_usage(self("model list"));
     if (c->json)
         return print_view(view_models(c->dd.db, &j), &j, "the models");
-    out = ctl_table_new(5, "MODEL", "TYPE", "PFS", "PROTOCOL", "DEFAULT LOAD");
+    out = ctl_table_new(7, "MODEL", "TYPE", "PFS", "PROTOCOL", "RUNS", "DEFAULT LOAD",
+                        "OTHER PROTOCOL'S");
     rc = provision_models_each(c->dd.db, model_row, out);
     ctl_table_print(out);
     return rc == DB_OK ? CTL_OK : ctl_refuse("cannot list models");
+}
+
+/* --protocol (the one its devices run by default) against --protocols (what
+ * it runs): the default is one it runs; alone, --protocols names it. */
+static int model_protocols_apply(struct settings_model *m, const char *protocol,
+                                 const char *protocols)
+{
+    const char *first = NULL;
+    bool dual = false;
+
+    if (protocols != NULL && settings_protocols_parse(protocols, &first, &dual) != 0)
+        return ctl_refuse("--protocols is SIP, SCCP or \"SIP SCCP\"");
+    if (protocols != NULL && !dual && protocol != NULL && strcmp(protocol, first) != 0)
+        return ctl_refuse("--protocol %s is not one --protocols %s names", protocol, first);
+    if (protocol == NULL)
+        protocol = first != NULL ? first : "SIP";
+    snprintf(m->protocol, sizeof(m->protocol), "%s", protocol);
+    m->dual = dual;
+    return CTL_OK;
 }
 
 static int cmd_model_add(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"device-type", required_argument, NULL, 't'},
                                          {"protocol", required_argument, NULL, 'p'},
+                                         {"protocols", required_argument, NULL, 'P'},
                                          {"no-pfs", no_argument, NULL, 'n'},
                                          {0}};
-    struct settings_model m = {.pfs_capable = true, .protocol = "SIP"};
+    struct settings_model m = {.pfs_capable = true};
+    const char *protocol = NULL, *protocols = NULL;
     uint64_t type = 0;
     int o, rc;
 
@@ -164,20 +193,21 @@ static int cmd_model_add(struct ctl *c, int argc, char **argv)
     while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o == 't' && numparse_u64(optarg, 1, UINT32_MAX, &type) == 0)
             continue;
-        if (o == 'p' && (strcmp(optarg, "SIP") == 0 || strcmp(optarg, "SCCP") == 0)) {
-            snprintf(m.protocol, sizeof(m.protocol), "%s", optarg);
-            continue;
-        }
-        if (o == 'n') {
+        if (o == 'p' && (protocol = settings_protocol_parse(optarg)) == NULL)
+            return ctl_refuse("--protocol is SIP or SCCP");
+        if (o == 'P')
+            protocols = optarg;
+        else if (o == 'n')
             m.pfs_capable = false;
-            continue;
-        }
-        return ctl_usage(self("model add"));
+        else if (o != 'p')
+            return ctl_usage(self("model add"));
     }
     if (optind + 1 != argc || type == 0)
         return ctl_usage(self("model add"));
     if (!settings_name_valid(argv[optind]))
         return ctl_refuse("a model name is %s", SETTINGS_NAME_RULE);
+    if ((rc = model_protocols_apply(&m, protocol, protocols)) != CTL_OK)
+        return rc;
     snprintf(m.name, sizeof(m.name), "%s", argv[optind]);
     m.device_type = (unsigned)type;
     rc = db_begin(c->dd.db);
@@ -190,8 +220,11 @@ static int cmd_model_add(struct ctl *c, int argc, char **argv)
         return refuse_db(rc, "model add");
     if (c->json)
         return ctl_print_json(
-            json_pack("{s:s, s:I}", "added", m.name, "device_type", (json_int_t)m.device_type));
-    printf("added model %s (device type %u)\n", m.name, m.device_type);
+            json_pack("{s:s, s:I, s:s, s:o}", "added", m.name, "device_type",
+                      (json_int_t)m.device_type, "protocol", m.protocol, "protocols",
+                      m.dual ? json_pack("[s, s]", "SIP", "SCCP") : json_pack("[s]", m.protocol)));
+    printf("added model %s (device type %u, %s%s)\n", m.name, m.device_type, m.protocol,
+           m.dual ? "; runs SIP and SCCP" : "");
     return CTL_OK;
 }
 
@@ -1033,7 +1066,9 @@ static int cmd_effective(struct ctl *c, int argc, char **argv)
 
 const struct ctl_command ctl_provision_commands[] = {
     {"model list", "", cmd_model_list},
-    {"model add", "NAME --device-type N [--protocol SIP|SCCP] [--no-pfs]", cmd_model_add},
+    {"model add",
+     "NAME --device-type N [--protocols SIP|SCCP|'SIP SCCP'] [--protocol SIP|SCCP] [--no-pfs]",
+     cmd_model_add},
     {"default-load set", "MODEL LOAD|none [--protocol SIP|SCCP] [--force]", cmd_default_load_set},
     {"enterprise show", "", cmd_enterprise_show},
     {"enterprise set",

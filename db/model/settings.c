@@ -524,6 +524,29 @@ const char *settings_protocol_parse(const char *text)
     return NULL;
 }
 
+int settings_protocols_parse(const char *text, const char **first, bool *dual)
+{
+    char one[8], two[8];
+    const char *space, *a, *b;
+    size_t n;
+
+    if (text == NULL || strlen(text) > 16)
+        return -1;
+    space = strchr(text, ' ');
+    n = space != NULL ? (size_t)(space - text) : strlen(text);
+    if (n >= sizeof(one) || (space != NULL && strlen(space + 1) >= sizeof(two)))
+        return -1;
+    snprintf(one, sizeof(one), "%.*s", (int)n, text);
+    snprintf(two, sizeof(two), "%s", space != NULL ? space + 1 : "");
+    a = settings_protocol_parse(one);
+    b = space != NULL ? settings_protocol_parse(two) : NULL;
+    if (a == NULL || (space != NULL && (b == NULL || b == a)))
+        return -1;
+    *first = a;
+    *dual = b != NULL;
+    return 0;
+}
+
 bool settings_model_runs(const struct settings_model *m, const char *protocol)
 {
     const char *p = settings_protocol_parse(protocol);

@@ -149,6 +149,11 @@ struct settings_effective {
 /* The protocols: "SIP" or "SCCP" (any case) into its stored form; NULL for
  * anything else. */
 const char *settings_protocol_parse(const char *text);
+/* The protocols a model runs: "SIP", "SCCP", or both separated by one space
+ * in either order ("SIP SCCP"), any case. 0 with *first the first one named
+ * (stored form) and *dual whether both are; -1 for anything else (empty, a
+ * name twice, other separators, over 16 bytes). */
+int settings_protocols_parse(const char *text, const char **first, bool *dual);
 /* Whether the model runs protocol ("SIP" or "SCCP"). */
 bool settings_model_runs(const struct settings_model *m, const char *protocol);
 /* The model's default load for protocol ("" or NULL: the model's own):

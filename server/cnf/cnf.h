@@ -79,7 +79,9 @@ int cnf_render_device(const char *tmpl, size_t tmpl_len, const struct settings_e
 
 /* Renders XMLDefault.cnf.xml: the call manager group, and one
  * <loadInformationTYPE model="NAME">LOAD</loadInformationTYPE> per model
- * whose default load is servable now, in the snapshot's model order. */
+ * whose default load is servable now, in the snapshot's model order; a model
+ * that runs SIP and SCCP gets one element per protocol with a default, each
+ * with protocol="SIP" or protocol="SCCP" (its own protocol's first). */
 int cnf_render_default(const struct settings_snapshot *s, struct cnf_buf *out);
 
 /* Classifies a (normalised) requested name; for CNF_NAME_DEVICE the MAC,

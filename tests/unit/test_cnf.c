@@ -268,6 +268,71 @@ static struct settings_load xmldefault_loads[] = {
     {"x&y", false, false, ""},
 };
 
+/* A model that runs SIP and SCCP: one element per protocol with a servable
+ * default, each with its protocol attribute, its own protocol's first; a model
+ * that runs one protocol keeps the plain element. */
+struct xmldefault_protocol_case {
+    const char *what, *protocol;
+    bool dual;
+    const char *own, *other; /* default loads */
+    const char *want_count, *want_first, *want_first_protocol, *want_second, *want_second_protocol;
+};
+
+static const struct xmldefault_protocol_case xmldefault_protocol_cases[] = {
+    {"dual, both defaults", "SCCP", true, "SCCP41.9-4-2SR2-2S", "SIP41.9-4-2SR3-1S", "2",
+     "SCCP41.9-4-2SR2-2S", "SCCP", "SIP41.9-4-2SR3-1S", "SIP"},
+    {"dual, SIP own", "SIP", true, "SIP41.9-4-2SR3-1S", "SCCP41.9-4-2SR2-2S", "2",
+     "SIP41.9-4-2SR3-1S", "SIP", "SCCP41.9-4-2SR2-2S", "SCCP"},
+    {"dual, only the other's default", "SCCP", true, "", "SIP41.9-4-2SR3-1S", "1",
+     "SIP41.9-4-2SR3-1S", "SIP", "", ""},
+    {"dual, other's load not in the catalog", "SCCP", true, "SCCP41.9-4-2SR2-2S", "SIP41.0-0-0",
+     "1", "SCCP41.9-4-2SR2-2S", "SCCP", "", ""},
+    {"dual, other's load quarantined", "SCCP", true, "SCCP41.9-4-2SR2-2S", "bad.1-0", "1",
+     "SCCP41.9-4-2SR2-2S", "SCCP", "", ""},
+    {"dual, no defaults", "SIP", true, "", "", "0", "", "", "", ""},
+    {"one protocol: no attribute, other ignored", "SCCP", false, "SCCP41.9-4-2SR2-2S",
+     "SIP41.9-4-2SR3-1S", "1", "SCCP41.9-4-2SR2-2S", "", "", ""},
+};
+
+static struct settings_load protocol_loads[] = {
+    {"bad.1-0", true, false, ""},
+    {"SCCP41.9-4-2SR2-2S", false, false, ""},
+    {"SIP41.9-4-2SR3-1S", false, false, ""},
+};
+
+static void test_render_xmldefault_protocols(void **state)
+{
+    struct cnf_buf doc = {0};
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(xmldefault_protocol_cases); i++) {
+        struct settings_model m = {.name = "Cisco 7961", .device_type = 30018};
+        struct settings_snapshot snap = {.models = &m,
+                                         .n_models = 1,
+                                         .loads = protocol_loads,
+                                         .n_loads = ARRAY_LEN(protocol_loads)};
+        const struct xmldefault_protocol_case *c = &xmldefault_protocol_cases[i];
+
+        print_message("case: %s\n", c->what);
+        snprintf(m.protocol, sizeof(m.protocol), "%s", c->protocol);
+        m.dual = c->dual;
+        snprintf(m.default_load, sizeof(m.default_load), "%s", c->own);
+        snprintf(m.default_load_other, sizeof(m.default_load_other), "%s", c->other);
+        assert_int_equal(cnf_render_default(&snap, &doc), 0);
+        assert_int_equal(xmllint_status(doc.data, doc.len), 0);
+        assert_xpath(&doc, "count(/Default/loadInformation30018)", c->want_count);
+        assert_xpath(&doc, "count(/Default/loadInformation30018[@model='Cisco 7961'])",
+                     c->want_count);
+        assert_xpath(&doc, "/Default/loadInformation30018[1]", c->want_first);
+        assert_xpath(&doc, "string(/Default/loadInformation30018[1]/@protocol)",
+                     c->want_first_protocol);
+        assert_xpath(&doc, "/Default/loadInformation30018[2]", c->want_second);
+        assert_xpath(&doc, "string(/Default/loadInformation30018[2]/@protocol)",
+                     c->want_second_protocol);
+    }
+    cnf_buf_free(&doc);
+}
+
 static void test_render_xmldefault(void **state)
 {
     struct settings_model models[4];
@@ -704,6 +769,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_default_template),
+        cmocka_unit_test(test_render_xmldefault_protocols),
         cmocka_unit_test(test_render_none_values),
         cmocka_unit_test(test_render_all_placeholders_escaped),
         cmocka_unit_test(test_render_bad_bytes_replaced),
