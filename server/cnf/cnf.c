@@ -285,7 +285,9 @@ int cnf_render_device(const char *tmpl, size_t tmpl_len, const struct settings_e
     /* The load the phone can finish, never merely the one it is assigned. */
     vals.v[PH_LOAD] = eff->served;
     vals.v[PH_PFS] = strcmp(eff->pfs.value, "on") == 0 ? "1" : "0";
-    vals.v[PH_LOAD_SERVER] = eff->load_server.value;
+    /* What the gate lets through: never "branch:NAME", never a branch that
+     * does not hold the load (docs/FLEET.md). */
+    vals.v[PH_LOAD_SERVER] = eff->load_server_gate.sends;
     vals.v[PH_CM_ADDRESS] = cm_address;
     vals.v[PH_PROTOCOL] = eff->model->protocol;
     vals.v[PH_MAC] = eff->device->mac;
@@ -310,8 +312,8 @@ static int template_for(const struct settings_effective *eff, const char **tmpl,
     return CNF_OK;
 }
 
-int cnf_render_mac(const struct settings_snapshot *s, const char *mac, const struct sockaddr *from,
-                   struct cnf_buf *out)
+int cnf_render_mac(const struct settings_snapshot *s, const struct fleet_view *fleet, int64_t now,
+                   const char *mac, const struct sockaddr *from, struct cnf_buf *out)
 {
     struct settings_effective eff;
     const char *tmpl;
@@ -320,7 +322,7 @@ int cnf_render_mac(const struct settings_snapshot *s, const char *mac, const str
 
     if (s == NULL || mac == NULL)
         return CNF_INVALID;
-    if (settings_resolve(s, mac, from, &eff) != 0)
+    if (fleet_resolve(s, fleet, now, mac, from, &eff) != 0)
         return CNF_UNKNOWN;
     rc = template_for(&eff, &tmpl, &len);
     if (rc == CNF_OK)

@@ -46,6 +46,8 @@ static void fixture_init(struct fixture *f)
     snprintf(f->eff.pfs.value, sizeof(f->eff.pfs.value), "on");
     f->eff.pfs.level = SETTINGS_LEVEL_ENTERPRISE;
     snprintf(f->eff.load_server.value, sizeof(f->eff.load_server.value), "10.20.0.5");
+    /* What the fleet gate lets through is what loadServer names. */
+    snprintf(f->eff.load_server_gate.sends, sizeof(f->eff.load_server_gate.sends), "10.20.0.5");
     f->eff.load_server.level = SETTINGS_LEVEL_SITE;
     snprintf(f->eff.load.value, sizeof(f->eff.load.value), "SIP41.9-4-2SR3-1S");
     snprintf(f->eff.served, sizeof(f->eff.served), "%s", f->eff.load.value);
@@ -126,6 +128,7 @@ static void test_render_none_values(void **state)
     f.eff.served[0] = '\0';
     f.eff.load.level = SETTINGS_LEVEL_NONE;
     f.eff.load_server.value[0] = '\0';
+    f.eff.load_server_gate.sends[0] = '\0';
     snprintf(f.eff.pfs.value, sizeof(f.eff.pfs.value), "off");
     snprintf(f.model.protocol, sizeof(f.model.protocol), "SCCP");
     render(&f, NULL, &doc);
@@ -165,6 +168,7 @@ static void test_render_all_placeholders_escaped(void **state)
     snprintf(f.device.description, sizeof(f.device.description), "%s", nasty);
     snprintf(f.model.name, sizeof(f.model.name), "Model \"<7961>\" & 'co'");
     snprintf(f.eff.load_server.value, sizeof(f.eff.load_server.value), "%s", nasty);
+    snprintf(f.eff.load_server_gate.sends, sizeof(f.eff.load_server_gate.sends), "%s", nasty);
     snprintf(f.eff.load.value, sizeof(f.eff.load.value), "%s", nasty);
     snprintf(f.eff.served, sizeof(f.eff.served), "%s", nasty);
     render(&f, all_placeholders, &doc);
@@ -239,6 +243,7 @@ static void test_version_stamp(void **state)
     assert_string_not_equal(s1, s2);
     fixture_init(&f);
     f.eff.load_server.value[0] = '\0';
+    f.eff.load_server_gate.sends[0] = '\0';
     render(&f, NULL, &b);
     stamp_of(&b, s2);
     assert_string_not_equal(s1, s2);
@@ -728,20 +733,22 @@ static void test_render_mac_snapshot(void **state)
     inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr);
     inet_pton(AF_INET6, "::1", &v6.sin6_addr);
 
-    assert_int_equal(cnf_render_mac(&snap, "001122aabbcc", (struct sockaddr *)&v4, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "001122aabbcc", (struct sockaddr *)&v4, &doc),
+                     0);
     assert_int_equal(xmllint_status(doc.data, doc.len), 0);
     assert_xpath(&doc, "/device/loadInformation", "SCCP41.9-4-2SR2-2S");
     assert_xpath(&doc, "/device/vendorConfig/loadServer", "ls.loopback");
     assert_xpath(&doc, "/device/vendorConfig/peerFirmwareSharing", "0");
     assert_xpath(&doc, "/device/deviceProtocol", "SCCP");
     assert_xpath(&doc, "//processNodeName", "cm.example");
-    assert_int_equal(cnf_render_mac(&snap, "001122AABBCC", (struct sockaddr *)&v6, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "001122AABBCC", (struct sockaddr *)&v6, &doc),
+                     0);
     assert_xpath(&doc, "/device/vendorConfig/loadServer", "ls.enterprise");
-    assert_int_equal(cnf_render_mac(&snap, "001122AABBCC", NULL, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "001122AABBCC", NULL, &doc), 0);
     assert_xpath(&doc, "/device/vendorConfig/loadServer", "ls.enterprise");
 
     /* The profile's own template, and its PFS. */
-    assert_int_equal(cnf_render_mac(&snap, "0011223344FF", NULL, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "0011223344FF", NULL, &doc), 0);
     assert_int_equal(xmllint_status(doc.data, doc.len), 0);
     assert_xpath(&doc, "/device/who", "0011223344FF Cisco 7961 lab & co");
     assert_xpath(&doc, "/device/vendorConfig/peerFirmwareSharing", "1");
@@ -751,17 +758,17 @@ static void test_render_mac_snapshot(void **state)
      * on none; never told to fetch what it cannot finish. */
     xmldefault_loads[0].quarantined = true;
     snprintf(devices[0].last_load, sizeof(devices[0].last_load), "X&Y");
-    assert_int_equal(cnf_render_mac(&snap, "0011223344FF", NULL, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "0011223344FF", NULL, &doc), 0);
     assert_xpath(&doc, "/device/loadInformation", "x&y");
-    assert_int_equal(cnf_render_mac(&snap, "001122AABBCC", NULL, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "001122AABBCC", NULL, &doc), 0);
     assert_xpath(&doc, "/device/loadInformation", "");
     xmldefault_loads[0].quarantined = false;
 
     /* A template that fails the check is never rendered. */
     devices[0].profile = 1;
-    assert_int_equal(cnf_render_mac(&snap, "0011223344FF", NULL, &doc), CNF_INVALID);
-    assert_int_equal(cnf_render_mac(&snap, "0011223344EE", NULL, &doc), CNF_UNKNOWN);
-    assert_int_equal(cnf_render_mac(&snap, "not a mac", NULL, &doc), CNF_UNKNOWN);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "0011223344FF", NULL, &doc), CNF_INVALID);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "0011223344EE", NULL, &doc), CNF_UNKNOWN);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "not a mac", NULL, &doc), CNF_UNKNOWN);
     cnf_buf_free(&doc);
 }
 
