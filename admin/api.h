@@ -13,17 +13,37 @@
 #include "admin/auth.h"
 #include "db/datadir.h"
 
-#define API_BODY_MAX   (1024 * 1024) /* JSON request bodies */
-#define API_ARGS_MAX   4             /* {} segments in a route pattern */
-#define API_PATH_MAX   1024
-#define API_DETAIL_MAX 512
-#define API_CSV_MAX    (32 * 1024 * 1024) /* text/csv bodies (API_BODY_CSV) */
+#define API_BODY_MAX       (1024 * 1024) /* JSON request bodies */
+#define API_ARGS_MAX       4             /* {} segments in a route pattern */
+#define API_PATH_MAX       1024
+#define API_DETAIL_MAX     512
+#define API_CSV_MAX        (32 * 1024 * 1024) /* text/csv bodies (API_BODY_CSV) */
+#define API_BODY_LARGE_MAX (4 * 1024 * 1024)  /* a branch's report (API_BODY_LARGE) */
 
 struct tftp_server;
 struct files_server;
 struct pull_engine;
+struct fleet_view;
 struct missing_table;
 struct jobs;
+
+/* Refused fleet calls, for the audit trail: one row per address (an IPv6
+ * /64) per API_REFUSED_EVERY seconds saying how many came since its last
+ * row, and at most API_REFUSED_ROWS rows a minute in all, so a flood of
+ * forged reports cannot fill the audit table. */
+#define API_REFUSED_SLOTS 64
+#define API_REFUSED_EVERY 60
+#define API_REFUSED_ROWS  60
+struct api_refused {
+    struct {
+        char key[AUTH_IP_MAX + 8]; /* auth_addr_key; "" = free */
+        int64_t logged_at;         /* its latest audit row */
+        uint64_t pending;          /* refusals since */
+    } slot[API_REFUSED_SLOTS];
+    int64_t minute;   /* the start of the current minute's count */
+    unsigned rows;    /* audit rows written in it */
+    uint64_t dropped; /* refusals of addresses pushed out of the table */
+};
 
 /* Shared by every request; the database is used only under db_lock (the
  * router takes it around authentication and each handler). */
@@ -37,8 +57,9 @@ struct api_context {
     bool tls;
     char cookie_name[32]; /* "__Host-loadsd_session" under TLS */
     int64_t started;
-    struct jobs *jobs;   /* background imports (uploads) */
-    uint64_t upload_max; /* bytes of one uploaded bundle */
+    struct jobs *jobs;          /* background imports (uploads) */
+    uint64_t upload_max;        /* bytes of one uploaded bundle */
+    struct api_refused refused; /* forged fleet calls (api_fleet.c) */
 };
 
 /* The calls a streaming route (API_STREAM) gets: BEGIN once authorised,
@@ -90,6 +111,8 @@ enum api_route_flag {
     API_ANY_ROLE = 1 << 2,   /* a viewer may change this too (logout) */
     API_BODY_CSV = 1 << 3,   /* the body is text/csv, buffered, up to API_CSV_MAX */
     API_STREAM = 1 << 4,     /* any body, any size, handed over as it arrives */
+    API_BRANCH = 1 << 5,     /* a fleet call: a branch's token only (docs/FLEET.md) */
+    API_BODY_LARGE = 1 << 6, /* a JSON body up to API_BODY_LARGE_MAX */
 };
 
 /* pattern: "/api/v1/loads/{}": literal segments and {} for one segment. */
@@ -113,6 +136,11 @@ extern const struct api_route api_provision_routes[];
 extern const struct api_route api_devices_routes[];
 extern const struct api_route api_transfers_routes[];
 extern const struct api_route api_stage_routes[];
+extern const struct api_route api_fleet_routes[];
+
+/* A fleet call refused for its token, from ip: audited as
+ * "fleet.report.refused", rate-limited by ctx->refused. Under db_lock. */
+void api_fleet_refused(struct api_context *ctx, const char *ip, int64_t now);
 
 /* Matches path against pattern, filling args (pointers into buf, cap bytes,
  * a copy of path). 0 on a match, -1 otherwise. Pure. */

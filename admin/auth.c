@@ -20,6 +20,7 @@
 #include "admin/kdf.h"
 #include "db/catalog.h"
 #include "db/db.h"
+#include "db/fleet.h"
 #include "db/users.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
@@ -49,6 +50,8 @@ const char *auth_role_name(enum auth_role role)
         return "admin";
     case AUTH_ROLE_VIEWER:
         return "viewer";
+    case AUTH_ROLE_BRANCH:
+        return "branch";
     default:
         return "none";
     }
@@ -981,4 +984,25 @@ int auth_tokens_each(sqlite3 *db, int (*cb)(void *arg, const struct auth_token_i
     int rc = users_tokens_each(db, tokens_walk_one, &w);
 
     return w.rc != 0 ? w.rc : map_db(rc);
+}
+
+/* ---- branch tokens ---- */
+
+int auth_branch_check(sqlite3 *db, const char *token, struct auth_principal *out)
+{
+    char hash[SHA256_HEX_BUF];
+    struct fleet_branch b;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!auth_branch_token_well_formed(token))
+        return AUTH_DENIED;
+    auth_secret_hash(token, hash);
+    rc = fleet_branch_by_token(db, hash, &b);
+    if (rc != DB_OK)
+        return rc == DB_NOT_FOUND ? AUTH_DENIED : AUTH_ERROR;
+    snprintf(out->user, sizeof(out->user), "branch:%s", b.name);
+    snprintf(out->branch, sizeof(out->branch), "%s", b.name);
+    out->role = AUTH_ROLE_BRANCH;
+    return AUTH_OK;
 }

@@ -12,6 +12,7 @@
 #include "lib/sizes.h"
 
 #define AUTH_NAME_MAX          64   /* user and token names, NUL included */
+#define AUTH_PRINCIPAL_MAX     72   /* a principal: a user's name, or "branch:" and a branch's */
 #define AUTH_PASSWORD_MIN      8    /* bytes */
 #define AUTH_PASSWORD_MAX      1024 /* bytes */
 #define AUTH_PHC_MAX           256  /* "$scrypt$ln=15,r=8,p=1$SALT$HASH", NUL included */
@@ -44,7 +45,9 @@ enum auth_result {
     AUTH_INVALID = -6,  /* a malformed name, role, password or hash string */
 };
 
-enum auth_role { AUTH_ROLE_NONE = 0, AUTH_ROLE_VIEWER, AUTH_ROLE_ADMIN };
+/* AUTH_ROLE_BRANCH is never a user's: it is a branch's token, which may
+ * call the fleet calls (docs/FLEET.md) and nothing else. */
+enum auth_role { AUTH_ROLE_NONE = 0, AUTH_ROLE_VIEWER, AUTH_ROLE_ADMIN, AUTH_ROLE_BRANCH };
 
 /* A parsed hash string "$scrypt$ln=L,r=R,p=P$SALT$HASH" (base64url, no padding). */
 struct auth_phc {
@@ -57,8 +60,9 @@ struct auth_phc {
 
 /* Who a request acts as, once authenticated. */
 struct auth_principal {
-    int64_t user_id;
-    char user[AUTH_NAME_MAX];
+    int64_t user_id;               /* 0 for a branch */
+    char user[AUTH_PRINCIPAL_MAX]; /* the actor in the audit trail: "admin", "branch:berlin-1" */
+    char branch[AUTH_NAME_MAX];    /* AUTH_ROLE_BRANCH: the branch's name */
     enum auth_role role;
     bool by_session;             /* cookie: state changes need the CSRF token */
     char csrf[AUTH_SECRET_TEXT]; /* the session's CSRF token */
@@ -155,7 +159,8 @@ int auth_session_delete(sqlite3 *db, const char *id, const char *actor);
 int auth_sessions_prune(sqlite3 *db, int64_t now);
 /* A state-changing request by session must carry the session's token. */
 bool auth_csrf_ok(const struct auth_principal *p, const char *header);
-/* May p do this? Writes need the admin role. */
+/* May p do this? Writes need the admin role; a branch may do none of it
+ * (its calls are checked by auth_branch_check alone). */
 bool auth_allowed(const struct auth_principal *p, bool write, bool admin_only);
 
 /* ---- throttling ----
@@ -196,5 +201,12 @@ int auth_token_create(sqlite3 *db, const char *actor, const char *user, const ch
 int auth_token_check(sqlite3 *db, const char *token, int64_t now, struct auth_principal *out);
 int auth_token_remove(sqlite3 *db, const char *actor, int64_t id);
 int auth_tokens_each(sqlite3 *db, int (*cb)(void *arg, const struct auth_token_info *t), void *arg);
+
+/* ---- branch tokens at the central (made by auth_branch_token_make, above:
+ * the API and loadsctl alike) ---- */
+
+/* The principal of a branch's token: user "branch:NAME", AUTH_ROLE_BRANCH.
+ * AUTH_DENIED (malformed, unknown or revoked), AUTH_ERROR, or 0. */
+int auth_branch_check(sqlite3 *db, const char *token, struct auth_principal *out);
 
 #endif

@@ -39,3 +39,32 @@ json_t *branch_holdings_json(const struct fleet_holder *h)
         json_array_append_new(a, branch_holding_json(&h->holdings[i]));
     return a;
 }
+
+json_t *branch_want_json(const struct fleet_want *w)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a != NULL && w != NULL && i < w->n; i++)
+        json_array_append_new(a, json_string(w->loads[i]));
+    return a;
+}
+
+json_t *branch_detail_json(const struct fleet_branch *b, const struct fleet_holder *h,
+                           const struct fleet_want *w, int64_t now, int64_t max_age_s)
+{
+    json_t *j = branch_json(b, now, max_age_s);
+
+    if (j == NULL)
+        return NULL;
+    if (json_object_set_new(j, "loads", branch_holdings_json(h)) != 0 ||
+        json_object_set_new(j, "want", branch_want_json(w)) != 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+json_t *branch_created_json(const char *name, const char *address, const char *token)
+{
+    return json_pack("{s:s, s:s, s:s}", "name", name, "address", address, "token", token);
+}

@@ -20,4 +20,14 @@ json_t *branch_holding_json(const struct fleet_holding *x);
 /* [branch_holding_json...] of h (NULL: []). */
 json_t *branch_holdings_json(const struct fleet_holder *h);
 
+/* The load names of a want list: ["SIP78xx.14-2-1", ...] (NULL w: []). */
+json_t *branch_want_json(const struct fleet_want *w);
+/* A branch shown: branch_json with "loads" (its holdings as its holder h
+ * in the fleet view says, NULL: none) and "want" (what it must hold). */
+json_t *branch_detail_json(const struct fleet_branch *b, const struct fleet_holder *h,
+                           const struct fleet_want *w, int64_t now, int64_t max_age_s);
+/* The answer to adding a branch: {"name", "address", "token"}, the only
+ * time its token is shown. */
+json_t *branch_created_json(const char *name, const char *address, const char *token);
+
 #endif

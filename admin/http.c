@@ -52,7 +52,7 @@ static const struct api_route *const route_tables[] = {
     api_session_routes, api_users_routes,     api_tokens_routes,  api_loads_routes,
     api_trust_routes,   api_audit_routes,     api_stats_routes,   api_uploads_routes,
     api_jobs_routes,    api_provision_routes, api_devices_routes, api_transfers_routes,
-    api_stage_routes,
+    api_stage_routes,   api_fleet_routes,
 };
 
 struct admin_http {
@@ -300,7 +300,10 @@ static int authenticate(struct req *r)
     if (authz != NULL) {
         if (strncasecmp(authz, "Bearer ", 7) != 0)
             return MHD_HTTP_UNAUTHORIZED;
-        rc = auth_token_check(db, authz + 7, rq->now, &rq->who);
+        if (auth_branch_token_well_formed(authz + 7))
+            rc = auth_branch_check(db, authz + 7, &rq->who);
+        else
+            rc = auth_token_check(db, authz + 7, rq->now, &rq->who);
     } else {
         rq->session_id =
             MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, rq->ctx->cookie_name);
@@ -325,6 +328,15 @@ static int authorize(struct req *r, const char **code, const char **detail)
 
     if (r->route->flags & API_PUBLIC)
         return 0;
+    if ((rq->who.role == AUTH_ROLE_BRANCH) != ((r->route->flags & API_BRANCH) != 0)) {
+        *code = "forbidden";
+        *detail = rq->who.role == AUTH_ROLE_BRANCH
+                      ? "a branch's token may only make the fleet calls"
+                      : "only a branch's token may make this call";
+        return MHD_HTTP_FORBIDDEN;
+    }
+    if (r->route->flags & API_BRANCH)
+        return 0; /* a bearer token: no CSRF */
     if (write && !(r->route->flags & API_ANY_ROLE) &&
         !auth_allowed(&rq->who, true, r->route->flags & API_ADMIN_ONLY)) {
         *code = "forbidden";
@@ -368,6 +380,16 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
     }
 }
 
+/* The refusal's words for a body over max bytes. */
+static const char *body_too_large(size_t max)
+{
+    if (max == API_CSV_MAX)
+        return "the request body is larger than 32 MiB";
+    if (max == API_BODY_LARGE_MAX)
+        return "the request body is larger than 4 MiB";
+    return "the request body is larger than 1 MiB";
+}
+
 /* Content-Length over the limit, or a body that is not JSON: refused
  * before reading it. 0 or a status. */
 static int check_body_headers(struct req *r, const char **code, const char **detail)
@@ -381,13 +403,14 @@ static int check_body_headers(struct req *r, const char **code, const char **det
     size_t wlen = strlen(want);
     uint64_t len = 0;
 
-    r->body_max = csv ? API_CSV_MAX : API_BODY_MAX;
+    r->body_max = csv                                  ? API_CSV_MAX
+                  : (r->route->flags & API_BODY_LARGE) ? API_BODY_LARGE_MAX
+                                                       : API_BODY_MAX;
     if (r->route->flags & API_STREAM)
         return 0; /* the handler checks its own body */
     if (cl != NULL && numparse_u64(cl, 0, UINT64_MAX, &len) == 0 && len > r->body_max) {
         *code = "too_large";
-        *detail = csv ? "the request body is larger than 32 MiB"
-                      : "the request body is larger than 1 MiB";
+        *detail = body_too_large(r->body_max);
         return MHD_HTTP_CONTENT_TOO_LARGE;
     }
     if ((len > 0 || te != NULL) && (ct == NULL || strncasecmp(ct, want, wlen) != 0 ||
@@ -484,7 +507,11 @@ static enum MHD_Result api_begin(struct req *r, const char *url, const char *met
         return MHD_YES;
     pthread_mutex_lock(&h->ctx.db_lock);
     status = authenticate(r);
+    if (status == MHD_HTTP_UNAUTHORIZED && (r->route->flags & API_BRANCH))
+        api_fleet_refused(&h->ctx, r->rq.ip, r->rq.now);
     pthread_mutex_unlock(&h->ctx.db_lock);
+    if (status == MHD_HTTP_UNAUTHORIZED && (r->route->flags & API_BRANCH))
+        return refuse(r, MHD_HTTP_UNAUTHORIZED, "bad_token", "unknown or revoked branch token");
     if (status == MHD_HTTP_UNAUTHORIZED)
         return refuse(r, MHD_HTTP_UNAUTHORIZED, "unauthorized",
                       "log in, or send a valid API token");
@@ -546,9 +573,7 @@ static enum MHD_Result api_finish(struct req *r)
         return r->stream_done ? MHD_YES : stream_stage(r, API_STAGE_END, NULL, 0);
     if (r->too_large)
         return send_error(h, r->rq.conn, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-                          r->body_max > API_BODY_MAX ? "the request body is larger than 32 MiB"
-                                                     : "the request body is larger than 1 MiB",
-                          NULL);
+                          body_too_large(r->body_max), NULL);
     memset(&rs, 0, sizeof(rs));
     r->rq.body = r->body;
     r->rq.body_len = r->body_len;

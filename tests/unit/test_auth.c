@@ -24,6 +24,7 @@
 #include "admin/auth.h"
 #include "admin/kdf.h"
 #include "db/db.h"
+#include "db/fleet.h"
 #include "lib/log.h"
 #include "tests/unit/testdir.h"
 
@@ -262,8 +263,13 @@ static void test_allowed(void **state)
     struct auth_principal admin = {.role = AUTH_ROLE_ADMIN};
     struct auth_principal viewer = {.role = AUTH_ROLE_VIEWER};
     struct auth_principal none = {.role = AUTH_ROLE_NONE};
+    struct auth_principal branch = {.role = AUTH_ROLE_BRANCH};
 
     (void)state;
+    assert_false(auth_allowed(&branch, false, false)); /* a branch reads nothing */
+    assert_false(auth_allowed(&branch, true, false));
+    assert_string_equal(auth_role_name(AUTH_ROLE_BRANCH), "branch");
+    assert_int_equal(auth_role_parse("branch"), AUTH_ROLE_NONE); /* never a user's */
     assert_true(auth_allowed(&admin, true, true));
     assert_true(auth_allowed(&admin, false, false));
     assert_true(auth_allowed(&viewer, false, false));
@@ -685,6 +691,36 @@ static void test_tokens(void **state)
     assert_int_equal(auth_token_remove(fx->db, "test", id), AUTH_NOT_FOUND);
 }
 
+/* A branch token: made only by auth_branch_token_make, stored hashed (by
+ * db/fleet), its principal "branch:NAME"; a changed, short or user token
+ * is no branch's. */
+static void test_branch_tokens(void **state)
+{
+    struct fixture *fx = *state;
+    char token[AUTH_SECRET_TEXT], hash[SHA256_HEX_BUF], again[SHA256_HEX_BUF];
+    struct auth_principal q;
+
+    assert_int_equal(auth_branch_token_make(token, hash), AUTH_OK);
+    assert_int_equal(strlen(token), 4 + 43);
+    assert_true(auth_branch_token_well_formed(token));
+    auth_secret_hash(token, again);
+    assert_string_equal(hash, again);
+    assert_int_equal(auth_branch_check(fx->db, token, &q), AUTH_DENIED); /* not registered */
+    assert_int_equal(db_begin(fx->db), DB_OK);
+    assert_int_equal(fleet_branch_add(fx->db, "test", "berlin-1", "198.51.100.7", hash), DB_OK);
+    assert_int_equal(db_commit(fx->db), DB_OK);
+    assert_int_equal(auth_branch_check(fx->db, token, &q), AUTH_OK);
+    assert_string_equal(q.user, "branch:berlin-1");
+    assert_string_equal(q.branch, "berlin-1");
+    assert_int_equal(q.role, AUTH_ROLE_BRANCH);
+    assert_false(q.by_session);
+    token[10] = token[10] == 'x' ? 'y' : 'x';
+    assert_int_equal(auth_branch_check(fx->db, token, &q), AUTH_DENIED);
+    assert_int_equal(q.role, AUTH_ROLE_NONE);
+    assert_int_equal(auth_branch_check(fx->db, "lsb_short", &q), AUTH_DENIED);
+    assert_int_equal(auth_branch_check(fx->db, hash, &q), AUTH_DENIED); /* the hash is no token */
+}
+
 static void test_bootstrap(void **state)
 {
     struct fixture *fx = *state;
@@ -821,6 +857,7 @@ int main(void)
         FX_TEST(test_login_timing),
         FX_TEST(test_sessions),
         FX_TEST(test_tokens),
+        FX_TEST(test_branch_tokens),
         FX_TEST(test_bootstrap),
     };
 
