@@ -10,6 +10,7 @@ import {firmwarePage, loadPage} from './js/pages/firmware.js';
 import {defaultsPage, enterprisePage, profilesPage, sitesPage} from './js/pages/provisioning.js';
 import {devicesPage, devicePage} from './js/pages/devices.js';
 import {transfersPage, auditPage, usersPage, trustPage} from './js/pages/operations.js';
+import {branchesPage, branchPage} from './js/pages/branches.js';
 
 const routes = [
   {re: /^\/dashboard$/, page: dashboardPage, nav: '#/dashboard', title: 'Dashboard'},
@@ -19,6 +20,8 @@ const routes = [
   {re: /^\/enterprise$/, page: enterprisePage, nav: '#/enterprise', title: 'Enterprise'},
   {re: /^\/profiles$/, page: profilesPage, nav: '#/profiles', title: 'Phone profiles'},
   {re: /^\/sites$/, page: sitesPage, nav: '#/sites', title: 'Sites'},
+  {re: /^\/branches$/, page: branchesPage, nav: '#/branches', title: 'Branches'},
+  {re: /^\/branches\/([^/]+)$/, page: branchPage, nav: '#/branches', title: 'Branch'},
   {re: /^\/devices$/, page: devicesPage, nav: '#/devices', title: 'Devices'},
   {re: /^\/devices\/([^/]+)$/, page: devicePage, nav: '#/devices', title: 'Device'},
   {re: /^\/transfers$/, page: transfersPage, nav: '#/transfers', title: 'Transfers'},

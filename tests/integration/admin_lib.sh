@@ -48,6 +48,17 @@ check() {
     if [ "$got" = "$4" ]; then pass "$1"; else fail "$1: got '$got', want '$4' ($(head -c 300 "$TMPD/$2.body"))"; fi
 }
 
+# py NAME EXPR LABEL: one result for a Python expression over req NAME's body as j.
+py() {
+    if [ "$(jq_py "$1" "$2")" = True ]; then pass "$3"; else fail "$3: $(head -c 400 "$TMPD/$1.body")"; fi
+}
+
+# audit_count ACTION: how many audit rows of that action there are (as $ADMIN).
+audit_count() {
+    req audit GET "/api/v1/audit?limit=500&action=$1" $ADMIN
+    jq_py audit "len([x for x in j['entries'] if x['action'] == '$1'])"
+}
+
 # job_wait NAME ID: polls job ID (as $ADMIN) until it is done or failed; its
 # last answer is NAME. Import jobs run on nice-19 threads, so a loaded machine
 # (make -j check) can take many seconds: the bound is 90 s, because the test

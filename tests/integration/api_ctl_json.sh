@@ -2,9 +2,10 @@
 # api_ctl_json.sh: one JSON shape per resource. On one data dir with loadsd
 # running, the admin API and `loadsctl --json` must print the same document
 # for the same device, effective settings, problem list, model, profile,
-# enterprise settings, site rule, user, token, trust anchor, load and verify
-# run (a list: the API's list member against loadsctl's array); the answers
-# to the same change (add, set, remove) must have the same members and types.
+# enterprise settings, site rule, user, token, trust anchor, load, verify
+# run and branch (a list: the API's list member against loadsctl's array);
+# the answers to the same change (add, set, remove) must have the same
+# members and types.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalog_lib.sh"
 . "$(dirname "$0")/admin_lib.sh"
@@ -237,6 +238,17 @@ cj verifybad verify "$LOAD"
 api verifybad POST "/api/v1/loads/$LOAD/verify"
 cj verifybad2 verify "$LOAD"
 compare same "verify of a quarantined load" verifybad 'j' verifybad2
+
+# ---- branches (docs/FLEET.md): one never reported, so no age differs ----
+api branchadd POST /api/v1/branches -d '{"name":"berlin-1","address":"198.51.100.7"}'
+cj branchadd branch add leeds-2 --address 198.51.100.8
+compare shape "the answer to adding a branch (its token once)" branchadd 'j' branchadd
+cj branches branch list
+api branches GET /api/v1/branches
+compare same "branches" branches 'j["branches"]' branches
+cj branchshow branch show berlin-1
+api branchshow GET /api/v1/branches/berlin-1
+compare same "one branch (loads, want)" branchshow 'j' branchshow
 
 daemon_stop
 ctl_sanitizer_check

@@ -20,16 +20,6 @@ D="$TMPD/data"
 admin_login "$D"
 viewer_login
 
-# py NAME EXPR LABEL: one result for a Python expression over req NAME's body as j.
-py() {
-    if [ "$(jq_py "$1" "$2")" = True ]; then pass "$3"; else fail "$3: $(head -c 400 "$TMPD/$1.body")"; fi
-}
-# audit_count ACTION: how many audit rows of that action there are.
-audit_count() {
-    req audit GET "/api/v1/audit?limit=500&action=$1" $ADMIN
-    jq_py audit "len([x for x in j['entries'] if x['action'] == '$1'])"
-}
-
 req prof POST /api/v1/profiles $AC $JSON -d '{"name":"branch","peer_firmware_sharing":"off"}'
 expect "a profile" 201
 req site POST /api/v1/sites $AC $JSON -d '{"cidr":"127.0.0.0/8","load_server":"10.9.9.9"}'

@@ -8,8 +8,10 @@
 // TFTP (screenshots device-site-rule-*.png), trusting a certificate twice, the
 // audit diff, a CSV import with one bad line shows that line's error, 500
 // devices selected by a search given a load in one job (screenshots
-// devices-bulk-*), a partial CSV import and its rejected-rows file, log
-// out; then the main pages at phone size
+// devices-bulk-*), a partial CSV import and its rejected-rows file, a branch
+// added (its token once) and its report's holdings (branches-added-*,
+// branch-holdings-*) and a device's page saying whether its branch is named
+// (device-branch-gate-*), log out; then the main pages at phone size
 // without horizontal scrolling. Screenshots go to tests/web/artifacts/.
 // Touches nothing outside its temp dir and the artifacts directory.
 
@@ -613,6 +615,48 @@ test('a load shows the devices not on their model\'s default', async () => {
   await shotBoth('firmware-usage');
 });
 
+test('branches: a branch added shows its token once, is listed, and its report shows as holdings', async () => {
+  await nav(page, 'Branches');
+  await page.getByRole('heading', {name: 'Branches', exact: true, level: 1}).waitFor();
+  await page.locator('#branch-name').fill('berlin-1');
+  await page.locator('#branch-address').fill('198.51.100.7');
+  await page.getByRole('button', {name: 'Add branch'}).click();
+  const token = await page.locator('#branch-token').textContent();
+  assert.match(token, /^lsb_[A-Za-z0-9_-]{43}$/);
+  await page.getByText('Copy the token of branch berlin-1 now: it is not shown again.').waitFor();
+  await page.locator('#branch-token-copy').waitFor();
+  const row = page.locator('tr', {hasText: 'berlin-1'});
+  await row.locator('td[data-label="Last report"]', {hasText: 'never reported'}).waitFor();
+  await shotBoth('branches-added');
+  // The token works once, as the branch would use it, and is not in the list.
+  const report = {version: '0.1.0', time: 1765000000, free_bytes: 52428800000,
+    loads: [{name: LOAD, state: 'complete', files_have: 6, files_total: 6, bytes_have: 6000000, bytes_total: 6000000},
+      {name: 'SIP78xx.14-2-1', state: 'staging', files_have: 3, files_total: 5, bytes_have: 64000000,
+        bytes_total: 105000000, eta_s: 240}]};
+  const r = await fetch(`${base}/api/v1/fleet/report`, {method: 'POST',
+    headers: {'Authorization': `Bearer ${token}`, 'Content-Type': 'application/json'}, body: JSON.stringify(report)});
+  assert.equal(r.status, 200, await r.text());
+  await page.reload();
+  await row.locator('td[data-label="Loads"]', {hasText: '1 of 2 complete'}).waitFor();
+  assert.equal(await page.locator('#branch-token').count(), 0, 'the token is shown once');
+  await row.getByRole('link', {name: 'berlin-1'}).click();
+  await page.getByRole('heading', {name: 'Branch berlin-1'}).waitFor();
+  const staging = page.locator('tr', {hasText: 'SIP78xx.14-2-1'});
+  await staging.locator('td[data-label="State"]', {hasText: 'staging'}).waitFor();
+  assert.match(await staging.locator('td[data-label="Progress"]').textContent(), /61% · 3 of 5 files/);
+  assert.equal(await staging.locator('td[data-label="ETA"]').textContent(), '4 min 0 s');
+  await shotBoth('branch-holdings');
+  // A device pointed at the branch: its page says whether the config names
+  // the branch, and why (docs/FLEET.md, the gate).
+  ctl('device', 'set', MAC, 'load_server', 'branch:berlin-1');
+  await page.goto(`${base}/#/devices/${MAC}`);
+  const gate = page.locator('#load-server-gate');
+  await gate.waitFor();
+  assert.match(await gate.textContent(), /berlin-1/);
+  await shotBoth('device-branch-gate');
+  ctl('device', 'set', MAC, 'load_server', 'inherit');
+});
+
 test('log out', async () => {
   await page.getByRole('button', {name: 'Log out'}).click();
   await page.getByRole('heading', {name: 'Log in to loadsd'}).waitFor();
@@ -633,7 +677,8 @@ test('main pages at 1366x768 and on a phone screen, without horizontal scrolling
   await p.getByLabel('Password').press('Enter');
   await p.getByRole('heading', {name: 'Dashboard', exact: true}).waitFor();
   const pages = ['dashboard', 'firmware', `loads/${LOAD}`, 'defaults', 'devices', `devices/${MAC}`,
-    'profiles', 'enterprise', 'sites', 'transfers', 'audit', 'users', 'trust'];
+    'profiles', 'enterprise', 'sites', 'branches', 'branches/berlin-1', 'transfers', 'audit', 'users',
+    'trust'];
   const wide = [];
   for (const [label, vp] of [['wide', WIDE], ['phone', PHONE]]) {
     await p.setViewportSize(vp);

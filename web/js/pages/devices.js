@@ -390,6 +390,18 @@ function fromText(f) {
   return `Shown as the phone gets it: its last request came from ${f.address} (since ${fmtTime(f.seen_at)}).`;
 }
 
+// The load-server gate (docs/FLEET.md): whether the config names the load
+// server, and why not. Nothing for a load server that is not gated.
+function gateView(g) {
+  if (!g || g.state === 'not_gated') return null;
+  if (g.state === 'ok') {
+    return h('div', {id: 'load-server-gate'}, alertBox('ok', `Phones are sent to ${g.sends}: ${g.why}`));
+  }
+  const kind = g.state === 'not_probed' ? 'info' : 'warn';
+  const tail = g.sends ? '' : ' — phones fetch from this server meanwhile';
+  return h('div', {id: 'load-server-gate'}, alertBox(kind, `${g.why}${tail}`));
+}
+
 function effectiveView(e) {
   const s = e.settings || e;
   const row = (label, v, extra) => [h('dt', null, label), h('dd', {dataset: {setting: label}},
@@ -406,6 +418,7 @@ function effectiveView(e) {
       row('Load server', ls, ls.site ? h('span.small', {id: 'site-origin'}, ' site rule ', h('code', null, ls.site)) : null),
       row('Load', ld, ld.state && ld.state !== 'ok' && ld.state !== 'none' ? [' ', statusBadge(ld.state)] : null),
       h('dt', null, 'Config names'), h('dd.mono', {id: 'served-load'}, ld.served || 'no load')),
+    gateView(e.load_server_gate),
     ld.held_back ? h('div', {id: 'held-back'}, alertBox('bad', ld.held_back)) : null,
     warnings.length ? h('div', {id: 'device-warnings'}, alertBox('warn', h('strong', null, 'Warnings'), h('ul', null, warnings.map((w) => h('li', null, String(w)))))) : null);
 }
