@@ -64,6 +64,10 @@ static CURL *easy_for(const char *url, const struct upstream_fetch_opts *o)
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
                      o != NULL && o->stall_timeout_s > 0 ? o->stall_timeout_s : 60L);
+    if (o != NULL && o->total_timeout_s > 0)
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, o->total_timeout_s);
+    if (o != NULL && o->ca_file != NULL && o->ca_file[0] != '\0')
+        curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
     if (o != NULL && o->stop != NULL) {
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)o->stop);
@@ -155,6 +159,70 @@ int upstream_fetch_bytes(const char *url, size_t max, const struct upstream_fetc
     }
 out:
     free(m.buf);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+/* ---- a POST with a bearer token (a branch's report) ---- */
+
+/* "Authorization: Bearer TOKEN" and the body's type, or NULL. */
+static struct curl_slist *post_headers(const char *bearer)
+{
+    struct curl_slist *l = curl_slist_append(NULL, "Content-Type: application/json"), *more;
+    char auth[512];
+
+    if (l == NULL || snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer) >=
+                         (int)sizeof(auth)) {
+        curl_slist_free_all(l);
+        return NULL;
+    }
+    more = curl_slist_append(l, auth);
+    if (more == NULL)
+        curl_slist_free_all(l);
+    return more;
+}
+
+int upstream_fetch_post(const char *url, const char *bearer, const char *body, size_t len,
+                        size_t max, const struct upstream_fetch_opts *o, long *status,
+                        char **answer, size_t *alen, char *err, size_t cap)
+{
+    struct mem_sink m = {.max = max};
+    struct curl_slist *hdr = post_headers(bearer);
+    CURL *h = easy_for(url, o);
+    CURLcode cc;
+    int rc = FETCH_LOCAL;
+
+    *answer = NULL;
+    *alen = 0;
+    *status = 0;
+    if (h == NULL || hdr == NULL) {
+        snprintf(err, cap, "cannot make an HTTP client request");
+        goto out;
+    }
+    curl_easy_setopt(h, CURLOPT_FAILONERROR, 0L); /* an error's body says why */
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mem_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &m);
+    cc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    rc = result_of(h, cc, url, err, cap);
+    if (m.too_big) {
+        snprintf(err, cap, "%s: the answer is over %zu bytes", url, max);
+        rc = FETCH_FAILED;
+    } else if (rc == FETCH_OK && *status != 200) {
+        snprintf(err, cap, "%s: HTTP status %ld", url, *status);
+        rc = FETCH_FAILED;
+    }
+    if (!m.too_big) {
+        *answer = m.buf;
+        *alen = m.len;
+        m.buf = NULL;
+    }
+out:
+    free(m.buf);
+    curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
     return rc;
 }

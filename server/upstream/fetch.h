@@ -23,6 +23,8 @@ struct upstream_fetch_opts {
     long connect_timeout_s;        /* default 10 */
     long stall_timeout_s;          /* abort when under 1 byte/s for this long; default 60 */
     uint64_t max_recv_bytes_per_s; /* a blob's bytes/s at most (paced as written); 0: no cap */
+    long total_timeout_s;          /* the whole request at most; 0: no limit */
+    const char *ca_file;           /* CA bundle for https (PEM); NULL or "": the system's */
     const atomic_bool *stop;       /* set: give up at the next callback */
     /* upstream_fetch_blob: called as the file grows, with the bytes it
      * holds (resumed ones included) and those received by this call; once
@@ -38,6 +40,15 @@ int upstream_fetch_global_init(void);
  * convenience). Answers over max bytes fail. FETCH_OK only for 200. */
 int upstream_fetch_bytes(const char *url, size_t max, const struct upstream_fetch_opts *o,
                          char **body, size_t *len, char *err, size_t cap);
+
+/* POSTs body (len bytes of JSON) to url with "Authorization: Bearer
+ * bearer" and reads the answer (at most max bytes) into *answer (malloc'd,
+ * NUL-terminated, kept whatever the status so the caller can read an error
+ * body; NULL when none came) and its HTTP status into *status (0: none).
+ * FETCH_OK only for 200; else FETCH_FAILED with a reason in err. */
+int upstream_fetch_post(const char *url, const char *bearer, const char *body, size_t len,
+                        size_t max, const struct upstream_fetch_opts *o, long *status,
+                        char **answer, size_t *alen, char *err, size_t cap);
 
 /* Makes path hold the blob url names: size bytes whose SHA-256 is sha256
  * (lowercase hex). Bytes already in path are kept when they can be the

@@ -40,6 +40,7 @@ seeds() {
     fuzz_files_request) echo "corpus_files" ;;
     fuzz_manifest) echo "corpus_manifest" ;;
     fuzz_devquery) echo "corpus_devquery" ;;
+    fuzz_fleet_answer) echo "corpus_fleet_answer" ;;
     fuzz_fleet_report) echo "corpus_fleet" ;;
     *) echo "" ;;
     esac

@@ -1,0 +1,230 @@
+/* report_json.c: the fleet report's JSON built from plain structs, and the
+ * central's answer checked member by member. Pure: no I/O, no logging, no
+ * clock; the answer's bytes never reach an error text. */
+#include "server/upstream/report_json.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/model/settings.h"
+#include "server/upstream/pull.h"
+
+#define FLEET_COUNT_MAX ((uint64_t)1 << 53) /* the contract's 0..2^53: exact in a double */
+
+static const char *const state_names[] = {
+    [FLEET_COMPLETE] = "complete",       [FLEET_STAGING] = "staging",
+    [FLEET_INCOMPLETE] = "incomplete",   [FLEET_QUARANTINED] = "quarantined",
+    [FLEET_BLOCKED] = "blocked",
+};
+
+const char *fleet_state_name(enum fleet_state s)
+{
+    return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "unknown";
+}
+
+static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err != NULL && cap > 0) {
+        va_start(ap, fmt);
+        vsnprintf(err, cap, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* ---- the report ---- */
+
+static bool counts_ok(const struct fleet_holding *h)
+{
+    return h->files_have <= FLEET_COUNT_MAX && h->files_total <= FLEET_COUNT_MAX &&
+           h->bytes_have <= FLEET_COUNT_MAX && h->bytes_total <= FLEET_COUNT_MAX &&
+           h->eta_s >= -1 && h->eta_s <= (int64_t)FLEET_COUNT_MAX;
+}
+
+static json_t *holding_json(const struct fleet_holding *h)
+{
+    if (!pull_load_name_ok(h->name) || !counts_ok(h))
+        return NULL;
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "name", h->name, "state",
+                     fleet_state_name(h->state), "files_have", (json_int_t)h->files_have,
+                     "files_total", (json_int_t)h->files_total, "bytes_have",
+                     (json_int_t)h->bytes_have, "bytes_total", (json_int_t)h->bytes_total,
+                     "eta_s", h->eta_s < 0 ? json_null() : json_integer(h->eta_s));
+}
+
+int fleet_report_json(const struct fleet_report *r, char **out, size_t *len)
+{
+    json_t *loads = json_array(), *root = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    *len = 0;
+    if (loads == NULL || r->free_bytes > FLEET_COUNT_MAX)
+        goto out;
+    for (size_t i = 0; i < r->n_loads; i++)
+        if (json_array_append_new(loads, holding_json(&r->loads[i])) != 0)
+            goto out;
+    root = json_pack("{s:s, s:I, s:I, s:O, s:[]}", "version", r->version, "time",
+                     (json_int_t)r->time, "free_bytes", (json_int_t)r->free_bytes, "loads", loads,
+                     "phones");
+    if (root == NULL || (*out = json_dumps(root, JSON_COMPACT)) == NULL)
+        goto out;
+    *len = strlen(*out);
+    rc = 0;
+out:
+    json_decref(loads);
+    json_decref(root);
+    return rc;
+}
+
+/* ---- the answer ---- */
+
+/* The integer member key of obj in min..max. */
+static int get_range(json_t *obj, const char *key, unsigned min, unsigned max, unsigned *out,
+                     char *err, size_t cap)
+{
+    json_t *v = json_object_get(obj, key);
+    json_int_t n;
+
+    if (v == NULL)
+        return fail(err, cap, "%s: missing", key);
+    if (!json_is_integer(v))
+        return fail(err, cap, "%s: not an integer", key);
+    n = json_integer_value(v);
+    if (n < (json_int_t)min || n > (json_int_t)max)
+        return fail(err, cap, "%s: out of range %u..%u", key, min, max);
+    *out = (unsigned)n;
+    return 0;
+}
+
+static int get_branch(json_t *root, struct fleet_answer *a, char *err, size_t cap)
+{
+    json_t *v = json_object_get(root, "branch");
+    const char *s;
+
+    if (v == NULL)
+        return fail(err, cap, "branch: missing");
+    if (!json_is_string(v))
+        return fail(err, cap, "branch: not a string");
+    s = json_string_value(v);
+    if (strlen(s) != json_string_length(v) || !settings_name_valid(s) ||
+        strlen(s) > FLEET_BRANCH_NAME_MAX)
+        return fail(err, cap, "branch: not a branch name");
+    memcpy(a->branch, s, strlen(s) + 1);
+    return 0;
+}
+
+/* Whether name is among the first n of v (ASCII case kept: loads are
+ * named as the catalog names them). */
+static bool want_has(const struct fleet_answer *a, const char *name)
+{
+    for (size_t i = 0; i < a->n_want; i++)
+        if (strcmp(a->want[i], name) == 0)
+            return true;
+    return false;
+}
+
+static int get_want(json_t *root, struct fleet_answer *a, char *err, size_t cap)
+{
+    json_t *v = json_object_get(root, "want"), *item;
+    size_t i;
+
+    if (v == NULL)
+        return fail(err, cap, "want: missing");
+    if (!json_is_array(v))
+        return fail(err, cap, "want: not a list");
+    if (json_array_size(v) > FLEET_WANT_MAX)
+        return fail(err, cap, "want: more than %d loads", FLEET_WANT_MAX);
+    if (json_array_size(v) > 0 && (a->want = calloc(json_array_size(v), sizeof(*a->want))) == NULL)
+        return fail(err, cap, "want: out of memory");
+    json_array_foreach(v, i, item) {
+        const char *s = json_is_string(item) ? json_string_value(item) : NULL;
+
+        if (s == NULL)
+            return fail(err, cap, "want[%zu]: not a string", i);
+        if (strlen(s) != json_string_length(item) || !pull_load_name_ok(s))
+            return fail(err, cap, "want[%zu]: not a load name", i);
+        if (!want_has(a, s))
+            memcpy(a->want[a->n_want++], s, strlen(s) + 1);
+    }
+    return 0;
+}
+
+int fleet_answer_parse(const char *buf, size_t len, struct fleet_answer *a, char *err, size_t cap)
+{
+    json_error_t je;
+    json_t *root = NULL;
+    int rc = -1;
+
+    memset(a, 0, sizeof(*a));
+    if (len > FLEET_ANSWER_MAX) {
+        fail(err, cap, "the answer is over %d bytes", FLEET_ANSWER_MAX);
+        goto out;
+    }
+    root = len > 0 ? json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je) : NULL;
+    if (root == NULL || !json_is_object(root)) {
+        fail(err, cap, "the answer is not a JSON object");
+        goto out;
+    }
+    if (get_branch(root, a, err, cap) != 0 || get_want(root, a, err, cap) != 0 ||
+        get_range(root, "report_every_s", FLEET_EVERY_MIN_S, FLEET_EVERY_MAX_S,
+                  &a->report_every_s, err, cap) != 0 ||
+        get_range(root, "max_age_s", 1, FLEET_MAX_AGE_MAX_S, &a->max_age_s, err, cap) != 0)
+        goto out;
+    rc = 0;
+out:
+    json_decref(root);
+    if (rc != 0)
+        fleet_answer_free(a);
+    return rc;
+}
+
+void fleet_answer_free(struct fleet_answer *a)
+{
+    free(a->want);
+    memset(a, 0, sizeof(*a));
+}
+
+/* ---- what changed ---- */
+
+static int holding_cmp(const void *x, const void *y)
+{
+    return strcmp(((const struct fleet_holding *)x)->name, ((const struct fleet_holding *)y)->name);
+}
+
+void fleet_holdings_sort(struct fleet_holding *v, size_t n)
+{
+    if (n > 1)
+        qsort(v, n, sizeof(*v), holding_cmp);
+}
+
+/* Whether the bytes held moved by a tenth of the whole or more (or the
+ * whole itself changed, as when a pull learns its size). */
+static bool moved_a_tenth(const struct fleet_holding *a, const struct fleet_holding *b)
+{
+    uint64_t d = a->bytes_have > b->bytes_have ? a->bytes_have - b->bytes_have
+                                               : b->bytes_have - a->bytes_have;
+
+    if (a->bytes_total != b->bytes_total)
+        return true;
+    return a->bytes_total > 0 && (double)d * 10.0 >= (double)a->bytes_total;
+}
+
+bool fleet_holdings_changed(const struct fleet_holding *a, size_t na,
+                            const struct fleet_holding *b, size_t nb)
+{
+    if (na != nb)
+        return true;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i].name, b[i].name) != 0 || a[i].state != b[i].state ||
+            a[i].files_total != b[i].files_total || moved_a_tenth(&a[i], &b[i]))
+            return true;
+    return false;
+}

@@ -1,0 +1,391 @@
+/* test_report_json.c: table tests for the fleet report's JSON (every member,
+ * null ETA, refusals), the central's answer (accepted forms, each bad member,
+ * every truncation, the 4,096-load and 1 MiB limits), what counts as a change
+ * of holdings, and the branch token file. */
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "server/upstream/report.h"
+#include "server/upstream/report_json.h"
+#include "tests/unit/testdir.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define GOOD_ANSWER                                                                                \
+    "{\"branch\": \"berlin-1\", \"want\": [\"SIP78xx.14-2-1\", \"SIP88xx.14-2-1\"], "             \
+    "\"report_every_s\": 60, \"max_age_s\": 300}"
+
+static struct fleet_holding holding(const char *name, enum fleet_state s, uint64_t have,
+                                    uint64_t total, int64_t eta)
+{
+    struct fleet_holding h = {.state = s, .files_have = 3, .files_total = 5, .bytes_have = have,
+                              .bytes_total = total, .eta_s = eta};
+
+    snprintf(h.name, sizeof(h.name), "%s", name);
+    return h;
+}
+
+/* ---- the report ---- */
+
+static void test_report_members(void **state)
+{
+    struct fleet_holding v[2] = {
+        holding("SIP78xx.14-2-1", FLEET_STAGING, 64000000, 105000000, 240),
+        holding("SIP88xx.14-2-1", FLEET_QUARANTINED, 10, 20, -1),
+    };
+    struct fleet_report r = {"0.1.0", 1765000000, 52428800000ull, v, 2};
+    json_t *j, *l0, *l1;
+    char *text;
+    size_t len;
+
+    (void)state;
+    assert_int_equal(fleet_report_json(&r, &text, &len), 0);
+    assert_int_equal(len, strlen(text));
+    j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "version")), "0.1.0");
+    assert_int_equal(json_integer_value(json_object_get(j, "time")), 1765000000);
+    assert_int_equal(json_integer_value(json_object_get(j, "free_bytes")), 52428800000ll);
+    assert_true(json_is_array(json_object_get(j, "phones")));
+    assert_int_equal(json_array_size(json_object_get(j, "phones")), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "loads")), 2);
+    l0 = json_array_get(json_object_get(j, "loads"), 0);
+    l1 = json_array_get(json_object_get(j, "loads"), 1);
+    assert_string_equal(json_string_value(json_object_get(l0, "name")), "SIP78xx.14-2-1");
+    assert_string_equal(json_string_value(json_object_get(l0, "state")), "staging");
+    assert_int_equal(json_integer_value(json_object_get(l0, "files_have")), 3);
+    assert_int_equal(json_integer_value(json_object_get(l0, "files_total")), 5);
+    assert_int_equal(json_integer_value(json_object_get(l0, "bytes_have")), 64000000);
+    assert_int_equal(json_integer_value(json_object_get(l0, "bytes_total")), 105000000);
+    assert_int_equal(json_integer_value(json_object_get(l0, "eta_s")), 240);
+    assert_string_equal(json_string_value(json_object_get(l1, "state")), "quarantined");
+    assert_true(json_is_null(json_object_get(l1, "eta_s")));
+    json_decref(j);
+    free(text);
+}
+
+static void test_report_refuses(void **state)
+{
+    static const struct {
+        const char *name;
+        uint64_t bytes;
+        int64_t eta;
+        uint64_t free_bytes;
+    } cases[] = {
+        {"", 1, 0, 0},                                  /* no name */
+        {".hidden", 1, 0, 0},                           /* a dot first */
+        {"a/b", 1, 0, 0},                               /* a folder */
+        {"SIP78xx", ((uint64_t)1 << 53) + 1, 0, 0},     /* past 2^53 */
+        {"SIP78xx", 1, -2, 0},                          /* a negative ETA */
+        {"SIP78xx", 1, 0, ((uint64_t)1 << 53) + 1},     /* free space past 2^53 */
+    };
+    char *text = (char *)"x";
+    size_t len = 1;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct fleet_holding h = holding(cases[i].name, FLEET_COMPLETE, 1, cases[i].bytes,
+                                         cases[i].eta);
+        struct fleet_report r = {"0.1.0", 1, cases[i].free_bytes, &h, 1};
+
+        assert_int_equal(fleet_report_json(&r, &text, &len), -1);
+        assert_null(text);
+        assert_int_equal(len, 0);
+    }
+}
+
+static void test_state_names(void **state)
+{
+    (void)state;
+    assert_string_equal(fleet_state_name(FLEET_COMPLETE), "complete");
+    assert_string_equal(fleet_state_name(FLEET_STAGING), "staging");
+    assert_string_equal(fleet_state_name(FLEET_INCOMPLETE), "incomplete");
+    assert_string_equal(fleet_state_name(FLEET_QUARANTINED), "quarantined");
+    assert_string_equal(fleet_state_name(FLEET_BLOCKED), "blocked");
+}
+
+/* ---- the answer ---- */
+
+static void test_answer_accepts(void **state)
+{
+    static const struct {
+        const char *in;
+        const char *branch;
+        size_t n_want;
+        const char *first;
+        unsigned every, age;
+    } cases[] = {
+        {GOOD_ANSWER, "berlin-1", 2, "SIP78xx.14-2-1", 60, 300},
+        {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":10,\"max_age_s\":1}", "b", 0, NULL, 10,
+         1},
+        {"{\"max_age_s\":604800,\"report_every_s\":3600,\"want\":[\"A\",\"A\",\"B\"],"
+         "\"branch\":\"Branch Leeds\",\"new\":{\"x\":[1]}}",
+         "Branch Leeds", 2, "A", 3600, 604800},
+    };
+    struct fleet_answer a;
+    char err[160];
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        assert_int_equal(fleet_answer_parse(cases[i].in, strlen(cases[i].in), &a, err,
+                                            sizeof(err)),
+                         0);
+        assert_string_equal(a.branch, cases[i].branch);
+        assert_int_equal(a.n_want, cases[i].n_want);
+        if (cases[i].first != NULL)
+            assert_string_equal(a.want[0], cases[i].first);
+        assert_int_equal(a.report_every_s, cases[i].every);
+        assert_int_equal(a.max_age_s, cases[i].age);
+        fleet_answer_free(&a);
+    }
+}
+
+static void test_answer_refuses(void **state)
+{
+    static const struct {
+        const char *in, *why;
+    } cases[] = {
+        {"", "not a JSON object"},
+        {"[]", "not a JSON object"},
+        {"{\"branch\":\"b\",\"branch\":\"c\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1}",
+         "not a JSON object"},
+        {"{\"want\":[],\"report_every_s\":60,\"max_age_s\":1}", "branch: missing"},
+        {"{\"branch\":7,\"want\":[],\"report_every_s\":60,\"max_age_s\":1}", "branch: not a string"},
+        {"{\"branch\":\"\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1}", "not a branch name"},
+        {"{\"branch\":\"a/b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1}",
+         "not a branch name"},
+        {"{\"branch\":\"a\\u0001\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1}",
+         "not a branch name"},
+        {"{\"branch\":\"a\\u0000b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1}",
+         "not a JSON object"}, /* a NUL in a string: refused by the reader */
+        {"{\"branch\":\"b\",\"report_every_s\":60,\"max_age_s\":1}", "want: missing"},
+        {"{\"branch\":\"b\",\"want\":\"A\",\"report_every_s\":60,\"max_age_s\":1}",
+         "want: not a list"},
+        {"{\"branch\":\"b\",\"want\":[1],\"report_every_s\":60,\"max_age_s\":1}",
+         "want[0]: not a string"},
+        {"{\"branch\":\"b\",\"want\":[\"A\",\"../x\"],\"report_every_s\":60,\"max_age_s\":1}",
+         "want[1]: not a load name"},
+        {"{\"branch\":\"b\",\"want\":[\".x\"],\"report_every_s\":60,\"max_age_s\":1}",
+         "want[0]: not a load name"},
+        {"{\"branch\":\"b\",\"want\":[\"a b\"],\"report_every_s\":60,\"max_age_s\":1}",
+         "want[0]: not a load name"},
+        {"{\"branch\":\"b\",\"want\":[],\"max_age_s\":1}", "report_every_s: missing"},
+        {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":9,\"max_age_s\":1}",
+         "report_every_s: out of range 10..3600"},
+        {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":3601,\"max_age_s\":1}",
+         "report_every_s: out of range"},
+        {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":60.5,\"max_age_s\":1}",
+         "report_every_s: not an integer"},
+        {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":60}", "max_age_s: missing"},
+        {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":0}",
+         "max_age_s: out of range"},
+        {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":-5}",
+         "max_age_s: out of range"},
+    };
+    struct fleet_answer a;
+    char err[160];
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        err[0] = '\0';
+        assert_int_equal(fleet_answer_parse(cases[i].in, strlen(cases[i].in), &a, err,
+                                            sizeof(err)),
+                         -1);
+        assert_null(a.want);
+        assert_int_equal(a.n_want, 0);
+        if (strstr(err, cases[i].why) == NULL)
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].why);
+    }
+}
+
+/* Every truncation of a good answer is refused and leaves it empty. */
+static void test_answer_truncated(void **state)
+{
+    const char *whole = GOOD_ANSWER;
+    struct fleet_answer a;
+    char err[160];
+
+    (void)state;
+    for (size_t n = 0; n < strlen(whole); n++) {
+        assert_int_equal(fleet_answer_parse(whole, n, &a, err, sizeof(err)), -1);
+        assert_null(a.want);
+        assert_int_equal(a.n_want, 0);
+        assert_string_equal(a.branch, "");
+    }
+}
+
+/* An answer wanting n loads L0..L(n-1), padded with spaces to pad bytes. */
+static char *answer_of(size_t n, size_t pad, size_t *len)
+{
+    size_t cap = n * 16 + pad + 128, at = 0;
+    char *s = malloc(cap);
+
+    assert_non_null(s);
+    at += (size_t)snprintf(s + at, cap - at, "{\"branch\":\"b\",\"report_every_s\":60,"
+                                             "\"max_age_s\":300,\"want\":[");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(s + at, cap - at, "%s\"L%zu\"", i > 0 ? "," : "", i);
+    at += (size_t)snprintf(s + at, cap - at, "]}");
+    while (at < pad)
+        s[at++] = ' ';
+    *len = at;
+    return s;
+}
+
+static void test_answer_limits(void **state)
+{
+    struct fleet_answer a;
+    char err[160];
+    size_t len;
+    char *s;
+
+    (void)state;
+    s = answer_of(FLEET_WANT_MAX, 0, &len);
+    assert_int_equal(fleet_answer_parse(s, len, &a, err, sizeof(err)), 0);
+    assert_int_equal(a.n_want, FLEET_WANT_MAX);
+    assert_string_equal(a.want[FLEET_WANT_MAX - 1], "L4095");
+    fleet_answer_free(&a);
+    free(s);
+    s = answer_of(FLEET_WANT_MAX + 1, 0, &len);
+    assert_int_equal(fleet_answer_parse(s, len, &a, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "more than 4096 loads"));
+    free(s);
+    s = answer_of(1, FLEET_ANSWER_MAX, &len);
+    assert_int_equal(fleet_answer_parse(s, len, &a, err, sizeof(err)), 0);
+    fleet_answer_free(&a);
+    free(s);
+    s = answer_of(1, FLEET_ANSWER_MAX + 1, &len);
+    assert_int_equal(fleet_answer_parse(s, len, &a, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "over 1048576 bytes"));
+    free(s);
+}
+
+/* ---- what counts as a change ---- */
+
+static void test_holdings_changed(void **state)
+{
+    static const struct {
+        const char *name;
+        enum fleet_state s;
+        uint64_t have;
+        int changed;
+    } cases[] = {
+        {"A", FLEET_STAGING, 100, 0},  /* the same */
+        {"A", FLEET_STAGING, 199, 0},  /* 9.9 % on: not yet */
+        {"A", FLEET_STAGING, 200, 1},  /* 10 % on */
+        {"A", FLEET_STAGING, 99, 0},   /* a byte back */
+        {"A", FLEET_STAGING, 0, 1},    /* 10 % back (a restart) */
+        {"A", FLEET_COMPLETE, 100, 1}, /* another state */
+        {"B", FLEET_STAGING, 100, 1},  /* another load */
+    };
+    struct fleet_holding was = holding("A", FLEET_STAGING, 100, 1000, 5);
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct fleet_holding now = holding(cases[i].name, cases[i].s, cases[i].have, 1000, 7);
+
+        assert_int_equal(fleet_holdings_changed(&was, 1, &now, 1), cases[i].changed);
+    }
+    assert_true(fleet_holdings_changed(&was, 1, &was, 0));
+    {
+        struct fleet_holding sized = holding("A", FLEET_STAGING, 100, 2000, 5);
+
+        assert_true(fleet_holdings_changed(&was, 1, &sized, 1)); /* the whole learnt */
+    }
+    assert_false(fleet_holdings_changed(NULL, 0, NULL, 0));
+}
+
+static void test_holdings_sort(void **state)
+{
+    struct fleet_holding v[3] = {holding("C", FLEET_COMPLETE, 1, 1, -1),
+                                 holding("A", FLEET_COMPLETE, 1, 1, -1),
+                                 holding("B", FLEET_COMPLETE, 1, 1, -1)};
+
+    (void)state;
+    fleet_holdings_sort(v, 3);
+    assert_string_equal(v[0].name, "A");
+    assert_string_equal(v[1].name, "B");
+    assert_string_equal(v[2].name, "C");
+}
+
+/* ---- the token file ---- */
+
+static void test_token_file(void **state)
+{
+    static const struct {
+        const char *content;
+        int mode, rc;
+        const char *token_or_why;
+        int loose;
+    } cases[] = {
+        {"abc.DEF_123-x\n", 0600, 0, "abc.DEF_123-x", 0},
+        {"abc\r\n", 0640, 0, "abc", 1},
+        {"abc", 0604, 0, "abc", 1},
+        {"", 0600, -1, "is empty", 0},
+        {"\n", 0600, -1, "is empty", 0},
+        {"a b\n", 0600, -1, "not one line", 0},
+        {"abc\ndef\n", 0600, -1, "not one line", 0},
+        {NULL, 0, -1, "cannot read", 0},
+    };
+    char dir[PATH_MAX], path[PATH_MAX + 16], tok[FLEET_TOKEN_MAX + 1], err[512];
+    bool loose;
+
+    (void)state;
+    assert_int_equal(testdir_make("test_report_json", dir), 0);
+    snprintf(path, sizeof(path), "%s/token", dir);
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        FILE *f;
+
+        unlink(path);
+        if (cases[i].content != NULL) {
+            f = fopen(path, "w");
+            assert_non_null(f);
+            fputs(cases[i].content, f);
+            fclose(f);
+            chmod(path, (mode_t)cases[i].mode);
+        }
+        err[0] = '\0';
+        assert_int_equal(fleet_token_read(path, tok, sizeof(tok), &loose, err, sizeof(err)),
+                         cases[i].rc);
+        if (cases[i].rc == 0) {
+            assert_string_equal(tok, cases[i].token_or_why);
+            assert_int_equal(loose, cases[i].loose);
+        } else if (strstr(err, cases[i].token_or_why) == NULL) {
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].token_or_why);
+        }
+    }
+    /* One byte over the limit. */
+    {
+        FILE *f = fopen(path, "w");
+
+        assert_non_null(f);
+        for (int i = 0; i <= FLEET_TOKEN_MAX; i++)
+            fputc('a', f);
+        fclose(f);
+        assert_int_equal(fleet_token_read(path, tok, sizeof(tok), &loose, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "longer than"));
+    }
+    assert_int_equal(testdir_remove(dir), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_members),  cmocka_unit_test(test_report_refuses),
+        cmocka_unit_test(test_state_names),     cmocka_unit_test(test_answer_accepts),
+        cmocka_unit_test(test_answer_refuses),  cmocka_unit_test(test_answer_truncated),
+        cmocka_unit_test(test_answer_limits),   cmocka_unit_test(test_holdings_changed),
+        cmocka_unit_test(test_holdings_sort),   cmocka_unit_test(test_token_file),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
