@@ -23,6 +23,7 @@
 struct tftp_server;
 struct files_server;
 struct pull_engine;
+struct fleet_reporter;
 struct fleet_view;
 struct missing_table;
 struct jobs;
@@ -53,6 +54,7 @@ struct api_context {
     struct tftp_server *tftp;      /* for stats; may be NULL */
     struct files_server *files;    /* the HTTP file service, for stats; may be NULL */
     struct pull_engine *pull;      /* the upstream's pulls (api_stage.c); NULL: no upstream */
+    struct fleet_reporter *reporter; /* reports to the central (api_stage.c); NULL: none */
     struct missing_table *missing; /* names asked for and not found (api_stats.c); may be NULL */
     bool tls;
     char cookie_name[32]; /* "__Host-loadsd_session" under TLS */

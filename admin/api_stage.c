@@ -5,14 +5,63 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "admin/api.h"
 #include "admin/catalog_json.h"
 #include "db/catalog.h"
 #include "server/upstream/pull.h"
+#include "server/upstream/report.h"
 #include "server/upstream/window.h"
 
 #define STAGE_SUFFIX ".loads"
+
+/* "central: URL, last report 12 s ago, ok" or "..., failing since TIME (why)". */
+static void central_summary(const struct fleet_reporter_status *st, int64_t now, char *out,
+                            size_t cap)
+{
+    char when[32], since[32];
+    time_t t = (time_t)st->failing_since;
+    struct tm tm;
+
+    if (st->last_sent == 0)
+        snprintf(when, sizeof(when), "no report yet");
+    else
+        snprintf(when, sizeof(when), "last report %lld s ago",
+                 (long long)(now > st->last_sent ? now - st->last_sent : 0));
+    if (st->failing_since == 0 && st->last_ok != 0) {
+        snprintf(out, cap, "central: %s, %s, ok", st->central, when);
+        return;
+    }
+    if (st->failing_since == 0) {
+        snprintf(out, cap, "central: %s, %s", st->central, when);
+        return;
+    }
+    gmtime_r(&t, &tm);
+    strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S UTC", &tm);
+    snprintf(out, cap, "central: %s, %s, failing since %s (%s)", st->central, when, since, st->why);
+}
+
+/* How reporting to the central stands; null without --central. */
+static json_t *central_json(struct fleet_reporter *r)
+{
+    struct fleet_reporter_status st;
+    int64_t now = (int64_t)time(NULL);
+    char summary[UPSTREAM_BASE_MAX + FLEET_WHY_MAX + 128];
+
+    if (r == NULL)
+        return json_null();
+    fleet_reporter_get(r, &st);
+    central_summary(&st, now, summary, sizeof(summary));
+    return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:s, s:I, s:I, s:I, s:s}", "url", st.central,
+                     "branch", st.branch, "ok", st.last_ok != 0 && st.failing_since == 0,
+                     "last_report_at", st.last_sent ? json_integer(st.last_sent) : json_null(),
+                     "last_ok_at", st.last_ok ? json_integer(st.last_ok) : json_null(),
+                     "failing_since",
+                     st.failing_since ? json_integer(st.failing_since) : json_null(), "why",
+                     st.why, "report_every_s", (json_int_t)st.report_every_s, "held",
+                     (json_int_t)st.held, "wanted", (json_int_t)st.wanted, "summary", summary);
+}
 
 static int stage_list(struct api_request *rq, struct api_response *rs)
 {
@@ -25,8 +74,9 @@ static int stage_list(struct api_request *rq, struct api_response *rs)
 
     if (e == NULL)
         return api_json(rs, MHD_HTTP_OK,
-                        json_pack("{s:n, s:I, s:n, s:o}", "upstream", "stage_rate_kbit",
-                                  (json_int_t)0, "stage_window", "entries", list));
+                        json_pack("{s:n, s:I, s:n, s:o, s:o}", "upstream", "stage_rate_kbit",
+                                  (json_int_t)0, "stage_window", "entries", list, "central",
+                                  central_json(rq->ctx->reporter)));
     if (pull_engine_list(e, &v, &n) != 0) {
         json_decref(list);
         return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
@@ -37,10 +87,10 @@ static int stage_list(struct api_request *rq, struct api_response *rs)
     w = pull_engine_window(e);
     return api_json(
         rs, MHD_HTTP_OK,
-        json_pack("{s:s, s:I, s:o, s:o}", "upstream", pull_engine_upstream(e), "stage_rate_kbit",
-                  (json_int_t)(pull_engine_stage_rate(e) / 125), "stage_window",
+        json_pack("{s:s, s:I, s:o, s:o, s:o}", "upstream", pull_engine_upstream(e),
+                  "stage_rate_kbit", (json_int_t)(pull_engine_stage_rate(e) / 125), "stage_window",
                   w.set ? json_string(stage_window_format(&w, win, sizeof(win))) : json_null(),
-                  "entries", list));
+                  "entries", list, "central", central_json(rq->ctx->reporter)));
 }
 
 /* The load's name from the body, without a ".loads" ending; NULL with a 400. */

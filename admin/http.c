@@ -825,6 +825,7 @@ int admin_http_start(const struct admin_http_params *p, struct admin_http **out)
     h->ctx.tftp = p->tftp;
     h->ctx.files = p->files;
     h->ctx.pull = p->pull;
+    h->ctx.reporter = p->reporter;
     h->ctx.missing = p->missing;
     h->ctx.started = (int64_t)time(NULL);
     h->ctx.upload_max = (uint64_t)(p->upload_max_mb ? p->upload_max_mb : 2048) << 20;

@@ -9,6 +9,7 @@
 struct tftp_server;
 struct files_server;
 struct pull_engine;
+struct fleet_reporter;
 struct missing_table;
 struct admin_http;
 
@@ -22,6 +23,7 @@ struct admin_http_params {
     struct tftp_server *tftp;      /* for /metrics and stats; may be NULL */
     struct files_server *files;    /* the HTTP file service, likewise; may be NULL */
     struct pull_engine *pull;      /* the upstream's pulls (stage); NULL: no upstream */
+    struct fleet_reporter *reporter; /* reports to the central (stage); NULL: none */
     struct missing_table *missing; /* names asked for and not found; NULL: none kept */
     unsigned upload_max_mb;        /* largest uploaded bundle; 0 = 2048 */
 };

@@ -145,6 +145,13 @@ static const struct config_key config_keys[] = {
      "kbit/s staged pulls receive at most (not pulls a phone waits for), 0 = no cap"},
     {"stage-window", CONFIG_KIND_WINDOW, CONFIG_FIELD(stage_window), 0, 0, NULL, "HH:MM-HH:MM",
      "staged pulls start only inside this local time window (may wrap midnight)"},
+    {"central", CONFIG_KIND_URL, CONFIG_FIELD(central), 0, 0, NULL, "URL",
+     "report to this central loadsd's admin API (https://central:8443) what this branch holds, "
+     "and stage what it wants"},
+    {"central-ca", CONFIG_KIND_STRING, CONFIG_FIELD(central_ca), 0, 0, NULL, "FILE",
+     "PEM CA bundle the central's certificate is verified against (default: the system's)"},
+    {"central-token-file", CONFIG_KIND_STRING, CONFIG_FIELD(central_token_file), 0, 0, NULL,
+     "FILE", "this branch's token for --central, one line (loadsctl branch add prints it)"},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -616,6 +623,16 @@ static int config_check(const struct loadsd_config *c, char *err, size_t errlen)
         config_error(err, errlen,
                      "upstream-configs: \"on\" needs a tftp:// upstream (a central loadsd's "
                      "configs are its own)");
+        return -1;
+    }
+    if (c->central[0] != '\0' && upstream_url_is_tftp(c->central)) {
+        config_error(err, errlen, "central: the central's admin API is http:// or https://");
+        return -1;
+    }
+    if (c->central[0] != '\0' && c->central_token_file[0] == '\0') {
+        config_error(err, errlen,
+                     "central: needs central-token-file (the token loadsctl branch add printed "
+                     "at the central)");
         return -1;
     }
     return 0;

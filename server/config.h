@@ -59,6 +59,9 @@ struct loadsd_config {
     unsigned upstream_quota_mb; /* pulled loads kept at most; 0 = no quota */
     unsigned stage_rate_kbit;   /* staged pulls' cap; 0 = none */
     char stage_window[STAGE_WINDOW_TEXT_MAX]; /* "HH:MM-HH:MM"; "" = any time */
+    char central[UPSTREAM_BASE_MAX];          /* the central's admin API; "" = no reports */
+    char central_ca[PATH_MAX];                /* CA bundle for it; "" = the system's CAs */
+    char central_token_file[PATH_MAX];        /* this branch's token, one line */
 };
 
 void config_defaults(struct loadsd_config *c);

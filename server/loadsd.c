@@ -28,6 +28,7 @@
 #include "server/tftp/tftp_server.h"
 #include "server/upstream/cnf_proxy.h"
 #include "server/upstream/pull.h"
+#include "server/upstream/report.h"
 #include "server/upstream/window.h"
 
 /* What runs besides the TFTP server, built once at start. */
@@ -40,6 +41,7 @@ struct services {
     struct pull_engine *pull;      /* pulls missing loads from the upstream; NULL when none */
     struct cnf_proxy *configs;     /* the upstream's phone configs; NULL unless upstream-configs */
     struct missing_table *missing; /* names asked for that no source has */
+    struct fleet_reporter *reporter; /* reports to the central; NULL unless --central */
 };
 
 #define EXIT_USAGE 2
@@ -358,6 +360,81 @@ static void daemon_ready(int fd)
     dup2(STDOUT_FILENO, STDERR_FILENO); /* stderr to /dev/null from now on */
 }
 
+/* Reads the branch token --central-token-file names into token (cap bytes),
+ * warning when others may read it. 0, or -1 with a reason in err. */
+static int central_token(const struct loadsd_config *c, char *token, size_t cap, char *err,
+                         size_t errlen)
+{
+    bool loose = false;
+
+    if (fleet_token_read(c->central_token_file, token, cap, &loose, err, errlen) != 0)
+        return -1;
+    if (loose)
+        log_warn("central-token-file %s is readable by its group or others: chmod 600 it",
+                 c->central_token_file);
+    return 0;
+}
+
+/* The reporter's settings from c (the token already read). */
+static struct fleet_reporter_params central_params(const struct loadsd_config *c,
+                                                   const char *token, struct pull_engine *pull)
+{
+    struct fleet_reporter_params p = {c->central, c->central_ca, token, c->data_dir, pull};
+
+    return p;
+}
+
+/* Reports to the central when --central is set; warns about plain HTTP
+ * off this host. 0, or -1 (logged). */
+static int central_start(const struct loadsd_config *c, struct services *sv)
+{
+    char token[FLEET_TOKEN_MAX + 1], err[512];
+    struct fleet_reporter_params p;
+    int rc;
+
+    if (c->central[0] == '\0')
+        return 0;
+    if (central_token(c, token, sizeof(token), err, sizeof(err)) != 0) {
+        log_error("central-token-file: %s", err);
+        return -1;
+    }
+    if (upstream_url_plain_remote(c->central))
+        log_warn("central %s is plain http:// to another host: this branch's token and reports "
+                 "cross the network in the clear (use https:// and --central-ca)",
+                 c->central);
+    if (sv->pull == NULL)
+        log_warn("central %s: no --upstream, so the loads it wants cannot be staged here",
+                 c->central);
+    p = central_params(c, token, sv->pull);
+    rc = fleet_reporter_start(&p, &sv->reporter);
+    explicit_bzero(token, sizeof(token));
+    if (rc == 0)
+        log_info("reporting to the central %s", c->central);
+    return rc;
+}
+
+/* SIGHUP: a running reporter takes the new central, CA and token; adding
+ * or removing --central takes a restart. */
+static void central_reload(const struct loadsd_config *c, const struct services *sv)
+{
+    char token[FLEET_TOKEN_MAX + 1], err[512];
+    struct fleet_reporter_params p;
+
+    if ((c->central[0] != '\0') != (sv->reporter != NULL)) {
+        log_warn("central: %s reporting takes a restart", sv->reporter ? "stopping" : "starting");
+        return;
+    }
+    if (sv->reporter == NULL)
+        return;
+    if (central_token(c, token, sizeof(token), err, sizeof(err)) != 0) {
+        log_error("central-token-file: %s: keeping the token read before", err);
+        return;
+    }
+    p = central_params(c, token, sv->pull);
+    fleet_reporter_update(sv->reporter, &p);
+    explicit_bzero(token, sizeof(token));
+}
+
 /* SIGHUP: read the configuration again and apply what can change live. */
 static void reload(struct tftp_server *srv, const struct services *sv, int argc, char **argv)
 {
@@ -384,6 +461,7 @@ static void reload(struct tftp_server *srv, const struct services *sv, int argc,
     files_params_from_config(c, r, &fp);
     files_server_update(sv->files, &fp);
     scrubber_update(sv->scrubber, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u);
+    central_reload(c, sv);
     log_info("configuration reloaded (listen addresses and threads change on restart)");
 out:
     if (r != NULL)
@@ -476,12 +554,13 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
         if (cnf_proxy_start(&cp, &sv->configs) != 0)
             return -1;
     }
-    return 0;
+    return central_start(c, sv);
 }
 
 static void services_stop(struct services *sv)
 {
-    pull_engine_stop(sv->pull); /* no resolver uses it any more */
+    fleet_reporter_stop(sv->reporter); /* before the pull engine it stages through */
+    pull_engine_stop(sv->pull);        /* no resolver uses it any more */
     cnf_proxy_stop(sv->configs);
     scrubber_stop(sv->scrubber);
     genwatch_free(sv->watch); /* no rebuild runs past here */
@@ -505,6 +584,7 @@ static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
         .tftp = srv,
         .files = sv->files,
         .pull = sv->pull,
+        .reporter = sv->reporter,
         .missing = sv->missing,
         .upload_max_mb = c->upload_max_mb,
     };
@@ -623,6 +703,18 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     log_set_level(c.log_level);
+    if (c.central[0] != '\0') {
+        char token[FLEET_TOKEN_MAX + 1];
+        bool loose;
+
+        /* Refused before anything starts: a branch that cannot report. */
+        rc = fleet_token_read(c.central_token_file, token, sizeof(token), &loose, err, sizeof(err));
+        explicit_bzero(token, sizeof(token));
+        if (rc != 0) {
+            fprintf(stderr, "loadsd: central-token-file: %s\n", err);
+            return EXIT_USAGE;
+        }
+    }
     umask(027); /* nothing loadsd creates is for other users */
     return run(&c, argc, argv);
 }

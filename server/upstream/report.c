@@ -481,8 +481,9 @@ int fleet_reporter_start(const struct fleet_reporter_params *p, struct fleet_rep
     struct fleet_reporter *r = calloc(1, sizeof(*r));
 
     *out = NULL;
-    if (r == NULL) {
-        log_error("central: out of memory");
+    if (r == NULL || upstream_fetch_global_init() != 0) {
+        log_error("central: cannot start reporting");
+        free(r);
         return -1;
     }
     settings_set(r, p);

@@ -31,6 +31,35 @@ bool upstream_url_is_tftp(const char *base)
     return base != NULL && strncasecmp(base, "tftp://", 7) == 0;
 }
 
+/* Whether the host that starts at h (up to ':', '/' or the end) is loopback. */
+static bool host_is_loopback(const char *h)
+{
+    size_t n = strcspn(h, "/");
+    const char *colon;
+
+    if (n >= 5 && strncmp(h, "[::1]", 5) == 0)
+        return n == 5 || h[5] == ':';
+    colon = memchr(h, ':', n);
+    if (colon != NULL)
+        n = (size_t)(colon - h);
+    if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+        return true;
+    if (n < 7 || strncmp(h, "127.", 4) != 0)
+        return false;
+    for (size_t i = 4, dots = 1; i < n; i++) {
+        if (h[i] == '.' && ++dots > 3)
+            return false;
+        if (h[i] != '.' && (h[i] < '0' || h[i] > '9'))
+            return false;
+    }
+    return true;
+}
+
+bool upstream_url_plain_remote(const char *base)
+{
+    return base != NULL && strncasecmp(base, "http://", 7) == 0 && !host_is_loopback(base + 7);
+}
+
 /* A tftp:// base's authority: host (a name, an IPv4 address or [IPv6]) and
  * an optional port 1..65535; nothing after it. 0 or -1 with a reason. */
 static int tftp_authority(const char *auth, size_t len, char *host, size_t hcap, unsigned *port,

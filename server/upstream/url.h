@@ -23,6 +23,11 @@ int upstream_url_join(const char *base, const char *kind, const char *name, char
 /* A tftp:// base (any case). */
 bool upstream_url_is_tftp(const char *base);
 
+/* A plain http:// base (any case) whose host is not loopback (127.0.0.0/8
+ * written as an IPv4 address, [::1], localhost): a branch token and what
+ * it holds would cross the network in the clear. */
+bool upstream_url_plain_remote(const char *base);
+
 /* A tftp:// base's host (brackets of an IPv6 address dropped; hcap bytes)
  * and port (69 when none is given). 0, or -1 with a reason in err. */
 int upstream_url_tftp_split(const char *base, char *host, size_t hcap, unsigned *port, char *err,

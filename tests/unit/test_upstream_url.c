@@ -144,6 +144,34 @@ static void test_tftp_split(void **state)
     assert_false(upstream_url_is_tftp(NULL));
 }
 
+static void test_plain_remote(void **state)
+{
+    static const struct {
+        const char *base;
+        bool plain_remote;
+    } cases[] = {
+        {"http://central:8443", true},
+        {"http://10.0.0.1", true},
+        {"HTTP://Central.example/api", true},
+        {"http://127.0.0.1:8443", false},
+        {"http://127.1.2.3", false},
+        {"http://127.0.0.1.evil.example", true},
+        {"http://127.example", true},
+        {"http://[::1]:8443", false},
+        {"http://[::1]", false},
+        {"http://[::1x]", true},
+        {"http://localhost:8443/x", false},
+        {"http://localhost.evil", true},
+        {"https://central:8443", false},
+        {"tftp://central", false},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (upstream_url_plain_remote(cases[i].base) != cases[i].plain_remote)
+            fail_msg("%s: expected %d", cases[i].base, cases[i].plain_remote);
+}
+
 static void test_join(void **state)
 {
     static const struct {
@@ -179,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_normalize_lengths),
         cmocka_unit_test(test_tftp_split),
         cmocka_unit_test(test_join),
+        cmocka_unit_test(test_plain_remote),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -285,8 +285,9 @@ function stageCard(onDone) {
   const submit = h('button.btn', {type: 'submit', id: 'stage-submit'}, 'Stage');
   const note = slot();
   const head = h('span.small.muted');
+  const central = h('p.small', {id: 'stage-central', hidden: true});
   const el = h('section.card', {id: 'stage-card'}, h('div.card-head', null, h('h2', null, 'Stage from upstream'), head),
-    api.isAdmin() ? h('form.inline', {id: 'stage-form'}, field('Load', nameIn), submit) : null, note, box);
+    central, api.isAdmin() ? h('form.inline', {id: 'stage-form'}, field('Load', nameIn), submit) : null, note, box);
   let timer = null;
   let busy = false;
   const poll = async () => {
@@ -299,7 +300,10 @@ function stageCard(onDone) {
       replace(box, alertBox('bad', api.errorText(e)));
       return;
     }
-    if (!r.upstream) { el.hidden = true; return; }
+    // A branch's reports to its central: "central: URL, last report 12 s ago, ok".
+    central.textContent = r.central ? r.central.summary : '';
+    central.hidden = !r.central;
+    if (!r.upstream) { el.hidden = !r.central; return; }
     el.hidden = false;
     head.textContent = `from ${r.upstream}` + (r.stage_rate_kbit ? `, at most ${r.stage_rate_kbit} kbit/s` : '') +
       (r.stage_window ? `, starting ${r.stage_window}` : '');
