@@ -47,7 +47,7 @@ static json_t *central_json(struct fleet_reporter *r)
 {
     struct fleet_reporter_status st;
     int64_t now = (int64_t)time(NULL);
-    char summary[UPSTREAM_BASE_MAX + FLEET_WHY_MAX + 128];
+    char summary[UPSTREAM_BASE_MAX + REPORT_WHY_MAX + 128];
 
     if (r == NULL)
         return json_null();

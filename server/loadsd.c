@@ -388,7 +388,7 @@ static struct fleet_reporter_params central_params(const struct loadsd_config *c
  * off this host. 0, or -1 (logged). */
 static int central_start(const struct loadsd_config *c, struct services *sv)
 {
-    char token[FLEET_TOKEN_MAX + 1], err[512];
+    char token[REPORT_TOKEN_MAX + 1], err[512];
     struct fleet_reporter_params p;
     int rc;
 
@@ -417,7 +417,7 @@ static int central_start(const struct loadsd_config *c, struct services *sv)
  * or removing --central takes a restart. */
 static void central_reload(const struct loadsd_config *c, const struct services *sv)
 {
-    char token[FLEET_TOKEN_MAX + 1], err[512];
+    char token[REPORT_TOKEN_MAX + 1], err[512];
     struct fleet_reporter_params p;
 
     if ((c->central[0] != '\0') != (sv->reporter != NULL)) {
@@ -704,7 +704,7 @@ int main(int argc, char **argv)
     }
     log_set_level(c.log_level);
     if (c.central[0] != '\0') {
-        char token[FLEET_TOKEN_MAX + 1];
+        char token[REPORT_TOKEN_MAX + 1];
         bool loose;
 
         /* Refused before anything starts: a branch that cannot report. */

@@ -39,14 +39,14 @@ struct fleet_reporter {
     atomic_bool stop;
     char central[UPSTREAM_BASE_MAX];
     char ca_file[PATH_BUF];
-    char token[FLEET_TOKEN_MAX + 1];
+    char token[REPORT_TOKEN_MAX + 1];
     char data_dir[PATH_BUF];
     struct pull_engine *pull;
     struct fleet_reporter_status st;
     /* the thread's own, no lock: */
     sqlite3 *db;
     int64_t generation;               /* of the catalog holdings read */
-    struct fleet_holding *cat, *sent; /* the catalog's holdings; those last answered */
+    struct report_holding *cat, *sent; /* the catalog's holdings; those last answered */
     size_t n_cat, n_sent;
     bool told_no_upstream;
 };
@@ -75,8 +75,8 @@ int fleet_token_read(const char *path, char *out, size_t cap, bool *loose, char 
         snprintf(err, errcap, "%s is empty: it must hold this branch's token (loadsctl branch add "
                               "at the central prints it)",
                  path);
-    else if (len > FLEET_TOKEN_MAX || len >= cap)
-        snprintf(err, errcap, "%s: the token is longer than %d bytes", path, FLEET_TOKEN_MAX);
+    else if (len > REPORT_TOKEN_MAX || len >= cap)
+        snprintf(err, errcap, "%s: the token is longer than %d bytes", path, REPORT_TOKEN_MAX);
     else if (strspn(buf, "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
                          "abcdefghijklmnopqrstuvwxyz{|}~") < len)
         snprintf(err, errcap, "%s: not one line of printable characters without spaces", path);
@@ -99,23 +99,23 @@ static int64_t now_s(void)
 }
 
 /* One catalog load as a holding. */
-static void holding_of_load(const struct catalog_load *l, struct fleet_holding *h)
+static void holding_of_load(const struct catalog_load *l, struct report_holding *h)
 {
     memset(h, 0, sizeof(*h));
     snprintf(h->name, sizeof(h->name), "%s", l->name);
     if (strcmp(l->status, "quarantined") == 0)
-        h->state = FLEET_QUARANTINED;
+        h->state = REPORT_QUARANTINED;
     else if (!l->served)
-        h->state = FLEET_BLOCKED;
+        h->state = REPORT_BLOCKED;
     else
-        h->state = FLEET_COMPLETE;
+        h->state = REPORT_COMPLETE;
     h->files_have = h->files_total = l->file_count;
     h->bytes_have = h->bytes_total = l->total_size;
     h->eta_s = -1;
 }
 
 struct cat_read {
-    struct fleet_holding *v;
+    struct report_holding *v;
     size_t n, cap;
 };
 
@@ -134,7 +134,7 @@ static int cat_read_one(void *arg, const struct catalog_load *l)
 /* A quarantined load's files that are still sound. */
 static int cat_count_sound(void *arg, const struct catalog_file *f)
 {
-    struct fleet_holding *h = arg;
+    struct report_holding *h = arg;
 
     if (strcmp(f->status, "quarantined") == 0) {
         h->files_have--;
@@ -149,7 +149,7 @@ static int cat_read_all(sqlite3 *db, void *arg)
     int rc = catalog_loads_each(db, cat_read_one, c);
 
     for (size_t i = 0; rc == DB_OK && i < c->n; i++)
-        if (c->v[i].state == FLEET_QUARANTINED)
+        if (c->v[i].state == REPORT_QUARANTINED)
             rc = catalog_files_each(db, c->v[i].name, cat_count_sound, &c->v[i]);
     return rc;
 }
@@ -173,7 +173,7 @@ static void cat_refresh(struct fleet_reporter *r)
     r->generation = gen;
 }
 
-static const struct fleet_holding *cat_find(const struct fleet_reporter *r, const char *name)
+static const struct report_holding *cat_find(const struct fleet_reporter *r, const char *name)
 {
     for (size_t i = 0; i < r->n_cat; i++)
         if (strcasecmp(r->cat[i].name, name) == 0)
@@ -183,7 +183,7 @@ static const struct fleet_holding *cat_find(const struct fleet_reporter *r, cons
 
 /* A pull entry as a holding: staging while queued or running, incomplete
  * when it stopped with files fetched; false when it holds nothing. */
-static bool holding_of_pull(const struct pull_entry *p, struct fleet_holding *h)
+static bool holding_of_pull(const struct pull_entry *p, struct report_holding *h)
 {
     bool moving = strcmp(p->state, "queued") == 0 || strcmp(p->state, "running") == 0;
 
@@ -191,7 +191,7 @@ static bool holding_of_pull(const struct pull_entry *p, struct fleet_holding *h)
         return false;
     memset(h, 0, sizeof(*h));
     snprintf(h->name, sizeof(h->name), "%s", p->name);
-    h->state = moving ? FLEET_STAGING : FLEET_INCOMPLETE;
+    h->state = moving ? REPORT_STAGING : REPORT_INCOMPLETE;
     h->files_have = p->files_done;
     h->files_total = p->files_total;
     h->bytes_have = p->bytes_done;
@@ -202,7 +202,7 @@ static bool holding_of_pull(const struct pull_entry *p, struct fleet_holding *h)
 
 /* The catalog's holdings, then the pulls of loads the catalog lacks; sorted.
  * 0, or -1 (out of memory). */
-static int holdings_now(struct fleet_reporter *r, struct fleet_holding **out, size_t *n)
+static int holdings_now(struct fleet_reporter *r, struct report_holding **out, size_t *n)
 {
     struct pull_entry *pv = NULL;
     size_t np = 0, cap = 0;
@@ -224,7 +224,7 @@ static int holdings_now(struct fleet_reporter *r, struct fleet_holding **out, si
             holding_of_pull(&pv[i], &(*out)[*n]))
             (*n)++;
     free(pv);
-    fleet_holdings_sort(*out, *n);
+    report_holdings_sort(*out, *n);
     return 0;
 }
 
@@ -260,12 +260,12 @@ static void why_from_error(long status, const char *body, size_t len, const char
 }
 
 /* Sends r's report of v; 0 with *a filled, or -1 with why. */
-static int report_send(struct fleet_reporter *r, const struct fleet_holding *v, size_t n,
-                       struct fleet_answer *a, char *why, size_t cap)
+static int report_send(struct fleet_reporter *r, const struct report_holding *v, size_t n,
+                       struct report_answer *a, char *why, size_t cap)
 {
-    struct fleet_report rep = {PACKAGE_VERSION, now_s(), free_bytes_of(r->data_dir), v, n};
-    char url[UPSTREAM_BASE_MAX + sizeof(REPORT_PATH)], ca[PATH_BUF], token[FLEET_TOKEN_MAX + 1];
-    char err[FLEET_WHY_MAX - 32];
+    struct report_doc rep = {PACKAGE_VERSION, now_s(), free_bytes_of(r->data_dir), v, n};
+    char url[UPSTREAM_BASE_MAX + sizeof(REPORT_PATH)], ca[PATH_BUF], token[REPORT_TOKEN_MAX + 1];
+    char err[REPORT_WHY_MAX - 32];
     struct upstream_fetch_opts o = {.connect_timeout_s = REPORT_CONNECT_S,
                                     .total_timeout_s = REPORT_TIMEOUT_S,
                                     .ca_file = ca,
@@ -280,16 +280,16 @@ static int report_send(struct fleet_reporter *r, const struct fleet_holding *v, 
     snprintf(ca, sizeof(ca), "%s", r->ca_file);
     snprintf(token, sizeof(token), "%s", r->token);
     pthread_mutex_unlock(&r->lock);
-    if (fleet_report_json(&rep, &body, &len) != 0) {
+    if (report_json_build(&rep, &body, &len) != 0) {
         snprintf(why, cap, "cannot build the report (out of memory)");
         goto out;
     }
-    if (upstream_fetch_post(url, token, body, len, FLEET_ANSWER_MAX, &o, &status, &answer, &alen,
+    if (upstream_fetch_post(url, token, body, len, REPORT_ANSWER_MAX, &o, &status, &answer, &alen,
                             err, sizeof(err)) != FETCH_OK) {
         why_from_error(status, answer, alen, err, why, cap);
         goto out;
     }
-    if (fleet_answer_parse(answer, alen, a, err, sizeof(err)) != 0) {
+    if (report_answer_parse(answer, alen, a, err, sizeof(err)) != 0) {
         snprintf(why, cap, "the central's answer: %s", err);
         goto out;
     }
@@ -304,16 +304,16 @@ out:
 /* ---- the central's want list ---- */
 
 /* Whether v (n, sorted) has name in a state a pull cannot improve. */
-static bool held_or_moving(const struct fleet_holding *v, size_t n, const char *name)
+static bool held_or_moving(const struct report_holding *v, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (strcasecmp(v[i].name, name) == 0)
-            return v[i].state != FLEET_INCOMPLETE;
+            return v[i].state != REPORT_INCOMPLETE;
     return false;
 }
 
-static void stage_wanted(struct fleet_reporter *r, const struct fleet_answer *a,
-                         const struct fleet_holding *v, size_t n)
+static void stage_wanted(struct fleet_reporter *r, const struct report_answer *a,
+                         const struct report_holding *v, size_t n)
 {
     char err[160], shown[RESOLVER_NAME_MAX + 1];
 
@@ -342,9 +342,9 @@ static void stage_wanted(struct fleet_reporter *r, const struct fleet_answer *a,
 
 /* ---- the status, and its log lines ---- */
 
-static void status_ok(struct fleet_reporter *r, const struct fleet_answer *a, size_t held)
+static void status_ok(struct fleet_reporter *r, const struct report_answer *a, size_t held)
 {
-    char branch[FLEET_BRANCH_NAME_MAX * 4 + 1], central[UPSTREAM_BASE_MAX];
+    char branch[REPORT_BRANCH_NAME_MAX * 4 + 1], central[UPSTREAM_BASE_MAX];
     bool was_ok;
 
     pthread_mutex_lock(&r->lock);
@@ -391,11 +391,11 @@ struct schedule {
 };
 
 /* One report now; the schedule moves on from its outcome. */
-static void report_once(struct fleet_reporter *r, struct fleet_holding *v, size_t n,
+static void report_once(struct fleet_reporter *r, struct report_holding *v, size_t n,
                         struct schedule *s)
 {
-    struct fleet_answer a;
-    char why[FLEET_WHY_MAX];
+    struct report_answer a;
+    char why[REPORT_WHY_MAX];
 
     pthread_mutex_lock(&r->lock);
     r->st.last_sent = now_s();
@@ -403,7 +403,7 @@ static void report_once(struct fleet_reporter *r, struct fleet_holding *v, size_
     if (report_send(r, v, n, &a, why, sizeof(why)) != 0) {
         if (atomic_load(&r->stop))
             return;
-        s->backoff = s->backoff == 0 ? FLEET_BACKOFF_FIRST_S : s->backoff * 2;
+        s->backoff = s->backoff == 0 ? REPORT_BACKOFF_FIRST_S : s->backoff * 2;
         if (s->backoff > s->every)
             s->backoff = s->every;
         s->due = now_s() + s->backoff;
@@ -418,21 +418,21 @@ static void report_once(struct fleet_reporter *r, struct fleet_holding *v, size_
     r->n_sent = n;
     status_ok(r, &a, n);
     stage_wanted(r, &a, v, n);
-    fleet_answer_free(&a);
+    report_answer_free(&a);
 }
 
 /* One look: reports when due, or soon after what it holds changed. */
 static void tick(struct fleet_reporter *r, struct schedule *s)
 {
-    struct fleet_holding *v = NULL;
+    struct report_holding *v = NULL;
     size_t n = 0;
     int64_t now = now_s();
 
     if (holdings_now(r, &v, &n) != 0)
         return;
-    if (s->backoff == 0 && s->due > now + FLEET_CHANGE_DELAY_S && r->sent != NULL &&
-        fleet_holdings_changed(r->sent, r->n_sent, v, n))
-        s->due = now + FLEET_CHANGE_DELAY_S;
+    if (s->backoff == 0 && s->due > now + REPORT_CHANGE_DELAY_S && r->sent != NULL &&
+        report_holdings_changed(r->sent, r->n_sent, v, n))
+        s->due = now + REPORT_CHANGE_DELAY_S;
     if (now >= s->due) {
         report_once(r, v, n, s); /* keeps v when answered */
         if (r->sent == v)
@@ -444,7 +444,7 @@ static void tick(struct fleet_reporter *r, struct schedule *s)
 static void *reporter_main(void *arg)
 {
     struct fleet_reporter *r = arg;
-    struct schedule s = {now_s(), FLEET_FIRST_EVERY_S, 0};
+    struct schedule s = {now_s(), REPORT_FIRST_EVERY_S, 0};
     char path[PATH_BUF + 16];
 
     snprintf(path, sizeof(path), "%s/catalog.db", r->data_dir);
@@ -490,7 +490,7 @@ int fleet_reporter_start(const struct fleet_reporter_params *p, struct fleet_rep
     snprintf(r->data_dir, sizeof(r->data_dir), "%s", p->data_dir);
     r->pull = p->pull;
     r->generation = -1;
-    r->st.report_every_s = FLEET_FIRST_EVERY_S;
+    r->st.report_every_s = REPORT_FIRST_EVERY_S;
     atomic_init(&r->stop, false);
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->cond, NULL);

@@ -12,11 +12,11 @@
 #include "server/upstream/report_json.h"
 #include "server/upstream/url.h"
 
-#define FLEET_TOKEN_MAX       256 /* bytes of a branch token, NUL excluded */
-#define FLEET_WHY_MAX         256
-#define FLEET_FIRST_EVERY_S   60 /* the schedule before the central's first answer */
-#define FLEET_CHANGE_DELAY_S  2  /* a change is reported this soon (the contract: within 5 s) */
-#define FLEET_BACKOFF_FIRST_S 5  /* a central that does not answer: 5 s, doubling */
+#define REPORT_TOKEN_MAX       256 /* bytes of a branch token, NUL excluded */
+#define REPORT_WHY_MAX         256
+#define REPORT_FIRST_EVERY_S   60 /* the schedule before the central's first answer */
+#define REPORT_CHANGE_DELAY_S  2  /* a change is reported this soon (the contract: within 5 s) */
+#define REPORT_BACKOFF_FIRST_S 5  /* a central that does not answer: 5 s, doubling */
 
 struct fleet_reporter;
 
@@ -31,17 +31,17 @@ struct fleet_reporter_params {
 /* How reporting stands, for the admin interface. */
 struct fleet_reporter_status {
     char central[UPSTREAM_BASE_MAX];
-    char branch[FLEET_BRANCH_NAME_MAX + 1]; /* the name the central answered with; "" */
+    char branch[REPORT_BRANCH_NAME_MAX + 1]; /* the name the central answered with; "" */
     int64_t last_sent;                      /* Unix time of the latest report sent; 0: none */
     int64_t last_ok;                        /* of the latest one answered; 0: none */
     int64_t failing_since;                  /* the first failure since the last answer; 0 */
-    char why[FLEET_WHY_MAX];                /* that failure, sanitised; "" when answering */
+    char why[REPORT_WHY_MAX];                /* that failure, sanitised; "" when answering */
     unsigned report_every_s;                /* the schedule now */
     size_t held, wanted;                    /* loads in the latest report and answer */
 };
 
 /* Reads a branch token from path: one line (a final newline dropped) of
- * 1..FLEET_TOKEN_MAX printable ASCII bytes without a space. *loose: the
+ * 1..REPORT_TOKEN_MAX printable ASCII bytes without a space. *loose: the
  * file is readable by its group or others. 0, or -1 with a reason in err. */
 int fleet_token_read(const char *path, char *out, size_t cap, bool *loose, char *err,
                      size_t errcap);

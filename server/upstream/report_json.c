@@ -12,15 +12,15 @@
 #include "db/model/settings.h"
 #include "server/upstream/pull.h"
 
-#define FLEET_COUNT_MAX ((uint64_t)1 << 53) /* the contract's 0..2^53: exact in a double */
+#define REPORT_COUNT_MAX ((uint64_t)1 << 53) /* the contract's 0..2^53: exact in a double */
 
 static const char *const state_names[] = {
-    [FLEET_COMPLETE] = "complete",       [FLEET_STAGING] = "staging",
-    [FLEET_INCOMPLETE] = "incomplete",   [FLEET_QUARANTINED] = "quarantined",
-    [FLEET_BLOCKED] = "blocked",
+    [REPORT_COMPLETE] = "complete",       [REPORT_STAGING] = "staging",
+    [REPORT_INCOMPLETE] = "incomplete",   [REPORT_QUARANTINED] = "quarantined",
+    [REPORT_BLOCKED] = "blocked",
 };
 
-const char *fleet_state_name(enum fleet_state s)
+const char *report_state_name(enum report_state s)
 {
     return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "unknown";
 }
@@ -41,32 +41,32 @@ static int fail(char *err, size_t cap, const char *fmt, ...)
 
 /* ---- the report ---- */
 
-static bool counts_ok(const struct fleet_holding *h)
+static bool counts_ok(const struct report_holding *h)
 {
-    return h->files_have <= FLEET_COUNT_MAX && h->files_total <= FLEET_COUNT_MAX &&
-           h->bytes_have <= FLEET_COUNT_MAX && h->bytes_total <= FLEET_COUNT_MAX &&
-           h->eta_s >= -1 && h->eta_s <= (int64_t)FLEET_COUNT_MAX;
+    return h->files_have <= REPORT_COUNT_MAX && h->files_total <= REPORT_COUNT_MAX &&
+           h->bytes_have <= REPORT_COUNT_MAX && h->bytes_total <= REPORT_COUNT_MAX &&
+           h->eta_s >= -1 && h->eta_s <= (int64_t)REPORT_COUNT_MAX;
 }
 
-static json_t *holding_json(const struct fleet_holding *h)
+static json_t *holding_json(const struct report_holding *h)
 {
     if (!pull_load_name_ok(h->name) || !counts_ok(h))
         return NULL;
     return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "name", h->name, "state",
-                     fleet_state_name(h->state), "files_have", (json_int_t)h->files_have,
+                     report_state_name(h->state), "files_have", (json_int_t)h->files_have,
                      "files_total", (json_int_t)h->files_total, "bytes_have",
                      (json_int_t)h->bytes_have, "bytes_total", (json_int_t)h->bytes_total,
                      "eta_s", h->eta_s < 0 ? json_null() : json_integer(h->eta_s));
 }
 
-int fleet_report_json(const struct fleet_report *r, char **out, size_t *len)
+int report_json_build(const struct report_doc *r, char **out, size_t *len)
 {
     json_t *loads = json_array(), *root = NULL;
     int rc = -1;
 
     *out = NULL;
     *len = 0;
-    if (loads == NULL || r->free_bytes > FLEET_COUNT_MAX)
+    if (loads == NULL || r->free_bytes > REPORT_COUNT_MAX)
         goto out;
     for (size_t i = 0; i < r->n_loads; i++)
         if (json_array_append_new(loads, holding_json(&r->loads[i])) != 0)
@@ -104,7 +104,7 @@ static int get_range(json_t *obj, const char *key, unsigned min, unsigned max, u
     return 0;
 }
 
-static int get_branch(json_t *root, struct fleet_answer *a, char *err, size_t cap)
+static int get_branch(json_t *root, struct report_answer *a, char *err, size_t cap)
 {
     json_t *v = json_object_get(root, "branch");
     const char *s;
@@ -115,7 +115,7 @@ static int get_branch(json_t *root, struct fleet_answer *a, char *err, size_t ca
         return fail(err, cap, "branch: not a string");
     s = json_string_value(v);
     if (strlen(s) != json_string_length(v) || !settings_name_valid(s) ||
-        strlen(s) > FLEET_BRANCH_NAME_MAX)
+        strlen(s) > REPORT_BRANCH_NAME_MAX)
         return fail(err, cap, "branch: not a branch name");
     memcpy(a->branch, s, strlen(s) + 1);
     return 0;
@@ -123,7 +123,7 @@ static int get_branch(json_t *root, struct fleet_answer *a, char *err, size_t ca
 
 /* Whether name is among the first n of v (ASCII case kept: loads are
  * named as the catalog names them). */
-static bool want_has(const struct fleet_answer *a, const char *name)
+static bool want_has(const struct report_answer *a, const char *name)
 {
     for (size_t i = 0; i < a->n_want; i++)
         if (strcmp(a->want[i], name) == 0)
@@ -131,7 +131,7 @@ static bool want_has(const struct fleet_answer *a, const char *name)
     return false;
 }
 
-static int get_want(json_t *root, struct fleet_answer *a, char *err, size_t cap)
+static int get_want(json_t *root, struct report_answer *a, char *err, size_t cap)
 {
     json_t *v = json_object_get(root, "want"), *item;
     size_t i;
@@ -140,8 +140,8 @@ static int get_want(json_t *root, struct fleet_answer *a, char *err, size_t cap)
         return fail(err, cap, "want: missing");
     if (!json_is_array(v))
         return fail(err, cap, "want: not a list");
-    if (json_array_size(v) > FLEET_WANT_MAX)
-        return fail(err, cap, "want: more than %d loads", FLEET_WANT_MAX);
+    if (json_array_size(v) > REPORT_WANT_MAX)
+        return fail(err, cap, "want: more than %d loads", REPORT_WANT_MAX);
     if (json_array_size(v) > 0 && (a->want = calloc(json_array_size(v), sizeof(*a->want))) == NULL)
         return fail(err, cap, "want: out of memory");
     json_array_foreach(v, i, item) {
@@ -157,15 +157,15 @@ static int get_want(json_t *root, struct fleet_answer *a, char *err, size_t cap)
     return 0;
 }
 
-int fleet_answer_parse(const char *buf, size_t len, struct fleet_answer *a, char *err, size_t cap)
+int report_answer_parse(const char *buf, size_t len, struct report_answer *a, char *err, size_t cap)
 {
     json_error_t je;
     json_t *root = NULL;
     int rc = -1;
 
     memset(a, 0, sizeof(*a));
-    if (len > FLEET_ANSWER_MAX) {
-        fail(err, cap, "the answer is over %d bytes", FLEET_ANSWER_MAX);
+    if (len > REPORT_ANSWER_MAX) {
+        fail(err, cap, "the answer is over %d bytes", REPORT_ANSWER_MAX);
         goto out;
     }
     root = len > 0 ? json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je) : NULL;
@@ -174,19 +174,19 @@ int fleet_answer_parse(const char *buf, size_t len, struct fleet_answer *a, char
         goto out;
     }
     if (get_branch(root, a, err, cap) != 0 || get_want(root, a, err, cap) != 0 ||
-        get_range(root, "report_every_s", FLEET_EVERY_MIN_S, FLEET_EVERY_MAX_S,
+        get_range(root, "report_every_s", REPORT_EVERY_MIN_S, REPORT_EVERY_MAX_S,
                   &a->report_every_s, err, cap) != 0 ||
-        get_range(root, "max_age_s", 1, FLEET_MAX_AGE_MAX_S, &a->max_age_s, err, cap) != 0)
+        get_range(root, "max_age_s", 1, REPORT_MAX_AGE_MAX_S, &a->max_age_s, err, cap) != 0)
         goto out;
     rc = 0;
 out:
     json_decref(root);
     if (rc != 0)
-        fleet_answer_free(a);
+        report_answer_free(a);
     return rc;
 }
 
-void fleet_answer_free(struct fleet_answer *a)
+void report_answer_free(struct report_answer *a)
 {
     free(a->want);
     memset(a, 0, sizeof(*a));
@@ -196,10 +196,10 @@ void fleet_answer_free(struct fleet_answer *a)
 
 static int holding_cmp(const void *x, const void *y)
 {
-    return strcmp(((const struct fleet_holding *)x)->name, ((const struct fleet_holding *)y)->name);
+    return strcmp(((const struct report_holding *)x)->name, ((const struct report_holding *)y)->name);
 }
 
-void fleet_holdings_sort(struct fleet_holding *v, size_t n)
+void report_holdings_sort(struct report_holding *v, size_t n)
 {
     if (n > 1)
         qsort(v, n, sizeof(*v), holding_cmp);
@@ -207,7 +207,7 @@ void fleet_holdings_sort(struct fleet_holding *v, size_t n)
 
 /* Whether the bytes held moved by a tenth of the whole or more (or the
  * whole itself changed, as when a pull learns its size). */
-static bool moved_a_tenth(const struct fleet_holding *a, const struct fleet_holding *b)
+static bool moved_a_tenth(const struct report_holding *a, const struct report_holding *b)
 {
     uint64_t d = a->bytes_have > b->bytes_have ? a->bytes_have - b->bytes_have
                                                : b->bytes_have - a->bytes_have;
@@ -217,8 +217,8 @@ static bool moved_a_tenth(const struct fleet_holding *a, const struct fleet_hold
     return a->bytes_total > 0 && (double)d * 10.0 >= (double)a->bytes_total;
 }
 
-bool fleet_holdings_changed(const struct fleet_holding *a, size_t na,
-                            const struct fleet_holding *b, size_t nb)
+bool report_holdings_changed(const struct report_holding *a, size_t na,
+                            const struct report_holding *b, size_t nb)
 {
     if (na != nb)
         return true;

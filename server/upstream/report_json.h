@@ -10,67 +10,67 @@
 
 #include "server/resolve/resolver.h"
 
-#define FLEET_ANSWER_MAX      (1024 * 1024) /* bytes of the central's answer */
-#define FLEET_WANT_MAX        4096          /* loads one answer may want */
-#define FLEET_BRANCH_NAME_MAX 63            /* bytes of the branch's name, NUL excluded */
-#define FLEET_EVERY_MIN_S     10            /* report_every_s accepted */
-#define FLEET_EVERY_MAX_S     3600
-#define FLEET_MAX_AGE_MAX_S   604800 /* max_age_s accepted: 1 s .. a week */
+#define REPORT_ANSWER_MAX      (1024 * 1024) /* bytes of the central's answer */
+#define REPORT_WANT_MAX        4096          /* loads one answer may want */
+#define REPORT_BRANCH_NAME_MAX 63            /* bytes of the branch's name, NUL excluded */
+#define REPORT_EVERY_MIN_S     10            /* report_every_s accepted */
+#define REPORT_EVERY_MAX_S     3600
+#define REPORT_MAX_AGE_MAX_S   604800 /* max_age_s accepted: 1 s .. a week */
 
-enum fleet_state {
-    FLEET_COMPLETE,    /* every file present, intact, served by the signature policy */
-    FLEET_STAGING,     /* being fetched */
-    FLEET_INCOMPLETE,  /* some files missing, nothing fetching */
-    FLEET_QUARANTINED, /* a file failed its hash */
-    FLEET_BLOCKED,     /* the signature policy does not serve it */
+enum report_state {
+    REPORT_COMPLETE,    /* every file present, intact, served by the signature policy */
+    REPORT_STAGING,     /* being fetched */
+    REPORT_INCOMPLETE,  /* some files missing, nothing fetching */
+    REPORT_QUARANTINED, /* a file failed its hash */
+    REPORT_BLOCKED,     /* the signature policy does not serve it */
 };
 
 /* One load this branch holds, or is fetching. */
-struct fleet_holding {
+struct report_holding {
     char name[RESOLVER_NAME_MAX + 1];
-    enum fleet_state state;
+    enum report_state state;
     uint64_t files_have, files_total;
     uint64_t bytes_have, bytes_total;
     int64_t eta_s; /* seconds; -1: unknown (sent as null) */
 };
 
-struct fleet_report {
+struct report_doc {
     const char *version;
     int64_t time; /* the branch's clock, Unix seconds */
     uint64_t free_bytes;
-    const struct fleet_holding *loads;
+    const struct report_holding *loads;
     size_t n_loads;
 };
 
 /* The word the contract uses for s ("complete", "staging", ...). */
-const char *fleet_state_name(enum fleet_state s);
+const char *report_state_name(enum report_state s);
 
 /* The report as JSON text (malloc'd, NUL-terminated; *len without the NUL),
  * with "phones": [] until an inventory source exists. 0, or -1 (out of
  * memory, a count over 2^53, a name that is not a load name). */
-int fleet_report_json(const struct fleet_report *r, char **out, size_t *len);
+int report_json_build(const struct report_doc *r, char **out, size_t *len);
 
 /* The central's answer: {"branch","want","report_every_s","max_age_s"}. */
-struct fleet_answer {
-    char branch[FLEET_BRANCH_NAME_MAX + 1];
+struct report_answer {
+    char branch[REPORT_BRANCH_NAME_MAX + 1];
     char (*want)[RESOLVER_NAME_MAX + 1]; /* n_want load names (pull_load_name_ok) */
     size_t n_want;
-    unsigned report_every_s; /* FLEET_EVERY_MIN_S..FLEET_EVERY_MAX_S */
-    unsigned max_age_s;      /* 1..FLEET_MAX_AGE_MAX_S */
+    unsigned report_every_s; /* REPORT_EVERY_MIN_S..REPORT_EVERY_MAX_S */
+    unsigned max_age_s;      /* 1..REPORT_MAX_AGE_MAX_S */
 };
 
-/* Parses len bytes (at most FLEET_ANSWER_MAX; unknown members ignored;
+/* Parses len bytes (at most REPORT_ANSWER_MAX; unknown members ignored;
  * duplicates in want dropped). 0, or -1 with a reason in err and *a empty. */
-int fleet_answer_parse(const char *buf, size_t len, struct fleet_answer *a, char *err, size_t cap);
-void fleet_answer_free(struct fleet_answer *a);
+int report_answer_parse(const char *buf, size_t len, struct report_answer *a, char *err, size_t cap);
+void report_answer_free(struct report_answer *a);
 
 /* Sorts holdings by name (the report's order, and what _changed compares). */
-void fleet_holdings_sort(struct fleet_holding *v, size_t n);
+void report_holdings_sort(struct report_holding *v, size_t n);
 
 /* Whether b (sorted) says something a (sorted) did not: a load added or
  * gone, another state or total, or its bytes moved by a tenth of the whole
  * or more (staging progress of at least 10 %). */
-bool fleet_holdings_changed(const struct fleet_holding *a, size_t na,
-                            const struct fleet_holding *b, size_t nb);
+bool report_holdings_changed(const struct report_holding *a, size_t na,
+                            const struct report_holding *b, size_t nb);
 
 #endif

@@ -1,4 +1,4 @@
-/* fuzz_fleet_answer.c: libFuzzer target for fleet_answer_parse() (a central's
+/* fuzz_fleet_answer.c: libFuzzer target for report_answer_parse() (a central's
  * answer to a branch's report). An accepted answer wants at most 4,096 unique
  * load names and has its figures in range; a refusal leaves the answer empty
  * and says why in printable ASCII. Must not touch files. */
@@ -12,14 +12,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void fuzz_fleet_check(const struct fleet_answer *a)
+static void fuzz_fleet_check(const struct report_answer *a)
 {
-    if (a->n_want > FLEET_WANT_MAX || (a->n_want > 0 && a->want == NULL))
+    if (a->n_want > REPORT_WANT_MAX || (a->n_want > 0 && a->want == NULL))
         abort();
-    if (!settings_name_valid(a->branch) || strlen(a->branch) > FLEET_BRANCH_NAME_MAX)
+    if (!settings_name_valid(a->branch) || strlen(a->branch) > REPORT_BRANCH_NAME_MAX)
         abort();
-    if (a->report_every_s < FLEET_EVERY_MIN_S || a->report_every_s > FLEET_EVERY_MAX_S ||
-        a->max_age_s < 1 || a->max_age_s > FLEET_MAX_AGE_MAX_S)
+    if (a->report_every_s < REPORT_EVERY_MIN_S || a->report_every_s > REPORT_EVERY_MAX_S ||
+        a->max_age_s < 1 || a->max_age_s > REPORT_MAX_AGE_MAX_S)
         abort();
     for (size_t i = 0; i < a->n_want; i++) {
         if (!pull_load_name_ok(a->want[i]))
@@ -32,10 +32,10 @@ static void fuzz_fleet_check(const struct fleet_answer *a)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fleet_answer a;
+    struct report_answer a;
     char err[128];
 
-    if (fleet_answer_parse((const char *)data, size, &a, err, sizeof(err)) != 0) {
+    if (report_answer_parse((const char *)data, size, &a, err, sizeof(err)) != 0) {
         if (err[0] == '\0' || a.want != NULL || a.n_want != 0)
             abort();
         for (const char *p = err; *p != '\0'; p++)
@@ -44,6 +44,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     fuzz_fleet_check(&a);
-    fleet_answer_free(&a);
+    report_answer_free(&a);
     return 0;
 }

@@ -24,10 +24,10 @@
     "{\"branch\": \"berlin-1\", \"want\": [\"SIP78xx.14-2-1\", \"SIP88xx.14-2-1\"], "             \
     "\"report_every_s\": 60, \"max_age_s\": 300}"
 
-static struct fleet_holding holding(const char *name, enum fleet_state s, uint64_t have,
+static struct report_holding holding(const char *name, enum report_state s, uint64_t have,
                                     uint64_t total, int64_t eta)
 {
-    struct fleet_holding h = {.state = s, .files_have = 3, .files_total = 5, .bytes_have = have,
+    struct report_holding h = {.state = s, .files_have = 3, .files_total = 5, .bytes_have = have,
                               .bytes_total = total, .eta_s = eta};
 
     snprintf(h.name, sizeof(h.name), "%s", name);
@@ -38,17 +38,17 @@ static struct fleet_holding holding(const char *name, enum fleet_state s, uint64
 
 static void test_report_members(void **state)
 {
-    struct fleet_holding v[2] = {
-        holding("SIP78xx.14-2-1", FLEET_STAGING, 64000000, 105000000, 240),
-        holding("SIP88xx.14-2-1", FLEET_QUARANTINED, 10, 20, -1),
+    struct report_holding v[2] = {
+        holding("SIP78xx.14-2-1", REPORT_STAGING, 64000000, 105000000, 240),
+        holding("SIP88xx.14-2-1", REPORT_QUARANTINED, 10, 20, -1),
     };
-    struct fleet_report r = {"0.1.0", 1765000000, 52428800000ull, v, 2};
+    struct report_doc r = {"0.1.0", 1765000000, 52428800000ull, v, 2};
     json_t *j, *l0, *l1;
     char *text;
     size_t len;
 
     (void)state;
-    assert_int_equal(fleet_report_json(&r, &text, &len), 0);
+    assert_int_equal(report_json_build(&r, &text, &len), 0);
     assert_int_equal(len, strlen(text));
     j = json_loads(text, 0, NULL);
     assert_non_null(j);
@@ -93,11 +93,11 @@ static void test_report_refuses(void **state)
 
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        struct fleet_holding h = holding(cases[i].name, FLEET_COMPLETE, 1, cases[i].bytes,
+        struct report_holding h = holding(cases[i].name, REPORT_COMPLETE, 1, cases[i].bytes,
                                          cases[i].eta);
-        struct fleet_report r = {"0.1.0", 1, cases[i].free_bytes, &h, 1};
+        struct report_doc r = {"0.1.0", 1, cases[i].free_bytes, &h, 1};
 
-        assert_int_equal(fleet_report_json(&r, &text, &len), -1);
+        assert_int_equal(report_json_build(&r, &text, &len), -1);
         assert_null(text);
         assert_int_equal(len, 0);
     }
@@ -106,11 +106,11 @@ static void test_report_refuses(void **state)
 static void test_state_names(void **state)
 {
     (void)state;
-    assert_string_equal(fleet_state_name(FLEET_COMPLETE), "complete");
-    assert_string_equal(fleet_state_name(FLEET_STAGING), "staging");
-    assert_string_equal(fleet_state_name(FLEET_INCOMPLETE), "incomplete");
-    assert_string_equal(fleet_state_name(FLEET_QUARANTINED), "quarantined");
-    assert_string_equal(fleet_state_name(FLEET_BLOCKED), "blocked");
+    assert_string_equal(report_state_name(REPORT_COMPLETE), "complete");
+    assert_string_equal(report_state_name(REPORT_STAGING), "staging");
+    assert_string_equal(report_state_name(REPORT_INCOMPLETE), "incomplete");
+    assert_string_equal(report_state_name(REPORT_QUARANTINED), "quarantined");
+    assert_string_equal(report_state_name(REPORT_BLOCKED), "blocked");
 }
 
 /* ---- the answer ---- */
@@ -131,12 +131,12 @@ static void test_answer_accepts(void **state)
          "\"branch\":\"Branch Leeds\",\"new\":{\"x\":[1]}}",
          "Branch Leeds", 2, "A", 3600, 604800},
     };
-    struct fleet_answer a;
+    struct report_answer a;
     char err[160];
 
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        assert_int_equal(fleet_answer_parse(cases[i].in, strlen(cases[i].in), &a, err,
+        assert_int_equal(report_answer_parse(cases[i].in, strlen(cases[i].in), &a, err,
                                             sizeof(err)),
                          0);
         assert_string_equal(a.branch, cases[i].branch);
@@ -145,7 +145,7 @@ static void test_answer_accepts(void **state)
             assert_string_equal(a.want[0], cases[i].first);
         assert_int_equal(a.report_every_s, cases[i].every);
         assert_int_equal(a.max_age_s, cases[i].age);
-        fleet_answer_free(&a);
+        report_answer_free(&a);
     }
 }
 
@@ -191,13 +191,13 @@ static void test_answer_refuses(void **state)
         {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":-5}",
          "max_age_s: out of range"},
     };
-    struct fleet_answer a;
+    struct report_answer a;
     char err[160];
 
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         err[0] = '\0';
-        assert_int_equal(fleet_answer_parse(cases[i].in, strlen(cases[i].in), &a, err,
+        assert_int_equal(report_answer_parse(cases[i].in, strlen(cases[i].in), &a, err,
                                             sizeof(err)),
                          -1);
         assert_null(a.want);
@@ -211,12 +211,12 @@ static void test_answer_refuses(void **state)
 static void test_answer_truncated(void **state)
 {
     const char *whole = GOOD_ANSWER;
-    struct fleet_answer a;
+    struct report_answer a;
     char err[160];
 
     (void)state;
     for (size_t n = 0; n < strlen(whole); n++) {
-        assert_int_equal(fleet_answer_parse(whole, n, &a, err, sizeof(err)), -1);
+        assert_int_equal(report_answer_parse(whole, n, &a, err, sizeof(err)), -1);
         assert_null(a.want);
         assert_int_equal(a.n_want, 0);
         assert_string_equal(a.branch, "");
@@ -243,28 +243,28 @@ static char *answer_of(size_t n, size_t pad, size_t *len)
 
 static void test_answer_limits(void **state)
 {
-    struct fleet_answer a;
+    struct report_answer a;
     char err[160];
     size_t len;
     char *s;
 
     (void)state;
-    s = answer_of(FLEET_WANT_MAX, 0, &len);
-    assert_int_equal(fleet_answer_parse(s, len, &a, err, sizeof(err)), 0);
-    assert_int_equal(a.n_want, FLEET_WANT_MAX);
-    assert_string_equal(a.want[FLEET_WANT_MAX - 1], "L4095");
-    fleet_answer_free(&a);
+    s = answer_of(REPORT_WANT_MAX, 0, &len);
+    assert_int_equal(report_answer_parse(s, len, &a, err, sizeof(err)), 0);
+    assert_int_equal(a.n_want, REPORT_WANT_MAX);
+    assert_string_equal(a.want[REPORT_WANT_MAX - 1], "L4095");
+    report_answer_free(&a);
     free(s);
-    s = answer_of(FLEET_WANT_MAX + 1, 0, &len);
-    assert_int_equal(fleet_answer_parse(s, len, &a, err, sizeof(err)), -1);
+    s = answer_of(REPORT_WANT_MAX + 1, 0, &len);
+    assert_int_equal(report_answer_parse(s, len, &a, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "more than 4096 loads"));
     free(s);
-    s = answer_of(1, FLEET_ANSWER_MAX, &len);
-    assert_int_equal(fleet_answer_parse(s, len, &a, err, sizeof(err)), 0);
-    fleet_answer_free(&a);
+    s = answer_of(1, REPORT_ANSWER_MAX, &len);
+    assert_int_equal(report_answer_parse(s, len, &a, err, sizeof(err)), 0);
+    report_answer_free(&a);
     free(s);
-    s = answer_of(1, FLEET_ANSWER_MAX + 1, &len);
-    assert_int_equal(fleet_answer_parse(s, len, &a, err, sizeof(err)), -1);
+    s = answer_of(1, REPORT_ANSWER_MAX + 1, &len);
+    assert_int_equal(report_answer_parse(s, len, &a, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "over 1048576 bytes"));
     free(s);
 }
@@ -275,43 +275,43 @@ static void test_holdings_changed(void **state)
 {
     static const struct {
         const char *name;
-        enum fleet_state s;
+        enum report_state s;
         uint64_t have;
         int changed;
     } cases[] = {
-        {"A", FLEET_STAGING, 100, 0},  /* the same */
-        {"A", FLEET_STAGING, 199, 0},  /* 9.9 % on: not yet */
-        {"A", FLEET_STAGING, 200, 1},  /* 10 % on */
-        {"A", FLEET_STAGING, 99, 0},   /* a byte back */
-        {"A", FLEET_STAGING, 0, 1},    /* 10 % back (a restart) */
-        {"A", FLEET_COMPLETE, 100, 1}, /* another state */
-        {"B", FLEET_STAGING, 100, 1},  /* another load */
+        {"A", REPORT_STAGING, 100, 0},  /* the same */
+        {"A", REPORT_STAGING, 199, 0},  /* 9.9 % on: not yet */
+        {"A", REPORT_STAGING, 200, 1},  /* 10 % on */
+        {"A", REPORT_STAGING, 99, 0},   /* a byte back */
+        {"A", REPORT_STAGING, 0, 1},    /* 10 % back (a restart) */
+        {"A", REPORT_COMPLETE, 100, 1}, /* another state */
+        {"B", REPORT_STAGING, 100, 1},  /* another load */
     };
-    struct fleet_holding was = holding("A", FLEET_STAGING, 100, 1000, 5);
+    struct report_holding was = holding("A", REPORT_STAGING, 100, 1000, 5);
 
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        struct fleet_holding now = holding(cases[i].name, cases[i].s, cases[i].have, 1000, 7);
+        struct report_holding now = holding(cases[i].name, cases[i].s, cases[i].have, 1000, 7);
 
-        assert_int_equal(fleet_holdings_changed(&was, 1, &now, 1), cases[i].changed);
+        assert_int_equal(report_holdings_changed(&was, 1, &now, 1), cases[i].changed);
     }
-    assert_true(fleet_holdings_changed(&was, 1, &was, 0));
+    assert_true(report_holdings_changed(&was, 1, &was, 0));
     {
-        struct fleet_holding sized = holding("A", FLEET_STAGING, 100, 2000, 5);
+        struct report_holding sized = holding("A", REPORT_STAGING, 100, 2000, 5);
 
-        assert_true(fleet_holdings_changed(&was, 1, &sized, 1)); /* the whole learnt */
+        assert_true(report_holdings_changed(&was, 1, &sized, 1)); /* the whole learnt */
     }
-    assert_false(fleet_holdings_changed(NULL, 0, NULL, 0));
+    assert_false(report_holdings_changed(NULL, 0, NULL, 0));
 }
 
 static void test_holdings_sort(void **state)
 {
-    struct fleet_holding v[3] = {holding("C", FLEET_COMPLETE, 1, 1, -1),
-                                 holding("A", FLEET_COMPLETE, 1, 1, -1),
-                                 holding("B", FLEET_COMPLETE, 1, 1, -1)};
+    struct report_holding v[3] = {holding("C", REPORT_COMPLETE, 1, 1, -1),
+                                 holding("A", REPORT_COMPLETE, 1, 1, -1),
+                                 holding("B", REPORT_COMPLETE, 1, 1, -1)};
 
     (void)state;
-    fleet_holdings_sort(v, 3);
+    report_holdings_sort(v, 3);
     assert_string_equal(v[0].name, "A");
     assert_string_equal(v[1].name, "B");
     assert_string_equal(v[2].name, "C");
@@ -336,7 +336,7 @@ static void test_token_file(void **state)
         {"abc\ndef\n", 0600, -1, "not one line", 0},
         {NULL, 0, -1, "cannot read", 0},
     };
-    char dir[PATH_MAX], path[PATH_MAX + 16], tok[FLEET_TOKEN_MAX + 1], err[512];
+    char dir[PATH_MAX], path[PATH_MAX + 16], tok[REPORT_TOKEN_MAX + 1], err[512];
     bool loose;
 
     (void)state;
@@ -368,7 +368,7 @@ static void test_token_file(void **state)
         FILE *f = fopen(path, "w");
 
         assert_non_null(f);
-        for (int i = 0; i <= FLEET_TOKEN_MAX; i++)
+        for (int i = 0; i <= REPORT_TOKEN_MAX; i++)
             fputc('a', f);
         fclose(f);
         assert_int_equal(fleet_token_read(path, tok, sizeof(tok), &loose, err, sizeof(err)), -1);
