@@ -43,6 +43,7 @@ struct fleet_reporter {
     char data_dir[PATH_BUF];
     struct pull_engine *pull;
     struct fleet_reporter_status st;
+    bool kick; /* the settings changed: report at once */
     /* the thread's own, no lock: */
     sqlite3 *db;
     int64_t generation;               /* of the catalog holdings read */
@@ -428,6 +429,13 @@ static void tick(struct fleet_reporter *r, struct schedule *s)
     size_t n = 0;
     int64_t now = now_s();
 
+    pthread_mutex_lock(&r->lock);
+    if (r->kick) {
+        s->due = now;
+        s->backoff = 0;
+    }
+    r->kick = false;
+    pthread_mutex_unlock(&r->lock);
     if (holdings_now(r, &v, &n) != 0)
         return;
     if (s->backoff == 0 && s->due > now + REPORT_CHANGE_DELAY_S && r->sent != NULL &&
@@ -511,6 +519,7 @@ void fleet_reporter_update(struct fleet_reporter *r, const struct fleet_reporter
         return;
     pthread_mutex_lock(&r->lock);
     settings_set(r, p);
+    r->kick = true;
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->lock);
 }

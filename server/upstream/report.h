@@ -49,7 +49,7 @@ int fleet_token_read(const char *path, char *out, size_t cap, bool *loose, char 
 /* Starts the thread; its first report goes at once. 0, or -1 (logged). */
 int fleet_reporter_start(const struct fleet_reporter_params *p, struct fleet_reporter **out);
 
-/* A reload: the central, CA and token change for the next report. */
+/* A reload: the central, CA and token change, and a report goes at once. */
 void fleet_reporter_update(struct fleet_reporter *r, const struct fleet_reporter_params *p);
 
 /* Stops the thread (a report in flight is abandoned) and frees. NULL: no-op. */
