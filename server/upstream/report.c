@@ -47,7 +47,7 @@ struct fleet_reporter {
     /* the thread's own, no lock: */
     sqlite3 *db;
     int64_t generation;               /* of the catalog holdings read */
-    struct report_holding *cat, *sent; /* the catalog's holdings; those last answered */
+    struct fleet_holding *cat, *sent; /* the catalog's holdings; those last answered */
     size_t n_cat, n_sent;
     bool told_no_upstream;
 };
@@ -100,23 +100,23 @@ static int64_t now_s(void)
 }
 
 /* One catalog load as a holding. */
-static void holding_of_load(const struct catalog_load *l, struct report_holding *h)
+static void holding_of_load(const struct catalog_load *l, struct fleet_holding *h)
 {
     memset(h, 0, sizeof(*h));
-    snprintf(h->name, sizeof(h->name), "%s", l->name);
+    snprintf(h->load, sizeof(h->load), "%s", l->name);
     if (strcmp(l->status, "quarantined") == 0)
-        h->state = REPORT_QUARANTINED;
+        h->state = FLEET_QUARANTINED;
     else if (!l->served)
-        h->state = REPORT_BLOCKED;
+        h->state = FLEET_BLOCKED;
     else
-        h->state = REPORT_COMPLETE;
+        h->state = FLEET_COMPLETE;
     h->files_have = h->files_total = l->file_count;
     h->bytes_have = h->bytes_total = l->total_size;
-    h->eta_s = -1;
+    h->eta_s = FLEET_ETA_UNKNOWN;
 }
 
 struct cat_read {
-    struct report_holding *v;
+    struct fleet_holding *v;
     size_t n, cap;
 };
 
@@ -135,7 +135,7 @@ static int cat_read_one(void *arg, const struct catalog_load *l)
 /* A quarantined load's files that are still sound. */
 static int cat_count_sound(void *arg, const struct catalog_file *f)
 {
-    struct report_holding *h = arg;
+    struct fleet_holding *h = arg;
 
     if (strcmp(f->status, "quarantined") == 0) {
         h->files_have--;
@@ -150,8 +150,8 @@ static int cat_read_all(sqlite3 *db, void *arg)
     int rc = catalog_loads_each(db, cat_read_one, c);
 
     for (size_t i = 0; rc == DB_OK && i < c->n; i++)
-        if (c->v[i].state == REPORT_QUARANTINED)
-            rc = catalog_files_each(db, c->v[i].name, cat_count_sound, &c->v[i]);
+        if (c->v[i].state == FLEET_QUARANTINED)
+            rc = catalog_files_each(db, c->v[i].load, cat_count_sound, &c->v[i]);
     return rc;
 }
 
@@ -174,36 +174,36 @@ static void cat_refresh(struct fleet_reporter *r)
     r->generation = gen;
 }
 
-static const struct report_holding *cat_find(const struct fleet_reporter *r, const char *name)
+static const struct fleet_holding *cat_find(const struct fleet_reporter *r, const char *name)
 {
     for (size_t i = 0; i < r->n_cat; i++)
-        if (strcasecmp(r->cat[i].name, name) == 0)
+        if (strcasecmp(r->cat[i].load, name) == 0)
             return &r->cat[i];
     return NULL;
 }
 
 /* A pull entry as a holding: staging while queued or running, incomplete
  * when it stopped with files fetched; false when it holds nothing. */
-static bool holding_of_pull(const struct pull_entry *p, struct report_holding *h)
+static bool holding_of_pull(const struct pull_entry *p, struct fleet_holding *h)
 {
     bool moving = strcmp(p->state, "queued") == 0 || strcmp(p->state, "running") == 0;
 
     if (!moving && !(strcmp(p->state, "failed") == 0 && p->files_done > 0))
         return false;
     memset(h, 0, sizeof(*h));
-    snprintf(h->name, sizeof(h->name), "%s", p->name);
-    h->state = moving ? REPORT_STAGING : REPORT_INCOMPLETE;
+    snprintf(h->load, sizeof(h->load), "%s", p->name);
+    h->state = moving ? FLEET_STAGING : FLEET_INCOMPLETE;
     h->files_have = p->files_done;
     h->files_total = p->files_total;
     h->bytes_have = p->bytes_done;
     h->bytes_total = p->bytes_total;
-    h->eta_s = moving && p->eta_s >= 0 ? p->eta_s : -1;
+    h->eta_s = moving && p->eta_s >= 0 ? p->eta_s : FLEET_ETA_UNKNOWN;
     return true;
 }
 
 /* The catalog's holdings, then the pulls of loads the catalog lacks; sorted.
  * 0, or -1 (out of memory). */
-static int holdings_now(struct fleet_reporter *r, struct report_holding **out, size_t *n)
+static int holdings_now(struct fleet_reporter *r, struct fleet_holding **out, size_t *n)
 {
     struct pull_entry *pv = NULL;
     size_t np = 0, cap = 0;
@@ -261,7 +261,7 @@ static void why_from_error(long status, const char *body, size_t len, const char
 }
 
 /* Sends r's report of v; 0 with *a filled, or -1 with why. */
-static int report_send(struct fleet_reporter *r, const struct report_holding *v, size_t n,
+static int report_send(struct fleet_reporter *r, const struct fleet_holding *v, size_t n,
                        struct report_answer *a, char *why, size_t cap)
 {
     struct report_doc rep = {PACKAGE_VERSION, now_s(), free_bytes_of(r->data_dir), v, n};
@@ -305,16 +305,16 @@ out:
 /* ---- the central's want list ---- */
 
 /* Whether v (n, sorted) has name in a state a pull cannot improve. */
-static bool held_or_moving(const struct report_holding *v, size_t n, const char *name)
+static bool held_or_moving(const struct fleet_holding *v, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcasecmp(v[i].name, name) == 0)
-            return v[i].state != REPORT_INCOMPLETE;
+        if (strcasecmp(v[i].load, name) == 0)
+            return v[i].state != FLEET_INCOMPLETE;
     return false;
 }
 
 static void stage_wanted(struct fleet_reporter *r, const struct report_answer *a,
-                         const struct report_holding *v, size_t n)
+                         const struct fleet_holding *v, size_t n)
 {
     char err[160], shown[RESOLVER_NAME_MAX + 1];
 
@@ -392,7 +392,7 @@ struct schedule {
 };
 
 /* One report now; the schedule moves on from its outcome. */
-static void report_once(struct fleet_reporter *r, struct report_holding *v, size_t n,
+static void report_once(struct fleet_reporter *r, struct fleet_holding *v, size_t n,
                         struct schedule *s)
 {
     struct report_answer a;
@@ -425,7 +425,7 @@ static void report_once(struct fleet_reporter *r, struct report_holding *v, size
 /* One look: reports when due, or soon after what it holds changed. */
 static void tick(struct fleet_reporter *r, struct schedule *s)
 {
-    struct report_holding *v = NULL;
+    struct fleet_holding *v = NULL;
     size_t n = 0;
     int64_t now = now_s();
 

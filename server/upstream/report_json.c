@@ -12,19 +12,6 @@
 #include "db/model/settings.h"
 #include "server/upstream/pull.h"
 
-#define REPORT_COUNT_MAX ((uint64_t)1 << 53) /* the contract's 0..2^53: exact in a double */
-
-static const char *const state_names[] = {
-    [REPORT_COMPLETE] = "complete",       [REPORT_STAGING] = "staging",
-    [REPORT_INCOMPLETE] = "incomplete",   [REPORT_QUARANTINED] = "quarantined",
-    [REPORT_BLOCKED] = "blocked",
-};
-
-const char *report_state_name(enum report_state s)
-{
-    return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "unknown";
-}
-
 static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t cap, const char *fmt, ...)
@@ -41,19 +28,19 @@ static int fail(char *err, size_t cap, const char *fmt, ...)
 
 /* ---- the report ---- */
 
-static bool counts_ok(const struct report_holding *h)
+static bool counts_ok(const struct fleet_holding *h)
 {
-    return h->files_have <= REPORT_COUNT_MAX && h->files_total <= REPORT_COUNT_MAX &&
-           h->bytes_have <= REPORT_COUNT_MAX && h->bytes_total <= REPORT_COUNT_MAX &&
-           h->eta_s >= -1 && h->eta_s <= (int64_t)REPORT_COUNT_MAX;
+    return h->files_have <= FLEET_COUNT_MAX && h->files_total <= FLEET_COUNT_MAX &&
+           h->bytes_have <= FLEET_COUNT_MAX && h->bytes_total <= FLEET_COUNT_MAX &&
+           h->eta_s >= FLEET_ETA_UNKNOWN && h->eta_s <= (int64_t)FLEET_COUNT_MAX;
 }
 
-static json_t *holding_json(const struct report_holding *h)
+static json_t *holding_json(const struct fleet_holding *h)
 {
-    if (!pull_load_name_ok(h->name) || !counts_ok(h))
+    if (!pull_load_name_ok(h->load) || !counts_ok(h))
         return NULL;
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "name", h->name, "state",
-                     report_state_name(h->state), "files_have", (json_int_t)h->files_have,
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "name", h->load, "state",
+                     fleet_state_name(h->state), "files_have", (json_int_t)h->files_have,
                      "files_total", (json_int_t)h->files_total, "bytes_have",
                      (json_int_t)h->bytes_have, "bytes_total", (json_int_t)h->bytes_total,
                      "eta_s", h->eta_s < 0 ? json_null() : json_integer(h->eta_s));
@@ -66,7 +53,7 @@ int report_json_build(const struct report_doc *r, char **out, size_t *len)
 
     *out = NULL;
     *len = 0;
-    if (loads == NULL || r->free_bytes > REPORT_COUNT_MAX)
+    if (loads == NULL || r->free_bytes > FLEET_COUNT_MAX)
         goto out;
     for (size_t i = 0; i < r->n_loads; i++)
         if (json_array_append_new(loads, holding_json(&r->loads[i])) != 0)
@@ -196,10 +183,10 @@ void report_answer_free(struct report_answer *a)
 
 static int holding_cmp(const void *x, const void *y)
 {
-    return strcmp(((const struct report_holding *)x)->name, ((const struct report_holding *)y)->name);
+    return strcmp(((const struct fleet_holding *)x)->load, ((const struct fleet_holding *)y)->load);
 }
 
-void report_holdings_sort(struct report_holding *v, size_t n)
+void report_holdings_sort(struct fleet_holding *v, size_t n)
 {
     if (n > 1)
         qsort(v, n, sizeof(*v), holding_cmp);
@@ -207,7 +194,7 @@ void report_holdings_sort(struct report_holding *v, size_t n)
 
 /* Whether the bytes held moved by a tenth of the whole or more (or the
  * whole itself changed, as when a pull learns its size). */
-static bool moved_a_tenth(const struct report_holding *a, const struct report_holding *b)
+static bool moved_a_tenth(const struct fleet_holding *a, const struct fleet_holding *b)
 {
     uint64_t d = a->bytes_have > b->bytes_have ? a->bytes_have - b->bytes_have
                                                : b->bytes_have - a->bytes_have;
@@ -217,13 +204,13 @@ static bool moved_a_tenth(const struct report_holding *a, const struct report_ho
     return a->bytes_total > 0 && (double)d * 10.0 >= (double)a->bytes_total;
 }
 
-bool report_holdings_changed(const struct report_holding *a, size_t na,
-                            const struct report_holding *b, size_t nb)
+bool report_holdings_changed(const struct fleet_holding *a, size_t na,
+                            const struct fleet_holding *b, size_t nb)
 {
     if (na != nb)
         return true;
     for (size_t i = 0; i < na; i++)
-        if (strcmp(a[i].name, b[i].name) != 0 || a[i].state != b[i].state ||
+        if (strcmp(a[i].load, b[i].load) != 0 || a[i].state != b[i].state ||
             a[i].files_total != b[i].files_total || moved_a_tenth(&a[i], &b[i]))
             return true;
     return false;

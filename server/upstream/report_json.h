@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "db/model/fleet.h"
 #include "server/resolve/resolver.h"
 
 #define REPORT_ANSWER_MAX      (1024 * 1024) /* bytes of the central's answer */
@@ -17,33 +18,13 @@
 #define REPORT_EVERY_MAX_S     3600
 #define REPORT_MAX_AGE_MAX_S   604800 /* max_age_s accepted: 1 s .. a week */
 
-enum report_state {
-    REPORT_COMPLETE,    /* every file present, intact, served by the signature policy */
-    REPORT_STAGING,     /* being fetched */
-    REPORT_INCOMPLETE,  /* some files missing, nothing fetching */
-    REPORT_QUARANTINED, /* a file failed its hash */
-    REPORT_BLOCKED,     /* the signature policy does not serve it */
-};
-
-/* One load this branch holds, or is fetching. */
-struct report_holding {
-    char name[RESOLVER_NAME_MAX + 1];
-    enum report_state state;
-    uint64_t files_have, files_total;
-    uint64_t bytes_have, bytes_total;
-    int64_t eta_s; /* seconds; -1: unknown (sent as null) */
-};
-
 struct report_doc {
     const char *version;
     int64_t time; /* the branch's clock, Unix seconds */
     uint64_t free_bytes;
-    const struct report_holding *loads;
+    const struct fleet_holding *loads; /* what it holds (db/model/fleet.h) */
     size_t n_loads;
 };
-
-/* The word the contract uses for s ("complete", "staging", ...). */
-const char *report_state_name(enum report_state s);
 
 /* The report as JSON text (malloc'd, NUL-terminated; *len without the NUL),
  * with "phones": [] until an inventory source exists. 0, or -1 (out of
@@ -65,12 +46,12 @@ int report_answer_parse(const char *buf, size_t len, struct report_answer *a, ch
 void report_answer_free(struct report_answer *a);
 
 /* Sorts holdings by name (the report's order, and what _changed compares). */
-void report_holdings_sort(struct report_holding *v, size_t n);
+void report_holdings_sort(struct fleet_holding *v, size_t n);
 
 /* Whether b (sorted) says something a (sorted) did not: a load added or
  * gone, another state or total, or its bytes moved by a tenth of the whole
  * or more (staging progress of at least 10 %). */
-bool report_holdings_changed(const struct report_holding *a, size_t na,
-                            const struct report_holding *b, size_t nb);
+bool report_holdings_changed(const struct fleet_holding *a, size_t na,
+                            const struct fleet_holding *b, size_t nb);
 
 #endif

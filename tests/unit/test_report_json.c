@@ -24,13 +24,13 @@
     "{\"branch\": \"berlin-1\", \"want\": [\"SIP78xx.14-2-1\", \"SIP88xx.14-2-1\"], "             \
     "\"report_every_s\": 60, \"max_age_s\": 300}"
 
-static struct report_holding holding(const char *name, enum report_state s, uint64_t have,
+static struct fleet_holding holding(const char *name, enum fleet_state s, uint64_t have,
                                     uint64_t total, int64_t eta)
 {
-    struct report_holding h = {.state = s, .files_have = 3, .files_total = 5, .bytes_have = have,
+    struct fleet_holding h = {.state = s, .files_have = 3, .files_total = 5, .bytes_have = have,
                               .bytes_total = total, .eta_s = eta};
 
-    snprintf(h.name, sizeof(h.name), "%s", name);
+    snprintf(h.load, sizeof(h.load), "%s", name);
     return h;
 }
 
@@ -38,9 +38,9 @@ static struct report_holding holding(const char *name, enum report_state s, uint
 
 static void test_report_members(void **state)
 {
-    struct report_holding v[2] = {
-        holding("SIP78xx.14-2-1", REPORT_STAGING, 64000000, 105000000, 240),
-        holding("SIP88xx.14-2-1", REPORT_QUARANTINED, 10, 20, -1),
+    struct fleet_holding v[2] = {
+        holding("SIP78xx.14-2-1", FLEET_STAGING, 64000000, 105000000, 240),
+        holding("SIP88xx.14-2-1", FLEET_QUARANTINED, 10, 20, -1),
     };
     struct report_doc r = {"0.1.0", 1765000000, 52428800000ull, v, 2};
     json_t *j, *l0, *l1;
@@ -93,7 +93,7 @@ static void test_report_refuses(void **state)
 
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        struct report_holding h = holding(cases[i].name, REPORT_COMPLETE, 1, cases[i].bytes,
+        struct fleet_holding h = holding(cases[i].name, FLEET_COMPLETE, 1, cases[i].bytes,
                                          cases[i].eta);
         struct report_doc r = {"0.1.0", 1, cases[i].free_bytes, &h, 1};
 
@@ -101,16 +101,6 @@ static void test_report_refuses(void **state)
         assert_null(text);
         assert_int_equal(len, 0);
     }
-}
-
-static void test_state_names(void **state)
-{
-    (void)state;
-    assert_string_equal(report_state_name(REPORT_COMPLETE), "complete");
-    assert_string_equal(report_state_name(REPORT_STAGING), "staging");
-    assert_string_equal(report_state_name(REPORT_INCOMPLETE), "incomplete");
-    assert_string_equal(report_state_name(REPORT_QUARANTINED), "quarantined");
-    assert_string_equal(report_state_name(REPORT_BLOCKED), "blocked");
 }
 
 /* ---- the answer ---- */
@@ -275,29 +265,29 @@ static void test_holdings_changed(void **state)
 {
     static const struct {
         const char *name;
-        enum report_state s;
+        enum fleet_state s;
         uint64_t have;
         int changed;
     } cases[] = {
-        {"A", REPORT_STAGING, 100, 0},  /* the same */
-        {"A", REPORT_STAGING, 199, 0},  /* 9.9 % on: not yet */
-        {"A", REPORT_STAGING, 200, 1},  /* 10 % on */
-        {"A", REPORT_STAGING, 99, 0},   /* a byte back */
-        {"A", REPORT_STAGING, 0, 1},    /* 10 % back (a restart) */
-        {"A", REPORT_COMPLETE, 100, 1}, /* another state */
-        {"B", REPORT_STAGING, 100, 1},  /* another load */
+        {"A", FLEET_STAGING, 100, 0},  /* the same */
+        {"A", FLEET_STAGING, 199, 0},  /* 9.9 % on: not yet */
+        {"A", FLEET_STAGING, 200, 1},  /* 10 % on */
+        {"A", FLEET_STAGING, 99, 0},   /* a byte back */
+        {"A", FLEET_STAGING, 0, 1},    /* 10 % back (a restart) */
+        {"A", FLEET_COMPLETE, 100, 1}, /* another state */
+        {"B", FLEET_STAGING, 100, 1},  /* another load */
     };
-    struct report_holding was = holding("A", REPORT_STAGING, 100, 1000, 5);
+    struct fleet_holding was = holding("A", FLEET_STAGING, 100, 1000, 5);
 
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        struct report_holding now = holding(cases[i].name, cases[i].s, cases[i].have, 1000, 7);
+        struct fleet_holding now = holding(cases[i].name, cases[i].s, cases[i].have, 1000, 7);
 
         assert_int_equal(report_holdings_changed(&was, 1, &now, 1), cases[i].changed);
     }
     assert_true(report_holdings_changed(&was, 1, &was, 0));
     {
-        struct report_holding sized = holding("A", REPORT_STAGING, 100, 2000, 5);
+        struct fleet_holding sized = holding("A", FLEET_STAGING, 100, 2000, 5);
 
         assert_true(report_holdings_changed(&was, 1, &sized, 1)); /* the whole learnt */
     }
@@ -306,15 +296,15 @@ static void test_holdings_changed(void **state)
 
 static void test_holdings_sort(void **state)
 {
-    struct report_holding v[3] = {holding("C", REPORT_COMPLETE, 1, 1, -1),
-                                 holding("A", REPORT_COMPLETE, 1, 1, -1),
-                                 holding("B", REPORT_COMPLETE, 1, 1, -1)};
+    struct fleet_holding v[3] = {holding("C", FLEET_COMPLETE, 1, 1, -1),
+                                 holding("A", FLEET_COMPLETE, 1, 1, -1),
+                                 holding("B", FLEET_COMPLETE, 1, 1, -1)};
 
     (void)state;
     report_holdings_sort(v, 3);
-    assert_string_equal(v[0].name, "A");
-    assert_string_equal(v[1].name, "B");
-    assert_string_equal(v[2].name, "C");
+    assert_string_equal(v[0].load, "A");
+    assert_string_equal(v[1].load, "B");
+    assert_string_equal(v[2].load, "C");
 }
 
 /* ---- the token file ---- */
@@ -381,7 +371,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_members),  cmocka_unit_test(test_report_refuses),
-        cmocka_unit_test(test_state_names),     cmocka_unit_test(test_answer_accepts),
+             cmocka_unit_test(test_answer_accepts),
         cmocka_unit_test(test_answer_refuses),  cmocka_unit_test(test_answer_truncated),
         cmocka_unit_test(test_answer_limits),   cmocka_unit_test(test_holdings_changed),
         cmocka_unit_test(test_holdings_sort),   cmocka_unit_test(test_token_file),
