@@ -313,13 +313,22 @@ static bool held_or_moving(const struct fleet_holding *v, size_t n, const char *
     return false;
 }
 
+/* Whether the catalog holds name now (a pull may have ended since the
+ * holdings were read: its load is not fetched again). */
+static bool in_catalog(struct fleet_reporter *r, const char *name)
+{
+    struct catalog_load l;
+
+    return r->db != NULL && catalog_load_find(r->db, name, &l) == DB_OK;
+}
+
 static void stage_wanted(struct fleet_reporter *r, const struct report_answer *a,
                          const struct fleet_holding *v, size_t n)
 {
     char err[160], shown[RESOLVER_NAME_MAX + 1];
 
     for (size_t i = 0; i < a->n_want; i++) {
-        if (held_or_moving(v, n, a->want[i]))
+        if (held_or_moving(v, n, a->want[i]) || in_catalog(r, a->want[i]))
             continue;
         log_clean(a->want[i], strlen(a->want[i]), shown, sizeof(shown));
         if (r->pull == NULL) {
