@@ -9,7 +9,8 @@
 # central's config for the device names the branch in loadServer only then.
 # Refused at start: --central without a token file, a missing or empty one.
 # A wrong token (SIGHUP after a change): a clear error in the branch's log,
-# its stage card says failing, and it keeps serving.
+# its stage card says failing, and it keeps serving. The central away:
+# retried with backoff, one log line, the branch serving on.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalog_lib.sh"
 . "$(dirname "$0")/admin_lib.sh"
@@ -181,9 +182,20 @@ curl -s -o "$TMPD/out/served" "http://127.0.0.1:$BPORT/$fname"
 [ "$(sha "$TMPD/out/served")" = "$(echo "$want" | awk '{print $3}')" ] &&
     pass "the branch keeps serving $fname" || fail "the branch does not serve $fname"
 daemon_alive && pass "the branch is still running" || fail "the branch stopped"
-daemon_stop
+
+# ---- the central away: retried with backoff, one log line, serving on ----
 kill -TERM "$CENTRAL_PID"
 wait "$CENTRAL_PID" && pass "the central exits 0" || fail "the central's exit status"
+printf '%s\n' "$BTOKEN" >"$TMPD/btoken"
+kill -HUP "$DAEMON_PID"
+sleep 17 # tries at 0, 5 and 15 s
+n_away=$(grep -c "report failed: http://127.0.0.1:$CAPORT/api/v1/fleet/report: " "$DAEMON_LOG")
+[ "$n_away" = 1 ] && pass "the central away: one log line in 17 s of retries: \"$(grep -m1 "report failed: http://127.0.0.1:$CAPORT" "$DAEMON_LOG" | cut -c1-150)\"" ||
+    fail "the central away: $n_away log lines"
+curl -s -o "$TMPD/out/served" "http://127.0.0.1:$BPORT/$fname"
+[ "$(sha "$TMPD/out/served")" = "$(echo "$want" | awk '{print $3}')" ] &&
+    pass "the branch serves $fname with its central away" || fail "the branch does not serve $fname"
+daemon_stop
 grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMPD/central.log" &&
     fail "sanitizer report in the central's log" || true
 ctl_sanitizer_check
