@@ -100,12 +100,12 @@ chmod 640 "$TMPD/btoken"
 pick_tcp_port BPORT
 pick_tcp_port BAPORT
 BBASE="http://127.0.0.1:$BAPORT"
-t0=$(date +%s.%N)
 cat_daemon_start "$BDATA" --files-listen "127.0.0.1:$BPORT" --upstream "$C" --scrub-interval 0 \
     --admin-listen "127.0.0.1:$BAPORT" --central "$BASE" --central-token-file "$TMPD/btoken"
 grep -q "central-token-file $TMPD/btoken is readable by its group or others" "$DAEMON_LOG" &&
     pass "a token file others may read: warned" || fail "no warning about the token file's mode"
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+t0=$(date +%s.%N) # the branch answers: its first report goes now
 
 # branch_view: the central's view of the branch into req branch.
 branch_view() { req branch GET "/api/v1/branches/$BRANCH" -H "$CAUTH"; }
@@ -124,11 +124,11 @@ wait_view() {
     fail "$1: $2 is \"$(jq_py branch "$2")\" after $4 s ($(head -c 400 "$TMPD/branch.body"))"
     return 1
 }
-wait_view "the central got the branch's first report" 'j["received_at"] is not None' True 10
+wait_view "the central got the branch's first report" 'j["last_report"] is not None' True 20
 wait_view "the branch staged $LOAD by itself; the central holds it complete" \
-    '",".join(h["load"] + ":" + h["state"] for h in j["holdings"])' "$LOAD:complete" 30
-check "the central sees the branch fresh" branch 'j["fresh"]' True
-check "the central has the branch's version" branch 'j["version"] != ""' True
+    '",".join(h["name"] + ":" + h["state"] for h in j["loads"])' "$LOAD:complete" 60
+check "the central sees the branch fresh" branch 'j["last_report"]["fresh"]' True
+check "the central has the branch's version" branch 'j["last_report"]["version"]' "$("$LOADSD" --version | awk '{print $2}')"
 grep -q "central wants $LOAD: staging it from $C" "$DAEMON_LOG" &&
     pass "the branch logs why it staged: \"$(grep -m1 "central wants" "$DAEMON_LOG" | cut -c1-120)\"" ||
     fail "no staging line in the branch's log"
