@@ -59,6 +59,8 @@ struct loadsd_config {
     unsigned upstream_quota_mb; /* pulled loads kept at most; 0 = no quota */
     unsigned stage_rate_kbit;   /* staged pulls' cap; 0 = none */
     char stage_window[STAGE_WINDOW_TEXT_MAX]; /* "HH:MM-HH:MM"; "" = any time */
+    unsigned probe_rate; /* load-server probe: requests per second at most */
+    unsigned probe_port; /* load-server probe: the port asked (69; tests another) */
 };
 
 void config_defaults(struct loadsd_config *c);

@@ -1,0 +1,17 @@
+-- 016_probes.sql: what the central's probes found at each plain-host load
+-- server (issue 15): per (host, load) the state, how many of the load's
+-- files answered with the catalog's size, when, and why not complete.
+-- Written by loadsd's probe thread, one transaction per (host, load); a
+-- change moves the fleet generation (meta 'fleet_generation'), never the
+-- provisioning one.
+CREATE TABLE probes (
+    host TEXT NOT NULL COLLATE NOCASE CHECK (length(host) BETWEEN 1 AND 253),
+    load TEXT NOT NULL COLLATE NOCASE CHECK (length(load) BETWEEN 1 AND 255),
+    state TEXT NOT NULL CHECK (state IN ('complete', 'incomplete')),
+    files_have INTEGER NOT NULL CHECK (files_have >= 0),
+    files_total INTEGER NOT NULL CHECK (files_total >= files_have),
+    probed_at INTEGER NOT NULL,
+    why TEXT NOT NULL DEFAULT '' CHECK (length(why) <= 255),
+    PRIMARY KEY (host, load)
+) STRICT, WITHOUT ROWID;
+INSERT OR IGNORE INTO meta (key, value) VALUES ('fleet_generation', 1);

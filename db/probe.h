@@ -1,0 +1,42 @@
+/* probe.h: rows of the probes table: what the central's probes found at
+ * each plain-host load server, per load. Prepared statements only; a
+ * result that changes moves the fleet generation, never the provisioning
+ * one (phones' configs are rebuilt from the fleet view, not a snapshot). */
+#ifndef LOADSD_DB_PROBE_H
+#define LOADSD_DB_PROBE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/db.h"
+
+#define PROBE_HOST_MAX 254 /* settings_host_valid: 1..253 bytes, NUL included */
+#define PROBE_LOAD_MAX 256
+#define PROBE_WHY_MAX  256
+
+struct probe_row {
+    char host[PROBE_HOST_MAX];
+    char load[PROBE_LOAD_MAX];
+    bool complete;        /* every file answered with the catalog's size */
+    unsigned files_have;  /* files that answered with the catalog's size */
+    unsigned files_total; /* the .loads file and its components */
+    int64_t probed_at;    /* Unix time */
+    char why[PROBE_WHY_MAX]; /* why not complete ("" when it is), printable */
+};
+
+/* Stores r as the latest result of (host, load) in one transaction; when
+ * the state, counts or why differ from the stored ones (or none was), the
+ * fleet generation moves and *changed (may be NULL) is true. 0 or a
+ * negative db_result. */
+int probe_row_put(sqlite3 *db, const struct probe_row *r, bool *changed);
+/* The stored result of (host, load): 0 or DB_NOT_FOUND. */
+int probe_row_get(sqlite3 *db, const char *host, const char *load, struct probe_row *out);
+/* Every result (host NULL) or one host's, by host then load. The callback
+ * returns 0 to go on, anything else to stop (returned). */
+int probe_rows_each(sqlite3 *db, const char *host,
+                    int (*cb)(void *arg, const struct probe_row *r), void *arg);
+/* The fleet generation: moves when a holder's holdings change. */
+int probe_fleet_generation(sqlite3 *db, int64_t *out);
+
+#endif
