@@ -113,6 +113,7 @@ extern const struct api_route api_provision_routes[];
 extern const struct api_route api_devices_routes[];
 extern const struct api_route api_transfers_routes[];
 extern const struct api_route api_stage_routes[];
+extern const struct api_route api_probe_routes[];
 
 /* Matches path against pattern, filling args (pointers into buf, cap bytes,
  * a copy of path). 0 on a match, -1 otherwise. Pure. */

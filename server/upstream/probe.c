@@ -143,8 +143,9 @@ static void pace(struct prober *pr)
 
     if (pr->next_send_ms > now)
         nap_ms(pr->next_send_ms - now);
+    /* Evenly spaced, no burst: an idle spell earns no credit. */
     now = mono_ms();
-    pr->next_send_ms = (pr->next_send_ms > now - 1000 ? pr->next_send_ms : now) +
+    pr->next_send_ms = (pr->next_send_ms > now ? pr->next_send_ms : now) +
                        1000 / (pr->p.rate ? pr->p.rate : 1);
 }
 
