@@ -200,17 +200,36 @@ int db_read(sqlite3 *db, int (*fn)(sqlite3 *db, void *arg), void *arg)
     return rc;
 }
 
-int db_generation(sqlite3 *db, int64_t *out)
+/* A counter of meta; DB_ERROR when the row is missing. */
+static int meta_counter(sqlite3 *db, const char *key, int64_t *out)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT value FROM meta WHERE key = 'generation'");
+    sqlite3_stmt *st = db_prepare(db, "SELECT value FROM meta WHERE key = ?1");
     int rc = DB_ERROR;
 
-    if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = DB_OK;
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            rc = DB_OK;
+        }
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+int db_generation(sqlite3 *db, int64_t *out)
+{
+    return meta_counter(db, "generation", out);
+}
+
+int db_fleet_generation(sqlite3 *db, int64_t *out)
+{
+    return meta_counter(db, "fleet_generation", out);
+}
+
+int db_fleet_bump(sqlite3 *db)
+{
+    return exec_static(db, "UPDATE meta SET value = value + 1 WHERE key = 'fleet_generation'");
 }
 
 void db_column_text(sqlite3_stmt *st, int col, char *out, size_t cap)

@@ -49,6 +49,12 @@ int db_read(sqlite3 *db, int (*fn)(sqlite3 *db, void *arg), void *arg);
 
 /* The generation counter: every committed write moves it. */
 int db_generation(sqlite3 *db, int64_t *out);
+/* The fleet generation (docs/FLEET.md): moved by branch writes and by
+ * reports whose holdings changed, never by db_commit; the fleet view is
+ * rebuilt when it moves. db_fleet_bump moves it inside the caller's write
+ * transaction. */
+int db_fleet_generation(sqlite3 *db, int64_t *out);
+int db_fleet_bump(sqlite3 *db);
 int db_schema_version(sqlite3 *db);
 
 /* Prepares sql (a static string) or logs why not. NULL on error. */

@@ -1,0 +1,95 @@
+/* fleet.h: the fleet view (docs/FLEET.md): every holder the central knows
+ * the contents of (a branch that reports, a host that was probed) with what
+ * it holds, and the rules over it. Pure: no database, no sockets, no clock
+ * (callers pass `now`); db/fleet.c reads a view, the probe adds to one. */
+#ifndef LOADSD_FLEET_H
+#define LOADSD_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/model/settings.h"
+
+#define FLEET_VERSION_MAX 64                  /* a branch's version text, NUL included */
+#define FLEET_ETA_UNKNOWN (-1)                /* eta_s when the holder does not know */
+#define FLEET_COUNT_MAX   (UINT64_C(1) << 53) /* counts in a report: 0..2^53 */
+
+enum fleet_kind {
+    FLEET_KIND_BRANCH, /* a loadsd that reports with its token */
+    FLEET_KIND_PROBED, /* a plain TFTP server the central probed */
+};
+
+/* A holding's state, in the words of docs/FLEET.md. */
+enum fleet_state {
+    FLEET_COMPLETE,    /* every file present, intact, allowed */
+    FLEET_STAGING,     /* being fetched */
+    FLEET_INCOMPLETE,  /* files missing, nothing fetching */
+    FLEET_QUARANTINED, /* a file failed its hash */
+    FLEET_BLOCKED,     /* the holder's signature policy does not serve it */
+};
+
+/* One load at a holder. */
+struct fleet_holding {
+    char load[SETTINGS_VALUE_MAX];
+    enum fleet_state state;
+    uint64_t files_have, files_total;
+    uint64_t bytes_have, bytes_total;
+    int64_t eta_s; /* seconds, or FLEET_ETA_UNKNOWN */
+};
+
+/* A load server whose contents are known. name: a branch's name, or the
+ * probed host as load_server values name it (also its address). */
+struct fleet_holder {
+    enum fleet_kind kind;
+    char name[SETTINGS_VALUE_MAX];
+    char address[SETTINGS_VALUE_MAX]; /* what phones are told */
+    int64_t received_at;              /* the central's clock; 0 = never */
+    /* Branches only (zero for probed hosts): the latest report's own. */
+    char version[FLEET_VERSION_MAX];
+    uint64_t free_bytes;
+    int64_t reported_time;          /* the branch's clock, shown, never trusted */
+    struct fleet_holding *holdings; /* sorted by load, ASCII case-insensitive */
+    size_t n_holdings;
+};
+
+/* Every holder, sorted by kind then name (ASCII case-insensitive), and the
+ * generation of the database's fleet rows it was read at. */
+struct fleet_view {
+    int64_t generation;
+    struct fleet_holder *holders;
+    size_t n_holders;
+};
+
+/* "complete", "staging", ... and back (exact, lower case). 0 or -1. */
+const char *fleet_state_name(enum fleet_state st);
+int fleet_state_parse(const char *text, enum fleet_state *out);
+
+/* Sorts the holders and each one's holdings (after building or adding). */
+void fleet_view_sort(struct fleet_view *v);
+/* Appends a deep copy of h (unsorted until fleet_view_sort). 0 or -1 (no
+ * memory; v unchanged). */
+int fleet_view_add(struct fleet_view *v, const struct fleet_holder *h);
+/* Frees the holders, their holdings and v (NULL is fine). */
+void fleet_view_free(struct fleet_view *v);
+
+/* The holder of kind named name (any case), or NULL; v may be NULL. */
+const struct fleet_holder *fleet_find(const struct fleet_view *v, enum fleet_kind kind,
+                                      const char *name);
+/* The branch named name, or NULL. */
+const struct fleet_holder *fleet_find_branch(const struct fleet_view *v, const char *name);
+/* The probed host (as a load_server value names it), or NULL. */
+const struct fleet_holder *fleet_find_host(const struct fleet_view *v, const char *host);
+/* h's holding of load (any case), or NULL. */
+const struct fleet_holding *fleet_find_holding(const struct fleet_holder *h, const char *load);
+/* Whether h's latest report or probe is at most max_age_s old at now. */
+bool fleet_fresh(const struct fleet_holder *h, int64_t now, int64_t max_age_s);
+/* Loads complete at h. */
+size_t fleet_complete_count(const struct fleet_holder *h);
+
+/* Percent done of a holding (bytes, else files), 0..100, rounded down. */
+unsigned fleet_percent(const struct fleet_holding *x);
+/* A duration for people: "40 s", "12 min", "3 h", "2 d". */
+void fleet_duration_text(int64_t seconds, char *out, size_t cap);
+
+#endif
