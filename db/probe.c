@@ -3,7 +3,10 @@
  * changed (a re-probe that finds the same only refreshes probed_at). */
 #include "db/probe.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PROBE_COLUMNS "host, load, state, files_have, files_total, probed_at, why"
 
@@ -62,12 +65,6 @@ static int row_write(sqlite3 *db, const struct probe_row *r)
     return db_exec_stmt(db, st);
 }
 
-static int fleet_generation_bump(sqlite3 *db)
-{
-    return db_exec_stmt(db, db_prepare(db, "UPDATE meta SET value = value + 1"
-                                           " WHERE key = 'fleet_generation'"));
-}
-
 int probe_row_put(sqlite3 *db, const struct probe_row *r, bool *changed)
 {
     struct probe_row old;
@@ -82,7 +79,7 @@ int probe_row_put(sqlite3 *db, const struct probe_row *r, bool *changed)
         rc = row_write(db, r);
     }
     if (rc == DB_OK && differs)
-        rc = fleet_generation_bump(db);
+        rc = db_fleet_bump(db);
     if (rc == DB_OK)
         rc = db_commit_untracked(db);
     else
@@ -114,15 +111,128 @@ int probe_rows_each(sqlite3 *db, const char *host,
     return rc;
 }
 
-int probe_fleet_generation(sqlite3 *db, int64_t *out)
-{
-    sqlite3_stmt *st = db_prepare(db, "SELECT value FROM meta WHERE key = 'fleet_generation'");
-    int rc = DB_ERROR;
+/* The rows keep() refuses, collected first (no delete while reading). */
+struct probe_drop {
+    bool (*keep)(void *arg, const char *host, const char *load);
+    void *arg;
+    struct probe_row *v;
+    size_t n, cap;
+};
 
-    if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = DB_OK;
+static int drop_collect(void *arg, const struct probe_row *r)
+{
+    struct probe_drop *d = arg;
+
+    if (d->keep(d->arg, r->host, r->load))
+        return 0;
+    if (d->n == d->cap) {
+        size_t ncap = d->cap ? d->cap * 2 : 16;
+        struct probe_row *nv = realloc(d->v, ncap * sizeof(*nv));
+
+        if (nv == NULL)
+            return DB_ERROR;
+        d->v = nv;
+        d->cap = ncap;
     }
-    sqlite3_finalize(st);
+    d->v[d->n++] = *r;
+    return 0;
+}
+
+static int row_delete(sqlite3 *db, const struct probe_row *r)
+{
+    sqlite3_stmt *st = db_prepare(db, "DELETE FROM probes WHERE host = ?1 AND load = ?2");
+
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, r->host, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, r->load, -1, SQLITE_TRANSIENT);
+    }
+    return db_exec_stmt(db, st);
+}
+
+int probe_rows_retain(sqlite3 *db, bool (*keep)(void *arg, const char *host, const char *load),
+                      void *arg, unsigned *removed)
+{
+    struct probe_drop d = {keep, arg, NULL, 0, 0};
+    int rc = db_begin(db);
+
+    if (rc != DB_OK)
+        return rc;
+    rc = probe_rows_each(db, NULL, drop_collect, &d);
+    for (size_t i = 0; rc == DB_OK && i < d.n; i++)
+        rc = row_delete(db, &d.v[i]);
+    if (rc == DB_OK && d.n > 0)
+        rc = db_fleet_bump(db);
+    if (rc == DB_OK)
+        rc = db_commit_untracked(db);
+    else
+        db_rollback(db);
+    if (removed != NULL)
+        *removed = rc == DB_OK ? (unsigned)d.n : 0;
+    free(d.v);
+    return rc;
+}
+
+/* ---- the fleet view ---- */
+
+static int holding_add(struct fleet_holder *h, const struct probe_row *r)
+{
+    struct fleet_holding *nv = realloc(h->holdings, (h->n_holdings + 1) * sizeof(*nv));
+    struct fleet_holding *x;
+
+    if (nv == NULL)
+        return DB_ERROR;
+    h->holdings = nv;
+    x = &nv[h->n_holdings++];
+    memset(x, 0, sizeof(*x));
+    snprintf(x->load, sizeof(x->load), "%s", r->load);
+    x->state = r->complete ? FLEET_COMPLETE : FLEET_INCOMPLETE;
+    x->files_have = r->files_have;
+    x->files_total = r->files_total;
+    x->eta_s = FLEET_ETA_UNKNOWN;
+    return 0;
+}
+
+/* Hands the host being built to the view (fleet_view_add copies it). */
+static int host_flush(struct fleet_view *v, struct fleet_holder *h)
+{
+    int rc = 0;
+
+    if (h->name[0] != '\0' && fleet_view_add(v, h) != 0)
+        rc = DB_ERROR;
+    free(h->holdings);
+    memset(h, 0, sizeof(*h));
+    return rc;
+}
+
+struct probe_view_walk {
+    struct fleet_view *v;
+    struct fleet_holder h; /* the host being built (rows come by host) */
+};
+
+static int view_row(void *arg, const struct probe_row *r)
+{
+    struct probe_view_walk *w = arg;
+
+    if (strcasecmp(w->h.name, r->host) != 0) {
+        if (host_flush(w->v, &w->h) != 0)
+            return DB_ERROR;
+        w->h.kind = FLEET_KIND_PROBED;
+        snprintf(w->h.name, sizeof(w->h.name), "%s", r->host);
+        snprintf(w->h.address, sizeof(w->h.address), "%s", r->host);
+        w->h.received_at = r->probed_at;
+    }
+    if (r->probed_at < w->h.received_at)
+        w->h.received_at = r->probed_at;
+    return holding_add(&w->h, r);
+}
+
+int probe_view_add(sqlite3 *db, struct fleet_view *v)
+{
+    struct probe_view_walk w = {.v = v};
+    int rc = probe_rows_each(db, NULL, view_row, &w);
+
+    if (rc == DB_OK)
+        return host_flush(v, &w.h);
+    free(w.h.holdings);
     return rc;
 }

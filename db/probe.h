@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "db/model/fleet.h"
 
 #define PROBE_HOST_MAX 254 /* settings_host_valid: 1..253 bytes, NUL included */
 #define PROBE_LOAD_MAX 256
@@ -36,7 +37,17 @@ int probe_row_get(sqlite3 *db, const char *host, const char *load, struct probe_
  * returns 0 to go on, anything else to stop (returned). */
 int probe_rows_each(sqlite3 *db, const char *host,
                     int (*cb)(void *arg, const struct probe_row *r), void *arg);
-/* The fleet generation: moves when a holder's holdings change. */
-int probe_fleet_generation(sqlite3 *db, int64_t *out);
+/* Removes, in one transaction, every result keep() says no to (a (host,
+ * load) no device needs any more), moving the fleet generation when one
+ * went; *removed (may be NULL) gets how many. 0 or a negative db_result. */
+int probe_rows_retain(sqlite3 *db, bool (*keep)(void *arg, const char *host, const char *load),
+                      void *arg, unsigned *removed);
+/* Adds every probed host to v as a FLEET_KIND_PROBED holder: name and
+ * address the host, received_at its oldest result's probed_at (one stale
+ * result makes the host stale), a holding per result (complete or
+ * incomplete; bytes 0, ETA unknown). Inside the caller's read transaction
+ * (fleet_view_load's). Unsorted: the caller sorts. 0 or a negative
+ * db_result. */
+int probe_view_add(sqlite3 *db, struct fleet_view *v);
 
 #endif

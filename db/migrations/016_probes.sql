@@ -2,8 +2,8 @@
 -- server (issue 15): per (host, load) the state, how many of the load's
 -- files answered with the catalog's size, when, and why not complete.
 -- Written by loadsd's probe thread, one transaction per (host, load); a
--- change moves the fleet generation (meta 'fleet_generation'), never the
--- provisioning one.
+-- change moves the fleet generation (015's meta 'fleet_generation'), never
+-- the provisioning one.
 CREATE TABLE probes (
     host TEXT NOT NULL COLLATE NOCASE CHECK (length(host) BETWEEN 1 AND 253),
     load TEXT NOT NULL COLLATE NOCASE CHECK (length(load) BETWEEN 1 AND 255),
@@ -14,4 +14,3 @@ CREATE TABLE probes (
     why TEXT NOT NULL DEFAULT '' CHECK (length(why) <= 255),
     PRIMARY KEY (host, load)
 ) STRICT, WITHOUT ROWID;
-INSERT OR IGNORE INTO meta (key, value) VALUES ('fleet_generation', 1);

@@ -416,7 +416,21 @@ static int targets_rebuild(struct prober *pr)
     return rc;
 }
 
-/* A new snapshot and new targets when the provisioning generation moved. */
+/* probe_rows_retain's test: (host, load) is still a target. */
+static bool still_wanted(void *arg, const char *host, const char *load)
+{
+    const struct prober *pr = arg;
+    struct probe_target key;
+
+    snprintf(key.host, sizeof(key.host), "%s", host);
+    snprintf(key.load, sizeof(key.load), "%s", load);
+    return pr->n_targets > 0 &&
+           bsearch(&key, pr->targets, pr->n_targets, sizeof(key), target_cmp) != NULL;
+}
+
+/* A new snapshot and new targets when the provisioning generation moved;
+ * results no device needs any more go (they would make their host look
+ * stale for ever). */
 static int snapshot_refresh(struct prober *pr)
 {
     struct settings_snapshot *s = NULL;
@@ -431,7 +445,9 @@ static int snapshot_refresh(struct prober *pr)
     provision_snapshot_free(pr->snap);
     pr->snap = s;
     pr->snap_generation = gen;
-    return targets_rebuild(pr);
+    if (targets_rebuild(pr) != 0)
+        return -1;
+    return probe_rows_retain(pr->db, still_wanted, pr, NULL) == DB_OK ? 0 : -1;
 }
 
 /* Whether (host, load) was probed less than max_age_s / 2 ago. */
