@@ -92,6 +92,11 @@ int api_error_db(struct api_response *rs, int rc, const char *what)
         return api_error(rs, MHD_HTTP_NOT_FOUND, "not_found", "no such %s", what);
     case DB_CONFLICT:
         return api_error(rs, MHD_HTTP_CONFLICT, "conflict", "%s already exists or is in use", what);
+    case DB_NO_BRANCH:
+        /* A value rule (docs/FLEET.md), refused as the other field checks are. */
+        return api_error_field(rs, "load_server",
+                               "load_server names a branch that is not registered (register"
+                               " it first: POST /api/v1/branches)");
     default:
         return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "%s failed", what);
     }

@@ -498,6 +498,25 @@ static int site_name_member(json_t *body, struct settings_site *site, struct api
     return 0;
 }
 
+/* "stage_first": "on", "off" or "inherit" (null: inherit); absent keeps
+ * what site has. Then the name. 0 or -1 with the answer set. */
+static int site_more_members(json_t *body, struct settings_site *site, struct api_response *rs)
+{
+    json_t *v = json_object_get(body, "stage_first");
+    const char *t = json_is_string(v) ? json_string_value(v) : NULL;
+
+    if (v != NULL && json_is_null(v))
+        site->stage_first = SETTINGS_INHERIT;
+    else if (v != NULL && t != NULL && strcmp(t, "inherit") == 0)
+        site->stage_first = SETTINGS_INHERIT;
+    else if (v != NULL && t != NULL && (strcmp(t, "on") == 0 || strcmp(t, "off") == 0))
+        site->stage_first = strcmp(t, "on") == 0 ? SETTINGS_ON : SETTINGS_OFF;
+    else if (v != NULL)
+        return api_error_field(rs, "stage_first", "stage_first is \"on\", \"off\" or \"inherit\""),
+               -1;
+    return site_name_member(body, site, rs);
+}
+
 /* cidr and load_server (each required, or optional keeping what site has)
  * into site; *masked: host bits were cleared. 0 or -1 with the answer set. */
 static int site_members(json_t *body, bool required, struct settings_site *site, bool *masked,
@@ -518,7 +537,7 @@ static int site_members(json_t *body, bool required, struct settings_site *site,
         return -1;
     }
     if (server == NULL)
-        return site_name_member(body, site, rs);
+        return site_more_members(body, site, rs);
     if (settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, server, site->load_server, &why) != 0)
         site->load_server[0] = '\0';
     else if (site->load_server[0] == '\0')
@@ -527,12 +546,12 @@ static int site_members(json_t *body, bool required, struct settings_site *site,
         api_error_field(rs, "load_server", "%s", why);
         return -1;
     }
-    return site_name_member(body, site, rs);
+    return site_more_members(body, site, rs);
 }
 
 static int sites_add(struct api_request *rq, struct api_response *rs)
 {
-    static const char *const known[] = {"cidr", "load_server", "name", NULL};
+    static const char *const known[] = {"cidr", "load_server", "name", "stage_first", NULL};
     json_t *body = api_body_object(rq, rs);
     struct settings_site site;
     char cidr[INET6_ADDRSTRLEN + 8];
@@ -588,7 +607,7 @@ static int site_from_path(struct api_request *rq, struct settings_site *site, ch
  * stays as stored. */
 static int sites_put(struct api_request *rq, struct api_response *rs)
 {
-    static const char *const known[] = {"cidr", "load_server", "name", NULL};
+    static const char *const known[] = {"cidr", "load_server", "name", "stage_first", NULL};
     struct settings_site old, site;
     char cidr[INET6_ADDRSTRLEN + 8], what[INET6_ADDRSTRLEN + 32];
     json_t *body;

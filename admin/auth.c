@@ -442,6 +442,21 @@ static bool secret_well_formed(const char *s, const char *prefix)
     return true;
 }
 
+/* ---- branch tokens ---- */
+
+int auth_branch_token_make(char token[AUTH_SECRET_TEXT], char hash[SHA256_HEX_BUF])
+{
+    if (auth_random_text(AUTH_BRANCH_TOKEN_PREFIX, token, AUTH_SECRET_TEXT) != AUTH_OK)
+        return AUTH_ERROR;
+    auth_secret_hash(token, hash);
+    return AUTH_OK;
+}
+
+bool auth_branch_token_well_formed(const char *text)
+{
+    return secret_well_formed(text, AUTH_BRANCH_TOKEN_PREFIX);
+}
+
 /* ---- users ---- */
 
 int auth_user_add(sqlite3 *db, const char *actor, const char *name, enum auth_role role,

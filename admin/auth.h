@@ -104,6 +104,14 @@ void auth_secret_hash(const char *secret, char out[SHA256_HEX_BUF]);
 /* Constant-time equality of two NUL-terminated secrets. */
 bool auth_secret_equal(const char *a, const char *b);
 
+/* ---- branch tokens (docs/FLEET.md): "lsb_" + 43 base64url characters of
+ * 32 random bytes; the central stores only the SHA-256 (db/fleet.h) ---- */
+#define AUTH_BRANCH_TOKEN_PREFIX "lsb_"
+/* A new token into token (AUTH_SECRET_TEXT bytes) and its hash. */
+int auth_branch_token_make(char token[AUTH_SECRET_TEXT], char hash[SHA256_HEX_BUF]);
+/* Whether text has a branch token's shape (check before hashing a bearer). */
+bool auth_branch_token_well_formed(const char *text);
+
 /* ---- users (each change is one transaction with its audit record) ---- */
 
 int auth_user_add(sqlite3 *db, const char *actor, const char *name, enum auth_role role,

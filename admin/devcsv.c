@@ -14,6 +14,7 @@
 #include "admin/csv.h"
 #include "db/catalog.h"
 #include "db/db.h"
+#include "db/fleet.h"
 #include "db/model/settings.h"
 #include "db/provision.h"
 #include "lib/log.h"
@@ -39,6 +40,7 @@ static const char *const column_names[COL_COUNT] = {
 
 /* Everything one import works with. */
 struct import {
+    sqlite3 *db; /* inside the import's write transaction: which branches exist */
     const struct settings_snapshot *snap;
     bool force;
     bool partial;   /* import the good rows; the others go to the rejected file */
@@ -232,6 +234,20 @@ static void row_check_names(struct import *im, const struct csv_record *rec,
         snprintf(d->profile, sizeof(d->profile), "%s", s->profiles[idx].name);
 }
 
+/* A "branch:NAME" load server must name a registered branch. 0 or -1
+ * (the row's error recorded). */
+static int branch_check(struct import *im, const struct csv_record *rec, const char *value)
+{
+    char why[SETTINGS_VALUE_MAX + 128];
+    int rc = fleet_load_server_check(im->db, value, why, sizeof(why));
+
+    if (rc == DB_OK)
+        return 0;
+    row_error(im, rec->line, "bad load_server: %s",
+              rc == DB_NOT_FOUND ? why : "the database failed");
+    return -1;
+}
+
 /* An optional setting: empty = inherit, else normalised. */
 static void row_check_setting(struct import *im, const struct csv_record *rec, enum column c,
                               enum settings_key key, struct settings_opt *out)
@@ -249,6 +265,8 @@ static void row_check_setting(struct import *im, const struct csv_record *rec, e
                   why ? why : "the value is too long");
         return;
     }
+    if (key == SETTINGS_KEY_LOAD_SERVER && branch_check(im, rec, out->value) != 0)
+        return;
     out->set = true;
 }
 
@@ -545,7 +563,7 @@ int devcsv_import_opts(sqlite3 *db, const char *actor, const char *data, size_t 
                        const struct devcsv_options *o, struct devcsv_report *rep, char **rejected)
 {
     struct import im = {
-        .force = o->force, .partial = o->partial, .rep = rep, .data = data, .len = len};
+        .db = db, .force = o->force, .partial = o->partial, .rep = rep, .data = data, .len = len};
     size_t written;
     int rc;
 

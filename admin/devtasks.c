@@ -249,8 +249,9 @@ static int bulk_body(sqlite3 *db, struct bulk_run *r)
         rc = bulk_audit(db, r);
     if (rc != DB_OK)
         snprintf(r->why, sizeof(r->why), "%s",
-                 rc == DB_NOT_FOUND ? "a device or profile went away meanwhile"
-                                    : "the database failed");
+                 rc == DB_NOT_FOUND   ? "a device or profile went away meanwhile"
+                 : rc == DB_NO_BRANCH ? "load_server names a branch that is not registered"
+                                      : "the database failed");
     return rc;
 }
 

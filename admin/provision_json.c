@@ -63,9 +63,11 @@ json_t *provision_profile_json(const struct settings_profile *p, unsigned device
 
 json_t *provision_enterprise_json(const struct settings_enterprise *e, const char *policy)
 {
-    return json_pack("{s:s, s:s?, s:s?, s:s}", "peer_firmware_sharing", e->pfs ? "on" : "off",
-                     "load_server", or_null(e->load_server), "cm_address", or_null(e->cm_address),
-                     "signature_policy", policy);
+    return json_pack(
+        "{s:s, s:s?, s:s?, s:s, s:s, s:I, s:s}", "peer_firmware_sharing", e->pfs ? "on" : "off",
+        "load_server", or_null(e->load_server), "cm_address", or_null(e->cm_address),
+        "signature_policy", policy, "stage_first", e->stage_first ? "on" : "off", "fleet_max_age_s",
+        (json_int_t)e->fleet_max_age_s, "probe_load_servers", e->probe_load_servers ? "on" : "off");
 }
 
 json_t *provision_site_json(const struct settings_site *s)
@@ -73,8 +75,11 @@ json_t *provision_site_json(const struct settings_site *s)
     char cidr[CIDR_TEXT_MAX];
 
     settings_cidr_format(s, cidr, sizeof(cidr));
-    return json_pack("{s:s, s:s, s:s}", "cidr", cidr, "load_server", s->load_server, "name",
-                     s->name);
+    return json_pack("{s:s, s:s, s:s, s:s}", "cidr", cidr, "load_server", s->load_server, "name",
+                     s->name, "stage_first",
+                     s->stage_first == SETTINGS_ON    ? "on"
+                     : s->stage_first == SETTINGS_OFF ? "off"
+                                                      : "inherit");
 }
 
 json_t *provision_site_added_json(const struct settings_site *s, const char *entered,

@@ -33,12 +33,20 @@ json_t *settings_effective_json(const struct settings_effective *e)
     }
     for (size_t i = 0; warn != NULL && i < e->n_warnings; i++)
         json_array_append_new(warn, json_string(e->warnings[i]));
-    return json_pack(
-        "{s:s, s:s, s:b, s:s?, s:s, s:{s:o, s:o, s:o}, s:o}", "mac", e->device->mac, "model",
-        e->model ? e->model->name : "", "pfs_capable", e->model ? e->model->pfs_capable : 0,
-        "profile", e->profile ? e->profile->name : NULL, "protocol", e->protocol ? e->protocol : "",
-        "settings", "peer_firmware_sharing", value_json(&e->pfs), "load_server", ls, "load",
-        load_json(e), "warnings", warn);
+    return json_pack("{s:s, s:s, s:b, s:s?, s:s, s:{s:o, s:o, s:o}, s:o, s:o, s:b}", "mac",
+                     e->device->mac, "model", e->model ? e->model->name : "", "pfs_capable",
+                     e->model ? e->model->pfs_capable : 0, "profile",
+                     e->profile ? e->profile->name : NULL, "protocol",
+                     e->protocol ? e->protocol : "", "settings", "peer_firmware_sharing",
+                     value_json(&e->pfs), "load_server", ls, "load", load_json(e), "warnings", warn,
+                     "load_server_gate", settings_gate_json(&e->load_server_gate), "stage_first",
+                     e->stage_first);
+}
+
+json_t *settings_gate_json(const struct settings_gate *g)
+{
+    return json_pack("{s:s, s:s, s:s}", "state", settings_gate_state_name(g->state), "sends",
+                     g->sends, "why", g->why);
 }
 
 bool settings_load_problem(const struct settings_effective *e)

@@ -11,8 +11,12 @@
 
 /* {"mac","model","pfs_capable","profile","settings":{"peer_firmware_sharing":
  * {"value","level"},"load_server":{"value","level","site"?},"load":{"value",
- * "level","state","served","held_back"?}},"warnings":[...]} */
+ * "level","state","served","held_back"?}},"warnings":[...],
+ * "load_server_gate":settings_gate_json,"stage_first":bool} */
 json_t *settings_effective_json(const struct settings_effective *e);
+/* {"state": "ok"|"no_branch"|..., "sends": HOST or "", "why": TEXT}
+ * (docs/FLEET.md). */
+json_t *settings_gate_json(const struct settings_gate *g);
 
 /* True when the device's own load is not what its config names (missing,
  * quarantined or blocked): a problem to list. */

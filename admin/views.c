@@ -285,19 +285,22 @@ static int phone_address(sqlite3 *db, const char *mac, const char *from, struct 
 
 int view_phone_open(sqlite3 *db, const char *mac, const char *from, struct view_phone *out)
 {
+    const struct sockaddr *at;
+    int64_t now = (int64_t)time(NULL);
     int rc;
 
     memset(out, 0, sizeof(*out));
     rc = phone_address(db, mac, from, out);
     if (rc == DB_OK)
         rc = provision_snapshot_load(db, &out->snap);
+    if (rc == DB_OK)
+        rc = fleet_view_load(db, &out->fleet);
     if (rc != DB_OK)
         return rc;
-    if (settings_resolve(out->snap, mac, out->source ? (struct sockaddr *)&out->addr : NULL,
-                         &out->eff) != 0)
+    at = out->source ? (struct sockaddr *)&out->addr : NULL;
+    if (fleet_resolve(out->snap, out->fleet, now, mac, at, &out->eff) != 0)
         return DB_NOT_FOUND;
-    out->rendered = cnf_render_mac(
-        out->snap, mac, out->source ? (struct sockaddr *)&out->addr : NULL, &out->config);
+    out->rendered = cnf_render_mac(out->snap, out->fleet, now, mac, at, &out->config);
     return out->rendered == CNF_OK || out->rendered == CNF_INVALID ? DB_OK : DB_ERROR;
 }
 
@@ -305,6 +308,7 @@ void view_phone_close(struct view_phone *p)
 {
     cnf_buf_free(&p->config);
     provision_snapshot_free(p->snap);
+    fleet_view_free(p->fleet);
     memset(p, 0, sizeof(*p));
 }
 

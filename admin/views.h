@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "db/catalog.h"
+#include "db/fleet.h"
 #include "db/provision.h"
 #include "server/cnf/cnf.h"
 
@@ -48,10 +49,13 @@ int view_loads_usage(sqlite3 *db, json_t **out);
 
 /* A device as its phone gets it: resolved for an address (the one given,
  * else the one its config was last asked from, else none: what a phone
- * outside every site rule gets), from one snapshot, with the config file
- * loadsd would serve it (the same renderer). */
+ * outside every site rule gets), from one snapshot and the fleet view (the
+ * gate at the time of opening; hosts the daemon probed are not in the
+ * database's view), with the config file loadsd would serve it (the same
+ * renderer). */
 struct view_phone {
     struct settings_snapshot *snap;
+    struct fleet_view *fleet; /* the database's fleet view, gated at the time of opening */
     struct settings_effective eff;
     struct cnf_buf config;
     int rendered; /* CNF_OK, or CNF_INVALID when the template fails its check */

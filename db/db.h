@@ -25,6 +25,7 @@ enum db_result {
     DB_NOT_FOUND = -2, /* no such row */
     DB_CONFLICT = -3,  /* a constraint would be broken */
     DB_TOO_NEW = -4,   /* the file's schema is newer than this program */
+    DB_NO_BRANCH = -5, /* a load_server value names no registered branch (docs/FLEET.md) */
 };
 
 /* Opens (creating) path, sets WAL, busy timeout and foreign keys, and applies

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/fleet.h"
 #include "lib/sizes.h"
 
 /* The profile's row id ("" : NULL, *found true). */
@@ -61,6 +62,13 @@ static int bind_change(sqlite3 *db, sqlite3_stmt *st, const struct devbulk_chang
     bind_opt(st, 4, 5, c->set_pfs, &c->pfs);
     bind_opt(st, 6, 7, c->set_load_server, &c->load_server);
     bind_opt(st, 8, 9, c->set_load, &c->load);
+    /* A branch named must be registered (docs/FLEET.md). */
+    if (rc == DB_OK && c->set_load_server && c->load_server.set) {
+        const char *branch = settings_branch_name(c->load_server.value);
+        int exists = branch != NULL ? fleet_branch_exists(db, branch) : 1;
+
+        rc = exists == 1 ? DB_OK : exists == 0 ? DB_NO_BRANCH : exists;
+    }
     return rc;
 }
 

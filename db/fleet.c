@@ -13,6 +13,9 @@
 #include <time.h>
 
 #include "db/catalog.h"
+#include "db/devbulk.h"
+#include "db/provision.h"
+#include "lib/text.h"
 
 #define BRANCH_COLUMNS                                                                             \
     "b.name, b.address, b.created_at, b.received_at, b.version, b.free_bytes,"                     \
@@ -154,6 +157,21 @@ int fleet_branch_exists(sqlite3 *db, const char *name)
     int rc = fleet_branch_get(db, name, &b);
 
     return rc == DB_OK ? 1 : rc == DB_NOT_FOUND ? 0 : rc;
+}
+
+int fleet_load_server_check(sqlite3 *db, const char *value, char *why, size_t cap)
+{
+    const char *name = settings_branch_name(value);
+    int rc = name != NULL ? fleet_branch_exists(db, name) : 1;
+
+    if (rc == 0) {
+        text_format(why, cap,
+                    "no branch %s is registered (loadsctl branch add %s --address HOST"
+                    " registers one)",
+                    name, name);
+        return DB_NOT_FOUND;
+    }
+    return rc == 1 ? DB_OK : rc;
 }
 
 int fleet_branches_each(sqlite3 *db, int (*cb)(void *arg, const struct fleet_branch *b), void *arg)
@@ -531,4 +549,77 @@ int fleet_view_load(sqlite3 *db, struct fleet_view **out)
     }
     *out = v;
     return DB_OK;
+}
+
+/* ---- what a holder must hold ---- */
+
+struct seen_list {
+    struct fleet_seen *v;
+    size_t n, cap;
+};
+
+static int seen_add(void *arg, const struct provision_seen *row)
+{
+    struct seen_list *l = arg;
+    struct fleet_seen x;
+
+    if (settings_addr_parse(row->addr, &x.addr) != 0)
+        return 0; /* an address that does not parse matches no rule */
+    memcpy(x.mac, row->mac, sizeof(x.mac));
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        struct fleet_seen *p = realloc(l->v, cap * sizeof(*p));
+
+        if (p == NULL)
+            return DB_ERROR;
+        l->v = p;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return 0;
+}
+
+int fleet_seen_load(sqlite3 *db, struct fleet_seen **out, size_t *n)
+{
+    struct seen_list l = {0};
+    int rc = devbulk_seen_each(db, seen_add, &l);
+
+    if (rc != DB_OK) {
+        free(l.v);
+        return rc;
+    }
+    *out = l.v;
+    *n = l.n;
+    return DB_OK;
+}
+
+struct want_args {
+    enum fleet_kind kind;
+    const char *name;
+    struct fleet_want *out;
+};
+
+static int want_read(sqlite3 *db, void *arg)
+{
+    struct want_args *a = arg;
+    const struct settings_snapshot *s = NULL;
+    struct fleet_seen *seen = NULL;
+    size_t n = 0;
+    int rc = devbulk_snapshot_acquire(db, &s);
+
+    if (rc == DB_OK)
+        rc = fleet_seen_load(db, &seen, &n);
+    if (rc == DB_OK && fleet_want_of(s, seen, n, a->kind, a->name, a->out) != 0)
+        rc = DB_ERROR;
+    free(seen);
+    devbulk_snapshot_release(s);
+    return rc;
+}
+
+int fleet_want_load(sqlite3 *db, enum fleet_kind kind, const char *name, struct fleet_want *out)
+{
+    struct want_args a = {kind, name, out};
+
+    memset(out, 0, sizeof(*out));
+    return db_read(db, want_read, &a);
 }

@@ -64,6 +64,11 @@ int fleet_branch_by_token(sqlite3 *db, const char *token_hash, struct fleet_bran
 /* Whether a branch is named name (any case): 1, 0, or a negative db_result. */
 int fleet_branch_exists(sqlite3 *db, const char *name);
 
+/* For a load_server value about to be written: 0 when it names no branch
+ * or a registered one; DB_NOT_FOUND with why (for people) when
+ * "branch:NAME" names none; or a negative db_result. */
+int fleet_load_server_check(sqlite3 *db, const char *value, char *why, size_t cap);
+
 /* ---- reports ---- */
 
 /* Stores branch's report received at now (the central's clock), in one
@@ -82,5 +87,16 @@ int fleet_report_store(sqlite3 *db, const char *branch, const struct fleet_repor
 /* Every branch with its holdings, sorted, at the fleet generation (one read
  * transaction). Free with fleet_view_free. 0 or a negative db_result. */
 int fleet_view_load(sqlite3 *db, struct fleet_view **out);
+
+/* ---- what a holder must hold ---- */
+
+/* Every device's last-seen address (fleet_seen, sorted by MAC; rows whose
+ * address does not parse are left out). *out malloc'd (NULL when n is 0).
+ * 0 or a negative db_result. */
+int fleet_seen_load(sqlite3 *db, struct fleet_seen **out, size_t *n);
+/* The want list of the holder (kind, name) from the current provisioning
+ * snapshot and last-seen addresses, in one read transaction (fleet_want_of).
+ * Free with fleet_want_free. 0 or a negative db_result. */
+int fleet_want_load(sqlite3 *db, enum fleet_kind kind, const char *name, struct fleet_want *out);
 
 #endif

@@ -1,6 +1,6 @@
 /* probe.c: the probes table: one result per (host, load), replaced in one
- * transaction that moves the fleet generation only when what a gate reads
- * changed (a re-probe that finds the same only refreshes probed_at). */
+ * transaction that moves the fleet generation (a re-probe that finds the
+ * same still moves the host's time, which the gate's freshness reads). */
 #include "db/probe.h"
 
 #include <stdio.h>
@@ -78,7 +78,11 @@ int probe_row_put(sqlite3 *db, const struct probe_row *r, bool *changed)
         differs = rc == DB_NOT_FOUND || !same_result(&old, r);
         rc = row_write(db, r);
     }
-    if (rc == DB_OK && differs)
+    /* Always: the host's time (its oldest result's) is what the gate's
+     * freshness reads, and loadsd's fleet view is rebuilt only when the
+     * fleet generation moves. Once per (host, load) per fleet_max_age_s / 2
+     * besides the changes: a cheap rebuild, never a settings one. */
+    if (rc == DB_OK)
         rc = db_fleet_bump(db);
     if (rc == DB_OK)
         rc = db_commit_untracked(db);

@@ -1,7 +1,7 @@
 /* probe.h: rows of the probes table: what the central's probes found at
- * each plain-host load server, per load. Prepared statements only; a
- * result that changes moves the fleet generation, never the provisioning
- * one (phones' configs are rebuilt from the fleet view, not a snapshot). */
+ * each plain-host load server, per load. Prepared statements only; a write
+ * moves the fleet generation, never the provisioning one (the gate reads
+ * the fleet view, rebuilt cheaply; the settings snapshot is not). */
 #ifndef LOADSD_DB_PROBE_H
 #define LOADSD_DB_PROBE_H
 
@@ -26,10 +26,10 @@ struct probe_row {
     char why[PROBE_WHY_MAX]; /* why not complete ("" when it is), printable */
 };
 
-/* Stores r as the latest result of (host, load) in one transaction; when
- * the state, counts or why differ from the stored ones (or none was), the
- * fleet generation moves and *changed (may be NULL) is true. 0 or a
- * negative db_result. */
+/* Stores r as the latest result of (host, load) in one transaction that
+ * moves the fleet generation (probed_at is the host's freshness in the
+ * view); *changed (may be NULL) says whether the state, counts or why
+ * differ from the stored ones (or none was). 0 or a negative db_result. */
 int probe_row_put(sqlite3 *db, const struct probe_row *r, bool *changed);
 /* The stored result of (host, load): 0 or DB_NOT_FOUND. */
 int probe_row_get(sqlite3 *db, const char *host, const char *load, struct probe_row *out);

@@ -11,6 +11,8 @@
 #include <strings.h>
 
 #include "db/catalog.h"
+#include "db/fleet.h"
+#include "lib/numparse.h"
 
 /* ---- small helpers ---- */
 
@@ -63,6 +65,25 @@ static int exec_changed(sqlite3 *db, sqlite3_stmt *st, const char *what)
         rc = DB_NOT_FOUND;
     sqlite3_finalize(st);
     return rc;
+}
+
+/* A load_server value about to be written (NULL: inherit): DB_NO_BRANCH
+ * when it is "branch:NAME" and no such branch is registered. */
+static int branch_guard(sqlite3 *db, const char *value)
+{
+    const char *name = value != NULL ? settings_branch_name(value) : NULL;
+    int rc = name != NULL ? fleet_branch_exists(db, name) : 1;
+
+    return rc == 1 ? DB_OK : rc == 0 ? DB_NO_BRANCH : rc;
+}
+
+/* The same for a value that may be unchanged (a stored one stays). */
+static int branch_guard_changed(sqlite3 *db, const struct settings_opt *before,
+                                const struct settings_opt *after)
+{
+    if (after->set && (!before->set || strcmp(before->value, after->value) != 0))
+        return branch_guard(db, after->value);
+    return DB_OK;
 }
 
 /* Grows *arr (of size elements) to hold one more; -1 when memory is out. */
@@ -229,10 +250,14 @@ static void site_from_row(sqlite3_stmt *st, int col, struct settings_site *site)
     site->prefix_len = (unsigned)sqlite3_column_int(st, col + 2);
     db_column_text(st, col + 3, site->load_server, sizeof(site->load_server));
     db_column_text(st, col + 4, site->name, sizeof(site->name));
+    if (sqlite3_column_type(st, col + 5) == SQLITE_NULL)
+        site->stage_first = SETTINGS_INHERIT;
+    else
+        site->stage_first = sqlite3_column_int(st, col + 5) ? SETTINGS_ON : SETTINGS_OFF;
 }
 
 #define SITE_SELECT                                                                                \
-    "SELECT family, addr, prefix_len, load_server, name FROM sites"                                \
+    "SELECT family, addr, prefix_len, load_server, name, stage_first FROM sites"                   \
     " ORDER BY family, addr, prefix_len"
 
 static int snapshot_sites(sqlite3 *db, struct settings_snapshot *s)
@@ -364,18 +389,41 @@ static int record_one(sqlite3 *db, const char *mac, const char *load)
     return db_exec_stmt(db, st);
 }
 
-int provision_record_given(sqlite3 *db, const struct settings_snapshot *s, unsigned *changed)
+/* The device's last-seen address in seen (sorted by MAC), or NULL. */
+static const struct sockaddr *seen_addr(const struct fleet_seen *seen, size_t n, const char *mac)
 {
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(seen[mid].mac, mac);
+
+        if (c == 0)
+            return (const struct sockaddr *)&seen[mid].addr;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+int provision_record_given(sqlite3 *db, const struct settings_snapshot *s,
+                           const struct fleet_view *fleet, int64_t now, unsigned *changed)
+{
+    struct fleet_seen *seen = NULL;
+    size_t n_seen = 0;
     unsigned n = 0;
-    int rc = DB_OK;
+    int rc = fleet_seen_load(db, &seen, &n_seen);
     bool open = false;
 
     for (size_t i = 0; rc == DB_OK && i < s->n_devices; i++) {
         const struct settings_device *d = &s->devices[i];
         struct settings_effective e;
 
-        if (settings_resolve(s, d->mac, NULL, &e) != 0 || e.load_state != SETTINGS_LOAD_OK ||
-            strcmp(e.served, d->last_load) == 0)
+        if (fleet_resolve(s, fleet, now, d->mac, seen_addr(seen, n_seen, d->mac), &e) != 0 ||
+            e.load_state != SETTINGS_LOAD_OK || strcmp(e.served, d->last_load) == 0 ||
+            strcasecmp(e.served, e.load.value) != 0)
             continue;
         if (!open && (rc = db_begin(db)) == DB_OK)
             open = true;
@@ -389,6 +437,7 @@ int provision_record_given(sqlite3 *db, const struct settings_snapshot *s, unsig
         db_rollback(db);
     if (changed != NULL)
         *changed = rc == DB_OK ? n : 0;
+    free(seen);
     return rc;
 }
 
@@ -497,8 +546,8 @@ int provision_model_add(sqlite3 *db, const char *actor, const struct settings_mo
     rc = db_exec_stmt(db, st);
     if (rc == DB_OK && m->default_load[0] != '\0')
         rc = model_load_put(db, m->name, protocol, m->default_load);
-    snprintf(after, sizeof(after), "device type %u, %s, %s", m->device_type,
-             m->protocol[0] ? m->protocol : "SIP", m->pfs_capable ? "PFS" : "no PFS");
+    snprintf(after, sizeof(after), "device type %u, %s%s, %s", m->device_type, protocol,
+             m->dual ? " (runs SIP and SCCP)" : "", m->pfs_capable ? "PFS" : "no PFS");
     if (rc == DB_OK)
         rc = catalog_audit(db, actor, "model.add", m->name, NULL, after);
     return rc;
@@ -549,6 +598,25 @@ int provision_model_set_protocol_load(sqlite3 *db, const char *actor, const char
 
 /* ---- enterprise ---- */
 
+/* The fleet settings (docs/FLEET.md); a missing or broken row is its default. */
+static int enterprise_fleet_get(sqlite3 *db, struct settings_enterprise *out)
+{
+    char stage[8] = "off", age[24] = "", probe[8] = "off";
+    uint64_t secs = SETTINGS_FLEET_MAX_AGE_DEFAULT;
+    int rc = catalog_setting_get(db, "stage_first", stage, sizeof(stage));
+
+    if (rc == DB_OK || rc == DB_NOT_FOUND)
+        rc = catalog_setting_get(db, "fleet_max_age_s", age, sizeof(age));
+    if (rc == DB_OK || rc == DB_NOT_FOUND)
+        rc = catalog_setting_get(db, "probe_load_servers", probe, sizeof(probe));
+    if (numparse_u64(age, SETTINGS_FLEET_MAX_AGE_MIN, SETTINGS_FLEET_MAX_AGE_MAX, &secs) != 0)
+        secs = SETTINGS_FLEET_MAX_AGE_DEFAULT;
+    out->stage_first = strcmp(stage, "on") == 0;
+    out->fleet_max_age_s = (int64_t)secs;
+    out->probe_load_servers = strcmp(probe, "on") == 0;
+    return rc;
+}
+
 int provision_enterprise_get(sqlite3 *db, struct settings_enterprise *out)
 {
     char pfs[8] = "off";
@@ -561,6 +629,8 @@ int provision_enterprise_get(sqlite3 *db, struct settings_enterprise *out)
     if (rc == DB_OK || rc == DB_NOT_FOUND)
         rc = catalog_setting_get(db, "cm_address", out->cm_address, sizeof(out->cm_address));
     out->pfs = strcmp(pfs, "on") == 0;
+    if (rc == DB_OK || rc == DB_NOT_FOUND)
+        rc = enterprise_fleet_get(db, out);
     return rc == DB_NOT_FOUND ? DB_OK : rc;
 }
 
@@ -570,9 +640,22 @@ int provision_enterprise_check(const char *key, const char *in, char *out, size_
     char v[SETTINGS_VALUE_MAX];
     int rc = -1;
 
-    *why = "unknown key (peer_firmware_sharing, load_server, cm_address, signature_policy)";
+    *why = "unknown key (peer_firmware_sharing, load_server, cm_address, signature_policy,"
+           " stage_first, fleet_max_age_s, probe_load_servers)";
     if (strcmp(key, "peer_firmware_sharing") == 0) {
         rc = settings_value_normalize(SETTINGS_KEY_PFS, in, v, why);
+    } else if (strcmp(key, "stage_first") == 0 || strcmp(key, "probe_load_servers") == 0) {
+        /* on/off as peer_firmware_sharing takes them. */
+        rc = settings_value_normalize(SETTINGS_KEY_PFS, in, v, why);
+        if (rc != 0)
+            *why = strcmp(key, "stage_first") == 0 ? "stage_first is on or off"
+                                                   : "probe_load_servers is on or off";
+    } else if (strcmp(key, "fleet_max_age_s") == 0) {
+        uint64_t secs = 0;
+
+        rc = numparse_u64(in, SETTINGS_FLEET_MAX_AGE_MIN, SETTINGS_FLEET_MAX_AGE_MAX, &secs);
+        *why = rc == 0 ? NULL : "fleet_max_age_s is a number of seconds, 1 to 86400";
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)secs);
     } else if (strcmp(key, "load_server") == 0) {
         rc = settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, in, v, why);
     } else if (strcmp(key, "cm_address") == 0) {
@@ -599,7 +682,10 @@ int provision_enterprise_set(sqlite3 *db, const char *actor, const char *key, co
     char before[SETTINGS_VALUE_MAX] = "";
     struct catalog_statuses loads = {0};
     bool policy = strcmp(key, "signature_policy") == 0;
-    int rc = catalog_setting_get(db, key, before, sizeof(before));
+    int rc = strcmp(key, "load_server") == 0 ? branch_guard(db, value) : DB_OK;
+
+    if (rc == DB_OK)
+        rc = catalog_setting_get(db, key, before, sizeof(before));
 
     /* The policy decides which loads are served: record which changed. */
     if (policy && (rc == DB_OK || rc == DB_NOT_FOUND))
@@ -667,6 +753,8 @@ int provision_profile_set(sqlite3 *db, const char *actor, const char *name, enum
     char object[SETTINGS_NAME_MAX + 32];
     int rc = provision_profile_get(db, name, &p);
 
+    if (rc == DB_OK && key == SETTINGS_KEY_LOAD_SERVER)
+        rc = branch_guard(db, value);
     if (rc != DB_OK)
         return rc;
     if (key == SETTINGS_KEY_PFS)
@@ -931,6 +1019,8 @@ int provision_device_add(sqlite3 *db, const char *actor, const struct provision_
     char after[1024];
     int rc = device_refs_check(db, d);
 
+    if (rc == DB_OK && d->load_server.set)
+        rc = branch_guard(db, d->load_server.value);
     if (rc == DB_OK) {
         sqlite3_stmt *st = db_prepare(db, "INSERT INTO devices (mac, model_id, profile_id,"
                                           " description, pfs, load_server, load)" DEVICE_VALUES);
@@ -955,6 +1045,8 @@ int provision_device_update(sqlite3 *db, const char *actor, const struct provisi
 
     if (rc == DB_OK)
         rc = device_refs_check(db, d);
+    if (rc == DB_OK)
+        rc = branch_guard_changed(db, &old.load_server, &d->load_server);
     if (rc == DB_OK) {
         sqlite3_stmt *st = db_prepare(db, device_upsert_sql);
 
@@ -1086,6 +1178,11 @@ static int device_put_one(sqlite3 *db, sqlite3_stmt *get, sqlite3_stmt *put,
         return rc;
     if (existed && device_same(&old, d))
         return DB_OK; /* unchanged: no write */
+    rc = existed              ? branch_guard_changed(db, &old.load_server, &d->load_server)
+         : d->load_server.set ? branch_guard(db, d->load_server.value)
+                              : DB_OK;
+    if (rc != DB_OK)
+        return rc;
     sqlite3_reset(put);
     device_bind(put, d);
     rc = db_check(db, sqlite3_step(put), "store device");
@@ -1266,6 +1363,20 @@ int provision_devices_count(sqlite3 *db, const char *search, int64_t *out)
 
 /* ---- site rules ---- */
 
+/* A switch column: NULL inherits, 0 off, 1 on. */
+static void bind_switch(sqlite3_stmt *st, int idx, enum settings_switch v)
+{
+    if (v == SETTINGS_INHERIT)
+        sqlite3_bind_null(st, idx);
+    else
+        sqlite3_bind_int(st, idx, v == SETTINGS_ON);
+}
+
+static const char *switch_name(enum settings_switch v)
+{
+    return v == SETTINGS_ON ? "on" : v == SETTINGS_OFF ? "off" : "inherit";
+}
+
 static void bind_site_prefix(sqlite3_stmt *st, int idx, const struct settings_site *site)
 {
     sqlite3_bind_int(st, idx, site->family == AF_INET ? 4 : 6);
@@ -1276,17 +1387,21 @@ static void bind_site_prefix(sqlite3_stmt *st, int idx, const struct settings_si
 int provision_site_add(sqlite3 *db, const char *actor, const struct settings_site *site)
 {
     sqlite3_stmt *st = db_prepare(db, "INSERT INTO sites (family, addr, prefix_len, cidr,"
-                                      " load_server, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                                      " load_server, name, stage_first)"
+                                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     char cidr[INET6_ADDRSTRLEN + 8];
-    int rc;
+    int rc = branch_guard(db, site->load_server);
 
-    if (st == NULL)
-        return DB_ERROR;
+    if (rc != DB_OK || st == NULL) {
+        sqlite3_finalize(st);
+        return rc != DB_OK ? rc : DB_ERROR;
+    }
     settings_cidr_format(site, cidr, sizeof(cidr));
     bind_site_prefix(st, 1, site);
     sqlite3_bind_text(st, 4, cidr, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, site->load_server, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 6, site->name, -1, SQLITE_TRANSIENT);
+    bind_switch(st, 7, site->stage_first);
     rc = db_exec_stmt(db, st);
     if (rc == DB_OK)
         rc = catalog_audit(db, actor, "site.add", cidr, NULL, site->load_server);
@@ -1301,8 +1416,8 @@ static char *site_audit_text(const struct settings_site *site)
     char *text;
 
     settings_cidr_format(site, cidr, sizeof(cidr));
-    j = json_pack("{s:s, s:s, s:s}", "cidr", cidr, "load_server", site->load_server, "name",
-                  site->name);
+    j = json_pack("{s:s, s:s, s:s, s:s}", "cidr", cidr, "load_server", site->load_server, "name",
+                  site->name, "stage_first", switch_name(site->stage_first));
     text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     return text;
@@ -1310,8 +1425,8 @@ static char *site_audit_text(const struct settings_site *site)
 
 int provision_site_find(sqlite3 *db, const struct settings_site *site, struct settings_site *out)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT family, addr, prefix_len, load_server, name"
-                                      " FROM sites WHERE family = ?1 AND addr = ?2"
+    sqlite3_stmt *st = db_prepare(db, "SELECT family, addr, prefix_len, load_server, name,"
+                                      " stage_first FROM sites WHERE family = ?1 AND addr = ?2"
                                       " AND prefix_len = ?3");
     int rc = st ? DB_OK : DB_ERROR;
 
@@ -1333,10 +1448,12 @@ int provision_site_update(sqlite3 *db, const char *actor, const struct settings_
     sqlite3_stmt *st;
     int rc = provision_site_find(db, old, &before);
 
+    if (rc == DB_OK && strcmp(before.load_server, site->load_server) != 0)
+        rc = branch_guard(db, site->load_server);
     if (rc != DB_OK)
         return rc;
     st = db_prepare(db, "UPDATE sites SET family = ?4, addr = ?5, prefix_len = ?6, cidr = ?7,"
-                        " load_server = ?8, name = ?9"
+                        " load_server = ?8, name = ?9, stage_first = ?10"
                         " WHERE family = ?1 AND addr = ?2 AND prefix_len = ?3");
     settings_cidr_format(site, cidr, sizeof(cidr));
     if (st != NULL) {
@@ -1345,6 +1462,7 @@ int provision_site_update(sqlite3 *db, const char *actor, const struct settings_
         sqlite3_bind_text(st, 7, cidr, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 8, site->load_server, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 9, site->name, -1, SQLITE_TRANSIENT);
+        bind_switch(st, 10, site->stage_first);
     }
     rc = exec_changed(db, st, "update site");
     if (rc == DB_OK) {

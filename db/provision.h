@@ -25,10 +25,15 @@ int provision_snapshot_load(sqlite3 *db, struct settings_snapshot **out);
 void provision_snapshot_free(struct settings_snapshot *s);
 
 /* Records, for every device of s whose config names its own load (servable
- * now), that load as the device's last complete one, in one transaction of
- * its own when any changed (no audit: bookkeeping of what phones were
- * given). *changed (may be NULL) gets how many. 0 or a negative db_result. */
-int provision_record_given(sqlite3 *db, const struct settings_snapshot *s, unsigned *changed);
+ * now, and let through by the fleet gate over fleet at now: with
+ * stage_first a config may hold it back; site rules matched against each
+ * device's last-seen address), that load as the device's last complete
+ * one, in one transaction of its own when any changed (no audit:
+ * bookkeeping of what phones were given). *changed (may be NULL) gets how
+ * many. 0 or a negative db_result. */
+struct fleet_view;
+int provision_record_given(sqlite3 *db, const struct settings_snapshot *s,
+                           const struct fleet_view *fleet, int64_t now, unsigned *changed);
 
 /* ---- models ---- */
 

@@ -3,6 +3,8 @@
  * Pure: no allocation, no I/O. */
 #include "lib/text.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #define REPLACEMENT     "\xef\xbf\xbd" /* U+FFFD */
@@ -80,4 +82,30 @@ size_t text_repair(const char *in, size_t len, char *out, size_t cap)
     }
     out[o] = '\0';
     return o;
+}
+
+void text_format(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (cap == 0)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    /* Cut short: step back over a partial UTF-8 sequence at the end. */
+    if (n >= 0 && (size_t)n >= cap) {
+        size_t len = cap - 1, back = len;
+
+        while (back > 0 && ((unsigned char)out[back - 1] & 0xc0) == 0x80)
+            back--;
+        if (back > 0 && ((unsigned char)out[back - 1] & 0x80) != 0) {
+            unsigned cp;
+            /* The lead byte at back - 1: keep it only when its sequence is whole. */
+            if (text_utf8_seq((const unsigned char *)out + back - 1, len - back + 1, &cp) == 0)
+                len = back - 1;
+        }
+        out[len] = '\0';
+    }
 }

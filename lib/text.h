@@ -24,4 +24,9 @@ bool text_valid(const char *s, size_t len);
  * job). Returns the bytes written, NUL excluded. */
 size_t text_repair(const char *in, size_t len, char *out, size_t cap);
 
+/* snprintf for text meant to be cut when it does not fit (messages for
+ * people): out (cap > 0 bytes) always NUL-terminated, a cut never splits a
+ * UTF-8 character. */
+void text_format(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

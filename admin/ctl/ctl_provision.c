@@ -108,6 +108,10 @@ static int load_check(struct ctl *c, char name[SETTINGS_VALUE_MAX], bool force)
 
 static int refuse_db(int rc, const char *what)
 {
+    if (rc == DB_NO_BRANCH)
+        return ctl_refuse("%s: load_server names a branch that is not registered (loadsctl "
+                          "branch list shows them; branch add NAME --address HOST registers one)",
+                          what);
     if (rc == DB_NOT_FOUND)
         return ctl_refuse("%s: not found", what);
     if (rc == DB_CONFLICT)
@@ -125,11 +129,18 @@ static int print_view(int rc, json_t **j, const char *what)
 
 static int model_row(void *arg, const struct settings_model *m)
 {
-    char type[16];
+    const char *other = "";
+    char type[16], runs[16];
 
     snprintf(type, sizeof(type), "%u", m->device_type);
-    ctl_table_row(arg, m->name, type, m->pfs_capable ? "yes" : "no", m->protocol,
-                  m->default_load[0] ? m->default_load : "-");
+    snprintf(runs, sizeof(runs), "%s", m->protocol);
+    if (m->dual) {
+        snprintf(runs, sizeof(runs), "%s %s", m->protocol,
+                 strcmp(m->protocol, "SIP") == 0 ? "SCCP" : "SIP");
+        other = m->default_load_other[0] ? m->default_load_other : "-";
+    }
+    ctl_table_row(arg, m->name, type, m->pfs_capable ? "yes" : "no", m->protocol, runs,
+                  m->default_load[0] ? m->default_load : "-", other);
     return 0;
 }
 
@@ -144,19 +155,41 @@ static int cmd_model_list(struct ctl *c, int argc, char **argv)
         return ctl_usage(self("model list"));
     if (c->json)
         return print_view(view_models(c->dd.db, &j), &j, "the models");
-    out = ctl_table_new(5, "MODEL", "TYPE", "PFS", "PROTOCOL", "DEFAULT LOAD");
+    out = ctl_table_new(7, "MODEL", "TYPE", "PFS", "PROTOCOL", "RUNS", "DEFAULT LOAD",
+                        "OTHER PROTOCOL'S");
     rc = provision_models_each(c->dd.db, model_row, out);
     ctl_table_print(out);
     return rc == DB_OK ? CTL_OK : ctl_refuse("cannot list models");
+}
+
+/* --protocol (the one its devices run by default) against --protocols (what
+ * it runs): the default is one it runs; alone, --protocols names it. */
+static int model_protocols_apply(struct settings_model *m, const char *protocol,
+                                 const char *protocols)
+{
+    const char *first = NULL;
+    bool dual = false;
+
+    if (protocols != NULL && settings_protocols_parse(protocols, &first, &dual) != 0)
+        return ctl_refuse("--protocols is SIP, SCCP or \"SIP SCCP\"");
+    if (protocols != NULL && !dual && protocol != NULL && strcmp(protocol, first) != 0)
+        return ctl_refuse("--protocol %s is not one --protocols %s names", protocol, first);
+    if (protocol == NULL)
+        protocol = first != NULL ? first : "SIP";
+    snprintf(m->protocol, sizeof(m->protocol), "%s", protocol);
+    m->dual = dual;
+    return CTL_OK;
 }
 
 static int cmd_model_add(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"device-type", required_argument, NULL, 't'},
                                          {"protocol", required_argument, NULL, 'p'},
+                                         {"protocols", required_argument, NULL, 'P'},
                                          {"no-pfs", no_argument, NULL, 'n'},
                                          {0}};
-    struct settings_model m = {.pfs_capable = true, .protocol = "SIP"};
+    struct settings_model m = {.pfs_capable = true};
+    const char *protocol = NULL, *protocols = NULL;
     uint64_t type = 0;
     int o, rc;
 
@@ -164,20 +197,21 @@ static int cmd_model_add(struct ctl *c, int argc, char **argv)
     while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
         if (o == 't' && numparse_u64(optarg, 1, UINT32_MAX, &type) == 0)
             continue;
-        if (o == 'p' && (strcmp(optarg, "SIP") == 0 || strcmp(optarg, "SCCP") == 0)) {
-            snprintf(m.protocol, sizeof(m.protocol), "%s", optarg);
-            continue;
-        }
-        if (o == 'n') {
+        if (o == 'p' && (protocol = settings_protocol_parse(optarg)) == NULL)
+            return ctl_refuse("--protocol is SIP or SCCP");
+        if (o == 'P')
+            protocols = optarg;
+        else if (o == 'n')
             m.pfs_capable = false;
-            continue;
-        }
-        return ctl_usage(self("model add"));
+        else if (o != 'p')
+            return ctl_usage(self("model add"));
     }
     if (optind + 1 != argc || type == 0)
         return ctl_usage(self("model add"));
     if (!settings_name_valid(argv[optind]))
         return ctl_refuse("a model name is %s", SETTINGS_NAME_RULE);
+    if ((rc = model_protocols_apply(&m, protocol, protocols)) != CTL_OK)
+        return rc;
     snprintf(m.name, sizeof(m.name), "%s", argv[optind]);
     m.device_type = (unsigned)type;
     rc = db_begin(c->dd.db);
@@ -190,8 +224,11 @@ static int cmd_model_add(struct ctl *c, int argc, char **argv)
         return refuse_db(rc, "model add");
     if (c->json)
         return ctl_print_json(
-            json_pack("{s:s, s:I}", "added", m.name, "device_type", (json_int_t)m.device_type));
-    printf("added model %s (device type %u)\n", m.name, m.device_type);
+            json_pack("{s:s, s:I, s:s, s:o}", "added", m.name, "device_type",
+                      (json_int_t)m.device_type, "protocol", m.protocol, "protocols",
+                      m.dual ? json_pack("[s, s]", "SIP", "SCCP") : json_pack("[s]", m.protocol)));
+    printf("added model %s (device type %u, %s%s)\n", m.name, m.device_type, m.protocol,
+           m.dual ? "; runs SIP and SCCP" : "");
     return CTL_OK;
 }
 
@@ -258,9 +295,11 @@ static int cmd_enterprise_show(struct ctl *c, int argc, char **argv)
         return ctl_refuse("cannot read the enterprise settings");
     catalog_setting_get(c->dd.db, "signature_policy", policy, sizeof(policy));
     printf("peer_firmware_sharing  %s\nload_server            %s\ncm_address             %s\n"
-           "signature_policy       %s\n",
+           "signature_policy       %s\nstage_first            %s\nfleet_max_age_s        %lld\n"
+           "probe_load_servers     %s\n",
            e.pfs ? "on" : "off", e.load_server[0] ? e.load_server : "none",
-           e.cm_address[0] ? e.cm_address : "none", policy);
+           e.cm_address[0] ? e.cm_address : "none", policy, e.stage_first ? "on" : "off",
+           (long long)e.fleet_max_age_s, e.probe_load_servers ? "on" : "off");
     return CTL_OK;
 }
 
@@ -805,25 +844,65 @@ static int site_server_opt(const char *server, struct settings_site *site)
     return CTL_OK;
 }
 
-/* The options site add and site set share: --load-server, --name, and
- * (site set) --cidr, applied to site in that order. */
+/* --stage-first on|off|inherit into site->stage_first. */
+static int site_stage_opt(const char *text, struct settings_site *site)
+{
+    char v[SETTINGS_VALUE_MAX];
+    const char *why;
+
+    if (strcasecmp(text, "inherit") == 0) {
+        site->stage_first = SETTINGS_INHERIT;
+        return CTL_OK;
+    }
+    if (settings_value_normalize(SETTINGS_KEY_PFS, text, v, &why) != 0)
+        return ctl_refuse("--stage-first is on, off or inherit");
+    site->stage_first = strcmp(v, "on") == 0 ? SETTINGS_ON : SETTINGS_OFF;
+    return CTL_OK;
+}
+
+/* --branch NAME is --load-server branch:NAME. */
+static const char *site_branch_server(const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s", SETTINGS_BRANCH_PREFIX, name);
+    return buf;
+}
+
+/* What site set changes besides the prefix. */
+struct site_given {
+    bool named, staged;
+};
+
+/* The options site add and site set share: --load-server (or --branch),
+ * --name, --stage-first and (site set) --cidr, applied to site in that
+ * order. */
 static int site_opts(int argc, char **argv, const char *cmd, struct settings_site *site,
-                     const char **server, const char **newcidr, bool *named)
+                     const char **server, const char **newcidr, struct site_given *given)
 {
     static const struct option opts[] = {{"load-server", required_argument, NULL, 'l'},
+                                         {"branch", required_argument, NULL, 'b'},
                                          {"name", required_argument, NULL, 'n'},
+                                         {"stage-first", required_argument, NULL, 's'},
                                          {"cidr", required_argument, NULL, 'c'},
                                          {0}};
+    static char branch[SETTINGS_VALUE_MAX + SETTINGS_BRANCH_PREFIX_LEN];
     int o, rc;
 
     ctl_opts_reset();
     while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
+        if ((o == 'l' || o == 'b') && *server != NULL)
+            return ctl_refuse("--load-server and --branch name one load server: give one");
         if (o == 'l')
             *server = optarg;
+        else if (o == 'b')
+            *server = site_branch_server(optarg, branch, sizeof(branch));
+        else if (o == 's' && (rc = site_stage_opt(optarg, site)) != CTL_OK)
+            return rc;
+        else if (o == 's')
+            given->staged = true;
         else if (o == 'n' && (rc = site_name_opt(optarg, site)) != CTL_OK)
             return rc;
         else if (o == 'n')
-            *named = true;
+            given->named = true;
         else if (o == 'c' && newcidr != NULL)
             *newcidr = optarg;
         else
@@ -834,17 +913,26 @@ static int site_opts(int argc, char **argv, const char *cmd, struct settings_sit
     return *server != NULL ? site_server_opt(*server, site) : CTL_OK;
 }
 
+/* A refusal naming the branch that is not registered. */
+static int site_no_branch(const char *load_server)
+{
+    const char *name = settings_branch_name(load_server);
+
+    return ctl_refuse("no branch %s is registered (loadsctl branch add %s --address HOST "
+                      "registers one)",
+                      name ? name : "?", name ? name : "NAME");
+}
+
 static int cmd_site_add(struct ctl *c, int argc, char **argv)
 {
     struct settings_site site = {0};
+    struct site_given given = {0};
     const char *server = NULL;
     char cidr[INET6_ADDRSTRLEN + 8];
     bool masked = false;
     int rc;
 
-    bool named = false;
-
-    if ((rc = site_opts(argc, argv, "site add", &site, &server, NULL, &named)) != CTL_OK)
+    if ((rc = site_opts(argc, argv, "site add", &site, &server, NULL, &given)) != CTL_OK)
         return rc;
     if (server == NULL)
         return ctl_usage(self("site add"));
@@ -857,6 +945,8 @@ static int cmd_site_add(struct ctl *c, int argc, char **argv)
     rc = txn_end(c, rc);
     if (rc == DB_CONFLICT)
         return ctl_refuse("a rule for %s exists (site set changes it)", cidr);
+    if (rc == DB_NO_BRANCH)
+        return site_no_branch(site.load_server);
     if (rc != DB_OK)
         return refuse_db(rc, "site add");
     if (c->json)
@@ -870,12 +960,13 @@ static int cmd_site_add(struct ctl *c, int argc, char **argv)
 static int cmd_site_set(struct ctl *c, int argc, char **argv)
 {
     struct settings_site old = {0}, site, given = {0};
+    struct site_given what = {0};
     const char *server = NULL, *newcidr = NULL;
     char cidr[INET6_ADDRSTRLEN + 8];
-    bool masked = false, named = false;
+    bool masked = false;
     int rc;
 
-    if ((rc = site_opts(argc, argv, "site set", &given, &server, &newcidr, &named)) != CTL_OK)
+    if ((rc = site_opts(argc, argv, "site set", &given, &server, &newcidr, &what)) != CTL_OK)
         return rc;
     if ((rc = site_parse(argv[optind], &old, true, &masked)) != CTL_OK)
         return rc;
@@ -889,8 +980,10 @@ static int cmd_site_set(struct ctl *c, int argc, char **argv)
         return rc;
     if (server != NULL)
         memcpy(site.load_server, given.load_server, sizeof(site.load_server));
-    if (named)
+    if (what.named)
         memcpy(site.name, given.name, sizeof(site.name));
+    if (what.staged)
+        site.stage_first = given.stage_first;
     rc = db_begin(c->dd.db);
     if (rc == DB_OK)
         rc = provision_site_update(c->dd.db, c->actor, &old, &site);
@@ -898,6 +991,8 @@ static int cmd_site_set(struct ctl *c, int argc, char **argv)
     settings_cidr_format(&site, cidr, sizeof(cidr));
     if (rc == DB_CONFLICT)
         return ctl_refuse("a rule for %s exists", cidr);
+    if (rc == DB_NO_BRANCH)
+        return site_no_branch(site.load_server);
     if (rc != DB_OK)
         return refuse_db(rc, "site set");
     if (c->json)
@@ -914,7 +1009,10 @@ static int site_row(void *arg, const struct settings_site *s)
     if (json_is_array((json_t *)arg))
         return provision_json_append_site(arg, s);
     settings_cidr_format(s, cidr, sizeof(cidr));
-    ctl_table_row(arg, cidr, s->load_server, s->name);
+    ctl_table_row(arg, cidr, s->load_server, s->name,
+                  s->stage_first == SETTINGS_ON    ? "on"
+                  : s->stage_first == SETTINGS_OFF ? "off"
+                                                   : "inherit");
     return 0;
 }
 
@@ -926,8 +1024,8 @@ static int cmd_site_list(struct ctl *c, int argc, char **argv)
     (void)argv;
     if (argc != 1)
         return ctl_usage(self("site list"));
-    out =
-        c->json ? (void *)json_array() : (void *)ctl_table_new(3, "PREFIX", "LOAD SERVER", "NAME");
+    out = c->json ? (void *)json_array()
+                  : (void *)ctl_table_new(4, "PREFIX", "LOAD SERVER", "NAME", "STAGE FIRST");
     rc = provision_sites_each(c->dd.db, site_row, out);
     if (c->json)
         return rc == DB_OK ? ctl_print_json(out) : ctl_refuse("cannot list site rules");
@@ -992,6 +1090,10 @@ static void effective_text(const struct view_phone *p)
     if (e->held_back[0] != '\0')
         printf("served                 %-20s %s\n", e->served[0] ? e->served : "none",
                e->held_back);
+    printf("loadServer             %-20s %s%s%s\n",
+           e->load_server_gate.sends[0] ? e->load_server_gate.sends : "none",
+           settings_gate_state_name(e->load_server_gate.state),
+           e->load_server_gate.why[0] ? ": " : "", e->load_server_gate.why);
     for (size_t i = 0; i < e->n_warnings; i++)
         printf("warning: %s\n", e->warnings[i]);
     view_phone_describe(p, who, sizeof(who));
@@ -1033,12 +1135,15 @@ static int cmd_effective(struct ctl *c, int argc, char **argv)
 
 const struct ctl_command ctl_provision_commands[] = {
     {"model list", "", cmd_model_list},
-    {"model add", "NAME --device-type N [--protocol SIP|SCCP] [--no-pfs]", cmd_model_add},
+    {"model add",
+     "NAME --device-type N [--protocols SIP|SCCP|'SIP SCCP'] [--protocol SIP|SCCP] [--no-pfs]",
+     cmd_model_add},
     {"default-load set", "MODEL LOAD|none [--protocol SIP|SCCP] [--force]", cmd_default_load_set},
     {"enterprise show", "", cmd_enterprise_show},
     {"enterprise set",
-     "peer_firmware_sharing on|off | load_server HOST|none | cm_address HOST|none"
-     " | signature_policy signed|verified|any",
+     "peer_firmware_sharing on|off | load_server HOST|branch:NAME|none | cm_address HOST|none"
+     " | signature_policy signed|verified|any | stage_first on|off | fleet_max_age_s SECONDS"
+     " | probe_load_servers on|off",
      cmd_enterprise_set},
     {"profile add", "NAME", cmd_profile_add},
     {"profile copy", "FROM NEW", cmd_profile_copy},
@@ -1055,8 +1160,13 @@ const struct ctl_command ctl_provision_commands[] = {
     {"device remove", "MAC", cmd_device_remove},
     {"devices export", "[--safe]", cmd_devices_export},
     {"devices problems", "", cmd_devices_problems},
-    {"site add", "CIDR --load-server HOST [--name NAME]", cmd_site_add},
-    {"site set", "CIDR [--cidr NEW] [--load-server HOST] [--name NAME]", cmd_site_set},
+    {"site add",
+     "CIDR --load-server HOST|--branch NAME [--name NAME] [--stage-first on|off|inherit]",
+     cmd_site_add},
+    {"site set",
+     "CIDR [--cidr NEW] [--load-server HOST|--branch NAME] [--name NAME]"
+     " [--stage-first on|off|inherit]",
+     cmd_site_set},
     {"site list", "", cmd_site_list},
     {"site remove", "CIDR", cmd_site_remove},
     {"effective", "MAC [--from IP|none]", cmd_effective},

@@ -3,10 +3,14 @@
  * it manages is a view's own (fleet_view_add, fleet_view_free). */
 #include "db/model/fleet.h"
 
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "lib/text.h"
 
 static const char *const state_names[] = {
     [FLEET_COMPLETE] = "complete",     [FLEET_STAGING] = "staging",
@@ -142,12 +146,16 @@ size_t fleet_complete_count(const struct fleet_holder *h)
 
 static unsigned ratio_percent(uint64_t have, uint64_t total)
 {
+    uint64_t pct;
+
     if (total == 0)
         return 0;
     if (have >= total)
         return 100;
-    /* Counts are at most 2^53: have * 100 fits in 64 bits. */
-    return (unsigned)(have * 100 / total);
+    /* Counts are at most 2^53: have * 100 fits in 64 bits. Rounded to the
+     * nearest, but never 100 before the last byte. */
+    pct = (have * 100 + total / 2) / total;
+    return pct >= 100 ? 99 : (unsigned)pct;
 }
 
 unsigned fleet_percent(const struct fleet_holding *x)
@@ -169,4 +177,278 @@ void fleet_duration_text(int64_t seconds, char *out, size_t cap)
         snprintf(out, cap, "%lld h", (long long)(seconds / 3600));
     else
         snprintf(out, cap, "%lld d", (long long)(seconds / 86400));
+}
+
+/* ---- the gate ---- */
+
+/* "branch berlin-1" or "load server 10.1.0.5". */
+static void holder_label(const struct fleet_holder *h, char *out, size_t cap)
+{
+    text_format(out, cap, "%s %s", h->kind == FLEET_KIND_BRANCH ? "branch" : "load server",
+                h->name);
+}
+
+static void gate_set(struct settings_gate *g, enum settings_gate_state st, const char *sends)
+{
+    g->state = st;
+    text_format(g->sends, sizeof(g->sends), "%s", sends);
+}
+
+/* Why h does not hold load complete, in words. */
+static void lacks_text(const struct fleet_holder *h, const char *load, char *out, size_t cap)
+{
+    const struct fleet_holding *x = fleet_find_holding(h, load);
+    char who[SETTINGS_VALUE_MAX + 16], eta[32];
+
+    holder_label(h, who, sizeof(who));
+    if (x == NULL) {
+        text_format(out, cap, "%s does not hold %s", who, load);
+    } else if (x->state == FLEET_QUARANTINED) {
+        text_format(out, cap, "%s holds %s quarantined (a file fails its hash)", who, x->load);
+    } else if (x->state == FLEET_BLOCKED) {
+        text_format(out, cap, "%s holds %s blocked (its signature policy does not serve it)", who,
+                    x->load);
+    } else {
+        if (x->state != FLEET_STAGING)
+            text_format(eta, sizeof(eta), "nothing fetching");
+        else if (x->eta_s == FLEET_ETA_UNKNOWN)
+            text_format(eta, sizeof(eta), "ETA unknown");
+        else {
+            char d[24];
+
+            fleet_duration_text(x->eta_s, d, sizeof(d));
+            text_format(eta, sizeof(eta), "ETA %s", d);
+        }
+        /* "complete" at the holder but below its own totals cannot reach here. */
+        text_format(out, cap, "%s holds %llu of %llu files of %s, %u %%, %s", who,
+                    (unsigned long long)x->files_have, (unsigned long long)x->files_total, x->load,
+                    fleet_percent(x), eta);
+    }
+}
+
+static bool holds_complete(const struct fleet_holder *h, const char *load)
+{
+    const struct fleet_holding *x = fleet_find_holding(h, load);
+
+    return x != NULL && x->state == FLEET_COMPLETE;
+}
+
+/* stage_first: the target is named only once h holds it; until then the
+ * device keeps its last complete load where h holds that, else none. */
+static void stage_first_hold(const struct settings_snapshot *s, const struct fleet_holder *h,
+                             struct settings_effective *e)
+{
+    const char *last = e->device->last_load;
+    const struct settings_load *l = settings_find_load(s, last);
+
+    if (last[0] != '\0' && strcasecmp(last, e->load.value) != 0 && l != NULL &&
+        settings_load_state_of(s, last) == SETTINGS_LOAD_OK && holds_complete(h, last))
+        text_format(e->served, sizeof(e->served), "%s", l->name);
+    else
+        e->served[0] = '\0';
+    /* What is served now is held there (or nothing is): name the holder. */
+    text_format(e->load_server_gate.sends, sizeof(e->load_server_gate.sends), "%s", h->address);
+    text_format(e->held_back, sizeof(e->held_back),
+                "waiting for %s %s to hold %s (stage first); the config names %s",
+                h->kind == FLEET_KIND_BRANCH ? "branch" : "load server", h->name, e->load.value,
+                e->served[0] ? e->served : "no load");
+}
+
+/* The gate over a fresh holder: the served load held complete, or none. */
+static void gate_holdings(const struct settings_snapshot *s, const struct fleet_holder *h,
+                          struct settings_effective *e)
+{
+    struct settings_gate *g = &e->load_server_gate;
+    char who[SETTINGS_VALUE_MAX + 16];
+
+    holder_label(h, who, sizeof(who));
+    if (e->served[0] == '\0') {
+        gate_set(g, SETTINGS_GATE_OK, h->address);
+        text_format(g->why, sizeof(g->why), "no load named: nothing to gate at %s", who);
+        return;
+    }
+    if (holds_complete(h, e->served)) {
+        gate_set(g, SETTINGS_GATE_OK, h->address);
+        text_format(g->why, sizeof(g->why), "%s holds %s complete", who, e->served);
+        return;
+    }
+    gate_set(g, SETTINGS_GATE_LACKS_LOAD, "");
+    lacks_text(h, e->served, g->why, sizeof(g->why));
+    /* Only the target itself waits; a load already held back is not. */
+    if (e->stage_first && strcasecmp(e->served, e->load.value) == 0)
+        stage_first_hold(s, h, e);
+}
+
+static void age_text(int64_t now, const struct fleet_holder *h, int64_t max_age, char *out,
+                     size_t cap)
+{
+    char ago[24], limit[24];
+
+    fleet_duration_text(now - h->received_at, ago, sizeof(ago));
+    fleet_duration_text(max_age, limit, sizeof(limit));
+    text_format(out, cap, "%s ago (limit %s)", ago, limit);
+}
+
+static void gate_branch(const struct settings_snapshot *s, const struct fleet_view *v, int64_t now,
+                        const char *name, struct settings_effective *e)
+{
+    const struct fleet_holder *h = fleet_find_branch(v, name);
+    struct settings_gate *g = &e->load_server_gate;
+    char age[64];
+
+    if (h == NULL) {
+        gate_set(g, SETTINGS_GATE_NO_BRANCH, "");
+        text_format(g->why, sizeof(g->why), "branch %s is not registered", name);
+    } else if (h->received_at <= 0) {
+        gate_set(g, SETTINGS_GATE_NEVER_REPORTED, "");
+        text_format(g->why, sizeof(g->why), "branch %s has never reported", h->name);
+    } else if (!fleet_fresh(h, now, s->enterprise.fleet_max_age_s)) {
+        gate_set(g, SETTINGS_GATE_STALE, "");
+        age_text(now, h, s->enterprise.fleet_max_age_s, age, sizeof(age));
+        text_format(g->why, sizeof(g->why), "branch %s last reported %s", h->name, age);
+    } else {
+        gate_holdings(s, h, e);
+    }
+}
+
+/* A plain host: gated only with probe_load_servers on and fresh results. */
+static void gate_host(const struct settings_snapshot *s, const struct fleet_view *v, int64_t now,
+                      const char *host, struct settings_effective *e)
+{
+    const struct fleet_holder *h = fleet_find_host(v, host);
+    struct settings_gate *g = &e->load_server_gate;
+    char age[64];
+
+    if (!s->enterprise.probe_load_servers) {
+        gate_set(g, SETTINGS_GATE_NOT_GATED, host);
+        text_format(g->why, sizeof(g->why),
+                    "a plain host, named as configured (probe_load_servers"
+                    " is off)");
+    } else if (h == NULL || h->received_at <= 0) {
+        gate_set(g, SETTINGS_GATE_NOT_PROBED, host);
+        text_format(g->why, sizeof(g->why), "not probed yet: %s is named as configured", host);
+    } else if (!fleet_fresh(h, now, s->enterprise.fleet_max_age_s)) {
+        gate_set(g, SETTINGS_GATE_NOT_PROBED, host);
+        age_text(now, h, s->enterprise.fleet_max_age_s, age, sizeof(age));
+        text_format(g->why, sizeof(g->why),
+                    "not probed yet: the last probe of %s was %s; named as configured", host, age);
+    } else {
+        gate_holdings(s, h, e);
+    }
+}
+
+int fleet_resolve(const struct settings_snapshot *s, const struct fleet_view *fleet, int64_t now,
+                  const char *mac, const struct sockaddr *from, struct settings_effective *out)
+{
+    const char *ls, *branch;
+
+    if (settings_resolve(s, mac, from, out) != 0)
+        return -1;
+    memset(&out->load_server_gate, 0, sizeof(out->load_server_gate));
+    ls = out->load_server.value;
+    branch = settings_branch_name(ls);
+    if (ls[0] == '\0') {
+        gate_set(&out->load_server_gate, SETTINGS_GATE_NOT_GATED, "");
+        text_format(out->load_server_gate.why, sizeof(out->load_server_gate.why),
+                    "no load server: the phone fetches its firmware from the TFTP server");
+    } else if (branch != NULL) {
+        gate_branch(s, fleet, now, branch, out);
+    } else {
+        gate_host(s, fleet, now, ls, out);
+    }
+    return 0;
+}
+
+/* ---- the want list ---- */
+
+static const struct fleet_seen *seen_find(const struct fleet_seen *seen, size_t n, const char *mac)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(seen[mid].mac, mac);
+
+        if (c == 0)
+            return &seen[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static bool names_holder(const char *load_server, enum fleet_kind kind, const char *name)
+{
+    const char *branch = settings_branch_name(load_server);
+
+    if (kind == FLEET_KIND_BRANCH)
+        return branch != NULL && strcasecmp(branch, name) == 0;
+    return branch == NULL && load_server[0] != '\0' && strcasecmp(load_server, name) == 0;
+}
+
+static int want_cmp(const void *a, const void *b)
+{
+    return strcasecmp(a, b);
+}
+
+static int want_push(struct fleet_want *w, size_t *cap, const char *load)
+{
+    if (w->n == *cap) {
+        size_t want = *cap ? *cap * 2 : 16;
+        char(*p)[SETTINGS_VALUE_MAX] = realloc(w->loads, want * sizeof(*p));
+
+        if (p == NULL)
+            return -1;
+        w->loads = p;
+        *cap = want;
+    }
+    snprintf(w->loads[w->n++], SETTINGS_VALUE_MAX, "%s", load);
+    return 0;
+}
+
+/* Sorts and drops repeats (any case: the first spelling stays). */
+static void want_unique(struct fleet_want *w)
+{
+    size_t k = 0;
+
+    if (w->n > 1)
+        qsort(w->loads, w->n, sizeof(*w->loads), want_cmp);
+    for (size_t i = 0; i < w->n; i++)
+        if (k == 0 || strcasecmp(w->loads[k - 1], w->loads[i]) != 0)
+            memmove(w->loads[k++], w->loads[i], SETTINGS_VALUE_MAX);
+    w->n = k;
+}
+
+int fleet_want_of(const struct settings_snapshot *s, const struct fleet_seen *seen, size_t n_seen,
+                  enum fleet_kind kind, const char *name, struct fleet_want *out)
+{
+    size_t cap = 0;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; rc == 0 && i < s->n_devices; i++) {
+        const struct fleet_seen *at = seen_find(seen, n_seen, s->devices[i].mac);
+        struct settings_effective e;
+
+        if (settings_resolve(s, s->devices[i].mac, at ? (const struct sockaddr *)&at->addr : NULL,
+                             &e) != 0 ||
+            !names_holder(e.load_server.value, kind, name) || e.load.value[0] == '\0')
+            continue;
+        rc = want_push(out, &cap, e.load.value);
+    }
+    if (rc != 0) {
+        fleet_want_free(out);
+        return -1;
+    }
+    want_unique(out);
+    return 0;
+}
+
+void fleet_want_free(struct fleet_want *w)
+{
+    free(w->loads);
+    w->loads = NULL;
+    w->n = 0;
 }

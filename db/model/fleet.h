@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "db/model/settings.h"
 
@@ -87,9 +88,41 @@ bool fleet_fresh(const struct fleet_holder *h, int64_t now, int64_t max_age_s);
 /* Loads complete at h. */
 size_t fleet_complete_count(const struct fleet_holder *h);
 
-/* Percent done of a holding (bytes, else files), 0..100, rounded down. */
+/* Percent done of a holding (bytes, else files), 0..100: rounded to the
+ * nearest, 100 only when all is there. */
 unsigned fleet_percent(const struct fleet_holding *x);
 /* A duration for people: "40 s", "12 min", "3 h", "2 d". */
 void fleet_duration_text(int64_t seconds, char *out, size_t cap);
+
+/* ---- the gate ---- */
+
+/* settings_resolve, then the gate (docs/FLEET.md) over its load server with
+ * the holders of fleet (NULL: none known) at now: load_server_gate says what
+ * loadServer names and why; with stage_first, a load the branch does not
+ * hold yet is held back (served, held_back). 0, or -1 for an unknown MAC. */
+int fleet_resolve(const struct settings_snapshot *s, const struct fleet_view *fleet, int64_t now,
+                  const char *mac, const struct sockaddr *from, struct settings_effective *out);
+
+/* ---- the want list ---- */
+
+/* Where a device's config was last asked from (sorted by mac). */
+struct fleet_seen {
+    char mac[SETTINGS_MAC_LEN + 1];
+    struct sockaddr_storage addr;
+};
+
+/* Load names, sorted (ASCII case-insensitive) and unique. */
+struct fleet_want {
+    char (*loads)[SETTINGS_VALUE_MAX];
+    size_t n;
+};
+
+/* The effective (target) loads of every device of s whose effective load
+ * server is the holder (kind, name): "branch:NAME" for a branch, the host
+ * for a probed one; site rules matched against each device's address in
+ * seen (by MAC; a device not there matches none). 0 or -1 (no memory). */
+int fleet_want_of(const struct settings_snapshot *s, const struct fleet_seen *seen, size_t n_seen,
+                  enum fleet_kind kind, const char *name, struct fleet_want *out);
+void fleet_want_free(struct fleet_want *w);
 
 #endif

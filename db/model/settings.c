@@ -294,11 +294,18 @@ int settings_value_normalize(enum settings_key key, const char *in, char out[SET
         if (strcasecmp(in, "none") == 0 || in[0] == '\0') {
             out[0] = '\0';
             rc = 0;
+        } else if (strncasecmp(in, SETTINGS_BRANCH_PREFIX, SETTINGS_BRANCH_PREFIX_LEN) == 0) {
+            rc = settings_name_valid(in + SETTINGS_BRANCH_PREFIX_LEN) ? 0 : -1;
+            if (rc == 0)
+                snprintf(out, SETTINGS_VALUE_MAX, "%s%s", SETTINGS_BRANCH_PREFIX,
+                         in + SETTINGS_BRANCH_PREFIX_LEN);
+            else
+                *why = "branch:NAME names a branch: " SETTINGS_NAME_RULE;
         } else if (settings_host_valid(in)) {
             snprintf(out, SETTINGS_VALUE_MAX, "%s", in);
             rc = 0;
         } else {
-            *why = "load_server is a host name or address, or none";
+            *why = "load_server is a host name or address, branch:NAME, or none";
         }
         break;
     case SETTINGS_KEY_LOAD:
@@ -495,12 +502,38 @@ static void resolve_pfs(const struct settings_snapshot *s, struct settings_effec
         warn(out, SETTINGS_WARN_PFS_INCAPABLE);
 }
 
+const char *settings_branch_name(const char *load_server)
+{
+    if (load_server == NULL ||
+        strncasecmp(load_server, SETTINGS_BRANCH_PREFIX, SETTINGS_BRANCH_PREFIX_LEN) != 0)
+        return NULL;
+    return load_server + SETTINGS_BRANCH_PREFIX_LEN;
+}
+
+/* Without the fleet view: a plain host is named as configured; a branch is
+ * named only by the gate (fleet_resolve), never as "branch:NAME". */
+static void gate_default(struct settings_effective *out)
+{
+    struct settings_gate *g = &out->load_server_gate;
+
+    g->state = SETTINGS_GATE_NOT_GATED;
+    if (settings_branch_name(out->load_server.value) == NULL)
+        snprintf(g->sends, sizeof(g->sends), "%s", out->load_server.value);
+    else
+        snprintf(g->why, sizeof(g->why), "the fleet view was not consulted");
+}
+
 static void resolve_load_server(const struct settings_snapshot *s, const struct sockaddr *from,
                                 struct settings_effective *out)
 {
     const struct settings_device *d = out->device;
 
     out->site = settings_match_site(s, from);
+    /* stage_first follows the address's rule whatever decided the server. */
+    if (out->site != NULL && out->site->stage_first != SETTINGS_INHERIT)
+        out->stage_first = out->site->stage_first == SETTINGS_ON;
+    else
+        out->stage_first = s->enterprise.stage_first;
     if (d->load_server.set)
         value_set(&out->load_server, d->load_server.value, SETTINGS_LEVEL_DEVICE);
     else if (out->profile != NULL && out->profile->load_server.set)
@@ -511,6 +544,7 @@ static void resolve_load_server(const struct settings_snapshot *s, const struct 
         value_set(&out->load_server, s->enterprise.load_server, SETTINGS_LEVEL_ENTERPRISE);
     if (out->load_server.level != SETTINGS_LEVEL_SITE)
         out->site = NULL; /* only a rule that decided is reported */
+    gate_default(out);
 }
 
 const char *settings_protocol_parse(const char *text)
@@ -522,6 +556,29 @@ const char *settings_protocol_parse(const char *text)
     if (strcasecmp(text, "SCCP") == 0)
         return "SCCP";
     return NULL;
+}
+
+int settings_protocols_parse(const char *text, const char **first, bool *dual)
+{
+    char one[8], two[8];
+    const char *space, *a, *b;
+    size_t n;
+
+    if (text == NULL || strlen(text) > 16)
+        return -1;
+    space = strchr(text, ' ');
+    n = space != NULL ? (size_t)(space - text) : strlen(text);
+    if (n >= sizeof(one) || (space != NULL && strlen(space + 1) >= sizeof(two)))
+        return -1;
+    snprintf(one, sizeof(one), "%.*s", (int)n, text);
+    snprintf(two, sizeof(two), "%s", space != NULL ? space + 1 : "");
+    a = settings_protocol_parse(one);
+    b = space != NULL ? settings_protocol_parse(two) : NULL;
+    if (a == NULL || (space != NULL && (b == NULL || b == a)))
+        return -1;
+    *first = a;
+    *dual = b != NULL;
+    return 0;
 }
 
 bool settings_model_runs(const struct settings_model *m, const char *protocol)
@@ -610,6 +667,27 @@ int settings_resolve(const struct settings_snapshot *s, const char *mac,
     if (s->enterprise.cm_address[0] == '\0')
         warn(out, SETTINGS_WARN_NO_CM);
     return 0;
+}
+
+const char *settings_gate_state_name(enum settings_gate_state st)
+{
+    switch (st) {
+    case SETTINGS_GATE_OK:
+        return "ok";
+    case SETTINGS_GATE_NO_BRANCH:
+        return "no_branch";
+    case SETTINGS_GATE_NEVER_REPORTED:
+        return "never_reported";
+    case SETTINGS_GATE_STALE:
+        return "stale";
+    case SETTINGS_GATE_LACKS_LOAD:
+        return "lacks_load";
+    case SETTINGS_GATE_NOT_PROBED:
+        return "not_probed";
+    case SETTINGS_GATE_NOT_GATED:
+    default:
+        return "not_gated";
+    }
 }
 
 const char *settings_level_name(enum settings_level level)

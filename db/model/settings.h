@@ -37,7 +37,20 @@ struct settings_enterprise {
     bool pfs;
     char load_server[SETTINGS_VALUE_MAX]; /* "" = none */
     char cm_address[SETTINGS_VALUE_MAX];
+    /* Fleet control (docs/FLEET.md). */
+    bool stage_first;        /* hold a new load back until the branch holds it */
+    int64_t fleet_max_age_s; /* a report or probe older than this is stale */
+    bool probe_load_servers; /* gate plain hosts on their probe results */
 };
+
+#define SETTINGS_FLEET_MAX_AGE_DEFAULT 300   /* s */
+#define SETTINGS_FLEET_MAX_AGE_MIN     1     /* s */
+#define SETTINGS_FLEET_MAX_AGE_MAX     86400 /* s: a day */
+
+/* A load_server value naming a branch: "branch:NAME" (the prefix in any
+ * case on input, stored lower case; NAME by settings_name_valid). */
+#define SETTINGS_BRANCH_PREFIX     "branch:"
+#define SETTINGS_BRANCH_PREFIX_LEN 7
 
 struct settings_model {
     char name[SETTINGS_NAME_MAX]; /* "Cisco 7961" */
@@ -72,12 +85,16 @@ struct settings_device {
     char last_load[SETTINGS_VALUE_MAX];
 };
 
+/* A switch a level may leave to the one above (zero: inherit). */
+enum settings_switch { SETTINGS_INHERIT = 0, SETTINGS_OFF, SETTINGS_ON };
+
 struct settings_site {
     int family;          /* AF_INET or AF_INET6 */
     uint8_t addr[16];    /* network address, host bits zero */
     unsigned prefix_len; /* 0..32 or 0..128 */
     char load_server[SETTINGS_VALUE_MAX];
     char name[SETTINGS_NAME_MAX]; /* "Branch Leeds"; "" = none (settings_name_valid otherwise) */
+    enum settings_switch stage_first; /* SETTINGS_INHERIT: the enterprise's */
 };
 
 /* A load of the catalog as the warnings need it (the catalog's own status
@@ -128,6 +145,24 @@ extern const char SETTINGS_WARN_LOAD_QUARANTINED[];
 extern const char SETTINGS_WARN_LOAD_BLOCKED[];
 extern const char SETTINGS_WARN_NO_CM[];
 
+/* The fleet gate over the load server (docs/FLEET.md): whether the config
+ * names it, and why. */
+enum settings_gate_state {
+    SETTINGS_GATE_NOT_GATED, /* a plain host (not probed) or none: named as configured */
+    SETTINGS_GATE_OK,        /* the holder holds the served load complete (or none is served) */
+    SETTINGS_GATE_NO_BRANCH, /* branch:NAME names no registered branch */
+    SETTINGS_GATE_NEVER_REPORTED, /* the branch never reported */
+    SETTINGS_GATE_STALE,          /* its latest report is older than fleet_max_age_s */
+    SETTINGS_GATE_LACKS_LOAD,     /* it does not hold the load complete */
+    SETTINGS_GATE_NOT_PROBED,     /* probe_load_servers on, the host not probed (or stale) */
+};
+
+struct settings_gate {
+    enum settings_gate_state state;
+    char sends[SETTINGS_VALUE_MAX];   /* what loadServer says: an address or "" */
+    char why[2 * SETTINGS_VALUE_MAX]; /* "branch berlin-1 holds 3 of 5 files of ..." */
+};
+
 struct settings_effective {
     const struct settings_device *device;
     const struct settings_model *model;
@@ -144,11 +179,20 @@ struct settings_effective {
     size_t n_warnings;
     const struct settings_site *site; /* the matching site rule, or NULL */
     enum settings_load_state load_state;
+    /* What loadServer names. settings_resolve: the configured host, or ""
+     * for none and for a branch (the gate is fleet_resolve's). */
+    struct settings_gate load_server_gate;
+    bool stage_first; /* effective: the matching site rule's, else the enterprise's */
 };
 
 /* The protocols: "SIP" or "SCCP" (any case) into its stored form; NULL for
  * anything else. */
 const char *settings_protocol_parse(const char *text);
+/* The protocols a model runs: "SIP", "SCCP", or both separated by one space
+ * in either order ("SIP SCCP"), any case. 0 with *first the first one named
+ * (stored form) and *dual whether both are; -1 for anything else (empty, a
+ * name twice, other separators, over 16 bytes). */
+int settings_protocols_parse(const char *text, const char **first, bool *dual);
 /* Whether the model runs protocol ("SIP" or "SCCP"). */
 bool settings_model_runs(const struct settings_model *m, const char *protocol);
 /* The model's default load for protocol ("" or NULL: the model's own):
@@ -190,6 +234,13 @@ const struct settings_device *settings_find_device(const struct settings_snapsho
 int settings_resolve(const struct settings_snapshot *s, const char *mac,
                      const struct sockaddr *from, struct settings_effective *out);
 
+/* "ok", "no_branch", "never_reported", "stale", "lacks_load", "not_probed",
+ * "not_gated". */
+const char *settings_gate_state_name(enum settings_gate_state st);
+/* The NAME of a "branch:NAME" load_server value (any case prefix), or NULL
+ * for anything else. */
+const char *settings_branch_name(const char *load_server);
+
 /* Short name of a level for output: "device", "profile", "site",
  * "enterprise", "model default", "none". */
 const char *settings_level_name(enum settings_level level);
@@ -213,7 +264,8 @@ const char *settings_key_name(enum settings_key key);
 
 /* Checks and normalises a value for key: PFS "on"/"off" (also 1/0, yes/no,
  * true/false, any case) -> "on"/"off"; load_server a host name or address,
- * or "none" -> ""; load a load name (printable, no '/', '\\' or spaces).
+ * "branch:NAME" (the prefix lower-cased; whether NAME is registered is the
+ * writer's check), or "none" -> ""; load a load name (printable, no '/', '\\' or spaces).
  * 0, or -1 with *why set to static text. */
 int settings_value_normalize(enum settings_key key, const char *in, char out[SETTINGS_VALUE_MAX],
                              const char **why);

@@ -285,7 +285,9 @@ int cnf_render_device(const char *tmpl, size_t tmpl_len, const struct settings_e
     /* The load the phone can finish, never merely the one it is assigned. */
     vals.v[PH_LOAD] = eff->served;
     vals.v[PH_PFS] = strcmp(eff->pfs.value, "on") == 0 ? "1" : "0";
-    vals.v[PH_LOAD_SERVER] = eff->load_server.value;
+    /* What the gate lets through: never "branch:NAME", never a branch that
+     * does not hold the load (docs/FLEET.md). */
+    vals.v[PH_LOAD_SERVER] = eff->load_server_gate.sends;
     vals.v[PH_CM_ADDRESS] = cm_address;
     vals.v[PH_PROTOCOL] = eff->model->protocol;
     vals.v[PH_MAC] = eff->device->mac;
@@ -310,8 +312,8 @@ static int template_for(const struct settings_effective *eff, const char **tmpl,
     return CNF_OK;
 }
 
-int cnf_render_mac(const struct settings_snapshot *s, const char *mac, const struct sockaddr *from,
-                   struct cnf_buf *out)
+int cnf_render_mac(const struct settings_snapshot *s, const struct fleet_view *fleet, int64_t now,
+                   const char *mac, const struct sockaddr *from, struct cnf_buf *out)
 {
     struct settings_effective eff;
     const char *tmpl;
@@ -320,7 +322,7 @@ int cnf_render_mac(const struct settings_snapshot *s, const char *mac, const str
 
     if (s == NULL || mac == NULL)
         return CNF_INVALID;
-    if (settings_resolve(s, mac, from, &eff) != 0)
+    if (fleet_resolve(s, fleet, now, mac, from, &eff) != 0)
         return CNF_UNKNOWN;
     rc = template_for(&eff, &tmpl, &len);
     if (rc == CNF_OK)
@@ -351,7 +353,12 @@ enum cnf_name cnf_name_parse(const char *name, char mac[SETTINGS_MAC_LEN + 1])
     return CNF_NAME_DEVICE;
 }
 
-static int render_default_model(const struct settings_model *m, struct cnf_buf *out)
+/* One <loadInformationTYPE model="NAME"[ protocol="P"]>LOAD</...>. The element
+ * name carries the device type, which is what a phone looks up; a model that
+ * runs SIP and SCCP gets one element per protocol, told apart by a protocol
+ * attribute (the phone of either firmware finds its type's element). */
+static int render_default_model(const struct settings_model *m, const char *protocol,
+                                const char *load, struct cnf_buf *out)
 {
     char type[32];
     int rc;
@@ -364,16 +371,38 @@ static int render_default_model(const struct settings_model *m, struct cnf_buf *
         rc = buf_puts(out, " model=\"");
     if (rc == CNF_OK)
         rc = cnf_buf_escape(out, m->name);
+    if (rc == CNF_OK && protocol != NULL)
+        rc = buf_puts(out, "\" protocol=\"");
+    if (rc == CNF_OK && protocol != NULL)
+        rc = buf_puts(out, protocol);
     if (rc == CNF_OK)
         rc = buf_puts(out, "\">");
     if (rc == CNF_OK)
-        rc = cnf_buf_escape(out, m->default_load);
+        rc = cnf_buf_escape(out, load);
     if (rc == CNF_OK)
         rc = buf_puts(out, "</loadInformation");
     if (rc == CNF_OK)
         rc = buf_puts(out, type);
     if (rc == CNF_OK)
         rc = buf_puts(out, ">\n");
+    return rc;
+}
+
+/* A model's elements: its own protocol's default, then (a model that runs
+ * both) the other protocol's. A default whose load is not servable is left
+ * out: the phone keeps the load it runs instead of starting an upgrade it
+ * cannot finish. */
+static int render_default_loads(const struct settings_snapshot *s, const struct settings_model *m,
+                                struct cnf_buf *out)
+{
+    const char *other = strcmp(m->protocol, "SIP") == 0 ? "SCCP" : "SIP";
+    int rc = CNF_OK;
+
+    if (settings_load_state_of(s, m->default_load) == SETTINGS_LOAD_OK)
+        rc = render_default_model(m, m->dual ? m->protocol : NULL, m->default_load, out);
+    if (rc == CNF_OK && m->dual &&
+        settings_load_state_of(s, m->default_load_other) == SETTINGS_LOAD_OK)
+        rc = render_default_model(m, other, m->default_load_other, out);
     return rc;
 }
 
@@ -405,11 +434,8 @@ int cnf_render_default(const struct settings_snapshot *s, struct cnf_buf *out)
         rc = cnf_buf_escape(out, s->enterprise.cm_address);
     if (rc == CNF_OK)
         rc = buf_puts(out, mid);
-    /* A default whose load is not servable is left out: the phone keeps
-     * the load it runs instead of starting an upgrade it cannot finish. */
     for (size_t i = 0; i < s->n_models && rc == CNF_OK; i++)
-        if (settings_load_state_of(s, s->models[i].default_load) == SETTINGS_LOAD_OK)
-            rc = render_default_model(&s->models[i], out);
+        rc = render_default_loads(s, &s->models[i], out);
     if (rc == CNF_OK)
         rc = buf_puts(out, "</Default>\n");
     return rc;

@@ -10,7 +10,8 @@
  *                     intact and allowed, else the device's last complete
  *                     load, else none (settings_resolve's served)
  *   {{PFS}}           peer firmware sharing, "1" or "0"
- *   {{LOAD_SERVER}}   effective load server host ("" = none)
+ *   {{LOAD_SERVER}}   effective load server host as the fleet gate lets it
+ *                     through ("" = none; docs/FLEET.md)
  *   {{CM_ADDRESS}}    the enterprise call manager address
  *   {{PROTOCOL}}      the model's protocol ("SIP", "SCCP")
  *   {{VERSION_STAMP}} CNF_STAMP_LEN lower-case hex digits: the first 16 hex
@@ -25,6 +26,7 @@
 
 #include <stddef.h>
 
+#include "db/model/fleet.h"
 #include "db/model/settings.h"
 
 #define CNF_TEMPLATE_MAX 65536 /* bytes, a template's hard limit */
@@ -79,19 +81,21 @@ int cnf_render_device(const char *tmpl, size_t tmpl_len, const struct settings_e
 
 /* Renders XMLDefault.cnf.xml: the call manager group, and one
  * <loadInformationTYPE model="NAME">LOAD</loadInformationTYPE> per model
- * whose default load is servable now, in the snapshot's model order. */
+ * whose default load is servable now, in the snapshot's model order; a model
+ * that runs SIP and SCCP gets one element per protocol with a default, each
+ * with protocol="SIP" or protocol="SCCP" (its own protocol's first). */
 int cnf_render_default(const struct settings_snapshot *s, struct cnf_buf *out);
 
 /* Classifies a (normalised) requested name; for CNF_NAME_DEVICE the MAC,
  * upper-cased, goes to mac. */
 enum cnf_name cnf_name_parse(const char *name, char mac[SETTINGS_MAC_LEN + 1]);
 
-/* Resolves the device (settings_resolve, site rules matched against from,
- * which may be NULL) and renders its SEP<MAC>.cnf.xml with its profile's
+/* Resolves the device (fleet_resolve: the gate over fleet at now, fleet may
+ * be NULL; site rules matched against from, which may be NULL) and renders its SEP<MAC>.cnf.xml with its profile's
  * template when it has one (checked here: CNF_INVALID when it fails) or the
  * default. CNF_UNKNOWN for a MAC the snapshot does not have. */
-int cnf_render_mac(const struct settings_snapshot *s, const char *mac, const struct sockaddr *from,
-                   struct cnf_buf *out);
+int cnf_render_mac(const struct settings_snapshot *s, const struct fleet_view *fleet, int64_t now,
+                   const char *mac, const struct sockaddr *from, struct cnf_buf *out);
 
 /* Appends text to out with & < > " ' escaped. */
 int cnf_buf_escape(struct cnf_buf *out, const char *text);

@@ -1,9 +1,11 @@
 /* cnf_source.c: serves SEP<MAC>.cnf.xml and XMLDefault.cnf.xml rendered per
  * request from an immutable provisioning snapshot (rebuilt by genwatch's
- * thread when the generation moves, published in a snapshot holder), through
- * a sealed memfd. A request takes one reference; rendering runs without any
- * lock. Its writes: after a rebuild, each device's last complete load given;
- * on genwatch's ticks, the addresses phones asked from (seen.c). */
+ * thread when the generation moves, published in a snapshot holder) and the
+ * fleet view (its own holder, rebuilt when the fleet generation moves: a
+ * branch's report never rebuilds the settings), through a sealed memfd. A
+ * request takes one reference of each; rendering runs without any lock.
+ * Its writes: after a rebuild, each device's last complete load given; on
+ * genwatch's ticks, the addresses phones asked from (seen.c). */
 #include "server/resolve/cnf_source.h"
 
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/fleet.h"
 #include "db/provision.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
@@ -26,12 +29,18 @@
 
 struct cnf_source {
     struct snapshot_holder *snaps; /* of struct settings_snapshot, rebuilt by genwatch */
+    struct snapshot_holder *fleet; /* of struct fleet_view, rebuilt on the fleet generation */
     struct seen_table *seen;       /* where each device's config was last asked from */
 };
 
 static void snap_free(void *data)
 {
     provision_snapshot_free(data);
+}
+
+static void fleet_free(void *data)
+{
+    fleet_view_free(data);
 }
 
 /* The rendered bytes in a sealed memfd, positioned at 0. */
@@ -59,8 +68,8 @@ static int memfd_from(const char *name, const struct cnf_buf *b, struct resolver
 
 /* Renders the file a request names, or says why not; mac gets the
  * device's MAC ("" for XMLDefault). */
-static int source_render(const struct settings_snapshot *s, const char *name,
-                         const struct sockaddr *client, struct cnf_buf *b,
+static int source_render(const struct settings_snapshot *s, const struct fleet_view *fleet,
+                         const char *name, const struct sockaddr *client, struct cnf_buf *b,
                          char mac[SETTINGS_MAC_LEN + 1])
 {
     int rc;
@@ -72,7 +81,7 @@ static int source_render(const struct settings_snapshot *s, const char *name,
         mac[0] = '\0';
         break;
     case CNF_NAME_DEVICE:
-        rc = cnf_render_mac(s, mac, client, b);
+        rc = cnf_render_mac(s, fleet, (int64_t)time(NULL), mac, client, b);
         if (rc == CNF_INVALID)
             log_error("SEP%s.cnf.xml: its profile's template fails the check; not served", mac);
         break;
@@ -90,20 +99,21 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
                        struct resolver_file *out)
 {
     struct cnf_source *cs = ctx;
-    struct snapshot *sn = snapshot_acquire(cs->snaps);
+    struct snapshot *sn = snapshot_acquire(cs->snaps), *fl = snapshot_acquire(cs->fleet);
     struct cnf_buf b = {0};
     char mac[SETTINGS_MAC_LEN + 1] = "";
     int rc = RESOLVER_NOT_FOUND;
 
-    if (sn == NULL)
+    if (sn == NULL || fl == NULL)
         goto out;
-    rc = source_render(snapshot_data(sn), name, client, &b, mac);
+    rc = source_render(snapshot_data(sn), snapshot_data(fl), name, client, &b, mac);
     if (rc == RESOLVER_OK)
         rc = memfd_from(name, &b, out);
     if (rc == RESOLVER_OK && mac[0] != '\0')
         seen_table_note(cs->seen, mac, client, (int64_t)time(NULL));
 out:
     cnf_buf_free(&b);
+    snapshot_release(fl);
     snapshot_release(sn);
     return rc;
 }
@@ -111,17 +121,20 @@ out:
 /* Remembers what the configs name now, what each phone is given: to hold
  * the phone there if that load stops being servable. The write moves the
  * generation once more; the next rebuild finds nothing new. */
-static void record_given(sqlite3 *db, struct snapshot_holder *snaps)
+static void record_given(sqlite3 *db, struct cnf_source *cs)
 {
-    struct snapshot *sn = snapshot_acquire(snaps);
+    struct snapshot *sn = snapshot_acquire(cs->snaps), *fl = snapshot_acquire(cs->fleet);
     unsigned given = 0;
 
-    if (sn == NULL)
-        return;
-    if (provision_record_given(db, snapshot_data(sn), &given) != DB_OK)
-        log_warn("cannot record the loads the phones' configs name");
-    else if (given > 0)
-        log_debug("recorded the load %u device(s) are given now", given);
+    /* Before the first fleet view (the first settings rebuild): later. */
+    if (sn != NULL && fl != NULL) {
+        if (provision_record_given(db, snapshot_data(sn), snapshot_data(fl), (int64_t)time(NULL),
+                                   &given) != DB_OK)
+            log_warn("cannot record the loads the phones' configs name");
+        else if (given > 0)
+            log_debug("recorded the load %u device(s) are given now", given);
+    }
+    snapshot_release(fl);
     snapshot_release(sn);
 }
 
@@ -143,7 +156,24 @@ static int rebuild(void *arg, sqlite3 *db)
              (long long)s->generation, s->n_devices, s->n_profiles, s->n_sites);
     if (snapshot_publish(cs->snaps, s) != 0)
         return -1;
-    record_given(db, cs->snaps);
+    record_given(db, cs);
+    return 0;
+}
+
+/* genwatch's callback for the fleet generation: a new fleet view. Cheap:
+ * the branches and their holdings only. */
+static int rebuild_fleet(void *arg, sqlite3 *db)
+{
+    struct cnf_source *cs = arg;
+    struct fleet_view *v = NULL;
+
+    if (fleet_view_load(db, &v) != DB_OK)
+        return -1;
+    log_debug("fleet view generation %lld: %zu holder(s)", (long long)v->generation, v->n_holders);
+    if (snapshot_publish(cs->fleet, v) != 0)
+        return -1;
+    /* With stage_first, what a config names follows the holdings too. */
+    record_given(db, cs);
     return 0;
 }
 
@@ -154,9 +184,13 @@ int cnf_source_open(struct genwatch *gw, struct cnf_source **out)
     if (cs == NULL)
         return -1;
     cs->snaps = snapshot_holder_new(snap_free);
+    cs->fleet = snapshot_holder_new(fleet_free);
     cs->seen = seen_table_new();
-    if (cs->snaps == NULL || cs->seen == NULL || genwatch_add(gw, rebuild, cs) != 0 ||
-        genwatch_add_tick(gw, flush_seen, cs) != 0) {
+    /* The fleet view first: the settings' first rebuild records what the
+     * configs name, which the gate decides. */
+    if (cs->snaps == NULL || cs->fleet == NULL || cs->seen == NULL ||
+        genwatch_add_counted(gw, db_fleet_generation, rebuild_fleet, cs) != 0 ||
+        genwatch_add(gw, rebuild, cs) != 0 || genwatch_add_tick(gw, flush_seen, cs) != 0) {
         log_error("cannot serve generated config files");
         cnf_source_free(cs);
         return -1;
@@ -177,6 +211,7 @@ void cnf_source_free(struct cnf_source *cs)
     if (cs == NULL)
         return;
     snapshot_holder_free(cs->snaps);
+    snapshot_holder_free(cs->fleet);
     seen_table_free(cs->seen);
     free(cs);
 }

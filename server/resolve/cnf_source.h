@@ -1,8 +1,8 @@
 /* cnf_source.h: the generated config files (SEP<MAC>.cnf.xml for known
  * devices, XMLDefault.cnf.xml) as a name resolver source: a reference-counted
- * provisioning snapshot (in a snapshot holder) that genwatch's thread
- * replaces when the database's generation moves; each request renders into a
- * memfd. Writes the database only to record the load each config names. */
+ * provisioning snapshot and fleet view (in snapshot holders) that genwatch's
+ * thread replaces when the database's generation (or the fleet generation)
+ * moves; each request renders into a memfd with the fleet gate at its time. Writes the database only to record the load each config names. */
 #ifndef LOADSD_CNF_SOURCE_H
 #define LOADSD_CNF_SOURCE_H
 

@@ -1,5 +1,5 @@
 /* genwatch.c: one thread for every snapshot source, waking every poll
- * interval to read the catalog's generation once and rebuild each source
+ * interval to read each source's generation and rebuild each source
  * whose last rebuild is older; stops at once when asked (a condition
  * variable, not a sleep). */
 #include "server/resolve/genwatch.h"
@@ -16,6 +16,7 @@
 #include "lib/sizes.h"
 
 struct genwatch_source {
+    int (*counter)(sqlite3 *db, int64_t *out); /* which generation it follows */
     int (*rebuild)(void *arg, sqlite3 *db);
     void *arg;
     int64_t built; /* generation before its last successful rebuild */
@@ -51,15 +52,13 @@ static void genwatch_ticks(struct genwatch *gw)
  * finding nothing new to write. */
 static void genwatch_check(struct genwatch *gw)
 {
-    int64_t gen;
+    for (unsigned i = 0; i < gw->n_sources; i++) {
+        struct genwatch_source *src = &gw->sources[i];
+        int64_t gen;
 
-    if (db_generation(gw->db, &gen) == DB_OK) {
-        for (unsigned i = 0; i < gw->n_sources; i++) {
-            struct genwatch_source *src = &gw->sources[i];
-
-            if (gen != src->built && src->rebuild(src->arg, gw->db) == 0)
-                src->built = gen;
-        }
+        if (src->counter(gw->db, &gen) == DB_OK && gen != src->built &&
+            src->rebuild(src->arg, gw->db) == 0)
+            src->built = gen;
     }
     genwatch_ticks(gw);
 }
@@ -111,16 +110,22 @@ int genwatch_open(const char *data_dir, unsigned poll_ms, struct genwatch **out)
     return 0;
 }
 
-int genwatch_add(struct genwatch *gw, int (*rebuild)(void *arg, sqlite3 *db), void *arg)
+int genwatch_add_counted(struct genwatch *gw, int (*counter)(sqlite3 *db, int64_t *out),
+                         int (*rebuild)(void *arg, sqlite3 *db), void *arg)
 {
-    struct genwatch_source src = {rebuild, arg, -1};
+    struct genwatch_source src = {counter, rebuild, arg, -1};
 
     if (gw->running || gw->n_sources == GENWATCH_SOURCES_MAX)
         return -1;
-    if (db_generation(gw->db, &src.built) != DB_OK || rebuild(arg, gw->db) != 0)
+    if (counter(gw->db, &src.built) != DB_OK || rebuild(arg, gw->db) != 0)
         return -1;
     gw->sources[gw->n_sources++] = src;
     return 0;
+}
+
+int genwatch_add(struct genwatch *gw, int (*rebuild)(void *arg, sqlite3 *db), void *arg)
+{
+    return genwatch_add_counted(gw, db_generation, rebuild, arg);
 }
 
 int genwatch_add_tick(struct genwatch *gw, void (*tick)(void *arg, sqlite3 *db), void *arg)

@@ -7,6 +7,7 @@
 #define LOADSD_GENWATCH_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #define GENWATCH_POLL_MS     250 /* imports, removals, quarantines show within this */
 #define GENWATCH_SOURCES_MAX 4
@@ -22,6 +23,10 @@ int genwatch_open(const char *data_dir, unsigned poll_ms, struct genwatch **out)
  * generation differs from the one of the source's last successful rebuild.
  * Only before genwatch_start. 0 or -1. */
 int genwatch_add(struct genwatch *gw, int (*rebuild)(void *arg, sqlite3 *db), void *arg);
+/* genwatch_add for a source that follows another counter (db_fleet_generation:
+ * the fleet view, rebuilt when a report changed what a branch holds). */
+int genwatch_add_counted(struct genwatch *gw, int (*counter)(sqlite3 *db, int64_t *out),
+                         int (*rebuild)(void *arg, sqlite3 *db), void *arg);
 /* Adds a tick: tick(arg, db) runs on every poll on the watcher's thread
  * (after the rebuilds), and once more in genwatch_free after the thread has
  * stopped. Only before genwatch_start. 0 or -1. */

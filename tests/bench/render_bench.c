@@ -157,7 +157,7 @@ int main(int argc, char **argv)
         const struct settings_device *d = &s.devices[(i * 7919) % o.devices];
 
         from.sin_addr.s_addr = htonl(0x0a000000u | (uint32_t)((i % 80) << 16) | 0x0101u);
-        if (cnf_render_mac(&s, d->mac, (struct sockaddr *)&from, &b) != CNF_OK ||
+        if (cnf_render_mac(&s, NULL, 0, d->mac, (struct sockaddr *)&from, &b) != CNF_OK ||
             (o.memfd && bench_memfd(&b) != 0)) {
             fprintf(stderr, "render_bench: render %llu failed\n", (unsigned long long)i);
             return 1;

@@ -240,7 +240,19 @@ check "cidr: the field once (in \"field\", not the detail)" sitebad 'j["detail"]
 req sitebadls POST /api/v1/sites $AC $JSON -d '{"cidr":"10.30.0.0/16","load_server":"a b"}'
 check "load_server: the field once, the reason given" sitebadls \
     'j["field"] + " " + str(j["detail"].startswith("load_server:")) + " " + j["detail"]' \
-    "load_server False load_server is a host name or address, or none"
+    "load_server False load_server is a host name or address, branch:NAME, or none"
+# branch:NAME names a registered branch (docs/FLEET.md); stage_first per rule.
+req sitenobranch POST /api/v1/sites $AC $JSON -d '{"cidr":"10.31.0.0/16","load_server":"branch:nowhere"}'
+expect "a site rule naming an unregistered branch" 400
+check "refused on load_server, saying why" sitenobranch \
+    'j["field"] + " " + str("not registered" in j["detail"])' "load_server True"
+req sitestage POST /api/v1/sites $AC $JSON -d '{"cidr":"10.32.0.0/16","load_server":"10.32.0.5","stage_first":"on"}'
+expect "a site rule with stage_first on" 201
+check "stage_first is stored" sitestage 'j["stage_first"]' on
+req sitestagebad PUT "/api/v1/sites/10.32.0.0%2F16" $AC $JSON -d '{"stage_first":"maybe"}'
+expect "stage_first maybe" 400
+req sitestagerm DELETE "/api/v1/sites/10.32.0.0%2F16" $AC
+expect "remove the stage_first rule" 200
 req sitemask POST /api/v1/sites $AC $JSON -d '{"cidr":"10.1.2.77/24","load_server":"10.1.2.5"}'
 expect "a site with host bits" 201
 check "the response says what was stored and what was entered" sitemask \

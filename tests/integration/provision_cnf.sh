@@ -81,7 +81,7 @@ check_el() {
 MKBUNDLE="$top_srcdir/tests/tools/mkbundle.py"
 python3 "$MKBUNDLE" keys "$TMPD/keys" >/dev/null || die "mkbundle keys failed"
 ctl trust add "$TMPD/keys/vendor.pem"
-for l in SIP41.9-4-2SR3-1S SIP41.9-4-2SR4-1S SIP41.9-4-2SR5-1S SIP42.9-4-2SR5-1S; do
+for l in SIP41.9-4-2SR3-1S SIP41.9-4-2SR4-1S SIP41.9-4-2SR5-1S SIP42.9-4-2SR5-1S SCCP41.9-4-2SR2-2S; do
     python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/$l.zip" --format zip --load "$l" \
         --component-headers all --size-kb 4 >/dev/null || die "mkbundle bundle $l failed"
     ctl import "$TMPD/$l.zip"
@@ -209,6 +209,18 @@ if fetch_atftp XMLDefault.cnf.xml "$TMPD/out/default-atftp.xml" && xmllint --noo
 else
     fail "atftp: XMLDefault.cnf.xml"
 fi
+# The 7961 runs SIP and SCCP: XMLDefault lists each protocol's default, its
+# own (SIP) first, each element with its protocol attribute.
+ctl default-load set 7961 SCCP41.9-4-2SR2-2S --protocol SCCP
+wait_for "XMLDefault: a dual model's SCCP default" XMLDefault.cnf.xml \
+    "/Default/loadInformation30018[@protocol='SCCP']" SCCP41.9-4-2SR2-2S
+check_el "XMLDefault" "$TMPD/out/wait.xml" "count(/Default/loadInformation30018)" 2
+check_el "XMLDefault" "$TMPD/out/wait.xml" "/Default/loadInformation30018[1]/@protocol" SIP
+check_el "XMLDefault" "$TMPD/out/wait.xml" "/Default/loadInformation30018[1]" SIP41.9-4-2SR5-1S
+check_el "XMLDefault" "$TMPD/out/wait.xml" "/Default/loadInformation30018[2]/@model" "Cisco 7961"
+check_el "XMLDefault: the 7942 has no SCCP default, one element" "$TMPD/out/wait.xml" \
+    "count(/Default/loadInformation434)" 1
+ctl default-load set 7961 none --protocol SCCP
 ctl default-load set 7961 none
 wait_for "XMLDefault: no default, no element" XMLDefault.cnf.xml \
     "count(/Default/loadInformation30018)" 0

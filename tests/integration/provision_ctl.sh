@@ -57,6 +57,32 @@ out_has "model list: 7960 cannot do PFS" '^Cisco 7960 +7 +no'
 ctl "$D" --json model list >"$TMPD/models.json"
 n=$(json_field "$TMPD/models.json" 'len(d)')
 [ "$n" = 45 ] && pass "45 seeded models" || fail "seeded models: $n, want 45"
+# A model added running both protocols: SCCP by default, a default load for
+# each; one protocol only refuses the other's default.
+expect_ok "model add --protocols 'SIP SCCP'" model add "Lab 7999" --device-type 99001 \
+    --protocols "sip SCCP" --protocol SCCP
+out_has "model add says it runs both" 'device type 99001, SCCP; runs SIP and SCCP'
+expect_ok "model add --protocols SCCP" model add "Lab 7998" --device-type 99002 --protocols SCCP
+expect_refused "--protocols that is not a set" '--protocols is SIP, SCCP or "SIP SCCP"' \
+    model add "Lab 7997" --device-type 99003 --protocols "SIP,SCCP"
+expect_refused "--protocols naming SIP twice" '--protocols is' \
+    model add "Lab 7997" --device-type 99003 --protocols "SIP SIP"
+expect_refused "--protocol outside --protocols" 'not one --protocols SCCP names' \
+    model add "Lab 7997" --device-type 99003 --protocols SCCP --protocol SIP
+expect_ok "model list after adds" model list
+out_has "model list: Lab 7999 runs SCCP and SIP" '^Lab 7999 +99001 +yes +SCCP +SCCP SIP +- +-$'
+out_has "model list: Lab 7998 runs SCCP only" '^Lab 7998 +99002 +yes +SCCP +SCCP +- *$'
+expect_ok "default-load set --protocol SIP on the dual model" \
+    default-load set "Lab 7999" "$LOAD" --protocol SIP
+expect_ok "model list shows the other protocol's default" model list
+out_has "model list: Lab 7999's SIP default" "^Lab 7999 +99001 +yes +SCCP +SCCP SIP +- +$LOAD\$"
+expect_refused "an SCCP-only model has no SIP default" "runs SCCP only" \
+    default-load set "Lab 7998" "$LOAD" --protocol SIP
+ctl "$D" --json model list >"$TMPD/models.json"
+got=$(json_field "$TMPD/models.json" '[" ".join(m["protocols"]) for m in d if m["name"] == "Lab 7999"][0]')
+[ "$got" = "SIP SCCP" ] && pass "model list --json: protocols" || fail "--json protocols: $got"
+n=$(json_field "$TMPD/models.json" 'len(d)')
+[ "$n" = 47 ] && pass "47 models after two adds" || fail "models after adds: $n, want 47"
 expect_refused "default-load of a load not in the catalog is refused" "not in the catalog" \
     default-load set 7961 SIP41.0-0-0
 expect_ok "default-load set with --force" default-load set 7961 SIP41.0-0-0 --force
@@ -305,8 +331,9 @@ grep -q '^device.add 4$' "$TMPD/audit.txt" && grep -q '^device.import 3$' "$TMPD
 grep -q '^device.import_fail [1-9]' "$TMPD/audit.txt" && pass "audit: refused CSV imports recorded" ||
     fail "audit: $(cat "$TMPD/audit.txt")"
 grep -q '^profile.set 3$' "$TMPD/audit.txt" && grep -q '^enterprise.set 2$' "$TMPD/audit.txt" &&
-    grep -q '^site.remove 1$' "$TMPD/audit.txt" && grep -q '^model.default_load 2$' "$TMPD/audit.txt" &&
-    pass "audit: profile, enterprise, site and default-load changes" ||
+    grep -q '^site.remove 1$' "$TMPD/audit.txt" && grep -q '^model.default_load 3$' "$TMPD/audit.txt" &&
+    grep -q '^model.add 2$' "$TMPD/audit.txt" &&
+    pass "audit: profile, enterprise, site, model and default-load changes" ||
     fail "audit: $(cat "$TMPD/audit.txt")"
 
 if grep -q "Sanitizer" "$CTL_LOG"; then fail "a sanitizer complained: $(grep -m3 Sanitizer "$CTL_LOG")"; fi

@@ -46,6 +46,8 @@ static void fixture_init(struct fixture *f)
     snprintf(f->eff.pfs.value, sizeof(f->eff.pfs.value), "on");
     f->eff.pfs.level = SETTINGS_LEVEL_ENTERPRISE;
     snprintf(f->eff.load_server.value, sizeof(f->eff.load_server.value), "10.20.0.5");
+    /* What the fleet gate lets through is what loadServer names. */
+    snprintf(f->eff.load_server_gate.sends, sizeof(f->eff.load_server_gate.sends), "10.20.0.5");
     f->eff.load_server.level = SETTINGS_LEVEL_SITE;
     snprintf(f->eff.load.value, sizeof(f->eff.load.value), "SIP41.9-4-2SR3-1S");
     snprintf(f->eff.served, sizeof(f->eff.served), "%s", f->eff.load.value);
@@ -126,6 +128,7 @@ static void test_render_none_values(void **state)
     f.eff.served[0] = '\0';
     f.eff.load.level = SETTINGS_LEVEL_NONE;
     f.eff.load_server.value[0] = '\0';
+    f.eff.load_server_gate.sends[0] = '\0';
     snprintf(f.eff.pfs.value, sizeof(f.eff.pfs.value), "off");
     snprintf(f.model.protocol, sizeof(f.model.protocol), "SCCP");
     render(&f, NULL, &doc);
@@ -165,6 +168,7 @@ static void test_render_all_placeholders_escaped(void **state)
     snprintf(f.device.description, sizeof(f.device.description), "%s", nasty);
     snprintf(f.model.name, sizeof(f.model.name), "Model \"<7961>\" & 'co'");
     snprintf(f.eff.load_server.value, sizeof(f.eff.load_server.value), "%s", nasty);
+    snprintf(f.eff.load_server_gate.sends, sizeof(f.eff.load_server_gate.sends), "%s", nasty);
     snprintf(f.eff.load.value, sizeof(f.eff.load.value), "%s", nasty);
     snprintf(f.eff.served, sizeof(f.eff.served), "%s", nasty);
     render(&f, all_placeholders, &doc);
@@ -239,6 +243,7 @@ static void test_version_stamp(void **state)
     assert_string_not_equal(s1, s2);
     fixture_init(&f);
     f.eff.load_server.value[0] = '\0';
+    f.eff.load_server_gate.sends[0] = '\0';
     render(&f, NULL, &b);
     stamp_of(&b, s2);
     assert_string_not_equal(s1, s2);
@@ -267,6 +272,71 @@ static struct settings_load xmldefault_loads[] = {
     {"sip8845_65.14-1-1MN-79", false, false, ""},
     {"x&y", false, false, ""},
 };
+
+/* A model that runs SIP and SCCP: one element per protocol with a servable
+ * default, each with its protocol attribute, its own protocol's first; a model
+ * that runs one protocol keeps the plain element. */
+struct xmldefault_protocol_case {
+    const char *what, *protocol;
+    bool dual;
+    const char *own, *other; /* default loads */
+    const char *want_count, *want_first, *want_first_protocol, *want_second, *want_second_protocol;
+};
+
+static const struct xmldefault_protocol_case xmldefault_protocol_cases[] = {
+    {"dual, both defaults", "SCCP", true, "SCCP41.9-4-2SR2-2S", "SIP41.9-4-2SR3-1S", "2",
+     "SCCP41.9-4-2SR2-2S", "SCCP", "SIP41.9-4-2SR3-1S", "SIP"},
+    {"dual, SIP own", "SIP", true, "SIP41.9-4-2SR3-1S", "SCCP41.9-4-2SR2-2S", "2",
+     "SIP41.9-4-2SR3-1S", "SIP", "SCCP41.9-4-2SR2-2S", "SCCP"},
+    {"dual, only the other's default", "SCCP", true, "", "SIP41.9-4-2SR3-1S", "1",
+     "SIP41.9-4-2SR3-1S", "SIP", "", ""},
+    {"dual, other's load not in the catalog", "SCCP", true, "SCCP41.9-4-2SR2-2S", "SIP41.0-0-0",
+     "1", "SCCP41.9-4-2SR2-2S", "SCCP", "", ""},
+    {"dual, other's load quarantined", "SCCP", true, "SCCP41.9-4-2SR2-2S", "bad.1-0", "1",
+     "SCCP41.9-4-2SR2-2S", "SCCP", "", ""},
+    {"dual, no defaults", "SIP", true, "", "", "0", "", "", "", ""},
+    {"one protocol: no attribute, other ignored", "SCCP", false, "SCCP41.9-4-2SR2-2S",
+     "SIP41.9-4-2SR3-1S", "1", "SCCP41.9-4-2SR2-2S", "", "", ""},
+};
+
+static struct settings_load protocol_loads[] = {
+    {"bad.1-0", true, false, ""},
+    {"SCCP41.9-4-2SR2-2S", false, false, ""},
+    {"SIP41.9-4-2SR3-1S", false, false, ""},
+};
+
+static void test_render_xmldefault_protocols(void **state)
+{
+    struct cnf_buf doc = {0};
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(xmldefault_protocol_cases); i++) {
+        struct settings_model m = {.name = "Cisco 7961", .device_type = 30018};
+        struct settings_snapshot snap = {.models = &m,
+                                         .n_models = 1,
+                                         .loads = protocol_loads,
+                                         .n_loads = ARRAY_LEN(protocol_loads)};
+        const struct xmldefault_protocol_case *c = &xmldefault_protocol_cases[i];
+
+        print_message("case: %s\n", c->what);
+        snprintf(m.protocol, sizeof(m.protocol), "%s", c->protocol);
+        m.dual = c->dual;
+        snprintf(m.default_load, sizeof(m.default_load), "%s", c->own);
+        snprintf(m.default_load_other, sizeof(m.default_load_other), "%s", c->other);
+        assert_int_equal(cnf_render_default(&snap, &doc), 0);
+        assert_int_equal(xmllint_status(doc.data, doc.len), 0);
+        assert_xpath(&doc, "count(/Default/loadInformation30018)", c->want_count);
+        assert_xpath(&doc, "count(/Default/loadInformation30018[@model='Cisco 7961'])",
+                     c->want_count);
+        assert_xpath(&doc, "/Default/loadInformation30018[1]", c->want_first);
+        assert_xpath(&doc, "string(/Default/loadInformation30018[1]/@protocol)",
+                     c->want_first_protocol);
+        assert_xpath(&doc, "/Default/loadInformation30018[2]", c->want_second);
+        assert_xpath(&doc, "string(/Default/loadInformation30018[2]/@protocol)",
+                     c->want_second_protocol);
+    }
+    cnf_buf_free(&doc);
+}
 
 static void test_render_xmldefault(void **state)
 {
@@ -663,20 +733,22 @@ static void test_render_mac_snapshot(void **state)
     inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr);
     inet_pton(AF_INET6, "::1", &v6.sin6_addr);
 
-    assert_int_equal(cnf_render_mac(&snap, "001122aabbcc", (struct sockaddr *)&v4, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "001122aabbcc", (struct sockaddr *)&v4, &doc),
+                     0);
     assert_int_equal(xmllint_status(doc.data, doc.len), 0);
     assert_xpath(&doc, "/device/loadInformation", "SCCP41.9-4-2SR2-2S");
     assert_xpath(&doc, "/device/vendorConfig/loadServer", "ls.loopback");
     assert_xpath(&doc, "/device/vendorConfig/peerFirmwareSharing", "0");
     assert_xpath(&doc, "/device/deviceProtocol", "SCCP");
     assert_xpath(&doc, "//processNodeName", "cm.example");
-    assert_int_equal(cnf_render_mac(&snap, "001122AABBCC", (struct sockaddr *)&v6, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "001122AABBCC", (struct sockaddr *)&v6, &doc),
+                     0);
     assert_xpath(&doc, "/device/vendorConfig/loadServer", "ls.enterprise");
-    assert_int_equal(cnf_render_mac(&snap, "001122AABBCC", NULL, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "001122AABBCC", NULL, &doc), 0);
     assert_xpath(&doc, "/device/vendorConfig/loadServer", "ls.enterprise");
 
     /* The profile's own template, and its PFS. */
-    assert_int_equal(cnf_render_mac(&snap, "0011223344FF", NULL, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "0011223344FF", NULL, &doc), 0);
     assert_int_equal(xmllint_status(doc.data, doc.len), 0);
     assert_xpath(&doc, "/device/who", "0011223344FF Cisco 7961 lab & co");
     assert_xpath(&doc, "/device/vendorConfig/peerFirmwareSharing", "1");
@@ -686,17 +758,17 @@ static void test_render_mac_snapshot(void **state)
      * on none; never told to fetch what it cannot finish. */
     xmldefault_loads[0].quarantined = true;
     snprintf(devices[0].last_load, sizeof(devices[0].last_load), "X&Y");
-    assert_int_equal(cnf_render_mac(&snap, "0011223344FF", NULL, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "0011223344FF", NULL, &doc), 0);
     assert_xpath(&doc, "/device/loadInformation", "x&y");
-    assert_int_equal(cnf_render_mac(&snap, "001122AABBCC", NULL, &doc), 0);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "001122AABBCC", NULL, &doc), 0);
     assert_xpath(&doc, "/device/loadInformation", "");
     xmldefault_loads[0].quarantined = false;
 
     /* A template that fails the check is never rendered. */
     devices[0].profile = 1;
-    assert_int_equal(cnf_render_mac(&snap, "0011223344FF", NULL, &doc), CNF_INVALID);
-    assert_int_equal(cnf_render_mac(&snap, "0011223344EE", NULL, &doc), CNF_UNKNOWN);
-    assert_int_equal(cnf_render_mac(&snap, "not a mac", NULL, &doc), CNF_UNKNOWN);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "0011223344FF", NULL, &doc), CNF_INVALID);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "0011223344EE", NULL, &doc), CNF_UNKNOWN);
+    assert_int_equal(cnf_render_mac(&snap, NULL, 0, "not a mac", NULL, &doc), CNF_UNKNOWN);
     cnf_buf_free(&doc);
 }
 
@@ -704,6 +776,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_default_template),
+        cmocka_unit_test(test_render_xmldefault_protocols),
         cmocka_unit_test(test_render_none_values),
         cmocka_unit_test(test_render_all_placeholders_escaped),
         cmocka_unit_test(test_render_bad_bytes_replaced),

@@ -336,6 +336,46 @@ static void test_protocol_rules(void **state)
     assert_string_equal(settings_model_default(&one, "bogus"), "");
 }
 
+/* settings_protocols_parse: a model's protocol set, every cut of "SIP SCCP"
+ * included. */
+static void test_protocols_parse(void **state)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        const char *first;
+        bool dual;
+    } cases[] = {
+        {"SIP", 0, "SIP", false},          {"sccp", 0, "SCCP", false},
+        {"SIP SCCP", 0, "SIP", true},      {"sccp sip", 0, "SCCP", true},
+        {"SIP SIP", -1, NULL, false},      {"SCCP SCCP", -1, NULL, false},
+        {"SIP  SCCP", -1, NULL, false},    {"SIP,SCCP", -1, NULL, false},
+        {"SIP SCCP ", -1, NULL, false},    {" SIP", -1, NULL, false},
+        {"SIP H323", -1, NULL, false},     {"", -1, NULL, false},
+        {"SIP SCCP SIP", -1, NULL, false}, {"SIPSIPSIPSIP SCCP", -1, NULL, false},
+    };
+    const char *full = "SIP SCCP", *first = NULL;
+    bool dual = false;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        first = NULL;
+        assert_int_equal(settings_protocols_parse(cases[i].text, &first, &dual), cases[i].rc);
+        if (cases[i].rc == 0) {
+            assert_string_equal(first, cases[i].first);
+            assert_int_equal(dual, cases[i].dual);
+        }
+    }
+    for (size_t n = 0; n < strlen(full); n++) {
+        char cut[16];
+        int want = n == 3 ? 0 : -1; /* "SIP" alone is a set; "SIP " and "SIP SC" are not */
+
+        snprintf(cut, sizeof(cut), "%.*s", (int)n, full);
+        assert_int_equal(settings_protocols_parse(cut, &first, &dual), want);
+    }
+    assert_int_equal(settings_protocols_parse(NULL, &first, &dual), -1);
+}
+
 /* ---- warnings ---- */
 
 static void test_warnings(void **state)
@@ -902,6 +942,7 @@ int main(void)
         cmocka_unit_test(test_cidr_table),
         cmocka_unit_test(test_cidr_truncated),
         cmocka_unit_test(test_values),
+        cmocka_unit_test(test_protocols_parse),
         cmocka_unit_test(test_level_names),
         cmocka_unit_test(test_name_text_valid),
     };

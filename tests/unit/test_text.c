@@ -188,12 +188,39 @@ static void test_repair_always_utf8(void **state)
     }
 }
 
+/* text_format: cut at cap, never inside a UTF-8 character. */
+static void test_format_cut(void **state)
+{
+    static const struct {
+        size_t cap;
+        const char *want;
+    } rows[] = {
+        {1, ""},
+        {4, "abc"},
+        {5, "abc"},
+        {6, "abc\xc3\xa9"},
+        {7, "abc\xc3\xa9"},
+        {8, "abc\xc3\xa9"},
+        {9, "abc\xc3\xa9\xe2\x82\xac"},
+        {64, "abc\xc3\xa9\xe2\x82\xac!"},
+    };
+    char buf[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        memset(buf, 'x', sizeof(buf));
+        text_format(buf, rows[i].cap, "%s%s", "abc\xc3\xa9", "\xe2\x82\xac!");
+        assert_string_equal(buf, rows[i].want);
+        assert_true(text_valid(buf, strlen(buf)));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seq_table),          cmocka_unit_test(test_valid_table),
         cmocka_unit_test(test_valid_truncated),    cmocka_unit_test(test_repair_table),
-        cmocka_unit_test(test_repair_always_utf8),
+        cmocka_unit_test(test_repair_always_utf8), cmocka_unit_test(test_format_cut),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
