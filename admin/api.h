@@ -143,6 +143,7 @@ extern const struct api_route api_fleet_routes[];
 /* A fleet call refused for its token, from ip: audited as
  * "fleet.report.refused", rate-limited by ctx->refused. Under db_lock. */
 void api_fleet_refused(struct api_context *ctx, const char *ip, int64_t now);
+extern const struct api_route api_probe_routes[];
 
 /* Matches path against pattern, filling args (pointers into buf, cap bytes,
  * a copy of path). 0 on a match, -1 otherwise. Pure. */

@@ -3,6 +3,7 @@
  * whether the fleet generation moves); never moves the provisioning
  * generation, so a report never rebuilds the settings snapshot. */
 #include "db/fleet.h"
+#include "db/probe.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -530,6 +531,8 @@ static int view_read(sqlite3 *db, void *arg)
         v->holders[i].n_holdings = h.n;
     }
     free(ids);
+    if (rc == DB_OK)
+        rc = probe_view_add(db, v); /* the probed hosts (db/probe.c) */
     if (rc == DB_OK)
         fleet_view_sort(v);
     return rc;

@@ -143,6 +143,11 @@ static const struct config_key config_keys[] = {
      "0 = no quota"},
     {"stage-rate", CONFIG_KIND_UINT, CONFIG_FIELD(stage_rate_kbit), 0, 100000000, "0", "KBIT",
      "kbit/s staged pulls receive at most (not pulls a phone waits for), 0 = no cap"},
+    {"probe-rate", CONFIG_KIND_UINT, CONFIG_FIELD(probe_rate), 1, 1000, "20", "N",
+     "probe_load_servers on: TFTP requests per second the load-server probe sends at most"},
+    {"probe-port", CONFIG_KIND_UINT, CONFIG_FIELD(probe_port), 1, 65535, "69", "PORT",
+     "the UDP port probed load servers are asked on (phones always use 69; another is for "
+     "tests)"},
     {"stage-window", CONFIG_KIND_WINDOW, CONFIG_FIELD(stage_window), 0, 0, NULL, "HH:MM-HH:MM",
      "staged pulls start only inside this local time window (may wrap midnight)"},
     {"central", CONFIG_KIND_URL, CONFIG_FIELD(central), 0, 0, NULL, "URL",

@@ -62,6 +62,8 @@ struct loadsd_config {
     char central[UPSTREAM_BASE_MAX];          /* the central's admin API; "" = no reports */
     char central_ca[PATH_MAX];                /* CA bundle for it; "" = the system's CAs */
     char central_token_file[PATH_MAX];        /* this branch's token, one line */
+    unsigned probe_rate; /* load-server probe: requests per second at most */
+    unsigned probe_port; /* load-server probe: the port asked (69; tests another) */
 };
 
 void config_defaults(struct loadsd_config *c);

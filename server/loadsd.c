@@ -27,6 +27,7 @@
 #include "server/sdnotify.h"
 #include "server/tftp/tftp_server.h"
 #include "server/upstream/cnf_proxy.h"
+#include "server/upstream/probe.h"
 #include "server/upstream/pull.h"
 #include "server/upstream/report.h"
 #include "server/upstream/window.h"
@@ -42,6 +43,7 @@ struct services {
     struct cnf_proxy *configs;     /* the upstream's phone configs; NULL unless upstream-configs */
     struct missing_table *missing; /* names asked for that no source has */
     struct fleet_reporter *reporter; /* reports to the central; NULL unless --central */
+    struct prober *probe;          /* probes plain-host load servers when the setting is on */
 };
 
 #define EXIT_USAGE 2
@@ -492,6 +494,19 @@ static void recheck_blob(void *arg, const char *hex)
     scrubber_recheck(arg, hex);
 }
 
+/* The load-server probe's thread: idle until the enterprise setting
+ * probe_load_servers is on (it reads the setting itself, each round). */
+static int probe_start(const struct loadsd_config *c, struct services *sv)
+{
+    struct probe_params pp = {
+        .data_dir = c->data_dir,
+        .rate = c->probe_rate,
+        .port = c->probe_port,
+    };
+
+    return prober_start(&pp, &sv->probe);
+}
+
 /* Opens (creating and migrating) the data directory, removes the blobs the
  * catalog released, and starts serving the catalog. */
 static int services_start(const struct loadsd_config *c, struct services *sv)
@@ -522,6 +537,8 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
                        &sv->scrubber) != 0)
         return -1;
     catalog_source_on_corrupt(sv->catalog, recheck_blob, sv->scrubber);
+    if (probe_start(c, sv) != 0)
+        return -1;
     if (c->upstream[0] != '\0') {
         struct pull_params pp = {
             .upstream = c->upstream,
@@ -561,6 +578,8 @@ static void services_stop(struct services *sv)
 {
     fleet_reporter_stop(sv->reporter); /* before the pull engine it stages through */
     pull_engine_stop(sv->pull);        /* no resolver uses it any more */
+    prober_stop(sv->probe);
+    pull_engine_stop(sv->pull); /* no resolver uses it any more */
     cnf_proxy_stop(sv->configs);
     scrubber_stop(sv->scrubber);
     genwatch_free(sv->watch); /* no rebuild runs past here */

@@ -38,6 +38,8 @@ extern const struct ctl_command ctl_recover_commands[];
 extern const struct ctl_command ctl_stage_commands[];
 /* branch add|list|show|remove (admin/ctl/ctl_fleet.c): fleet control. */
 extern const struct ctl_command ctl_fleet_commands[];
+/* probe list, probe show HOST (admin/ctl/ctl_probe.c): the load-server probe's results. */
+extern const struct ctl_command ctl_probe_commands[];
 /* True for the commands that run on a data directory whose catalog is lost
  * (admin/ctl/ctl_recover.c): they get dd.db NULL there instead of a refusal. */
 bool ctl_runs_without_catalog(const struct ctl_command *cmd);

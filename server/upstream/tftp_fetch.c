@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/fileio.h"
+#include "server/upstream/udp_peer.h"
 #include "server/upstream/url.h"
 
 #define TFTP_FETCH_NAP_MS      100 /* longest wait between looks at the stop flag */
@@ -26,9 +26,8 @@
 /* One transfer's I/O state. */
 struct fetch_io {
     const struct tftp_fetch_opts *o;
-    int sock, fd;
-    struct sockaddr_storage server;
-    socklen_t server_len;
+    struct udp_peer peer;
+    int fd;
     struct tftp_get g;
     uint8_t buf[TFTP_DATAGRAM_MAX + 1]; /* one more: a larger datagram shows as such */
     int64_t t0, told;
@@ -56,58 +55,18 @@ int tftp_fetch_opts_from_url(const char *base, uint32_t blksize, uint32_t window
     return 0;
 }
 
-/* The upstream's address and a socket of its family. 0 or FETCH_FAILED. */
+/* The upstream's address and a socket of its family. 0, FETCH_FAILED
+ * (it does not resolve) or FETCH_LOCAL. */
 static int io_connect(struct fetch_io *io, char *err, size_t cap)
 {
-    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
-    char port[8];
-    int rc;
+    char why[256];
+    int rc = udp_peer_open(&io->peer, io->o->host, io->o->port, why, sizeof(why));
 
-    snprintf(port, sizeof(port), "%u", io->o->port);
-    rc = getaddrinfo(io->o->host, port, &hints, &res);
-    if (rc != 0 || res == NULL || res->ai_addrlen > sizeof(io->server)) {
-        snprintf(err, cap, "tftp://%s:%u: %s", io->o->host, io->o->port,
-                 rc != 0 ? gai_strerror(rc) : "no address");
-        if (res != NULL)
-            freeaddrinfo(res);
-        return FETCH_FAILED;
-    }
-    memcpy(&io->server, res->ai_addr, res->ai_addrlen);
-    io->server_len = res->ai_addrlen;
-    io->sock = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    freeaddrinfo(res);
-    if (io->sock < 0) {
-        snprintf(err, cap, "UDP socket: %s", strerror(errno));
-        return FETCH_LOCAL;
-    }
-    return 0;
-}
-
-/* A reply's source on the upstream's host: its port, or -1 for another host. */
-static int same_host_port(const struct fetch_io *io, const struct sockaddr_storage *from)
-{
-    if (from->ss_family != io->server.ss_family)
-        return -1;
-    if (from->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const void *)from, *b = (const void *)&io->server;
-
-        return a->sin_addr.s_addr == b->sin_addr.s_addr ? ntohs(a->sin_port) : -1;
-    }
-    if (from->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const void *)from, *b = (const void *)&io->server;
-
-        return memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) == 0 ? ntohs(a->sin6_port)
-                                                                               : -1;
-    }
-    return -1;
-}
-
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-    if (ss->ss_family == AF_INET)
-        ((struct sockaddr_in *)ss)->sin_port = htons(port);
-    else
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+    if (rc == -1)
+        snprintf(err, cap, "tftp://%s", why);
+    else if (rc != 0)
+        snprintf(err, cap, "%s", why);
+    return rc == 0 ? 0 : rc == -1 ? FETCH_FAILED : FETCH_LOCAL;
 }
 
 /* Holds the ACK until the bytes so far are due at the pace (staged pulls);
@@ -146,7 +105,7 @@ static void io_tell(struct fetch_io *io, bool always)
 static int io_act(struct fetch_io *io, const struct tftp_get_action *a, uint16_t stranger,
                   char *err, size_t cap)
 {
-    struct sockaddr_storage to = io->server;
+    struct sockaddr_storage to;
 
     if (a->data_len > 0) {
         if (lseek(io->fd, (off_t)a->data_off, SEEK_SET) < 0 ||
@@ -161,11 +120,13 @@ static int io_act(struct fetch_io *io, const struct tftp_get_action *a, uint16_t
     if (a->data_len > 0)
         io_pace(io);
     if (a->to_stranger)
-        set_port(&to, stranger);
+        udp_peer_at_port(&io->peer, stranger, &to);
     else if (io->g.tid_known)
-        set_port(&to, io->g.tid);
+        udp_peer_at_port(&io->peer, io->g.tid, &to);
+    else
+        to = io->peer.addr;
     /* A lost send is a lost packet: the resend timer covers it. */
-    (void)sendto(io->sock, a->send, a->send_len, 0, (struct sockaddr *)&to, io->server_len);
+    (void)sendto(io->peer.sock, a->send, a->send_len, 0, (struct sockaddr *)&to, io->peer.len);
     return 0;
 }
 
@@ -176,7 +137,7 @@ static int io_receive(struct fetch_io *io, char *err, size_t cap)
     struct sockaddr_storage from;
     socklen_t flen = sizeof(from);
     ssize_t n =
-        recvfrom(io->sock, io->buf, sizeof(io->buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+        recvfrom(io->peer.sock, io->buf, sizeof(io->buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
     int port, rc;
 
     if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ECONNREFUSED))
@@ -185,7 +146,7 @@ static int io_receive(struct fetch_io *io, char *err, size_t cap)
         snprintf(err, cap, "receiving: %s", strerror(errno));
         return FETCH_FAILED;
     }
-    port = same_host_port(io, &from);
+    port = udp_peer_port_of(&io->peer, &from);
     if (port < 0)
         return 0; /* not the upstream's host: not ours to answer */
     tftp_get_on_packet(&io->g, io->buf, (size_t)n, (uint16_t)port, mono_ms(), &a);
@@ -218,7 +179,7 @@ static int io_run(struct fetch_io *io, const char *name, char *err, size_t cap)
     if ((rc = io_act(io, &a, 0, err, cap)) != 0)
         return rc;
     while (io->g.state != TFTP_GET_END) {
-        struct pollfd pfd = {.fd = io->sock, .events = POLLIN};
+        struct pollfd pfd = {.fd = io->peer.sock, .events = POLLIN};
         int64_t wait = tftp_get_deadline(&io->g) - now;
 
         if (fo != NULL && fo->stop != NULL && atomic_load(fo->stop)) {
@@ -283,7 +244,7 @@ int tftp_fetch_file(const struct tftp_fetch_opts *o, const char *name, const cha
         return FETCH_LOCAL;
     }
     io->o = o;
-    io->sock = io->fd = -1;
+    io->peer.sock = io->fd = -1;
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp)) {
         snprintf(err, cap, "the path is too long");
         goto out;
@@ -307,8 +268,7 @@ int tftp_fetch_file(const struct tftp_fetch_opts *o, const char *name, const cha
 out:
     if (io->fd >= 0)
         close(io->fd);
-    if (io->sock >= 0)
-        close(io->sock);
+    udp_peer_close(&io->peer);
     free(io);
     return rc;
 }
