@@ -653,7 +653,9 @@ int provision_enterprise_check(const char *key, const char *in, char *out, size_
     } else if (strcmp(key, "fleet_max_age_s") == 0) {
         uint64_t secs = 0;
 
-        rc = numparse_u64(in, SETTINGS_FLEET_MAX_AGE_MIN, SETTINGS_FLEET_MAX_AGE_MAX, &secs);
+        rc = numparse_u64(in, SETTINGS_FLEET_MAX_AGE_MIN, SETTINGS_FLEET_MAX_AGE_MAX, &secs) == 0
+                 ? 0
+                 : -1;
         *why = rc == 0 ? NULL : "fleet_max_age_s is a number of seconds, 1 to 86400";
         snprintf(v, sizeof(v), "%llu", (unsigned long long)secs);
     } else if (strcmp(key, "load_server") == 0) {
@@ -661,6 +663,8 @@ int provision_enterprise_check(const char *key, const char *in, char *out, size_
     } else if (strcmp(key, "cm_address") == 0) {
         /* Same shape as a load server: a host, or none. */
         rc = settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, in, v, why);
+        if (rc == 0 && settings_branch_name(v) != NULL)
+            rc = -1; /* a branch is a load server, never a call manager */
         if (rc != 0)
             *why = "cm_address is a host name or address, or none";
     } else if (strcmp(key, "signature_policy") == 0) {
