@@ -389,25 +389,6 @@ static int record_one(sqlite3 *db, const char *mac, const char *load)
     return db_exec_stmt(db, st);
 }
 
-/* The device's last-seen address in seen (sorted by MAC), or NULL. */
-static const struct sockaddr *seen_addr(const struct fleet_seen *seen, size_t n, const char *mac)
-{
-    size_t lo = 0, hi = n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(seen[mid].mac, mac);
-
-        if (c == 0)
-            return (const struct sockaddr *)&seen[mid].addr;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
 int provision_record_given(sqlite3 *db, const struct settings_snapshot *s,
                            const struct fleet_view *fleet, int64_t now, unsigned *changed)
 {
@@ -419,9 +400,11 @@ int provision_record_given(sqlite3 *db, const struct settings_snapshot *s,
 
     for (size_t i = 0; rc == DB_OK && i < s->n_devices; i++) {
         const struct settings_device *d = &s->devices[i];
+        const struct fleet_seen *at = fleet_seen_find(seen, n_seen, d->mac);
         struct settings_effective e;
 
-        if (fleet_resolve(s, fleet, now, d->mac, seen_addr(seen, n_seen, d->mac), &e) != 0 ||
+        if (fleet_resolve(s, fleet, now, d->mac, at ? (const struct sockaddr *)&at->addr : NULL,
+                          &e) != 0 ||
             e.load_state != SETTINGS_LOAD_OK || strcmp(e.served, d->last_load) == 0 ||
             strcasecmp(e.served, e.load.value) != 0)
             continue;
