@@ -389,25 +389,6 @@ static int record_one(sqlite3 *db, const char *mac, const char *load)
     return db_exec_stmt(db, st);
 }
 
-/* The device's last-seen address in seen (sorted by MAC), or NULL. */
-static const struct sockaddr *seen_addr(const struct fleet_seen *seen, size_t n, const char *mac)
-{
-    size_t lo = 0, hi = n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(seen[mid].mac, mac);
-
-        if (c == 0)
-            return (const struct sockaddr *)&seen[mid].addr;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
 int provision_record_given(sqlite3 *db, const struct settings_snapshot *s,
                            const struct fleet_view *fleet, int64_t now, unsigned *changed)
 {
@@ -419,9 +400,11 @@ int provision_record_given(sqlite3 *db, const struct settings_snapshot *s,
 
     for (size_t i = 0; rc == DB_OK && i < s->n_devices; i++) {
         const struct settings_device *d = &s->devices[i];
+        const struct fleet_seen *at = fleet_seen_find(seen, n_seen, d->mac);
         struct settings_effective e;
 
-        if (fleet_resolve(s, fleet, now, d->mac, seen_addr(seen, n_seen, d->mac), &e) != 0 ||
+        if (fleet_resolve(s, fleet, now, d->mac, at ? (const struct sockaddr *)&at->addr : NULL,
+                          &e) != 0 ||
             e.load_state != SETTINGS_LOAD_OK || strcmp(e.served, d->last_load) == 0 ||
             strcasecmp(e.served, e.load.value) != 0)
             continue;
@@ -653,7 +636,9 @@ int provision_enterprise_check(const char *key, const char *in, char *out, size_
     } else if (strcmp(key, "fleet_max_age_s") == 0) {
         uint64_t secs = 0;
 
-        rc = numparse_u64(in, SETTINGS_FLEET_MAX_AGE_MIN, SETTINGS_FLEET_MAX_AGE_MAX, &secs);
+        rc = numparse_u64(in, SETTINGS_FLEET_MAX_AGE_MIN, SETTINGS_FLEET_MAX_AGE_MAX, &secs) == 0
+                 ? 0
+                 : -1;
         *why = rc == 0 ? NULL : "fleet_max_age_s is a number of seconds, 1 to 86400";
         snprintf(v, sizeof(v), "%llu", (unsigned long long)secs);
     } else if (strcmp(key, "load_server") == 0) {
@@ -661,6 +646,8 @@ int provision_enterprise_check(const char *key, const char *in, char *out, size_
     } else if (strcmp(key, "cm_address") == 0) {
         /* Same shape as a load server: a host, or none. */
         rc = settings_value_normalize(SETTINGS_KEY_LOAD_SERVER, in, v, why);
+        if (rc == 0 && settings_branch_name(v) != NULL)
+            rc = -1; /* a branch is a load server, never a call manager */
         if (rc != 0)
             *why = "cm_address is a host name or address, or none";
     } else if (strcmp(key, "signature_policy") == 0) {

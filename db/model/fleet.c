@@ -361,7 +361,7 @@ int fleet_resolve(const struct settings_snapshot *s, const struct fleet_view *fl
 
 /* ---- the want list ---- */
 
-static const struct fleet_seen *seen_find(const struct fleet_seen *seen, size_t n, const char *mac)
+const struct fleet_seen *fleet_seen_find(const struct fleet_seen *seen, size_t n, const char *mac)
 {
     size_t lo = 0, hi = n;
 
@@ -429,7 +429,7 @@ int fleet_want_of(const struct settings_snapshot *s, const struct fleet_seen *se
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; rc == 0 && i < s->n_devices; i++) {
-        const struct fleet_seen *at = seen_find(seen, n_seen, s->devices[i].mac);
+        const struct fleet_seen *at = fleet_seen_find(seen, n_seen, s->devices[i].mac);
         struct settings_effective e;
 
         if (settings_resolve(s, s->devices[i].mac, at ? (const struct sockaddr *)&at->addr : NULL,

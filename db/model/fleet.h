@@ -111,6 +111,9 @@ struct fleet_seen {
     struct sockaddr_storage addr;
 };
 
+/* The row of mac in seen (sorted by mac), or NULL. */
+const struct fleet_seen *fleet_seen_find(const struct fleet_seen *seen, size_t n, const char *mac);
+
 /* Load names, sorted (ASCII case-insensitive) and unique. */
 struct fleet_want {
     char (*loads)[SETTINGS_VALUE_MAX];

@@ -160,6 +160,20 @@ static int rebuild(void *arg, sqlite3 *db)
     return 0;
 }
 
+/* Whether stage_first is on anywhere: only then can the fleet view change
+ * the load a config names (the gate alone changes loadServer only). */
+static bool stage_first_anywhere(struct cnf_source *cs)
+{
+    struct snapshot *sn = snapshot_acquire(cs->snaps);
+    const struct settings_snapshot *s = sn ? snapshot_data(sn) : NULL;
+    bool on = s != NULL && s->enterprise.stage_first;
+
+    for (size_t i = 0; s != NULL && !on && i < s->n_sites; i++)
+        on = s->sites[i].stage_first == SETTINGS_ON;
+    snapshot_release(sn);
+    return on;
+}
+
 /* genwatch's callback for the fleet generation: a new fleet view. Cheap:
  * the branches and their holdings only. */
 static int rebuild_fleet(void *arg, sqlite3 *db)
@@ -172,8 +186,10 @@ static int rebuild_fleet(void *arg, sqlite3 *db)
     log_debug("fleet view generation %lld: %zu holder(s)", (long long)v->generation, v->n_holders);
     if (snapshot_publish(cs->fleet, v) != 0)
         return -1;
-    /* With stage_first, what a config names follows the holdings too. */
-    record_given(db, cs);
+    /* With stage_first, what a config names follows the holdings too;
+     * without it a report costs no pass over the devices. */
+    if (stage_first_anywhere(cs))
+        record_given(db, cs);
     return 0;
 }
 

@@ -100,6 +100,15 @@ else
     pass "device set load_server branch:nowhere is refused: $(cat "$TMPD/refused")"
 fi
 
+printf 'mac,model,load_server\n0011223344E0,7961,branch:nowhere\n' >"$TMPD/devices.csv"
+if "$LOADSCTL" --data-dir "$DATA" devices import "$TMPD/devices.csv" >"$TMPD/refused" 2>&1; then
+    fail "a CSV row naming an unregistered branch was imported"
+elif grep -q "no branch nowhere is registered" "$TMPD/refused"; then
+    pass "devices import: a row naming an unregistered branch is refused"
+else
+    fail "devices import: unclear refusal: $(cat "$TMPD/refused")"
+fi
+
 "$LOADSCTL" --data-dir "$DATA" branch add berlin-1 --address "$BRANCH_ADDR" >"$TMPD/add.out" 2>&1 ||
     fail "branch add: $(cat "$TMPD/add.out")"
 if grep -q -E '^token lsb_[A-Za-z0-9_-]{43}$' "$TMPD/add.out"; then

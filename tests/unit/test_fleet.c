@@ -1,7 +1,8 @@
 /* test_fleet.c: db/fleet.c on a real SQLite file in a temp dir: branches
  * (add, refusals, remove, lookup by name and token hash), reports (holdings
  * replaced as a whole; the fleet generation moves only when they change and
- * the provisioning one never; a bad report stores nothing) and the view. */
+ * the provisioning one never; a bad report stores nothing), the view, the
+ * fleet's enterprise keys and branch:NAME refused while not registered. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 #include "db/db.h"
 #include "db/fleet.h"
 #include "db/model/fleet.h"
+#include "db/provision.h"
 #include "tests/unit/testdir.h"
 
 #define HASH_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -285,6 +287,60 @@ static void test_view(void **state)
     fleet_view_free(v);
 }
 
+/* The fleet's enterprise keys, and branch:NAME refused on write while no
+ * such branch is registered. */
+static void test_values(void **state)
+{
+    static const struct {
+        const char *key, *in, *out; /* out NULL: refused */
+    } rows[] = {
+        {"stage_first", "yes", "on"},
+        {"stage_first", "maybe", NULL},
+        {"probe_load_servers", "0", "off"},
+        {"fleet_max_age_s", "300", "300"},
+        {"fleet_max_age_s", "0", NULL},
+        {"fleet_max_age_s", "86400", "86400"},
+        {"fleet_max_age_s", "86401", NULL},
+        {"fleet_max_age_s", "5m", NULL},
+        {"load_server", "Branch:x", "branch:x"},
+        {"cm_address", "branch:x", NULL},
+    };
+    struct fixture *f = *state;
+    struct settings_site site = {0};
+    char out[SETTINGS_VALUE_MAX], why[256];
+    const char *w;
+    bool masked;
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        int rc = provision_enterprise_check(rows[i].key, rows[i].in, out, sizeof(out), &w);
+
+        assert_int_equal(rc, rows[i].out ? 0 : -1);
+        if (rows[i].out)
+            assert_string_equal(out, rows[i].out);
+    }
+    assert_int_equal(db_begin(f->db), DB_OK);
+    assert_int_equal(provision_profile_add(f->db, "admin", "lab"), DB_OK);
+    assert_int_equal(
+        provision_profile_set(f->db, "admin", "lab", SETTINGS_KEY_LOAD_SERVER, "branch:leeds"),
+        DB_NO_BRANCH);
+    assert_int_equal(provision_enterprise_set(f->db, "admin", "load_server", "branch:leeds"),
+                     DB_NO_BRANCH);
+    assert_int_equal(settings_cidr_parse("10.1.0.0/16", &site, out, sizeof(out), &masked, &w), 0);
+    snprintf(site.load_server, sizeof(site.load_server), "branch:leeds");
+    assert_int_equal(provision_site_add(f->db, "admin", &site), DB_NO_BRANCH);
+    assert_int_equal(fleet_load_server_check(f->db, "branch:leeds", why, sizeof(why)),
+                     DB_NOT_FOUND);
+    assert_non_null(strstr(why, "no branch leeds is registered"));
+    assert_int_equal(fleet_load_server_check(f->db, "10.1.0.5", why, sizeof(why)), DB_OK);
+    assert_int_equal(fleet_branch_add(f->db, "admin", "Leeds", "10.1.0.5", HASH_A), DB_OK);
+    assert_int_equal(
+        provision_profile_set(f->db, "admin", "lab", SETTINGS_KEY_LOAD_SERVER, "branch:leeds"),
+        DB_OK);
+    assert_int_equal(provision_site_add(f->db, "admin", &site), DB_OK);
+    assert_int_equal(fleet_load_server_check(f->db, "branch:LEEDS", why, sizeof(why)), DB_OK);
+    db_rollback(f->db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +348,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_replace_and_generations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_values, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
