@@ -437,8 +437,8 @@ static int report_apply(sqlite3 *db, const char *branch, const struct fleet_repo
         rc = holdings_replace(db, id, next);
     if (rc == DB_OK && *changed && holdings_states_differ(&before, next))
         rc = report_audit(db, name, &before, next);
-    if (rc == DB_OK && *changed)
-        rc = db_fleet_bump(db);
+    if (rc == DB_OK)
+        rc = db_fleet_bump(db); /* every report: freshness is in the view */
     if (rc == DB_OK)
         rc = report_meta_put(db, id, r, now);
     free(before.v);
@@ -461,7 +461,7 @@ int fleet_report_store(sqlite3 *db, const char *branch, const struct fleet_repor
         rc = db_begin(db);
     if (rc == DB_OK) {
         rc = report_apply(db, branch, r, now, &next, &diff);
-        /* Neither counter moves for a report that changed nothing held. */
+        /* The provisioning generation never moves for a report. */
         if (rc == DB_OK)
             rc = db_commit_untracked(db);
         else

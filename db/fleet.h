@@ -74,8 +74,12 @@ int fleet_load_server_check(sqlite3 *db, const char *value, char *why, size_t ca
 /* Stores branch's report received at now (the central's clock), in one
  * transaction of its own: received_at, version, free space and time always;
  * the holdings replaced as a whole when they differ from the stored ones
- * (then the fleet generation moves, and an audit row "branch.holdings"
- * is written when a load came, went or changed state). *changed (may be
+ * (and an audit row "branch.holdings" written when a load came, went or
+ * changed state). The fleet generation moves with every report: the
+ * daemon's view must see the new received_at, or a branch that keeps
+ * reporting the same holdings would look stale there after
+ * fleet_max_age_s (the rebuild is cheap; the provisioning generation never
+ * moves). *changed (may be
  * NULL) says whether the holdings changed. DB_NOT_FOUND (no such branch),
  * DB_CONFLICT (a load name twice, or a value out of range: nothing
  * stored), or 0. */

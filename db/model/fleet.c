@@ -92,6 +92,35 @@ void fleet_view_free(struct fleet_view *v)
     free(v);
 }
 
+static bool holding_same(const struct fleet_holding *x, const struct fleet_holding *y)
+{
+    return strcmp(x->load, y->load) == 0 && x->state == y->state &&
+           x->files_have == y->files_have && x->files_total == y->files_total &&
+           x->bytes_have == y->bytes_have && x->bytes_total == y->bytes_total &&
+           x->eta_s == y->eta_s;
+}
+
+static bool holder_same(const struct fleet_holder *x, const struct fleet_holder *y)
+{
+    if (x->kind != y->kind || strcmp(x->name, y->name) != 0 ||
+        strcmp(x->address, y->address) != 0 || x->n_holdings != y->n_holdings)
+        return false;
+    for (size_t i = 0; i < x->n_holdings; i++)
+        if (!holding_same(&x->holdings[i], &y->holdings[i]))
+            return false;
+    return true;
+}
+
+bool fleet_view_same_holdings(const struct fleet_view *a, const struct fleet_view *b)
+{
+    if (a == NULL || b == NULL || a->n_holders != b->n_holders)
+        return false;
+    for (size_t i = 0; i < a->n_holders; i++)
+        if (!holder_same(&a->holders[i], &b->holders[i]))
+            return false;
+    return true;
+}
+
 /* ---- lookups ---- */
 
 const struct fleet_holder *fleet_find(const struct fleet_view *v, enum fleet_kind kind,

@@ -71,6 +71,10 @@ void fleet_view_sort(struct fleet_view *v);
 /* Appends a deep copy of h (unsorted until fleet_view_sort). 0 or -1 (no
  * memory; v unchanged). */
 int fleet_view_add(struct fleet_view *v, const struct fleet_holder *h);
+/* Whether a and b (sorted) name the same holders at the same addresses with
+ * the same holdings, whatever their times: a rebuild that changed only
+ * freshness. False when either is NULL. */
+bool fleet_view_same_holdings(const struct fleet_view *a, const struct fleet_view *b);
 /* Frees the holders, their holdings and v (NULL is fine). */
 void fleet_view_free(struct fleet_view *v);
 

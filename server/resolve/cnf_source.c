@@ -174,21 +174,28 @@ static bool stage_first_anywhere(struct cnf_source *cs)
     return on;
 }
 
-/* genwatch's callback for the fleet generation: a new fleet view. Cheap:
- * the branches and their holdings only. */
+/* genwatch's callback for the fleet generation (every branch report moves
+ * it): a new fleet view. Cheap: the branches and their holdings only. */
 static int rebuild_fleet(void *arg, sqlite3 *db)
 {
     struct cnf_source *cs = arg;
     struct fleet_view *v = NULL;
+    struct snapshot *old;
+    bool same;
 
     if (fleet_view_load(db, &v) != DB_OK)
         return -1;
-    log_debug("fleet view generation %lld: %zu holder(s)", (long long)v->generation, v->n_holders);
+    old = snapshot_acquire(cs->fleet);
+    same = old != NULL && fleet_view_same_holdings(snapshot_data(old), v);
+    snapshot_release(old);
+    log_debug("fleet view generation %lld: %zu holder(s)%s", (long long)v->generation, v->n_holders,
+              same ? ", holdings unchanged" : "");
     if (snapshot_publish(cs->fleet, v) != 0)
         return -1;
-    /* With stage_first, what a config names follows the holdings too;
-     * without it a report costs no pass over the devices. */
-    if (stage_first_anywhere(cs))
+    /* With stage_first, what a config names follows the holdings too; a
+     * report that changed only the time (most of them), or any report
+     * without stage_first, needs no pass over every device. */
+    if (!same && stage_first_anywhere(cs))
         record_given(db, cs);
     return 0;
 }

@@ -169,6 +169,14 @@ effective_says "quarantined" "holds $NEW quarantined"
 report "$OLD:complete:5/5" "$NEW:complete:5/5"
 wait_cnf "complete again" "$NEW" "$BRANCH_ADDR"
 ctl enterprise set fleet_max_age_s 2
+# A branch that keeps reporting the same holdings stays fresh in the
+# daemon (each report moves the fleet generation; with the view rebuilt only
+# on a change of holdings it went stale after 2 s here).
+for _ in 1 2 3 4 5 6; do
+    report "$OLD:complete:5/5" "$NEW:complete:5/5"
+    sleep 0.8
+done
+wait_cnf "the same holdings reported again and again: still named" "$NEW" "$BRANCH_ADDR"
 sleep 3
 wait_cnf "a stale report: withdrawn" "$NEW" ""
 effective_says "stale" "stale: branch berlin-1 last reported"
