@@ -24,6 +24,7 @@ struct admin_http_params {
     struct pull_engine *pull;      /* the upstream's pulls (stage); NULL: no upstream */
     struct missing_table *missing; /* names asked for and not found; NULL: none kept */
     unsigned upload_max_mb;        /* largest uploaded bundle; 0 = 2048 */
+    unsigned inventory_stuck_s;    /* the firmware inventory's stuck threshold; 0 = 1800 */
 };
 
 /* Opens the data directory, creates the first admin on a first run

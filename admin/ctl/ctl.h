@@ -36,6 +36,8 @@ extern const struct ctl_command ctl_users_commands[];
 extern const struct ctl_command ctl_recover_commands[];
 /* stage LOAD (admin/ctl/ctl_stage.c): one pull from the upstream, now. */
 extern const struct ctl_command ctl_stage_commands[];
+/* inventory (admin/ctl/ctl_inventory.c): the firmware inventory. */
+extern const struct ctl_command ctl_inventory_commands[];
 /* True for the commands that run on a data directory whose catalog is lost
  * (admin/ctl/ctl_recover.c): they get dd.db NULL there instead of a refusal. */
 bool ctl_runs_without_catalog(const struct ctl_command *cmd);
