@@ -62,6 +62,7 @@ struct api_context {
     struct jobs *jobs;          /* background imports (uploads) */
     uint64_t upload_max;        /* bytes of one uploaded bundle */
     struct api_refused refused; /* forged fleet calls (api_fleet.c) */
+    int64_t inventory_stuck_s;  /* the firmware inventory's stuck threshold (api_inventory.c) */
 };
 
 /* The calls a streaming route (API_STREAM) gets: BEGIN once authorised,
@@ -135,6 +136,7 @@ extern const struct api_route api_stats_routes[];
 extern const struct api_route api_uploads_routes[];
 extern const struct api_route api_jobs_routes[];
 extern const struct api_route api_provision_routes[];
+extern const struct api_route api_inventory_routes[];
 extern const struct api_route api_devices_routes[];
 extern const struct api_route api_transfers_routes[];
 extern const struct api_route api_stage_routes[];

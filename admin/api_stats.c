@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "admin/api.h"
+#include "admin/inventory_view.h"
 #include "admin/jobs.h"
 #include "db/catalog.h"
 #include "db/provision.h"
@@ -14,7 +15,8 @@
 #include "server/resolve/missing.h"
 #include "server/tftp/tftp_server.h"
 
-#define METRICS_MAX       8192
+#define METRICS_MAX       131072
+#define METRICS_SITES_MAX 256 /* sites with inventory gauges; the rest are left out */
 #define MISSING_TOP_STATS 10 /* names in /api/v1/stats; the endpoint gives them all */
 
 struct catalog_counts {
@@ -298,6 +300,52 @@ static void missing_metrics(struct api_request *rq, char *buf, size_t *pos)
            "Distinct names asked for and not found, kept in the table", "", st.names);
 }
 
+/* A site's name as a label value: \ " and newlines escaped. */
+static void label_escape(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    for (; *in != '\0' && o + 3 < cap; in++) {
+        if (*in == '\\' || *in == '"' || *in == '\n')
+            out[o++] = '\\';
+        out[o++] = *in == '\n' ? 'n' : *in;
+    }
+    out[o] = '\0';
+}
+
+/* One inventory gauge family, a sample per site. */
+static void inventory_family(char *buf, size_t *pos, const struct inventory_view *v,
+                             const char *name, const char *help, size_t which)
+{
+    for (size_t i = 0; i < v->n_sites && i < METRICS_SITES_MAX; i++) {
+        const struct inventory_count *c = &v->sites[i];
+        unsigned vals[3] = {c->on_target, c->pending, c->stuck};
+        char site[200], labels[240];
+
+        label_escape(c->key, site, sizeof(site));
+        snprintf(labels, sizeof(labels), "{site=\"%s\"}", site);
+        metric(buf, METRICS_MAX, pos, name, "gauge", i == 0 ? help : NULL, labels, vals[which]);
+    }
+}
+
+/* The firmware inventory by site: on target, pending, stuck. */
+static void inventory_metrics(struct api_request *rq, char *buf, size_t *pos)
+{
+    struct inventory_view v;
+
+    if (inventory_view_read(rq->ctx->dd.db, rq->now, rq->ctx->inventory_stuck_s, &v) != DB_OK)
+        return;
+    inventory_family(buf, pos, &v, "loadsd_phones_on_target",
+                     "Phones whose last config named a load they fetched whole or run", 0);
+    inventory_family(buf, pos, &v, "loadsd_phones_pending",
+                     "Phones yet to fetch all of the load their config names", 1);
+    inventory_family(buf, pos, &v, "loadsd_phones_stuck",
+                     "Phones that started a load longer ago than inventory-stuck-s and never "
+                     "finished it",
+                     2);
+    inventory_view_free(&v);
+}
+
 static int metrics_get(struct api_request *rq, struct api_response *rs)
 {
     struct tftp_server_stats st;
@@ -347,6 +395,7 @@ static int metrics_get(struct api_request *rq, struct api_response *rs)
     metric(buf, METRICS_MAX, &pos, "loadsd_files_quarantined", "gauge",
            "Files quarantined: no longer matching their hash", "",
            (unsigned long long)c.files_quarantined);
+    inventory_metrics(rq, buf, &pos);
     rs->status = MHD_HTTP_OK;
     rs->text = buf;
     rs->text_len = pos < METRICS_MAX ? pos : METRICS_MAX - 1;

@@ -24,6 +24,7 @@
 #include "admin/jobs.h"
 #include "admin/kdf.h"
 #include "admin/webroot.h"
+#include "db/model/inventory_status.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
@@ -53,6 +54,7 @@ static const struct api_route *const route_tables[] = {
     api_trust_routes,   api_audit_routes,     api_stats_routes,   api_uploads_routes,
     api_jobs_routes,    api_provision_routes, api_devices_routes, api_transfers_routes,
     api_stage_routes,   api_fleet_routes,   api_probe_routes,
+    api_inventory_routes,
 };
 
 struct admin_http {
@@ -829,6 +831,7 @@ int admin_http_start(const struct admin_http_params *p, struct admin_http **out)
     h->ctx.missing = p->missing;
     h->ctx.started = (int64_t)time(NULL);
     h->ctx.upload_max = (uint64_t)(p->upload_max_mb ? p->upload_max_mb : 2048) << 20;
+    h->ctx.inventory_stuck_s = p->inventory_stuck_s ? p->inventory_stuck_s : INVENTORY_STUCK_S;
     h->ctx.dd.lock_fd = -1;
     snprintf(h->ctx.cookie_name, sizeof(h->ctx.cookie_name), "%s",
              tls ? HTTP_COOKIE_TLS : HTTP_COOKIE);

@@ -26,6 +26,7 @@ struct admin_http_params {
     struct fleet_reporter *reporter; /* reports to the central (stage); NULL: none */
     struct missing_table *missing; /* names asked for and not found; NULL: none kept */
     unsigned upload_max_mb;        /* largest uploaded bundle; 0 = 2048 */
+    unsigned inventory_stuck_s;    /* the firmware inventory's stuck threshold; 0 = 1800 */
 };
 
 /* Opens the data directory, creates the first admin on a first run

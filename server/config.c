@@ -112,6 +112,10 @@ static const struct config_key config_keys[] = {
      "the admin web page's files (default: installed, else the source tree's)"},
     {"upload-max-mb", CONFIG_KIND_UINT, CONFIG_FIELD(upload_max_mb), 1, 65536, "2048", "MB",
      "largest firmware bundle the admin interface accepts as an upload"},
+    {"inventory-stuck-s", CONFIG_KIND_UINT, CONFIG_FIELD(inventory_stuck_s), 1, 604800, "1800",
+     "SECONDS",
+     "firmware inventory: a phone that started a load this long ago and has not "
+     "finished it is stuck (tests use a few seconds)"},
     {"files-listen", CONFIG_KIND_LISTEN, CONFIG_FIELD(files_listen), 0, CONFIG_LISTEN_MAX,
      "[::]:6970", "ADDR:PORT", "HTTP file service address, repeatable, \"none\" = off"},
     {"files-max-connections", CONFIG_KIND_UINT, CONFIG_FIELD(files_max_connections), 1, 100000,

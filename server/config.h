@@ -45,6 +45,7 @@ struct loadsd_config {
     bool admin_insecure_http;  /* plain HTTP allowed on a non-loopback address */
     char web_root[PATH_MAX];   /* the web page's files; "" = installed, else the source tree's */
     unsigned upload_max_mb;    /* largest firmware bundle uploaded through the admin API */
+    unsigned inventory_stuck_s; /* the firmware inventory's "stuck" threshold */
     struct net_listen files_listen[CONFIG_LISTEN_MAX]; /* HTTP file service; none = off */
     unsigned files_listen_count;
     unsigned files_max_connections;            /* in all; more get 503 */

@@ -533,6 +533,7 @@ static int services_start(const struct loadsd_config *c, struct services *sv)
         catalog_source_open(c->data_dir, sv->watch, &sv->catalog) != 0 ||
         cnf_source_open(sv->watch, &sv->cnf) != 0 || genwatch_start(sv->watch) != 0)
         return -1;
+    catalog_source_set_inventory(sv->catalog, cnf_source_inventory(sv->cnf));
     if (scrubber_start(c->data_dir, c->scrub_interval, (uint64_t)c->scrub_rate_mb * 1000000u,
                        &sv->scrubber) != 0)
         return -1;
@@ -606,6 +607,7 @@ static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
         .reporter = sv->reporter,
         .missing = sv->missing,
         .upload_max_mb = c->upload_max_mb,
+        .inventory_stuck_s = c->inventory_stuck_s,
     };
 
     if (strcmp(c->admin_listen, "none") == 0)

@@ -40,6 +40,8 @@ extern const struct ctl_command ctl_stage_commands[];
 extern const struct ctl_command ctl_fleet_commands[];
 /* probe list, probe show HOST (admin/ctl/ctl_probe.c): the load-server probe's results. */
 extern const struct ctl_command ctl_probe_commands[];
+/* inventory (admin/ctl/ctl_inventory.c): the firmware inventory. */
+extern const struct ctl_command ctl_inventory_commands[];
 /* True for the commands that run on a data directory whose catalog is lost
  * (admin/ctl/ctl_recover.c): they get dd.db NULL there instead of a refusal. */
 bool ctl_runs_without_catalog(const struct ctl_command *cmd);

@@ -315,6 +315,13 @@ static int template_for(const struct settings_effective *eff, const char **tmpl,
 int cnf_render_mac(const struct settings_snapshot *s, const struct fleet_view *fleet, int64_t now,
                    const char *mac, const struct sockaddr *from, struct cnf_buf *out)
 {
+    return cnf_render_mac_named(s, fleet, now, mac, from, out, NULL);
+}
+
+int cnf_render_mac_named(const struct settings_snapshot *s, const struct fleet_view *fleet,
+                         int64_t now, const char *mac, const struct sockaddr *from,
+                         struct cnf_buf *out, char named[SETTINGS_VALUE_MAX])
+{
     struct settings_effective eff;
     const char *tmpl;
     size_t len;
@@ -327,6 +334,8 @@ int cnf_render_mac(const struct settings_snapshot *s, const struct fleet_view *f
     rc = template_for(&eff, &tmpl, &len);
     if (rc == CNF_OK)
         rc = cnf_render_device(tmpl, len, &eff, s->enterprise.cm_address, out);
+    if (rc == CNF_OK && named != NULL)
+        snprintf(named, SETTINGS_VALUE_MAX, "%s", eff.served);
     return rc;
 }
 

@@ -97,6 +97,12 @@ enum cnf_name cnf_name_parse(const char *name, char mac[SETTINGS_MAC_LEN + 1]);
 int cnf_render_mac(const struct settings_snapshot *s, const struct fleet_view *fleet, int64_t now,
                    const char *mac, const struct sockaddr *from, struct cnf_buf *out);
 
+/* The same, and named (when not NULL) gets the load the config's
+ * loadInformation names ("" none). */
+int cnf_render_mac_named(const struct settings_snapshot *s, const struct fleet_view *fleet,
+                         int64_t now, const char *mac, const struct sockaddr *from,
+                         struct cnf_buf *out, char named[SETTINGS_VALUE_MAX]);
+
 /* Appends text to out with & < > " ' escaped. */
 int cnf_buf_escape(struct cnf_buf *out, const char *text);
 

@@ -34,6 +34,7 @@ struct files_conn {
     unsigned status;
     bool head;        /* HEAD: no body goes out */
     bool body_active; /* listed as a transfer */
+    bool by_name;     /* a file by name went out (the transfer-ended hook's) */
     uint64_t body_len;
     uint64_t head_len; /* an estimate of the header bytes before the body */
     int64_t started_ms;

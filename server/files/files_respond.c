@@ -387,5 +387,6 @@ enum MHD_Result files_respond(struct files_conn *c, struct MHD_Connection *mc, c
         return send_refusal(c, mc, rc, strspn(path, "/") == strlen(path));
     describe(&a, path);
     decide(c, mc, &a);
+    c->by_name = kind == FILES_TARGET_NAME;
     return send_file(c, mc, &a);
 }

@@ -265,6 +265,21 @@ static uint64_t body_sent(struct files_conn *c, enum MHD_RequestTerminationCode 
     return acked < c->body_len ? acked : c->body_len;
 }
 
+/* The firmware inventory: a file body (a 200 or 206 by name, not a blob or
+ * a manifest) ended; complete when a 200's whole body went out. */
+static void note_ended(struct files_server *srv, struct files_conn *c,
+                       enum MHD_RequestTerminationCode toe)
+{
+    struct resolver *r;
+
+    if (c->head || (c->status != 200 && c->status != 206))
+        return;
+    r = files_server_resolver(srv);
+    resolver_transfer_ended(r, c->name, (const struct sockaddr *)&c->addr,
+                            c->status == 200 && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    resolver_unref(r);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -287,6 +302,9 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
         atomic_fetch_sub(&srv->active, 1);
     c->body_active = false;
     pthread_mutex_unlock(&srv->lock);
+    if (c->by_name)
+        note_ended(srv, c, toe);
+    c->by_name = false;
     log_info("http %s \"%s\" from %s: %u, %llu bytes in %llu ms%s%s", c->method, c->name, c->peer,
              c->status, (unsigned long long)sent, (unsigned long long)ms, c->reason[0] ? ", " : "",
              c->reason);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "lib/grow.h"
 #include "lib/log.h"
 #include "server/resolve/genwatch.h"
+#include "server/resolve/inventory.h"
 #include "server/resolve/load_index.h"
 #include "server/resolve/load_use.h"
 #include "server/resolve/snapshot.h"
@@ -64,6 +66,7 @@ struct catalog_source {
     void (*on_corrupt)(void *arg, const char *hex);
     void *corrupt_arg;
     struct load_use_table *use; /* when each load's .loads file was last served */
+    struct inventory *inv;      /* the firmware inventory; NULL: none kept */
 };
 
 static void catalog_snap_free(void *data)
@@ -428,6 +431,53 @@ static int loads_each(void *ctx, const char *name, resolver_load_cb cb, void *ar
     return rc;
 }
 
+/* The loads a finished file belongs to, for the inventory (at most
+ * ENDED_HITS_MAX; their names copied, as the walk's are only lent). */
+#define ENDED_HITS_MAX 4
+struct ended_walk {
+    const char *name;
+    struct inventory_hit hits[ENDED_HITS_MAX];
+    char loads[ENDED_HITS_MAX][INVENTORY_LOAD_MAX];
+    size_t n;
+};
+
+static int ended_load(void *arg, const struct resolver_load *l)
+{
+    struct ended_walk *w = arg;
+
+    for (size_t i = 0; i < l->n_files && w->n < ENDED_HITS_MAX; i++) {
+        if (strcasecmp(l->files[i].name, w->name) != 0 || strlen(l->name) >= INVENTORY_LOAD_MAX)
+            continue;
+        snprintf(w->loads[w->n], sizeof(w->loads[w->n]), "%s", l->name);
+        w->hits[w->n] = (struct inventory_hit){w->loads[w->n], (unsigned)i, (unsigned)l->n_files};
+        w->n++;
+        break;
+    }
+    return 0;
+}
+
+/* resolver_ended_fn: a transfer of name ended; when the file belongs to a
+ * served load, the inventory hears which phone got how far. */
+static void transfer_ended(void *ctx, const char *name, const struct sockaddr *client,
+                           bool complete)
+{
+    struct catalog_source *cs = ctx;
+    struct ended_walk w = {.name = name};
+    struct snapshot *sn;
+
+    if (cs->inv == NULL || (sn = snapshot_acquire(cs->snaps)) == NULL)
+        return;
+    load_index_walk(((const struct catalog_snap *)snapshot_data(sn))->loads, NULL, ended_load, &w);
+    snapshot_release(sn);
+    if (w.n > 0)
+        inventory_note_file(cs->inv, client, w.hits, w.n, complete, (int64_t)time(NULL));
+}
+
+void catalog_source_set_inventory(struct catalog_source *cs, struct inventory *inv)
+{
+    cs->inv = inv;
+}
+
 /* genwatch's tick: the loads' new uses to the database. */
 static void flush_use(void *arg, sqlite3 *db)
 {
@@ -489,6 +539,7 @@ int catalog_source_attach(struct catalog_source *cs, struct resolver *r)
         return -1;
     resolver_set_blob_source(r, blob_open, cs);
     resolver_set_loads_source(r, loads_each, cs);
+    resolver_set_ended_hook(r, transfer_ended, cs);
     return 0;
 }
 

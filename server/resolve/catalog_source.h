@@ -20,7 +20,12 @@ int catalog_source_open(const char *data_dir, struct genwatch *gw, struct catalo
  * quarantines it); set before serving starts. */
 void catalog_source_on_corrupt(struct catalog_source *cs, void (*fn)(void *arg, const char *hex),
                                void *arg);
-/* Adds this source to a resolver; the catalog source must outlive it. */
+/* Where the ends of transfers of served loads' files go (the firmware
+ * inventory, which must outlive the source); set before serving starts. */
+struct inventory;
+void catalog_source_set_inventory(struct catalog_source *cs, struct inventory *inv);
+/* Adds this source to a resolver (its files, blobs, manifests and the
+ * transfer-ended hook); the catalog source must outlive it. */
 int catalog_source_attach(struct catalog_source *cs, struct resolver *r);
 /* Frees everything (after the TFTP server and genwatch are freed). */
 void catalog_source_free(struct catalog_source *cs);

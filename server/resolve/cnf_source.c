@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "server/cnf/cnf.h"
 #include "server/resolve/genwatch.h"
+#include "server/resolve/inventory.h"
 #include "server/resolve/seen.h"
 #include "server/resolve/snapshot.h"
 
@@ -31,6 +32,7 @@ struct cnf_source {
     struct snapshot_holder *snaps; /* of struct settings_snapshot, rebuilt by genwatch */
     struct snapshot_holder *fleet; /* of struct fleet_view, rebuilt on the fleet generation */
     struct seen_table *seen;       /* where each device's config was last asked from */
+    struct inventory *inv;         /* the firmware inventory: each config fetch, its load */
 };
 
 static void snap_free(void *data)
@@ -67,10 +69,10 @@ static int memfd_from(const char *name, const struct cnf_buf *b, struct resolver
 }
 
 /* Renders the file a request names, or says why not; mac gets the
- * device's MAC ("" for XMLDefault). */
+ * device's MAC ("" for XMLDefault), named the load its config names. */
 static int source_render(const struct settings_snapshot *s, const struct fleet_view *fleet,
                          const char *name, const struct sockaddr *client, struct cnf_buf *b,
-                         char mac[SETTINGS_MAC_LEN + 1])
+                         char mac[SETTINGS_MAC_LEN + 1], char named[SETTINGS_VALUE_MAX])
 {
     int rc;
 
@@ -81,7 +83,7 @@ static int source_render(const struct settings_snapshot *s, const struct fleet_v
         mac[0] = '\0';
         break;
     case CNF_NAME_DEVICE:
-        rc = cnf_render_mac(s, fleet, (int64_t)time(NULL), mac, client, b);
+        rc = cnf_render_mac_named(s, fleet, (int64_t)time(NULL), mac, client, b, named);
         if (rc == CNF_INVALID)
             log_error("SEP%s.cnf.xml: its profile's template fails the check; not served", mac);
         break;
@@ -101,16 +103,18 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
     struct cnf_source *cs = ctx;
     struct snapshot *sn = snapshot_acquire(cs->snaps), *fl = snapshot_acquire(cs->fleet);
     struct cnf_buf b = {0};
-    char mac[SETTINGS_MAC_LEN + 1] = "";
+    char mac[SETTINGS_MAC_LEN + 1] = "", named[SETTINGS_VALUE_MAX] = "";
     int rc = RESOLVER_NOT_FOUND;
 
     if (sn == NULL || fl == NULL)
         goto out;
-    rc = source_render(snapshot_data(sn), snapshot_data(fl), name, client, &b, mac);
+    rc = source_render(snapshot_data(sn), snapshot_data(fl), name, client, &b, mac, named);
     if (rc == RESOLVER_OK)
         rc = memfd_from(name, &b, out);
-    if (rc == RESOLVER_OK && mac[0] != '\0')
+    if (rc == RESOLVER_OK && mac[0] != '\0') {
         seen_table_note(cs->seen, mac, client, (int64_t)time(NULL));
+        inventory_note_config(cs->inv, mac, client, named, (int64_t)time(NULL));
+    }
 out:
     cnf_buf_free(&b);
     snapshot_release(fl);
@@ -138,10 +142,11 @@ static void record_given(sqlite3 *db, struct cnf_source *cs)
     snapshot_release(sn);
 }
 
-/* genwatch's tick: the changed request addresses to the database. */
+/* genwatch's tick: the changed request addresses and inventory rows to the database. */
 static void flush_seen(void *arg, sqlite3 *db)
 {
     seen_table_flush(((struct cnf_source *)arg)->seen, db);
+    inventory_flush(((struct cnf_source *)arg)->inv, db, (int64_t)time(NULL));
 }
 
 /* genwatch's callback: a new snapshot at the current generation. */
@@ -209,9 +214,10 @@ int cnf_source_open(struct genwatch *gw, struct cnf_source **out)
     cs->snaps = snapshot_holder_new(snap_free);
     cs->fleet = snapshot_holder_new(fleet_free);
     cs->seen = seen_table_new();
+    cs->inv = inventory_new();
     /* The fleet view first: the settings' first rebuild records what the
      * configs name, which the gate decides. */
-    if (cs->snaps == NULL || cs->fleet == NULL || cs->seen == NULL ||
+    if (cs->snaps == NULL || cs->fleet == NULL || cs->seen == NULL || cs->inv == NULL ||
         genwatch_add_counted(gw, db_fleet_generation, rebuild_fleet, cs) != 0 ||
         genwatch_add(gw, rebuild, cs) != 0 || genwatch_add_tick(gw, flush_seen, cs) != 0) {
         log_error("cannot serve generated config files");
@@ -229,6 +235,11 @@ int cnf_source_attach(struct cnf_source *cs, struct resolver *r)
     return resolver_add_source(r, &src);
 }
 
+struct inventory *cnf_source_inventory(struct cnf_source *cs)
+{
+    return cs->inv;
+}
+
 void cnf_source_free(struct cnf_source *cs)
 {
     if (cs == NULL)
@@ -236,5 +247,6 @@ void cnf_source_free(struct cnf_source *cs)
     snapshot_holder_free(cs->snaps);
     snapshot_holder_free(cs->fleet);
     seen_table_free(cs->seen);
+    inventory_free(cs->inv);
     free(cs);
 }

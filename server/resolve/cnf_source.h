@@ -17,6 +17,10 @@ int cnf_source_open(struct genwatch *gw, struct cnf_source **out);
 /* Adds this source to a resolver; the source must outlive it. */
 int cnf_source_attach(struct cnf_source *cs, struct resolver *r);
 /* Frees everything (after the TFTP server and genwatch are freed). */
+/* The firmware inventory the source keeps (each config fetch and the load
+ * it names; genwatch's tick writes it): for catalog_source_set_inventory and
+ * a branch report's phones (inventory_merge). Lives as long as cs. */
+struct inventory *cnf_source_inventory(struct cnf_source *cs);
 void cnf_source_free(struct cnf_source *cs);
 
 #endif

@@ -28,6 +28,8 @@ struct resolver {
     resolver_loads_fn loads_each; /* NULL: no source answers manifests */
     void *loads_ctx;
     struct missing_table *missing; /* names no source has; NULL: not counted */
+    resolver_ended_fn ended;       /* NULL: transfer ends are not told */
+    void *ended_ctx;
 };
 
 /* ---- names ---- */
@@ -183,6 +185,23 @@ int resolver_open_blob(struct resolver *r, const char *hex, struct resolver_file
     if (r == NULL || r->blob_open == NULL)
         return RESOLVER_NOT_FOUND;
     return r->blob_open(r->blob_ctx, hex, out);
+}
+
+void resolver_set_ended_hook(struct resolver *r, resolver_ended_fn fn, void *ctx)
+{
+    r->ended = fn;
+    r->ended_ctx = ctx;
+}
+
+void resolver_transfer_ended(struct resolver *r, const char *name, const struct sockaddr *client,
+                             bool complete)
+{
+    char norm[RESOLVER_NAME_MAX + 1];
+
+    if (r == NULL || r->ended == NULL || client == NULL ||
+        resolver_normalize(name, norm, sizeof(norm)) != RESOLVER_OK)
+        return;
+    r->ended(r->ended_ctx, norm, client, complete);
 }
 
 void resolver_set_loads_source(struct resolver *r, resolver_loads_fn fn, void *ctx)

@@ -80,6 +80,19 @@ void resolver_set_blob_source(struct resolver *r, resolver_blob_fn fn, void *ctx
  * like a file by name; RESOLVER_NOT_FOUND when no source answers blobs. */
 int resolver_open_blob(struct resolver *r, const char *hex, struct resolver_file *out);
 
+/* A transfer of a file ended (both engines, TFTP and HTTP, say so when a
+ * transfer of a file they opened through the resolver ends): complete when
+ * it went out to its last byte (TFTP: the last block acknowledged; HTTP: the
+ * whole body of a 200 sent), else abandoned. One hook (the firmware
+ * inventory's: catalog_source); it never blocks on I/O. */
+typedef void (*resolver_ended_fn)(void *ctx, const char *name, const struct sockaddr *client,
+                                  bool complete);
+void resolver_set_ended_hook(struct resolver *r, resolver_ended_fn fn, void *ctx);
+/* Tells the hook, if any, that the transfer of name (normalised here; a bad
+ * name is dropped) to client ended. */
+void resolver_transfer_ended(struct resolver *r, const char *name, const struct sockaddr *client,
+                             bool complete);
+
 /* The loads a source offers other servers (the HTTP file service's
  * manifests): facts about the load, never about devices or keys. */
 struct resolver_load_file {

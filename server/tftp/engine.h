@@ -52,6 +52,7 @@ struct transfer {
     struct transfer *dead_next;       /* the worker's list of the evicted, freed after a batch */
     char peer[ADDR_TEXT_MAX];
     char name[LOG_CLEAN_MAX];
+    struct sockaddr_storage peer_addr; /* for the resolver's transfer-ended hook */
 };
 
 struct handoff;

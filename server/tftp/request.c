@@ -138,6 +138,7 @@ static struct transfer *transfer_new(struct worker *w, const struct listen_reque
     timer_entry_init(&t->timer);
     t->tx.sock = -1;
     listen_format_addr((const struct sockaddr *)&rq->peer, t->peer, sizeof(t->peer));
+    memcpy(&t->peer_addr, &rq->peer, sizeof(t->peer_addr));
     log_clean(req->filename, req->filename_len, t->name, sizeof(t->name));
     return t;
 }

@@ -107,6 +107,8 @@ static void transfer_close(struct transfer *t, const char *why)
     filemap_release(&srv->files, &t->tx.file);
     admission_release(&srv->admission, &w->unacked, &t->ticket);
     atomic_fetch_add(ok ? &srv->st_done : &srv->st_failed, 1);
+    /* The firmware inventory: which phone finished which file. */
+    resolver_transfer_ended(w->resolver, t->name, (const struct sockaddr *)&t->peer_addr, ok);
     atomic_fetch_add(&srv->st_bytes, t->tx.bytes_sent);
     w->active--;
     /* A never-answered end is a line a flood repeats: rate-limited. */
