@@ -57,6 +57,8 @@ tftp_blksize=""
 tftp_windowsize=""
 json_out=""
 keys=""
+stage_first=off
+admin_port=8443
 keep=0
 load_name=SIP45.9-4-2SR3-1S
 old_load=SIP45.9-3-1SR2-1S
@@ -65,7 +67,7 @@ mac_base=001B54000001
 usage() {
     cat <<EOF
 usage: site_upgrade.sh [options]
-  --scenario central|branch-manual|branch-pull|branch-staged   (default central)
+  --scenario central|branch-manual|branch-pull|branch-staged|fleet   (default central)
   --phones N                         phones in the branch (default 5)
   --image-mb M                       total size of the load's files, 10^6 bytes (default 1)
   --rate-kbit R                      WAN rate each way, kbit/s (default 2000)
@@ -83,6 +85,8 @@ usage: site_upgrade.sh [options]
                                      TFTP server as the branch's upstream (default http)
   --upstream-tftp-blksize N          with --upstream tftp: blksize asked (512: none asked)
   --upstream-tftp-windowsize N       with --upstream tftp: windowsize asked (1: lock-step)
+  --stage-first on|off               fleet: stage_first at the central (default off)
+  --admin-port P                     fleet: the central's admin API port (default 8443)
   --build-dir DIR                    build tree (default the source tree)
   --json FILE                        write the result there
   --keys DIR                         test keys made by mkbundle.py keys (default: new ones)
@@ -117,6 +121,8 @@ while [ $# -gt 0 ]; do
     --upstream) need_value "$@"; upstream_kind=$2; shift ;;
     --upstream-tftp-blksize) need_value "$@"; tftp_blksize=$2; shift ;;
     --upstream-tftp-windowsize) need_value "$@"; tftp_windowsize=$2; shift ;;
+    --stage-first) need_value "$@"; stage_first=$2; shift ;;
+    --admin-port) need_value "$@"; admin_port=$2; shift ;;
     --build-dir) need_value "$@"; build_dir=$2; shift ;;
     --json) need_value "$@"; json_out=$2; shift ;;
     --keys) need_value "$@"; keys=$2; shift ;;
@@ -130,7 +136,10 @@ done
 is_uint() { case $1 in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
 is_num() { printf '%s' "$1" | grep -Eq '^[0-9]+(\.[0-9]+)?$'; }
 
-case $scenario in central | branch-manual | branch-pull | branch-staged) ;; *) die "--scenario: central, branch-manual, branch-pull or branch-staged, not $scenario" ;; esac
+case $scenario in central | branch-manual | branch-pull | branch-staged | fleet) ;; *) die "--scenario: central, branch-manual, branch-pull, branch-staged or fleet, not $scenario" ;; esac
+case $stage_first in on | off) ;; *) die "--stage-first: on or off, not $stage_first" ;; esac
+is_uint "$admin_port" && [ "$admin_port" -ge 1 ] && [ "$admin_port" -le 65535 ] || die "--admin-port: 1..65535"
+[ "$scenario" != fleet ] || [ "$phones" -ge 2 ] || die "--scenario fleet: at least 2 phones (one a branch)"
 case $branch_server in loadsd | hpa) ;; *) die "--branch-server: loadsd or hpa, not $branch_server" ;; esac
 is_uint "$phones" && [ "$phones" -ge 1 ] && [ "$phones" -le 1000 ] || die "--phones: 1..1000"
 is_num "$image_mb" || die "--image-mb: a number of megabytes"
@@ -144,6 +153,9 @@ is_uint "$max_seconds" && [ "$max_seconds" -ge 1 ] || die "--max-seconds: a posi
 case $upstream_kind in http | tftp) ;; *) die "--upstream: http or tftp, not $upstream_kind" ;; esac
 [ -z "$tftp_blksize" ] || is_uint "$tftp_blksize" || die "--upstream-tftp-blksize: a number"
 [ -z "$tftp_windowsize" ] || is_uint "$tftp_windowsize" || die "--upstream-tftp-windowsize: a number"
+if [ -z "$mix" ] && [ "$scenario" = fleet ]; then
+    mix="7965:$((phones / 2)),8845:$((phones - phones / 2))"
+fi
 [ -n "$mix" ] || mix="7965:$phones"
 
 LOADSD=$build_dir/server/loadsd
@@ -232,17 +244,17 @@ catalog() {
     done
 }
 
-# daemon NETNS ADDR DATADIR NAME [CONFIG LINE]: loadsd in NETNS on ADDR
-# (TFTP 69, HTTP 6970), waiting until it answers a TFTP request from inside
-# NETNS.
+# daemon NETNS ADDR DATADIR NAME [CONFIG LINES [ADMIN]]: loadsd in NETNS on
+# ADDR (TFTP 69, HTTP 6970, the admin API on ADMIN or none), waiting until it
+# answers a TFTP request from inside NETNS.
 daemon() {
-    _ns=$1 _addr=$2 _dd=$3 _name=$4 _extra=${5:-}
+    _ns=$1 _addr=$2 _dd=$3 _name=$4 _extra=${5:-} _admin=${6:-none}
     mkdir -p "$TMPD/$_name.root"
     echo ready >"$TMPD/$_name.root/ready.txt"
     cat >"$TMPD/$_name.conf" <<EOF
 tftp-listen = $_addr:69
 files-listen = $_addr:6970
-admin-listen = none
+admin-listen = $_admin
 data-dir = $_dd
 serve-dir = $TMPD/$_name.root
 scrub-interval = 0
@@ -297,6 +309,12 @@ wansite_up "ls$$" --rate-kbit "$rate_kbit" --delay-ms "$one_way" --queue-bytes "
 wansite_add_phones "$phones" || die "cannot add the phone addresses"
 CENTRAL=198.18.0.1
 BRANCH=198.19.0.1
+if [ "$scenario" = fleet ]; then
+    # shellcheck source=site_fleet.sh
+    . "$here/site_fleet.sh"
+    fleet_run
+    exit $?
+fi
 
 catalog "$TMPD/central"
 if [ "$scenario" = branch-manual ]; then
