@@ -580,7 +580,6 @@ static void services_stop(struct services *sv)
     fleet_reporter_stop(sv->reporter); /* before the pull engine it stages through */
     pull_engine_stop(sv->pull);        /* no resolver uses it any more */
     prober_stop(sv->probe);
-    pull_engine_stop(sv->pull); /* no resolver uses it any more */
     cnf_proxy_stop(sv->configs);
     scrubber_stop(sv->scrubber);
     genwatch_free(sv->watch); /* no rebuild runs past here */
