@@ -20,7 +20,7 @@
 static void central_summary(const struct fleet_reporter_status *st, int64_t now, char *out,
                             size_t cap)
 {
-    char when[32], since[32];
+    char when[48], since[32]; /* "last report " and 20 digits fit */
     time_t t = (time_t)st->failing_since;
     struct tm tm;
 
