@@ -6,6 +6,8 @@
 #include "db/probe.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "db/catalog.h"
 #include "db/devbulk.h"
 #include "db/provision.h"
+#include "lib/sizes.h"
 #include "lib/text.h"
 
 #define BRANCH_COLUMNS                                                                             \
@@ -599,19 +602,60 @@ struct want_args {
     struct fleet_want *out;
 };
 
+/* Every holder's want list, kept per process for the settings generation it
+ * was built at and at most FLEET_WANT_TTL_S (the last-seen addresses move
+ * without a generation): a report costs a lookup, not a pass over every
+ * device. */
+#define FLEET_WANT_TTL_S 10
+static pthread_mutex_t want_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char path[PATH_BUF];
+    int64_t generation;
+    int64_t built_at;
+    bool valid;
+    struct fleet_want_index index;
+} want_cache;
+
+static int want_rebuild(sqlite3 *db, const struct settings_snapshot *s, const char *path,
+                        int64_t now)
+{
+    struct fleet_seen *seen = NULL;
+    size_t n = 0;
+    int rc = fleet_seen_load(db, &seen, &n);
+
+    if (want_cache.valid)
+        fleet_want_index_free(&want_cache.index);
+    want_cache.valid = false;
+    if (rc == DB_OK && fleet_want_index_build(s, seen, n, &want_cache.index) != 0)
+        rc = DB_ERROR;
+    free(seen);
+    if (rc != DB_OK)
+        return rc;
+    snprintf(want_cache.path, sizeof(want_cache.path), "%s", path);
+    want_cache.generation = s->generation;
+    want_cache.built_at = now;
+    want_cache.valid = true;
+    return DB_OK;
+}
+
 static int want_read(sqlite3 *db, void *arg)
 {
     struct want_args *a = arg;
     const struct settings_snapshot *s = NULL;
-    struct fleet_seen *seen = NULL;
-    size_t n = 0;
+    const char *path = sqlite3_db_filename(db, "main");
+    int64_t now = (int64_t)time(NULL);
     int rc = devbulk_snapshot_acquire(db, &s);
 
-    if (rc == DB_OK)
-        rc = fleet_seen_load(db, &seen, &n);
-    if (rc == DB_OK && fleet_want_of(s, seen, n, a->kind, a->name, a->out) != 0)
+    if (rc != DB_OK)
+        return rc;
+    pthread_mutex_lock(&want_lock);
+    if (!want_cache.valid || want_cache.generation != s->generation ||
+        strcmp(want_cache.path, path != NULL ? path : "") != 0 ||
+        now - want_cache.built_at >= FLEET_WANT_TTL_S || now < want_cache.built_at)
+        rc = want_rebuild(db, s, path != NULL ? path : "", now);
+    if (rc == DB_OK && fleet_want_index_get(&want_cache.index, a->kind, a->name, a->out) != 0)
         rc = DB_ERROR;
-    free(seen);
+    pthread_mutex_unlock(&want_lock);
     devbulk_snapshot_release(s);
     return rc;
 }

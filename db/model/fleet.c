@@ -408,15 +408,6 @@ const struct fleet_seen *fleet_seen_find(const struct fleet_seen *seen, size_t n
     return NULL;
 }
 
-static bool names_holder(const char *load_server, enum fleet_kind kind, const char *name)
-{
-    const char *branch = settings_branch_name(load_server);
-
-    if (kind == FLEET_KIND_BRANCH)
-        return branch != NULL && strcasecmp(branch, name) == 0;
-    return branch == NULL && load_server[0] != '\0' && strcasecmp(load_server, name) == 0;
-}
-
 static int want_cmp(const void *a, const void *b)
 {
     return strcasecmp(a, b);
@@ -450,29 +441,136 @@ static void want_unique(struct fleet_want *w)
     w->n = k;
 }
 
-int fleet_want_of(const struct settings_snapshot *s, const struct fleet_seen *seen, size_t n_seen,
-                  enum fleet_kind kind, const char *name, struct fleet_want *out)
+/* Where the entry of (kind, name) is or would go in x (sorted by kind, then
+ * name in any case); *found says which. */
+static size_t entry_pos(const struct fleet_want_index *x, enum fleet_kind kind, const char *name,
+                        bool *found)
 {
-    size_t cap = 0;
+    size_t lo = 0, hi = x->n;
+
+    *found = false;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct fleet_want_entry *m = &x->v[mid];
+        int c = m->kind != kind ? (m->kind < kind ? -1 : 1) : strcasecmp(m->name, name);
+
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The entry of (kind, name), added (empty) when there is none; NULL when
+ * out of memory. */
+static struct fleet_want_entry *entry_get(struct fleet_want_index *x, enum fleet_kind kind,
+                                          const char *name)
+{
+    bool found;
+    size_t at = entry_pos(x, kind, name, &found);
+
+    if (found)
+        return &x->v[at];
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 16;
+        struct fleet_want_entry *p = realloc(x->v, cap * sizeof(*p));
+
+        if (p == NULL)
+            return NULL;
+        x->v = p;
+        x->cap = cap;
+    }
+    memmove(&x->v[at + 1], &x->v[at], (x->n - at) * sizeof(*x->v));
+    x->n++;
+    memset(&x->v[at], 0, sizeof(x->v[at]));
+    x->v[at].kind = kind;
+    snprintf(x->v[at].name, sizeof(x->v[at].name), "%s", name);
+    return &x->v[at];
+}
+
+/* Adds load to e's list unless it is there (any case): a holder wants a
+ * handful of loads, so a look through them beats a sort per device. */
+static int entry_add(struct fleet_want_entry *e, const char *load)
+{
+    for (size_t i = 0; i < e->want.n; i++)
+        if (strcasecmp(e->want.loads[i], load) == 0)
+            return 0;
+    return want_push(&e->want, &e->cap, load);
+}
+
+int fleet_want_index_build(const struct settings_snapshot *s, const struct fleet_seen *seen,
+                           size_t n_seen, struct fleet_want_index *out)
+{
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; rc == 0 && i < s->n_devices; i++) {
         const struct fleet_seen *at = fleet_seen_find(seen, n_seen, s->devices[i].mac);
-        struct settings_effective e;
+        struct fleet_want_entry *e;
+        struct settings_effective eff;
+        const char *ls, *branch;
 
         if (settings_resolve(s, s->devices[i].mac, at ? (const struct sockaddr *)&at->addr : NULL,
-                             &e) != 0 ||
-            !names_holder(e.load_server.value, kind, name) || e.load.value[0] == '\0')
+                             &eff) != 0 ||
+            eff.load_server.value[0] == '\0' || eff.load.value[0] == '\0')
             continue;
-        rc = want_push(out, &cap, e.load.value);
+        ls = eff.load_server.value;
+        branch = settings_branch_name(ls);
+        e = branch != NULL ? entry_get(out, FLEET_KIND_BRANCH, branch)
+                           : entry_get(out, FLEET_KIND_PROBED, ls);
+        rc = e != NULL ? entry_add(e, eff.load.value) : -1;
     }
     if (rc != 0) {
-        fleet_want_free(out);
+        fleet_want_index_free(out);
         return -1;
     }
-    want_unique(out);
+    for (size_t i = 0; i < out->n; i++)
+        want_unique(&out->v[i].want);
     return 0;
+}
+
+int fleet_want_index_get(const struct fleet_want_index *x, enum fleet_kind kind, const char *name,
+                         struct fleet_want *out)
+{
+    bool found;
+    size_t at = entry_pos(x, kind, name, &found);
+    const struct fleet_want *w = found ? &x->v[at].want : NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (w == NULL || w->n == 0)
+        return 0;
+    out->loads = malloc(w->n * sizeof(*out->loads));
+    if (out->loads == NULL)
+        return -1;
+    memcpy(out->loads, w->loads, w->n * sizeof(*out->loads));
+    out->n = w->n;
+    return 0;
+}
+
+void fleet_want_index_free(struct fleet_want_index *x)
+{
+    for (size_t i = 0; i < x->n; i++)
+        fleet_want_free(&x->v[i].want);
+    free(x->v);
+    memset(x, 0, sizeof(*x));
+}
+
+int fleet_want_of(const struct settings_snapshot *s, const struct fleet_seen *seen, size_t n_seen,
+                  enum fleet_kind kind, const char *name, struct fleet_want *out)
+{
+    struct fleet_want_index x;
+    int rc = fleet_want_index_build(s, seen, n_seen, &x);
+
+    memset(out, 0, sizeof(*out));
+    if (rc == 0)
+        rc = fleet_want_index_get(&x, kind, name, out);
+    fleet_want_index_free(&x);
+    return rc;
 }
 
 void fleet_want_free(struct fleet_want *w)

@@ -132,4 +132,25 @@ int fleet_want_of(const struct settings_snapshot *s, const struct fleet_seen *se
                   enum fleet_kind kind, const char *name, struct fleet_want *out);
 void fleet_want_free(struct fleet_want *w);
 
+/* Every holder's want list from one pass over the devices (a central with
+ * 1,000 branches answers each report from it instead of resolving every
+ * device per report). */
+struct fleet_want_entry {
+    enum fleet_kind kind;
+    char name[SETTINGS_VALUE_MAX]; /* the branch's name, or the host */
+    struct fleet_want want;
+    size_t cap;
+};
+struct fleet_want_index {
+    struct fleet_want_entry *v; /* sorted by kind, then name (ASCII, any case) */
+    size_t n, cap;
+};
+/* 0, or -1 (no memory; out empty). */
+int fleet_want_index_build(const struct settings_snapshot *s, const struct fleet_seen *seen,
+                           size_t n_seen, struct fleet_want_index *out);
+/* A copy of the holder's list (empty when it wants nothing). 0 or -1. */
+int fleet_want_index_get(const struct fleet_want_index *x, enum fleet_kind kind, const char *name,
+                         struct fleet_want *out);
+void fleet_want_index_free(struct fleet_want_index *x);
+
 #endif

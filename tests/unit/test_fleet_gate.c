@@ -425,6 +425,22 @@ static void test_want(void **state)
         fleet_want_of(&w.snap, seen, ARRAY_LEN(seen), FLEET_KIND_BRANCH, "ghost", &want), 0);
     assert_int_equal(want.n, 0);
     fleet_want_free(&want);
+
+    /* The index holds every holder's list from one pass: the branch first
+     * (kinds in order), its loads as above, each once. */
+    struct fleet_want_index x;
+    assert_int_equal(fleet_want_index_build(&w.snap, seen, ARRAY_LEN(seen), &x), 0);
+    assert_int_equal(x.n, 2);
+    assert_int_equal(x.v[0].kind, FLEET_KIND_BRANCH);
+    assert_string_equal(x.v[1].name, "10.3.0.5");
+    assert_int_equal(fleet_want_index_get(&x, FLEET_KIND_BRANCH, "BERLIN-1", &want), 0);
+    assert_int_equal(want.n, 3);
+    assert_string_equal(want.loads[1], "SIP78xx.99-9-9");
+    fleet_want_free(&want);
+    assert_int_equal(fleet_want_index_get(&x, FLEET_KIND_PROBED, "berlin-1", &want), 0);
+    assert_int_equal(want.n, 0); /* a branch's name is no host */
+    fleet_want_free(&want);
+    fleet_want_index_free(&x);
 }
 
 /* branch:NAME as a load_server value. */
