@@ -283,6 +283,36 @@ static int branches_add(struct api_request *rq, struct api_response *rs)
     return 0;
 }
 
+/* PUT {"address": HOST}: what phones are told for the branch from now on. */
+static int branches_put(struct api_request *rq, struct api_response *rs)
+{
+    static const char *const known[] = {"address", NULL};
+    json_t *body = api_body_object(rq, rs);
+    const char *address = NULL;
+    struct fleet_branch b;
+    int rc;
+
+    if (body == NULL)
+        return 0;
+    if (path_branch(rq, rs, &b) == 0 && prov_members_known(body, known, rs) == 0)
+        address = body_address(body, rs);
+    if (address != NULL) {
+        rc = db_begin(rq->ctx->dd.db);
+        if (rc == DB_OK)
+            rc = branch_txn(
+                rq, fleet_branch_set_address(rq->ctx->dd.db, api_actor(rq), b.name, address));
+        if (rc != DB_OK)
+            api_error_db(rs, rc, "branch");
+        else if (fleet_branch_get(rq->ctx->dd.db, b.name, &b) == DB_OK)
+            api_json(rs, MHD_HTTP_OK, branch_json(&b, rq->now, max_age_s(rq->ctx->dd.db)));
+        else
+            api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read branch %s",
+                      b.name);
+    }
+    json_decref(body);
+    return 0;
+}
+
 static int branches_remove(struct api_request *rq, struct api_response *rs)
 {
     struct fleet_branch b;
@@ -304,6 +334,7 @@ const struct api_route api_fleet_routes[] = {
     {"GET", "/api/v1/branches", 0, branches_list},
     {"POST", "/api/v1/branches", 0, branches_add},
     {"GET", "/api/v1/branches/{}", 0, branches_show},
+    {"PUT", "/api/v1/branches/{}", 0, branches_put},
     {"DELETE", "/api/v1/branches/{}", 0, branches_remove},
     {NULL, NULL, 0, NULL},
 };

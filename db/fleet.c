@@ -100,6 +100,30 @@ int fleet_branch_remove(sqlite3 *db, const char *actor, const char *name)
     return rc;
 }
 
+int fleet_branch_set_address(sqlite3 *db, const char *actor, const char *name, const char *address)
+{
+    struct fleet_branch b;
+    sqlite3_stmt *st;
+    int rc;
+
+    if (!settings_host_valid(address))
+        return DB_ERROR;
+    rc = fleet_branch_get(db, name, &b);
+    if (rc != DB_OK || strcmp(b.address, address) == 0)
+        return rc;
+    st = db_prepare(db, "UPDATE branches SET address = ?2 WHERE name_folded = ?1");
+    if (st == NULL)
+        return DB_ERROR;
+    bind_folded(st, 1, name);
+    sqlite3_bind_text(st, 2, address, -1, SQLITE_TRANSIENT);
+    rc = db_exec_stmt(db, st);
+    if (rc == DB_OK)
+        rc = catalog_audit(db, actor, "branch.address", b.name, b.address, address);
+    if (rc == DB_OK)
+        rc = db_fleet_bump(db); /* the gate names the new address at once */
+    return rc;
+}
+
 /* ---- reads ---- */
 
 static void branch_from_row(sqlite3_stmt *st, struct fleet_branch *b)

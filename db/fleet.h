@@ -52,6 +52,10 @@ int fleet_branch_add(sqlite3 *db, const char *actor, const char *name, const cha
 /* Removes the branch (any case) and its holdings: its token stops working.
  * DB_NOT_FOUND. Audited "branch.remove". */
 int fleet_branch_remove(sqlite3 *db, const char *actor, const char *name);
+/* What phones are told for the branch (any case) from now on: address is
+ * settings_host_valid, else DB_ERROR. DB_NOT_FOUND. Audited
+ * "branch.address" (nothing when it is the same). */
+int fleet_branch_set_address(sqlite3 *db, const char *actor, const char *name, const char *address);
 
 /* ---- reads ---- */
 

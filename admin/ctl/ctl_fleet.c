@@ -248,8 +248,39 @@ static int cmd_branch_remove(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
+static int cmd_branch_set(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"address", required_argument, NULL, 'a'}, {0}};
+    const char *address = NULL;
+    int o, rc;
+
+    ctl_opts_reset();
+    while ((o = ctl_next_opt(argc, argv, opts)) != -1) {
+        if (o != 'a')
+            return ctl_usage(self("branch set"));
+        address = optarg;
+    }
+    if (optind + 1 != argc || address == NULL)
+        return ctl_usage(self("branch set"));
+    if (!settings_host_valid(address))
+        return ctl_refuse("--address is what phones are told: a host name or address");
+    rc = db_begin(c->dd.db);
+    if (rc == DB_OK)
+        rc = fleet_branch_set_address(c->dd.db, c->actor, argv[optind], address);
+    rc = txn_end(c, rc);
+    if (rc == DB_NOT_FOUND)
+        return ctl_refuse("no branch %s (branch list shows them)", argv[optind]);
+    if (rc != DB_OK)
+        return ctl_refuse("branch set: the database failed");
+    if (c->json)
+        return ctl_print_json(json_pack("{s:s, s:s}", "name", argv[optind], "address", address));
+    printf("branch %s: phones are told %s\n", argv[optind], address);
+    return CTL_OK;
+}
+
 const struct ctl_command ctl_fleet_commands[] = {
     {"branch add", "NAME --address HOST", cmd_branch_add},
+    {"branch set", "NAME --address HOST", cmd_branch_set},
     {"branch list", "", cmd_branch_list},
     {"branch show", "NAME", cmd_branch_show},
     {"branch remove", "NAME", cmd_branch_remove},

@@ -168,6 +168,20 @@ expect "a malformed token on the want list" 401
 req noauth GET /api/v1/fleet/want
 expect "no token at all" 401
 
+# ---- a new address ----
+req vput PUT /api/v1/branches/berlin-1 $VIEW $JSON -d '{"address":"198.51.100.77"}'
+expect "a viewer cannot change a branch's address" 403
+req badput PUT /api/v1/branches/berlin-1 $AC $JSON -d '{"address":"not a host!"}'
+expect "a new address that is not a host" 400
+check "the refusal names the address" badput 'j.get("field")' address
+req put PUT /api/v1/branches/berlin-1 $AC $JSON -d '{"address":"198.51.100.77"}'
+expect "a new address" 200
+check "the answer has it" put 'j["address"]' 198.51.100.77
+req put404 PUT /api/v1/branches/nobody $AC $JSON -d '{"address":"198.51.100.77"}'
+expect "no such branch" 404
+[ "$(audit_count branch.address)" = 1 ] && pass "the change is audited" ||
+    fail "branch.address audit rows: $(audit_count branch.address)"
+
 # ---- removal ----
 req del DELETE /api/v1/branches/berlin-1 $AC
 expect "remove berlin-1" 200

@@ -185,6 +185,8 @@ effective_says "stale" "stale: branch berlin-1 last reported"
 ctl enterprise set fleet_max_age_s 300
 report "$OLD:complete:5/5" "$NEW:complete:5/5"
 wait_cnf "fresh again" "$NEW" "$BRANCH_ADDR"
+ctl branch set berlin-1 --address 10.77.0.6
+wait_cnf "a new address is what phones are told" "$NEW" "10.77.0.6"
 ctl branch remove berlin-1
 wait_cnf "branch removed" "$NEW" ""
 effective_says "removed" "no_branch: branch berlin-1 is not registered"
