@@ -17,6 +17,7 @@
 #include "db/catalog.h"
 #include "db/devbulk.h"
 #include "db/provision.h"
+#include "lib/grow.h"
 #include "lib/sizes.h"
 #include "lib/text.h"
 
@@ -245,15 +246,8 @@ struct holdings {
 
 static int holdings_push(struct holdings *h, const struct fleet_holding *x)
 {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 16;
-        struct fleet_holding *p = realloc(h->v, cap * sizeof(*p));
-
-        if (p == NULL)
-            return DB_ERROR;
-        h->v = p;
-        h->cap = cap;
-    }
+    if (grow_array((void **)&h->v, &h->cap, h->n + 1, sizeof(*h->v), 16) != 0)
+        return DB_ERROR;
     h->v[h->n++] = *x;
     return DB_OK;
 }
@@ -593,15 +587,8 @@ static int seen_add(void *arg, const struct provision_seen *row)
     if (settings_addr_parse(row->addr, &x.addr) != 0)
         return 0; /* an address that does not parse matches no rule */
     memcpy(x.mac, row->mac, sizeof(x.mac));
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        struct fleet_seen *p = realloc(l->v, cap * sizeof(*p));
-
-        if (p == NULL)
-            return DB_ERROR;
-        l->v = p;
-        l->cap = cap;
-    }
+    if (grow_array((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v), 256) != 0)
+        return DB_ERROR;
     l->v[l->n++] = x;
     return 0;
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/grow.h"
+
 #define PROBE_COLUMNS "host, load, state, files_have, files_total, probed_at, why"
 
 static void row_from_stmt(sqlite3_stmt *st, struct probe_row *r)
@@ -93,8 +95,8 @@ int probe_row_put(sqlite3 *db, const struct probe_row *r, bool *changed)
     return rc;
 }
 
-int probe_rows_each(sqlite3 *db, const char *host,
-                    int (*cb)(void *arg, const struct probe_row *r), void *arg)
+int probe_rows_each(sqlite3 *db, const char *host, int (*cb)(void *arg, const struct probe_row *r),
+                    void *arg)
 {
     sqlite3_stmt *st = db_prepare(db, "SELECT " PROBE_COLUMNS " FROM probes"
                                       " WHERE ?1 IS NULL OR host = ?1 ORDER BY host, load");
@@ -129,15 +131,8 @@ static int drop_collect(void *arg, const struct probe_row *r)
 
     if (d->keep(d->arg, r->host, r->load))
         return 0;
-    if (d->n == d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 16;
-        struct probe_row *nv = realloc(d->v, ncap * sizeof(*nv));
-
-        if (nv == NULL)
-            return DB_ERROR;
-        d->v = nv;
-        d->cap = ncap;
-    }
+    if (grow_array((void **)&d->v, &d->cap, d->n + 1, sizeof(*d->v), 16) != 0)
+        return DB_ERROR;
     d->v[d->n++] = *r;
     return 0;
 }

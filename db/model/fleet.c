@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/grow.h"
+#include "lib/sorted.h"
 #include "lib/text.h"
 
 static const char *const state_names[] = {
@@ -392,20 +394,10 @@ int fleet_resolve(const struct settings_snapshot *s, const struct fleet_view *fl
 
 const struct fleet_seen *fleet_seen_find(const struct fleet_seen *seen, size_t n, const char *mac)
 {
-    size_t lo = 0, hi = n;
+    bool found;
+    size_t at = sorted_find(seen, n, sizeof(*seen), offsetof(struct fleet_seen, mac), mac, &found);
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(seen[mid].mac, mac);
-
-        if (c == 0)
-            return &seen[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    return found ? &seen[at] : NULL;
 }
 
 static int want_cmp(const void *a, const void *b)
@@ -415,15 +407,8 @@ static int want_cmp(const void *a, const void *b)
 
 static int want_push(struct fleet_want *w, size_t *cap, const char *load)
 {
-    if (w->n == *cap) {
-        size_t want = *cap ? *cap * 2 : 16;
-        char(*p)[SETTINGS_VALUE_MAX] = realloc(w->loads, want * sizeof(*p));
-
-        if (p == NULL)
-            return -1;
-        w->loads = p;
-        *cap = want;
-    }
+    if (grow_array((void **)&w->loads, cap, w->n + 1, sizeof(*w->loads), 16) != 0)
+        return -1;
     snprintf(w->loads[w->n++], SETTINGS_VALUE_MAX, "%s", load);
     return 0;
 }
@@ -476,15 +461,8 @@ static struct fleet_want_entry *entry_get(struct fleet_want_index *x, enum fleet
 
     if (found)
         return &x->v[at];
-    if (x->n == x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 16;
-        struct fleet_want_entry *p = realloc(x->v, cap * sizeof(*p));
-
-        if (p == NULL)
-            return NULL;
-        x->v = p;
-        x->cap = cap;
-    }
+    if (grow_array((void **)&x->v, &x->cap, x->n + 1, sizeof(*x->v), 16) != 0)
+        return NULL;
     memmove(&x->v[at + 1], &x->v[at], (x->n - at) * sizeof(*x->v));
     x->n++;
     memset(&x->v[at], 0, sizeof(x->v[at]));

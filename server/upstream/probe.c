@@ -20,16 +20,17 @@
 #include "db/catalog.h"
 #include "db/probe.h"
 #include "db/provision.h"
+#include "lib/grow.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
 #include "lib/sizes.h"
 #include "server/upstream/probe_sm.h"
 #include "server/upstream/udp_peer.h"
 
-#define PROBE_IDLE_MS      1000 /* between rounds */
-#define PROBE_NAP_MS       100  /* longest wait between looks at the stop flag */
-#define PROBE_FILES_MAX    4096 /* a load's files probed at most */
-#define PROBE_MAX_AGE_MAX  86400
+#define PROBE_IDLE_MS     1000 /* between rounds */
+#define PROBE_NAP_MS      100  /* longest wait between looks at the stop flag */
+#define PROBE_FILES_MAX   4096 /* a load's files probed at most */
+#define PROBE_MAX_AGE_MAX 86400
 
 struct prober {
     struct probe_params p;
@@ -145,8 +146,8 @@ static void pace(struct prober *pr)
         nap_ms(pr->next_send_ms - now);
     /* Evenly spaced, no burst: an idle spell earns no credit. */
     now = mono_ms();
-    pr->next_send_ms = (pr->next_send_ms > now ? pr->next_send_ms : now) +
-                       1000 / (pr->p.rate ? pr->p.rate : 1);
+    pr->next_send_ms =
+        (pr->next_send_ms > now ? pr->next_send_ms : now) + 1000 / (pr->p.rate ? pr->p.rate : 1);
 }
 
 /* Sends what the machine asked: the request (paced) or the ERROR that ends
@@ -234,15 +235,8 @@ static int file_add(void *arg, const struct catalog_file *f)
 
     if (fs->n == PROBE_FILES_MAX)
         return 1;
-    if (fs->n == fs->cap) {
-        size_t ncap = fs->cap ? fs->cap * 2 : 16;
-        struct probe_file *nv = realloc(fs->v, ncap * sizeof(*nv));
-
-        if (nv == NULL)
-            return DB_ERROR;
-        fs->v = nv;
-        fs->cap = ncap;
-    }
+    if (grow_array((void **)&fs->v, &fs->cap, fs->n + 1, sizeof(*fs->v), 16) != 0)
+        return DB_ERROR;
     snprintf(fs->v[fs->n].name, sizeof(fs->v[fs->n].name), "%s", f->name);
     fs->v[fs->n].size = f->size;
     fs->n++;
@@ -320,8 +314,8 @@ static void probe_load(struct prober *pr, const char *host, const struct probe_f
         int rc = probe_file(pr, host, fs->v[i].name, &sm);
 
         if (rc == PROBE_SM_NO_ANSWER) {
-            snprintf(r->why, sizeof(r->why), "no answer from %.100s:%u (%.100s)", host,
-                     pr->p.port, sm.why);
+            snprintf(r->why, sizeof(r->why), "no answer from %.100s:%u (%.100s)", host, pr->p.port,
+                     sm.why);
             r->complete = false;
             return;
         }
@@ -349,8 +343,10 @@ static void probe_target(struct prober *pr, const struct probe_target *t)
         return;
     }
     if (fs.n == 0)
-        snprintf(r.why, sizeof(r.why), "the central's catalog does not have %.120s: its files are "
-                                       "not known", t->load);
+        snprintf(r.why, sizeof(r.why),
+                 "the central's catalog does not have %.120s: its files are "
+                 "not known",
+                 t->load);
     else
         probe_load(pr, t->host, &fs, &r);
     free(fs.v);

@@ -156,6 +156,35 @@ ok=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["upgraded"
 python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 9.5 else 1)" "$(copies)" &&
     pass "every phone's load crossed the WAN ($(copies) copies)" || fail "the WAN carried $(copies) copies, want 10"
 
+# The central's inventory agrees with the simulator's own record: the phones
+# phonesim says upgraded are the ones on target, having fetched every file of
+# $LOAD (rows are written within 5 s).
+# inventory_matches SIM_JSON: "same N" or what differs.
+inventory_matches() {
+    python3 - "$TMPD/inv.json" "$1" "$LOAD" <<'PY'
+import json, re, sys
+try:
+    inv = json.load(open(sys.argv[1]))
+except Exception:
+    print("no inventory"); sys.exit()
+sim, load = json.load(open(sys.argv[2])), sys.argv[3]
+rows = next(v for v in sim.values() if isinstance(v, list) and v and isinstance(v[0], dict) and "mac" in v[0])
+mac = lambda m: re.sub("[^0-9A-F]", "", m.upper())[-12:]
+ran = {mac(p["mac"]) for p in rows if p["outcome"] == "upgraded"}
+on = {mac(p["mac"]) for p in inv["phones"] if p["state"] == "on_target"
+      and (p.get("firmware") or {}).get("load") == load and (p.get("firmware") or {}).get("complete")}
+print("same %d" % len(on) if on == ran else "simulator %s, inventory %s" % (sorted(ran), sorted(on)))
+PY
+}
+for _ in $(seq 75); do
+    api inv "/api/v1/fleet/inventory?limit=1000"
+    [ "$(inventory_matches "$TMPD/first.json")" = "same 10" ] && break
+    sleep 0.2
+done
+[ "$(inventory_matches "$TMPD/first.json")" = "same 10" ] &&
+    pass "the central's inventory: the 10 phones phonesim upgraded are on target with all of $LOAD" ||
+    fail "inventory against the simulator: $(inventory_matches "$TMPD/first.json")"
+
 # The want list names the load once the phones' addresses are seen.
 for _ in $(seq 50); do
     api wantA /api/v1/fleet/want "$(cat "$TMPD/A.token")"

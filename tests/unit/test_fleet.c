@@ -24,32 +24,17 @@
 #define HASH_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define HASH_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
-struct fixture {
-    char dir[PATH_MAX];
-    char path[PATH_MAX + 16];
-    sqlite3 *db;
-};
+/* The fixture: a fresh catalog (tests/unit/testdir.h). */
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    if (f == NULL || testdir_make("test_fleet", f->dir) != 0)
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/catalog.db", f->dir);
-    if (db_open(f->path, &f->db) != DB_OK)
-        return -1;
-    *state = f;
-    return 0;
+    *state = testdb_new("test_fleet");
+    return *state != NULL ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-
-    db_close(f->db);
-    (void)testdir_remove(f->dir);
-    free(f);
+    testdb_free(*state);
     return 0;
 }
 
@@ -84,7 +69,7 @@ static void gens(sqlite3 *db, int64_t *prov, int64_t *fleet)
 
 static void test_branch_add_remove(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct fleet_branch b;
     int64_t p0, f0, p1, f1;
 
@@ -147,7 +132,7 @@ static int report(sqlite3 *db, const char *branch, const struct fleet_holding *l
 
 static void test_report_replace_and_generations(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct fleet_holding h1[] = {
         holding("SIP78xx.14-2-1", FLEET_STAGING, 3, 5, 240),
         holding("SIP88xx.14-2-1", FLEET_COMPLETE, 4, 4, FLEET_ETA_UNKNOWN),
@@ -216,7 +201,7 @@ static void test_report_replace_and_generations(void **state)
  * the time it came. */
 static void test_report_atomic(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct fleet_holding good[] = {holding("SIP78xx.14-2-1", FLEET_COMPLETE, 5, 5, 0)};
     struct fleet_holding twice[] = {holding("A.1", FLEET_COMPLETE, 1, 1, 0),
                                     holding("a.1", FLEET_STAGING, 0, 1, 9)};
@@ -253,7 +238,7 @@ static void test_report_atomic(void **state)
 
 static void test_view(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct fleet_holding h[] = {holding("b.2", FLEET_QUARANTINED, 1, 2, FLEET_ETA_UNKNOWN),
                                 holding("A.1", FLEET_COMPLETE, 1, 1, 0)};
     struct fleet_view *v = NULL;
@@ -326,7 +311,7 @@ static void test_values(void **state)
         {"load_server", "Branch:x", "branch:x"},
         {"cm_address", "branch:x", NULL},
     };
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct settings_site site = {0};
     char out[SETTINGS_VALUE_MAX], why[256];
     const char *w;

@@ -111,32 +111,17 @@ static void test_counts(void **state)
 
 /* ---- the in-memory table, written to a real database ---- */
 
-struct fixture {
-    char dir[PATH_MAX];
-    char path[PATH_MAX + 16];
-    sqlite3 *db;
-};
+/* The fixture: a fresh catalog (tests/unit/testdir.h). */
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    if (f == NULL || testdir_make("test_inventory", f->dir) != 0)
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/catalog.db", f->dir);
-    if (db_open(f->path, &f->db) != DB_OK)
-        return -1;
-    *state = f;
-    return 0;
+    *state = testdb_new("test_inventory");
+    return *state != NULL ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-
-    db_close(f->db);
-    (void)testdir_remove(f->dir);
-    free(f);
+    testdb_free(*state);
     return 0;
 }
 
@@ -170,7 +155,7 @@ static void read_rows(sqlite3 *db, struct found *out)
 
 static void test_table(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct inventory *inv = inventory_new();
     struct sockaddr_in a = v4("10.1.0.5"), b = v4("10.1.0.6"), stranger = v4("10.9.9.9");
     struct inventory_hit l1[3] = {{"L1", 0, 3}, {"L1", 1, 3}, {"L1", 2, 3}};

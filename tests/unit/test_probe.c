@@ -25,32 +25,17 @@
 #include "server/upstream/probe.h"
 #include "tests/unit/testdir.h"
 
-struct fixture {
-    char dir[PATH_MAX];
-    char path[PATH_MAX + 16];
-    sqlite3 *db;
-};
+/* The fixture: a fresh catalog (tests/unit/testdir.h). */
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    if (f == NULL || testdir_make("test_probe", f->dir) != 0)
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/catalog.db", f->dir);
-    if (db_open(f->path, &f->db) != DB_OK)
-        return -1;
-    *state = f;
-    return 0;
+    *state = testdb_new("test_probe");
+    return *state != NULL ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-
-    db_close(f->db);
-    (void)testdir_remove(f->dir);
-    free(f);
+    testdb_free(*state);
     return 0;
 }
 
@@ -98,20 +83,20 @@ static bool keep_ls1(void *arg, const char *host, const char *load)
 
 static void test_rows(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct probe_row r = row("ls1.example", "SIP41.9-4-2SR3-1S", 4, 5, 1000), got;
     struct fleet_view *v = NULL;
     const struct fleet_holder *h;
     unsigned removed;
 
-    assert_true(put_moves(f->db, &r));       /* new */
+    assert_true(put_moves(f->db, &r)); /* new */
     r.probed_at = 1100;
-    assert_false(put_moves(f->db, &r));      /* the same, later */
+    assert_false(put_moves(f->db, &r)); /* the same, later */
     assert_int_equal(probe_row_get(f->db, "LS1.EXAMPLE", "sip41.9-4-2sr3-1s", &got), DB_OK);
     assert_int_equal(got.probed_at, 1100);
     assert_string_equal(got.why, "holds 4 of 5 files");
     r = row("ls1.example", "SIP41.9-4-2SR3-1S", 5, 5, 1200);
-    assert_true(put_moves(f->db, &r));       /* complete now */
+    assert_true(put_moves(f->db, &r)); /* complete now */
     r = row("ls1.example", "SIP42.9-4-2SR3-1S", 0, 6, 900);
     assert_true(put_moves(f->db, &r));
     r = row("ls2.example", "SIP41.9-4-2SR3-1S", 1, 5, 1300);
@@ -137,8 +122,7 @@ static void test_rows(void **state)
 
     assert_int_equal(probe_rows_retain(f->db, keep_ls1, NULL, &removed), DB_OK);
     assert_int_equal(removed, 1);
-    assert_int_equal(probe_row_get(f->db, "ls2.example", "SIP41.9-4-2SR3-1S", &got),
-                     DB_NOT_FOUND);
+    assert_int_equal(probe_row_get(f->db, "ls2.example", "SIP41.9-4-2SR3-1S", &got), DB_NOT_FOUND);
     assert_int_equal(fleet_view_load(f->db, &v), DB_OK);
     assert_int_equal(v->n_holders, 1);
     fleet_view_free(v);
@@ -164,7 +148,7 @@ static struct provision_device dev(const char *mac, const char *load, const char
 
 static void test_targets(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     const struct provision_device devs[] = {
         dev("000000000001", "L1", "ls1.example"),
         dev("000000000002", "L2", "branch:leeds"), /* a branch reports, is not probed */
@@ -185,9 +169,10 @@ static void test_targets(void **state)
     size_t n;
 
     assert_int_equal(db_begin(f->db), DB_OK);
-    assert_int_equal(fleet_branch_add(f->db, "tester", "leeds", "leeds.example",
-                                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
-                     DB_OK);
+    assert_int_equal(
+        fleet_branch_add(f->db, "tester", "leeds", "leeds.example",
+                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        DB_OK);
     for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
         assert_int_equal(provision_device_add(f->db, "tester", &devs[i]), DB_OK);
     snprintf(site.load_server, sizeof(site.load_server), "ls9.example");

@@ -25,34 +25,17 @@
 #include "db/provision.h"
 #include "tests/unit/testdir.h"
 
-struct fixture {
-    char dir[PATH_MAX];
-    char path[PATH_MAX + 16];
-    sqlite3 *db;
-};
+/* The fixture: a fresh catalog (tests/unit/testdir.h). */
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    if (f == NULL)
-        return -1;
-    if (testdir_make("test_provision", f->dir) != 0)
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/catalog.db", f->dir);
-    if (db_open(f->path, &f->db) != DB_OK)
-        return -1;
-    *state = f;
-    return 0;
+    *state = testdb_new("test_provision");
+    return *state != NULL ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-
-    db_close(f->db);
-    (void)testdir_remove(f->dir);
-    free(f);
+    testdb_free(*state);
     return 0;
 }
 
@@ -111,7 +94,7 @@ static void add_load(sqlite3 *db, const char *name, char fill, bool quarantined)
 
 static void test_seeded(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct settings_snapshot *s = NULL;
     struct settings_model m;
     static const char *const no_pfs[] = {"7940", "7960", "7985", "7936", "7937", "7921", "7925",
@@ -140,7 +123,7 @@ static void test_seeded(void **state)
 
 static void test_snapshot_and_writes(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct settings_snapshot *s = NULL;
     struct provision_device d;
     struct settings_site site = {0};
@@ -240,7 +223,7 @@ static void test_snapshot_and_writes(void **state)
 
 static void test_load_in_use(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct provision_device d = dev("001122AABBCC", "Cisco 7961", "");
     char why[256];
 
@@ -296,7 +279,7 @@ static void add_imported(sqlite3 *db, const char *name, char fill, uint64_t size
  * and a removed load's use goes with it. */
 static void test_pulled_loads_by_use(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct provision_pulled *v = NULL;
     struct catalog_use use[2] = {{"LOADA", 0}, {"loada", 0}};
     size_t n = 0;
@@ -337,7 +320,7 @@ static void test_pulled_loads(void **state)
                 {"LoadB", 200, true},
                 {"LoadD", 400, true},
                 {"LoadE", 500, true}}; /* oldest first; C, F and G not from an upstream */
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct provision_device d = dev("001122AABBCC", "Cisco 7961", "");
     struct provision_pulled *v = NULL;
     size_t n = 99;
@@ -388,7 +371,7 @@ static int collect_mac(void *arg, const struct provision_device *d)
 
 static void test_search_and_paging(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct provision_device d;
     char got[512];
     int64_t n = 0;
@@ -436,7 +419,7 @@ static int export_collect(void *arg, const char *text, size_t len)
 
 static void test_csv_all_or_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     static struct devcsv_report rep;
     static const char good[] = "mac,model,description,peer_firmware_sharing,load_server\n"
                                "00:11:22:33:44:55,7961,\"a, b\",on,none\n"
@@ -482,7 +465,7 @@ static void test_csv_all_or_nothing(void **state)
  * refused with the line and the column. */
 static void test_csv_text_rule(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     static struct devcsv_report rep;
     static const struct {
         const char *csv, *column;
@@ -517,7 +500,7 @@ static void test_csv_text_rule(void **state)
  * fail: the text comes back as well-formed UTF-8. */
 static void test_stored_bad_bytes(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     struct provision_device d = dev("AABBCC000002", "Cisco 7961", "");
     char out[4096] = "";
 
@@ -538,7 +521,7 @@ static void test_stored_bad_bytes(void **state)
  * the spreadsheet-safe export defuses formulas instead. */
 static void test_csv_round_trip(void **state)
 {
-    struct fixture *f = *state;
+    struct testdb *f = *state;
     static struct devcsv_report rep;
     static const char *const descriptions[] = {
         "=HYPERLINK(\"http://evil.example/\",\"click\")",

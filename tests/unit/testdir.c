@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "db/db.h"
+
 int testdir_make(const char *name, char dir[PATH_MAX])
 {
     const char *tmp = getenv("TMPDIR");
@@ -39,4 +41,31 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 int testdir_remove(const char *dir)
 {
     return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+struct testdb *testdb_new(const char *name)
+{
+    struct testdb *t = calloc(1, sizeof(*t));
+
+    if (t == NULL)
+        return NULL;
+    if (testdir_make(name, t->dir) != 0) {
+        free(t);
+        return NULL;
+    }
+    snprintf(t->path, sizeof(t->path), "%s/catalog.db", t->dir);
+    if (db_open(t->path, &t->db) != DB_OK) {
+        testdb_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void testdb_free(struct testdb *t)
+{
+    if (t == NULL)
+        return;
+    db_close(t->db);
+    (void)testdir_remove(t->dir);
+    free(t);
 }
