@@ -111,7 +111,7 @@ function missingCard(stats) {
 function fleetCard(res) {
   if (!res.ok || !res.v.total) return null;
   const all = (res.v.counts && res.v.counts.all) || {};
-  return card(`Fleet (${res.v.total} phone(s))`,
+  return card(`Fleet: ${res.v.total} phone(s)`,
     h('div.stats', {id: 'fleet-card'},
       stat('on target', all.on_target ?? 0, 'ok', '#/fleet'),
       stat('pending', all.pending ?? 0, '', '#/fleet'),

@@ -5,7 +5,7 @@
 
 import * as api from '../api.js';
 import {h, card, pageHead, table, alertBox, replace, slot, field, select, loading, badge,
-  fmtTime} from '../dom.js';
+  fmtTime, fmtDuration} from '../dom.js';
 
 const PAGE = 1000; // the API's largest page
 const KEEP = 20000; // phones read at most (20 pages); the counts cover all
@@ -136,7 +136,7 @@ export async function fleetPage(main) {
           (c) => siteLabel(c.site, byName), 'No phone has fetched a config yet.'))),
         card('By model', h('div', {id: 'fleet-models'}, countsTable(counts.models || [], 'Model',
           (c) => h('strong', null, c.model), 'No phone has fetched a config yet.')))),
-      h('p.small.muted', null, `Stuck: started a load over ${Math.round((i.stuck_after_s || 0) / 60)} min ago and never finished. ` +
+      h('p.small.muted', null, `Stuck: started a load over ${fmtDuration(i.stuck_after_s)} ago and never finished. ` +
         `Read ${fmtTime(i.now)}.`));
     const bl = branches.branches || [];
     replace(branchBox, bl.length === 0 ? h('p.muted', null, 'No branches: phones fetch from this server or the load servers in settings.')
