@@ -11,6 +11,7 @@ import {defaultsPage, enterprisePage, profilesPage, sitesPage} from './js/pages/
 import {devicesPage, devicePage} from './js/pages/devices.js';
 import {transfersPage, auditPage, usersPage, trustPage} from './js/pages/operations.js';
 import {branchesPage, branchPage} from './js/pages/branches.js';
+import {fleetPage} from './js/pages/fleet.js';
 
 const routes = [
   {re: /^\/dashboard$/, page: dashboardPage, nav: '#/dashboard', title: 'Dashboard'},
@@ -22,6 +23,7 @@ const routes = [
   {re: /^\/sites$/, page: sitesPage, nav: '#/sites', title: 'Sites'},
   {re: /^\/branches$/, page: branchesPage, nav: '#/branches', title: 'Branches'},
   {re: /^\/branches\/([^/]+)$/, page: branchPage, nav: '#/branches', title: 'Branch'},
+  {re: /^\/fleet$/, page: fleetPage, nav: '#/fleet', title: 'Fleet'},
   {re: /^\/devices$/, page: devicesPage, nav: '#/devices', title: 'Devices'},
   {re: /^\/devices\/([^/]+)$/, page: devicePage, nav: '#/devices', title: 'Device'},
   {re: /^\/transfers$/, page: transfersPage, nav: '#/transfers', title: 'Transfers'},

@@ -11,7 +11,8 @@
 // devices-bulk-*), a partial CSV import and its rejected-rows file, a branch
 // added (its token once) and its report's holdings (branches-added-*,
 // branch-holdings-*) and a device's page saying whether its branch is named
-// (device-branch-gate-*), log out; then the main pages at phone size
+// (device-branch-gate-*), a phone that fetched its config and whole load
+// over TFTP shown on target on the Fleet page and the dashboard (fleet-*), log out; then the main pages at phone size
 // without horizontal scrolling. Screenshots go to tests/web/artifacts/.
 // Touches nothing outside its temp dir and the artifacts directory.
 
@@ -657,6 +658,83 @@ test('branches: a branch added shows its token once, is listed, and its report s
   ctl('device', 'set', MAC, 'load_server', 'inherit');
 });
 
+// What a phone at ADDR gets over TFTP (curl's client, bound to ADDR).
+function tftpFrom(addr, name) {
+  return execFileSync('curl', ['-sS', '--max-time', '30', '--interface', addr, '-o', '/dev/null',
+    `tftp://127.0.0.1:${tftpPort}/${name}`], {encoding: 'utf8'});
+}
+
+test('the Fleet page shows a phone that fetched its whole load as on target, with the counts', async () => {
+  // A phone of its own at 127.0.0.50 (in the site rule Test lab): its
+  // config, then every file of the load the config names, over TFTP.
+  const phone = '00112233CC01';
+  ctl('device', 'add', phone, '--model', 'Cisco 7961');
+  ctl('device', 'set', phone, 'load', LOAD);
+  let cfg = '';
+  for (let i = 0; i < 40 && !cfg.includes(LOAD); i++) {
+    if (i) await new Promise((r) => setTimeout(r, 250));
+    cfg = execFileSync('curl', ['-sS', '--max-time', '15', '--interface', '127.0.0.50',
+      `tftp://127.0.0.1:${tftpPort}/SEP${phone}.cnf.xml`], {encoding: 'utf8'});
+  }
+  assert.ok(cfg.includes(LOAD), `the config names ${LOAD}: ${cfg}`);
+  const load = await page.evaluate(async (n) => (await fetch(`/api/v1/loads/${n}`)).json(), LOAD);
+  const files = load.file_list.map((f) => f.name);
+  assert.ok(files.length >= 6, `the load has ${files.length} files`);
+  for (const f of files) tftpFrom('127.0.0.50', f);
+  // The inventory writes a phone's row within a few seconds.
+  const inv = async () => page.evaluate(async () => (await fetch('/api/v1/fleet/inventory?limit=1000')).json());
+  let mine;
+  for (const end = Date.now() + TIMEOUT; Date.now() < end;) {
+    mine = (await inv()).phones.find((x) => x.mac === phone);
+    if (mine && mine.state === 'on_target' && mine.firmware.files_done === files.length) break;
+    await page.waitForTimeout(500);
+  }
+  assert.equal(mine && mine.state, 'on_target', JSON.stringify(mine));
+  assert.equal(mine.site, 'Test lab');
+  assert.equal(mine.firmware.files_total, files.length);
+  // The page shows it, with the counts the API gives (read again until both
+  // agree: another phone may pass its settle time in between).
+  await page.goto(`${base}/#/fleet`);
+  await page.getByRole('heading', {name: 'Fleet', exact: true, level: 1}).waitFor();
+  let site;
+  let agree = false;
+  for (const end = Date.now() + TIMEOUT; !agree && Date.now() < end;) {
+    await page.reload();
+    await page.locator('#fleet-sites tbody tr').first().waitFor();
+    site = (await inv()).counts.sites.find((c) => c.site === 'Test lab');
+    const row = page.locator('#fleet-sites tr', {hasText: 'Test lab'});
+    const cells = await Promise.all(['On target', 'Pending', 'Stuck'].map((l) =>
+      row.locator(`td[data-label="${l}"]`).textContent()));
+    agree = cells.join(' ') === `${site.on_target} ${site.pending} ${site.stuck}`;
+  }
+  assert.ok(agree, 'the site\'s counts on the page are the API\'s');
+  assert.ok(site.on_target >= 1);
+  await page.locator('#fleet-sites tr', {hasText: 'Test lab'}).getByText('127.0.0.0/24').waitFor();
+  await page.locator('#fleet-models tr', {hasText: 'Cisco 7961'}).waitFor();
+  // Filtered by state and site: the phone's row says what it fetched.
+  await page.locator('#fleet-state').selectOption('on_target');
+  await page.locator('#fleet-site').selectOption('Test lab');
+  const row = page.locator('#fleet-filter ~ div tr', {hasText: phone});
+  await row.waitFor();
+  assert.equal(await row.locator('td[data-label="State"]').textContent(), 'on target');
+  assert.equal(await row.locator('td[data-label="Files"]').textContent(), `${files.length}/${files.length}`);
+  assert.equal(await row.locator('td[data-label="Config names"]').textContent(), LOAD);
+  assert.equal(await row.locator('td[data-label="Last load fetched"]').textContent(), LOAD);
+  assert.match(await row.locator('td[data-label="Last seen"]').textContent(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  await page.locator('#fleet-state').selectOption('stuck');
+  await page.locator('#fleet-phones-count', {hasText: /^0 of /}).waitFor();
+  await page.locator('#fleet-state').selectOption('on_target');
+  // The branch's line links to its page.
+  await page.locator('#fleet-branches li[data-branch="berlin-1"]').getByRole('link', {name: 'berlin-1'}).waitFor();
+  await shotBoth('fleet');
+  // The dashboard's Fleet card: the same totals, a link to the page.
+  await nav(page, 'Dashboard');
+  const all = (await inv()).counts.all;
+  await page.locator('#fleet-card a[href="#/fleet"]').first().waitFor();
+  assert.match(await page.locator('#fleet-card').textContent(), new RegExp(`^${all.on_target}on target`));
+  await shotBoth('fleet-dashboard');
+});
+
 test('log out', async () => {
   await page.getByRole('button', {name: 'Log out'}).click();
   await page.getByRole('heading', {name: 'Log in to loadsd'}).waitFor();
@@ -677,7 +755,7 @@ test('main pages at 1366x768 and on a phone screen, without horizontal scrolling
   await p.getByLabel('Password').press('Enter');
   await p.getByRole('heading', {name: 'Dashboard', exact: true}).waitFor();
   const pages = ['dashboard', 'firmware', `loads/${LOAD}`, 'defaults', 'devices', `devices/${MAC}`,
-    'profiles', 'enterprise', 'sites', 'branches', 'branches/berlin-1', 'transfers', 'audit', 'users',
+    'profiles', 'enterprise', 'sites', 'branches', 'branches/berlin-1', 'fleet', 'transfers', 'audit', 'users',
     'trust'];
   const wide = [];
   for (const [label, vp] of [['wide', WIDE], ['phone', PHONE]]) {
