@@ -63,6 +63,7 @@ struct api_context {
     uint64_t upload_max;        /* bytes of one uploaded bundle */
     struct api_refused refused; /* forged fleet calls (api_fleet.c) */
     int64_t inventory_stuck_s;  /* the firmware inventory's stuck threshold (api_inventory.c) */
+    struct inventory *inventory; /* branches' phones merged in (api_fleet.c); NULL: none */
 };
 
 /* The calls a streaming route (API_STREAM) gets: BEGIN once authorised,

@@ -2,6 +2,7 @@
  * own calls (/api/v1/fleet/report, /api/v1/fleet/want; a branch's token
  * only) and the branches as operators manage them (/api/v1/branches).
  * Rows through db/fleet; the JSON shapes in fleet_json.c. */
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "db/fleet.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
+#include "server/resolve/inventory.h"
 
 #define FLEET_REPORT_EVERY_S  60  /* how often a branch reports (the answer says) */
 #define FLEET_MAX_AGE_DEFAULT 300 /* fleet_max_age_s when the setting is unreadable */
@@ -108,19 +110,47 @@ static int path_branch(struct api_request *rq, struct api_response *rs, struct f
 /* ---- the branches' calls ---- */
 
 /* The answer to a branch: what it must hold. */
-static int answer_want(struct api_request *rq, struct api_response *rs)
+/* A report's phones as the inventory took them. */
+struct phones_merged {
+    size_t joined;  /* joined to a MAC through its config fetch */
+    size_t unknown; /* an address no config fetch came from (or came from since) */
+};
+
+/* The want list; after a report (m not NULL) also how its phones joined. */
+static int answer_want(struct api_request *rq, struct api_response *rs,
+                       const struct phones_merged *m)
 {
     struct fleet_want want = {0};
     int rc = fleet_want_load(rq->ctx->dd.db, FLEET_KIND_BRANCH, rq->who.branch, &want);
+    json_t *j;
 
     if (rc != DB_OK)
         return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
                          "cannot read the want list");
-    api_json(
-        rs, MHD_HTTP_OK,
-        fleet_answer_json(rq->who.branch, &want, FLEET_REPORT_EVERY_S, max_age_s(rq->ctx->dd.db)));
+    j = fleet_answer_json(rq->who.branch, &want, FLEET_REPORT_EVERY_S, max_age_s(rq->ctx->dd.db));
+    if (j != NULL && m != NULL)
+        json_object_set_new(j, "phones", json_pack("{s:I, s:I}", "joined", (json_int_t)m->joined,
+                                                   "unknown", (json_int_t)m->unknown));
+    api_json(rs, MHD_HTTP_OK, j);
     fleet_want_free(&want);
     return 0;
+}
+
+/* Each phone of the report into the firmware inventory, named by the
+ * branch; one that cannot be joined to a MAC is counted, not refused. */
+static void phones_merge(struct inventory *inv, const struct fleet_report_doc *doc,
+                         const char *branch, struct phones_merged *m)
+{
+    for (size_t i = 0; i < doc->n_phones; i++) {
+        const struct fleet_report_phone *p = &doc->phones[i];
+
+        if (p->files_total <= UINT_MAX &&
+            inventory_merge(inv, p->addr, p->load, (unsigned)p->files_done,
+                            (unsigned)p->files_total, p->at, branch) == 0)
+            m->joined++;
+        else
+            m->unknown++;
+    }
 }
 
 /* The parser's refusal as an answer: 413 for a limit, else 400. */
@@ -139,6 +169,7 @@ static int fleet_report(struct api_request *rq, struct api_response *rs)
     struct fleet_report r;
     char why[FLEET_WHY_MAX];
     bool changed = false;
+    struct phones_merged merged = {0, 0};
     int rc =
         fleet_report_parse(rq->body != NULL ? rq->body : "", rq->body_len, &doc, why, sizeof(why));
 
@@ -150,20 +181,19 @@ static int fleet_report(struct api_request *rq, struct api_response *rs)
     r.free_bytes = doc.free_bytes;
     r.loads = doc.loads;
     r.n_loads = doc.n_loads;
-    /* The phones are parsed and checked; the inventory keeps them once it
-     * has a table (docs/FLEET.md, "Firmware inventory"). */
+    phones_merge(rq->ctx->inventory, &doc, rq->who.branch, &merged);
     rc = fleet_report_store(rq->ctx->dd.db, rq->who.branch, &r, rq->now, &changed);
     fleet_report_doc_free(&doc);
     if (rc == DB_CONFLICT)
         return api_error(rs, MHD_HTTP_BAD_REQUEST, "invalid", "the report breaks a rule");
     if (rc != DB_OK)
         return api_error_db(rs, rc, "branch");
-    return answer_want(rq, rs);
+    return answer_want(rq, rs, &merged);
 }
 
 static int fleet_want(struct api_request *rq, struct api_response *rs)
 {
-    return answer_want(rq, rs);
+    return answer_want(rq, rs, NULL);
 }
 
 /* ---- branches (operators) ---- */

@@ -829,6 +829,7 @@ int admin_http_start(const struct admin_http_params *p, struct admin_http **out)
     h->ctx.pull = p->pull;
     h->ctx.reporter = p->reporter;
     h->ctx.missing = p->missing;
+    h->ctx.inventory = p->inventory;
     h->ctx.started = (int64_t)time(NULL);
     h->ctx.upload_max = (uint64_t)(p->upload_max_mb ? p->upload_max_mb : 2048) << 20;
     h->ctx.inventory_stuck_s = p->inventory_stuck_s ? p->inventory_stuck_s : INVENTORY_STUCK_S;

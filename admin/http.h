@@ -13,6 +13,8 @@ struct fleet_reporter;
 struct missing_table;
 struct admin_http;
 
+struct inventory;
+
 struct admin_http_params {
     const char *listen;    /* "ADDR:PORT", "[V6]:PORT" or "*:PORT" */
     const char *cert_path; /* PEM; with key_path: HTTPS. "" or NULL: plain HTTP */
@@ -27,6 +29,7 @@ struct admin_http_params {
     struct missing_table *missing; /* names asked for and not found; NULL: none kept */
     unsigned upload_max_mb;        /* largest uploaded bundle; 0 = 2048 */
     unsigned inventory_stuck_s;    /* the firmware inventory's stuck threshold; 0 = 1800 */
+    struct inventory *inventory;   /* takes the phones of branches' reports; NULL: none */
 };
 
 /* Opens the data directory, creates the first admin on a first run

@@ -379,9 +379,10 @@ static int central_token(const struct loadsd_config *c, char *token, size_t cap,
 
 /* The reporter's settings from c (the token already read). */
 static struct fleet_reporter_params central_params(const struct loadsd_config *c,
-                                                   const char *token, struct pull_engine *pull)
+                                                   const char *token, const struct services *sv)
 {
-    struct fleet_reporter_params p = {c->central, c->central_ca, token, c->data_dir, pull};
+    struct fleet_reporter_params p = {c->central, c->central_ca, token, c->data_dir, sv->pull,
+                                      cnf_source_inventory(sv->cnf)};
 
     return p;
 }
@@ -407,7 +408,7 @@ static int central_start(const struct loadsd_config *c, struct services *sv)
     if (sv->pull == NULL)
         log_warn("central %s: no --upstream, so the loads it wants cannot be staged here",
                  c->central);
-    p = central_params(c, token, sv->pull);
+    p = central_params(c, token, sv);
     rc = fleet_reporter_start(&p, &sv->reporter);
     explicit_bzero(token, sizeof(token));
     if (rc == 0)
@@ -432,7 +433,7 @@ static void central_reload(const struct loadsd_config *c, const struct services 
         log_error("central-token-file: %s: keeping the token read before", err);
         return;
     }
-    p = central_params(c, token, sv->pull);
+    p = central_params(c, token, sv);
     fleet_reporter_update(sv->reporter, &p);
     explicit_bzero(token, sizeof(token));
 }
@@ -607,6 +608,7 @@ static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
         .missing = sv->missing,
         .upload_max_mb = c->upload_max_mb,
         .inventory_stuck_s = c->inventory_stuck_s,
+        .inventory = cnf_source_inventory(sv->cnf),
     };
 
     if (strcmp(c->admin_listen, "none") == 0)

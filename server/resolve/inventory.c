@@ -29,8 +29,17 @@ struct inv_addr {
     char mac[13];
 };
 
+/* An address with no known MAC and what its transfers came to. */
+struct inv_stranger {
+    struct inventory_addr_row row;           /* row.addr is the key */
+    uint64_t done[INVENTORY_FILES_MAX / 64]; /* which files of row.load finished */
+};
+
 struct inventory {
     pthread_mutex_t lock;
+    struct inv_stranger *strangers; /* sorted by addr; at most INVENTORY_STRANGERS_MAX */
+    size_t n_strangers, cap_strangers;
+    uint64_t finished; /* loads a stranger finished, counted */
     struct inv_phone *phones; /* sorted by mac */
     size_t n, cap;
     struct inv_addr *addrs; /* sorted by addr */
@@ -56,6 +65,7 @@ void inventory_free(struct inventory *inv)
     pthread_mutex_destroy(&inv->lock);
     free(inv->phones);
     free(inv->addrs);
+    free(inv->strangers);
     free(inv);
 }
 
@@ -169,6 +179,120 @@ static void file_done(struct inv_phone *p, unsigned index)
     p->row.files_done++;
 }
 
+/* The index of the stranger whose last transfer is the oldest (n > 0). */
+static size_t stranger_oldest(const struct inventory *inv)
+{
+    size_t k = 0;
+
+    for (size_t i = 1; i < inv->n_strangers; i++)
+        if (inv->strangers[i].row.at < inv->strangers[k].row.at)
+            k = i;
+    return k;
+}
+
+/* The stranger at addr, added when new; a full table drops its oldest
+ * first (the lock held). NULL when out of memory. */
+static struct inv_stranger *stranger_get(struct inventory *inv, const char *addr)
+{
+    bool found;
+    size_t i = sorted_find(inv->strangers, inv->n_strangers, sizeof(*inv->strangers),
+                           offsetof(struct inv_stranger, row.addr), addr, &found);
+    size_t old;
+
+    if (found)
+        return &inv->strangers[i];
+    if (inv->n_strangers >= INVENTORY_STRANGERS_MAX) {
+        old = stranger_oldest(inv);
+        memmove(&inv->strangers[old], &inv->strangers[old + 1],
+                (inv->n_strangers - old - 1) * sizeof(*inv->strangers));
+        inv->n_strangers--;
+        if (old < i)
+            i--;
+    }
+    if (sorted_insert((void **)&inv->strangers, &inv->cap_strangers, inv->n_strangers,
+                      sizeof(*inv->strangers), i, 256) != 0)
+        return NULL;
+    inv->n_strangers++;
+    snprintf(inv->strangers[i].row.addr, sizeof(inv->strangers[i].row.addr), "%s", addr);
+    return &inv->strangers[i];
+}
+
+/* A transfer to addr, an address no config fetch came from, ended (the lock
+ * held): kept per address as a phone's would be per MAC. */
+static void stranger_note(struct inventory *inv, const char *addr, const struct inventory_hit *hits,
+                          size_t n, bool complete, int64_t now)
+{
+    struct inv_stranger *s = stranger_get(inv, addr);
+    const struct inventory_hit *h = &hits[0];
+    uint64_t bit;
+
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(hits[i].load, s->row.load) == 0)
+            h = &hits[i];
+    if (strcasecmp(h->load, s->row.load) != 0 && strlen(h->load) < INVENTORY_LOAD_MAX) {
+        snprintf(s->row.load, sizeof(s->row.load), "%s", h->load);
+        s->row.files_total = h->total;
+        s->row.files_done = 0;
+        memset(s->done, 0, sizeof(s->done));
+    }
+    s->row.at = now;
+    bit = (uint64_t)1 << (h->index % 64);
+    if (!complete || h->index >= INVENTORY_FILES_MAX || (s->done[h->index / 64] & bit) != 0)
+        return;
+    s->done[h->index / 64] |= bit;
+    if (++s->row.files_done == s->row.files_total)
+        inv->finished++;
+}
+
+static int row_newer(const void *a, const void *b)
+{
+    const struct inventory_addr_row *x = a, *y = b;
+
+    return x->at != y->at ? (x->at < y->at ? 1 : -1) : strcmp(x->addr, y->addr);
+}
+
+int inventory_addr_snapshot(struct inventory *inv, size_t max, struct inventory_addr_row **rows,
+                            size_t *n, uint64_t *finished)
+{
+    struct inventory_addr_row *v = NULL;
+    size_t k;
+
+    *rows = NULL;
+    *n = 0;
+    if (inv == NULL)
+        return 0;
+    pthread_mutex_lock(&inv->lock);
+    k = inv->n_strangers;
+    if (k > 0 && (v = malloc(k * sizeof(*v))) == NULL) {
+        pthread_mutex_unlock(&inv->lock);
+        return -1;
+    }
+    for (size_t i = 0; i < k; i++)
+        v[i] = inv->strangers[i].row;
+    if (finished != NULL)
+        *finished = inv->finished;
+    pthread_mutex_unlock(&inv->lock);
+    if (k > 0)
+        qsort(v, k, sizeof(*v), row_newer);
+    *rows = v;
+    *n = k < max ? k : max;
+    return 0;
+}
+
+uint64_t inventory_addr_finished(struct inventory *inv)
+{
+    uint64_t f;
+
+    if (inv == NULL)
+        return 0;
+    pthread_mutex_lock(&inv->lock);
+    f = inv->finished;
+    pthread_mutex_unlock(&inv->lock);
+    return f;
+}
+
 void inventory_note_file(struct inventory *inv, const struct sockaddr *client,
                          const struct inventory_hit *hits, size_t n, bool complete, int64_t now)
 {
@@ -189,6 +313,8 @@ void inventory_note_file(struct inventory *inv, const struct sockaddr *client,
         p->row.fw_last = now;
         snprintf(p->row.source, sizeof(p->row.source), "central");
         mark(p);
+    } else {
+        stranger_note(inv, addr, hits, n, complete, now);
     }
     pthread_mutex_unlock(&inv->lock);
 }

@@ -16,6 +16,7 @@
 #define INVENTORY_FLUSH_MAX  512    /* rows written per flush */
 #define INVENTORY_WRITE_S    5      /* a phone's row is written at most this often */
 #define INVENTORY_FILES_MAX  128    /* files of a load told apart; a bigger load never completes */
+#define INVENTORY_STRANGERS_MAX 100000 /* addresses with no known MAC kept; past it the oldest goes */
 
 struct inventory;
 
@@ -50,6 +51,27 @@ void inventory_note_file(struct inventory *inv, const struct sockaddr *client,
  * values are out of range. */
 int inventory_merge(struct inventory *inv, const char *addr, const char *load, unsigned files_done,
                     unsigned files_total, int64_t at, const char *source);
+
+/* What the files fetched from one address with no known MAC came to (a
+ * branch's phones fetch their configs from the central): the last load it
+ * fetched files of, how many of them finished, and when its last transfer
+ * ended. A branch reports these as its phones (docs/FLEET.md). */
+struct inventory_addr_row {
+    char addr[INVENTORY_ADDR_MAX];
+    char load[INVENTORY_LOAD_MAX];
+    unsigned files_done, files_total;
+    int64_t at;
+};
+
+/* A copy of at most max of those rows, newest first (malloc'd, *n of them;
+ * NULL when none). *finished (may be NULL): how many times an address
+ * finished its load's last file so far, to tell a new finish. 0, or -1
+ * (out of memory, *rows NULL). */
+int inventory_addr_snapshot(struct inventory *inv, size_t max, struct inventory_addr_row **rows,
+                            size_t *n, uint64_t *finished);
+
+/* How many times an address with no known MAC finished its load so far. */
+uint64_t inventory_addr_finished(struct inventory *inv);
 
 /* Writes the rows changed and not written in the last INVENTORY_WRITE_S
  * (at most INVENTORY_FLUSH_MAX) in one transaction; on failure they stay for

@@ -42,6 +42,7 @@ struct fleet_reporter {
     char token[REPORT_TOKEN_MAX + 1];
     char data_dir[PATH_BUF];
     struct pull_engine *pull;
+    struct inventory *inv; /* its phones' fetches; NULL: none */
     struct fleet_reporter_status st;
     bool kick; /* the settings changed: report at once */
     /* the thread's own, no lock: */
@@ -49,6 +50,7 @@ struct fleet_reporter {
     int64_t generation;               /* of the catalog holdings read */
     struct fleet_holding *cat, *sent; /* the catalog's holdings; those last answered */
     size_t n_cat, n_sent;
+    uint64_t finished_sent; /* phones' finished loads in the latest report answered */
     bool told_no_upstream;
 };
 
@@ -260,11 +262,13 @@ static void why_from_error(long status, const char *body, size_t len, const char
     json_decref(j);
 }
 
-/* Sends r's report of v; 0 with *a filled, or -1 with why. */
+/* Sends r's report of v and its phones' fetches (*finished: their finished
+ * loads counted when read); 0 with *a filled, or -1 with why. */
 static int report_send(struct fleet_reporter *r, const struct fleet_holding *v, size_t n,
-                       struct report_answer *a, char *why, size_t cap)
+                       uint64_t *finished, struct report_answer *a, char *why, size_t cap)
 {
-    struct report_doc rep = {PACKAGE_VERSION, now_s(), free_bytes_of(r->data_dir), v, n};
+    struct report_doc rep = {PACKAGE_VERSION, now_s(), free_bytes_of(r->data_dir), v, n, NULL, 0};
+    struct inventory_addr_row *phones = NULL;
     char url[UPSTREAM_BASE_MAX + sizeof(REPORT_PATH)], ca[PATH_BUF], token[REPORT_TOKEN_MAX + 1];
     char err[REPORT_WHY_MAX - 32];
     struct upstream_fetch_opts o = {.connect_timeout_s = REPORT_CONNECT_S,
@@ -281,6 +285,12 @@ static int report_send(struct fleet_reporter *r, const struct fleet_holding *v, 
     snprintf(ca, sizeof(ca), "%s", r->ca_file);
     snprintf(token, sizeof(token), "%s", r->token);
     pthread_mutex_unlock(&r->lock);
+    if (inventory_addr_snapshot(r->inv, REPORT_PHONES_MAX, &phones, &rep.n_phones,
+                                finished) != 0) {
+        snprintf(why, cap, "cannot read the phones' fetches (out of memory)");
+        goto out;
+    }
+    rep.phones = phones;
     if (report_json_build(&rep, &body, &len) != 0) {
         snprintf(why, cap, "cannot build the report (out of memory)");
         goto out;
@@ -297,6 +307,7 @@ static int report_send(struct fleet_reporter *r, const struct fleet_holding *v, 
     rc = 0;
 out:
     explicit_bzero(token, sizeof(token));
+    free(phones);
     free(body);
     free(answer);
     return rc;
@@ -406,11 +417,12 @@ static void report_once(struct fleet_reporter *r, struct fleet_holding *v, size_
 {
     struct report_answer a;
     char why[REPORT_WHY_MAX];
+    uint64_t finished = 0;
 
     pthread_mutex_lock(&r->lock);
     r->st.last_sent = now_s();
     pthread_mutex_unlock(&r->lock);
-    if (report_send(r, v, n, &a, why, sizeof(why)) != 0) {
+    if (report_send(r, v, n, &finished, &a, why, sizeof(why)) != 0) {
         if (atomic_load(&r->stop))
             return;
         s->backoff = s->backoff == 0 ? REPORT_BACKOFF_FIRST_S : s->backoff * 2;
@@ -426,6 +438,7 @@ static void report_once(struct fleet_reporter *r, struct fleet_holding *v, size_
     free(r->sent);
     r->sent = v;
     r->n_sent = n;
+    r->finished_sent = finished;
     status_ok(r, &a, n);
     stage_wanted(r, &a, v, n);
     report_answer_free(&a);
@@ -448,7 +461,8 @@ static void tick(struct fleet_reporter *r, struct schedule *s)
     if (holdings_now(r, &v, &n) != 0)
         return;
     if (s->backoff == 0 && s->due > now + REPORT_CHANGE_DELAY_S && r->sent != NULL &&
-        report_holdings_changed(r->sent, r->n_sent, v, n))
+        (report_holdings_changed(r->sent, r->n_sent, v, n) ||
+         inventory_addr_finished(r->inv) != r->finished_sent))
         s->due = now + REPORT_CHANGE_DELAY_S;
     if (now >= s->due) {
         report_once(r, v, n, s); /* keeps v when answered */
@@ -506,6 +520,7 @@ int fleet_reporter_start(const struct fleet_reporter_params *p, struct fleet_rep
     settings_set(r, p);
     snprintf(r->data_dir, sizeof(r->data_dir), "%s", p->data_dir);
     r->pull = p->pull;
+    r->inv = p->inv;
     r->generation = -1;
     r->st.report_every_s = REPORT_FIRST_EVERY_S;
     atomic_init(&r->stop, false);

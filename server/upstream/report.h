@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/resolve/inventory.h"
 #include "server/upstream/pull.h"
 #include "server/upstream/report_json.h"
 #include "server/upstream/url.h"
@@ -26,6 +27,7 @@ struct fleet_reporter_params {
     const char *token;    /* this branch's token */
     const char *data_dir; /* the catalog the holdings are read from */
     struct pull_engine *pull; /* stages what the central wants; NULL: no upstream */
+    struct inventory *inv;    /* what phones fetched here, reported as phones; NULL: none */
 };
 
 /* How reporting stands, for the admin interface. */

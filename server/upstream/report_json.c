@@ -46,27 +46,50 @@ static json_t *holding_json(const struct fleet_holding *h)
                      "eta_s", h->eta_s < 0 ? json_null() : json_integer(h->eta_s));
 }
 
+/* The phones worth telling (see report_json_build), appended to arr. */
+static int phones_json(const struct report_doc *r, json_t *arr)
+{
+    for (size_t i = 0; i < r->n_phones; i++) {
+        const struct inventory_addr_row *p = &r->phones[i];
+
+        if (!pull_load_name_ok(p->load) || p->files_total == 0 || p->files_done > p->files_total ||
+            p->at < 0)
+            continue;
+        if (json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I}", "addr", p->addr,
+                                                 "load", p->load, "files_done",
+                                                 (json_int_t)p->files_done, "files_total",
+                                                 (json_int_t)p->files_total, "at",
+                                                 (json_int_t)p->at)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int report_json_build(const struct report_doc *r, char **out, size_t *len)
 {
-    json_t *loads = json_array(), *root = NULL;
+    json_t *loads = json_array(), *phones = json_array(), *root = NULL;
     int rc = -1;
 
     *out = NULL;
     *len = 0;
-    if (loads == NULL || r->free_bytes > FLEET_COUNT_MAX)
+    if (loads == NULL || phones == NULL || r->free_bytes > FLEET_COUNT_MAX ||
+        r->n_phones > REPORT_PHONES_MAX)
         goto out;
     for (size_t i = 0; i < r->n_loads; i++)
         if (json_array_append_new(loads, holding_json(&r->loads[i])) != 0)
             goto out;
-    root = json_pack("{s:s, s:I, s:I, s:O, s:[]}", "version", r->version, "time",
+    if (phones_json(r, phones) != 0)
+        goto out;
+    root = json_pack("{s:s, s:I, s:I, s:O, s:O}", "version", r->version, "time",
                      (json_int_t)r->time, "free_bytes", (json_int_t)r->free_bytes, "loads", loads,
-                     "phones");
+                     "phones", phones);
     if (root == NULL || (*out = json_dumps(root, JSON_COMPACT)) == NULL)
         goto out;
     *len = strlen(*out);
     rc = 0;
 out:
     json_decref(loads);
+    json_decref(phones);
     json_decref(root);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "db/model/fleet.h"
+#include "server/resolve/inventory.h"
 #include "server/resolve/resolver.h"
 
 #define REPORT_ANSWER_MAX      (1024 * 1024) /* bytes of the central's answer */
@@ -17,6 +18,7 @@
 #define REPORT_EVERY_MIN_S     10            /* report_every_s accepted */
 #define REPORT_EVERY_MAX_S     3600
 #define REPORT_MAX_AGE_MAX_S   604800 /* max_age_s accepted: 1 s .. a week */
+#define REPORT_PHONES_MAX      100000 /* phones one report carries (the contract's limit) */
 
 struct report_doc {
     const char *version;
@@ -24,11 +26,15 @@ struct report_doc {
     uint64_t free_bytes;
     const struct fleet_holding *loads; /* what it holds (db/model/fleet.h) */
     size_t n_loads;
+    const struct inventory_addr_row *phones; /* what its phones fetched (at most REPORT_PHONES_MAX) */
+    size_t n_phones;
 };
 
-/* The report as JSON text (malloc'd, NUL-terminated; *len without the NUL),
- * with "phones": [] until an inventory source exists. 0, or -1 (out of
- * memory, a count over 2^53, a name that is not a load name). */
+/* The report as JSON text (malloc'd, NUL-terminated; *len without the NUL).
+ * A phone whose load is not a load name, or whose counts are out of range
+ * (no files, more done than there are), is left out. 0, or -1 (out of
+ * memory, more than REPORT_PHONES_MAX phones, a count over 2^53, a held
+ * load's name that is not a load name). */
 int report_json_build(const struct report_doc *r, char **out, size_t *len);
 
 /* The central's answer: {"branch","want","report_every_s","max_age_s"}. */

@@ -146,6 +146,38 @@ done
 [ "$(render_server)" = 127.0.0.1 ] && pass "the central's config now names the branch (loadServer 127.0.0.1)" ||
     fail "loadServer is \"$(render_server)\" after the branch holds $LOAD"
 
+# ---- the inventory: a phone served by the branch, known at the central ----
+# The phone (127.0.0.31) fetches its config from the central (which so
+# joins its address to its MAC) and its whole load from the branch, which
+# has no MAC for it: the branch's next report (a finished load is a change)
+# carries it as a phone, and the central's inventory shows it on target,
+# served by the branch.
+PHONE=127.0.0.31
+curl -s -f --max-time 10 -o "$TMPD/bmanifest.json" "http://127.0.0.1:$BPORT/manifests/v1/loads/$LOAD" ||
+    die "no manifest of $LOAD at the branch"
+python3 -c 'import json,sys
+for f in json.load(open(sys.argv[1]))["files"]: print(f["name"])' "$TMPD/bmanifest.json" >"$TMPD/bfiles"
+NFILES=$(wc -l <"$TMPD/bfiles")
+curl -s -g --max-time 10 --interface "$PHONE" -o "$TMPD/phone.cnf" \
+    "tftp://127.0.0.1:$CTPORT/SEP$MAC.cnf.xml" || die "the phone's config fetch from the central failed"
+while read -r f; do
+    curl -s -f --max-time 10 --interface "$PHONE" -o "$TMPD/out.bin" "http://127.0.0.1:$BPORT/$f" ||
+        die "the phone's fetch of $f from the branch failed"
+done <"$TMPD/bfiles"
+t_phone=$(date +%s.%N)
+want_inv="$LOAD:$NFILES/$NFILES:$BRANCH:on_target"
+i=0
+while [ $i -lt 60 ]; do
+    ctl "$CDATA" --json inventory --stuck-s 1000 >"$TMPD/cinv.json"
+    got=$(json_field "$TMPD/cinv.json" '",".join("%s:%d/%d:%s:%s" % (p["firmware"]["load"], p["firmware"]["files_done"], p["firmware"]["files_total"], p["source"], p["state"]) for p in d["phones"] if p["mac"] == "'"$MAC"'")')
+    [ "$got" = "$want_inv" ] && break
+    sleep 0.25
+    i=$((i + 1))
+done
+[ "$got" = "$want_inv" ] &&
+    pass "the central's inventory: $MAC $got, $(elapsed "$t_phone") s after its last file at the branch" ||
+    fail "the central's inventory for $MAC: \"$got\" (want $want_inv) $(head -c 600 "$TMPD/cinv.json")"
+
 # ---- the branch's own view of it ----
 BASE="$BBASE"
 req stage GET /api/v1/stage -H "Authorization: Bearer $BATOKEN"

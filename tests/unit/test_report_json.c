@@ -1,5 +1,5 @@
 /* test_report_json.c: table tests for the fleet report's JSON (every member,
- * null ETA, refusals), the central's answer (accepted forms, each bad member,
+ * null ETA, refusals, the phones kept and left out), the central's answer (accepted forms, each bad member,
  * every truncation, the 4,096-load and 1 MiB limits), what counts as a change
  * of holdings, and the branch token file. */
 #include <jansson.h>
@@ -42,7 +42,7 @@ static void test_report_members(void **state)
         holding("SIP78xx.14-2-1", FLEET_STAGING, 64000000, 105000000, 240),
         holding("SIP88xx.14-2-1", FLEET_QUARANTINED, 10, 20, -1),
     };
-    struct report_doc r = {"0.1.0", 1765000000, 52428800000ull, v, 2};
+    struct report_doc r = {"0.1.0", 1765000000, 52428800000ull, v, 2, NULL, 0};
     json_t *j, *l0, *l1;
     char *text;
     size_t len;
@@ -95,12 +95,61 @@ static void test_report_refuses(void **state)
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         struct fleet_holding h = holding(cases[i].name, FLEET_COMPLETE, 1, cases[i].bytes,
                                          cases[i].eta);
-        struct report_doc r = {"0.1.0", 1, cases[i].free_bytes, &h, 1};
+        struct report_doc r = {"0.1.0", 1, cases[i].free_bytes, &h, 1, NULL, 0};
 
         assert_int_equal(report_json_build(&r, &text, &len), -1);
         assert_null(text);
         assert_int_equal(len, 0);
     }
+}
+
+static struct inventory_addr_row phone_row(const char *addr, const char *load, unsigned done,
+                                           unsigned total, int64_t at)
+{
+    struct inventory_addr_row p = {.files_done = done, .files_total = total, .at = at};
+
+    snprintf(p.addr, sizeof(p.addr), "%s", addr);
+    snprintf(p.load, sizeof(p.load), "%s", load);
+    return p;
+}
+
+/* The phones: the good ones as the contract shows them; a bad load name, no
+ * files, more done than there are, or a negative time left out; over
+ * REPORT_PHONES_MAX refused. */
+static void test_report_phones(void **state)
+{
+    struct inventory_addr_row v[] = {
+        phone_row("198.19.0.10", "SIP78xx.14-2-1", 5, 5, 1765000000),
+        phone_row("2001:db8::7", "SIP88xx.14-2-1", 1, 4, 1765000001),
+        phone_row("198.19.0.11", "a/b", 1, 4, 1),
+        phone_row("198.19.0.12", "SIP78xx.14-2-1", 0, 0, 1),
+        phone_row("198.19.0.13", "SIP78xx.14-2-1", 5, 4, 1),
+        phone_row("198.19.0.14", "SIP78xx.14-2-1", 1, 4, -1),
+    };
+    struct report_doc r = {"0.1.0", 1, 0, NULL, 0, v, ARRAY_LEN(v)};
+    json_t *j, *ph, *p0;
+    char *text;
+    size_t len;
+
+    (void)state;
+    assert_int_equal(report_json_build(&r, &text, &len), 0);
+    j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    ph = json_object_get(j, "phones");
+    assert_int_equal(json_array_size(ph), 2);
+    p0 = json_array_get(ph, 0);
+    assert_string_equal(json_string_value(json_object_get(p0, "addr")), "198.19.0.10");
+    assert_string_equal(json_string_value(json_object_get(p0, "load")), "SIP78xx.14-2-1");
+    assert_int_equal(json_integer_value(json_object_get(p0, "files_done")), 5);
+    assert_int_equal(json_integer_value(json_object_get(p0, "files_total")), 5);
+    assert_int_equal(json_integer_value(json_object_get(p0, "at")), 1765000000);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ph, 1), "addr")),
+                        "2001:db8::7");
+    json_decref(j);
+    free(text);
+    r.n_phones = REPORT_PHONES_MAX + 1; /* refused before any is read */
+    assert_int_equal(report_json_build(&r, &text, &len), -1);
+    assert_null(text);
 }
 
 /* ---- the answer ---- */
@@ -371,6 +420,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_members),  cmocka_unit_test(test_report_refuses),
+        cmocka_unit_test(test_report_phones),
              cmocka_unit_test(test_answer_accepts),
         cmocka_unit_test(test_answer_refuses),  cmocka_unit_test(test_answer_truncated),
         cmocka_unit_test(test_answer_limits),   cmocka_unit_test(test_holdings_changed),
