@@ -158,25 +158,27 @@ static void load_switch(struct inv_phone *p, const char *load, unsigned total, i
     memset(p->done, 0, sizeof(p->done));
 }
 
-/* The hit that is the phone's current load, else the first. */
-static const struct inventory_hit *hit_pick(const struct inv_phone *p,
-                                            const struct inventory_hit *hits, size_t n)
+/* The hit that is the current load, else the first. */
+static const struct inventory_hit *hit_pick(const char *current, const struct inventory_hit *hits,
+                                            size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcasecmp(hits[i].load, p->row.fw_load) == 0)
+        if (strcasecmp(hits[i].load, current) == 0)
             return &hits[i];
     return &hits[0];
 }
 
-/* One file of the phone's load finished (the lock held). */
-static void file_done(struct inv_phone *p, unsigned index)
+/* File index of a load finished: marked in done, counted in *files_done
+ * the first time. Whether it was new. */
+static bool file_done(uint64_t *done, unsigned *files_done, unsigned index)
 {
     uint64_t bit = (uint64_t)1 << (index % 64);
 
-    if (index >= INVENTORY_FILES_MAX || (p->done[index / 64] & bit) != 0)
-        return;
-    p->done[index / 64] |= bit;
-    p->row.files_done++;
+    if (index >= INVENTORY_FILES_MAX || (done[index / 64] & bit) != 0)
+        return false;
+    done[index / 64] |= bit;
+    (*files_done)++;
+    return true;
 }
 
 /* The index of the stranger whose last transfer is the oldest (n > 0). */
@@ -223,14 +225,11 @@ static void stranger_note(struct inventory *inv, const char *addr, const struct 
                           size_t n, bool complete, int64_t now)
 {
     struct inv_stranger *s = stranger_get(inv, addr);
-    const struct inventory_hit *h = &hits[0];
-    uint64_t bit;
+    const struct inventory_hit *h;
 
     if (s == NULL)
         return;
-    for (size_t i = 0; i < n; i++)
-        if (strcasecmp(hits[i].load, s->row.load) == 0)
-            h = &hits[i];
+    h = hit_pick(s->row.load, hits, n);
     if (strcasecmp(h->load, s->row.load) != 0 && strlen(h->load) < INVENTORY_LOAD_MAX) {
         snprintf(s->row.load, sizeof(s->row.load), "%s", h->load);
         s->row.files_total = h->total;
@@ -238,11 +237,8 @@ static void stranger_note(struct inventory *inv, const char *addr, const struct 
         memset(s->done, 0, sizeof(s->done));
     }
     s->row.at = now;
-    bit = (uint64_t)1 << (h->index % 64);
-    if (!complete || h->index >= INVENTORY_FILES_MAX || (s->done[h->index / 64] & bit) != 0)
-        return;
-    s->done[h->index / 64] |= bit;
-    if (++s->row.files_done == s->row.files_total)
+    if (complete && file_done(s->done, &s->row.files_done, h->index) &&
+        s->row.files_done == s->row.files_total)
         inv->finished++;
 }
 
@@ -305,11 +301,11 @@ void inventory_note_file(struct inventory *inv, const struct sockaddr *client,
     pthread_mutex_lock(&inv->lock);
     p = phone_at(inv, addr);
     if (p != NULL) {
-        h = hit_pick(p, hits, n);
+        h = hit_pick(p->row.fw_load, hits, n);
         if (strcasecmp(h->load, p->row.fw_load) != 0 && strlen(h->load) < INVENTORY_LOAD_MAX)
             load_switch(p, h->load, h->total, now);
         if (complete)
-            file_done(p, h->index);
+            file_done(p->done, &p->row.files_done, h->index);
         p->row.fw_last = now;
         snprintf(p->row.source, sizeof(p->row.source), "central");
         mark(p);
