@@ -51,18 +51,18 @@ struct api_refused {
 struct api_context {
     struct datadir dd;
     pthread_mutex_t db_lock;
-    struct tftp_server *tftp;      /* for stats; may be NULL */
-    struct files_server *files;    /* the HTTP file service, for stats; may be NULL */
-    struct pull_engine *pull;      /* the upstream's pulls (api_stage.c); NULL: no upstream */
+    struct tftp_server *tftp;        /* for stats; may be NULL */
+    struct files_server *files;      /* the HTTP file service, for stats; may be NULL */
+    struct pull_engine *pull;        /* the upstream's pulls (api_stage.c); NULL: no upstream */
     struct fleet_reporter *reporter; /* reports to the central (api_stage.c); NULL: none */
-    struct missing_table *missing; /* names asked for and not found (api_stats.c); may be NULL */
+    struct missing_table *missing;   /* names asked for and not found (api_stats.c); may be NULL */
     bool tls;
     char cookie_name[32]; /* "__Host-loadsd_session" under TLS */
     int64_t started;
-    struct jobs *jobs;          /* background imports (uploads) */
-    uint64_t upload_max;        /* bytes of one uploaded bundle */
-    struct api_refused refused; /* forged fleet calls (api_fleet.c) */
-    int64_t inventory_stuck_s;  /* the firmware inventory's stuck threshold (api_inventory.c) */
+    struct jobs *jobs;           /* background imports (uploads) */
+    uint64_t upload_max;         /* bytes of one uploaded bundle */
+    struct api_refused refused;  /* forged fleet calls (api_fleet.c) */
+    int64_t inventory_stuck_s;   /* the firmware inventory's stuck threshold (api_inventory.c) */
     struct inventory *inventory; /* branches' phones merged in (api_fleet.c); NULL: none */
 };
 

@@ -129,8 +129,9 @@ static int answer_want(struct api_request *rq, struct api_response *rs,
                          "cannot read the want list");
     j = fleet_answer_json(rq->who.branch, &want, FLEET_REPORT_EVERY_S, max_age_s(rq->ctx->dd.db));
     if (j != NULL && m != NULL)
-        json_object_set_new(j, "phones", json_pack("{s:I, s:I}", "joined", (json_int_t)m->joined,
-                                                   "unknown", (json_int_t)m->unknown));
+        json_object_set_new(j, "phones",
+                            json_pack("{s:I, s:I}", "joined", (json_int_t)m->joined, "unknown",
+                                      (json_int_t)m->unknown));
     api_json(rs, MHD_HTTP_OK, j);
     fleet_want_free(&want);
     return 0;

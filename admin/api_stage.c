@@ -58,9 +58,9 @@ static json_t *central_json(struct fleet_reporter *r)
                      "last_report_at", st.last_sent ? json_integer(st.last_sent) : json_null(),
                      "last_ok_at", st.last_ok ? json_integer(st.last_ok) : json_null(),
                      "failing_since",
-                     st.failing_since ? json_integer(st.failing_since) : json_null(), "why",
-                     st.why, "report_every_s", (json_int_t)st.report_every_s, "held",
-                     (json_int_t)st.held, "wanted", (json_int_t)st.wanted, "summary", summary);
+                     st.failing_since ? json_integer(st.failing_since) : json_null(), "why", st.why,
+                     "report_every_s", (json_int_t)st.report_every_s, "held", (json_int_t)st.held,
+                     "wanted", (json_int_t)st.wanted, "summary", summary);
 }
 
 static int stage_list(struct api_request *rq, struct api_response *rs)

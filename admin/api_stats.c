@@ -17,7 +17,7 @@
 
 #define METRICS_MAX       131072
 #define METRICS_SITES_MAX 256 /* sites with inventory gauges; the rest are left out */
-#define MISSING_TOP_STATS 10 /* names in /api/v1/stats; the endpoint gives them all */
+#define MISSING_TOP_STATS 10  /* names in /api/v1/stats; the endpoint gives them all */
 
 struct catalog_counts {
     int64_t verified, signed_, partial, unsigned_, invalid, quarantined; /* loads */

@@ -53,8 +53,7 @@ static const struct api_route *const route_tables[] = {
     api_session_routes, api_users_routes,     api_tokens_routes,  api_loads_routes,
     api_trust_routes,   api_audit_routes,     api_stats_routes,   api_uploads_routes,
     api_jobs_routes,    api_provision_routes, api_devices_routes, api_transfers_routes,
-    api_stage_routes,   api_fleet_routes,   api_probe_routes,
-    api_inventory_routes,
+    api_stage_routes,   api_fleet_routes,     api_probe_routes,   api_inventory_routes,
 };
 
 struct admin_http {

@@ -22,14 +22,14 @@ struct admin_http_params {
     bool insecure_http;   /* allow plain HTTP on a non-loopback address */
     const char *web_root; /* "" or NULL: the installed web/, else the source tree's */
     const char *data_dir;
-    struct tftp_server *tftp;      /* for /metrics and stats; may be NULL */
-    struct files_server *files;    /* the HTTP file service, likewise; may be NULL */
-    struct pull_engine *pull;      /* the upstream's pulls (stage); NULL: no upstream */
+    struct tftp_server *tftp;        /* for /metrics and stats; may be NULL */
+    struct files_server *files;      /* the HTTP file service, likewise; may be NULL */
+    struct pull_engine *pull;        /* the upstream's pulls (stage); NULL: no upstream */
     struct fleet_reporter *reporter; /* reports to the central (stage); NULL: none */
-    struct missing_table *missing; /* names asked for and not found; NULL: none kept */
-    unsigned upload_max_mb;        /* largest uploaded bundle; 0 = 2048 */
-    unsigned inventory_stuck_s;    /* the firmware inventory's stuck threshold; 0 = 1800 */
-    struct inventory *inventory;   /* takes the phones of branches' reports; NULL: none */
+    struct missing_table *missing;   /* names asked for and not found; NULL: none kept */
+    unsigned upload_max_mb;          /* largest uploaded bundle; 0 = 2048 */
+    unsigned inventory_stuck_s;      /* the firmware inventory's stuck threshold; 0 = 1800 */
+    struct inventory *inventory;     /* takes the phones of branches' reports; NULL: none */
 };
 
 /* Opens the data directory, creates the first admin on a first run

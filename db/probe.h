@@ -19,10 +19,10 @@
 struct probe_row {
     char host[PROBE_HOST_MAX];
     char load[PROBE_LOAD_MAX];
-    bool complete;        /* every file answered with the catalog's size */
-    unsigned files_have;  /* files that answered with the catalog's size */
-    unsigned files_total; /* the .loads file and its components */
-    int64_t probed_at;    /* Unix time */
+    bool complete;           /* every file answered with the catalog's size */
+    unsigned files_have;     /* files that answered with the catalog's size */
+    unsigned files_total;    /* the .loads file and its components */
+    int64_t probed_at;       /* Unix time */
     char why[PROBE_WHY_MAX]; /* why not complete ("" when it is), printable */
 };
 
@@ -35,8 +35,8 @@ int probe_row_put(sqlite3 *db, const struct probe_row *r, bool *changed);
 int probe_row_get(sqlite3 *db, const char *host, const char *load, struct probe_row *out);
 /* Every result (host NULL) or one host's, by host then load. The callback
  * returns 0 to go on, anything else to stop (returned). */
-int probe_rows_each(sqlite3 *db, const char *host,
-                    int (*cb)(void *arg, const struct probe_row *r), void *arg);
+int probe_rows_each(sqlite3 *db, const char *host, int (*cb)(void *arg, const struct probe_row *r),
+                    void *arg);
 /* Removes, in one transaction, every result keep() says no to (a (host,
  * load) no device needs any more), moving the fleet generation when one
  * went; *removed (may be NULL) gets how many. 0 or a negative db_result. */

@@ -159,8 +159,8 @@ static const struct config_key config_keys[] = {
      "and stage what it wants"},
     {"central-ca", CONFIG_KIND_STRING, CONFIG_FIELD(central_ca), 0, 0, NULL, "FILE",
      "PEM CA bundle the central's certificate is verified against (default: the system's)"},
-    {"central-token-file", CONFIG_KIND_STRING, CONFIG_FIELD(central_token_file), 0, 0, NULL,
-     "FILE", "this branch's token for --central, one line (loadsctl branch add prints it)"},
+    {"central-token-file", CONFIG_KIND_STRING, CONFIG_FIELD(central_token_file), 0, 0, NULL, "FILE",
+     "this branch's token for --central, one line (loadsctl branch add prints it)"},
 };
 
 #define CONFIG_KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))

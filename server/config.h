@@ -31,20 +31,20 @@ struct loadsd_config {
     bool rollover_to_one;
     bool foreground;
     enum log_level log_level;
-    char user[64];             /* "" = keep the current user */
-    unsigned max_blksize;      /* 8..65464 */
-    unsigned max_windowsize;   /* 1..65535 */
-    unsigned retries;          /* resends before giving up, 1..20 */
-    unsigned timeout_ms;       /* first timeout without a negotiated one, 100..60000 */
-    unsigned grace_seconds;    /* SIGTERM: how long transfers may finish, 0..3600 */
-    unsigned scrub_interval;   /* seconds between background re-hashes, 0 = off */
-    unsigned scrub_rate_mb;    /* MB/s the scrub may read, 0 = no limit */
-    char admin_listen[64];     /* admin interface "ADDR:PORT", or "none" */
-    char admin_cert[PATH_MAX]; /* PEM certificate (with admin_key: HTTPS) */
-    char admin_key[PATH_MAX];  /* PEM private key */
-    bool admin_insecure_http;  /* plain HTTP allowed on a non-loopback address */
-    char web_root[PATH_MAX];   /* the web page's files; "" = installed, else the source tree's */
-    unsigned upload_max_mb;    /* largest firmware bundle uploaded through the admin API */
+    char user[64];              /* "" = keep the current user */
+    unsigned max_blksize;       /* 8..65464 */
+    unsigned max_windowsize;    /* 1..65535 */
+    unsigned retries;           /* resends before giving up, 1..20 */
+    unsigned timeout_ms;        /* first timeout without a negotiated one, 100..60000 */
+    unsigned grace_seconds;     /* SIGTERM: how long transfers may finish, 0..3600 */
+    unsigned scrub_interval;    /* seconds between background re-hashes, 0 = off */
+    unsigned scrub_rate_mb;     /* MB/s the scrub may read, 0 = no limit */
+    char admin_listen[64];      /* admin interface "ADDR:PORT", or "none" */
+    char admin_cert[PATH_MAX];  /* PEM certificate (with admin_key: HTTPS) */
+    char admin_key[PATH_MAX];   /* PEM private key */
+    bool admin_insecure_http;   /* plain HTTP allowed on a non-loopback address */
+    char web_root[PATH_MAX];    /* the web page's files; "" = installed, else the source tree's */
+    unsigned upload_max_mb;     /* largest firmware bundle uploaded through the admin API */
     unsigned inventory_stuck_s; /* the firmware inventory's "stuck" threshold */
     struct net_listen files_listen[CONFIG_LISTEN_MAX]; /* HTTP file service; none = off */
     unsigned files_listen_count;
@@ -63,7 +63,7 @@ struct loadsd_config {
     char central[UPSTREAM_BASE_MAX];          /* the central's admin API; "" = no reports */
     char central_ca[PATH_MAX];                /* CA bundle for it; "" = the system's CAs */
     char central_token_file[PATH_MAX];        /* this branch's token, one line */
-    unsigned probe_rate; /* load-server probe: requests per second at most */
+    unsigned probe_rate;                      /* load-server probe: requests per second at most */
     unsigned probe_port; /* load-server probe: the port asked (69; tests another) */
 };
 

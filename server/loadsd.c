@@ -43,7 +43,7 @@ struct services {
     struct cnf_proxy *configs;     /* the upstream's phone configs; NULL unless upstream-configs */
     struct missing_table *missing; /* names asked for that no source has */
     struct fleet_reporter *reporter; /* reports to the central; NULL unless --central */
-    struct prober *probe;          /* probes plain-host load servers when the setting is on */
+    struct prober *probe;            /* probes plain-host load servers when the setting is on */
 };
 
 #define EXIT_USAGE 2
@@ -378,11 +378,11 @@ static int central_token(const struct loadsd_config *c, char *token, size_t cap,
 }
 
 /* The reporter's settings from c (the token already read). */
-static struct fleet_reporter_params central_params(const struct loadsd_config *c,
-                                                   const char *token, const struct services *sv)
+static struct fleet_reporter_params central_params(const struct loadsd_config *c, const char *token,
+                                                   const struct services *sv)
 {
-    struct fleet_reporter_params p = {c->central, c->central_ca, token, c->data_dir, sv->pull,
-                                      cnf_source_inventory(sv->cnf)};
+    struct fleet_reporter_params p = {c->central,  c->central_ca, token,
+                                      c->data_dir, sv->pull,      cnf_source_inventory(sv->cnf)};
 
     return p;
 }

@@ -183,9 +183,9 @@ const char *ctl_time(int64_t t, char *buf, size_t cap)
 }
 
 static const struct ctl_command *const command_tables[] = {
-    ctl_catalog_commands, ctl_users_commands, ctl_provision_commands, ctl_devices_commands,
-    ctl_recover_commands, ctl_stage_commands, ctl_fleet_commands, ctl_probe_commands,
-    ctl_inventory_commands};
+    ctl_catalog_commands, ctl_users_commands,   ctl_provision_commands,
+    ctl_devices_commands, ctl_recover_commands, ctl_stage_commands,
+    ctl_fleet_commands,   ctl_probe_commands,   ctl_inventory_commands};
 
 /* Finds "trust add" (two words) before "trust" (one). */
 static const struct ctl_command *command_find(int argc, char **argv, int *words)

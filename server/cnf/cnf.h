@@ -91,8 +91,8 @@ int cnf_render_default(const struct settings_snapshot *s, struct cnf_buf *out);
 enum cnf_name cnf_name_parse(const char *name, char mac[SETTINGS_MAC_LEN + 1]);
 
 /* Resolves the device (fleet_resolve: the gate over fleet at now, fleet may
- * be NULL; site rules matched against from, which may be NULL) and renders its SEP<MAC>.cnf.xml with its profile's
- * template when it has one (checked here: CNF_INVALID when it fails) or the
+ * be NULL; site rules matched against from, which may be NULL) and renders its SEP<MAC>.cnf.xml
+ * with its profile's template when it has one (checked here: CNF_INVALID when it fails) or the
  * default. CNF_UNKNOWN for a MAC the snapshot does not have. */
 int cnf_render_mac(const struct settings_snapshot *s, const struct fleet_view *fleet, int64_t now,
                    const char *mac, const struct sockaddr *from, struct cnf_buf *out);

@@ -2,7 +2,8 @@
  * devices, XMLDefault.cnf.xml) as a name resolver source: a reference-counted
  * provisioning snapshot and fleet view (in snapshot holders) that genwatch's
  * thread replaces when the database's generation (or the fleet generation)
- * moves; each request renders into a memfd with the fleet gate at its time. Writes the database only to record the load each config names. */
+ * moves; each request renders into a memfd with the fleet gate at its time. Writes the database
+ * only to record the load each config names. */
 #ifndef LOADSD_CNF_SOURCE_H
 #define LOADSD_CNF_SOURCE_H
 

@@ -39,7 +39,7 @@ struct inventory {
     pthread_mutex_t lock;
     struct inv_stranger *strangers; /* sorted by addr; at most INVENTORY_STRANGERS_MAX */
     size_t n_strangers, cap_strangers;
-    uint64_t finished; /* loads a stranger finished, counted */
+    uint64_t finished;        /* loads a stranger finished, counted */
     struct inv_phone *phones; /* sorted by mac */
     size_t n, cap;
     struct inv_addr *addrs; /* sorted by addr */

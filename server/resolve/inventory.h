@@ -16,7 +16,8 @@
 #define INVENTORY_FLUSH_MAX  512    /* rows written per flush */
 #define INVENTORY_WRITE_S    5      /* a phone's row is written at most this often */
 #define INVENTORY_FILES_MAX  128    /* files of a load told apart; a bigger load never completes */
-#define INVENTORY_STRANGERS_MAX 100000 /* addresses with no known MAC kept; past it the oldest goes */
+#define INVENTORY_STRANGERS_MAX                                                                    \
+    100000 /* addresses with no known MAC kept; past it the oldest goes */
 
 struct inventory;
 

@@ -171,8 +171,8 @@ static struct curl_slist *post_headers(const char *bearer)
     struct curl_slist *l = curl_slist_append(NULL, "Content-Type: application/json"), *more;
     char auth[512];
 
-    if (l == NULL || snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer) >=
-                         (int)sizeof(auth)) {
+    if (l == NULL ||
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer) >= (int)sizeof(auth)) {
         curl_slist_free_all(l);
         return NULL;
     }

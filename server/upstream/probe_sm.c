@@ -55,8 +55,8 @@ int probe_sm_start(struct probe_sm *sm, const struct probe_sm_params *p, const c
         o.present |= TFTP_OPT_BLKSIZE;
         o.blksize = p->blksize;
     }
-    len = tftp_packet_build_request(sm->rrq, sizeof(sm->rrq), TFTP_OP_RRQ, name, TFTP_MODE_OCTET,
-                                    &o);
+    len =
+        tftp_packet_build_request(sm->rrq, sizeof(sm->rrq), TFTP_OP_RRQ, name, TFTP_MODE_OCTET, &o);
     if (len <= 0 || name[0] == '\0')
         return end(sm, PROBE_SM_NO_ANSWER, "the file name does not fit a TFTP request");
     sm->rrq_len = (size_t)len;

@@ -26,11 +26,11 @@
 #include "lib/sizes.h"
 #include "server/upstream/fetch.h"
 
-#define REPORT_PATH       "/api/v1/fleet/report"
-#define REPORT_TICK_S     1  /* how often the thread looks for a change */
-#define REPORT_TIMEOUT_S  30 /* one report, connection to answer */
-#define REPORT_CONNECT_S  10
-#define TOKEN_FILE_MAX    4096
+#define REPORT_PATH      "/api/v1/fleet/report"
+#define REPORT_TICK_S    1  /* how often the thread looks for a change */
+#define REPORT_TIMEOUT_S 30 /* one report, connection to answer */
+#define REPORT_CONNECT_S 10
+#define TOKEN_FILE_MAX   4096
 
 struct fleet_reporter {
     pthread_t thread;
@@ -56,8 +56,7 @@ struct fleet_reporter {
 
 /* ---- the token ---- */
 
-int fleet_token_read(const char *path, char *out, size_t cap, bool *loose, char *err,
-                     size_t errcap)
+int fleet_token_read(const char *path, char *out, size_t cap, bool *loose, char *err, size_t errcap)
 {
     struct stat st;
     char *buf = NULL;
@@ -75,8 +74,9 @@ int fleet_token_read(const char *path, char *out, size_t cap, bool *loose, char 
         len--;
     rc = -1;
     if (len == 0)
-        snprintf(err, errcap, "%s is empty: it must hold this branch's token (loadsctl branch add "
-                              "at the central prints it)",
+        snprintf(err, errcap,
+                 "%s is empty: it must hold this branch's token (loadsctl branch add "
+                 "at the central prints it)",
                  path);
     else if (len > REPORT_TOKEN_MAX || len >= cap)
         snprintf(err, errcap, "%s: the token is longer than %d bytes", path, REPORT_TOKEN_MAX);
@@ -250,7 +250,8 @@ static void why_from_error(long status, const char *body, size_t len, const char
 
     if (status == 401 || status == 403) {
         log_clean(code != NULL ? code : "", code != NULL ? strlen(code) : 0, clean, sizeof(clean));
-        snprintf(why, cap, "the central refused this branch's token (HTTP %ld %s): check "
+        snprintf(why, cap,
+                 "the central refused this branch's token (HTTP %ld %s): check "
                  "--central-token-file against loadsctl branch add at the central",
                  status, clean);
     } else if (status != 0 && code != NULL) {
@@ -285,8 +286,7 @@ static int report_send(struct fleet_reporter *r, const struct fleet_holding *v, 
     snprintf(ca, sizeof(ca), "%s", r->ca_file);
     snprintf(token, sizeof(token), "%s", r->token);
     pthread_mutex_unlock(&r->lock);
-    if (inventory_addr_snapshot(r->inv, REPORT_PHONES_MAX, &phones, &rep.n_phones,
-                                finished) != 0) {
+    if (inventory_addr_snapshot(r->inv, REPORT_PHONES_MAX, &phones, &rep.n_phones, finished) != 0) {
         snprintf(why, cap, "cannot read the phones' fetches (out of memory)");
         goto out;
     }

@@ -22,10 +22,10 @@
 struct fleet_reporter;
 
 struct fleet_reporter_params {
-    const char *central;  /* the central's admin API, normalised (upstream_url_normalize) */
-    const char *ca_file;  /* PEM CA bundle for https; "" or NULL: the system's */
-    const char *token;    /* this branch's token */
-    const char *data_dir; /* the catalog the holdings are read from */
+    const char *central;      /* the central's admin API, normalised (upstream_url_normalize) */
+    const char *ca_file;      /* PEM CA bundle for https; "" or NULL: the system's */
+    const char *token;        /* this branch's token */
+    const char *data_dir;     /* the catalog the holdings are read from */
     struct pull_engine *pull; /* stages what the central wants; NULL: no upstream */
     struct inventory *inv;    /* what phones fetched here, reported as phones; NULL: none */
 };
@@ -34,12 +34,12 @@ struct fleet_reporter_params {
 struct fleet_reporter_status {
     char central[UPSTREAM_BASE_MAX];
     char branch[REPORT_BRANCH_NAME_MAX + 1]; /* the name the central answered with; "" */
-    int64_t last_sent;                      /* Unix time of the latest report sent; 0: none */
-    int64_t last_ok;                        /* of the latest one answered; 0: none */
-    int64_t failing_since;                  /* the first failure since the last answer; 0 */
+    int64_t last_sent;                       /* Unix time of the latest report sent; 0: none */
+    int64_t last_ok;                         /* of the latest one answered; 0: none */
+    int64_t failing_since;                   /* the first failure since the last answer; 0 */
     char why[REPORT_WHY_MAX];                /* that failure, sanitised; "" when answering */
-    unsigned report_every_s;                /* the schedule now */
-    size_t held, wanted;                    /* loads in the latest report and answer */
+    unsigned report_every_s;                 /* the schedule now */
+    size_t held, wanted;                     /* loads in the latest report and answer */
 };
 
 /* Reads a branch token from path: one line (a final newline dropped) of

@@ -42,8 +42,8 @@ static json_t *holding_json(const struct fleet_holding *h)
     return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "name", h->load, "state",
                      fleet_state_name(h->state), "files_have", (json_int_t)h->files_have,
                      "files_total", (json_int_t)h->files_total, "bytes_have",
-                     (json_int_t)h->bytes_have, "bytes_total", (json_int_t)h->bytes_total,
-                     "eta_s", h->eta_s < 0 ? json_null() : json_integer(h->eta_s));
+                     (json_int_t)h->bytes_have, "bytes_total", (json_int_t)h->bytes_total, "eta_s",
+                     h->eta_s < 0 ? json_null() : json_integer(h->eta_s));
 }
 
 /* The phones worth telling (see report_json_build), appended to arr. */
@@ -55,11 +55,10 @@ static int phones_json(const struct report_doc *r, json_t *arr)
         if (!pull_load_name_ok(p->load) || p->files_total == 0 || p->files_done > p->files_total ||
             p->at < 0)
             continue;
-        if (json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I}", "addr", p->addr,
-                                                 "load", p->load, "files_done",
-                                                 (json_int_t)p->files_done, "files_total",
-                                                 (json_int_t)p->files_total, "at",
-                                                 (json_int_t)p->at)) != 0)
+        if (json_array_append_new(
+                arr, json_pack("{s:s, s:s, s:I, s:I, s:I}", "addr", p->addr, "load", p->load,
+                               "files_done", (json_int_t)p->files_done, "files_total",
+                               (json_int_t)p->files_total, "at", (json_int_t)p->at)) != 0)
             return -1;
     }
     return 0;
@@ -80,9 +79,9 @@ int report_json_build(const struct report_doc *r, char **out, size_t *len)
             goto out;
     if (phones_json(r, phones) != 0)
         goto out;
-    root = json_pack("{s:s, s:I, s:I, s:O, s:O}", "version", r->version, "time",
-                     (json_int_t)r->time, "free_bytes", (json_int_t)r->free_bytes, "loads", loads,
-                     "phones", phones);
+    root =
+        json_pack("{s:s, s:I, s:I, s:O, s:O}", "version", r->version, "time", (json_int_t)r->time,
+                  "free_bytes", (json_int_t)r->free_bytes, "loads", loads, "phones", phones);
     if (root == NULL || (*out = json_dumps(root, JSON_COMPACT)) == NULL)
         goto out;
     *len = strlen(*out);
@@ -154,7 +153,8 @@ static int get_want(json_t *root, struct report_answer *a, char *err, size_t cap
         return fail(err, cap, "want: more than %d loads", REPORT_WANT_MAX);
     if (json_array_size(v) > 0 && (a->want = calloc(json_array_size(v), sizeof(*a->want))) == NULL)
         return fail(err, cap, "want: out of memory");
-    json_array_foreach(v, i, item) {
+    json_array_foreach(v, i, item)
+    {
         const char *s = json_is_string(item) ? json_string_value(item) : NULL;
 
         if (s == NULL)
@@ -228,7 +228,7 @@ static bool moved_a_tenth(const struct fleet_holding *a, const struct fleet_hold
 }
 
 bool report_holdings_changed(const struct fleet_holding *a, size_t na,
-                            const struct fleet_holding *b, size_t nb)
+                             const struct fleet_holding *b, size_t nb)
 {
     if (na != nb)
         return true;

@@ -26,7 +26,8 @@ struct report_doc {
     uint64_t free_bytes;
     const struct fleet_holding *loads; /* what it holds (db/model/fleet.h) */
     size_t n_loads;
-    const struct inventory_addr_row *phones; /* what its phones fetched (at most REPORT_PHONES_MAX) */
+    const struct inventory_addr_row
+        *phones; /* what its phones fetched (at most REPORT_PHONES_MAX) */
     size_t n_phones;
 };
 
@@ -48,7 +49,8 @@ struct report_answer {
 
 /* Parses len bytes (at most REPORT_ANSWER_MAX; unknown members ignored;
  * duplicates in want dropped). 0, or -1 with a reason in err and *a empty. */
-int report_answer_parse(const char *buf, size_t len, struct report_answer *a, char *err, size_t cap);
+int report_answer_parse(const char *buf, size_t len, struct report_answer *a, char *err,
+                        size_t cap);
 void report_answer_free(struct report_answer *a);
 
 /* Sorts holdings by name (the report's order, and what _changed compares). */
@@ -58,6 +60,6 @@ void report_holdings_sort(struct fleet_holding *v, size_t n);
  * gone, another state or total, or its bytes moved by a tenth of the whole
  * or more (staging progress of at least 10 %). */
 bool report_holdings_changed(const struct fleet_holding *a, size_t na,
-                            const struct fleet_holding *b, size_t nb);
+                             const struct fleet_holding *b, size_t nb);
 
 #endif

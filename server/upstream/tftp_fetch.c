@@ -136,8 +136,8 @@ static int io_receive(struct fetch_io *io, char *err, size_t cap)
     struct tftp_get_action a;
     struct sockaddr_storage from;
     socklen_t flen = sizeof(from);
-    ssize_t n =
-        recvfrom(io->peer.sock, io->buf, sizeof(io->buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+    ssize_t n = recvfrom(io->peer.sock, io->buf, sizeof(io->buf), MSG_DONTWAIT,
+                         (struct sockaddr *)&from, &flen);
     int port, rc;
 
     if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ECONNREFUSED))

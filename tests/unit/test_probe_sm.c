@@ -36,7 +36,7 @@ struct script {
     struct step steps[MAXSTEPS];
 };
 
-#define PKT(s) s, sizeof(s) - 1
+#define PKT(s)  s, sizeof(s) - 1
 #define TICK(t) NULL, 0, t
 
 static const struct script scripts[] = {
@@ -44,17 +44,24 @@ static const struct script scripts[] = {
      1468,
      123456,
      "123456 bytes",
-     {{PKT("\0\6tsize\0" "123456\0blksize\0" "1468\0"), 0, PROBE_SM_SIZED, TFTP_OP_ERROR, 8, true}}},
+     {{PKT("\0\6tsize\0"
+           "123456\0blksize\0"
+           "1468\0"),
+       0, PROBE_SM_SIZED, TFTP_OP_ERROR, 8, true}}},
     {"oack with tsize only, 512 asks no blksize",
      512,
      7,
      "7 bytes",
-     {{PKT("\0\6tsize\0" "7\0"), 0, PROBE_SM_SIZED, TFTP_OP_ERROR, 8, true}}},
+     {{PKT("\0\6tsize\0"
+           "7\0"),
+       0, PROBE_SM_SIZED, TFTP_OP_ERROR, 8, true}}},
     {"oack without tsize: present, unsized",
      1468,
      0,
      "no tsize",
-     {{PKT("\0\6blksize\0" "1468\0"), 0, PROBE_SM_UNSIZED, TFTP_OP_ERROR, 8, true}}},
+     {{PKT("\0\6blksize\0"
+           "1468\0"),
+       0, PROBE_SM_UNSIZED, TFTP_OP_ERROR, 8, true}}},
     {"data 1 (options ignored): present, ERROR 0",
      1468,
      0,
@@ -74,7 +81,9 @@ static const struct script scripts[] = {
      1468,
      0,
      "ERROR 2 \"Perm\\x1bdenied\"",
-     {{PKT("\0\5\0\2Perm\x1b" "denied\0"), 0, PROBE_SM_REFUSED, 0, 0, false}}},
+     {{PKT("\0\5\0\2Perm\x1b"
+           "denied\0"),
+       0, PROBE_SM_REFUSED, 0, 0, false}}},
     {"data 2 first, ack, rrq: ignored, then the oack",
      1468,
      9,
@@ -82,14 +91,20 @@ static const struct script scripts[] = {
      {{PKT("\0\3\0\2xx"), 0, PROBE_SM_GOING, 0, 0, false},
       {PKT("\0\4\0\1"), 0, PROBE_SM_GOING, 0, 0, false},
       {PKT("\0\1x\0octet\0"), 0, PROBE_SM_GOING, 0, 0, false},
-      {PKT("\0\6tsize\0" "9\0"), 0, PROBE_SM_SIZED, TFTP_OP_ERROR, 8, true}}},
+      {PKT("\0\6tsize\0"
+           "9\0"),
+       0, PROBE_SM_SIZED, TFTP_OP_ERROR, 8, true}}},
     {"garbage: bad opcode, tsize out of range, no NUL",
      1468,
      0,
      "missing",
      {{PKT("\0\11zzzz"), 0, PROBE_SM_GOING, 0, 0, false},
-      {PKT("\0\6tsize\0" "99999999999999999999\0"), 0, PROBE_SM_GOING, 0, 0, false},
-      {PKT("\0\6tsize\0" "12"), 0, PROBE_SM_GOING, 0, 0, false},
+      {PKT("\0\6tsize\0"
+           "99999999999999999999\0"),
+       0, PROBE_SM_GOING, 0, 0, false},
+      {PKT("\0\6tsize\0"
+           "12"),
+       0, PROBE_SM_GOING, 0, 0, false},
       {PKT("\0\5\0\1gone\0"), 0, PROBE_SM_MISSING, 0, 0, false}}},
     {"silence: two resends, then no answer",
      1468,
@@ -106,8 +121,12 @@ static const struct script scripts[] = {
      1,
      "1 bytes",
      {{TICK(2000), PROBE_SM_GOING, TFTP_OP_RRQ, 0, false},
-      {PKT("\0\6tsize\0" "1\0"), 0, PROBE_SM_SIZED, TFTP_OP_ERROR, 8, true},
-      {PKT("\0\6tsize\0" "5\0"), 0, PROBE_SM_SIZED, 0, 0, false},
+      {PKT("\0\6tsize\0"
+           "1\0"),
+       0, PROBE_SM_SIZED, TFTP_OP_ERROR, 8, true},
+      {PKT("\0\6tsize\0"
+           "5\0"),
+       0, PROBE_SM_SIZED, 0, 0, false},
       {TICK(90000), PROBE_SM_SIZED, 0, 0, false}}},
 };
 
@@ -167,7 +186,8 @@ static void test_scripts(void **state)
  * the machine still waits, sends nothing, and takes the whole one after. */
 static void test_truncated(void **state)
 {
-    static const char oack[] = "\0\6tsize\0" "4096\0";
+    static const char oack[] = "\0\6tsize\0"
+                               "4096\0";
     static const char err[] = "\0\5\0\1nope\0";
     struct probe_sm_params p;
     struct probe_sm sm;

@@ -1,7 +1,7 @@
 /* test_report_json.c: table tests for the fleet report's JSON (every member,
- * null ETA, refusals, the phones kept and left out), the central's answer (accepted forms, each bad member,
- * every truncation, the 4,096-load and 1 MiB limits), what counts as a change
- * of holdings, and the branch token file. */
+ * null ETA, refusals, the phones kept and left out), the central's answer (accepted forms, each bad
+ * member, every truncation, the 4,096-load and 1 MiB limits), what counts as a change of holdings,
+ * and the branch token file. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,14 +21,18 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define GOOD_ANSWER                                                                                \
-    "{\"branch\": \"berlin-1\", \"want\": [\"SIP78xx.14-2-1\", \"SIP88xx.14-2-1\"], "             \
+    "{\"branch\": \"berlin-1\", \"want\": [\"SIP78xx.14-2-1\", \"SIP88xx.14-2-1\"], "              \
     "\"report_every_s\": 60, \"max_age_s\": 300}"
 
 static struct fleet_holding holding(const char *name, enum fleet_state s, uint64_t have,
                                     uint64_t total, int64_t eta)
 {
-    struct fleet_holding h = {.state = s, .files_have = 3, .files_total = 5, .bytes_have = have,
-                              .bytes_total = total, .eta_s = eta};
+    struct fleet_holding h = {.state = s,
+                              .files_have = 3,
+                              .files_total = 5,
+                              .bytes_have = have,
+                              .bytes_total = total,
+                              .eta_s = eta};
 
     snprintf(h.load, sizeof(h.load), "%s", name);
     return h;
@@ -81,20 +85,20 @@ static void test_report_refuses(void **state)
         int64_t eta;
         uint64_t free_bytes;
     } cases[] = {
-        {"", 1, 0, 0},                                  /* no name */
-        {".hidden", 1, 0, 0},                           /* a dot first */
-        {"a/b", 1, 0, 0},                               /* a folder */
-        {"SIP78xx", ((uint64_t)1 << 53) + 1, 0, 0},     /* past 2^53 */
-        {"SIP78xx", 1, -2, 0},                          /* a negative ETA */
-        {"SIP78xx", 1, 0, ((uint64_t)1 << 53) + 1},     /* free space past 2^53 */
+        {"", 1, 0, 0},                              /* no name */
+        {".hidden", 1, 0, 0},                       /* a dot first */
+        {"a/b", 1, 0, 0},                           /* a folder */
+        {"SIP78xx", ((uint64_t)1 << 53) + 1, 0, 0}, /* past 2^53 */
+        {"SIP78xx", 1, -2, 0},                      /* a negative ETA */
+        {"SIP78xx", 1, 0, ((uint64_t)1 << 53) + 1}, /* free space past 2^53 */
     };
     char *text = (char *)"x";
     size_t len = 1;
 
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        struct fleet_holding h = holding(cases[i].name, FLEET_COMPLETE, 1, cases[i].bytes,
-                                         cases[i].eta);
+        struct fleet_holding h =
+            holding(cases[i].name, FLEET_COMPLETE, 1, cases[i].bytes, cases[i].eta);
         struct report_doc r = {"0.1.0", 1, cases[i].free_bytes, &h, 1, NULL, 0};
 
         assert_int_equal(report_json_build(&r, &text, &len), -1);
@@ -175,9 +179,8 @@ static void test_answer_accepts(void **state)
 
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        assert_int_equal(report_answer_parse(cases[i].in, strlen(cases[i].in), &a, err,
-                                            sizeof(err)),
-                         0);
+        assert_int_equal(
+            report_answer_parse(cases[i].in, strlen(cases[i].in), &a, err, sizeof(err)), 0);
         assert_string_equal(a.branch, cases[i].branch);
         assert_int_equal(a.n_want, cases[i].n_want);
         if (cases[i].first != NULL)
@@ -198,8 +201,10 @@ static void test_answer_refuses(void **state)
         {"{\"branch\":\"b\",\"branch\":\"c\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1}",
          "not a JSON object"},
         {"{\"want\":[],\"report_every_s\":60,\"max_age_s\":1}", "branch: missing"},
-        {"{\"branch\":7,\"want\":[],\"report_every_s\":60,\"max_age_s\":1}", "branch: not a string"},
-        {"{\"branch\":\"\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1}", "not a branch name"},
+        {"{\"branch\":7,\"want\":[],\"report_every_s\":60,\"max_age_s\":1}",
+         "branch: not a string"},
+        {"{\"branch\":\"\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1}",
+         "not a branch name"},
         {"{\"branch\":\"a/b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1}",
          "not a branch name"},
         {"{\"branch\":\"a\\u0001\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1}",
@@ -236,9 +241,8 @@ static void test_answer_refuses(void **state)
     (void)state;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         err[0] = '\0';
-        assert_int_equal(report_answer_parse(cases[i].in, strlen(cases[i].in), &a, err,
-                                            sizeof(err)),
-                         -1);
+        assert_int_equal(
+            report_answer_parse(cases[i].in, strlen(cases[i].in), &a, err, sizeof(err)), -1);
         assert_null(a.want);
         assert_int_equal(a.n_want, 0);
         if (strstr(err, cases[i].why) == NULL)
@@ -269,8 +273,9 @@ static char *answer_of(size_t n, size_t pad, size_t *len)
     char *s = malloc(cap);
 
     assert_non_null(s);
-    at += (size_t)snprintf(s + at, cap - at, "{\"branch\":\"b\",\"report_every_s\":60,"
-                                             "\"max_age_s\":300,\"want\":[");
+    at += (size_t)snprintf(s + at, cap - at,
+                           "{\"branch\":\"b\",\"report_every_s\":60,"
+                           "\"max_age_s\":300,\"want\":[");
     for (size_t i = 0; i < n; i++)
         at += (size_t)snprintf(s + at, cap - at, "%s\"L%zu\"", i > 0 ? "," : "", i);
     at += (size_t)snprintf(s + at, cap - at, "]}");
@@ -419,12 +424,11 @@ static void test_token_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_report_members),  cmocka_unit_test(test_report_refuses),
-        cmocka_unit_test(test_report_phones),
-             cmocka_unit_test(test_answer_accepts),
-        cmocka_unit_test(test_answer_refuses),  cmocka_unit_test(test_answer_truncated),
-        cmocka_unit_test(test_answer_limits),   cmocka_unit_test(test_holdings_changed),
-        cmocka_unit_test(test_holdings_sort),   cmocka_unit_test(test_token_file),
+        cmocka_unit_test(test_report_members), cmocka_unit_test(test_report_refuses),
+        cmocka_unit_test(test_report_phones),  cmocka_unit_test(test_answer_accepts),
+        cmocka_unit_test(test_answer_refuses), cmocka_unit_test(test_answer_truncated),
+        cmocka_unit_test(test_answer_limits),  cmocka_unit_test(test_holdings_changed),
+        cmocka_unit_test(test_holdings_sort),  cmocka_unit_test(test_token_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
