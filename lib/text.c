@@ -84,16 +84,13 @@ size_t text_repair(const char *in, size_t len, char *out, size_t cap)
     return o;
 }
 
-void text_format(char *out, size_t cap, const char *fmt, ...)
+static void text_vformat(char *out, size_t cap, const char *fmt, va_list ap)
 {
-    va_list ap;
     int n;
 
-    if (cap == 0)
+    if (out == NULL || cap == 0)
         return;
-    va_start(ap, fmt);
     n = vsnprintf(out, cap, fmt, ap);
-    va_end(ap);
     /* Cut short: step back over a partial UTF-8 sequence at the end. */
     if (n >= 0 && (size_t)n >= cap) {
         size_t len = cap - 1, back = len;
@@ -108,4 +105,23 @@ void text_format(char *out, size_t cap, const char *fmt, ...)
         }
         out[len] = '\0';
     }
+}
+
+void text_format(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    text_vformat(out, cap, fmt, ap);
+    va_end(ap);
+}
+
+int text_fail(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    text_vformat(err, cap, fmt, ap);
+    va_end(ap);
+    return -1;
 }

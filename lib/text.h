@@ -28,5 +28,8 @@ size_t text_repair(const char *in, size_t len, char *out, size_t cap);
  * people): out (cap > 0 bytes) always NUL-terminated, a cut never splits a
  * UTF-8 character. */
 void text_format(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same into err (NULL: nothing written), and -1: how a parser refuses
+ * with a reason ("return text_fail(err, cap, \"...\", ...);"). */
+int text_fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -5,12 +5,12 @@
 
 #include <jansson.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db/blobstore.h"
+#include "lib/text.h"
 
 #define LOADS_SUFFIX ".loads"
 
@@ -20,23 +20,11 @@ struct where {
     long index; /* -1: a member of the manifest itself */
 };
 
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && cap > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 static int fail_at(char *err, size_t cap, struct where w, const char *why)
 {
     if (w.index < 0)
-        return fail(err, cap, "%s: %s", w.member, why);
-    return fail(err, cap, "files[%ld].%s: %s", w.index, w.member, why);
+        return text_fail(err, cap, "%s: %s", w.member, why);
+    return text_fail(err, cap, "files[%ld].%s: %s", w.index, w.member, why);
 }
 
 /* ASCII case ignored, whatever the locale (the catalog folds names so). */
@@ -125,9 +113,9 @@ static int parse_head(json_t *root, struct upstream_manifest *m, char *err, size
     if (s == NULL || copy_status(s, ws, m->status, err, cap) != 0)
         return -1;
     if (served == NULL)
-        return fail(err, cap, "served: missing");
+        return text_fail(err, cap, "served: missing");
     if (!json_is_boolean(served))
-        return fail(err, cap, "served: not a boolean");
+        return text_fail(err, cap, "served: not a boolean");
     m->served = json_is_true(served);
     if (get_uint(root, (struct where){"file_count", -1}, UINT_MAX, &count, err, cap) != 0 ||
         get_uint(root, (struct where){"total_bytes", -1}, INT64_MAX, &m->total_bytes, err, cap) !=
@@ -142,7 +130,7 @@ static int parse_file(json_t *obj, long i, struct upstream_file *f, char *err, s
     const char *name, *sha, *role;
 
     if (!json_is_object(obj))
-        return fail(err, cap, "files[%ld]: not an object", i);
+        return text_fail(err, cap, "files[%ld]: not an object", i);
     name = get_string(obj, (struct where){"name", i}, err, cap);
     if (name == NULL || copy_name(name, (struct where){"name", i}, f->name, err, cap) != 0)
         return -1;
@@ -152,13 +140,13 @@ static int parse_file(json_t *obj, long i, struct upstream_file *f, char *err, s
     if (sha == NULL)
         return -1;
     if (!blobstore_valid_hex(sha))
-        return fail(err, cap, "files[%ld].sha256: not 64 lowercase hex digits", i);
+        return text_fail(err, cap, "files[%ld].sha256: not 64 lowercase hex digits", i);
     memcpy(f->sha256, sha, RESOLVER_HEX_LEN + 1);
     role = get_string(obj, (struct where){"role", i}, err, cap);
     if (role == NULL)
         return -1;
     if (strcmp(role, "loads") != 0 && strcmp(role, "component") != 0)
-        return fail(err, cap, "files[%ld].role: neither \"loads\" nor \"component\"", i);
+        return text_fail(err, cap, "files[%ld].role: neither \"loads\" nor \"component\"", i);
     f->is_loads = strcmp(role, "loads") == 0;
     return 0;
 }
@@ -169,7 +157,7 @@ static int check_unique(const struct upstream_manifest *m, char *err, size_t cap
     for (size_t i = 1; i < m->n_files; i++)
         for (size_t j = 0; j < i; j++)
             if (ascii_casecmp(m->files[i].name, m->files[j].name) == 0)
-                return fail(err, cap, "files[%zu].name: also files[%zu]'s", i, j);
+                return text_fail(err, cap, "files[%zu].name: also files[%zu]'s", i, j);
     return 0;
 }
 
@@ -179,19 +167,19 @@ static int parse_files(json_t *root, struct upstream_manifest *m, char *err, siz
     size_t n;
 
     if (files == NULL)
-        return fail(err, cap, "files: missing");
+        return text_fail(err, cap, "files: missing");
     if (!json_is_array(files))
-        return fail(err, cap, "files: not an array");
+        return text_fail(err, cap, "files: not an array");
     n = json_array_size(files);
     if (n > UPSTREAM_MANIFEST_FILES_MAX)
-        return fail(err, cap, "files: over %d", UPSTREAM_MANIFEST_FILES_MAX);
+        return text_fail(err, cap, "files: over %d", UPSTREAM_MANIFEST_FILES_MAX);
     if (n > 0 && !m->served)
-        return fail(err, cap, "files: listed for a load not served");
+        return text_fail(err, cap, "files: listed for a load not served");
     if (n == 0)
         return 0;
     m->files = calloc(n, sizeof(*m->files));
     if (m->files == NULL)
-        return fail(err, cap, "out of memory");
+        return text_fail(err, cap, "out of memory");
     for (; m->n_files < n; m->n_files++)
         if (parse_file(json_array_get(files, m->n_files), (long)m->n_files, &m->files[m->n_files],
                        err, cap) != 0)
@@ -212,10 +200,10 @@ static int place_loads_file(struct upstream_manifest *m, char *err, size_t cap)
             found++;
         }
     if (found != 1)
-        return fail(err, cap, "files: %zu with role \"loads\", not 1", found);
+        return text_fail(err, cap, "files: %zu with role \"loads\", not 1", found);
     snprintf(want, sizeof(want), "%s%s", m->name, LOADS_SUFFIX);
     if (ascii_casecmp(m->files[at].name, want) != 0)
-        return fail(err, cap, "files[%zu].name: not the load's name with \".loads\"", at);
+        return text_fail(err, cap, "files[%zu].name: not the load's name with \".loads\"", at);
     loads = m->files[at];
     memmove(&m->files[1], &m->files[0], at * sizeof(*m->files));
     m->files[0] = loads;
@@ -228,18 +216,18 @@ static int check_totals(const struct upstream_manifest *m, char *err, size_t cap
     uint64_t sum = 0;
 
     if (m->file_count != m->n_files)
-        return fail(err, cap, "file_count: %u, but %zu files", m->file_count, m->n_files);
+        return text_fail(err, cap, "file_count: %u, but %zu files", m->file_count, m->n_files);
     for (size_t i = 0; i < m->n_files; i++)
         sum += m->files[i].size; /* at most 512 * 4 GiB: no overflow */
     if (sum != m->total_bytes)
-        return fail(err, cap, "total_bytes: not the sum of the files' sizes");
+        return text_fail(err, cap, "total_bytes: not the sum of the files' sizes");
     return 0;
 }
 
 static int parse_root(json_t *root, struct upstream_manifest *m, char *err, size_t cap)
 {
     if (!json_is_object(root))
-        return fail(err, cap, "not a JSON object");
+        return text_fail(err, cap, "not a JSON object");
     if (parse_head(root, m, err, cap) != 0 || parse_files(root, m, err, cap) != 0)
         return -1;
     if (!m->served)
@@ -261,19 +249,20 @@ int upstream_manifest_parse(const char *body, size_t len, struct upstream_manife
     if (err != NULL && cap > 0)
         err[0] = '\0';
     if (body == NULL) {
-        fail(err, cap, "no body");
+        text_fail(err, cap, "no body");
         goto out;
     }
     if (len > UPSTREAM_MANIFEST_BODY_MAX) {
-        fail(err, cap, "body over %d bytes", UPSTREAM_MANIFEST_BODY_MAX);
+        text_fail(err, cap, "body over %d bytes", UPSTREAM_MANIFEST_BODY_MAX);
         goto out;
     }
     /* jansson's own message may quote the input: only its position is kept. */
     root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
-        fail(err, cap, "%s (line %d, column %d)",
-             json_error_code(&jerr) == json_error_duplicate_key ? "a member twice" : "not JSON",
-             jerr.line, jerr.column);
+        text_fail(err, cap, "%s (line %d, column %d)",
+                  json_error_code(&jerr) == json_error_duplicate_key ? "a member twice"
+                                                                     : "not JSON",
+                  jerr.line, jerr.column);
         goto out;
     }
     if (parse_root(root, &m, err, cap) != 0)

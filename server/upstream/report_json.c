@@ -4,27 +4,13 @@
 #include "server/upstream/report_json.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db/model/settings.h"
+#include "lib/text.h"
 #include "server/upstream/pull.h"
-
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL && cap > 0) {
-        va_start(ap, fmt);
-        vsnprintf(err, cap, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ---- the report ---- */
 
@@ -103,12 +89,12 @@ static int get_range(json_t *obj, const char *key, unsigned min, unsigned max, u
     json_int_t n;
 
     if (v == NULL)
-        return fail(err, cap, "%s: missing", key);
+        return text_fail(err, cap, "%s: missing", key);
     if (!json_is_integer(v))
-        return fail(err, cap, "%s: not an integer", key);
+        return text_fail(err, cap, "%s: not an integer", key);
     n = json_integer_value(v);
     if (n < (json_int_t)min || n > (json_int_t)max)
-        return fail(err, cap, "%s: out of range %u..%u", key, min, max);
+        return text_fail(err, cap, "%s: out of range %u..%u", key, min, max);
     *out = (unsigned)n;
     return 0;
 }
@@ -119,13 +105,13 @@ static int get_branch(json_t *root, struct report_answer *a, char *err, size_t c
     const char *s;
 
     if (v == NULL)
-        return fail(err, cap, "branch: missing");
+        return text_fail(err, cap, "branch: missing");
     if (!json_is_string(v))
-        return fail(err, cap, "branch: not a string");
+        return text_fail(err, cap, "branch: not a string");
     s = json_string_value(v);
     if (strlen(s) != json_string_length(v) || !settings_name_valid(s) ||
         strlen(s) > REPORT_BRANCH_NAME_MAX)
-        return fail(err, cap, "branch: not a branch name");
+        return text_fail(err, cap, "branch: not a branch name");
     memcpy(a->branch, s, strlen(s) + 1);
     return 0;
 }
@@ -146,21 +132,21 @@ static int get_want(json_t *root, struct report_answer *a, char *err, size_t cap
     size_t i;
 
     if (v == NULL)
-        return fail(err, cap, "want: missing");
+        return text_fail(err, cap, "want: missing");
     if (!json_is_array(v))
-        return fail(err, cap, "want: not a list");
+        return text_fail(err, cap, "want: not a list");
     if (json_array_size(v) > REPORT_WANT_MAX)
-        return fail(err, cap, "want: more than %d loads", REPORT_WANT_MAX);
+        return text_fail(err, cap, "want: more than %d loads", REPORT_WANT_MAX);
     if (json_array_size(v) > 0 && (a->want = calloc(json_array_size(v), sizeof(*a->want))) == NULL)
-        return fail(err, cap, "want: out of memory");
+        return text_fail(err, cap, "want: out of memory");
     json_array_foreach(v, i, item)
     {
         const char *s = json_is_string(item) ? json_string_value(item) : NULL;
 
         if (s == NULL)
-            return fail(err, cap, "want[%zu]: not a string", i);
+            return text_fail(err, cap, "want[%zu]: not a string", i);
         if (strlen(s) != json_string_length(item) || !pull_load_name_ok(s))
-            return fail(err, cap, "want[%zu]: not a load name", i);
+            return text_fail(err, cap, "want[%zu]: not a load name", i);
         if (!want_has(a, s))
             memcpy(a->want[a->n_want++], s, strlen(s) + 1);
     }
@@ -175,12 +161,12 @@ int report_answer_parse(const char *buf, size_t len, struct report_answer *a, ch
 
     memset(a, 0, sizeof(*a));
     if (len > REPORT_ANSWER_MAX) {
-        fail(err, cap, "the answer is over %d bytes", REPORT_ANSWER_MAX);
+        text_fail(err, cap, "the answer is over %d bytes", REPORT_ANSWER_MAX);
         goto out;
     }
     root = len > 0 ? json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je) : NULL;
     if (root == NULL || !json_is_object(root)) {
-        fail(err, cap, "the answer is not a JSON object");
+        text_fail(err, cap, "the answer is not a JSON object");
         goto out;
     }
     if (get_branch(root, a, err, cap) != 0 || get_want(root, a, err, cap) != 0 ||
