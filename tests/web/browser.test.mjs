@@ -671,10 +671,16 @@ test('the Fleet page shows a phone that fetched its whole load as on target, wit
   ctl('device', 'add', phone, '--model', 'Cisco 7961');
   ctl('device', 'set', phone, 'load', LOAD);
   let cfg = '';
+  // Until the daemon's snapshot has the device (a refusal before then makes
+  // curl fail: tried again).
   for (let i = 0; i < 40 && !cfg.includes(LOAD); i++) {
     if (i) await new Promise((r) => setTimeout(r, 250));
-    cfg = execFileSync('curl', ['-sS', '--max-time', '15', '--interface', '127.0.0.50',
-      `tftp://127.0.0.1:${tftpPort}/SEP${phone}.cnf.xml`], {encoding: 'utf8'});
+    try {
+      cfg = execFileSync('curl', ['-sS', '--max-time', '15', '--interface', '127.0.0.50',
+        `tftp://127.0.0.1:${tftpPort}/SEP${phone}.cnf.xml`], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+    } catch (e) {
+      cfg = `(curl: ${String(e.stderr || e.message).trim()})`;
+    }
   }
   assert.ok(cfg.includes(LOAD), `the config names ${LOAD}: ${cfg}`);
   const load = await page.evaluate(async (n) => (await fetch(`/api/v1/loads/${n}`)).json(), LOAD);
