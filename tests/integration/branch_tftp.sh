@@ -43,18 +43,7 @@ comp4=$(man_files "$TMPD/b4.json" | awk '$1 !~ /\.loads$/ { print $1; exit }')
 rm -f "$UP/$comp4"
 
 # ---- the upstream: tftpd-hpa, its opens counted ----
-python3 "$top_srcdir/tests/tools/opencount.py" "$UP" >"$TMPD/opens.log" 2>&1 &
-COUNT_PID=$!
-pick_port UPORT
-in.tftpd -L -s "$UP" -a "127.0.0.1:$UPORT" -u "$(id -un)" </dev/null >"$TMPD/hpa.log" 2>&1 &
-HPA_PID=$!
-trap 'kill -TERM $HPA_PID $COUNT_PID 2>/dev/null; cleanup' EXIT
-i=0
-until grep -q ready "$TMPD/opens.log" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -lt 50 ] || die "opencount.py does not start: $(cat "$TMPD/opens.log")"
-    sleep 0.1
-done
+hpa_watched "$UP"
 # opens NAME: how often the upstream opened NAME.
 opens() {
     grep -c "^open $1\$" "$TMPD/opens.log"

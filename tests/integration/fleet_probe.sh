@@ -55,18 +55,7 @@ ctl "$D" enterprise set probe_load_servers on >/dev/null || die "probe_load_serv
 ctl "$D" enterprise set fleet_max_age_s "$MAX_AGE" >/dev/null || die "fleet_max_age_s: $CTL_ERR"
 
 # ---- the load server: tftpd-hpa, its opens and reads watched ----
-python3 "$top_srcdir/tests/tools/opencount.py" --reads "$UP" >"$TMPD/opens.log" 2>&1 &
-COUNT_PID=$!
-pick_port UPORT
-in.tftpd -L -s "$UP" -a "127.0.0.1:$UPORT" -u "$(id -un)" </dev/null >"$TMPD/hpa.log" 2>&1 &
-HPA_PID=$!
-trap 'kill -TERM $HPA_PID $COUNT_PID 2>/dev/null; cleanup' EXIT
-i=0
-until grep -q ready "$TMPD/opens.log" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -lt 50 ] || die "opencount.py does not start: $(cat "$TMPD/opens.log")"
-    sleep 0.1
-done
+hpa_watched "$UP" --reads
 
 pick_port APORT
 cat_daemon_start "$D" --admin-listen "127.0.0.1:$APORT" --scrub-interval 0 \

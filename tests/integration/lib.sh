@@ -135,6 +135,27 @@ port_is_free() {
 # pick_port VAR: sets VAR to a free UDP port in 20000-60000 (not one already
 # handed out), below the kernel's ephemeral range when there is room, so that
 # no transfer socket of a test running in parallel can take it first.
+# hpa_watched DIR [OPENCOUNT-OPTION...]: tftpd-hpa serving DIR on a free
+# loopback port (UPORT), its opens (and with --reads its reads) logged by
+# tests/tools/opencount.py to $TMPD/opens.log; HPA_PID, COUNT_PID; both
+# stopped on exit.
+hpa_watched() {
+    _dir=$1
+    shift
+    python3 "$top_srcdir/tests/tools/opencount.py" "$@" "$_dir" >"$TMPD/opens.log" 2>&1 &
+    COUNT_PID=$!
+    pick_port UPORT
+    in.tftpd -L -s "$_dir" -a "127.0.0.1:$UPORT" -u "$(id -un)" </dev/null >"$TMPD/hpa.log" 2>&1 &
+    HPA_PID=$!
+    trap 'kill -TERM $HPA_PID $COUNT_PID 2>/dev/null; cleanup' EXIT
+    _i=0
+    until grep -q ready "$TMPD/opens.log" 2>/dev/null; do
+        _i=$((_i + 1))
+        [ $_i -lt 50 ] || die "opencount.py does not start: $(cat "$TMPD/opens.log")"
+        sleep 0.1
+    done
+}
+
 pick_port() {
     hi=60000
     low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
