@@ -471,14 +471,24 @@ static struct fleet_want_entry *entry_get(struct fleet_want_index *x, enum fleet
     return &x->v[at];
 }
 
-/* Adds load to e's list unless it is there (any case): a holder wants a
- * handful of loads, so a look through them beats a sort per device. */
-static int entry_add(struct fleet_want_entry *e, const char *load)
+/* Adds load to w unless it is there (any case): a holder wants a handful
+ * of loads, so a look through them beats a sort per device. */
+static int list_add(struct fleet_want *w, size_t *cap, const char *load)
 {
-    for (size_t i = 0; i < e->want.n; i++)
-        if (strcasecmp(e->want.loads[i], load) == 0)
+    for (size_t i = 0; i < w->n; i++)
+        if (strcasecmp(w->loads[i], load) == 0)
             return 0;
-    return want_push(&e->want, &e->cap, load);
+    return want_push(w, cap, load);
+}
+
+/* Device eff's target, and the load its config names when that differs. */
+static int entry_add(struct fleet_want_entry *e, const struct settings_effective *eff)
+{
+    if (list_add(&e->want, &e->cap, eff->load.value) != 0)
+        return -1;
+    if (eff->served[0] == '\0' || strcasecmp(eff->served, eff->load.value) == 0)
+        return 0;
+    return list_add(&e->named, &e->named_cap, eff->served);
 }
 
 int fleet_want_index_build(const struct settings_snapshot *s, const struct fleet_seen *seen,
@@ -501,14 +511,16 @@ int fleet_want_index_build(const struct settings_snapshot *s, const struct fleet
         branch = settings_branch_name(ls);
         e = branch != NULL ? entry_get(out, FLEET_KIND_BRANCH, branch)
                            : entry_get(out, FLEET_KIND_PROBED, ls);
-        rc = e != NULL ? entry_add(e, eff.load.value) : -1;
+        rc = e != NULL ? entry_add(e, &eff) : -1;
     }
     if (rc != 0) {
         fleet_want_index_free(out);
         return -1;
     }
-    for (size_t i = 0; i < out->n; i++)
+    for (size_t i = 0; i < out->n; i++) {
         want_unique(&out->v[i].want);
+        want_unique(&out->v[i].named);
+    }
     return 0;
 }
 
@@ -532,8 +544,10 @@ int fleet_want_index_get(const struct fleet_want_index *x, enum fleet_kind kind,
 
 void fleet_want_index_free(struct fleet_want_index *x)
 {
-    for (size_t i = 0; i < x->n; i++)
+    for (size_t i = 0; i < x->n; i++) {
         fleet_want_free(&x->v[i].want);
+        fleet_want_free(&x->v[i].named);
+    }
     free(x->v);
     memset(x, 0, sizeof(*x));
 }

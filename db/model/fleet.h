@@ -138,8 +138,12 @@ void fleet_want_free(struct fleet_want *w);
 struct fleet_want_entry {
     enum fleet_kind kind;
     char name[SETTINGS_VALUE_MAX]; /* the branch's name, or the host */
-    struct fleet_want want;
+    struct fleet_want want;        /* the targets */
     size_t cap;
+    struct fleet_want named; /* loads its configs name now that are not a
+                              * target (a held-back load's last servable);
+                              * what the gate of a probed host asks about */
+    size_t named_cap;
 };
 struct fleet_want_index {
     struct fleet_want_entry *v; /* sorted by kind, then name (ASCII, any case) */

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "db/catalog.h"
+#include "db/fleet.h"
 #include "db/probe.h"
 #include "db/provision.h"
 #include "lib/grow.h"
@@ -108,19 +109,28 @@ static bool plain_host(const char *value)
     return value[0] != '\0' && strncmp(value, "branch:", 7) != 0 && settings_host_valid(value);
 }
 
-int probe_targets(const struct settings_snapshot *s, const struct sockaddr *const *from,
-                  struct probe_target **out, size_t *n)
+/* Adds every load of w at host. */
+static int targets_add_list(struct probe_target **v, size_t *n, size_t *cap, const char *host,
+                            const struct fleet_want *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        if (target_add(v, n, cap, host, w->loads[i]) != 0)
+            return -1;
+    return 0;
+}
+
+int probe_targets(const struct fleet_want_index *x, struct probe_target **out, size_t *n)
 {
     struct probe_target *v = NULL;
     size_t cap = 0, k = 0, w = 0;
-    struct settings_effective e;
 
-    for (size_t i = 0; i < s->n_devices; i++) {
-        if (settings_resolve(s, s->devices[i].mac, from ? from[i] : NULL, &e) != 0 ||
-            !plain_host(e.load_server.value))
+    for (size_t i = 0; i < x->n; i++) {
+        const struct fleet_want_entry *e = &x->v[i];
+
+        if (e->kind != FLEET_KIND_PROBED || !plain_host(e->name))
             continue;
-        if (target_add(&v, &k, &cap, e.load_server.value, e.load.value) != 0 ||
-            target_add(&v, &k, &cap, e.load_server.value, e.served) != 0) {
+        if (targets_add_list(&v, &k, &cap, e->name, &e->want) != 0 ||
+            targets_add_list(&v, &k, &cap, e->name, &e->named) != 0) {
             free(v);
             return -1;
         }
@@ -377,38 +387,25 @@ static bool settings_read(struct prober *pr, unsigned *max_age_s)
 }
 
 /* The devices' last-seen addresses, for the site rules. */
-static int seen_addrs(struct prober *pr, struct sockaddr_storage *addrs,
-                      const struct sockaddr **from)
-{
-    const struct settings_snapshot *s = pr->snap;
-
-    for (size_t i = 0; i < s->n_devices; i++) {
-        struct provision_seen seen;
-        int rc = provision_seen_get(pr->db, s->devices[i].mac, &seen);
-
-        from[i] = NULL;
-        if (rc == DB_OK && settings_addr_parse(seen.addr, &addrs[i]) == 0)
-            from[i] = (const struct sockaddr *)&addrs[i];
-        else if (rc != DB_OK && rc != DB_NOT_FOUND)
-            return rc;
-    }
-    return 0;
-}
-
+/* The targets of the snapshot, with every device's last-seen address. */
 static int targets_rebuild(struct prober *pr)
 {
-    size_t n = pr->snap->n_devices ? pr->snap->n_devices : 1;
-    struct sockaddr_storage *addrs = calloc(n, sizeof(*addrs));
-    const struct sockaddr **from = calloc(n, sizeof(*from));
-    int rc = -1;
+    struct fleet_seen *seen = NULL;
+    struct fleet_want_index x;
+    size_t n_seen = 0;
+    int rc;
 
     free(pr->targets);
     pr->targets = NULL;
     pr->n_targets = 0;
-    if (addrs != NULL && from != NULL && seen_addrs(pr, addrs, from) == 0)
-        rc = probe_targets(pr->snap, from, &pr->targets, &pr->n_targets);
-    free(addrs);
-    free(from);
+    if (fleet_seen_load(pr->db, &seen, &n_seen) != DB_OK)
+        return -1;
+    rc = fleet_want_index_build(pr->snap, seen, n_seen, &x);
+    free(seen);
+    if (rc != 0)
+        return -1;
+    rc = probe_targets(&x, &pr->targets, &pr->n_targets);
+    fleet_want_index_free(&x);
     return rc;
 }
 

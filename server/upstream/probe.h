@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "db/model/fleet.h"
 #include "db/model/settings.h"
 
 #define PROBE_MAX_AGE_DEFAULT_S 300 /* fleet_max_age_s when the setting is absent */
@@ -26,14 +27,12 @@ struct probe_target {
     char load[SETTINGS_VALUE_MAX];
 };
 
-/* The (host, load) pairs to probe: for every device of s whose effective
- * load server is a plain host (not "branch:NAME", not none), its effective
- * load and the load its config names now, when either is set; from[i] is
- * device i's last-seen address (NULL: unknown; site rules then do not
- * match). Sorted by host then load, unique (case-insensitive). *out
- * malloc'd. 0 or -1 (memory). Pure. */
-int probe_targets(const struct settings_snapshot *s, const struct sockaddr *const *from,
-                  struct probe_target **out, size_t *n);
+/* The (host, load) pairs to probe, from the want index (one pass over the
+ * devices, db/model/fleet.c): for every probed holder that is a plain host
+ * (not "branch:NAME", not none), its devices' effective loads and the loads
+ * their configs name now. Sorted by host then load, unique
+ * (case-insensitive). *out malloc'd. 0 or -1 (memory). Pure. */
+int probe_targets(const struct fleet_want_index *x, struct probe_target **out, size_t *n);
 
 struct prober;
 

@@ -400,6 +400,8 @@ static void test_want(void **state)
     snprintf(devs[3].load_server.value, sizeof(devs[3].load_server.value), "BRANCH:berlin-1");
     devs[3].load.set = true;
     snprintf(devs[3].load.value, sizeof(devs[3].load.value), "SIP78xx.99-9-9");
+    /* Not in the catalog: held back, its config names its last load. */
+    snprintf(devs[3].last_load, sizeof(devs[3].last_load), "%s", OLD);
     /* devs[4]: seen elsewhere: not berlin's. */
     w.snap.devices = devs;
     w.snap.n_devices = ARRAY_LEN(devs);
@@ -437,6 +439,11 @@ static void test_want(void **state)
     assert_int_equal(want.n, 3);
     assert_string_equal(want.loads[1], "SIP78xx.99-9-9");
     fleet_want_free(&want);
+    /* What the configs name now apart from the targets: the held-back
+     * device's last load (what a probed host's gate asks about). */
+    assert_int_equal(x.v[0].named.n, 1);
+    assert_string_equal(x.v[0].named.loads[0], OLD);
+    assert_int_equal(x.v[1].named.n, 0);
     assert_int_equal(fleet_want_index_get(&x, FLEET_KIND_PROBED, "berlin-1", &want), 0);
     assert_int_equal(want.n, 0); /* a branch's name is no host */
     fleet_want_free(&want);

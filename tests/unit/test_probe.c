@@ -160,8 +160,9 @@ static void test_targets(void **state)
     };
     struct settings_site site = {0};
     struct settings_snapshot *s = NULL;
-    struct sockaddr_in seen = {.sin_family = AF_INET};
-    const struct sockaddr *from[7] = {0};
+    struct sockaddr_in *at;
+    struct fleet_seen seen[1];
+    struct fleet_want_index x;
     struct probe_target *t = NULL;
     const char *why;
     char canon[64];
@@ -184,7 +185,9 @@ static void test_targets(void **state)
     assert_int_equal(s->n_devices, 7);
 
     /* Not seen anywhere: the site rule does not match device 5. */
-    assert_int_equal(probe_targets(s, NULL, &t, &n), 0);
+    assert_int_equal(fleet_want_index_build(s, NULL, 0, &x), 0);
+    assert_int_equal(probe_targets(&x, &t, &n), 0);
+    fleet_want_index_free(&x);
     assert_int_equal(n, 2);
     assert_string_equal(t[0].host, "ls1.example");
     assert_string_equal(t[0].load, "L0");
@@ -192,9 +195,14 @@ static void test_targets(void **state)
     free(t);
 
     /* Seen in 10.1.0.0/16: ls9.example must hold L5. */
-    inet_pton(AF_INET, "10.1.2.3", &seen.sin_addr);
-    from[4] = (const struct sockaddr *)&seen;
-    assert_int_equal(probe_targets(s, from, &t, &n), 0);
+    memset(seen, 0, sizeof(seen));
+    snprintf(seen[0].mac, sizeof(seen[0].mac), "000000000005");
+    at = (struct sockaddr_in *)&seen[0].addr;
+    at->sin_family = AF_INET;
+    inet_pton(AF_INET, "10.1.2.3", &at->sin_addr);
+    assert_int_equal(fleet_want_index_build(s, seen, 1, &x), 0);
+    assert_int_equal(probe_targets(&x, &t, &n), 0);
+    fleet_want_index_free(&x);
     assert_int_equal(n, 3);
     assert_string_equal(t[2].host, "ls9.example");
     assert_string_equal(t[2].load, "L5");
