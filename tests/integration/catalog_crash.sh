@@ -16,6 +16,12 @@ bundle "$TMPD/base.zip" "$TMPD/base.json" --format zip
 ctl "$BASE" import "$TMPD/base.zip" >/dev/null || die "base import failed: $CTL_ERR"
 cat_state "$BASE" "$TMPD/before.state" || die "cannot read the base catalog"
 
+# blobs_of STATE: the number of distinct contents a cat_state snapshot
+# references (worked out once per phase, for BLOBS_BEFORE and BLOBS_AFTER).
+blobs_of() {
+    json_field "$1" 'len(set(f["sha256"] for f in d["files"]))'
+}
+
 # check_invariant LABEL DATADIR BUNDLE AFTER_STATE: the catalog equals
 # before.state or AFTER_STATE; verify passes; gc leaves exactly the
 # referenced blobs; a clean import of BUNDLE then succeeds and gives
@@ -44,7 +50,12 @@ check_invariant() {
         fail "$1: loadsctl verify: exit status $ctl_rc: $CTL_ERR"
     fi
     ctl "$2" gc >/dev/null || fail "$1: loadsctl gc: exit status $ctl_rc: $CTL_ERR"
-    want=$(json_field "$TMPD/state.files" 'len(set(f["sha256"] for f in d))')
+    # The blobs the catalog references (BLOBS_*: the same count, made once).
+    case "$WHICH" in
+    before) want=$BLOBS_BEFORE ;;
+    after) want=$BLOBS_AFTER ;;
+    *) want=$(json_field "$TMPD/state.files" 'len(set(f["sha256"] for f in d))') ;;
+    esac
     nblobs=$(blob_count "$2")
     if [ "$nblobs" = "$want" ] && ctl "$2" verify >/dev/null; then
         [ "$verified" -eq 1 ] && pass "$1: verify passes; gc leaves the $nblobs referenced blobs, intact"
@@ -75,6 +86,8 @@ cp -a "$BASE" "$TMPD/work"
 ctl "$TMPD/work" import "$NEW" >/dev/null || die "clean import of the new bundle failed: $CTL_ERR"
 cat_state "$TMPD/work" "$TMPD/after.state"
 cmp -s "$TMPD/before.state" "$TMPD/after.state" && die "the new bundle changes nothing"
+BLOBS_BEFORE=$(blobs_of "$TMPD/before.state")
+BLOBS_AFTER=$(blobs_of "$TMPD/after.state")
 
 point=1
 killed=0
@@ -138,6 +151,8 @@ t0=$(date +%s%N)
 ctl "$TMPD/work" import "$BIG" >/dev/null || die "clean import of the big bundle failed: $CTL_ERR"
 t1=$(date +%s%N)
 cat_state "$TMPD/work" "$TMPD/after-big.state"
+BLOBS_BEFORE=$(blobs_of "$TMPD/before.state")
+BLOBS_AFTER=$(blobs_of "$TMPD/after-big.state")
 IMPORT_MS=$(((t1 - t0) / 1000000))
 echo "  a clean import of the big bundle takes $IMPORT_MS ms"
 

@@ -35,8 +35,12 @@ ctl() {
     shift
     "$LOADSCTL" --data-dir "$_ctl_dd" "$@" 2>"$TMPD/ctl.err"
     ctl_rc=$?
-    CTL_ERR=$(cat "$TMPD/ctl.err")
-    cat "$TMPD/ctl.err" >>"$CTL_LOG"
+    # (most runs print nothing there: no cat then, two processes fewer a run)
+    CTL_ERR=""
+    if [ -s "$TMPD/ctl.err" ]; then
+        CTL_ERR=$(cat "$TMPD/ctl.err")
+        cat "$TMPD/ctl.err" >>"$CTL_LOG"
+    fi
     return $ctl_rc
 }
 
