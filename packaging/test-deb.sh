@@ -4,7 +4,9 @@
 # this tree's build (catalog migrated, data and conffile kept), refuse a
 # downgrade, remove, purge. Needs root; prints "N passed, N failed".
 #
-# Usage: packaging/test-deb.sh [--prev REV] [--keep]
+# Usage: packaging/test-deb.sh [--prev REV] [--cur DEB] [--keep]
+#   --cur DEB   this tree's package, already built (CI keeps the one that
+#               tests/integration/deb_package.sh built and inspected)
 #   --prev REV  the git revision packaged as the previous version (default:
 #               the newest revision whose migrations are a proper prefix of
 #               this tree's, so the upgrade has a schema migration to run, as
@@ -12,12 +14,13 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-prev_rev="" keep=0
+prev_rev="" cur_deb="" keep=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --prev) prev_rev=$2; shift 2 ;;
+    --cur) cur_deb=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    *) echo "usage: packaging/test-deb.sh [--prev REV] [--keep]" >&2; exit 2 ;;
+    *) echo "usage: packaging/test-deb.sh [--prev REV] [--cur DEB] [--keep]" >&2; exit 2 ;;
     esac
 done
 # shellcheck source=packaging/fresh-root.sh
@@ -56,16 +59,24 @@ migrations_before() {
     return 1
 }
 
-# build_packages DIR: DIR/cur.deb from this tree, DIR/prev.deb from prev_rev
-# (its sources with today's packaging/debian), versioned below the current.
+# build_packages DIR: DIR/cur.deb from this tree (or the --cur file, when it
+# is this tree's version), DIR/prev.deb from prev_rev (its sources with
+# today's packaging/debian), versioned below the current.
 build_packages() {
     local d=$1 ver src
     ver=$(sed -n '1s/^loadsd (\(.*\)).*/\1/p' "$top/packaging/debian/changelog")
     [ -n "$prev_rev" ] || prev_rev=$(migrations_before) ||
         { echo "test-deb.sh: no earlier revision has a prefix of this tree's migrations" >&2; exit 1; }
-    say "building $ver from this tree and $ver~prev from $(git -C "$top" rev-parse --short "$prev_rev")"
     mkdir -p "$d/cur" "$d/prev" "$d/prevsrc"
-    "$top/packaging/build-deb" --out "$d/cur" >/dev/null
+    if [ -n "$cur_deb" ]; then
+        [ "$(dpkg-deb -f "$cur_deb" Version)" = "$ver" ] ||
+            die "$cur_deb is not version $ver (this tree's packaging/debian/changelog)"
+        say "using $cur_deb; building $ver~prev from $(git -C "$top" rev-parse --short "$prev_rev")"
+        cp "$cur_deb" "$d/cur/"
+    else
+        say "building $ver from this tree and $ver~prev from $(git -C "$top" rev-parse --short "$prev_rev")"
+        "$top/packaging/build-deb" --out "$d/cur" >/dev/null
+    fi
     git -C "$top" archive "$prev_rev" | tar -C "$d/prevsrc" -xf -
     rm -rf "$d/prevsrc/packaging/debian" "$d/prevsrc/packaging/build-deb"
     cp -a "$top/packaging/debian" "$top/packaging/build-deb" "$d/prevsrc/packaging/"

@@ -10,6 +10,11 @@ make_tmpdir
     die "build-deb failed: $(tail -n 20 "$TMPD/build.out")"
 DEB=$(ls "$TMPD/out"/loadsd_*_*.deb 2>/dev/null | head -n 1)
 [ -f "$DEB" ] && pass "built $(basename "$DEB")" || die "no loadsd_*.deb in $TMPD/out"
+# LOADSD_KEEP_DEB=DIR (CI): the package is kept there, so that
+# packaging/test-deb.sh --cur installs this very file instead of building it again.
+if [ -n "${LOADSD_KEEP_DEB:-}" ]; then
+    cp "$DEB" "$LOADSD_KEEP_DEB/" || die "cannot keep the package in $LOADSD_KEEP_DEB"
+fi
 
 dpkg-deb -c "$DEB" | awk '{ print $1, $2, $NF }' >"$TMPD/contents"
 for want in "-rwxr-xr-x root/root ./usr/sbin/loadsd" "-rwxr-xr-x root/root ./usr/sbin/loadsctl" \
