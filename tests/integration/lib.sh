@@ -33,7 +33,11 @@ HEAVY_LOCK="$top_builddir/tests/heavy-test.lock"
 heavy_test_lock() {
     command -v flock >/dev/null 2>&1 || return 0
     exec 9>"$HEAVY_LOCK" || return 0
+    _hl0=$(date +%s%N)
     flock 9
+    # In the log, for the order of TESTS in Makefile.am: a heavy suite that
+    # waits here holds one of make's job slots idle.
+    echo "# waited $((($(date +%s%N) - _hl0) / 1000000)) ms for the heavy-test lock"
 }
 
 # ---- results -----------------------------------------------------------
