@@ -368,22 +368,22 @@ static int devices_config(struct api_request *rq, struct api_response *rs)
 
 static int devices_problems(struct api_request *rq, struct api_response *rs)
 {
-    struct settings_snapshot *s = NULL;
+    struct devlist l;
     json_t *list = json_array();
-    int rc = provision_snapshot_load(rq->ctx->dd.db, &s);
+    int rc = devlist_read(rq->ctx->dd.db, &l);
 
+    for (size_t i = 0; rc == DB_OK && i < l.snap->n_devices; i++) {
+        struct settings_effective e;
+
+        if (devlist_resolve(&l, i, &e) != 0 || !settings_load_problem(&e))
+            continue;
+        json_array_append_new(list, settings_problem_json(&e));
+    }
+    devlist_close(&l);
     if (rc != DB_OK) {
         json_decref(list);
         return api_error_db(rs, rc, "provisioning data");
     }
-    for (size_t i = 0; i < s->n_devices; i++) {
-        struct settings_effective e;
-
-        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0 || !settings_load_problem(&e))
-            continue;
-        json_array_append_new(list, settings_problem_json(&e));
-    }
-    provision_snapshot_free(s);
     return api_json(
         rs, MHD_HTTP_OK,
         json_pack("{s:o, s:I}", "devices", list, "count", (json_int_t)json_array_size(list)));

@@ -1,7 +1,10 @@
 /* api_inventory.c: GET /api/v1/fleet/inventory: the firmware inventory
  * (each phone's last config and firmware fetch, its state) paged, and the
- * counts per site and per model. Read only; a viewer may read it. */
+ * counts per site and per model; GET /api/v1/fleet/gates: which phones the
+ * fleet gate sends to their holder, to the central, or holds back, and why.
+ * Read only; a viewer may read them. */
 #include "admin/api.h"
+#include "admin/gates_view.h"
 #include "admin/inventory_view.h"
 #include "db/db.h"
 
@@ -28,7 +31,18 @@ static int inventory_get(struct api_request *rq, struct api_response *rs)
     return api_json(rs, MHD_HTTP_OK, body);
 }
 
+static int gates_get(struct api_request *rq, struct api_response *rs)
+{
+    json_t *body;
+    int rc = gates_view_read(rq->ctx->dd.db, &body);
+
+    if (rc != DB_OK)
+        return api_error_db(rs, rc, "fleet gates");
+    return api_json(rs, MHD_HTTP_OK, body);
+}
+
 const struct api_route api_inventory_routes[] = {
     {"GET", "/api/v1/fleet/inventory", 0, inventory_get},
+    {"GET", "/api/v1/fleet/gates", 0, gates_get},
     {NULL, NULL, 0, NULL},
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "admin/api.h"
+#include "admin/devlist.h"
 #include "admin/inventory_view.h"
 #include "admin/jobs.h"
 #include "db/catalog.h"
@@ -89,31 +90,37 @@ static json_t *stats_body(struct api_request *rq, const struct catalog_counts *c
         (json_int_t)(rq->now - rq->ctx->started));
 }
 
-/* Devices in all, and those held back: their effective load missing,
- * quarantined or blocked by the signature policy (the one resolver). */
+/* Devices in all, those held back (their effective load missing,
+ * quarantined or blocked by the signature policy) and what the fleet gate
+ * made of their load servers: each resolved as its phone gets it (devlist:
+ * its last-seen address, the fleet view). */
 static int devices_read(struct api_request *rq, json_t **out)
 {
-    struct settings_snapshot *s = NULL;
-    int64_t missing = 0, quarantined = 0, blocked = 0;
-    int rc = provision_snapshot_load(rq->ctx->dd.db, &s);
+    struct devlist l;
+    int64_t missing = 0, quarantined = 0, blocked = 0, gate[FLEET_OUTCOMES] = {0};
+    int rc = devlist_read(rq->ctx->dd.db, &l);
 
-    if (rc != DB_OK)
-        return rc;
-    for (size_t i = 0; i < s->n_devices; i++) {
+    for (size_t i = 0; rc == DB_OK && i < l.snap->n_devices; i++) {
         struct settings_effective e;
 
-        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0)
+        if (devlist_resolve(&l, i, &e) != 0)
             continue;
         missing += e.load_state == SETTINGS_LOAD_MISSING;
         quarantined += e.load_state == SETTINGS_LOAD_QUARANTINED;
         blocked += e.load_state == SETTINGS_LOAD_BLOCKED;
+        gate[fleet_outcome_of(&e)]++;
     }
-    *out = json_pack("{s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)s->n_devices, "problems",
-                     (json_int_t)(missing + quarantined + blocked), "load_missing",
-                     (json_int_t)missing, "load_quarantined", (json_int_t)quarantined,
-                     "load_blocked", (json_int_t)blocked);
-    provision_snapshot_free(s);
-    return DB_OK;
+    if (rc == DB_OK)
+        *out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "total",
+                         (json_int_t)l.snap->n_devices, "problems",
+                         (json_int_t)(missing + quarantined + blocked), "load_missing",
+                         (json_int_t)missing, "load_quarantined", (json_int_t)quarantined,
+                         "load_blocked", (json_int_t)blocked, "fleet_gate", "holder",
+                         (json_int_t)gate[FLEET_OUTCOME_HOLDER], "central",
+                         (json_int_t)gate[FLEET_OUTCOME_CENTRAL], "held_back",
+                         (json_int_t)gate[FLEET_OUTCOME_HELD_BACK]);
+    devlist_close(&l);
+    return rc;
 }
 
 /* The totals of the last whole-catalog scrub (background or loadsctl

@@ -1,10 +1,12 @@
 /* devlist.c: the devices list with effective columns (devlist.h): one
- * snapshot, one read of the last-seen addresses, every device resolved in
- * memory (no query per row). Never writes. */
+ * snapshot, one fleet view, one read of the last-seen addresses, every
+ * device resolved in memory through the fleet gate (no query per row).
+ * Never writes. */
 #include "admin/devlist.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "admin/provision_json.h"
 #include "db/devbulk.h"
@@ -33,6 +35,8 @@ static int read_all(sqlite3 *db, void *arg)
     struct seen_read r = {l, 0};
     int rc = devbulk_snapshot_acquire(db, &l->snap);
 
+    if (rc == DB_OK)
+        rc = fleet_view_load(db, &l->fleet);
     return rc == DB_OK ? devbulk_seen_each(db, seen_row, &r) : rc;
 }
 
@@ -53,14 +57,13 @@ static int seen_join(struct devlist *l)
     return DB_OK;
 }
 
-/* Resolves device i for its last address (none when unknown). */
-static int resolve_one(const struct devlist *l, size_t i, struct settings_effective *e)
+int devlist_resolve(const struct devlist *l, size_t i, struct settings_effective *e)
 {
     struct sockaddr_storage addr;
     bool have = l->seen[i] != NULL && settings_addr_parse(l->seen[i], &addr) == 0;
 
-    return settings_resolve(l->snap, l->snap->devices[i].mac,
-                            have ? (const struct sockaddr *)&addr : NULL, e);
+    return fleet_resolve(l->snap, l->fleet, l->now, l->snap->devices[i].mac,
+                         have ? (const struct sockaddr *)&addr : NULL, e);
 }
 
 static int resolve_filter(struct devlist *l, const struct devquery *q)
@@ -71,9 +74,9 @@ static int resolve_filter(struct devlist *l, const struct devquery *q)
     if (l->rows == NULL)
         return DB_ERROR;
     for (size_t i = 0; i < l->snap->n_devices; i++) {
-        if (resolve_one(l, i, &e) != 0)
+        if (devlist_resolve(l, i, &e) != 0)
             continue;
-        devquery_row_from(l->snap, &e, &l->rows[l->n]);
+        devquery_row_from(l->snap, l->fleet, &e, &l->rows[l->n]);
         if (devquery_match(q, &l->rows[l->n]))
             l->n++;
     }
@@ -82,22 +85,27 @@ static int resolve_filter(struct devlist *l, const struct devquery *q)
     return DB_OK;
 }
 
-int devlist_open(sqlite3 *db, const struct devquery *q, struct devlist *out)
+int devlist_read(sqlite3 *db, struct devlist *out)
 {
     int rc;
 
     memset(out, 0, sizeof(*out));
+    out->now = (int64_t)time(NULL);
     rc = db_read(db, read_all, out);
-    if (rc == DB_OK)
-        rc = seen_join(out);
-    if (rc == DB_OK)
-        rc = resolve_filter(out, q);
-    return rc;
+    return rc == DB_OK ? seen_join(out) : rc;
+}
+
+int devlist_open(sqlite3 *db, const struct devquery *q, struct devlist *out)
+{
+    int rc = devlist_read(db, out);
+
+    return rc == DB_OK ? resolve_filter(out, q) : rc;
 }
 
 void devlist_close(struct devlist *l)
 {
     devbulk_snapshot_release(l->snap);
+    fleet_view_free(l->fleet);
     free(l->rows);
     free((void *)l->seen);
     free(l->seen_rows);
@@ -133,6 +141,8 @@ static json_t *effective_json(const struct devlist *l, const struct devquery_row
         settings_cidr_format(r->site, cidr, sizeof(cidr));
         json_object_set_new(ls, "site", json_string(cidr));
     }
+    json_object_set_new(ls, "sends", json_string(r->sends));
+    json_object_set_new(ls, "gate", json_string(fleet_outcome_name(r->outcome)));
     return json_pack("{s:{s:s, s:s, s:s, s:s, s:b}, s:o, s:o, s:s?}", "load", "value", r->load,
                      "level", settings_level_name(r->load_level), "state",
                      settings_load_state_name(r->load_state), "served", r->served, "held_back",

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "admin/catalog_json.h"
+#include "admin/devlist.h"
 #include "admin/provision_json.h"
 #include "admin/settings_json.h"
 #include "db/db.h"
@@ -162,11 +163,13 @@ static json_t *off_default_json(const struct settings_effective *e)
                      e->load.level == SETTINGS_LEVEL_DEVICE ? "device" : "held_back");
 }
 
-/* Every device that resolves to the load (no site rule changes a load), by
- * way, the first VIEW_LOAD_USERS_LISTED of them listed; the models whose
- * default it is; and the devices of those models that run another load. */
-static json_t *load_users_of(const struct settings_snapshot *s, const char *load)
+/* Every device that resolves to the load as its phone gets it (devlist: the
+ * fleet gate's stage_first holds a new load back), by way, the first
+ * VIEW_LOAD_USERS_LISTED of them listed; the models whose default it is; and
+ * the devices of those models that run another load. */
+static json_t *load_users_of(const struct devlist *l, const char *load)
 {
+    const struct settings_snapshot *s = l->snap;
     json_t *models = json_array(), *devices = json_array(), *off = json_array();
     json_int_t n[3] = {0, 0, 0}, total = 0, n_off = 0;
     static const char *const ways[3] = {"device", "model_default", "held_back"};
@@ -179,7 +182,7 @@ static json_t *load_users_of(const struct settings_snapshot *s, const char *load
         struct settings_effective e;
         const char *way;
 
-        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0)
+        if (devlist_resolve(l, i, &e) != 0)
             continue;
         if (load_off_default(&e, load) && n_off++ < VIEW_LOAD_USERS_LISTED)
             json_array_append_new(off, off_default_json(&e));
@@ -212,15 +215,17 @@ static void usage_add(json_t *usage, const char *load, const char *key)
 
 int view_loads_usage(sqlite3 *db, json_t **out)
 {
-    struct settings_snapshot *s = NULL;
+    struct devlist l;
     json_t *usage = json_object();
-    int rc = usage != NULL ? provision_snapshot_load(db, &s) : DB_ERROR;
+    int rc = devlist_read(db, &l);
 
-    for (size_t i = 0; rc == DB_OK && i < s->n_devices; i++) {
+    if (usage == NULL)
+        rc = DB_ERROR;
+    for (size_t i = 0; rc == DB_OK && i < l.snap->n_devices; i++) {
         struct settings_effective e;
         const char *runs;
 
-        if (settings_resolve(s, s->devices[i].mac, NULL, &e) != 0)
+        if (devlist_resolve(&l, i, &e) != 0)
             continue;
         runs = e.served[0] ? e.served : e.load.value;
         if (runs[0] != '\0')
@@ -228,7 +233,7 @@ int view_loads_usage(sqlite3 *db, json_t **out)
         if (device_default(&e)[0] != '\0' && load_off_default(&e, device_default(&e)))
             usage_add(usage, device_default(&e), "off_default");
     }
-    provision_snapshot_free(s);
+    devlist_close(&l);
     return view_end(rc, usage, out);
 }
 
@@ -236,13 +241,10 @@ int view_loads_usage(sqlite3 *db, json_t **out)
  * when it cannot be read. */
 static json_t *load_users(sqlite3 *db, const char *name)
 {
-    struct settings_snapshot *s = NULL;
-    json_t *u;
+    struct devlist l;
+    json_t *u = devlist_read(db, &l) == DB_OK ? load_users_of(&l, name) : NULL;
 
-    if (provision_snapshot_load(db, &s) != DB_OK)
-        return json_null();
-    u = load_users_of(s, name);
-    provision_snapshot_free(s);
+    devlist_close(&l);
     return u != NULL ? u : json_null();
 }
 

@@ -10,7 +10,8 @@
 
 #include "lib/text.h"
 
-const char *const devquery_filter_names[] = {"q", "model", "profile", "load", "site", NULL};
+const char *const devquery_filter_names[] = {"q",    "model",       "profile", "load",
+                                             "site", "load_server", "gate",    NULL};
 
 static const char *const column_names[DEVQUERY_COLUMNS] = {
     "mac",         "model", "profile", "description", "load", "peer_firmware_sharing",
@@ -23,7 +24,7 @@ const char *devquery_column_name(enum devquery_column c)
 
 static char *filter_slot(struct devquery *q, const char *name)
 {
-    char *const slots[] = {q->q, q->model, q->profile, q->load, q->site};
+    char *const slots[] = {q->q, q->model, q->profile, q->load, q->site, q->load_server, q->gate};
 
     for (size_t i = 0; devquery_filter_names[i] != NULL; i++)
         if (strcmp(devquery_filter_names[i], name) == 0)
@@ -65,6 +66,10 @@ int devquery_set(struct devquery *q, const char *name, const char *text, size_t 
     value[len] = '\0';
     if (slot == q->site && value[0] != '\0')
         return site_value(value, slot, why);
+    if (slot == q->gate && value[0] != '\0' && fleet_outcome_parse(value, &(enum fleet_outcome){0}) != 0) {
+        *why = "gate is none, holder, central or held_back";
+        return -1;
+    }
     memcpy(slot, value, len + 1);
     return 0;
 }
@@ -114,8 +119,8 @@ static const char *load_text(const struct settings_effective *e)
     return "";
 }
 
-void devquery_row_from(const struct settings_snapshot *s, const struct settings_effective *e,
-                       struct devquery_row *row)
+void devquery_row_from(const struct settings_snapshot *s, const struct fleet_view *fleet,
+                       const struct settings_effective *e, struct devquery_row *row)
 {
     memset(row, 0, sizeof(*row));
     row->dev = e->device;
@@ -132,6 +137,8 @@ void devquery_row_from(const struct settings_snapshot *s, const struct settings_
     row->served = !row->held_back ? row->load : e->served[0] ? e->device->last_load : "";
     row->load_state = e->load_state;
     row->site = e->site;
+    row->outcome = fleet_outcome_of(e);
+    row->sends = fleet_sends_of(fleet, e, row->load_server);
 }
 
 /* ---- matching ---- */
@@ -230,7 +237,9 @@ bool devquery_match(const struct devquery *q, const struct devquery_row *row)
     return search_match(q->q, row) && (q->model[0] == '\0' || model_match(q->model, row->model)) &&
            (q->profile[0] == '\0' || name_match(q->profile, row->profile)) &&
            (q->load[0] == '\0' || name_match(q->load, row->load)) &&
-           (q->site[0] == '\0' || site_match(q->site, row->site));
+           (q->site[0] == '\0' || site_match(q->site, row->site)) &&
+           (q->load_server[0] == '\0' || name_match(q->load_server, row->load_server)) &&
+           (q->gate[0] == '\0' || strcmp(q->gate, fleet_outcome_name(row->outcome)) == 0);
 }
 
 /* ---- order ---- */
@@ -251,6 +260,8 @@ static int site_cmp(const struct settings_site *a, const struct settings_site *b
 static int column_cmp(enum devquery_column col, const struct devquery_row *a,
                       const struct devquery_row *b)
 {
+    int c;
+
     switch (col) {
     case DEVQUERY_MODEL:
         return strcasecmp(a->model, b->model);
@@ -258,12 +269,13 @@ static int column_cmp(enum devquery_column col, const struct devquery_row *a,
         return strcasecmp(a->profile, b->profile);
     case DEVQUERY_DESCRIPTION:
         return strcasecmp(a->dev->description, b->dev->description);
-    case DEVQUERY_LOAD:
-        return strcasecmp(a->load, b->load);
+    case DEVQUERY_LOAD: /* what the config names first, then the target */
+        return (c = strcasecmp(a->served, b->served)) != 0 ? c : strcasecmp(a->load, b->load);
     case DEVQUERY_PFS:
         return strcmp(a->pfs, b->pfs);
-    case DEVQUERY_LOAD_SERVER:
-        return strcasecmp(a->load_server, b->load_server);
+    case DEVQUERY_LOAD_SERVER: /* what loadServer names first, then the value */
+        return (c = strcasecmp(a->sends, b->sends)) != 0 ? c
+                                                          : strcasecmp(a->load_server, b->load_server);
     case DEVQUERY_SITE:
         return site_cmp(a->site, b->site);
     default:

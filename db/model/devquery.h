@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "db/model/fleet_gates.h"
 #include "db/model/settings.h"
 
 #define DEVQUERY_TEXT_MAX 129 /* bytes of a search or filter value, NUL included */
@@ -32,6 +33,8 @@ struct devquery {
     char profile[DEVQUERY_TEXT_MAX];
     char load[DEVQUERY_TEXT_MAX];
     char site[DEVQUERY_TEXT_MAX];
+    char load_server[DEVQUERY_TEXT_MAX]; /* the configured value (any case), or "none" */
+    char gate[DEVQUERY_TEXT_MAX];        /* a fleet_outcome_name */
     enum devquery_column sort;
     bool descending;
 };
@@ -47,6 +50,8 @@ struct devquery_row {
     bool held_back;     /* served differs from load: its load is not servable */
     enum settings_load_state load_state;
     const struct settings_site *site; /* the matching rule, or NULL */
+    const char *sends;                /* what loadServer names (fleet gate), "" = none */
+    enum fleet_outcome outcome;       /* what the fleet gate made of the load server */
 };
 
 /* The filter names the query string uses, in a table (NULL-terminated):
@@ -65,9 +70,10 @@ int devquery_sort_parse(struct devquery *q, const char *text, size_t len, const 
  * "load_server", "site". */
 const char *devquery_column_name(enum devquery_column c);
 
-/* Fills row from a device's effective settings (e, resolved on s). */
-void devquery_row_from(const struct settings_snapshot *s, const struct settings_effective *e,
-                       struct devquery_row *row);
+/* Fills row from a device's effective settings (e, fleet_resolve'd on s
+ * and fleet; fleet NULL for none). */
+void devquery_row_from(const struct settings_snapshot *s, const struct fleet_view *fleet,
+                       const struct settings_effective *e, struct devquery_row *row);
 /* Does the row pass every filter of q? */
 bool devquery_match(const struct devquery *q, const struct devquery_row *row);
 /* Order of two rows by q's column (then by MAC), for qsort_r. */

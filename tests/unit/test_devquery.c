@@ -113,6 +113,14 @@ static const struct {
     {"q", "tab\there", -1, NULL},
     {"q", "bad\xff", -1, NULL},
     {"color", "red", -1, NULL},
+    {"load_server", "branch:berlin-1", 0, "branch:berlin-1"},
+    {"load_server", "none", 0, "none"},
+    {"gate", "central", 0, "central"},
+    {"gate", "held_back", 0, "held_back"},
+    {"gate", "", 0, ""},
+    {"gate", "held_bac", -1, NULL},
+    {"gate", "Central", -1, NULL},
+    {"gate", "centrals", -1, NULL},
 };
 
 static const char *slot_of(const struct devquery *q, const char *name)
@@ -121,6 +129,8 @@ static const char *slot_of(const struct devquery *q, const char *name)
            : strcmp(name, "model") == 0   ? q->model
            : strcmp(name, "profile") == 0 ? q->profile
            : strcmp(name, "load") == 0    ? q->load
+           : strcmp(name, "load_server") == 0 ? q->load_server
+           : strcmp(name, "gate") == 0    ? q->gate
                                           : q->site;
 }
 
@@ -211,7 +221,7 @@ static int setup(void **state)
         assert_int_equal(settings_resolve(&snap, devices[i].mac,
                                           i == 0 ? (const struct sockaddr *)&in : NULL, &e),
                          0);
-        devquery_row_from(&snap, &e, &rows[i]);
+        devquery_row_from(&snap, NULL, &e, &rows[i]);
     }
     return 0;
 }
@@ -259,6 +269,11 @@ static const struct {
     {"site", "192.0.2.0/24", "100"},
     {"site", "none", "011"},
     {"site", "10.0.0.0/8", "000"},
+    {"load_server", "10.0.0.9", "010"},
+    {"load_server", "192.0.2.9", "100"},
+    {"load_server", "none", "000"},
+    {"gate", "none", "111"},
+    {"gate", "central", "000"},
 };
 
 static void test_match_table(void **state)
