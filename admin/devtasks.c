@@ -19,16 +19,17 @@
 
 json_t *devtasks_bulk_selection(const struct devtasks_bulk *b)
 {
-    const struct devquery *q = &b->query;
-    const char *values[] = {q->q, q->model, q->profile, q->load, q->site};
     json_t *f;
 
     if (b->by_macs)
         return json_pack("{s:I}", "macs", (json_int_t)b->n_macs);
     f = json_object();
-    for (size_t i = 0; devquery_filter_names[i] != NULL; i++)
-        if (values[i][0] != '\0')
-            json_object_set_new(f, devquery_filter_names[i], json_string(values[i]));
+    for (size_t i = 0; devquery_filter_names[i] != NULL; i++) {
+        const char *v = devquery_filter_get(&b->query, devquery_filter_names[i]);
+
+        if (v[0] != '\0')
+            json_object_set_new(f, devquery_filter_names[i], json_string(v));
+    }
     return json_pack("{s:o}", "filter", f);
 }
 

@@ -22,14 +22,24 @@ const char *devquery_column_name(enum devquery_column c)
     return (unsigned)c < DEVQUERY_COLUMNS ? column_names[c] : "";
 }
 
-static char *filter_slot(struct devquery *q, const char *name)
+const char *devquery_filter_get(const struct devquery *q, const char *name)
 {
-    char *const slots[] = {q->q, q->model, q->profile, q->load, q->site, q->load_server, q->gate};
+    const char *const slots[] = {q->q,    q->model,       q->profile, q->load,
+                                 q->site, q->load_server, q->gate};
 
+    _Static_assert(sizeof(slots) / sizeof(slots[0]) ==
+                       sizeof(devquery_filter_names) / sizeof(devquery_filter_names[0]) - 1,
+                   "a slot per filter name");
     for (size_t i = 0; devquery_filter_names[i] != NULL; i++)
         if (strcmp(devquery_filter_names[i], name) == 0)
             return slots[i];
     return NULL;
+}
+
+static char *filter_slot(struct devquery *q, const char *name)
+{
+    /* The slots are q's own members: writable where q is. */
+    return (char *)devquery_filter_get(q, name);
 }
 
 /* A site filter: "none", or a prefix written canonical into out. */

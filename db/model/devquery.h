@@ -1,6 +1,7 @@
 /* devquery.h: the devices list's filters and order over resolved devices:
  * a search (SEP name, MAC, description, model, profile, load), filters on
- * the effective model, profile, load and site, and a sort column. Pure: no
+ * the effective model, profile, load, site, load server value and the fleet
+ * gate's outcome, and a sort column. Pure: no
  * database, no allocation; the rows point into one settings snapshot. */
 #ifndef LOADSD_DEVQUERY_H
 #define LOADSD_DEVQUERY_H
@@ -55,9 +56,11 @@ struct devquery_row {
 };
 
 /* The filter names the query string uses, in a table (NULL-terminated):
- * "q", "model", "profile", "load", "site". */
+ * "q", "model", "profile", "load", "site", "load_server", "gate". */
 extern const char *const devquery_filter_names[];
 
+/* The value of filter name (one of devquery_filter_names) in q, or NULL. */
+const char *devquery_filter_get(const struct devquery *q, const char *name);
 /* Sets filter name (one of devquery_filter_names) from text of len bytes:
  * at most DEVQUERY_TEXT_MAX - 1 bytes of text (text_valid); a site is
  * parsed and stored canonical. 0, or -1 with *why (static text). */

@@ -74,7 +74,7 @@ while [ $SECONDS -lt $deadline ]; do
     [ "$(jq_py bysite 'j["total"]')" = 1 ] && break
     sleep 0.2
 done
-py bysite 'j["total"] == 1 and j["devices"][0]["mac"] == "00AA00000003" and j["devices"][0]["effective"]["load_server"] == {"value": "10.9.9.9", "level": "site", "site": "127.0.0.0/8"} and j["devices"][0]["effective"]["seen_address"] == "127.0.0.1"' \
+py bysite 'j["total"] == 1 and j["devices"][0]["mac"] == "00AA00000003" and j["devices"][0]["effective"]["load_server"] == {"value": "10.9.9.9", "level": "site", "site": "127.0.0.0/8", "sends": "10.9.9.9", "gate": "none"} and j["devices"][0]["effective"]["seen_address"] == "127.0.0.1"' \
     "site filter: the phone that asked from 127.0.0.1, with the site rule's load server as it gets it"
 grep -q '<loadServer>10.9.9.9</loadServer>' "$TMPD/phone.xml" && pass "the phone got the same load server" ||
     fail "the phone's config: $(head -c 300 "$TMPD/phone.xml")"

@@ -12,7 +12,9 @@
 // added (its token once) and its report's holdings (branches-added-*,
 // branch-holdings-*) and a device's page saying whether its branch is named
 // (device-branch-gate-*), a phone that fetched its config and whole load
-// over TFTP shown on target on the Fleet page and the dashboard (fleet-*), log out; then the main pages at phone size
+// over TFTP shown on target on the Fleet page and the dashboard (fleet-*), a
+// phone its branch's gate sends to the central shown with the reason on both
+// and its link listing it (fleet-dashboard-*, fleet-gated-devices-*), log out; then the main pages at phone size
 // without horizontal scrolling. Screenshots go to tests/web/artifacts/.
 // Touches nothing outside its temp dir and the artifacts directory.
 
@@ -624,6 +626,7 @@ test('branches: a branch added shows its token once, is listed, and its report s
   await page.getByRole('button', {name: 'Add branch'}).click();
   const token = await page.locator('#branch-token').textContent();
   assert.match(token, /^lsb_[A-Za-z0-9_-]{43}$/);
+  branchToken = token;
   await page.getByText('Copy the token of branch berlin-1 now: it is not shown again.').waitFor();
   await page.locator('#branch-token-copy').waitFor();
   const row = page.locator('tr', {hasText: 'berlin-1'});
@@ -657,6 +660,9 @@ test('branches: a branch added shows its token once, is listed, and its report s
   await shotBoth('device-branch-gate');
   ctl('device', 'set', MAC, 'load_server', 'inherit');
 });
+
+// berlin-1's token (the branches step), for its later reports.
+let branchToken = '';
 
 // What a phone at ADDR gets over TFTP (curl's client, bound to ADDR).
 function tftpFrom(addr, name) {
@@ -732,13 +738,51 @@ test('the Fleet page shows a phone that fetched its whole load as on target, wit
   await page.locator('#fleet-state').selectOption('on_target');
   // The branch's line links to its page.
   await page.locator('#fleet-branches li[data-branch="berlin-1"]').getByRole('link', {name: 'berlin-1'}).waitFor();
+  // A phone whose branch is still staging its load: the gate sends it to the
+  // central, and the Fleet page and the dashboard say so and why.
+  const gated = '00112233CC02';
+  ctl('device', 'add', gated, '--model', 'Cisco 7961');
+  ctl('device', 'set', gated, 'load', LOAD);
+  ctl('device', 'set', gated, 'load_server', 'branch:berlin-1');
+  const report = {version: '0.1.0', time: 1765000000, free_bytes: 1, phones: [],
+    loads: [{name: LOAD, state: 'staging', files_have: 2, files_total: 6, bytes_have: 2000000,
+      bytes_total: 6000000, eta_s: 240}]};
+  const r = await fetch(`${base}/api/v1/fleet/report`, {method: 'POST',
+    headers: {'Authorization': `Bearer ${branchToken}`, 'Content-Type': 'application/json'}, body: JSON.stringify(report)});
+  assert.equal(r.status, 200, await r.text());
+  const why = `berlin-1: 1 phone(s) fetch from the central: branch berlin-1 holds 2 of 6 files of ${LOAD}, 33 %, ETA 4 min`;
+  await page.reload();
+  const fleetGate = page.locator('#fleet-gates li[data-holder="berlin-1"][data-outcome="central"]');
+  await fleetGate.waitFor();
+  assert.equal(await fleetGate.locator('.gate-text').textContent(), why);
   await shotBoth('fleet');
-  // The dashboard's Fleet card: the same totals, a link to the page.
+  // The dashboard's Fleet card: the same totals, the gated phones and why,
+  // a link to the page.
   await nav(page, 'Dashboard');
   const all = (await inv()).counts.all;
   await page.locator('#fleet-card a[href="#/fleet"]').first().waitFor();
   assert.match(await page.locator('#fleet-card').textContent(), new RegExp(`^${all.on_target}on target`));
+  const cardGate = page.locator('#fleet-gates-card li[data-holder="berlin-1"][data-outcome="central"]');
+  await cardGate.waitFor();
+  assert.equal(await cardGate.locator('.gate-text').textContent(), why);
+  await cardGate.getByRole('link', {name: gated}).waitFor();
   await shotBoth('fleet-dashboard');
+  // Its link lists just those devices, with what the gate made of them.
+  await cardGate.getByRole('link', {name: 'show the 1 device(s)'}).click();
+  await page.locator('#dev-link-filter', {hasText: 'load server branch:berlin-1, that fetch from the central'}).waitFor();
+  await page.locator('#device-range', {hasText: '1–1 of 1'}).waitFor();
+  const devRow = page.locator('#device-list tbody tr', {hasText: gated});
+  await devRow.locator('[data-gate="central"]', {hasText: 'gated: the central'}).waitFor();
+  await shotBoth('fleet-gated-devices');
+  // The branch holds it: the phone is sent there, and the card says so.
+  report.loads[0] = {...report.loads[0], state: 'complete', files_have: 6, bytes_have: 6000000, eta_s: null};
+  const r2 = await fetch(`${base}/api/v1/fleet/report`, {method: 'POST',
+    headers: {'Authorization': `Bearer ${branchToken}`, 'Content-Type': 'application/json'}, body: JSON.stringify(report)});
+  assert.equal(r2.status, 200, await r2.text());
+  await nav(page, 'Dashboard');
+  await page.locator('#fleet-gates-card li[data-holder="berlin-1"][data-outcome="holder"]',
+    {hasText: `berlin-1: 1 phone(s) fetch from it: branch berlin-1 holds ${LOAD} complete`}).waitFor();
+  ctl('device', 'remove', gated);
 });
 
 test('log out', async () => {

@@ -1,10 +1,12 @@
 // dashboard.js: the first page after login: loads by status, devices whose
 // load is held back (missing, quarantined or blocked), the names phones asked
-// for that do not exist, the fleet's phones on target (when there are any),
-// active transfers, scrub status.
+// for that do not exist, the fleet's phones on target (when there are any)
+// and which phones the fleet gate sends to their branch or to the central and
+// why, active transfers, scrub status.
 // Read only; refreshes itself every 5 s while shown.
 
 import * as api from '../api.js';
+import {gatesList} from './fleet.js';
 import {h, card, pageHead, table, badge, fmtBytes, fmtDuration, fmtTime, fmtRate,
   alertBox, replace, slot} from '../dom.js';
 
@@ -106,23 +108,27 @@ function missingCard(stats) {
     m.evicted ? h('p.small.muted', null, `${m.evicted} rarer name(s) left the table (it keeps ${m.names_max}).`) : null);
 }
 
-// The firmware inventory's totals, only once a phone is in it (the Fleet
-// page has the rest).
-function fleetCard(res) {
-  if (!res.ok || !res.v.total) return null;
-  const all = (res.v.counts && res.v.counts.all) || {};
-  return card(`Fleet: ${res.v.total} phone(s)`,
-    h('div.stats', {id: 'fleet-card'},
+// The firmware inventory's totals once a phone is in it, and which phones
+// the fleet gate sends to their branch, to the central or holds back, and
+// why (the Fleet page has the rest).
+function fleetCard(res, gates) {
+  const inv = res.ok && res.v.total ? res.v : null;
+  const g = gates.ok ? gatesList(gates.v, 'fleet-gates-card') : null;
+  if (!inv && !g) return null;
+  const all = (inv && inv.counts && inv.counts.all) || {};
+  return card(inv ? `Fleet: ${inv.total} phone(s)` : 'Fleet',
+    inv ? h('div.stats', {id: 'fleet-card'},
       stat('on target', all.on_target ?? 0, 'ok', '#/fleet'),
       stat('pending', all.pending ?? 0, '', '#/fleet'),
-      stat('stuck', all.stuck ?? 0, all.stuck ? 'warn' : '', '#/fleet')),
+      stat('stuck', all.stuck ?? 0, all.stuck ? 'warn' : '', '#/fleet')) : null,
+    g ? h('h3', null, 'Load servers') : null, g,
     h('p', null, h('a', {href: '#/fleet'}, 'The fleet by site, model and branch')));
 }
 
 async function refresh(box) {
-  const [stats, problems, transfers, inventory] = await Promise.all([
+  const [stats, problems, transfers, inventory, gates] = await Promise.all([
     settle(api.get('/stats')), settle(api.get('/devices/problems')), settle(api.get('/transfers')),
-    settle(api.get('/fleet/inventory?limit=1')),
+    settle(api.get('/fleet/inventory?limit=1')), settle(api.get('/fleet/gates')),
   ]);
   const s = stats.ok ? stats.v : null;
   const loads = (s && s.loads) || {};
@@ -148,7 +154,7 @@ async function refresh(box) {
       stat('failed', tftp.transfers_failed ?? 0, tftp.transfers_failed ? 'warn' : ''),
       stat('sent', fmtBytes(tftp.bytes_sent ?? 0)),
       stat('uptime', s ? fmtDuration(s.uptime_seconds) : '—')),
-    fleetCard(inventory),
+    fleetCard(inventory, gates),
     missingCard(s),
     h('div.grid', null, problemsCard(problems), transfersCard(transfers), scrubCard(s)));
 }

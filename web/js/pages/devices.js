@@ -172,9 +172,38 @@ function loadCell(d) {
     ld.held_back ? h('span.small.muted', null, ` (config names ${ld.served || 'no load'})`) : null);
 }
 
+// What the fleet gate made of a branch or probed load server (docs/FLEET.md):
+// the config names it, names the central instead, or holds a new load back.
+function gateNote(ls) {
+  if (ls.gate === 'central') return h('span.small.muted', {dataset: {gate: ls.gate}}, ' (gated: the central)');
+  if (ls.gate === 'held_back') return h('span.small.muted', {dataset: {gate: ls.gate}}, ` (names ${ls.sends}; new load held back)`);
+  if (ls.gate === 'holder' && ls.sends !== ls.value) return h('span.small.muted', {dataset: {gate: ls.gate}}, ` (names ${ls.sends})`);
+  return null;
+}
+
 function serverCell(d) {
   const ls = (d.effective || {}).load_server;
-  return effBadge(ls, ls && ls.site ? h('span.small', null, ' ', h('code', null, ls.site)) : null);
+  return effBadge(ls, ls ? [ls.site ? h('span.small', null, ' ', h('code', null, ls.site)) : null, gateNote(ls)] : null);
+}
+
+// Filters a link may carry that have no control here (the dashboard's fleet
+// gates): "#/devices?load_server=branch:NAME&gate=central".
+const LINK_FILTERS = ['load_server', 'gate'];
+const GATE_WORDS = {holder: 'fetch from it', central: 'fetch from the central', held_back: 'wait for a new load (stage first)', none: 'are not gated'};
+
+function linkFilters() {
+  const q = new URLSearchParams(location.hash.split('?')[1] || '');
+  const out = {};
+  for (const k of LINK_FILTERS) if (q.get(k)) out[k] = q.get(k);
+  return out;
+}
+
+function linkFilterNote(fixed) {
+  if (!Object.keys(fixed).length) return null;
+  const parts = [];
+  if (fixed.load_server) parts.push(h('span', null, 'load server ', h('code', null, fixed.load_server)));
+  if (fixed.gate) parts.push(h('span', null, parts.length ? ', that ' : 'that ', GATE_WORDS[fixed.gate] || fixed.gate));
+  return h('p.small', {id: 'dev-link-filter'}, 'Only the devices with ', ...parts, '. ', h('a', {href: '#/devices'}, 'Show every device'));
 }
 
 // The filter controls: search and selects fed by the catalogs.
@@ -229,7 +258,8 @@ export async function devicesPage(main) {
   let offset = 0;
   let total = 0;
   let sort = 'mac';
-  let filters = {};
+  const fixed = linkFilters();
+  let filters = {...fixed};
   const count = () => (allMatching.checked ? total : selected.size);
   const updateCount = () => {
     selInfo.textContent = allMatching.checked ? `All ${total} matching device(s) selected` : `${selected.size} selected`;
@@ -307,7 +337,7 @@ export async function devicesPage(main) {
   };
   const apply = () => {
     clearTimeout(debounce);
-    const next = {};
+    const next = {...fixed};
     for (const k of FILTERS) {
       const v = (f[k].value || '').trim();
       if (v) next[k] = v;
@@ -371,7 +401,7 @@ export async function devicesPage(main) {
     }
   });
   main.append(pageHead('Devices', 'Phones by MAC address, with what each gets: search, sort, change many at once, import and export.'),
-    addCard(cat, () => {}), importCard(load), card(null, search, bulkForm, bulkMsg, listBox, pager));
+    addCard(cat, () => {}), importCard(load), card(null, search, linkFilterNote(fixed), bulkForm, bulkMsg, listBox, pager));
   await load();
   return () => clearTimeout(debounce);
 }

@@ -24,6 +24,29 @@ function stuckCell(n) {
   return n > 0 ? badge(String(n), 'badge-warn') : '0';
 }
 
+// ---- the fleet gate (GET /fleet/gates) ----
+
+const OUTCOME_BADGE = {holder: 'badge-ok', central: 'badge-warn', held_back: 'badge-info'};
+
+function outcomeLabel(g) {
+  if (g.outcome === 'holder') return g.kind === 'branch' ? 'to the branch' : 'to the load server';
+  return g.outcome === 'central' ? 'to the central' : 'held back';
+}
+
+// Per holder, the phones its gate sends to it, to the central or holds
+// back (stage first), why, a few of them and a link to them all; null when
+// no phone's load server is gated.
+export function gatesList(doc, id) {
+  const groups = (doc && doc.groups) || [];
+  if (!groups.length) return null;
+  return h('ul.fleet-gates', {id}, groups.map((g) => h('li', {dataset: {holder: g.holder, outcome: g.outcome}},
+    badge(outcomeLabel(g), OUTCOME_BADGE[g.outcome]), ' ', h('span.break.gate-text', null, g.text), ' ',
+    h('span.small.muted', null, 'e.g. ', (g.examples || []).map((m, i) =>
+      [i ? ', ' : '', h('a.mono', {href: `#/devices/${encodeURIComponent(m)}`}, m)])), ' ',
+    h('a.small', {href: `#/devices${api.query(g.filter || {})}`}, `show the ${g.devices} device(s)`))),
+  doc.groups_left_out ? h('li.small.muted', null, `… and ${doc.groups_left_out} device(s) in groups not listed`) : null);
+}
+
 // Every page of phones (up to KEEP) and the counts, as one inventory.
 async function readInventory() {
   const first = await api.get(`/fleet/inventory?offset=0&limit=${PAGE}`);
@@ -118,8 +141,8 @@ export async function fleetPage(main) {
   };
 
   const refresh = async () => {
-    const [i, sites, branches] = await Promise.all([readInventory(), api.get('/sites'),
-      api.get('/branches').catch(() => ({branches: []}))]);
+    const [i, sites, branches, gates] = await Promise.all([readInventory(), api.get('/sites'),
+      api.get('/branches').catch(() => ({branches: []})), api.get('/fleet/gates').catch(() => null)]);
     inv = i;
     const byName = new Map((sites.sites || []).map((s) => [s.name || s.cidr, s]));
     const counts = i.counts || {};
@@ -140,7 +163,9 @@ export async function fleetPage(main) {
         `Read ${fmtTime(i.now)}.`));
     const bl = branches.branches || [];
     replace(branchBox, bl.length === 0 ? h('p.muted', null, 'No branches: phones fetch from this server or the load servers in settings.')
-      : h('ul.fleet-branches', {id: 'fleet-branches'}, bl.map((b) => branchLine(b, sites.sites || [], counts.sites || []))));
+      : h('ul.fleet-branches', {id: 'fleet-branches'}, bl.map((b) => branchLine(b, sites.sites || [], counts.sites || []))),
+    h('h3', null, 'Load servers: where the phones fetch their firmware'),
+    gatesList(gates, 'fleet-gates') || h('p.muted', {id: 'fleet-gates-none'}, 'No phone\'s load server is a branch or a probed host.'));
     renderPhones();
   };
 
