@@ -111,14 +111,13 @@ static int devices_read(struct api_request *rq, json_t **out)
         gate[fleet_outcome_of(&e)]++;
     }
     if (rc == DB_OK)
-        *out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "total",
-                         (json_int_t)l.snap->n_devices, "problems",
-                         (json_int_t)(missing + quarantined + blocked), "load_missing",
-                         (json_int_t)missing, "load_quarantined", (json_int_t)quarantined,
-                         "load_blocked", (json_int_t)blocked, "fleet_gate", "holder",
-                         (json_int_t)gate[FLEET_OUTCOME_HOLDER], "central",
-                         (json_int_t)gate[FLEET_OUTCOME_CENTRAL], "held_back",
-                         (json_int_t)gate[FLEET_OUTCOME_HELD_BACK]);
+        *out = json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "total", (json_int_t)l.snap->n_devices,
+            "problems", (json_int_t)(missing + quarantined + blocked), "load_missing",
+            (json_int_t)missing, "load_quarantined", (json_int_t)quarantined, "load_blocked",
+            (json_int_t)blocked, "fleet_gate", "holder", (json_int_t)gate[FLEET_OUTCOME_HOLDER],
+            "central", (json_int_t)gate[FLEET_OUTCOME_CENTRAL], "held_back",
+            (json_int_t)gate[FLEET_OUTCOME_HELD_BACK]);
     devlist_close(&l);
     return rc;
 }

@@ -13,9 +13,8 @@
 /* "berlin-1: 12 phone(s) fetch from the central: WHY". */
 static void group_text(const struct fleet_gate_group *x, char *out, size_t cap)
 {
-    static const char *const says[FLEET_OUTCOMES] = {
-        "", "fetch from it", "fetch from the central",
-        "wait for their new load there (stage first)"};
+    static const char *const says[FLEET_OUTCOMES] = {"", "fetch from it", "fetch from the central",
+                                                     "wait for their new load there (stage first)"};
 
     text_format(out, cap, "%s: %llu phone(s) %s: %s", x->holder, (unsigned long long)x->devices,
                 says[x->outcome], x->why);
@@ -53,14 +52,13 @@ static json_t *gates_json(const struct fleet_gates *g, const struct devlist *l)
 
     for (size_t i = 0; groups != NULL && i < g->n; i++)
         json_array_append_new(groups, group_json(&g->v[i], l->fleet));
-    return json_pack("{s:I, s:{s:I, s:I, s:I, s:I}, s:o, s:I}", "devices",
-                     (json_int_t)l->snap->n_devices, "totals", "holder",
-                     (json_int_t)g->totals[FLEET_OUTCOME_HOLDER], "central",
-                     (json_int_t)g->totals[FLEET_OUTCOME_CENTRAL], "held_back",
-                     (json_int_t)g->totals[FLEET_OUTCOME_HELD_BACK], "not_gated",
-                     (json_int_t)g->totals[FLEET_OUTCOME_NONE], "groups",
-                     groups != NULL ? groups : json_array(), "groups_left_out",
-                     (json_int_t)g->left_out);
+    return json_pack(
+        "{s:I, s:{s:I, s:I, s:I, s:I}, s:o, s:I}", "devices", (json_int_t)l->snap->n_devices,
+        "totals", "holder", (json_int_t)g->totals[FLEET_OUTCOME_HOLDER], "central",
+        (json_int_t)g->totals[FLEET_OUTCOME_CENTRAL], "held_back",
+        (json_int_t)g->totals[FLEET_OUTCOME_HELD_BACK], "not_gated",
+        (json_int_t)g->totals[FLEET_OUTCOME_NONE], "groups", groups != NULL ? groups : json_array(),
+        "groups_left_out", (json_int_t)g->left_out);
 }
 
 int gates_view_read(sqlite3 *db, json_t **out)

@@ -76,7 +76,8 @@ int devquery_set(struct devquery *q, const char *name, const char *text, size_t 
     value[len] = '\0';
     if (slot == q->site && value[0] != '\0')
         return site_value(value, slot, why);
-    if (slot == q->gate && value[0] != '\0' && fleet_outcome_parse(value, &(enum fleet_outcome){0}) != 0) {
+    if (slot == q->gate && value[0] != '\0' &&
+        fleet_outcome_parse(value, &(enum fleet_outcome){0}) != 0) {
         *why = "gate is none, holder, central or held_back";
         return -1;
     }
@@ -284,8 +285,9 @@ static int column_cmp(enum devquery_column col, const struct devquery_row *a,
     case DEVQUERY_PFS:
         return strcmp(a->pfs, b->pfs);
     case DEVQUERY_LOAD_SERVER: /* what loadServer names first, then the value */
-        return (c = strcasecmp(a->sends, b->sends)) != 0 ? c
-                                                          : strcasecmp(a->load_server, b->load_server);
+        return (c = strcasecmp(a->sends, b->sends)) != 0
+                   ? c
+                   : strcasecmp(a->load_server, b->load_server);
     case DEVQUERY_SITE:
         return site_cmp(a->site, b->site);
     default:

@@ -10,8 +10,7 @@
 
 #include "lib/grow.h"
 
-static const char *const outcome_names[FLEET_OUTCOMES] = {"none", "holder", "central",
-                                                          "held_back"};
+static const char *const outcome_names[FLEET_OUTCOMES] = {"none", "holder", "central", "held_back"};
 
 const char *fleet_outcome_name(enum fleet_outcome o)
 {

@@ -11,8 +11,8 @@
 #include "db/model/fleet.h"
 #include "db/model/settings.h"
 
-#define FLEET_GATES_EXAMPLES 3      /* device MACs kept per group */
-#define FLEET_GATES_MAX      4096   /* groups kept; the rest only counted */
+#define FLEET_GATES_EXAMPLES 3    /* device MACs kept per group */
+#define FLEET_GATES_MAX      4096 /* groups kept; the rest only counted */
 
 /* What the gate made of a device's load server. */
 enum fleet_outcome {

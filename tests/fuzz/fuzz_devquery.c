@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0 && pick == 7 && (unsigned)q.sort >= DEVQUERY_COLUMNS)
         abort();
     if (rc == 0 && pick < 7 &&
-        memchr(devquery_filter_get(&q, devquery_filter_names[pick]), '\0', DEVQUERY_TEXT_MAX) == NULL)
+        memchr(devquery_filter_get(&q, devquery_filter_names[pick]), '\0', DEVQUERY_TEXT_MAX) ==
+            NULL)
         abort();
     free(text);
     return 0;

@@ -125,13 +125,13 @@ static const struct {
 
 static const char *slot_of(const struct devquery *q, const char *name)
 {
-    return strcmp(name, "q") == 0         ? q->q
-           : strcmp(name, "model") == 0   ? q->model
-           : strcmp(name, "profile") == 0 ? q->profile
-           : strcmp(name, "load") == 0    ? q->load
+    return strcmp(name, "q") == 0             ? q->q
+           : strcmp(name, "model") == 0       ? q->model
+           : strcmp(name, "profile") == 0     ? q->profile
+           : strcmp(name, "load") == 0        ? q->load
            : strcmp(name, "load_server") == 0 ? q->load_server
-           : strcmp(name, "gate") == 0    ? q->gate
-                                          : q->site;
+           : strcmp(name, "gate") == 0        ? q->gate
+                                              : q->site;
 }
 
 static void test_filter_table(void **state)

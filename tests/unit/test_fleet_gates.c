@@ -80,11 +80,16 @@ static const struct {
     int rc;
     enum fleet_outcome want;
 } names[] = {
-    {"none", 0, FLEET_OUTCOME_NONE},     {"holder", 0, FLEET_OUTCOME_HOLDER},
-    {"central", 0, FLEET_OUTCOME_CENTRAL}, {"held_back", 0, FLEET_OUTCOME_HELD_BACK},
-    {"held_bac", -1, 0},                 {"h", -1, 0},
-    {"", -1, 0},                         {"Central", -1, 0},
-    {"central ", -1, 0},                 {"held_backs", -1, 0},
+    {"none", 0, FLEET_OUTCOME_NONE},
+    {"holder", 0, FLEET_OUTCOME_HOLDER},
+    {"central", 0, FLEET_OUTCOME_CENTRAL},
+    {"held_back", 0, FLEET_OUTCOME_HELD_BACK},
+    {"held_bac", -1, 0},
+    {"h", -1, 0},
+    {"", -1, 0},
+    {"Central", -1, 0},
+    {"central ", -1, 0},
+    {"held_backs", -1, 0},
 };
 
 static void test_outcome_names(void **state)
@@ -108,8 +113,7 @@ static void test_outcome_names(void **state)
 
 static void test_sends(void **state)
 {
-    struct fleet_holder h = {.kind = FLEET_KIND_BRANCH, .name = "berlin-1",
-                             .address = "10.77.0.5"};
+    struct fleet_holder h = {.kind = FLEET_KIND_BRANCH, .name = "berlin-1", .address = "10.77.0.5"};
     struct fleet_view v = {.holders = &h, .n_holders = 1};
     const struct {
         struct dev d;
@@ -119,8 +123,7 @@ static void test_sends(void **state)
         {{"0011223344B0", "branch:BERLIN-1", SETTINGS_GATE_OK, "10.77.0.5", ""}, &v, "10.77.0.5"},
         {{"0011223344B1", "branch:berlin-1", SETTINGS_GATE_LACKS_LOAD, "", ""}, &v, ""},
         {{"0011223344B2", "branch:gone", SETTINGS_GATE_OK, "x", ""}, &v, ""},
-        {{"0011223344B3", "10.0.0.9", SETTINGS_GATE_NOT_GATED, "10.0.0.9", ""}, NULL,
-         "configured"},
+        {{"0011223344B3", "10.0.0.9", SETTINGS_GATE_NOT_GATED, "10.0.0.9", ""}, NULL, "configured"},
         {{"0011223344B4", "", SETTINGS_GATE_NOT_GATED, "", ""}, NULL, ""},
     };
 
@@ -157,14 +160,30 @@ static const struct {
     uint64_t devices;
     const char *examples[FLEET_GATES_EXAMPLES];
 } fleet_want[] = {
-    {FLEET_KIND_BRANCH, "amsterdam", FLEET_OUTCOME_CENTRAL, "last reported 12 min ago", 1,
+    {FLEET_KIND_BRANCH,
+     "amsterdam",
+     FLEET_OUTCOME_CENTRAL,
+     "last reported 12 min ago",
+     1,
      {"0011223344C7"}},
-    {FLEET_KIND_BRANCH, "berlin-1", FLEET_OUTCOME_HOLDER, "holds OLD complete", 1,
+    {FLEET_KIND_BRANCH,
+     "berlin-1",
+     FLEET_OUTCOME_HOLDER,
+     "holds OLD complete",
+     1,
      {"0011223344C6"}},
-    {FLEET_KIND_BRANCH, "berlin-1", FLEET_OUTCOME_CENTRAL, LACKS, 4,
+    {FLEET_KIND_BRANCH,
+     "berlin-1",
+     FLEET_OUTCOME_CENTRAL,
+     LACKS,
+     4,
      {"0011223344C5", "0011223344C1", "0011223344C2"}},
     {FLEET_KIND_BRANCH, "berlin-1", FLEET_OUTCOME_HELD_BACK, LACKS, 1, {"0011223344C4"}},
-    {FLEET_KIND_PROBED, "10.0.0.9", FLEET_OUTCOME_CENTRAL, "load server 10.0.0.9 lacks", 1,
+    {FLEET_KIND_PROBED,
+     "10.0.0.9",
+     FLEET_OUTCOME_CENTRAL,
+     "load server 10.0.0.9 lacks",
+     1,
      {"0011223344C8"}},
 };
 
