@@ -186,6 +186,26 @@ static void headers_security(struct admin_http *h, struct MHD_Response *resp, bo
         MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 }
 
+/* A 304 to an API call: its ETag, no body; releases what rs holds. */
+static enum MHD_Result send_not_modified(struct admin_http *h, struct MHD_Connection *conn,
+                                         struct api_response *rs, char *text)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret;
+
+    free(text);
+    json_decref(rs->json);
+    rs->json = NULL;
+    if (resp == NULL)
+        return MHD_NO;
+    headers_security(h, resp, true);
+    if (rs->etag[0] != '\0')
+        MHD_add_response_header(resp, "ETag", rs->etag);
+    ret = MHD_queue_response(conn, MHD_HTTP_NOT_MODIFIED, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 /* Sends rs (JSON or text) and releases what it holds. */
 static enum MHD_Result send_response(struct admin_http *h, struct MHD_Connection *conn,
                                      struct api_response *rs, const char *allow)
@@ -198,6 +218,8 @@ static enum MHD_Result send_response(struct admin_http *h, struct MHD_Connection
     char retry[24];
 
     rs->text = NULL;
+    if (rs->status == MHD_HTTP_NOT_MODIFIED) /* RFC 9110 section 15.4.5: no content */
+        return send_not_modified(h, conn, rs, text);
     if (text == NULL && rs->json != NULL) {
         text = json_dumps(rs->json, JSON_COMPACT);
         len = text != NULL ? strlen(text) : 0;
@@ -226,6 +248,8 @@ static enum MHD_Result send_response(struct admin_http *h, struct MHD_Connection
         snprintf(retry, sizeof(retry), "%lld", (long long)rs->retry_after);
         MHD_add_response_header(resp, "Retry-After", retry);
     }
+    if (rs->etag[0] != '\0')
+        MHD_add_response_header(resp, "ETag", rs->etag);
     if (rs->status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"loadsd\"");
     if (allow != NULL && allow[0] != '\0')
