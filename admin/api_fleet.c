@@ -122,8 +122,12 @@ static int answer_want(struct api_request *rq, struct api_response *rs,
                        const struct fleet_want *want, const char *tag,
                        const struct phones_merged *m)
 {
-    struct fleet_answer a = {rq->who.branch,      want, tag, FLEET_REPORT_EVERY_S,
-                             FLEET_WANT_POLL_S, max_age_s(rq->ctx->dd.db)};
+    struct fleet_answer a = {.branch = rq->who.branch,
+                             .want = want,
+                             .want_tag = tag,
+                             .report_every_s = FLEET_REPORT_EVERY_S,
+                             .want_poll_s = FLEET_WANT_POLL_S,
+                             .max_age_s = max_age_s(rq->ctx->dd.db)};
     json_t *j = fleet_answer_json(&a);
 
     if (j != NULL && m != NULL)

@@ -395,9 +395,9 @@ static void test_etag_matches(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),     cmocka_unit_test(test_values),
-        cmocka_unit_test(test_truncated), cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_answer),    cmocka_unit_test(test_want_tag),
+        cmocka_unit_test(test_table),        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_truncated),    cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_answer),       cmocka_unit_test(test_want_tag),
         cmocka_unit_test(test_etag_matches),
     };
 

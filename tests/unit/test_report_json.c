@@ -22,9 +22,9 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define GOOD_ANSWER                                                                                \
     "{\"branch\": \"berlin-1\", \"want\": [\"SIP78xx.14-2-1\", \"SIP88xx.14-2-1\"], "              \
-    "\"report_every_s\": 60, \"max_age_s\": 300, \"want_tag\": \"dbd989d4ae69fb18\", "           \
+    "\"report_every_s\": 60, \"max_age_s\": 300, \"want_tag\": \"dbd989d4ae69fb18\", "             \
     "\"want_poll_s\": 5}"
-#define TAG_64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define TAG_64         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define ANSWER_WITH(m) "{\"branch\":\"b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1," m "}"
 /* From a central before want_tag: the branch does not poll it. */
 #define OLD_ANSWER "{\"branch\":\"b\",\"want\":[\"A\"],\"report_every_s\":60,\"max_age_s\":300}"
