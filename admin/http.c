@@ -35,8 +35,12 @@
 #define HTTP_CONN_LIMIT   256
 #define HTTP_PER_IP_LIMIT 64
 #define HTTP_TIMEOUT_S    30
-#define HTTP_MEMORY_LIMIT (128 * 1024) /* headers and buffers per connection */
-#define HTTP_ACTIVE_MAX   64           /* requests in flight before 503 */
+/* Headers and buffers per connection. Not more: libmicrohttpd maps a larger
+ * pool per connection and zeroes it, and the unmapping at close stops every
+ * CPU the process runs on (perf: most of a short API call's CPU; 1.75 ms a
+ * branch's want-list poll at 128 KiB, 0.59 ms at 32 KiB: docs/PERFORMANCE.md). */
+#define HTTP_MEMORY_LIMIT (32 * 1024)
+#define HTTP_ACTIVE_MAX   64 /* requests in flight before 503 */
 #define HTTP_PEM_MAX      (1024 * 1024)
 #define HTTP_COOKIE       "loadsd_session"
 #define HTTP_COOKIE_TLS   "__Host-loadsd_session"

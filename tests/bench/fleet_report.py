@@ -245,7 +245,7 @@ def poll_phase(a, pid, tokens, tags, period, rounds, label, change=None):
     return res
 
 
-def poll_phases(a, api, tokens, loads):
+def poll_phases(a, tokens, loads):
     """The branches polling their want lists (docs/FLEET.md): steady (all
     304), and with one load assigned to a model mid-run (each list moves
     once: 1,000 200s after one want-index rebuild)."""
@@ -257,7 +257,8 @@ def poll_phases(a, api, tokens, loads):
     model = "Cisco%20" + a.models.split(",")[0]
 
     def assign():
-        st, j = api.call("PUT", "/api/v1/models/%s/default-load" % model, {"load": loads[-1], "force": True})
+        st, j = Api(a.port, a.token).call("PUT", "/api/v1/models/%s/default-load" % model,
+                                          {"load": loads[-1], "force": True})
         assert st == 200, (st, j)
 
     out = [poll_phase(a, a.pid, tokens, tags, a.poll_period, a.poll_rounds,
@@ -309,7 +310,7 @@ def main():
         out["phases"].append(phase(a, a.pid, tokens, loads, a.fast_period, a.fast_rounds, True,
                                    "every report changes holdings, 1/branch/%gs" % a.fast_period))
     if a.mode in ("poll", "all"):
-        out["phases"] += poll_phases(a, api, tokens, loads)
+        out["phases"] += poll_phases(a, tokens, loads)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)
