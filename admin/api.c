@@ -158,6 +158,11 @@ const char *api_query(struct api_request *rq, const char *key)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+const char *api_header(struct api_request *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
 bool api_query_u64(struct api_request *rq, struct api_response *rs, const char *key, uint64_t min,
                    uint64_t max, uint64_t def, uint64_t *out)
 {

@@ -105,6 +105,7 @@ struct api_response {
     const char *content_type; /* for text */
     char set_cookie[256];
     int64_t retry_after; /* > 0: a Retry-After header */
+    char etag[48];       /* "": none; else the ETag header, quoted. A 304 has no body */
 };
 
 typedef int (*api_handler_fn)(struct api_request *rq, struct api_response *rs);
@@ -172,6 +173,8 @@ const char *api_member_string(json_t *obj, const char *key, bool required, size_
                               struct api_response *rs, bool *ok);
 /* A query argument (decoded), or NULL. */
 const char *api_query(struct api_request *rq, const char *key);
+/* A request header's value, or NULL. */
+const char *api_header(struct api_request *rq, const char *name);
 /* A number from the query (absent: def); false with a 400 when malformed. */
 bool api_query_u64(struct api_request *rq, struct api_response *rs, const char *key, uint64_t min,
                    uint64_t max, uint64_t def, uint64_t *out);

@@ -20,6 +20,7 @@
 
 #define FLEET_REPORT_EVERY_S  60  /* how often a branch reports (the answer says) */
 #define FLEET_MAX_AGE_DEFAULT 300 /* fleet_max_age_s when the setting is unreadable */
+#define FLEET_WANT_POLL_S     5   /* how often a branch asks whether its want list moved */
 
 _Static_assert(FLEET_REPORT_LOADS_MAX <= FLEET_LOADS_MAX, "a report the parser takes must store");
 _Static_assert(FLEET_REPORT_BODY_MAX == API_BODY_LARGE_MAX, "the report's limit is the body's");
@@ -109,31 +110,45 @@ static int path_branch(struct api_request *rq, struct api_response *rs, struct f
 
 /* ---- the branches' calls ---- */
 
-/* The answer to a branch: what it must hold. */
 /* A report's phones as the inventory took them. */
 struct phones_merged {
     size_t joined;  /* joined to a MAC through its config fetch */
     size_t unknown; /* an address no config fetch came from (or came from since) */
 };
 
-/* The want list; after a report (m not NULL) also how its phones joined. */
+/* The answer to a branch: what it must hold, with its tag (as the ETag
+ * too); after a report (m not NULL) also how its phones joined. */
 static int answer_want(struct api_request *rq, struct api_response *rs,
+                       const struct fleet_want *want, const char *tag,
                        const struct phones_merged *m)
 {
-    struct fleet_want want = {0};
-    int rc = fleet_want_load(rq->ctx->dd.db, FLEET_KIND_BRANCH, rq->who.branch, &want);
-    json_t *j;
+    struct fleet_answer a = {.branch = rq->who.branch,
+                             .want = want,
+                             .want_tag = tag,
+                             .report_every_s = FLEET_REPORT_EVERY_S,
+                             .want_poll_s = FLEET_WANT_POLL_S,
+                             .max_age_s = max_age_s(rq->ctx->dd.db)};
+    json_t *j = fleet_answer_json(&a);
 
-    if (rc != DB_OK)
-        return api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                         "cannot read the want list");
-    j = fleet_answer_json(rq->who.branch, &want, FLEET_REPORT_EVERY_S, max_age_s(rq->ctx->dd.db));
     if (j != NULL && m != NULL)
         json_object_set_new(j, "phones",
                             json_pack("{s:I, s:I}", "joined", (json_int_t)m->joined, "unknown",
                                       (json_int_t)m->unknown));
-    api_json(rs, MHD_HTTP_OK, j);
-    fleet_want_free(&want);
+    snprintf(rs->etag, sizeof(rs->etag), "\"%s\"", tag);
+    return api_json(rs, MHD_HTTP_OK, j);
+}
+
+/* The branch's want list from the cached index (db/fleet.c) and its tag:
+ * 0, or -1 with a 500 in rs. */
+static int want_now(struct api_request *rq, struct api_response *rs, struct fleet_want *want,
+                    char tag[FLEET_WANT_TAG_BUF])
+{
+    if (fleet_want_load(rq->ctx->dd.db, FLEET_KIND_BRANCH, rq->who.branch, want) != DB_OK ||
+        fleet_want_tag(want, tag) != 0) {
+        fleet_want_free(want);
+        api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot read the want list");
+        return -1;
+    }
     return 0;
 }
 
@@ -171,6 +186,8 @@ static int fleet_report(struct api_request *rq, struct api_response *rs)
     char why[FLEET_WHY_MAX];
     bool changed = false;
     struct phones_merged merged = {0, 0};
+    struct fleet_want want = {0};
+    char tag[FLEET_WANT_TAG_BUF];
     int rc =
         fleet_report_parse(rq->body != NULL ? rq->body : "", rq->body_len, &doc, why, sizeof(why));
 
@@ -189,12 +206,30 @@ static int fleet_report(struct api_request *rq, struct api_response *rs)
         return api_error(rs, MHD_HTTP_BAD_REQUEST, "invalid", "the report breaks a rule");
     if (rc != DB_OK)
         return api_error_db(rs, rc, "branch");
-    return answer_want(rq, rs, &merged);
+    if (want_now(rq, rs, &want, tag) == 0)
+        answer_want(rq, rs, &want, tag, &merged);
+    fleet_want_free(&want);
+    return 0;
 }
 
+/* A branch's poll between reports (docs/FLEET.md): 304 while its tag
+ * (If-None-Match) still names the list, which costs a lookup in the cached
+ * want index and no other read; else the whole answer. */
 static int fleet_want(struct api_request *rq, struct api_response *rs)
 {
-    return answer_want(rq, rs, NULL);
+    struct fleet_want want = {0};
+    char tag[FLEET_WANT_TAG_BUF];
+
+    if (want_now(rq, rs, &want, tag) != 0)
+        return 0;
+    if (fleet_etag_matches(api_header(rq, "If-None-Match"), tag)) {
+        rs->status = MHD_HTTP_NOT_MODIFIED;
+        snprintf(rs->etag, sizeof(rs->etag), "\"%s\"", tag);
+    } else {
+        answer_want(rq, rs, &want, tag, NULL);
+    }
+    fleet_want_free(&want);
+    return 0;
 }
 
 /* ---- branches (operators) ---- */

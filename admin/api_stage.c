@@ -53,14 +53,14 @@ static json_t *central_json(struct fleet_reporter *r)
         return json_null();
     fleet_reporter_get(r, &st);
     central_summary(&st, now, summary, sizeof(summary));
-    return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:s, s:I, s:I, s:I, s:s}", "url", st.central,
-                     "branch", st.branch, "ok", st.last_ok != 0 && st.failing_since == 0,
-                     "last_report_at", st.last_sent ? json_integer(st.last_sent) : json_null(),
-                     "last_ok_at", st.last_ok ? json_integer(st.last_ok) : json_null(),
-                     "failing_since",
-                     st.failing_since ? json_integer(st.failing_since) : json_null(), "why", st.why,
-                     "report_every_s", (json_int_t)st.report_every_s, "held", (json_int_t)st.held,
-                     "wanted", (json_int_t)st.wanted, "summary", summary);
+    return json_pack(
+        "{s:s, s:s, s:b, s:o, s:o, s:o, s:s, s:I, s:I, s:I, s:I, s:s}", "url", st.central, "branch",
+        st.branch, "ok", st.last_ok != 0 && st.failing_since == 0, "last_report_at",
+        st.last_sent ? json_integer(st.last_sent) : json_null(), "last_ok_at",
+        st.last_ok ? json_integer(st.last_ok) : json_null(), "failing_since",
+        st.failing_since ? json_integer(st.failing_since) : json_null(), "why", st.why,
+        "report_every_s", (json_int_t)st.report_every_s, "want_poll_s", (json_int_t)st.want_poll_s,
+        "held", (json_int_t)st.held, "wanted", (json_int_t)st.wanted, "summary", summary);
 }
 
 static int stage_list(struct api_request *rq, struct api_response *rs)

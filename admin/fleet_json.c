@@ -4,6 +4,7 @@
 #include "admin/fleet_json.h"
 
 #include <arpa/inet.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,10 +325,76 @@ void fleet_report_doc_free(struct fleet_report_doc *r)
     memset(r, 0, sizeof(*r));
 }
 
-json_t *fleet_answer_json(const char *branch, const struct fleet_want *want, int64_t report_every_s,
-                          int64_t max_age_s)
+/* ---- the answer, and its tag ---- */
+
+int fleet_want_tag(const struct fleet_want *want, char out[FLEET_WANT_TAG_BUF])
 {
-    return json_pack("{s:s, s:o, s:I, s:I}", "branch", branch, "want", branch_want_json(want),
-                     "report_every_s", (json_int_t)report_every_s, "max_age_s",
-                     (json_int_t)max_age_s);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    int rc = -1;
+
+    out[0] = '\0';
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+        goto out;
+    for (size_t i = 0; want != NULL && i < want->n; i++)
+        if (EVP_DigestUpdate(md, want->loads[i], strlen(want->loads[i])) != 1 ||
+            EVP_DigestUpdate(md, "\n", 1) != 1)
+            goto out;
+    if (EVP_DigestFinal_ex(md, digest, &len) != 1 || len < FLEET_WANT_TAG_LEN / 2)
+        goto out;
+    for (unsigned i = 0; i < FLEET_WANT_TAG_LEN / 2; i++)
+        snprintf(out + 2 * i, 3, "%02x", digest[i]);
+    rc = 0;
+out:
+    EVP_MD_CTX_free(md);
+    return rc;
+}
+
+/* One entity tag at *p (after optional whitespace and commas): true with
+ * its opaque part [*start, *start + *len) and *p past it; false at the end
+ * or where the value is malformed. */
+static bool etag_next(const char **p, const char **start, size_t *len)
+{
+    const char *s = *p, *close;
+
+    s += strspn(s, " \t,");
+    if (s[0] == 'W' && s[1] == '/')
+        s += 2;
+    if (*s != '"' || (close = strchr(s + 1, '"')) == NULL)
+        return false;
+    *start = s + 1;
+    *len = (size_t)(close - s - 1);
+    *p = close + 1;
+    return true;
+}
+
+bool fleet_etag_matches(const char *value, const char *tag)
+{
+    const char *p = value, *start;
+    size_t len, tag_len = strlen(tag);
+
+    if (value == NULL || strnlen(value, FLEET_INM_MAX + 1) > FLEET_INM_MAX)
+        return false;
+    if (value[strspn(value, " \t")] == '*')
+        return true; /* any representation: there always is one */
+    while (etag_next(&p, &start, &len))
+        if (len == tag_len && memcmp(start, tag, len) == 0)
+            return true;
+    return false;
+}
+
+json_t *fleet_answer_json(const struct fleet_answer *a)
+{
+    json_t *j = json_pack("{s:s, s:o, s:I, s:I}", "branch", a->branch, "want",
+                          branch_want_json(a->want), "report_every_s",
+                          (json_int_t)a->report_every_s, "max_age_s", (json_int_t)a->max_age_s);
+
+    if (j != NULL && a->want_tag != NULL &&
+        (json_object_set_new(j, "want_tag", json_string(a->want_tag)) != 0 ||
+         json_object_set_new(j, "want_poll_s", json_integer(a->want_poll_s)) != 0)) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }

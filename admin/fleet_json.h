@@ -54,9 +54,29 @@ int fleet_report_parse(const char *buf, size_t len, struct fleet_report_doc *out
                        size_t why_cap);
 void fleet_report_doc_free(struct fleet_report_doc *r);
 
-/* The answer: {"branch", "want": [...], "report_every_s", "max_age_s"}.
- * NULL when out of memory. */
-json_t *fleet_answer_json(const char *branch, const struct fleet_want *want, int64_t report_every_s,
-                          int64_t max_age_s);
+/* The want list's tag (its ETag, quotes excluded): the first 128 bits of
+ * the SHA-256 of each load name (the list is sorted) followed by a newline,
+ * in lower-case hex. Moves when, and only when, the list does. 0 or -1. */
+#define FLEET_WANT_TAG_LEN 32
+#define FLEET_WANT_TAG_BUF (FLEET_WANT_TAG_LEN + 1)
+int fleet_want_tag(const struct fleet_want *want, char out[FLEET_WANT_TAG_BUF]);
+
+/* Whether an If-None-Match value (RFC 9110 section 13.1.2: "*" or a comma
+ * list of entity tags, W/ allowed: the weak comparison) names tag. A value
+ * over FLEET_INM_MAX bytes or malformed from some point on matches only by
+ * the tags before that point. Pure. */
+#define FLEET_INM_MAX 1024
+bool fleet_etag_matches(const char *value, const char *tag);
+
+/* The answer: {"branch", "want": [...], "want_tag", "report_every_s",
+ * "want_poll_s", "max_age_s"}; want_tag and want_poll_s are left out when
+ * want_tag is NULL. NULL when out of memory. */
+struct fleet_answer {
+    const char *branch;
+    const struct fleet_want *want;
+    const char *want_tag; /* fleet_want_tag's, or NULL */
+    int64_t report_every_s, want_poll_s, max_age_s;
+};
+json_t *fleet_answer_json(const struct fleet_answer *a);
 
 #endif

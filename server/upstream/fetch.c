@@ -163,31 +163,54 @@ out:
     return rc;
 }
 
-/* ---- a POST with a bearer token (a branch's report) ---- */
+/* ---- calls with a bearer token (a branch's report and poll) ---- */
 
-/* "Authorization: Bearer TOKEN" and the body's type, or NULL. */
-static struct curl_slist *post_headers(const char *bearer)
+/* l with line appended; *ok false (and l as it was) when that fails. */
+static struct curl_slist *header_add(struct curl_slist *l, const char *line, bool *ok)
 {
-    struct curl_slist *l = curl_slist_append(NULL, "Content-Type: application/json"), *more;
-    char auth[512];
+    struct curl_slist *more = *ok ? curl_slist_append(l, line) : NULL;
 
-    if (l == NULL ||
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer) >= (int)sizeof(auth)) {
+    if (more == NULL)
+        *ok = false;
+    return more != NULL ? more : l;
+}
+
+/* "Authorization: Bearer TOKEN", the body's type for a POST, and
+ * If-None-Match when etag is not NULL; or NULL. */
+static struct curl_slist *authed_headers(const char *bearer, bool post, const char *etag)
+{
+    struct curl_slist *l = NULL;
+    char line[512];
+    bool ok = snprintf(line, sizeof(line), "Authorization: Bearer %s", bearer) < (int)sizeof(line);
+
+    l = header_add(l, line, &ok);
+    if (post)
+        l = header_add(l, "Content-Type: application/json", &ok);
+    if (etag != NULL) {
+        ok = ok && snprintf(line, sizeof(line), "If-None-Match: \"%s\"", etag) < (int)sizeof(line);
+        l = header_add(l, line, &ok);
+    }
+    if (!ok) {
         curl_slist_free_all(l);
         return NULL;
     }
-    more = curl_slist_append(l, auth);
-    if (more == NULL)
-        curl_slist_free_all(l);
-    return more;
+    return l;
 }
 
-int upstream_fetch_post(const char *url, const char *bearer, const char *body, size_t len,
-                        size_t max, const struct upstream_fetch_opts *o, long *status,
-                        char **answer, size_t *alen, char *err, size_t cap)
+struct authed {
+    const char *bearer;
+    const char *body; /* NULL: a GET */
+    size_t len;
+    const char *etag; /* If-None-Match; NULL: none */
+};
+
+/* The call q to url; the answer kept as upstream_fetch_post says. */
+static int authed_call(const char *url, const struct authed *q, size_t max,
+                       const struct upstream_fetch_opts *o, long *status, char **answer,
+                       size_t *alen, char *err, size_t cap)
 {
     struct mem_sink m = {.max = max};
-    struct curl_slist *hdr = post_headers(bearer);
+    struct curl_slist *hdr = authed_headers(q->bearer, q->body != NULL, q->etag);
     CURL *h = easy_for(url, o);
     CURLcode cc;
     int rc = FETCH_LOCAL;
@@ -201,8 +224,10 @@ int upstream_fetch_post(const char *url, const char *bearer, const char *body, s
     }
     curl_easy_setopt(h, CURLOPT_FAILONERROR, 0L); /* an error's body says why */
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    if (q->body != NULL) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->len);
+    }
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mem_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &m);
     cc = curl_easy_perform(h);
@@ -211,7 +236,7 @@ int upstream_fetch_post(const char *url, const char *bearer, const char *body, s
     if (m.too_big) {
         snprintf(err, cap, "%s: the answer is over %zu bytes", url, max);
         rc = FETCH_FAILED;
-    } else if (rc == FETCH_OK && *status != 200) {
+    } else if (rc == FETCH_OK && *status != 200 && !(*status == 304 && q->etag != NULL)) {
         snprintf(err, cap, "%s: HTTP status %ld", url, *status);
         rc = FETCH_FAILED;
     }
@@ -225,6 +250,24 @@ out:
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
     return rc;
+}
+
+int upstream_fetch_post(const char *url, const char *bearer, const char *body, size_t len,
+                        size_t max, const struct upstream_fetch_opts *o, long *status,
+                        char **answer, size_t *alen, char *err, size_t cap)
+{
+    struct authed q = {bearer, body, len, NULL};
+
+    return authed_call(url, &q, max, o, status, answer, alen, err, cap);
+}
+
+int upstream_fetch_get_tagged(const char *url, const char *bearer, const char *etag, size_t max,
+                              const struct upstream_fetch_opts *o, long *status, char **answer,
+                              size_t *alen, char *err, size_t cap)
+{
+    struct authed q = {bearer, NULL, 0, etag};
+
+    return authed_call(url, &q, max, o, status, answer, alen, err, cap);
 }
 
 /* ---- a blob into a file ---- */

@@ -50,6 +50,13 @@ int upstream_fetch_post(const char *url, const char *bearer, const char *body, s
                         size_t max, const struct upstream_fetch_opts *o, long *status,
                         char **answer, size_t *alen, char *err, size_t cap);
 
+/* GETs url as upstream_fetch_post POSTs, with "If-None-Match: \"etag\""
+ * (etag: 1..64 bytes without a quote or a control character). FETCH_OK for
+ * 200, and for 304 (*status says which; no answer then). */
+int upstream_fetch_get_tagged(const char *url, const char *bearer, const char *etag, size_t max,
+                              const struct upstream_fetch_opts *o, long *status, char **answer,
+                              size_t *alen, char *err, size_t cap);
+
 /* Makes path hold the blob url names: size bytes whose SHA-256 is sha256
  * (lowercase hex). Bytes already in path are kept when they can be the
  * start of it (asked for the rest with Range: a restart or a broken link

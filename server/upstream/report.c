@@ -1,6 +1,7 @@
 /* report.c: the branch's reporter thread: what the catalog and the pull
  * engine hold, POSTed to the central (report_json.c) on its schedule and
- * soon after a change; the loads the central wants handed to the pull
+ * soon after a change; between reports the want list polled by its tag
+ * (a 304 while it stands); the loads the central wants handed to the pull
  * engine. Logs a line when how it stands changes, never one per report. */
 #include "server/upstream/report.h"
 
@@ -27,6 +28,7 @@
 #include "server/upstream/fetch.h"
 
 #define REPORT_PATH      "/api/v1/fleet/report"
+#define WANT_PATH        "/api/v1/fleet/want"
 #define REPORT_TICK_S    1  /* how often the thread looks for a change */
 #define REPORT_TIMEOUT_S 30 /* one report, connection to answer */
 #define REPORT_CONNECT_S 10
@@ -52,6 +54,7 @@ struct fleet_reporter {
     size_t n_cat, n_sent;
     uint64_t finished_sent; /* phones' finished loads in the latest report answered */
     bool told_no_upstream;
+    char poll_why[REPORT_WHY_MAX]; /* the latest poll's failure; "": answering */
 };
 
 /* ---- the token ---- */
@@ -231,6 +234,31 @@ static int holdings_now(struct fleet_reporter *r, struct fleet_holding **out, si
     return 0;
 }
 
+/* ---- one call to the central ---- */
+
+/* Where and with what a call goes, read under the lock (a reload may
+ * change them). */
+struct call {
+    char url[UPSTREAM_BASE_MAX + sizeof(REPORT_PATH)];
+    char ca[PATH_BUF];
+    char token[REPORT_TOKEN_MAX + 1];
+    struct upstream_fetch_opts o;
+};
+
+static void call_prepare(struct fleet_reporter *r, const char *path, struct call *c)
+{
+    pthread_mutex_lock(&r->lock);
+    snprintf(c->url, sizeof(c->url), "%s%s", r->central, path);
+    snprintf(c->ca, sizeof(c->ca), "%s", r->ca_file);
+    snprintf(c->token, sizeof(c->token), "%s", r->token);
+    pthread_mutex_unlock(&r->lock);
+    memset(&c->o, 0, sizeof(c->o));
+    c->o.connect_timeout_s = REPORT_CONNECT_S;
+    c->o.total_timeout_s = REPORT_TIMEOUT_S;
+    c->o.ca_file = c->ca;
+    c->o.stop = &r->stop;
+}
+
 /* ---- one report ---- */
 
 static uint64_t free_bytes_of(const char *dir)
@@ -270,22 +298,14 @@ static int report_send(struct fleet_reporter *r, const struct fleet_holding *v, 
 {
     struct report_doc rep = {PACKAGE_VERSION, now_s(), free_bytes_of(r->data_dir), v, n, NULL, 0};
     struct inventory_addr_row *phones = NULL;
-    char url[UPSTREAM_BASE_MAX + sizeof(REPORT_PATH)], ca[PATH_BUF], token[REPORT_TOKEN_MAX + 1];
+    struct call c;
     char err[REPORT_WHY_MAX - 32];
-    struct upstream_fetch_opts o = {.connect_timeout_s = REPORT_CONNECT_S,
-                                    .total_timeout_s = REPORT_TIMEOUT_S,
-                                    .ca_file = ca,
-                                    .stop = &r->stop};
     char *body = NULL, *answer = NULL;
     size_t len = 0, alen = 0;
     long status = 0;
     int rc = -1;
 
-    pthread_mutex_lock(&r->lock);
-    snprintf(url, sizeof(url), "%s%s", r->central, REPORT_PATH);
-    snprintf(ca, sizeof(ca), "%s", r->ca_file);
-    snprintf(token, sizeof(token), "%s", r->token);
-    pthread_mutex_unlock(&r->lock);
+    call_prepare(r, REPORT_PATH, &c);
     if (inventory_addr_snapshot(r->inv, REPORT_PHONES_MAX, &phones, &rep.n_phones, finished) != 0) {
         snprintf(why, cap, "cannot read the phones' fetches (out of memory)");
         goto out;
@@ -295,8 +315,8 @@ static int report_send(struct fleet_reporter *r, const struct fleet_holding *v, 
         snprintf(why, cap, "cannot build the report (out of memory)");
         goto out;
     }
-    if (upstream_fetch_post(url, token, body, len, REPORT_ANSWER_MAX, &o, &status, &answer, &alen,
-                            err, sizeof(err)) != FETCH_OK) {
+    if (upstream_fetch_post(c.url, c.token, body, len, REPORT_ANSWER_MAX, &c.o, &status, &answer,
+                            &alen, err, sizeof(err)) != FETCH_OK) {
         why_from_error(status, answer, alen, err, why, cap);
         goto out;
     }
@@ -306,9 +326,42 @@ static int report_send(struct fleet_reporter *r, const struct fleet_holding *v, 
     }
     rc = 0;
 out:
-    explicit_bzero(token, sizeof(token));
+    explicit_bzero(c.token, sizeof(c.token));
     free(phones);
     free(body);
+    free(answer);
+    return rc;
+}
+
+/* ---- a poll of the want list between reports ---- */
+
+/* GET /api/v1/fleet/want with If-None-Match: tag. 0 with *changed false
+ * (304: the list is as tagged) or true with *a filled; -1 with why. */
+static int poll_send(struct fleet_reporter *r, const char *tag, bool *changed,
+                     struct report_answer *a, char *why, size_t cap)
+{
+    struct call c;
+    char err[REPORT_WHY_MAX - 32];
+    char *answer = NULL;
+    size_t alen = 0;
+    long status = 0;
+    int rc = -1;
+
+    *changed = false;
+    call_prepare(r, WANT_PATH, &c);
+    if (upstream_fetch_get_tagged(c.url, c.token, tag, REPORT_ANSWER_MAX, &c.o, &status, &answer,
+                                  &alen, err, sizeof(err)) != FETCH_OK) {
+        why_from_error(status, answer, alen, err, why, cap);
+        goto out;
+    }
+    if (status == 200 && report_answer_parse(answer, alen, a, err, sizeof(err)) != 0) {
+        snprintf(why, cap, "the central's want list: %s", err);
+        goto out;
+    }
+    *changed = status == 200;
+    rc = 0;
+out:
+    explicit_bzero(c.token, sizeof(c.token));
     free(answer);
     return rc;
 }
@@ -376,7 +429,6 @@ static void status_ok(struct fleet_reporter *r, const struct report_answer *a, s
     r->st.why[0] = '\0';
     r->st.report_every_s = a->report_every_s;
     r->st.held = held;
-    r->st.wanted = a->n_want;
     snprintf(r->st.branch, sizeof(r->st.branch), "%s", a->branch);
     pthread_mutex_unlock(&r->lock);
     if (was_ok)
@@ -409,7 +461,34 @@ struct schedule {
     int64_t due;      /* the next report, Unix seconds */
     unsigned every;   /* report_every_s */
     unsigned backoff; /* after a failure; 0 while answering */
+    /* between reports, the want list polled (docs/FLEET.md, "The branch
+     * side"); only a central that tags its answers is: */
+    char tag[REPORT_WANT_TAG_MAX + 1]; /* the list's want_tag; "": no polling */
+    unsigned poll_every;               /* want_poll_s */
+    int64_t poll_due;
+    unsigned poll_backoff; /* after a failed poll, as backoff */
 };
+
+/* The wait after a failure: 5 s, doubling, at most the schedule's. */
+static unsigned backoff_next(unsigned backoff, unsigned every)
+{
+    backoff = backoff == 0 ? REPORT_BACKOFF_FIRST_S : backoff * 2;
+    return backoff > every ? every : backoff;
+}
+
+/* The answer's tag and poll period: polled from now on, or not at all. */
+static void schedule_tag(struct fleet_reporter *r, struct schedule *s,
+                         const struct report_answer *a)
+{
+    snprintf(s->tag, sizeof(s->tag), "%s", a->want_tag);
+    s->poll_every = a->want_poll_s;
+    s->poll_backoff = 0;
+    s->poll_due = now_s() + s->poll_every;
+    pthread_mutex_lock(&r->lock);
+    r->st.want_poll_s = a->want_tag[0] != '\0' ? a->want_poll_s : 0;
+    r->st.wanted = a->n_want;
+    pthread_mutex_unlock(&r->lock);
+}
 
 /* One report now; the schedule moves on from its outcome. */
 static void report_once(struct fleet_reporter *r, struct fleet_holding *v, size_t n,
@@ -425,9 +504,7 @@ static void report_once(struct fleet_reporter *r, struct fleet_holding *v, size_
     if (report_send(r, v, n, &finished, &a, why, sizeof(why)) != 0) {
         if (atomic_load(&r->stop))
             return;
-        s->backoff = s->backoff == 0 ? REPORT_BACKOFF_FIRST_S : s->backoff * 2;
-        if (s->backoff > s->every)
-            s->backoff = s->every;
+        s->backoff = backoff_next(s->backoff, s->every);
         s->due = now_s() + s->backoff;
         status_failed(r, why, s->backoff);
         return;
@@ -435,6 +512,7 @@ static void report_once(struct fleet_reporter *r, struct fleet_holding *v, size_
     s->every = a.report_every_s;
     s->backoff = 0;
     s->due = now_s() + s->every;
+    schedule_tag(r, s, &a);
     free(r->sent);
     r->sent = v;
     r->n_sent = n;
@@ -444,7 +522,59 @@ static void report_once(struct fleet_reporter *r, struct fleet_holding *v, size_
     report_answer_free(&a);
 }
 
-/* One look: reports when due, or soon after what it holds changed. */
+/* A poll's failure logged when it is news, and its end. */
+static void poll_status(struct fleet_reporter *r, const char *why, unsigned retry_s)
+{
+    char central[UPSTREAM_BASE_MAX];
+
+    if (strcmp(r->poll_why, why) == 0)
+        return;
+    pthread_mutex_lock(&r->lock);
+    snprintf(central, sizeof(central), "%s", r->central);
+    pthread_mutex_unlock(&r->lock);
+    if (why[0] != '\0')
+        log_warn("central %s: asking for the want list failed: %s (again in %u s; reports go "
+                 "on)",
+                 central, why, retry_s);
+    else
+        log_info("central %s: the want list can be asked for again", central);
+    snprintf(r->poll_why, sizeof(r->poll_why), "%s", why);
+}
+
+/* One poll now: a list that moved is staged at once (v, n: what this branch
+ * holds) and reported soon, so the central sees the staging begin. */
+static void poll_once(struct fleet_reporter *r, const struct fleet_holding *v, size_t n,
+                      struct schedule *s)
+{
+    struct report_answer a;
+    char why[REPORT_WHY_MAX];
+    bool changed = false;
+
+    if (poll_send(r, s->tag, &changed, &a, why, sizeof(why)) != 0) {
+        if (atomic_load(&r->stop))
+            return;
+        s->poll_backoff = backoff_next(s->poll_backoff, s->every);
+        s->poll_due = now_s() + s->poll_backoff;
+        poll_status(r, why, s->poll_backoff);
+        return;
+    }
+    poll_status(r, "", 0);
+    s->poll_backoff = 0;
+    s->poll_due = now_s() + s->poll_every;
+    if (!changed)
+        return;
+    if (strcmp(a.want_tag, s->tag) != 0) {
+        log_info("central: the want list changed (%zu load(s) wanted)", a.n_want);
+        if (s->due > now_s() + REPORT_CHANGE_DELAY_S)
+            s->due = now_s() + REPORT_CHANGE_DELAY_S;
+    }
+    schedule_tag(r, s, &a);
+    stage_wanted(r, &a, v, n);
+    report_answer_free(&a);
+}
+
+/* One look: reports when due, or soon after what it holds changed; else
+ * polls the want list when that is due. */
 static void tick(struct fleet_reporter *r, struct schedule *s)
 {
     struct fleet_holding *v = NULL;
@@ -468,6 +598,8 @@ static void tick(struct fleet_reporter *r, struct schedule *s)
         report_once(r, v, n, s); /* keeps v when answered */
         if (r->sent == v)
             return;
+    } else if (s->tag[0] != '\0' && s->backoff == 0 && now >= s->poll_due) {
+        poll_once(r, v, n, s);
     }
     free(v);
 }
@@ -475,7 +607,7 @@ static void tick(struct fleet_reporter *r, struct schedule *s)
 static void *reporter_main(void *arg)
 {
     struct fleet_reporter *r = arg;
-    struct schedule s = {now_s(), REPORT_FIRST_EVERY_S, 0};
+    struct schedule s = {.due = now_s(), .every = REPORT_FIRST_EVERY_S};
     char path[PATH_BUF + 16];
 
     snprintf(path, sizeof(path), "%s/catalog.db", r->data_dir);

@@ -1,6 +1,8 @@
 /* report.h: a branch's reporter thread (docs/FLEET.md, "The branch side"):
  * tells the central what this branch holds, on a schedule and soon after a
- * change, and stages through the pull engine the loads the central wants. */
+ * change, asks between reports whether the want list moved (when the
+ * central tags it), and stages through the pull engine the loads the
+ * central wants. */
 #ifndef LOADSD_UPSTREAM_REPORT_H
 #define LOADSD_UPSTREAM_REPORT_H
 
@@ -39,6 +41,7 @@ struct fleet_reporter_status {
     int64_t failing_since;                   /* the first failure since the last answer; 0 */
     char why[REPORT_WHY_MAX];                /* that failure, sanitised; "" when answering */
     unsigned report_every_s;                 /* the schedule now */
+    unsigned want_poll_s;                    /* the want list polled this often; 0: not */
     size_t held, wanted;                     /* loads in the latest report and answer */
 };
 

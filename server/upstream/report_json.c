@@ -153,6 +153,31 @@ static int get_want(json_t *root, struct report_answer *a, char *err, size_t cap
     return 0;
 }
 
+/* The optional want_tag, and want_poll_s with it (docs/FLEET.md, "The
+ * branch side": a central without them is not polled). */
+static int get_tag(json_t *root, struct report_answer *a, char *err, size_t cap)
+{
+    static const char tag_chars[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ._:+/=-";
+    json_t *v = json_object_get(root, "want_tag");
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+
+    if (v == NULL)
+        return 0;
+    if (s == NULL)
+        return text_fail(err, cap, "want_tag: not a string");
+    if (len == 0 || len > REPORT_WANT_TAG_MAX || strspn(s, tag_chars) != len)
+        return text_fail(err, cap, "want_tag: not 1..%d letters, digits or ._:+/=-",
+                         REPORT_WANT_TAG_MAX);
+    memcpy(a->want_tag, s, len + 1);
+    a->want_poll_s = REPORT_WANT_POLL_DEF_S;
+    if (json_object_get(root, "want_poll_s") == NULL)
+        return 0;
+    return get_range(root, "want_poll_s", REPORT_WANT_POLL_MIN_S, REPORT_WANT_POLL_MAX_S,
+                     &a->want_poll_s, err, cap);
+}
+
 int report_answer_parse(const char *buf, size_t len, struct report_answer *a, char *err, size_t cap)
 {
     json_error_t je;
@@ -172,7 +197,8 @@ int report_answer_parse(const char *buf, size_t len, struct report_answer *a, ch
     if (get_branch(root, a, err, cap) != 0 || get_want(root, a, err, cap) != 0 ||
         get_range(root, "report_every_s", REPORT_EVERY_MIN_S, REPORT_EVERY_MAX_S,
                   &a->report_every_s, err, cap) != 0 ||
-        get_range(root, "max_age_s", 1, REPORT_MAX_AGE_MAX_S, &a->max_age_s, err, cap) != 0)
+        get_range(root, "max_age_s", 1, REPORT_MAX_AGE_MAX_S, &a->max_age_s, err, cap) != 0 ||
+        get_tag(root, a, err, cap) != 0)
         goto out;
     rc = 0;
 out:

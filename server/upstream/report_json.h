@@ -19,6 +19,10 @@
 #define REPORT_EVERY_MAX_S     3600
 #define REPORT_MAX_AGE_MAX_S   604800 /* max_age_s accepted: 1 s .. a week */
 #define REPORT_PHONES_MAX      100000 /* phones one report carries (the contract's limit) */
+#define REPORT_WANT_TAG_MAX    64     /* bytes of want_tag, NUL excluded */
+#define REPORT_WANT_POLL_MIN_S 1      /* want_poll_s accepted */
+#define REPORT_WANT_POLL_MAX_S 3600
+#define REPORT_WANT_POLL_DEF_S 5 /* a want_tag without want_poll_s */
 
 struct report_doc {
     const char *version;
@@ -38,17 +42,23 @@ struct report_doc {
  * load's name that is not a load name). */
 int report_json_build(const struct report_doc *r, char **out, size_t *len);
 
-/* The central's answer: {"branch","want","report_every_s","max_age_s"}. */
+/* The central's answer: {"branch","want","report_every_s","max_age_s"},
+ * and from a central that can be polled "want_tag" and "want_poll_s". */
 struct report_answer {
     char branch[REPORT_BRANCH_NAME_MAX + 1];
     char (*want)[RESOLVER_NAME_MAX + 1]; /* n_want load names (pull_load_name_ok) */
     size_t n_want;
     unsigned report_every_s; /* REPORT_EVERY_MIN_S..REPORT_EVERY_MAX_S */
     unsigned max_age_s;      /* 1..REPORT_MAX_AGE_MAX_S */
+    /* 1..REPORT_WANT_TAG_MAX bytes of [0-9A-Za-z._:+/=-] (safe in a
+     * quoted header); "": the central offers no polling */
+    char want_tag[REPORT_WANT_TAG_MAX + 1];
+    unsigned want_poll_s; /* REPORT_WANT_POLL_MIN_S..MAX_S; 0 without a tag */
 };
 
 /* Parses len bytes (at most REPORT_ANSWER_MAX; unknown members ignored;
- * duplicates in want dropped). 0, or -1 with a reason in err and *a empty. */
+ * duplicates in want dropped; want_poll_s without want_tag ignored). 0, or
+ * -1 with a reason in err and *a empty. */
 int report_answer_parse(const char *buf, size_t len, struct report_answer *a, char *err,
                         size_t cap);
 void report_answer_free(struct report_answer *a);

@@ -3,7 +3,9 @@
 # (issue 15, docs/FLEET.md), for fleet_report_bench.sh: registers the
 # branches, points a site rule and 40 seen phones at each, then sends their
 # reports open-loop at a given rate and measures the central's CPU per report
-# (utime+stime of its /proc/PID/stat) and the answer times.
+# (utime+stime of its /proc/PID/stat) and the answer times. --mode poll:
+# then the branches' want-list polls between reports (GET /api/v1/fleet/want
+# with If-None-Match), every 5 s each: steady, and with a load assigned.
 import argparse
 import http.client
 import json
@@ -168,6 +170,104 @@ def phase(a, pid, tokens, loads, period, rounds, change, label):
     return res
 
 
+def poll_phase(a, pid, tokens, tags, period, rounds, label, change=None):
+    """Every branch asks for its want list once per period (spread evenly),
+    `rounds` periods, with If-None-Match: its tag; a 200 updates the tag (as
+    the branch does). change(): called once, at the start of the second
+    round (a load assigned: every branch's list moves once)."""
+    n = len(tokens)
+    total = n * rounds
+    work = queue.Queue()
+    times, errors, got, lock = [], [], {304: 0, 200: 0}, threading.Lock()
+    start = time.monotonic() + 0.2
+    changed = threading.Event()
+    for k in range(total):
+        work.put(k)
+
+    def worker():
+        while True:
+            try:
+                k = work.get_nowait()
+            except queue.Empty:
+                return
+            due = start + k * period / n
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if change is not None and k >= n and not changed.is_set():
+                with lock:
+                    if not changed.is_set():
+                        change()
+                        changed.set()
+            i = k % n
+            t = time.monotonic()
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", a.port, timeout=30)
+                c.request("GET", "/api/v1/fleet/want",
+                          headers={"Authorization": "Bearer " + tokens[i], "If-None-Match": '"%s"' % tags[i]})
+                r = c.getresponse()
+                data = r.read()
+                c.close()
+                ok = r.status == 304 and data == b"" or r.status == 200 and b'"want_tag"' in data
+                if r.status == 200 and ok:
+                    tags[i] = json.loads(data)["want_tag"]
+            except OSError as e:
+                ok, data = False, str(e).encode()
+            dt = time.monotonic() - t
+            with lock:
+                times.append(dt)
+                if ok:
+                    got[r.status] += 1
+                else:
+                    errors.append(data[:200])
+
+    threads = [threading.Thread(target=worker) for _ in range(a.workers)]
+    c0, w0 = cpu_s(pid), time.monotonic()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    c1, w1 = cpu_s(pid), time.monotonic()
+    times.sort()
+    pct = lambda p: times[min(len(times) - 1, int(p / 100.0 * len(times)))] * 1000
+    res = {"label": label, "polls": total, "period_s": period, "rate_per_s": round(n / period, 1),
+           "wall_s": round(w1 - w0, 1), "errors": len(errors), "not_modified": got[304],
+           "changed": got[200], "achieved_per_s": round(total / (w1 - w0), 1),
+           "cpu_s": round(c1 - c0, 2), "cpu_ms_per_poll": round((c1 - c0) * 1000 / total, 3),
+           "cpu_percent_of_a_core": round(100 * (c1 - c0) / (w1 - w0), 2),
+           "p50_ms": round(pct(50), 2), "p99_ms": round(pct(99), 2), "max_ms": round(times[-1] * 1000, 2)}
+    if errors:
+        res["first_error"] = errors[0].decode("utf-8", "replace")
+    print("fleet_report: %(label)s: %(polls)d polls at %(rate_per_s)s/s asked, %(achieved_per_s)s/s sent "
+          "(%(wall_s)s s): %(not_modified)d 304, %(changed)d 200; central CPU "
+          "%(cpu_s)s s = %(cpu_ms_per_poll)s ms a poll, %(cpu_percent_of_a_core)s %% of a core; "
+          "answer p50 %(p50_ms)s ms, p99 %(p99_ms)s ms, max %(max_ms)s ms; %(errors)d errors" % res)
+    return res
+
+
+def poll_phases(a, tokens, loads):
+    """The branches polling their want lists (docs/FLEET.md): steady (all
+    304), and with one load assigned to a model mid-run (each list moves
+    once: 1,000 200s after one want-index rebuild)."""
+    tags = []
+    for t in tokens:  # each branch's tag, as its first report's answer gives it
+        st, j = Api(a.port, t).call("GET", "/api/v1/fleet/want")
+        assert st == 200 and "want_tag" in j, (st, j)
+        tags.append(j["want_tag"])
+    model = "Cisco%20" + a.models.split(",")[0]
+
+    def assign():
+        st, j = Api(a.port, a.token).call("PUT", "/api/v1/models/%s/default-load" % model,
+                                          {"load": loads[-1], "force": True})
+        assert st == 200, (st, j)
+
+    out = [poll_phase(a, a.pid, tokens, tags, a.poll_period, a.poll_rounds,
+                      "polls, 1/branch/%gs, list unchanged" % a.poll_period)]
+    out.append(poll_phase(a, a.pid, tokens, tags, a.poll_period, 3,
+                          "polls, 1/branch/%gs, a load assigned in round 2" % a.poll_period, assign))
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--port", type=int, required=True)
@@ -182,6 +282,11 @@ def main():
     p.add_argument("--fast-period", type=float, default=6)
     p.add_argument("--fast-rounds", type=int, default=5)
     p.add_argument("--workers", type=int, default=16)
+    p.add_argument("--mode", choices=("report", "poll", "all"), default="report",
+                   help="report: the report phases; poll: the want-list polls (after one report "
+                        "each); all: both")
+    p.add_argument("--poll-period", type=float, default=5)
+    p.add_argument("--poll-rounds", type=int, default=12)
     p.add_argument("--json")
     a = p.parse_args()
     if not 1 <= a.branches <= 16000 or not 1 <= a.phones <= 60:
@@ -197,11 +302,15 @@ def main():
            "want_b0000": want, "phases": []}
     # First reports: every branch's holdings change once (not measured as steady).
     out["phases"].append(phase(a, a.pid, tokens, loads, a.fast_period, 1, False, "first reports"))
-    out["phases"].append(phase(a, a.pid, tokens, loads, a.period, 1, False, "steady, 1 report/branch/%gs" % a.period))
-    out["phases"].append(phase(a, a.pid, tokens, loads, a.fast_period, a.fast_rounds, False,
-                               "steady, 1 report/branch/%gs" % a.fast_period))
-    out["phases"].append(phase(a, a.pid, tokens, loads, a.fast_period, a.fast_rounds, True,
-                               "every report changes holdings, 1/branch/%gs" % a.fast_period))
+    if a.mode in ("report", "all"):
+        out["phases"].append(phase(a, a.pid, tokens, loads, a.period, 1, False,
+                                   "steady, 1 report/branch/%gs" % a.period))
+        out["phases"].append(phase(a, a.pid, tokens, loads, a.fast_period, a.fast_rounds, False,
+                                   "steady, 1 report/branch/%gs" % a.fast_period))
+        out["phases"].append(phase(a, a.pid, tokens, loads, a.fast_period, a.fast_rounds, True,
+                                   "every report changes holdings, 1/branch/%gs" % a.fast_period))
+    if a.mode in ("poll", "all"):
+        out["phases"] += poll_phases(a, tokens, loads)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)

@@ -9,19 +9,24 @@
 # headroom), and every 6 s with holdings that change each time (the fleet
 # view rebuilt every report). Measured per phase: the central's CPU
 # (utime+stime from /proc/PID/stat) per report and as a share of one core,
-# p50/p99/max answer time, errors.
-# Usage: fleet_report_bench.sh --build-dir DIR [--branches N] [--json FILE]
+# p50/p99/max answer time, errors. --mode poll: after the first reports, the
+# branches' want-list polls instead (GET /api/v1/fleet/want with
+# If-None-Match, 1 per branch every 5 s: 304s, then a load assigned so each
+# list moves once); --mode all: both.
+# Usage: fleet_report_bench.sh --build-dir DIR [--branches N] [--mode report|poll|all] [--json FILE]
 set -eu
 
 BUILD=""
 BRANCHES=1000
 JSON=""
+MODE=report
 while [ $# -gt 0 ]; do
     case "$1" in
     --build-dir) BUILD=$2; shift 2 ;;
     --branches) BRANCHES=$2; shift 2 ;;
     --json) JSON=$2; shift 2 ;;
-    *) echo "usage: $0 --build-dir DIR [--branches N] [--json FILE]" >&2; exit 2 ;;
+    --mode) MODE=$2; shift 2 ;;
+    *) echo "usage: $0 --build-dir DIR [--branches N] [--mode report|poll|all] [--json FILE]" >&2; exit 2 ;;
     esac
 done
 [ -n "$BUILD" ] || { echo "--build-dir is required" >&2; exit 2; }
@@ -72,4 +77,4 @@ until curl -s -o /dev/null "http://127.0.0.1:$APORT/api/v1/session"; do
 done
 echo "fleet_report_bench: $(nproc) CPUs, $(uname -r), loadsd pid $PID" >&2
 python3 "$HERE/fleet_report.py" --port "$APORT" --pid "$PID" --data-dir "$W/data" --loads "$LOADS" \
-    --token "$TOKEN" --branches "$BRANCHES" ${JSON:+--json "$JSON"}
+    --token "$TOKEN" --branches "$BRANCHES" --mode "$MODE" ${JSON:+--json "$JSON"}

@@ -5,7 +5,9 @@
 # token is refused and audited (rate-limited); viewers read only; a report
 # over the limits or breaking a rule is refused and stores nothing; a
 # stored report shows as the branch's holdings; the want list names the
-# loads of the devices the branch serves; removal revokes the token.
+# loads of the devices the branch serves, tagged: a poll with the list's
+# tag (If-None-Match) gets 304 until the list moves; removal revokes the
+# token.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/admin_lib.sh"
 
@@ -124,6 +126,34 @@ req show1 GET /api/v1/branches/berlin-1 $ADMIN
 py show1 "j['want'] == ['SIP41.9-4-2SR3-1S']" "the branch's page shows what it must hold"
 RECEIVED=$(jq_py show1 'j["last_report"]["received_at"]')
 
+# ---- polling the want list: 304 while its tag (ETag) stands ----
+py want2 "len(j['want_tag']) == 32 and j['want_poll_s'] == 5" "the want list carries its tag and the poll period"
+TAG=$(jq_py want2 'j["want_tag"]')
+[ "$(header want2 ETag)" = "\"$TAG\"" ] && pass "GET /fleet/want: ETag \"$TAG\"" ||
+    fail "GET /fleet/want: ETag \"$(header want2 ETag)\", want_tag $TAG"
+py rep2 "j['want_tag'] == '$TAG' and j['want_poll_s'] == 5" "a report's answer carries the same tag"
+req poll GET /api/v1/fleet/want -H "$BR" -H "If-None-Match: \"$TAG\""
+expect "the branch polls with the list's tag: not modified" 304
+[ ! -s "$TMPD/poll.body" ] && pass "the 304 has no body" || fail "the 304 has a body: $(head -c 200 "$TMPD/poll.body")"
+[ "$(header poll ETag)" = "\"$TAG\"" ] && pass "the 304 names the tag" || fail "the 304's ETag: \"$(header poll ETag)\""
+req pollw GET /api/v1/fleet/want -H "$BR" -H "If-None-Match: \"0123\", W/\"$TAG\""
+expect "a list of tags, the weak form among them: not modified" 304
+req pollold GET /api/v1/fleet/want -H "$BR" -H "If-None-Match: \"0123\""
+expect "another tag: the whole list" 200
+py pollold "j['want'] == ['SIP41.9-4-2SR3-1S'] and j['want_tag'] == '$TAG'" "the whole list, with its tag"
+req polladmin GET /api/v1/fleet/want $ADMIN -H "If-None-Match: \"$TAG\""
+expect "an admin's session with the tag: refused, not 304" 403
+req dev3 POST /api/v1/devices $AC $JSON -d '{"mac":"001122330003","model":"Cisco 7961","load":"SIP43.9-4-2SR3-1S","load_server":"branch:berlin-1","force":true}'
+expect "another device at the branch, another load" 201
+req poll2 GET /api/v1/fleet/want -H "$BR" -H "If-None-Match: \"$TAG\""
+expect "the list moved: the poll with the old tag gets it" 200
+py poll2 "j['want'] == ['SIP41.9-4-2SR3-1S', 'SIP43.9-4-2SR3-1S'] and len(j['want_tag']) == 32 and j['want_tag'] != '$TAG'" \
+    "the new list, a new tag"
+req dev3rm DELETE /api/v1/devices/001122330003 $AC
+expect "that device removed" 200
+req poll3 GET /api/v1/fleet/want -H "$BR" -H "If-None-Match: \"$TAG\""
+expect "the list as it was: its old tag holds again" 304
+
 # ---- refusals store nothing ----
 # refused NAME LOADS EXTRA LABEL STATUS [DETAIL]: a report (as `report` makes
 # it) sent as the branch is refused with STATUS, and DETAIL when given.
@@ -167,6 +197,8 @@ expect "a malformed token on the want list" 401
     fail "audit rows after the flood: $(audit_count fleet.report.refused)"
 req noauth GET /api/v1/fleet/want
 expect "no token at all" 401
+req noauthtag GET /api/v1/fleet/want -H "If-None-Match: \"$TAG\""
+expect "no token, the list's tag: refused, not 304" 401
 
 # ---- a new address ----
 req vput PUT /api/v1/branches/berlin-1 $VIEW $JSON -d '{"address":"198.51.100.77"}'

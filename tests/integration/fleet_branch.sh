@@ -6,7 +6,9 @@
 # assigns a device, whose load it holds, to branch:NAME. Checked: the branch
 # reports within seconds; the central's want list names the load; the branch
 # stages it by itself and the central's view then holds it complete; the
-# central's config for the device names the branch in loadServer only then.
+# central's config for the device names the branch in loadServer only then;
+# a load set for the device at the central is staged by the branch within
+# seconds (the want list polled by its tag), not at its next report.
 # Refused at start: --central without a token file, a missing or empty one.
 # A wrong token (SIGHUP after a change): a clear error in the branch's log,
 # its stage card says failing, and it keeps serving. The central away:
@@ -24,6 +26,9 @@ CDATA="$TMPD/central"
 cat_init "$CDATA"
 bundle "$TMPD/a.zip" "$TMPD/a.json" --format zip --component-headers all --load "$LOAD" --size-kb 256
 ctl "$CDATA" import "$TMPD/a.zip" >/dev/null || die "import at the central failed: $CTL_ERR"
+LOAD2=SIP41.9-4-2SR4-1S
+bundle "$TMPD/b.zip" "$TMPD/b.json" --format zip --component-headers all --load "$LOAD2" --size-kb 256
+ctl "$CDATA" import "$TMPD/b.zip" >/dev/null || die "import of $LOAD2 at the central failed: $CTL_ERR"
 echo "a long admin password" | ctl "$CDATA" user add boss --role admin --password-stdin >/dev/null ||
     die "user add failed: $CTL_ERR"
 CTOKEN=$(ctl "$CDATA" token add boss --name test) || die "token add failed: $CTL_ERR"
@@ -187,6 +192,30 @@ case $summary in
 "central: $CBASE, last report "*" s ago, ok") pass "the branch's stage card: \"$summary\"" ;;
 *) fail "the branch's stage card says \"$summary\"" ;;
 esac
+
+# ---- the want list moves: the branch learns it between reports ----
+# Reports go every 60 s; between them the branch asks for its want list
+# with the list's tag every 5 s (a 304 while it stands), so a load set at
+# the central is staged within seconds, and reported soon after.
+t0=$(date +%s.%N)
+ctl "$CDATA" device set "$MAC" load "$LOAD2" >/dev/null || die "device set load $LOAD2 failed: $CTL_ERR"
+i=0
+until grep -q "central wants $LOAD2: staging it" "$DAEMON_LOG" || [ $i -ge 50 ]; do
+    sleep 0.2
+    i=$((i + 1))
+done
+grep -q "central wants $LOAD2: staging it" "$DAEMON_LOG" &&
+    pass "the branch started staging $LOAD2 $(elapsed "$t0") s after the device's load changed at the central (reports every 60 s)" ||
+    fail "the branch did not start staging $LOAD2 within 10 s of the change at the central"
+BASE="$CBASE"
+wait_view "the central's view: the branch holds $LOAD2 complete" \
+    '",".join(h["name"] + ":" + h["state"] for h in j["loads"] if h["name"] == "'"$LOAD2"'")' "$LOAD2:complete" 20
+BASE="$BBASE"
+req stage GET /api/v1/stage -H "Authorization: Bearer $BATOKEN"
+check "the branch's stage card: the want list polled every 5 s" stage 'j["central"]["want_poll_s"]' 5
+grep -q "asking for the want list failed" "$DAEMON_LOG" &&
+    fail "a poll failed: $(grep -m1 "asking for the want list failed" "$DAEMON_LOG")" ||
+    pass "no poll failed"
 
 # ---- a wrong token: a clear error, and the branch keeps serving ----
 printf 'not-the-token\n' >"$TMPD/btoken"

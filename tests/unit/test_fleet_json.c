@@ -15,6 +15,8 @@
 
 #include "admin/fleet_json.h"
 
+#define WANT_TAG_TWO "dbd989d4ae69fb18cf8048b8bd3281fe"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #define LOAD_A                                                                                     \
@@ -290,18 +292,21 @@ static void test_answer(void **state)
 {
     char loads[2][SETTINGS_VALUE_MAX] = {"SCCP41.9-4", "SIP78xx.14-2-1"};
     struct fleet_want want = {loads, 2}, none = {NULL, 0};
+    struct fleet_answer a = {"berlin-1", &want, "0123abcd", 60, 5, 300};
+    struct fleet_answer old = {"b", &none, NULL, 1, 5, 2};
     json_t *j;
     char *text;
 
     (void)state;
-    j = fleet_answer_json("berlin-1", &want, 60, 300);
+    j = fleet_answer_json(&a);
     assert_non_null(j);
     text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
     assert_string_equal(text, "{\"branch\":\"berlin-1\",\"max_age_s\":300,\"report_every_s\":60,"
-                              "\"want\":[\"SCCP41.9-4\",\"SIP78xx.14-2-1\"]}");
+                              "\"want\":[\"SCCP41.9-4\",\"SIP78xx.14-2-1\"],"
+                              "\"want_poll_s\":5,\"want_tag\":\"0123abcd\"}");
     free(text);
     json_decref(j);
-    j = fleet_answer_json("b", &none, 1, 2);
+    j = fleet_answer_json(&old); /* no tag: the answer an older branch knows */
     text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
     assert_string_equal(text,
                         "{\"branch\":\"b\",\"max_age_s\":2,\"report_every_s\":1,\"want\":[]}");
@@ -309,12 +314,91 @@ static void test_answer(void **state)
     json_decref(j);
 }
 
+/* The tag: the first 128 bits of SHA-256("SCCP41.9-4\nSIP78xx.14-2-1\n")
+ * (printf ... | sha256sum); every list another tag, the empty one too. */
+static void test_want_tag(void **state)
+{
+    char loads[3][SETTINGS_VALUE_MAX] = {"SCCP41.9-4", "SIP78xx.14-2-1", "SIP88xx.14-2-1"};
+    struct fleet_want two = {loads, 2}, one = {loads, 1}, three = {loads, 3}, none = {NULL, 0};
+    char t2[FLEET_WANT_TAG_BUF], t1[FLEET_WANT_TAG_BUF], t3[FLEET_WANT_TAG_BUF],
+        t0[FLEET_WANT_TAG_BUF], again[FLEET_WANT_TAG_BUF];
+
+    (void)state;
+    assert_int_equal(fleet_want_tag(&two, t2), 0);
+    assert_string_equal(t2, WANT_TAG_TWO);
+    assert_int_equal(fleet_want_tag(&one, t1), 0);
+    assert_int_equal(fleet_want_tag(&three, t3), 0);
+    assert_int_equal(fleet_want_tag(&none, t0), 0);
+    assert_int_equal(fleet_want_tag(NULL, again), 0);
+    assert_string_equal(t0, again);
+    assert_string_equal(t0, "e3b0c44298fc1c149afbf4c8996fb924"); /* SHA-256 of nothing */
+    assert_int_equal(strlen(t1), FLEET_WANT_TAG_LEN);
+    assert_string_not_equal(t1, t2);
+    assert_string_not_equal(t2, t3);
+    assert_string_not_equal(t1, t0);
+    assert_int_equal(fleet_want_tag(&two, again), 0);
+    assert_string_equal(t2, again);
+}
+
+/* If-None-Match as RFC 9110 section 13.1.2 has it, and what is not. */
+static void test_etag_matches(void **state)
+{
+    static const struct {
+        const char *value;
+        bool match;
+    } inm[] = {
+        {"\"abc\"", true},
+        {"W/\"abc\"", true},
+        {"\"x\", \"abc\"", true},
+        {" \"x\" ,W/\"abc\" ", true},
+        {"*", true},
+        {" *", true},
+        {"\"abcd\"", false},
+        {"\"ab\"", false},
+        {"\"ABC\"", false},
+        {"abc", false},
+        {"\"abc", false},
+        {"\"\"", false},
+        {"", false},
+        {"W/abc", false},
+        {"w/\"abc\"", false},
+        {"\"x\" junk \"abc\"", false}, /* malformed from "junk" on */
+        {"\"abc\" junk", true},        /* ... but the tags before it count */
+    };
+    char big[FLEET_INM_MAX + 8];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(inm) / sizeof(inm[0]); i++) {
+        char msg[80];
+
+        snprintf(msg, sizeof(msg), "case %zu: %s", i, inm[i].value);
+        if (fleet_etag_matches(inm[i].value, "abc") != inm[i].match)
+            fail_msg("%s", msg);
+    }
+    assert_false(fleet_etag_matches(NULL, "abc"));
+    /* Every cut of a matching value short of its closing quote matches nothing. */
+    for (size_t n = 0; n < strlen("W/\"abc\""); n++) {
+        char cut[16];
+
+        snprintf(cut, sizeof(cut), "%.*s", (int)n, "W/\"abc\"");
+        assert_false(fleet_etag_matches(cut, "abc"));
+    }
+    /* Over the limit: refused whole, even with the tag at its start. */
+    memset(big, ' ', sizeof(big));
+    memcpy(big, "\"abc\"", 5);
+    big[FLEET_INM_MAX + 1] = '\0';
+    assert_false(fleet_etag_matches(big, "abc"));
+    big[FLEET_INM_MAX] = '\0';
+    assert_true(fleet_etag_matches(big, "abc"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),     cmocka_unit_test(test_values),
-        cmocka_unit_test(test_truncated), cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_answer),
+        cmocka_unit_test(test_table),        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_truncated),    cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_answer),       cmocka_unit_test(test_want_tag),
+        cmocka_unit_test(test_etag_matches),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,12 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define GOOD_ANSWER                                                                                \
     "{\"branch\": \"berlin-1\", \"want\": [\"SIP78xx.14-2-1\", \"SIP88xx.14-2-1\"], "              \
-    "\"report_every_s\": 60, \"max_age_s\": 300}"
+    "\"report_every_s\": 60, \"max_age_s\": 300, \"want_tag\": \"dbd989d4ae69fb18\", "             \
+    "\"want_poll_s\": 5}"
+#define TAG_64         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define ANSWER_WITH(m) "{\"branch\":\"b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1," m "}"
+/* From a central before want_tag: the branch does not poll it. */
+#define OLD_ANSWER "{\"branch\":\"b\",\"want\":[\"A\"],\"report_every_s\":60,\"max_age_s\":300}"
 
 static struct fleet_holding holding(const char *name, enum fleet_state s, uint64_t have,
                                     uint64_t total, int64_t eta)
@@ -166,13 +171,27 @@ static void test_answer_accepts(void **state)
         size_t n_want;
         const char *first;
         unsigned every, age;
+        const char *tag;
+        unsigned poll;
     } cases[] = {
-        {GOOD_ANSWER, "berlin-1", 2, "SIP78xx.14-2-1", 60, 300},
+        {GOOD_ANSWER, "berlin-1", 2, "SIP78xx.14-2-1", 60, 300, "dbd989d4ae69fb18", 5},
+        {OLD_ANSWER, "b", 1, "A", 60, 300, "", 0},
         {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":10,\"max_age_s\":1}", "b", 0, NULL, 10,
-         1},
+         1, "", 0},
         {"{\"max_age_s\":604800,\"report_every_s\":3600,\"want\":[\"A\",\"A\",\"B\"],"
          "\"branch\":\"Branch Leeds\",\"new\":{\"x\":[1]}}",
-         "Branch Leeds", 2, "A", 3600, 604800},
+         "Branch Leeds", 2, "A", 3600, 604800, "", 0},
+        /* a tag without want_poll_s: the default; want_poll_s alone: ignored */
+        {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1,\"want_tag\":\"x\"}",
+         "b", 0, NULL, 60, 1, "x", REPORT_WANT_POLL_DEF_S},
+        {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1,\"want_poll_s\":-1}",
+         "b", 0, NULL, 60, 1, "", 0},
+        {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1,"
+         "\"want_tag\":\"" TAG_64 "\",\"want_poll_s\":1}",
+         "b", 0, NULL, 60, 1, TAG_64, 1},
+        {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":1,"
+         "\"want_tag\":\"W/a.b:c+d=e_f-\",\"want_poll_s\":3600}",
+         "b", 0, NULL, 60, 1, "W/a.b:c+d=e_f-", 3600},
     };
     struct report_answer a;
     char err[160];
@@ -187,6 +206,8 @@ static void test_answer_accepts(void **state)
             assert_string_equal(a.want[0], cases[i].first);
         assert_int_equal(a.report_every_s, cases[i].every);
         assert_int_equal(a.max_age_s, cases[i].age);
+        assert_string_equal(a.want_tag, cases[i].tag);
+        assert_int_equal(a.want_poll_s, cases[i].poll);
         report_answer_free(&a);
     }
 }
@@ -234,6 +255,18 @@ static void test_answer_refuses(void **state)
          "max_age_s: out of range"},
         {"{\"branch\":\"b\",\"want\":[],\"report_every_s\":60,\"max_age_s\":-5}",
          "max_age_s: out of range"},
+        {ANSWER_WITH("\"want_tag\":5"), "want_tag: not a string"},
+        {ANSWER_WITH("\"want_tag\":null"), "want_tag: not a string"},
+        {ANSWER_WITH("\"want_tag\":\"\""), "want_tag: not 1..64"},
+        {ANSWER_WITH("\"want_tag\":\"" TAG_64 "x\""), "want_tag: not 1..64"},
+        {ANSWER_WITH("\"want_tag\":\"a\\\"b\""), "want_tag: not 1..64"},
+        {ANSWER_WITH("\"want_tag\":\"a b\""), "want_tag: not 1..64"},
+        {ANSWER_WITH("\"want_tag\":\"a\\r\\nX: y\""), "want_tag: not 1..64"},
+        {ANSWER_WITH("\"want_tag\":\"a\\u00e9\""), "want_tag: not 1..64"},
+        {ANSWER_WITH("\"want_tag\":\"a\",\"want_poll_s\":0"), "want_poll_s: out of range 1..3600"},
+        {ANSWER_WITH("\"want_tag\":\"a\",\"want_poll_s\":3601"), "want_poll_s: out of range"},
+        {ANSWER_WITH("\"want_tag\":\"a\",\"want_poll_s\":\"5\""), "want_poll_s: not an integer"},
+        {ANSWER_WITH("\"want_tag\":\"a\",\"want_poll_s\":null"), "want_poll_s: not an integer"},
     };
     struct report_answer a;
     char err[160];
@@ -245,25 +278,30 @@ static void test_answer_refuses(void **state)
             report_answer_parse(cases[i].in, strlen(cases[i].in), &a, err, sizeof(err)), -1);
         assert_null(a.want);
         assert_int_equal(a.n_want, 0);
+        assert_string_equal(a.want_tag, "");
         if (strstr(err, cases[i].why) == NULL)
             fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].why);
     }
 }
 
-/* Every truncation of a good answer is refused and leaves it empty. */
+/* Every truncation of a good answer (with a tag, and without) is refused
+ * and leaves it empty. */
 static void test_answer_truncated(void **state)
 {
-    const char *whole = GOOD_ANSWER;
+    const char *const wholes[] = {GOOD_ANSWER, OLD_ANSWER};
     struct report_answer a;
     char err[160];
 
     (void)state;
-    for (size_t n = 0; n < strlen(whole); n++) {
-        assert_int_equal(report_answer_parse(whole, n, &a, err, sizeof(err)), -1);
-        assert_null(a.want);
-        assert_int_equal(a.n_want, 0);
-        assert_string_equal(a.branch, "");
-    }
+    for (size_t w = 0; w < ARRAY_LEN(wholes); w++)
+        for (size_t n = 0; n < strlen(wholes[w]); n++) {
+            assert_int_equal(report_answer_parse(wholes[w], n, &a, err, sizeof(err)), -1);
+            assert_null(a.want);
+            assert_int_equal(a.n_want, 0);
+            assert_string_equal(a.branch, "");
+            assert_string_equal(a.want_tag, "");
+            assert_int_equal(a.want_poll_s, 0);
+        }
 }
 
 /* An answer wanting n loads L0..L(n-1), padded with spaces to pad bytes. */
