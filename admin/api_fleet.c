@@ -20,7 +20,6 @@
 
 #define FLEET_REPORT_EVERY_S  60  /* how often a branch reports (the answer says) */
 #define FLEET_MAX_AGE_DEFAULT 300 /* fleet_max_age_s when the setting is unreadable */
-#define FLEET_WANT_POLL_S     5   /* how often a branch asks whether its want list moved */
 
 _Static_assert(FLEET_REPORT_LOADS_MAX <= FLEET_LOADS_MAX, "a report the parser takes must store");
 _Static_assert(FLEET_REPORT_BODY_MAX == API_BODY_LARGE_MAX, "the report's limit is the body's");
@@ -98,6 +97,17 @@ static int64_t max_age_s(sqlite3 *db)
     return (int64_t)v;
 }
 
+/* The want-list poll period for the branches registered now (a count that
+ * cannot be read: as for the most branches the report schedule allows). */
+static int64_t want_poll_s(sqlite3 *db)
+{
+    size_t n;
+
+    if (fleet_branch_count(db, &n) != DB_OK)
+        return FLEET_REPORT_EVERY_S;
+    return fleet_want_poll_s(n, FLEET_REPORT_EVERY_S);
+}
+
 /* The branch named in the path: 0, or -1 with a 404 in rs. */
 static int path_branch(struct api_request *rq, struct api_response *rs, struct fleet_branch *b)
 {
@@ -126,7 +136,7 @@ static int answer_want(struct api_request *rq, struct api_response *rs,
                              .want = want,
                              .want_tag = tag,
                              .report_every_s = FLEET_REPORT_EVERY_S,
-                             .want_poll_s = FLEET_WANT_POLL_S,
+                             .want_poll_s = want_poll_s(rq->ctx->dd.db),
                              .max_age_s = max_age_s(rq->ctx->dd.db)};
     json_t *j = fleet_answer_json(&a);
 

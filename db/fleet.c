@@ -187,6 +187,22 @@ int fleet_branch_exists(sqlite3 *db, const char *name)
     return rc == DB_OK ? 1 : rc == DB_NOT_FOUND ? 0 : rc;
 }
 
+int fleet_branch_count(sqlite3 *db, size_t *n)
+{
+    sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM branches");
+    int rc, step;
+
+    *n = 0;
+    if (st == NULL)
+        return DB_ERROR;
+    step = sqlite3_step(st);
+    rc = step == SQLITE_ROW ? DB_OK : db_check(db, step, "count branches");
+    if (rc == DB_OK)
+        *n = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int fleet_load_server_check(sqlite3 *db, const char *value, char *why, size_t cap)
 {
     const char *name = settings_branch_name(value);

@@ -67,6 +67,8 @@ int fleet_branch_get(sqlite3 *db, const char *name, struct fleet_branch *out);
 int fleet_branch_by_token(sqlite3 *db, const char *token_hash, struct fleet_branch *out);
 /* Whether a branch is named name (any case): 1, 0, or a negative db_result. */
 int fleet_branch_exists(sqlite3 *db, const char *name);
+/* How many branches are registered. DB_OK or an error. */
+int fleet_branch_count(sqlite3 *db, size_t *n);
 
 /* For a load_server value about to be written: 0 when it names no branch
  * or a registered one; DB_NOT_FOUND with why (for people) when

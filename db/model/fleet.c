@@ -565,6 +565,14 @@ int fleet_want_of(const struct settings_snapshot *s, const struct fleet_seen *se
     return rc;
 }
 
+unsigned fleet_want_poll_s(size_t n_branches, unsigned every_s)
+{
+    size_t spread = (n_branches + FLEET_WANT_POLLS_PER_S_MAX - 1) / FLEET_WANT_POLLS_PER_S_MAX;
+    size_t poll = spread > FLEET_WANT_POLL_MIN_S ? spread : FLEET_WANT_POLL_MIN_S;
+
+    return poll < every_s ? (unsigned)poll : every_s;
+}
+
 void fleet_want_free(struct fleet_want *w)
 {
     free(w->loads);

@@ -132,6 +132,15 @@ int fleet_want_of(const struct settings_snapshot *s, const struct fleet_seen *se
                   enum fleet_kind kind, const char *name, struct fleet_want *out);
 void fleet_want_free(struct fleet_want *w);
 
+/* How often each of n_branches branches should ask whether its want list
+ * moved, in seconds: FLEET_WANT_POLL_MIN_S, stretched so that all of them
+ * together ask at most FLEET_WANT_POLLS_PER_S_MAX times a second (the
+ * central's cost stays flat however many branches it has), never above
+ * every_s (the report schedule, which tells the list anyway). */
+#define FLEET_WANT_POLL_MIN_S      5
+#define FLEET_WANT_POLLS_PER_S_MAX 100
+unsigned fleet_want_poll_s(size_t n_branches, unsigned every_s);
+
 /* Every holder's want list from one pass over the devices (a central with
  * 1,000 branches answers each report from it instead of resolving every
  * device per report). */

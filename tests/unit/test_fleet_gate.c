@@ -450,6 +450,24 @@ static void test_want(void **state)
     fleet_want_index_free(&x);
 }
 
+/* The want-list poll period: 5 s up to 500 branches, then stretched so
+ * that all together ask at most 100 times a second, never past the report
+ * schedule. */
+static void test_want_poll(void **state)
+{
+    static const struct {
+        size_t branches;
+        unsigned every, want;
+    } polls[] = {
+        {0, 60, 5},     {1, 60, 5},       {500, 60, 5}, {501, 60, 6},           {1000, 60, 10},
+        {5999, 60, 60}, {100000, 60, 60}, {1000, 8, 8}, {SIZE_MAX / 2, 60, 60}, {10, 3, 3},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(polls); i++)
+        assert_int_equal(fleet_want_poll_s(polls[i].branches, polls[i].every), polls[i].want);
+}
+
 /* branch:NAME as a load_server value. */
 static void test_branch_values(void **state)
 {
@@ -515,9 +533,9 @@ static void test_words(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gate_table), cmocka_unit_test(test_resolve_without_view),
-        cmocka_unit_test(test_want),       cmocka_unit_test(test_branch_values),
-        cmocka_unit_test(test_words),
+        cmocka_unit_test(test_gate_table),    cmocka_unit_test(test_resolve_without_view),
+        cmocka_unit_test(test_want),          cmocka_unit_test(test_want_poll),
+        cmocka_unit_test(test_branch_values), cmocka_unit_test(test_words),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
