@@ -6,8 +6,8 @@
 
 #include "lib/grow.h"
 
-size_t sorted_find(const void *v, size_t n, size_t size, size_t key_off, const char *key,
-                   bool *found)
+size_t sorted_find_by(const void *v, size_t n, size_t size,
+                      int (*cmp)(const void *record, const void *key), const void *key, bool *found)
 {
     const char *base = v;
     size_t lo = 0, hi = n;
@@ -15,7 +15,7 @@ size_t sorted_find(const void *v, size_t n, size_t size, size_t key_off, const c
     *found = false;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(base + mid * size + key_off, key);
+        int c = cmp(base + mid * size, key);
 
         if (c == 0) {
             *found = true;
@@ -27,6 +27,27 @@ size_t sorted_find(const void *v, size_t n, size_t size, size_t key_off, const c
             hi = mid;
     }
     return lo;
+}
+
+/* sorted_find's key: the offset of the string in each record, and the string. */
+struct string_key {
+    size_t off;
+    const char *text;
+};
+
+static int string_cmp(const void *record, const void *key)
+{
+    const struct string_key *k = key;
+
+    return strcmp((const char *)record + k->off, k->text);
+}
+
+size_t sorted_find(const void *v, size_t n, size_t size, size_t key_off, const char *key,
+                   bool *found)
+{
+    struct string_key k = {key_off, key};
+
+    return sorted_find_by(v, n, size, string_cmp, &k, found);
 }
 
 int sorted_insert(void **v, size_t *cap, size_t n, size_t size, size_t i, size_t first)

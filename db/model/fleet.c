@@ -426,29 +426,28 @@ static void want_unique(struct fleet_want *w)
     w->n = k;
 }
 
-/* Where the entry of (kind, name) is or would go in x (sorted by kind, then
- * name in any case); *found says which. */
+/* An entry's key: (kind, name in any case). */
+struct entry_key {
+    enum fleet_kind kind;
+    const char *name;
+};
+
+/* sorted_find_by's order of the index. */
+static int entry_cmp(const void *record, const void *key)
+{
+    const struct fleet_want_entry *m = record;
+    const struct entry_key *k = key;
+
+    return m->kind != k->kind ? (m->kind < k->kind ? -1 : 1) : strcasecmp(m->name, k->name);
+}
+
+/* Where the entry of (kind, name) is or would go in x; *found says which. */
 static size_t entry_pos(const struct fleet_want_index *x, enum fleet_kind kind, const char *name,
                         bool *found)
 {
-    size_t lo = 0, hi = x->n;
+    struct entry_key k = {kind, name};
 
-    *found = false;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const struct fleet_want_entry *m = &x->v[mid];
-        int c = m->kind != kind ? (m->kind < kind ? -1 : 1) : strcasecmp(m->name, name);
-
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return sorted_find_by(x->v, x->n, sizeof(*x->v), entry_cmp, &k, found);
 }
 
 /* The entry of (kind, name), added (empty) when there is none; NULL when
@@ -461,11 +460,9 @@ static struct fleet_want_entry *entry_get(struct fleet_want_index *x, enum fleet
 
     if (found)
         return &x->v[at];
-    if (grow_array((void **)&x->v, &x->cap, x->n + 1, sizeof(*x->v), 16) != 0)
+    if (sorted_insert((void **)&x->v, &x->cap, x->n, sizeof(*x->v), at, 16) != 0)
         return NULL;
-    memmove(&x->v[at + 1], &x->v[at], (x->n - at) * sizeof(*x->v));
     x->n++;
-    memset(&x->v[at], 0, sizeof(x->v[at]));
     x->v[at].kind = kind;
     snprintf(x->v[at].name, sizeof(x->v[at].name), "%s", name);
     return &x->v[at];

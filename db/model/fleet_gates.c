@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lib/grow.h"
+#include "lib/sorted.h"
 
 static const char *const outcome_names[FLEET_OUTCOMES] = {"none", "holder", "central", "held_back"};
 
@@ -53,65 +53,47 @@ const char *fleet_sends_of(const struct fleet_view *fleet, const struct settings
     return h != NULL ? h->address : "";
 }
 
-/* The group's key against (kind, holder, outcome, state, why). */
-static int key_cmp(const struct fleet_gate_group *x, enum fleet_kind kind, const char *holder,
-                   enum fleet_outcome outcome, const struct settings_gate *g)
+/* A group's key: (kind, holder in any case, outcome, state, why). */
+struct group_key {
+    enum fleet_kind kind;
+    const char *holder;
+    enum fleet_outcome outcome;
+    const struct settings_gate *gate;
+};
+
+/* sorted_find_by's order of the groups. */
+static int key_cmp(const void *record, const void *key)
 {
+    const struct fleet_gate_group *x = record;
+    const struct group_key *k = key;
     int c;
 
-    if (x->kind != kind)
-        return x->kind < kind ? -1 : 1;
-    if ((c = strcasecmp(x->holder, holder)) != 0)
+    if (x->kind != k->kind)
+        return x->kind < k->kind ? -1 : 1;
+    if ((c = strcasecmp(x->holder, k->holder)) != 0)
         return c;
-    if (x->outcome != outcome)
-        return x->outcome < outcome ? -1 : 1;
-    if (x->state != g->state)
-        return x->state < g->state ? -1 : 1;
-    return strcmp(x->why, g->why);
-}
-
-/* Where the group is or would go; *found says which. */
-static size_t group_pos(const struct fleet_gates *gs, enum fleet_kind kind, const char *holder,
-                        enum fleet_outcome outcome, const struct settings_gate *g, bool *found)
-{
-    size_t lo = 0, hi = gs->n;
-
-    *found = false;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = key_cmp(&gs->v[mid], kind, holder, outcome, g);
-
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    if (x->outcome != k->outcome)
+        return x->outcome < k->outcome ? -1 : 1;
+    if (x->state != k->gate->state)
+        return x->state < k->gate->state ? -1 : 1;
+    return strcmp(x->why, k->gate->why);
 }
 
 /* A new group at at; NULL when out of memory. */
 static struct fleet_gate_group *group_insert(struct fleet_gates *gs, size_t at,
-                                             enum fleet_kind kind, const char *holder,
-                                             enum fleet_outcome outcome,
-                                             const struct settings_gate *g)
+                                             const struct group_key *k)
 {
     struct fleet_gate_group *x;
 
-    if (grow_array((void **)&gs->v, &gs->cap, gs->n + 1, sizeof(*gs->v), 16) != 0)
+    if (sorted_insert((void **)&gs->v, &gs->cap, gs->n, sizeof(*gs->v), at, 16) != 0)
         return NULL;
-    memmove(&gs->v[at + 1], &gs->v[at], (gs->n - at) * sizeof(*gs->v));
     gs->n++;
     x = &gs->v[at];
-    memset(x, 0, sizeof(*x));
-    x->kind = kind;
-    snprintf(x->holder, sizeof(x->holder), "%s", holder);
-    x->outcome = outcome;
-    x->state = g->state;
-    snprintf(x->why, sizeof(x->why), "%s", g->why);
+    x->kind = k->kind;
+    snprintf(x->holder, sizeof(x->holder), "%s", k->holder);
+    x->outcome = k->outcome;
+    x->state = k->gate->state;
+    snprintf(x->why, sizeof(x->why), "%s", k->gate->why);
     return x;
 }
 
@@ -119,18 +101,18 @@ int fleet_gates_add(struct fleet_gates *gs, const struct settings_effective *e)
 {
     enum fleet_outcome o = fleet_outcome_of(e);
     const char *branch = settings_branch_name(e->load_server.value);
-    enum fleet_kind kind = branch != NULL ? FLEET_KIND_BRANCH : FLEET_KIND_PROBED;
-    const char *holder = branch != NULL ? branch : e->load_server.value;
+    struct group_key k = {branch != NULL ? FLEET_KIND_BRANCH : FLEET_KIND_PROBED,
+                          branch != NULL ? branch : e->load_server.value, o, &e->load_server_gate};
     struct fleet_gate_group *x = NULL;
     bool found = false;
     size_t at = 0;
 
     if (o != FLEET_OUTCOME_NONE)
-        at = group_pos(gs, kind, holder, o, &e->load_server_gate, &found);
+        at = sorted_find_by(gs->v, gs->n, sizeof(*gs->v), key_cmp, &k, &found);
     if (found)
         x = &gs->v[at];
     else if (o != FLEET_OUTCOME_NONE && gs->n < FLEET_GATES_MAX &&
-             (x = group_insert(gs, at, kind, holder, o, &e->load_server_gate)) == NULL)
+             (x = group_insert(gs, at, &k)) == NULL)
         return -1;
     gs->totals[o]++;
     if (o == FLEET_OUTCOME_NONE)

@@ -6,11 +6,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lib/numparse.h"
+#include "lib/sorted.h"
 #include "lib/text.h"
 
 const char SETTINGS_WARN_PFS_INCAPABLE[] =
@@ -98,51 +100,35 @@ int settings_mac_normalize(const char *in, char out[SETTINGS_MAC_LEN + 1])
 
 /* ---- lookups ---- */
 
-static int device_cmp(const void *key, const void *elem)
-{
-    return strcmp(key, ((const struct settings_device *)elem)->mac);
-}
-
-static const void *bsearch_any(const void *key, const void *base, size_t n, size_t size,
-                               int (*cmp)(const void *, const void *))
-{
-    size_t lo = 0, hi = n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const void *elem = (const char *)base + mid * size;
-        int c = cmp(key, elem);
-
-        if (c == 0)
-            return elem;
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
-}
-
 const struct settings_device *settings_find_device(const struct settings_snapshot *s,
                                                    const char *mac)
 {
     char norm[SETTINGS_MAC_LEN + 1];
+    bool found;
+    size_t at;
 
-    if (s == NULL || s->n_devices == 0 || settings_mac_normalize(mac, norm) != 0)
+    if (s == NULL || settings_mac_normalize(mac, norm) != 0)
         return NULL;
-    return bsearch_any(norm, s->devices, s->n_devices, sizeof(*s->devices), device_cmp);
+    at = sorted_find(s->devices, s->n_devices, sizeof(*s->devices),
+                     offsetof(struct settings_device, mac), norm, &found);
+    return found ? &s->devices[at] : NULL;
 }
 
-static int load_cmp(const void *key, const void *elem)
+/* sorted_find_by's order of the loads: their names in any case. */
+static int load_cmp(const void *record, const void *key)
 {
-    return strcasecmp(key, ((const struct settings_load *)elem)->name);
+    return strcasecmp(((const struct settings_load *)record)->name, key);
 }
 
 const struct settings_load *settings_find_load(const struct settings_snapshot *s, const char *name)
 {
-    if (s == NULL || s->n_loads == 0 || name == NULL || name[0] == '\0')
+    bool found;
+    size_t at;
+
+    if (s == NULL || name == NULL || name[0] == '\0')
         return NULL;
-    return bsearch_any(name, s->loads, s->n_loads, sizeof(*s->loads), load_cmp);
+    at = sorted_find_by(s->loads, s->n_loads, sizeof(*s->loads), load_cmp, name, &found);
+    return found ? &s->loads[at] : NULL;
 }
 
 enum settings_load_state settings_load_state_of(const struct settings_snapshot *s, const char *name)

@@ -1,6 +1,7 @@
 /* test_grow.c: grow_array doubles from its first size, keeps contents, and
  * refuses sizes whose byte count would overflow without touching the array;
- * sorted_find and sorted_insert keep records in key order. */
+ * sorted_find and sorted_insert keep records in key order; sorted_find_by
+ * searches by any order. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -97,12 +99,54 @@ static void test_sorted_insert_find(void **state)
     free(v);
 }
 
+/* A compound order (payload, then key in any case) through sorted_find_by:
+ * every record found where it is, absent keys where they would go. */
+struct rec_key {
+    int payload;
+    const char *key;
+};
+
+static int rec_cmp(const void *record, const void *key)
+{
+    const struct rec *r = record;
+    const struct rec_key *k = key;
+
+    return r->payload != k->payload ? (r->payload < k->payload ? -1 : 1)
+                                    : strcasecmp(r->key, k->key);
+}
+
+static void test_sorted_find_by(void **state)
+{
+    static const struct rec v[] = {{1, "a"}, {1, "B"}, {2, ""}, {2, "a"}, {5, "z"}};
+    static const struct {
+        struct rec_key key;
+        size_t at;
+        bool found;
+    } cases[] = {
+        {{1, "a"}, 0, true},  {{1, "b"}, 1, true},  {{2, ""}, 2, true},    {{2, "A"}, 3, true},
+        {{5, "Z"}, 4, true},  {{0, "a"}, 0, false}, {{1, "ab"}, 1, false}, {{1, "c"}, 2, false},
+        {{3, "a"}, 4, false}, {{9, ""}, 5, false},
+    };
+    bool found;
+
+    (void)state;
+    assert_int_equal(sorted_find_by(NULL, 0, sizeof(v[0]), rec_cmp, &cases[0].key, &found), 0);
+    assert_false(found);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(sorted_find_by(v, sizeof(v) / sizeof(v[0]), sizeof(v[0]), rec_cmp,
+                                        &cases[i].key, &found),
+                         cases[i].at);
+        assert_int_equal(found, cases[i].found);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_doubles_and_keeps),
         cmocka_unit_test(test_overflow_refused),
         cmocka_unit_test(test_sorted_insert_find),
+        cmocka_unit_test(test_sorted_find_by),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
