@@ -1,12 +1,13 @@
 /* inventory_view.c: the firmware inventory's one JSON shape and counts, from
- * db/inventory.c's rows, the settings snapshot (a phone's model and site) and
- * db/model/inventory_status.c's rules. No SQL of its own. */
+ * db/inventory.c's rows, the settings snapshot (a phone's model, site and load
+ * server) and db/model/inventory_status.c's rules. No SQL of its own. */
 #include "admin/inventory_view.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "db/db.h"
 #include "db/inventory.h"
@@ -14,9 +15,10 @@
 #include "db/provision.h"
 #include "lib/grow.h"
 
-#define NO_SITE  "(no site)"
-#define NO_MODEL "(not a device now)"
-#define MORE     "(more)"
+#define NO_SITE   "(no site)"
+#define NO_MODEL  "(not a device now)"
+#define MORE      "(more)"
+#define NO_HOLDER "(none)"
 
 struct rows_read {
     struct inventory_view *v;
@@ -66,6 +68,35 @@ static int keys_make(struct inventory_view *v)
     return 0;
 }
 
+/* The phone's effective load server (the value, not the gate's outcome: the
+ * phones a branch is meant to serve), or "" (none, or not a device now). */
+static void holder_of(const struct inventory_view *v, const struct inventory_row *r,
+                      char out[SETTINGS_VALUE_MAX])
+{
+    struct sockaddr_storage sa;
+    struct settings_effective e;
+    bool seen = settings_addr_parse(r->addr, &sa) == 0;
+
+    out[0] = '\0';
+    if (settings_resolve(v->snap, r->mac, seen ? (const struct sockaddr *)&sa : NULL, &e) == 0)
+        snprintf(out, SETTINGS_VALUE_MAX, "%s", e.load_server.value);
+}
+
+/* The stable key of a load server value (v->holder_keys keeps each once, at
+ * most INVENTORY_VIEW_KEYS_MAX - 1 of them; the rest count under MORE). */
+static const char *holder_key(struct inventory_view *v, const char *value)
+{
+    if (value[0] == '\0')
+        return NO_HOLDER;
+    for (size_t k = 0; k < v->n_holder_keys; k++)
+        if (strcasecmp(v->holder_keys[k], value) == 0)
+            return v->holder_keys[k];
+    if (v->n_holder_keys >= INVENTORY_VIEW_KEYS_MAX - 1)
+        return MORE;
+    snprintf(v->holder_keys[v->n_holder_keys], SETTINGS_VALUE_MAX, "%s", value);
+    return v->holder_keys[v->n_holder_keys++];
+}
+
 /* Adds a phone to a count; past INVENTORY_VIEW_KEYS_MAX keys, under MORE
  * (the last place is kept for it). */
 static void count(struct inventory_count *c, size_t *n, const char *key, enum inventory_state s)
@@ -81,11 +112,17 @@ static int classify(struct inventory_view *v)
     v->model = calloc(v->n + 1, sizeof(*v->model));
     v->sites = calloc(INVENTORY_VIEW_KEYS_MAX, sizeof(*v->sites));
     v->models = calloc(INVENTORY_VIEW_KEYS_MAX, sizeof(*v->models));
+    v->holders = calloc(INVENTORY_VIEW_KEYS_MAX, sizeof(*v->holders));
+    v->holder_keys = calloc(INVENTORY_VIEW_KEYS_MAX, sizeof(*v->holder_keys));
     if (v->states == NULL || v->site == NULL || v->model == NULL || v->sites == NULL ||
-        v->models == NULL || keys_make(v) != 0)
+        v->models == NULL || v->holders == NULL || v->holder_keys == NULL || keys_make(v) != 0)
         return DB_ERROR;
     for (size_t i = 0; i < v->n; i++) {
+        char holder[SETTINGS_VALUE_MAX];
+
         v->states[i] = inventory_state_of(&v->rows[i], v->now, v->stuck_s);
+        holder_of(v, &v->rows[i], holder);
+        count(v->holders, &v->n_holders, holder_key(v, holder), v->states[i]);
         v->site[i] = site_of(v, v->rows[i].addr);
         v->model[i] = model_of(v, v->rows[i].mac);
         count(v->sites, &v->n_sites, v->site[i], v->states[i]);
@@ -122,6 +159,8 @@ void inventory_view_free(struct inventory_view *v)
     free(v->site_keys);
     free(v->sites);
     free(v->models);
+    free(v->holders);
+    free(v->holder_keys);
     memset(v, 0, sizeof(*v));
 }
 
@@ -144,14 +183,16 @@ static json_t *counts_json(const struct inventory_count *c, size_t n, const char
 static json_t *phone_json(const struct inventory_view *v, size_t i)
 {
     const struct inventory_row *r = &v->rows[i];
+    char holder[SETTINGS_VALUE_MAX];
 
+    holder_of(v, r, holder);
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:s?}, s:{s:s?, s:I, s:I, s:b, s:I, s:I}, s:s}", "mac",
-        r->mac, "address", r->addr, "site", v->site[i], "model", v->model[i], "state",
-        inventory_state_name(v->states[i]), "config", "at", (json_int_t)r->config_at, "load",
-        r->config_load[0] ? r->config_load : NULL, "firmware", "load",
-        r->fw_load[0] ? r->fw_load : NULL, "files_done", (json_int_t)r->files_done, "files_total",
-        (json_int_t)r->files_total, "complete",
+        "{s:s, s:s, s:s, s:s, s:s?, s:s, s:{s:I, s:s?}, s:{s:s?, s:I, s:I, s:b, s:I, s:I}, s:s}",
+        "mac", r->mac, "address", r->addr, "site", v->site[i], "model", v->model[i], "load_server",
+        holder[0] ? holder : NULL, "state", inventory_state_name(v->states[i]), "config", "at",
+        (json_int_t)r->config_at, "load", r->config_load[0] ? r->config_load : NULL, "firmware",
+        "load", r->fw_load[0] ? r->fw_load : NULL, "files_done", (json_int_t)r->files_done,
+        "files_total", (json_int_t)r->files_total, "complete",
         r->files_total > 0 && r->files_done >= r->files_total, "first", (json_int_t)r->fw_first,
         "last", (json_int_t)r->fw_last, "source", r->source);
 }
@@ -168,10 +209,11 @@ json_t *inventory_view_json(const struct inventory_view *v, uint64_t offset, uin
         if (phones != NULL && i >= offset && i - offset < limit)
             json_array_append_new(phones, phone_json(v, i));
     }
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:o, s:o, s:o}, s:o}", "now", (json_int_t)v->now,
-                     "stuck_after_s", (json_int_t)v->stuck_s, "total", (json_int_t)v->n, "offset",
-                     (json_int_t)offset, "limit", (json_int_t)limit, "counts", "sites",
-                     counts_json(v->sites, v->n_sites, "site"), "models",
-                     counts_json(v->models, v->n_models, "model"), "all", count_json(&all, "key"),
-                     "phones", phones != NULL ? phones : json_array());
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:o, s:o, s:o, s:o}, s:o}", "now",
+                     (json_int_t)v->now, "stuck_after_s", (json_int_t)v->stuck_s, "total",
+                     (json_int_t)v->n, "offset", (json_int_t)offset, "limit", (json_int_t)limit,
+                     "counts", "sites", counts_json(v->sites, v->n_sites, "site"), "models",
+                     counts_json(v->models, v->n_models, "model"), "load_servers",
+                     counts_json(v->holders, v->n_holders, "load_server"), "all",
+                     count_json(&all, "key"), "phones", phones != NULL ? phones : json_array());
 }

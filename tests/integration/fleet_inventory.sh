@@ -24,6 +24,9 @@ for i in 1 2 3 4; do
 done
 ctl "$DATA" site add 127.0.0.0/24 --load-server 127.0.0.1 --name lab >/dev/null ||
     die "site: $CTL_ERR"
+# Phone 4's own load server beats the site rule's: it counts under that one.
+ctl "$DATA" device set 00:1B:54:00:00:04 load_server 127.0.0.9 >/dev/null ||
+    die "device set: $CTL_ERR"
 pick_port APORT
 pick_tcp_port HPORT
 cat_daemon_start "$DATA" --admin-listen "127.0.0.1:$APORT" --files-listen "127.0.0.1:$HPORT" \
@@ -116,6 +119,11 @@ check "a page of two from the second phone" inv '",".join(p["mac"] + "=" + p["st
     "001B54000002=stuck,001B54000003=on_target"
 check "per site" inv '[(c["site"], c["on_target"], c["stuck"]) for c in j["counts"]["sites"]]' "[('lab', 3, 1)]"
 check "per model" inv '[(c["model"], c["on_target"], c["stuck"]) for c in j["counts"]["models"]]' "[('Cisco 7965', 3, 1)]"
+check "per load server: the site rule's, and phone 4's own" inv \
+    '[(c["load_server"], c["on_target"], c["stuck"]) for c in j["counts"]["load_servers"]]' \
+    "[('127.0.0.1', 2, 1), ('127.0.0.9', 1, 0)]"
+check "a phone's row names its load server" inv '[p["load_server"] for p in j["phones"]]' \
+    "['127.0.0.1', '127.0.0.1']"
 req inv_anon GET /api/v1/fleet/inventory
 expect "the inventory needs a login" 401
 req inv_bad GET "/api/v1/fleet/inventory?limit=0" $VIEW

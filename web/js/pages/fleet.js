@@ -76,26 +76,23 @@ function countsTable(rows, keyLabel, keyRender, empty) {
   ], rows, {empty});
 }
 
-// The sites whose load server is branch:NAME, and their phones' counts.
-function branchPhones(name, sites, siteCounts) {
-  const mine = sites.filter((s) => String(s.load_server || '').toLowerCase() === `branch:${name}`.toLowerCase());
-  const sum = {on_target: 0, pending: 0, stuck: 0};
-  for (const s of mine) {
-    const c = siteCounts.find((x) => x.site === (s.name || s.cidr));
-    if (c) for (const k of Object.keys(sum)) sum[k] += c[k];
-  }
-  return {mine, sum};
+// The phones whose effective load server is branch:NAME (a device's, its
+// profile's, a site rule's or the enterprise's value), counted by state.
+function branchPhones(name, holderCounts) {
+  const key = `branch:${name}`.toLowerCase();
+  return holderCounts.find((c) => String(c.load_server).toLowerCase() === key);
 }
 
-function branchLine(b, sites, siteCounts) {
+function branchLine(b, holderCounts) {
   const r = b.last_report;
-  const {mine, sum} = branchPhones(b.name, sites, siteCounts);
+  const c = branchPhones(b.name, holderCounts);
   const holds = r ? `${b.loads_complete} of ${b.loads_total} loads complete` : 'never reported';
   return h('li.fleet-branch', {'data-branch': b.name},
     h('a', {href: `#/branches/${api.seg(b.name)}`}, h('strong', null, b.name)), ' · ',
     r && !r.fresh ? badge(`${holds}: stale`, 'badge-warn') : (r ? holds : badge(holds, 'badge-warn')),
-    mine.length ? h('span.small', null, ` · ${mine.length} site(s): ${sum.on_target} on target, ${sum.pending} pending, `,
-      sum.stuck ? badge(`${sum.stuck} stuck`, 'badge-warn') : '0 stuck') : h('span.small.muted', null, ' · no site rule names it'));
+    c ? h('span.small', null, ` · its phones: ${c.on_target} on target, ${c.pending} pending, `,
+      c.stuck ? badge(`${c.stuck} stuck`, 'badge-warn') : '0 stuck')
+      : h('span.small.muted', null, ' · no phone that fetched a config has it as load server'));
 }
 
 function phoneTable(rows) {
@@ -163,7 +160,7 @@ export async function fleetPage(main) {
         `Read ${fmtTime(i.now)}.`));
     const bl = branches.branches || [];
     replace(branchBox, bl.length === 0 ? h('p.muted', null, 'No branches: phones fetch from this server or the load servers in settings.')
-      : h('ul.fleet-branches', {id: 'fleet-branches'}, bl.map((b) => branchLine(b, sites.sites || [], counts.sites || []))),
+      : h('ul.fleet-branches', {id: 'fleet-branches'}, bl.map((b) => branchLine(b, counts.load_servers || []))),
     h('h3', null, 'Load servers: where the phones fetch their firmware'),
     gatesList(gates, 'fleet-gates') || h('p.muted', {id: 'fleet-gates-none'}, 'No phone\'s load server is a branch or a probed host.'));
     renderPhones();
