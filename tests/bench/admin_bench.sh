@@ -6,6 +6,8 @@
 #  3. TFTP throughput alone, then while wrk loads GET /api/v1/loads.
 # Usage: admin_bench.sh --build-dir DIR [--upload-mb 500] [--wrk-seconds 20]
 set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/bench_lib.sh"
 
 BUILD=""
 UPLOAD_MB=500
@@ -21,44 +23,15 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 --build-dir DIR [--upload-mb N] [--wrk-seconds S] [--requests N]" >&2; exit 2 ;;
     esac
 done
-[ -n "$BUILD" ] || { echo "--build-dir is required" >&2; exit 2; }
-LOADSD="$BUILD/server/loadsd"
+bench_setup admin-bench server/loadsd tests/bench/tftp_loadgen
 LOADGEN="$BUILD/tests/bench/tftp_loadgen"
-[ -x "$LOADSD" ] && [ -x "$LOADGEN" ] || { echo "build server/loadsd and tests/bench/tftp_loadgen in $BUILD" >&2; exit 2; }
-if nm "$LOADSD" 2>/dev/null | grep -q __asan_init; then
-    echo "refusing: $LOADSD is an ASan build" >&2
-    exit 2
-fi
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
-W=$(mktemp -d /tmp/admin-bench.XXXXXX)
-PID=""
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT INT TERM
-mkdir -p "$W/root"
 head -c 20000000 /dev/urandom >"$W/root/fw.bin"
-TPORT=$(shuf -i 30000-39999 -n 1)
-APORT=$(shuf -i 40000-49999 -n 1)
 printf 'threads = 2\n' >"$W/conf"
-"$LOADSD" --foreground --config "$W/conf" --tftp-listen "127.0.0.1:$TPORT" --serve-dir "$W/root" \
-    --data-dir "$W/data" --admin-listen "127.0.0.1:$APORT" --upload-max-mb $((UPLOAD_MB + 16)) \
-    --log-level warn 2>"$W/loadsd.log" &
-PID=$!
-BASE="http://127.0.0.1:$APORT"
-i=0
-until [ -f "$W/data/initial-admin-password" ] && curl -s -o /dev/null "$BASE/api/v1/session"; do
-    i=$((i + 1)); [ $i -lt 100 ] || { echo "loadsd did not start" >&2; exit 1; }; sleep 0.1
-done
-PW=$(cat "$W/data/initial-admin-password")
-curl -s -c "$W/jar" -H Content-Type:application/json -d "{\"user\":\"admin\",\"password\":\"$PW\"}" \
-    "$BASE/api/v1/session" >"$W/login.json"
-CSRF=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf_token"])' "$W/login.json")
-TOKEN=$(curl -s -b "$W/jar" -H "X-CSRF-Token: $CSRF" -H Content-Type:application/json \
-    -d '{"name":"bench"}' "$BASE/api/v1/tokens" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+bench_start_loadsd --initial-password --config "$W/conf" --serve-dir "$W/root" \
+    --upload-max-mb $((UPLOAD_MB + 16)) --log-level warn
+TOKEN=$(python3 "$HERE/benchadmin.py" token "$APORT" "$W/data")
 AUTH="Authorization: Bearer $TOKEN"
 
 # ---- 1. 10,000 devices, paging latency ----

@@ -11,6 +11,8 @@
 #  3. a bulk removal of 10,000 devices.
 # Usage: devices_bench.sh --build-dir DIR [--requests N]
 set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/bench_lib.sh"
 
 BUILD=""
 REQUESTS=1000
@@ -21,59 +23,22 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 --build-dir DIR [--requests N]" >&2; exit 2 ;;
     esac
 done
-[ -n "$BUILD" ] || { echo "--build-dir is required" >&2; exit 2; }
-LOADSD="$BUILD/server/loadsd"
-LOADSCTL="$BUILD/admin/loadsctl"
-[ -x "$LOADSD" ] && [ -x "$LOADSCTL" ] || { echo "build server/loadsd and admin/loadsctl in $BUILD" >&2; exit 2; }
-if nm "$LOADSD" 2>/dev/null | grep -q __asan_init; then
-    echo "refusing: $LOADSD is an ASan build" >&2
-    exit 2
-fi
+bench_setup devices-bench server/loadsd admin/loadsctl
 
-W=$(mktemp -d /tmp/devices-bench.XXXXXX)
-PID=""
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT INT TERM
-mkdir -p "$W/root"
-TPORT=$(shuf -i 30000-39999 -n 1)
-APORT=$(shuf -i 40000-49999 -n 1)
 printf 'threads = 2\n' >"$W/conf"
-"$LOADSD" --foreground --config "$W/conf" --tftp-listen "127.0.0.1:$TPORT" --serve-dir "$W/root" \
-    --data-dir "$W/data" --admin-listen "127.0.0.1:$APORT" --files-listen none \
-    --log-level warn 2>"$W/loadsd.log" &
-PID=$!
-i=0
-until [ -f "$W/data/initial-admin-password" ] && curl -s -o /dev/null "http://127.0.0.1:$APORT/api/v1/session"; do
-    i=$((i + 1)); [ $i -lt 100 ] || { echo "loadsd did not start" >&2; exit 1; }; sleep 0.1
-done
+bench_start_loadsd --initial-password --config "$W/conf" --serve-dir "$W/root" --files-listen none \
+    --log-level warn
 
-python3 - "$APORT" "$W" "$REQUESTS" "$LOADSCTL" <<'PY'
-import http.client, json, random, sqlite3, subprocess, sys, time
+python3 - "$HERE" "$APORT" "$W" "$REQUESTS" "$LOADSCTL" <<'PY'
+import json, random, sqlite3, subprocess, sys, time
+
+sys.path.insert(0, sys.argv.pop(1))  # the bench dir
+import benchadmin
 
 port, w, requests, loadsctl = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
-c = http.client.HTTPConnection("127.0.0.1", port)
-
-def call(method, path, body=None, ctype="application/json", headers=None):
-    h = dict(headers or {})
-    if body is not None:
-        h["Content-Type"] = ctype
-        body = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    c.request(method, path, body=body, headers=h)
-    r = c.getresponse()
-    data = r.read()
-    return r.status, (json.loads(data) if data[:1] in (b"{", b"[") else data)
-
-pw = open(w + "/data/initial-admin-password").read().strip()
-c.request("POST", "/api/v1/session", body=json.dumps({"user": "admin", "password": pw}),
-          headers={"Content-Type": "application/json"})
-r = c.getresponse(); login = json.loads(r.read())
-cookie = r.getheader("Set-Cookie").split(";")[0]
-_, tok = call("POST", "/api/v1/tokens", {"name": "bench"},
-              headers={"Cookie": cookie, "X-CSRF-Token": login["csrf_token"]})
-A = {"Authorization": "Bearer " + tok["token"]}
+api = benchadmin.Api(port)
+call = api.call
+A = {"Authorization": "Bearer " + benchadmin.admin_token(api, w + "/data")}
 
 def job(resp):
     st, j = resp

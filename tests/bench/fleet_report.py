@@ -7,6 +7,7 @@
 # then the branches' want-list polls between reports (GET /api/v1/fleet/want
 # with If-None-Match), every 5 s each: steady, and with a load assigned.
 import argparse
+import collections
 import http.client
 import json
 import os
@@ -16,6 +17,8 @@ import sys
 import threading
 import time
 
+from benchadmin import Api
+
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -23,24 +26,6 @@ def cpu_s(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
-
-
-class Api:
-    def __init__(self, port, token=None):
-        self.port, self.token = port, token
-        self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-    def call(self, method, path, body=None, ctype="application/json", headers=None):
-        h = dict(headers or {})
-        if self.token:
-            h["Authorization"] = "Bearer " + self.token
-        if body is not None:
-            h["Content-Type"] = ctype
-            body = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        self.c.request(method, path, body=body, headers=h)
-        r = self.c.getresponse()
-        data = r.read()
-        return r.status, (json.loads(data) if data[:1] in (b"{", b"[") else data)
 
 
 def job(api, resp):
@@ -106,12 +91,14 @@ def body(i, a, loads, change, seq):
                        "loads": hold, "phones": phones})
 
 
-def phase(a, pid, tokens, loads, period, rounds, change, label):
-    """Every branch reports once per period (spread evenly), `rounds` periods."""
-    n = len(tokens)
+def open_loop(a, pid, n, rounds, period, send, label, unit):
+    """Requests k = 0 .. n*rounds-1 from a.workers threads, request k due
+    k*period/n s after the start (open loop: a slow answer delays no other
+    request); send(k) -> (ok, status, body). The figures, keyed by unit
+    ("report", "poll"), with the statuses of the good answers."""
     total = n * rounds
     work = queue.Queue()
-    times, errors, lock = [], [], threading.Lock()
+    times, errors, got, lock = [], [], collections.Counter(), threading.Lock()
     start = time.monotonic() + 0.2
     for k in range(total):
         work.put(k)
@@ -122,27 +109,20 @@ def phase(a, pid, tokens, loads, period, rounds, change, label):
                 k = work.get_nowait()
             except queue.Empty:
                 return
-            due = start + k * period / n
-            delay = due - time.monotonic()
+            delay = start + k * period / n - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            i = k % n
-            b = body(i, a, loads, change, k)
             t = time.monotonic()
             try:
-                c = http.client.HTTPConnection("127.0.0.1", a.port, timeout=30)
-                c.request("POST", "/api/v1/fleet/report", body=b,
-                          headers={"Authorization": "Bearer " + tokens[i], "Content-Type": "application/json"})
-                r = c.getresponse()
-                data = r.read()
-                c.close()
-                ok = r.status == 200 and b'"want"' in data
+                ok, status, data = send(k)
             except OSError as e:
-                ok, data = False, str(e).encode()
+                ok, status, data = False, None, str(e).encode()
             dt = time.monotonic() - t
             with lock:
                 times.append(dt)
-                if not ok:
+                if ok:
+                    got[status] += 1
+                else:
                     errors.append(data[:200])
 
     threads = [threading.Thread(target=worker) for _ in range(a.workers)]
@@ -154,15 +134,40 @@ def phase(a, pid, tokens, loads, period, rounds, change, label):
     c1, w1 = cpu_s(pid), time.monotonic()
     times.sort()
     pct = lambda p: times[min(len(times) - 1, int(p / 100.0 * len(times)))] * 1000
-    res = {"label": label, "reports": total, "period_s": period, "rate_per_s": round(n / period, 1),
-           "holdings_change": change, "wall_s": round(w1 - w0, 1), "errors": len(errors),
-           "achieved_per_s": round(total / (w1 - w0), 1),
-           "cpu_s": round(c1 - c0, 2), "cpu_ms_per_report": round((c1 - c0) * 1000 / total, 3),
+    res = {"label": label, unit + "s": total, "period_s": period, "rate_per_s": round(n / period, 1),
+           "wall_s": round(w1 - w0, 1), "errors": len(errors), "achieved_per_s": round(total / (w1 - w0), 1),
+           "cpu_s": round(c1 - c0, 2), "cpu_ms_per_" + unit: round((c1 - c0) * 1000 / total, 3),
            "cpu_percent_of_a_core": round(100 * (c1 - c0) / (w1 - w0), 2),
-           "p50_ms": round(pct(50), 2), "p99_ms": round(pct(99), 2), "max_ms": round(times[-1] * 1000, 2),
-           "body_bytes": len(body(0, a, loads, change, 0))}
+           "p50_ms": round(pct(50), 2), "p99_ms": round(pct(99), 2), "max_ms": round(times[-1] * 1000, 2)}
     if errors:
         res["first_error"] = errors[0].decode("utf-8", "replace")
+    return res, got
+
+
+def request(a, method, path, headers, body=None):
+    """One request on a connection of its own (as a branch makes it): (status, body)."""
+    c = http.client.HTTPConnection("127.0.0.1", a.port, timeout=30)
+    c.request(method, path, body=body, headers=headers)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data
+
+
+def phase(a, pid, tokens, loads, period, rounds, change, label):
+    """Every branch reports once per period (spread evenly), `rounds` periods."""
+    n = len(tokens)
+
+    def send(k):
+        i = k % n
+        st, data = request(a, "POST", "/api/v1/fleet/report",
+                           {"Authorization": "Bearer " + tokens[i], "Content-Type": "application/json"},
+                           body(i, a, loads, change, k))
+        return st == 200 and b'"want"' in data, st, data
+
+    res, _ = open_loop(a, pid, n, rounds, period, send, label, "report")
+    res["holdings_change"] = change
+    res["body_bytes"] = len(body(0, a, loads, change, 0))
     print("fleet_report: %(label)s: %(reports)d reports at %(rate_per_s)s/s asked, %(achieved_per_s)s/s sent "
           "(%(wall_s)s s); central CPU "
           "%(cpu_s)s s = %(cpu_ms_per_report)s ms a report, %(cpu_percent_of_a_core)s %% of a core; "
@@ -176,68 +181,24 @@ def poll_phase(a, pid, tokens, tags, period, rounds, label, change=None):
     the branch does). change(): called once, at the start of the second
     round (a load assigned: every branch's list moves once)."""
     n = len(tokens)
-    total = n * rounds
-    work = queue.Queue()
-    times, errors, got, lock = [], [], {304: 0, 200: 0}, threading.Lock()
-    start = time.monotonic() + 0.2
-    changed = threading.Event()
-    for k in range(total):
-        work.put(k)
+    changed, lock = threading.Event(), threading.Lock()
 
-    def worker():
-        while True:
-            try:
-                k = work.get_nowait()
-            except queue.Empty:
-                return
-            due = start + k * period / n
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            if change is not None and k >= n and not changed.is_set():
-                with lock:
-                    if not changed.is_set():
-                        change()
-                        changed.set()
-            i = k % n
-            t = time.monotonic()
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", a.port, timeout=30)
-                c.request("GET", "/api/v1/fleet/want",
-                          headers={"Authorization": "Bearer " + tokens[i], "If-None-Match": '"%s"' % tags[i]})
-                r = c.getresponse()
-                data = r.read()
-                c.close()
-                ok = r.status == 304 and data == b"" or r.status == 200 and b'"want_tag"' in data
-                if r.status == 200 and ok:
-                    tags[i] = json.loads(data)["want_tag"]
-            except OSError as e:
-                ok, data = False, str(e).encode()
-            dt = time.monotonic() - t
+    def send(k):
+        if change is not None and k >= n and not changed.is_set():
             with lock:
-                times.append(dt)
-                if ok:
-                    got[r.status] += 1
-                else:
-                    errors.append(data[:200])
+                if not changed.is_set():
+                    change()
+                    changed.set()
+        i = k % n
+        st, data = request(a, "GET", "/api/v1/fleet/want",
+                           {"Authorization": "Bearer " + tokens[i], "If-None-Match": '"%s"' % tags[i]})
+        ok = st == 304 and data == b"" or st == 200 and b'"want_tag"' in data
+        if st == 200 and ok:
+            tags[i] = json.loads(data)["want_tag"]
+        return ok, st, data
 
-    threads = [threading.Thread(target=worker) for _ in range(a.workers)]
-    c0, w0 = cpu_s(pid), time.monotonic()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    c1, w1 = cpu_s(pid), time.monotonic()
-    times.sort()
-    pct = lambda p: times[min(len(times) - 1, int(p / 100.0 * len(times)))] * 1000
-    res = {"label": label, "polls": total, "period_s": period, "rate_per_s": round(n / period, 1),
-           "wall_s": round(w1 - w0, 1), "errors": len(errors), "not_modified": got[304],
-           "changed": got[200], "achieved_per_s": round(total / (w1 - w0), 1),
-           "cpu_s": round(c1 - c0, 2), "cpu_ms_per_poll": round((c1 - c0) * 1000 / total, 3),
-           "cpu_percent_of_a_core": round(100 * (c1 - c0) / (w1 - w0), 2),
-           "p50_ms": round(pct(50), 2), "p99_ms": round(pct(99), 2), "max_ms": round(times[-1] * 1000, 2)}
-    if errors:
-        res["first_error"] = errors[0].decode("utf-8", "replace")
+    res, got = open_loop(a, pid, n, rounds, period, send, label, "poll")
+    res["not_modified"], res["changed"] = got[304], got[200]
     print("fleet_report: %(label)s: %(polls)d polls at %(rate_per_s)s/s asked, %(achieved_per_s)s/s sent "
           "(%(wall_s)s s): %(not_modified)d 304, %(changed)d 200; central CPU "
           "%(cpu_s)s s = %(cpu_ms_per_poll)s ms a poll, %(cpu_percent_of_a_core)s %% of a core; "

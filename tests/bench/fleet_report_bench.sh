@@ -15,6 +15,8 @@
 # list moves once); --mode all: both.
 # Usage: fleet_report_bench.sh --build-dir DIR [--branches N] [--mode report|poll|all] [--json FILE]
 set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/bench_lib.sh"
 
 BUILD=""
 BRANCHES=1000
@@ -29,23 +31,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 --build-dir DIR [--branches N] [--mode report|poll|all] [--json FILE]" >&2; exit 2 ;;
     esac
 done
-[ -n "$BUILD" ] || { echo "--build-dir is required" >&2; exit 2; }
-HERE=$(cd "$(dirname "$0")" && pwd)
-LOADSD="$BUILD/server/loadsd"
-LOADSCTL="$BUILD/admin/loadsctl"
-[ -x "$LOADSD" ] && [ -x "$LOADSCTL" ] || { echo "build server/loadsd and admin/loadsctl in $BUILD" >&2; exit 2; }
-if nm "$LOADSD" 2>/dev/null | grep -q __asan_init; then
-    echo "refusing: $LOADSD is an ASan build" >&2
-    exit 2
-fi
-
-W=$(mktemp -d /tmp/fleet-report-bench.XXXXXX)
-PID=""
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT INT TERM
+bench_setup fleet-report-bench server/loadsd admin/loadsctl
 
 # 3 small signed loads; the two models' defaults are the first two.
 python3 "$HERE/../tools/mkbundle.py" keys "$W/keys" >/dev/null
@@ -63,18 +49,9 @@ done
 echo "a long bench password" | "$LOADSCTL" --data-dir "$W/data" user add bench --role admin --password-stdin >/dev/null
 TOKEN=$("$LOADSCTL" --data-dir "$W/data" token add bench --name bench)
 
-mkdir -p "$W/root"
-TPORT=$(shuf -i 30000-39999 -n 1)
-APORT=$(shuf -i 40000-49999 -n 1)
 : >"$W/conf"
-"$LOADSD" --foreground --config "$W/conf" --tftp-listen "127.0.0.1:$TPORT" --serve-dir "$W/root" \
-    --data-dir "$W/data" --admin-listen "127.0.0.1:$APORT" --files-listen none --scrub-interval 0 \
-    --log-level warn 2>"$W/loadsd.log" &
-PID=$!
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$APORT/api/v1/session"; do
-    i=$((i + 1)); [ $i -lt 100 ] || { echo "loadsd did not start" >&2; cat "$W/loadsd.log" >&2; exit 1; }; sleep 0.1
-done
+bench_start_loadsd --config "$W/conf" --serve-dir "$W/root" --files-listen none --scrub-interval 0 \
+    --log-level warn
 echo "fleet_report_bench: $(nproc) CPUs, $(uname -r), loadsd pid $PID" >&2
 python3 "$HERE/fleet_report.py" --port "$APORT" --pid "$PID" --data-dir "$W/data" --loads "$LOADS" \
     --token "$TOKEN" --branches "$BRANCHES" --mode "$MODE" ${JSON:+--json "$JSON"}

@@ -7,6 +7,7 @@
 # Usage: login_timing.sh --build-dir DIR [--samples N] [--max-diff PERCENT]
 # Exits 1 when the medians differ by more than --max-diff (default 20) %.
 set -eu
+. "$(dirname "$0")/bench_lib.sh"
 
 BUILD=""
 SAMPLES=25
@@ -19,32 +20,14 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 --build-dir DIR [--samples N] [--max-diff PERCENT]" >&2; exit 2 ;;
     esac
 done
-[ -n "$BUILD" ] || { echo "--build-dir is required" >&2; exit 2; }
-LOADSD="$BUILD/server/loadsd"
-LOADSCTL="$BUILD/admin/loadsctl"
-[ -x "$LOADSD" ] && [ -x "$LOADSCTL" ] || { echo "build server/loadsd and admin/loadsctl in $BUILD" >&2; exit 2; }
+bench_build "$BUILD" server/loadsd admin/loadsctl
 [ "$SAMPLES" -ge 5 ] && [ "$SAMPLES" -le 250 ] || { echo "--samples is 5..250" >&2; exit 2; }
 
-W=$(mktemp -d /tmp/login-timing.XXXXXX)
-PID=""
-cleanup() {
-    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT INT TERM
-TPORT=$(shuf -i 30000-39999 -n 1)
-APORT=$(shuf -i 40000-49999 -n 1)
+bench_workdir login-timing
 "$LOADSCTL" --data-dir "$W/data" init >/dev/null
 echo "bench-password-1" | "$LOADSCTL" --data-dir "$W/data" user add bench --role viewer \
     --password-stdin >/dev/null
-"$LOADSD" --foreground --tftp-listen "127.0.0.1:$TPORT" --data-dir "$W/data" \
-    --admin-listen "127.0.0.1:$APORT" --log-level error 2>"$W/loadsd.log" &
-PID=$!
-BASE="http://127.0.0.1:$APORT"
-i=0
-until curl -s -o /dev/null "$BASE/api/v1/session"; do
-    i=$((i + 1)); [ $i -lt 100 ] || { echo "loadsd did not start" >&2; exit 1; }; sleep 0.1
-done
+bench_start_loadsd --log-level error
 
 # try USER ADDRESS: status and seconds of one login with a wrong password.
 try() {

@@ -26,6 +26,7 @@ export top_srcdir top_builddir
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/catalog_lib.sh"
 . "$top_srcdir/tests/integration/admin_lib.sh"
+. "$top_srcdir/tests/integration/branch_lib.sh"
 
 cat_setup
 MAC=001122AABBCC
@@ -39,20 +40,7 @@ while [ $n -le "$CHANGES" ]; do
     ctl "$CDATA" import "$TMPD/l$n.zip" >/dev/null || die "import failed: $CTL_ERR"
     n=$((n + 1))
 done
-echo "a long admin password" | ctl "$CDATA" user add boss --role admin --password-stdin >/dev/null
-CTOKEN=$(ctl "$CDATA" token add boss --name bench) || die "token add failed: $CTL_ERR"
-ctl "$CDATA" device add "$MAC" --model 7961 >/dev/null || die "device add failed: $CTL_ERR"
-ctl "$CDATA" device set "$MAC" load "$(load_n 0)" >/dev/null || die "device set failed: $CTL_ERR"
-pick_tcp_port CPORT
-pick_tcp_port CAPORT
-pick_port CTPORT
-BASE="http://127.0.0.1:$CAPORT"
-"$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$CTPORT" \
-    --data-dir "$CDATA" --files-listen "127.0.0.1:$CPORT" --admin-listen "127.0.0.1:$CAPORT" \
-    --scrub-interval 0 --log-level warn 2>"$TMPD/central.log" </dev/null &
-CENTRAL_PID=$!
-trap 'kill -TERM $CENTRAL_PID 2>/dev/null; cleanup' EXIT
-admin_wait
+fleet_central "$CDATA" "$MAC" "$(load_n 0)" warn
 req add POST /api/v1/branches -H "Authorization: Bearer $CTOKEN" -H 'Content-Type: application/json' \
     -d '{"name": "b1", "address": "127.0.0.1"}'
 [ "$STATUS" = 201 ] || die "branch add: $STATUS"

@@ -48,6 +48,14 @@ check() {
     if [ "$got" = "$4" ]; then pass "$1"; else fail "$1: got '$got', want '$4' ($(head -c 300 "$TMPD/$2.body"))"; fi
 }
 
+# view_check NAME PATH LABEL EXPR WANT: GET PATH as the viewer ($VIEW, from
+# viewer_login) into req NAME, then check LABEL NAME EXPR WANT.
+view_check() {
+    # shellcheck disable=SC2086
+    req "$1" GET "$2" $VIEW
+    check "$3" "$1" "$4" "$5"
+}
+
 # py NAME EXPR LABEL: one result for a Python expression over req NAME's body as j.
 py() {
     if [ "$(jq_py "$1" "$2")" = True ]; then pass "$3"; else fail "$3: $(head -c 400 "$TMPD/$1.body")"; fi

@@ -1,7 +1,9 @@
 # branch_lib.sh: what the branch tests (branch_pull, branch_stage,
-# branch_quota, branch_tftp) share: a central loadsd serving its catalog over
-# HTTP only, tests/tools/tamper_proxy.py in front of it, and the check that
-# a branch serves a load's files byte-exact. Sourced after lib.sh.
+# branch_quota, branch_tftp, fleet_branch; tests/bench/want_latency.sh)
+# share: a central loadsd serving its catalog over HTTP (with its admin API
+# for the fleet tests), tests/tools/tamper_proxy.py in front of it, and the
+# check that a branch serves a load's files byte-exact. Sourced after lib.sh
+# (fleet_central: after catalog_lib.sh and admin_lib.sh too).
 
 # proxy_start: the proxy on $PPORT (picked the first time) in front of $C,
 # reading $TMPD/tamper, cut and delay; its log appended to $TMPD/proxy.log.
@@ -14,17 +16,26 @@ proxy_start() {
     PROXY_PID=$!
 }
 
-# central_start DATADIR: the central (file service on $C, its log in
-# $TMPD/central.log) and the proxy ($P); both stopped at exit. Waits (10 s
-# at most) until both answer.
-central_start() {
+# central_daemon DATADIR LOGLEVEL ARGS...: a central loadsd on DATADIR in
+# the background ($CENTRAL_PID), its file service on $C, TFTP on $CTPORT,
+# its log in $TMPD/central.log.
+central_daemon() {
+    _cd_dd=$1
+    _cd_level=$2
+    shift 2
     pick_tcp_port CPORT
     pick_port CTPORT
     C="http://127.0.0.1:$CPORT"
     "$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$CTPORT" \
-        --data-dir "$1" --files-listen "127.0.0.1:$CPORT" --admin-listen none \
-        --scrub-interval 0 --log-level info 2>"$TMPD/central.log" </dev/null &
+        --data-dir "$_cd_dd" --files-listen "127.0.0.1:$CPORT" --scrub-interval 0 \
+        --log-level "$_cd_level" "$@" 2>"$TMPD/central.log" </dev/null &
     CENTRAL_PID=$!
+}
+
+# central_start DATADIR: the central (file service only) and the proxy
+# ($P); both stopped at exit. Waits (10 s at most) until both answer.
+central_start() {
+    central_daemon "$1" info --admin-listen none
     proxy_start
     trap 'kill -TERM $CENTRAL_PID $PROXY_PID 2>/dev/null; cleanup' EXIT
     _i=0
@@ -33,6 +44,23 @@ central_start() {
         [ $_i -lt 50 ] || die "the central's file service or the proxy does not answer"
         sleep 0.2
     done
+}
+
+# fleet_central DATADIR MAC LOAD LOGLEVEL: the central of a fleet test: on
+# DATADIR an admin (boss) and an API token of theirs ($CTOKEN), device MAC
+# (a 7961) set to LOAD; then the central with its admin API at $BASE too,
+# stopped at exit. Returns once the admin API answers.
+fleet_central() {
+    echo "a long admin password" | ctl "$1" user add boss --role admin --password-stdin >/dev/null ||
+        die "user add failed: $CTL_ERR"
+    CTOKEN=$(ctl "$1" token add boss --name test) || die "token add failed: $CTL_ERR"
+    ctl "$1" device add "$2" --model 7961 >/dev/null || die "device add failed: $CTL_ERR"
+    ctl "$1" device set "$2" load "$3" >/dev/null || die "device set load failed: $CTL_ERR"
+    pick_tcp_port CAPORT
+    BASE="http://127.0.0.1:$CAPORT"
+    central_daemon "$1" "$4" --admin-listen "127.0.0.1:$CAPORT"
+    trap 'kill -TERM $CENTRAL_PID 2>/dev/null; cleanup' EXIT
+    admin_wait
 }
 
 # files_exact LIST: each "NAME SIZE SHA256" line of LIST fetched from the

@@ -16,6 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/catalog_lib.sh"
 . "$(dirname "$0")/admin_lib.sh"
+. "$(dirname "$0")/branch_lib.sh"
 
 need_cmd curl python3 xmllint
 cat_setup
@@ -29,25 +30,10 @@ ctl "$CDATA" import "$TMPD/a.zip" >/dev/null || die "import at the central faile
 LOAD2=SIP41.9-4-2SR4-1S
 bundle "$TMPD/b.zip" "$TMPD/b.json" --format zip --component-headers all --load "$LOAD2" --size-kb 256
 ctl "$CDATA" import "$TMPD/b.zip" >/dev/null || die "import of $LOAD2 at the central failed: $CTL_ERR"
-echo "a long admin password" | ctl "$CDATA" user add boss --role admin --password-stdin >/dev/null ||
-    die "user add failed: $CTL_ERR"
-CTOKEN=$(ctl "$CDATA" token add boss --name test) || die "token add failed: $CTL_ERR"
-ctl "$CDATA" device add "$MAC" --model 7961 >/dev/null || die "device add failed: $CTL_ERR"
-ctl "$CDATA" device set "$MAC" load "$LOAD" >/dev/null || die "device set load failed: $CTL_ERR"
 
 # ---- the central: admin API and file service ----
-pick_tcp_port CPORT
-pick_tcp_port CAPORT
-pick_port CTPORT
-C="http://127.0.0.1:$CPORT"
-BASE="http://127.0.0.1:$CAPORT"
+fleet_central "$CDATA" "$MAC" "$LOAD" info
 CBASE="$BASE"
-"$LOADSD" --foreground --config "$CONFIG_FILE" --tftp-listen "127.0.0.1:$CTPORT" \
-    --data-dir "$CDATA" --files-listen "127.0.0.1:$CPORT" --admin-listen "127.0.0.1:$CAPORT" \
-    --scrub-interval 0 --log-level info 2>"$TMPD/central.log" </dev/null &
-CENTRAL_PID=$!
-trap 'kill -TERM $CENTRAL_PID 2>/dev/null; cleanup' EXIT
-admin_wait
 CAUTH="Authorization: Bearer $CTOKEN"
 
 # ---- the branch registered at the central, the device pointed at it ----

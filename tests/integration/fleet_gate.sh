@@ -75,14 +75,7 @@ effective_says() {
 }
 
 # ---- loads, a device, a branch and a site rule naming it -----------------
-MKBUNDLE="$top_srcdir/tests/tools/mkbundle.py"
-python3 "$MKBUNDLE" keys "$TMPD/keys" >/dev/null || die "mkbundle keys failed"
-ctl trust add "$TMPD/keys/vendor.pem"
-for l in $OLD $NEW; do
-    python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/$l.zip" --format zip --load "$l" \
-        --component-headers all --size-kb 4 >/dev/null || die "mkbundle bundle $l failed"
-    ctl import "$TMPD/$l.zip"
-done
+signed_loads "$DATA" $OLD $NEW
 ctl enterprise set cm_address cucm1.example
 ctl device add "$MAC" --model 7961
 ctl default-load set 7961 "$OLD"

@@ -77,14 +77,7 @@ wait_cnf() {
 }
 
 # ---- two loads, three devices, a branch two of them name -----------------
-MKBUNDLE="$top_srcdir/tests/tools/mkbundle.py"
-python3 "$MKBUNDLE" keys "$TMPD/keys" >/dev/null || die "mkbundle keys failed"
-ctl trust add "$TMPD/keys/vendor.pem"
-for l in $OLD $NEW; do
-    python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/$l.zip" --format zip --load "$l" \
-        --component-headers all --size-kb 4 >/dev/null || die "mkbundle bundle $l failed"
-    ctl import "$TMPD/$l.zip"
-done
+signed_loads "$DATA" $OLD $NEW
 ctl enterprise set cm_address cucm1.example
 ctl default-load set 7961 "$OLD"
 ctl branch add berlin-1 --address "$BRANCH_ADDR"
@@ -117,23 +110,19 @@ check "stage first: the load server the config names is the branch, the gate hel
 check "a device without a load server: not gated, the new load" l1 \
     "[(r['effective']['load']['served'], r['effective']['load_server']['sends'], r['effective']['load_server']['gate']) for r in j['devices'] if r['mac'] == '$D3'][0]" \
     "('$NEW', '', 'none')"
-req l2 GET "/api/v1/devices?gate=held_back" $VIEW
-check "the gate filter: the two held-back phones" l2 "[r['mac'] for r in j['devices']]" "['$D1', '$D2']"
-req l3 GET "/api/v1/devices?load_server=branch:BERLIN-1" $VIEW
-check "the load_server filter (any case)" l3 \
+view_check l2 "/api/v1/devices?gate=held_back" "the gate filter: the two held-back phones" \
     "[r['mac'] for r in j['devices']]" "['$D1', '$D2']"
-req l4 GET "/api/v1/devices?sort=load" $VIEW
-check "sort by load: by the load the config names (the held-back one first)" l4 \
+view_check l3 "/api/v1/devices?load_server=branch:BERLIN-1" "the load_server filter (any case)" \
+    "[r['mac'] for r in j['devices']]" "['$D1', '$D2']"
+view_check l4 "/api/v1/devices?sort=load" "sort by load: by the load the config names (the held-back one first)" \
     "[r['mac'] for r in j['devices']]" "['$D1', '$D2', '$D3']"
 req l5 GET "/api/v1/devices?gate=sideways" $VIEW
 expect "an unknown gate is refused" 400
 
-req s1 GET /api/v1/stats $VIEW
-check "stats: two phones held back by stage_first, none sent to the central" s1 \
+view_check s1 /api/v1/stats "stats: two phones held back by stage_first, none sent to the central" \
     "(j['devices']['fleet_gate']['held_back'], j['devices']['fleet_gate']['central'], j['devices']['fleet_gate']['holder'])" \
     "(2, 0, 0)"
-req u1 GET /api/v1/loads $VIEW
-check "loads usage: the old load runs on the two held-back phones, the new on one" u1 \
+view_check u1 /api/v1/loads "loads usage: the old load runs on the two held-back phones, the new on one" \
     "(j['usage']['$OLD']['devices'], j['usage']['$NEW']['devices'])" "(2, 1)"
 
 req g1 GET /api/v1/fleet/gates $VIEW
@@ -158,30 +147,24 @@ check "the bulk job: the two held-back phones, the selection as given" bjob \
 # ---- stage_first off: the phones fetch the new load from the central ------
 ctl enterprise set stage_first off
 wait_cnf $D1 "$NEW" ""
-req l6 GET "/api/v1/devices?gate=central" $VIEW
-check "no stage first: the list shows the new load and no load server" l6 \
+view_check l6 "/api/v1/devices?gate=central" "no stage first: the list shows the new load and no load server" \
     "[(r['mac'], r['effective']['load']['served'], r['effective']['load_server']['sends']) for r in j['devices']]" \
     "[('$D1', '$NEW', ''), ('$D2', '$NEW', '')]"
-req s2 GET /api/v1/stats $VIEW
-check "stats: two phones fetch from the central" s2 \
+view_check s2 /api/v1/stats "stats: two phones fetch from the central" \
     "(j['devices']['fleet_gate']['held_back'], j['devices']['fleet_gate']['central'])" "(0, 2)"
-req g2 GET /api/v1/fleet/gates $VIEW
-check "gates: berlin-1's phones fetch from the central, and why" g2 \
+view_check g2 /api/v1/fleet/gates "gates: berlin-1's phones fetch from the central, and why" \
     "[g['text'] for g in j['groups']]" "['berlin-1: 2 phone(s) fetch from the central: $WHY']"
 
 # ---- the branch holds the new load: the phones are sent to it -------------
 ctl enterprise set stage_first on
 report "$OLD:complete:5/5" "$NEW:complete:5/5"
 wait_cnf $D1 "$NEW" "$BRANCH_ADDR"
-req l7 GET "/api/v1/devices?load_server=branch:berlin-1" $VIEW
-check "complete: the list shows the new load from the branch" l7 \
+view_check l7 "/api/v1/devices?load_server=branch:berlin-1" "complete: the list shows the new load from the branch" \
     "[(r['effective']['load']['served'], r['effective']['load_server']['sends'], r['effective']['load_server']['gate']) for r in j['devices']]" \
     "[('$NEW', '$BRANCH_ADDR', 'holder'), ('$NEW', '$BRANCH_ADDR', 'holder')]"
-req s3 GET /api/v1/stats $VIEW
-check "stats: two phones sent to their branch" s3 \
+view_check s3 /api/v1/stats "stats: two phones sent to their branch" \
     "(j['devices']['fleet_gate']['holder'], j['devices']['fleet_gate']['held_back'])" "(2, 0)"
-req g3 GET /api/v1/fleet/gates $VIEW
-check "gates: berlin-1 holds the load, its phones fetch from it" g3 \
+view_check g3 /api/v1/fleet/gates "gates: berlin-1 holds the load, its phones fetch from it" \
     "[(g['outcome'], g['text']) for g in j['groups']]" \
     "[('holder', 'berlin-1: 2 phone(s) fetch from it: branch berlin-1 holds $NEW complete')]"
 

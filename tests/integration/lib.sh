@@ -206,6 +206,26 @@ gen_files() {
     echo ready >"$ROOT/ready.txt"
 }
 
+# signed_loads DATADIR LOAD...: test keys in $TMPD/keys, DATADIR (created
+# when new) trusting their vendor certificate, and each LOAD a small signed
+# zip ($TMPD/LOAD.zip: 4 KiB files, every component header) imported there
+# with loadsctl. Setup: a failure stops the test.
+signed_loads() {
+    _sl_dd=$1
+    shift
+    _sl_ctl="${LOADSCTL:-$top_builddir/admin/loadsctl}"
+    _sl_mk="$top_srcdir/tests/tools/mkbundle.py"
+    python3 "$_sl_mk" keys "$TMPD/keys" >/dev/null || die "mkbundle keys failed"
+    _sl_out=$("$_sl_ctl" --data-dir "$_sl_dd" trust add "$TMPD/keys/vendor.pem" 2>&1) ||
+        die "loadsctl trust add: $_sl_out"
+    for _sl_l; do
+        python3 "$_sl_mk" bundle --keys "$TMPD/keys" --out "$TMPD/$_sl_l.zip" --format zip --load "$_sl_l" \
+            --component-headers all --size-kb 4 >/dev/null || die "mkbundle bundle $_sl_l failed"
+        _sl_out=$("$_sl_ctl" --data-dir "$_sl_dd" import "$TMPD/$_sl_l.zip" 2>&1) ||
+            die "loadsctl import $_sl_l: $_sl_out"
+    done
+}
+
 sha() {
     sha256sum "$1" | cut -d' ' -f1
 }

@@ -78,14 +78,7 @@ check_el() {
 # ---- the loads the configs name: in the catalog, complete and signed ----
 # (a config never names a load the phone could not finish: see
 # provision_holdback.sh for the loads that are not)
-MKBUNDLE="$top_srcdir/tests/tools/mkbundle.py"
-python3 "$MKBUNDLE" keys "$TMPD/keys" >/dev/null || die "mkbundle keys failed"
-ctl trust add "$TMPD/keys/vendor.pem"
-for l in SIP41.9-4-2SR3-1S SIP41.9-4-2SR4-1S SIP41.9-4-2SR5-1S SIP42.9-4-2SR5-1S SCCP41.9-4-2SR2-2S; do
-    python3 "$MKBUNDLE" bundle --keys "$TMPD/keys" --out "$TMPD/$l.zip" --format zip --load "$l" \
-        --component-headers all --size-kb 4 >/dev/null || die "mkbundle bundle $l failed"
-    ctl import "$TMPD/$l.zip"
-done
+signed_loads "$DATA" SIP41.9-4-2SR3-1S SIP41.9-4-2SR4-1S SIP41.9-4-2SR5-1S SIP42.9-4-2SR5-1S SCCP41.9-4-2SR2-2S
 
 # ---- enterprise settings and a device ------------------------------------
 ctl enterprise set cm_address cucm1.example
