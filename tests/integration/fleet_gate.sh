@@ -8,15 +8,9 @@
 # are stored with tests/tools/fleet_report (db/fleet.c's report store).
 . "$(dirname "$0")/lib.sh"
 
-LOADSCTL="${LOADSCTL:-$top_builddir/admin/loadsctl}"
+cnf_test_setup xmllint
 REPORT="$top_builddir/tests/tools/fleet_report"
-[ -x "$LOADSCTL" ] || die "$LOADSCTL is not built"
 [ -x "$REPORT" ] || die "$REPORT is not built"
-need_cmd curl xmllint
-curl -V | grep -q -i 'protocols:.* tftp' || skip "this curl has no TFTP support"
-make_tmpdir
-echo ready >"$ROOT/ready.txt"
-DATA="$TMPD/data"
 MAC=001122AABBCC
 SEP="SEP$MAC.cnf.xml"
 OLD=SIP41.9-4-2SR3-1S

@@ -10,13 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/admin_lib.sh"
 
-LOADSCTL="${LOADSCTL:-$top_builddir/admin/loadsctl}"
-[ -x "$LOADSCTL" ] || die "$LOADSCTL is not built"
-need_cmd curl python3 xmllint
-curl -V | grep -q -i 'protocols:.* tftp' || skip "this curl has no TFTP support"
-make_tmpdir
-echo ready >"$ROOT/ready.txt"
-DATA="$TMPD/data"
+cnf_test_setup python3 xmllint
 D1=001122AABB01
 D2=001122AABB02
 D3=001122AABB00 # first in MAC order: the load sort must move it

@@ -206,6 +206,19 @@ gen_files() {
     echo ready >"$ROOT/ready.txt"
 }
 
+# cnf_test_setup CMD...: what a test of the configs phones fetch needs:
+# loadsctl built ($LOADSCTL), curl (with TFTP) and each CMD installed, the
+# temp dir with $ROOT/ready.txt, the data dir's path in $DATA.
+cnf_test_setup() {
+    LOADSCTL="${LOADSCTL:-$top_builddir/admin/loadsctl}"
+    [ -x "$LOADSCTL" ] || die "$LOADSCTL is not built"
+    need_cmd curl "$@"
+    curl -V | grep -q -i 'protocols:.* tftp' || skip "this curl has no TFTP support"
+    make_tmpdir
+    echo ready >"$ROOT/ready.txt"
+    DATA="$TMPD/data"
+}
+
 # signed_loads DATADIR LOAD...: test keys in $TMPD/keys, DATADIR (created
 # when new) trusting their vendor certificate, and each LOAD a small signed
 # zip ($TMPD/LOAD.zip: 4 KiB files, every component header) imported there

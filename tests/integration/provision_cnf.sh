@@ -6,13 +6,7 @@
 # to requests from 127.0.0.1 but not from ::1 (two listen addresses).
 . "$(dirname "$0")/lib.sh"
 
-LOADSCTL="${LOADSCTL:-$top_builddir/admin/loadsctl}"
-[ -x "$LOADSCTL" ] || die "$LOADSCTL is not built"
-need_cmd atftp curl xmllint
-curl -V | grep -q -i 'protocols:.* tftp' || skip "this curl has no TFTP support"
-make_tmpdir
-echo ready >"$ROOT/ready.txt"
-DATA="$TMPD/data"
+cnf_test_setup atftp xmllint
 MAC=001122AABBCC
 SEP="SEP$MAC.cnf.xml"
 pick_port PORT
