@@ -116,6 +116,8 @@ cleanup() {
             rm -rf "$TMPD"
         fi
     fi
+    # shellcheck disable=SC2086 # the reserved ports' directories, one word each
+    [ -z "${PORTS_HELD:-}" ] || rmdir $PORTS_HELD 2>/dev/null
 }
 
 make_tmpdir() {
@@ -132,13 +134,6 @@ make_tmpdir() {
     printf '# %s\nthreads = 2\nfiles-listen = none\n' "$TEST_NAME" >"$CONFIG_FILE" || die "cannot write $CONFIG_FILE"
 }
 
-port_is_free() {
-    [ -z "$(ss -Huan "sport = :$1" 2>/dev/null)" ]
-}
-
-# pick_port VAR: sets VAR to a free UDP port in 20000-60000 (not one already
-# handed out), below the kernel's ephemeral range when there is room, so that
-# no transfer socket of a test running in parallel can take it first.
 # hpa_watched DIR [OPENCOUNT-OPTION...]: tftpd-hpa serving DIR on a free
 # loopback port (UPORT), its opens (and with --reads its reads) logged by
 # tests/tools/opencount.py to $TMPD/opens.log; HPA_PID, COUNT_PID; both
@@ -160,38 +155,42 @@ hpa_watched() {
     done
 }
 
-pick_port() {
-    hi=60000
-    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
-    case "$low" in '' | *[!0-9]*) ;; *) [ "$low" -gt 21000 ] && [ "$low" -le 60001 ] && hi=$((low - 1)) ;; esac
-    i=0
-    while [ $i -lt 100 ]; do
-        p=$(shuf -i "20000-$hi" -n 1)
-        case " ${PICKED_PORTS:-} " in *" $p "*) i=$((i + 1)); continue ;; esac
-        if port_is_free "$p"; then
-            PICKED_PORTS="${PICKED_PORTS:-} $p"
-            eval "$1=$p"
-            return 0
-        fi
-        i=$((i + 1))
-    done
-    die "no free UDP port found"
+# The highest port a test picks: below the kernel's ephemeral range when
+# there is room, so that no client socket (this test's or a parallel one's)
+# can take it between the pick and the daemon's bind.
+port_high() {
+    _low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+    case "$_low" in
+    '' | *[!0-9]*) echo 59000 ;;
+    *) if [ "$_low" -gt 21000 ] && [ "$_low" -le 60001 ]; then echo $((_low - 1)); else echo 59000; fi ;;
+    esac
 }
 
-# pick_tcp_port VAR: sets VAR to a TCP port in 20000-59000 that nothing on
-# this machine listens on and this test has not handed out yet (needs ss).
-pick_tcp_port() {
-    for _i in 1 2 3 4 5 6 7 8 9 10; do
-        _p=$(shuf -i 20000-59000 -n 1)
-        case " ${TCP_PICKED:-} " in *" $_p "*) continue ;; esac
-        if [ -z "$(ss -Htln "sport = :$_p" 2>/dev/null)" ]; then
-            TCP_PICKED="${TCP_PICKED:-} $_p"
-            eval "$1=$_p"
-            return 0
-        fi
+# pick_free VAR u|t: sets VAR to a UDP (u) or TCP (t) port from 20000 to
+# port_high that no socket on this machine uses, reserved against the tests
+# running beside this one (a directory in PORTS_DIR, made atomically, gone
+# when this test exits; one left by a killed test counts after an hour).
+PORTS_DIR=/tmp/loadsd-test-ports
+pick_free() {
+    _hi=$(port_high)
+    mkdir -p "$PORTS_DIR" 2>/dev/null
+    find "$PORTS_DIR" -mindepth 1 -maxdepth 1 -mmin +60 -exec rmdir {} + 2>/dev/null
+    _i=0
+    while [ $_i -lt 100 ]; do
+        _i=$((_i + 1))
+        _p=$(shuf -i "20000-$_hi" -n 1)
+        [ -z "$(ss -H"$2"an "sport = :$_p" 2>/dev/null)" ] || continue
+        mkdir "$PORTS_DIR/$2$_p" 2>/dev/null || continue
+        PORTS_HELD="${PORTS_HELD:-} $PORTS_DIR/$2$_p"
+        eval "$1=$_p"
+        return 0
     done
-    die "no free TCP port"
+    die "no free port found"
 }
+
+# pick_port VAR: a UDP port (pick_free). pick_tcp_port VAR: a TCP one.
+pick_port() { pick_free "$1" u; }
+pick_tcp_port() { pick_free "$1" t; }
 
 # ---- test files ----------------------------------------------------------
 
