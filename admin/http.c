@@ -29,6 +29,7 @@
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/numparse.h"
+#include "server/resolve/genwatch.h"
 
 #define HTTP_THREADS_MIN  2
 #define HTTP_THREADS_MAX  4
@@ -67,6 +68,7 @@ struct admin_http {
     atomic_uint active;
     char *cert, *key; /* PEM, kept until stop */
     size_t cert_len, key_len;
+    struct genwatch *watch; /* the daemon's snapshots; NULL: none */
 };
 
 /* One request's state, in *req_cls from the first call to the completed
@@ -587,6 +589,20 @@ static void body_append(struct req *r, const char *data, size_t size)
     r->body[r->body_len] = '\0';
 }
 
+/* Read-your-writes: a person's (or a token's) write that succeeded is
+ * answered once the daemon serves it, so a phone that asks right after gets
+ * the new config. A branch's report need not wait (nobody reads it back at
+ * once), and neither does a refused write. Outside the database lock. */
+static void write_sync(struct req *r, unsigned status)
+{
+    if (r->h->watch == NULL || !method_writes(r->rq.method) || status < 200 || status > 299 ||
+        r->rq.who.role == AUTH_ROLE_BRANCH)
+        return;
+    if (genwatch_sync(r->h->watch, GENWATCH_SYNC_MS) != 0)
+        log_warn("admin http: %s %s answered before the daemon took it (over %u ms)", r->rq.method,
+                 r->route->pattern, GENWATCH_SYNC_MS);
+}
+
 /* The last call: the body is complete; run the handler. */
 static enum MHD_Result api_finish(struct req *r)
 {
@@ -611,6 +627,7 @@ static enum MHD_Result api_finish(struct req *r)
     pthread_mutex_unlock(&h->ctx.db_lock);
     if ((rc != 0 || rs.status == 0) && rs.json == NULL && rs.text == NULL)
         api_error(&rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the request failed");
+    write_sync(r, rs.status);
     return send_response(h, r->rq.conn, &rs, NULL);
 }
 
@@ -859,6 +876,7 @@ int admin_http_start(const struct admin_http_params *p, struct admin_http **out)
     h->ctx.reporter = p->reporter;
     h->ctx.missing = p->missing;
     h->ctx.inventory = p->inventory;
+    h->watch = p->watch;
     h->ctx.started = (int64_t)time(NULL);
     h->ctx.upload_max = (uint64_t)(p->upload_max_mb ? p->upload_max_mb : 2048) << 20;
     h->ctx.inventory_stuck_s = p->inventory_stuck_s ? p->inventory_stuck_s : INVENTORY_STUCK_S;
@@ -870,7 +888,7 @@ int admin_http_start(const struct admin_http_params *p, struct admin_http **out)
     if (bootstrap(h, p->data_dir) != 0)
         goto out;
     auth_sessions_prune(h->ctx.dd.db, h->ctx.started);
-    if (jobs_start(p->data_dir, &h->ctx.jobs) != 0)
+    if (jobs_start(p->data_dir, p->watch, &h->ctx.jobs) != 0)
         goto out;
     web = web_root_pick(p->web_root);
     if (webroot_open(web, &h->web) != WEBROOT_OK)

@@ -14,6 +14,7 @@ struct missing_table;
 struct admin_http;
 
 struct inventory;
+struct genwatch;
 
 struct admin_http_params {
     const char *listen;    /* "ADDR:PORT", "[V6]:PORT" or "*:PORT" */
@@ -30,6 +31,7 @@ struct admin_http_params {
     unsigned upload_max_mb;          /* largest uploaded bundle; 0 = 2048 */
     unsigned inventory_stuck_s;      /* the firmware inventory's stuck threshold; 0 = 1800 */
     struct inventory *inventory;     /* takes the phones of branches' reports; NULL: none */
+    struct genwatch *watch;          /* writes are answered once it synced; NULL: at once */
 };
 
 /* Opens the data directory, creates the first admin on a first run

@@ -23,6 +23,7 @@
 #include "db/jobrows.h"
 #include "lib/log.h"
 #include "server/firmware/import.h"
+#include "server/resolve/genwatch.h"
 
 #define JOBS_ACTOR_MAX 64
 #define JOBS_PATH_MAX  4352
@@ -65,6 +66,7 @@ struct jobs {
     bool started, stop;
     struct job *live; /* uploading, queued and running jobs */
     unsigned uploading;
+    struct genwatch *watch; /* synced before a job is recorded ended; may be NULL */
 };
 
 /* ---- rows ---- */
@@ -225,6 +227,15 @@ static void progress_update(void *arg, const struct import_progress *p)
 
 /* ---- the worker ---- */
 
+/* Before a job is recorded as ended: the daemon's snapshots hold what it
+ * wrote, so whoever sees it done finds its devices or loads served. */
+static void job_sync(struct jobs *j)
+{
+    if (j->watch != NULL && genwatch_sync(j->watch, GENWATCH_SYNC_MS) != 0)
+        log_warn("jobs: the snapshots did not take the job's writes within %u ms",
+                 GENWATCH_SYNC_MS);
+}
+
 /* A task job: its report and file for the user, recorded when it ends. */
 static void task_run(struct jobs *j, struct job *job)
 {
@@ -239,6 +250,7 @@ static void task_run(struct jobs *j, struct job *job)
                           : report_failed(job->source, "internal error (see the log)");
     if (rejected != NULL && jobrows_rejected_set(j->dd.db, job->id, rejected) != DB_OK)
         log_error("job %lld: cannot store its rejected rows", (long long)job->id);
+    job_sync(j);
     if (row_finish(j->dd.db, job->id, rc == 0 && report != NULL, 0, text) != DB_OK)
         log_error("job %lld: cannot record its result", (long long)job->id);
     log_info("job %lld (%s): %s", (long long)job->id, job->source, rc == 0 ? "done" : "failed");
@@ -298,6 +310,7 @@ static void job_run(struct jobs *j, struct job *job)
     }
     text = report != NULL ? json_dumps(report, JSON_COMPACT)
                           : report_failed(job->source, "internal error (see the log)");
+    job_sync(j);
     if (row_finish(j->dd.db, job->id, rc == IMPORT_OK,
                    (int64_t)json_integer_value(json_object_get(report, "import_id")),
                    text) != DB_OK)
@@ -363,7 +376,7 @@ static int spool_prepare(const char *data_dir)
     return 0;
 }
 
-int jobs_start(const char *data_dir, struct jobs **out)
+int jobs_start(const char *data_dir, struct genwatch *watch, struct jobs **out)
 {
     struct jobs *j = calloc(1, sizeof(*j));
     int rc = -1;
@@ -371,6 +384,7 @@ int jobs_start(const char *data_dir, struct jobs **out)
     if (j == NULL)
         return -1;
     j->dd.lock_fd = -1;
+    j->watch = watch;
     pthread_mutex_init(&j->lock, NULL);
     pthread_cond_init(&j->cond, NULL);
     if (datadir_open(data_dir, &j->dd) != 0 || spool_prepare(data_dir) != 0 ||

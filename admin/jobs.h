@@ -25,11 +25,13 @@ enum jobs_result {
 };
 
 struct jobs;
+struct genwatch;
 
 /* Opens a database connection and blob store of its own on data_dir, marks
  * jobs a stop or crash left queued or running as failed, starts the worker.
- * 0 or -1 (logged). */
-int jobs_start(const char *data_dir, struct jobs **out);
+ * A job is recorded as ended only once watch (NULL: none) has synced, so
+ * what it wrote is served by then. 0 or -1 (logged). */
+int jobs_start(const char *data_dir, struct genwatch *watch, struct jobs **out);
 /* Lets the running import finish, fails the queued ones (their spool files
  * are removed), joins the worker. NULL is fine. */
 void jobs_stop(struct jobs *j);

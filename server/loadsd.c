@@ -609,6 +609,7 @@ static int admin_start(const struct loadsd_config *c, struct tftp_server *srv,
         .upload_max_mb = c->upload_max_mb,
         .inventory_stuck_s = c->inventory_stuck_s,
         .inventory = cnf_source_inventory(sv->cnf),
+        .watch = sv->watch,
     };
 
     if (strcmp(c->admin_listen, "none") == 0)

@@ -1,9 +1,10 @@
 /* genwatch.c: one thread for every snapshot source, waking every poll
- * interval to read each source's generation and rebuild each source
- * whose last rebuild is older; stops at once when asked (a condition
- * variable, not a sleep). */
+ * interval (or at once for a sync) to read each source's generation and
+ * rebuild each source whose last rebuild is older; stops at once when asked
+ * (a condition variable, not a sleep). */
 #include "server/resolve/genwatch.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,9 +35,13 @@ struct genwatch {
     unsigned n_sources;
     struct genwatch_tick ticks[GENWATCH_SOURCES_MAX];
     unsigned n_ticks;
-    pthread_mutex_t lock; /* stop */
+    pthread_mutex_t lock; /* stop, hurry, the pass counts */
     pthread_cond_t wake;
+    pthread_cond_t passed; /* a pass ended */
     bool stop;
+    bool hurry;            /* a sync asked for a pass now */
+    uint64_t passes_begun; /* passes that read the counters */
+    uint64_t passes_ended;
     bool running;
     pthread_t thread;
 };
@@ -78,16 +83,47 @@ static void *genwatch_main(void *arg)
 
     pthread_mutex_lock(&gw->lock);
     while (!gw->stop) {
-        deadline_in_ms(&until, gw->poll_ms);
-        pthread_cond_timedwait(&gw->wake, &gw->lock, &until);
-        if (gw->stop)
-            break;
+        if (!gw->hurry) {
+            deadline_in_ms(&until, gw->poll_ms);
+            pthread_cond_timedwait(&gw->wake, &gw->lock, &until);
+            if (gw->stop)
+                break;
+        }
+        gw->hurry = false;
+        gw->passes_begun++;
         pthread_mutex_unlock(&gw->lock);
         genwatch_check(gw);
         pthread_mutex_lock(&gw->lock);
+        gw->passes_ended++;
+        pthread_cond_broadcast(&gw->passed);
     }
+    pthread_cond_broadcast(&gw->passed); /* syncs still waiting give up */
     pthread_mutex_unlock(&gw->lock);
     return NULL;
+}
+
+int genwatch_sync(struct genwatch *gw, unsigned timeout_ms)
+{
+    struct timespec until;
+    uint64_t want;
+    int rc = -1;
+
+    if (gw == NULL || !gw->running)
+        return -1;
+    deadline_in_ms(&until, timeout_ms);
+    pthread_mutex_lock(&gw->lock);
+    /* A pass already begun may have read the counters before the caller's
+     * commit: only one that begins after this call counts. */
+    want = gw->passes_begun + 1;
+    gw->hurry = true;
+    pthread_cond_signal(&gw->wake);
+    while (!gw->stop && gw->passes_ended < want)
+        if (pthread_cond_timedwait(&gw->passed, &gw->lock, &until) == ETIMEDOUT)
+            break;
+    if (gw->passes_ended >= want)
+        rc = 0;
+    pthread_mutex_unlock(&gw->lock);
+    return rc;
 }
 
 int genwatch_open(const char *data_dir, unsigned poll_ms, struct genwatch **out)
@@ -100,6 +136,7 @@ int genwatch_open(const char *data_dir, unsigned poll_ms, struct genwatch **out)
     gw->poll_ms = poll_ms;
     pthread_mutex_init(&gw->lock, NULL);
     pthread_cond_init(&gw->wake, NULL);
+    pthread_cond_init(&gw->passed, NULL);
     snprintf(path, sizeof(path), "%s/catalog.db", data_dir);
     if (db_open(path, &gw->db) != DB_OK) {
         log_error("cannot watch the catalog in %s", data_dir);
@@ -162,6 +199,7 @@ void genwatch_free(struct genwatch *gw)
         db_close(gw->db);
     }
     pthread_cond_destroy(&gw->wake);
+    pthread_cond_destroy(&gw->passed);
     pthread_mutex_destroy(&gw->lock);
     free(gw);
 }

@@ -11,6 +11,7 @@
 
 #define GENWATCH_POLL_MS     250 /* imports, removals, quarantines show within this */
 #define GENWATCH_SOURCES_MAX 4
+#define GENWATCH_SYNC_MS     2000 /* longest a writer waits for genwatch_sync */
 
 struct genwatch;
 
@@ -33,6 +34,11 @@ int genwatch_add_counted(struct genwatch *gw, int (*counter)(sqlite3 *db, int64_
 int genwatch_add_tick(struct genwatch *gw, void (*tick)(void *arg, sqlite3 *db), void *arg);
 /* Starts the watcher thread. 0 or -1 (logged). */
 int genwatch_start(struct genwatch *gw);
+/* Read-your-writes for a writer in this process: wakes the watcher and
+ * waits until a pass that began after this call has ended, so every source
+ * holds what was committed before the call. 0; -1 when timeout_ms passed
+ * first, or the thread is not running (or stopping). Any thread. */
+int genwatch_sync(struct genwatch *gw, unsigned timeout_ms);
 /* Stops the thread (if started), closes the database, frees gw (NULL is
  * fine); the sources may be freed after this. */
 void genwatch_free(struct genwatch *gw);

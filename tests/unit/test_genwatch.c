@@ -1,8 +1,8 @@
 /* test_genwatch.c: the one watcher thread against a real database: the first
  * rebuild runs on the caller, later ones on one thread for every source after
  * a commit moves the generation (the latency measured), a failed rebuild is
- * tried again, sources are added only before the start, and freeing stops
- * the thread at once. */
+ * tried again, sources are added only before the start, a sync waits for a
+ * pass that saw the caller's write, and freeing stops the thread at once. */
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -32,12 +32,17 @@ struct counting {
     atomic_int fail_next; /* rebuilds still to fail */
     pthread_t thread;
     int64_t generation; /* read by the last rebuild */
+    atomic_int slow_ms; /* each rebuild takes this long first */
 };
 
 static int counting_rebuild(void *arg, sqlite3 *db)
 {
     struct counting *c = arg;
 
+    struct timespec slow = {0, (long)atomic_load(&c->slow_ms) * 1000000L};
+
+    if (slow.tv_nsec > 0)
+        nanosleep(&slow, NULL);
     if (atomic_load(&c->fail_next) > 0) {
         atomic_fetch_sub(&c->fail_next, 1);
         return -1;
@@ -201,6 +206,53 @@ static void test_free_stops_at_once(void **state)
     assert_true(now_ms() - t0 < 1000);
 }
 
+/* The generation a new connection reads now. */
+static int64_t generation_now(const struct fixture *f)
+{
+    sqlite3 *db;
+    int64_t gen = -1;
+
+    assert_int_equal(db_open(f->path, &db), DB_OK);
+    assert_int_equal(db_generation(db, &gen), DB_OK);
+    db_close(db);
+    return gen;
+}
+
+/* Read-your-writes: with a poll interval of a minute, a sync wakes the
+ * watcher and returns once a pass that saw the commit made before it has
+ * rebuilt; a sync before the start, or one that outlasts its limit, says so. */
+static void test_sync_reads_your_write(void **state)
+{
+    struct fixture *f = *state;
+    struct counting a = {0};
+    struct genwatch *gw = NULL;
+    double t0, ms;
+
+    assert_int_equal(genwatch_sync(NULL, 100), -1);
+    assert_int_equal(genwatch_open(f->dir, 60000, &gw), 0);
+    assert_int_equal(genwatch_add(gw, counting_rebuild, &a), 0);
+    assert_int_equal(genwatch_sync(gw, 100), -1); /* no thread yet */
+    assert_int_equal(genwatch_start(gw), 0);
+    for (int round = 2; round <= 4; round++) {
+        bump_generation(f);
+        t0 = now_ms();
+        assert_int_equal(genwatch_sync(gw, 5000), 0);
+        ms = now_ms() - t0;
+        print_message("round %d: synced after %.1f ms\n", round, ms);
+        assert_int_equal(atomic_load(&a.rebuilds), round); /* no waiting */
+        assert_int_equal(a.generation, generation_now(f));
+        assert_true(ms < 5000);
+    }
+    assert_int_equal(genwatch_sync(gw, 5000), 0); /* nothing moved: a pass, no rebuild */
+    assert_int_equal(atomic_load(&a.rebuilds), 4);
+    atomic_store(&a.slow_ms, 400);
+    bump_generation(f);
+    assert_int_equal(genwatch_sync(gw, 50), -1); /* the rebuild takes longer */
+    assert_int_equal(genwatch_sync(gw, 5000), 0);
+    assert_int_equal(atomic_load(&a.rebuilds), 5);
+    genwatch_free(gw);
+}
+
 static void test_open_missing_dir(void **state)
 {
     struct fixture *f = *state;
@@ -220,6 +272,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_rebuild_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_only_before_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_stops_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync_reads_your_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_missing_dir, setup, teardown),
     };
 
