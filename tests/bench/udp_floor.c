@@ -1,5 +1,6 @@
 /* udp_floor.c: the kernel's own CPU cost of one lock-step TFTP block on loopback
- * (send one DATA datagram, receive one ACK), the floor under any UDP server. */
+ * (send one DATA datagram, receive one ACK), the floor under any UDP server:
+ * in bursts with no wake-up, and (--lockstep) truly in lock-step, wake-ups paid. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -9,11 +10,13 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,9 +36,13 @@
 #define BATCH  64
 #define RCVBUF (64 << 20)
 
+#define LS_EVENTS 64 /* epoll events per wake-up, either side */
+
 struct floor_opts {
     unsigned data_len, ack_len, blksize;
     unsigned rounds;
+    unsigned streams; /* lock-step: transfers at once (0: not measured) */
+    unsigned blocks;  /* lock-step: blocks in all, over the streams */
 };
 
 /* One direction of a transfer: a connected sender and a bound receiver. */
@@ -270,13 +277,169 @@ out:
     return rc;
 }
 
+/* ---- lock-step: what the burst floor leaves out ----
+ * A lock-step server cannot batch: the next ACK comes only after this DATA.
+ * Each block costs it a wake-up, a receive and a send on the transfer's own
+ * socket (RFC 1350: one port per transfer). Here one thread does only that:
+ * epoll over o->streams connected sockets, per ready socket one recv and one
+ * send, against a client process on the other CPU that answers each DATA
+ * with an ACK the same way. Its thread CPU per MB is the least any lock-step
+ * server with a readiness interface pays at that concurrency. */
+
+struct ls_side {
+    int ep;
+    int *fd;        /* o->streams connected sockets */
+    unsigned *left; /* server: DATA still to send; client: DATA still to read */
+    uint8_t *buf;
+};
+
+static void ls_free(struct ls_side *sd, unsigned n)
+{
+    for (unsigned i = 0; sd->fd != NULL && i < n; i++)
+        if (sd->fd[i] >= 0)
+            close(sd->fd[i]);
+    if (sd->ep >= 0)
+        close(sd->ep);
+    free(sd->fd);
+    free(sd->left);
+    free(sd->buf);
+}
+
+/* n pairs of sockets connected to each other on 127.0.0.1, each end with its
+ * side's epoll. 0, or -1 with errno. */
+static int ls_open(struct ls_side *srv, struct ls_side *cli, const struct floor_opts *o)
+{
+    unsigned n = o->streams;
+    size_t len = o->data_len > o->ack_len ? o->data_len : o->ack_len;
+    struct ls_side *sides[2] = {srv, cli};
+
+    for (unsigned k = 0; k < 2; k++) {
+        *sides[k] = (struct ls_side){.ep = epoll_create1(0)};
+        sides[k]->fd = malloc(n * sizeof(int));
+        sides[k]->left = calloc(n, sizeof(unsigned));
+        sides[k]->buf = calloc(1, len);
+        if (sides[k]->ep < 0 || sides[k]->fd == NULL || sides[k]->left == NULL ||
+            sides[k]->buf == NULL)
+            return -1;
+        for (unsigned i = 0; i < n; i++)
+            sides[k]->fd[i] = -1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct sockaddr_in a[2];
+        socklen_t alen = sizeof(a[0]);
+
+        for (unsigned k = 0; k < 2; k++) {
+            struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
+
+            a[k] = (struct sockaddr_in){.sin_family = AF_INET,
+                                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+            sides[k]->fd[i] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+            if (sides[k]->fd[i] < 0 ||
+                bind(sides[k]->fd[i], (struct sockaddr *)&a[k], sizeof(a[k])) < 0 ||
+                getsockname(sides[k]->fd[i], (struct sockaddr *)&a[k], &alen) < 0 ||
+                epoll_ctl(sides[k]->ep, EPOLL_CTL_ADD, sides[k]->fd[i], &ev) < 0)
+                return -1;
+        }
+        if (connect(srv->fd[i], (struct sockaddr *)&a[1], sizeof(a[1])) < 0 ||
+            connect(cli->fd[i], (struct sockaddr *)&a[0], sizeof(a[0])) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Runs one side until every stream is done: the server sends the first DATA
+ * of each stream, then one DATA per ACK while it has blocks left; the client
+ * answers each DATA with an ACK. 0, or -1 (a stream stalled 5 s: lost). */
+static int ls_run(struct ls_side *sd, bool server, unsigned per_stream, const struct floor_opts *o)
+{
+    struct epoll_event ev[LS_EVENTS];
+    unsigned n = o->streams, active = n;
+    size_t out = server ? o->data_len : o->ack_len, in = server ? o->ack_len : o->data_len;
+
+    for (unsigned i = 0; i < n; i++) {
+        sd->left[i] = per_stream;
+        if (server && send(sd->fd[i], sd->buf, out, 0) == (ssize_t)out)
+            sd->left[i]--;
+    }
+    while (active > 0) {
+        int k = epoll_wait(sd->ep, ev, LS_EVENTS, 5000);
+
+        if (k <= 0)
+            return -1;
+        for (int e = 0; e < k; e++) {
+            unsigned i = ev[e].data.u32;
+
+            if (recv(sd->fd[i], sd->buf, in, 0) < 0)
+                continue;
+            if (server && sd->left[i] == 0) {
+                active--; /* the last block's ACK */
+                continue;
+            }
+            if (send(sd->fd[i], sd->buf, out, 0) != (ssize_t)out)
+                return -1;
+            if (--sd->left[i] == 0 && !server)
+                active--;
+        }
+    }
+    return 0;
+}
+
+/* The server thread's CPU per block, lock-step, o->streams at once: a warm-up
+ * pass, then o->blocks blocks; the client in a child on the other CPU. */
+static int measure_lockstep(const struct floor_opts *o, double *ns_per_block)
+{
+    struct ls_side srv = {.ep = -1}, cli = {.ep = -1};
+    unsigned per_stream = (o->blocks + o->streams - 1) / o->streams;
+    pid_t pid = -1;
+    int status, rc = -1;
+    double t0 = 0;
+
+    if (ls_open(&srv, &cli, o) < 0) {
+        fprintf(stderr, "udp_floor: lock-step setup: %s\n", strerror(errno));
+        goto out;
+    }
+    pid = fork();
+    if (pid == 0) {
+        (void)pin_cpu(1);
+        _exit(ls_run(&cli, false, per_stream / 10 + 1, o) == 0 &&
+                       ls_run(&cli, false, per_stream, o) == 0
+                   ? 0
+                   : 1);
+    }
+    if (pid < 0 || pin_cpu(0) < 0 || ls_run(&srv, true, per_stream / 10 + 1, o) != 0)
+        goto lost;
+    t0 = thread_cpu_ns();
+    if (ls_run(&srv, true, per_stream, o) != 0)
+        goto lost;
+    *ns_per_block = (thread_cpu_ns() - t0) / ((double)per_stream * o->streams);
+    rc = 0;
+    goto out;
+lost:
+    fprintf(stderr, "udp_floor: a lock-step stream stalled\n");
+out:
+    if (pid > 0) {
+        if (rc != 0)
+            kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+            rc = -1;
+    }
+    ls_free(&srv, o->streams);
+    ls_free(&cli, o->streams);
+    return rc;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: udp_floor [--blksize 8..8192] [--ack-bytes N] [--rounds R]\n"
+               "                 [--lockstep STREAMS] [--blocks N]\n"
                "Prints, as one JSON object, the kernel CPU a server spends per lock-step\n"
                "TFTP block on loopback (one DATA of 4 + B bytes sent, one ACK of N bytes\n"
                "received) in microseconds and in ms per MB (10^6 bytes): with the client's\n"
-               "half in the same thread (same_cpu) and on the other CPU (cross_cpu).\n");
+               "half in the same thread (same_cpu) and on the other CPU (cross_cpu), in\n"
+               "bursts with no wake-up. With --lockstep also (lockstep) the CPU of one\n"
+               "thread serving STREAMS lock-step transfers at once, one socket each, with\n"
+               "epoll (wake-ups included), N blocks in all (default 20000).\n");
 }
 
 static int parse_opts(int argc, char **argv, struct floor_opts *o)
@@ -284,12 +447,14 @@ static int parse_opts(int argc, char **argv, struct floor_opts *o)
     static const struct option lo[] = {{"blksize", required_argument, NULL, 'b'},
                                        {"ack-bytes", required_argument, NULL, 'a'},
                                        {"rounds", required_argument, NULL, 'r'},
+                                       {"lockstep", required_argument, NULL, 'l'},
+                                       {"blocks", required_argument, NULL, 'n'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
     uint64_t v;
     int c;
 
-    *o = (struct floor_opts){.blksize = 1468, .ack_len = 4, .rounds = 200};
+    *o = (struct floor_opts){.blksize = 1468, .ack_len = 4, .rounds = 200, .blocks = 20000};
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'b':
@@ -306,6 +471,16 @@ static int parse_opts(int argc, char **argv, struct floor_opts *o)
             if (numparse_u64(optarg, 1, 100000, &v) != 0)
                 goto bad;
             o->rounds = (unsigned)v;
+            break;
+        case 'l':
+            if (numparse_u64(optarg, 1, 10000, &v) != 0)
+                goto bad;
+            o->streams = (unsigned)v;
+            break;
+        case 'n':
+            if (numparse_u64(optarg, 1, 10000000, &v) != 0)
+                goto bad;
+            o->blocks = (unsigned)v;
             break;
         case 'h':
             usage(stdout);
@@ -338,10 +513,13 @@ int main(int argc, char **argv)
     struct floor_opts o;
     struct cost same, cross;
     bool two_cpus = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+    double ls_ns = 0;
 
     if (parse_opts(argc, argv, &o) != 0)
         return 2;
     if (measure(&o, false, &same) != 0 || (two_cpus && measure(&o, true, &cross) != 0))
+        return 1;
+    if (o.streams > 0 && two_cpus && measure_lockstep(&o, &ls_ns) != 0)
         return 1;
     printf("{\"blksize\":%u,", o.blksize);
     print_floor("same_cpu", &o, &same);
@@ -349,6 +527,10 @@ int main(int argc, char **argv)
         printf(",");
         print_floor("cross_cpu", &o, &cross);
     }
+    if (ls_ns > 0)
+        printf(",\"lockstep\":{\"streams\":%u,\"server_us_per_block\":%.3f,"
+               "\"server_ms_per_mb\":%.3f}",
+               o.streams, ls_ns / 1e3, ls_ns * (1e6 / (double)o.blksize) / 1e6);
     printf("}\n");
     return 0;
 }
