@@ -402,9 +402,9 @@ static int measure_lockstep(const struct floor_opts *o, double *ns_per_block)
     if (pid == 0) {
         (void)pin_cpu(1);
         _exit(ls_run(&cli, false, per_stream / 10 + 1, o) == 0 &&
-                       ls_run(&cli, false, per_stream, o) == 0
-                   ? 0
-                   : 1);
+                      ls_run(&cli, false, per_stream, o) == 0
+                  ? 0
+                  : 1);
     }
     if (pid < 0 || pin_cpu(0) < 0 || ls_run(&srv, true, per_stream / 10 + 1, o) != 0)
         goto lost;
