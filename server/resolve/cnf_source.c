@@ -4,8 +4,8 @@
  * fleet view (its own holder, rebuilt when the fleet generation moves: a
  * branch's report never rebuilds the settings), through a sealed memfd. A
  * request takes one reference of each; rendering runs without any lock.
- * Its writes: after a rebuild, each device's last complete load given; on
- * genwatch's ticks, the addresses phones asked from (seen.c). */
+ * Its writes, on genwatch's ticks: after a rebuild, each device's last
+ * complete load given; the addresses phones asked from (seen.c). */
 #include "server/resolve/cnf_source.h"
 
 #include <fcntl.h>
@@ -33,6 +33,7 @@ struct cnf_source {
     struct snapshot_holder *fleet; /* of struct fleet_view, rebuilt on the fleet generation */
     struct seen_table *seen;       /* where each device's config was last asked from */
     struct inventory *inv;         /* the firmware inventory: each config fetch, its load */
+    bool given_due;                /* record_given at the next tick (genwatch's thread only) */
 };
 
 static void snap_free(void *data)
@@ -122,6 +123,14 @@ out:
     return rc;
 }
 
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
 /* Remembers what the configs name now, what each phone is given: to hold
  * the phone there if that load stops being servable. The write moves the
  * generation once more; the next rebuild finds nothing new. */
@@ -129,24 +138,35 @@ static void record_given(sqlite3 *db, struct cnf_source *cs)
 {
     struct snapshot *sn = snapshot_acquire(cs->snaps), *fl = snapshot_acquire(cs->fleet);
     unsigned given = 0;
+    struct timespec t0;
 
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     /* Before the first fleet view (the first settings rebuild): later. */
     if (sn != NULL && fl != NULL) {
         if (provision_record_given(db, snapshot_data(sn), snapshot_data(fl), (int64_t)time(NULL),
                                    &given) != DB_OK)
             log_warn("cannot record the loads the phones' configs name");
-        else if (given > 0)
-            log_debug("recorded the load %u device(s) are given now", given);
+        else
+            log_debug("recorded the load %u device(s) are given now (%.0f ms)", given,
+                      ms_since(&t0));
     }
     snapshot_release(fl);
     snapshot_release(sn);
 }
 
-/* genwatch's tick: the changed request addresses and inventory rows to the database. */
-static void flush_seen(void *arg, sqlite3 *db)
+/* genwatch's tick, after the rebuilds (so after a sync's wait): the loads
+ * the configs name now, when a rebuild changed them; the changed request
+ * addresses and inventory rows. */
+static void tick(void *arg, sqlite3 *db)
 {
-    seen_table_flush(((struct cnf_source *)arg)->seen, db);
-    inventory_flush(((struct cnf_source *)arg)->inv, db, (int64_t)time(NULL));
+    struct cnf_source *cs = arg;
+
+    if (cs->given_due) {
+        cs->given_due = false;
+        record_given(db, cs);
+    }
+    seen_table_flush(cs->seen, db);
+    inventory_flush(cs->inv, db, (int64_t)time(NULL));
 }
 
 /* genwatch's callback: a new snapshot at the current generation. */
@@ -154,14 +174,17 @@ static int rebuild(void *arg, sqlite3 *db)
 {
     struct cnf_source *cs = arg;
     struct settings_snapshot *s = NULL;
+    struct timespec t0;
 
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (provision_snapshot_load(db, &s) != DB_OK)
         return -1;
-    log_info("config snapshot generation %lld: %zu devices, %zu profiles, %zu site rules",
-             (long long)s->generation, s->n_devices, s->n_profiles, s->n_sites);
+    log_info("config snapshot generation %lld: %zu devices, %zu profiles, %zu site rules "
+             "(read in %.0f ms)",
+             (long long)s->generation, s->n_devices, s->n_profiles, s->n_sites, ms_since(&t0));
     if (snapshot_publish(cs->snaps, s) != 0)
         return -1;
-    record_given(db, cs);
+    cs->given_due = true;
     return 0;
 }
 
@@ -201,7 +224,7 @@ static int rebuild_fleet(void *arg, sqlite3 *db)
      * report that changed only the time (most of them), or any report
      * without stage_first, needs no pass over every device. */
     if (!same && stage_first_anywhere(cs))
-        record_given(db, cs);
+        cs->given_due = true;
     return 0;
 }
 
@@ -215,11 +238,11 @@ int cnf_source_open(struct genwatch *gw, struct cnf_source **out)
     cs->fleet = snapshot_holder_new(fleet_free);
     cs->seen = seen_table_new();
     cs->inv = inventory_new();
-    /* The fleet view first: the settings' first rebuild records what the
-     * configs name, which the gate decides. */
+    /* The fleet view first: what the configs name (recorded at the first
+     * tick after the settings' first rebuild) depends on the gate. */
     if (cs->snaps == NULL || cs->fleet == NULL || cs->seen == NULL || cs->inv == NULL ||
         genwatch_add_counted(gw, db_fleet_generation, rebuild_fleet, cs) != 0 ||
-        genwatch_add(gw, rebuild, cs) != 0 || genwatch_add_tick(gw, flush_seen, cs) != 0) {
+        genwatch_add(gw, rebuild, cs) != 0 || genwatch_add_tick(gw, tick, cs) != 0) {
         log_error("cannot serve generated config files");
         cnf_source_free(cs);
         return -1;

@@ -41,7 +41,7 @@ struct genwatch {
     bool stop;
     bool hurry;            /* a sync asked for a pass now */
     uint64_t passes_begun; /* passes that read the counters */
-    uint64_t passes_ended;
+    uint64_t passes_ended; /* passes whose rebuilds are done (their ticks may run on) */
     bool running;
     pthread_t thread;
 };
@@ -55,7 +55,7 @@ static void genwatch_ticks(struct genwatch *gw)
 /* Rebuilds each source the generation moved past. A source's rebuild may
  * write (and so move the generation again): the next poll rebuilds once more,
  * finding nothing new to write. */
-static void genwatch_check(struct genwatch *gw)
+static void genwatch_rebuild(struct genwatch *gw)
 {
     for (unsigned i = 0; i < gw->n_sources; i++) {
         struct genwatch_source *src = &gw->sources[i];
@@ -65,7 +65,6 @@ static void genwatch_check(struct genwatch *gw)
             src->rebuild(src->arg, gw->db) == 0)
             src->built = gen;
     }
-    genwatch_ticks(gw);
 }
 
 static void deadline_in_ms(struct timespec *ts, unsigned ms)
@@ -92,10 +91,13 @@ static void *genwatch_main(void *arg)
         gw->hurry = false;
         gw->passes_begun++;
         pthread_mutex_unlock(&gw->lock);
-        genwatch_check(gw);
+        genwatch_rebuild(gw);
         pthread_mutex_lock(&gw->lock);
-        gw->passes_ended++;
+        gw->passes_ended++; /* what is served is current: a sync need not wait for the ticks */
         pthread_cond_broadcast(&gw->passed);
+        pthread_mutex_unlock(&gw->lock);
+        genwatch_ticks(gw);
+        pthread_mutex_lock(&gw->lock);
     }
     pthread_cond_broadcast(&gw->passed); /* syncs still waiting give up */
     pthread_mutex_unlock(&gw->lock);

@@ -35,9 +35,10 @@ int genwatch_add_tick(struct genwatch *gw, void (*tick)(void *arg, sqlite3 *db),
 /* Starts the watcher thread. 0 or -1 (logged). */
 int genwatch_start(struct genwatch *gw);
 /* Read-your-writes for a writer in this process: wakes the watcher and
- * waits until a pass that began after this call has ended, so every source
- * holds what was committed before the call. 0; -1 when timeout_ms passed
- * first, or the thread is not running (or stopping). Any thread. */
+ * waits until the rebuilds of a pass that began after this call are done, so
+ * every source serves what was committed before the call (the pass's ticks
+ * may still run). 0; -1 when timeout_ms passed first, or the thread is not
+ * running (or stopping). Any thread. */
 int genwatch_sync(struct genwatch *gw, unsigned timeout_ms);
 /* Stops the thread (if started), closes the database, frees gw (NULL is
  * fine); the sources may be freed after this. */

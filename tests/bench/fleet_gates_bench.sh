@@ -9,7 +9,7 @@
 # one pass over every device through the fleet gate (the first request after
 # a change, which reads the provisioning snapshot, printed apart), and of a
 # device change (answered once the daemon's snapshot holds it).
-# Usage: fleet_gates_bench.sh --build-dir DIR [--devices N] [--requests N]
+# Usage: [BENCH_LOG_LEVEL=info] fleet_gates_bench.sh --build-dir DIR [--devices N] [--requests N]
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/bench_lib.sh"
@@ -38,7 +38,7 @@ python3 "$HERE/../tools/mkbundle.py" bundle --keys "$W/keys" --out "$W/fw.zip" -
 
 printf 'threads = 2\n' >"$W/conf"
 bench_start_loadsd --initial-password --config "$W/conf" --serve-dir "$W/root" --files-listen none \
-    --log-level warn
+    --log-level "${BENCH_LOG_LEVEL:-warn}"
 
 python3 - "$HERE" "$APORT" "$W" "$DEVICES" "$REQUESTS" "$LOAD" <<'PY'
 import sys, time
@@ -123,3 +123,7 @@ t.sort()
 print("PUT /api/v1/devices/MAC (%d devices, %d writes): p50 %.1f ms, p99 %.1f ms, max %.1f ms"
       % (devices, requests, pct(t, 50), pct(t, 99), t[-1]))
 PY
+# With BENCH_LOG_LEVEL=info (or debug): how long the last snapshot rebuilds
+# took, from the daemon's log.
+[ "${BENCH_LOG_LEVEL:-warn}" = warn ] ||
+    grep -E "config snapshot generation|recorded the load" "$W/loadsd.log" | tail -4
