@@ -1,5 +1,7 @@
 /* users.c: the users, sessions, api_tokens and login_attempts tables.
- * Prepared statements only; never sees a secret in the clear. */
+ * Prepared statements only; never sees a secret in the clear. Nothing here
+ * changes what phones are served: its commits leave the provisioning
+ * generation alone (no snapshot rebuild for a login, a logout or a token). */
 #include "db/users.h"
 
 #include <stdio.h>
@@ -35,7 +37,7 @@ static int tx_one(sqlite3 *db, sqlite3_stmt *st, bool need_change, const struct 
     if (rc == DB_OK)
         rc = catalog_audit(db, c->actor, c->action, c->object, c->before, c->after);
     if (rc == DB_OK)
-        rc = db_commit(db);
+        rc = db_commit_untracked(db);
     else
         db_rollback(db);
     return rc;
@@ -91,7 +93,7 @@ int users_set_password(sqlite3 *db, const char *actor, const char *name, const c
     if (rc == DB_OK)
         rc = catalog_audit(db, actor, "user.passwd", name, NULL, NULL);
     if (rc == DB_OK)
-        rc = db_commit(db);
+        rc = db_commit_untracked(db);
     else
         db_rollback(db);
     return rc;
@@ -150,7 +152,7 @@ static int user_change(sqlite3 *db, const char *actor, const char *name, const c
         rc = catalog_audit(db, actor, role == NULL ? "user.remove" : "user.role", name, u.role,
                            role);
     if (rc == DB_OK)
-        rc = db_commit(db);
+        rc = db_commit_untracked(db);
     else
         db_rollback(db);
     return rc;

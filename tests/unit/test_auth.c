@@ -665,6 +665,31 @@ static void test_sessions(void **state)
     assert_int_equal(auth_sessions_prune(fx->db, T0 + AUTH_SESSION_ABSOLUTE + 1), 0);
 }
 
+/* Accounts change nothing a phone is served: users, logins, logouts,
+ * passwords and tokens leave the provisioning generation where it was, so
+ * none of them rebuilds the daemon's snapshots (or holds an admin write's
+ * answer for one). */
+static void test_accounts_leave_generation(void **state)
+{
+    struct fixture *fx = *state;
+    struct auth_principal p;
+    char id[AUTH_SECRET_TEXT], token[AUTH_SECRET_TEXT];
+    int64_t before = 0, after = 0, retry = 0, tid = 0;
+
+    assert_int_equal(db_generation(fx->db, &before), DB_OK);
+    assert_int_equal(auth_user_add(fx->db, "test", "gina", AUTH_ROLE_ADMIN, "gina-password"),
+                     AUTH_OK);
+    assert_int_equal(auth_login(fx->db, "gina", "gina-password", "::1", T0, &p, &retry), AUTH_OK);
+    assert_int_equal(auth_session_create(fx->db, &p, "::1", T0, id, sizeof(id)), AUTH_OK);
+    assert_int_equal(auth_session_delete(fx->db, id, "gina"), AUTH_OK);
+    assert_int_equal(auth_token_create(fx->db, "test", "gina", "ci", token, sizeof(token), &tid),
+                     AUTH_OK);
+    assert_int_equal(auth_token_remove(fx->db, "test", tid), AUTH_OK);
+    assert_int_equal(auth_user_passwd(fx->db, "test", "gina", "gina-password-2"), AUTH_OK);
+    assert_int_equal(db_generation(fx->db, &after), DB_OK);
+    assert_int_equal(after, before);
+}
+
 static void test_tokens(void **state)
 {
     struct fixture *fx = *state;
@@ -856,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_kdf_thread),
         FX_TEST(test_login_timing),
         FX_TEST(test_sessions),
+        FX_TEST(test_accounts_leave_generation),
         FX_TEST(test_tokens),
         FX_TEST(test_branch_tokens),
         FX_TEST(test_bootstrap),
