@@ -41,7 +41,6 @@ struct files_conn {
     uint64_t acked_base; /* TCP bytes acknowledged when the request came */
 };
 
-int64_t files_now_ms(void);
 uint64_t files_conn_acked(const struct files_conn *c);
 /* A reference to the resolver now in use (the caller unrefs it). */
 struct resolver *files_server_resolver(struct files_server *srv);

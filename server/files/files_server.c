@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "server/files/files_internal.h"
 #include "server/files/files_request.h"
@@ -46,14 +47,6 @@ struct files_server {
     pthread_cond_t wake;
     bool stopping, watchdog_started;
 };
-
-int64_t files_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* "192.0.2.7:1234", "[2001:db8::1]:1234"; a v4-mapped address as IPv4. */
 static void peer_format(const struct sockaddr *sa, char *out, size_t cap)
@@ -114,7 +107,7 @@ static struct files_conn *conn_open(struct files_server *srv, struct MHD_Connect
     else if (peer_key_make((struct sockaddr *)&c->addr, PEER_SCOPE_CLIENT, &key) == 0 &&
              (c->pc = peer_table_acquire(srv->peers, &key, srv->max_per_client)) == NULL)
         c->over = true;
-    atomic_store(&c->waiting_since_ms, files_now_ms());
+    atomic_store(&c->waiting_since_ms, clock_mono_ms());
     c->next = srv->conns;
     if (srv->conns != NULL)
         srv->conns->prev = c;
@@ -161,7 +154,7 @@ static void *watchdog_run(void *arg)
 
     pthread_mutex_lock(&srv->lock);
     while (!srv->stopping) {
-        int64_t now = files_now_ms(), limit = (int64_t)srv->timeout_s * 1000;
+        int64_t now = clock_mono_ms(), limit = (int64_t)srv->timeout_s * 1000;
 
         for (struct files_conn *c = srv->conns; c != NULL; c = c->next) {
             int64_t since = atomic_load(&c->waiting_since_ms);
@@ -211,7 +204,7 @@ void files_conn_refused_busy(struct files_conn *c)
 static void request_begin(struct files_conn *c, const char *method, const char *url)
 {
     atomic_store(&c->waiting_since_ms, 0);
-    c->started_ms = files_now_ms();
+    c->started_ms = clock_mono_ms();
     c->status = 0;
     c->body_len = 0;
     c->acked_base = files_conn_acked(c);
@@ -292,7 +285,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
         return;
     *req_cls = NULL;
     sent = body_sent(c, toe);
-    ms = (uint64_t)(files_now_ms() - c->started_ms);
+    ms = (uint64_t)(clock_mono_ms() - c->started_ms);
     atomic_fetch_add(&srv->requests, 1);
     atomic_fetch_add(&srv->bytes_sent, sent);
     if (c->status >= 200 && c->status < 600)
@@ -309,7 +302,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
              c->status, (unsigned long long)sent, (unsigned long long)ms, c->reason[0] ? ", " : "",
              c->reason);
     c->reason[0] = '\0';
-    atomic_store(&c->waiting_since_ms, files_now_ms());
+    atomic_store(&c->waiting_since_ms, clock_mono_ms());
 }
 
 /* ---- the daemons ---- */
@@ -476,7 +469,7 @@ size_t files_server_list_transfers(struct files_server *srv, size_t max,
 {
     struct files_transfer_info *v;
     size_t n = 0;
-    int64_t now = files_now_ms();
+    int64_t now = clock_mono_ms();
 
     if (srv == NULL || max == 0)
         return 0;

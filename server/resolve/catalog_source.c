@@ -21,6 +21,7 @@
 #include "db/blobstore.h"
 #include "db/catalog.h"
 #include "db/db.h"
+#include "lib/clock.h"
 #include "lib/grow.h"
 #include "lib/log.h"
 #include "server/resolve/genwatch.h"
@@ -295,7 +296,7 @@ out:
  * handed to the scrubber, which quarantines it), or RESOLVER_IO. */
 static int blob_check(struct catalog_source *cs, const struct snap_entry *e, int fd)
 {
-    struct timespec t0, t1;
+    int64_t t0, t1;
     struct stat st;
     int known, rc;
 
@@ -304,9 +305,9 @@ static int blob_check(struct catalog_source *cs, const struct snap_entry *e, int
     known = mark_lookup(cs, e->hex, &st);
     if (known >= 0)
         return known == 0 ? RESOLVER_OK : RESOLVER_UNAVAILABLE;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = clock_mono_ns();
     rc = (uint64_t)st.st_size != e->size ? -EBADMSG : blobstore_verify_fd(fd, e->hex);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    t1 = clock_mono_ns();
     if (rc != 0 && rc != -EBADMSG) {
         log_error("catalog file %s: cannot check blob %s: %s", e->name, e->hex, strerror(-rc));
         return RESOLVER_IO;
@@ -314,8 +315,7 @@ static int blob_check(struct catalog_source *cs, const struct snap_entry *e, int
     mark_store(cs, e->hex, &st, rc != 0);
     if (rc == 0) {
         log_debug("catalog file %s: blob hashed on its first read, %llu bytes in %.1f ms", e->name,
-                  (unsigned long long)st.st_size,
-                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+                  (unsigned long long)st.st_size, (double)(t1 - t0) / 1e6);
         return RESOLVER_OK;
     }
     log_error("catalog file %s: blob %s no longer matches its hash: not served, to quarantine",

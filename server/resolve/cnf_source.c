@@ -20,6 +20,7 @@
 #include "db/db.h"
 #include "db/fleet.h"
 #include "db/provision.h"
+#include "lib/clock.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "server/cnf/cnf.h"
@@ -123,14 +124,6 @@ out:
     return rc;
 }
 
-static double ms_since(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 /* Remembers what the configs name now, what each phone is given: to hold
  * the phone there if that load stops being servable. The write moves the
  * generation once more; the next rebuild finds nothing new. */
@@ -138,17 +131,15 @@ static void record_given(sqlite3 *db, struct cnf_source *cs)
 {
     struct snapshot *sn = snapshot_acquire(cs->snaps), *fl = snapshot_acquire(cs->fleet);
     unsigned given = 0;
-    struct timespec t0;
-
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = clock_mono_ms();
     /* Before the first fleet view (the first settings rebuild): later. */
     if (sn != NULL && fl != NULL) {
         if (provision_record_given(db, snapshot_data(sn), snapshot_data(fl), (int64_t)time(NULL),
                                    &given) != DB_OK)
             log_warn("cannot record the loads the phones' configs name");
         else
-            log_debug("recorded the load %u device(s) are given now (%.0f ms)", given,
-                      ms_since(&t0));
+            log_debug("recorded the load %u device(s) are given now (%lld ms)", given,
+                      (long long)(clock_mono_ms() - t0));
     }
     snapshot_release(fl);
     snapshot_release(sn);
@@ -174,14 +165,13 @@ static int rebuild(void *arg, sqlite3 *db)
 {
     struct cnf_source *cs = arg;
     struct settings_snapshot *s = NULL;
-    struct timespec t0;
-
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = clock_mono_ms();
     if (provision_snapshot_load(db, &s) != DB_OK)
         return -1;
     log_info("config snapshot generation %lld: %zu devices, %zu profiles, %zu site rules "
-             "(read in %.0f ms)",
-             (long long)s->generation, s->n_devices, s->n_profiles, s->n_sites, ms_since(&t0));
+             "(read in %lld ms)",
+             (long long)s->generation, s->n_devices, s->n_profiles, s->n_sites,
+             (long long)(clock_mono_ms() - t0));
     if (snapshot_publish(cs->snaps, s) != 0)
         return -1;
     cs->given_due = true;

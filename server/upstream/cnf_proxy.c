@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "server/cnf/cnf.h"
 #include "server/upstream/tftp_fetch.h"
@@ -70,14 +71,6 @@ struct cnf_proxy {
     unsigned n_threads;
     bool stop;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the table (the lock held) ---- */
 
@@ -254,7 +247,7 @@ static void *cnf_worker(void *arg)
         }
         e->state = ENTRY_RUNNING;
         e->rerun = false;
-        e->started_ms = now_ms();
+        e->started_ms = clock_mono_ms();
         e->waiters++; /* kept in the table while it runs */
         snprintf(name, sizeof(name), "%s", e->name);
         snprintf(key, sizeof(key), "%s", e->key);
@@ -264,7 +257,7 @@ static void *cnf_worker(void *arg)
         pthread_mutex_lock(&cp->lock);
         e->waiters--;
         e->result = r;
-        e->ended_ms = now_ms();
+        e->ended_ms = clock_mono_ms();
         snprintf(e->why, sizeof(e->why), "%s", why);
         e->state = e->rerun ? ENTRY_QUEUED : ENTRY_IDLE;
         pthread_cond_broadcast(&cp->cond);
@@ -345,7 +338,7 @@ static int source_open(void *ctx, const char *name, const struct sockaddr *clien
     struct cnf_entry *e;
     enum entry_result r;
     size_t len = strlen(name);
-    int64_t now = now_ms(), first;
+    int64_t now = clock_mono_ms(), first;
 
     if (len >= sizeof(key) || cnf_name_parse(name, mac) == CNF_NAME_OTHER)
         return RESOLVER_NOT_FOUND;

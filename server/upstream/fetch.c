@@ -15,18 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #define FETCH_READ_CHUNK  (64 * 1024)
 #define FETCH_PACE_NAP_MS 100 /* longest sleep between looks at the stop flag */
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 int upstream_fetch_global_init(void)
 {
@@ -346,7 +339,7 @@ static void sink_pace(struct file_sink *s)
     if (rate == 0)
         return;
     due = s->t0 + (int64_t)(s->got * 1000000000.0 / (double)rate);
-    while ((now = mono_ns()) < due && !(s->o->stop != NULL && atomic_load(s->o->stop))) {
+    while ((now = clock_mono_ns()) < due && !(s->o->stop != NULL && atomic_load(s->o->stop))) {
         int64_t nap =
             due - now < FETCH_PACE_NAP_MS * 1000000 ? due - now : FETCH_PACE_NAP_MS * 1000000;
         struct timespec ts = {(time_t)(nap / 1000000000), (long)(nap % 1000000000)};
@@ -365,7 +358,7 @@ static size_t file_write(char *p, size_t size, size_t n, void *arg)
         return 0;
     }
     if (s->t0 == 0)
-        s->t0 = mono_ns();
+        s->t0 = clock_mono_ns();
     if (add > s->size - s->have) {
         s->too_big = true;
         return 0;

@@ -21,6 +21,7 @@
 #include "db/fleet.h"
 #include "db/probe.h"
 #include "db/provision.h"
+#include "lib/clock.h"
 #include "lib/grow.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
@@ -56,14 +57,6 @@ struct probe_files {
     struct probe_file *v;
     size_t n, cap;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void nap_ms(int64_t ms)
 {
@@ -150,12 +143,12 @@ int probe_targets(const struct fleet_want_index *x, struct probe_target **out, s
 /* Waits for the pace: requests at most p.rate a second, overall. */
 static void pace(struct prober *pr)
 {
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
 
     if (pr->next_send_ms > now)
         nap_ms(pr->next_send_ms - now);
     /* Evenly spaced, no burst: an idle spell earns no credit. */
-    now = mono_ms();
+    now = clock_mono_ms();
     pr->next_send_ms =
         (pr->next_send_ms > now ? pr->next_send_ms : now) + 1000 / (pr->p.rate ? pr->p.rate : 1);
 }
@@ -219,17 +212,17 @@ static int probe_file(struct prober *pr, const char *host, const char *name, str
         sp.timeout_ms = pr->p.timeout_ms;
     if (pr->p.tries != 0)
         sp.tries = pr->p.tries;
-    probe_sm_start(sm, &sp, name, mono_ms(), &a);
+    probe_sm_start(sm, &sp, name, clock_mono_ms(), &a);
     act(pr, &peer, sm, &a);
     while (sm->state != PROBE_SM_END && !atomic_load(&pr->stop)) {
         struct pollfd pfd = {.fd = peer.sock, .events = POLLIN};
-        int64_t wait = probe_sm_deadline(sm) - mono_ms();
+        int64_t wait = probe_sm_deadline(sm) - clock_mono_ms();
 
         wait = wait < 0 ? 0 : wait > PROBE_NAP_MS ? PROBE_NAP_MS : wait;
         if (poll(&pfd, 1, (int)wait) > 0)
             receive(pr, &peer, sm);
         if (sm->state != PROBE_SM_END) {
-            probe_sm_on_timer(sm, mono_ms(), &a);
+            probe_sm_on_timer(sm, clock_mono_ms(), &a);
             act(pr, &peer, sm, &a);
         }
     }

@@ -30,6 +30,7 @@
 #include "db/blobstore.h"
 #include "db/catalog.h"
 #include "db/datadir.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "server/firmware/import.h"
 #include "server/upstream/fetch.h"
@@ -118,17 +119,9 @@ struct pull_result {
     bool refused; /* the import refused the files (they are fetched again next time) */
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t now_s(void)
 {
-    return now_ms() / 1000;
+    return clock_mono_ms() / 1000;
 }
 
 /* Seconds until the stage window opens, in local time (0: open). */
@@ -274,7 +267,7 @@ static bool same_peer(const struct sockaddr *a, const struct sockaddr_storage *b
  * answer would have sent the phone into its restart backoff. */
 static int hold_or_answer(struct pull_engine *e, const struct sockaddr *client)
 {
-    int64_t now = now_ms();
+    int64_t now = clock_mono_ms();
     struct pull_held *h;
 
     if (client == NULL || e->hold_ms == 0 ||
@@ -519,7 +512,7 @@ static void progress_tell(struct pull_engine *e, struct pull_load *l)
     if (e->watch == NULL)
         return;
     pthread_mutex_lock(&e->lock);
-    entry_of(e, l, now_ms(), &now);
+    entry_of(e, l, clock_mono_ms(), &now);
     pthread_mutex_unlock(&e->lock);
     e->watch(e->watch_arg, &now);
 }
@@ -735,7 +728,7 @@ static void pull_finish(struct pull_engine *e, struct pull_load *l, const struct
     log_clean(l->name, strlen(l->name), name, sizeof(name));
     l->state = (enum pull_state)res->state;
     l->finished = (int64_t)time(NULL);
-    l->ended_ms = now_ms();
+    l->ended_ms = clock_mono_ms();
     snprintf(l->why, sizeof(l->why), "%s", res->state == PULL_DONE ? "" : res->why);
     if (res->state == PULL_DONE) {
         l->failures = 0;
@@ -816,7 +809,7 @@ static void run_begin(struct pull_load *l)
     l->why[0] = '\0';
     l->started = (int64_t)time(NULL);
     l->finished = 0;
-    l->started_ms = now_ms();
+    l->started_ms = clock_mono_ms();
     l->files_done = l->files_total = 0;
     l->bytes_done = l->bytes_total = l->bytes_got = 0;
     l->file_base = l->got_base = 0;
@@ -974,7 +967,7 @@ int pull_engine_stage(struct pull_engine *e, const char *load, char *err, size_t
 
 int pull_engine_list(struct pull_engine *e, struct pull_entry **out, size_t *n)
 {
-    int64_t ms = now_ms();
+    int64_t ms = clock_mono_ms();
 
     *out = NULL;
     *n = 0;
@@ -997,7 +990,7 @@ int pull_engine_entry(struct pull_engine *e, const char *load, struct pull_entry
     pthread_mutex_lock(&e->lock);
     l = table_find(e, load);
     if (l != NULL)
-        entry_of(e, l, now_ms(), out);
+        entry_of(e, l, clock_mono_ms(), out);
     pthread_mutex_unlock(&e->lock);
     return l != NULL ? 0 : -1;
 }
@@ -1058,7 +1051,7 @@ int pull_load_once(const struct pull_once *p, const char *load, struct pull_entr
         upstream_manifest_free(&l->m);
         l->state = (enum pull_state)res.state;
         l->finished = (int64_t)time(NULL);
-        l->ended_ms = now_ms();
+        l->ended_ms = clock_mono_ms();
         snprintf(l->why, sizeof(l->why), "%s", res.state == PULL_DONE ? "" : res.why);
         rc = res.state == PULL_DONE ? 0 : -1;
         if (rc == 0)

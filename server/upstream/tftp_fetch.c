@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/fileio.h"
 #include "server/upstream/udp_peer.h"
 #include "server/upstream/url.h"
@@ -32,14 +33,6 @@ struct fetch_io {
     uint8_t buf[TFTP_DATAGRAM_MAX + 1]; /* one more: a larger datagram shows as such */
     int64_t t0, told;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int tftp_fetch_opts_from_url(const char *base, uint32_t blksize, uint32_t windowsize,
                              uint64_t max_bytes, struct tftp_fetch_opts *o, char *err, size_t cap)
@@ -79,7 +72,7 @@ static void io_pace(struct fetch_io *io)
     if (fo == NULL || fo->max_recv_bytes_per_s == 0)
         return;
     due = io->t0 + (int64_t)((double)io->g.bytes * 1000.0 / (double)fo->max_recv_bytes_per_s);
-    wait = due - mono_ms();
+    wait = due - clock_mono_ms();
     if (wait > TFTP_FETCH_PACE_MAX_MS)
         wait = TFTP_FETCH_PACE_MAX_MS;
     if (wait > 0) {
@@ -149,7 +142,7 @@ static int io_receive(struct fetch_io *io, char *err, size_t cap)
     port = udp_peer_port_of(&io->peer, &from);
     if (port < 0)
         return 0; /* not the upstream's host: not ours to answer */
-    tftp_get_on_packet(&io->g, io->buf, (size_t)n, (uint16_t)port, mono_ms(), &a);
+    tftp_get_on_packet(&io->g, io->buf, (size_t)n, (uint16_t)port, clock_mono_ms(), &a);
     rc = io_act(io, &a, (uint16_t)port, err, cap);
     return rc;
 }
@@ -171,7 +164,7 @@ static int io_run(struct fetch_io *io, const char *name, char *err, size_t cap)
 {
     const struct upstream_fetch_opts *fo = io->o->fo;
     struct tftp_get_action a;
-    int64_t now = mono_ms(), limit = io->o->total_ms ? now + io->o->total_ms : INT64_MAX;
+    int64_t now = clock_mono_ms(), limit = io->o->total_ms ? now + io->o->total_ms : INT64_MAX;
     int rc;
 
     io->t0 = now;
@@ -194,7 +187,7 @@ static int io_run(struct fetch_io *io, const char *name, char *err, size_t cap)
         wait = wait < 0 ? 0 : wait > TFTP_FETCH_NAP_MS ? TFTP_FETCH_NAP_MS : wait;
         if (poll(&pfd, 1, (int)wait) > 0 && (rc = io_receive(io, err, cap)) != 0)
             return rc;
-        now = mono_ms();
+        now = clock_mono_ms();
         if (io->g.state != TFTP_GET_END && now >= tftp_get_deadline(&io->g)) {
             tftp_get_on_timer(&io->g, now, &a);
             if ((rc = io_act(io, &a, 0, err, cap)) != 0)
@@ -217,7 +210,7 @@ static void stats_of(const struct fetch_io *io, struct tftp_fetch_stats *st)
     st->blksize = io->g.blksize;
     st->windowsize = io->g.windowsize;
     st->oack = io->g.tsize_known || io->g.blksize != TFTP_BLKSIZE_DEFAULT || io->g.windowsize > 1;
-    st->ms = mono_ms() - io->t0;
+    st->ms = clock_mono_ms() - io->t0;
 }
 
 /* The file is whole: on disk, then in place under its name. */
