@@ -18,6 +18,25 @@ int db_check(sqlite3 *db, int rc, const char *what)
     return DB_ERROR;
 }
 
+int db_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = db_prepare(db, sql);
+    int rc = DB_ERROR, step;
+
+    *out = 0;
+    if (st == NULL)
+        return DB_ERROR;
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = DB_OK;
+    } else if (db_check(db, step, sql) == DB_OK) {
+        log_error("database: %s: no row", sql);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st = NULL;

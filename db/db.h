@@ -64,6 +64,9 @@ sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql);
 int db_exec_stmt(sqlite3 *db, sqlite3_stmt *st);
 /* Maps an SQLite result code to a db_result, logging the error. */
 int db_check(sqlite3 *db, int rc, const char *what);
+/* The first column of the one row sql (a static string, no parameters)
+ * returns, such as a count(*). 0 or DB_ERROR (logged; *out is 0). */
+int db_int(sqlite3 *db, const char *sql, int64_t *out);
 
 /* Reads a TEXT column into out (cap bytes), "" for NULL, as well-formed UTF-8
  * (text_repair: a byte that is not becomes U+FFFD); truncates safely. */

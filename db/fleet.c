@@ -189,17 +189,10 @@ int fleet_branch_exists(sqlite3 *db, const char *name)
 
 int fleet_branch_count(sqlite3 *db, size_t *n)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM branches");
-    int rc, step;
+    int64_t v = 0;
+    int rc = db_int(db, "SELECT count(*) FROM branches", &v);
 
-    *n = 0;
-    if (st == NULL)
-        return DB_ERROR;
-    step = sqlite3_step(st);
-    rc = step == SQLITE_ROW ? DB_OK : db_check(db, step, "count branches");
-    if (rc == DB_OK)
-        *n = (size_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    *n = (size_t)v;
     return rc;
 }
 

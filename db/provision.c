@@ -208,16 +208,9 @@ static int snapshot_profiles(sqlite3 *db, struct settings_snapshot *s, struct id
  * 1.3 KiB each), not doublings that copy and clear up to twice as much. */
 static int devices_alloc(sqlite3 *db, struct settings_snapshot *s, size_t *cap)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM devices");
-    int rc = st ? DB_OK : DB_ERROR, step;
     int64_t n = 0;
+    int rc = db_int(db, "SELECT count(*) FROM devices", &n);
 
-    if (rc == DB_OK) {
-        step = sqlite3_step(st);
-        rc = step == SQLITE_ROW ? DB_OK : db_check(db, step, "count devices");
-        n = rc == DB_OK ? sqlite3_column_int64(st, 0) : 0;
-    }
-    sqlite3_finalize(st);
     if (rc != DB_OK || n <= 0)
         return rc;
     s->devices = calloc((size_t)n, sizeof(*s->devices));

@@ -226,17 +226,7 @@ int users_each(sqlite3 *db, int (*cb)(void *arg, const struct users_user *u), vo
 
 int users_count(sqlite3 *db, int64_t *out)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM users");
-    int rc = DB_ERROR;
-
-    if (st == NULL)
-        return DB_ERROR;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = DB_OK;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return db_int(db, "SELECT count(*) FROM users", out);
 }
 
 /* ---- sessions and tokens: found by the hash of their secret ---- */

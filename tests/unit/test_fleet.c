@@ -295,6 +295,31 @@ static void test_view(void **state)
 
 /* The fleet's enterprise keys, and branch:NAME refused on write while no
  * such branch is registered. */
+/* db_int, the one-number query behind the counts (branches, users, the
+ * snapshot's devices): the number, or an error with 0 for a query that
+ * fails or yields no row. */
+static void test_db_int(void **state)
+{
+    sqlite3 *db = ((struct testdb *)*state)->db;
+    int64_t n = -1;
+    size_t branches = 9;
+
+    assert_int_equal(db_int(db, "SELECT count(*) FROM branches", &n), DB_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(add(db, "Berlin-1", "10.1.0.5", HASH_A), DB_OK);
+    assert_int_equal(add(db, "Paris-2", "10.2.0.5", HASH_B), DB_OK);
+    assert_int_equal(db_int(db, "SELECT count(*) FROM branches", &n), DB_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(fleet_branch_count(db, &branches), DB_OK);
+    assert_int_equal(branches, 2);
+    n = -1;
+    assert_int_equal(db_int(db, "SELECT 7 WHERE 0", &n), DB_ERROR);
+    assert_int_equal(n, 0);
+    n = -1;
+    assert_int_equal(db_int(db, "SELECT count(*) FROM no_such_table", &n), DB_ERROR);
+    assert_int_equal(n, 0);
+}
+
 static void test_values(void **state)
 {
     static const struct {
@@ -354,6 +379,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_replace_and_generations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_db_int, setup, teardown),
         cmocka_unit_test_setup_teardown(test_values, setup, teardown),
     };
 
