@@ -104,6 +104,10 @@ else
     fail "branch add printed no token: $(cat "$TMPD/add.out")"
 fi
 ctl site add 127.0.0.0/8 --branch berlin-1
+# The rule came from another process: the daemon serves it after its next
+# poll. Counting rebuilds (below) before that rebuild would count it too.
+daemon_log_wait 'config snapshot generation [0-9]+: 1 devices, 0 profiles, 1 site rules' ||
+    fail "the daemon never rebuilt its config snapshot with the site rule"
 
 # ---- never reported: no loadServer ----------------------------------------
 wait_cnf "branch never reported" "$OLD" ""

@@ -300,6 +300,19 @@ daemon_start() {
     die "loadsd did not answer within 10 s"
 }
 
+# daemon_log_wait ERE: waits (at most 10 s) until the daemon's log has a line
+# matching ERE; 0 when it came. For writes made by loadsctl, another process
+# the daemon sees on its next poll: a test waits for the rebuild it needs.
+daemon_log_wait() {
+    i=0
+    while [ $i -lt 100 ]; do
+        grep -q -E "$1" "$DAEMON_LOG" 2>/dev/null && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
 daemon_alive() {
     [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null
 }
