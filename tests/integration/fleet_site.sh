@@ -112,9 +112,15 @@ try:
 except OSError:
     print("NO-CONFIG")' "$TMPD/cnf.xml" "$2"
 }
-# gate I: the effective view's load_server_gate state for phone I.
+# gate I: the effective view's load_server_gate state for phone I, once the
+# view resolves it from the address phone I asked from (the central records
+# it on its next tick, at most 250 ms after the fetch; at most 5 s here).
 gate() {
-    api eff "/api/v1/devices/$(mac "$1")/effective"
+    for _i in $(seq 50); do
+        api eff "/api/v1/devices/$(mac "$1")/effective"
+        [ "$(jq_file eff 'j["from"]["seen_address"]')" = "$(addr "$1")" ] && break
+        sleep 0.1
+    done
     jq_file eff 'j["load_server_gate"]["state"]'
 }
 # holds BRANCH: the state of LOAD in the central's view of BRANCH, none when

@@ -313,6 +313,26 @@ daemon_log_wait() {
     return 1
 }
 
+# daemon_log_quiet ERE: waits (at most 10 s) until no new line matching ERE
+# came for a second (four of the daemon's polls); 0 when it went quiet. A
+# rebuild can bring one more (the loads the configs name are recorded on
+# the tick after it): a test that counts rebuilds starts from quiet.
+daemon_log_quiet() {
+    i=0 last=-1 same=0
+    while [ $i -lt 100 ]; do
+        n=$(grep -c -E "$1" "$DAEMON_LOG" 2>/dev/null)
+        if [ "$n" = "$last" ]; then
+            same=$((same + 1))
+            [ $same -ge 10 ] && return 0
+        else
+            last=$n same=0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
 daemon_alive() {
     [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null
 }

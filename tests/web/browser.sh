@@ -31,6 +31,10 @@ failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
 echo "${passed:-0} passed, ${failed:-0} failed"
 echo "screenshots: $web/artifacts/"
 if [ "$rc" -ne 0 ] || [ "${failed:-1}" != 0 ] || [ "${passed:-0}" = 0 ]; then
+    # Each failed test and its error, as FAIL lines (what CI's reader sees
+    # first): the TAP's "not ok" line and its "error:" line.
+    awk '/^ *not ok / { sub(/^ *not ok [0-9]+ - /, ""); name = $0 }
+         name != "" && /^ *error: / { sub(/^ *error: /, ""); print "FAIL: " name ": " substr($0, 1, 300); name = "" }' "$tap"
     echo "---- the loadsd log (last 60 lines; all of it in $web/artifacts/loadsd.log) ----"
     tail -n 60 "$web/artifacts/loadsd.log" 2>/dev/null
     exit 1
