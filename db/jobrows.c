@@ -1,5 +1,6 @@
 /* jobrows.c: the jobs table: a job's row from queued to done or failed,
- * and the history read back. Prepared statements only. */
+ * and the history read back. Prepared statements only. Nothing a phone is
+ * served reads a job's row: its commits leave the provisioning generation. */
 #include "db/jobrows.h"
 
 #include <stdio.h>
@@ -38,7 +39,7 @@ int jobrows_add(sqlite3 *db, const char *kind, const char *source, const char *a
     if (rc == DB_OK)
         rc = row_insert(db, kind, source, actor, now, id);
     if (rc == DB_OK)
-        rc = db_commit(db);
+        rc = db_commit_untracked(db);
     else
         db_rollback(db);
     return rc;
@@ -62,7 +63,7 @@ int jobrows_rename(sqlite3 *db, int64_t id, const char *source, const char *acto
     if (rc == DB_OK)
         rc = catalog_audit(db, actor, "upload.start", source, NULL, job);
     if (rc == DB_OK)
-        rc = db_commit(db);
+        rc = db_commit_untracked(db);
     else
         db_rollback(db);
     return rc;
@@ -143,7 +144,7 @@ int jobrows_recover(sqlite3 *db, int64_t now, char *(*report)(void *arg, const c
         rc = text != NULL ? jobrows_finish(db, v[i].id, false, 0, text, now) : DB_ERROR;
         free(text);
     }
-    rc = rc == DB_OK ? db_commit(db) : rc;
+    rc = rc == DB_OK ? db_commit_untracked(db) : rc;
     if (rc != DB_OK)
         db_rollback(db);
     else

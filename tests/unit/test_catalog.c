@@ -867,6 +867,27 @@ static void test_jobs_recover(void **state)
     assert_int_equal(calls, 2);
 }
 
+/* A job's row is not served to phones: adding, renaming, running, finishing
+ * and recovering jobs leave the provisioning generation where it was (each
+ * move would rebuild the snapshots, and a write's sync would wait for it). */
+static void test_jobs_leave_generation(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t before = 0, after = 0, a = 0, b = 0;
+    int calls = 0, changed = 0;
+
+    assert_int_equal(db_generation(fx->db, &before), DB_OK);
+    assert_int_equal(jobrows_add(fx->db, "import", "a.zip", "admin", 100, &a), DB_OK);
+    assert_int_equal(jobrows_rename(fx->db, a, "a2.zip", "admin"), DB_OK);
+    assert_int_equal(jobrows_running(fx->db, a, 42), DB_OK);
+    assert_int_equal(jobrows_finish(fx->db, a, true, 0, "{\"ok\":true}", 101), DB_OK);
+    assert_int_equal(jobrows_add(fx->db, "import", "b.zip", "admin", 102, &b), DB_OK);
+    assert_int_equal(jobrows_recover(fx->db, 200, interrupted_report, &calls, &changed), DB_OK);
+    assert_int_equal(changed, 1);
+    assert_int_equal(db_generation(fx->db, &after), DB_OK);
+    assert_int_equal(after, before);
+}
+
 static void test_audit_read(void **state)
 {
     static const struct {
@@ -965,6 +986,7 @@ int main(void)
         FX_TEST(test_audit),
         FX_TEST(test_audit_read),
         FX_TEST(test_jobs_recover),
+        FX_TEST(test_jobs_leave_generation),
         FX_TEST(test_db_read),
     };
 
