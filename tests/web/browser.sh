@@ -31,10 +31,17 @@ failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
 echo "${passed:-0} passed, ${failed:-0} failed"
 echo "screenshots: $web/artifacts/"
 if [ "$rc" -ne 0 ] || [ "${failed:-1}" != 0 ] || [ "${passed:-0}" = 0 ]; then
-    # Each failed test and its error, as FAIL lines (what CI's reader sees
-    # first): the TAP's "not ok" line and its "error:" line.
-    awk '/^ *not ok / { sub(/^ *not ok [0-9]+ - /, ""); name = $0 }
-         name != "" && /^ *error: / { sub(/^ *error: /, ""); print "FAIL: " name ": " substr($0, 1, 300); name = "" }' "$tap"
+    # Each failed test as one FAIL line (what CI's reader sees first): its
+    # name, the line of browser.test.mjs the error came from, and the error's
+    # text with its lines joined (the TAP's YAML block, "error: |-" and on).
+    awk 'function indent(s) { match(s, /^ */); return RLENGTH }
+        /^ *not ok / { name = $0; sub(/^ *not ok [0-9]+ - /, "", name); msg = ""; at = ""; inerr = 0; next }
+        name == "" { next }
+        inerr && indent($0) > key { t = $0; sub(/^ +/, "", t); if (t != "") msg = msg (msg == "" ? "" : " / ") t; next }
+        { inerr = 0 }
+        /^ *error: / { key = indent($0); v = $0; sub(/^ *error: /, "", v); if (v ~ /^[|>]/) inerr = 1; else msg = v; next }
+        at == "" && !/location:/ && match($0, /browser\.test\.mjs:[0-9]+/) { at = substr($0, RSTART, RLENGTH) }
+        /^ *\.\.\.$/ { print "FAIL: " name (at != "" ? " (" at ")" : "") ": " substr(msg, 1, 400); name = "" }' "$tap"
     echo "---- the loadsd log (last 60 lines; all of it in $web/artifacts/loadsd.log) ----"
     tail -n 60 "$web/artifacts/loadsd.log" 2>/dev/null
     exit 1
