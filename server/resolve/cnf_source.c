@@ -132,6 +132,7 @@ static void record_given(sqlite3 *db, struct cnf_source *cs)
     struct snapshot *sn = snapshot_acquire(cs->snaps), *fl = snapshot_acquire(cs->fleet);
     unsigned given = 0;
     int64_t t0 = clock_mono_ms();
+
     /* Before the first fleet view (the first settings rebuild): later. */
     if (sn != NULL && fl != NULL) {
         if (provision_record_given(db, snapshot_data(sn), snapshot_data(fl), (int64_t)time(NULL),
@@ -166,6 +167,7 @@ static int rebuild(void *arg, sqlite3 *db)
     struct cnf_source *cs = arg;
     struct settings_snapshot *s = NULL;
     int64_t t0 = clock_mono_ms();
+
     if (provision_snapshot_load(db, &s) != DB_OK)
         return -1;
     log_info("config snapshot generation %lld: %zu devices, %zu profiles, %zu site rules "
