@@ -223,11 +223,7 @@ want=$(awk -v n="$comp" '$1 == n { print $3 }' "$TMPD/want4.list")
 size=$(awk -v n="$comp" '$1 == n { print $2 }' "$TMPD/want4.list")
 echo "$want" >"$TMPD/cut"
 curl -s -o /dev/null "$B/$LOAD4.loads"
-i=0
-until grep -q "pull of load $LOAD4 failed" "$DAEMON_LOG" || [ $i -ge 100 ]; do
-    i=$((i + 1))
-    sleep 0.1
-done
+daemon_log_wait "pull of load $LOAD4 failed"
 part="$BDATA/spool/pull/$LOAD4/$comp"
 have=$(wc -c <"$part" 2>/dev/null || echo 0)
 if [ "$have" -gt 0 ] && [ "$have" -lt "$size" ]; then

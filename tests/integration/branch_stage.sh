@@ -91,11 +91,7 @@ ctl "$BDATA" stage "$LOAD" --upstream "$P" >/dev/null
 
 # Phones now: every file byte-exact from the branch, not one request at the central
 # (once the daemon's catalog snapshot has the load: it polls every 250 ms).
-i=0
-until grep -q "catalog snapshot generation .* 1 loads served" "$DAEMON_LOG" || [ $i -ge 50 ]; do
-    i=$((i + 1))
-    sleep 0.1
-done
+daemon_log_wait "catalog snapshot generation .* 1 loads served" 5
 staged=$(central_gets)
 man_files "$TMPD/b.json" >"$TMPD/want.list"
 nfiles=$(wc -l <"$TMPD/want.list")

@@ -185,12 +185,7 @@ esac
 # the central is staged within seconds, and reported soon after.
 t0=$(date +%s.%N)
 ctl "$CDATA" device set "$MAC" load "$LOAD2" >/dev/null || die "device set load $LOAD2 failed: $CTL_ERR"
-i=0
-until grep -q "central wants $LOAD2: staging it" "$DAEMON_LOG" || [ $i -ge 50 ]; do
-    sleep 0.2
-    i=$((i + 1))
-done
-grep -q "central wants $LOAD2: staging it" "$DAEMON_LOG" &&
+daemon_log_wait "central wants $LOAD2: staging it" &&
     pass "the branch started staging $LOAD2 $(elapsed "$t0") s after the device's load changed at the central (reports every 60 s)" ||
     fail "the branch did not start staging $LOAD2 within 10 s of the change at the central"
 BASE="$CBASE"
@@ -206,11 +201,7 @@ grep -q "asking for the want list failed" "$DAEMON_LOG" &&
 # ---- a wrong token: a clear error, and the branch keeps serving ----
 printf 'not-the-token\n' >"$TMPD/btoken"
 kill -HUP "$DAEMON_PID"
-i=0
-until grep -q "refused this branch's token" "$DAEMON_LOG" || [ $i -ge 50 ]; do
-    sleep 0.2
-    i=$((i + 1))
-done
+daemon_log_wait "refused this branch's token"
 line=$(grep -m1 "refused this branch's token" "$DAEMON_LOG")
 case $line in
 *"HTTP 401"*"check --central-token-file"*) pass "a wrong token: \"$(echo "$line" | cut -c1-160)\"" ;;

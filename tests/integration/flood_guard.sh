@@ -73,11 +73,7 @@ case "$prefix$unacked$client$transfers$expired$evicted" in
 esac
 
 # The log: at most a few lines a window per kind of noise, then a summary.
-i=0
-while ! grep -q 'flood guard:' "$DAEMON_LOG" && [ $i -lt 150 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+daemon_log_wait 'flood guard:' 15
 lines=$(grep -c 'refused "' "$DAEMON_LOG")
 ends=$(grep -c 'ended: ' "$DAEMON_LOG")
 echo "  log: $lines refusal lines, $ends end-of-transfer lines, for $busy refusals"

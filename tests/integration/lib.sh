@@ -300,15 +300,16 @@ daemon_start() {
     die "loadsd did not answer within 10 s"
 }
 
-# daemon_log_wait ERE: waits (at most 10 s) until the daemon's log has a line
-# matching ERE; 0 when it came. For writes made by loadsctl, another process
-# the daemon sees on its next poll: a test waits for the rebuild it needs.
+# daemon_log_wait ERE [SECONDS]: waits (at most SECONDS, 10 by default) until
+# the daemon's log has a line matching ERE; 0 when it came. For what the
+# daemon does on its own time: a loadsctl write (another process) seen on its
+# next poll, a staging started, a refusal logged.
 daemon_log_wait() {
-    i=0
-    while [ $i -lt 100 ]; do
+    _lw_i=0
+    while [ $_lw_i -lt $((${2:-10} * 10)) ]; do
         grep -q -E "$1" "$DAEMON_LOG" 2>/dev/null && return 0
         sleep 0.1
-        i=$((i + 1))
+        _lw_i=$((_lw_i + 1))
     done
     return 1
 }
@@ -318,17 +319,17 @@ daemon_log_wait() {
 # rebuild can bring one more (the loads the configs name are recorded on
 # the tick after it): a test that counts rebuilds starts from quiet.
 daemon_log_quiet() {
-    i=0 last=-1 same=0
-    while [ $i -lt 100 ]; do
-        n=$(grep -c -E "$1" "$DAEMON_LOG" 2>/dev/null)
-        if [ "$n" = "$last" ]; then
-            same=$((same + 1))
-            [ $same -ge 10 ] && return 0
+    _lw_i=0 _lw_last=-1 _lw_same=0
+    while [ $_lw_i -lt 100 ]; do
+        _lw_n=$(grep -c -E "$1" "$DAEMON_LOG" 2>/dev/null)
+        if [ "$_lw_n" = "$_lw_last" ]; then
+            _lw_same=$((_lw_same + 1))
+            [ $_lw_same -ge 10 ] && return 0
         else
-            last=$n same=0
+            _lw_last=$_lw_n _lw_same=0
         fi
         sleep 0.1
-        i=$((i + 1))
+        _lw_i=$((_lw_i + 1))
     done
     return 1
 }
